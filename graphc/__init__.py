@@ -1,0 +1,32 @@
+"""graphc: a graph compiler with TensorFlow 1.x's programming model. ``import graphc as tf``."""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from graphc import dtypes, errors, initializers
+from graphc.dtypes import DType, as_dtype, bool_ as bool, float16, float32, float64, double, int32, int64  # noqa: A004
+from graphc.graph import (Graph, GraphKeys, Operation, Tensor, add_to_collection, add_to_collections,
+                          control_dependencies, get_collection, get_collection_ref, get_default_graph,
+                          name_scope, reset_default_graph, set_random_seed)
+from graphc.shape import Dimension, TensorShape
+from graphc.ops.core import constant, convert_to_tensor
+from graphc.ops import overloads as _overloads  # noqa: F401  (installs Tensor operators)
+from graphc.ops.source import *  # noqa: F401,F403
+from graphc.ops.math import *  # noqa: F401,F403
+from graphc.ops.array import *  # noqa: F401,F403
+from graphc.ops.reduce import *  # noqa: F401,F403
+from graphc.ops.linalg import *  # noqa: F401,F403
+from graphc.ops.random import *  # noqa: F401,F403
+from graphc.ops.state import *  # noqa: F401,F403
+from graphc.variables import *  # noqa: F401,F403
+from graphc.variable_scope import *  # noqa: F401,F403
+from graphc.initializers import (constant_initializer, glorot_normal_initializer, glorot_uniform_initializer,
+                                 ones_initializer, random_normal_initializer, random_uniform_initializer,
+                                 truncated_normal_initializer, variance_scaling_initializer, zeros_initializer)
+from graphc.passes.autodiff import gradients
+from graphc.runtime.session import InteractiveSession, Session, get_default_session
+from graphc.config import ConfigProto, GPUOptions
+from graphc import nn, losses, testing, train  # noqa: E402
+
+newaxis = None
+AUTO_REUSE = AUTO_REUSE  # noqa: F405,PLW0127 (re-exported from variable_scope)

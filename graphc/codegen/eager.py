@@ -1,0 +1,126 @@
+"""The reference executor: runs a RunPlan op by op with numpy. float32 stays float32.
+
+This is the spec that compiled backends are checked against, and the "eager mode" that
+``graphc bench`` compares with.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from graphc import errors
+from graphc.ops.core import OPS
+from graphc.ops.random import make_rng
+from graphc.ops.state import ASSIGN_UPDATES, STATE_READ
+from graphc.runtime.plan import RunPlan
+
+
+class EagerExecutable:
+    """A RunPlan interpreted with one numpy call per op."""
+
+    backend = "eager"
+
+    def __init__(self, plan: RunPlan) -> None:
+        self.plan = plan
+        self.kernels: list = []
+        self._steps = []
+        for op in plan.ops:
+            if op.type == STATE_READ:
+                continue
+            od = OPS.get(op.type)
+            if od is None:
+                raise errors.UnimplementedError(None, op, f"No kernel registered for op type {op.type} ({op.name})")
+            if od.numpy is None:
+                raise errors.InternalError(None, op, f"Op {op.name} ({op.type}) has no numpy kernel")
+            sources = []
+            for i, t in enumerate(op.inputs):
+                if op.type == "Assign" and i == 0:  # overwrites: the old value is not read
+                    sources.append(("none", None))
+                elif (op, i) in plan.read_source:
+                    src = plan.read_source[(op, i)]
+                    sources.append(("var", t.op) if src is None else ("val", src.outputs[0]))
+                else:
+                    sources.append(("val", t))
+            self._steps.append((op, od, sources))
+
+    def run(self, feed_values: Sequence[np.ndarray], state: Any) -> tuple:
+        """Returns (fetch values, {variable op: new value}); never touches ``state.values``."""
+        plan = self.plan
+        values: dict = dict(zip(plan.feeds, feed_values))
+        foreign = {id(v) for v in feed_values}
+        updates: dict = {}
+
+        def read_var(var_op, reader):
+            try:
+                v = state.values[var_op]
+            except KeyError:
+                raise errors.FailedPreconditionError(None, reader, (
+                    f"Attempting to use uninitialized value {var_op.name} (read by '{reader.name}'). "
+                    f"Run its initializer first: sess.run(tf.global_variables_initializer()) or "
+                    f"sess.run({var_op.name}.initializer).")) from None
+            foreign.add(id(v))
+            return v
+
+        with np.errstate(all="ignore"):
+            for op, od, sources in self._steps:
+                args = [values[src] if kind == "val" else (read_var(src, op) if kind == "var" else None)
+                        for kind, src in sources]
+                kwargs = op.attrs
+                if od.kind == "random":
+                    kwargs = dict(op.attrs, rng=make_rng(op.attrs["seed"], op.attrs["seed2"], state.next_count(op)))
+                try:
+                    out = od.numpy(*args, **kwargs)
+                except errors.OpError:
+                    raise
+                except (ValueError, TypeError, IndexError, ArithmeticError, MemoryError) as e:
+                    shapes = ", ".join(f"{t.name}: {np.shape(a)}" for t, a in zip(op.inputs, args))
+                    raise errors.InvalidArgumentError(None, op, (
+                        f"{errors.op_context(op)} failed at run time with input shapes [{shapes}]: {e}")) from None
+                outs = out if isinstance(out, tuple) else (out,)
+                for t, v in zip(op.outputs, outs):
+                    values[t] = _check_output(op, t, v)
+                if op.type in ASSIGN_UPDATES:
+                    updates[op.inputs[0].op] = _check_assign(op, values[op.outputs[0]])
+                if op.type == "Const":
+                    foreign.add(id(values[op.outputs[0]]))
+
+        results = []
+        for t in plan.fetches:
+            if t in values:
+                v = values[t]
+            else:
+                v = read_var(t.op, t.op)
+            results.append(v.copy() if id(v) in foreign or v.base is not None else v)
+        for var, v in updates.items():
+            if id(v) in foreign or v.base is not None or not v.flags.writeable:
+                updates[var] = np.array(v, copy=True)
+        return results, updates
+
+
+def _check_output(op, t, v) -> np.ndarray:
+    v = np.asarray(v)
+    if v.dtype != t.dtype.np_type:
+        raise errors.InternalError(None, op, (
+            f"{errors.op_context(op)} produced {v.dtype} but its declared dtype is {t.dtype.name}: "
+            "a bug in this op's kernel, please report it."))
+    if not t.shape.is_compatible_with(v.shape):
+        raise errors.InvalidArgumentError(None, op, (
+            f"{errors.op_context(op)} produced shape {v.shape}, incompatible with its static shape "
+            f"{t.shape}. A fed value probably has a shape the graph was not built for."))
+    return v
+
+
+def _check_assign(op, value: np.ndarray) -> np.ndarray:
+    var = op.inputs[0].op
+    if op.attrs.get("validate_shape", True) and var.outputs[0].shape.is_fully_defined():
+        expected = tuple(var.outputs[0].shape.as_list())
+        if value.shape != expected:
+            raise errors.InvalidArgumentError(None, op, (
+                f"Assign requires shapes of both tensors to match: variable {var.name} has shape "
+                f"{list(expected)} and the value has shape {list(value.shape)}."))
+    return value
+
+
+def compile_plan(plan: RunPlan) -> EagerExecutable:
+    return EagerExecutable(plan)

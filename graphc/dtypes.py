@@ -1,0 +1,109 @@
+"""Data types: TF1's names and spellings mapped onto numpy dtypes."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class DType:
+    """A tensor element type (``graphc.float32`` and friends)."""
+
+    __slots__ = ("name", "np_type")
+
+    def __init__(self, name: str, np_type: type) -> None:
+        self.name = name
+        self.np_type = np.dtype(np_type)
+
+    @property
+    def as_numpy_dtype(self) -> type:
+        return self.np_type.type
+
+    @property
+    def is_floating(self) -> bool:
+        return self.np_type.kind == "f"
+
+    @property
+    def is_integer(self) -> bool:
+        return self.np_type.kind in "iu"
+
+    @property
+    def is_bool(self) -> bool:
+        return self.np_type.kind == "b"
+
+    @property
+    def base_dtype(self) -> "DType":
+        return self
+
+    @property
+    def min(self):
+        return np.finfo(self.np_type).min if self.is_floating else np.iinfo(self.np_type).min
+
+    @property
+    def max(self):
+        return np.finfo(self.np_type).max if self.is_floating else np.iinfo(self.np_type).max
+
+    def __repr__(self) -> str:
+        return f"tf.{self.name}"
+
+    def __eq__(self, other: Any) -> bool:
+        if isinstance(other, DType):
+            return self is other
+        try:
+            return as_dtype(other) is self
+        except TypeError:
+            return False
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+
+float32 = DType("float32", np.float32)
+float64 = DType("float64", np.float64)
+int32 = DType("int32", np.int32)
+int64 = DType("int64", np.int64)
+bool_ = DType("bool", np.bool_)
+float16 = DType("float16", np.float16)
+double = float64
+
+ALL = (float16, float32, float64, int32, int64, bool_)
+_BY_NP = {d.np_type: d for d in ALL}
+_BY_NAME = {d.name: d for d in ALL}
+_BY_NAME.update({"float": float32, "double": float64, "half": float16, "int": int32, "long": int64})
+
+
+def as_dtype(value: Any) -> DType:
+    """Converts TF1's spellings (``tf.float32``, ``"float"``, ``np.float32``, ``float``) to a DType."""
+    if isinstance(value, DType):
+        return value
+    if isinstance(value, str):
+        if value in _BY_NAME:
+            return _BY_NAME[value]
+        raise TypeError(f"Unknown dtype name {value!r}; use one of {sorted(_BY_NAME)}")
+    if value is float:
+        return float32
+    if value is int:
+        return int32
+    if value is bool:
+        return bool_
+    try:
+        np_type = np.dtype(value)
+    except TypeError:
+        raise TypeError(f"Cannot convert {value!r} to a graphc dtype") from None
+    if np_type in _BY_NP:
+        return _BY_NP[np_type]
+    raise TypeError(f"graphc does not support dtype {np_type}; supported: {[d.name for d in ALL]}")
+
+
+def infer_dtype(value: Any) -> DType:
+    """The dtype TF1 gives a Python or numpy value: Python floats are float32, ints int32."""
+    if isinstance(value, np.ndarray) or isinstance(value, np.generic):
+        return as_dtype(value.dtype)
+    arr = np.asarray(value)
+    if arr.dtype.kind == "f":
+        return float32
+    if arr.dtype.kind in "iu":
+        return int32 if arr.size == 0 or (arr.min() >= -2**31 and arr.max() < 2**31) else int64
+    if arr.dtype.kind == "b":
+        return bool_
+    raise TypeError(f"Cannot convert {value!r} to a tensor: unsupported element type {arr.dtype}")

@@ -1,0 +1,300 @@
+"""The op registry and the machinery every op module uses.
+
+Every primitive op is described once, by an ``OpDef``: its kind, its shape/dtype inference, its
+numpy kernel (the eager reference and constant folding), and its gradient rule written with
+graphc ops. Public functions (``tf.add``, ...) are thin constructors over ``make_op``.
+Compositions (softmax, layer norm, ...) stay compositions of primitives.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from graphc import dtypes
+from graphc.graph import Graph, Operation, Tensor, get_default_graph
+from graphc.shape import TensorShape, as_shape
+
+# Kinds of op, as the fusion planner and the backends see them.
+KINDS = ("source", "elementwise", "reduction", "movement", "matmul", "opaque", "state", "random", "control")
+
+
+@dataclasses.dataclass(frozen=True)
+class OpDef:
+    """Everything graphc knows about one primitive op type.
+
+    ``infer(inputs, attrs)`` returns ``[(dtype, shape), ...]`` per output and raises
+    ValueError/TypeError for graphs that can never run. ``numpy(*arrays, **attrs)`` returns an
+    array (or a tuple for several outputs). ``grad(op, *output_grads)`` returns one gradient
+    tensor (or None) per input. ``differentiable=False`` ops (comparisons, integer results) get
+    no gradient; a test checks that every other op has a gradient rule and a gradient check.
+    """
+
+    type: str
+    kind: str
+    infer: Callable[[Sequence[Tensor], dict], list]
+    numpy: Optional[Callable[..., Any]]
+    grad: Optional[Callable[..., list]] = None
+    differentiable: bool = True
+    # pure ops may be evaluated at build time when all inputs are small constants
+    pure: bool = True
+    scalar: Optional[Any] = None  # scalar form for fused-kernel printers (elementwise ops)
+
+    def __post_init__(self) -> None:
+        assert self.kind in KINDS, self.kind
+
+
+OPS: dict = {}
+
+
+def register(opdef: OpDef) -> OpDef:
+    if opdef.type in OPS:
+        raise ValueError(f"Op type {opdef.type} is registered twice")
+    OPS[opdef.type] = opdef
+    return opdef
+
+
+def opdef(op_type: str) -> OpDef:
+    return OPS[op_type]
+
+
+# ------------------------------------------------------------------------------------------------
+# graph membership and conversion
+
+def _graph_of(values: Sequence[Any]) -> Graph:
+    """The one graph that all Tensor-like ``values`` belong to (default graph if none)."""
+    graph = None
+    first = None
+    for v in values:
+        t = _graph_tensor_or_none(v)
+        if t is None:
+            continue
+        if graph is None:
+            graph, first = t.graph, t
+        elif t.graph is not graph:
+            raise ValueError(f"Tensor {t.name} must be from the same graph as Tensor {first.name}: "
+                             "tensors of two graphs cannot be used together. Build both in one "
+                             "graph (check your `with graph.as_default():` blocks).")
+    return graph if graph is not None else get_default_graph()
+
+
+def _graph_tensor_or_none(v: Any) -> Optional[Tensor]:
+    if isinstance(v, Tensor):
+        return v
+    if hasattr(v, "_graph_tensor"):
+        return v._graph_tensor()
+    return None
+
+
+def _check_convertible(arr: np.ndarray, dtype: dtypes.DType, value: Any) -> np.ndarray:
+    try:
+        out = np.asarray(arr).astype(dtype.np_type)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"Cannot convert {value!r} to a tensor of dtype {dtype.name}: {e}") from None
+    src = np.asarray(arr)
+    if src.dtype.kind == "f" and dtype.is_integer and not np.array_equal(out, src):
+        raise TypeError(f"Expected {dtype.name}, got {value!r} of type '{type(value).__name__}' instead: "
+                        "a non-integer value cannot become an integer tensor.")
+    if src.dtype.kind in "fiu" and dtype.is_bool:
+        raise TypeError(f"Expected bool, got {value!r} of type '{type(value).__name__}' instead.")
+    return out
+
+
+def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Const",
+             verify_shape: bool = False) -> Tensor:
+    """``tf.constant``: a tensor holding ``value`` (broadcast to ``shape`` when given)."""
+    if isinstance(value, Tensor) or hasattr(value, "_graph_tensor"):
+        raise TypeError(f"tf.constant expects a Python or numpy value, got the tensor {value!r}")
+    dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.infer_dtype(value)
+    try:
+        src = np.asarray(value)
+    except ValueError as e:
+        raise TypeError(f"Cannot convert {value!r} to a tensor: {e}") from None
+    if src.dtype == object:
+        raise TypeError(f"Cannot convert {value!r} to a tensor: ragged or non-numeric elements")
+    arr = _check_convertible(src, dt, value)
+    if shape is not None:
+        shape = tuple(int(d) for d in as_shape(shape).as_list())
+        if arr.shape != shape:
+            if verify_shape:
+                raise TypeError(f"Expected Tensor's shape: {shape}, got {arr.shape}.")
+            if arr.size == 1:
+                arr = np.broadcast_to(arr.reshape(()), shape)
+            elif arr.size == int(np.prod(shape)):
+                arr = arr.reshape(shape)
+            else:
+                raise TypeError(f"Cannot reshape a constant with {arr.size} elements to shape {list(shape)}")
+    arr = np.array(arr, copy=True)
+    arr.flags.writeable = False
+    graph = get_default_graph()
+    op = graph.create_op("Const", (), {"value": arr, "dtype": dt}, [(dt, arr.shape)], name)
+    return op.outputs[0]
+
+
+def convert_to_tensor(value: Any, dtype: Any = None, name: Optional[str] = None,
+                      preferred_dtype: Any = None) -> Tensor:
+    """Tensors pass through (dtype checked); Variables give their value; other values become constants."""
+    t = _graph_tensor_or_none(value)
+    if t is not None:
+        if dtype is not None and dtypes.as_dtype(dtype) is not t.dtype:
+            raise ValueError(f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} for "
+                             f"Tensor {t.name} with dtype {t.dtype.name}; use tf.cast to convert it.")
+        return t
+    if isinstance(value, Operation):
+        raise TypeError(f"Can not convert the Operation {value.name} to a Tensor: fetch or use one of its outputs.")
+    if dtype is None and preferred_dtype is not None:
+        try:
+            return constant(value, dtype=preferred_dtype, name=name or "Const")
+        except TypeError:
+            pass
+    return constant(value, dtype=dtype, name=name or "Const")
+
+
+def convert_n(values: Sequence[Any], names: Sequence[str] = ()) -> list:
+    """Converts several operands together: Python values adopt the dtype of the tensor operands.
+
+    All tensor operands must share one dtype; the message names each operand, its dtype and shape.
+    """
+    tensors = [(_graph_tensor_or_none(v)) for v in values]
+    known = [t for t in tensors if t is not None]
+    _graph_of(known)
+    if known:
+        first = known[0]
+        for t in known[1:]:
+            if t.dtype is not first.dtype:
+                raise TypeError(
+                    f"Operands must have the same dtype, but {first.name} is {first.dtype.name} "
+                    f"{first.shape} and {t.name} is {t.dtype.name} {t.shape}. Use tf.cast to convert one.")
+        dt = first.dtype
+        return [t if t is not None else convert_to_tensor(v, dtype=dt) for v, t in zip(values, tensors)]
+    converted = [convert_to_tensor(v) for v in values]
+    # several Python values together: the widest wins (1 and 2.5 -> float32)
+    if len({t.dtype for t in converted}) > 1:
+        dt = dtypes.float32 if any(t.dtype.is_floating for t in converted) else converted[0].dtype
+        converted = [convert_to_tensor(v, dtype=dt) for v in values]
+    return converted
+
+
+# ------------------------------------------------------------------------------------------------
+# building ops
+
+def make_op(op_type: str, inputs: Sequence[Any], attrs: Optional[dict] = None,
+            name: Optional[str] = None) -> Operation:
+    """Creates an op of a registered type: converts inputs, infers outputs, names it."""
+    od = OPS[op_type]
+    attrs = attrs or {}
+    tensors = [convert_to_tensor(x) for x in inputs]
+    graph = _graph_of(tensors)
+    try:
+        specs = od.infer(tensors, attrs)
+    except (ValueError, TypeError) as e:
+        raise type(e)(f"{op_type} ({name or op_type}): {e}") from None
+    if graph is not get_default_graph() and tensors:
+        with graph.as_default():
+            return graph.create_op(op_type, tuple(tensors), attrs, specs, name or op_type)
+    return graph.create_op(op_type, tuple(tensors), attrs, specs, name or op_type)
+
+
+def apply(op_type: str, inputs: Sequence[Any], attrs: Optional[dict] = None,
+          name: Optional[str] = None) -> Any:
+    """``make_op`` returning the single output tensor (or the list of outputs)."""
+    op = make_op(op_type, inputs, attrs, name)
+    return op.outputs[0] if len(op.outputs) == 1 else list(op.outputs)
+
+
+# ------------------------------------------------------------------------------------------------
+# shape helpers shared by inference rules
+
+def broadcast_shape(a: TensorShape, b: TensorShape, a_name: str = "x", b_name: str = "y") -> TensorShape:
+    """NumPy/TF broadcasting of two static shapes; a known mismatch raises ValueError naming both."""
+    da, db = a.as_tuple(), b.as_tuple()
+    if da is None or db is None:
+        return TensorShape(None)
+    n = max(len(da), len(db))
+    da = (1,) * (n - len(da)) + da
+    db = (1,) * (n - len(db)) + db
+    out = []
+    for x, y in zip(da, db):
+        if x == 1:
+            out.append(y)
+        elif y == 1:
+            out.append(x)
+        elif x is None:
+            out.append(y)
+        elif y is None or x == y:
+            out.append(x)
+        else:
+            raise ValueError(f"Dimensions must be equal (or 1 to broadcast), but {a_name} has shape "
+                             f"{a} and {b_name} has shape {b}")
+    return TensorShape(out)
+
+
+def normalize_axis(axis: int, rank: int, what: str = "axis") -> int:
+    if not -rank <= axis < max(rank, 1) or (rank == 0 and axis not in (0, -1)):
+        raise ValueError(f"{what} {axis} is out of range for a tensor of rank {rank} "
+                         f"(valid: [{-rank}, {rank}))")
+    return axis % rank if rank else 0
+
+
+def constant_value(t: Tensor) -> Optional[np.ndarray]:
+    """The value of ``t`` if it can be known while building the graph (small pure subgraphs)."""
+    op = t.op
+    if op.type == "Const":
+        return op.attrs["value"]
+    if op.type == "Shape":
+        shape = op.inputs[0].shape
+        if shape.is_fully_defined():
+            return np.array(shape.as_list(), dtype=t.dtype.np_type)
+        return None
+    od = OPS.get(op.type)
+    if od is None or not od.pure or od.kind in ("source", "state", "random") or od.numpy is None:
+        return None
+    size = t.shape.num_elements()
+    if size is None or size > 1024 or not op.inputs:
+        return None
+    args = []
+    for x in op.inputs:
+        v = constant_value(x)
+        if v is None:
+            return None
+        args.append(v)
+    out = od.numpy(*args, **op.attrs)
+    out = out[t.value_index] if isinstance(out, tuple) else out
+    return np.asarray(out)
+
+
+def shape_value(t: Tensor) -> Optional[list]:
+    """A 1-D int tensor used as a shape, as a list of ints/None (partially known), or None."""
+    v = constant_value(t)
+    if v is not None:
+        return [int(d) for d in np.reshape(v, (-1,))]
+    if t.op.type == "Shape":
+        dims = t.op.inputs[0].shape.as_tuple()
+        return None if dims is None else list(dims)
+    if t.op.type == "Pack" and all(x.shape.ndims == 0 for x in t.op.inputs):
+        vals = [constant_value(x) for x in t.op.inputs]
+        return [None if v is None else int(v) for v in vals]
+    dims = t.shape.as_tuple()
+    if dims is not None and len(dims) == 1 and dims[0] is not None:
+        return [None] * dims[0]
+    return None
+
+
+def as_shape_tensor(shape: Any, name: str = "shape") -> Tensor:
+    """A shape given as a list/tuple/TensorShape/ndarray or as an int tensor, as an int32 tensor."""
+    if isinstance(shape, TensorShape):
+        shape = shape.as_list()
+    t = _graph_tensor_or_none(shape)
+    if t is not None:
+        if not t.dtype.is_integer:
+            raise TypeError(f"A shape tensor must be int32 or int64, got {t.name} of dtype {t.dtype.name}")
+        return t
+    if isinstance(shape, (list, tuple)) and any(_graph_tensor_or_none(d) is not None for d in shape):
+        from graphc.ops import array as _array  # a list that mixes ints and scalar tensors
+
+        return _array.stack([convert_to_tensor(d, dtype=dtypes.int32) for d in shape], name=name)
+    arr = np.asarray(shape)
+    if arr.ndim > 1 or (arr.size and arr.dtype.kind not in "iu"):
+        raise TypeError(f"A shape must be a list of ints, got {shape!r}")
+    return constant(arr.astype(np.int32).reshape(-1), dtype=dtypes.int32, name=name)

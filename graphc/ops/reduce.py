@@ -1,0 +1,2 @@
+"""Reductions (being written)."""
+__all__ = []

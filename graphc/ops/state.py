@@ -1,0 +1,77 @@
+"""Variable state ops: ``VariableV2`` (a reference to a session-held value) and the assigns.
+
+Reads see the variable's value at the start of the run unless the reading op depends (by data
+or control edges) on an assign to it; then they see the value that assign wrote. The planner
+(``runtime/plan.py``) resolves this statically for each read.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from graphc.graph import Tensor
+from graphc.ops.core import OpDef, apply, convert_to_tensor, register
+
+STATE_READ = "VariableV2"
+# assign op type -> numpy update (current, operand) -> new value
+ASSIGN_UPDATES = {
+    "Assign": lambda ref, value, validate_shape=True: value,
+    "AssignAdd": lambda ref, delta, validate_shape=True: ref + delta,
+    "AssignSub": lambda ref, delta, validate_shape=True: ref - delta,
+}
+
+
+def _variable_infer(inputs, attrs):
+    return [(attrs["dtype"], attrs["shape"])]
+
+
+def _assign_infer(op_type):
+    def infer(inputs, attrs):
+        ref, value = inputs
+        if ref.op.type != STATE_READ:
+            raise TypeError(f"{op_type} needs a variable as its first input, got {ref.name} (op {ref.op.type})")
+        if value.dtype is not ref.dtype:
+            raise TypeError(f"{op_type}: variable {ref.op.name} has dtype {ref.dtype.name} but the value "
+                            f"{value.name} has dtype {value.dtype.name}; use tf.cast")
+        if attrs.get("validate_shape", True) and not ref.shape.is_compatible_with(value.shape):
+            raise ValueError(f"{op_type}: variable {ref.op.name} has shape {ref.shape} but the value "
+                             f"{value.name} has shape {value.shape}")
+        shape = ref.shape.merge_with(value.shape) if attrs.get("validate_shape", True) else value.shape
+        return [(ref.dtype, shape)]
+    return infer
+
+
+register(OpDef(STATE_READ, "state", infer=_variable_infer, numpy=None, differentiable=True))
+for _type, _fn in ASSIGN_UPDATES.items():
+    register(OpDef(_type, "state", infer=_assign_infer(_type), numpy=_fn, differentiable=False))
+
+
+def _ref(ref: Any) -> Tensor:
+    t = ref._graph_tensor() if hasattr(ref, "_graph_tensor") else ref
+    if not isinstance(t, Tensor) or t.op.type != STATE_READ:
+        raise TypeError(f"Expected a tf.Variable, got {ref!r}")
+    return t
+
+
+def assign(ref: Any, value: Any, validate_shape: bool = True, use_locking: Optional[bool] = None,
+           name: Optional[str] = None) -> Tensor:
+    """Writes ``value`` into the variable; returns the new value (TF1 ``tf.assign``)."""
+    r = _ref(ref)
+    v = convert_to_tensor(value, dtype=r.dtype) if not isinstance(value, Tensor) else value
+    return apply("Assign", [r, v], {"validate_shape": validate_shape}, name or "Assign")
+
+
+def assign_add(ref: Any, value: Any, use_locking: Optional[bool] = None, name: Optional[str] = None) -> Tensor:
+    """Adds ``value`` to the variable; returns the new value."""
+    r = _ref(ref)
+    v = convert_to_tensor(value, dtype=r.dtype) if not isinstance(value, Tensor) else value
+    return apply("AssignAdd", [r, v], {}, name or "AssignAdd")
+
+
+def assign_sub(ref: Any, value: Any, use_locking: Optional[bool] = None, name: Optional[str] = None) -> Tensor:
+    """Subtracts ``value`` from the variable; returns the new value."""
+    r = _ref(ref)
+    v = convert_to_tensor(value, dtype=r.dtype) if not isinstance(value, Tensor) else value
+    return apply("AssignSub", [r, v], {}, name or "AssignSub")
+
+
+__all__ = ["assign", "assign_add", "assign_sub"]

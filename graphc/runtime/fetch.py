@@ -1,0 +1,76 @@
+"""TF1 fetch structures: flatten (tensor, op, name, list, tuple, namedtuple, dict, nested) and rebuild."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from graphc.graph import Graph, Operation, Tensor
+
+
+def _is_namedtuple(x: Any) -> bool:
+    return isinstance(x, tuple) and hasattr(x, "_fields")
+
+
+class FetchMapper:
+    """Flattens a fetch structure to unique graph elements and rebuilds results in its shape."""
+
+    def __init__(self, graph: Graph, fetches: Any) -> None:
+        self.graph = graph
+        self.elements: list = []   # unique Tensors and Operations, in first-seen order
+        self._index: dict = {}
+        self._build: Callable = self._map(fetches)
+
+    def _element(self, fetch: Any):
+        if fetch is None:
+            raise TypeError("Fetch argument None has invalid type <class 'NoneType'>")
+        try:
+            el = self.graph.as_graph_element(fetch)
+        except KeyError as e:
+            raise KeyError(f"Fetch argument {fetch!r} cannot be interpreted as a Tensor: {e.args[0]}") from None
+        except ValueError as e:
+            raise ValueError(f"Fetch argument {fetch!r} cannot be interpreted as a Tensor. ({e})") from None
+        except TypeError:
+            raise TypeError(f"Fetch argument {fetch!r} has invalid type {type(fetch)}, must be a string "
+                            "or Tensor. (Can not convert a {type(fetch).__name__} into a Tensor or Operation.)") from None
+        if el not in self._index:
+            self._index[el] = len(self.elements)
+            self.elements.append(el)
+        return self._index[el]
+
+    def _map(self, fetches: Any) -> Callable:
+        if isinstance(fetches, dict):
+            keys = list(fetches)
+            subs = [self._map(fetches[k]) for k in keys]
+            kind = type(fetches)
+            return lambda vals: _make_dict(kind, keys, [s(vals) for s in subs])
+        if _is_namedtuple(fetches):
+            subs = [self._map(f) for f in fetches]
+            kind = type(fetches)
+            return lambda vals: kind(*[s(vals) for s in subs])
+        if isinstance(fetches, (list, tuple)):
+            subs = [self._map(f) for f in fetches]
+            kind = type(fetches)
+            return lambda vals: kind(s(vals) for s in subs)
+        i = self._element(fetches)
+        if isinstance(self.elements[i], Operation):
+            return lambda vals: None
+        return lambda vals: vals[i]
+
+    def rebuild(self, values: list) -> Any:
+        return self._build(values)
+
+    @property
+    def tensors(self) -> list:
+        return [e for e in self.elements if isinstance(e, Tensor)]
+
+    @property
+    def operations(self) -> list:
+        return [e for e in self.elements if isinstance(e, Operation)]
+
+
+def _make_dict(kind: type, keys: list, values: list) -> dict:
+    try:
+        return kind(zip(keys, values))
+    except TypeError:  # defaultdict and friends need their factory
+        d = kind.__new__(kind)
+        d.update(zip(keys, values))
+        return d

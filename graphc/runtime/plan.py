@@ -1,0 +1,150 @@
+"""What one ``Session.run`` must execute: the pruned, ordered ops and where each variable read comes from.
+
+Backend-neutral: every executor (eager, and the compiled ones) starts from a ``RunPlan``.
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from graphc import errors
+from graphc.graph import Operation, Tensor
+from graphc.ops.state import ASSIGN_UPDATES, STATE_READ
+
+
+class RunPlan:
+    """The ops needed for ``fetches``/``targets`` given ``feeds``, in execution order.
+
+    ``read_source[(op, i)]`` is, for input ``i`` of ``op`` reading a variable, the assign op whose
+    output it must see, or None for the value at the start of the run.
+    """
+
+    def __init__(self, fetches: Sequence[Tensor], targets: Sequence[Operation], feeds: Sequence[Tensor]) -> None:
+        self.fetches = list(fetches)
+        self.targets = list(targets)
+        self.feeds = list(feeds)
+        fed = set(self.feeds)
+        self.ops = _toposort(self.fetches, self.targets, fed)
+        self.read_source, self.fetch_source = _resolve_reads(self.ops, fed, self.fetches)
+        self.variables = [op for op in self.ops if op.type == STATE_READ]
+        self.assigns = [op for op in self.ops if op.type in ASSIGN_UPDATES]
+        self._check_feeds(fed)
+
+    def _check_feeds(self, fed: set) -> None:
+        for op in self.ops:
+            if op.type == "Placeholder" and op.outputs[0] not in fed:
+                t = op.outputs[0]
+                shape = "unknown" if t.shape.ndims is None else "[" + ",".join(
+                    "?" if d is None else str(d) for d in t.shape.as_tuple()) + "]"
+                path = _path_to(op, self.fetches, self.targets, fed)
+                raise errors.InvalidArgumentError(None, op, (
+                    f"You must feed a value for placeholder tensor '{op.name}' with dtype {t.dtype.name} "
+                    f"and shape {shape}: it is needed by {path}. Pass it in feed_dict, e.g. "
+                    f"feed_dict={{{op.name}: value}}."))
+
+
+def _toposort(fetches, targets, fed: set) -> list:
+    """Ops reachable backwards from fetches and targets (data and control edges), stopping at fed tensors."""
+    order: list = []
+    state: dict = {}  # op -> 1 visiting, 2 done
+    roots = [t.op for t in fetches if t not in fed] + list(targets)
+    for root in roots:
+        if state.get(root) == 2:
+            continue
+        stack = [(root, False)]
+        while stack:
+            op, expanded = stack.pop()
+            if expanded:
+                state[op] = 2
+                order.append(op)
+                continue
+            if state.get(op):
+                continue
+            state[op] = 1
+            stack.append((op, True))
+            deps = [t.op for t in op.inputs if t not in fed] + list(op.control_inputs)
+            for dep in reversed(deps):
+                s = state.get(dep)
+                if s is None:
+                    stack.append((dep, False))
+                elif s == 1:
+                    raise errors.InvalidArgumentError(None, op, f"Graph has a cycle through {op.name}")
+    return order
+
+
+def _resolve_reads(ops: list, fed: set, fetches: list):
+    """For every variable read, the assign (if any) that the reading op depends on."""
+    last: dict = {}       # op -> {variable op: latest assign op among its ancestors, itself included}
+    previous: dict = {}   # assign op -> the assign to the same variable that it depends on
+    read_source: dict = {}
+    empty: dict = {}
+
+    def merge(op: Operation) -> dict:
+        parents = [t.op for t in op.inputs if t not in fed] + list(op.control_inputs)
+        merged = None
+        for p in parents:
+            d = last.get(p, empty)
+            if not d:
+                continue
+            if merged is None:
+                merged = d
+                continue
+            if merged is d:
+                continue
+            merged = dict(merged)
+            for var, a in d.items():
+                b = merged.get(var)
+                if b is None or b is a:
+                    merged[var] = a
+                elif _precedes(b, a, previous):
+                    merged[var] = a
+                elif not _precedes(a, b, previous):
+                    raise errors.InvalidArgumentError(None, op, (
+                        f"Variable '{var.name}' is assigned by both '{a.name}' and '{b.name}' in one run "
+                        f"with no order between them (seen at '{op.name}'). Add a control dependency "
+                        "(tf.control_dependencies) so one assignment runs after the other."))
+        return merged or empty
+
+    for op in ops:
+        anc = merge(op)
+        for i, t in enumerate(op.inputs):
+            if t.op.type == STATE_READ and t not in fed:
+                read_source[(op, i)] = anc.get(t.op)
+        if op.type in ASSIGN_UPDATES:
+            var = op.inputs[0].op
+            previous[op] = anc.get(var)
+            anc = dict(anc)
+            anc[var] = op
+        last[op] = anc
+    fetch_source = {t: None for t in fetches if t.op.type == STATE_READ}
+    return read_source, fetch_source
+
+
+def _precedes(a: Operation, b: Operation, previous: dict) -> bool:
+    """True if assign ``a`` is an ancestor of assign ``b`` (same variable)."""
+    cur: Optional[Operation] = previous.get(b)
+    while cur is not None:
+        if cur is a:
+            return True
+        cur = previous.get(cur)
+    return False
+
+
+def _path_to(target: Operation, fetches, targets, fed: set) -> str:
+    """'fetch y:0 via add -> x' : how a fetch reaches ``target`` (for error messages)."""
+    for root in [t.op for t in fetches] + list(targets):
+        parent = {root: None}
+        queue = [root]
+        while queue:
+            op = queue.pop(0)
+            if op is target:
+                chain = []
+                while op is not None:
+                    chain.append(op.name)
+                    op = parent[op]
+                what = next((f"fetch '{t.name}'" for t in fetches if t.op is root), f"target '{root.name}'")
+                return f"{what} (path: {' -> '.join(reversed(chain))})"
+            for dep in [t.op for t in op.inputs if t not in fed] + list(op.control_inputs):
+                if dep not in parent:
+                    parent[dep] = op
+                    queue.append(dep)
+    return "the fetches"

@@ -1,0 +1,1 @@
+"""tf.train (being written)."""

@@ -1,0 +1,1 @@
+"""Gradient-check tables, one module per op family; each defines CASES: list[GradCase]."""
