@@ -1,0 +1,109 @@
+"""Runs a kernel plan with numpy, kernel by kernel, honouring the memory plan.
+
+Every planned buffer is a real array that later values reuse, and variables updated "in place"
+are written into a scratch copy that readers then see, so a wrong plan (a buffer reused while
+still needed, an in-place write before the last read) gives wrong numbers that tests catch.
+It is the executable behind ``backend="interpret"`` and the model the compiled backends follow.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from graphc import errors
+from graphc.ops.core import OPS
+from graphc.ops.random import make_rng
+from graphc.passes import pipeline
+from graphc.passes.ir import FEED, READ_VARIABLE
+
+
+class InterpretedExecutable:
+    backend = "interpret"
+
+    def __init__(self, plan, feed_shapes=None) -> None:
+        self.plan = plan
+        self.kernel_plan, self.memory_plan = pipeline.compile_plan(plan, feed_shapes)
+        self.kernels = self.kernel_plan.launched
+        self.peak_bytes = self.memory_plan.peak_bytes
+
+    def run(self, feed_values: Sequence[np.ndarray], state: Any) -> tuple:
+        prog = self.kernel_plan.program
+        storage = self.memory_plan.storage
+        env: dict = {}
+        scratch: dict = {}     # variable op -> private copy written in place during this run
+        buffers: dict = {}
+
+        def variable_value(var):
+            if var not in state.values:
+                raise errors.FailedPreconditionError(None, var, (
+                    f"Attempting to use uninitialized value {var.name}. Run its initializer first: "
+                    "sess.run(tf.global_variables_initializer())."))
+            if var not in scratch:
+                scratch[var] = np.array(state.values[var], copy=True)
+            return scratch[var]
+
+        for n in prog.feeds:
+            env[n.outputs[0]] = feed_values[n.attrs["slot"]]
+        for var, n in prog.reads.items():
+            if var in state.values:
+                env[n.outputs[0]] = variable_value(var)
+        with np.errstate(all="ignore"):
+            for k in self.kernel_plan.kernels:
+                for node in k.nodes:
+                    args = []
+                    for v in node.inputs:
+                        if v not in env:
+                            if v.op.type == READ_VARIABLE:
+                                variable_value(v.op.attrs["variable"])
+                            if v.op.type == "Const":
+                                env[v] = v.op.attrs["value"]
+                        args.append(env[v])
+                    env.update(zip(node.outputs, _call(node, args, state)))
+                for v in k.outputs:
+                    env[v] = self._store(v, env[v], storage, buffers, scratch)
+        results = [np.array(env[v], copy=True) for v in prog.fetches]
+        updates = {}
+        for var, v in prog.updates.items():
+            where = storage.get(v)
+            updates[var] = scratch[var] if where and where[0] == "variable" else np.array(env[v], copy=True)
+        return results, updates
+
+    @staticmethod
+    def _store(v, value, storage, buffers, scratch):
+        where = storage.get(v)
+        if not where:
+            return value
+        if where[0] == "buffer":
+            buf = buffers.get(where[1])
+            if buf is None or buf.size != np.size(value) or buf.dtype != value.dtype:
+                buf = np.empty(np.shape(value), dtype=value.dtype)
+                buffers[where[1]] = buf
+            out = buf.reshape(np.shape(value))
+            np.copyto(out, value)
+            return out
+        if where[0] == "variable":
+            target = scratch[where[1]]
+            np.copyto(target, value)
+            return target
+        return value
+
+
+def _call(node, args, state):
+    od = OPS[node.type]
+    kwargs = node.attrs
+    if od.kind == "random":
+        origin = node.origin
+        kwargs = dict(node.attrs, rng=make_rng(node.attrs["seed"], node.attrs["seed2"], state.next_count(origin)))
+    try:
+        out = od.numpy(*args, **kwargs)
+    except (ValueError, TypeError, IndexError, ArithmeticError) as e:
+        shapes = ", ".join(str(np.shape(a)) for a in args)
+        raise errors.InvalidArgumentError(None, node.origin, (
+            f"node '{node.name}' (op {node.type}) failed at run time with input shapes [{shapes}]: {e}")) from None
+    outs = out if isinstance(out, tuple) else (out,)
+    return [np.asarray(o) for o in outs]
+
+
+def compile_plan(plan, feed_shapes=None) -> InterpretedExecutable:
+    return InterpretedExecutable(plan, feed_shapes)

@@ -1,0 +1,221 @@
+"""The compiler's IR: a pure dataflow program built from a RunPlan, separate from the user's graph.
+
+Variable state is made explicit: each variable read becomes a ``ReadVariable`` node (the value at
+the start of the run) or the value an assign produced, and each assign becomes ordinary
+computation whose result is a program output (the variable's new value). Control edges have
+done their work (they decided which reads see which assigns) and disappear. Passes rewrite this
+IR; they never touch the user's graph.
+
+``Node``/``Value`` quack like ``Operation``/``Tensor`` (``.type``, ``.attrs``, ``.inputs``,
+``.outputs``; ``.op``, ``.dtype``, ``.shape``, ``.name``), so each op's ``infer`` rule and helpers
+such as ``constant_value`` work on the IR unchanged.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from graphc.ops.core import OPS
+from graphc.ops.state import ASSIGN_UPDATES, STATE_READ
+from graphc.runtime.plan import RunPlan
+from graphc.shape import TensorShape
+
+FEED = "Feed"
+READ_VARIABLE = "ReadVariable"
+_ids = itertools.count()
+# assign -> the primitive that computes the new value from (current, operand)
+_ASSIGN_AS_OP = {"Assign": None, "AssignAdd": "Add", "AssignSub": "Sub"}
+
+
+class Value:
+    """One output of a Node (the IR's Tensor)."""
+
+    __slots__ = ("op", "value_index", "dtype", "shape")
+
+    def __init__(self, node: "Node", index: int, dtype, shape: TensorShape) -> None:
+        self.op = node
+        self.value_index = index
+        self.dtype = dtype
+        self.shape = shape
+
+    @property
+    def name(self) -> str:
+        return f"{self.op.name}:{self.value_index}"
+
+    def __repr__(self) -> str:
+        return f"%{self.op.id}:{self.value_index}"
+
+
+class Node:
+    """One IR operation. ``origin`` is the user-graph op it came from (for messages and dumps)."""
+
+    __slots__ = ("id", "type", "inputs", "attrs", "outputs", "origin", "name")
+
+    def __init__(self, op_type: str, inputs: Sequence[Value], attrs: dict, specs: list,
+                 origin: Any = None, name: Optional[str] = None) -> None:
+        self.id = next(_ids)
+        self.type = op_type
+        self.inputs = tuple(inputs)
+        self.attrs = attrs
+        self.outputs = [Value(self, i, dt, TensorShape(sh)) for i, (dt, sh) in enumerate(specs)]
+        self.origin = origin
+        self.name = name or (origin.name if origin is not None else f"{op_type}_{self.id}")
+
+    @property
+    def kind(self) -> str:
+        if self.type in (FEED, READ_VARIABLE):
+            return "source"
+        return OPS[self.type].kind
+
+    def __repr__(self) -> str:
+        ins = ", ".join(repr(v) for v in self.inputs)
+        return f"%{self.id} = {self.type}({ins})"
+
+
+def new_node(op_type: str, inputs: Sequence[Value], attrs: dict, origin: Any = None,
+             name: Optional[str] = None) -> Node:
+    """A node of a registered op type, its outputs inferred by the op's own rule."""
+    specs = OPS[op_type].infer(list(inputs), attrs)
+    return Node(op_type, inputs, attrs, specs, origin, name)
+
+
+def const_node(value: np.ndarray, dtype, origin: Any = None) -> Node:
+    value = np.asarray(value, dtype=dtype.np_type)
+    value.flags.writeable = False
+    return Node("Const", (), {"value": value, "dtype": dtype}, [(dtype, value.shape)], origin)
+
+
+class Program:
+    """A dataflow program: inputs (feeds, variable reads), nodes, outputs (fetches, variable updates)."""
+
+    def __init__(self) -> None:
+        self.feeds: list = []        # Feed nodes, in feed order
+        self.reads: dict = {}        # variable op -> ReadVariable node
+        self.fetches: list = []      # Values, in fetch order
+        self.updates: dict = {}      # variable op -> Value of its new value
+        self.nodes: list = []        # topological order (rebuilt by `toposort`)
+
+    def outputs(self) -> list:
+        return list(self.fetches) + list(self.updates.values())
+
+    def toposort(self) -> None:
+        """Recomputes ``nodes``: everything the outputs need, producers first."""
+        order: list = []
+        seen: set = set()
+        for root in [v.op for v in self.outputs()]:
+            stack = [(root, False)]
+            while stack:
+                node, done = stack.pop()
+                if done:
+                    order.append(node)
+                    continue
+                if node.id in seen:
+                    continue
+                seen.add(node.id)
+                stack.append((node, True))
+                stack.extend((v.op, False) for v in reversed(node.inputs) if v.op.id not in seen)
+        self.nodes = order
+
+    def consumers(self) -> dict:
+        """node id -> list of consuming nodes (outputs count as consumers named None)."""
+        users: dict = {n.id: [] for n in self.nodes}
+        for n in self.nodes:
+            for v in n.inputs:
+                users[v.op.id].append(n)
+        for v in self.outputs():
+            users[v.op.id].append(None)
+        return users
+
+    def replace_uses(self, mapping: dict) -> None:
+        """Rewires every use of Value ``old`` to ``mapping[old]`` (keys: Values)."""
+        if not mapping:
+            return
+
+        def sub(v: Value) -> Value:
+            while v in mapping:
+                v = mapping[v]
+            return v
+        for n in self.nodes:
+            if any(v in mapping for v in n.inputs):
+                n.inputs = tuple(sub(v) for v in n.inputs)
+        self.fetches = [sub(v) for v in self.fetches]
+        self.updates = {k: sub(v) for k, v in self.updates.items()}
+
+    def dump(self) -> str:
+        """A readable listing, one node per line."""
+        lines = []
+        for n in self.nodes:
+            outs = ", ".join(f"{o.dtype.name}{o.shape}" for o in n.outputs)
+            extra = ""
+            if n.type == "Const":
+                v = n.attrs["value"]
+                extra = f" value={v.tolist() if v.size <= 8 else f'<{v.size} elements>'}"
+            elif n.type in (FEED, READ_VARIABLE):
+                extra = f" {n.name}"
+            attrs = {k: a for k, a in n.attrs.items() if k not in ("value", "dtype", "variable")}
+            lines.append(f"{n!r} -> {outs}{extra}{' ' + str(attrs) if attrs else ''}   # {n.name}")
+        for i, v in enumerate(self.fetches):
+            lines.append(f"fetch {i}: {v!r}")
+        for var, v in self.updates.items():
+            lines.append(f"update {var.name}: {v!r}")
+        return "\n".join(lines)
+
+
+def _feed_shape(static: TensorShape, runtime: Optional[tuple]) -> TensorShape:
+    """The compile-time shape of a feed: its runtime shape when known (executables are keyed on it).
+
+    Generated kernels must still depend only on ranks, dtypes and which dims are 1, never on
+    sizes, so that a new batch size re-plans (cheap) but compiles nothing new.
+    """
+    if runtime is None:
+        return static
+    return TensorShape(runtime)
+
+
+def build(plan: RunPlan, feed_shapes: Optional[Sequence[tuple]] = None) -> Program:
+    """Lowers a RunPlan to a Program; ``feed_shapes`` (runtime shapes of the feeds) make shapes concrete."""
+    prog = Program()
+    env: dict = {}  # user Tensor -> Value
+    for i, t in enumerate(plan.feeds):
+        shape = _feed_shape(t.shape, feed_shapes[i] if feed_shapes else None)
+        node = Node(FEED, (), {"slot": i}, [(t.dtype, shape)], origin=t.op, name=t.name)
+        prog.feeds.append(node)
+        env[t] = node.outputs[0]
+
+    def read(var_op) -> Value:
+        if var_op not in prog.reads:
+            t = var_op.outputs[0]
+            prog.reads[var_op] = Node(READ_VARIABLE, (), {"variable": var_op}, [(t.dtype, t.shape)],
+                                      origin=var_op, name=var_op.name)
+        return prog.reads[var_op].outputs[0]
+
+    for op in plan.ops:
+        if op.type == STATE_READ or OPS[op.type].kind == "control":
+            continue
+        ins = []
+        for i, t in enumerate(op.inputs):
+            if (op, i) in plan.read_source:
+                src = plan.read_source[(op, i)]
+                ins.append(read(t.op) if src is None else env[src.outputs[0]])
+            elif t in env:
+                ins.append(env[t])
+            else:
+                raise KeyError(f"IR build: {t.name} (input {i} of {op.name}) was not computed")
+        if op.type in ASSIGN_UPDATES:
+            prim = _ASSIGN_AS_OP[op.type]
+            if prim is None:
+                value = ins[1]
+            else:
+                value = new_node(prim, [ins[0], ins[1]], {}, origin=op).outputs[0]
+            env[op.outputs[0]] = value
+            prog.updates[op.inputs[0].op] = value
+            continue
+        node = new_node(op.type, ins, dict(op.attrs), origin=op)
+        for t, v in zip(op.outputs, node.outputs):
+            env[t] = v
+    for t in plan.fetches:
+        prog.fetches.append(env[t] if t in env else read(t.op))
+    prog.toposort()
+    return prog

@@ -1,0 +1,165 @@
+"""The memory plan: which buffer holds each materialized value, when it can be reused, what runs in place.
+
+- A kernel output lives from its kernel to its last reader; afterwards its buffer returns to a pool
+  and a later value of the same dtype and (static) size takes it.
+- A pointwise kernel may write an output into the buffer of an input whose last reader it is
+  (same space, dtype and size): the classic in-place elementwise update.
+- A variable's new value is written straight into the variable's storage when every reader of the
+  old value runs no later than the writing kernel, that kernel is pointwise over the variable's
+  shape, and the old value is not fetched. Otherwise it goes to a fresh buffer that replaces the
+  variable's storage when the run commits.
+- ``peak_bytes`` is the largest total size of buffers live at once (fully known shapes only; a
+  buffer of unknown size counts as 0 and makes ``peak_bytes_exact`` False).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from graphc.passes.fusion import KernelPlan
+from graphc.passes.ir import FEED, READ_VARIABLE, Value
+from graphc.passes.simplify import same_shape
+
+
+@dataclasses.dataclass
+class Buffer:
+    index: int
+    dtype: object
+    shape: object        # TensorShape of the first value placed in it
+    values: list = dataclasses.field(default_factory=list)
+
+    @property
+    def nbytes(self):
+        n = self.shape.num_elements()
+        return None if n is None else n * self.dtype.np_type.itemsize
+
+
+@dataclasses.dataclass
+class MemoryPlan:
+    storage: dict            # Value -> ("buffer", i) | ("variable", var_op) | ("feed", slot) | ("const",) | ("view", Value) | ("read", var_op)
+    buffers: list
+    inplace: list            # (kernel index, description)
+    peak_bytes: int
+    peak_bytes_exact: bool
+
+    def describe(self) -> str:
+        lines = [f"peak_bytes={self.peak_bytes}{'' if self.peak_bytes_exact else ' (lower bound: unknown sizes)'}"]
+        for b in self.buffers:
+            lines.append(f"buffer {b.index}: {b.dtype.name}{b.shape} <- {', '.join(repr(v) for v in b.values)}")
+        lines.extend(f"in place in kernel {k}: {what}" for k, what in self.inplace)
+        return "\n".join(lines)
+
+
+def _last_use(kplan: KernelPlan) -> dict:
+    last = {}
+    for k in kplan.kernels:
+        for v in k.inputs:
+            last[v] = k.index
+    end = len(kplan.kernels)
+    for v in kplan.program.outputs():
+        last[v] = end
+    return last
+
+
+def plan(kplan: KernelPlan) -> MemoryPlan:
+    prog = kplan.program
+    storage: dict = {}
+    for n in prog.feeds:
+        storage[n.outputs[0]] = ("feed", n.attrs["slot"])
+    for var, n in prog.reads.items():
+        storage[n.outputs[0]] = ("read", var)
+    for n in prog.nodes:
+        if n.type == "Const":
+            storage[n.outputs[0]] = ("const",)
+    last = _last_use(kplan)
+    fetched = set(prog.fetches)
+    read_users = {var: _readers(kplan, n.outputs[0]) for var, n in prog.reads.items()}
+    update_of = {v: var for var, v in prog.updates.items()}
+
+    buffers: list = []
+    free: list = []          # buffers whose values are all dead
+    live: dict = {}          # buffer index -> last use
+    inplace = []
+    peak, exact = 0, True
+
+    def release(now: int) -> None:
+        for b_index, until in list(live.items()):
+            if until < now:
+                del live[b_index]
+                free.append(buffers[b_index])
+
+    for k in kplan.kernels:
+        release(k.index)
+        for v in k.outputs:
+            if k.kind == "view":
+                storage[v] = ("view", k.nodes[0].inputs[0])
+                continue
+            var = update_of.get(v)
+            if var is not None and _can_write_variable(k, v, var, prog, read_users, fetched):
+                storage[v] = ("variable", var)
+                inplace.append((k.index, f"{var.name} updated in place"))
+                continue
+            buf = _reuse_input(k, v, storage, last, buffers, live)
+            if buf is not None:
+                inplace.append((k.index, f"{v!r} overwrites its dead input in buffer {buf.index}"))
+            else:
+                buf = next((b for b in free if b.dtype is v.dtype and _same_size(b.shape, v.shape)), None)
+                if buf is not None:
+                    free.remove(buf)
+                else:
+                    buf = Buffer(len(buffers), v.dtype, v.shape)
+                    buffers.append(buf)
+            buf.values.append(v)
+            storage[v] = ("buffer", buf.index)
+            live[buf.index] = max(live.get(buf.index, -1), last.get(v, k.index))
+        total = 0
+        for b_index in live:
+            nb = buffers[b_index].nbytes
+            if nb is None:
+                exact = False
+            else:
+                total += nb
+        peak = max(peak, total)
+    return MemoryPlan(storage, buffers, inplace, peak, exact)
+
+
+def _readers(kplan: KernelPlan, value: Value) -> list:
+    """Kernels that read ``value`` directly or through views of it."""
+    aliases = {value}
+    readers = []
+    for k in kplan.kernels:
+        if any(x in aliases for x in k.inputs):
+            readers.append(k.index)
+            if k.kind == "view":
+                aliases.update(k.outputs)
+    return readers
+
+
+def _same_size(a, b) -> bool:
+    return a.is_fully_defined() and b.is_fully_defined() and a.num_elements() == b.num_elements()
+
+
+def _can_write_variable(k, v: Value, var, prog, read_users: dict, fetched: set) -> bool:
+    if k.kind != "pointwise" or not same_shape(v, var.outputs[0]) or not v.shape.is_fully_defined():
+        return False
+    read = prog.reads.get(var)
+    if read is None:
+        return True
+    if read.outputs[0] in fetched:
+        return False
+    return all(i <= k.index for i in read_users.get(var, []))
+
+
+def _reuse_input(k, v: Value, storage: dict, last: dict, buffers: list, live: dict):
+    """An input buffer of pointwise kernel ``k`` that dies here and fits ``v`` exactly."""
+    if k.kind != "pointwise":
+        return None
+    for x in k.inputs:
+        where = storage.get(x)
+        if not where or where[0] != "buffer" or last.get(x) != k.index:
+            continue
+        buf = buffers[where[1]]
+        if live.get(buf.index) != k.index:
+            continue  # another value in this buffer is still needed later
+        if buf.dtype is v.dtype and same_shape(x, v) and v.shape.is_fully_defined():
+            return buf
+    return None

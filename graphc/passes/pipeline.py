@@ -1,0 +1,75 @@
+"""The ordered pass pipeline: RunPlan -> IR -> optimized IR -> kernel plan -> memory plan.
+
+``GRAPHC_DUMP=DIR`` (or ``dump_dir=``) writes the IR after each pass, the kernel plan and the
+memory plan as text files, numbered in pipeline order.
+"""
+from __future__ import annotations
+
+import os
+from typing import Callable, Optional, Sequence
+
+from graphc.passes import cse, fold, fusion, ir, memory, simplify
+
+MAX_ROUNDS = 4
+
+
+def prune(prog: ir.Program) -> bool:
+    """Dead-code elimination: keep only what fetches and variable updates need."""
+    before = len(prog.nodes)
+    prog.toposort()
+    return len(prog.nodes) != before
+
+
+PASSES: Sequence[tuple] = (
+    ("fold", fold.run),
+    ("simplify", simplify.run),
+    ("cse", cse.run),
+    ("prune", prune),
+)
+
+
+class Dumper:
+    """Writes numbered text files into a dump directory (no-op without one)."""
+
+    def __init__(self, directory: Optional[str]) -> None:
+        self.directory = directory
+        self.count = 0
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+
+    def __call__(self, name: str, text: Callable[[], str]) -> None:
+        if not self.directory:
+            return
+        path = os.path.join(self.directory, f"{self.count:02d}_{name}.txt")
+        self.count += 1
+        with open(path, "w") as f:
+            f.write(text() + "\n")
+
+
+def optimize(prog: ir.Program, dump: Optional[Dumper] = None) -> ir.Program:
+    """Runs the passes until nothing changes (at most MAX_ROUNDS rounds)."""
+    dump = dump or Dumper(None)
+    prune(prog)
+    dump("ir_initial", prog.dump)
+    for _ in range(MAX_ROUNDS):
+        changed = False
+        for name, run in PASSES:
+            if run(prog):
+                changed = True
+                dump(f"ir_after_{name}", prog.dump)
+        if not changed:
+            break
+    return prog
+
+
+def compile_plan(plan, feed_shapes=None, dump_dir: Optional[str] = None):
+    """RunPlan -> (KernelPlan, MemoryPlan), dumping each stage when asked."""
+    dump = Dumper(dump_dir if dump_dir is not None else os.environ.get("GRAPHC_DUMP"))
+    prog = ir.build(plan, feed_shapes)
+    optimize(prog, dump)
+    kplan = fusion.plan(prog)
+    dump("kernel_plan", lambda: kplan.describe() + "\n\nnot fused:\n" +
+         "\n".join(f"  {n}: {why}" for n, why in kplan.why_not))
+    mplan = memory.plan(kplan)
+    dump("memory_plan", mplan.describe)
+    return kplan, mplan

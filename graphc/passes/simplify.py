@@ -1,0 +1,168 @@
+"""Algebraic simplification: a table of local rewrites, each exact for IEEE floats unless noted.
+
+Shapes count as equal when both ranks are known and the static dims match (``None`` with
+``None``): under graphc's static-broadcasting rule a ``None`` dim never broadcasts at run time,
+and the compiled backends check that.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import numpy as np
+
+from graphc.passes.ir import Program, Value, const_node, new_node
+
+# ops whose results are never negative, so exp(log(x)) == x exactly (log(0) = -inf, exp(-inf) = 0)
+_NONNEGATIVE = {"Exp", "Sqrt", "Square", "Abs", "Relu", "Sigmoid", "Softplus"}
+
+
+def _const_all(v: Value, scalar: float) -> bool:
+    if v.op.type != "Const":
+        return False
+    arr = v.op.attrs["value"]
+    return arr.size > 0 and bool(np.all(arr == scalar))
+
+
+def same_shape(a: Value, b: Value) -> bool:
+    sa, sb = a.shape.as_tuple(), b.shape.as_tuple()
+    return sa is not None and sa == sb
+
+
+def _keeps(x: Value, node) -> Optional[Value]:
+    """``x`` if replacing ``node``'s output by it changes neither shape nor dtype."""
+    out = node.outputs[0]
+    return x if same_shape(x, out) and x.dtype is out.dtype else None
+
+
+def _zeros_like(node) -> Optional[Value]:
+    out = node.outputs[0]
+    if not out.shape.is_fully_defined() or out.shape.num_elements() > 4096:
+        return None
+    return const_node(np.zeros(out.shape.as_list()), out.dtype, node.origin).outputs[0]
+
+
+def _exact_int(v: Value) -> bool:
+    return not v.dtype.is_floating  # x*0 and x-x are 0 only without NaN/Inf
+
+
+def _mul(node):
+    x, y = node.inputs
+    if _const_all(y, 1):
+        return _keeps(x, node)
+    if _const_all(x, 1):
+        return _keeps(y, node)
+    if (_const_all(y, 0) and _exact_int(x)) or (_const_all(x, 0) and _exact_int(y)):
+        return _zeros_like(node)
+    return None
+
+
+def _add(node):
+    x, y = node.inputs
+    if _const_all(y, 0):
+        return _keeps(x, node)
+    if _const_all(x, 0):
+        return _keeps(y, node)
+    return None
+
+
+def _sub(node):
+    x, y = node.inputs
+    if _const_all(y, 0):
+        return _keeps(x, node)
+    if x is y and _exact_int(x):
+        return _zeros_like(node)
+    return None
+
+
+def _div(node):
+    x, y = node.inputs
+    return _keeps(x, node) if _const_all(y, 1) else None
+
+
+def _neg(node):
+    x = node.inputs[0]
+    return x.op.inputs[0] if x.op.type == "Neg" else None
+
+
+def _exp(node):
+    x = node.inputs[0]
+    if x.op.type == "Log" and x.op.inputs[0].op.type in _NONNEGATIVE:
+        return x.op.inputs[0]
+    return None
+
+
+def _passthrough(node):
+    return node.inputs[0]
+
+
+def _same_shape_noop(node):
+    return _keeps(node.inputs[0], node)
+
+
+def _reshape(node):
+    x = node.inputs[0]
+    if x.op.type == "Reshape":  # reshape of reshape: only the last target matters
+        inner = x.op.inputs[0]
+        if same_shape(inner, node.outputs[0]) and inner.shape.is_fully_defined():
+            return inner
+        return new_node("Reshape", [inner, node.inputs[1]], dict(node.attrs), node.origin).outputs[0]
+    if x.shape.is_fully_defined():
+        return _keeps(x, node)
+    return None
+
+
+def _transpose(node):
+    x = node.inputs[0]
+    perm = node.attrs.get("perm")
+    if perm is None:
+        return None
+    if list(perm) == list(range(len(perm))):
+        return x
+    if x.op.type == "Transpose" and x.op.attrs.get("perm") is not None:
+        inner_perm = x.op.attrs["perm"]
+        composed = tuple(inner_perm[p] for p in perm)
+        if list(composed) == list(range(len(composed))):
+            return x.op.inputs[0]
+        return new_node("Transpose", [x.op.inputs[0]], dict(node.attrs, perm=composed), node.origin).outputs[0]
+    return None
+
+
+RULES: dict = {
+    "Mul": _mul,
+    "Add": _add,
+    "Sub": _sub,
+    "RealDiv": _div,
+    "Neg": _neg,
+    "Exp": _exp,
+    "Identity": _passthrough,
+    "StopGradient": _passthrough,
+    "PlaceholderWithDefault": _passthrough,
+    "SumTo": _same_shape_noop,
+    "BroadcastTo": _same_shape_noop,
+    "Reshape": _reshape,
+    "Transpose": _transpose,
+}
+
+
+def run(prog: Program, rules: Optional[dict] = None) -> bool:
+    rules = RULES if rules is None else rules
+    mapping: dict = {}
+    for node in prog.nodes:
+        if mapping:
+            node.inputs = tuple(_resolve(v, mapping) for v in node.inputs)
+        rule: Optional[Callable] = rules.get(node.type)
+        if rule is None:
+            continue
+        new = rule(node)
+        if new is not None and new is not node.outputs[0]:
+            mapping[node.outputs[0]] = new
+    if mapping:
+        prog.replace_uses(mapping)
+        prog.toposort()
+    return bool(mapping)
+
+
+def _resolve(v, mapping):
+    while v in mapping:
+        v = mapping[v]
+    return v

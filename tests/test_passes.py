@@ -1,0 +1,253 @@
+"""Pass pipeline: each pass on small before/after programs, the fusion targets, the memory plan."""
+import numpy as np
+import pytest
+
+import graphc as tf
+from graphc.passes import cse, fold, fusion, ir, memory, pipeline, simplify
+from graphc.runtime.plan import RunPlan
+
+
+def program(fetches, feeds=(), feed_shapes=None):
+    return ir.build(RunPlan(list(fetches), [], list(feeds)), feed_shapes)
+
+
+def kernel_plan(fetches, feeds=(), feed_shapes=None):
+    plan = RunPlan(list(fetches), [], list(feeds))
+    return pipeline.compile_plan(plan, feed_shapes)
+
+
+def types(prog):
+    return [n.type for n in prog.nodes]
+
+
+# ------------------------------------------------------------------------------------------------
+# individual passes
+
+def test_fold_computes_constant_subexpressions():
+    x = tf.placeholder(tf.float32, [3])
+    y = (tf.constant(2.0) * 3.0) * x
+    prog = program([y], [x])
+    assert fold.run(prog)
+    consts = [n for n in prog.nodes if n.type == "Const"]
+    assert [float(c.attrs["value"]) for c in consts] == [6.0]
+    assert types(prog).count("Mul") == 1
+
+
+def test_fold_does_not_materialize_huge_constants():
+    y = tf.zeros([1000, 1000]) + 1.0
+    prog = program([y])
+    fold.run(prog)
+    assert all(n.attrs["value"].size <= fold.MAX_FOLD_ELEMENTS for n in prog.nodes if n.type == "Const")
+
+
+def test_fold_leaves_random_ops_alone():
+    y = tf.random_normal([3], seed=1) * 2.0
+    prog = program([y])
+    fold.run(prog)
+    assert "RandomStandardNormal" in types(prog)
+
+
+def test_simplify_identities():
+    x = tf.placeholder(tf.float32, [4])
+    y = ((x * 1.0) + 0.0) - 0.0
+    z = -(-x)
+    prog = program([y, z], [x])
+    assert simplify.run(prog)
+    assert prog.fetches[0].op.type == "Feed"
+    assert prog.fetches[1].op.type == "Feed"
+
+
+def test_simplify_keeps_broadcasting_identities():
+    x = tf.placeholder(tf.float32, [4])
+    y = x + tf.zeros([3, 4])      # changes the shape: must stay
+    prog = program([y], [x])
+    simplify.run(prog)
+    assert prog.fetches[0].shape.as_list() == [3, 4]
+    assert prog.fetches[0].op.type != "Feed"
+
+
+def test_simplify_multiplication_by_zero_only_for_integers():
+    xf = tf.placeholder(tf.float32, [2])
+    xi = tf.placeholder(tf.int32, [2])
+    prog = program([xf * 0.0, xi * 0, xf - xf, xi - xi], [xf, xi])
+    simplify.run(prog)
+    kinds = [v.op.type for v in prog.fetches]
+    assert kinds[0] == "Mul"          # nan * 0 is nan: not simplified
+    assert kinds[1] == "Const"
+    assert kinds[2] == "Sub"          # inf - inf is nan
+    assert kinds[3] == "Const"
+
+
+def test_simplify_exp_log_only_when_exact():
+    x = tf.placeholder(tf.float32, [2])
+    prog = program([tf.exp(tf.log(x)), tf.exp(tf.log(tf.exp(x)))], [x])
+    simplify.run(prog)
+    assert prog.fetches[0].op.type == "Exp"        # x may be negative: log gives nan
+    assert prog.fetches[1].op.type == "Exp"        # exp(log(exp(x))) -> exp(x)
+    assert prog.fetches[1].op.inputs[0].op.type == "Feed"
+
+
+def test_simplify_reshape_of_reshape():
+    x = tf.placeholder(tf.float32, [2, 6])
+    y = tf.reshape(tf.reshape(x, [3, 4]), [4, 3])
+    prog = program([y], [x])
+    simplify.run(prog)
+    prog.toposort()
+    assert types(prog).count("Reshape") == 1
+
+
+def test_cse_merges_equal_subexpressions():
+    x = tf.placeholder(tf.float32, [3])
+    a = tf.exp(x) + 1.0
+    b = tf.exp(x) + 1.0
+    prog = program([a * b], [x])
+    assert cse.run(prog)
+    assert types(prog).count("Exp") == 1 and types(prog).count("Add") == 1
+
+
+def test_cse_keeps_random_ops_apart():
+    a = tf.random_uniform([2], seed=1)
+    b = tf.random_uniform([2], seed=1)
+    prog = program([a + b])
+    cse.run(prog)
+    assert types(prog).count("RandomUniform") == 2
+
+
+def test_prune_drops_dead_nodes():
+    x = tf.placeholder(tf.float32, [3])
+    unused = tf.exp(x)  # noqa: F841
+    prog = program([x * 2.0], [x])
+    assert "Exp" not in types(prog)
+
+
+def test_passes_never_mutate_the_user_graph():
+    x = tf.placeholder(tf.float32, [3])
+    y = (x * 1.0) + tf.exp(tf.log(x))
+    before = [(op.type, tuple(t.name for t in op.inputs)) for op in tf.get_default_graph().get_operations()]
+    kernel_plan([y], [x])
+    after = [(op.type, tuple(t.name for t in op.inputs)) for op in tf.get_default_graph().get_operations()]
+    assert before == after
+
+
+def test_dump_writes_each_stage(tmp_path):
+    x = tf.placeholder(tf.float32, [3])
+    pipeline.compile_plan(RunPlan([(2.0 * 3.0) * x + 0.0], [], [x]), None, dump_dir=str(tmp_path))
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names[0].startswith("00_ir_initial")
+    assert any("kernel_plan" in n for n in names) and any("memory_plan" in n for n in names)
+    assert "Mul" in (tmp_path / next(n for n in names if "kernel_plan" in n)).read_text()
+
+
+# ------------------------------------------------------------------------------------------------
+# fusion targets (backend-neutral kernel counts)
+
+def launched(fetches, feeds=(), feed_shapes=None):
+    kp, mp = kernel_plan(fetches, feeds, feed_shapes)
+    return kp.launched, mp
+
+
+def test_gelu_chain_is_one_kernel():
+    x = tf.placeholder(tf.float32, [None])
+    y = 0.5 * x * (1 + tf.tanh(0.79788456 * (x + 0.044715 * x ** 3)))
+    ks, _ = launched([y], [x], [(1000,)])
+    assert len(ks) == 1 and ks[0].kind == "pointwise"
+
+
+def test_sum_of_squares_is_one_reduction_kernel():
+    x = tf.placeholder(tf.float32, [None])
+    ks, _ = launched([tf.reduce_sum(x * x)], [x], [(100,)])
+    assert [k.kind for k in ks] == ["reduction"]
+    assert ks[0].op_types == ["Mul", "Sum"]
+
+
+def _rows():
+    return tf.placeholder(tf.float32, [None, 16])
+
+
+def test_row_softmax_is_one_kernel():
+    x = _rows()
+    m = tf.reduce_max(x, axis=-1, keepdims=True)
+    e = tf.exp(x - m)
+    y = e / tf.reduce_sum(e, axis=-1, keepdims=True)
+    ks, _ = launched([y], [x], [(4, 16)])
+    assert len(ks) == 1 and ks[0].reduce_axes == (1,)
+
+
+def test_row_log_softmax_is_one_kernel():
+    x = _rows()
+    m = tf.reduce_max(x, axis=-1, keepdims=True)
+    y = x - m - tf.log(tf.reduce_sum(tf.exp(x - m), axis=-1, keepdims=True))
+    ks, _ = launched([y], [x], [(4, 16)])
+    assert len(ks) == 1
+
+
+def test_layer_norm_is_one_kernel():
+    x = _rows()
+    gamma = tf.placeholder(tf.float32, [16])
+    beta = tf.placeholder(tf.float32, [16])
+    mean = tf.reduce_mean(x, axis=-1, keepdims=True)
+    d = x - mean
+    var = tf.reduce_mean(d * d, axis=-1, keepdims=True)
+    y = d * tf.rsqrt(var + 1e-5) * gamma + beta
+    ks, _ = launched([y], [x, gamma, beta], [(4, 16), (16,), (16,)])
+    assert len(ks) == 1
+
+
+def test_folded_constant_then_one_kernel():
+    x = tf.placeholder(tf.float32, [None])
+    kp, _ = kernel_plan([(2.0 * 3.0) * x + 0.0], [x], [(10,)])
+    assert len(kp.launched) == 1
+    consts = [n.attrs["value"] for n in kp.program.nodes if n.type == "Const"]
+    assert [float(c) for c in consts] == [6.0]
+
+
+def test_elementwise_chain_allocates_no_intermediates():
+    x = tf.placeholder(tf.float32, [None])
+    y = x
+    for _ in range(5):
+        y = tf.sin(y) * 1.5 + 0.25   # 10 elementwise ops
+    ks, mp = launched([y], [x], [(64,)])
+    assert len(ks) == 1
+    assert len(mp.buffers) == 1          # only the fetched result
+    assert mp.buffers[0].values == [kp_out for kp_out in ks[0].outputs]
+
+
+def test_matmul_with_bias_and_relu_epilogue():
+    x = tf.placeholder(tf.float32, [None, 8])
+    w = tf.placeholder(tf.float32, [8, 4])
+    b = tf.placeholder(tf.float32, [4])
+    y = tf.nn.relu(tf.matmul(x, w) + b)
+    ks, _ = launched([y], [x, w, b], [(2, 8), (8, 4), (4,)])
+    assert [k.kind for k in ks] == ["matmul"]
+    assert ks[0].op_types == ["MatMul", "Add", "Relu"]
+
+
+def test_fusion_never_duplicates_work():
+    x = tf.placeholder(tf.float32, [None, 8])
+    e = tf.exp(x)
+    y1 = tf.reduce_sum(e, axis=0)
+    y2 = e * 2.0
+    kp, _ = kernel_plan([y1, y2], [x], [(3, 8)])
+    counts = [t for k in kp.kernels for t in k.op_types]
+    assert counts.count("Exp") == 1
+
+
+def test_memory_plan_reuses_dead_buffers():
+    x = tf.placeholder(tf.float32, [8, 8])
+    w = tf.placeholder(tf.float32, [8, 8])
+    h = tf.matmul(x, w)
+    h = tf.matmul(h, w)
+    h = tf.matmul(h, w)
+    _, mp = launched([h], [x, w], [(8, 8), (8, 8)])
+    assert len(mp.buffers) <= 2
+    assert mp.peak_bytes == 2 * 8 * 8 * 4
+
+
+def test_variable_update_in_place():
+    v = tf.Variable(np.zeros(5, np.float32))
+    g = tf.placeholder(tf.float32, [5])
+    step = tf.assign_sub(v, 0.1 * g)
+    plan = RunPlan([], [step.op], [g])
+    kp, mp = pipeline.compile_plan(plan, [(5,)])
+    assert len(kp.launched) == 1
+    assert any("in place" in what for _, what in mp.inplace)
