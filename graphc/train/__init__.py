@@ -1,1 +1,16 @@
-"""tf.train (being written)."""
+"""``tf.train``: TF1 optimizers, the global step and learning-rate schedules."""
+from graphc.train.optimizer import Optimizer
+from graphc.train.gradient_descent import GradientDescentOptimizer
+from graphc.train.momentum import MomentumOptimizer
+from graphc.train.adagrad import AdagradOptimizer
+from graphc.train.adadelta import AdadeltaOptimizer
+from graphc.train.adam import AdamOptimizer
+from graphc.train.rmsprop import RMSPropOptimizer
+from graphc.train.training_util import (assert_global_step, create_global_step, get_global_step,
+                                        get_or_create_global_step, global_step)
+from graphc.train.learning_rate_decay import exponential_decay, inverse_time_decay, piecewise_constant
+
+__all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "AdagradOptimizer", "AdadeltaOptimizer",
+           "AdamOptimizer", "RMSPropOptimizer", "assert_global_step", "create_global_step", "get_global_step",
+           "get_or_create_global_step", "global_step", "exponential_decay", "inverse_time_decay",
+           "piecewise_constant"]
