@@ -21,10 +21,31 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dump(args: argparse.Namespace) -> int:
+    """Runs a TF1-style script with GRAPHC_DUMP set: every compile writes its passes and plans."""
+    import os
+    import runpy
+
+    out = os.path.abspath(args.out)
+    os.environ["GRAPHC_DUMP"] = out
+    os.environ.setdefault("GRAPHC_BACKEND", "interpret")
+    sys.argv = [args.script] + list(args.script_args)
+    runpy.run_path(args.script, run_name="__main__")
+    compiles = sorted(d for d in os.listdir(out) if d.startswith("compile_")) if os.path.isdir(out) else []
+    print(f"graphc dump: {len(compiles)} compile(s) written to {out}", file=sys.stderr)
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="graphc", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="versions, backends and the number of registered ops").set_defaults(fn=_info)
+    dump = sub.add_parser("dump", help="run a script, writing the IR after each pass, the kernel plan "
+                                       "and the memory plan of every compile to a directory")
+    dump.add_argument("script")
+    dump.add_argument("script_args", nargs=argparse.REMAINDER)
+    dump.add_argument("-o", "--out", default="graphc_dump")
+    dump.set_defaults(fn=_dump)
     args = parser.parse_args(argv)
     return args.fn(args)
 

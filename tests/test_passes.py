@@ -251,3 +251,36 @@ def test_variable_update_in_place():
     kp, mp = pipeline.compile_plan(plan, [(5,)])
     assert len(kp.launched) == 1
     assert any("in place" in what for _, what in mp.inplace)
+
+
+def test_lecture_sgd_step_is_at_most_two_kernels():
+    x = tf.placeholder(tf.float32, name="x")
+    y_true = tf.placeholder(tf.float32, name="y_true")
+    w = tf.Variable(0.2, name="w")
+    b = tf.Variable(0.7, name="b")
+    y = w * x + b
+    train_op = tf.train.GradientDescentOptimizer(0.1).minimize(tf.square(y - y_true))
+    kp, _ = pipeline.compile_plan(RunPlan([y], [train_op], [x, y_true]), [(), ()])
+    assert len(kp.launched) <= 2
+
+
+def test_adam_is_one_kernel_per_variable_plus_one():
+    p = tf.Variable(np.zeros((4, 3), np.float32))
+    q = tf.Variable(np.zeros(5, np.float32))
+    g1 = tf.placeholder(tf.float32, [4, 3])
+    g2 = tf.placeholder(tf.float32, [5])
+    step = tf.train.AdamOptimizer(0.01).apply_gradients([(g1, p), (g2, q)])
+    kp, mp = pipeline.compile_plan(RunPlan([], [step], [g1, g2]), [(4, 3), (5,)])
+    assert len(kp.launched) == 2 + 1
+    per_var = [k for k in kp.launched if k.space.as_list() in ([4, 3], [5])]
+    assert len(per_var) == 2
+    written_in_place = {what.split()[0] for _, what in mp.inplace}
+    assert {p.op.name, q.op.name, f"{p.op.name}/Adam", f"{p.op.name}/Adam_1"} <= written_in_place
+
+
+def test_softmax_cross_entropy_loss_is_at_most_two_kernels():
+    logits = tf.placeholder(tf.float32, [None, 10])
+    labels = tf.placeholder(tf.float32, [None, 10])
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits))
+    kp, _ = pipeline.compile_plan(RunPlan([loss], [], [logits, labels]), [(8, 10), (8, 10)])
+    assert len(kp.launched) <= 2

@@ -1,13 +1,14 @@
 """Linear algebra: ``matmul`` (2-D and batched, with transposes) and ``tensordot``."""
 from __future__ import annotations
 
-from typing import Any, Optional
+import operator
+from typing import Any, Optional, Union
 
 import numpy as np
 
 from graphc.graph import Tensor
 from graphc.ops import array
-from graphc.ops.core import OpDef, apply, convert_n, register
+from graphc.ops.core import OpDef, _graph_of, apply, constant_value, convert_n, register
 from graphc.shape import TensorShape
 
 
@@ -76,4 +77,104 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
                                      "transpose_b": bool(transpose_b or adjoint_b)}, name or "MatMul")
 
 
-__all__ = ["matmul"]
+# ------------------------------------------------------------------------------------------------
+# tensordot: a composition of transpose, reshape and one matmul
+
+def _static(axes: Any) -> Any:
+    """A tensor of axes as its constant value; other values unchanged."""
+    if isinstance(axes, Tensor) or hasattr(axes, "_graph_tensor"):
+        value = constant_value(axes._graph_tensor() if hasattr(axes, "_graph_tensor") else axes)
+        if value is None:
+            raise TypeError("tensordot: the axes must be known while building the graph (ints or constants).")
+        return value
+    return axes
+
+
+def _axes_list(axes: Any) -> list:
+    """One side's contraction axes (an int or a list of ints) as a list."""
+    arr = np.asarray(_static(axes))
+    if arr.dtype.kind not in "iu" and arr.size:
+        raise TypeError(f"tensordot: axes must be ints, got {axes!r}")
+    return [operator.index(v) for v in arr.reshape(-1)]
+
+
+def _contraction_axes(a: Tensor, b: Tensor, axes: Any) -> tuple:
+    """(a_axes, b_axes), normalized and checked: an int N pairs a's last N dims with b's first N."""
+    ra, rb = a.shape.ndims, b.shape.ndims
+    if ra is None or rb is None:
+        raise ValueError(f"tensordot needs tensors of known rank, but {a.name} has shape {a.shape} and "
+                         f"{b.name} has shape {b.shape}; set their shapes (placeholder shape or set_shape).")
+    axes = _static(axes)
+    if not isinstance(axes, (list, tuple)) and np.ndim(axes) == 0:
+        n = _axes_list(axes)[0]
+        if not 0 <= n <= min(ra, rb):
+            raise ValueError(f"tensordot: axes={n} must be in [0, {min(ra, rb)}] for {a.name} of shape "
+                             f"{a.shape} and {b.name} of shape {b.shape}")
+        return list(range(ra - n, ra)), list(range(n))
+    if len(axes) != 2:
+        raise ValueError(f"tensordot: axes must be an int or a pair [a_axes, b_axes], got {axes!r}")
+    a_axes, b_axes = _axes_list(axes[0]), _axes_list(axes[1])
+    if len(a_axes) != len(b_axes):
+        raise ValueError(f"tensordot: a_axes {a_axes} and b_axes {b_axes} must have the same length")
+    a_axes = [_normalized(ax, ra, a) for ax in a_axes]
+    b_axes = [_normalized(ax, rb, b) for ax in b_axes]
+    for t, t_axes in ((a, a_axes), (b, b_axes)):
+        if len(set(t_axes)) != len(t_axes):
+            raise ValueError(f"tensordot: axes {t_axes} of {t.name} name a dimension more than once")
+    for i, j in zip(a_axes, b_axes):
+        da, db = a.shape.as_tuple()[i], b.shape.as_tuple()[j]
+        if da is not None and db is not None and da != db:
+            raise ValueError(f"tensordot: dimension {i} of {a.name} (shape {a.shape}) has size {da} but "
+                             f"dimension {j} of {b.name} (shape {b.shape}) has size {db}; contracted "
+                             "dimensions must be equal")
+    return a_axes, b_axes
+
+
+def _normalized(axis: int, rank: int, t: Tensor) -> int:
+    if not -rank <= axis < rank:
+        raise ValueError(f"tensordot: axis {axis} is out of range for {t.name} of shape {t.shape}")
+    return axis % rank
+
+
+def _dims(t: Tensor, axes: list) -> list:
+    """t's sizes along ``axes``: ints where static, scalar int32 tensors where not."""
+    static = t.shape.as_tuple()
+    return [static[i] if static[i] is not None else array.shape(t)[i] for i in axes]
+
+
+def _product(dims: list) -> Union[int, Tensor]:
+    total: Any = 1
+    for d in dims:
+        total = total * d
+    return total
+
+
+def _as_matrix(t: Tensor, outer: list, inner: list, inner_first: bool) -> Tensor:
+    """``t`` as a matrix: its ``outer`` dims flattened into rows and its contracted ``inner`` dims into
+    columns (or, with ``inner_first``, the other way round); transposes only when the order needs it."""
+    k = _product(_dims(t, inner))
+    perm = inner + outer if inner_first else outer + inner
+    if perm != list(range(len(perm))):
+        t = array.transpose(t, perm)
+    return array.reshape(t, [k, -1] if inner_first else [-1, k])
+
+
+def tensordot(a: Any, b: Any, axes: Any, name: Optional[str] = None) -> Tensor:
+    """Sums the products of ``a`` and ``b`` over the given axes (TF1 ``tf.tensordot``).
+
+    ``axes`` is an int N (a's last N dims with b's first N) or a pair of lists [a_axes, b_axes].
+    The result has a's free dims followed by b's free dims.
+    """
+    graph = _graph_of([a, b])
+    with graph.as_default(), graph.name_scope(name or "Tensordot") as scope:
+        a, b = convert_n([a, b])
+        a_axes, b_axes = _contraction_axes(a, b, axes)
+        a_free = [i for i in range(a.shape.ndims) if i not in a_axes]
+        b_free = [i for i in range(b.shape.ndims) if i not in b_axes]
+        out_dims = _dims(a, a_free) + _dims(b, b_free)
+        product = matmul(_as_matrix(a, a_free, a_axes, inner_first=False),
+                         _as_matrix(b, b_free, b_axes, inner_first=True))
+        return array.reshape(product, out_dims, name=scope)
+
+
+__all__ = ["matmul", "tensordot"]

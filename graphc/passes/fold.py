@@ -44,8 +44,11 @@ def run(prog: Program) -> bool:
         if any(s is None or s > MAX_FOLD_ELEMENTS for s in sizes):
             continue
         args = [_resolve(v, mapping).op.attrs["value"] for v in node.inputs]
-        with np.errstate(all="ignore"):
-            out = OPS[node.type].numpy(*args, **node.attrs)
+        try:
+            with np.errstate(all="ignore"):
+                out = OPS[node.type].numpy(*args, **node.attrs)
+        except (ValueError, TypeError, IndexError, ArithmeticError):
+            continue  # leave it to run time, which reports the error with the node's context
         outs = out if isinstance(out, tuple) else (out,)
         for v, o in zip(node.outputs, outs):
             mapping[v] = const_node(np.asarray(o), v.dtype, node.origin).outputs[0]

@@ -28,7 +28,9 @@ HOST_OPS = {"Shape", "Size", "Rank"}
 # reductions the planner fuses: they carry `axis` (tuple of reduced axes) and `keepdims` attrs
 FUSIBLE_REDUCTIONS = {"Sum", "Mean", "Max", "Min", "Prod", "Any", "All"}
 # inputs that are shapes (read on the host), not data the kernel streams over
-META_INPUTS = {"BroadcastTo": {1}, "SumTo": {1}, "Reshape": {1}, "StridedSliceGrad": {1}}
+META_INPUTS = {"BroadcastTo": {1}, "SumTo": {1}, "Reshape": {1}, "StridedSliceGrad": {1}, "Fill": {0},
+               "Tile": {1}, "TileGrad": {1, 2}, "SplitV": {1}, "UnsortedSegmentSum": {2}, "OneHot": {1},
+               "Range": {0, 1, 2}}
 MAX_KERNEL_INPUTS = 32
 
 

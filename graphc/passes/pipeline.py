@@ -62,9 +62,27 @@ def optimize(prog: ir.Program, dump: Optional[Dumper] = None) -> ir.Program:
     return prog
 
 
+def _dump_dir(explicit: Optional[str]) -> Optional[str]:
+    """``explicit`` as is; else a fresh numbered subdirectory of ``$GRAPHC_DUMP`` per compile."""
+    if explicit is not None:
+        return explicit
+    root = os.environ.get("GRAPHC_DUMP")
+    if not root:
+        return None
+    os.makedirs(root, exist_ok=True)
+    n = len([d for d in os.listdir(root) if d.startswith("compile_")])
+    while True:
+        path = os.path.join(root, f"compile_{n:04d}")
+        try:
+            os.makedirs(path)
+            return path
+        except FileExistsError:
+            n += 1
+
+
 def compile_plan(plan, feed_shapes=None, dump_dir: Optional[str] = None):
     """RunPlan -> (KernelPlan, MemoryPlan), dumping each stage when asked."""
-    dump = Dumper(dump_dir if dump_dir is not None else os.environ.get("GRAPHC_DUMP"))
+    dump = Dumper(_dump_dir(dump_dir))
     prog = ir.build(plan, feed_shapes)
     optimize(prog, dump)
     kplan = fusion.plan(prog)

@@ -1,0 +1,294 @@
+"""Neural-network ops (``tf.nn``): activations, the softmax family, cross-entropies, bias_add, l2_loss.
+
+Everything here is a composition of primitives from math/reduce/array, so a compiler pass can fuse
+it (softmax, log-softmax + cross-entropy are one row kernel each). The one primitive is
+``SparseLabelsOneHot``: sparse labels need an index comparison along the class axis, and TF1
+rejects out-of-range labels at run time, which only a kernel can check.
+
+Softmax-type functions shift by the row max under ``stop_gradient``: the shift cancels exactly in
+the result, so its gradient is zero anyway and need not be built.
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Iterator, Optional
+
+import numpy as np
+
+from graphc import dtypes
+from graphc.graph import Tensor
+from graphc.ops import array, source
+from graphc.ops import math as m
+from graphc.ops import reduce as red
+from graphc.ops.core import OpDef, _graph_of, apply, convert_n, convert_to_tensor, normalize_axis, register
+from graphc.shape import TensorShape
+
+
+# ------------------------------------------------------------------------------------------------
+# helpers
+
+@contextlib.contextmanager
+def _scope(values: list, name: Optional[str], default: str) -> Iterator[str]:
+    """Opens TF1's name scope ``name or default`` in the graph of ``values``; yields the scope."""
+    graph = _graph_of(values)
+    with graph.as_default(), graph.name_scope(name or default) as scope:
+        yield scope
+
+
+def _check_float(fn_name: str, what: str, t: Tensor) -> None:
+    if not t.dtype.is_floating:
+        raise TypeError(f"{fn_name}: {what} {t.name} has dtype {t.dtype.name} {t.shape}, but it must be a "
+                        "float tensor (float16/float32/float64). Use tf.cast first.")
+
+
+def _merge_alias(value: Any, alias: Any, what: str, alias_name: str) -> Any:
+    if alias is not None:
+        if value is not None:
+            raise ValueError(f"Cannot specify both '{what}' and '{alias_name}'.")
+        return alias
+    return value
+
+
+def _class_axis(fn_name: str, t: Tensor, axis: Optional[int]) -> int:
+    """``axis`` (default -1) checked against ``t``'s rank; kept as given when the rank is unknown."""
+    axis = -1 if axis is None else int(axis)
+    rank = t.shape.ndims
+    if rank is None:
+        return axis
+    if rank == 0:
+        raise ValueError(f"{fn_name}: {t.name} is a scalar; it needs at least one dimension (the classes).")
+    normalize_axis(axis, rank, f"{fn_name} axis")
+    return axis
+
+
+def _check_named_call(fn_name: str, sentinel: Any, labels: Any, logits: Any) -> None:
+    if sentinel is not None or labels is None or logits is None:
+        raise ValueError(f"Only call `{fn_name}` with named arguments (labels=..., logits=..., ...).")
+
+
+def _same_shape(fn_name: str, labels: Tensor, logits: Tensor) -> None:
+    if not labels.shape.is_compatible_with(logits.shape):
+        raise ValueError(f"{fn_name}: `logits` and `labels` must have the same shape, but logits "
+                         f"{logits.name} has shape {logits.shape} and labels {labels.name} has shape "
+                         f"{labels.shape}.")
+
+
+def _shifted(x: Tensor, axis: int) -> Tensor:
+    """``x - max(x, axis)``: all values <= 0, so exp never overflows."""
+    return x - source.stop_gradient(red.reduce_max(x, axis, keepdims=True))
+
+
+def _log_sum_exp_of_shifted(shifted: Tensor, axis: int) -> Tensor:
+    return m.log(red.reduce_sum(m.exp(shifted), axis, keepdims=True))
+
+
+# ------------------------------------------------------------------------------------------------
+# activations
+
+def relu6(features: Any, name: Optional[str] = None) -> Tensor:
+    """min(max(features, 0), 6); the gradient is zero at both kinks, as TF1's Relu6Grad."""
+    with _scope([features], name, "Relu6") as scope:
+        x = convert_to_tensor(features, name="features")
+        # 6 is Minimum's first operand so that a tie (x == 6) sends the gradient to the constant
+        return m.minimum(6, m.relu(x), name=scope)
+
+
+def leaky_relu(features: Any, alpha: float = 0.2, name: Optional[str] = None) -> Tensor:
+    """x if x > 0 else alpha * x; integer features become float32 first (as TF1)."""
+    with _scope([features], name, "LeakyRelu") as scope:
+        x = convert_to_tensor(features, name="features")
+        if x.dtype.is_integer:
+            x = m.cast(x, dtypes.float32)
+        _check_float("leaky_relu", "features", x)
+        return m.where(m.greater(x, 0), x, x * alpha, name=scope)
+
+
+def softsign(features: Any, name: Optional[str] = None) -> Tensor:
+    """features / (1 + |features|)."""
+    with _scope([features], name, "Softsign") as scope:
+        x = convert_to_tensor(features, name="features")
+        _check_float("softsign", "features", x)
+        return m.truediv(x, 1 + m.abs(x), name=scope)
+
+
+# ------------------------------------------------------------------------------------------------
+# softmax family
+
+def softmax(logits: Any, axis: Optional[int] = None, name: Optional[str] = None,
+            dim: Optional[int] = None) -> Tensor:
+    """exp(logits) / sum(exp(logits), axis), computed on max-shifted logits (never overflows)."""
+    axis = _merge_alias(axis, dim, "axis", "dim")
+    with _scope([logits], name, "Softmax") as scope:
+        x = convert_to_tensor(logits, name="logits")
+        _check_float("softmax", "logits", x)
+        axis = _class_axis("softmax", x, axis)
+        e = m.exp(_shifted(x, axis))
+        return m.truediv(e, red.reduce_sum(e, axis, keepdims=True), name=scope)
+
+
+def log_softmax(logits: Any, axis: Optional[int] = None, name: Optional[str] = None,
+                dim: Optional[int] = None) -> Tensor:
+    """logits - log(sum(exp(logits), axis)), as x - max - log(sum(exp(x - max)))."""
+    axis = _merge_alias(axis, dim, "axis", "dim")
+    with _scope([logits], name, "LogSoftmax") as scope:
+        x = convert_to_tensor(logits, name="logits")
+        _check_float("log_softmax", "logits", x)
+        axis = _class_axis("log_softmax", x, axis)
+        shifted = _shifted(x, axis)
+        return m.subtract(shifted, _log_sum_exp_of_shifted(shifted, axis), name=scope)
+
+
+# ------------------------------------------------------------------------------------------------
+# bias_add and l2_loss
+
+_CHANNEL_AXIS = {None: -1, "NHWC": -1, "NCHW": 1}
+
+
+def bias_add(value: Any, bias: Any, data_format: Optional[str] = None, name: Optional[str] = None) -> Tensor:
+    """value + bias, with a rank-1 ``bias`` along the channel dim (last for NHWC, 1 for NCHW)."""
+    if data_format not in _CHANNEL_AXIS:
+        raise ValueError(f"bias_add: data_format must be 'NHWC' or 'NCHW' (or None), got {data_format!r}")
+    with _scope([value, bias], name, "BiasAdd") as scope:
+        value, bias = convert_n([value, bias])
+        rank = value.shape.ndims
+        if rank is not None and rank < 2:
+            raise ValueError(f"bias_add: value {value.name} has shape {value.shape}, but it must be at least "
+                             "rank 2 (a batch of vectors or feature maps).")
+        if bias.shape.ndims is not None and bias.shape.ndims != 1:
+            raise ValueError(f"bias_add: bias {bias.name} has shape {bias.shape}, but it must be rank 1 "
+                             "(one value per channel).")
+        channel = _CHANNEL_AXIS[data_format]
+        if rank is not None:
+            n_value = value.shape.as_tuple()[channel]
+            n_bias = bias.shape.as_tuple()[0] if bias.shape.ndims == 1 else None
+            if n_value is not None and n_bias is not None and n_value != n_bias:
+                raise ValueError(f"bias_add: dimensions must be equal, but value {value.name} has {n_value} "
+                                 f"channels (shape {value.shape}, data_format={data_format or 'NHWC'}) and "
+                                 f"bias {bias.name} has {n_bias} (shape {bias.shape}).")
+        if channel == 1:
+            if rank is None:
+                raise ValueError(f"bias_add with data_format='NCHW' needs the rank of {value.name} to be "
+                                 "known while building the graph.")
+            bias = array.reshape(bias, [-1] + [1] * (rank - 2))
+        return m.add(value, bias, name=scope)
+
+
+def l2_loss(t: Any, name: Optional[str] = None) -> Tensor:
+    """sum(t ** 2) / 2, a scalar."""
+    with _scope([t], name, "L2Loss") as scope:
+        x = convert_to_tensor(t, name="t")
+        _check_float("l2_loss", "t", x)
+        return m.multiply(red.reduce_sum(m.square(x)), 0.5, name=scope)
+
+
+# ------------------------------------------------------------------------------------------------
+# cross-entropies
+
+def softmax_cross_entropy_with_logits_v2(labels: Any, logits: Any, axis: Optional[int] = None,
+                                         name: Optional[str] = None, dim: Optional[int] = None) -> Tensor:
+    """-sum(labels * log_softmax(logits), axis); gradients flow into both labels and logits.
+
+    Rows of ``labels`` should be probability distributions. (For rows that do not sum to 1,
+    TF1's kernel returns softmax - labels as the logits gradient; this composition returns the
+    exact derivative, sum(labels) * softmax - labels.)
+    """
+    axis = _merge_alias(axis, dim, "axis", "dim")
+    with _scope([labels, logits], name, "softmax_cross_entropy_with_logits") as scope:
+        logits, labels = convert_n([logits, labels])
+        fn = "softmax_cross_entropy_with_logits"
+        _check_float(fn, "logits", logits)
+        _same_shape(fn, labels, logits)
+        axis = _class_axis(fn, logits, axis)
+        shifted = _shifted(logits, axis)
+        neg_log_probs = _log_sum_exp_of_shifted(shifted, axis) - shifted
+        # TF1 names the result scope/Reshape_2 (its last op reshapes the cost back)
+        return red.reduce_sum(labels * neg_log_probs, axis, name="Reshape_2")
+
+
+def softmax_cross_entropy_with_logits(_sentinel: Any = None, labels: Any = None, logits: Any = None,
+                                      dim: int = -1, name: Optional[str] = None,
+                                      axis: Optional[int] = None) -> Tensor:
+    """TF1's v1 softmax cross-entropy: like ``_v2`` but no gradient flows into ``labels``."""
+    _check_named_call("softmax_cross_entropy_with_logits", _sentinel, labels, logits)
+    axis = dim if axis is None else axis
+    with _scope([labels, logits], name, "softmax_cross_entropy_with_logits_sg") as scope:
+        labels = source.stop_gradient(labels, name="labels_stop_gradient")
+        return softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits, axis=axis, name=scope)
+
+
+def _labels_one_hot_infer(inputs, attrs):
+    labels, logits = inputs
+    if labels.dtype not in (dtypes.int32, dtypes.int64):
+        raise TypeError(f"labels {labels.name} has dtype {labels.dtype.name}, but sparse labels must be "
+                        "int32 or int64 class indices.")
+    _check_float("sparse_softmax_cross_entropy_with_logits", "logits", logits)
+    lr, gr = labels.shape.ndims, logits.shape.ndims
+    if gr == 0:
+        raise ValueError(f"logits {logits.name} is a scalar; it needs a last dimension of classes.")
+    if lr is not None and gr is not None:
+        if lr != gr - 1:
+            raise ValueError(f"labels {labels.name} has shape {labels.shape} (rank {lr}), but its rank must be "
+                             f"the rank of logits {logits.name} ({logits.shape}, rank {gr}) minus 1.")
+        if not labels.shape.is_compatible_with(logits.shape.as_list()[:-1]):
+            raise ValueError(f"labels {labels.name} has shape {labels.shape}, but it must equal the shape of "
+                             f"logits {logits.name} ({logits.shape}) without its last dimension.")
+        merged = labels.shape.merge_with(logits.shape.as_list()[:-1])
+        return [(logits.dtype, TensorShape(merged.as_list() + [logits.shape.as_list()[-1]]))]
+    return [(logits.dtype, logits.shape)]
+
+
+def _labels_one_hot_numpy(labels, logits):
+    labels = np.asarray(labels)
+    if labels.shape != logits.shape[:-1]:
+        raise ValueError(f"labels of shape {labels.shape} must have the shape of logits {logits.shape} "
+                         "without its last dimension")
+    depth = logits.shape[-1]
+    outside = (labels < 0) | (labels >= depth)
+    if np.any(outside):
+        shown = " ".join(str(v) for v in labels.reshape(-1)[:20])
+        raise ValueError(f"Received a label value of {labels[outside][0]} which is outside the valid range "
+                         f"of [0, {depth}).  Label values: {shown}")
+    return (labels[..., None] == np.arange(depth)).astype(logits.dtype)
+
+
+# One-hot of int labels along the classes (last) dim of logits, in logits' dtype; logits only give
+# the number of classes and the dtype. Out-of-range labels fail at run time, as TF1 on the CPU.
+register(OpDef("SparseLabelsOneHot", "opaque", infer=_labels_one_hot_infer, numpy=_labels_one_hot_numpy,
+               differentiable=False))
+
+
+def sparse_softmax_cross_entropy_with_logits(_sentinel: Any = None, labels: Any = None, logits: Any = None,
+                                             name: Optional[str] = None) -> Tensor:
+    """Softmax cross-entropy with int class indices ``labels`` (shape = logits' shape minus the last dim)."""
+    _check_named_call("sparse_softmax_cross_entropy_with_logits", _sentinel, labels, logits)
+    with _scope([labels, logits], name, "SparseSoftmaxCrossEntropyWithLogits"):
+        labels = convert_to_tensor(labels, name="labels")
+        logits = convert_to_tensor(logits, name="logits")
+        one_hot = apply("SparseLabelsOneHot", [labels, logits], name="labels_one_hot")
+        shifted = _shifted(logits, -1)
+        neg_log_probs = _log_sum_exp_of_shifted(shifted, -1) - shifted
+        # TF1 names the result scope/<name>: SparseSoftmaxCrossEntropyWithLogits/SparseSoftmaxCrossEntropyWithLogits
+        return red.reduce_sum(one_hot * neg_log_probs, -1, name=name or "SparseSoftmaxCrossEntropyWithLogits")
+
+
+def sigmoid_cross_entropy_with_logits(_sentinel: Any = None, labels: Any = None, logits: Any = None,
+                                      name: Optional[str] = None) -> Tensor:
+    """Elementwise -z*log(sigmoid(x)) - (1-z)*log(1-sigmoid(x)), as max(x,0) - x*z + log(1+exp(-|x|)).
+
+    Both kinks are written with where(x >= 0, ...) so that the gradient at x = 0 is exactly
+    sigmoid(0) - z = 0.5 - z, as in TF1.
+    """
+    _check_named_call("sigmoid_cross_entropy_with_logits", _sentinel, labels, logits)
+    with _scope([labels, logits], name, "logistic_loss") as scope:
+        logits, labels = convert_n([logits, labels])
+        _check_float("sigmoid_cross_entropy_with_logits", "logits", logits)
+        _same_shape("sigmoid_cross_entropy_with_logits", labels, logits)
+        nonnegative = m.greater_equal(logits, 0)
+        relu_logits = m.where(nonnegative, logits, 0)
+        neg_abs_logits = m.where(nonnegative, -logits, logits)
+        return m.add(relu_logits - logits * labels, m.log1p(m.exp(neg_abs_logits)), name=scope)
+
+
+__all__ = ["relu6", "leaky_relu", "softsign", "softmax", "log_softmax", "bias_add", "l2_loss",
+           "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
+           "sparse_softmax_cross_entropy_with_logits", "sigmoid_cross_entropy_with_logits"]
