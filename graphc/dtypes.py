@@ -36,15 +36,58 @@ class DType:
         return self
 
     @property
+    def is_unsigned(self) -> bool:
+        return self.np_type.kind == "u"
+
+    @property
+    def is_numpy_compatible(self) -> bool:
+        return True
+
+    @property
+    def real_dtype(self) -> "DType":
+        return self
+
+    @property
+    def size(self) -> int:
+        """Bytes per element."""
+        return self.np_type.itemsize
+
+    @property
+    def as_datatype_enum(self) -> int:
+        """TF's DataType enum value (DT_FLOAT = 1, ...)."""
+        return _ENUM_OF_NAME[self.name]
+
+    @property
     def min(self):
-        return np.finfo(self.np_type).min if self.is_floating else np.iinfo(self.np_type).min
+        """The smallest value of this type (a numpy float for floats, a Python int for ints)."""
+        return self._limits()[0]
 
     @property
     def max(self):
-        return np.finfo(self.np_type).max if self.is_floating else np.iinfo(self.np_type).max
+        """The largest value of this type (a numpy float for floats, a Python int for ints)."""
+        return self._limits()[1]
+
+    def _limits(self) -> tuple:
+        if self.is_floating:
+            info = np.finfo(self.np_type)
+            return info.min, info.max
+        if self.is_integer:
+            info = np.iinfo(self.np_type)
+            return int(info.min), int(info.max)
+        raise TypeError(f"Cannot find minimum or maximum value of {self!s}: it is not a numeric type.")
+
+    def is_compatible_with(self, other: Any) -> bool:
+        """True when ``other`` names the same dtype (TF1 semantics for non-reference types)."""
+        try:
+            return as_dtype(other) is self
+        except TypeError:
+            return False
 
     def __repr__(self) -> str:
         return f"tf.{self.name}"
+
+    def __str__(self) -> str:
+        return f"<dtype: '{self.name}'>"
 
     def __eq__(self, other: Any) -> bool:
         if isinstance(other, DType):
@@ -70,6 +113,9 @@ ALL = (float16, float32, float64, int32, int64, bool_)
 _BY_NP = {d.np_type: d for d in ALL}
 _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME.update({"float": float32, "double": float64, "half": float16, "int": int32, "long": int64})
+# TF's DataType enum values (tf.as_dtype(1) is float32, as in TF1)
+_ENUM_OF_NAME = {"float32": 1, "float64": 2, "int32": 3, "int64": 9, "bool": 10, "float16": 19}
+_BY_ENUM = {v: _BY_NAME[k] for k, v in _ENUM_OF_NAME.items()}
 
 
 def as_dtype(value: Any) -> DType:
@@ -80,6 +126,12 @@ def as_dtype(value: Any) -> DType:
         if value in _BY_NAME:
             return _BY_NAME[value]
         raise TypeError(f"Unknown dtype name {value!r}; use one of {sorted(_BY_NAME)}")
+    if value is None:
+        raise TypeError("Cannot convert None to a graphc dtype; use tf.float32, tf.int32, ...")
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value in _BY_ENUM:
+            return _BY_ENUM[value]
+        raise TypeError(f"Unknown DataType enum value {value}; use tf.float32, tf.int32, ...")
     if value is float:
         return float32
     if value is int:
@@ -97,6 +149,9 @@ def as_dtype(value: Any) -> DType:
 
 def infer_dtype(value: Any) -> DType:
     """The dtype TF1 gives a Python or numpy value: Python floats are float32, ints int32."""
+    if value is None:
+        raise ValueError("None values not supported: a tensor needs a number, a (nested) list "
+                         "of numbers or a numpy array.")
     if isinstance(value, np.ndarray) or isinstance(value, np.generic):
         return as_dtype(value.dtype)
     arr = np.asarray(value)

@@ -106,25 +106,31 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Cons
     """``tf.constant``: a tensor holding ``value`` (broadcast to ``shape`` when given)."""
     if isinstance(value, Tensor) or hasattr(value, "_graph_tensor"):
         raise TypeError(f"tf.constant expects a Python or numpy value, got the tensor {value!r}")
-    dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.infer_dtype(value)
+    if value is None:
+        raise ValueError("None values not supported.")
     try:
         src = np.asarray(value)
     except ValueError as e:
-        raise TypeError(f"Cannot convert {value!r} to a tensor: {e}") from None
+        raise ValueError(f"Cannot convert {value!r} to a tensor: {e}") from None
     if src.dtype == object:
-        raise TypeError(f"Cannot convert {value!r} to a tensor: ragged or non-numeric elements")
+        raise ValueError(f"Cannot convert {value!r} to a tensor: ragged or non-numeric elements")
+    dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.infer_dtype(value)
     arr = _check_convertible(src, dt, value)
     if shape is not None:
         shape = tuple(int(d) for d in as_shape(shape).as_list())
         if arr.shape != shape:
             if verify_shape:
                 raise TypeError(f"Expected Tensor's shape: {shape}, got {arr.shape}.")
+            n = int(np.prod(shape))
             if arr.size == 1:
                 arr = np.broadcast_to(arr.reshape(()), shape)
-            elif arr.size == int(np.prod(shape)):
+            elif arr.size == n:
                 arr = arr.reshape(shape)
+            elif 1 < arr.size < n:  # TF1 repeats the last value to fill the shape
+                flat = arr.reshape(-1)
+                arr = np.concatenate([flat, np.repeat(flat[-1:], n - flat.size)]).reshape(shape)
             else:
-                raise TypeError(f"Cannot reshape a constant with {arr.size} elements to shape {list(shape)}")
+                raise ValueError(f"Too many elements provided. Takes at most {n}, but got {arr.size}.")
     arr = np.array(arr, copy=True)
     arr.flags.writeable = False
     graph = get_default_graph()

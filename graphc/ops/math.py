@@ -6,14 +6,15 @@ differentiated again).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+import contextlib
+from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
 from graphc import dtypes
 from graphc.graph import Tensor
 from graphc.ops import array
-from graphc.ops.core import OpDef, apply, broadcast_shape, convert_n, convert_to_tensor, register
+from graphc.ops.core import OpDef, _graph_of, apply, broadcast_shape, convert_n, convert_to_tensor, register
 
 # dtype classes an op accepts
 FLOAT = "float"
@@ -84,6 +85,25 @@ def _sigmoid_np(x):
         return (1 / (1 + np.exp(-x))).astype(x.dtype, copy=False)
 
 
+def _check_int_divisor(x, y) -> None:
+    if np.asarray(x).dtype.kind in "iu" and np.any(np.asarray(y) == 0):
+        raise ValueError("Integer division by zero: the divisor has a zero element.")
+
+
+def _floordiv_np(x, y):
+    """TF's FloorDiv: floor(x / y) for floats (not numpy's fmod-based floor_divide)."""
+    _check_int_divisor(x, y)
+    if np.asarray(x).dtype.kind == "f":
+        return np.floor(np.true_divide(x, y))
+    return np.floor_divide(x, y)
+
+
+def _floormod_np(x, y):
+    """TF's FloorMod: the result has the sign of y (Python's %)."""
+    _check_int_divisor(x, y)
+    return np.mod(x, y)
+
+
 def _int_pow(x, y):
     if np.issubdtype(np.asarray(y).dtype, np.integer) and np.any(np.asarray(y) < 0):
         raise ValueError("Integers to negative integer powers are not allowed.")
@@ -103,7 +123,7 @@ _UNARY = [
     ("Exp", np.exp, lambda op, g: [g * _y(op)], FLOAT),
     ("Log", np.log, lambda op, g: [g / _x(op)], FLOAT),
     ("Log1p", np.log1p, lambda op, g: [g / (1 + _x(op))], FLOAT),
-    ("Expm1", np.expm1, lambda op, g: [g * (_y(op) + 1)], FLOAT),
+    ("Expm1", np.expm1, lambda op, g: [g * exp(_x(op))], FLOAT),
     ("Sin", np.sin, lambda op, g: [g * cos(_x(op))], FLOAT),
     ("Cos", np.cos, lambda op, g: [-g * sin(_x(op))], FLOAT),
     ("Tanh", np.tanh, lambda op, g: [g * (1 - _y(op) * _y(op))], FLOAT),
@@ -159,9 +179,9 @@ _BINARY = [
     ("Add", np.add, _binary(lambda g, x, y, z: g, lambda g, x, y, z: g), NUMERIC),
     ("Sub", np.subtract, _binary(lambda g, x, y, z: g, lambda g, x, y, z: -g), NUMERIC),
     ("Mul", np.multiply, _binary(lambda g, x, y, z: g * y, lambda g, x, y, z: g * x), NUMERIC),
-    ("RealDiv", np.true_divide, _binary(lambda g, x, y, z: g / y, lambda g, x, y, z: -g * x / y / y), FLOAT),
-    ("FloorDiv", np.floor_divide, None, NUMERIC),
-    ("FloorMod", np.mod, _binary(lambda g, x, y, z: g, lambda g, x, y, z: -g * floor(x / y)), NUMERIC),
+    ("RealDiv", np.true_divide, _binary(lambda g, x, y, z: g / y, lambda g, x, y, z: g * (-x / y / y)), FLOAT),
+    ("FloorDiv", _floordiv_np, None, NUMERIC),
+    ("FloorMod", _floormod_np, _binary(lambda g, x, y, z: g, lambda g, x, y, z: -g * floordiv(x, y)), NUMERIC),
     ("Pow", _int_pow, _pow_grad, NUMERIC),
     ("Maximum", np.maximum, _maximum_grad, NUMERIC),
     ("Minimum", np.minimum, _minimum_grad, NUMERIC),
@@ -183,7 +203,30 @@ def _addn_grad(op, g):
     return [g for _ in op.inputs]
 
 
-_define("AddN", 2, lambda *xs: np.sum(np.broadcast_arrays(*xs), axis=0, dtype=xs[0].dtype), _addn_grad, NUMERIC)
+def _addn_infer(inputs, attrs):
+    """AddN does not broadcast (as TF1): all shapes must agree; partial shapes are merged."""
+    first = inputs[0]
+    shape = first.shape
+    for t in inputs:
+        _check_dtype("AddN", NUMERIC, t)
+        if t.dtype is not first.dtype:
+            raise TypeError(f"AddN needs inputs of one dtype, but {first.name} is {first.dtype.name} "
+                            f"and {t.name} is {t.dtype.name}. Use tf.cast to convert one.")
+        if not shape.is_compatible_with(t.shape):
+            raise ValueError(f"add_n needs inputs of one shape (it does not broadcast), but {first.name} "
+                             f"has shape {first.shape} and {t.name} has shape {t.shape}. Use tf.add to broadcast.")
+        shape = shape.merge_with(t.shape)
+    return [(first.dtype, shape)]
+
+
+def _addn_np(*xs):
+    out = xs[0].copy()
+    for x in xs[1:]:
+        out += x
+    return out
+
+
+register(OpDef("AddN", "elementwise", infer=_addn_infer, numpy=_addn_np, grad=_addn_grad))
 
 
 # Select (where): cond, x, y -> broadcast of the three
@@ -225,6 +268,14 @@ register(OpDef("Cast", "elementwise", infer=_cast_infer, grad=_cast_grad,
 # ------------------------------------------------------------------------------------------------
 # public API
 
+@contextlib.contextmanager
+def _op_scope(values: list, name: str) -> Iterator[str]:
+    """The name scope of a composite op, opened in the graph of its operands (as TF1 does)."""
+    graph = _graph_of(values)
+    with graph.as_default(), graph.name_scope(name) as scope:
+        yield scope
+
+
 def _unary_fn(op_type: str, doc: str) -> Callable:
     def fn(x: Any, name: Optional[str] = None) -> Tensor:
         return apply(op_type, [x], name=name or op_type)
@@ -234,9 +285,9 @@ def _unary_fn(op_type: str, doc: str) -> Callable:
 
 negative = _unary_fn("Neg", "Elementwise -x.")
 abs = _unary_fn("Abs", "Elementwise |x|.")
-sign = _unary_fn("Sign", "Elementwise sign: -1, 0 or 1.")
+sign = _unary_fn("Sign", "Elementwise sign: -1, 0 or 1 (0 for -0.0, nan for nan).")
 square = _unary_fn("Square", "Elementwise x*x.")
-sqrt = _unary_fn("Sqrt", "Elementwise square root.")
+sqrt = _unary_fn("Sqrt", "Elementwise square root (nan for x < 0).")
 rsqrt = _unary_fn("Rsqrt", "Elementwise 1/sqrt(x).")
 exp = _unary_fn("Exp", "Elementwise e**x.")
 log = _unary_fn("Log", "Elementwise natural logarithm.")
@@ -249,16 +300,29 @@ sigmoid = _unary_fn("Sigmoid", "Elementwise 1 / (1 + exp(-x)).")
 reciprocal = _unary_fn("Reciprocal", "Elementwise 1/x.")
 floor = _unary_fn("Floor", "Elementwise floor.")
 ceil = _unary_fn("Ceil", "Elementwise ceiling.")
-round = _unary_fn("Round", "Elementwise rounding, half to even (as TF1).")
 logical_not = _unary_fn("LogicalNot", "Elementwise not of a bool tensor.")
 relu = _unary_fn("Relu", "Elementwise max(x, 0).")
 elu = _unary_fn("Elu", "Elementwise x if x > 0 else exp(x) - 1.")
 softplus = _unary_fn("Softplus", "Elementwise log(exp(x) + 1), computed stably.")
 
 
+def round(x: Any, name: Optional[str] = None) -> Tensor:
+    """Elementwise rounding, half to even (as TF1); integer tensors are returned unchanged."""
+    x = convert_to_tensor(x)
+    if x.dtype.is_integer:
+        return x
+    return apply("Round", [x], name=name or "Round")
+
+
+def _in_graph_of(values: list):
+    """Makes the operands' graph the default, so Python operands become constants there (as TF1)."""
+    return _graph_of(values).as_default()
+
+
 def _binary_fn(op_type: str, default_name: str, doc: str) -> Callable:
     def fn(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
-        return apply(op_type, convert_n([x, y]), name=name or default_name)
+        with _in_graph_of([x, y]):
+            return apply(op_type, convert_n([x, y]), name=name or default_name)
     fn.__doc__ = doc
     return fn
 
@@ -267,12 +331,13 @@ add = _binary_fn("Add", "Add", "x + y with broadcasting.")
 subtract = _binary_fn("Sub", "Sub", "x - y with broadcasting.")
 multiply = _binary_fn("Mul", "Mul", "x * y with broadcasting.")
 floordiv = _binary_fn("FloorDiv", "floordiv", "floor(x / y) with broadcasting.")
-floor_div = floordiv
+floor_div = _binary_fn("FloorDiv", "FloorDiv", "floor(x / y) with broadcasting (default name FloorDiv).")
 mod = _binary_fn("FloorMod", "FloorMod", "x mod y with the sign of y (Python's %).")
 floormod = mod
 pow = _binary_fn("Pow", "Pow", "x ** y with broadcasting.")
-maximum = _binary_fn("Maximum", "Maximum", "Elementwise max; ties send the gradient to x (as TF1).")
-minimum = _binary_fn("Minimum", "Minimum", "Elementwise min; ties send the gradient to x (as TF1).")
+realdiv = _binary_fn("RealDiv", "RealDiv", "x / y for float tensors (no integer conversion).")
+maximum = _binary_fn("Maximum", "Maximum", "Elementwise max (nan propagates); ties send the gradient to x (as TF1).")
+minimum = _binary_fn("Minimum", "Minimum", "Elementwise min (nan propagates); ties send the gradient to x (as TF1).")
 equal = _binary_fn("Equal", "Equal", "Elementwise x == y (bool).")
 not_equal = _binary_fn("NotEqual", "NotEqual", "Elementwise x != y (bool).")
 less = _binary_fn("Less", "Less", "Elementwise x < y (bool).")
@@ -282,24 +347,47 @@ greater_equal = _binary_fn("GreaterEqual", "GreaterEqual", "Elementwise x >= y (
 logical_and = _binary_fn("LogicalAnd", "LogicalAnd", "Elementwise and of bool tensors.")
 logical_or = _binary_fn("LogicalOr", "LogicalOr", "Elementwise or of bool tensors.")
 
+
+def logical_xor(x: Any, y: Any, name: str = "LogicalXor") -> Tensor:
+    """Elementwise exclusive or of bool tensors: (x or y) and not (x and y), as TF1 builds it."""
+    return logical_and(logical_or(x, y), logical_not(logical_and(x, y)), name=name)
+
+
+def squared_difference(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    """Elementwise (x - y)**2 with broadcasting."""
+    with _op_scope([x, y], name or "SquaredDifference") as scope:
+        return square(subtract(x, y), name=scope)
+
+
 # integer true division gives floats, as TF1 does (int32/int64 -> float64)
 _TRUEDIV_FLOAT = {"int32": dtypes.float64, "int64": dtypes.float64}
 
 
 def truediv(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
     """x / y; integer operands are converted to float64 first (TF1 semantics)."""
-    x, y = convert_n([x, y])
+    with _in_graph_of([x, y]):
+        x, y = convert_n([x, y])
     target = _TRUEDIV_FLOAT.get(x.dtype.name)
-    if target is not None:
+    if target is None:
+        return apply("RealDiv", [x, y], name=name or "truediv")
+    with _op_scope([x, y], name or "truediv") as scope:
         x, y = cast(x, target), cast(y, target)
-    return apply("RealDiv", [x, y], name=name or "truediv")
+        return apply("RealDiv", [x, y], name=scope)
 
 
 divide = truediv
 
 
+def div(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    """TF1's deprecated ``tf.div``: floor division for integers, true division for floats."""
+    with _in_graph_of([x, y]):
+        x, y = convert_n([x, y])
+    op_type = "FloorDiv" if x.dtype.is_integer else "RealDiv"
+    return apply(op_type, [x, y], name=name or "div")
+
+
 def cast(x: Any, dtype: Any, name: Optional[str] = None) -> Tensor:
-    """Converts ``x`` to ``dtype`` (floats to ints truncate toward zero, as TF1)."""
+    """Converts ``x`` to ``dtype`` (floats to ints truncate toward zero, nonzero to True, as TF1)."""
     x = convert_to_tensor(x)
     dt = dtypes.as_dtype(dtype)
     if x.dtype is dt:
@@ -308,60 +396,85 @@ def cast(x: Any, dtype: Any, name: Optional[str] = None) -> Tensor:
 
 
 def to_float(x: Any, name: str = "ToFloat") -> Tensor:
+    """Casts ``x`` to float32."""
     return cast(x, dtypes.float32, name)
 
 
 def to_double(x: Any, name: str = "ToDouble") -> Tensor:
+    """Casts ``x`` to float64."""
     return cast(x, dtypes.float64, name)
 
 
 def to_int32(x: Any, name: str = "ToInt32") -> Tensor:
+    """Casts ``x`` to int32 (floats truncate toward zero)."""
     return cast(x, dtypes.int32, name)
 
 
 def to_int64(x: Any, name: str = "ToInt64") -> Tensor:
+    """Casts ``x`` to int64 (floats truncate toward zero)."""
     return cast(x, dtypes.int64, name)
 
 
+def _rows_condition(c: Tensor, x: Tensor) -> Tensor:
+    """A rank-1 condition for a rank-k x, reshaped to [n, 1, ..., 1] so that it selects rows."""
+    xr = x.shape.ndims
+    if xr is None:
+        raise ValueError(f"where: the condition {c.name} has rank 1 but the rank of {x.name} is unknown, "
+                         "so graphc cannot tell whether it selects rows or elements. Give x a static rank "
+                         "(x.set_shape or a placeholder shape).")
+    rows, n = x.shape.as_tuple()[0], c.shape.as_tuple()[0]
+    if rows is not None and n is not None and rows != n:
+        raise ValueError(f"where: the rank-1 condition {c.name} has {n} elements but {x.name} has {rows} "
+                         f"rows (shape {x.shape}); a rank-1 condition selects rows, so they must agree.")
+    return array.reshape(c, [-1] + [1] * (xr - 1))
+
+
 def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = None) -> Tensor:
-    """Elementwise ``x if condition else y``; a rank-1 condition selects rows (TF1 ``tf.where``)."""
+    """Elementwise ``x if condition else y``; a rank-1 condition selects rows (TF1 ``tf.where``).
+
+    Shapes broadcast (TF1 needs x and y of one shape, so every TF1 program builds the same way).
+    """
     if x is None or y is None:
         raise TypeError("graphc supports the three-argument form tf.where(condition, x, y); the "
                         "one-argument form (indices of true elements) has a data-dependent shape.")
-    c = convert_to_tensor(condition)
-    x, y = convert_n([x, y])
-    xr, cr = x.shape.ndims, c.shape.ndims
-    if cr == 1 and xr is not None and xr > 1:
-        c = array.reshape(c, [-1] + [1] * (xr - 1))
-    return apply("Select", [c, x, y], name=name or "Select")
+    with _in_graph_of([condition, x, y]):
+        c = convert_to_tensor(condition)
+        x, y = convert_n([x, y])
+    if c.shape.ndims != 1 or x.shape.ndims == 1:
+        return apply("Select", [c, x, y], name=name or "Select")
+    with _op_scope([c, x, y], name or "Select") as scope:
+        return apply("Select", [_rows_condition(c, x), x, y], name=scope)
 
 
 def add_n(inputs: Any, name: Optional[str] = None) -> Tensor:
-    """Sums a list of tensors of one shape and dtype."""
-    inputs = convert_n(list(inputs))
+    """Sums a list of tensors of one shape and dtype (no broadcasting, as TF1)."""
+    inputs = list(inputs)
+    with _in_graph_of(inputs):
+        inputs = convert_n(inputs)
     if not inputs:
-        raise ValueError("add_n needs at least one input tensor")
+        raise ValueError("add_n needs at least one input tensor (got an empty list)")
     if len(inputs) == 1:
         return inputs[0]
-    first = inputs[0]
-    for t in inputs[1:]:
-        if not t.shape.is_compatible_with(first.shape):
-            raise ValueError(f"add_n: all inputs must have one shape, but {first.name} has shape "
-                             f"{first.shape} and {t.name} has shape {t.shape}")
     return apply("AddN", inputs, name=name or "AddN")
 
 
 def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any, name: Optional[str] = None) -> Tensor:
-    """min(max(t, clip_value_min), clip_value_max)."""
-    t = convert_to_tensor(t)
-    return minimum(maximum(t, clip_value_min), clip_value_max, name=name or "clip_by_value")
+    """max(min(t, clip_value_max), clip_value_min), as TF1 builds it; the result keeps t's shape."""
+    with _op_scope([t, clip_value_min, clip_value_max], name or "clip_by_value") as scope:
+        t = convert_to_tensor(t)
+        upper = minimum(t, clip_value_max)
+        out = maximum(upper, clip_value_min, name=scope)
+    if not t.shape.is_compatible_with(out.shape):
+        raise ValueError(f"clip_by_value: clipping {t.name} of shape {t.shape} would change its shape to "
+                         f"{out.shape}; the clip values must broadcast to t's shape, not beyond it.")
+    return out
 
 
 __all__ = [
     "negative", "abs", "sign", "square", "sqrt", "rsqrt", "exp", "log", "log1p", "expm1", "sin", "cos",
     "tanh", "sigmoid", "reciprocal", "floor", "ceil", "round", "logical_not", "add", "subtract",
-    "multiply", "floordiv", "floor_div", "mod", "floormod", "pow", "maximum", "minimum", "equal",
+    "multiply", "floordiv", "floor_div", "mod", "floormod", "pow", "realdiv", "maximum", "minimum", "equal",
     "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or",
-    "truediv", "divide", "cast", "to_float", "to_double", "to_int32", "to_int64", "where", "add_n",
-    "clip_by_value",
+    "logical_xor", "squared_difference", "truediv", "divide", "div", "cast", "to_float", "to_double",
+    "to_int32", "to_int64", "where", "add_n", "clip_by_value",
 ]

@@ -26,6 +26,7 @@ _BINARY = {
     "matmul": (linalg.matmul, "matmul"),
     "and": (m.logical_and, "and"),
     "or": (m.logical_or, "or"),
+    "xor": (m.logical_xor, "xor"),
 }
 _COMPARE = {"lt": (m.less, "Less"), "le": (m.less_equal, "LessEqual"),
             "gt": (m.greater, "Greater"), "ge": (m.greater_equal, "GreaterEqual")}

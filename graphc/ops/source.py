@@ -1,11 +1,12 @@
 """Sources and plumbing: constants, placeholders, identity, stop_gradient, no_op, group, tuple."""
 from __future__ import annotations
 
+import builtins
 from typing import Any, Optional
 
 from graphc import dtypes
 from graphc.graph import Operation, Tensor, get_default_graph
-from graphc.ops.core import OpDef, apply, constant, convert_to_tensor, register
+from graphc.ops.core import OpDef, _graph_of, apply, constant, register
 from graphc.shape import as_shape
 
 
@@ -13,11 +14,20 @@ def _same(inputs, attrs):
     return [(inputs[0].dtype, inputs[0].shape)]
 
 
+def _placeholder_with_default_infer(inputs, attrs):
+    default, shape = inputs[0], attrs["shape"]
+    if not shape.is_compatible_with(default.shape):
+        raise ValueError(f"the default value {default.name} has shape {default.shape}, which is not "
+                         f"compatible with the declared shape {shape}. Declare a shape that fits it "
+                         "(None for dimensions that may vary).")
+    return [(default.dtype, shape)]
+
+
 register(OpDef("Const", "source", infer=lambda i, a: [(a["dtype"], a["value"].shape)],
                numpy=lambda value, dtype: value))
 register(OpDef("Placeholder", "source", infer=lambda i, a: [(a["dtype"], a["shape"])], numpy=None,
                differentiable=False))
-register(OpDef("PlaceholderWithDefault", "elementwise", infer=lambda i, a: [(i[0].dtype, a["shape"])],
+register(OpDef("PlaceholderWithDefault", "elementwise", infer=_placeholder_with_default_infer,
                numpy=lambda x, shape: x, grad=lambda op, g: [g], pure=False))
 register(OpDef("Identity", "elementwise", infer=_same, numpy=lambda x: x, grad=lambda op, g: [g],
                scalar="{0}"))
@@ -27,22 +37,18 @@ register(OpDef("NoOp", "control", infer=lambda i, a: [], numpy=lambda: (), diffe
 
 
 def placeholder(dtype: Any, shape: Any = None, name: str = "Placeholder") -> Tensor:
-    """``tf.placeholder``: a value that must be fed to each run that needs it."""
+    """``tf.placeholder``: a value that must be fed to each run that needs it (shape None: any)."""
     dt = dtypes.as_dtype(dtype)
     return apply("Placeholder", [], {"dtype": dt, "shape": as_shape(shape)}, name)
 
 
 def placeholder_with_default(input: Any, shape: Any, name: str = "PlaceholderWithDefault") -> Tensor:
-    """A placeholder that evaluates to ``input`` when not fed."""
-    x = convert_to_tensor(input)
-    sh = as_shape(shape)
-    if not sh.is_compatible_with(x.shape):
-        raise ValueError(f"placeholder_with_default: default value of shape {x.shape} is not "
-                         f"compatible with the declared shape {sh}")
-    return apply("PlaceholderWithDefault", [x], {"shape": sh}, name)
+    """A placeholder that evaluates to ``input`` when not fed; its static shape is ``shape``."""
+    return apply("PlaceholderWithDefault", [input], {"shape": as_shape(shape)}, name)
 
 
 def identity(input: Any, name: str = "Identity") -> Tensor:
+    """Passes ``input`` through unchanged (a new node)."""
     return apply("Identity", [input], name=name)
 
 
@@ -52,7 +58,15 @@ def stop_gradient(input: Any, name: str = "StopGradient") -> Tensor:
 
 
 def no_op(name: str = "NoOp") -> Operation:
+    """An op that does nothing (useful as a target for control dependencies)."""
     return get_default_graph().create_op("NoOp", (), {}, [], name)
+
+
+def _flatten(items: Any) -> list:
+    """Tensors/ops from ``items``, which may nest lists and tuples (TF1 ``group`` flattens them)."""
+    if isinstance(items, (list, builtins.tuple)):  # this module's `tuple` is tf.tuple
+        return [leaf for item in items for leaf in _flatten(item)]
+    return [] if items is None else [items]
 
 
 def _as_op(x: Any) -> Operation:
@@ -62,12 +76,12 @@ def _as_op(x: Any) -> Operation:
         return x.op
     if hasattr(x, "op") and isinstance(x.op, Operation):
         return x.op
-    raise TypeError(f"Expected an Operation or Tensor, got {x!r}")
+    raise TypeError(f"tf.group expects Operations or Tensors, got {x!r}")
 
 
 def group(*inputs: Any, name: str = "group_deps") -> Operation:
-    """An op that runs all ``inputs`` (TF1 ``tf.group``)."""
-    ops = [_as_op(x) for x in inputs if x is not None]
+    """An op that runs all ``inputs`` (TF1 ``tf.group``); lists of ops are flattened."""
+    ops = [_as_op(x) for x in _flatten(list(inputs))]
     graph = ops[0].graph if ops else get_default_graph()
     with graph.as_default(), graph.control_dependencies(ops):
         return graph.create_op("NoOp", (), {}, [], name)
@@ -76,12 +90,14 @@ def group(*inputs: Any, name: str = "group_deps") -> Operation:
 def tuple(tensors: Any, name: Optional[str] = None, control_inputs: Any = None) -> list:
     """Each tensor passed through an identity that waits for all of them (TF1 ``tf.tuple``)."""
     tensors = list(tensors)
-    gate = group(*[t for t in tensors if t is not None], *(control_inputs or []))
-    graph = gate.graph
-    out = []
-    with graph.as_default(), graph.name_scope(name or "tuple"), graph.control_dependencies([gate]):
-        for t in tensors:
-            out.append(None if t is None else identity(t))
+    present = [t for t in tensors if t is not None]
+    graph = _graph_of(present)
+    with graph.as_default(), graph.name_scope(name or "tuple"):
+        gate = group(*present, *(control_inputs or []))
+        out = []
+        with graph.control_dependencies([gate]):
+            for t in tensors:
+                out.append(None if t is None else identity(t, name="control_dependency"))
     return out
 
 
