@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import threading
 from typing import Any, Iterator, Optional
@@ -16,6 +17,9 @@ from graphc import dtypes as _dtypes
 from graphc.shape import TensorShape, as_shape
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# TF1's rules for node names and for name scopes below the root
+_VALID_OP_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
+_VALID_SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\\/>-]*$")
 
 
 def _creation_site() -> Optional[str]:
@@ -27,6 +31,26 @@ def _creation_site() -> Optional[str]:
             return f"{filename}:{frame.f_lineno}"
         frame = frame.f_back
     return None
+
+
+def _check_op_name(name: str) -> None:
+    if not _VALID_OP_NAME.match(name):
+        raise ValueError(f"`{name}` is not a valid node name. Accepted names conform to Regex "
+                         f"/{_VALID_OP_NAME.pattern}/: start with a letter, digit or '.', then use "
+                         "letters, digits and _ . / > -")
+
+
+def _check_scope_name(name: str, root: bool) -> None:
+    pattern = _VALID_OP_NAME if root else _VALID_SCOPE_NAME
+    if not pattern.match(name):
+        kind = "root scope name" if root else "scope name"
+        raise ValueError(f"'{name}' is not a valid {kind}. A {kind} has to match the following "
+                         f"pattern: {pattern.pattern}")
+
+
+def _bracketed(dims: tuple) -> str:
+    """TF's compact shape form in shape-inference errors: ``[4,?]``."""
+    return "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
 
 
 class GraphKeys:
@@ -75,8 +99,19 @@ class Tensor:
         return self._shape
 
     def set_shape(self, shape: Any) -> None:
-        """Refines the static shape (TF1 ``set_shape``); raises if incompatible."""
-        self._shape = self._shape.merge_with(as_shape(shape))
+        """Refines the static shape (TF1 ``set_shape``); raises ValueError if incompatible."""
+        new = as_shape(shape)
+        old_dims, new_dims = self._shape.as_tuple(), new.as_tuple()
+        if old_dims is not None and new_dims is not None:
+            if len(old_dims) != len(new_dims):
+                raise ValueError(f"Shapes must be equal rank, but are {len(old_dims)} and {len(new_dims)} "
+                                 f"(setting shape {new} on tensor {self.name} of shape {self._shape})")
+            for i, (a, b) in enumerate(zip(old_dims, new_dims)):
+                if a is not None and b is not None and a != b:
+                    raise ValueError(f"Dimension {i} in both shapes must be equal, but are {a} and {b}. "
+                                     f"Shapes are {_bracketed(old_dims)} and {_bracketed(new_dims)}. "
+                                     f"(setting the shape of tensor {self.name})")
+        self._shape = self._shape.merge_with(new)
 
     @property
     def device(self) -> str:
@@ -130,13 +165,18 @@ class Operation:
         self._inputs = tuple(inputs)
         self.attrs = dict(attrs)
         self.outputs = [Tensor(self, i, dt, as_shape(sh)) for i, (dt, sh) in enumerate(output_specs)]
-        self.control_inputs = tuple(control_inputs)
+        self._control_inputs = tuple(control_inputs)
         self.creation_site = _creation_site()
         self._id = graph._next_id()
 
     @property
     def inputs(self) -> tuple:
         return self._inputs
+
+    @property
+    def control_inputs(self) -> list:
+        """Ops that must run before this one (a fresh list, as TF1 returns)."""
+        return list(self._control_inputs)
 
     @property
     def device(self) -> str:
@@ -211,6 +251,8 @@ class Graph:
     def name_scope(self, name: Optional[str]) -> Iterator[str]:
         """TF1 name scopes: a new unique scope, ``"x/"`` to re-enter exactly, None/"" for the root."""
         old = self._name_stack
+        if name:
+            _check_scope_name(name, root=not old)
         if not name:
             new = ""
         elif name.endswith("/"):
@@ -232,8 +274,12 @@ class Graph:
         with self._lock:
             if name.endswith("/"):
                 full = name[:-1]
+                _check_op_name(full)
+                if full in self._ops_by_name:
+                    raise ValueError(f"Duplicate node name in graph: '{full}'")
                 self._names_in_use.setdefault(full.lower(), 1)
             else:
+                _check_op_name(f"{self._name_stack}/{name}" if self._name_stack else name)
                 full = self.unique_name(name)
             control = self._current_control_inputs(inputs)
             op = Operation(self, op_type, full, inputs, attrs, output_specs, control)
@@ -243,13 +289,14 @@ class Graph:
         return op
 
     def _current_control_inputs(self, inputs: tuple) -> tuple:
-        result = []
+        """The innermost control_dependencies frames (up to a None), minus ops already feeding data."""
+        result: list = []
         for frame in self._control_stack:
             if frame is None:
                 result = []
                 continue
             result.extend(frame)
-        seen = set()
+        seen = {id(t.op) for t in inputs if isinstance(t, Tensor)}
         unique = []
         for op in result:
             if id(op) not in seen:
@@ -278,9 +325,11 @@ class Graph:
         elif hasattr(value, "op") and isinstance(value.op, Operation):
             op = value.op
         else:
-            raise TypeError(f"Control input must be an Operation or Tensor, got {value!r}")
+            raise TypeError(f"Can not convert a {type(value).__name__} into a Tensor or Operation. "
+                            f"(control_dependencies needs Operations or Tensors, got {value!r})")
         if op.graph is not self:
-            raise ValueError(f"Control input {op.name} is from a different graph.")
+            raise ValueError(f"Control input {op.name} is from a different graph than the ops being "
+                             "built: build both in one graph.")
         return op
 
     # lookup -----------------------------------------------------------------------------------
@@ -288,37 +337,58 @@ class Graph:
         return list(self._ops)
 
     def get_operation_by_name(self, name: str) -> Operation:
-        if name not in self._ops_by_name:
-            raise KeyError(f"The name '{name}' refers to an Operation not in the graph.")
-        return self._ops_by_name[name]
+        """The operation called ``name`` (TF1 errors: ValueError for a tensor name, KeyError if absent)."""
+        if not isinstance(name, str):
+            raise TypeError(f"Operation names are strings (or similar), not {type(name).__name__}.")
+        return self.as_graph_element(name, allow_tensor=False, allow_operation=True)
 
     def get_tensor_by_name(self, name: str) -> Tensor:
-        if ":" not in name:
-            raise ValueError(f"The name '{name}' looks like an Operation name, not a Tensor name "
-                             "(tensor names look like 'op_name:0').")
-        op_name, _, index = name.rpartition(":")
-        op = self.get_operation_by_name(op_name)
-        try:
-            return op.outputs[int(index)]
-        except (ValueError, IndexError):
-            raise KeyError(f"The name '{name}' refers to a Tensor which does not exist: "
-                           f"operation '{op_name}' has {len(op.outputs)} outputs.") from None
+        """The tensor called ``name`` (``'op_name:index'``)."""
+        if not isinstance(name, str):
+            raise TypeError(f"Tensor names are strings (or similar), not {type(name).__name__}.")
+        return self.as_graph_element(name, allow_tensor=True, allow_operation=False)
 
     def as_graph_element(self, obj: Any, allow_tensor: bool = True, allow_operation: bool = True) -> Any:
         """Resolves a name string, Tensor, Operation or Variable to a Tensor or Operation of this graph."""
         if isinstance(obj, str):
-            if ":" in obj and allow_tensor:
-                return self.get_tensor_by_name(obj)
-            if allow_operation:
-                return self.get_operation_by_name(obj)
-            raise ValueError(f"Name '{obj}' names an Operation, but a Tensor was expected")
+            return self._element_by_name(obj, allow_tensor, allow_operation)
         if hasattr(obj, "_as_graph_element"):
             obj = obj._as_graph_element()
-        if isinstance(obj, (Tensor, Operation)):
+        types = " or ".join(t for t, ok in (("Tensor", allow_tensor), ("Operation", allow_operation)) if ok)
+        if isinstance(obj, Tensor) and allow_tensor or isinstance(obj, Operation) and allow_operation:
             if obj.graph is not self:
                 raise ValueError(f"{obj!r} is not an element of this graph.")
             return obj
-        raise TypeError(f"Can not convert a {type(obj).__name__} into a Tensor or Operation.")
+        raise TypeError(f"Can not convert a {type(obj).__name__} into a {types}.")
+
+    def _element_by_name(self, name: str, allow_tensor: bool, allow_operation: bool) -> Any:
+        if ":" in name:
+            if not allow_tensor:
+                raise ValueError(f"Name '{name}' appears to refer to a Tensor, not a Operation.")
+            op_name, _, index = name.rpartition(":")
+            try:
+                index = int(index)
+            except ValueError:
+                raise ValueError(f"The name '{name}' looks a like a Tensor name, but is not a valid one. "
+                                 "Tensor names must be of the form \"<op_name>:<output_index>\".") from None
+            op = self._ops_by_name.get(op_name)
+            if op is None:
+                raise KeyError(f"The name '{name}' refers to a Tensor which does not exist. "
+                               f"The operation, '{op_name}', does not exist in the graph.")
+            if not 0 <= index < len(op.outputs):
+                raise KeyError(f"The name '{name}' refers to a Tensor which does not exist. "
+                               f"The operation, '{op_name}', exists but only has {len(op.outputs)} outputs.")
+            return op.outputs[index]
+        if not allow_operation:
+            if name in self._ops_by_name:
+                raise ValueError(f"The name '{name}' refers to an Operation, not a Tensor. Tensor names "
+                                 "must be of the form \"<op_name>:<output_index>\".")
+            raise ValueError(f"The name '{name}' looks like an (invalid) Operation name, not a Tensor. "
+                             "Tensor names must be of the form \"<op_name>:<output_index>\".")
+        op = self._ops_by_name.get(name)
+        if op is None:
+            raise KeyError(f"The name '{name}' refers to an Operation not in the graph.")
+        return op
 
     # collections ------------------------------------------------------------------------------
     def add_to_collection(self, name: str, value: Any) -> None:
@@ -349,11 +419,16 @@ class Graph:
     # default graph ----------------------------------------------------------------------------
     @contextlib.contextmanager
     def as_default(self) -> Iterator["Graph"]:
-        _stack().append(self)
+        """Makes this the default graph of this thread inside the ``with`` block (blocks nest)."""
+        stack = _stack()
+        stack.append(self)
         try:
             yield self
         finally:
-            _stack().pop()
+            for i in range(len(stack) - 1, -1, -1):  # innermost entry of self, even if closed out of order
+                if stack[i] is self:
+                    del stack[i]
+                    break
 
     def finalize(self) -> None:
         self._finalized = True
@@ -396,14 +471,17 @@ def reset_default_graph() -> None:
     _global_default_graph = Graph()
 
 
-def name_scope(name: Optional[str], default_name: Optional[str] = None, values: Any = None):
-    """``tf.name_scope``: opens a name scope in the default graph (or the graph of ``values``)."""
+@contextlib.contextmanager
+def name_scope(name: Optional[str], default_name: Optional[str] = None, values: Any = None) -> Iterator[str]:
+    """``tf.name_scope``: a name scope in the default graph, or in (and defaulting to) the graph of ``values``."""
     graph = get_default_graph()
     for v in values or ():
-        if isinstance(v, Tensor):
-            graph = v.graph
+        t = v._graph_tensor() if hasattr(v, "_graph_tensor") else v
+        if isinstance(t, Tensor):
+            graph = t.graph
             break
-    return graph.name_scope(name if name is not None else default_name)
+    with graph.as_default(), graph.name_scope(name if name is not None else default_name) as scope:
+        yield scope
 
 
 def control_dependencies(control_inputs: Any):

@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 from typing import Any, Optional
 
+import numpy as np
+
 from graphc import dtypes
 from graphc.graph import Tensor
 from graphc.ops import random as rnd
@@ -32,24 +34,46 @@ def _shape_list(shape: Any) -> list:
 
 
 class Zeros(Initializer):
+    """``tf.zeros_initializer``: all zeros (node ``zeros``)."""
+
     def __call__(self, shape, dtype=None, partition_info=None):
-        return _core.constant(0, dtype=self._dtype(dtype), shape=_shape_list(shape))
+        return _core.constant(0, dtype=self._dtype(dtype), shape=_shape_list(shape), name="zeros")
 
 
 class Ones(Initializer):
+    """``tf.ones_initializer``: all ones (node ``ones``)."""
+
     def __call__(self, shape, dtype=None, partition_info=None):
-        return _core.constant(1, dtype=self._dtype(dtype), shape=_shape_list(shape))
+        return _core.constant(1, dtype=self._dtype(dtype), shape=_shape_list(shape), name="ones")
 
 
 class Constant(Initializer):
+    """``tf.constant_initializer(value)``: a scalar fills the shape; a list fills it in row-major
+    order, its last element repeated when it is too short (as TF1)."""
+
     def __init__(self, value: Any = 0, dtype: Any = dtypes.float32, verify_shape: bool = False) -> None:
         super().__init__(dtype)
         self.value = value
         self.verify_shape = verify_shape
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        return _core.constant(self.value, dtype=self._dtype(dtype), shape=_shape_list(shape),
-                        verify_shape=self.verify_shape)
+        dims = _shape_list(shape)
+        return _core.constant(self._filled(dims), dtype=self._dtype(dtype), shape=dims, name="Const")
+
+    def _filled(self, dims: list) -> Any:
+        flat = np.reshape(np.asarray(self.value), (-1,))
+        given = np.shape(self.value)
+        if self.verify_shape and tuple(given) != tuple(dims):
+            raise TypeError(f"Expected Tensor's shape: {tuple(dims)}, but got {tuple(given)}.")
+        needed = math.prod(dims)
+        if flat.size in (1, needed):
+            return self.value
+        if flat.size > needed:
+            raise ValueError(f"Too many elements provided. Takes at most {needed}, but got {flat.size} "
+                             f"(constant_initializer value for shape {dims}).")
+        if flat.size == 0:
+            raise ValueError(f"constant_initializer got an empty value for shape {dims}")
+        return np.concatenate([flat, np.repeat(flat[-1:], needed - flat.size)]).reshape(dims)
 
 
 class RandomNormal(Initializer):
@@ -125,6 +149,26 @@ class GlorotUniform(VarianceScaling):
 class GlorotNormal(VarianceScaling):
     def __init__(self, seed: Optional[int] = None, dtype: Any = dtypes.float32) -> None:
         super().__init__(1.0, "fan_avg", "truncated_normal", seed, dtype)
+
+
+def he_normal(seed: Optional[int] = None) -> VarianceScaling:
+    """``tf.initializers.he_normal``: truncated normal with variance 2 / fan_in."""
+    return VarianceScaling(2.0, "fan_in", "truncated_normal", seed)
+
+
+def he_uniform(seed: Optional[int] = None) -> VarianceScaling:
+    """``tf.initializers.he_uniform``: uniform with variance 2 / fan_in."""
+    return VarianceScaling(2.0, "fan_in", "uniform", seed)
+
+
+def lecun_normal(seed: Optional[int] = None) -> VarianceScaling:
+    """``tf.initializers.lecun_normal``: truncated normal with variance 1 / fan_in."""
+    return VarianceScaling(1.0, "fan_in", "truncated_normal", seed)
+
+
+def lecun_uniform(seed: Optional[int] = None) -> VarianceScaling:
+    """``tf.initializers.lecun_uniform``: uniform with variance 1 / fan_in."""
+    return VarianceScaling(1.0, "fan_in", "uniform", seed)
 
 
 zeros_initializer = Zeros

@@ -146,6 +146,10 @@ class Variable:
     def __bool__(self) -> bool:
         raise TypeError(f"Using a tf.Variable ({self.name}) as a Python bool is not allowed.")
 
+    def __iter__(self):
+        raise TypeError(f"'Variable' object is not iterable ({self.name}); index it (v[i]) or "
+                        "iterate over sess.run(v) instead.")
+
     __array_priority__ = 100
     __array_ufunc__ = None
 

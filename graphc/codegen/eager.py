@@ -48,6 +48,7 @@ class EagerExecutable:
         """Returns (fetch values, {variable op: new value}); never touches ``state.values``."""
         plan = self.plan
         values: dict = dict(zip(plan.feeds, feed_values))
+        fed = set(plan.feeds)
         foreign = {id(v) for v in feed_values}
         updates: dict = {}
 
@@ -77,11 +78,12 @@ class EagerExecutable:
                     shapes = ", ".join(f"{t.name}: {np.shape(a)}" for t, a in zip(op.inputs, args))
                     raise errors.InvalidArgumentError(None, op, (
                         f"{errors.op_context(op)} failed at run time with input shapes [{shapes}]: {e}")) from None
-                outs = out if isinstance(out, tuple) else (out,)
+                outs = [_check_output(op, t, v) for t, v in zip(op.outputs, out if isinstance(out, tuple) else (out,))]
                 for t, v in zip(op.outputs, outs):
-                    values[t] = _check_output(op, t, v)
+                    if t not in fed:  # a fed output keeps the fed value even if its op runs
+                        values[t] = v
                 if op.type in ASSIGN_UPDATES:
-                    updates[op.inputs[0].op] = _check_assign(op, values[op.outputs[0]])
+                    updates[op.inputs[0].op] = _check_assign(op, outs[0])
                 if op.type == "Const":
                     foreign.add(id(values[op.outputs[0]]))
 

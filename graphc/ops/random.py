@@ -12,7 +12,7 @@ import numpy as np
 
 from graphc import dtypes
 from graphc.graph import Tensor, get_default_graph
-from graphc.ops.core import OpDef, apply, as_shape_tensor, register, shape_value
+from graphc.ops.core import OpDef, apply, as_shape_tensor, convert_to_tensor, register, shape_value
 from graphc.shape import TensorShape
 
 DEFAULT_GRAPH_SEED = 87654321
@@ -50,7 +50,12 @@ def _normal(s, rng, dtype, seed, seed2):
 
 
 def _uniform(s, rng, dtype, seed, seed2):
-    return rng.random(_shape(s), dtype=np.float64).astype(dtype.np_type)
+    # rounding a float64 draw to float32/16 could give exactly 1.0: snap to the target's grid instead
+    u = rng.random(_shape(s), dtype=np.float64)
+    if dtype.np_type != np.float64:
+        steps = 2.0 ** (np.finfo(dtype.np_type).nmant + 1)
+        u = np.floor(u * steps) / steps
+    return u.astype(dtype.np_type)
 
 
 def _truncated(s, rng, dtype, seed, seed2):
@@ -64,65 +69,104 @@ def _truncated(s, rng, dtype, seed, seed2):
 
 
 def _uniform_int(s, lo, hi, rng, dtype, seed, seed2):
+    if lo >= hi:
+        raise ValueError(f"Need minval < maxval: {lo} >= {hi}")
     return rng.integers(lo, hi, size=_shape(s), dtype=dtype.np_type)
+
+
+def _uniform_int_infer(inputs, attrs):
+    for t, what in ((inputs[1], "minval"), (inputs[2], "maxval")):
+        if t.shape.ndims not in (None, 0):
+            raise ValueError(f"{what} must be a scalar, but {t.name} has shape {t.shape}")
+    return _infer(inputs, attrs)
 
 
 for _type, _fn in [("RandomStandardNormal", _normal), ("RandomUniform", _uniform),
                    ("TruncatedNormal", _truncated)]:
     register(OpDef(_type, "random", infer=_infer, numpy=_fn, differentiable=False, pure=False))
-register(OpDef("RandomUniformInt", "random", infer=_infer, numpy=_uniform_int, differentiable=False, pure=False))
+register(OpDef("RandomUniformInt", "random", infer=_uniform_int_infer, numpy=_uniform_int,
+               differentiable=False, pure=False))
 
 
-def _draw(op_type: str, shape: Any, dtype: Any, seed: Optional[int], name: str) -> Tensor:
+_FLOAT_DTYPES = ("float16", "float32", "float64")
+_UNIFORM_DTYPES = _FLOAT_DTYPES + ("int32", "int64")
+
+
+def _float_dtype(dtype: Any, fn: str) -> dtypes.DType:
     dt = dtypes.as_dtype(dtype)
-    if not dt.is_floating:
-        raise TypeError(f"{op_type} produces floats; got dtype {dt.name}")
+    if dt.name not in _FLOAT_DTYPES:
+        raise TypeError(f"{fn} samples floats: dtype must be one of {', '.join(_FLOAT_DTYPES)}, got {dt.name}")
+    return dt
+
+
+def _draw(op_type: str, shape: Tensor, dt: dtypes.DType, seed: Optional[int]) -> Tensor:
     s1, s2 = get_seed(seed)
-    return apply(op_type, [as_shape_tensor(shape)], {"dtype": dt, "seed": s1, "seed2": s2}, name)
+    return apply(op_type, [shape], {"dtype": dt, "seed": s1, "seed2": s2}, op_type)
+
+
+def _normal_family(op_type: str, default_name: str, shape: Any, mean: Any, stddev: Any, dtype: Any,
+                   seed: Optional[int], name: Optional[str]) -> Tensor:
+    """``stddev * z + mean`` with z from ``op_type``; TF1's node names (shape, mean, stddev, mul)."""
+    from graphc.graph import name_scope
+    from graphc.ops import math as m
+
+    dt = _float_dtype(dtype, default_name)
+    with name_scope(name, default_name) as scope:
+        shape_t = as_shape_tensor(shape, name="shape")
+        mean_t = convert_to_tensor(mean, dtype=dt, name="mean")
+        stddev_t = convert_to_tensor(stddev, dtype=dt, name="stddev")
+        z = _draw(op_type, shape_t, dt, seed)
+        return m.add(m.multiply(z, stddev_t, name="mul"), mean_t, name=scope)
 
 
 def random_normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = dtypes.float32,
                   seed: Optional[int] = None, name: Optional[str] = None) -> Tensor:
-    """Samples from N(mean, stddev**2)."""
-    from graphc.graph import name_scope
-
-    with name_scope(name, "random_normal") as scope:
-        z = _draw("RandomStandardNormal", shape, dtype, seed, "RandomStandardNormal")
-        return _affine(z, stddev, mean, scope)
+    """Samples from N(mean, stddev**2) (TF1 ``tf.random_normal``)."""
+    return _normal_family("RandomStandardNormal", "random_normal", shape, mean, stddev, dtype, seed, name)
 
 
 def truncated_normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = dtypes.float32,
                      seed: Optional[int] = None, name: Optional[str] = None) -> Tensor:
     """Samples from N(mean, stddev**2), redrawing values more than 2 stddevs from the mean."""
-    from graphc.graph import name_scope
+    return _normal_family("TruncatedNormal", "truncated_normal", shape, mean, stddev, dtype, seed, name)
 
-    with name_scope(name, "truncated_normal") as scope:
-        z = _draw("TruncatedNormal", shape, dtype, seed, "TruncatedNormal")
-        return _affine(z, stddev, mean, scope)
+
+def _is_python_int(value: Any, target: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value == target
 
 
 def random_uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = dtypes.float32,
                    seed: Optional[int] = None, name: Optional[str] = None) -> Tensor:
-    """Samples uniformly from [minval, maxval) (maxval defaults to 1 for floats)."""
+    """Samples uniformly from [minval, maxval) (maxval defaults to 1 for floats; ints need it).
+
+    As TF1, the default range [0, 1) is the bare ``RandomUniform`` op, ``minval=0`` only scales
+    (``Mul``), and any other range is ``rnd * (max - min) + min``.
+    """
     from graphc.graph import name_scope
-
-    dt = dtypes.as_dtype(dtype)
-    with name_scope(name, "random_uniform") as scope:
-        if dt.is_integer:
-            if maxval is None:
-                raise ValueError("random_uniform with an integer dtype needs maxval")
-            s1, s2 = get_seed(seed)
-            return apply("RandomUniformInt", [as_shape_tensor(shape), minval, maxval],
-                         {"dtype": dt, "seed": s1, "seed2": s2}, scope)
-        u = _draw("RandomUniform", shape, dt, seed, "RandomUniform")
-        maxval = 1 if maxval is None else maxval
-        return _affine(u, maxval - minval, minval, scope)
-
-
-def _affine(z: Tensor, scale: Any, shift: Any, scope: str) -> Tensor:
     from graphc.ops import math as m
 
-    return m.add(z * scale, shift, name=scope)
+    dt = dtypes.as_dtype(dtype)
+    if dt.name not in _UNIFORM_DTYPES:
+        raise ValueError(f"random_uniform: dtype must be one of {', '.join(_UNIFORM_DTYPES)}, got {dt.name}")
+    if maxval is None:
+        if dt.is_integer:
+            raise ValueError(f"Must specify maxval for integer dtype {dt!r}")
+        maxval = 1
+    with name_scope(name, "random_uniform") as scope:
+        shape_t = as_shape_tensor(shape, name="shape")
+        min_is_zero, max_is_one = _is_python_int(minval, 0), _is_python_int(maxval, 1)
+        if dt.is_integer or not (min_is_zero and max_is_one):
+            minval = convert_to_tensor(minval, dtype=dt, name="min")
+            maxval = convert_to_tensor(maxval, dtype=dt, name="max")
+        if dt.is_integer:
+            s1, s2 = get_seed(seed)
+            return apply("RandomUniformInt", [shape_t, minval, maxval],
+                         {"dtype": dt, "seed": s1, "seed2": s2}, scope)
+        u = _draw("RandomUniform", shape_t, dt, seed)
+        if min_is_zero:
+            return u if max_is_one else m.multiply(u, maxval)
+        scale = m.subtract(maxval, minval, name="sub")
+        return m.add(m.multiply(u, scale, name="mul"), minval, name=scope)
 
 
 __all__ = ["random_normal", "truncated_normal", "random_uniform"]

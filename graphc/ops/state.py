@@ -28,13 +28,13 @@ def _assign_infer(op_type):
     def infer(inputs, attrs):
         ref, value = inputs
         if ref.op.type != STATE_READ:
-            raise TypeError(f"{op_type} needs a variable as its first input, got {ref.name} (op {ref.op.type})")
+            raise TypeError(f"needs a variable as its first input, got {ref.name} (op {ref.op.type})")
         if value.dtype is not ref.dtype:
-            raise TypeError(f"{op_type}: variable {ref.op.name} has dtype {ref.dtype.name} but the value "
-                            f"{value.name} has dtype {value.dtype.name}; use tf.cast")
+            raise TypeError(f"Input 'value' {value.name} has type {value.dtype.name} that does not match "
+                            f"type {ref.dtype.name} of variable {ref.op.name}; use tf.cast")
         if attrs.get("validate_shape", True) and not ref.shape.is_compatible_with(value.shape):
-            raise ValueError(f"{op_type}: variable {ref.op.name} has shape {ref.shape} but the value "
-                             f"{value.name} has shape {value.shape}")
+            raise ValueError(f"Shapes must match: variable {ref.op.name} has shape {ref.shape} but the "
+                             f"value {value.name} has shape {value.shape}")
         shape = ref.shape.merge_with(value.shape) if attrs.get("validate_shape", True) else value.shape
         return [(ref.dtype, shape)]
     return infer
@@ -48,30 +48,34 @@ for _type, _fn in ASSIGN_UPDATES.items():
 def _ref(ref: Any) -> Tensor:
     t = ref._graph_tensor() if hasattr(ref, "_graph_tensor") else ref
     if not isinstance(t, Tensor) or t.op.type != STATE_READ:
-        raise TypeError(f"Expected a tf.Variable, got {ref!r}")
+        raise TypeError(f"Expected a tf.Variable, got {ref!r}: only variables can be assigned to")
     return t
+
+
+def _operand(value: Any, ref: Tensor) -> Tensor:
+    """Tensors and Variables as they are (dtype checked by inference); Python values in ref's dtype."""
+    if isinstance(value, Tensor) or hasattr(value, "_graph_tensor"):
+        return convert_to_tensor(value)
+    return convert_to_tensor(value, dtype=ref.dtype)
 
 
 def assign(ref: Any, value: Any, validate_shape: bool = True, use_locking: Optional[bool] = None,
            name: Optional[str] = None) -> Tensor:
     """Writes ``value`` into the variable; returns the new value (TF1 ``tf.assign``)."""
     r = _ref(ref)
-    v = convert_to_tensor(value, dtype=r.dtype) if not isinstance(value, Tensor) else value
-    return apply("Assign", [r, v], {"validate_shape": validate_shape}, name or "Assign")
+    return apply("Assign", [r, _operand(value, r)], {"validate_shape": validate_shape}, name or "Assign")
 
 
 def assign_add(ref: Any, value: Any, use_locking: Optional[bool] = None, name: Optional[str] = None) -> Tensor:
     """Adds ``value`` to the variable; returns the new value."""
     r = _ref(ref)
-    v = convert_to_tensor(value, dtype=r.dtype) if not isinstance(value, Tensor) else value
-    return apply("AssignAdd", [r, v], {}, name or "AssignAdd")
+    return apply("AssignAdd", [r, _operand(value, r)], {}, name or "AssignAdd")
 
 
 def assign_sub(ref: Any, value: Any, use_locking: Optional[bool] = None, name: Optional[str] = None) -> Tensor:
     """Subtracts ``value`` from the variable; returns the new value."""
     r = _ref(ref)
-    v = convert_to_tensor(value, dtype=r.dtype) if not isinstance(value, Tensor) else value
-    return apply("AssignSub", [r, v], {}, name or "AssignSub")
+    return apply("AssignSub", [r, _operand(value, r)], {}, name or "AssignSub")
 
 
 __all__ = ["assign", "assign_add", "assign_sub"]

@@ -19,18 +19,19 @@ class FetchMapper:
         self._index: dict = {}
         self._build: Callable = self._map(fetches)
 
-    def _element(self, fetch: Any):
+    def _element(self, fetch: Any) -> int:
+        """Index of ``fetch``'s graph element in ``self.elements`` (added on first sight)."""
         if fetch is None:
-            raise TypeError("Fetch argument None has invalid type <class 'NoneType'>")
+            raise TypeError(f"Fetch argument None has invalid type {type(None)}: a fetch must be a "
+                            "Tensor, Operation, Variable or name string (or a structure of them).")
         try:
             el = self.graph.as_graph_element(fetch)
-        except KeyError as e:
-            raise KeyError(f"Fetch argument {fetch!r} cannot be interpreted as a Tensor: {e.args[0]}") from None
-        except ValueError as e:
-            raise ValueError(f"Fetch argument {fetch!r} cannot be interpreted as a Tensor. ({e})") from None
-        except TypeError:
+        except (KeyError, ValueError) as e:
+            reason = e.args[0] if e.args else e
+            raise ValueError(f"Fetch argument {fetch!r} cannot be interpreted as a Tensor. ({reason})") from None
+        except TypeError as e:
             raise TypeError(f"Fetch argument {fetch!r} has invalid type {type(fetch)}, must be a string "
-                            "or Tensor. (Can not convert a {type(fetch).__name__} into a Tensor or Operation.)") from None
+                            f"or Tensor. ({e})") from None
         if el not in self._index:
             self._index[el] = len(self.elements)
             self.elements.append(el)

@@ -24,9 +24,10 @@ class RunPlan:
         self.feeds = list(feeds)
         fed = set(self.feeds)
         self.ops = _toposort(self.fetches, self.targets, fed)
-        self.read_source, self.fetch_source = _resolve_reads(self.ops, fed, self.fetches)
+        self.read_source, self.fetch_source, previous = _resolve_reads(self.ops, fed, self.fetches)
         self.variables = [op for op in self.ops if op.type == STATE_READ]
         self.assigns = [op for op in self.ops if op.type in ASSIGN_UPDATES]
+        _check_assigns_ordered(self.assigns, previous)
         self._check_feeds(fed)
 
     def _check_feeds(self, fed: set) -> None:
@@ -48,7 +49,7 @@ def _toposort(fetches, targets, fed: set) -> list:
     state: dict = {}  # op -> 1 visiting, 2 done
     roots = [t.op for t in fetches if t not in fed] + list(targets)
     for root in roots:
-        if state.get(root) == 2:
+        if state.get(root) == 2 or _replaced_by_feeds(root, fed):
             continue
         stack = [(root, False)]
         while stack:
@@ -63,12 +64,19 @@ def _toposort(fetches, targets, fed: set) -> list:
             stack.append((op, True))
             deps = [t.op for t in op.inputs if t not in fed] + list(op.control_inputs)
             for dep in reversed(deps):
+                if _replaced_by_feeds(dep, fed):
+                    continue
                 s = state.get(dep)
                 if s is None:
                     stack.append((dep, False))
                 elif s == 1:
                     raise errors.InvalidArgumentError(None, op, f"Graph has a cycle through {op.name}")
     return order
+
+
+def _replaced_by_feeds(op: Operation, fed: set) -> bool:
+    """An op whose every output is fed need not run (unless it writes a variable)."""
+    return bool(op.outputs) and op.type not in ASSIGN_UPDATES and all(t in fed for t in op.outputs)
 
 
 def _resolve_reads(ops: list, fed: set, fetches: list):
@@ -116,7 +124,24 @@ def _resolve_reads(ops: list, fed: set, fetches: list):
             anc[var] = op
         last[op] = anc
     fetch_source = {t: None for t in fetches if t.op.type == STATE_READ}
-    return read_source, fetch_source
+    return read_source, fetch_source, previous
+
+
+def _check_assigns_ordered(assigns: list, previous: dict) -> None:
+    """All assigns of one variable in a run must form one chain of dependencies (else the result is a race)."""
+    latest: dict = {}   # variable op -> assigns that no other assign of it depends on
+    superseded = {a for a in previous.values() if a is not None}
+    for a in assigns:
+        if a not in superseded:
+            latest.setdefault(a.inputs[0].op, []).append(a)
+    for var, tips in latest.items():
+        if len(tips) > 1:
+            a, b = tips[0], tips[1]
+            raise errors.InvalidArgumentError(None, b, (
+                f"Variable '{var.name}' is assigned by both '{a.name}' and '{b.name}' in one run "
+                "with no order between them, so its new value would depend on chance. Run them in "
+                "separate sess.run calls, or add a control dependency (tf.control_dependencies) so "
+                "one assignment runs after the other."))
 
 
 def _precedes(a: Operation, b: Operation, previous: dict) -> bool:

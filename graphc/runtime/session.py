@@ -4,22 +4,37 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from collections.abc import Mapping
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
-from graphc import errors
 from graphc.graph import Graph, Operation, Tensor, get_default_graph
 from graphc.runtime.fetch import FetchMapper
 from graphc.runtime.plan import RunPlan
 
-_BACKENDS = ("auto", "eager")
-
-
-def _compile(backend: str, plan: RunPlan):
+def _compile_eager(plan: RunPlan, feed_shapes: Optional[tuple]):
     from graphc.codegen import eager
 
     return eager.compile_plan(plan)
+
+
+def _compile_interpret(plan: RunPlan, feed_shapes: Optional[tuple]):
+    from graphc.codegen import interpret
+
+    return interpret.compile_plan(plan, feed_shapes)
+
+
+# backend name -> (compile(plan, feed_shapes), whether executables are specialized on feed shapes)
+_BACKENDS = {
+    "auto": (_compile_eager, False),
+    "eager": (_compile_eager, False),
+    "interpret": (_compile_interpret, True),
+}
+
+
+def _compile(backend: str, plan: RunPlan, feed_shapes: Optional[tuple] = None):
+    return _BACKENDS[backend][0](plan, feed_shapes)
 
 
 class SessionState:
@@ -62,44 +77,52 @@ def _session_for_eval(session: Optional["Session"], graph: Graph) -> "Session":
 class Session:
     """Runs parts of a graph (TF1 ``tf.Session``). Variables live here; a new session starts uninitialized.
 
-    ``backend``: "auto" (default, or ``$GRAPHC_BACKEND``) or "eager" (the numpy reference executor).
+    ``backend``: "auto" (default, or ``$GRAPHC_BACKEND``), "eager" (the numpy reference executor)
+    or "interpret" (the planned kernels run with numpy).
+    ``target`` and ``config`` (a ``tf.ConfigProto``) are accepted for compatibility.
     """
 
     def __init__(self, target: str = "", graph: Optional[Graph] = None, config: Any = None,
                  backend: Optional[str] = None) -> None:
+        if graph is not None and not isinstance(graph, Graph):
+            raise TypeError(f"Argument `graph` must be a tf.Graph, but got {type(graph).__name__!r}")
         self.graph = graph if graph is not None else get_default_graph()
         backend = backend or os.environ.get("GRAPHC_BACKEND", "auto")
         if backend not in _BACKENDS:
             raise ValueError(f"Unknown backend {backend!r}; available: {', '.join(_BACKENDS)}")
         self.backend = backend
+        self.sess_str = target
+        self.config = config
         self._state = SessionState()
         self._cache: dict = {}
         self._lock = threading.RLock()
         self._closed = False
-        self._default_ctx: list = []
+        self._entered: list = []   # one ExitStack per `with sess:`
 
     # context management -----------------------------------------------------------------------
     @contextlib.contextmanager
     def as_default(self) -> Iterator["Session"]:
+        """Makes this the default session (for ``Tensor.eval``); the default graph is unchanged, as in TF1."""
         _defaults.stack.append(self)
         try:
-            with self.graph.as_default():
-                yield self
+            yield self
         finally:
-            _defaults.stack.remove(self)
+            _remove_last(_defaults.stack, self)
 
     def __enter__(self) -> "Session":
-        ctx = self.as_default()
-        ctx.__enter__()
-        self._default_ctx.append(ctx)
+        """``with tf.Session() as sess:`` makes both the session and its graph the defaults."""
+        stack = contextlib.ExitStack()
+        stack.enter_context(self.graph.as_default())
+        stack.enter_context(self.as_default())
+        self._entered.append(stack)
         return self
 
-    def __exit__(self, *exc) -> None:
-        ctx = self._default_ctx.pop()
-        ctx.__exit__(*exc)
+    def __exit__(self, *exc: Any) -> None:
+        self._entered.pop().close()
         self.close()
 
     def close(self) -> None:
+        """Frees the session; later runs raise RuntimeError. Closing twice is fine."""
         self._closed = True
         self._cache.clear()
 
@@ -133,18 +156,28 @@ class Session:
         fetch_tensors = [e for e in elements if isinstance(e, Tensor)]
         targets = [e for e in elements if isinstance(e, Operation)]
         with self._lock:
-            exe = self._executable(fetch_tensors, targets, feed_tensors)
-            results, updates = exe.run(feed_values, self._state)
+            exe = self._executable(fetch_tensors, targets, feed_tensors, feed_values)
+            counters = dict(self._state.counters)
+            try:
+                results, updates = exe.run(feed_values, self._state)
+            except BaseException:
+                self._state.counters = counters  # a failed run leaves the session as it was
+                raise
             self._state.values.update(updates)
         by_tensor = dict(zip(fetch_tensors, results))
-        return [_to_user(by_tensor[e]) if isinstance(e, Tensor) else None for e in elements]
+        fed = set(feed_tensors)
+        # TF1 hands a fetched feed back as the fed array (0-d stays an ndarray)
+        return [None if isinstance(e, Operation) else by_tensor[e] if e in fed else _to_user(by_tensor[e])
+                for e in elements]
 
-    def _executable(self, fetch_tensors: list, targets: list, feed_tensors: list):
-        key = (tuple(fetch_tensors), tuple(targets), tuple(feed_tensors))
+    def _executable(self, fetch_tensors: list, targets: list, feed_tensors: list, feed_values: list):
+        """The cached executable for this fetch/feed set (and feed shapes, for shape-specialized backends)."""
+        feed_shapes = tuple(np.shape(v) for v in feed_values) if _BACKENDS[self.backend][1] else None
+        key = (tuple(fetch_tensors), tuple(targets), tuple(feed_tensors), feed_shapes)
         exe = self._cache.get(key)
         if exe is None:
             plan = RunPlan(fetch_tensors, targets, feed_tensors)
-            exe = _compile(self.backend, plan)
+            exe = _compile(self.backend, plan, feed_shapes)
             self._cache[key] = exe
         return exe
 
@@ -155,29 +188,36 @@ class Session:
         except (KeyError, ValueError, TypeError) as e:
             raise TypeError(f"Cannot interpret feed_dict key {key!r} as a Tensor of this session's graph: "
                             f"{e.args[0] if e.args else e}") from None
-        if not isinstance(t, Tensor):
-            raise TypeError(f"Cannot interpret feed_dict key {key!r} as a Tensor: it is an Operation")
         return t
 
     def _prepare_feeds(self, feed_dict: Optional[dict]) -> tuple:
-        tensors, values = [], []
-        for key, value in (feed_dict or {}).items():
+        if feed_dict is None:
+            return [], []
+        if not isinstance(feed_dict, Mapping):
+            raise TypeError(f"feed_dict must be a dict (or other Mapping) from tensors or tensor names to "
+                            f"values, not a {type(feed_dict).__name__}.")
+        by_tensor: dict = {}   # a tensor fed twice (as a Tensor and by name): the last value wins
+        for key, value in feed_dict.items():
             t = self._feed_key(key)
-            tensors.append(t)
-            values.append(self._convert_feed(t, value))
-        return tensors, values
+            by_tensor[t] = self._convert_feed(t, value)
+        return list(by_tensor), list(by_tensor.values())
 
     @staticmethod
     def _convert_feed(t: Tensor, value: Any) -> np.ndarray:
-        if isinstance(value, Tensor) or hasattr(value, "_graph_tensor"):
+        """``value`` as an array of ``t``'s dtype; ValueError if its shape can't be ``t``'s static shape."""
+        if isinstance(value, (Tensor, Operation)) or hasattr(value, "_graph_tensor"):
             raise TypeError(f"The value of a feed cannot be a tf.Tensor object. Acceptable feed values "
                             f"include Python scalars, lists and numpy ndarrays. The value {value!r} was "
                             f"passed to the feed with key {t.name}; evaluate it first with sess.run.")
         try:
             arr = np.asarray(value, dtype=t.dtype.np_type)
+        except OverflowError:
+            raise TypeError(f"Type of feed value {value!r} with type {type(value)} is not compatible with "
+                            f"Tensor type {t.dtype.name} of {t.name}: it does not fit. Try a larger type "
+                            "for the fed tensor (e.g. int64).") from None
         except (TypeError, ValueError) as e:
-            raise TypeError(f"Cannot convert the value fed for {t.name} to a {t.dtype.name} array "
-                            f"(tensor shape {t.shape}): {e}") from None
+            raise type(e)(f"Cannot convert the value fed for {t.name} to a {t.dtype.name} array "
+                          f"(tensor shape {t.shape}): {e}") from None
         if not t.shape.is_compatible_with(arr.shape):
             raise ValueError(f"Cannot feed value of shape {arr.shape} for Tensor '{t.name}', which has "
                              f"shape '{t.shape}'")
@@ -188,25 +228,31 @@ class Session:
             raise RuntimeError("Attempted to use a closed Session.")
 
 
+def _remove_last(stack: list, item: Any) -> None:
+    """Removes the innermost occurrence of ``item`` (contexts may close out of order)."""
+    for i in range(len(stack) - 1, -1, -1):
+        if stack[i] is item:
+            del stack[i]
+            return
+
+
 def _to_user(v: np.ndarray) -> Any:
     """TF1 returns numpy scalars for 0-d results and arrays otherwise."""
     return v[()] if v.ndim == 0 else v
 
 
 class InteractiveSession(Session):
-    """A Session that installs itself as the default, so ``Tensor.eval()`` works in a notebook."""
+    """A Session that installs itself (and its graph) as the defaults, so ``Tensor.eval()`` works in a notebook."""
 
     def __init__(self, target: str = "", graph: Optional[Graph] = None, config: Any = None,
                  backend: Optional[str] = None) -> None:
         super().__init__(target, graph, config, backend)
-        self._ctx = self.as_default()
-        self._ctx.__enter__()
+        self._defaults_ctx: Optional[contextlib.ExitStack] = contextlib.ExitStack()
+        self._defaults_ctx.enter_context(self.graph.as_default())
+        self._defaults_ctx.enter_context(self.as_default())
 
     def close(self) -> None:
-        if not self._closed and self._ctx is not None:
-            try:
-                self._ctx.__exit__(None, None, None)
-            except ValueError:  # closed from another thread or out of order
-                pass
-            self._ctx = None
+        if self._defaults_ctx is not None:
+            ctx, self._defaults_ctx = self._defaults_ctx, None
+            ctx.close()
         super().close()
