@@ -1,4 +1,4 @@
-"""``tf.train``: TF1 optimizers, the global step and learning-rate schedules."""
+"""``tf.train``: TF1 optimizers, the global step, learning-rate schedules and checkpoints (Saver)."""
 from graphc.train.optimizer import Optimizer
 from graphc.train.gradient_descent import GradientDescentOptimizer
 from graphc.train.momentum import MomentumOptimizer
@@ -9,8 +9,11 @@ from graphc.train.rmsprop import RMSPropOptimizer
 from graphc.train.training_util import (assert_global_step, create_global_step, get_global_step,
                                         get_or_create_global_step, global_step)
 from graphc.train.learning_rate_decay import exponential_decay, inverse_time_decay, piecewise_constant
+from graphc.train.saver import (CheckpointState, Saver, checkpoint_exists, get_checkpoint_state, latest_checkpoint,
+                                list_variables, load_variable, update_checkpoint_state)
 
 __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "AdagradOptimizer", "AdadeltaOptimizer",
            "AdamOptimizer", "RMSPropOptimizer", "assert_global_step", "create_global_step", "get_global_step",
            "get_or_create_global_step", "global_step", "exponential_decay", "inverse_time_decay",
-           "piecewise_constant"]
+           "piecewise_constant", "Saver", "CheckpointState", "checkpoint_exists", "get_checkpoint_state",
+           "latest_checkpoint", "list_variables", "load_variable", "update_checkpoint_state"]

@@ -1,0 +1,358 @@
+"""``tf.summary``: scalar and histogram summaries, merging, and a ``FileWriter`` for TensorBoard.
+
+How summaries fit graphc's numeric tensors: a summary op evaluates to the serialized TF
+``Summary`` protocol buffer, exactly the bytes TF1 returns, carried as a 1-D tensor of byte
+values (dtype ``SUMMARY_DTYPE``, one element per byte, since graphc has no string tensors).
+The tag lives in the op's attrs; the kernel encodes the run-time value (a scalar, or a
+histogram of the input with TF1's bucket layout) with a small protobuf encoder, so building and
+running summaries needs no extra package. ``MergeSummary`` concatenates its inputs: a
+concatenation of serialized ``Summary`` messages is their merge in the protobuf wire format.
+
+``FileWriter`` writes TensorBoard event files through the optional ``tensorboardX`` package
+(``pip install graphc[tensorboard]``), imported only when a writer is created. ``add_summary``
+accepts what ``sess.run`` returns for a summary, raw serialized bytes, or a ``Summary`` message.
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+import struct
+import sys
+from typing import Any, Optional
+
+import numpy as np
+
+from graphc import dtypes
+from graphc.graph import Graph, GraphKeys, Operation, Tensor, get_default_graph
+from graphc.ops.core import OpDef, apply, convert_to_tensor, register
+from graphc.shape import TensorShape
+
+SUMMARY_DTYPE = dtypes.int32   # one element per byte of the serialized Summary
+_DBL_MAX = sys.float_info.max
+
+
+# ------------------------------------------------------------------------------------------------
+# protobuf wire format (only what Summary needs)
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, n = n & 0x7F, n >> 7
+        out.append(low | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _key(field: int, wire_type: int) -> bytes:
+    return _varint(field << 3 | wire_type)
+
+
+def _len_field(field: int, payload: bytes) -> bytes:
+    return _key(field, 2) + _varint(len(payload)) + payload
+
+
+def _double_field(field: int, value: float) -> bytes:
+    return _key(field, 1) + struct.pack("<d", value)
+
+
+def _packed_doubles(field: int, values: np.ndarray) -> bytes:
+    return _len_field(field, np.asarray(values, dtype="<f8").tobytes())
+
+
+def _summary_value(tag: str, payload: bytes) -> bytes:
+    """One serialized ``Summary`` holding a single ``Summary.Value`` (tag = field 1)."""
+    return _len_field(1, _len_field(1, tag.encode("utf-8")) + payload)
+
+
+def encode_scalar(tag: str, value: float) -> bytes:
+    """Serialized ``Summary`` with ``simple_value`` (field 2, float32)."""
+    return _summary_value(tag, _key(2, 5) + struct.pack("<f", value))
+
+
+def encode_histogram(tag: str, values: np.ndarray) -> bytes:
+    """Serialized ``Summary`` with a ``HistogramProto`` (field 5) of ``values``."""
+    h = histogram_proto_fields(values)
+    body = b"".join(_double_field(i, h[name]) for i, name in enumerate(_HISTO_SCALARS, start=1))
+    body += _packed_doubles(6, h["bucket_limit"]) + _packed_doubles(7, h["bucket"])
+    return _summary_value(tag, _len_field(5, body))
+
+
+# ------------------------------------------------------------------------------------------------
+# histograms with TF1's default buckets
+
+_HISTO_SCALARS = ("min", "max", "num", "sum", "sum_squares")
+
+
+def _default_bucket_limits() -> np.ndarray:
+    """TF1's layout: limits growing by 10% from 1e-12 to 1e20, mirrored for negatives, 0 between."""
+    positive = []
+    v = 1e-12
+    while v < 1e20:
+        positive.append(v)
+        v *= 1.1
+    positive.append(_DBL_MAX)
+    return np.array([-p for p in reversed(positive)] + [0.0] + positive)
+
+
+_BUCKET_LIMITS = _default_bucket_limits()
+
+
+def histogram_proto_fields(values: np.ndarray) -> dict:
+    """min/max/num/sum/sum_squares and the (bucket_limit, bucket) lists of a HistogramProto.
+
+    Bucket i counts values in [limit[i-1], limit[i]); runs of empty buckets are collapsed
+    into one (keeping the run's last limit), as TF1 writes them.
+    """
+    x = np.asarray(values, dtype=np.float64).ravel()
+    index = np.minimum(np.searchsorted(_BUCKET_LIMITS, x, side="right"), len(_BUCKET_LIMITS) - 1)
+    counts = np.bincount(index, minlength=len(_BUCKET_LIMITS)).astype(np.float64)
+    keep = (counts > 0) | np.append(counts[1:] > 0, True)
+    with np.errstate(over="ignore"):   # huge finite values: the sums overflow to inf, as in TF1
+        total, squares = float(x.sum()), float(np.dot(x, x))
+    return {"min": float(x.min()) if x.size else _DBL_MAX, "max": float(x.max()) if x.size else -_DBL_MAX,
+            "num": float(x.size), "sum": total, "sum_squares": squares,
+            "bucket_limit": _BUCKET_LIMITS[keep], "bucket": counts[keep]}
+
+
+# ------------------------------------------------------------------------------------------------
+# ops
+
+def _as_summary_tensor(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype=np.uint8).astype(SUMMARY_DTYPE.np_type)
+
+
+def _scalar_numpy(value: np.ndarray, tag: str) -> np.ndarray:
+    if value.ndim != 0:
+        raise ValueError(f"tags and values are not the same shape: [] != {list(value.shape)} (tag '{tag}'); "
+                         "tf.summary.scalar needs a scalar (reduce the tensor first, e.g. tf.reduce_mean)")
+    return _as_summary_tensor(encode_scalar(tag, float(value)))
+
+
+def _histogram_numpy(values: np.ndarray, tag: str) -> np.ndarray:
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"Nan in summary histogram for: {tag} (the values contain NaN or Inf)")
+    return _as_summary_tensor(encode_histogram(tag, values))
+
+
+def _merge_numpy(*summaries: np.ndarray) -> np.ndarray:
+    return np.concatenate([np.asarray(s, dtype=SUMMARY_DTYPE.np_type) for s in summaries])
+
+
+def _numeric_input_infer(rank: Optional[int]):
+    def infer(inputs, attrs):
+        t = inputs[0]
+        if not (t.dtype.is_floating or t.dtype.is_integer):
+            raise TypeError(f"the summary '{attrs['tag']}' needs a real number tensor, but {t.name} has dtype "
+                            f"{t.dtype.name}; use tf.cast")
+        if rank is not None and t.shape.rank is not None and t.shape.rank != rank:
+            raise ValueError(f"tf.summary.scalar needs a scalar but {t.name} has shape {t.shape} (tag "
+                             f"'{attrs['tag']}'); reduce it first, e.g. tf.reduce_mean")
+        return [(SUMMARY_DTYPE, TensorShape([None]))]
+    return infer
+
+
+def _merge_infer(inputs, attrs):
+    if not inputs:
+        raise ValueError("tf.summary.merge needs at least one summary")
+    for t in inputs:
+        if t.dtype is not SUMMARY_DTYPE or t.shape.rank not in (None, 1):
+            raise TypeError(f"tf.summary.merge got {t.name} ({t.dtype.name}{t.shape}), which is not a "
+                            "summary; pass tensors made by tf.summary.scalar/histogram/merge")
+    return [(SUMMARY_DTYPE, TensorShape([None]))]
+
+
+register(OpDef("ScalarSummary", "opaque", infer=_numeric_input_infer(0), numpy=_scalar_numpy,
+               differentiable=False, pure=False))
+register(OpDef("HistogramSummary", "opaque", infer=_numeric_input_infer(None), numpy=_histogram_numpy,
+               differentiable=False, pure=False))
+register(OpDef("MergeSummary", "opaque", infer=_merge_infer, numpy=_merge_numpy, differentiable=False,
+               pure=False))
+
+_INVALID_TAG_CHARACTERS = re.compile(r"[^-/\w.]")
+
+
+def _summary_op(op_type: str, name: str, value: Any, collections: Any, family: Optional[str]) -> Tensor:
+    t = convert_to_tensor(value)
+    graph = t.graph
+    clean = _INVALID_TAG_CHARACTERS.sub("_", name).lstrip("/")
+    with graph.as_default(), (graph.name_scope(family) if family else contextlib.nullcontext()):
+        full_name = graph.unique_name(clean, mark_as_used=False)
+        tag = f"{family}/{full_name}" if family else full_name
+        summary = apply(op_type, [t], {"tag": tag}, full_name + "/")
+    for key in (collections if collections is not None else [GraphKeys.SUMMARIES]):
+        graph.add_to_collection(key, summary)
+    return summary
+
+
+def scalar(name: str, tensor: Any, collections: Any = None, family: Optional[str] = None) -> Tensor:
+    """A summary of one scalar, tagged with ``name`` under the current name scope (and ``family``)."""
+    return _summary_op("ScalarSummary", name, tensor, collections, family)
+
+
+def histogram(name: str, values: Any, collections: Any = None, family: Optional[str] = None) -> Tensor:
+    """A histogram summary of ``values`` (any shape) with TF1's bucket layout; NaN/Inf fail at run time."""
+    return _summary_op("HistogramSummary", name, values, collections, family)
+
+
+def merge(inputs: Any, collections: Any = None, name: Optional[str] = None) -> Tensor:
+    """One summary holding all the values of ``inputs`` (op ``Merge/MergeSummary``, as TF1)."""
+    inputs = [convert_to_tensor(x) for x in inputs]
+    graph = inputs[0].graph if inputs else get_default_graph()
+    with graph.as_default(), graph.name_scope(name or "Merge"):
+        merged = apply("MergeSummary", inputs, {}, "MergeSummary")
+    for key in collections or []:
+        graph.add_to_collection(key, merged)
+    return merged
+
+
+def merge_all(key: str = GraphKeys.SUMMARIES, scope: Optional[str] = None, name: Optional[str] = None) -> Optional[Tensor]:
+    """Merges every summary in collection ``key`` of the default graph; None if there are none."""
+    summaries = get_default_graph().get_collection(key, scope)
+    return merge(summaries, name=name) if summaries else None
+
+
+# ------------------------------------------------------------------------------------------------
+# FileWriter (tensorboardX, optional)
+
+def _tensorboardx() -> Any:
+    try:
+        import tensorboardX.writer  # noqa: F401
+        from tensorboardX.proto import event_pb2, graph_pb2, summary_pb2  # noqa: F401
+    except ImportError as e:
+        raise ImportError("tf.summary.FileWriter writes TensorBoard event files with the optional package "
+                          "tensorboardX, which is not installed: pip install 'graphc[tensorboard]' "
+                          f"(or pip install tensorboardX). ({e})") from e
+    return sys.modules["tensorboardX"]
+
+
+def summary_bytes(summary: Any) -> bytes:
+    """The serialized ``Summary`` in ``summary``: a summary op's run value, bytes, or a message."""
+    if isinstance(summary, (bytes, bytearray, memoryview)):
+        return bytes(summary)
+    if hasattr(summary, "SerializeToString"):
+        return summary.SerializeToString()
+    arr = np.asarray(summary) if isinstance(summary, (np.ndarray, list)) else None
+    if arr is None or arr.ndim != 1 or arr.dtype.kind not in "iu" or (arr.size and (arr.min() < 0 or arr.max() > 255)):
+        raise TypeError(f"add_summary expects the value of a summary op (sess.run(merged)), serialized Summary "
+                        f"bytes or a Summary protobuf, got {type(summary).__name__}")
+    return arr.astype(np.uint8).tobytes()
+
+
+class FileWriter:
+    """Writes summaries and graphs to a TensorBoard event file in ``logdir`` (TF1 ``tf.summary.FileWriter``)."""
+
+    def __init__(self, logdir: str, graph: Optional[Graph] = None, max_queue: int = 10, flush_secs: int = 120,
+                 graph_def: Any = None, filename_suffix: Optional[str] = None, session: Any = None) -> None:
+        tbx = _tensorboardx()
+        self._pb = sys.modules["tensorboardX.proto.event_pb2"], sys.modules["tensorboardX.proto.summary_pb2"]
+        self._writer = tbx.writer.FileWriter(str(logdir), max_queue, flush_secs, filename_suffix or "")
+        if graph is not None or graph_def is not None:
+            self.add_graph(graph, graph_def=graph_def)
+
+    def get_logdir(self) -> str:
+        return self._writer.get_logdir()
+
+    def add_summary(self, summary: Any, global_step: Optional[int] = None) -> None:
+        """Adds a summary (the value of a summary op, serialized bytes or a Summary message) at ``global_step``."""
+        event_pb2, summary_pb2 = self._pb
+        proto = summary_pb2.Summary.FromString(summary_bytes(summary))
+        self._writer.add_event(event_pb2.Event(summary=proto), None if global_step is None else int(global_step))
+
+    def add_graph(self, graph: Optional[Graph], global_step: Optional[int] = None, graph_def: Any = None) -> None:
+        """Writes ``graph`` (or a ready GraphDef message) for TensorBoard's graph tab."""
+        event_pb2, _ = self._pb
+        graph_def = graph_def if graph_def is not None else as_graph_def(graph)
+        self._writer.add_event(event_pb2.Event(graph_def=graph_def.SerializeToString()),
+                               None if global_step is None else int(global_step))
+
+    def add_event(self, event: Any) -> None:
+        """Adds a ready ``Event`` protobuf."""
+        self._writer.add_event(event)
+
+    def flush(self) -> None:
+        """Writes pending events to disk."""
+        self._writer.flush()
+
+    def close(self) -> None:
+        """Flushes and closes the event file; ``reopen`` starts a new one."""
+        self._writer.close()
+
+    def reopen(self) -> None:
+        self._writer.reopen()
+
+    def __enter__(self) -> "FileWriter":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+# ------------------------------------------------------------------------------------------------
+# GraphDef for TensorBoard's graph tab
+
+_GRAPH_DEF_PRODUCER = 22   # the GraphDef version TF1.15 writes
+
+
+def _shape_proto(shape: TensorShape) -> Any:
+    from tensorboardX.proto import tensor_shape_pb2
+
+    if shape.rank is None:
+        return tensor_shape_pb2.TensorShapeProto(unknown_rank=True)
+    return tensor_shape_pb2.TensorShapeProto(
+        dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=-1 if d is None else d) for d in shape.as_list()])
+
+
+def _attr_value(value: Any) -> Any:
+    """A simple attr (number, bool, str, dtype, tuple of ints) as an AttrValue, else None."""
+    from tensorboardX.proto import attr_value_pb2
+
+    if isinstance(value, bool):
+        return attr_value_pb2.AttrValue(b=value)
+    if isinstance(value, (int, np.integer)):
+        return attr_value_pb2.AttrValue(i=int(value))
+    if isinstance(value, (float, np.floating)):
+        return attr_value_pb2.AttrValue(f=float(value))
+    if isinstance(value, str):
+        return attr_value_pb2.AttrValue(s=value.encode("utf-8"))
+    if isinstance(value, dtypes.DType):
+        return attr_value_pb2.AttrValue(type=value.as_datatype_enum)
+    if isinstance(value, tuple) and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
+        return attr_value_pb2.AttrValue(list=attr_value_pb2.AttrValue.ListValue(i=[int(v) for v in value]))
+    return None
+
+
+def _input_name(t: Tensor) -> str:
+    return t.op.name if t.value_index == 0 else f"{t.op.name}:{t.value_index}"
+
+
+def _node_def(op: Operation) -> Any:
+    from tensorboardX.proto import attr_value_pb2, node_def_pb2
+
+    node = node_def_pb2.NodeDef(name=op.name, op=op.type)
+    node.input.extend([_input_name(t) for t in op.inputs] + [f"^{c.name}" for c in op.control_inputs])
+    for key, value in sorted(op.attrs.items()):
+        attr = _attr_value(value)
+        if attr is not None:
+            node.attr[key].CopyFrom(attr)
+    if op.outputs:
+        if "dtype" not in node.attr:
+            node.attr["T"].CopyFrom(attr_value_pb2.AttrValue(type=op.outputs[0].dtype.as_datatype_enum))
+        shapes = [_shape_proto(t.shape) for t in op.outputs]
+        node.attr["_output_shapes"].CopyFrom(
+            attr_value_pb2.AttrValue(list=attr_value_pb2.AttrValue.ListValue(shape=shapes)))
+    return node
+
+
+def as_graph_def(graph: Optional[Graph] = None) -> Any:
+    """A ``GraphDef`` protobuf of ``graph`` (default graph): one NodeDef per op, scoped names, inputs
+    by name (``^`` for control inputs), dtype and ``_output_shapes`` attrs. Needs tensorboardX."""
+    _tensorboardx()
+    from tensorboardX.proto import graph_pb2, versions_pb2
+
+    graph = graph if graph is not None else get_default_graph()
+    return graph_pb2.GraphDef(node=[_node_def(op) for op in graph.get_operations()],
+                              versions=versions_pb2.VersionDef(producer=_GRAPH_DEF_PRODUCER))
+
+
+__all__ = ["scalar", "histogram", "merge", "merge_all", "FileWriter", "as_graph_def", "summary_bytes",
+           "SUMMARY_DTYPE"]
