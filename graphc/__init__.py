@@ -26,7 +26,7 @@ from graphc.initializers import (constant_initializer, glorot_normal_initializer
 from graphc.passes.autodiff import gradients
 from graphc.runtime.session import InteractiveSession, Session, get_default_session
 from graphc.config import ConfigProto, GPUOptions
-from graphc import nn, losses, summary, testing, train  # noqa: E402
+from graphc import layers, losses, nn, summary, testing, train  # noqa: E402
 from graphc.visualization import visualize
 
 newaxis = None

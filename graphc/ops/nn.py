@@ -289,6 +289,125 @@ def sigmoid_cross_entropy_with_logits(_sentinel: Any = None, labels: Any = None,
         return m.add(relu_logits - logits * labels, m.log1p(m.exp(neg_abs_logits)), name=scope)
 
 
+# ------------------------------------------------------------------------------------------------
+# dropout, moments, batch_normalization, embedding_lookup
+
+def _dropout_rate(keep_prob: Any, rate: Any) -> Any:
+    """TF1's rule: exactly one of keep_prob / rate; a Python rate must lie in [0, 1)."""
+    if keep_prob is not None and rate is not None:
+        raise ValueError("Cannot specify both 'keep_prob' and 'rate'.")
+    if keep_prob is not None:
+        rate = 1 - keep_prob
+    if rate is None:
+        raise ValueError("dropout: `rate` must be provided (or `keep_prob`, the probability to keep).")
+    if isinstance(rate, (int, float)) and not isinstance(rate, bool) and not 0 <= rate < 1:
+        raise ValueError(f"`rate` must be a scalar tensor or a float in the range [0, 1). Received: rate={rate}")
+    return rate
+
+
+def dropout(x: Any, keep_prob: Any = None, noise_shape: Any = None, seed: Optional[int] = None,
+            name: Optional[str] = None, rate: Any = None) -> Tensor:
+    """Zeroes each element with probability ``rate`` (= 1 - keep_prob) and scales the rest by 1/keep_prob.
+
+    The mask is ``random_uniform(noise_shape) >= rate`` (noise_shape broadcasts against x), so it
+    follows graphc's seeding: a new mask on every ``sess.run``. A Python rate of 0 returns x.
+    """
+    from graphc.ops import random as rnd
+
+    rate = _dropout_rate(keep_prob, rate)
+    if isinstance(rate, (int, float)) and rate == 0:
+        return convert_to_tensor(x, name="x")
+    with _scope([x], name, "dropout"):
+        x = convert_to_tensor(x, name="x")
+        _check_float("dropout", "x", x)
+        if isinstance(rate, (int, float)):
+            scale = convert_to_tensor(1 / (1 - rate), dtype=x.dtype)
+            rate_t = convert_to_tensor(rate, dtype=x.dtype, name="rate")
+        else:
+            rate_t = convert_to_tensor(rate, dtype=x.dtype, name="rate")
+            if rate_t.shape.ndims not in (None, 0):
+                raise ValueError(f"dropout: rate {rate_t.name} must be a scalar, got shape {rate_t.shape}")
+            scale = 1 / (1 - rate_t)
+        scaled = m.multiply(x, scale, name="Mul")
+        shape = array.shape(x) if noise_shape is None else noise_shape
+        keep = m.greater_equal(rnd.random_uniform(shape, seed=seed, dtype=x.dtype), rate_t)
+        return m.where(keep, scaled, array.zeros_like(scaled))
+
+
+def moments(x: Any, axes: Any, shift: Any = None, name: Optional[str] = None, keep_dims: Optional[bool] = None,
+            keepdims: Optional[bool] = None) -> tuple:
+    """(mean, variance) of ``x`` over ``axes``; ``shift`` is accepted and unused, as in TF1.
+
+    The variance is mean((x - stop_gradient(mean))**2), as TF1; float16 is computed in float32.
+    """
+    keep = bool(_merge_alias(keepdims, keep_dims, "keepdims", "keep_dims"))
+    axes = [int(a) for a in (axes if isinstance(axes, (list, tuple)) else [axes])]
+    with _scope([x], name, "moments"):
+        x = convert_to_tensor(x, name="x")
+        _check_float("moments", "x", x)
+        y = m.cast(x, dtypes.float32) if x.dtype is dtypes.float16 else x
+        mean = red.reduce_mean(y, axes, keepdims=True, name="mean")
+        variance = red.reduce_mean(m.squared_difference(y, source.stop_gradient(mean)), axes, keepdims=True,
+                                   name="variance")
+        if not keep:
+            mean, variance = array.squeeze(mean, axes), array.squeeze(variance, axes)
+        if x.dtype is dtypes.float16:
+            return m.cast(mean, dtypes.float16), m.cast(variance, dtypes.float16)
+        return mean, variance
+
+
+def batch_normalization(x: Any, mean: Any, variance: Any, offset: Any, scale: Any, variance_epsilon: Any,
+                        name: Optional[str] = None) -> Tensor:
+    """(x - mean) * scale / sqrt(variance + eps) + offset, computed as x * inv + (offset - mean * inv)."""
+    with _scope([x, mean, variance, offset, scale], name, "batchnorm"):
+        x = convert_to_tensor(x, name="x")
+        _check_float("batch_normalization", "x", x)
+        inv = m.rsqrt(variance + variance_epsilon)
+        if scale is not None:
+            inv = inv * scale
+        shift = offset - mean * inv if offset is not None else -mean * inv
+        return x * _cast_to(inv, x.dtype) + _cast_to(shift, x.dtype)
+
+
+def _cast_to(t: Tensor, dtype: dtypes.DType) -> Tensor:
+    return t if t.dtype is dtype else m.cast(t, dtype)
+
+
+def _clip_rows(t: Tensor, max_norm: Any, first_axis: int) -> Tensor:
+    """t * max_norm / max(||t||, max_norm) over the dims from ``first_axis`` on (TF's clip_by_norm)."""
+    axes = list(range(first_axis, t.shape.ndims))
+    l2sum = red.reduce_sum(m.square(t), axes, keepdims=True)
+    positive = m.greater(l2sum, 0)
+    l2norm = m.where(positive, m.sqrt(m.where(positive, l2sum, array.ones_like(l2sum))), l2sum)
+    return m.truediv(m.multiply(t, max_norm), m.maximum(l2norm, max_norm))
+
+
+def embedding_lookup(params: Any, ids: Any, partition_strategy: str = "mod", name: Optional[str] = None,
+                     validate_indices: bool = True, max_norm: Any = None) -> Tensor:
+    """The rows of ``params`` (a tensor or a list of one) at int ``ids``: ``tf.gather(params, ids)``.
+
+    With ``max_norm``, each looked-up embedding with a larger L2 norm is scaled down to it.
+    """
+    if partition_strategy not in ("mod", "div"):
+        raise ValueError(f"embedding_lookup: partition_strategy must be 'mod' or 'div', got {partition_strategy!r}")
+    if isinstance(params, (list, tuple)):
+        if len(params) != 1:
+            raise ValueError(f"embedding_lookup: graphc supports one params tensor (or a list of one), got a list "
+                             f"of {len(params)}; concatenate the partitions with tf.concat(params, 0) first.")
+        params = params[0]
+    with _scope([params, ids], name, "embedding_lookup") as scope:
+        ids = convert_to_tensor(ids, name="ids")
+        if not ids.dtype.is_integer:
+            raise TypeError(f"embedding_lookup: ids {ids.name} must be int32 or int64, got {ids.dtype.name}")
+        rows = array.gather(params, ids, name=scope)
+        if max_norm is not None:
+            if rows.shape.ndims is None or ids.shape.ndims is None:
+                raise ValueError("embedding_lookup with max_norm needs the ranks of params and ids to be known.")
+            rows = _clip_rows(rows, max_norm, ids.shape.ndims)
+        return source.identity(rows, name="Identity")
+
+
 __all__ = ["relu6", "leaky_relu", "softsign", "softmax", "log_softmax", "bias_add", "l2_loss",
            "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
-           "sparse_softmax_cross_entropy_with_logits", "sigmoid_cross_entropy_with_logits"]
+           "sparse_softmax_cross_entropy_with_logits", "sigmoid_cross_entropy_with_logits",
+           "dropout", "moments", "batch_normalization", "embedding_lookup"]
