@@ -40,6 +40,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="graphc", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="versions, backends and the number of registered ops").set_defaults(fn=_info)
+    from graphc import benchcli
+
+    bench = sub.add_parser("bench", help="run the benchmark suite: eager vs compiled, side by side")
+    benchcli.add_arguments(bench)
+    bench.set_defaults(fn=benchcli.run)
     dump = sub.add_parser("dump", help="run a script, writing the IR after each pass, the kernel plan "
                                        "and the memory plan of every compile to a directory")
     dump.add_argument("script")

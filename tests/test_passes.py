@@ -284,3 +284,26 @@ def test_softmax_cross_entropy_loss_is_at_most_two_kernels():
     loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits))
     kp, _ = pipeline.compile_plan(RunPlan([loss], [], [logits, labels]), [(8, 10), (8, 10)])
     assert len(kp.launched) <= 2
+
+
+def test_session_compile_returns_the_run_cache_entry(tmp_path):
+    x = tf.placeholder(tf.float32, [None, 4])
+    y = tf.nn.softmax(x)
+    sess = tf.Session(backend="interpret")
+    feed = {x: np.zeros((3, 4), np.float32)}
+    exe = sess.compile(y, feed)
+    assert [k.kind for k in exe.kernels] == ["reduction"]
+    assert exe.kernels[0].op_types == ["Max", "Sub", "Exp", "Sum", "RealDiv"]
+    assert exe.peak_bytes == 3 * 4 * 4     # only the result: row max and sum never leave the kernel
+    sess.run(y, feed)
+    assert sess.compile(y, feed) is exe
+
+
+def test_visualize_draws_kernels_as_clusters(tmp_path):
+    x = tf.placeholder(tf.float32, [None, 4])
+    y = tf.nn.relu(tf.matmul(x, tf.ones([4, 2])) + 1.0)
+    sess = tf.Session(backend="interpret")
+    out = tf.visualize(y, {x: np.ones((2, 4))}, str(tmp_path / "g.dot"), session=sess)
+    text = (tmp_path / "g.dot").read_text()
+    assert out.endswith((".dot", ".svg"))
+    assert "subgraph cluster_0" in text and "matmul" in text and "Relu" in text

@@ -23,7 +23,8 @@ class EagerExecutable:
 
     def __init__(self, plan: RunPlan) -> None:
         self.plan = plan
-        self.kernels: list = []
+        self._kernel_plan = None
+        self._memory_plan = None
         self._steps = []
         for op in plan.ops:
             if op.type == STATE_READ:
@@ -43,6 +44,24 @@ class EagerExecutable:
                 else:
                     sources.append(("val", t))
             self._steps.append((op, od, sources))
+
+    @property
+    def kernel_plan(self):
+        """The kernel plan a compiled backend would launch for this run (computed on first use)."""
+        if self._kernel_plan is None:
+            from graphc.passes import pipeline
+
+            self._kernel_plan, self._memory_plan = pipeline.compile_plan(self.plan)
+        return self._kernel_plan
+
+    @property
+    def kernels(self) -> list:
+        return self.kernel_plan.launched
+
+    @property
+    def peak_bytes(self) -> int:
+        self.kernel_plan
+        return self._memory_plan.peak_bytes
 
     def run(self, feed_values: Sequence[np.ndarray], state: Any) -> tuple:
         """Returns (fetch values, {variable op: new value}); never touches ``state.values``."""

@@ -49,24 +49,24 @@ class InterpretedExecutable:
             if var in state.values:
                 env[n.outputs[0]] = variable_value(var)
         with np.errstate(all="ignore"):
+            def value(v):
+                if v not in env:
+                    if v.op.type == READ_VARIABLE:
+                        variable_value(v.op.attrs["variable"])
+                    elif v.op.type == "Const":
+                        env[v] = v.op.attrs["value"]
+                return env[v]
+
             for k in self.kernel_plan.kernels:
                 for node in k.nodes:
-                    args = []
-                    for v in node.inputs:
-                        if v not in env:
-                            if v.op.type == READ_VARIABLE:
-                                variable_value(v.op.attrs["variable"])
-                            if v.op.type == "Const":
-                                env[v] = v.op.attrs["value"]
-                        args.append(env[v])
-                    env.update(zip(node.outputs, _call(node, args, state)))
+                    env.update(zip(node.outputs, _call(node, [value(v) for v in node.inputs], state)))
                 for v in k.outputs:
                     env[v] = self._store(v, env[v], storage, buffers, scratch)
-        results = [np.array(env[v], copy=True) for v in prog.fetches]
-        updates = {}
-        for var, v in prog.updates.items():
-            where = storage.get(v)
-            updates[var] = scratch[var] if where and where[0] == "variable" else np.array(env[v], copy=True)
+            results = [np.array(value(v), copy=True) for v in prog.fetches]
+            updates = {}
+            for var, v in prog.updates.items():
+                where = storage.get(v)
+                updates[var] = scratch[var] if where and where[0] == "variable" else np.array(value(v), copy=True)
         return results, updates
 
     @staticmethod

@@ -33,6 +33,11 @@ _BACKENDS = {
 }
 
 
+def available_backends() -> list:
+    """The backend names ``Session(backend=...)`` accepts here."""
+    return list(_BACKENDS)
+
+
 def _compile(backend: str, plan: RunPlan, feed_shapes: Optional[tuple] = None):
     return _BACKENDS[backend][0](plan, feed_shapes)
 
@@ -135,6 +140,20 @@ class Session:
         feed_tensors, feed_values = self._prepare_feeds(feed_dict)
         values = self._run_elements(mapper.elements, feed_tensors, feed_values)
         return mapper.rebuild(values)
+
+    def compile(self, fetches: Any, feed_dict: Optional[dict] = None) -> Any:
+        """The executable ``run(fetches, feed_dict)`` would use (the same cache entry), without running it.
+
+        It has ``.kernels`` (the launched kernels: ``.kind``, ``.op_types`` and, for compiled
+        backends, ``.source``), ``.kernel_plan`` and ``.peak_bytes``.
+        """
+        self._check_open()
+        mapper = FetchMapper(self.graph, fetches)
+        feed_tensors, feed_values = self._prepare_feeds(feed_dict)
+        fetch_tensors = [e for e in mapper.elements if isinstance(e, Tensor)]
+        targets = [e for e in mapper.elements if isinstance(e, Operation)]
+        with self._lock:
+            return self._executable(fetch_tensors, targets, feed_tensors, feed_values)
 
     def make_callable(self, fetches: Any, feed_list: Optional[Sequence[Any]] = None,
                       accept_options: bool = False) -> Callable:

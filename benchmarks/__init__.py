@@ -1,0 +1,1 @@
+"""graphc's benchmark suite: workloads (``workloads.py``) and the harness behind ``graphc bench``."""

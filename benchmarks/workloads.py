@@ -1,0 +1,144 @@
+"""The benchmark workloads: each builds a graphc graph for a size preset.
+
+A workload returns a ``Built``: what to fetch, what to feed, whether variables need
+initializing, and the bytes/flops one run moves/does (for achieved bandwidth and GFLOP/s).
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+import graphc as tf
+
+SIZES = ("small", "default", "large")
+
+
+@dataclasses.dataclass
+class Built:
+    fetches: Any
+    feed_dict: dict
+    bytes_moved: int = 0            # minimum bytes one run must read + write
+    flops: int = 0
+    check: Any = None               # fetch compared against eager (default: fetches)
+    rtol: float = 1e-4
+    atol: float = 1e-5
+
+
+@dataclasses.dataclass
+class Workload:
+    name: str
+    description: str
+    build: Callable[[str], Built]
+    per_run_latency: bool = False   # report microseconds per sess.run instead of milliseconds
+    stateful: bool = False          # runs update variables: compare after one run from equal states
+
+
+def _rng() -> np.random.RandomState:
+    return np.random.RandomState(0)
+
+
+def _pick(size: str, small, default, large):
+    return {"small": small, "default": default, "large": large}[size]
+
+
+def gelu(size: str) -> Built:
+    n = _pick(size, 1 << 16, 1 << 22, 1 << 24)
+    x = tf.placeholder(tf.float32, [None], name="x")
+    y = 0.5 * x * (1 + tf.tanh(0.7978845608 * (x + 0.044715 * x * x * x)))
+    return Built(y, {x: _rng().randn(n).astype(np.float32)}, bytes_moved=8 * n, flops=12 * n)
+
+
+def softmax(size: str) -> Built:
+    rows, cols = _pick(size, (256, 128), (4096, 1024), (16384, 1024))
+    x = tf.placeholder(tf.float32, [None, cols], name="x")
+    y = tf.nn.softmax(x)
+    return Built(y, {x: _rng().randn(rows, cols).astype(np.float32)}, bytes_moved=8 * rows * cols,
+                 flops=5 * rows * cols)
+
+
+def layer_norm(size: str) -> Built:
+    rows, cols = _pick(size, (256, 128), (4096, 1024), (16384, 1024))
+    x = tf.placeholder(tf.float32, [None, cols], name="x")
+    gamma = tf.constant(np.linspace(0.5, 1.5, cols, dtype=np.float32))
+    beta = tf.constant(np.linspace(-0.1, 0.1, cols, dtype=np.float32))
+    mean = tf.reduce_mean(x, axis=1, keepdims=True)
+    var = tf.reduce_mean(tf.square(x - mean), axis=1, keepdims=True)
+    y = (x - mean) * tf.rsqrt(var + 1e-5) * gamma + beta
+    return Built(y, {x: _rng().randn(rows, cols).astype(np.float32)}, bytes_moved=8 * rows * cols,
+                 flops=8 * rows * cols)
+
+
+def sum_of_squares(size: str) -> Built:
+    n = _pick(size, 1 << 18, 1 << 24, 1 << 26)
+    x = tf.placeholder(tf.float32, [None], name="x")
+    y = tf.reduce_sum(x * x)
+    return Built(y, {x: _rng().randn(n).astype(np.float32)}, bytes_moved=4 * n, flops=2 * n, rtol=1e-3)
+
+
+def mlp_sgd(size: str) -> Built:
+    batch, hidden = _pick(size, (32, 64), (256, 512), (1024, 1024))
+    rs = _rng()
+    x = tf.placeholder(tf.float32, [None, 784], name="x")
+    labels = tf.placeholder(tf.int32, [None], name="labels")
+    layers = [784, hidden, hidden, 10]
+    h = x
+    params = []
+    for i, (a, b) in enumerate(zip(layers, layers[1:])):
+        w = tf.Variable(rs.randn(a, b).astype(np.float32) * np.sqrt(2.0 / a), name=f"w{i}")
+        bias = tf.Variable(np.zeros(b, np.float32), name=f"b{i}")
+        params += [w, bias]
+        h = tf.matmul(h, w) + bias
+        if i < len(layers) - 2:
+            h = tf.nn.relu(h)
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=h))
+    train = tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+    feed = {x: rs.rand(batch, 784).astype(np.float32), labels: rs.randint(0, 10, batch)}
+    macs = batch * sum(a * b for a, b in zip(layers, layers[1:]))
+    return Built([loss, train], feed, flops=6 * macs, check=loss, rtol=1e-3)
+
+
+def adam(size: str) -> Built:
+    n = _pick(size, 1 << 17, 10_000_000, 50_000_000)
+    rs = _rng()
+    p = tf.Variable(rs.randn(n).astype(np.float32), name="p")
+    g = tf.placeholder(tf.float32, [n], name="g")
+    step = tf.train.AdamOptimizer(1e-3).apply_gradients([(g, p)])
+    # reads p, m, v, g and writes p, m, v
+    return Built(step, {g: rs.randn(n).astype(np.float32)}, bytes_moved=28 * n, flops=15 * n, check=p)
+
+
+def lecture_add(size: str) -> Built:
+    a = tf.placeholder(tf.float32, name="a")
+    b = tf.placeholder(tf.float32, name="b")
+    return Built(a + b, {a: 4.0, b: 5.0})
+
+
+def lecture_train(size: str) -> Built:
+    x = tf.placeholder(tf.float32, name="x")
+    y_true = tf.placeholder(tf.float32, name="y_true")
+    w = tf.Variable(0.2, name="w")
+    b = tf.Variable(0.7, name="b")
+    y = w * x + b
+    train_op = tf.train.GradientDescentOptimizer(0.1).minimize(tf.square(y - y_true))
+    return Built([y, train_op], {x: 1.0, y_true: 20.0}, check=y)
+
+
+WORKLOADS = [
+    Workload("gelu", "0.5*x*(1+tanh(0.798*(x+0.0447*x^3))), float32", gelu),
+    Workload("softmax", "row softmax, float32", softmax),
+    Workload("layer_norm", "row layer norm with scale and shift", layer_norm),
+    Workload("sum_sq", "reduce_sum(x*x), float32", sum_of_squares),
+    Workload("mlp_sgd", "MLP 784-H-H-10 SGD step (forward, backward, update)", mlp_sgd, stateful=True),
+    Workload("adam", "Adam update of one variable", adam, stateful=True),
+    Workload("lecture_add", "the lecture's a + b, per sess.run", lecture_add, per_run_latency=True),
+    Workload("lecture_train", "the lecture's training step, per sess.run", lecture_train,
+             per_run_latency=True, stateful=True),
+]
+
+
+def select(pattern: Optional[str]) -> list:
+    if not pattern:
+        return list(WORKLOADS)
+    return [w for w in WORKLOADS if pattern in w.name]

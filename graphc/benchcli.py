@@ -1,0 +1,114 @@
+"""``graphc bench``: the same graphs in eager mode and compiled, side by side."""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from typing import Optional
+
+
+def compiled_backends() -> list:
+    """The compiled backends usable here (Numba on the CPU; Triton when a GPU is usable)."""
+    from graphc.runtime.session import available_backends
+
+    return [b for b in available_backends() if b not in ("auto", "eager", "interpret")]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--size", choices=("small", "default", "large"), default="default",
+                   help="problem sizes (default: %(default)s)")
+    p.add_argument("-k", dest="pattern", default=None, help="only workloads whose name contains PATTERN")
+    p.add_argument("--backend", action="append", dest="backends", default=None,
+                   help="compiled backend(s) to compare with eager (default: all available)")
+    p.add_argument("--min-time", type=float, default=0.25, help="seconds of steady-state timing per case")
+    p.add_argument("--json", dest="json_path", default=None, help="also write the results as JSON to FILE")
+    p.add_argument("--plot", dest="plot_path", default=None, help="write a speed-up bar chart (needs matplotlib)")
+
+
+def _fmt_time(seconds: float, latency: bool) -> str:
+    return f"{seconds * 1e6:8.1f} us" if latency else f"{seconds * 1e3:8.2f} ms"
+
+
+def run(args: argparse.Namespace) -> int:
+    from benchmarks import harness, workloads
+
+    backends = args.backends or compiled_backends()
+    selected = workloads.select(args.pattern)
+    if not selected:
+        print(f"no workload matches {args.pattern!r}", file=sys.stderr)
+        return 2
+    copy_bw = harness.copy_bandwidth()
+    harness.progress(f"graphc bench: {len(selected)} workloads x eager + {', '.join(backends) or 'no compiled backend'}"
+                     f" (size {args.size}); memory copy bandwidth {copy_bw / 1e9:.1f} GB/s")
+    rows, failures = [], 0
+    for w in selected:
+        harness.progress(f"  {w.name}: eager ...")
+        ref, ref_values = harness.run_workload(w, args.size, "eager", None, args.min_time)
+        rows.append(ref)
+        for b in backends:
+            harness.progress(f"  {w.name}: {b} ...")
+            res, _ = harness.run_workload(w, args.size, b, ref_values, args.min_time)
+            rows.append(res)
+            if not res.match:
+                failures += 1
+                harness.progress(f"  !! {w.name}: {b} does NOT match eager (max abs error {res.max_error:.3g})")
+    _print_table(rows, selected, copy_bw)
+    if args.json_path:
+        with open(args.json_path, "w") as f:
+            json.dump({"machine": platform.machine(), "python": platform.python_version(),
+                       "size": args.size, "copy_bandwidth_bytes_per_s": copy_bw,
+                       "results": [r.as_dict() for r in rows]}, f, indent=2)
+    if args.plot_path:
+        _plot(rows, args.plot_path)
+    if failures:
+        print(f"FAILED: {failures} compiled result(s) differ from eager", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print_table(rows: list, selected: list, copy_bw: float) -> None:
+    latency = {w.name: w.per_run_latency for w in selected}
+    eager = {r.workload: r for r in rows if r.backend == "eager"}
+    header = (f"{'workload':<14}{'backend':<9}{'eager':>12}{'compiled':>12}{'speedup':>9}{'spread':>9}"
+              f"{'1st run':>10}{'2nd sess':>10}{'kernels':>8}{'GB/s':>8}{'%copy':>7}  match")
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        if r.backend == "eager":
+            continue
+        e = eager[r.workload]
+        lat = latency[r.workload]
+        speedup = e.steady.median / r.steady.median
+        spread = (r.steady.p90 - r.steady.p10) / r.steady.median
+        gbs = r.bytes_moved / r.steady.median / 1e9 if r.bytes_moved else None
+        pct = f"{100 * gbs * 1e9 / copy_bw:6.0f}%" if gbs else f"{'':>7}"
+        print(f"{r.workload:<14}{r.backend:<9}{_fmt_time(e.steady.median, lat):>12}{_fmt_time(r.steady.median, lat):>12}"
+              f"{speedup:8.1f}x{100 * spread:8.0f}%{r.first_run_s:9.2f}s{r.second_session_first_run_s:9.2f}s"
+              f"{'' if r.kernels is None else r.kernels:>8}{'' if gbs is None else f'{gbs:8.1f}':>8}{pct}  "
+              f"{'ok' if r.match else 'MISMATCH'}")
+    if not any(r.backend != "eager" for r in rows):
+        for r in rows:
+            print(f"{r.workload:<14}{'eager':<9}{_fmt_time(r.steady.median, latency[r.workload]):>12}")
+
+
+def _plot(rows: list, path: str) -> None:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("--plot needs matplotlib (pip install matplotlib)", file=sys.stderr)
+        return
+    eager = {r.workload: r for r in rows if r.backend == "eager"}
+    compiled = [r for r in rows if r.backend != "eager"]
+    labels = [f"{r.workload}\n{r.backend}" for r in compiled]
+    speedups = [eager[r.workload].steady.median / r.steady.median for r in compiled]
+    fig, ax = plt.subplots(figsize=(max(6, len(labels) * 1.1), 4))
+    ax.bar(labels, speedups, color="#3b6fb6")
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_ylabel("speed-up over eager (x)")
+    ax.set_yscale("log")
+    ax.set_title("graphc: compiled vs eager")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
