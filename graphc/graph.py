@@ -129,11 +129,7 @@ class Tensor:
     def __repr__(self) -> str:
         return f"<tf.Tensor '{self.name}' shape={self._shape} dtype={self.dtype.name}>"
 
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __eq__(self, other: Any) -> bool:  # identity, as in TF1 graph mode
-        return self is other
+    # == and hash are object identity (the defaults, fast in C), as in TF1 graph mode
 
     def __bool__(self) -> bool:
         raise TypeError(
@@ -354,11 +350,11 @@ class Graph:
             return self._element_by_name(obj, allow_tensor, allow_operation)
         if hasattr(obj, "_as_graph_element"):
             obj = obj._as_graph_element()
-        types = " or ".join(t for t, ok in (("Tensor", allow_tensor), ("Operation", allow_operation)) if ok)
         if isinstance(obj, Tensor) and allow_tensor or isinstance(obj, Operation) and allow_operation:
             if obj.graph is not self:
                 raise ValueError(f"{obj!r} is not an element of this graph.")
             return obj
+        types = " or ".join(t for t, ok in (("Tensor", allow_tensor), ("Operation", allow_operation)) if ok)
         raise TypeError(f"Can not convert a {type(obj).__name__} into a {types}.")
 
     def _element_by_name(self, name: str, allow_tensor: bool, allow_operation: bool) -> Any:

@@ -137,12 +137,6 @@ class Variable:
     def __repr__(self) -> str:
         return f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}_ref>"
 
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __eq__(self, other: Any) -> bool:
-        return self is other
-
     def __bool__(self) -> bool:
         raise TypeError(f"Using a tf.Variable ({self.name}) as a Python bool is not allowed.")
 
