@@ -1,0 +1,152 @@
+"""An MLP with dropout on scikit-learn's 8x8 digits, with early stopping and TensorBoard logs.
+
+    python examples/digits_mlp.py                   # test accuracy 0.95-0.97 (0.9667 with seed 42)
+    python examples/digits_mlp.py --quick           # 10 epochs: test accuracy above 0.90 (0.9389)
+    tensorboard --logdir /tmp/graphc_runs/digits_mlp
+
+The 1797 digits are split 60/20/20 into train/dev/test. After every epoch the dev loss is
+measured; the weights of the best epoch are saved with tf.train.Saver, training stops after
+--patience epochs without improvement, and the best weights are restored before testing.
+The last line is ``test accuracy: 0.XXXX``.
+"""
+import argparse
+import os
+import tempfile
+
+import numpy as np
+
+import graphc as tf
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=60, help="maximum number of epochs")
+    parser.add_argument("--batch_size", type=int, default=32)
+    parser.add_argument("--hidden", type=int, default=128, help="units in each of the two hidden layers")
+    parser.add_argument("--dropout", type=float, default=0.3, help="dropout rate while training")
+    parser.add_argument("--learning_rate", type=float, default=1e-3)
+    parser.add_argument("--patience", type=int, default=8, help="epochs without dev improvement before stopping")
+    parser.add_argument("--quick", action="store_true", help="at most 10 epochs, for a fast run")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--logdir", default=os.path.join(tempfile.gettempdir(), "graphc_runs", "digits_mlp"),
+                        help="TensorBoard log directory ('' to skip logging)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.epochs = min(args.epochs, 10)
+    return args
+
+
+def load_splits(seed):
+    """The digits as float32 in [0, 1], shuffled and split 60/20/20 into train/dev/test."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise SystemExit("this example needs scikit-learn for its digits data: pip install scikit-learn")
+
+    digits = load_digits()
+    x = (digits.data / 16.0).astype(np.float32)
+    y = digits.target.astype(np.int32)
+    order = np.random.RandomState(seed).permutation(len(x))
+    x, y = x[order], y[order]
+    n_train, n_dev = int(0.6 * len(x)), int(0.2 * len(x))
+    return ((x[:n_train], y[:n_train]),
+            (x[n_train:n_train + n_dev], y[n_train:n_train + n_dev]),
+            (x[n_train + n_dev:], y[n_train + n_dev:]))
+
+
+def build_model(args):
+    """Placeholders, logits, loss, accuracy and the Adam train op, in a dict."""
+    images = tf.placeholder(tf.float32, [None, 64], name="images")
+    labels = tf.placeholder(tf.int32, [None], name="labels")
+    training = tf.placeholder_with_default(False, [], name="training")
+
+    hidden = images
+    for i in range(2):
+        hidden = tf.layers.dense(hidden, args.hidden, activation=tf.nn.relu, name="hidden%d" % (i + 1))
+        hidden = tf.layers.dropout(hidden, rate=args.dropout, training=training)
+    logits = tf.layers.dense(hidden, 10, name="logits")
+
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    correct = tf.equal(tf.cast(tf.argmax(logits, axis=1), tf.int32), labels)
+    accuracy = tf.reduce_mean(tf.cast(correct, tf.float32))
+    train_op = tf.train.AdamOptimizer(args.learning_rate).minimize(loss)
+    return dict(images=images, labels=labels, training=training, loss=loss, accuracy=accuracy,
+                train_op=train_op)
+
+
+def make_writers(logdir, graph):
+    """Train and dev FileWriters under ``logdir`` (None, None when logging is off or unavailable)."""
+    if not logdir:
+        return None, None
+    try:
+        import tensorboardX  # noqa: F401
+    except ImportError:
+        print("note: tensorboardX is not installed; skipping TensorBoard logs (pip install tensorboardX)")
+        return None, None
+    train_writer = tf.summary.FileWriter(os.path.join(logdir, "train"), graph)
+    dev_writer = tf.summary.FileWriter(os.path.join(logdir, "dev"))
+    return train_writer, dev_writer
+
+
+def run_epoch(sess, model, x, y, batch_size, rng):
+    """One pass over shuffled minibatches of (x, y); returns the mean training loss."""
+    order = rng.permutation(len(x))
+    total = 0.0
+    for start in range(0, len(x), batch_size):
+        batch = order[start:start + batch_size]
+        feed = {model["images"]: x[batch], model["labels"]: y[batch], model["training"]: True}
+        _, loss = sess.run([model["train_op"], model["loss"]], feed_dict=feed)
+        total += loss * len(batch)
+    return total / len(x)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    np.random.seed(args.seed)
+    tf.set_random_seed(args.seed)
+    (x_train, y_train), (x_dev, y_dev), (x_test, y_test) = load_splits(args.seed)
+
+    model = build_model(args)
+    loss_value = tf.placeholder(tf.float32, [], name="loss_value")
+    loss_summary = tf.summary.scalar("loss", loss_value)
+    saver = tf.train.Saver(max_to_keep=1)
+    checkpoint_dir = tempfile.TemporaryDirectory(prefix="digits_mlp_")   # removed when main returns
+    checkpoint = os.path.join(checkpoint_dir.name, "best.ckpt")
+    train_writer, dev_writer = make_writers(args.logdir, tf.get_default_graph())
+
+    rng = np.random.RandomState(args.seed)
+    best_dev, best_epoch = float("inf"), 0
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for epoch in range(1, args.epochs + 1):
+            train_loss = run_epoch(sess, model, x_train, y_train, args.batch_size, rng)
+            dev_loss, dev_acc = sess.run([model["loss"], model["accuracy"]],
+                                         {model["images"]: x_dev, model["labels"]: y_dev})
+            print("epoch %3d  train loss %.4f  dev loss %.4f  dev accuracy %.4f"
+                  % (epoch, train_loss, dev_loss, dev_acc))
+            if train_writer is not None:
+                train_writer.add_summary(sess.run(loss_summary, {loss_value: train_loss}), epoch)
+                dev_writer.add_summary(sess.run(loss_summary, {loss_value: dev_loss}), epoch)
+            if dev_loss < best_dev:
+                best_dev, best_epoch = dev_loss, epoch
+                saver.save(sess, checkpoint)
+            elif epoch - best_epoch >= args.patience:
+                print("early stopping: no dev improvement for %d epochs" % args.patience)
+                break
+
+        saver.restore(sess, checkpoint)
+        restored_dev = sess.run(model["loss"], {model["images"]: x_dev, model["labels"]: y_dev})
+        print("restored the weights of epoch %d: dev loss %.4f" % (best_epoch, restored_dev))
+        test_acc = sess.run(model["accuracy"], {model["images"]: x_test, model["labels"]: y_test})
+    checkpoint_dir.cleanup()
+    for writer in (train_writer, dev_writer):
+        if writer is not None:
+            writer.close()
+    if train_writer is not None:
+        print("TensorBoard logs: tensorboard --logdir %s" % args.logdir)
+    print("test accuracy: %.4f" % test_acc)
+    return test_acc
+
+
+if __name__ == "__main__":
+    main()
