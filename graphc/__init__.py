@@ -3,6 +3,16 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+import logging as _logging
+import os as _os
+
+if _os.environ.get("GRAPHC_DEBUG"):
+    # GRAPHC_DEBUG=1: log every compile (executables and kernels) and why it happened
+    _handler = _logging.StreamHandler()
+    _handler.setFormatter(_logging.Formatter("[graphc] %(name)s: %(message)s"))
+    _logging.getLogger("graphc").addHandler(_handler)
+    _logging.getLogger("graphc").setLevel(_logging.INFO)
+
 from graphc import dtypes, errors, initializers
 from graphc.dtypes import DType, as_dtype, bool_ as bool, float16, float32, float64, double, int32, int64  # noqa: A004
 from graphc.graph import (Graph, GraphKeys, Operation, Tensor, add_to_collection, add_to_collections,

@@ -36,6 +36,18 @@ def _dump(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cache(args: argparse.Namespace) -> int:
+    from graphc.runtime import cache
+
+    if args.action == "clear":
+        print(f"removed {cache.clear()} files from {cache.cache_dir()}")
+        return 0
+    info = cache.info()
+    print(f"directory: {info['directory']}\ngenerated modules: {info['modules']}\n"
+          f"compiled-code files: {info['compiled_files']}\nsize: {info['bytes'] / 1e6:.1f} MB")
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="graphc", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -45,6 +57,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     bench = sub.add_parser("bench", help="run the benchmark suite: eager vs compiled, side by side")
     benchcli.add_arguments(bench)
     bench.set_defaults(fn=benchcli.run)
+    cache = sub.add_parser("cache", help="show or clear the on-disk code cache ($GRAPHC_CACHE_DIR)")
+    cache.add_argument("action", choices=("info", "clear"))
+    cache.set_defaults(fn=_cache)
     dump = sub.add_parser("dump", help="run a script, writing the IR after each pass, the kernel plan "
                                        "and the memory plan of every compile to a directory")
     dump.add_argument("script")

@@ -3,8 +3,12 @@ import tempfile
 
 import pytest
 
-# one on-disk code cache for the whole test session, so compiled kernels are shared across tests
+# One on-disk code cache for the whole test session, so compiled kernels are shared across tests
+# (and across test runs on one machine).
 os.environ.setdefault("GRAPHC_CACHE_DIR", os.path.join(tempfile.gettempdir(), "graphc-test-cache"))
+# Most tests check values against numpy on the reference executor; the compiled backends are
+# checked against it by the parity tests (test_backend_parity.py, test_random_graphs.py, ...).
+os.environ.setdefault("GRAPHC_BACKEND", "eager")
 
 import graphc as tf  # noqa: E402
 

@@ -307,3 +307,20 @@ def test_visualize_draws_kernels_as_clusters(tmp_path):
     text = (tmp_path / "g.dot").read_text()
     assert out.endswith((".dot", ".svg"))
     assert "subgraph cluster_0" in text and "matmul" in text and "Relu" in text
+
+
+def test_kernels_stay_a_dag_when_siblings_merge():
+    # each candidate group is convex, but merging b*b with the gradient's AddN group would make
+    # the kernels need each other's outputs
+    a = tf.placeholder(tf.float64, [2, 3])
+    b = tf.placeholder(tf.float64, [3])
+    y = tf.where(a > 0.0, a * b, b * b)
+    grads = tf.gradients(y, [a, b])
+    kp, _ = kernel_plan([y] + grads, [a, b], [(2, 3), (3,)])
+    produced = {}
+    for k in kp.kernels:
+        for v in k.inputs:
+            owner = produced.get(v.op.id)
+            assert owner is None or owner < k.index, f"kernel {k.index} reads {v} from later kernel {owner}"
+        for n in k.nodes:
+            produced[n.id] = k.index

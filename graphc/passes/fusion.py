@@ -45,6 +45,7 @@ class Kernel:
     inputs: list = dataclasses.field(default_factory=list)    # external Values read
     outputs: list = dataclasses.field(default_factory=list)   # Values materialized
     index: int = -1
+    source: str = ""                   # generated code, filled in by a compiling backend
 
     @property
     def op_types(self) -> list:
@@ -147,12 +148,48 @@ class _Planner:
                     return False
         return True
 
+    def _acyclic_with(self, members: list, replaced: list) -> bool:
+        """True if the kernels stay a DAG when ``replaced`` groups (and ``members``) become one.
+
+        Convexity of each group is not enough: two groups can each be convex yet need each
+        other's outputs (A feeds B's first half, B's second half feeds A).
+        """
+        gone = {id(g) for g in replaced}
+        owner: dict = {}
+        for g in self.groups:
+            if id(g) not in gone:
+                for m in g.nodes:
+                    owner[m.id] = id(g)
+        for m in members:
+            owner[m.id] = "merged"
+        succ: dict = {}
+        indeg: dict = {o: 0 for o in set(owner.values())}
+        for n in self.prog.nodes:
+            dst = owner.get(n.id)
+            if dst is None:
+                continue
+            for v in n.inputs:
+                src = owner.get(v.op.id)
+                if src is not None and src != dst and dst not in succ.setdefault(src, set()):
+                    succ[src].add(dst)
+                    indeg[dst] += 1
+        ready = [o for o, d in indeg.items() if d == 0]
+        seen = 0
+        while ready:
+            o = ready.pop()
+            seen += 1
+            for nxt in succ.get(o, ()):
+                indeg[nxt] -= 1
+                if indeg[nxt] == 0:
+                    ready.append(nxt)
+        return seen == len(indeg)
+
     def _try_merge(self, node: Node, groups: list, kind: str, space, axes=None) -> Optional[_Group]:
         members = [node] + [m for g in groups for m in g.nodes]
         mask = (1 << self.pos[node.id])
         for g in groups:
             mask |= g.mask
-        if not self._convex(members, mask):
+        if not self._convex(members, mask) or (groups and not self._acyclic_with(members, groups)):
             self.why_not.append((node.name, "fusing would create a cycle through an unfused op"))
             return None
         inputs = {v for m in members for v in m.inputs if not (mask >> self.pos[v.op.id]) & 1}
@@ -215,7 +252,7 @@ class _Planner:
     def _try_merge_groups(self, a: _Group, b: _Group) -> Optional[_Group]:
         mask = a.mask | b.mask
         members = a.nodes + b.nodes
-        if not self._convex(members, mask):
+        if not self._convex(members, mask) or not self._acyclic_with(members, [a, b]):
             return None
         kind = a.kind if a.kind != "pointwise" else b.kind
         ref = a if a.kind != "pointwise" else b

@@ -117,6 +117,7 @@ class Program:
                 stack.append((node, True))
                 stack.extend((v.op, False) for v in reversed(node.inputs) if v.op.id not in seen)
         self.nodes = order
+        self.reads = {var: n for var, n in self.reads.items() if n.id in seen}
 
     def consumers(self) -> dict:
         """node id -> list of consuming nodes (outputs count as consumers named None)."""
@@ -196,7 +197,9 @@ def build(plan: RunPlan, feed_shapes: Optional[Sequence[tuple]] = None) -> Progr
             continue
         ins = []
         for i, t in enumerate(op.inputs):
-            if (op, i) in plan.read_source:
+            if op.type == "Assign" and i == 0:
+                ins.append(None)  # overwritten, never read
+            elif (op, i) in plan.read_source:
                 src = plan.read_source[(op, i)]
                 ins.append(read(t.op) if src is None else env[src.outputs[0]])
             elif t in env:

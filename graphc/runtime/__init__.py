@@ -1,0 +1,24 @@
+"""Runtime: sessions, executables, the code cache, and counters (``graphc.runtime.stats()``)."""
+from __future__ import annotations
+
+import sys
+
+
+def stats() -> dict:
+    """Counters of this process: compiles, and cache hits in memory and on disk.
+
+    - ``executables_built`` / ``executable_memory_hits``: Session.run plans built, and runs that
+      found theirs in the session's in-memory cache;
+    - ``compiles``: kernels numba compiled; ``disk_hits``: kernels numba loaded from the disk cache;
+    - ``module_memory_hits``: generated modules found already imported in this process;
+    - ``modules_written`` / ``modules_imported`` / ``corrupt_entries``: the code cache's files.
+    """
+    from graphc.runtime import cache, session
+
+    out = dict(session.STATS)
+    out.update(cache.STATS)
+    numba_cpu = sys.modules.get("graphc.codegen.numba_cpu")
+    out["compiles"] = numba_cpu.STATS["compiles"] if numba_cpu else 0
+    out["disk_hits"] = numba_cpu.STATS["cache_loads"] if numba_cpu else 0
+    out["compile_seconds"] = numba_cpu.STATS["compile_seconds"] if numba_cpu else 0.0
+    return out

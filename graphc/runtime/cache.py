@@ -15,10 +15,13 @@ import os
 import sys
 import tempfile
 import threading
+import warnings
 from types import ModuleType
 from typing import Sequence
 
 _loaded: dict = {}           # file path -> imported module (one import per process)
+# generated modules: written to disk, imported from disk, found already imported in this process
+STATS = {"modules_written": 0, "modules_imported": 0, "module_memory_hits": 0, "corrupt_entries": 0}
 _lock = threading.Lock()
 
 
@@ -52,17 +55,34 @@ def source_path(source: str, prefix: str = "gk", extra: Sequence[str] = ()) -> s
 
 
 def write_source(source: str, prefix: str = "gk", extra: Sequence[str] = ()) -> str:
-    """Writes ``source`` to its content-addressed file (atomically; kept if already there) and returns the path."""
+    """Writes ``source`` to its content-addressed file (atomically) and returns the path.
+
+    An existing file is kept when it holds exactly ``source``; a corrupt or truncated one (other
+    content under the same hash) is discarded with a warning, together with numba's compiled
+    code for it, and rewritten.
+    """
     path = source_path(source, prefix, extra)
     if os.path.exists(path):
-        return path
+        try:
+            with open(path) as f:
+                if f.read() == source:
+                    return path
+        except (OSError, UnicodeDecodeError):
+            pass
+        STATS["corrupt_entries"] += 1
+        warnings.warn(f"graphc: discarding the corrupt code cache entry {path}; it will be rebuilt",
+                      RuntimeWarning, stacklevel=3)
+        discard(path)
     directory = os.path.dirname(path)
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp_", suffix=".py")
     try:
         with os.fdopen(fd, "w") as f:
             f.write(source)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
+        STATS["modules_written"] += 1
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -70,13 +90,27 @@ def write_source(source: str, prefix: str = "gk", extra: Sequence[str] = ()) -> 
     return path
 
 
+def discard(path: str) -> None:
+    """Removes a cached module and numba's compiled code for it (``__pycache__/<name>*.nb?``)."""
+    stem = os.path.basename(path)[:-3]
+    pycache = os.path.join(os.path.dirname(path), "__pycache__")
+    for p in [path] + ([os.path.join(pycache, f) for f in os.listdir(pycache) if f.startswith(stem)]
+                       if os.path.isdir(pycache) else []):
+        try:
+            os.unlink(p)
+        except FileNotFoundError:
+            pass
+
+
 def load_source(source: str, prefix: str = "gk", extra: Sequence[str] = ()) -> ModuleType:
     """The module defined by ``source``, imported from its cache file (once per process)."""
-    path = write_source(source, prefix, extra)
+    path = source_path(source, prefix, extra)
     with _lock:
         module = _loaded.get(path)
         if module is not None:
+            STATS["module_memory_hits"] += 1
             return module
+        write_source(source, prefix, extra)
         name = "graphc_generated." + os.path.basename(path)[:-3]
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
@@ -87,7 +121,36 @@ def load_source(source: str, prefix: str = "gk", extra: Sequence[str] = ()) -> M
             del sys.modules[name]
             raise
         _loaded[path] = module
+        STATS["modules_imported"] += 1
         return module
+
+
+def info() -> dict:
+    """What the on-disk cache holds: its directory, generated modules and compiled-code files, bytes."""
+    root = cache_dir()
+    modules = compiled = size = 0
+    for dirpath, _, files in os.walk(root):
+        for f in files:
+            full = os.path.join(dirpath, f)
+            try:
+                size += os.path.getsize(full)
+            except OSError:
+                continue
+            if f.endswith(".py") and not f.startswith(".tmp_"):
+                modules += 1
+            elif f.endswith((".nbi", ".nbc")):
+                compiled += 1
+    return {"directory": root, "modules": modules, "compiled_files": compiled, "bytes": size}
+
+
+def clear() -> int:
+    """Deletes the on-disk cache; returns how many files were removed."""
+    import shutil
+
+    root = cache_dir()
+    n = sum(len(files) for _, _, files in os.walk(root))
+    shutil.rmtree(root, ignore_errors=True)
+    return n
 
 
 def loaded_count() -> int:

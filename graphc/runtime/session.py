@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 from collections.abc import Mapping
@@ -25,12 +26,28 @@ def _compile_interpret(plan: RunPlan, feed_shapes: Optional[tuple]):
     return interpret.compile_plan(plan, feed_shapes)
 
 
+def _compile_numba(plan: RunPlan, feed_shapes: Optional[tuple]):
+    from graphc.codegen import numba_cpu
+
+    return numba_cpu.compile_plan(plan, feed_shapes)
+
+
 # backend name -> (compile(plan, feed_shapes), whether executables are specialized on feed shapes)
 _BACKENDS = {
-    "auto": (_compile_eager, False),
+    "auto": (_compile_numba, True),
+    "numba": (_compile_numba, True),
     "eager": (_compile_eager, False),
     "interpret": (_compile_interpret, True),
 }
+
+
+log = logging.getLogger("graphc.runtime")
+STATS = {"executables_built": 0, "executable_memory_hits": 0}
+
+
+def _auto_backend() -> str:
+    """What ``backend="auto"`` means on this machine: Numba on the CPU."""
+    return "numba"
 
 
 def available_backends() -> list:
@@ -82,8 +99,9 @@ def _session_for_eval(session: Optional["Session"], graph: Graph) -> "Session":
 class Session:
     """Runs parts of a graph (TF1 ``tf.Session``). Variables live here; a new session starts uninitialized.
 
-    ``backend``: "auto" (default, or ``$GRAPHC_BACKEND``), "eager" (the numpy reference executor)
-    or "interpret" (the planned kernels run with numpy).
+    ``backend``: "auto" (default, or ``$GRAPHC_BACKEND``: the best compiled backend here, Numba
+    on the CPU), "numba", "eager" (the numpy reference executor, one numpy call per op) or
+    "interpret" (the fused kernel plan run with numpy; for checking plans).
     ``target`` and ``config`` (a ``tf.ConfigProto``) are accepted for compatibility.
     """
 
@@ -95,7 +113,7 @@ class Session:
         backend = backend or os.environ.get("GRAPHC_BACKEND", "auto")
         if backend not in _BACKENDS:
             raise ValueError(f"Unknown backend {backend!r}; available: {', '.join(_BACKENDS)}")
-        self.backend = backend
+        self.backend = _auto_backend() if backend == "auto" else backend
         self.sess_str = target
         self.config = config
         self._state = SessionState()
@@ -198,7 +216,20 @@ class Session:
             plan = RunPlan(fetch_tensors, targets, feed_tensors)
             exe = _compile(self.backend, plan, feed_shapes)
             self._cache[key] = exe
+            STATS["executables_built"] += 1
+            if log.isEnabledFor(logging.INFO):
+                log.info("compiled a %s executable (%s): fetches %s", self.backend, self._why_new(key),
+                         [t.name for t in fetch_tensors] + [o.name for o in targets])
+        else:
+            STATS["executable_memory_hits"] += 1
         return exe
+
+    def _why_new(self, key: tuple) -> str:
+        """Which part of the cache key differs from the nearest cached executable."""
+        for other in self._cache:
+            if other is not key and other[:3] == key[:3]:
+                return f"feed shapes changed from {other[3]} to {key[3]}"
+        return "first run of this fetch/feed set"
 
     # feeds ------------------------------------------------------------------------------------
     def _feed_key(self, key: Any) -> Tensor:

@@ -1,0 +1,958 @@
+"""The Numba CPU backend: each fused kernel of the plan becomes generated Python source, compiled by numba.njit.
+
+Kernel kinds and what they become:
+- ``pointwise``: one loop nest over the iteration space. Space dims are coalesced by broadcast
+  pattern (adjacent dims that every operand either spans or broadcasts over become one loop),
+  so a same-shape chain is a single flat loop. Sizes and strides arrive at run time in one int64
+  array (``geo``): generated code depends on ranks, dtypes and the broadcast pattern only, and a
+  new batch size compiles nothing new.
+- ``reduction``: a loop over rows (kept dims) and, per row, one pass over the reduced dims per
+  dependency level of reductions (softmax: max, then sum, then the output pass), the prologue
+  inlined in each pass and the epilogue computed once per row. Reductions of everything use
+  fixed chunks combined in a fixed order (deterministic, parallel when large).
+- ``matmul``: ``np.dot`` (BLAS) per batch into the product, then the epilogue loop, one function.
+- ``opaque``/``view``/``host`` and kernels this printer cannot compile: the op's numpy kernel,
+  called from the Python driver; ``NumbaExecutable.numpy_kernels`` lists each one and why.
+
+Every generated module is written to the code cache (``graphc.runtime.cache``) and imported from
+there, so numba's ``cache=True`` keeps compiled code across processes. Each module has a serial
+``kernel`` and a ``kernel_par`` (prange) variant; the parallel one runs when the space has at
+least ``PARALLEL_MIN`` elements and is only compiled if some run needs it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import re
+import sys
+import threading
+import time
+from typing import Any, Optional, Sequence
+
+import numba
+import numpy as np
+
+from graphc import errors
+from graphc.codegen import numba_scalar as scalar
+from graphc.ops.core import OPS
+from graphc.ops.random import make_rng
+from graphc.passes import pipeline
+from graphc.passes.fusion import FUSIBLE_REDUCTIONS, HOST_OPS, VIEW_OPS
+from graphc.runtime import cache
+
+log = logging.getLogger("graphc.codegen.numba")
+
+# Numba's OpenMP layer made prange kernels erratic on this 2-core machine (gelu 4M: median 8 ms,
+# against 1.6 ms steady with the workqueue layer). Workqueue cannot run two parallel regions at
+# once, so parallel launches take a process-wide lock. A user's NUMBA_THREADING_LAYER wins.
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "workqueue"
+_PARALLEL_LAUNCH = threading.Lock()
+
+# elements from which the prange variant runs (GRAPHC_NUMBA_PARALLEL_MIN overrides; a huge value disables it)
+PARALLEL_MIN = int(os.environ.get("GRAPHC_NUMBA_PARALLEL_MIN", 2 ** 15))
+RECYCLE_DEPTH = 2         # results of this many recent runs are watched for reuse
+CHUNK = 2 ** 14            # elements per chunk of a full reduction (fixed: results never depend on threads)
+COMPILED_DTYPES = frozenset({"float32", "float64", "int32", "int64", "bool"})
+BLAS_DTYPES = frozenset({"float32", "float64"})
+
+# What happens to each kernel kind that is not compiled (reported by `numpy_kernels`).
+NUMPY_KINDS = {
+    "opaque": "no Numba template for this op yet: its numpy kernel runs from the Python driver",
+    "view": "a reshape of an existing buffer (no launch)",
+    "host": "a shape computed on the host (no launch)",
+}
+
+STATS = {"modules": 0, "compiles": 0, "cache_loads": 0, "compile_seconds": 0.0}
+
+
+def ops_run_with_numpy() -> list:
+    """Op types whose kernels run with numpy from the driver (opaque in the fusion plan; views excluded)."""
+    compiled_kinds = {"elementwise", "matmul", "source", "state", "control"}
+    out = []
+    for t, od in OPS.items():
+        if t in FUSIBLE_REDUCTIONS or t in VIEW_OPS or t in HOST_OPS or t == "BroadcastTo" or od.kind in compiled_kinds:
+            continue
+        out.append(t)
+    return sorted(out)
+
+
+# ------------------------------------------------------------------------------------------------
+# layout: which dims each operand spans, coalesced into loop groups
+
+@dataclasses.dataclass
+class _Access:
+    """One array operand as the loop nest sees it (an input, an output or a matmul product)."""
+
+    name: str
+    value: Any                 # the IR Value
+    dim_map: tuple             # space dim of each of the array's dims (right-aligned in its frame)
+    indexed: tuple             # per space dim: the array spans it (else broadcast or unit)
+    is_output: bool = False
+    scalar: bool = False       # one element: passed as a scalar argument
+
+    def runtime_shape(self, space_rt: list) -> tuple:
+        return tuple(space_rt[d] if self.indexed[d] else 1 for d in self.dim_map)
+
+
+def _frame_dims(frame: str, rank: int, kept: list) -> list:
+    return kept if frame == "drop" else list(range(rank))
+
+
+def _make_access(name: str, value, frame: str, space: tuple, kept: list, is_output=False) -> Optional[_Access]:
+    dims = value.shape.as_tuple()
+    if dims is None:
+        return None
+    target = _frame_dims(frame, len(space), kept)
+    if len(dims) > len(target):
+        return None
+    dim_map = tuple(target[len(target) - len(dims) + i] for i in range(len(dims)))
+    indexed = [False] * len(space)
+    for d_arr, d in zip(dims, dim_map):
+        if d_arr != 1 and space[d] != 1:
+            indexed[d] = True
+    one = value.shape.is_fully_defined() and value.shape.num_elements() == 1
+    return _Access(name, value, dim_map, tuple(indexed), is_output, one and not is_output)
+
+
+def _groups(space: tuple, reduce_axes: tuple, accesses: list) -> list:
+    """Loop groups: runs of non-unit space dims with the same kind (kept/reduced) and broadcast pattern.
+
+    Unit dims are skipped, so two dims separated only by unit dims can share a loop.
+    """
+    groups: list = []
+    prev_key = None
+    for d, size in enumerate(space):
+        if size == 1:
+            continue
+        key = (d in reduce_axes, tuple(a.indexed[d] for a in accesses))
+        if groups and key == prev_key:
+            groups[-1].append(d)
+        else:
+            groups.append([d])
+        prev_key = key
+    return groups
+
+
+class Unsupported(Exception):
+    """This kernel cannot be compiled by the printer (the reason is reported, numpy runs it)."""
+
+
+# ------------------------------------------------------------------------------------------------
+# source generation for pointwise / reduction / matmul kernels
+
+_FASTMATH_TEXT = "{" + ", ".join(map(repr, sorted(scalar.FASTMATH))) + "}"
+
+_REDUCE_INIT = {
+    "Sum": lambda dt: scalar.literal(0, dt), "Mean": lambda dt: scalar.literal(0, dt),
+    "Prod": lambda dt: scalar.literal(1, dt),
+    "Max": lambda dt: scalar.literal(-np.inf, dt) if dt.is_floating else scalar.literal(np.iinfo(dt.np_type).min, dt),
+    "Min": lambda dt: scalar.literal(np.inf, dt) if dt.is_floating else scalar.literal(np.iinfo(dt.np_type).max, dt),
+    "Any": lambda dt: "False", "All": lambda dt: "True",
+}
+
+
+def _combine(op_type: str, acc: str, x: str, dt) -> str:
+    if op_type in ("Sum", "Mean"):
+        return f"{acc} + {x}"
+    if op_type == "Prod":
+        return f"{acc} * {x}"
+    if op_type == "Max":
+        return scalar.expression("Maximum", [acc, x], [dt, dt], dt, {})
+    if op_type == "Min":
+        return scalar.expression("Minimum", [acc, x], [dt, dt], dt, {})
+    if op_type == "Any":
+        return f"{acc} | {x}"
+    return f"{acc} & {x}"
+
+
+def _finalize(op_type: str, acc: str, dt) -> str:
+    cast = scalar.np_type_name(dt)
+    if op_type != "Mean":
+        return f"{cast}({acc})"
+    if dt.is_floating:
+        return f"{cast}({acc} / {cast}(nred))"
+    # integer mean truncates toward zero (as TF1), after the sum wrapped in the dtype
+    return (f"{cast}(-((-{cast}({acc})) // max(nred, 1)) if {cast}({acc}) < 0 "
+            f"else {cast}({acc}) // max(nred, 1))")
+
+
+class _KernelSource:
+    """Generates one module (serial and parallel variants) for a pointwise/reduction/matmul kernel.
+
+    After construction: ``source`` (the module text), ``accesses`` (array/scalar operands in
+    argument order, inputs first), ``groups``, ``matmul`` (the MatMul node or None).
+    """
+
+    def __init__(self, kernel) -> None:
+        self.kernel = kernel
+        space = kernel.space.as_tuple() if kernel.space is not None else None
+        if space is None:
+            raise Unsupported("the iteration space has unknown rank")
+        self.space = space
+        self.rank = len(space)
+        self.axes = tuple(kernel.reduce_axes or ())
+        self.kept = [d for d in range(self.rank) if d not in self.axes]
+        self.members = {id(n) for n in kernel.nodes}
+        self.matmul = next((n for n in kernel.nodes if n.type == "MatMul"), None) if kernel.kind == "matmul" else None
+        self._classify()
+        self._plan_accesses()
+        self.groups = _groups(space, self.axes, self.accesses)
+        self.source = self._module()
+
+    # -- analysis -----------------------------------------------------------------------------
+    def _frame_of(self, value) -> str:
+        dims = value.shape.as_tuple()
+        if dims == self.space:
+            return "full"
+        keep = tuple(1 if d in self.axes else s for d, s in enumerate(self.space))
+        drop = tuple(self.space[d] for d in self.kept)
+        if dims == keep:
+            return "keep"
+        if dims == drop:
+            return "drop"
+        raise Unsupported(f"{value.op.name} has shape {value.shape}, neither the space {self.space} nor a row of it")
+
+    def _classify(self) -> None:
+        """Frame of each node ("full" space or per-row), pass levels, and checks of what is printable."""
+        self.frame: dict = {}
+        self.level: dict = {}      # full node -> first pass in which it can be computed
+        self.avail: dict = {}      # row node -> number of passes after which it is known
+        for n in self.kernel.nodes:
+            out = n.outputs[0]
+            if len(n.outputs) != 1:
+                raise Unsupported(f"{n.name} ({n.type}) has several outputs")
+            if out.dtype.name not in COMPILED_DTYPES or any(v.dtype.name not in COMPILED_DTYPES for v in n.inputs):
+                raise Unsupported(f"{n.name} ({n.type}) uses dtype {out.dtype.name}")
+            if n is self.matmul:
+                if out.dtype.name not in BLAS_DTYPES:
+                    raise Unsupported(f"{n.name}: BLAS has no {out.dtype.name} matmul")
+                if any(id(v.op) in self.members for v in n.inputs):
+                    raise Unsupported(f"{n.name}: an operand of the matmul is computed in the same kernel")
+                self.frame[id(n)] = "full"
+                self.level[id(n)] = 0
+                continue
+            if n.type in FUSIBLE_REDUCTIONS and self.axes:
+                if tuple(n.attrs["axis"]) != self.axes:
+                    raise Unsupported(f"{n.name} reduces axes {n.attrs['axis']}, the kernel {self.axes}")
+                x = n.inputs[0]
+                if self._frame_of(x) != "full":
+                    raise Unsupported(f"{n.name} reduces {x.shape}, not the kernel's space")
+                self.frame[id(n)] = "drop" if not n.attrs["keepdims"] else "keep"
+                self.avail[id(n)] = self._level_of(x) + 1
+                continue
+            if n.type not in scalar.SUPPORTED_TYPES:
+                raise Unsupported(f"{n.name}: op {n.type} has no scalar form")
+            frame = self._frame_of(out)
+            self.frame[id(n)] = frame
+            deps = [v for v in _data_inputs(n) if id(v.op) in self.members]
+            for v in deps:
+                self._check_alignment(v, out, frame)
+            if frame == "full":
+                self.level[id(n)] = max([self._level_of(v) for v in deps], default=0)
+            else:
+                self.avail[id(n)] = max([self.avail[id(v.op)] for v in deps], default=0)
+            dts = [v.dtype for v in _data_inputs(n)]
+            if scalar.expression(n.type, ["a"] * len(dts), dts, out.dtype, n.attrs) is None:
+                raise Unsupported(f"{n.name}: {n.type} is not compiled for dtype {dts[0].name if dts else '?'}")
+
+    def _level_of(self, v) -> int:
+        if id(v.op) not in self.members:
+            return 0
+        if id(v.op) in self.level:
+            return self.level[id(v.op)]
+        return self.avail[id(v.op)]
+
+    def _check_alignment(self, v, out, frame: str) -> None:
+        """An internal row value read by a node must land on the same kept dims under broadcasting."""
+        in_frame = self.frame[id(v.op)]
+        if in_frame == "full":
+            return
+        dims = v.shape.as_tuple()
+        own = _frame_dims(in_frame, self.rank, self.kept)
+        own = own[len(own) - len(dims):]
+        target = _frame_dims(frame, self.rank, self.kept)
+        aligned = target[len(target) - len(dims):]
+        for size, a, b in zip(dims, own, aligned):
+            if size != 1 and a != b:
+                raise Unsupported(f"{v.op.name} {v.shape} does not broadcast along the kernel's rows")
+
+    def _plan_accesses(self) -> None:
+        """Inputs (per frame they are read in), the matmul product, and the outputs, in argument order."""
+        self.accesses: list = []
+        self.input_access: dict = {}   # (Value, frame) -> access
+        self.meta: list = []           # BroadcastTo shape inputs (used only to size the space)
+        for n in self.kernel.nodes:
+            if n is self.matmul:
+                continue
+            reading_frame = "full" if (n.type in FUSIBLE_REDUCTIONS and self.axes) else self.frame[id(n)]
+            if n.type == "BroadcastTo":
+                self.meta.append(n.inputs[1])
+            for v in _data_inputs(n):
+                if id(v.op) in self.members or (v, reading_frame) in self.input_access:
+                    continue
+                acc = _make_access(f"in{len(self.accesses)}", v, reading_frame, self.space, self.kept)
+                if acc is None:
+                    raise Unsupported(f"input {v.op.name} has unknown rank or a rank above the space")
+                self.input_access[(v, reading_frame)] = acc
+                self.accesses.append(acc)
+        if self.matmul is not None:
+            self.product = _make_access("prod", self.matmul.outputs[0], "full", self.space, self.kept)
+            self.accesses.append(self.product)
+        self.outputs: list = []
+        for v in self.kernel.outputs:
+            frame = self.frame[id(v.op)]
+            if v.op is self.matmul:
+                continue     # np.dot writes the product straight into this output
+            acc = _make_access(f"out{len(self.outputs)}", v, frame, self.space, self.kept, is_output=True)
+            if acc is None:
+                raise Unsupported(f"output {v.op.name} has unknown rank")
+            self.outputs.append(acc)
+        self.accesses.extend(self.outputs)
+
+    # -- printing -----------------------------------------------------------------------------
+    def _module(self) -> str:
+        ops = " ".join(self.kernel.op_types)
+        axes = f", reduce axes {self.axes}" if self.axes else ""
+        header = [
+            f'"""graphc {self.kernel.kind} kernel over a rank-{self.rank} space{axes}: {ops}',
+            "",
+            f"loop groups (space dims): {self.groups}",
+            '"""',
+            "import numba",
+            "import numpy as np",
+            "from numba import prange",
+            "",
+            "from graphc.codegen import numba_scalar as S",
+            "",
+            f"_OPTIONS = dict(error_model='numpy', fastmath={_FASTMATH_TEXT}, cache=True)",
+            "",
+        ]
+        serial = self._function("kernel", parallel=False)
+        par = self._function("kernel_par", parallel=True)
+        return "\n".join(header + ["", "@numba.njit(**_OPTIONS)"] + serial +
+                         ["", "", "@numba.njit(parallel=True, **_OPTIONS)"] + par) + "\n"
+
+    def _args(self) -> list:
+        args = ["geo"] + [a.name for a in self.accesses if not a.is_output and a is not getattr(self, "product", None)]
+        if self.matmul is not None:
+            args += ["ma", "mb", "mp", "prod"]
+        return args + [a.name for a in self.outputs]
+
+    def _function(self, name: str, parallel: bool) -> list:
+        self.lines: list = [f"def {name}({', '.join(self._args())}):"]
+        self.names: dict = {}
+        self.counter = 0
+        ind = "    "
+        for g in range(len(self.groups)):
+            self.lines.append(f"{ind}e{g} = geo[{g}]")
+        k = len(self.groups)
+        self.stride_name: dict = {}
+        for a in self.accesses:
+            if a.scalar:
+                continue
+            for g, dims in enumerate(self.groups):
+                if a.indexed[dims[0]]:
+                    self.lines.append(f"{ind}s_{a.name}_{g} = geo[{k}]")
+                    self.stride_name[(a.name, g)] = f"s_{a.name}_{g}"
+                    k += 1
+        kept_groups = [g for g, dims in enumerate(self.groups) if dims[0] not in self.axes]
+        red_groups = [g for g, dims in enumerate(self.groups) if dims[0] in self.axes]
+        if self.axes:
+            self.lines.append(f"{ind}nred = {' * '.join(f'e{g}' for g in red_groups) or '1'}")
+        if self.matmul is not None:
+            self._print_matmul(ind)
+        if not self.outputs:        # a lone matmul: np.dot wrote the result
+            return _drop_unused_index_math(self.lines)
+        offsets = {a.name: "0" for a in self.accesses}
+        chunked = self.axes and not kept_groups and len(red_groups) == 1
+        if chunked:
+            self._print_row(ind, offsets, red_groups, parallel, chunked=True)
+            return _drop_unused_index_math(self.lines)
+        depth = ind
+        for i, g in enumerate(kept_groups):
+            loop = "prange" if (parallel and i == 0) else "range"
+            self.lines.append(f"{depth}for i{g} in {loop}(e{g}):")
+            depth += ind
+            self._advance(offsets, g, depth)
+        self._print_row(depth, offsets, red_groups, parallel=False, chunked=False)
+        return _drop_unused_index_math(self.lines)
+
+    def _print_matmul(self, ind: str) -> None:
+        ta = ".T" if self.matmul.attrs["transpose_a"] else ""
+        tb = ".T" if self.matmul.attrs["transpose_b"] else ""
+        self.lines += [f"{ind}# MatMul (BLAS)",
+                       f"{ind}if ma.shape[1] > 0 and ma.shape[2] > 0 and mb.shape[1] > 0 and mb.shape[2] > 0:",
+                       f"{ind}    for b in range(ma.shape[0]):",
+                       f"{ind}        np.dot(ma[b]{ta}, mb[b]{tb}, mp[b])",
+                       f"{ind}elif mp.size > 0:",
+                       f"{ind}    mp[...] = 0"]
+
+    def _advance(self, offsets: dict, g: int, depth: str) -> None:
+        """Offsets of the arrays that span loop group ``g``, inside that loop."""
+        for a in self.accesses:
+            sname = self.stride_name.get((a.name, g))
+            if sname is None:
+                continue
+            term = f"i{g}" if self._unit_stride(a, g) else f"i{g} * {sname}"
+            prev = offsets[a.name]
+            new = f"o_{a.name}_{g}"
+            self.lines.append(f"{depth}{new} = {term if prev == '0' else prev + ' + ' + term}")
+            offsets[a.name] = new
+
+    def _unit_stride(self, a: _Access, g: int) -> bool:
+        later = [h for h, dims in enumerate(self.groups) if h > g and a.indexed[dims[0]]]
+        return not later
+
+    def _fresh(self) -> str:
+        self.counter += 1
+        return f"t{self.counter}"
+
+    def _read(self, a: _Access, offsets: dict) -> str:
+        if a.scalar:
+            return a.name
+        var = self._fresh()
+        self.lines.append(f"{self.depth_now}{var} = S.load({a.name}, {offsets[a.name]})")
+        return var
+
+    def _operand(self, v, frame: str, offsets: dict, cache: dict) -> str:
+        if id(v.op) in self.members and v.op is not self.matmul:
+            return self.names[id(v.op)] if id(v.op) in self.names else cache[id(v.op)]
+        acc = self.product if v.op is self.matmul else self.input_access[(v, frame)]
+        key = ("in", acc.name)
+        if key not in cache:
+            cache[key] = self._read(acc, offsets)
+        return cache[key]
+
+    def _node_expr(self, n, frame: str, offsets: dict, cache: dict) -> str:
+        args = [self._operand(v, frame, offsets, cache) for v in _data_inputs(n)]
+        dts = [v.dtype for v in _data_inputs(n)]
+        out = n.outputs[0].dtype
+        expr = None
+        exponent = _scalar_constant(n.inputs[1]) if n.type == "Pow" else None
+        if exponent is not None:
+            expr = scalar.power_by_constant(args[0], exponent, out)
+        if expr is None:
+            expr = scalar.expression(n.type, args, dts, out, n.attrs)
+        return f"{scalar.np_type_name(out)}({expr})"
+
+    def _print_row(self, depth: str, offsets: dict, red_groups: list, parallel: bool, chunked: bool) -> None:
+        """Per row: passes over the reduced dims (reductions, full outputs), row values, row outputs."""
+        self.depth_now = depth
+        nodes = self.kernel.nodes
+        reductions = [n for n in nodes if self.axes and n.type in FUSIBLE_REDUCTIONS]
+        n_passes = max([self.avail[id(r)] for r in reductions], default=0)
+        full_outs = [a for a in self.outputs if self.frame[id(a.value.op)] == "full"]
+        last_full = max([self.level[id(a.value.op)] for a in full_outs], default=-1)
+        total = max(n_passes, last_full + 1)
+        self._emit_row_values(depth, offsets, 0)
+        for p in range(total):
+            pass_reds = [r for r in reductions if self.avail[id(r)] == p + 1]
+            pass_outs = [a for a in full_outs if self.level[id(a.value.op)] == p or
+                         (p == total - 1 and self.level[id(a.value.op)] >= p)]
+            if chunked:
+                self._emit_chunked_pass(depth, offsets, red_groups[0], pass_reds, pass_outs, parallel)
+            else:
+                self._emit_pass(depth, offsets, red_groups, pass_reds, pass_outs)
+            self._emit_row_values(depth, offsets, p + 1)
+
+    def _emit_row_values(self, depth: str, offsets: dict, avail: int) -> None:
+        """Row nodes that become known after ``avail`` passes, and the row outputs among them."""
+        cache: dict = {}
+        self.depth_now = depth
+        for n in self.kernel.nodes:
+            if id(n) not in self.avail or self.avail[id(n)] != avail or n.type in FUSIBLE_REDUCTIONS:
+                continue
+            var = self._fresh()
+            expr = self._node_expr(n, self.frame[id(n)], offsets, cache)
+            self.lines.append(f"{depth}{var} = {expr}  # {n.type}")
+            self.names[id(n)] = var
+        for a in self.outputs:
+            node = a.value.op
+            if id(node) in self.avail and self.avail[id(node)] == avail:
+                self.lines.append(f"{depth}S.store({a.name}, {offsets[a.name]}, {self.names[id(node)]})")
+
+    def _needed_full(self, roots: list) -> list:
+        """Full-space nodes (in order) that the given nodes need within one pass."""
+        need: set = set()
+        stack = list(roots)
+        while stack:
+            n = stack.pop()
+            if id(n) in need:
+                continue
+            need.add(id(n))
+            for v in _data_inputs(n):
+                if id(v.op) in self.members and self.frame.get(id(v.op)) == "full" and v.op is not self.matmul:
+                    stack.append(v.op)
+        return [n for n in self.kernel.nodes if id(n) in need and self.frame[id(n)] == "full" and n is not self.matmul]
+
+    def _emit_body(self, depth: str, offsets: dict, pass_reds: list, pass_outs: list) -> None:
+        self.depth_now = depth
+        cache: dict = {}
+        roots = [r.inputs[0].op for r in pass_reds if id(r.inputs[0].op) in self.members]
+        roots += [a.value.op for a in pass_outs]
+        for n in self._needed_full(roots):
+            var = self._fresh()
+            expr = self._node_expr(n, "full", offsets, cache)
+            self.lines.append(f"{depth}{var} = {expr}  # {n.type}")
+            cache[id(n)] = var
+        for r in pass_reds:
+            x = self._operand(r.inputs[0], "full", offsets, cache)
+            dt = r.outputs[0].dtype
+            self.lines.append(f"{depth}{self._acc(r)} = {_combine(r.type, self._acc(r), x, dt)}")
+        for a in pass_outs:
+            node = a.value.op
+            src = cache[id(node)] if id(node) in cache else self._operand(a.value, "full", offsets, cache)
+            self.lines.append(f"{depth}S.store({a.name}, {offsets[a.name]}, {src})")
+
+    def _position(self, node) -> int:
+        return self.kernel.nodes.index(node)
+
+    def _acc(self, r) -> str:
+        return f"acc{self._position(r)}"
+
+    def _emit_pass(self, depth: str, offsets: dict, red_groups: list, pass_reds: list, pass_outs: list) -> None:
+        ind = "    "
+        for r in pass_reds:
+            self.lines.append(f"{depth}{self._acc(r)} = {_REDUCE_INIT[r.type](r.outputs[0].dtype)}")
+        inner = depth
+        local = dict(offsets)
+        for g in red_groups:
+            self.lines.append(f"{inner}for i{g} in range(e{g}):")
+            inner += ind
+            self._advance(local, g, inner)
+        self._emit_body(inner, local, pass_reds, pass_outs)
+        self._finish_reductions(depth, pass_reds)
+
+    def _emit_chunked_pass(self, depth, offsets, g, pass_reds, pass_outs, parallel) -> None:
+        """One pass over a single flat reduced group in fixed chunks; partial results combined in order."""
+        ind = "    "
+        loop = "prange" if parallel else "range"
+        self.lines.append(f"{depth}nchunk = (e{g} + {CHUNK - 1}) // {CHUNK}")
+        for r in pass_reds:
+            dt = r.outputs[0].dtype
+            self.lines.append(f"{depth}part{self._position(r)} = np.empty(nchunk, dtype={scalar.np_type_name(dt)})")
+        self.lines.append(f"{depth}for c in {loop}(nchunk):")
+        d1 = depth + ind
+        for r in pass_reds:
+            self.lines.append(f"{d1}{self._acc(r)} = {_REDUCE_INIT[r.type](r.outputs[0].dtype)}")
+        self.lines.append(f"{d1}for i{g} in range(c * {CHUNK}, min((c + 1) * {CHUNK}, e{g})):")
+        d2 = d1 + ind
+        local = dict(offsets)
+        self._advance(local, g, d2)
+        self._emit_body(d2, local, pass_reds, pass_outs)
+        for r in pass_reds:
+            self.lines.append(f"{d1}part{self._position(r)}[c] = {self._acc(r)}")
+        for r in pass_reds:
+            dt = r.outputs[0].dtype
+            self.lines.append(f"{depth}{self._acc(r)} = {_REDUCE_INIT[r.type](dt)}")
+            self.lines.append(f"{depth}for c in range(nchunk):")
+            combined = _combine(r.type, self._acc(r), f"part{self._position(r)}[c]", dt)
+            self.lines.append(f"{depth}{ind}{self._acc(r)} = {combined}")
+        self._finish_reductions(depth, pass_reds)
+
+    def _finish_reductions(self, depth: str, pass_reds: list) -> None:
+        for r in pass_reds:
+            var = self._fresh()
+            self.lines.append(f"{depth}{var} = {_finalize(r.type, self._acc(r), r.outputs[0].dtype)}  # {r.type}")
+            self.names[id(r)] = var
+
+
+_INDEX_ASSIGN = re.compile(r"^\s*((?:o|s)_\w+|nred) = ")
+
+
+def _drop_unused_index_math(lines: list) -> list:
+    """Removes offset/stride/count assignments that nothing reads (keeps the generated code readable)."""
+    while True:
+        text = "\n".join(lines)
+        keep = []
+        for line in lines:
+            m = _INDEX_ASSIGN.match(line)
+            if m and len(re.findall(rf"\b{m.group(1)}\b", text)) == text.count(f"{m.group(1)} = "):
+                continue
+            keep.append(line)
+        if len(keep) == len(lines):
+            return lines
+        lines = keep
+
+
+def _scalar_constant(v) -> Optional[float]:
+    """The value of a one-element Const input (used to specialize ``x ** 3``), else None."""
+    if v.op.type != "Const" or np.size(v.op.attrs["value"]) != 1:
+        return None
+    return np.reshape(v.op.attrs["value"], -1)[0]
+
+
+def _data_inputs(node) -> list:
+    if node.type == "BroadcastTo":
+        return [node.inputs[0]]
+    return list(node.inputs)
+
+
+# ------------------------------------------------------------------------------------------------
+# launch steps
+
+class _RunContext:
+    """Per-run state shared by the steps: the value environment and the arrays handed out."""
+
+    __slots__ = ("env", "fresh", "run_buffers", "state", "exe")
+
+    def __init__(self, exe, state) -> None:
+        self.exe = exe
+        self.env: dict = {}
+        self.fresh: set = set()          # ids of arrays allocated for this run only (safe to hand out)
+        self.run_buffers: dict = {}      # buffer index -> array used during this run
+        self.state = state
+
+    def alloc(self, value, shape: tuple) -> np.ndarray:
+        """The array that kernel output ``value`` is written into (pooled unless it leaves the run)."""
+        exe = self.exe
+        where = exe.storage.get(value)
+        dtype = value.dtype.np_type
+        n = int(np.prod(shape, dtype=np.int64))
+        if where and where[0] == "buffer" and where[1] not in exe.escaping:
+            pool = exe.pool.get(where[1])
+            if pool is None or pool.size < n:
+                pool = np.empty(n, dtype=dtype)
+                exe.pool[where[1]] = pool
+            return pool[:n].reshape(shape)
+        key = where[1] if where and where[0] == "buffer" else ("value", value)
+        arr = self.run_buffers.get(key)
+        if arr is None or arr.size < n:
+            arr = exe.recycled(key, n, dtype)
+            self.run_buffers[key] = arr
+            self.fresh.add(id(arr))
+        out = arr[:n].reshape(shape)
+        self.fresh.add(id(out))
+        return out
+
+
+class _CompiledStep:
+    """Launches one generated kernel: runtime geometry (cached per input shapes), buffers, call."""
+
+    def __init__(self, kernel, gen: _KernelSource, module) -> None:
+        self.kernel = kernel
+        self.gen = gen
+        self.serial = module.kernel
+        self.parallel = module.kernel_par
+        self.inputs = [a for a in gen.accesses if not a.is_output and a.value.op is not gen.matmul]
+        self.outputs = gen.outputs
+        self.matmul = gen.matmul
+        self.geometry: dict = {}
+        self.scratch: Optional[np.ndarray] = None     # the matmul product when it is not an output
+        self.product_output = gen.matmul is not None and gen.matmul.outputs[0] in kernel.outputs
+
+    # -- geometry -------------------------------------------------------------------------------
+    def _space(self, arrays: list, ctx) -> list:
+        gen = self.gen
+        space = list(gen.space)
+        if self.matmul is not None:
+            a, b = ctx.env[self.matmul.inputs[0]], ctx.env[self.matmul.inputs[1]]
+            ta, tb = self.matmul.attrs["transpose_a"], self.matmul.attrs["transpose_b"]
+            m, ka = (a.shape[-1], a.shape[-2]) if ta else (a.shape[-2], a.shape[-1])
+            kb, n = (b.shape[-1], b.shape[-2]) if tb else (b.shape[-2], b.shape[-1])
+            if ka != kb or a.shape[:-2] != b.shape[:-2]:
+                self._fail(f"matmul operands of shapes {a.shape} and {b.shape} do not fit "
+                           f"(transpose_a={ta}, transpose_b={tb})")
+            space = list(a.shape[:-2]) + [m, n]
+        for acc, arr in zip(self.inputs, arrays):
+            if acc.scalar:
+                continue
+            for size, d in zip(np.shape(arr), acc.dim_map):
+                if acc.indexed[d] and space[d] is None and size != 1:
+                    space[d] = size
+        for acc, arr in zip(self.inputs, arrays):
+            for size, d in zip(np.shape(arr), acc.dim_map):
+                if acc.indexed[d] and space[d] is None:
+                    space[d] = size
+        if any(s is None for s in space):
+            for shape_value in gen.meta:
+                target = [int(s) for s in np.reshape(ctx.env[shape_value], -1)]
+                for i, s in enumerate(target):
+                    d = len(space) - len(target) + i
+                    if space[d] is None:
+                        space[d] = s
+        return space
+
+    def _compute_geometry(self, arrays: list, ctx) -> tuple:
+        gen = self.gen
+        space = self._space(arrays, ctx)
+        for acc, arr in zip(self.inputs, arrays):
+            self._check_input(acc, np.shape(arr), space)
+        extents = [int(np.prod([space[d] for d in dims], dtype=np.int64)) for dims in gen.groups]
+        geo = list(extents)
+        for a in gen.accesses:
+            if a.scalar:
+                continue
+            for g, dims in enumerate(gen.groups):
+                if a.indexed[dims[0]]:
+                    later = [d for d in range(dims[-1] + 1, gen.rank) if a.indexed[d]]
+                    geo.append(int(np.prod([space[d] for d in later], dtype=np.int64)))
+        out_shapes = [a.runtime_shape(space) for a in self.outputs]
+        total = int(np.prod(space, dtype=np.int64))
+        return np.array(geo, dtype=np.int64), space, out_shapes, total
+
+    def _check_input(self, acc: _Access, shape: tuple, space: list) -> None:
+        if len(shape) != len(acc.dim_map):
+            self._fail(f"input {acc.value.name} has rank {len(shape)} at run time but rank "
+                       f"{len(acc.dim_map)} in the graph ({acc.value.shape})")
+        for i, (size, d) in enumerate(zip(shape, acc.dim_map)):
+            want = space[d] if acc.indexed[d] else 1
+            if size == want:
+                continue
+            static = acc.value.shape.as_tuple()[i]
+            if acc.indexed[d] and size == 1:
+                self._fail(f"input {acc.value.name} has shape {tuple(shape)} at run time: its dim {i} is 1 "
+                           f"where the iteration space {tuple(space)} has {space[d]}, but that dim is not "
+                           f"statically 1 ({acc.value.shape}), and graphc broadcasts only dims that are "
+                           "statically 1. Give the input a static shape with 1 there (tf.reshape or "
+                           "tf.expand_dims) or feed a full-size value")
+            self._fail(f"input {acc.value.name} has shape {tuple(shape)} at run time, which does not fit the "
+                       f"iteration space {tuple(space)} (dim {i}: {size}, expected {want}; static {static})")
+
+    def _fail(self, what: str) -> None:
+        names = ", ".join(f"{n.name} ({n.type})" for n in self.kernel.nodes)
+        origin = next((n.origin for n in self.kernel.nodes if n.origin is not None), None)
+        raise errors.InvalidArgumentError(None, origin, f"kernel {self.kernel.index} [{names}]: {what}.")
+
+    # -- launch ---------------------------------------------------------------------------------
+    def run(self, ctx: _RunContext) -> None:
+        env = ctx.env
+        arrays = [env[a.value] for a in self.inputs]
+        key = tuple(np.shape(x) for x in arrays)
+        if self.matmul is not None:
+            key += (np.shape(env[self.matmul.inputs[0]]), np.shape(env[self.matmul.inputs[1]]))
+        if self.gen.meta:
+            key += tuple(tuple(np.reshape(env[v], -1).tolist()) for v in self.gen.meta)
+        geom = self.geometry.get(key)
+        if geom is None:
+            geom = self._compute_geometry(arrays, ctx)
+            self.geometry[key] = geom
+        geo, space, out_shapes, total = geom
+        args: list = [geo]
+        for acc, x in zip(self.inputs, arrays):
+            args.append(x.reshape(-1)[0] if acc.scalar else x.reshape(-1))
+        if self.matmul is not None:
+            args.extend(self._matmul_args(ctx, space))
+        outs = [ctx.alloc(a.value, shape) for a, shape in zip(self.outputs, out_shapes)]
+        args.extend(o.reshape(-1) for o in outs)
+        parallel = total >= PARALLEL_MIN
+        fn = self.parallel if parallel else self.serial
+        before = len(fn.signatures)
+        start = time.perf_counter()
+        if parallel:
+            with _PARALLEL_LAUNCH:  # the workqueue threading layer runs one parallel region at a time
+                fn(*args)
+        else:
+            fn(*args)
+        if len(fn.signatures) != before:
+            _record_compile(fn, self.kernel, time.perf_counter() - start, fn is self.parallel)
+        for a, o in zip(self.outputs, outs):
+            env[a.value] = o
+
+    def _matmul_args(self, ctx: _RunContext, space: list) -> list:
+        env = ctx.env
+        a, b = env[self.matmul.inputs[0]], env[self.matmul.inputs[1]]
+        a3 = a.reshape((-1,) + a.shape[-2:])
+        b3 = b.reshape((-1,) + b.shape[-2:])
+        shape = tuple(space)
+        if self.product_output:
+            product = ctx.alloc(self.matmul.outputs[0], shape)
+            env[self.matmul.outputs[0]] = product
+        else:
+            n = int(np.prod(shape, dtype=np.int64))
+            if self.scratch is None or self.scratch.size < n:
+                self.scratch = np.empty(n, dtype=self.matmul.outputs[0].dtype.np_type)
+            product = self.scratch[:n].reshape(shape)
+        p3 = product.reshape((-1,) + shape[-2:])
+        return [a3, b3, p3, product.reshape(-1)]
+
+
+_CACHE_HITS: dict = {}   # dispatcher id -> disk-cache hits seen so far
+
+
+def _record_compile(fn, kernel, seconds: float, parallel: bool) -> None:
+    """Counts (and logs) a new specialization: compiled now, or loaded from numba's disk cache."""
+    hits = sum(fn.stats.cache_hits.values())
+    loaded = hits > _CACHE_HITS.get(id(fn), 0)
+    _CACHE_HITS[id(fn)] = hits
+    STATS["cache_loads" if loaded else "compiles"] += 1
+    STATS["compile_seconds"] += seconds
+    log.info("%s kernel %d (%s%s) in %.3fs", "loaded cached" if loaded else "compiled", kernel.index,
+             " ".join(kernel.op_types), ", parallel" if parallel else "", seconds)
+
+
+class _NumpyStep:
+    """Runs a kernel's nodes with their numpy kernels from the driver (opaque ops and fallbacks)."""
+
+    def __init__(self, kernel, reason: str) -> None:
+        self.kernel = kernel
+        self.reason = reason
+
+    def run(self, ctx: _RunContext) -> None:
+        local: dict = {}
+        env = ctx.env
+        for node in self.kernel.nodes:
+            args = [local[v] if v in local else env[v] for v in node.inputs]
+            outs = _call_numpy(node, args, ctx.state)
+            local.update(zip(node.outputs, outs))
+        inputs = [env[v] for v in self.kernel.inputs if v in env]
+        for v in self.kernel.outputs:
+            out = local[v]
+            if self.kernel.kind == "view" or self.kernel.kind == "host":
+                env[v] = _c_array(out)
+                continue
+            if not out.flags.c_contiguous or not out.flags.writeable or any(
+                    np.may_share_memory(out, x) for x in inputs if isinstance(x, np.ndarray)):
+                out = np.array(out, copy=True, order="C")
+            ctx.fresh.add(id(out))
+            env[v] = out
+
+
+def _c_array(value) -> np.ndarray:
+    """``value`` as a C-contiguous array of its own rank (np.ascontiguousarray makes 0-d arrays 1-d)."""
+    arr = np.asarray(value)
+    return arr if arr.flags.c_contiguous else np.array(arr, order="C")
+
+
+def _call_numpy(node, args: list, state) -> list:
+    od = OPS[node.type]
+    kwargs = node.attrs
+    if od.kind == "random":
+        kwargs = dict(node.attrs, rng=make_rng(node.attrs["seed"], node.attrs["seed2"], state.next_count(node.origin)))
+    try:
+        with np.errstate(all="ignore"):
+            out = od.numpy(*args, **kwargs)
+    except errors.OpError:
+        raise
+    except (ValueError, TypeError, IndexError, ArithmeticError, MemoryError) as e:
+        shapes = ", ".join(str(np.shape(a)) for a in args)
+        raise errors.InvalidArgumentError(None, node.origin, (
+            f"node '{node.name}' (op {node.type}) failed at run time with input shapes [{shapes}]: {e}")) from None
+    outs = out if isinstance(out, tuple) else (out,)
+    return [np.asarray(o) for o in outs]
+
+
+# ------------------------------------------------------------------------------------------------
+# the executable
+
+def _load(gen: _KernelSource):
+    before = cache.loaded_count()
+    module = cache.load_source(gen.source, prefix="gk", extra=[scalar.HELPERS_HASH])
+    if cache.loaded_count() != before:
+        STATS["modules"] += 1
+    return module
+
+
+class NumbaExecutable:
+    """A RunPlan compiled to Numba kernels plus a Python driver; same interface as InterpretedExecutable.
+
+    ``kernels``: the launched kernels, each with ``.source`` (generated module text, or a note
+    saying which numpy kernel runs it); ``numpy_kernels``: (kernel index, op types, reason) for
+    every launched kernel that runs with numpy; ``peak_bytes``: from the memory plan.
+    """
+
+    backend = "numba"
+
+    def __init__(self, plan, feed_shapes=None) -> None:
+        self.plan = plan
+        self.kernel_plan, self.memory_plan = pipeline.compile_plan(plan, feed_shapes)
+        self.storage = self.memory_plan.storage
+        self.kernels = self.kernel_plan.launched
+        self.peak_bytes = self.memory_plan.peak_bytes
+        self.pool: dict = {}          # buffer index -> flat array for values that stay inside a run
+        self.handed_out: dict = {}    # buffer key -> arrays given to the caller by recent runs
+        self.numpy_kernels: list = []
+        prog = self.kernel_plan.program
+        escaping = {self.storage.get(v) for v in prog.outputs()}
+        self.escaping = {w[1] for w in escaping if w and w[0] == "buffer"}
+        self.consts = {n.outputs[0]: np.array(n.attrs["value"], copy=True, order="C")
+                       for n in prog.nodes if n.type == "Const"}
+        self.steps = [self._step(k) for k in self.kernel_plan.kernels]
+
+    def _step(self, k):
+        if k.kind in ("pointwise", "reduction", "matmul"):
+            try:
+                gen = _KernelSource(k)
+            except Unsupported as e:
+                return self._numpy_step(k, f"not compiled: {e}")
+            k.source = gen.source
+            return _CompiledStep(k, gen, _load(gen))
+        return self._numpy_step(k, NUMPY_KINDS.get(k.kind, f"{k.kind} kernel"))
+
+    def _numpy_step(self, k, reason: str) -> _NumpyStep:
+        calls = "\n".join(f"# {n.name}: graphc.ops.core.OPS[{n.type!r}].numpy(...)" for n in k.nodes)
+        k.source = f"# runs with numpy from the Python driver ({reason})\n{calls}\n"
+        if k.launches:
+            self.numpy_kernels.append((k.index, k.op_types, reason))
+        return _NumpyStep(k, reason)
+
+    def recycled(self, key, n: int, dtype) -> np.ndarray:
+        """A flat array of ``n`` elements for a value that leaves the run (a fetch or a variable's new value).
+
+        Arrays handed out by earlier runs are reused once nobody else refers to them (the user
+        dropped the result, the session replaced the variable's value): fresh large arrays cost
+        page faults on every run.
+        """
+        kept = self.handed_out.setdefault(key, [])
+        arr = None
+        for i in range(len(kept)):
+            # unused when the only references are this list and getrefcount's argument
+            if kept[i].size == n and kept[i].dtype == dtype and sys.getrefcount(kept[i]) <= 2:
+                arr = kept.pop(i)
+                break
+        if arr is None:
+            arr = np.empty(n, dtype=dtype)
+        kept.insert(0, arr)
+        del kept[RECYCLE_DEPTH:]
+        return arr
+
+    def run(self, feed_values: Sequence[np.ndarray], state: Any) -> tuple:
+        """Returns (fetch values, {variable op: new value}); never modifies ``state.values``."""
+        prog = self.kernel_plan.program
+        ctx = _RunContext(self, state)
+        env = ctx.env
+        for n in prog.feeds:
+            env[n.outputs[0]] = self._feed(n, feed_values[n.attrs["slot"]])
+        for var, n in prog.reads.items():
+            env[n.outputs[0]] = self._variable(var, state)
+        env.update(self.consts)
+        for step in self.steps:
+            step.run(ctx)
+        handed: set = set()
+        results = [self._hand_out(env[v], ctx, handed) for v in prog.fetches]
+        updates = {var: self._hand_out(env[v], ctx, handed) for var, v in prog.updates.items()}
+        return results, updates
+
+    @staticmethod
+    def _feed(node, value) -> np.ndarray:
+        arr = _c_array(value)
+        static = node.outputs[0].shape
+        if not static.is_compatible_with(arr.shape):
+            raise errors.InvalidArgumentError(None, node.origin, (
+                f"the value fed for {node.name} has shape {arr.shape}, but this executable was compiled for "
+                f"{static}; compile a new executable for the new shapes"))
+        return arr
+
+    @staticmethod
+    def _variable(var, state) -> np.ndarray:
+        if var not in state.values:
+            raise errors.FailedPreconditionError(None, var, (
+                f"Attempting to use uninitialized value {var.name}. Run its initializer first: "
+                f"sess.run(tf.global_variables_initializer()) or sess.run({var.name}.initializer)."))
+        return _c_array(state.values[var])
+
+    @staticmethod
+    def _hand_out(arr: np.ndarray, ctx: _RunContext, handed: set) -> np.ndarray:
+        """The array itself if it was made for this run and is not handed out yet, else a copy."""
+        base = arr if arr.base is None else arr.base
+        mine = id(arr) in ctx.fresh or id(base) in ctx.fresh
+        if mine and id(base) not in handed:
+            handed.add(id(base))
+            return arr
+        return np.array(arr, copy=True)
+
+
+def compile_plan(plan, feed_shapes=None) -> NumbaExecutable:
+    return NumbaExecutable(plan, feed_shapes)

@@ -1,0 +1,342 @@
+"""Scalar expressions for generated Numba kernels: one printing rule per elementwise op type.
+
+``expression(op_type, args, in_dtypes, out_dtype, attrs)`` turns the argument expressions of one
+node into a Python expression string; ``None`` means "this backend cannot compile that node for
+these dtypes" (the caller then runs the kernel with numpy and says so).
+
+float32 transcendental functions use the vectorizable helpers below (``exp32``, ``tanh32``,
+``sigmoid32``): LLVM from pip has no vector math library, so ``np.exp`` in a loop is a scalar libm
+call that stops vectorization. Their accuracy against numpy is tested over the whole float32
+range (``tests/test_numba_backend.py``). float64 math calls numpy's scalar functions.
+
+Generated modules import this module as ``S`` and call helpers as ``S.exp32(x)``; its source
+hash is part of every kernel's cache key, so editing a helper invalidates cached kernels.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Callable, Optional, Sequence
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+FASTMATH = {"contract", "nsz", "arcp", "reassoc"}   # keeps NaN/Inf semantics (no nnan/ninf)
+
+
+def _source_hash() -> str:
+    with open(__file__, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+HELPERS_HASH = _source_hash()
+
+
+# ------------------------------------------------------------------------------------------------
+# bit casts (for building 2**n without a libm call)
+
+@intrinsic
+def _i32_as_f32(typingctx, x):
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+    return types.float32(types.int32), codegen
+
+
+@intrinsic
+def _f32_as_i32(typingctx, x):
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(32))
+    return types.int32(types.float32), codegen
+
+
+# Unchecked element access by flat offset. Numba's `a[i]` with a signed index adds a "negative
+# index wraps around" select; when LLVM cannot prove the offset non-negative (row offsets built
+# from runtime strides) that select turns vector loads into gathers and stops vectorization.
+
+@intrinsic
+def load(typingctx, arr, offset):
+    """``arr[offset]`` for a C-contiguous 1-d array and an offset known to be in range."""
+    if not isinstance(arr, types.Array) or not isinstance(offset, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        arrty, offty = signature.args
+        ary = context.make_array(arrty)(context, builder, args[0])
+        index = context.cast(builder, args[1], offty, types.intp)
+        return context.unpack_value(builder, arrty.dtype, builder.gep(ary.data, [index]))
+    return arr.dtype(arr, offset), codegen
+
+
+@intrinsic
+def store(typingctx, arr, offset, value):
+    """``arr[offset] = value`` for a C-contiguous 1-d array and an offset known to be in range."""
+    if not isinstance(arr, types.Array) or not isinstance(offset, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        arrty, offty, valty = signature.args
+        ary = context.make_array(arrty)(context, builder, args[0])
+        index = context.cast(builder, args[1], offty, types.intp)
+        val = context.cast(builder, args[2], valty, arrty.dtype)
+        context.pack_value(builder, arrty.dtype, val, builder.gep(ary.data, [index]))
+        return context.get_dummy_value()
+    return types.none(arr, offset, value), codegen
+
+
+def _nan_propagating(llvm_name: str):
+    """An intrinsic for LLVM's NaN-propagating float max/min: numpy's semantics, and LLVM can
+    vectorize it, also as a reduction (a compare-and-select with a NaN test it cannot)."""
+    @intrinsic
+    def fn(typingctx, a, b):
+        if not isinstance(a, types.Float) or a != b:
+            return None
+
+        def codegen(context, builder, signature, args):
+            fnty = ir.FunctionType(args[0].type, [args[0].type, args[0].type])
+            width = "f32" if signature.args[0] == types.float32 else "f64"
+            callee = cgutils.get_or_insert_function(builder.module, fnty, f"{llvm_name}.{width}")
+            return builder.call(callee, args)
+        return a(a, b), codegen
+    return fn
+
+
+fmaximum = _nan_propagating("llvm.maximum")
+fminimum = _nan_propagating("llvm.minimum")
+
+_helper = numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
+
+
+@_helper
+def exp32(x):
+    """e**x in float32, < 1 ulp from numpy on normal results; inf/0/nan/denormals as numpy.
+
+    x = n*ln2 + r with |r| <= ln2/2; the reduction runs in float64 because `reassoc` fastmath
+    would merge a two-constant (Cody-Waite) float32 reduction. 2**n is applied in two halves,
+    one through the exponent bits, so results near the overflow and denormal ends stay right.
+    """
+    lo = np.float32(-104.0)
+    hi = np.float32(88.75)
+    xc = lo if x < lo else x
+    xc = hi if xc > hi else xc
+    t = np.floor(xc * np.float32(1.4426950408889634) + np.float32(0.5))
+    t = t if t == t else np.float32(0.0)
+    r = np.float32(np.float64(xc) - np.float64(t) * 0.6931471805599453)
+    p = np.float32(1.0 / 5040.0)
+    p = p * r + np.float32(1.0 / 720.0)
+    p = p * r + np.float32(1.0 / 120.0)
+    p = p * r + np.float32(1.0 / 24.0)
+    p = p * r + np.float32(1.0 / 6.0)
+    p = p * r + np.float32(0.5)
+    p = p * r + np.float32(1.0)
+    p = p * r + np.float32(1.0)
+    n = np.int32(t)
+    n1 = n >> 1
+    n2 = n - n1
+    q = _i32_as_f32(_f32_as_i32(p) + (n1 << 23))
+    res = q * _i32_as_f32((n2 + 127) << 23)
+    return res if x == x else x
+
+
+@_helper
+def tanh32(x):
+    """tanh in float32: an odd Taylor polynomial for |x| < 0.4, (e-1)/(e+1) with e = exp(2|x|) above."""
+    a = -x if x < 0 else x
+    a = np.float32(9.0) if a > np.float32(9.0) else a      # tanh(9) rounds to 1 in float32
+    e = exp32(a + a)
+    big = (e - np.float32(1.0)) / (e + np.float32(1.0))
+    big = -big if x < 0 else big
+    z = x * x
+    p = np.float32(21844.0 / 6081075.0)
+    p = p * z - np.float32(1382.0 / 155925.0)
+    p = p * z + np.float32(62.0 / 2835.0)
+    p = p * z - np.float32(17.0 / 315.0)
+    p = p * z + np.float32(2.0 / 15.0)
+    p = p * z - np.float32(1.0 / 3.0)
+    small = x + x * z * p
+    res = small if a < np.float32(0.4) else big
+    return res if x == x else x
+
+
+@_helper
+def sigmoid32(x):
+    """1 / (1 + exp(-x)) in float32 (numpy's formula in graphc's eager kernel)."""
+    return np.float32(1.0) / (np.float32(1.0) + exp32(-x))
+
+
+@_helper
+def floormod(x, y):
+    """numpy's float mod: the result has the sign of y; a zero result copies y's sign."""
+    m = np.fmod(x, y)
+    if m != 0:
+        if (y < 0) != (m < 0):
+            m = m + y
+    else:
+        m = np.copysign(m * 0, y)
+    return m
+
+
+# ------------------------------------------------------------------------------------------------
+# printing rules
+
+def np_type_name(dtype) -> str:
+    """``float32`` -> ``np.float32`` (the constructor that keeps a value in that dtype)."""
+    return {"bool": "np.bool_"}.get(dtype.name, f"np.{dtype.name}")
+
+
+def literal(value, dtype) -> str:
+    """A constant of ``dtype`` as source text (float32 stays float32)."""
+    if dtype.name == "bool":
+        return "True" if value else "False"
+    if dtype.is_floating:
+        v = float(value)
+        text = repr(v) if np.isfinite(v) else ("np.inf" if v > 0 else "-np.inf") if not np.isnan(v) else "np.nan"
+        return f"{np_type_name(dtype)}({text})"
+    return f"{np_type_name(dtype)}({int(value)})"
+
+
+def _f(template: str) -> Callable:
+    return lambda a, dt, out, attrs: template.format(*a)
+
+
+def _float_only(rule: Callable) -> Callable:
+    return lambda a, dt, out, attrs: rule(a, dt, out, attrs) if dt[0].is_floating else None
+
+
+def _by_width(f32: str, f64: str) -> Callable:
+    """A float32 vectorizable helper, numpy's scalar function for float64."""
+    def rule(a, dt, out, attrs):
+        if not dt[0].is_floating:
+            return None
+        return (f32 if dt[0].name == "float32" else f64).format(*a)
+    return rule
+
+
+def _one(dtype) -> str:
+    return literal(1, dtype)
+
+
+def _maximum(a, dt, out, attrs):   # NaN propagates as in np.maximum
+    if dt[0].is_floating:
+        return f"S.fmaximum({a[0]}, {a[1]})"
+    return f"({a[0]} if {a[0]} >= {a[1]} else {a[1]})"
+
+
+def _minimum(a, dt, out, attrs):
+    if dt[0].is_floating:
+        return f"S.fminimum({a[0]}, {a[1]})"
+    return f"({a[0]} if {a[0]} <= {a[1]} else {a[1]})"
+
+
+def _relu(a, dt, out, attrs):
+    zero = literal(0, dt[0])
+    if dt[0].is_floating:
+        return f"S.fmaximum({a[0]}, {zero})"
+    return f"({a[0]} if {a[0]} >= {zero} else {zero})"
+
+
+def _sign(a, dt, out, attrs):
+    one, zero = _one(dt[0]), literal(0, dt[0])
+    return f"({one} if {a[0]} > {zero} else (-{one} if {a[0]} < {zero} else {a[0]}))"
+
+
+def _cast(a, dt, out, attrs):
+    if out.name == "bool":
+        return f"({a[0]} != 0)"
+    if dt[0].is_floating and not out.is_floating:
+        return None   # float -> int of nan/inf/out-of-range values is undefined in LLVM
+    return f"{np_type_name(out)}({a[0]})"
+
+
+def _elu(a, dt, out, attrs):
+    zero = literal(0, dt[0])
+    return f"({a[0]} if {a[0]} > {zero} else np.expm1({a[0]}))"
+
+
+def _softplus(a, dt, out, attrs):   # np.logaddexp(0, x), computed stably
+    zero = literal(0, dt[0])
+    return (f"(({a[0]} if {a[0]} > {zero} else {zero}) + "
+            f"np.log1p(np.exp(-({a[0]} if {a[0]} >= {zero} else -{a[0]}))))")
+
+
+def _round(a, dt, out, attrs):
+    return f"np.rint({a[0]})" if dt[0].is_floating else a[0]
+
+
+def _addn(a, dt, out, attrs):
+    return "(" + " + ".join(a) + ")"
+
+
+_RULES: dict = {
+    "Identity": _f("{0}"),
+    "StopGradient": _f("{0}"),
+    "PlaceholderWithDefault": _f("{0}"),
+    "BroadcastTo": _f("{0}"),
+    "Neg": _f("(-{0})"),
+    "Abs": _f("abs({0})"),
+    "Sign": _sign,
+    "Square": _f("({0} * {0})"),
+    "Sqrt": _float_only(_f("np.sqrt({0})")),
+    "Rsqrt": _float_only(lambda a, dt, out, at: f"({_one(dt[0])} / np.sqrt({a[0]}))"),
+    "Reciprocal": _float_only(lambda a, dt, out, at: f"({_one(dt[0])} / {a[0]})"),
+    "Exp": _by_width("S.exp32({0})", "np.exp({0})"),
+    "Tanh": _by_width("S.tanh32({0})", "np.tanh({0})"),
+    "Sigmoid": _by_width("S.sigmoid32({0})", "(1.0 / (1.0 + np.exp(-{0})))"),
+    "Log": _float_only(_f("np.log({0})")),
+    "Log1p": _float_only(_f("np.log1p({0})")),
+    "Expm1": _float_only(_f("np.expm1({0})")),
+    "Sin": _float_only(_f("np.sin({0})")),
+    "Cos": _float_only(_f("np.cos({0})")),
+    "Floor": _float_only(_f("np.floor({0})")),
+    "Ceil": _float_only(_f("np.ceil({0})")),
+    "Round": _round,
+    "Relu": _relu,
+    "Elu": _float_only(_elu),
+    "Softplus": _float_only(_softplus),
+    "LogicalNot": _f("(not {0})"),
+    "Add": _f("({0} + {1})"),
+    "Sub": _f("({0} - {1})"),
+    "Mul": _f("({0} * {1})"),
+    "RealDiv": _float_only(_f("({0} / {1})")),
+    # integer division, mod and power raise on bad divisors/exponents in numpy: not compiled
+    "FloorDiv": _float_only(_f("np.floor({0} / {1})")),
+    "FloorMod": _float_only(_f("S.floormod({0}, {1})")),
+    "Pow": _float_only(_f("np.power({0}, {1})")),
+    "Maximum": _maximum,
+    "Minimum": _minimum,
+    "Equal": _f("({0} == {1})"),
+    "NotEqual": _f("({0} != {1})"),
+    "Less": _f("({0} < {1})"),
+    "LessEqual": _f("({0} <= {1})"),
+    "Greater": _f("({0} > {1})"),
+    "GreaterEqual": _f("({0} >= {1})"),
+    "LogicalAnd": _f("({0} and {1})"),
+    "LogicalOr": _f("({0} or {1})"),
+    "AddN": _addn,
+    "Select": _f("({1} if {0} else {2})"),
+    "Cast": _cast,
+}
+
+SUPPORTED_TYPES = frozenset(_RULES)
+
+
+def power_by_constant(base: str, exponent, dtype) -> Optional[str]:
+    """``x ** c`` for a small integer constant ``c`` as multiplications (vectorizable), else None."""
+    if not dtype.is_floating:
+        return None
+    c = float(exponent)
+    if c not in (1.0, 2.0, 3.0, 4.0, -1.0, -2.0):
+        return None
+    n = abs(int(c))
+    product = "(" + " * ".join([base] * n) + ")"
+    return product if c > 0 else f"({_one(dtype)} / {product})"
+
+
+def expression(op_type: str, args: Sequence[str], in_dtypes: Sequence, out_dtype, attrs: dict) -> Optional[str]:
+    """The scalar expression of one node, or None when this backend does not compile it."""
+    rule = _RULES.get(op_type)
+    if rule is None:
+        return None
+    return rule(list(args), list(in_dtypes), out_dtype, attrs)
