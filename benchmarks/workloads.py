@@ -86,7 +86,7 @@ def mlp_sgd(size: str) -> Built:
     h = x
     params = []
     for i, (a, b) in enumerate(zip(layers, layers[1:])):
-        w = tf.Variable(rs.randn(a, b).astype(np.float32) * np.sqrt(2.0 / a), name=f"w{i}")
+        w = tf.Variable((rs.randn(a, b) * np.sqrt(2.0 / a)).astype(np.float32), name=f"w{i}")
         bias = tf.Variable(np.zeros(b, np.float32), name=f"b{i}")
         params += [w, bias]
         h = tf.matmul(h, w) + bias
