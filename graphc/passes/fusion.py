@@ -234,7 +234,8 @@ class _Planner:
                 chosen.append(g)
             else:
                 self.why_not.append((node.name, f"{g.kind} producer group over {g.space} differs from {out.shape}"))
-        special = [g for g in chosen if g.kind != "pointwise"]
+        # a row kernel can take this op as a consumer; a matmul then keeps its output materialized
+        special = sorted((g for g in chosen if g.kind != "pointwise"), key=lambda g: g.kind != "reduction")
         if len(special) > 1:  # one reduction or matmul template per kernel: keep the first
             for g in special[1:]:
                 self.why_not.append((node.name, "already fused with another reduction/matmul kernel"))

@@ -127,6 +127,32 @@ def _transpose(node):
     return None
 
 
+def _sum_to(node):
+    """SumTo with fully known shapes becomes a Sum over static axes (a fusible reduction)."""
+    same = _keeps(node.inputs[0], node)
+    if same is not None:
+        return same
+    g, out = node.inputs[0], node.outputs[0]
+    if not (g.shape.is_fully_defined() and out.shape.is_fully_defined()):
+        return None
+    gdims, target = g.shape.as_list(), out.shape.as_list()
+    lead = len(gdims) - len(target)
+    axes = tuple(range(lead)) + tuple(lead + i for i, d in enumerate(target) if d == 1 and gdims[lead + i] != 1)
+    if not axes:
+        return None
+    summed = new_node("Sum", [g], {"axis": axes, "keepdims": lead == 0}, node.origin).outputs[0]
+    if summed.shape.as_list() == target:
+        return summed
+    shape = const_node(np.array(target, dtype=np.int32), _int32(), node.origin).outputs[0]
+    return new_node("Reshape", [summed, shape], {}, node.origin).outputs[0]
+
+
+def _int32():
+    from graphc import dtypes
+
+    return dtypes.int32
+
+
 RULES: dict = {
     "Mul": _mul,
     "Add": _add,
@@ -137,7 +163,7 @@ RULES: dict = {
     "Identity": _passthrough,
     "StopGradient": _passthrough,
     "PlaceholderWithDefault": _passthrough,
-    "SumTo": _same_shape_noop,
+    "SumTo": _sum_to,
     "BroadcastTo": _same_shape_noop,
     "Reshape": _reshape,
     "Transpose": _transpose,
