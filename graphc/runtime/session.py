@@ -118,6 +118,7 @@ class Session:
         self.config = config
         self._state = SessionState()
         self._cache: dict = {}
+        self._fetch_specs: dict = {}
         self._lock = threading.RLock()
         self._closed = False
         self._entered: list = []   # one ExitStack per `with sess:`
@@ -153,11 +154,11 @@ class Session:
     def run(self, fetches: Any, feed_dict: Optional[dict] = None, options: Any = None,
             run_metadata: Any = None) -> Any:
         """Computes ``fetches`` (any TF1 fetch structure), feeding ``feed_dict``; returns numpy values."""
-        self._check_open()
-        mapper = FetchMapper(self.graph, fetches)
+        if self._closed:
+            self._check_open()
+        spec = self._fetch_spec(fetches)
         feed_tensors, feed_values = self._prepare_feeds(feed_dict)
-        values = self._run_elements(mapper.elements, feed_tensors, feed_values)
-        return mapper.rebuild(values)
+        return spec.mapper.rebuild(self._run_spec(spec, feed_tensors, feed_values))
 
     def compile(self, fetches: Any, feed_dict: Optional[dict] = None) -> Any:
         """The executable ``run(fetches, feed_dict)`` would use (the same cache entry), without running it.
@@ -166,46 +167,60 @@ class Session:
         backends, ``.source``), ``.kernel_plan`` and ``.peak_bytes``.
         """
         self._check_open()
-        mapper = FetchMapper(self.graph, fetches)
+        spec = self._fetch_spec(fetches)
         feed_tensors, feed_values = self._prepare_feeds(feed_dict)
-        fetch_tensors = [e for e in mapper.elements if isinstance(e, Tensor)]
-        targets = [e for e in mapper.elements if isinstance(e, Operation)]
         with self._lock:
-            return self._executable(fetch_tensors, targets, feed_tensors, feed_values)
+            return self._executable(spec.tensors, spec.targets, feed_tensors, feed_values)
 
     def make_callable(self, fetches: Any, feed_list: Optional[Sequence[Any]] = None,
                       accept_options: bool = False) -> Callable:
         """A function of the ``feed_list`` values that runs ``fetches`` (TF1 ``make_callable``)."""
         self._check_open()
-        mapper = FetchMapper(self.graph, fetches)
+        spec = _FetchSpec(FetchMapper(self.graph, fetches))
         feed_tensors = [self._feed_key(k) for k in (feed_list or [])]
+        convert = self._convert_feed
 
         def call(*args: Any, **kwargs: Any) -> Any:
             if len(args) != len(feed_tensors):
                 raise TypeError(f"This callable takes {len(feed_tensors)} feed values "
                                 f"({[t.name for t in feed_tensors]}), got {len(args)}")
-            self._check_open()
-            feed_values = [self._convert_feed(t, v) for t, v in zip(feed_tensors, args)]
-            return mapper.rebuild(self._run_elements(mapper.elements, feed_tensors, feed_values))
+            if self._closed:
+                self._check_open()
+            feed_values = [convert(t, v) for t, v in zip(feed_tensors, args)]
+            return spec.mapper.rebuild(self._run_spec(spec, feed_tensors, feed_values))
         return call
 
-    def _run_elements(self, elements: list, feed_tensors: list, feed_values: list) -> list:
-        fetch_tensors = [e for e in elements if isinstance(e, Tensor)]
-        targets = [e for e in elements if isinstance(e, Operation)]
+    def _fetch_spec(self, fetches: Any) -> "_FetchSpec":
+        """The flattened fetch structure, memoized for fetches that are one graph element or a flat list."""
+        key = _fetch_key(fetches)
+        spec = self._fetch_specs.get(key) if key is not None else None
+        if spec is None:
+            spec = _FetchSpec(FetchMapper(self.graph, fetches))
+            if key is not None and len(self._fetch_specs) < 1024:
+                self._fetch_specs[key] = spec
+        return spec
+
+    def _run_spec(self, spec: "_FetchSpec", feed_tensors: list, feed_values: list) -> list:
+        state = self._state
         with self._lock:
-            exe = self._executable(fetch_tensors, targets, feed_tensors, feed_values)
-            counters = dict(self._state.counters)
+            exe = self._executable(spec.tensors, spec.targets, feed_tensors, feed_values)
+            counters = dict(state.counters) if state.counters else None
             try:
-                results, updates = exe.run(feed_values, self._state)
+                results, updates = exe.run(feed_values, state)
             except BaseException:
-                self._state.counters = counters  # a failed run leaves the session as it was
+                state.counters = counters or {}  # a failed run leaves the session as it was
                 raise
-            self._state.values.update(updates)
-        by_tensor = dict(zip(fetch_tensors, results))
-        fed = set(feed_tensors)
-        # TF1 hands a fetched feed back as the fed array (0-d stays an ndarray)
-        return [None if isinstance(e, Operation) else by_tensor[e] if e in fed else _to_user(by_tensor[e])
-                for e in elements]
+            if updates:
+                state.values.update(updates)
+        # TF1 hands a fetched feed back as the fed array (0-d stays an ndarray); ops give None
+        if feed_tensors:
+            fed = set(feed_tensors)
+            values = [r if t in fed else _to_user(r) for t, r in zip(spec.tensors, results)]
+        else:
+            values = [_to_user(r) for r in results]
+        if spec.positions is None:
+            return values
+        return [None if i is None else values[i] for i in spec.positions]
 
     def _executable(self, fetch_tensors: list, targets: list, feed_tensors: list, feed_values: list):
         """The cached executable for this fetch/feed set (and feed shapes, for shape-specialized backends)."""
@@ -233,6 +248,8 @@ class Session:
 
     # feeds ------------------------------------------------------------------------------------
     def _feed_key(self, key: Any) -> Tensor:
+        if type(key) is Tensor and key.op.graph is self.graph:
+            return key
         try:
             t = self.graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
         except (KeyError, ValueError, TypeError) as e:
@@ -268,7 +285,9 @@ class Session:
         except (TypeError, ValueError) as e:
             raise type(e)(f"Cannot convert the value fed for {t.name} to a {t.dtype.name} array "
                           f"(tensor shape {t.shape}): {e}") from None
-        if not t.shape.is_compatible_with(arr.shape):
+        dims = t._shape._dims
+        if dims is not None and (len(dims) != arr.ndim or any(
+                d is not None and d != a for d, a in zip(dims, arr.shape))):
             raise ValueError(f"Cannot feed value of shape {arr.shape} for Tensor '{t.name}', which has "
                              f"shape '{t.shape}'")
         return arr
@@ -276,6 +295,31 @@ class Session:
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
+
+
+class _FetchSpec:
+    """A fetch structure resolved once: its tensors, its target ops, where each element's value goes."""
+
+    __slots__ = ("mapper", "tensors", "targets", "positions")
+
+    def __init__(self, mapper: FetchMapper) -> None:
+        self.mapper = mapper
+        self.tensors = [e for e in mapper.elements if isinstance(e, Tensor)]
+        self.targets = [e for e in mapper.elements if isinstance(e, Operation)]
+        if not self.targets:
+            self.positions = None
+        else:
+            index = {t: i for i, t in enumerate(self.tensors)}
+            self.positions = [index.get(e) for e in mapper.elements]
+
+
+def _fetch_key(fetches: Any) -> Any:
+    """A hashable key for a fetch that is one element or a flat list/tuple of elements, else None."""
+    if isinstance(fetches, (Tensor, Operation, str)):
+        return fetches
+    if type(fetches) in (list, tuple) and all(isinstance(f, (Tensor, Operation, str)) for f in fetches):
+        return (type(fetches), tuple(fetches))
+    return None
 
 
 def _remove_last(stack: list, item: Any) -> None:
