@@ -20,6 +20,7 @@ from graphc.graph import Tensor
 from graphc.ops import array, source
 from graphc.ops import math as m
 from graphc.ops import reduce as red
+from graphc.ops.reduce import _merge_alias
 from graphc.ops.core import OpDef, _graph_of, apply, convert_n, convert_to_tensor, normalize_axis, register
 from graphc.shape import TensorShape
 
@@ -39,14 +40,6 @@ def _check_float(fn_name: str, what: str, t: Tensor) -> None:
     if not t.dtype.is_floating:
         raise TypeError(f"{fn_name}: {what} {t.name} has dtype {t.dtype.name} {t.shape}, but it must be a "
                         "float tensor (float16/float32/float64). Use tf.cast first.")
-
-
-def _merge_alias(value: Any, alias: Any, what: str, alias_name: str) -> Any:
-    if alias is not None:
-        if value is not None:
-            raise ValueError(f"Cannot specify both '{what}' and '{alias_name}'.")
-        return alias
-    return value
 
 
 def _class_axis(fn_name: str, t: Tensor, axis: Optional[int]) -> int:

@@ -196,6 +196,10 @@ class _Planner:
         if len(inputs) > MAX_KERNEL_INPUTS:
             self.why_not.append((node.name, f"kernel would read {len(inputs)} inputs (cap {MAX_KERNEL_INPUTS})"))
             return None
+        return self._replace(groups, members, mask, kind, space, axes)
+
+    def _replace(self, groups: list, members: list, mask: int, kind: str, space, axes) -> _Group:
+        """Makes ``members`` one group (kind, space, axes) in place of ``groups``."""
         new = _Group(kind, space, axes)
         for g in groups:
             self.groups.remove(g)
@@ -255,17 +259,8 @@ class _Planner:
         members = a.nodes + b.nodes
         if not self._convex(members, mask) or not self._acyclic_with(members, [a, b]):
             return None
-        kind = a.kind if a.kind != "pointwise" else b.kind
         ref = a if a.kind != "pointwise" else b
-        new = _Group(kind, ref.space if kind != "pointwise" else a.space, ref.axes)
-        self.groups.remove(a)
-        self.groups.remove(b)
-        new.nodes = sorted(members, key=lambda n: self.pos[n.id])
-        new.mask = mask
-        for m in new.nodes:
-            self.group_of[m.id] = new
-        self.groups.append(new)
-        return new
+        return self._replace([a, b], members, mask, ref.kind, ref.space, ref.axes)
 
     def _reduction(self, node: Node) -> None:
         x = node.inputs[0]
