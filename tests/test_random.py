@@ -226,3 +226,20 @@ def test_random_uniform_int_statistics():
     counts = np.bincount(x, minlength=10)
     assert counts.shape == (10,)
     assert np.all(np.abs(counts - 2000) < 250)
+
+
+@pytest.mark.parametrize("backend", ["numba", "interpret"])
+def test_seeded_random_ops_are_bit_identical_across_backends(backend):
+    tf.set_random_seed(1234)
+    x = tf.placeholder(tf.float32, [4, 5])
+    noise = tf.random_normal([4, 5]) + tf.truncated_normal([4, 5], seed=3)
+    u = tf.random_uniform([4, 5], seed=7)
+    dropped = tf.nn.dropout(x, keep_prob=0.5, seed=11)
+    fetches = [noise, u, dropped]
+    feed = {x: np.ones((4, 5), np.float32)}
+    eager = tf.Session(backend="eager")
+    other = tf.Session(backend=backend)
+    for _ in range(3):   # each run draws new numbers, identically in both sessions
+        for a, b in zip(eager.run(fetches, feed), other.run(fetches, feed)):
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a, b)
