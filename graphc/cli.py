@@ -28,7 +28,6 @@ def _dump(args: argparse.Namespace) -> int:
 
     out = os.path.abspath(args.out)
     os.environ["GRAPHC_DUMP"] = out
-    os.environ.setdefault("GRAPHC_BACKEND", "interpret")
     sys.argv = [args.script] + list(args.script_args)
     runpy.run_path(args.script, run_name="__main__")
     compiles = sorted(d for d in os.listdir(out) if d.startswith("compile_")) if os.path.isdir(out) else []

@@ -66,6 +66,7 @@ class KernelPlan:
     program: Program
     kernels: list
     why_not: list          # (node name, reason) for fusions that were declined
+    dump_dir: Optional[str] = None   # where GRAPHC_DUMP writes this plan's files
 
     @property
     def launched(self) -> list:

@@ -86,6 +86,7 @@ def compile_plan(plan, feed_shapes=None, dump_dir: Optional[str] = None):
     prog = ir.build(plan, feed_shapes)
     optimize(prog, dump)
     kplan = fusion.plan(prog)
+    kplan.dump_dir = dump.directory
     dump("kernel_plan", lambda: kplan.describe() + "\n\nnot fused:\n" +
          "\n".join(f"  {n}: {why}" for n, why in kplan.why_not))
     mplan = memory.plan(kplan)

@@ -230,6 +230,7 @@ class Session:
         if exe is None:
             plan = RunPlan(fetch_tensors, targets, feed_tensors)
             exe = _compile(self.backend, plan, feed_shapes)
+            _dump_sources(exe)
             self._cache[key] = exe
             STATS["executables_built"] += 1
             if log.isEnabledFor(logging.INFO):
@@ -295,6 +296,18 @@ class Session:
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
+
+
+def _dump_sources(exe: Any) -> None:
+    """With GRAPHC_DUMP, writes each kernel's generated source next to the plan's other dumps."""
+    kplan = getattr(exe, "kernel_plan", None)
+    directory = getattr(kplan, "dump_dir", None)
+    if not directory:
+        return
+    with open(os.path.join(directory, "output_code.py"), "w") as f:
+        for k in kplan.kernels:
+            f.write(f"# ===== kernel {k.index} [{k.kind}]: {' '.join(k.op_types)}\n")
+            f.write((k.source or "# (no generated source: this backend interprets the plan)\n") + "\n")
 
 
 class _FetchSpec:
