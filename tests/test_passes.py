@@ -353,3 +353,13 @@ def test_graphc_dump_cli_runs_a_script(tmp_path):
     assert out.stdout.strip() == "6.0"
     (compile_dir,) = [p for p in (tmp_path / "d").iterdir() if p.name.startswith("compile_")]
     assert "@numba.njit" in (compile_dir / "output_code.py").read_text()
+
+
+def test_conv2d_takes_its_bias_and_activation_epilogue():
+    x = tf.placeholder(tf.float32, [None, 8, 8, 3])
+    w = tf.placeholder(tf.float32, [3, 3, 3, 4])
+    b = tf.placeholder(tf.float32, [4])
+    y = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME"), b))
+    ks, _ = launched([y], [x, w, b], [(2, 8, 8, 3), (3, 3, 3, 4), (4,)])
+    assert [k.kind for k in ks] == ["conv"]
+    assert ks[0].op_types[0] == "Conv2D" and "Relu" in ks[0].op_types

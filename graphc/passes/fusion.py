@@ -8,6 +8,7 @@ Kernel kinds:
   axes are trailing ("rows"), consumers that broadcast a reduction back over its row
   (softmax, log-softmax, layer norm): several reductions of the same rows share a kernel.
 - ``matmul``: a matrix product with its elementwise epilogue (bias, activation) over its output.
+- ``conv``: a convolution (a library op) with its elementwise epilogue, the same way.
 - ``opaque``: one op that does not fuse (transpose, concat, gather, random, ...).
 - ``view``/``host``: no launch: a reshape of a materialized buffer, a shape computed on the host.
 
@@ -32,6 +33,8 @@ META_INPUTS = {"BroadcastTo": {1}, "SumTo": {1}, "Reshape": {1}, "StridedSliceGr
                "Tile": {1}, "TileGrad": {1, 2}, "SplitV": {1}, "UnsortedSegmentSum": {2}, "OneHot": {1},
                "Range": {0, 1, 2}}
 MAX_KERNEL_INPUTS = 32
+# library ops that take an elementwise epilogue over their output (bias add, activation), like matmul
+TEMPLATE_OPS = {"Conv2D"}
 
 
 @dataclasses.dataclass
@@ -107,6 +110,8 @@ def _category(node: Node) -> str:
         return "reduction"
     if node.kind == "matmul":
         return "matmul"
+    if node.type in TEMPLATE_OPS:
+        return "conv"
     return "opaque"
 
 
@@ -235,7 +240,7 @@ class _Planner:
                     _reduced_shape_matches(out, g) or
                     (same_shape(_space_value(g), out) and _trailing(g.axes, len(g.space.as_tuple())))):
                 chosen.append(g)
-            elif g.kind == "matmul" and same_shape(_space_value(g), out):
+            elif g.kind in ("matmul", "conv") and same_shape(_space_value(g), out):
                 chosen.append(g)
             else:
                 self.why_not.append((node.name, f"{g.kind} producer group over {g.space} differs from {out.shape}"))
@@ -287,8 +292,8 @@ class _Planner:
                 self._elementwise(node)
             elif cat == "reduction":
                 self._reduction(node)
-            elif cat == "matmul":
-                self._alone(node, "matmul", node.outputs[0].shape)
+            elif cat in ("matmul", "conv"):
+                self._alone(node, cat, node.outputs[0].shape)
             else:
                 self._alone(node, cat, node.outputs[0].shape if node.outputs else None)
         self._merge_siblings()
