@@ -40,10 +40,15 @@ def run_both(fetches, feeds=(), values=(), targets=(), state=None, feed_shapes="
     shapes = [np.shape(v) for v in values] if feed_shapes == "runtime" else feed_shapes
     exe = NumbaExecutable(plan, shapes)
     before = {k: v.copy() for k, v in state.values.items()}
-    got, got_updates = exe.run(list(values), state)
+    arrays = dict(state.values)
     want, want_updates = EagerExecutable(plan).run(list(values), state)
-    for k, v in before.items():   # the run never writes into the session's arrays
-        np.testing.assert_array_equal(state.values[k], v)
+    got, got_updates = exe.run(list(values), state)
+    for k, v in before.items():
+        assert state.values[k] is arrays[k]
+        if got_updates.get(k) is arrays[k]:   # written in place: only variables the executable says so
+            assert k.name in exe.inplace_variables
+        else:
+            np.testing.assert_array_equal(state.values[k], v)
     assert len(got) == len(want)
     for g, w in zip(got, want):
         assert g.dtype == w.dtype and g.shape == w.shape
@@ -153,15 +158,72 @@ def test_integer_reductions():
     run_both([tf.reduce_sum(k, axis=1), tf.reduce_mean(k, axis=1), tf.reduce_max(k, axis=0)], [k], [kv])
 
 
-def test_parallel_variants_of_row_and_full_reductions():
+def test_parallel_variants_of_row_and_full_reductions(monkeypatch):
+    monkeypatch.setattr(numba_cpu, "PARALLEL_MIN", 64 * 512)
     x = tf.placeholder(tf.float32, [None, 512])
     m = tf.reduce_max(x, axis=-1, keepdims=True)
     e = tf.exp(x - m)
     softmax = e / tf.reduce_sum(e, axis=-1, keepdims=True)
     rows = 64                                   # 64 * 512 elements: the prange variant runs
-    assert rows * 512 >= numba_cpu.PARALLEL_MIN
     exe, _, _ = run_both([softmax, tf.reduce_sum(x * x)], [x], [f32(rows, 512, scale=3)], rtol=1e-4)
     assert all(step.parallel.signatures for step in exe.steps)
+
+
+def _column_kernel_source(exe) -> str:
+    srcs = [k.source for k in exe.kernels if k.kind == "reduction"]
+    assert srcs and all("part" in src and "for t in prange(nr * nb)" in src for src in srcs), srcs
+    return srcs[0]
+
+
+def test_column_reductions_stream_rows_into_per_column_partials():
+    x = tf.placeholder(tf.float32, [None, None])
+    w = tf.placeholder(tf.float32, [None])
+    # the SGD bias update: column sum of a masked gradient, then the epilogue
+    masked = tf.where(x > 0.0, x, tf.zeros_like(x))
+    update = w - 0.1 * tf.reduce_sum(masked, axis=0)
+    rows, cols = 3 * 16 + 5, numba_cpu.COLUMN_BLOCK + 7     # several row chunks and column blocks
+    exe, _, _ = run_both([update, masked], [x, w], [f32(rows, cols), f32(cols)], rtol=1e-4, atol=1e-5)
+    _column_kernel_source(exe)
+    m = tf.placeholder(tf.float32, [None, 6])
+    mv = f32(9, 6)
+    mv[4, 2] = np.nan
+    exe, _, _ = run_both([tf.reduce_max(m, axis=0), tf.reduce_mean(m * 2.0, axis=0, keepdims=True)], [m], [mv])
+    _column_kernel_source(exe)
+
+
+def test_column_reductions_over_middle_and_interleaved_axes():
+    x = tf.placeholder(tf.float32, [3, 4, 5, 6])
+    outs = [tf.reduce_sum(x, axis=[0, 2]), tf.reduce_min(x, axis=1), tf.reduce_mean(x, axis=[0, 1, 2], keepdims=True)]
+    run_both(outs, [x], [f32(3, 4, 5, 6)])
+    k = tf.placeholder(tf.int32, [None, 3])
+    flags = tf.placeholder(tf.bool, [None, 3])
+    kv = np.array([[1, -7, 3], [5, 6, -7], [2 ** 30, 2 ** 30, 1], [4, 4, 4]], np.int32)
+    run_both([tf.reduce_sum(k, axis=0), tf.reduce_mean(k, axis=0), tf.reduce_any(flags, axis=0),
+              tf.reduce_all(flags, axis=0)], [k, flags], [kv, kv > 2])
+    empty = tf.placeholder(tf.float32, [None, 4])
+    run_both([tf.reduce_sum(empty, axis=0), tf.reduce_max(empty, axis=0)], [empty], [np.zeros((0, 4), np.float32)])
+
+
+def test_column_reduction_variants_agree_bit_for_bit(monkeypatch):
+    x = tf.placeholder(tf.float32, [None, None])
+    y = tf.reduce_sum(x * x, axis=0)
+    xv = f32(3000, 37)
+    plan = RunPlan([y], [], [x])
+    results = []
+    for threshold in (1 << 62, 0):     # serial, then the parallel variant
+        monkeypatch.setattr(numba_cpu, "PARALLEL_MIN", threshold)
+        results.append(NumbaExecutable(plan, [xv.shape]).run([xv], SessionState())[0][0])
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_allclose(results[0], (xv.astype(np.float64) ** 2).sum(axis=0), rtol=1e-5)
+
+
+def test_column_reduction_kernel_vectorizes():
+    x = tf.placeholder(tf.float32, [None, 64])
+    exe = NumbaExecutable(RunPlan([tf.reduce_sum(x, axis=0)], [], [x]), [(8, 64)])
+    exe.run([f32(8, 64)], SessionState())
+    src = _column_kernel_source(exe)
+    asm = _fresh_asm(src, exe.steps[0].serial.signatures[0])
+    assert "vaddps" in asm and ("zmm" in asm or "ymm" in asm)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -208,16 +270,75 @@ def test_mlp_forward_backward_sgd_update():
     assert exe.numpy_kernels == []   # the bias gradient's SumTo became a fused Sum
 
 
-def test_variable_updated_in_place_never_touches_the_session_array():
+def test_variable_updated_in_place_writes_into_its_own_array():
     v = tf.Variable(np.arange(6, dtype=np.float32))
     g = tf.placeholder(tf.float32, [6])
     step = tf.assign_sub(v, 0.1 * g)
     state = initialized_state()
     original = state.values[v.op]
-    exe, _, updates = run_both([], [g], [f32(6)], targets=[step.op], state=state)
-    assert any("in place" in what for _, what in exe.memory_plan.inplace)
-    assert updates[v.op] is not original
+    gv = f32(6)
+    exe, _, updates = run_both([], [g], [gv], targets=[step.op], state=state)
+    assert exe.inplace_variables == [v.op.name]
+    assert updates[v.op] is original          # no copy of the variable per run
+    np.testing.assert_allclose(original, np.arange(6, dtype=np.float32) - np.float32(0.1) * gv, rtol=1e-6)
+
+
+def test_fetched_new_value_of_an_in_place_variable_is_a_copy():
+    v = tf.Variable(np.arange(3, dtype=np.float32))
+    new = tf.assign_add(v, tf.ones([3]))
+    state = initialized_state()
+    exe, got, updates = run_both([new], state=state)
+    assert exe.inplace_variables == [v.op.name]
+    assert not np.shares_memory(got[0], updates[v.op])
+
+
+def test_failed_run_after_an_update_leaves_the_variable_untouched():
+    v = tf.Variable(np.arange(6, dtype=np.float32))
+    idx = tf.placeholder(tf.int32, [2])
+    picked = tf.gather(tf.assign_add(v, tf.ones([6])), idx)   # numpy kernel after the update: can fail
+    state = initialized_state()
+    original = state.values[v.op]
+    exe = NumbaExecutable(RunPlan([picked], [], [idx]), [(2,)])
+    assert any("updated in place" in what for _, what in exe.memory_plan.inplace)
+    assert exe.inplace_variables == [] and "could fail" in exe.inplace_note
+    with pytest.raises(errors.InvalidArgumentError):
+        exe.run([np.array([0, 9], np.int32)], state)
+    assert state.values[v.op] is original
     np.testing.assert_array_equal(original, np.arange(6, dtype=np.float32))
+    got, updates = exe.run([np.array([5, 0], np.int32)], state)
+    np.testing.assert_array_equal(got[0], [6.0, 1.0])
+
+
+def test_in_place_update_in_a_session_commits_and_a_failed_run_does_not():
+    v = tf.Variable(np.zeros(4, np.float32))
+    g = tf.placeholder(tf.float32, [4])
+    idx = tf.placeholder(tf.int32, [1])
+    step = tf.assign_sub(v, g)
+    picked = tf.gather(tf.assign_sub(v, 2.0 * g), idx)
+    with tf.Session(backend="numba") as sess:
+        sess.run(v.initializer)
+        for _ in range(3):
+            sess.run(step, {g: np.ones(4, np.float32)})
+        assert sess.compile(step, {g: np.ones(4, np.float32)}).inplace_variables == [v.op.name]
+        np.testing.assert_array_equal(sess.run(v), [-3.0] * 4)
+        with pytest.raises(errors.InvalidArgumentError):
+            sess.run(picked, {g: np.ones(4, np.float32), idx: [7]})
+        np.testing.assert_array_equal(sess.run(v), [-3.0] * 4)
+        assert sess.run(picked, {g: np.ones(4, np.float32), idx: [1]}) == [-5.0]
+
+
+def test_variable_whose_array_changed_shape_is_checked_not_trusted():
+    v = tf.Variable(np.zeros(3, np.float32))
+    grow = tf.assign(v, tf.ones([5]), validate_shape=False)
+    step = tf.assign_add(v, tf.ones([3]))
+    with tf.Session(backend="numba") as sess:
+        sess.run(v.initializer)
+        sess.run(step)
+        assert sess.compile(step).inplace_variables == [v.op.name]
+        sess.run(grow)
+        with pytest.raises(errors.InvalidArgumentError, match="does not fit"):
+            sess.run(step)
+        np.testing.assert_array_equal(sess.run(v), np.ones(5, np.float32))
 
 
 def test_reads_before_an_in_place_update_see_old_values():
@@ -316,15 +437,18 @@ def test_gelu_kernel_vectorizes():
     x = tf.placeholder(tf.float32, [None])
     exe = NumbaExecutable(RunPlan([gelu(x)], [], [x]), [(64,)])
     exe.run([f32(64)], SessionState())
-    signature = exe.steps[0].serial.signatures[0]
-    # numba cannot show the assembly of code loaded from its disk cache: compile the source afresh
-    namespace: dict = {}
-    exec(compile(exe.kernels[0].source.replace("cache=True", "cache=False"), "<gelu>", "exec"), namespace)
-    fn = namespace["kernel"]
-    fn.compile(signature)
-    asm = fn.inspect_asm(signature)
+    asm = _fresh_asm(exe.kernels[0].source, exe.steps[0].serial.signatures[0])
     assert "zmm" in asm or "ymm" in asm
     assert "vfmadd" in asm or "vmulps" in asm
+
+
+def _fresh_asm(source: str, signature) -> str:
+    """The assembly of a generated serial kernel (numba cannot show code loaded from its disk cache)."""
+    namespace: dict = {}
+    exec(compile(source.replace("cache=True", "cache=False"), "<kernel>", "exec"), namespace)
+    fn = namespace["kernel"]
+    fn.compile(signature)
+    return fn.inspect_asm(signature)
 
 
 def _check_float32_accuracy(got: np.ndarray, want: np.ndarray, max_ulps: float, denormal_error: float) -> None:

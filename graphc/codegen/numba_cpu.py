@@ -9,15 +9,23 @@ Kernel kinds and what they become:
 - ``reduction``: a loop over rows (kept dims) and, per row, one pass over the reduced dims per
   dependency level of reductions (softmax: max, then sum, then the output pass), the prologue
   inlined in each pass and the epilogue computed once per row. Reductions of everything use
-  fixed chunks combined in a fixed order (deterministic, parallel when large).
+  fixed chunks combined in a fixed order (deterministic, parallel when large). Column
+  reductions (the innermost loop is a kept dim, e.g. a bias gradient ``sum(dY, axis=0)``) stream
+  rows contiguously into per-column partial results instead, in tiles of (row chunk, column
+  block) whose sizes depend on the shape only, so results never depend on the thread count.
 - ``matmul``: ``np.dot`` (BLAS) per batch into the product, then the epilogue loop, one function.
 - ``opaque``/``view``/``host`` and kernels this printer cannot compile: the op's numpy kernel,
   called from the Python driver; ``NumbaExecutable.numpy_kernels`` lists each one and why.
 
 Every generated module is written to the code cache (``graphc.runtime.cache``) and imported from
 there, so numba's ``cache=True`` keeps compiled code across processes. Each module has a serial
-``kernel`` and a ``kernel_par`` (prange) variant; the parallel one runs when the space has at
-least ``PARALLEL_MIN`` elements and is only compiled if some run needs it.
+``kernel`` and a ``kernel_par`` (prange) variant; the parallel one runs when the kernel's work
+(elements times a per-op weight) reaches ``PARALLEL_MIN`` and is only compiled if some run needs it.
+
+The driver precomputes per executable what it can: each kernel's geometry when every shape is
+static (a run whose feeds and variables have their static shapes then does no shape work),
+pooled views for values that stay inside a run, recycled arrays for values that leave it.
+Arrays of any rank are passed to kernels as they are (kernels address them by flat offset).
 """
 from __future__ import annotations
 
@@ -50,10 +58,13 @@ if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "workqueue"
 _PARALLEL_LAUNCH = threading.Lock()
 
-# elements from which the prange variant runs (GRAPHC_NUMBA_PARALLEL_MIN overrides; a huge value disables it)
-PARALLEL_MIN = int(os.environ.get("GRAPHC_NUMBA_PARALLEL_MIN", 2 ** 15))
+# Work (elements x per-element weight, see _work_weight) from which the prange variant runs;
+# GRAPHC_NUMBA_PARALLEL_MIN overrides, a huge value disables it. A workqueue launch costs ~60-150 us
+# on the 2-vCPU machines measured, so memory-bound kernels gain only from several million elements.
+PARALLEL_MIN = int(os.environ.get("GRAPHC_NUMBA_PARALLEL_MIN", 2 ** 22))
 RECYCLE_DEPTH = 2         # results of this many recent runs are watched for reuse
 CHUNK = 2 ** 14            # elements per chunk of a full reduction (fixed: results never depend on threads)
+COLUMN_BLOCK = 1024        # columns per tile of a column reduction (its partials stay in L1)
 COMPILED_DTYPES = frozenset({"float32", "float64", "int32", "int64", "bool"})
 BLAS_DTYPES = frozenset({"float32", "float64"})
 
@@ -335,7 +346,8 @@ class _KernelSource:
                          ["", "", "@numba.njit(parallel=True, **_OPTIONS)"] + par) + "\n"
 
     def _args(self) -> list:
-        args = ["geo"] + [a.name for a in self.accesses if not a.is_output and a is not getattr(self, "product", None)]
+        args = ["geo"] + [f"{a.name}_a" if a.scalar else a.name
+                          for a in self.accesses if not a.is_output and a is not getattr(self, "product", None)]
         if self.matmul is not None:
             args += ["ma", "mb", "mp", "prod"]
         return args + [a.name for a in self.outputs]
@@ -347,6 +359,9 @@ class _KernelSource:
         ind = "    "
         for g in range(len(self.groups)):
             self.lines.append(f"{ind}e{g} = geo[{g}]")
+        for a in self.accesses:
+            if a.scalar:   # one-element inputs arrive as arrays of any rank
+                self.lines.append(f"{ind}{a.name} = S.load({a.name}_a, 0)")
         k = len(self.groups)
         self.stride_name: dict = {}
         for a in self.accesses:
@@ -369,6 +384,9 @@ class _KernelSource:
         chunked = self.axes and not kept_groups and len(red_groups) == 1
         if chunked:
             self._print_row(ind, offsets, red_groups, parallel, chunked=True)
+            return _drop_unused_index_math(self.lines)
+        if self._column_mode(kept_groups, red_groups):
+            self._print_columns(ind, offsets, kept_groups, red_groups, parallel)
             return _drop_unused_index_math(self.lines)
         depth = ind
         for i, g in enumerate(kept_groups):
@@ -552,6 +570,98 @@ class _KernelSource:
             self.lines.append(f"{depth}{ind}{self._acc(r)} = {combined}")
         self._finish_reductions(depth, pass_reds)
 
+    # -- column reductions: kept dims innermost ------------------------------------------------
+    def _column_mode(self, kept_groups: list, red_groups: list) -> bool:
+        """True for a one-pass reduction whose innermost loop group is kept (e.g. ``sum(x, axis=0)``).
+
+        The row-by-row order would then read the input with a stride per element; instead rows are
+        streamed contiguously into a vector of per-column accumulators.
+        """
+        if not (self.axes and red_groups and kept_groups) or self.matmul is not None:
+            return False
+        if kept_groups[-1] != len(self.groups) - 1:
+            return False
+        reductions = [n for n in self.kernel.nodes if n.type in FUSIBLE_REDUCTIONS]
+        if any(self.avail[id(r)] != 1 for r in reductions):
+            return False
+        for n in self.kernel.nodes:
+            if self.frame.get(id(n)) != "full" or n.type in FUSIBLE_REDUCTIONS:
+                continue
+            if self.level.get(id(n), 0) != 0:
+                return False
+            if any(id(v.op) in self.members and self.frame[id(v.op)] != "full" for v in _data_inputs(n)):
+                return False
+        return True
+
+    def _print_columns(self, ind: str, offsets: dict, kept_groups: list, red_groups: list, parallel: bool) -> None:
+        """Tiles of (row chunk, column block): rows stream contiguously into per-column partial results.
+
+        Row chunks (fixed size for a given shape, never thread-dependent) give parallelism when the
+        columns are few; partials are combined per column in chunk order, so results are
+        deterministic and the serial and parallel variants agree bit for bit.
+        """
+        outer, col = kept_groups[:-1], kept_groups[-1]
+        reductions = [n for n in self.kernel.nodes if n.type in FUSIBLE_REDUCTIONS]
+        full_outs = [a for a in self.outputs if self.frame[id(a.value.op)] == "full"]
+        depth = ind
+        for i, g in enumerate(outer):
+            loop = "prange" if (parallel and i == 0) else "range"
+            self.lines.append(f"{depth}for i{g} in {loop}(e{g}):")
+            depth += ind
+            self._advance(offsets, g, depth)
+        split_rows = not outer and len(red_groups) == 1
+        tiles_parallel = parallel and not outer
+        lines = self.lines
+        lines.append(f"{depth}ncol = e{col}")
+        lines.append(f"{depth}cb = ncol if ncol < {COLUMN_BLOCK} else {COLUMN_BLOCK}")
+        lines.append(f"{depth}nb = (ncol + cb - 1) // max(cb, 1)")
+        if split_rows:
+            r = red_groups[0]
+            lines.append(f"{depth}rc = max(1, {CHUNK} // max(cb, 1))")
+            lines.append(f"{depth}nr = max(1, (e{r} + rc - 1) // rc)")
+        else:
+            lines.append(f"{depth}nr = 1")
+        for red in reductions:
+            dt = scalar.np_type_name(red.outputs[0].dtype)
+            lines.append(f"{depth}part{self._position(red)} = np.empty(nr * ncol, dtype={dt})")
+        lines.append(f"{depth}for t in {'prange' if tiles_parallel else 'range'}(nr * nb):")
+        d1 = depth + ind
+        lines += [f"{d1}r = t // nb", f"{d1}j0 = (t - r * nb) * cb", f"{d1}j1 = min(j0 + cb, ncol)",
+                  f"{d1}prow = r * ncol"]
+        lines.append(f"{d1}for j in range(j0, j1):")
+        for red in reductions:
+            init = _REDUCE_INIT[red.type](red.outputs[0].dtype)
+            lines.append(f"{d1}{ind}S.store(part{self._position(red)}, prow + j, {init})")
+        inner = d1
+        local = dict(offsets)
+        for g in red_groups:
+            rows = f"r * rc, min(r * rc + rc, e{g})" if split_rows else f"e{g}"
+            lines.append(f"{inner}for i{g} in range({rows}):")
+            inner += ind
+            self._advance(local, g, inner)
+        lines.append(f"{inner}for i{col} in range(j0, j1):")
+        inner += ind
+        self._advance(local, col, inner)
+        for red in reductions:
+            lines.append(f"{inner}{self._acc(red)} = S.load(part{self._position(red)}, prow + i{col})")
+        self._emit_body(inner, local, reductions, full_outs)
+        for red in reductions:
+            lines.append(f"{inner}S.store(part{self._position(red)}, prow + i{col}, {self._acc(red)})")
+        # per column: combine the chunks in order, then the epilogue and the row outputs
+        lines.append(f"{depth}for i{col} in range(ncol):")
+        d1 = depth + ind
+        local = dict(offsets)
+        self._advance(local, col, d1)
+        self._emit_row_values(d1, local, 0)
+        for red in reductions:
+            dt = red.outputs[0].dtype
+            lines.append(f"{d1}{self._acc(red)} = {_REDUCE_INIT[red.type](dt)}")
+            lines.append(f"{d1}for r in range(nr):")
+            part = f"S.load(part{self._position(red)}, r * ncol + i{col})"
+            lines.append(f"{d1}{ind}{self._acc(red)} = {_combine(red.type, self._acc(red), part, dt)}")
+        self._finish_reductions(d1, reductions)
+        self._emit_row_values(d1, local, 1)
+
     def _finish_reductions(self, depth: str, pass_reds: list) -> None:
         for r in pass_reds:
             var = self._fresh()
@@ -596,40 +706,61 @@ def _data_inputs(node) -> list:
 class _RunContext:
     """Per-run state shared by the steps: the value environment and the arrays handed out."""
 
-    __slots__ = ("env", "fresh", "run_buffers", "state", "exe")
+    __slots__ = ("env", "fresh", "state", "exe", "trusted", "written")
 
     def __init__(self, exe, state) -> None:
         self.exe = exe
         self.env: dict = {}
         self.fresh: set = set()          # ids of arrays allocated for this run only (safe to hand out)
-        self.run_buffers: dict = {}      # buffer index -> array used during this run
         self.state = state
+        self.trusted = False             # every fed and variable shape is the static one (see NumbaExecutable)
+        self.written: dict = {}          # variable op -> its own array, written in place by this run
 
     def alloc(self, value, shape: tuple) -> np.ndarray:
-        """The array that kernel output ``value`` is written into (pooled unless it leaves the run)."""
+        """The array that kernel output ``value`` is written into.
+
+        Values that stay inside the run live in pooled buffers (one per buffer of the memory plan);
+        values that leave it (fetches, variables' new values) get recycled arrays of their own,
+        or the variable's own array when it is updated in place.
+        """
         exe = self.exe
-        where = exe.storage.get(value)
-        dtype = value.dtype.np_type
-        n = int(np.prod(shape, dtype=np.int64))
-        if where and where[0] == "buffer" and where[1] not in exe.escaping:
-            pool = exe.pool.get(where[1])
-            if pool is None or pool.size < n:
-                pool = np.empty(n, dtype=dtype)
-                exe.pool[where[1]] = pool
-            return pool[:n].reshape(shape)
-        key = where[1] if where and where[0] == "buffer" else ("value", value)
-        arr = self.run_buffers.get(key)
-        if arr is None or arr.size < n:
-            arr = exe.recycled(key, n, dtype)
-            self.run_buffers[key] = arr
-            self.fresh.add(id(arr))
-        out = arr[:n].reshape(shape)
+        pooled = exe.pooled.get(value)
+        if pooled is not None:
+            view = exe.pool_views.get((pooled, shape))
+            return view if view is not None else exe.pool_view(pooled, value, shape)
+        if self.trusted:
+            var = exe.inplace.get(value)
+            if var is not None:
+                arr = exe.own_array(var, self)
+                if arr is not None and arr.shape == shape:
+                    self.written[var] = arr
+                    return arr
+        n = 1
+        for s in shape:
+            n *= s
+        arr = exe.recycled(value, n, value.dtype.np_type)
+        out = arr if arr.shape == shape else arr.reshape(shape)
         self.fresh.add(id(out))
+        self.fresh.add(id(arr))
         return out
 
 
+# relative cost per element of ops that call libm or a polynomial helper (for the parallel threshold)
+_HEAVY_OPS = {"Exp": 4, "Tanh": 4, "Sigmoid": 4, "Log": 4, "Log1p": 4, "Expm1": 4, "Sin": 4, "Cos": 4,
+              "Pow": 8, "Softplus": 8, "Elu": 4, "FloorMod": 2, "Sqrt": 1, "Rsqrt": 1, "RealDiv": 1}
+
+
+def _work_weight(kernel) -> int:
+    """Work per element of the space, in units of a simple arithmetic op (at least 1)."""
+    return 1 + sum(_HEAVY_OPS.get(n.type, 0) for n in kernel.nodes)
+
+
 class _CompiledStep:
-    """Launches one generated kernel: runtime geometry (cached per input shapes), buffers, call."""
+    """Launches one generated kernel: runtime geometry (cached per input shapes), buffers, call.
+
+    ``static`` is the geometry computed at build time when every shape the kernel sees is known;
+    a run whose inputs are guaranteed to have those shapes (``trusted``) skips all shape work.
+    """
 
     def __init__(self, kernel, gen: _KernelSource, module) -> None:
         self.kernel = kernel
@@ -637,49 +768,65 @@ class _CompiledStep:
         self.serial = module.kernel
         self.parallel = module.kernel_par
         self.inputs = [a for a in gen.accesses if not a.is_output and a.value.op is not gen.matmul]
+        self.in_values = [a.value for a in self.inputs]
         self.outputs = gen.outputs
+        self.out_values = [a.value for a in self.outputs]
         self.matmul = gen.matmul
+        self.mm_values = tuple(gen.matmul.inputs[:2]) if gen.matmul is not None else ()
         self.geometry: dict = {}
         self.scratch: Optional[np.ndarray] = None     # the matmul product when it is not an output
         self.product_output = gen.matmul is not None and gen.matmul.outputs[0] in kernel.outputs
+        self.weight = _work_weight(kernel)
+        self.trusted = False                          # set by the executable (inputs have static shapes)
+        self.static_key, self.static = self._static_geometry()
 
     # -- geometry -------------------------------------------------------------------------------
-    def _space(self, arrays: list, ctx) -> list:
+    def _static_geometry(self) -> tuple:
+        shapes = [v.shape.as_tuple() for v in self.in_values + list(self.mm_values)]
+        if any(s is None or None in s for s in shapes) or None in self.gen.space:
+            return None, None
+        key = tuple(shapes)
+        try:
+            return key, self._compute_geometry(shapes[:len(self.in_values)], shapes[len(self.in_values):], None)
+        except errors.OpError:
+            return None, None   # inconsistent static shapes: the runtime check reports it
+
+    def _space(self, shapes: list, mm_shapes: list, env) -> list:
         gen = self.gen
         space = list(gen.space)
         if self.matmul is not None:
-            a, b = ctx.env[self.matmul.inputs[0]], ctx.env[self.matmul.inputs[1]]
+            a, b = mm_shapes
             ta, tb = self.matmul.attrs["transpose_a"], self.matmul.attrs["transpose_b"]
-            m, ka = (a.shape[-1], a.shape[-2]) if ta else (a.shape[-2], a.shape[-1])
-            kb, n = (b.shape[-1], b.shape[-2]) if tb else (b.shape[-2], b.shape[-1])
-            if ka != kb or a.shape[:-2] != b.shape[:-2]:
-                self._fail(f"matmul operands of shapes {a.shape} and {b.shape} do not fit "
+            m, ka = (a[-1], a[-2]) if ta else (a[-2], a[-1])
+            kb, n = (b[-1], b[-2]) if tb else (b[-2], b[-1])
+            if ka != kb or a[:-2] != b[:-2]:
+                self._fail(f"matmul operands of shapes {a} and {b} do not fit "
                            f"(transpose_a={ta}, transpose_b={tb})")
-            space = list(a.shape[:-2]) + [m, n]
-        for acc, arr in zip(self.inputs, arrays):
+            space = list(a[:-2]) + [m, n]
+        for acc, shape in zip(self.inputs, shapes):
             if acc.scalar:
                 continue
-            for size, d in zip(np.shape(arr), acc.dim_map):
+            for size, d in zip(shape, acc.dim_map):
                 if acc.indexed[d] and space[d] is None and size != 1:
                     space[d] = size
-        for acc, arr in zip(self.inputs, arrays):
-            for size, d in zip(np.shape(arr), acc.dim_map):
+        for acc, shape in zip(self.inputs, shapes):
+            for size, d in zip(shape, acc.dim_map):
                 if acc.indexed[d] and space[d] is None:
                     space[d] = size
         if any(s is None for s in space):
             for shape_value in gen.meta:
-                target = [int(s) for s in np.reshape(ctx.env[shape_value], -1)]
+                target = [int(s) for s in np.reshape(env[shape_value], -1)]
                 for i, s in enumerate(target):
                     d = len(space) - len(target) + i
                     if space[d] is None:
                         space[d] = s
         return space
 
-    def _compute_geometry(self, arrays: list, ctx) -> tuple:
+    def _compute_geometry(self, shapes: list, mm_shapes: list, env) -> tuple:
         gen = self.gen
-        space = self._space(arrays, ctx)
-        for acc, arr in zip(self.inputs, arrays):
-            self._check_input(acc, np.shape(arr), space)
+        space = self._space(shapes, mm_shapes, env)
+        for acc, shape in zip(self.inputs, shapes):
+            self._check_input(acc, shape, space)
         extents = [int(np.prod([space[d] for d in dims], dtype=np.int64)) for dims in gen.groups]
         geo = list(extents)
         for a in gen.accesses:
@@ -689,9 +836,9 @@ class _CompiledStep:
                 if a.indexed[dims[0]]:
                     later = [d for d in range(dims[-1] + 1, gen.rank) if a.indexed[d]]
                     geo.append(int(np.prod([space[d] for d in later], dtype=np.int64)))
-        out_shapes = [a.runtime_shape(space) for a in self.outputs]
+        out_shapes = [tuple(int(s) for s in a.runtime_shape(space)) for a in self.outputs]
         total = int(np.prod(space, dtype=np.int64))
-        return np.array(geo, dtype=np.int64), space, out_shapes, total
+        return np.array(geo, dtype=np.int64), tuple(space), out_shapes, total * self.weight >= PARALLEL_MIN
 
     def _check_input(self, acc: _Access, shape: tuple, space: list) -> None:
         if len(shape) != len(acc.dim_map):
@@ -716,42 +863,49 @@ class _CompiledStep:
         origin = next((n.origin for n in self.kernel.nodes if n.origin is not None), None)
         raise errors.InvalidArgumentError(None, origin, f"kernel {self.kernel.index} [{names}]: {what}.")
 
-    # -- launch ---------------------------------------------------------------------------------
-    def run(self, ctx: _RunContext) -> None:
-        env = ctx.env
-        arrays = [env[a.value] for a in self.inputs]
-        key = tuple(np.shape(x) for x in arrays)
-        if self.matmul is not None:
-            key += (np.shape(env[self.matmul.inputs[0]]), np.shape(env[self.matmul.inputs[1]]))
+    def _geometry_for(self, arrays: list, env) -> tuple:
+        mm = [env[v] for v in self.mm_values]
+        key = tuple([x.shape for x in arrays] + [x.shape for x in mm])
+        if key == self.static_key:
+            return self.static
         if self.gen.meta:
             key += tuple(tuple(np.reshape(env[v], -1).tolist()) for v in self.gen.meta)
         geom = self.geometry.get(key)
         if geom is None:
-            geom = self._compute_geometry(arrays, ctx)
+            geom = self._compute_geometry([x.shape for x in arrays], [x.shape for x in mm], env)
+            if len(self.geometry) > 256:
+                self.geometry.clear()
             self.geometry[key] = geom
-        geo, space, out_shapes, total = geom
-        args: list = [geo]
-        for acc, x in zip(self.inputs, arrays):
-            args.append(x.reshape(-1)[0] if acc.scalar else x.reshape(-1))
+        return geom
+
+    # -- launch ---------------------------------------------------------------------------------
+    def run(self, ctx: _RunContext) -> None:
+        env = ctx.env
+        args = [env[v] for v in self.in_values]
+        if self.trusted and ctx.trusted:
+            geo, space, out_shapes, parallel = self.static
+        else:
+            geo, space, out_shapes, parallel = self._geometry_for(args, env)
+        args.insert(0, geo)
         if self.matmul is not None:
             args.extend(self._matmul_args(ctx, space))
-        outs = [ctx.alloc(a.value, shape) for a, shape in zip(self.outputs, out_shapes)]
-        args.extend(o.reshape(-1) for o in outs)
-        parallel = total >= PARALLEL_MIN
+        alloc = ctx.alloc
+        outs = [alloc(v, shape) for v, shape in zip(self.out_values, out_shapes)]
+        args.extend(outs)
         fn = self.parallel if parallel else self.serial
-        before = len(fn.signatures)
+        compiled = len(fn.overloads)     # a new specialization is a compile (or a disk-cache load)
         start = time.perf_counter()
         if parallel:
             with _PARALLEL_LAUNCH:  # the workqueue threading layer runs one parallel region at a time
                 fn(*args)
         else:
             fn(*args)
-        if len(fn.signatures) != before:
-            _record_compile(fn, self.kernel, time.perf_counter() - start, fn is self.parallel)
-        for a, o in zip(self.outputs, outs):
-            env[a.value] = o
+        if len(fn.overloads) != compiled:
+            _record_compile(fn, self.kernel, time.perf_counter() - start, parallel)
+        for v, o in zip(self.out_values, outs):
+            env[v] = o
 
-    def _matmul_args(self, ctx: _RunContext, space: list) -> list:
+    def _matmul_args(self, ctx: _RunContext, space: tuple) -> list:
         env = ctx.env
         a, b = env[self.matmul.inputs[0]], env[self.matmul.inputs[1]]
         a3 = a.reshape((-1,) + a.shape[-2:])
@@ -850,7 +1004,15 @@ class NumbaExecutable:
 
     ``kernels``: the launched kernels, each with ``.source`` (generated module text, or a note
     saying which numpy kernel runs it); ``numpy_kernels``: (kernel index, op types, reason) for
-    every launched kernel that runs with numpy; ``peak_bytes``: from the memory plan.
+    every launched kernel that runs with numpy; ``peak_bytes``: from the memory plan;
+    ``inplace_variables``: the variables whose new values are written into their own arrays
+    (``inplace_note`` says why there are none when the memory plan asked for some).
+
+    Variables in place: the memory plan picks updates that may overwrite the variable's array
+    (every reader of the old value runs before or in the writing kernel). This driver does so
+    only when nothing from the first such kernel on can fail (compiled kernels whose every input
+    shape is known when the run starts), so a failed run still leaves every variable untouched;
+    otherwise the new value goes to a recycled array that the session swaps in when the run commits.
     """
 
     backend = "numba"
@@ -862,14 +1024,23 @@ class NumbaExecutable:
         self.kernels = self.kernel_plan.launched
         self.peak_bytes = self.memory_plan.peak_bytes
         self.pool: dict = {}          # buffer index -> flat array for values that stay inside a run
-        self.handed_out: dict = {}    # buffer key -> arrays given to the caller by recent runs
+        self.pool_views: dict = {}    # (buffer index, shape) -> view of that pool array
+        self.handed_out: dict = {}    # value -> arrays given to the caller by recent runs
         self.numpy_kernels: list = []
         prog = self.kernel_plan.program
-        escaping = {self.storage.get(v) for v in prog.outputs()}
-        self.escaping = {w[1] for w in escaping if w and w[0] == "buffer"}
+        outputs = set(prog.outputs())
+        self.pooled = {v: where[1] for v, where in self.storage.items()
+                       if where and where[0] == "buffer" and v not in outputs}
         self.consts = {n.outputs[0]: np.array(n.attrs["value"], copy=True, order="C")
                        for n in prog.nodes if n.type == "Const"}
+        self.feed_slots = [(n.outputs[0], n.attrs["slot"], n.outputs[0].shape.as_tuple(), n) for n in prog.feeds]
+        self.read_slots = [(n.outputs[0], var, n.outputs[0].shape.as_tuple()) for var, n in prog.reads.items()]
+        self.fetches = list(prog.fetches)
+        self.updates = list(prog.updates.items())
         self.steps = [self._step(k) for k in self.kernel_plan.kernels]
+        self._trust_static_shapes()
+        self.inplace, self.inplace_note = self._plan_inplace()
+        self.inplace_variables = sorted({var.name for var in self.inplace.values()})
 
     def _step(self, k):
         if k.kind in ("pointwise", "reduction", "matmul"):
@@ -888,6 +1059,72 @@ class NumbaExecutable:
             self.numpy_kernels.append((k.index, k.op_types, reason))
         return _NumpyStep(k, reason)
 
+    # -- build-time analysis --------------------------------------------------------------------
+    def _trust_static_shapes(self) -> None:
+        """Marks compiled steps whose inputs surely have their static shapes in a trusted run.
+
+        A run is trusted when every feed and variable has its static shape (checked when the run
+        starts); then constants, and outputs of compiled steps with static geometry, have theirs.
+        Values made by numpy kernels are not trusted (their shapes are checked at launch).
+        """
+        certain = {v for v, _, shape, _ in self.feed_slots if shape is not None and None not in shape}
+        certain |= {v for v, _, shape in self.read_slots if shape is not None and None not in shape}
+        certain |= set(self.consts)
+        for step in self.steps:
+            if not isinstance(step, _CompiledStep) or step.static is None:
+                continue
+            step.trusted = all(v in certain for v in step.in_values + list(step.mm_values))
+            if step.trusted:
+                certain.update(step.out_values)
+                if step.matmul is not None:
+                    certain.add(step.matmul.outputs[0])
+
+    def _plan_inplace(self) -> tuple:
+        """{new value: variable} for the updates written into the variable's own array, and a note."""
+        wanted = {v: var for var, v in self.updates if self.storage.get(v) == ("variable", var)}
+        if not wanted:
+            return {}, ""
+        escaping = {var for var in set(wanted.values()) if self._old_value_escapes(var)}
+        wanted = {v: var for v, var in wanted.items() if var not in escaping}
+        first = min((i for i, s in enumerate(self.steps) if any(v in wanted for v in s.kernel.outputs)), default=None)
+        if first is None:
+            return {}, "the old value of each in-place variable leaves the run (a fetched view of it)"
+        for step in self.steps[first:]:
+            if not (isinstance(step, _CompiledStep) and step.trusted):
+                return {}, (f"kernel {step.kernel.index} ({' '.join(step.kernel.op_types)}) runs after the first "
+                            "in-place update and could fail; new values go to fresh arrays so a failed run "
+                            "leaves the variables untouched")
+        return wanted, ""
+
+    def _old_value_escapes(self, var) -> bool:
+        """True if the variable's old value, or a view of it, is a fetch or another variable's new value."""
+        read = self.kernel_plan.program.reads.get(var)
+        if read is None:
+            return False
+        aliases = {read.outputs[0]}
+        for k in self.kernel_plan.kernels:
+            if k.kind == "view" and any(v in aliases for v in k.inputs):
+                aliases.update(k.outputs)
+        outputs = set(self.fetches) | {v for _, v in self.updates}
+        return bool(aliases & outputs)
+
+    # -- buffers ----------------------------------------------------------------------------------
+    def pool_view(self, index: int, value, shape: tuple) -> np.ndarray:
+        """A view of shape ``shape`` of pooled buffer ``index`` (grown when too small), cached."""
+        n = 1
+        for s in shape:
+            n *= s
+        pool = self.pool.get(index)
+        if pool is None or pool.size < n:
+            pool = np.empty(max(n, 1), dtype=value.dtype.np_type)
+            self.pool[index] = pool
+            self.pool_views = {k: w for k, w in self.pool_views.items() if k[0] != index}
+        if len(self.pool_views) > 1024:
+            self.pool_views.clear()
+        view = pool[:n].reshape(shape)
+        self.pool_views[(index, shape)] = view
+        return view
+
     def recycled(self, key, n: int, dtype) -> np.ndarray:
         """A flat array of ``n`` elements for a value that leaves the run (a fetch or a variable's new value).
 
@@ -895,7 +1132,9 @@ class NumbaExecutable:
         dropped the result, the session replaced the variable's value): fresh large arrays cost
         page faults on every run.
         """
-        kept = self.handed_out.setdefault(key, [])
+        kept = self.handed_out.get(key)
+        if kept is None:
+            kept = self.handed_out[key] = []
         arr = None
         for i in range(len(kept)):
             # unused when the only references are this list and getrefcount's argument
@@ -908,21 +1147,47 @@ class NumbaExecutable:
         del kept[RECYCLE_DEPTH:]
         return arr
 
+    def own_array(self, var, ctx: _RunContext) -> Optional[np.ndarray]:
+        """The variable's current array if this run may overwrite it (C-contiguous, writeable, exact dtype)."""
+        arr = ctx.state.values.get(var)
+        if type(arr) is not np.ndarray or not arr.flags.c_contiguous or not arr.flags.writeable:
+            return None
+        if arr.dtype != var.outputs[0].dtype.np_type:
+            return None
+        return arr
+
+    # -- running ----------------------------------------------------------------------------------
     def run(self, feed_values: Sequence[np.ndarray], state: Any) -> tuple:
-        """Returns (fetch values, {variable op: new value}); never modifies ``state.values``."""
-        prog = self.kernel_plan.program
+        """Returns (fetch values, {variable op: new value}).
+
+        ``state.values`` (the dict) is never modified; a variable's array is overwritten only when
+        the memory plan and ``inplace_variables`` say so, and then it is also the returned new value.
+        """
         ctx = _RunContext(self, state)
         env = ctx.env
-        for n in prog.feeds:
-            env[n.outputs[0]] = self._feed(n, feed_values[n.attrs["slot"]])
-        for var, n in prog.reads.items():
-            env[n.outputs[0]] = self._variable(var, state)
+        for value, slot, shape, node in self.feed_slots:
+            x = feed_values[slot]
+            if type(x) is not np.ndarray or x.shape != shape or not x.flags.c_contiguous:
+                x = self._feed(node, x)
+            env[value] = x
+        trusted = True
+        values = state.values
+        for value, var, shape in self.read_slots:
+            arr = values.get(var)
+            if type(arr) is not np.ndarray or not arr.flags.c_contiguous:
+                arr = self._variable(var, state)
+            if arr.shape != shape:
+                trusted = False
+            env[value] = arr
+        ctx.trusted = trusted
         env.update(self.consts)
         for step in self.steps:
             step.run(ctx)
         handed: set = set()
-        results = [self._hand_out(env[v], ctx, handed) for v in prog.fetches]
-        updates = {var: self._hand_out(env[v], ctx, handed) for var, v in prog.updates.items()}
+        hand_out = self._hand_out
+        results = [hand_out(env[v], ctx, handed) for v in self.fetches]
+        written = ctx.written
+        updates = {var: written[var] if var in written else hand_out(env[v], ctx, handed) for var, v in self.updates}
         return results, updates
 
     @staticmethod
@@ -947,8 +1212,8 @@ class NumbaExecutable:
     def _hand_out(arr: np.ndarray, ctx: _RunContext, handed: set) -> np.ndarray:
         """The array itself if it was made for this run and is not handed out yet, else a copy."""
         base = arr if arr.base is None else arr.base
-        mine = id(arr) in ctx.fresh or id(base) in ctx.fresh
-        if mine and id(base) not in handed:
+        fresh = ctx.fresh
+        if (id(arr) in fresh or id(base) in fresh) and id(base) not in handed:
             handed.add(id(base))
             return arr
         return np.array(arr, copy=True)

