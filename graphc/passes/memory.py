@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from graphc.passes.fusion import KernelPlan
+from graphc.passes.fusion import KernelPlan, _category
 from graphc.passes.ir import FEED, READ_VARIABLE, Value
 from graphc.passes.simplify import same_shape
 
@@ -94,7 +94,7 @@ def plan(kplan: KernelPlan) -> MemoryPlan:
                 storage[v] = ("view", k.nodes[0].inputs[0])
                 continue
             var = update_of.get(v)
-            if var is not None and _can_write_variable(k, v, var, prog, read_users, fetched):
+            if var is not None and _can_write_variable(k, v, var, prog, read_users, fetched, kplan):
                 storage[v] = ("variable", var)
                 inplace.append((k.index, f"{var.name} updated in place"))
                 continue
@@ -138,15 +138,46 @@ def _same_size(a, b) -> bool:
     return a.is_fully_defined() and b.is_fully_defined() and a.num_elements() == b.num_elements()
 
 
-def _can_write_variable(k, v: Value, var, prog, read_users: dict, fetched: set) -> bool:
-    if k.kind != "pointwise" or not same_shape(v, var.outputs[0]) or not v.shape.is_fully_defined():
+def _can_write_variable(k, v: Value, var, prog, read_users: dict, fetched: set, kplan) -> bool:
+    """May kernel ``k`` write variable ``var``'s new value ``v`` straight into its storage?
+
+    Yes when no later kernel reads the old value, the old value (or a view of it) is not
+    fetched, and inside ``k`` the old value is only read elementwise at the position being
+    written: by a pointwise kernel over the variable's shape, or by the elementwise epilogue of
+    a matmul/conv/reduction kernel (an SGD weight update fused into dW's matmul).
+    """
+    if not same_shape(v, var.outputs[0]) or not v.shape.is_fully_defined():
         return False
     read = prog.reads.get(var)
     if read is None:
-        return True
-    if read.outputs[0] in fetched:
+        return k.kind == "pointwise" or k.kind in _TEMPLATES
+    old = read.outputs[0]
+    aliases = _aliases(kplan, old)
+    if aliases & fetched:
         return False
-    return all(i <= k.index for i in read_users.get(var, []))
+    if not all(i <= k.index for i in read_users.get(var, [])):
+        return False
+    if k.kind == "pointwise":
+        return True
+    if k.kind not in _TEMPLATES:
+        return False
+    for node in k.nodes:
+        if any(x in aliases for x in node.inputs):
+            if _category(node) != "elementwise" or not same_shape(node.outputs[0], v):
+                return False
+    return True
+
+
+_TEMPLATES = ("matmul", "conv", "reduction")
+
+
+def _aliases(kplan: KernelPlan, value: Value) -> set:
+    """``value`` and every view of it."""
+    out = {value}
+    for k in kplan.kernels:
+        if k.kind == "view" and any(x in out for x in k.inputs):
+            out.update(k.outputs)
+    return out
 
 
 def _reuse_input(k, v: Value, storage: dict, last: dict, buffers: list, live: dict):
