@@ -1,0 +1,1101 @@
+"""The Triton backend: each fused kernel of the plan becomes a generated ``@triton.jit`` function.
+
+Kernel kinds and what they become:
+- ``pointwise``: a 1-d grid over the flattened iteration space, ``BLOCK`` elements per program,
+  a mask for the tail. Space dims are coalesced into groups by broadcast pattern (a same-shape
+  chain has one group, so its offsets are just the flat index); each operand's offset is the sum
+  of its groups' indices times strides that arrive at run time with the group extents. The
+  source depends on ranks, dtypes and the broadcast pattern only, never on sizes.
+- ``reduction``: programs over tiles of ``[XBLOCK, RBLOCK]`` (rows x reduced elements); the
+  prologue is computed on the tile, reductions run along axis 1 (NaN-propagating max/min), the
+  epilogue and the consumers that broadcast a reduction back over its row (softmax, layer norm)
+  use the ``[XBLOCK, 1]`` row values. Two variants per module: ``kernel_persistent`` holds a
+  whole row (``RBLOCK`` = next power of two of the row length, at most ``PERSISTENT_MAX``) and
+  loads it once; ``kernel_looped`` walks longer rows in ``LOOP_RBLOCK`` steps, one walk per
+  dependency level of reductions (softmax: max, then sum, then the output pass). Accumulation
+  is in the value's dtype (float32 stays float32) in a fixed order: no atomics, deterministic.
+- ``matmul``: ``tl.dot`` tiles (``[BM, BK] x [BK, BN]``, batched over grid axis 1) accumulating
+  in float32 (float64 for float64), full IEEE float32 products (``input_precision="ieee"``)
+  unless ``GRAPHC_TRITON_TF32=1`` opts into TF32; the elementwise epilogue (bias, activation)
+  is applied to the accumulator before ``tl.store``.
+- ``opaque``/``view``/``host`` and kernels the printer cannot compile run with numpy on the
+  host (``TritonExecutable.numpy_kernels`` lists each one and why); views and shape queries
+  move no data.
+
+Generated modules go through the code cache (``graphc.runtime.cache``, prefix ``tk``) because
+``triton.jit`` needs a real source file; they carry op types and broadcast patterns but no
+names or sizes, so one structure is one file whatever the graph or batch size. Under
+``TRITON_INTERPRET=1`` the kernels run with Triton's CPU interpreter on numpy arrays
+(``graphc.codegen.triton_memory``); set it before anything imports triton (the ``@triton.jit``
+decorator picks the interpreter when it runs). Importing this module does not import triton.
+
+Known limits: a reduction of everything (one output row) longer than ``PERSISTENT_MAX`` runs in
+one program (no two-stage split yet); numpy steps on a GPU move their operands through the host.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import logging
+import os
+import time
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from graphc import errors
+from graphc.codegen import triton_memory as tm
+from graphc.ops.core import OPS
+from graphc.ops.random import make_rng
+from graphc.passes import pipeline
+from graphc.passes.fusion import FUSIBLE_REDUCTIONS
+
+log = logging.getLogger("graphc.codegen.triton")
+
+PERSISTENT_MAX = 4096      # longest row held whole by one program
+LOOP_RBLOCK = 1024         # step of a looped reduction
+
+
+@dataclasses.dataclass(frozen=True)
+class BlockSizes:
+    """Launch-time block sizes (constexpr arguments: they never change the generated source)."""
+
+    pointwise: int             # elements per program of a pointwise kernel
+    tile: int                  # elements per program of a reduction tile (XBLOCK * RBLOCK)
+    matmul: tuple              # largest BM, BN, BK (tl.dot needs each >= 16)
+
+
+GPU_BLOCKS = BlockSizes(pointwise=1024, tile=4096, matmul=(64, 64, 32))
+# The interpreter pays per program and per block op, not per element: few, large programs
+INTERPRETER_BLOCKS = BlockSizes(pointwise=1 << 16, tile=1 << 16, matmul=(128, 128, 128))
+
+NUMPY_KINDS = {
+    "opaque": "no Triton template for this op yet: its numpy kernel runs on the host",
+    "view": "a reshape of an existing buffer (no launch, no copy)",
+    "host": "a shape computed on the host (no launch)",
+}
+STATS = {"modules": 0, "launches": 0, "numpy_steps": 0}
+_TRUE = {"1", "true", "on", "yes"}
+
+
+def is_available() -> bool:
+    """True when Triton can run kernels here: under ``TRITON_INTERPRET=1`` (CPU), or on a CUDA
+    device that Triton's driver reports active, with torch importable for device memory."""
+    if importlib.util.find_spec("triton") is None:
+        return False
+    if tm.interpreting():
+        return True
+    return tm.cuda_device_active() and tm.gpu_array_library_available()
+
+
+def tf32_enabled() -> bool:
+    """``GRAPHC_TRITON_TF32=1`` lets float32 matmuls use TF32 tensor cores (10-bit mantissa products)."""
+    return os.environ.get("GRAPHC_TRITON_TF32", "").strip().lower() in _TRUE
+
+
+def _scalar():
+    """The printer table (imports triton, so only when a kernel is generated)."""
+    from graphc.codegen import triton_scalar
+
+    return triton_scalar
+
+
+def _next_pow2(n: int) -> int:
+    return 1 << max(0, int(n) - 1).bit_length()
+
+
+class Unsupported(Exception):
+    """This kernel cannot be compiled by the printer (the reason is reported, numpy runs it)."""
+
+
+# ------------------------------------------------------------------------------------------------
+# layout: which space dims each operand spans, coalesced into index groups
+
+@dataclasses.dataclass
+class _Access:
+    """One array operand of a kernel: an input (read in one frame) or an output."""
+
+    name: str
+    value: Any                 # the IR Value
+    dim_map: tuple             # space dim of each of the array's dims
+    indexed: tuple             # per space dim: the array spans it (else broadcast or unit)
+    is_output: bool = False
+    scalar: bool = False       # exactly one element: loaded once, no offsets
+
+    def runtime_shape(self, space_rt: Sequence[int]) -> tuple:
+        return tuple(space_rt[d] if self.indexed[d] else 1 for d in self.dim_map)
+
+
+def _frame_dims(frame: str, rank: int, kept: list) -> list:
+    return kept if frame == "drop" else list(range(rank))
+
+
+def _make_access(name: str, value, frame: str, space: tuple, kept: list, is_output: bool = False) -> _Access:
+    dims = value.shape.as_tuple()
+    if dims is None:
+        raise Unsupported(f"{value.op.name} has unknown rank")
+    target = _frame_dims(frame, len(space), kept)
+    if len(dims) > len(target):
+        raise Unsupported(f"{value.op.name} {value.shape} has a higher rank than its frame in the space {space}")
+    dim_map = tuple(target[len(target) - len(dims) + i] for i in range(len(dims)))
+    indexed = [False] * len(space)
+    for size, d in zip(dims, dim_map):
+        if size != 1 and space[d] != 1:
+            indexed[d] = True
+    one = value.shape.is_fully_defined() and value.shape.num_elements() == 1
+    return _Access(name, value, dim_map, tuple(indexed), is_output, one and not is_output)
+
+
+def _groups(space: tuple, roles: Sequence[str], accesses: list) -> list:
+    """Index groups: runs of non-unit space dims with one role and one broadcast pattern."""
+    groups: list = []
+    prev = None
+    for d, size in enumerate(space):
+        if size == 1:
+            continue
+        key = (roles[d], tuple(a.indexed[d] for a in accesses))
+        if groups and key == prev and roles[d] not in ("m", "n"):
+            groups[-1].append(d)
+        else:
+            groups.append([d])
+        prev = key
+    return groups
+
+
+def _data_inputs(node) -> list:
+    if node.type == "BroadcastTo":
+        return [node.inputs[0]]
+    return list(node.inputs)
+
+
+def _constant_exponent(node) -> Optional[float]:
+    """c for ``x ** c`` with a one-element Const c that prints as multiplications (``x * x * x``)."""
+    if node.type != "Pow":
+        return None
+    v = node.inputs[1]
+    if v.op.type != "Const" or np.size(v.op.attrs["value"]) != 1:
+        return None
+    c = np.reshape(v.op.attrs["value"], -1)[0]
+    return c if _scalar().power_by_constant("x", c, node.outputs[0].dtype) is not None else None
+
+
+def _pattern(shape) -> str:
+    """A shape as the source sees it: ``[*, 1, *]`` (which dims are statically 1), never sizes."""
+    dims = shape.as_tuple()
+    return "[?]" if dims is None else "[" + ", ".join("1" if d == 1 else "*" for d in dims) + "]"
+
+
+def _printed_inputs(node) -> list:
+    """The inputs a node's printed expression reads (a constant exponent is baked into the source)."""
+    return _data_inputs(node)[:1] if _constant_exponent(node) is not None else _data_inputs(node)
+
+
+# ------------------------------------------------------------------------------------------------
+# source generation
+
+_REDUCE_INIT = {"Sum": 0, "Mean": 0, "Prod": 1, "Max": -np.inf, "Min": np.inf, "Any": 0, "All": 1}
+# reduction -> (combine two partial blocks, reduce a block along axis 1)
+_REDUCE_FN = {
+    "Sum": ("({0} + {1})", "tl.sum({0}, axis=1)"),
+    "Mean": ("({0} + {1})", "tl.sum({0}, axis=1)"),
+    "Prod": ("({0} * {1})", "S.prod_reduce({0}, 1)"),
+    # tl.max/tl.min drop NaNs: a second (native) reduction counts them. Not tl.reduce with a
+    # NaN-aware combine: the interpreter runs that element by element in Python.
+    "Max": ("tl.maximum({0}, {1}, propagate_nan=tl.PropagateNan.ALL)",
+            "tl.where(tl.max(({0} != {0}).to(tl.int32), axis=1) > 0, S.NAN, tl.max({0}, axis=1))"),
+    "Min": ("tl.minimum({0}, {1}, propagate_nan=tl.PropagateNan.ALL)",
+            "tl.where(tl.max(({0} != {0}).to(tl.int32), axis=1) > 0, S.NAN, tl.min({0}, axis=1))"),
+    "Any": ("tl.maximum({0}, {1})", "tl.max({0}, axis=1)"),
+    "All": ("tl.minimum({0}, {1})", "tl.min({0}, axis=1)"),
+}
+_INT_MINMAX = {"Max": ("tl.maximum({0}, {1})", "tl.max({0}, axis=1)"),
+               "Min": ("tl.minimum({0}, {1})", "tl.min({0}, axis=1)")}
+
+
+def _reduce_fns(op_type: str, dtype) -> tuple:
+    if op_type in _INT_MINMAX and not dtype.is_floating:
+        return _INT_MINMAX[op_type]
+    return _REDUCE_FN[op_type]
+
+
+def _reduce_init(op_type: str, dtype) -> str:
+    S = _scalar()
+    if op_type in ("Any", "All"):
+        return str(_REDUCE_INIT[op_type])
+    init = _REDUCE_INIT[op_type]
+    if np.isinf(init) and not dtype.is_floating:
+        info = np.iinfo(dtype.np_type)
+        init = info.min if init < 0 else info.max
+    return S.literal(init, dtype)
+
+
+def _acc_type(op_type: str, dtype) -> str:
+    return "tl.int32" if op_type in ("Any", "All") else _scalar().tl_type(dtype)
+
+
+class _KernelSource:
+    """Generates one module for a pointwise/reduction/matmul kernel.
+
+    After construction: ``source`` (module text), ``inputs``/``outputs`` (accesses in argument
+    order), ``groups``, ``matmul`` (the MatMul node or None), ``strides`` ((access, group) pairs
+    whose stride is a runtime argument, in argument order), ``meta`` (BroadcastTo shape inputs).
+    """
+
+    def __init__(self, kernel) -> None:
+        self.kernel = kernel
+        space = kernel.space.as_tuple() if kernel.space is not None else None
+        if space is None:
+            raise Unsupported("the iteration space has unknown rank")
+        self.space = space
+        self.rank = len(space)
+        self.axes = tuple(kernel.reduce_axes or ()) if kernel.kind == "reduction" else ()
+        self.kept = [d for d in range(self.rank) if d not in self.axes]
+        self.members = {id(n) for n in kernel.nodes}
+        self.matmul = next((n for n in kernel.nodes if n.type == "MatMul"), None) if kernel.kind == "matmul" else None
+        self.S = _scalar()
+        self._classify()
+        self._plan_accesses()
+        self.roles = self._roles()
+        self.groups = _groups(space, self.roles, self.inputs + self.outputs)
+        self.strides = [(a, g) for a in self.inputs + self.outputs if not a.scalar
+                        for g in self._spanned(a)[:-1]]
+        self.source = self._module()
+
+    # -- analysis -----------------------------------------------------------------------------
+    def _roles(self) -> list:
+        if self.matmul is not None:
+            return ["b"] * (self.rank - 2) + ["m", "n"]
+        return ["r" if d in self.axes else "x" for d in range(self.rank)]
+
+    def _frame_of(self, value) -> str:
+        dims = value.shape.as_tuple()
+        if dims == self.space:
+            return "full"
+        if not self.axes:
+            raise Unsupported(f"{value.op.name} has shape {value.shape}, not the kernel's space {self.space}")
+        keep = tuple(1 if d in self.axes else s for d, s in enumerate(self.space))
+        drop = tuple(self.space[d] for d in self.kept)
+        if dims == keep:
+            return "keep"
+        if dims == drop:
+            return "drop"
+        raise Unsupported(f"{value.op.name} has shape {value.shape}, neither the space {self.space} nor a row of it")
+
+    def _classify(self) -> None:
+        """Frame of each node ("full" space or per row), pass levels, printability checks."""
+        self.frame: dict = {}
+        self.level: dict = {}      # full node -> first pass in which it can be computed
+        self.avail: dict = {}      # row node -> number of passes after which it is known
+        for n in self.kernel.nodes:
+            if len(n.outputs) != 1:
+                raise Unsupported(f"{n.name} ({n.type}) has several outputs")
+            out = n.outputs[0]
+            dtypes = [out.dtype] + [v.dtype for v in _data_inputs(n)]
+            bad = [d.name for d in dtypes if d.name not in self.S.COMPILED_DTYPES]
+            if bad:
+                raise Unsupported(f"{n.name} ({n.type}) uses dtype {bad[0]}")
+            if n is self.matmul:
+                self._check_matmul(n)
+                continue
+            if n.type in FUSIBLE_REDUCTIONS and self.axes:
+                if tuple(n.attrs["axis"]) != self.axes:
+                    raise Unsupported(f"{n.name} reduces axes {n.attrs['axis']}, the kernel {self.axes}")
+                x = n.inputs[0]
+                if self._frame_of(x) != "full":
+                    raise Unsupported(f"{n.name} reduces {x.shape}, not the kernel's space")
+                self.frame[id(n)] = "keep" if n.attrs["keepdims"] else "drop"
+                self.avail[id(n)] = self._level_of(x) + 1
+                continue
+            if n.type not in self.S.SUPPORTED_TYPES:
+                raise Unsupported(f"{n.name}: op {n.type} has no Triton form")
+            frame = self._frame_of(out)
+            self.frame[id(n)] = frame
+            deps = [v for v in _data_inputs(n) if id(v.op) in self.members]
+            for v in deps:
+                self._check_alignment(v, frame)
+            if frame == "full":
+                self.level[id(n)] = max([self._level_of(v) for v in deps], default=0)
+            else:
+                self.avail[id(n)] = max([self.avail[id(v.op)] for v in deps], default=0)
+            dts = [v.dtype for v in _data_inputs(n)]
+            if self.S.expression(n.type, ["a"] * len(dts), dts, out.dtype, n.attrs) is None:
+                raise Unsupported(f"{n.name}: {n.type} is not compiled for dtype {dts[0].name if dts else '?'}")
+
+    def _check_matmul(self, n) -> None:
+        if n.outputs[0].dtype.name not in ("float32", "float64"):
+            raise Unsupported(f"{n.name}: tl.dot here takes float32/float64, not {n.outputs[0].dtype.name}")
+        if any(id(v.op) in self.members for v in n.inputs):
+            raise Unsupported(f"{n.name}: an operand of the matmul is computed in the same kernel")
+        if self.rank < 2 or n.outputs[0].shape.as_tuple() != self.space:
+            raise Unsupported(f"{n.name}: the product {n.outputs[0].shape} is not the kernel's space {self.space}")
+        self.frame[id(n)] = "full"
+        self.level[id(n)] = 0
+
+    def _level_of(self, v) -> int:
+        if id(v.op) not in self.members:
+            return 0
+        if id(v.op) in self.level:
+            return self.level[id(v.op)]
+        return self.avail[id(v.op)]
+
+    def _check_alignment(self, v, frame: str) -> None:
+        """A row value read by a node must land on the row's kept dims under broadcasting."""
+        in_frame = self.frame[id(v.op)]
+        if in_frame == "full":
+            return
+        dims = v.shape.as_tuple()
+        own = _frame_dims(in_frame, self.rank, self.kept)
+        own = own[len(own) - len(dims):]
+        target = _frame_dims(frame, self.rank, self.kept)
+        aligned = target[len(target) - len(dims):]
+        for size, a, b in zip(dims, own, aligned):
+            if size != 1 and a != b:
+                raise Unsupported(f"{v.op.name} {v.shape} does not broadcast along the kernel's rows")
+
+    def _plan_accesses(self) -> None:
+        """Inputs (per frame they are read in) and outputs, in argument order."""
+        self.inputs: list = []
+        self.input_access: dict = {}   # (Value, frame) -> access
+        self.meta: list = []
+        for n in self.kernel.nodes:
+            if n is self.matmul:
+                continue
+            reading = "full" if (n.type in FUSIBLE_REDUCTIONS and self.axes) else self.frame[id(n)]
+            if n.type == "BroadcastTo":
+                self.meta.append(n.inputs[1])
+            for v in _printed_inputs(n):
+                if id(v.op) in self.members or (v, reading) in self.input_access:
+                    continue
+                acc = _make_access(f"in{len(self.inputs)}", v, reading, self.space, self.kept)
+                self.input_access[(v, reading)] = acc
+                self.inputs.append(acc)
+        self.outputs = [_make_access(f"out{i}", v, self.frame[id(v.op)], self.space, self.kept, is_output=True)
+                        for i, v in enumerate(self.kernel.outputs)]
+
+    def _spanned(self, a: _Access) -> list:
+        return [g for g, dims in enumerate(self.groups) if a.indexed[dims[0]]]
+
+    # -- printing helpers -----------------------------------------------------------------------
+    def _stride_arg(self, a: _Access, g: int) -> str:
+        return f"s_{a.name}_{g}"
+
+    def _offset(self, a: _Access) -> str:
+        spanned = self._spanned(a)
+        terms = [f"i{g} * {self._stride_arg(a, g)}" for g in spanned[:-1]]
+        if spanned:
+            terms.append(f"i{spanned[-1]}")
+        return " + ".join(terms)
+
+    def _mask_of(self, a: _Access) -> str:
+        roles = {self.roles[self.groups[g][0]] for g in self._spanned(a)}
+        if self.matmul is not None:   # batch-only offsets are always in range
+            return {0: "", 1: "mmask" if "m" in roles else "nmask", 2: "mask"}[len(roles & {"m", "n"})]
+        if self.axes and "r" not in roles:
+            return "xmask"
+        if self.axes and "x" not in roles:
+            return "rmask"
+        return "mask"
+
+    def _load(self, a: _Access) -> str:
+        if a.scalar or not self._spanned(a):
+            # one element, loaded as a block of identical lanes: Triton's interpreter mistypes
+            # scalar comparisons that are later broadcast (their bool data gets splat as floats)
+            return f"tl.load({a.name} + {self._zeros()})"
+        mask = self._mask_of(a)
+        return f"tl.load({a.name} + {self._offset(a)}{', mask=' + mask if mask else ''})"
+
+    def _store(self, a: _Access, value: str) -> str:
+        """Stores over the value's whole tile: dims the output does not span (statically 1) get
+        zero offsets, so the pointer block has the value's shape and the tile mask keeps one lane."""
+        roles = {self.roles[self.groups[g][0]] for g in self._spanned(a)}
+        kind = self.kernel.kind
+        if kind == "pointwise":
+            zeros, mask = ["x * 0"] if not roles else [], "mask"
+        elif kind == "matmul":
+            zeros = [z for role, z in (("m", "xm * 0"), ("n", "xn * 0")) if role not in roles]
+            mask = "mask"
+        elif self.frame[id(a.value.op)] == "full":
+            zeros = [z for role, z in (("x", "xo * 0"), ("r", "r * 0")) if role not in roles]
+            mask = "mask"
+        else:
+            zeros, mask = ["xo * 0"] if not roles else [], "xmask"
+        offset = " + ".join(([self._offset(a)] if self._spanned(a) else []) + zeros)
+        return f"tl.store({a.name} + {offset}, ({value}).to({self.S.tl_type(a.value.dtype)}), mask={mask})"
+
+    def _zeros(self) -> str:
+        """Zero offsets shaped like the kernel's leading index (valid wherever loads happen)."""
+        return {"pointwise": "x * 0", "reduction": "xo * 0", "matmul": "xm * 0"}[self.kernel.kind]
+
+    def _decompose(self, var: str, groups: list, ind: str) -> None:
+        """Group indices from a flat index ``var`` over ``groups`` (row-major, last fastest)."""
+        if not groups:
+            return
+        used = {g for a in self.inputs + self.outputs if not a.scalar for g in self._spanned(a)}
+        rem = var
+        for pos, g in enumerate(reversed(groups)):
+            last = pos == len(groups) - 1
+            if last:
+                if g in used:
+                    self.lines.append(f"{ind}i{g} = {rem}")
+                break
+            if g in used:
+                self.lines.append(f"{ind}i{g} = {rem} % e{g}")
+            if any(h in used for h in groups[:len(groups) - pos - 1]):
+                self.lines.append(f"{ind}q{g} = {rem} // e{g}")
+                rem = f"q{g}"
+            else:
+                break
+
+    def _fresh(self) -> str:
+        self.counter += 1
+        return f"t{self.counter}"
+
+    def _operand(self, v, frame: str, cache: dict) -> str:
+        if id(v.op) in self.members:
+            return self.names[id(v.op)] if id(v.op) in self.names else cache[id(v.op)]
+        acc = self.input_access[(v, frame)]
+        if acc.name not in cache:
+            var = self._fresh()
+            self.lines.append(f"{self.depth}{var} = {self._load(acc)}")
+            cache[acc.name] = var
+        return cache[acc.name]
+
+    def _node_expr(self, n, frame: str, cache: dict) -> str:
+        out = n.outputs[0].dtype
+        exponent = _constant_exponent(n)
+        if exponent is not None:
+            return self.S.power_by_constant(self._operand(n.inputs[0], frame, cache), exponent, out)
+        inputs = _data_inputs(n)
+        args = [self._operand(v, frame, cache) for v in inputs]
+        return self.S.expression(n.type, args, [v.dtype for v in inputs], out, n.attrs)
+
+    def _emit_node(self, n, frame: str, cache: dict, into: dict) -> None:
+        var = self._fresh()
+        self.lines.append(f"{self.depth}{var} = {self._node_expr(n, frame, cache)}  # {n.type}")
+        into[id(n)] = var
+
+    # -- module ---------------------------------------------------------------------------------
+    def _module(self) -> str:
+        k = self.kernel
+        axes = f", reduce axes {self.axes}" if self.axes else ""
+        # no names or sizes: one structure (ranks, dtypes, broadcast pattern) is one cached file
+        nodes = "\n".join(f"  {n.type} -> {n.outputs[0].dtype.name}{_pattern(n.outputs[0].shape)}" for n in k.nodes)
+        header = [
+            f'"""graphc {k.kind} kernel over a rank-{self.rank} space{axes}.',
+            "",
+            f"index groups (space dims): {self.groups}",
+            "nodes:",
+            nodes,
+            '"""',
+            "import triton",
+            "import triton.language as tl",
+            "",
+            "from graphc.codegen import triton_scalar as S",
+            "",
+        ]
+        if k.kind == "pointwise":
+            body = self._pointwise()
+        elif k.kind == "reduction":
+            body = self._reduction(persistent=True) + ["", ""] + self._reduction(persistent=False)
+        else:
+            body = self._matmul()
+        return "\n".join(header + body) + "\n"
+
+    def _signature(self, name: str, extra: list, constexprs: list) -> str:
+        ptrs = [a.name for a in self.inputs]
+        if self.matmul is not None:
+            ptrs += ["ma", "mb"]
+        ptrs += [a.name for a in self.outputs]
+        ints = [f"e{g}" for g in range(len(self.groups))] + [self._stride_arg(a, g) for a, g in self.strides]
+        const = [f"{c}: tl.constexpr" for c in constexprs]
+        return f"def {name}({', '.join(ptrs + ints + extra + const)}):"
+
+    def _start(self, name: str, extra: list, constexprs: list) -> None:
+        self.lines = ["@triton.jit", self._signature(name, extra, constexprs)]
+        self.names: dict = {}
+        self.counter = 0
+        self.depth = "    "
+
+    def _pointwise(self) -> list:
+        self._start("kernel", ["numel"], ["BLOCK"])
+        ind = self.depth
+        self.lines += [f"{ind}x = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)",
+                       f"{ind}mask = x < numel"]
+        self._decompose("x", list(range(len(self.groups))), ind)
+        cache: dict = {}
+        for n in self.kernel.nodes:
+            self._emit_node(n, "full", cache, self.names)
+        for a in self.outputs:
+            self.lines.append(f"{ind}{self._store(a, self.names[id(a.value.op)])}")
+        return self.lines
+
+    # reductions -------------------------------------------------------------------------------
+    def _passes(self) -> tuple:
+        reductions = [n for n in self.kernel.nodes if n.type in FUSIBLE_REDUCTIONS]
+        n_passes = max(self.avail[id(r)] for r in reductions)
+        full_outs = [a for a in self.outputs if self.frame[id(a.value.op)] == "full"]
+        last_full = max([self.level[id(a.value.op)] for a in full_outs], default=-1)
+        return reductions, full_outs, max(n_passes, last_full + 1)
+
+    def _reduction(self, persistent: bool) -> list:
+        name = "kernel_persistent" if persistent else "kernel_looped"
+        self._start(name, ["nout", "nred"], ["XBLOCK", "RBLOCK"])
+        ind = self.depth
+        kept_groups = [g for g, dims in enumerate(self.groups) if self.roles[dims[0]] == "x"]
+        red_groups = [g for g, dims in enumerate(self.groups) if self.roles[dims[0]] == "r"]
+        self.lines += [f"{ind}xo = tl.program_id(0).to(tl.int64) * XBLOCK + tl.arange(0, XBLOCK)[:, None]",
+                       f"{ind}xmask = xo < nout"]
+        self._decompose("xo", kept_groups, ind)
+        reductions, full_outs, total = self._passes()
+        if persistent:
+            self.lines += [f"{ind}r = tl.arange(0, RBLOCK)[None, :]",
+                           f"{ind}rmask = r < nred",
+                           f"{ind}mask = xmask & rmask"]
+            self._decompose("r", red_groups, ind)
+        else:
+            self.lines.append(f"{ind}rbase = tl.arange(0, RBLOCK)[None, :]")
+        shared: dict = {}     # persistent: loads and full values computed once for all passes
+        self._emit_row_values(0)
+        for p in range(total):
+            pass_reds = [r for r in reductions if self.avail[id(r)] == p + 1]
+            pass_outs = [a for a in full_outs if self.level[id(a.value.op)] == p or
+                         (p == total - 1 and self.level[id(a.value.op)] >= p)]
+            self.lines.append(f"{ind}# pass {p}: {', '.join(r.type for r in pass_reds) or 'outputs'}")
+            if persistent:
+                self._emit_tile(shared, pass_reds, pass_outs, whole=True)
+            else:
+                self._emit_loop(red_groups, pass_reds, pass_outs)
+            self._emit_row_values(p + 1)
+        return self.lines
+
+    def _emit_loop(self, red_groups: list, pass_reds: list, pass_outs: list) -> None:
+        ind = self.depth
+        for r in pass_reds:
+            dt = r.outputs[0].dtype
+            self.lines.append(f"{ind}acc{self._pos(r)} = tl.full([XBLOCK, RBLOCK], {_reduce_init(r.type, dt)}, "
+                              f"{_acc_type(r.type, dt)})")
+        self.lines += [f"{ind}for roff in range(0, nred, RBLOCK):",
+                       f"{ind}    r = roff + rbase",
+                       f"{ind}    rmask = r < nred",
+                       f"{ind}    mask = xmask & rmask"]
+        self.depth = ind + "    "
+        self._decompose("r", red_groups, self.depth)
+        self._emit_tile({}, pass_reds, pass_outs, whole=False)
+        self.depth = ind
+        for r in pass_reds:
+            self._finish(r, self._reduce_expr(r, f"acc{self._pos(r)}"))
+
+    def _emit_tile(self, cache: dict, pass_reds: list, pass_outs: list, whole: bool) -> None:
+        """One tile of the reduced elements: full-space values, reduction inputs, full outputs."""
+        roots = [r.inputs[0].op for r in pass_reds if id(r.inputs[0].op) in self.members]
+        roots += [a.value.op for a in pass_outs]
+        for n in self._needed_full(roots):
+            if id(n) not in cache:
+                self._emit_node(n, "full", cache, cache)
+        ind = self.depth
+        for r in pass_reds:
+            x = self._operand(r.inputs[0], "full", cache)
+            dt = r.outputs[0].dtype
+            if r.type in ("Any", "All"):
+                x = f"({x} != 0).to(tl.int32)"
+            masked = f"tl.where(mask, {x}, {_reduce_init(r.type, dt)})"
+            if whole:
+                self._finish(r, self._reduce_expr(r, masked))
+            else:
+                combine = _reduce_fns(r.type, dt)[0]
+                self.lines.append(f"{ind}acc{self._pos(r)} = {combine.format(f'acc{self._pos(r)}', masked)}")
+        for a in pass_outs:
+            node = a.value.op
+            src = cache[id(node)] if id(node) in cache else self._operand(a.value, "full", cache)
+            self.lines.append(f"{ind}{self._store(a, src)}")
+
+    def _reduce_expr(self, r, block: str) -> str:
+        if not block.isidentifier():       # the NaN-aware max/min read the block twice
+            var = self._fresh()
+            self.lines.append(f"{self.depth}{var} = {block}")
+            block = var
+        return f"{_reduce_fns(r.type, r.outputs[0].dtype)[1].format(block)}[:, None]"
+
+    def _finish(self, r, reduced: str) -> None:
+        dt = r.outputs[0].dtype
+        var = self._fresh()
+        if r.type in ("Any", "All"):
+            expr = f"({reduced} != 0)"
+        elif r.type == "Mean" and dt.is_floating:
+            expr = f"({reduced} / nred)"
+        elif r.type == "Mean":
+            # integer mean truncates toward zero (as TF1); Triton's // on integers truncates
+            expr = f"({reduced} // tl.maximum(nred, 1)).to({self.S.tl_type(dt)})"
+        else:
+            expr = reduced
+        self.lines.append(f"{self.depth}{var} = {expr}  # {r.type}")
+        self.names[id(r)] = var
+
+    def _pos(self, node) -> int:
+        return self.kernel.nodes.index(node)
+
+    def _needed_full(self, roots: list) -> list:
+        need: set = set()
+        stack = list(roots)
+        while stack:
+            n = stack.pop()
+            if id(n) in need:
+                continue
+            need.add(id(n))
+            for v in _data_inputs(n):
+                if id(v.op) in self.members and self.frame.get(id(v.op)) == "full":
+                    stack.append(v.op)
+        return [n for n in self.kernel.nodes if id(n) in need and self.frame[id(n)] == "full"]
+
+    def _emit_row_values(self, avail: int) -> None:
+        """Row nodes known after ``avail`` passes, and the row outputs among them."""
+        cache: dict = {}
+        for n in self.kernel.nodes:
+            if self.avail.get(id(n)) != avail or n.type in FUSIBLE_REDUCTIONS:
+                continue
+            self._emit_node(n, self.frame[id(n)], cache, self.names)
+        for a in self.outputs:
+            node = a.value.op
+            if self.avail.get(id(node)) == avail:
+                self.lines.append(f"{self.depth}{self._store(a, self.names[id(node)])}")
+
+    # matmul -----------------------------------------------------------------------------------
+    def _matmul(self) -> list:
+        self._start("kernel", ["M", "N", "K", "sam", "sak", "sbk", "sbn", "sab", "sbb"], ["BM", "BN", "BK"])
+        ind = self.depth
+        dt = self.matmul.outputs[0].dtype
+        acc_type = self.S.tl_type(dt)
+        precision = "tf32" if (dt.name == "float32" and tf32_enabled()) else "ieee"
+        batch_groups = [g for g, dims in enumerate(self.groups) if self.roles[dims[0]] == "b"]
+        epilogue = [n.type for n in self.kernel.nodes if n is not self.matmul]
+        self.lines += [
+            f"{ind}pid = tl.program_id(0)",
+            f"{ind}ntn = (N + BN - 1) // BN",
+            f"{ind}bid = tl.program_id(1).to(tl.int64)",
+            f"{ind}rm = (pid // ntn).to(tl.int64) * BM + tl.arange(0, BM)",
+            f"{ind}rn = (pid % ntn).to(tl.int64) * BN + tl.arange(0, BN)",
+            f"{ind}rk = tl.arange(0, BK)",
+            f"{ind}pa = ma + bid * sab",
+            f"{ind}pb = mb + bid * sbb",
+            f"{ind}acc = tl.zeros([BM, BN], dtype={acc_type})",
+            f"{ind}for k0 in range(0, K, BK):",
+            f"{ind}    kk = k0 + rk",
+            f"{ind}    a = tl.load(pa + rm[:, None] * sam + kk[None, :] * sak, "
+            f"mask=(rm[:, None] < M) & (kk[None, :] < K), other=0.0)",
+            f"{ind}    b = tl.load(pb + kk[:, None] * sbk + rn[None, :] * sbn, "
+            f"mask=(kk[:, None] < K) & (rn[None, :] < N), other=0.0)",
+            f"{ind}    acc = tl.dot(a, b, acc, input_precision=\"{precision}\", out_dtype={acc_type})",
+            f"{ind}# epilogue on the accumulator: {', '.join(epilogue) or 'none'}",
+            f"{ind}xm = rm[:, None]",
+            f"{ind}xn = rn[None, :]",
+            f"{ind}mmask = xm < M",
+            f"{ind}nmask = xn < N",
+            f"{ind}mask = mmask & nmask",
+        ]
+        self._decompose("bid", batch_groups, ind)
+        for g, dims in enumerate(self.groups):
+            role = self.roles[dims[0]]
+            if role in ("m", "n"):
+                self.lines.append(f"{ind}i{g} = x{role}")
+        self.names[id(self.matmul)] = "acc"
+        cache: dict = {}
+        for n in self.kernel.nodes:
+            if n is not self.matmul:
+                self._emit_node(n, "full", cache, self.names)
+        for a in self.outputs:
+            self.lines.append(f"{ind}{self._store(a, self.names[id(a.value.op)])}")
+        return self.lines
+
+
+# ------------------------------------------------------------------------------------------------
+# launch steps
+
+class _RunContext:
+    """Per-run state shared by the steps: values (device arrays or host numpy), fresh outputs."""
+
+    __slots__ = ("exe", "env", "fresh", "run_buffers", "state")
+
+    def __init__(self, exe: "TritonExecutable", state) -> None:
+        self.exe = exe
+        self.env: dict = {}
+        self.fresh: set = set()          # ids of arrays allocated for this run only (safe to hand out)
+        self.run_buffers: dict = {}      # escaping buffer index -> array used during this run
+        self.state = state
+
+    def device(self, v) -> Any:
+        """``v``'s value as a device array (host values, e.g. shapes, are uploaded)."""
+        x = self.env[v]
+        layer = self.exe.layer
+        if isinstance(x, np.ndarray) and not layer.on_host:
+            x = layer.from_host(x)
+            self.env[v] = x
+        return x
+
+    def host(self, v) -> np.ndarray:
+        x = self.env[v]
+        return x if isinstance(x, np.ndarray) else self.exe.layer.to_host(x)
+
+    def alloc(self, value, shape: tuple) -> Any:
+        """The array kernel output ``value`` is written into: pooled when it stays inside the run."""
+        exe = self.exe
+        where = exe.storage.get(value)
+        dtype = value.dtype.np_type
+        n = int(np.prod(shape, dtype=np.int64))
+        if where and where[0] == "buffer" and where[1] not in exe.escaping:
+            pool = exe.pool.get(where[1])
+            if pool is None or pool.shape[0] < n:
+                pool = exe.layer.empty((n,), dtype)
+                exe.pool[where[1]] = pool
+            return exe.layer.flat(pool, n, tuple(shape))
+        key = where[1] if where and where[0] == "buffer" else ("value", value)
+        arr = self.run_buffers.get(key)
+        if arr is None or arr.shape[0] < n:
+            arr = exe.layer.empty((n,), dtype)
+            self.run_buffers[key] = arr
+            self.fresh.add(id(arr))
+        out = exe.layer.flat(arr, n, tuple(shape))
+        self.fresh.add(id(out))
+        return out
+
+
+class _CompiledStep:
+    """Launches one generated kernel: runtime geometry (cached per input shapes), buffers, grid."""
+
+    def __init__(self, kernel, gen: _KernelSource, module, blocks: BlockSizes) -> None:
+        self.kernel = kernel
+        self.gen = gen
+        self.module = module
+        self.blocks = blocks
+        self.geometry: dict = {}
+
+    # -- geometry -------------------------------------------------------------------------------
+    def _matmul_dims(self, ctx) -> tuple:
+        mm = self.gen.matmul
+        a, b = ctx.env[mm.inputs[0]], ctx.env[mm.inputs[1]]
+        sa, sb = tuple(a.shape), tuple(b.shape)
+        ta, tb = mm.attrs["transpose_a"], mm.attrs["transpose_b"]
+        m, ka = (sa[-1], sa[-2]) if ta else (sa[-2], sa[-1])
+        kb, n = (sb[-1], sb[-2]) if tb else (sb[-2], sb[-1])
+        if ka != kb or sa[:-2] != sb[:-2]:
+            self._fail(f"matmul operands of shapes {sa} and {sb} do not fit (transpose_a={ta}, transpose_b={tb})")
+        return sa, sb, m, n, ka
+
+    def _space(self, shapes: list, ctx) -> list:
+        gen = self.gen
+        space = list(gen.space)
+        if gen.matmul is not None:
+            sa, _, m, n, _ = self._matmul_dims(ctx)
+            space = list(sa[:-2]) + [m, n]
+        for acc, shape in zip(gen.inputs, shapes):
+            for size, d in zip(shape, acc.dim_map):
+                if acc.indexed[d] and space[d] is None and size != 1:
+                    space[d] = size
+        for acc, shape in zip(gen.inputs, shapes):
+            for size, d in zip(shape, acc.dim_map):
+                if acc.indexed[d] and space[d] is None:
+                    space[d] = size
+        if any(s is None for s in space):
+            for shape_value in gen.meta:
+                target = [int(s) for s in np.reshape(ctx.host(shape_value), -1)]
+                for i, s in enumerate(target):
+                    d = len(space) - len(target) + i
+                    if space[d] is None:
+                        space[d] = s
+        if any(s is None for s in space):
+            self._fail(f"cannot tell the iteration space {gen.space} from the inputs at run time")
+        return space
+
+    def _geometry(self, shapes: list, ctx) -> tuple:
+        """(int arguments, constexpr kwargs, grid, output shapes) for these input shapes."""
+        gen = self.gen
+        space = self._space(shapes, ctx)
+        for acc, shape in zip(gen.inputs, shapes):
+            self._check_input(acc, shape, space)
+        extents = [int(np.prod([space[d] for d in dims], dtype=np.int64)) for dims in gen.groups]
+        strides = []
+        for a, g in gen.strides:
+            later = [d for d in range(gen.groups[g][-1] + 1, gen.rank) if a.indexed[d]]
+            strides.append(int(np.prod([space[d] for d in later], dtype=np.int64)))
+        ints = extents + strides
+        out_shapes = [a.runtime_shape(space) for a in gen.outputs]
+        total = int(np.prod(space, dtype=np.int64))
+        kind = self.kernel.kind
+        if kind == "pointwise":
+            block = max(16, min(self.blocks.pointwise, _next_pow2(total)))
+            return ints + [total], {"BLOCK": block}, (-(-total // block),), out_shapes, total, None
+        if kind == "reduction":
+            nred = int(np.prod([space[d] for d in gen.axes], dtype=np.int64))
+            nout = int(np.prod([space[d] for d in gen.kept], dtype=np.int64))
+            rblock = _next_pow2(max(nred, 1))
+            persistent = rblock <= PERSISTENT_MAX
+            rblock = rblock if persistent else LOOP_RBLOCK
+            xblock = max(1, min(_next_pow2(max(nout, 1)), self.blocks.tile // rblock))
+            grid = (-(-nout // xblock),)
+            fn = "kernel_persistent" if persistent else "kernel_looped"
+            warps = 8 if rblock * xblock >= 2048 else 4
+            return (ints + [nout, nred], {"XBLOCK": xblock, "RBLOCK": rblock, "num_warps": warps}, grid,
+                    out_shapes, nout, fn)
+        sa, sb, m, n, k = self._matmul_dims(ctx)
+        ta, tb = gen.matmul.attrs["transpose_a"], gen.matmul.attrs["transpose_b"]
+        sam, sak = (1, m) if ta else (k, 1)
+        sbk, sbn = (1, k) if tb else (n, 1)
+        nbatch = int(np.prod(sa[:-2], dtype=np.int64))
+        bm, bn, bk = (max(16, min(cap, _next_pow2(max(d, 1)))) for d, cap in zip((m, n, k), self.blocks.matmul))
+        grid = ((-(-m // bm)) * (-(-n // bn)), nbatch)
+        extra = [m, n, k, sam, sak, sbk, sbn, m * k, k * n]
+        return ints + extra, {"BM": bm, "BN": bn, "BK": bk}, grid, out_shapes, m * n * nbatch, None
+
+    def _check_input(self, acc: _Access, shape: tuple, space: list) -> None:
+        if acc.scalar:
+            if int(np.prod(shape, dtype=np.int64)) != 1:
+                self._fail(f"input {acc.value.name} has shape {tuple(shape)} at run time but one element "
+                           f"in the graph ({acc.value.shape})")
+            return
+        if len(shape) != len(acc.dim_map):
+            self._fail(f"input {acc.value.name} has rank {len(shape)} at run time but rank "
+                       f"{len(acc.dim_map)} in the graph ({acc.value.shape})")
+        for i, (size, d) in enumerate(zip(shape, acc.dim_map)):
+            want = space[d] if acc.indexed[d] else 1
+            if size == want:
+                continue
+            if acc.indexed[d] and size == 1:
+                self._fail(f"input {acc.value.name} has shape {tuple(shape)} at run time: its dim {i} is 1 "
+                           f"where the iteration space {tuple(space)} has {space[d]}, but that dim is not "
+                           f"statically 1 ({acc.value.shape}), and graphc broadcasts only dims that are "
+                           "statically 1. Give the input a static shape with 1 there (tf.reshape or "
+                           "tf.expand_dims) or feed a full-size value")
+            self._fail(f"input {acc.value.name} has shape {tuple(shape)} at run time, which does not fit the "
+                       f"iteration space {tuple(space)} (dim {i}: {size}, expected {want}; static "
+                       f"{acc.value.shape})")
+
+    def _fail(self, what: str) -> None:
+        names = ", ".join(f"{n.name} ({n.type})" for n in self.kernel.nodes)
+        origin = next((n.origin for n in self.kernel.nodes if n.origin is not None), None)
+        raise errors.InvalidArgumentError(None, origin, f"Triton kernel {self.kernel.index} [{names}]: {what}.")
+
+    # -- launch ---------------------------------------------------------------------------------
+    def run(self, ctx: _RunContext) -> None:
+        gen = self.gen
+        arrays = [ctx.device(a.value) for a in gen.inputs]
+        key = tuple(tuple(x.shape) for x in arrays)
+        if gen.matmul is not None:
+            key += tuple(tuple(ctx.env[v].shape) for v in gen.matmul.inputs)
+        if gen.meta:
+            key += tuple(tuple(np.reshape(ctx.host(v), -1).tolist()) for v in gen.meta)
+        geom = self.geometry.get(key)
+        if geom is None:
+            geom = self._geometry([tuple(x.shape) for x in arrays], ctx)
+            self.geometry[key] = geom
+        ints, constexprs, grid, out_shapes, total, fn_name = geom
+        layer = ctx.exe.layer
+        outs = [ctx.alloc(a.value, shape) for a, shape in zip(gen.outputs, out_shapes)]
+        for a, o in zip(gen.outputs, outs):
+            ctx.env[a.value] = o
+        if total == 0:      # an empty space: the outputs have no elements either
+            return
+        args = [layer.kernel_arg(x) for x in arrays]
+        if gen.matmul is not None:
+            args += [layer.kernel_arg(ctx.device(v)) for v in gen.matmul.inputs]
+        args += [layer.kernel_arg(o) for o in outs]
+        fn = getattr(self.module, fn_name or "kernel")
+        start = time.perf_counter()
+        try:
+            if layer.on_host:   # the interpreter computes masked-off lanes too: no warnings for those
+                with np.errstate(all="ignore"):
+                    fn[grid](*args, *ints, **constexprs)
+            else:
+                fn[grid](*args, *ints, **constexprs)
+        except Exception as e:
+            path = getattr(self.module, "__file__", "?")
+            raise errors.InternalError(None, next((n.origin for n in self.kernel.nodes), None), (
+                f"Triton kernel {self.kernel.index} ({' '.join(self.kernel.op_types)}) failed: "
+                f"{type(e).__name__}: {e}. Generated source: {path}")) from e
+        STATS["launches"] += 1
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("kernel %d (%s) grid %s %s in %.4fs", self.kernel.index, " ".join(self.kernel.op_types),
+                      grid, constexprs, time.perf_counter() - start)
+
+
+class _NumpyStep:
+    """Runs a kernel's nodes with their numpy kernels on the host (opaque ops and fallbacks)."""
+
+    def __init__(self, kernel, reason: str) -> None:
+        self.kernel = kernel
+        self.reason = reason
+
+    def run(self, ctx: _RunContext) -> None:
+        kind = self.kernel.kind
+        if kind in ("view", "host"):
+            self._shape_only(ctx)
+            return
+        STATS["numpy_steps"] += 1
+        local: dict = {}
+        inputs = {v: ctx.host(v) for v in self.kernel.inputs}
+        for node in self.kernel.nodes:
+            args = [local[v] if v in local else inputs[v] for v in node.inputs]
+            local.update(zip(node.outputs, _call_numpy(node, args, ctx.state)))
+        layer = ctx.exe.layer
+        for v in self.kernel.outputs:
+            out = local[v]
+            if not out.flags.c_contiguous or not out.flags.writeable or any(
+                    np.may_share_memory(out, x) for x in inputs.values()):
+                out = np.array(out, copy=True, order="C")
+            out = layer.from_host(out)
+            ctx.fresh.add(id(out))
+            ctx.env[v] = out
+
+    def _shape_only(self, ctx: _RunContext) -> None:
+        """A view (reshape of a device array) or a shape query: only input shapes matter, no data moves."""
+        local: dict = {}
+        for node in self.kernel.nodes:
+            args = []
+            for v in node.inputs:
+                if v in local:
+                    args.append(local[v])
+                elif _is_meta(node, v):
+                    args.append(ctx.host(v))
+                else:
+                    x = ctx.env[v]
+                    args.append(np.lib.stride_tricks.as_strided(np.zeros(1, v.dtype.np_type), tuple(x.shape),
+                                                                (0,) * len(x.shape)))
+            local.update(zip(node.outputs, _call_numpy(node, args, ctx.state)))
+        for v in self.kernel.outputs:
+            if self.kernel.kind == "host":
+                ctx.env[v] = np.ascontiguousarray(local[v])
+            else:
+                ctx.env[v] = ctx.exe.layer.reshape(ctx.env[self.kernel.nodes[0].inputs[0]], tuple(local[v].shape))
+
+
+def _is_meta(node, v) -> bool:
+    from graphc.passes.fusion import META_INPUTS
+
+    return any(node.inputs[i] is v for i in META_INPUTS.get(node.type, ()))
+
+
+def _call_numpy(node, args: list, state) -> list:
+    od = OPS[node.type]
+    kwargs = node.attrs
+    if od.kind == "random":
+        kwargs = dict(node.attrs, rng=make_rng(node.attrs["seed"], node.attrs["seed2"], state.next_count(node.origin)))
+    try:
+        with np.errstate(all="ignore"):
+            out = od.numpy(*args, **kwargs)
+    except errors.OpError:
+        raise
+    except (ValueError, TypeError, IndexError, ArithmeticError, MemoryError) as e:
+        shapes = ", ".join(str(np.shape(a)) for a in args)
+        raise errors.InvalidArgumentError(None, node.origin, (
+            f"node '{node.name}' (op {node.type}) failed at run time with input shapes [{shapes}]: {e}")) from None
+    outs = out if isinstance(out, tuple) else (out,)
+    return [np.asarray(o) for o in outs]
+
+
+# ------------------------------------------------------------------------------------------------
+# the executable
+
+def _load(gen: _KernelSource):
+    import triton
+
+    from graphc.runtime import cache
+
+    before = cache.loaded_count()
+    module = cache.load_source(gen.source, prefix="tk", extra=[f"triton={triton.__version__}", _scalar().HELPERS_HASH])
+    if cache.loaded_count() != before:
+        STATS["modules"] += 1
+    return module
+
+
+class TritonExecutable:
+    """A RunPlan compiled to Triton kernels plus a Python driver; same interface as the other backends.
+
+    ``kernels``: the launched kernels, each with ``.source`` (generated module text, or a note
+    saying which numpy kernel runs it); ``numpy_kernels``: (kernel index, op types, reason) for
+    every launched kernel that runs with numpy on the host; ``peak_bytes``: from the memory plan;
+    ``layer``: where arrays live (``triton_memory``).
+    """
+
+    backend = "triton"
+
+    def __init__(self, plan, feed_shapes=None, layer: Optional[tm.ArrayLayer] = None) -> None:
+        self.plan = plan
+        self.layer = layer or tm.default_layer()
+        self.blocks = INTERPRETER_BLOCKS if tm.interpreting() else GPU_BLOCKS
+        self.kernel_plan, self.memory_plan = pipeline.compile_plan(plan, feed_shapes)
+        self.storage = self.memory_plan.storage
+        self.kernels = self.kernel_plan.launched
+        self.peak_bytes = self.memory_plan.peak_bytes
+        self.pool: dict = {}
+        self.numpy_kernels: list = []
+        prog = self.kernel_plan.program
+        escaping = {self.storage.get(v) for v in prog.outputs()}
+        self.escaping = {w[1] for w in escaping if w and w[0] == "buffer"}
+        self.consts = {n.outputs[0]: self.layer.from_host(np.array(n.attrs["value"], copy=True, order="C"))
+                       for n in prog.nodes if n.type == "Const"}
+        self.steps = [self._step(k) for k in self.kernel_plan.kernels]
+
+    def _step(self, k):
+        if k.kind in ("pointwise", "reduction", "matmul"):
+            try:
+                gen = _KernelSource(k)
+            except Unsupported as e:
+                return self._numpy_step(k, f"not compiled: {e}")
+            k.source = gen.source
+            return _CompiledStep(k, gen, _load(gen), self.blocks)
+        return self._numpy_step(k, NUMPY_KINDS.get(k.kind, f"{k.kind} kernel"))
+
+    def _numpy_step(self, k, reason: str) -> _NumpyStep:
+        calls = "\n".join(f"# {n.name}: graphc.ops.core.OPS[{n.type!r}].numpy(...)" for n in k.nodes)
+        k.source = f"# runs with numpy on the host ({reason})\n{calls}\n"
+        if k.launches:
+            self.numpy_kernels.append((k.index, k.op_types, reason))
+        return _NumpyStep(k, reason)
+
+    def run(self, feed_values: Sequence[np.ndarray], state: Any) -> tuple:
+        """Returns (fetch values as numpy arrays, {variable op: new value}); never modifies ``state.values``."""
+        prog = self.kernel_plan.program
+        ctx = _RunContext(self, state)
+        env = ctx.env
+        for n in prog.feeds:
+            env[n.outputs[0]] = self._feed(n, feed_values[n.attrs["slot"]])
+        for var, n in prog.reads.items():
+            env[n.outputs[0]] = self._variable(var, state)
+        env.update(self.consts)
+        for step in self.steps:
+            step.run(ctx)
+        handed: set = set()
+        results = [self._hand_out(v, ctx, handed) for v in prog.fetches]
+        updates = {var: self._hand_out(v, ctx, handed) for var, v in prog.updates.items()}
+        return results, updates
+
+    def _feed(self, node, value) -> Any:
+        arr = np.asarray(value)
+        static = node.outputs[0].shape
+        if not static.is_compatible_with(arr.shape):
+            raise errors.InvalidArgumentError(None, node.origin, (
+                f"the value fed for {node.name} has shape {arr.shape}, but this executable was compiled for "
+                f"{static}; compile a new executable for the new shapes"))
+        return self.layer.from_host(arr)
+
+    def _variable(self, var, state) -> Any:
+        if var not in state.values:
+            raise errors.FailedPreconditionError(None, var, (
+                f"Attempting to use uninitialized value {var.name}. Run its initializer first: "
+                f"sess.run(tf.global_variables_initializer()) or sess.run({var.name}.initializer)."))
+        return self.layer.from_host(state.values[var])
+
+    def _hand_out(self, v, ctx: _RunContext, handed: set) -> np.ndarray:
+        """A host array for the caller: the run's own output when it is not handed out yet, else a copy."""
+        x = ctx.env[v]
+        if not isinstance(x, np.ndarray):
+            return np.ascontiguousarray(self.layer.to_host(x))     # a download is already a fresh array
+        base = x if x.base is None else x.base
+        mine = id(x) in ctx.fresh or id(base) in ctx.fresh
+        if mine and id(base) not in handed:
+            handed.add(id(base))
+            return x
+        return np.array(x, copy=True)
+
+
+def compile_plan(plan, feed_shapes=None) -> TritonExecutable:
+    """The backend entry point (same signature as the Numba and interpret backends)."""
+    return TritonExecutable(plan, feed_shapes)
