@@ -105,8 +105,10 @@ def adam(size: str) -> Built:
     p = tf.Variable(rs.randn(n).astype(np.float32), name="p")
     g = tf.placeholder(tf.float32, [n], name="g")
     step = tf.train.AdamOptimizer(1e-3).apply_gradients([(g, p)])
+    with tf.control_dependencies([step]):
+        updated = tf.identity(p)   # a read after the update (checked on the first run only)
     # reads p, m, v, g and writes p, m, v
-    return Built(step, {g: rs.randn(n).astype(np.float32)}, bytes_moved=28 * n, flops=15 * n, check=p)
+    return Built(step, {g: rs.randn(n).astype(np.float32)}, bytes_moved=28 * n, flops=15 * n, check=updated)
 
 
 def lecture_add(size: str) -> Built:

@@ -32,10 +32,17 @@ def _compile_numba(plan: RunPlan, feed_shapes: Optional[tuple]):
     return numba_cpu.compile_plan(plan, feed_shapes)
 
 
+def _compile_triton(plan: RunPlan, feed_shapes: Optional[tuple]):
+    from graphc.codegen import triton_gpu
+
+    return triton_gpu.compile_plan(plan, feed_shapes)
+
+
 # backend name -> (compile(plan, feed_shapes), whether executables are specialized on feed shapes)
 _BACKENDS = {
     "auto": (_compile_numba, True),
     "numba": (_compile_numba, True),
+    "triton": (_compile_triton, True),
     "eager": (_compile_eager, False),
     "interpret": (_compile_interpret, True),
 }
@@ -45,14 +52,33 @@ log = logging.getLogger("graphc.runtime")
 STATS = {"executables_built": 0, "executable_memory_hits": 0}
 
 
+_TRITON_USABLE: list = []   # memo of triton_gpu.is_available() (it may initialize CUDA)
+
+
+def triton_usable() -> bool:
+    """Triton can run here: a CUDA GPU is usable, or ``TRITON_INTERPRET=1`` runs kernels on the CPU."""
+    if not _TRITON_USABLE:
+        from graphc.codegen import triton_gpu
+
+        _TRITON_USABLE.append(triton_gpu.is_available())
+    return _TRITON_USABLE[0]
+
+
 def _auto_backend() -> str:
-    """What ``backend="auto"`` means on this machine: Numba on the CPU."""
+    """What ``backend="auto"`` means here: Triton on a usable CUDA GPU, otherwise Numba on the CPU.
+
+    Triton's CPU interpreter is for testing, never picked automatically.
+    """
+    from graphc.codegen import triton_memory
+
+    if not triton_memory.interpreting() and triton_usable():
+        return "triton"
     return "numba"
 
 
 def available_backends() -> list:
-    """The backend names ``Session(backend=...)`` accepts here."""
-    return list(_BACKENDS)
+    """The backend names ``Session(backend=...)`` accepts and can run here."""
+    return [b for b in _BACKENDS if b != "triton" or triton_usable()]
 
 
 def _compile(backend: str, plan: RunPlan, feed_shapes: Optional[tuple] = None):
@@ -113,6 +139,10 @@ class Session:
         backend = backend or os.environ.get("GRAPHC_BACKEND", "auto")
         if backend not in _BACKENDS:
             raise ValueError(f"Unknown backend {backend!r}; available: {', '.join(_BACKENDS)}")
+        if backend == "triton" and not triton_usable():
+            raise ValueError("backend='triton' needs a usable CUDA GPU (none found: check the driver and "
+                             "CUDA_VISIBLE_DEVICES) or TRITON_INTERPRET=1 to run Triton kernels on the CPU; "
+                             "use backend='numba' or 'auto' here.")
         self.backend = _auto_backend() if backend == "auto" else backend
         self.sess_str = target
         self.config = config

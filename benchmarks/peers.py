@@ -1,0 +1,721 @@
+"""Peer frameworks for ``graphc bench --compare-peers``: the bench workloads in numexpr, JAX, PyTorch
+(eager and ``torch.compile``) and TensorFlow 1 (``tensorflow.compat.v1`` graph + Session).
+
+Every peer is optional: its package is imported only when that peer runs, and a peer whose
+package does not import is simply left out of ``available_peers()``.
+
+Inputs are the graphc workload's own: ``workload_inputs`` builds the graphc graph of
+``benchmarks/workloads.py`` for the size preset and reads its fed values and the initial values
+of its trainable variables, so sizes and ``RandomState(0)`` data are identical by construction.
+The TF1 peer goes one step further and runs the workload's builder itself with ``tf`` bound to
+``tensorflow.compat.v1`` (graphc programs are TF1 programs).
+
+What one timed call does, per peer (steady state, timed by ``harness.time_runs`` like graphc):
+
+* numexpr: ``numexpr.evaluate`` over numpy arrays; small per-row vectors (row max/sum/mean) go
+  through numpy. Only the elementwise/reduction workloads and the Adam update (in place, ``out=``).
+* jax: one ``jax.jit`` function on arrays already on the CPU device, then ``block_until_ready``;
+  training steps are jitted pure update functions whose state buffers are donated.
+* torch / torch.compile: the same functions, plain or wrapped in ``torch.compile``, on tensors
+  that share the numpy inputs; ``torch.no_grad`` where no gradient is needed; training steps take
+  gradients with ``torch.autograd.grad`` and update in place. Library ops are used where torch has
+  one for the same math (tanh-GELU, softmax, layer norm, cross-entropy).
+* tf1: ``Session.make_callable`` with the feeds as numpy arrays / Python numbers, like the harness.
+
+Threads: torch, numexpr and TF1 use ``PEER_THREADS``; JAX uses XLA's default (all cores).
+
+Checked values follow the graphc workload's ``check`` (default: its fetches) of the first run:
+the loss / ``y`` before the update for the training steps; for Adam, ``p`` after the step (what
+TensorFlow returns for the workload's ``check=p`` fetched with the update).
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import time
+import types
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from benchmarks import harness, workloads
+
+PEERS = ("numexpr", "jax", "torch", "torch.compile", "tf1")
+PEER_THREADS = 2
+
+# The module each peer needs (the tf1 peer needs TensorFlow's compat.v1 API).
+_PEER_MODULES = {"numexpr": "numexpr", "jax": "jax", "torch": "torch", "torch.compile": "torch",
+                 "tf1": "tensorflow"}
+
+# Hyper-parameters and constants of the workloads in benchmarks/workloads.py.
+GELU_C, GELU_K = 0.7978845608, 0.044715
+LAYER_NORM_EPS = 1e-5
+MLP_LR = 0.01
+ADAM_LR, ADAM_B1, ADAM_B2, ADAM_EPS = 1e-3, 0.9, 0.999, 1e-8
+LECTURE_LR = 0.1
+MLP_PARAMS = ("w0", "b0", "w1", "b1", "w2", "b2")
+
+
+class PeerUnavailable(ImportError):
+    """The peer's package does not import here."""
+
+
+@dataclasses.dataclass
+class PeerResult:
+    peer: str
+    workload: str
+    size: str
+    first_run_s: float              # the first call, including tracing/compiling
+    steady: harness.Timing          # median, p10, p90 and reps of later calls
+    values: list                    # the first run's checked values as numpy arrays, laid out like graphc's
+    state: dict                     # stateful workloads: trainable variables after the first run
+    rtol: float                     # the workload's tolerances for comparing with graphc
+    atol: float
+
+    @property
+    def median(self) -> float:
+        return self.steady.median
+
+    @property
+    def p10(self) -> float:
+        return self.steady.p10
+
+    @property
+    def p90(self) -> float:
+        return self.steady.p90
+
+    def compare(self, reference: list) -> tuple:
+        """(match, max abs error) of ``values`` against graphc's eager values of the same workload."""
+        return compare_values(self.values, reference, self.rtol, self.atol)
+
+    def as_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        del d["values"], d["state"]
+        return d
+
+
+@dataclasses.dataclass
+class WorkloadInputs:
+    feeds: dict                     # placeholder name -> fed value (numpy array or Python number)
+    variables: dict                 # trainable variable name -> initial value
+    rtol: float
+    atol: float
+
+
+@dataclasses.dataclass
+class _Step:
+    first_run: Callable[[], list]   # the first run; returns its checked values as numpy arrays
+    run: Callable[[], Any]          # one steady-state run (returns when the work is done)
+    state: Callable[[], dict] = dict
+    rtol: float = 1e-4
+    atol: float = 1e-5
+
+
+def _import_failure(module: str) -> Optional[str]:
+    if module == "tensorflow":
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no C++ info logs in the bench output
+    try:
+        importlib.import_module(module)
+    except Exception as e:  # noqa: BLE001 - any failure to import (missing, broken install) means unavailable
+        return f"{type(e).__name__}: {e}"
+    return None
+
+
+def unavailable_peers() -> dict:
+    """Peers whose package does not import here, with the reason."""
+    reasons = {}
+    for peer in PEERS:
+        failure = _import_failure(_PEER_MODULES[peer])
+        if failure is not None:
+            reasons[peer] = failure
+    return reasons
+
+
+def available_peers() -> list:
+    """Peers whose packages import here, in ``PEERS`` order."""
+    missing = unavailable_peers()
+    return [p for p in PEERS if p not in missing]
+
+
+def implemented_workloads(peer: str) -> list:
+    """Names of the workloads ``peer`` has an implementation of, in bench order."""
+    _check_peer_name(peer)
+    return [w.name for w in workloads.WORKLOADS if (peer, w.name) in _IMPLEMENTATIONS]
+
+
+def time_peer(peer: str, workload_name: str, size: str, min_time: float = 0.25) -> Optional[PeerResult]:
+    """Runs ``workload_name`` at ``size`` on ``peer`` and times it; None when the peer has no
+    implementation of that workload. Raises PeerUnavailable when the peer's package does not import."""
+    _check_peer_name(peer)
+    workload = _workload(workload_name)
+    if size not in workloads.SIZES:
+        raise ValueError(f"unknown size {size!r}; choose one of {', '.join(workloads.SIZES)}")
+    factory = _IMPLEMENTATIONS.get((peer, workload_name))
+    if factory is None:
+        return None
+    failure = _import_failure(_PEER_MODULES[peer])
+    if failure is not None:
+        raise PeerUnavailable(f"peer {peer!r} needs the {_PEER_MODULES[peer]!r} package, which does not "
+                              f"import here ({failure}); install it or leave {peer!r} out")
+    step = factory(workload, size)
+    t0 = time.perf_counter()
+    values = step.first_run()
+    first_run = time.perf_counter() - t0
+    state = step.state()
+    steady = harness.time_runs(step.run, min_time=min_time)
+    return PeerResult(peer, workload_name, size, first_run, steady, values, state, step.rtol, step.atol)
+
+
+def time_peer_isolated(peer: str, workload_names: list, size: str, min_time: float = 0.25,
+                       python: Optional[str] = None) -> dict:
+    """``time_peer`` for each workload, run in a fresh Python process (``python``, default this one):
+    {workload name: PeerResult or None}. Thread pools of one framework left spinning in a process
+    (Numba's, XLA's, OpenMP's) slowed the next framework's runs there up to 15x on a 2-core machine;
+    a process per peer keeps graphc's and every peer's numbers clean. Raises PeerUnavailable when
+    the peer's package does not import in that process."""
+    _check_peer_name(peer)
+    for name in workload_names:
+        _workload(name)
+    if size not in workloads.SIZES:
+        raise ValueError(f"unknown size {size!r}; choose one of {', '.join(workloads.SIZES)}")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
+    with tempfile.TemporaryDirectory(prefix="graphc-peer-") as tmp:
+        out = os.path.join(tmp, "results.pickle")
+        cmd = [python or sys.executable, "-m", "benchmarks.peers", peer, size, repr(min_time), out, *workload_names]
+        proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
+        if proc.returncode != 0 or not os.path.exists(out):
+            raise RuntimeError(f"peer {peer!r} failed in its own process (exit code {proc.returncode}); "
+                               f"its last output:\n{proc.stderr[-3000:]}")
+        with open(out, "rb") as f:
+            outcome = pickle.load(f)
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def _subprocess_main(argv: list) -> int:
+    """``python -m benchmarks.peers PEER SIZE MIN_TIME OUT WORKLOAD...``: pickles to OUT the
+    {workload: PeerResult or None} of ``time_peer``, or the PeerUnavailable it raised."""
+    peer, size, min_time, out, *names = argv
+    try:
+        outcome: Any = {name: time_peer(peer, name, size, float(min_time)) for name in names}
+    except PeerUnavailable as e:
+        outcome = e
+    with open(out, "wb") as f:
+        pickle.dump(outcome, f)
+    return 0
+
+
+def compare_values(values: list, reference: list, rtol: float, atol: float) -> tuple:
+    """(match, max abs error) of two lists of arrays: shapes and dtypes must agree, values within
+    ``np.allclose(rtol, atol)``."""
+    if len(values) != len(reference):
+        return False, float("inf")
+    match, err = True, 0.0
+    for got, want in zip(values, reference):
+        got, want = np.asarray(got), np.asarray(want)
+        if got.shape != want.shape or got.dtype != want.dtype:
+            return False, float("inf")
+        diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
+        err = max(err, float(diff.max()) if diff.size else 0.0)
+        match = match and bool(np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True))
+    return match, err
+
+
+def workload_inputs(workload_name: str, size: str) -> WorkloadInputs:
+    """The fed values and initial trainable-variable values of graphc's workload at ``size``."""
+    import graphc as tf
+
+    workload = _workload(workload_name)
+    graph = tf.Graph()
+    with graph.as_default():
+        built = workload.build(size)
+        feeds = {_base_name(k.name): v for k, v in built.feed_dict.items()}
+        variables = tf.trainable_variables()
+        initial = {}
+        if variables:
+            sess = tf.Session(graph=graph, backend="eager")
+            sess.run(tf.global_variables_initializer())
+            initial = {_base_name(v.name): np.array(x) for v, x in zip(variables, sess.run(variables))}
+    return WorkloadInputs(feeds, initial, built.rtol, built.atol)
+
+
+def _base_name(name: str) -> str:
+    return name[:-2] if name.endswith(":0") else name
+
+
+def _workload(name: str) -> workloads.Workload:
+    for w in workloads.WORKLOADS:
+        if w.name == name:
+            return w
+    raise ValueError(f"unknown workload {name!r}; choose one of {', '.join(w.name for w in workloads.WORKLOADS)}")
+
+
+def _check_peer_name(peer: str) -> None:
+    if peer not in PEERS:
+        raise ValueError(f"unknown peer {peer!r}; choose one of {', '.join(PEERS)}")
+
+
+def _stateless(run: Callable[[], Any], to_numpy: Callable[[Any], np.ndarray], inputs: WorkloadInputs) -> _Step:
+    return _Step(lambda: [to_numpy(run())], run, rtol=inputs.rtol, atol=inputs.atol)
+
+
+# ---------------------------------------------------------------------------------------------
+# numexpr
+# ---------------------------------------------------------------------------------------------
+
+def _numexpr():
+    import numexpr
+
+    numexpr.set_num_threads(PEER_THREADS)
+    return numexpr
+
+
+_F32 = np.float32
+
+
+def _numexpr_gelu(workload, size) -> _Step:
+    ne, inp = _numexpr(), workload_inputs(workload.name, size)
+    # float32 constants: numexpr evaluates Python float literals in float64
+    env = {"x": inp.feeds["x"], "half": _F32(0.5), "one": _F32(1), "c": _F32(GELU_C), "k": _F32(GELU_K)}
+    return _stateless(lambda: ne.evaluate("half*x*(one+tanh(c*(x+k*x*x*x)))", local_dict=env), np.asarray, inp)
+
+
+def _numexpr_softmax(workload, size) -> _Step:
+    ne, inp = _numexpr(), workload_inputs(workload.name, size)
+    x = inp.feeds["x"]
+
+    def softmax():
+        row_max = ne.evaluate("max(x, axis=1)", local_dict={"x": x})[:, None]
+        e = ne.evaluate("exp(x - m)", local_dict={"x": x, "m": row_max})
+        total = ne.evaluate("sum(e, axis=1)", local_dict={"e": e})[:, None]
+        return ne.evaluate("e / s", local_dict={"e": e, "s": total})
+
+    return _stateless(softmax, np.asarray, inp)
+
+
+def _numexpr_layer_norm(workload, size) -> _Step:
+    ne, inp = _numexpr(), workload_inputs(workload.name, size)
+    x = inp.feeds["x"]
+    cols = x.shape[1]
+    gamma = np.linspace(0.5, 1.5, cols, dtype=np.float32)
+    beta = np.linspace(-0.1, 0.1, cols, dtype=np.float32)
+    inv_cols = _F32(1.0 / cols)
+
+    def layer_norm():
+        mean = ne.evaluate("sum(x, axis=1)", local_dict={"x": x})[:, None] * inv_cols
+        d = ne.evaluate("x - mean", local_dict={"x": x, "mean": mean})
+        var = ne.evaluate("sum(d*d, axis=1)", local_dict={"d": d})[:, None] * inv_cols
+        inv_std = (var + _F32(LAYER_NORM_EPS)) ** _F32(-0.5)
+        return ne.evaluate("d * r * gamma + beta", local_dict={"d": d, "r": inv_std, "gamma": gamma, "beta": beta})
+
+    return _stateless(layer_norm, np.asarray, inp)
+
+
+def _numexpr_sum_sq(workload, size) -> _Step:
+    ne, inp = _numexpr(), workload_inputs(workload.name, size)
+    # numexpr sums float32 one element after the other in float32: 3% off for 2^24 squares of
+    # randn. Multiplying by a float64 one makes it accumulate in float64 (blockwise, no extra pass).
+    env = {"x": inp.feeds["x"], "one": np.float64(1.0)}
+    return _stateless(lambda: ne.evaluate("sum(x*x*one)", local_dict=env).astype(np.float32), np.asarray, inp)
+
+
+def _numexpr_adam(workload, size) -> _Step:
+    ne, inp = _numexpr(), workload_inputs(workload.name, size)
+    p, g = inp.variables["p"].copy(), inp.feeds["g"]
+    m, v = np.zeros_like(p), np.zeros_like(p)
+    powers = {"b1": _F32(ADAM_B1), "b2": _F32(ADAM_B2)}
+    consts = {"c1": _F32(1 - ADAM_B1), "c2": _F32(1 - ADAM_B2), "eps": _F32(ADAM_EPS)}
+
+    def adam():
+        lr_t = _F32(ADAM_LR) * np.sqrt(_F32(1) - powers["b2"]) / (_F32(1) - powers["b1"])
+        ne.evaluate("m + (g - m) * c1", local_dict={"m": m, "g": g, **consts}, out=m)
+        ne.evaluate("v + (g*g - v) * c2", local_dict={"v": v, "g": g, **consts}, out=v)
+        ne.evaluate("p - m * lr_t / (sqrt(v) + eps)", local_dict={"p": p, "m": m, "v": v, "lr_t": lr_t, **consts},
+                    out=p)
+        powers["b1"] *= _F32(ADAM_B1)
+        powers["b2"] *= _F32(ADAM_B2)
+
+    def first_run():
+        adam()
+        return [p.copy()]
+
+    return _Step(first_run, adam, lambda: {"p": p.copy()}, inp.rtol, inp.atol)
+
+
+# ---------------------------------------------------------------------------------------------
+# PyTorch (eager and torch.compile share every function)
+# ---------------------------------------------------------------------------------------------
+
+def _torch():
+    import torch
+
+    torch.set_num_threads(PEER_THREADS)
+    return torch
+
+
+def _maybe_compile(fn: Callable, compiled: bool) -> Callable:
+    if not compiled:
+        return fn
+    torch = _torch()
+    import torch._inductor.config as inductor_config
+
+    # Inductor's pool of compile worker processes keeps the cores busy after compiling and
+    # slowed the timed runs that follow by hundreds of times on a 2-core machine: compile in-process.
+    inductor_config.compile_threads = 1
+    return torch.compile(fn)
+
+
+def _torch_stateless(fn: Callable, args: tuple, compiled: bool, inputs: WorkloadInputs) -> _Step:
+    torch = _torch()
+    fn = _maybe_compile(fn, compiled)
+
+    def run():
+        with torch.no_grad():
+            return fn(*args)
+
+    return _stateless(run, lambda t: t.numpy(), inputs)
+
+
+def _torch_gelu(workload, size, compiled) -> _Step:
+    torch, inp = _torch(), workload_inputs(workload.name, size)
+    x = torch.from_numpy(inp.feeds["x"])
+    return _torch_stateless(lambda x: torch.nn.functional.gelu(x, approximate="tanh"), (x,), compiled, inp)
+
+
+def _torch_softmax(workload, size, compiled) -> _Step:
+    torch, inp = _torch(), workload_inputs(workload.name, size)
+    x = torch.from_numpy(inp.feeds["x"])
+    return _torch_stateless(lambda x: torch.softmax(x, dim=1), (x,), compiled, inp)
+
+
+def _torch_layer_norm(workload, size, compiled) -> _Step:
+    torch, inp = _torch(), workload_inputs(workload.name, size)
+    x = torch.from_numpy(inp.feeds["x"])
+    cols = x.shape[1]
+    gamma = torch.from_numpy(np.linspace(0.5, 1.5, cols, dtype=np.float32))
+    beta = torch.from_numpy(np.linspace(-0.1, 0.1, cols, dtype=np.float32))
+
+    def layer_norm(x, gamma, beta):
+        return torch.nn.functional.layer_norm(x, (cols,), gamma, beta, eps=LAYER_NORM_EPS)
+
+    return _torch_stateless(layer_norm, (x, gamma, beta), compiled, inp)
+
+
+def _torch_sum_sq(workload, size, compiled) -> _Step:
+    torch, inp = _torch(), workload_inputs(workload.name, size)
+    x = torch.from_numpy(inp.feeds["x"])
+    return _torch_stateless(lambda x: torch.sum(x * x), (x,), compiled, inp)
+
+
+def _torch_lecture_add(workload, size, compiled) -> _Step:
+    torch, inp = _torch(), workload_inputs(workload.name, size)
+    # torch ops take tensors: the fed Python numbers become 0-d float32 tensors once
+    a, b = (torch.tensor(inp.feeds[k], dtype=torch.float32) for k in ("a", "b"))
+    return _torch_stateless(lambda a, b: a + b, (a, b), compiled, inp)
+
+
+def _torch_train(loss_fn: Callable, params: list, data: tuple, lr: float, compiled: bool,
+                 inputs: WorkloadInputs, names: tuple) -> _Step:
+    """An SGD step: ``loss_fn(*params, *data) -> (loss, checked value)``; gradients by autograd,
+    parameters updated in place. torch.compile compiles the loss (forward and backward) and the update."""
+    torch = _torch()
+    loss_fn = _maybe_compile(loss_fn, compiled)
+
+    def sgd_update(params, grads):
+        torch._foreach_add_(params, grads, alpha=-lr)
+
+    update = _maybe_compile(sgd_update, compiled)
+
+    def step():
+        loss, checked = loss_fn(*params, *data)
+        grads = torch.autograd.grad(loss, params)
+        with torch.no_grad():
+            update(params, list(grads))
+        return checked.detach()
+
+    def state():
+        return {n: p.detach().numpy().copy() for n, p in zip(names, params)}
+
+    return _Step(lambda: [step().numpy()], step, state, inputs.rtol, inputs.atol)
+
+
+def _torch_params(inputs: WorkloadInputs, names: tuple) -> list:
+    torch = _torch()
+    return [torch.tensor(inputs.variables[n], dtype=torch.float32).requires_grad_() for n in names]
+
+
+def _torch_mlp_sgd(workload, size, compiled) -> _Step:
+    torch, inp = _torch(), workload_inputs(workload.name, size)
+    x = torch.from_numpy(inp.feeds["x"])
+    labels = torch.from_numpy(inp.feeds["labels"].astype(np.int64))  # cross_entropy takes int64 targets
+
+    def loss_fn(w0, b0, w1, b1, w2, b2, x, labels):
+        h = torch.relu(torch.addmm(b0, x, w0))
+        h = torch.relu(torch.addmm(b1, h, w1))
+        loss = torch.nn.functional.cross_entropy(torch.addmm(b2, h, w2), labels)
+        return loss, loss
+
+    return _torch_train(loss_fn, _torch_params(inp, MLP_PARAMS), (x, labels), MLP_LR, compiled, inp, MLP_PARAMS)
+
+
+def _torch_lecture_train(workload, size, compiled) -> _Step:
+    torch, inp = _torch(), workload_inputs(workload.name, size)
+    x, y_true = (torch.tensor(inp.feeds[k], dtype=torch.float32) for k in ("x", "y_true"))
+
+    def loss_fn(w, b, x, y_true):
+        y = w * x + b
+        return torch.square(y - y_true), y
+
+    return _torch_train(loss_fn, _torch_params(inp, ("w", "b")), (x, y_true), LECTURE_LR, compiled, inp, ("w", "b"))
+
+
+def _torch_adam(workload, size, compiled) -> _Step:
+    """TF1's Adam (epsilon outside the bias correction), in place; beta powers are float32 tensors."""
+    torch, inp = _torch(), workload_inputs(workload.name, size)
+    p, g = torch.tensor(inp.variables["p"]), torch.from_numpy(inp.feeds["g"])
+    m, v = torch.zeros_like(p), torch.zeros_like(p)
+    b1_power, b2_power = torch.tensor(ADAM_B1), torch.tensor(ADAM_B2)
+
+    def adam(p, m, v, g, b1_power, b2_power):
+        lr_t = ADAM_LR * torch.sqrt(1 - b2_power) / (1 - b1_power)
+        m.lerp_(g, 1 - ADAM_B1)
+        v.mul_(ADAM_B2).addcmul_(g, g, value=1 - ADAM_B2)
+        p.addcdiv_(m * lr_t, v.sqrt().add_(ADAM_EPS), value=-1.0)
+        b1_power.mul_(ADAM_B1)
+        b2_power.mul_(ADAM_B2)
+
+    adam = _maybe_compile(adam, compiled)
+    args = (p, m, v, g, b1_power, b2_power)
+
+    def run():
+        with torch.no_grad():
+            adam(*args)
+
+    def first_run():
+        run()
+        return [p.numpy().copy()]
+
+    return _Step(first_run, run, lambda: {"p": p.numpy().copy()}, inp.rtol, inp.atol)
+
+
+# ---------------------------------------------------------------------------------------------
+# JAX
+# ---------------------------------------------------------------------------------------------
+
+def _jax_stateless(fn: Callable, args: tuple, inputs: WorkloadInputs) -> _Step:
+    import jax
+
+    jitted = jax.jit(fn)
+    args = tuple(jax.device_put(a) for a in args)
+    return _stateless(lambda: jitted(*args).block_until_ready(), np.asarray, inputs)
+
+
+def _jax_gelu(workload, size) -> _Step:
+    import jax
+
+    inp = workload_inputs(workload.name, size)
+    return _jax_stateless(lambda x: jax.nn.gelu(x, approximate=True), (inp.feeds["x"],), inp)
+
+
+def _jax_softmax(workload, size) -> _Step:
+    import jax
+
+    inp = workload_inputs(workload.name, size)
+    return _jax_stateless(lambda x: jax.nn.softmax(x, axis=1), (inp.feeds["x"],), inp)
+
+
+def _jax_layer_norm(workload, size) -> _Step:
+    import jax
+    import jax.numpy as jnp
+
+    inp = workload_inputs(workload.name, size)
+    x = inp.feeds["x"]
+    cols = x.shape[1]
+    gamma = np.linspace(0.5, 1.5, cols, dtype=np.float32)
+    beta = np.linspace(-0.1, 0.1, cols, dtype=np.float32)
+
+    def layer_norm(x, gamma, beta):
+        mean = jnp.mean(x, axis=1, keepdims=True)
+        var = jnp.mean(jnp.square(x - mean), axis=1, keepdims=True)
+        return (x - mean) * jax.lax.rsqrt(var + LAYER_NORM_EPS) * gamma + beta
+
+    return _jax_stateless(layer_norm, (x, gamma, beta), inp)
+
+
+def _jax_sum_sq(workload, size) -> _Step:
+    import jax.numpy as jnp
+
+    inp = workload_inputs(workload.name, size)
+    return _jax_stateless(lambda x: jnp.sum(x * x), (inp.feeds["x"],), inp)
+
+
+def _jax_lecture_add(workload, size) -> _Step:
+    import jax
+
+    inp = workload_inputs(workload.name, size)
+    add = jax.jit(lambda a, b: a + b)
+    a, b = inp.feeds["a"], inp.feeds["b"]  # Python numbers, passed on every call like feeds
+    return _stateless(lambda: add(a, b).block_until_ready(), np.asarray, inp)
+
+
+def _jax_train(update: Callable, state: list, data: tuple, inputs: WorkloadInputs, names: tuple,
+               checked_entry: Optional[str] = None) -> _Step:
+    """Runs ``update(state, *data) -> (checked value, new state)`` jitted, donating the state buffers.
+    With ``checked_entry`` the update returns None for the checked value, which is that entry of the
+    new state instead (returning one array twice would cost XLA a copy of it on every run)."""
+    import jax
+
+    jitted = jax.jit(update, donate_argnums=0)
+    cell = [[jax.device_put(s) for s in state]]
+    data = tuple(jax.device_put(d) if isinstance(d, np.ndarray) else d for d in data)
+
+    def run():
+        checked, cell[0] = jitted(cell[0], *data)
+        return jax.block_until_ready((checked, cell[0]))[0]
+
+    def first_run():
+        checked = run()
+        return [np.array(cell[0][names.index(checked_entry)] if checked_entry else checked)]
+
+    def current():  # the trainable variables, as graphc names them
+        return {n: np.array(s) for n, s in zip(names, cell[0]) if n in inputs.variables}
+
+    return _Step(first_run, run, current, inputs.rtol, inputs.atol)
+
+
+def _jax_mlp_sgd(workload, size) -> _Step:
+    import jax
+    import jax.numpy as jnp
+
+    inp = workload_inputs(workload.name, size)
+
+    def loss_fn(params, x, labels):
+        w0, b0, w1, b1, w2, b2 = params
+        h = jax.nn.relu(x @ w0 + b0)
+        h = jax.nn.relu(h @ w1 + b1)
+        log_probs = jax.nn.log_softmax(h @ w2 + b2)
+        return -jnp.mean(jnp.take_along_axis(log_probs, labels[:, None], axis=1))
+
+    def sgd_step(params, x, labels):
+        loss, grads = jax.value_and_grad(loss_fn)(params, x, labels)
+        return loss, [p - MLP_LR * g for p, g in zip(params, grads)]
+
+    params = [inp.variables[n] for n in MLP_PARAMS]
+    return _jax_train(sgd_step, params, (inp.feeds["x"], inp.feeds["labels"]), inp, MLP_PARAMS)
+
+
+def _jax_adam(workload, size) -> _Step:
+    import jax.numpy as jnp
+
+    inp = workload_inputs(workload.name, size)
+    p = inp.variables["p"]
+
+    def adam(state, g):
+        p, m, v, b1_power, b2_power = state
+        lr_t = ADAM_LR * jnp.sqrt(1 - b2_power) / (1 - b1_power)
+        m = m + (g - m) * (1 - ADAM_B1)
+        v = v + (g * g - v) * (1 - ADAM_B2)
+        p = p - m * lr_t / (jnp.sqrt(v) + ADAM_EPS)
+        return None, [p, m, v, b1_power * ADAM_B1, b2_power * ADAM_B2]
+
+    state = [p, np.zeros_like(p), np.zeros_like(p), np.float32(ADAM_B1), np.float32(ADAM_B2)]
+    return _jax_train(adam, state, (inp.feeds["g"],), inp, ("p", "m", "v", "beta1_power", "beta2_power"),
+                      checked_entry="p")
+
+
+def _jax_lecture_train(workload, size) -> _Step:
+    import jax
+
+    inp = workload_inputs(workload.name, size)
+
+    def loss_fn(params, x, y_true):
+        w, b = params
+        y = w * x + b
+        return (y - y_true) ** 2, y
+
+    def sgd_step(params, x, y_true):
+        (_, y), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, x, y_true)
+        return y, [p - LECTURE_LR * g for p, g in zip(params, grads)]
+
+    params = [np.float32(inp.variables[n]) for n in ("w", "b")]
+    return _jax_train(sgd_step, params, (inp.feeds["x"], inp.feeds["y_true"]), inp, ("w", "b"))
+
+
+# ---------------------------------------------------------------------------------------------
+# TensorFlow 1 (tensorflow.compat.v1): the workload's own builder, run by TensorFlow
+# ---------------------------------------------------------------------------------------------
+
+def _tf1():
+    import tensorflow.compat.v1 as tf1
+
+    tf1.disable_v2_behavior()
+    return tf1
+
+
+def build_with(tf_module: Any, workload: workloads.Workload, size: str) -> workloads.Built:
+    """Calls ``workload.build(size)`` with its module-level ``tf`` bound to ``tf_module`` (e.g.
+    ``tensorflow.compat.v1``): graphc's workloads are TF1 programs, so TF1 runs the very same code."""
+    fn = workload.build
+    scope = dict(fn.__globals__, tf=tf_module)
+    return types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)(size)
+
+
+def _tf1_workload(workload, size) -> _Step:
+    tf1 = _tf1()
+    graph = tf1.Graph()
+    with graph.as_default():
+        built = build_with(tf1, workload, size)
+        check = built.check if built.check is not None else built.fetches
+        variables = tf1.trainable_variables()
+        init = tf1.global_variables_initializer() if tf1.global_variables() else None
+    config = tf1.ConfigProto(intra_op_parallelism_threads=PEER_THREADS, inter_op_parallelism_threads=PEER_THREADS)
+    sess = tf1.Session(graph=graph, config=config)
+    if init is not None:
+        sess.run(init)
+    call = sess.make_callable(built.fetches, list(built.feed_dict))
+    args = list(built.feed_dict.values())
+
+    def first_run():
+        return harness._values(sess.run([built.fetches, check], built.feed_dict)[1])
+
+    def state():
+        return {_base_name(v.name): np.array(x) for v, x in zip(variables, sess.run(variables))}
+
+    return _Step(first_run, lambda: call(*args), state, built.rtol, built.atol)
+
+
+def _implementations() -> dict:
+    table: dict = {}
+    for name, fn in [("gelu", _numexpr_gelu), ("softmax", _numexpr_softmax), ("layer_norm", _numexpr_layer_norm),
+                     ("sum_sq", _numexpr_sum_sq), ("adam", _numexpr_adam)]:
+        table["numexpr", name] = fn
+    for name, fn in [("gelu", _jax_gelu), ("softmax", _jax_softmax), ("layer_norm", _jax_layer_norm),
+                     ("sum_sq", _jax_sum_sq), ("mlp_sgd", _jax_mlp_sgd), ("adam", _jax_adam),
+                     ("lecture_add", _jax_lecture_add), ("lecture_train", _jax_lecture_train)]:
+        table["jax", name] = fn
+    for name, fn in [("gelu", _torch_gelu), ("softmax", _torch_softmax), ("layer_norm", _torch_layer_norm),
+                     ("sum_sq", _torch_sum_sq), ("mlp_sgd", _torch_mlp_sgd), ("adam", _torch_adam),
+                     ("lecture_add", _torch_lecture_add), ("lecture_train", _torch_lecture_train)]:
+        table["torch", name] = lambda w, s, fn=fn: fn(w, s, compiled=False)
+        table["torch.compile", name] = lambda w, s, fn=fn: fn(w, s, compiled=True)
+    for w in workloads.WORKLOADS:
+        table["tf1", w.name] = _tf1_workload
+    return table
+
+
+# (peer, workload name) -> factory(workload, size) -> _Step
+_IMPLEMENTATIONS = _implementations()
+
+
+if __name__ == "__main__":
+    # Run through the importable module, so pickled results are benchmarks.peers classes.
+    from benchmarks import peers as _peers
+
+    sys.exit(_peers._subprocess_main(sys.argv[1:]))
