@@ -23,6 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="compiled backend(s) to compare with eager (default: all available)")
     p.add_argument("--min-time", type=float, default=0.25, help="seconds of steady-state timing per case")
     p.add_argument("--json", dest="json_path", default=None, help="also write the results as JSON to FILE")
+    p.add_argument("--compare-peers", action="store_true",
+                   help="add numexpr / JAX / torch / torch.compile / TF1 timings when installed (each in its own process)")
     p.add_argument("--plot", dest="plot_path", default=None, help="write a speed-up bar chart (needs matplotlib)")
 
 
@@ -41,10 +43,11 @@ def run(args: argparse.Namespace) -> int:
     copy_bw = harness.copy_bandwidth()
     harness.progress(f"graphc bench: {len(selected)} workloads x eager + {', '.join(backends) or 'no compiled backend'}"
                      f" (size {args.size}); memory copy bandwidth {copy_bw / 1e9:.1f} GB/s")
-    rows, failures = [], 0
+    rows, failures, refs = [], 0, {}
     for w in selected:
         harness.progress(f"  {w.name}: eager ...")
         ref, ref_values = harness.run_workload(w, args.size, "eager", None, args.min_time)
+        refs[w.name] = ref_values
         rows.append(ref)
         for b in backends:
             harness.progress(f"  {w.name}: {b} ...")
@@ -54,11 +57,13 @@ def run(args: argparse.Namespace) -> int:
                 failures += 1
                 harness.progress(f"  !! {w.name}: {b} does NOT match eager (max abs error {res.max_error:.3g})")
     _print_table(rows, selected, copy_bw)
+    peer_rows = _compare_peers(args, selected, refs) if args.compare_peers else []
     if args.json_path:
         with open(args.json_path, "w") as f:
             json.dump({"machine": platform.machine(), "python": platform.python_version(),
                        "size": args.size, "copy_bandwidth_bytes_per_s": copy_bw,
-                       "results": [r.as_dict() for r in rows]}, f, indent=2)
+                       "results": [r.as_dict() for r in rows],
+                       "peers": peer_rows}, f, indent=2)
     if args.plot_path:
         _plot(rows, args.plot_path)
     if failures:
@@ -90,6 +95,44 @@ def _print_table(rows: list, selected: list, copy_bw: float) -> None:
     if not any(r.backend != "eager" for r in rows):
         for r in rows:
             print(f"{r.workload:<14}{'eager':<9}{_fmt_time(r.steady.median, latency[r.workload]):>12}")
+
+
+def _compare_peers(args: argparse.Namespace, selected: list, refs: dict) -> list:
+    """Times each installed peer framework on the same workloads, each peer in a fresh process
+    (their thread pools slow each other down when they share one). Returns JSON-ready rows."""
+    from benchmarks import harness, peers
+
+    names = [w.name for w in selected]
+    latency = {w.name: w.per_run_latency for w in selected}
+    available = peers.available_peers()
+    missing = peers.unavailable_peers()
+    if missing:
+        print(f"peers not installed (skipped): {', '.join(sorted(missing))}")
+    results: dict = {}
+    for peer in available:
+        harness.progress(f"  peer {peer} ...")
+        try:
+            results[peer] = peers.time_peer_isolated(peer, names, args.size, args.min_time)
+        except (ImportError, RuntimeError) as e:
+            print(f"peer {peer} failed: {str(e).splitlines()[0] if str(e) else e}")
+    if not results:
+        return []
+    print()
+    print(f"{'workload':<14}" + "".join(f"{p:>15}" for p in results))
+    out = []
+    for name in names:
+        cells = []
+        for peer, by_workload in results.items():
+            r = by_workload.get(name)
+            if r is None:
+                cells.append(f"{'-':>15}")
+                continue
+            match, err = r.compare(refs[name])
+            cells.append(f"{_fmt_time(r.median, latency[name]):>13}{'' if match else '!'}{' ' if match else ''}")
+            out.append({"peer": peer, **r.as_dict(), "match_eager": match, "max_error": err})
+        print(f"{name:<14}" + "".join(cells))
+    print("(! = result differs from graphc's eager reference)")
+    return out
 
 
 def _plot(rows: list, path: str) -> None:

@@ -1,0 +1,62 @@
+"""`graphc bench` through its CLI entry point: exit code, table, JSON, mismatch detection."""
+import json
+
+import numpy as np
+import pytest
+
+from graphc import cli
+from graphc.runtime import session
+
+
+def bench(*args):
+    return cli.main(["bench", "--size", "small", "--min-time", "0.01", *args])
+
+
+def test_bench_small_prints_the_table_and_json(tmp_path, capsys):
+    path = tmp_path / "out.json"
+    assert bench("-k", "lecture", "--backend", "numba", "--json", str(path)) == 0
+    out = capsys.readouterr().out
+    header = out.splitlines()[0].split()
+    assert header[:5] == ["workload", "backend", "eager", "compiled", "speedup"]
+    assert {"1st", "run", "kernels", "GB/s", "match"} <= set(header)
+    assert "lecture_add" in out and "lecture_train" in out and "MISMATCH" not in out
+    data = json.loads(path.read_text())
+    assert {"machine", "size", "copy_bandwidth_bytes_per_s", "results"} <= set(data)
+    row = data["results"][1]
+    assert {"workload", "backend", "first_run_s", "second_session_first_run_s", "steady", "kernels",
+            "match", "max_error"} <= set(row)
+    assert {"median", "p10", "p90", "reps"} == set(row["steady"])
+    assert [r["backend"] for r in data["results"]] == ["eager", "numba", "eager", "numba"]
+
+
+class _WrongExecutable:
+    """Wraps a real executable and perturbs every fetched float array."""
+
+    def __init__(self, exe):
+        self.exe = exe
+        self.kernels = exe.kernels
+
+    def run(self, feeds, state):
+        results, updates = self.exe.run(feeds, state)
+        return [r + np.asarray(1, r.dtype) if r.dtype.kind == "f" else r for r in results], updates
+
+
+def test_a_wrong_backend_makes_bench_fail(monkeypatch, capsys):
+    compile_numba = session._BACKENDS["numba"][0]
+    monkeypatch.setitem(session._BACKENDS, "wrong",
+                        (lambda plan, shapes: _WrongExecutable(compile_numba(plan, shapes)), True))
+    assert bench("-k", "gelu", "--backend", "wrong") == 1
+    captured = capsys.readouterr()
+    assert "MISMATCH" in captured.out
+    assert "does NOT match eager" in captured.err
+
+
+def test_unknown_workload_pattern_is_an_error():
+    assert bench("-k", "no-such-workload") == 2
+
+
+def test_plot_needs_matplotlib_or_writes_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "speedup.png"
+    assert bench("-k", "lecture_add", "--backend", "numba", "--plot", str(path)) == 0
+    assert path.read_bytes()[:4] == b"\x89PNG"
