@@ -120,3 +120,16 @@ def test_session_run_from_many_threads():
         t.join()
     assert not errors
     assert sess.run(v) == 200.0
+
+
+@pytest.mark.parametrize("suffix", [".nbi", ".nbc"])
+def test_corrupt_compiled_code_is_discarded_and_rebuilt(tmp_path, suffix):
+    assert run_program(tmp_path)["ok"]
+    damaged = [os.path.join(d, f) for d, _, files in os.walk(tmp_path) for f in files if f.endswith(suffix)]
+    assert damaged
+    for path in damaged:
+        with open(path, "r+b") as f:
+            f.truncate(max(1, os.path.getsize(path) // 3))
+    again = run_program(tmp_path)
+    assert again["ok"] and again["corrupt"] >= 1 and again["compiles"] >= 1
+    assert run_program(tmp_path)["compiles"] == 0     # the rebuilt entry is good

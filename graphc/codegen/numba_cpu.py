@@ -767,6 +767,7 @@ class _CompiledStep:
         self.gen = gen
         self.serial = module.kernel
         self.parallel = module.kernel_par
+        self.module_file = module.__file__
         self.inputs = [a for a in gen.accesses if not a.is_output and a.value.op is not gen.matmul]
         self.in_values = [a.value for a in self.inputs]
         self.outputs = gen.outputs
@@ -897,13 +898,25 @@ class _CompiledStep:
         start = time.perf_counter()
         if parallel:
             with _PARALLEL_LAUNCH:  # the workqueue threading layer runs one parallel region at a time
-                fn(*args)
+                self._call(fn, args, compiled)
         else:
-            fn(*args)
+            self._call(fn, args, compiled)
         if len(fn.overloads) != compiled:
             _record_compile(fn, self.kernel, time.perf_counter() - start, parallel)
         for v, o in zip(self.out_values, outs):
             env[v] = o
+
+    def _call(self, fn, args: list, compiled: int) -> None:
+        """Calls the kernel; a corrupt numba disk-cache entry met while loading is discarded and rebuilt."""
+        try:
+            fn(*args)
+        except Exception:
+            if len(fn.overloads) != compiled:
+                raise  # the kernel itself failed, not the cache
+            cache.STATS["corrupt_entries"] += 1
+            log.warning("discarding numba's cached code for %s (unreadable); recompiling", self.module_file)
+            cache.discard_compiled(self.module_file)
+            fn(*args)
 
     def _matmul_args(self, ctx: _RunContext, space: tuple) -> list:
         env = ctx.env

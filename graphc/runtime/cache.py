@@ -92,10 +92,23 @@ def write_source(source: str, prefix: str = "gk", extra: Sequence[str] = ()) -> 
 
 def discard(path: str) -> None:
     """Removes a cached module and numba's compiled code for it (``__pycache__/<name>*.nb?``)."""
+    for p in [path] + _compiled_files(path):
+        try:
+            os.unlink(p)
+        except FileNotFoundError:
+            pass
+
+
+def _compiled_files(path: str) -> list:
     stem = os.path.basename(path)[:-3]
     pycache = os.path.join(os.path.dirname(path), "__pycache__")
-    for p in [path] + ([os.path.join(pycache, f) for f in os.listdir(pycache) if f.startswith(stem)]
-                       if os.path.isdir(pycache) else []):
+    return [os.path.join(pycache, f) for f in os.listdir(pycache) if f.startswith(stem + ".")] \
+        if os.path.isdir(pycache) else []
+
+
+def discard_compiled(path: str) -> None:
+    """Removes numba's compiled code for a cached module, keeping the module source."""
+    for p in _compiled_files(path):
         try:
             os.unlink(p)
         except FileNotFoundError:
