@@ -99,6 +99,24 @@ def mlp_sgd(size: str) -> Built:
     return Built([loss, train], feed, flops=6 * macs, check=loss, rtol=1e-3)
 
 
+def cnn_step(size: str) -> Built:
+    batch = _pick(size, 8, 64, 256)
+    rs = _rng()
+    x = tf.placeholder(tf.float32, [None, 28, 28, 1], name="x")
+    labels = tf.placeholder(tf.int32, [None], name="labels")
+    tf.set_random_seed(0)
+    h = tf.layers.conv2d(x, 16, 3, padding="same", activation=tf.nn.relu)
+    h = tf.layers.max_pooling2d(h, 2, 2)
+    h = tf.layers.conv2d(h, 32, 3, padding="same", activation=tf.nn.relu)
+    h = tf.layers.max_pooling2d(h, 2, 2)
+    logits = tf.layers.dense(tf.layers.flatten(h), 10)
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    train = tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+    feed = {x: rs.rand(batch, 28, 28, 1).astype(np.float32), labels: rs.randint(0, 10, batch)}
+    macs = batch * (28 * 28 * 9 * 16 + 14 * 14 * 9 * 16 * 32 + 7 * 7 * 32 * 10)
+    return Built([loss, train], feed, flops=6 * macs, check=loss, rtol=1e-3)
+
+
 def adam(size: str) -> Built:
     n = _pick(size, 1 << 17, 10_000_000, 50_000_000)
     rs = _rng()
@@ -133,6 +151,7 @@ WORKLOADS = [
     Workload("layer_norm", "row layer norm with scale and shift", layer_norm),
     Workload("sum_sq", "reduce_sum(x*x), float32", sum_of_squares),
     Workload("mlp_sgd", "MLP 784-H-H-10 SGD step (forward, backward, update)", mlp_sgd, stateful=True),
+    Workload("cnn_step", "small CNN SGD step (2 conv+pool, dense), 28x28 inputs", cnn_step, stateful=True),
     Workload("adam", "Adam update of one variable", adam, stateful=True),
     Workload("lecture_add", "the lecture's a + b, per sess.run", lecture_add, per_run_latency=True),
     Workload("lecture_train", "the lecture's training step, per sess.run", lecture_train,

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import graphc as tf
+from graphc.runtime.session import available_backends
 
 
 def _op_names():
@@ -228,7 +229,7 @@ def test_random_uniform_int_statistics():
     assert np.all(np.abs(counts - 2000) < 250)
 
 
-@pytest.mark.parametrize("backend", ["numba", "interpret"])
+@pytest.mark.parametrize("backend", [b for b in ("numba", "interpret", "triton") if b in available_backends()])
 def test_seeded_random_ops_are_bit_identical_across_backends(backend):
     tf.set_random_seed(1234)
     x = tf.placeholder(tf.float32, [4, 5])
