@@ -124,6 +124,32 @@ def test_row_softmax_is_one_kernel():
     assert [k.kind for k in exe.kernels] == ["reduction"] and exe.numpy_kernels == []
 
 
+def test_softmax_computes_exp_once_and_scales_it_in_the_output_row():
+    x = tf.placeholder(tf.float32, [None, 16])
+    exe, _, _ = run_both([tf.nn.softmax(x)], [x], [f32(4, 16, scale=5)])
+    src = exe.kernels[0].source.split("def kernel_par")[0]
+    assert src.count("S.exp32(") == 1 and "S.load(out0" in src
+
+
+def test_last_pass_that_reads_an_input_recomputes_instead_of_reusing_the_output():
+    x = tf.placeholder(tf.float32, [None, 16])
+    e = tf.exp(x - tf.reduce_max(x, axis=-1, keepdims=True))
+    y = e / tf.reduce_sum(e, axis=-1, keepdims=True) + x
+    exe, _, _ = run_both([y], [x], [f32(4, 16, scale=5)])
+    assert "S.load(out0" not in exe.kernels[0].source
+
+
+def test_in_place_softmax_of_a_variable_matches_eager():
+    v = tf.Variable(f32(3, 8, scale=3))
+    step = tf.assign(v, tf.nn.softmax(v))
+    state = initialized_state()
+    original = state.values[v.op]
+    want = np.exp(original - original.max(-1, keepdims=True))
+    want /= want.sum(-1, keepdims=True)
+    exe, _, updates = run_both([], targets=[step.op], state=state)
+    np.testing.assert_allclose(updates[v.op], want, rtol=1e-5, atol=1e-6)
+
+
 def test_layer_norm_with_a_fetched_mean():
     x = tf.placeholder(tf.float32, [None, 16])
     gamma = tf.placeholder(tf.float32, [16])

@@ -8,7 +8,9 @@ Kernel kinds and what they become:
   new batch size compiles nothing new.
 - ``reduction``: a loop over rows (kept dims) and, per row, one pass over the reduced dims per
   dependency level of reductions (softmax: max, then sum, then the output pass), the prologue
-  inlined in each pass and the epilogue computed once per row. Reductions of everything use
+  inlined in each pass and the epilogue computed once per row. A costly value that an earlier
+  pass computes and the last pass needs again (softmax's exp) is stored in the output row and
+  read back, when the last pass reads no input array. Reductions of everything use
   fixed chunks combined in a fixed order (deterministic, parallel when large). Column
   reductions (the innermost loop is a kept dim, e.g. a bias gradient ``sum(dY, axis=0)``) stream
   rows contiguously into per-column partial results instead, in tiles of (row chunk, column
@@ -464,11 +466,14 @@ class _KernelSource:
         full_outs = [a for a in self.outputs if self.frame[id(a.value.op)] == "full"]
         last_full = max([self.level[id(a.value.op)] for a in full_outs], default=-1)
         total = max(n_passes, last_full + 1)
+        plan = [([r for r in reductions if self.avail[id(r)] == p + 1],
+                 [a for a in full_outs if self.level[id(a.value.op)] == p or
+                  (p == total - 1 and self.level[id(a.value.op)] >= p)]) for p in range(total)]
+        self.kept_in_output = self._reuse_in_output(plan)
+        self.total_passes = total
         self._emit_row_values(depth, offsets, 0)
-        for p in range(total):
-            pass_reds = [r for r in reductions if self.avail[id(r)] == p + 1]
-            pass_outs = [a for a in full_outs if self.level[id(a.value.op)] == p or
-                         (p == total - 1 and self.level[id(a.value.op)] >= p)]
+        for p, (pass_reds, pass_outs) in enumerate(plan):
+            self.pass_now = p
             if chunked:
                 self._emit_chunked_pass(depth, offsets, red_groups[0], pass_reds, pass_outs, parallel)
             else:
@@ -491,8 +496,34 @@ class _KernelSource:
             if id(node) in self.avail and self.avail[id(node)] == avail:
                 self.lines.append(f"{depth}S.store({a.name}, {offsets[a.name]}, {self.names[id(node)]})")
 
-    def _needed_full(self, roots: list) -> list:
-        """Full-space nodes (in order) that the given nodes need within one pass."""
+    def _reuse_in_output(self, plan: list) -> Optional[tuple]:
+        """(pass, node, output): a costly full node that an earlier pass computes and the last pass
+        needs again is stored into the last pass's output row and read back from there (softmax:
+        exp is computed once, in the sum pass). Only when the last pass then reads no input array,
+        so an output that shares memory with an input (an in-place variable update) stays right."""
+        if len(plan) < 2 or not plan[-1][1]:
+            return None
+        last_roots = [a.value.op for a in plan[-1][1]]
+        last_need = self._needed_full(last_roots)
+        for n in reversed(last_need):
+            if _HEAVY_OPS.get(n.type, 0) < 4:
+                continue
+            earlier = [p for p, (reds, outs) in enumerate(plan[:-1])
+                       if n in self._needed_full([r.inputs[0].op for r in reds if id(r.inputs[0].op) in self.members]
+                                                 + [a.value.op for a in outs])]
+            target = next((a for a in plan[-1][1] if a.value.op is not n and a.value.dtype == n.outputs[0].dtype
+                           and not any(a.indexed[d] is False for d in range(self.rank))), None)
+            if not earlier or target is None:
+                continue
+            rest = self._needed_full(last_roots, stop=n)
+            if any(id(v.op) not in self.members and not self.input_access[(v, "full")].scalar
+                   for m in rest if m is not n for v in _data_inputs(m)):
+                continue
+            return earlier[-1], n, target
+        return None
+
+    def _needed_full(self, roots: list, stop=None) -> list:
+        """Full-space nodes (in order) that the given nodes need within one pass (not past ``stop``)."""
         need: set = set()
         stack = list(roots)
         while stack:
@@ -500,6 +531,8 @@ class _KernelSource:
             if id(n) in need:
                 continue
             need.add(id(n))
+            if n is stop:
+                continue
             for v in _data_inputs(n):
                 if id(v.op) in self.members and self.frame.get(id(v.op)) == "full" and v.op is not self.matmul:
                     stack.append(v.op)
@@ -510,11 +543,22 @@ class _KernelSource:
         cache: dict = {}
         roots = [r.inputs[0].op for r in pass_reds if id(r.inputs[0].op) in self.members]
         roots += [a.value.op for a in pass_outs]
-        for n in self._needed_full(roots):
+        reuse = getattr(self, "kept_in_output", None)
+        stop = None
+        if reuse is not None and self.pass_now == self.total_passes - 1:
+            _, stop, target = reuse
+            var = self._fresh()
+            self.lines.append(f"{depth}{var} = S.load({target.name}, {offsets[target.name]})  # {stop.type}, kept")
+            cache[id(stop)] = var
+        for n in self._needed_full(roots, stop=stop):
+            if n is stop:
+                continue
             var = self._fresh()
             expr = self._node_expr(n, "full", offsets, cache)
             self.lines.append(f"{depth}{var} = {expr}  # {n.type}")
             cache[id(n)] = var
+            if reuse is not None and self.pass_now == reuse[0] and n is reuse[1]:
+                self.lines.append(f"{depth}S.store({reuse[2].name}, {offsets[reuse[2].name]}, {var})")
         for r in pass_reds:
             x = self._operand(r.inputs[0], "full", offsets, cache)
             dt = r.outputs[0].dtype
