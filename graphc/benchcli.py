@@ -5,7 +5,6 @@ import argparse
 import json
 import platform
 import sys
-from typing import Optional
 
 
 def compiled_backends() -> list:

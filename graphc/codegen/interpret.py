@@ -12,10 +12,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from graphc import errors
-from graphc.ops.core import OPS
-from graphc.ops.random import make_rng
+from graphc.codegen.host import call_numpy
 from graphc.passes import pipeline
-from graphc.passes.ir import FEED, READ_VARIABLE
+from graphc.passes.ir import READ_VARIABLE
 
 
 class InterpretedExecutable:
@@ -59,7 +58,7 @@ class InterpretedExecutable:
 
             for k in self.kernel_plan.kernels:
                 for node in k.nodes:
-                    env.update(zip(node.outputs, _call(node, [value(v) for v in node.inputs], state)))
+                    env.update(zip(node.outputs, call_numpy(node, [value(v) for v in node.inputs], state)))
                 for v in k.outputs:
                     env[v] = self._store(v, env[v], storage, buffers, scratch)
             results = [np.array(value(v), copy=True) for v in prog.fetches]
@@ -87,22 +86,6 @@ class InterpretedExecutable:
             np.copyto(target, value)
             return target
         return value
-
-
-def _call(node, args, state):
-    od = OPS[node.type]
-    kwargs = node.attrs
-    if od.kind == "random":
-        origin = node.origin
-        kwargs = dict(node.attrs, rng=make_rng(node.attrs["seed"], node.attrs["seed2"], state.next_count(origin)))
-    try:
-        out = od.numpy(*args, **kwargs)
-    except (ValueError, TypeError, IndexError, ArithmeticError) as e:
-        shapes = ", ".join(str(np.shape(a)) for a in args)
-        raise errors.InvalidArgumentError(None, node.origin, (
-            f"node '{node.name}' (op {node.type}) failed at run time with input shapes [{shapes}]: {e}")) from None
-    outs = out if isinstance(out, tuple) else (out,)
-    return [np.asarray(o) for o in outs]
 
 
 def compile_plan(plan, feed_shapes=None) -> InterpretedExecutable:

@@ -45,8 +45,8 @@ import numpy as np
 
 from graphc import errors
 from graphc.codegen import numba_scalar as scalar
+from graphc.codegen.host import call_numpy
 from graphc.ops.core import OPS
-from graphc.ops.random import make_rng
 from graphc.passes import pipeline
 from graphc.passes.fusion import FUSIBLE_REDUCTIONS, HOST_OPS, VIEW_OPS
 from graphc.runtime import cache
@@ -1006,7 +1006,7 @@ class _NumpyStep:
         env = ctx.env
         for node in self.kernel.nodes:
             args = [local[v] if v in local else env[v] for v in node.inputs]
-            outs = _call_numpy(node, args, ctx.state)
+            outs = call_numpy(node, args, ctx.state)
             local.update(zip(node.outputs, outs))
         inputs = [env[v] for v in self.kernel.inputs if v in env]
         for v in self.kernel.outputs:
@@ -1027,22 +1027,6 @@ def _c_array(value) -> np.ndarray:
     return arr if arr.flags.c_contiguous else np.array(arr, order="C")
 
 
-def _call_numpy(node, args: list, state) -> list:
-    od = OPS[node.type]
-    kwargs = node.attrs
-    if od.kind == "random":
-        kwargs = dict(node.attrs, rng=make_rng(node.attrs["seed"], node.attrs["seed2"], state.next_count(node.origin)))
-    try:
-        with np.errstate(all="ignore"):
-            out = od.numpy(*args, **kwargs)
-    except errors.OpError:
-        raise
-    except (ValueError, TypeError, IndexError, ArithmeticError, MemoryError) as e:
-        shapes = ", ".join(str(np.shape(a)) for a in args)
-        raise errors.InvalidArgumentError(None, node.origin, (
-            f"node '{node.name}' (op {node.type}) failed at run time with input shapes [{shapes}]: {e}")) from None
-    outs = out if isinstance(out, tuple) else (out,)
-    return [np.asarray(o) for o in outs]
 
 
 # ------------------------------------------------------------------------------------------------

@@ -45,8 +45,7 @@ import numpy as np
 
 from graphc import errors
 from graphc.codegen import triton_memory as tm
-from graphc.ops.core import OPS
-from graphc.ops.random import make_rng
+from graphc.codegen.host import call_numpy
 from graphc.passes import pipeline
 from graphc.passes.fusion import FUSIBLE_REDUCTIONS
 
@@ -933,7 +932,7 @@ class _NumpyStep:
         inputs = {v: ctx.host(v) for v in self.kernel.inputs}
         for node in self.kernel.nodes:
             args = [local[v] if v in local else inputs[v] for v in node.inputs]
-            local.update(zip(node.outputs, _call_numpy(node, args, ctx.state)))
+            local.update(zip(node.outputs, call_numpy(node, args, ctx.state)))
         layer = ctx.exe.layer
         for v in self.kernel.outputs:
             out = local[v]
@@ -958,7 +957,7 @@ class _NumpyStep:
                     x = ctx.env[v]
                     args.append(np.lib.stride_tricks.as_strided(np.zeros(1, v.dtype.np_type), tuple(x.shape),
                                                                 (0,) * len(x.shape)))
-            local.update(zip(node.outputs, _call_numpy(node, args, ctx.state)))
+            local.update(zip(node.outputs, call_numpy(node, args, ctx.state)))
         for v in self.kernel.outputs:
             if self.kernel.kind == "host":
                 ctx.env[v] = np.ascontiguousarray(local[v])
@@ -972,22 +971,6 @@ def _is_meta(node, v) -> bool:
     return any(node.inputs[i] is v for i in META_INPUTS.get(node.type, ()))
 
 
-def _call_numpy(node, args: list, state) -> list:
-    od = OPS[node.type]
-    kwargs = node.attrs
-    if od.kind == "random":
-        kwargs = dict(node.attrs, rng=make_rng(node.attrs["seed"], node.attrs["seed2"], state.next_count(node.origin)))
-    try:
-        with np.errstate(all="ignore"):
-            out = od.numpy(*args, **kwargs)
-    except errors.OpError:
-        raise
-    except (ValueError, TypeError, IndexError, ArithmeticError, MemoryError) as e:
-        shapes = ", ".join(str(np.shape(a)) for a in args)
-        raise errors.InvalidArgumentError(None, node.origin, (
-            f"node '{node.name}' (op {node.type}) failed at run time with input shapes [{shapes}]: {e}")) from None
-    outs = out if isinstance(out, tuple) else (out,)
-    return [np.asarray(o) for o in outs]
 
 
 # ------------------------------------------------------------------------------------------------

@@ -5,9 +5,9 @@ can be differentiated again. Each op's rule lives beside the op (``OpDef.grad``)
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
-from graphc import dtypes, errors
+from graphc import errors
 from graphc.graph import Operation, Tensor
 from graphc.ops import array
 from graphc.ops import math as m

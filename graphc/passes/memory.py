@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 
 from graphc.passes.fusion import KernelPlan, _category
-from graphc.passes.ir import FEED, READ_VARIABLE, Value
+from graphc.passes.ir import Value
 from graphc.passes.simplify import same_shape
 
 

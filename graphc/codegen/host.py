@@ -1,0 +1,33 @@
+"""Running one IR node with its numpy kernel on the host: shared by every backend's driver.
+
+Opaque kernels (and anything a backend's printer cannot compile) go through here, so random
+ops draw from the same seeded streams (bit-identical results across backends) and failures
+carry the node's name and the input shapes.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from graphc import errors
+from graphc.ops.core import OPS
+from graphc.ops.random import make_rng
+
+
+def call_numpy(node, args: list, state) -> list:
+    """The outputs of IR ``node`` computed by its op's numpy kernel, as arrays."""
+    od = OPS[node.type]
+    kwargs = node.attrs
+    if od.kind == "random":
+        kwargs = dict(node.attrs, rng=make_rng(node.attrs["seed"], node.attrs["seed2"],
+                                               state.next_count(node.origin)))
+    try:
+        with np.errstate(all="ignore"):
+            out = od.numpy(*args, **kwargs)
+    except errors.OpError:
+        raise
+    except (ValueError, TypeError, IndexError, ArithmeticError, MemoryError) as e:
+        shapes = ", ".join(str(np.shape(a)) for a in args)
+        raise errors.InvalidArgumentError(None, node.origin, (
+            f"node '{node.name}' (op {node.type}) failed at run time with input shapes [{shapes}]: {e}")) from None
+    outs = out if isinstance(out, tuple) else (out,)
+    return [np.asarray(o) for o in outs]
