@@ -517,3 +517,17 @@ def test_float32_polynomial_math_over_the_whole_range(name, reference, denormal_
         want = reference(grid.astype(np.float64))
     _check_float32_accuracy(got, want, 3.0, denormal_error)
     assert set(numba_scalar.SUPPORTED_TYPES) >= {"Exp", "Tanh", "Sigmoid"}
+
+
+def test_one_by_one_matmul_with_epilogue_and_division_by_sqrt_zero():
+    # a 1x1 product is still passed as the flat product array; x / sqrt(0) stays inf (no arcp)
+    x = tf.placeholder(tf.float32, [None, 2])
+    w = tf.constant([[1.0], [2.0]])
+    z = tf.placeholder(tf.float32, [3])
+    fetches = [tf.reduce_mean(tf.square(tf.matmul(x, w))), tf.gradients(tf.sqrt(z), z)[0]]
+    feed = {x: [[0.5, 1.0]], z: [0.25, 4.0, 0.0]}
+    want = tf.Session(backend="eager").run(fetches, feed)
+    got = tf.Session(backend="numba").run(fetches, feed)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
+    np.testing.assert_array_equal(got[1], want[1])
+    assert np.isinf(got[1][2])

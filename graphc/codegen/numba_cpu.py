@@ -31,7 +31,6 @@ Arrays of any rank are passed to kernels as they are (kernels address them by fl
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import re
@@ -44,6 +43,7 @@ import numba
 import numpy as np
 
 from graphc import errors
+from graphc.codegen import kernel_common as kc
 from graphc.codegen import numba_scalar as scalar
 from graphc.codegen.host import call_numpy
 from graphc.ops.core import OPS
@@ -94,62 +94,17 @@ def ops_run_with_numpy() -> list:
 # ------------------------------------------------------------------------------------------------
 # layout: which dims each operand spans, coalesced into loop groups
 
-@dataclasses.dataclass
-class _Access:
-    """One array operand as the loop nest sees it (an input, an output or a matmul product)."""
-
-    name: str
-    value: Any                 # the IR Value
-    dim_map: tuple             # space dim of each of the array's dims (right-aligned in its frame)
-    indexed: tuple             # per space dim: the array spans it (else broadcast or unit)
-    is_output: bool = False
-    scalar: bool = False       # one element: passed as a scalar argument
-
-    def runtime_shape(self, space_rt: list) -> tuple:
-        return tuple(space_rt[d] if self.indexed[d] else 1 for d in self.dim_map)
+_Access = kc.Access
+_make_access = kc.make_access
+_data_inputs = kc.data_inputs
+Unsupported = kc.Unsupported
 
 
-def _frame_dims(frame: str, rank: int, kept: list) -> list:
-    return kept if frame == "drop" else list(range(rank))
-
-
-def _make_access(name: str, value, frame: str, space: tuple, kept: list, is_output=False) -> Optional[_Access]:
-    dims = value.shape.as_tuple()
-    if dims is None:
-        return None
-    target = _frame_dims(frame, len(space), kept)
-    if len(dims) > len(target):
-        return None
-    dim_map = tuple(target[len(target) - len(dims) + i] for i in range(len(dims)))
-    indexed = [False] * len(space)
-    for d_arr, d in zip(dims, dim_map):
-        if d_arr != 1 and space[d] != 1:
-            indexed[d] = True
-    one = value.shape.is_fully_defined() and value.shape.num_elements() == 1
-    return _Access(name, value, dim_map, tuple(indexed), is_output, one and not is_output)
-
-
-def _groups(space: tuple, reduce_axes: tuple, accesses: list) -> list:
-    """Loop groups: runs of non-unit space dims with the same kind (kept/reduced) and broadcast pattern.
-
-    Unit dims are skipped, so two dims separated only by unit dims can share a loop.
-    """
-    groups: list = []
-    prev_key = None
-    for d, size in enumerate(space):
-        if size == 1:
-            continue
-        key = (d in reduce_axes, tuple(a.indexed[d] for a in accesses))
-        if groups and key == prev_key:
-            groups[-1].append(d)
-        else:
-            groups.append([d])
-        prev_key = key
-    return groups
-
-
-class Unsupported(Exception):
-    """This kernel cannot be compiled by the printer (the reason is reported, numpy runs it)."""
+def _input_access(name: str, value, frame: str, space: tuple, kept: list) -> _Access:
+    acc = _make_access(name, value, frame, space, kept)
+    if acc is None:
+        raise Unsupported(f"input {value.op.name} has unknown rank or a rank above the space")
+    return acc
 
 
 # ------------------------------------------------------------------------------------------------
@@ -191,7 +146,7 @@ def _finalize(op_type: str, acc: str, dt) -> str:
             f"else {cast}({acc}) // max(nred, 1))")
 
 
-class _KernelSource:
+class _KernelSource(kc.FrameAnalysis):
     """Generates one module (serial and parallel variants) for a pointwise/reduction/matmul kernel.
 
     After construction: ``source`` (the module text), ``accesses`` (array/scalar operands in
@@ -199,34 +154,13 @@ class _KernelSource:
     """
 
     def __init__(self, kernel) -> None:
-        self.kernel = kernel
-        space = kernel.space.as_tuple() if kernel.space is not None else None
-        if space is None:
-            raise Unsupported("the iteration space has unknown rank")
-        self.space = space
-        self.rank = len(space)
-        self.axes = tuple(kernel.reduce_axes or ())
-        self.kept = [d for d in range(self.rank) if d not in self.axes]
-        self.members = {id(n) for n in kernel.nodes}
-        self.matmul = next((n for n in kernel.nodes if n.type == "MatMul"), None) if kernel.kind == "matmul" else None
+        self._take_kernel(kernel, tuple(kernel.reduce_axes or ()))
         self._classify()
         self._plan_accesses()
-        self.groups = _groups(space, self.axes, self.accesses)
+        self.groups = kc.index_groups(self.space, [d in self.axes for d in range(self.rank)], self.accesses)
         self.source = self._module()
 
     # -- analysis -----------------------------------------------------------------------------
-    def _frame_of(self, value) -> str:
-        dims = value.shape.as_tuple()
-        if dims == self.space:
-            return "full"
-        keep = tuple(1 if d in self.axes else s for d, s in enumerate(self.space))
-        drop = tuple(self.space[d] for d in self.kept)
-        if dims == keep:
-            return "keep"
-        if dims == drop:
-            return "drop"
-        raise Unsupported(f"{value.op.name} has shape {value.shape}, neither the space {self.space} nor a row of it")
-
     def _classify(self) -> None:
         """Frame of each node ("full" space or per-row), pass levels, and checks of what is printable."""
         self.frame: dict = {}
@@ -246,72 +180,17 @@ class _KernelSource:
                 self.frame[id(n)] = "full"
                 self.level[id(n)] = 0
                 continue
-            if n.type in FUSIBLE_REDUCTIONS and self.axes:
-                if tuple(n.attrs["axis"]) != self.axes:
-                    raise Unsupported(f"{n.name} reduces axes {n.attrs['axis']}, the kernel {self.axes}")
-                x = n.inputs[0]
-                if self._frame_of(x) != "full":
-                    raise Unsupported(f"{n.name} reduces {x.shape}, not the kernel's space")
-                self.frame[id(n)] = "drop" if not n.attrs["keepdims"] else "keep"
-                self.avail[id(n)] = self._level_of(x) + 1
-                continue
-            if n.type not in scalar.SUPPORTED_TYPES:
-                raise Unsupported(f"{n.name}: op {n.type} has no scalar form")
-            frame = self._frame_of(out)
-            self.frame[id(n)] = frame
-            deps = [v for v in _data_inputs(n) if id(v.op) in self.members]
-            for v in deps:
-                self._check_alignment(v, out, frame)
-            if frame == "full":
-                self.level[id(n)] = max([self._level_of(v) for v in deps], default=0)
+            if self._is_fused_reduction(n):
+                self._classify_reduction(n)
             else:
-                self.avail[id(n)] = max([self.avail[id(v.op)] for v in deps], default=0)
-            dts = [v.dtype for v in _data_inputs(n)]
-            if scalar.expression(n.type, ["a"] * len(dts), dts, out.dtype, n.attrs) is None:
-                raise Unsupported(f"{n.name}: {n.type} is not compiled for dtype {dts[0].name if dts else '?'}")
-
-    def _level_of(self, v) -> int:
-        if id(v.op) not in self.members:
-            return 0
-        if id(v.op) in self.level:
-            return self.level[id(v.op)]
-        return self.avail[id(v.op)]
-
-    def _check_alignment(self, v, out, frame: str) -> None:
-        """An internal row value read by a node must land on the same kept dims under broadcasting."""
-        in_frame = self.frame[id(v.op)]
-        if in_frame == "full":
-            return
-        dims = v.shape.as_tuple()
-        own = _frame_dims(in_frame, self.rank, self.kept)
-        own = own[len(own) - len(dims):]
-        target = _frame_dims(frame, self.rank, self.kept)
-        aligned = target[len(target) - len(dims):]
-        for size, a, b in zip(dims, own, aligned):
-            if size != 1 and a != b:
-                raise Unsupported(f"{v.op.name} {v.shape} does not broadcast along the kernel's rows")
+                self._classify_elementwise(n, scalar, "scalar")
 
     def _plan_accesses(self) -> None:
         """Inputs (per frame they are read in), the matmul product, and the outputs, in argument order."""
-        self.accesses: list = []
-        self.input_access: dict = {}   # (Value, frame) -> access
-        self.meta: list = []           # BroadcastTo shape inputs (used only to size the space)
-        for n in self.kernel.nodes:
-            if n is self.matmul:
-                continue
-            reading_frame = "full" if (n.type in FUSIBLE_REDUCTIONS and self.axes) else self.frame[id(n)]
-            if n.type == "BroadcastTo":
-                self.meta.append(n.inputs[1])
-            for v in _data_inputs(n):
-                if id(v.op) in self.members or (v, reading_frame) in self.input_access:
-                    continue
-                acc = _make_access(f"in{len(self.accesses)}", v, reading_frame, self.space, self.kept)
-                if acc is None:
-                    raise Unsupported(f"input {v.op.name} has unknown rank or a rank above the space")
-                self.input_access[(v, reading_frame)] = acc
-                self.accesses.append(acc)
+        self.accesses: list = self._plan_inputs(_data_inputs, _input_access)
         if self.matmul is not None:
             self.product = _make_access("prod", self.matmul.outputs[0], "full", self.space, self.kept)
+            self.product.scalar = False   # always the flat "prod" argument, even for a 1x1 product
             self.accesses.append(self.product)
         self.outputs: list = []
         for v in self.kernel.outputs:
@@ -522,22 +401,6 @@ class _KernelSource:
             return earlier[-1], n, target
         return None
 
-    def _needed_full(self, roots: list, stop=None) -> list:
-        """Full-space nodes (in order) that the given nodes need within one pass (not past ``stop``)."""
-        need: set = set()
-        stack = list(roots)
-        while stack:
-            n = stack.pop()
-            if id(n) in need:
-                continue
-            need.add(id(n))
-            if n is stop:
-                continue
-            for v in _data_inputs(n):
-                if id(v.op) in self.members and self.frame.get(id(v.op)) == "full" and v.op is not self.matmul:
-                    stack.append(v.op)
-        return [n for n in self.kernel.nodes if id(n) in need and self.frame[id(n)] == "full" and n is not self.matmul]
-
     def _emit_body(self, depth: str, offsets: dict, pass_reds: list, pass_outs: list) -> None:
         self.depth_now = depth
         cache: dict = {}
@@ -738,12 +601,6 @@ def _scalar_constant(v) -> Optional[float]:
     return np.reshape(v.op.attrs["value"], -1)[0]
 
 
-def _data_inputs(node) -> list:
-    if node.type == "BroadcastTo":
-        return [node.inputs[0]]
-    return list(node.inputs)
-
-
 # ------------------------------------------------------------------------------------------------
 # launch steps
 
@@ -841,72 +698,31 @@ class _CompiledStep:
         space = list(gen.space)
         if self.matmul is not None:
             a, b = mm_shapes
-            ta, tb = self.matmul.attrs["transpose_a"], self.matmul.attrs["transpose_b"]
-            m, ka = (a[-1], a[-2]) if ta else (a[-2], a[-1])
-            kb, n = (b[-1], b[-2]) if tb else (b[-2], b[-1])
-            if ka != kb or a[:-2] != b[:-2]:
-                self._fail(f"matmul operands of shapes {a} and {b} do not fit "
-                           f"(transpose_a={ta}, transpose_b={tb})")
+            m, n, _ = kc.matmul_dims(a, b, self.matmul.attrs, self._fail)
             space = list(a[:-2]) + [m, n]
-        for acc, shape in zip(self.inputs, shapes):
-            if acc.scalar:
-                continue
-            for size, d in zip(shape, acc.dim_map):
-                if acc.indexed[d] and space[d] is None and size != 1:
-                    space[d] = size
-        for acc, shape in zip(self.inputs, shapes):
-            for size, d in zip(shape, acc.dim_map):
-                if acc.indexed[d] and space[d] is None:
-                    space[d] = size
-        if any(s is None for s in space):
-            for shape_value in gen.meta:
-                target = [int(s) for s in np.reshape(env[shape_value], -1)]
-                for i, s in enumerate(target):
-                    d = len(space) - len(target) + i
-                    if space[d] is None:
-                        space[d] = s
-        return space
+        return kc.fill_space(space, self.inputs, shapes, gen.meta, lambda v: env[v])
 
     def _compute_geometry(self, shapes: list, mm_shapes: list, env) -> tuple:
         gen = self.gen
         space = self._space(shapes, mm_shapes, env)
         for acc, shape in zip(self.inputs, shapes):
             self._check_input(acc, shape, space)
-        extents = [int(np.prod([space[d] for d in dims], dtype=np.int64)) for dims in gen.groups]
-        geo = list(extents)
+        geo = kc.group_extents(space, gen.groups)
         for a in gen.accesses:
             if a.scalar:
                 continue
-            for g, dims in enumerate(gen.groups):
+            for dims in gen.groups:
                 if a.indexed[dims[0]]:
-                    later = [d for d in range(dims[-1] + 1, gen.rank) if a.indexed[d]]
-                    geo.append(int(np.prod([space[d] for d in later], dtype=np.int64)))
+                    geo.append(kc.group_stride(space, a, dims, gen.rank))
         out_shapes = [tuple(int(s) for s in a.runtime_shape(space)) for a in self.outputs]
         total = int(np.prod(space, dtype=np.int64))
         return np.array(geo, dtype=np.int64), tuple(space), out_shapes, total * self.weight >= PARALLEL_MIN
 
     def _check_input(self, acc: _Access, shape: tuple, space: list) -> None:
-        if len(shape) != len(acc.dim_map):
-            self._fail(f"input {acc.value.name} has rank {len(shape)} at run time but rank "
-                       f"{len(acc.dim_map)} in the graph ({acc.value.shape})")
-        for i, (size, d) in enumerate(zip(shape, acc.dim_map)):
-            want = space[d] if acc.indexed[d] else 1
-            if size == want:
-                continue
-            static = acc.value.shape.as_tuple()[i]
-            if acc.indexed[d] and size == 1:
-                self._fail(f"input {acc.value.name} has shape {tuple(shape)} at run time: its dim {i} is 1 "
-                           f"where the iteration space {tuple(space)} has {space[d]}, but that dim is not "
-                           f"statically 1 ({acc.value.shape}), and graphc broadcasts only dims that are "
-                           "statically 1. Give the input a static shape with 1 there (tf.reshape or "
-                           "tf.expand_dims) or feed a full-size value")
-            self._fail(f"input {acc.value.name} has shape {tuple(shape)} at run time, which does not fit the "
-                       f"iteration space {tuple(space)} (dim {i}: {size}, expected {want}; static {static})")
+        kc.check_input(acc, shape, space, self._fail, whole_static=False)
 
     def _fail(self, what: str) -> None:
-        names = ", ".join(f"{n.name} ({n.type})" for n in self.kernel.nodes)
-        origin = next((n.origin for n in self.kernel.nodes if n.origin is not None), None)
-        raise errors.InvalidArgumentError(None, origin, f"kernel {self.kernel.index} [{names}]: {what}.")
+        raise kc.kernel_failure(self.kernel, "kernel", what)
 
     def _geometry_for(self, arrays: list, env) -> tuple:
         mm = [env[v] for v in self.mm_values]
@@ -1027,17 +843,11 @@ def _c_array(value) -> np.ndarray:
     return arr if arr.flags.c_contiguous else np.array(arr, order="C")
 
 
-
-
 # ------------------------------------------------------------------------------------------------
 # the executable
 
 def _load(gen: _KernelSource):
-    before = cache.loaded_count()
-    module = cache.load_source(gen.source, prefix="gk", extra=[scalar.HELPERS_HASH])
-    if cache.loaded_count() != before:
-        STATS["modules"] += 1
-    return module
+    return kc.load_module(gen.source, "gk", [scalar.HELPERS_HASH], STATS)
 
 
 class NumbaExecutable:
@@ -1084,18 +894,11 @@ class NumbaExecutable:
         self.inplace_variables = sorted({var.name for var in self.inplace.values()})
 
     def _step(self, k):
-        if k.kind in ("pointwise", "reduction", "matmul"):
-            try:
-                gen = _KernelSource(k)
-            except Unsupported as e:
-                return self._numpy_step(k, f"not compiled: {e}")
-            k.source = gen.source
-            return _CompiledStep(k, gen, _load(gen))
-        return self._numpy_step(k, NUMPY_KINDS.get(k.kind, f"{k.kind} kernel"))
+        return kc.kernel_step(k, _KernelSource, lambda k, gen: _CompiledStep(k, gen, _load(gen)),
+                              self._numpy_step, NUMPY_KINDS)
 
     def _numpy_step(self, k, reason: str) -> _NumpyStep:
-        calls = "\n".join(f"# {n.name}: graphc.ops.core.OPS[{n.type!r}].numpy(...)" for n in k.nodes)
-        k.source = f"# runs with numpy from the Python driver ({reason})\n{calls}\n"
+        k.source = kc.numpy_note(k, "from the Python driver", reason)
         if k.launches:
             self.numpy_kernels.append((k.index, k.op_types, reason))
         return _NumpyStep(k, reason)
@@ -1234,30 +1037,18 @@ class NumbaExecutable:
     @staticmethod
     def _feed(node, value) -> np.ndarray:
         arr = _c_array(value)
-        static = node.outputs[0].shape
-        if not static.is_compatible_with(arr.shape):
-            raise errors.InvalidArgumentError(None, node.origin, (
-                f"the value fed for {node.name} has shape {arr.shape}, but this executable was compiled for "
-                f"{static}; compile a new executable for the new shapes"))
+        kc.check_feed(node, arr)
         return arr
 
     @staticmethod
     def _variable(var, state) -> np.ndarray:
-        if var not in state.values:
-            raise errors.FailedPreconditionError(None, var, (
-                f"Attempting to use uninitialized value {var.name}. Run its initializer first: "
-                f"sess.run(tf.global_variables_initializer()) or sess.run({var.name}.initializer)."))
+        kc.check_initialized(var, state)
         return _c_array(state.values[var])
 
     @staticmethod
     def _hand_out(arr: np.ndarray, ctx: _RunContext, handed: set) -> np.ndarray:
         """The array itself if it was made for this run and is not handed out yet, else a copy."""
-        base = arr if arr.base is None else arr.base
-        fresh = ctx.fresh
-        if (id(arr) in fresh or id(base) in fresh) and id(base) not in handed:
-            handed.add(id(base))
-            return arr
-        return np.array(arr, copy=True)
+        return kc.hand_out(arr, ctx.fresh, handed)
 
 
 def compile_plan(plan, feed_shapes=None) -> NumbaExecutable:

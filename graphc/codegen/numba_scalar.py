@@ -14,7 +14,6 @@ hash is part of every kernel's cache key, so editing a helper invalidates cached
 """
 from __future__ import annotations
 
-import hashlib
 from typing import Callable, Optional, Sequence
 
 import numba
@@ -24,15 +23,12 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-FASTMATH = {"contract", "nsz", "arcp", "reassoc"}   # keeps NaN/Inf semantics (no nnan/ninf)
+from graphc.codegen import kernel_common as kc
+
+FASTMATH = {"contract", "nsz", "reassoc"}   # keeps NaN/Inf semantics: no nnan/ninf, and no arcp (x/sqrt(0) must stay inf)
 
 
-def _source_hash() -> str:
-    with open(__file__, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
-
-
-HELPERS_HASH = _source_hash()
+HELPERS_HASH = kc.file_hash(__file__)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -204,12 +200,8 @@ def literal(value, dtype) -> str:
     return f"{np_type_name(dtype)}({int(value)})"
 
 
-def _f(template: str) -> Callable:
-    return lambda a, dt, out, attrs: template.format(*a)
-
-
-def _float_only(rule: Callable) -> Callable:
-    return lambda a, dt, out, attrs: rule(a, dt, out, attrs) if dt[0].is_floating else None
+_f = kc.template
+_float_only = kc.float_only
 
 
 def _by_width(f32: str, f64: str) -> Callable:
@@ -249,12 +241,7 @@ def _sign(a, dt, out, attrs):
     return f"({one} if {a[0]} > {zero} else (-{one} if {a[0]} < {zero} else {a[0]}))"
 
 
-def _cast(a, dt, out, attrs):
-    if out.name == "bool":
-        return f"({a[0]} != 0)"
-    if dt[0].is_floating and not out.is_floating:
-        return None   # float -> int of nan/inf/out-of-range values is undefined in LLVM
-    return f"{np_type_name(out)}({a[0]})"
+_cast = kc.cast_rule(lambda x, out: f"{np_type_name(out)}({x})")
 
 
 def _elu(a, dt, out, attrs):
@@ -272,19 +259,10 @@ def _round(a, dt, out, attrs):
     return f"np.rint({a[0]})" if dt[0].is_floating else a[0]
 
 
-def _addn(a, dt, out, attrs):
-    return "(" + " + ".join(a) + ")"
-
-
 _RULES: dict = {
-    "Identity": _f("{0}"),
-    "StopGradient": _f("{0}"),
-    "PlaceholderWithDefault": _f("{0}"),
-    "BroadcastTo": _f("{0}"),
-    "Neg": _f("(-{0})"),
+    **kc.SHARED_RULES,
     "Abs": _f("abs({0})"),
     "Sign": _sign,
-    "Square": _f("({0} * {0})"),
     "Sqrt": _float_only(_f("np.sqrt({0})")),
     "Rsqrt": _float_only(lambda a, dt, out, at: f"({_one(dt[0])} / np.sqrt({a[0]}))"),
     "Reciprocal": _float_only(lambda a, dt, out, at: f"({_one(dt[0])} / {a[0]})"),
@@ -303,25 +281,14 @@ _RULES: dict = {
     "Elu": _float_only(_elu),
     "Softplus": _float_only(_softplus),
     "LogicalNot": _f("(not {0})"),
-    "Add": _f("({0} + {1})"),
-    "Sub": _f("({0} - {1})"),
-    "Mul": _f("({0} * {1})"),
-    "RealDiv": _float_only(_f("({0} / {1})")),
     # integer division, mod and power raise on bad divisors/exponents in numpy: not compiled
     "FloorDiv": _float_only(_f("np.floor({0} / {1})")),
     "FloorMod": _float_only(_f("S.floormod({0}, {1})")),
     "Pow": _float_only(_f("np.power({0}, {1})")),
     "Maximum": _maximum,
     "Minimum": _minimum,
-    "Equal": _f("({0} == {1})"),
-    "NotEqual": _f("({0} != {1})"),
-    "Less": _f("({0} < {1})"),
-    "LessEqual": _f("({0} <= {1})"),
-    "Greater": _f("({0} > {1})"),
-    "GreaterEqual": _f("({0} >= {1})"),
     "LogicalAnd": _f("({0} and {1})"),
     "LogicalOr": _f("({0} or {1})"),
-    "AddN": _addn,
     "Select": _f("({1} if {0} else {2})"),
     "Cast": _cast,
 }
@@ -331,19 +298,9 @@ SUPPORTED_TYPES = frozenset(_RULES)
 
 def power_by_constant(base: str, exponent, dtype) -> Optional[str]:
     """``x ** c`` for a small integer constant ``c`` as multiplications (vectorizable), else None."""
-    if not dtype.is_floating:
-        return None
-    c = float(exponent)
-    if c not in (1.0, 2.0, 3.0, 4.0, -1.0, -2.0):
-        return None
-    n = abs(int(c))
-    product = "(" + " * ".join([base] * n) + ")"
-    return product if c > 0 else f"({_one(dtype)} / {product})"
+    return kc.power_by_constant(base, exponent, dtype, _one(dtype)) if dtype.is_floating else None
 
 
 def expression(op_type: str, args: Sequence[str], in_dtypes: Sequence, out_dtype, attrs: dict) -> Optional[str]:
     """The scalar expression of one node, or None when this backend does not compile it."""
-    rule = _RULES.get(op_type)
-    if rule is None:
-        return None
-    return rule(list(args), list(in_dtypes), out_dtype, attrs)
+    return kc.expression(_RULES, op_type, args, in_dtypes, out_dtype, attrs)

@@ -44,6 +44,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from graphc import errors
+from graphc.codegen import kernel_common as kc
 from graphc.codegen import triton_memory as tm
 from graphc.codegen.host import call_numpy
 from graphc.passes import pipeline
@@ -103,68 +104,18 @@ def _next_pow2(n: int) -> int:
     return 1 << max(0, int(n) - 1).bit_length()
 
 
-class Unsupported(Exception):
-    """This kernel cannot be compiled by the printer (the reason is reported, numpy runs it)."""
-
-
-# ------------------------------------------------------------------------------------------------
-# layout: which space dims each operand spans, coalesced into index groups
-
-@dataclasses.dataclass
-class _Access:
-    """One array operand of a kernel: an input (read in one frame) or an output."""
-
-    name: str
-    value: Any                 # the IR Value
-    dim_map: tuple             # space dim of each of the array's dims
-    indexed: tuple             # per space dim: the array spans it (else broadcast or unit)
-    is_output: bool = False
-    scalar: bool = False       # exactly one element: loaded once, no offsets
-
-    def runtime_shape(self, space_rt: Sequence[int]) -> tuple:
-        return tuple(space_rt[d] if self.indexed[d] else 1 for d in self.dim_map)
-
-
-def _frame_dims(frame: str, rank: int, kept: list) -> list:
-    return kept if frame == "drop" else list(range(rank))
+Unsupported = kc.Unsupported
+_Access = kc.Access
+_data_inputs = kc.data_inputs
 
 
 def _make_access(name: str, value, frame: str, space: tuple, kept: list, is_output: bool = False) -> _Access:
-    dims = value.shape.as_tuple()
-    if dims is None:
+    acc = kc.make_access(name, value, frame, space, kept, is_output)
+    if acc is not None:
+        return acc
+    if value.shape.as_tuple() is None:
         raise Unsupported(f"{value.op.name} has unknown rank")
-    target = _frame_dims(frame, len(space), kept)
-    if len(dims) > len(target):
-        raise Unsupported(f"{value.op.name} {value.shape} has a higher rank than its frame in the space {space}")
-    dim_map = tuple(target[len(target) - len(dims) + i] for i in range(len(dims)))
-    indexed = [False] * len(space)
-    for size, d in zip(dims, dim_map):
-        if size != 1 and space[d] != 1:
-            indexed[d] = True
-    one = value.shape.is_fully_defined() and value.shape.num_elements() == 1
-    return _Access(name, value, dim_map, tuple(indexed), is_output, one and not is_output)
-
-
-def _groups(space: tuple, roles: Sequence[str], accesses: list) -> list:
-    """Index groups: runs of non-unit space dims with one role and one broadcast pattern."""
-    groups: list = []
-    prev = None
-    for d, size in enumerate(space):
-        if size == 1:
-            continue
-        key = (roles[d], tuple(a.indexed[d] for a in accesses))
-        if groups and key == prev and roles[d] not in ("m", "n"):
-            groups[-1].append(d)
-        else:
-            groups.append([d])
-        prev = key
-    return groups
-
-
-def _data_inputs(node) -> list:
-    if node.type == "BroadcastTo":
-        return [node.inputs[0]]
-    return list(node.inputs)
+    raise Unsupported(f"{value.op.name} {value.shape} has a higher rank than its frame in the space {space}")
 
 
 def _constant_exponent(node) -> Optional[float]:
@@ -232,7 +183,7 @@ def _acc_type(op_type: str, dtype) -> str:
     return "tl.int32" if op_type in ("Any", "All") else _scalar().tl_type(dtype)
 
 
-class _KernelSource:
+class _KernelSource(kc.FrameAnalysis):
     """Generates one module for a pointwise/reduction/matmul kernel.
 
     After construction: ``source`` (module text), ``inputs``/``outputs`` (accesses in argument
@@ -241,21 +192,12 @@ class _KernelSource:
     """
 
     def __init__(self, kernel) -> None:
-        self.kernel = kernel
-        space = kernel.space.as_tuple() if kernel.space is not None else None
-        if space is None:
-            raise Unsupported("the iteration space has unknown rank")
-        self.space = space
-        self.rank = len(space)
-        self.axes = tuple(kernel.reduce_axes or ()) if kernel.kind == "reduction" else ()
-        self.kept = [d for d in range(self.rank) if d not in self.axes]
-        self.members = {id(n) for n in kernel.nodes}
-        self.matmul = next((n for n in kernel.nodes if n.type == "MatMul"), None) if kernel.kind == "matmul" else None
+        self._take_kernel(kernel, tuple(kernel.reduce_axes or ()) if kernel.kind == "reduction" else ())
         self.S = _scalar()
         self._classify()
         self._plan_accesses()
         self.roles = self._roles()
-        self.groups = _groups(space, self.roles, self.inputs + self.outputs)
+        self.groups = kc.index_groups(self.space, self.roles, self.inputs + self.outputs, frozenset({"m", "n"}))
         self.strides = [(a, g) for a in self.inputs + self.outputs if not a.scalar
                         for g in self._spanned(a)[:-1]]
         self.source = self._module()
@@ -272,13 +214,7 @@ class _KernelSource:
             return "full"
         if not self.axes:
             raise Unsupported(f"{value.op.name} has shape {value.shape}, not the kernel's space {self.space}")
-        keep = tuple(1 if d in self.axes else s for d, s in enumerate(self.space))
-        drop = tuple(self.space[d] for d in self.kept)
-        if dims == keep:
-            return "keep"
-        if dims == drop:
-            return "drop"
-        raise Unsupported(f"{value.op.name} has shape {value.shape}, neither the space {self.space} nor a row of it")
+        return super()._frame_of(value)
 
     def _classify(self) -> None:
         """Frame of each node ("full" space or per row), pass levels, printability checks."""
@@ -296,29 +232,10 @@ class _KernelSource:
             if n is self.matmul:
                 self._check_matmul(n)
                 continue
-            if n.type in FUSIBLE_REDUCTIONS and self.axes:
-                if tuple(n.attrs["axis"]) != self.axes:
-                    raise Unsupported(f"{n.name} reduces axes {n.attrs['axis']}, the kernel {self.axes}")
-                x = n.inputs[0]
-                if self._frame_of(x) != "full":
-                    raise Unsupported(f"{n.name} reduces {x.shape}, not the kernel's space")
-                self.frame[id(n)] = "keep" if n.attrs["keepdims"] else "drop"
-                self.avail[id(n)] = self._level_of(x) + 1
-                continue
-            if n.type not in self.S.SUPPORTED_TYPES:
-                raise Unsupported(f"{n.name}: op {n.type} has no Triton form")
-            frame = self._frame_of(out)
-            self.frame[id(n)] = frame
-            deps = [v for v in _data_inputs(n) if id(v.op) in self.members]
-            for v in deps:
-                self._check_alignment(v, frame)
-            if frame == "full":
-                self.level[id(n)] = max([self._level_of(v) for v in deps], default=0)
+            if self._is_fused_reduction(n):
+                self._classify_reduction(n)
             else:
-                self.avail[id(n)] = max([self.avail[id(v.op)] for v in deps], default=0)
-            dts = [v.dtype for v in _data_inputs(n)]
-            if self.S.expression(n.type, ["a"] * len(dts), dts, out.dtype, n.attrs) is None:
-                raise Unsupported(f"{n.name}: {n.type} is not compiled for dtype {dts[0].name if dts else '?'}")
+                self._classify_elementwise(n, self.S, "Triton")
 
     def _check_matmul(self, n) -> None:
         if n.outputs[0].dtype.name not in ("float32", "float64"):
@@ -330,44 +247,9 @@ class _KernelSource:
         self.frame[id(n)] = "full"
         self.level[id(n)] = 0
 
-    def _level_of(self, v) -> int:
-        if id(v.op) not in self.members:
-            return 0
-        if id(v.op) in self.level:
-            return self.level[id(v.op)]
-        return self.avail[id(v.op)]
-
-    def _check_alignment(self, v, frame: str) -> None:
-        """A row value read by a node must land on the row's kept dims under broadcasting."""
-        in_frame = self.frame[id(v.op)]
-        if in_frame == "full":
-            return
-        dims = v.shape.as_tuple()
-        own = _frame_dims(in_frame, self.rank, self.kept)
-        own = own[len(own) - len(dims):]
-        target = _frame_dims(frame, self.rank, self.kept)
-        aligned = target[len(target) - len(dims):]
-        for size, a, b in zip(dims, own, aligned):
-            if size != 1 and a != b:
-                raise Unsupported(f"{v.op.name} {v.shape} does not broadcast along the kernel's rows")
-
     def _plan_accesses(self) -> None:
         """Inputs (per frame they are read in) and outputs, in argument order."""
-        self.inputs: list = []
-        self.input_access: dict = {}   # (Value, frame) -> access
-        self.meta: list = []
-        for n in self.kernel.nodes:
-            if n is self.matmul:
-                continue
-            reading = "full" if (n.type in FUSIBLE_REDUCTIONS and self.axes) else self.frame[id(n)]
-            if n.type == "BroadcastTo":
-                self.meta.append(n.inputs[1])
-            for v in _printed_inputs(n):
-                if id(v.op) in self.members or (v, reading) in self.input_access:
-                    continue
-                acc = _make_access(f"in{len(self.inputs)}", v, reading, self.space, self.kept)
-                self.input_access[(v, reading)] = acc
-                self.inputs.append(acc)
+        self.inputs: list = self._plan_inputs(_printed_inputs, _make_access)
         self.outputs = [_make_access(f"out{i}", v, self.frame[id(v.op)], self.space, self.kept, is_output=True)
                         for i, v in enumerate(self.kernel.outputs)]
 
@@ -633,19 +515,6 @@ class _KernelSource:
     def _pos(self, node) -> int:
         return self.kernel.nodes.index(node)
 
-    def _needed_full(self, roots: list) -> list:
-        need: set = set()
-        stack = list(roots)
-        while stack:
-            n = stack.pop()
-            if id(n) in need:
-                continue
-            need.add(id(n))
-            for v in _data_inputs(n):
-                if id(v.op) in self.members and self.frame.get(id(v.op)) == "full":
-                    stack.append(v.op)
-        return [n for n in self.kernel.nodes if id(n) in need and self.frame[id(n)] == "full"]
-
     def _emit_row_values(self, avail: int) -> None:
         """Row nodes known after ``avail`` passes, and the row outputs among them."""
         cache: dict = {}
@@ -772,12 +641,8 @@ class _CompiledStep:
         mm = self.gen.matmul
         a, b = ctx.env[mm.inputs[0]], ctx.env[mm.inputs[1]]
         sa, sb = tuple(a.shape), tuple(b.shape)
-        ta, tb = mm.attrs["transpose_a"], mm.attrs["transpose_b"]
-        m, ka = (sa[-1], sa[-2]) if ta else (sa[-2], sa[-1])
-        kb, n = (sb[-1], sb[-2]) if tb else (sb[-2], sb[-1])
-        if ka != kb or sa[:-2] != sb[:-2]:
-            self._fail(f"matmul operands of shapes {sa} and {sb} do not fit (transpose_a={ta}, transpose_b={tb})")
-        return sa, sb, m, n, ka
+        m, n, k = kc.matmul_dims(sa, sb, mm.attrs, self._fail)
+        return sa, sb, m, n, k
 
     def _space(self, shapes: list, ctx) -> list:
         gen = self.gen
@@ -785,21 +650,7 @@ class _CompiledStep:
         if gen.matmul is not None:
             sa, _, m, n, _ = self._matmul_dims(ctx)
             space = list(sa[:-2]) + [m, n]
-        for acc, shape in zip(gen.inputs, shapes):
-            for size, d in zip(shape, acc.dim_map):
-                if acc.indexed[d] and space[d] is None and size != 1:
-                    space[d] = size
-        for acc, shape in zip(gen.inputs, shapes):
-            for size, d in zip(shape, acc.dim_map):
-                if acc.indexed[d] and space[d] is None:
-                    space[d] = size
-        if any(s is None for s in space):
-            for shape_value in gen.meta:
-                target = [int(s) for s in np.reshape(ctx.host(shape_value), -1)]
-                for i, s in enumerate(target):
-                    d = len(space) - len(target) + i
-                    if space[d] is None:
-                        space[d] = s
+        kc.fill_space(space, gen.inputs, shapes, gen.meta, ctx.host)
         if any(s is None for s in space):
             self._fail(f"cannot tell the iteration space {gen.space} from the inputs at run time")
         return space
@@ -810,11 +661,8 @@ class _CompiledStep:
         space = self._space(shapes, ctx)
         for acc, shape in zip(gen.inputs, shapes):
             self._check_input(acc, shape, space)
-        extents = [int(np.prod([space[d] for d in dims], dtype=np.int64)) for dims in gen.groups]
-        strides = []
-        for a, g in gen.strides:
-            later = [d for d in range(gen.groups[g][-1] + 1, gen.rank) if a.indexed[d]]
-            strides.append(int(np.prod([space[d] for d in later], dtype=np.int64)))
+        extents = kc.group_extents(space, gen.groups)
+        strides = [kc.group_stride(space, a, gen.groups[g], gen.rank) for a, g in gen.strides]
         ints = extents + strides
         out_shapes = [a.runtime_shape(space) for a in gen.outputs]
         total = int(np.prod(space, dtype=np.int64))
@@ -850,27 +698,10 @@ class _CompiledStep:
                 self._fail(f"input {acc.value.name} has shape {tuple(shape)} at run time but one element "
                            f"in the graph ({acc.value.shape})")
             return
-        if len(shape) != len(acc.dim_map):
-            self._fail(f"input {acc.value.name} has rank {len(shape)} at run time but rank "
-                       f"{len(acc.dim_map)} in the graph ({acc.value.shape})")
-        for i, (size, d) in enumerate(zip(shape, acc.dim_map)):
-            want = space[d] if acc.indexed[d] else 1
-            if size == want:
-                continue
-            if acc.indexed[d] and size == 1:
-                self._fail(f"input {acc.value.name} has shape {tuple(shape)} at run time: its dim {i} is 1 "
-                           f"where the iteration space {tuple(space)} has {space[d]}, but that dim is not "
-                           f"statically 1 ({acc.value.shape}), and graphc broadcasts only dims that are "
-                           "statically 1. Give the input a static shape with 1 there (tf.reshape or "
-                           "tf.expand_dims) or feed a full-size value")
-            self._fail(f"input {acc.value.name} has shape {tuple(shape)} at run time, which does not fit the "
-                       f"iteration space {tuple(space)} (dim {i}: {size}, expected {want}; static "
-                       f"{acc.value.shape})")
+        kc.check_input(acc, shape, space, self._fail, whole_static=True)
 
     def _fail(self, what: str) -> None:
-        names = ", ".join(f"{n.name} ({n.type})" for n in self.kernel.nodes)
-        origin = next((n.origin for n in self.kernel.nodes if n.origin is not None), None)
-        raise errors.InvalidArgumentError(None, origin, f"Triton kernel {self.kernel.index} [{names}]: {what}.")
+        raise kc.kernel_failure(self.kernel, "Triton kernel", what)
 
     # -- launch ---------------------------------------------------------------------------------
     def run(self, ctx: _RunContext) -> None:
@@ -971,21 +802,13 @@ def _is_meta(node, v) -> bool:
     return any(node.inputs[i] is v for i in META_INPUTS.get(node.type, ()))
 
 
-
-
 # ------------------------------------------------------------------------------------------------
 # the executable
 
 def _load(gen: _KernelSource):
     import triton
 
-    from graphc.runtime import cache
-
-    before = cache.loaded_count()
-    module = cache.load_source(gen.source, prefix="tk", extra=[f"triton={triton.__version__}", _scalar().HELPERS_HASH])
-    if cache.loaded_count() != before:
-        STATS["modules"] += 1
-    return module
+    return kc.load_module(gen.source, "tk", [f"triton={triton.__version__}", _scalar().HELPERS_HASH], STATS)
 
 
 class TritonExecutable:
@@ -1017,18 +840,11 @@ class TritonExecutable:
         self.steps = [self._step(k) for k in self.kernel_plan.kernels]
 
     def _step(self, k):
-        if k.kind in ("pointwise", "reduction", "matmul"):
-            try:
-                gen = _KernelSource(k)
-            except Unsupported as e:
-                return self._numpy_step(k, f"not compiled: {e}")
-            k.source = gen.source
-            return _CompiledStep(k, gen, _load(gen), self.blocks)
-        return self._numpy_step(k, NUMPY_KINDS.get(k.kind, f"{k.kind} kernel"))
+        return kc.kernel_step(k, _KernelSource, lambda k, gen: _CompiledStep(k, gen, _load(gen), self.blocks),
+                              self._numpy_step, NUMPY_KINDS)
 
     def _numpy_step(self, k, reason: str) -> _NumpyStep:
-        calls = "\n".join(f"# {n.name}: graphc.ops.core.OPS[{n.type!r}].numpy(...)" for n in k.nodes)
-        k.source = f"# runs with numpy on the host ({reason})\n{calls}\n"
+        k.source = kc.numpy_note(k, "on the host", reason)
         if k.launches:
             self.numpy_kernels.append((k.index, k.op_types, reason))
         return _NumpyStep(k, reason)
@@ -1052,18 +868,11 @@ class TritonExecutable:
 
     def _feed(self, node, value) -> Any:
         arr = np.asarray(value)
-        static = node.outputs[0].shape
-        if not static.is_compatible_with(arr.shape):
-            raise errors.InvalidArgumentError(None, node.origin, (
-                f"the value fed for {node.name} has shape {arr.shape}, but this executable was compiled for "
-                f"{static}; compile a new executable for the new shapes"))
+        kc.check_feed(node, arr)
         return self.layer.from_host(arr)
 
     def _variable(self, var, state) -> Any:
-        if var not in state.values:
-            raise errors.FailedPreconditionError(None, var, (
-                f"Attempting to use uninitialized value {var.name}. Run its initializer first: "
-                f"sess.run(tf.global_variables_initializer()) or sess.run({var.name}.initializer)."))
+        kc.check_initialized(var, state)
         return self.layer.from_host(state.values[var])
 
     def _hand_out(self, v, ctx: _RunContext, handed: set) -> np.ndarray:
@@ -1071,12 +880,7 @@ class TritonExecutable:
         x = ctx.env[v]
         if not isinstance(x, np.ndarray):
             return np.ascontiguousarray(self.layer.to_host(x))     # a download is already a fresh array
-        base = x if x.base is None else x.base
-        mine = id(x) in ctx.fresh or id(base) in ctx.fresh
-        if mine and id(base) not in handed:
-            handed.add(id(base))
-            return x
-        return np.array(x, copy=True)
+        return kc.hand_out(x, ctx.fresh, handed)
 
 
 def compile_plan(plan, feed_shapes=None) -> TritonExecutable:

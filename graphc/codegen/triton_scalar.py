@@ -17,24 +17,20 @@ decorator decides between the compiler and the interpreter).
 """
 from __future__ import annotations
 
-import hashlib
 from typing import Callable, Optional, Sequence
 
 import numpy as np
 import triton
 import triton.language as tl
 
+from graphc.codegen import kernel_common as kc
+
 INF = tl.constexpr(float("inf"))
 NEG_INF = tl.constexpr(float("-inf"))
 NAN = tl.constexpr(float("nan"))
 
 
-def _source_hash() -> str:
-    with open(__file__, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
-
-
-HELPERS_HASH = _source_hash()
+HELPERS_HASH = kc.file_hash(__file__)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -166,12 +162,8 @@ def literal(value, dtype) -> str:
     return str(int(value))
 
 
-def _f(template: str) -> Callable:
-    return lambda a, dt, out, attrs: template.format(*a)
-
-
-def _float_only(rule: Callable) -> Callable:
-    return lambda a, dt, out, attrs: rule(a, dt, out, attrs) if dt[0].is_floating else None
+_f = kc.template
+_float_only = kc.float_only
 
 
 # NaN-propagating max/min are printed inline (a helper call costs a Python-level patching of
@@ -205,12 +197,7 @@ def _sign(a, dt, out, attrs):
     return f"tl.where({a[0]} > 0, 1, tl.where({a[0]} < 0, -1, {a[0]} * 0)).to({tl_type(dt[0])})"
 
 
-def _cast(a, dt, out, attrs):
-    if out.name == "bool":
-        return f"({a[0]} != 0)"
-    if dt[0].is_floating and not out.is_floating:
-        return None   # float -> int of nan/inf/out-of-range values is undefined on the GPU
-    return f"{a[0]}.to({tl_type(out)})"
+_cast = kc.cast_rule(lambda x, out: f"{x}.to({tl_type(out)})")
 
 
 def _round(a, dt, out, attrs):
@@ -231,14 +218,9 @@ def _one_over(template: str) -> Callable:
 
 
 _RULES: dict = {
-    "Identity": _f("{0}"),
-    "StopGradient": _f("{0}"),
-    "PlaceholderWithDefault": _f("{0}"),
-    "BroadcastTo": _f("{0}"),
-    "Neg": _f("(-{0})"),
+    **kc.SHARED_RULES,
     "Abs": _f("tl.abs({0})"),
     "Sign": _sign,
-    "Square": _f("({0} * {0})"),
     "Sqrt": _float_only(lambda a, dt, out, attrs: _sqrt(a[0], dt[0])),
     "Rsqrt": _float_only(lambda a, dt, out, attrs: f"(1.0 / {_sqrt(a[0], dt[0])})"),
     "Reciprocal": _one_over("{0}"),
@@ -257,25 +239,14 @@ _RULES: dict = {
     "Elu": _float_only(_f("tl.where({0} > 0, {0}, S.expm1({0}))")),
     "Softplus": _float_only(_f("S.softplus({0})")),
     "LogicalNot": _f("({0} == 0)"),
-    "Add": _f("({0} + {1})"),
-    "Sub": _f("({0} - {1})"),
-    "Mul": _f("({0} * {1})"),
-    "RealDiv": _float_only(_f("({0} / {1})")),
     # integer division, mod and power raise on bad divisors/exponents in numpy: not compiled
     "FloorDiv": _float_only(_f("tl.floor({0} / {1})")),
     "FloorMod": _float_only(_f("S.floormod({0}, {1})")),
     "Pow": _float_only(_f("S.power({0}, {1})")),
     "Maximum": _maximum,
     "Minimum": _minimum,
-    "Equal": _f("({0} == {1})"),
-    "NotEqual": _f("({0} != {1})"),
-    "Less": _f("({0} < {1})"),
-    "LessEqual": _f("({0} <= {1})"),
-    "Greater": _f("({0} > {1})"),
-    "GreaterEqual": _f("({0} >= {1})"),
     "LogicalAnd": _f("({0} & {1})"),
     "LogicalOr": _f("({0} | {1})"),
-    "AddN": lambda a, dt, out, attrs: "(" + " + ".join(a) + ")",
     "Select": _f("tl.where({0}, {1}, {2})"),
     "Cast": _cast,
 }
@@ -285,18 +256,9 @@ SUPPORTED_TYPES = frozenset(_RULES)
 
 def power_by_constant(base: str, exponent, dtype) -> Optional[str]:
     """``x ** c`` for a small integer constant ``c`` as multiplications, else None."""
-    if not dtype.is_floating:
-        return None
-    c = float(exponent)
-    if c not in (1.0, 2.0, 3.0, 4.0, -1.0, -2.0):
-        return None
-    product = "(" + " * ".join([base] * abs(int(c))) + ")"
-    return product if c > 0 else f"(1.0 / {product})"
+    return kc.power_by_constant(base, exponent, dtype, "1.0")
 
 
 def expression(op_type: str, args: Sequence[str], in_dtypes: Sequence, out_dtype, attrs: dict) -> Optional[str]:
     """The block expression of one node, or None when this backend does not compile it."""
-    rule = _RULES.get(op_type)
-    if rule is None:
-        return None
-    return rule(list(args), list(in_dtypes), out_dtype, attrs)
+    return kc.expression(_RULES, op_type, args, in_dtypes, out_dtype, attrs)

@@ -99,8 +99,13 @@ def _reduce_infer(op_type: str, allowed: str) -> Callable:
         _check_dtype(op_type, allowed, x)
         rank = x.shape.ndims
         axes = attrs["axis"]
-        if rank is not None and axes is not None and any(not 0 <= a < rank for a in axes):
-            raise ValueError(f"Invalid reduction axes {axes} for {x.name} of shape {x.shape}")
+        if rank is not None:  # attrs may hold None/negative axes recorded while the rank was unknown
+            if axes is None:
+                axes = tuple(range(rank))
+            elif any(not -rank <= a < rank for a in axes):
+                raise ValueError(f"Invalid reduction axes {list(axes)} for {x.name} of shape {x.shape}")
+            else:
+                axes = tuple(a % rank for a in axes)
         return [(x.dtype, _reduced_shape(x.shape, axes, attrs["keepdims"]))]
     return infer
 
@@ -244,9 +249,10 @@ def _arg_infer(op_type: str) -> Callable:
         dims = x.shape.as_tuple()
         if dims is None:
             return [(attrs["output_type"], TensorShape(None))]
-        axis = attrs["axis"]
-        if not 0 <= axis < len(dims):
+        axis = attrs["axis"]   # may be negative when recorded while the rank was unknown
+        if not -len(dims) <= axis < len(dims):
             raise ValueError(f"Invalid {op_type} axis {axis} for {x.name} of shape {x.shape}")
+        axis %= len(dims)
         if dims[axis] == 0:
             raise ValueError(f"{op_type} of {x.name} (shape {x.shape}) along axis {axis}, which is empty: "
                              "there is no element to pick.")

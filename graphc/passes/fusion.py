@@ -106,7 +106,8 @@ def _category(node: Node) -> str:
         return "elementwise"
     if node.kind == "elementwise":
         return "elementwise"
-    if node.type in FUSIBLE_REDUCTIONS and node.attrs.get("axis") is not None:
+    axes = node.attrs.get("axis")
+    if node.type in FUSIBLE_REDUCTIONS and axes is not None and all(a >= 0 for a in axes):
         return "reduction"
     if node.kind == "matmul":
         return "matmul"

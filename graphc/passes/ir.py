@@ -17,6 +17,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from graphc import errors
 from graphc.ops.core import OPS
 from graphc.ops.state import ASSIGN_UPDATES, STATE_READ
 from graphc.runtime.plan import RunPlan
@@ -42,6 +43,8 @@ class Value:
 
     @property
     def name(self) -> str:
+        if self.op.type == FEED:
+            return self.op.name          # the fed tensor's own name
         return f"{self.op.name}:{self.value_index}"
 
     def __repr__(self) -> str:
@@ -76,8 +79,20 @@ class Node:
 
 def new_node(op_type: str, inputs: Sequence[Value], attrs: dict, origin: Any = None,
              name: Optional[str] = None) -> Node:
-    """A node of a registered op type, its outputs inferred by the op's own rule."""
-    specs = OPS[op_type].infer(list(inputs), attrs)
+    """A node of a registered op type, its outputs inferred by the op's own rule.
+
+    Shapes here come from the fed values, so a shape the op rejects is a run-time error
+    (InvalidArgumentError, as the eager executor reports it), not a graph-building one.
+    """
+    try:
+        specs = OPS[op_type].infer(list(inputs), attrs)
+    except (ValueError, TypeError) as e:
+        what = origin.name if origin is not None else op_type
+        shapes = ", ".join(str(v.shape) for v in inputs)
+        raise errors.InvalidArgumentError(None, origin, (
+            f"node '{what}' (op {op_type}) cannot run on inputs of shapes [{shapes}] "
+            f"(from the fed values): {e}"
+            + (f"; created at {origin.creation_site}" if getattr(origin, "creation_site", None) else ""))) from None
     return Node(op_type, inputs, attrs, specs, origin, name)
 
 
