@@ -106,10 +106,6 @@ def _assert_broadcastable(weights: Tensor, values: Tensor) -> None:
                              f"values.shape={values.shape}, weights.shape={weights.shape}.")
 
 
-def _ones_like(x: Tensor) -> Tensor:
-    return array.broadcast_to(constant(1.0, dtype=x.dtype), array.shape(x))
-
-
 def _safe_mean(total: Tensor, count: Tensor) -> Tensor:
     """total / count, or 0 where count is 0 (TF1's div_no_nan), named ``value``."""
     is_zero = m.equal(count, 0.0)
@@ -121,13 +117,13 @@ def _num_present(losses: Tensor, weights: Tensor) -> Tensor:
     """How many loss elements have a non-zero (broadcast) weight."""
     with get_default_graph().name_scope("num_present"):
         present = m.cast(m.not_equal(weights, 0.0), dtypes.float32)
-        return red.reduce_sum(m.multiply(present, _ones_like(losses)))
+        return red.reduce_sum(m.multiply(present, array.ones_like(losses)))
 
 
 _REDUCERS = {
     Reduction.SUM: lambda total, losses, weights: total,
     Reduction.MEAN: lambda total, losses, weights: _safe_mean(
-        total, red.reduce_sum(m.multiply(_ones_like(losses), weights))),
+        total, red.reduce_sum(m.multiply(array.ones_like(losses), weights))),
     Reduction.SUM_OVER_BATCH_SIZE: lambda total, losses, weights: _safe_mean(
         total, m.cast(array.size(losses), dtypes.float32)),
     Reduction.SUM_BY_NONZERO_WEIGHTS: lambda total, losses, weights: _safe_mean(

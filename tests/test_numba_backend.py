@@ -17,20 +17,13 @@ from graphc.runtime import cache
 from graphc.runtime.plan import RunPlan
 from graphc.runtime.session import SessionState
 
+from backend_util import initialized_state
+
 RS = np.random.RandomState(0)
 
 
 def f32(*shape, scale=1.0):
     return (RS.randn(*shape) * scale).astype(np.float32)
-
-
-def initialized_state() -> SessionState:
-    """A state with every global variable set by running its initializer eagerly."""
-    state = SessionState()
-    init = tf.global_variables_initializer()
-    _, updates = EagerExecutable(RunPlan([], [init], [])).run([], state)
-    state.values.update(updates)
-    return state
 
 
 def run_both(fetches, feeds=(), values=(), targets=(), state=None, feed_shapes="runtime", rtol=1e-5, atol=1e-6):

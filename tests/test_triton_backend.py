@@ -25,19 +25,13 @@ from graphc.codegen.triton_gpu import TritonExecutable  # noqa: E402
 from graphc.runtime.plan import RunPlan  # noqa: E402
 from graphc.runtime.session import SessionState  # noqa: E402
 
+from backend_util import initialized_state  # noqa: E402
+
 RS = np.random.RandomState(0)
 
 
 def f32(*shape, scale=1.0):
     return (RS.randn(*shape) * scale).astype(np.float32)
-
-
-def initialized_state() -> SessionState:
-    state = SessionState()
-    init = tf.global_variables_initializer()
-    _, updates = EagerExecutable(RunPlan([], [init], [])).run([], state)
-    state.values.update(updates)
-    return state
 
 
 def run_both(fetches, feeds=(), values=(), targets=(), state=None, rtol=1e-5, atol=1e-6, layer=None):

@@ -26,10 +26,6 @@ def _tensor(x: Any, what: str) -> Tensor:
     raise TypeError(f"gradients: each of {what} must be a Tensor or Variable, got {x!r}")
 
 
-def _ones_like(t: Tensor) -> Tensor:
-    return array.broadcast_to(convert_to_tensor(1, dtype=t.dtype), array.shape(t))
-
-
 def _reachable_forward(xs: list) -> set:
     consumers: dict = {}
     graph = xs[0].graph
@@ -99,7 +95,7 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients", co
                 if not y.dtype.is_floating:
                     continue
                 with graph.name_scope(f"{y.op.name}_ones".replace("/", "_")):
-                    gy = _ones_like(y)
+                    gy = array.ones_like(y)
             else:
                 gy = convert_to_tensor(gy, dtype=y.dtype)
                 if not gy.shape.is_compatible_with(y.shape):

@@ -22,7 +22,7 @@ import dataclasses
 from typing import Optional
 
 from graphc.passes.ir import FEED, READ_VARIABLE, Node, Program, Value
-from graphc.passes.simplify import same_shape
+from graphc.passes.simplify import same_dims
 
 VIEW_OPS = {"Reshape", "ExpandDims", "Squeeze"}
 HOST_OPS = {"Shape", "Size", "Rank"}
@@ -235,13 +235,13 @@ class _Planner:
         chosen = []
         kind, space, axes = "pointwise", out.shape, None
         for g in self._producer_groups(node):
-            if g.kind == "pointwise" and same_shape(_space_value(g), out):
+            if g.kind == "pointwise" and same_dims(g.space, out.shape):
                 chosen.append(g)
             elif g.kind == "reduction" and (
                     _reduced_shape_matches(out, g) or
-                    (same_shape(_space_value(g), out) and _trailing(g.axes, len(g.space.as_tuple())))):
+                    (same_dims(g.space, out.shape) and _trailing(g.axes, len(g.space.as_tuple())))):
                 chosen.append(g)
-            elif g.kind in ("matmul", "conv") and same_shape(_space_value(g), out):
+            elif g.kind in ("matmul", "conv") and same_dims(g.space, out.shape):
                 chosen.append(g)
             else:
                 self.why_not.append((node.name, f"{g.kind} producer group over {g.space} differs from {out.shape}"))
@@ -273,10 +273,10 @@ class _Planner:
         x = node.inputs[0]
         axes = tuple(node.attrs["axis"])
         g = self.group_of.get(x.op.id)
-        if g is not None and g.kind == "pointwise" and same_shape(_space_value(g), x):
+        if g is not None and g.kind == "pointwise" and same_dims(g.space, x.shape):
             if self._try_merge(node, [g], "reduction", x.shape, axes) is not None:
                 return
-        elif g is not None and g.kind == "reduction" and g.axes == axes and same_shape(_space_value(g), x) \
+        elif g is not None and g.kind == "reduction" and g.axes == axes and same_dims(g.space, x.shape) \
                 and _trailing(axes, len(x.shape.as_tuple() or ())):
             if self._try_merge(node, [g], "reduction", g.space, axes) is not None:
                 return
@@ -317,31 +317,19 @@ class _Planner:
                     break
 
 
-def _space_value(g: _Group):
-    """A stand-in with ``.shape`` for comparing a group's space with a Value's shape."""
-    return _ShapeOnly(g.space)
-
-
-class _ShapeOnly:
-    __slots__ = ("shape",)
-
-    def __init__(self, shape) -> None:
-        self.shape = shape
-
-
 def _external_inputs(g: _Group) -> set:
     ids = {m.id for m in g.nodes}
     return {v for m in g.nodes for v in _data_inputs(m) if v.op.id not in ids}
 
 
 def _siblings(a: _Group, b: _Group) -> bool:
-    if not same_shape(_ShapeOnly(a.space), _ShapeOnly(b.space)):
+    if not same_dims(a.space, b.space):
         return False
     if a.space.is_fully_defined():
         return bool(_external_inputs(a) & _external_inputs(b)) or a.space.num_elements() == 1
     # with unknown dims, the shared input must span the space so both loops have one runtime size
     shared = _external_inputs(a) & _external_inputs(b)
-    return any(same_shape(v, _ShapeOnly(a.space)) for v in shared)
+    return any(same_dims(v.shape, a.space) for v in shared)
 
 
 def plan(prog: Program) -> KernelPlan:

@@ -23,9 +23,14 @@ def _const_all(v: Value, scalar: float) -> bool:
     return arr.size > 0 and bool(np.all(arr == scalar))
 
 
-def same_shape(a: Value, b: Value) -> bool:
-    sa, sb = a.shape.as_tuple(), b.shape.as_tuple()
+def same_dims(a, b) -> bool:
+    """Two static shapes (TensorShape) count as equal: known ranks and the same dims (None with None)."""
+    sa, sb = a.as_tuple(), b.as_tuple()
     return sa is not None and sa == sb
+
+
+def same_shape(a: Value, b: Value) -> bool:
+    return same_dims(a.shape, b.shape)
 
 
 def _keeps(x: Value, node) -> Optional[Value]:

@@ -24,7 +24,7 @@ class RunPlan:
         self.feeds = list(feeds)
         fed = set(self.feeds)
         self.ops = _toposort(self.fetches, self.targets, fed)
-        self.read_source, self.fetch_source, previous = _resolve_reads(self.ops, fed, self.fetches)
+        self.read_source, previous = _resolve_reads(self.ops, fed)
         self.variables = [op for op in self.ops if op.type == STATE_READ]
         self.assigns = [op for op in self.ops if op.type in ASSIGN_UPDATES]
         _check_assigns_ordered(self.assigns, previous)
@@ -79,7 +79,7 @@ def _replaced_by_feeds(op: Operation, fed: set) -> bool:
     return bool(op.outputs) and op.type not in ASSIGN_UPDATES and all(t in fed for t in op.outputs)
 
 
-def _resolve_reads(ops: list, fed: set, fetches: list):
+def _resolve_reads(ops: list, fed: set):
     """For every variable read, the assign (if any) that the reading op depends on."""
     last: dict = {}       # op -> {variable op: latest assign op among its ancestors, itself included}
     previous: dict = {}   # assign op -> the assign to the same variable that it depends on
@@ -123,8 +123,7 @@ def _resolve_reads(ops: list, fed: set, fetches: list):
             anc = dict(anc)
             anc[var] = op
         last[op] = anc
-    fetch_source = {t: None for t in fetches if t.op.type == STATE_READ}
-    return read_source, fetch_source, previous
+    return read_source, previous
 
 
 def _check_assigns_ordered(assigns: list, previous: dict) -> None:
