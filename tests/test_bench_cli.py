@@ -44,7 +44,7 @@ class _WrongExecutable:
 def test_a_wrong_backend_makes_bench_fail(monkeypatch, capsys):
     compile_numba = session._BACKENDS["numba"][0]
     monkeypatch.setitem(session._BACKENDS, "wrong",
-                        (lambda plan, shapes: _WrongExecutable(compile_numba(plan, shapes)), True))
+                        (lambda plan, shapes, device: _WrongExecutable(compile_numba(plan, shapes, device)), True))
     assert bench("-k", "gelu", "--backend", "wrong") == 1
     captured = capsys.readouterr()
     assert "MISMATCH" in captured.out

@@ -335,6 +335,27 @@ def check_initialized(var, state) -> None:
             f"sess.run(tf.global_variables_initializer()) or sess.run({var.name}.initializer)."))
 
 
+def c_array(value) -> np.ndarray:
+    """``value`` as a C-contiguous array of its own rank (np.ascontiguousarray makes 0-d arrays 1-d)."""
+    arr = np.asarray(value)
+    return arr if arr.flags.c_contiguous else np.array(arr, order="C")
+
+
+def old_value_escapes(kernel_plan, var) -> bool:
+    """True if variable ``var``'s old value, or a view of it, is a fetch or another variable's new
+    value (then its array must not be overwritten in place)."""
+    prog = kernel_plan.program
+    read = prog.reads.get(var)
+    if read is None:
+        return False
+    aliases = {read.outputs[0]}
+    for k in kernel_plan.kernels:
+        if k.kind == "view" and any(v in aliases for v in k.inputs):
+            aliases.update(k.outputs)
+    outputs = set(prog.fetches) | set(prog.updates.values())
+    return bool(aliases & outputs)
+
+
 def hand_out(arr: np.ndarray, fresh: set, handed: set) -> np.ndarray:
     """The host array itself if it was made for this run (id in ``fresh``) and is not handed out
     yet (its base not in ``handed``), else a copy."""

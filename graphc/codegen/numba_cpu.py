@@ -837,10 +837,7 @@ class _NumpyStep:
             env[v] = out
 
 
-def _c_array(value) -> np.ndarray:
-    """``value`` as a C-contiguous array of its own rank (np.ascontiguousarray makes 0-d arrays 1-d)."""
-    arr = np.asarray(value)
-    return arr if arr.flags.c_contiguous else np.array(arr, order="C")
+_c_array = kc.c_array
 
 
 # ------------------------------------------------------------------------------------------------
@@ -928,7 +925,7 @@ class NumbaExecutable:
         wanted = {v: var for var, v in self.updates if self.storage.get(v) == ("variable", var)}
         if not wanted:
             return {}, ""
-        escaping = {var for var in set(wanted.values()) if self._old_value_escapes(var)}
+        escaping = {var for var in set(wanted.values()) if kc.old_value_escapes(self.kernel_plan, var)}
         wanted = {v: var for v, var in wanted.items() if var not in escaping}
         first = min((i for i, s in enumerate(self.steps) if any(v in wanted for v in s.kernel.outputs)), default=None)
         if first is None:
@@ -939,18 +936,6 @@ class NumbaExecutable:
                             "in-place update and could fail; new values go to fresh arrays so a failed run "
                             "leaves the variables untouched")
         return wanted, ""
-
-    def _old_value_escapes(self, var) -> bool:
-        """True if the variable's old value, or a view of it, is a fetch or another variable's new value."""
-        read = self.kernel_plan.program.reads.get(var)
-        if read is None:
-            return False
-        aliases = {read.outputs[0]}
-        for k in self.kernel_plan.kernels:
-            if k.kind == "view" and any(v in aliases for v in k.inputs):
-                aliases.update(k.outputs)
-        outputs = set(self.fetches) | {v for _, v in self.updates}
-        return bool(aliases & outputs)
 
     # -- buffers ----------------------------------------------------------------------------------
     def pool_view(self, index: int, value, shape: tuple) -> np.ndarray:

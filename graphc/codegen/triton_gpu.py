@@ -581,14 +581,16 @@ class _KernelSource(kc.FrameAnalysis):
 class _RunContext:
     """Per-run state shared by the steps: values (device arrays or host numpy), fresh outputs."""
 
-    __slots__ = ("exe", "env", "fresh", "run_buffers", "state")
+    __slots__ = ("exe", "env", "fresh", "run_buffers", "state", "written", "inplace_ok")
 
     def __init__(self, exe: "TritonExecutable", state) -> None:
         self.exe = exe
         self.env: dict = {}
-        self.fresh: set = set()          # ids of arrays allocated for this run only (safe to hand out)
+        self.fresh: dict = {}            # id of an array made for this run only -> id of its allocation
         self.run_buffers: dict = {}      # escaping buffer index -> array used during this run
         self.state = state
+        self.written: dict = {}          # variable op -> its own device array, updated in place
+        self.inplace_ok = False          # set by the executable (see TritonExecutable)
 
     def device(self, v) -> Any:
         """``v``'s value as a device array (host values, e.g. shapes, are uploaded)."""
@@ -604,10 +606,18 @@ class _RunContext:
         return x if isinstance(x, np.ndarray) else self.exe.layer.to_host(x)
 
     def alloc(self, value, shape: tuple) -> Any:
-        """The array kernel output ``value`` is written into: pooled when it stays inside the run."""
+        """The array kernel output ``value`` is written into: pooled when it stays inside the run,
+        the variable's own array when it is updated in place, else an array of this run."""
         exe = self.exe
-        where = exe.storage.get(value)
         dtype = value.dtype.np_type
+        if self.inplace_ok:
+            var = exe.inplace.get(value)
+            if var is not None:
+                own = self.state.values.get(var)
+                if exe.layer.owns(own, dtype) and tuple(own.shape) == tuple(shape):
+                    self.written[var] = own
+                    return own
+        where = exe.storage.get(value)
         n = int(np.prod(shape, dtype=np.int64))
         if where and where[0] == "buffer" and where[1] not in exe.escaping:
             pool = exe.pool.get(where[1])
@@ -620,9 +630,9 @@ class _RunContext:
         if arr is None or arr.shape[0] < n:
             arr = exe.layer.empty((n,), dtype)
             self.run_buffers[key] = arr
-            self.fresh.add(id(arr))
+            self.fresh[id(arr)] = id(arr)
         out = exe.layer.flat(arr, n, tuple(shape))
-        self.fresh.add(id(out))
+        self.fresh[id(out)] = id(arr)
         return out
 
 
@@ -730,7 +740,7 @@ class _CompiledStep:
         fn = getattr(self.module, fn_name or "kernel")
         start = time.perf_counter()
         try:
-            if layer.on_host:   # the interpreter computes masked-off lanes too: no warnings for those
+            if tm.interpreting():   # the interpreter computes masked-off lanes too: no warnings for those
                 with np.errstate(all="ignore"):
                     fn[grid](*args, *ints, **constexprs)
             else:
@@ -771,7 +781,7 @@ class _NumpyStep:
                     np.may_share_memory(out, x) for x in inputs.values()):
                 out = np.array(out, copy=True, order="C")
             out = layer.from_host(out)
-            ctx.fresh.add(id(out))
+            ctx.fresh[id(out)] = id(out)
             ctx.env[v] = out
 
     def _shape_only(self, ctx: _RunContext) -> None:
@@ -791,7 +801,7 @@ class _NumpyStep:
             local.update(zip(node.outputs, call_numpy(node, args, ctx.state)))
         for v in self.kernel.outputs:
             if self.kernel.kind == "host":
-                ctx.env[v] = np.ascontiguousarray(local[v])
+                ctx.env[v] = kc.c_array(local[v])
             else:
                 ctx.env[v] = ctx.exe.layer.reshape(ctx.env[self.kernel.nodes[0].inputs[0]], tuple(local[v].shape))
 
@@ -817,7 +827,20 @@ class TritonExecutable:
     ``kernels``: the launched kernels, each with ``.source`` (generated module text, or a note
     saying which numpy kernel runs it); ``numpy_kernels``: (kernel index, op types, reason) for
     every launched kernel that runs with numpy on the host; ``peak_bytes``: from the memory plan;
-    ``layer``: where arrays live (``triton_memory``).
+    ``layer``: where arrays live (``triton_memory``); ``inplace_variables``: the variables whose
+    new values are written into their own device arrays (``inplace_note`` says why there are none
+    when the memory plan asked for some).
+
+    Device residency: variables' values are device arrays of ``layer`` for the session's life. A
+    run uploads its feeds (a feed already on the device is used as is), reads variables where they
+    are, returns fetches downloaded once to numpy and variables' new values as device arrays that
+    the session owns (never a feed's or a constant's memory).
+
+    In place: the memory plan picks updates that may overwrite the variable's array. This driver
+    does so only for variable shapes that already ran to the end once with this executable, and
+    only when every step from the first such kernel on is a compiled kernel (or a view or a shape
+    query) whose geometry depends on shapes alone: kernels do not fail on data, so such a run
+    cannot stop half way and leave some variables updated and others not.
     """
 
     backend = "triton"
@@ -838,6 +861,9 @@ class TritonExecutable:
         self.consts = {n.outputs[0]: self.layer.from_host(np.array(n.attrs["value"], copy=True, order="C"))
                        for n in prog.nodes if n.type == "Const"}
         self.steps = [self._step(k) for k in self.kernel_plan.kernels]
+        self.inplace, self.inplace_note = self._plan_inplace()
+        self.inplace_variables = sorted({var.name for var in self.inplace.values()})
+        self.proven: set = set()      # variable shapes that ran to the end with this executable
 
     def _step(self, k):
         return kc.kernel_step(k, _KernelSource, lambda k, gen: _CompiledStep(k, gen, _load(gen), self.blocks),
@@ -849,8 +875,49 @@ class TritonExecutable:
             self.numpy_kernels.append((k.index, k.op_types, reason))
         return _NumpyStep(k, reason)
 
-    def run(self, feed_values: Sequence[np.ndarray], state: Any) -> tuple:
-        """Returns (fetch values as numpy arrays, {variable op: new value}); never modifies ``state.values``."""
+    # -- in-place variables -------------------------------------------------------------------
+    def _plan_inplace(self) -> tuple:
+        """{new value: variable} for the updates written into the variable's own array, and a note."""
+        prog = self.kernel_plan.program
+        wanted = {v: var for var, v in prog.updates.items() if self.storage.get(v) == ("variable", var)}
+        if not wanted:
+            return {}, ""
+        wanted = {v: var for v, var in wanted.items() if not kc.old_value_escapes(self.kernel_plan, var)}
+        first = min((i for i, s in enumerate(self.steps) if any(v in wanted for v in s.kernel.outputs)), default=None)
+        if first is None:
+            return {}, "the old value of each in-place variable leaves the run (a fetched view of it)"
+        for step in self.steps[first:]:
+            if not self._fails_only_on_shapes(step):
+                return {}, (f"kernel {step.kernel.index} ({' '.join(step.kernel.op_types)}) runs after the first "
+                            "in-place update and could fail on data; new values go to fresh arrays so a failed "
+                            "run leaves the variables untouched")
+        return wanted, ""
+
+    def _fails_only_on_shapes(self, step) -> bool:
+        """True if ``step`` can fail only through its input shapes (which a finished run has proven)."""
+        if isinstance(step, _NumpyStep):
+            if step.kernel.kind == "host":
+                return True
+            if step.kernel.kind != "view":
+                return False
+            meta = [v for n in step.kernel.nodes for v in n.inputs if _is_meta(n, v)]
+        else:
+            meta = list(step.gen.meta)
+        return all(self._shape_determined(v) for v in meta)
+
+    def _shape_determined(self, v) -> bool:
+        """A constant, or a shape query's result."""
+        if self.storage.get(v) == ("const",):
+            return True
+        return any(k.kind == "host" and v in k.outputs for k in self.kernel_plan.kernels)
+
+    # -- running --------------------------------------------------------------------------------
+    def run(self, feed_values: Sequence[Any], state: Any) -> tuple:
+        """Returns (fetch values as numpy arrays, {variable op: new value as a device array}).
+
+        ``state.values`` (the dict) is never modified; a variable's array is overwritten only
+        when it is updated in place (see the class docstring), and then it is the new value.
+        """
         prog = self.kernel_plan.program
         ctx = _RunContext(self, state)
         env = ctx.env
@@ -858,31 +925,62 @@ class TritonExecutable:
             env[n.outputs[0]] = self._feed(n, feed_values[n.attrs["slot"]])
         for var, n in prog.reads.items():
             env[n.outputs[0]] = self._variable(var, state)
+        proof = None
+        if self.inplace:
+            proof = tuple(tuple(env[n.outputs[0]].shape) for n in prog.reads.values())
+            ctx.inplace_ok = proof in self.proven
         env.update(self.consts)
         for step in self.steps:
             step.run(ctx)
         handed: set = set()
-        results = [self._hand_out(v, ctx, handed) for v in prog.fetches]
-        updates = {var: self._hand_out(v, ctx, handed) for var, v in prog.updates.items()}
+        results = [self._download(v, ctx, handed) for v in prog.fetches]
+        updates = {var: self._keep(var, v, ctx, handed) for var, v in prog.updates.items()}
+        if proof is not None:
+            self.proven.add(proof)
         return results, updates
 
     def _feed(self, node, value) -> Any:
+        dtype = node.outputs[0].dtype.np_type
+        if not isinstance(value, np.ndarray):
+            resident = self.layer.adopt(value, dtype)
+            if resident is not None:        # already on the device: no host round trip
+                kc.check_feed(node, resident)
+                return resident
         arr = np.asarray(value)
         kc.check_feed(node, arr)
         return self.layer.from_host(arr)
 
     def _variable(self, var, state) -> Any:
         kc.check_initialized(var, state)
-        return self.layer.from_host(state.values[var])
+        value = state.values[var]
+        if self.layer.owns(value, var.outputs[0].dtype.np_type):
+            return value                    # resident: no transfer
+        return self.layer.from_host(np.asarray(value))
 
-    def _hand_out(self, v, ctx: _RunContext, handed: set) -> np.ndarray:
+    def _download(self, v, ctx: _RunContext, handed: set) -> np.ndarray:
         """A host array for the caller: the run's own output when it is not handed out yet, else a copy."""
         x = ctx.env[v]
         if not isinstance(x, np.ndarray):
-            return np.ascontiguousarray(self.layer.to_host(x))     # a download is already a fresh array
+            return kc.c_array(self.layer.to_host(x))     # a download is already a fresh array
         return kc.hand_out(x, ctx.fresh, handed)
 
+    def _keep(self, var, v, ctx: _RunContext, handed: set) -> Any:
+        """Variable ``var``'s new value as an array of the layer that only the session will hold."""
+        own = ctx.written.get(var)
+        if own is not None:
+            return own
+        x = ctx.env[v]
+        if isinstance(x, np.ndarray):
+            if self.layer.on_host:
+                return kc.hand_out(x, ctx.fresh, handed)
+            return self.layer.from_host(np.array(x, copy=True))
+        owner = ctx.fresh.get(id(x))
+        if owner is not None and owner not in handed:
+            handed.add(owner)
+            return x
+        return self.layer.copy(x)       # a feed's, a constant's or another variable's memory
 
-def compile_plan(plan, feed_shapes=None) -> TritonExecutable:
-    """The backend entry point (same signature as the Numba and interpret backends)."""
-    return TritonExecutable(plan, feed_shapes)
+
+def compile_plan(plan, feed_shapes=None, layer: Optional[tm.ArrayLayer] = None) -> TritonExecutable:
+    """The backend entry point: ``layer`` is the session's device memory (default: ``tm.default_layer()``)."""
+    return TritonExecutable(plan, feed_shapes, layer)

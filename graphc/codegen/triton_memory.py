@@ -8,16 +8,20 @@ that:
   interpreter). Kernels receive ``NumpyTensor`` adapters, which expose the handful of
   torch-tensor methods the interpreter touches and wrap the array without copying.
 - ``TorchArrays``: torch tensors on a device (``"cuda"`` on a GPU). torch is imported lazily and
-  is never a dependency of graphc: this layer is chosen only when torch is importable.
+  is never a dependency of graphc: this layer is chosen only when the Triton backend runs.
+- ``SimulatedDeviceArrays``: host memory behind opaque handles, so CPU tests under the
+  interpreter see every host/device crossing a GPU run would make.
 
-``default_layer()`` picks one: the host layer under the interpreter, else torch on CUDA. Another
+A Triton session keeps its variables in its layer's arrays for its whole life: only feeds go
+up and fetches come down (``TRANSFERS`` counts both). ``default_layer()`` picks the layer: torch
+on CUDA on a GPU, the host layer (or ``GRAPHC_TRITON_ARRAYS``) under the interpreter. Another
 array library (cupy, ...) plugs in as another ``ArrayLayer`` subclass.
 """
 from __future__ import annotations
 
 import importlib.util
 import os
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
@@ -133,8 +137,18 @@ class NumpyTensor:
 # ------------------------------------------------------------------------------------------------
 # array layers
 
+TRANSFERS = {"uploads": 0, "upload_bytes": 0, "downloads": 0, "download_bytes": 0, "device_copies": 0}
+
+# DLPack device types (dlpack.h: kDLCPU, kDLCUDA)
+DLPACK_DEVICE = {"cpu": 1, "cuda": 2}
+
+
 class ArrayLayer:
-    """Where kernel operands live. ``Array`` below is the layer's array type (np.ndarray, torch.Tensor)."""
+    """Where kernel operands live, and the only place data crosses between host and device.
+
+    ``from_host``/``to_host`` count every transfer in ``TRANSFERS`` (for layers that are not the
+    host itself), so tests and ``graphc.runtime.stats()`` can show that variables stay resident.
+    """
 
     name = "abstract"
     on_host = False        # arrays are numpy arrays (no transfers needed)
@@ -144,14 +158,41 @@ class ArrayLayer:
 
     def from_host(self, array: np.ndarray) -> Any:
         """A C-contiguous device array holding ``array`` (may share memory on the host layer)."""
-        raise TypeError(f"{type(self).__name__} does not upload arrays")
+        array = np.asarray(array)
+        if not self.on_host:
+            TRANSFERS["uploads"] += 1
+            TRANSFERS["upload_bytes"] += array.nbytes
+        return self._upload(array)
 
     def to_host(self, array: Any) -> np.ndarray:
-        raise TypeError(f"{type(self).__name__} does not download arrays")
+        """A host copy of device array ``array`` (the array itself on the host layer)."""
+        if not self.on_host:
+            TRANSFERS["downloads"] += 1
+            TRANSFERS["download_bytes"] += self.nbytes(array)
+        return self._download(array)
+
+    def copy(self, array: Any) -> Any:
+        """A new device array with ``array``'s contents (a device-to-device copy)."""
+        TRANSFERS["device_copies"] += 1
+        return self._copy(array)
+
+    def owns(self, array: Any, dtype: np.dtype) -> bool:
+        """True when ``array`` is a C-contiguous array of this layer's device with exactly ``dtype``."""
+        return False
+
+    def adopt(self, value: Any, dtype: np.dtype) -> Optional[Any]:
+        """A device array for a feed that already lives on this layer's device (a torch/CuPy/JAX
+        array, through DLPack), cast to ``dtype`` on the device; None when ``value`` is not one
+        (the caller converts it on the host as usual)."""
+        return None
 
     def kernel_arg(self, array: Any) -> Any:
         """What a Triton launch receives for ``array``."""
         return array
+
+    @staticmethod
+    def nbytes(array: Any) -> int:
+        return int(array.nbytes)
 
     @staticmethod
     def reshape(array: Any, shape: tuple) -> Any:
@@ -161,6 +202,15 @@ class ArrayLayer:
     def flat(array: Any, n: int, shape: tuple) -> Any:
         """The first ``n`` elements of a flat pooled array, viewed with ``shape``."""
         return array[:n].reshape(shape)
+
+    def _upload(self, array: np.ndarray) -> Any:
+        raise TypeError(f"{type(self).__name__} does not upload arrays")
+
+    def _download(self, array: Any) -> np.ndarray:
+        raise TypeError(f"{type(self).__name__} does not download arrays")
+
+    def _copy(self, array: Any) -> Any:
+        raise TypeError(f"{type(self).__name__} does not copy arrays")
 
 
 class HostArrays(ArrayLayer):
@@ -172,25 +222,103 @@ class HostArrays(ArrayLayer):
     def empty(self, shape: tuple, dtype: np.dtype) -> np.ndarray:
         return np.empty(shape, dtype=dtype)
 
-    def from_host(self, array: np.ndarray) -> np.ndarray:
-        array = np.asarray(array)
-        return array if array.flags.c_contiguous else np.array(array, order="C")
-
-    def to_host(self, array: np.ndarray) -> np.ndarray:
-        return array
+    def owns(self, array: Any, dtype: np.dtype) -> bool:
+        return type(array) is np.ndarray and array.dtype == dtype and array.flags.c_contiguous \
+            and array.flags.writeable
 
     def kernel_arg(self, array: np.ndarray) -> NumpyTensor:
         return NumpyTensor(array)
 
+    def _upload(self, array: np.ndarray) -> np.ndarray:
+        return array if array.flags.c_contiguous else np.array(array, order="C")
+
+    def _download(self, array: np.ndarray) -> np.ndarray:
+        return array
+
+    def _copy(self, array: np.ndarray) -> np.ndarray:
+        return np.array(array, copy=True, order="C")
+
+
+class DeviceBuffer:
+    """A simulated device array: host memory that only ``SimulatedDeviceArrays`` can read or write.
+
+    It has a shape and a dtype but no ``__array__``: driver code that treats it as a numpy array
+    fails loudly, which is the point (it stands in for GPU memory in CPU tests).
+    """
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: np.ndarray) -> None:
+        self.data = data
+
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def nbytes(self) -> int:
+        return self.data.nbytes
+
+    def reshape(self, shape: tuple) -> "DeviceBuffer":
+        return DeviceBuffer(self.data.reshape(shape))
+
+    def __getitem__(self, index: Any) -> "DeviceBuffer":
+        return DeviceBuffer(self.data[index])
+
+    def __repr__(self) -> str:
+        return f"DeviceBuffer({self.data.dtype}{list(self.data.shape)})"
+
+
+class SimulatedDeviceArrays(ArrayLayer):
+    """A stand-in for GPU memory under ``TRITON_INTERPRET=1``: arrays are ``DeviceBuffer`` handles,
+    so every host/device crossing goes through ``from_host``/``to_host`` and is counted exactly
+    as it would be on a GPU (``GRAPHC_TRITON_ARRAYS=simulated``)."""
+
+    name = "simulated device (host memory behind device handles; Triton interpreter)"
+
+    def empty(self, shape: tuple, dtype: np.dtype) -> DeviceBuffer:
+        return DeviceBuffer(np.empty(shape, dtype=dtype))
+
+    def owns(self, array: Any, dtype: np.dtype) -> bool:
+        return type(array) is DeviceBuffer and array.data.dtype == dtype and array.data.flags.c_contiguous
+
+    def adopt(self, value: Any, dtype: np.dtype) -> Optional[DeviceBuffer]:
+        if type(value) is not DeviceBuffer:
+            return None
+        return value if value.data.dtype == dtype else DeviceBuffer(value.data.astype(dtype))
+
+    def kernel_arg(self, array: DeviceBuffer) -> NumpyTensor:
+        return NumpyTensor(array.data)
+
+    def _upload(self, array: np.ndarray) -> DeviceBuffer:
+        return DeviceBuffer(np.array(array, copy=True, order="C"))
+
+    def _download(self, array: DeviceBuffer) -> np.ndarray:
+        return np.array(array.data, copy=True)
+
+    def _copy(self, array: DeviceBuffer) -> DeviceBuffer:
+        return DeviceBuffer(np.array(array.data, copy=True, order="C"))
+
 
 class TorchArrays(ArrayLayer):
-    """torch tensors on ``device`` (torch imported on first use; never a graphc dependency)."""
+    """torch tensors on ``device`` (torch imported on first use; never a graphc dependency).
+
+    torch is the array library because Triton's own launcher and tooling are built around torch
+    tensors, it speaks DLPack (CuPy and JAX arrays come in without a copy) and its caching
+    allocator makes per-run temporaries cheap.
+    """
 
     def __init__(self, device: str = "cuda") -> None:
         import torch
 
         self.torch = torch
         self.device = torch.device(device)
+        if self.device.type == "cuda" and self.device.index is None:
+            self.device = torch.device("cuda", torch.cuda.current_device())
         self.name = f"torch on {self.device}"
 
     def _dtype(self, dtype: np.dtype):
@@ -199,20 +327,64 @@ class TorchArrays(ArrayLayer):
     def empty(self, shape: tuple, dtype: np.dtype):
         return self.torch.empty(tuple(shape), dtype=self._dtype(dtype), device=self.device)
 
-    def from_host(self, array: np.ndarray):
-        host = np.ascontiguousarray(array)
+    def owns(self, array: Any, dtype: np.dtype) -> bool:
+        return isinstance(array, self.torch.Tensor) and array.device == self.device \
+            and array.dtype == self._dtype(dtype) and array.is_contiguous()
+
+    def adopt(self, value: Any, dtype: np.dtype) -> Optional[Any]:
+        torch = self.torch
+        if isinstance(value, torch.Tensor):
+            tensor = value
+        elif hasattr(value, "__dlpack__") and hasattr(value, "__dlpack_device__") \
+                and not isinstance(value, np.ndarray):
+            kind, index = value.__dlpack_device__()
+            if int(kind) != DLPACK_DEVICE.get(self.device.type) or (
+                    self.device.index is not None and int(index) != self.device.index):
+                return None
+            tensor = torch.from_dlpack(value)
+        else:
+            return None
+        if tensor.device != self.device:
+            return None
+        tensor = tensor.detach()
+        if tensor.dtype != self._dtype(dtype):
+            tensor = tensor.to(self._dtype(dtype))
+        return tensor.contiguous()
+
+    def _upload(self, array: np.ndarray):
+        host = array if array.flags.c_contiguous else np.array(array, order="C")
+        if not host.flags.writeable:
+            host = host.copy()       # torch.from_numpy warns on read-only arrays
         return self.torch.from_numpy(host).to(self.device).contiguous()
 
-    def to_host(self, array) -> np.ndarray:
+    def _download(self, array) -> np.ndarray:
         host = array.detach().cpu().numpy()
         # on a CPU device .cpu() is the same memory (a pooled buffer): hand out a copy
         return host.copy() if array.device.type == "cpu" else host
 
+    def _copy(self, array):
+        return array.clone(memory_format=self.torch.contiguous_format)
+
+    @staticmethod
+    def nbytes(array: Any) -> int:
+        return array.numel() * array.element_size()
+
+
+ARRAY_LAYERS = {"host": HostArrays, "simulated": SimulatedDeviceArrays, "torch": lambda: TorchArrays("cpu")}
+
 
 def default_layer() -> ArrayLayer:
-    """The host layer under ``TRITON_INTERPRET=1``, else torch tensors on the current CUDA device."""
+    """Where a Triton session keeps its arrays.
+
+    On a GPU: torch tensors on the current CUDA device. Under ``TRITON_INTERPRET=1``: numpy
+    arrays, or what ``GRAPHC_TRITON_ARRAYS`` names (``host``, ``simulated``: device handles that
+    make every transfer explicit, ``torch``: torch CPU tensors) to test the device code paths.
+    """
     if interpreting():
-        return HostArrays()
+        choice = os.environ.get("GRAPHC_TRITON_ARRAYS", "host").strip().lower() or "host"
+        if choice not in ARRAY_LAYERS:
+            raise ValueError(f"GRAPHC_TRITON_ARRAYS={choice!r} is not one of {', '.join(ARRAY_LAYERS)}")
+        return ARRAY_LAYERS[choice]()
     if not gpu_array_library_available():
         raise RuntimeError("graphc's Triton backend on a GPU keeps arrays in device memory through torch, "
                            "which is not installed; install torch, or set TRITON_INTERPRET=1 to run the "

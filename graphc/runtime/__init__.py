@@ -11,7 +11,9 @@ def stats() -> dict:
       found theirs in the session's in-memory cache;
     - ``compiles``: kernels numba compiled; ``disk_hits``: kernels numba loaded from the disk cache;
     - ``module_memory_hits``: generated modules found already imported in this process;
-    - ``modules_written`` / ``modules_imported`` / ``corrupt_entries``: the code cache's files.
+    - ``modules_written`` / ``modules_imported`` / ``corrupt_entries``: the code cache's files;
+    - ``device_uploads`` / ``device_downloads`` (and ``..._bytes``), ``device_copies``: host/device
+      transfers and device-side copies made by the Triton backend (0 on the CPU backends).
     """
     from graphc.runtime import cache, session
 
@@ -21,4 +23,8 @@ def stats() -> dict:
     out["compiles"] = numba_cpu.STATS["compiles"] if numba_cpu else 0
     out["disk_hits"] = numba_cpu.STATS["cache_loads"] if numba_cpu else 0
     out["compile_seconds"] = numba_cpu.STATS["compile_seconds"] if numba_cpu else 0.0
+    triton_memory = sys.modules.get("graphc.codegen.triton_memory")
+    for key in ("uploads", "upload_bytes", "downloads", "download_bytes", "device_copies"):
+        name = key if key.startswith("device_") else f"device_{key}"
+        out[name] = triton_memory.TRANSFERS[key] if triton_memory else 0
     return out

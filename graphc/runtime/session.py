@@ -14,31 +14,40 @@ from graphc.graph import Graph, Operation, Tensor, get_default_graph
 from graphc.runtime.fetch import FetchMapper
 from graphc.runtime.plan import RunPlan
 
-def _compile_eager(plan: RunPlan, feed_shapes: Optional[tuple]):
+def _compile_eager(plan: RunPlan, feed_shapes: Optional[tuple], device: Any):
     from graphc.codegen import eager
 
     return eager.compile_plan(plan)
 
 
-def _compile_interpret(plan: RunPlan, feed_shapes: Optional[tuple]):
+def _compile_interpret(plan: RunPlan, feed_shapes: Optional[tuple], device: Any):
     from graphc.codegen import interpret
 
     return interpret.compile_plan(plan, feed_shapes)
 
 
-def _compile_numba(plan: RunPlan, feed_shapes: Optional[tuple]):
+def _compile_numba(plan: RunPlan, feed_shapes: Optional[tuple], device: Any):
     from graphc.codegen import numba_cpu
 
     return numba_cpu.compile_plan(plan, feed_shapes)
 
 
-def _compile_triton(plan: RunPlan, feed_shapes: Optional[tuple]):
+def _compile_triton(plan: RunPlan, feed_shapes: Optional[tuple], device: Any):
     from graphc.codegen import triton_gpu
 
-    return triton_gpu.compile_plan(plan, feed_shapes)
+    return triton_gpu.compile_plan(plan, feed_shapes, device)
 
 
-# backend name -> (compile(plan, feed_shapes), whether executables are specialized on feed shapes)
+def _triton_device() -> Any:
+    """Where a Triton session keeps its arrays (``triton_memory.ArrayLayer``); chosen once per session."""
+    from graphc.codegen import triton_memory
+
+    return triton_memory.default_layer()
+
+
+# backend name -> (compile(plan, feed_shapes, device), whether executables are specialized on feed
+# shapes); _DEVICES: backend name -> the session's device memory (variables live there)
+_DEVICES = {"triton": _triton_device}
 _BACKENDS = {
     "auto": (_compile_numba, True),
     "numba": (_compile_numba, True),
@@ -81,15 +90,15 @@ def available_backends() -> list:
     return [b for b in _BACKENDS if b != "triton" or triton_usable()]
 
 
-def _compile(backend: str, plan: RunPlan, feed_shapes: Optional[tuple] = None):
-    return _BACKENDS[backend][0](plan, feed_shapes)
+def _compile(backend: str, plan: RunPlan, feed_shapes: Optional[tuple] = None, device: Any = None):
+    return _BACKENDS[backend][0](plan, feed_shapes, device)
 
 
 class SessionState:
     """What a session owns between runs: variable values and per-op run counters (random streams)."""
 
     def __init__(self) -> None:
-        self.values: dict = {}     # VariableV2 op -> ndarray
+        self.values: dict = {}     # VariableV2 op -> ndarray, or a device array for the Triton backend
         self.counters: dict = {}   # random op -> times run
 
     def next_count(self, op: Operation) -> int:
@@ -144,6 +153,8 @@ class Session:
                              "CUDA_VISIBLE_DEVICES) or TRITON_INTERPRET=1 to run Triton kernels on the CPU; "
                              "use backend='numba' or 'auto' here.")
         self.backend = _auto_backend() if backend == "auto" else backend
+        device = _DEVICES.get(self.backend)
+        self._device = device() if device is not None else None
         self.sess_str = target
         self.config = config
         self._state = SessionState()
@@ -176,9 +187,12 @@ class Session:
         self.close()
 
     def close(self) -> None:
-        """Frees the session; later runs raise RuntimeError. Closing twice is fine."""
+        """Frees the session (its executables and variable values, on the device too); later runs
+        raise RuntimeError. Closing twice is fine."""
         self._closed = True
-        self._cache.clear()
+        with self._lock:
+            self._cache.clear()
+            self._state.values.clear()
 
     # running ----------------------------------------------------------------------------------
     def run(self, fetches: Any, feed_dict: Optional[dict] = None, options: Any = None,
@@ -254,12 +268,12 @@ class Session:
 
     def _executable(self, fetch_tensors: list, targets: list, feed_tensors: list, feed_values: list):
         """The cached executable for this fetch/feed set (and feed shapes, for shape-specialized backends)."""
-        feed_shapes = tuple(np.shape(v) for v in feed_values) if _BACKENDS[self.backend][1] else None
+        feed_shapes = tuple(tuple(v.shape) for v in feed_values) if _BACKENDS[self.backend][1] else None
         key = (tuple(fetch_tensors), tuple(targets), tuple(feed_tensors), feed_shapes)
         exe = self._cache.get(key)
         if exe is None:
             plan = RunPlan(fetch_tensors, targets, feed_tensors)
-            exe = _compile(self.backend, plan, feed_shapes)
+            exe = _compile(self.backend, plan, feed_shapes, self._device)
             _dump_sources(exe)
             self._cache[key] = exe
             STATS["executables_built"] += 1
@@ -300,13 +314,21 @@ class Session:
             by_tensor[t] = self._convert_feed(t, value)
         return list(by_tensor), list(by_tensor.values())
 
-    @staticmethod
-    def _convert_feed(t: Tensor, value: Any) -> np.ndarray:
-        """``value`` as an array of ``t``'s dtype; ValueError if its shape can't be ``t``'s static shape."""
+    def _convert_feed(self, t: Tensor, value: Any) -> Any:
+        """``value`` as an array of ``t``'s dtype; ValueError if its shape can't be ``t``'s static shape.
+
+        On a device backend, an array already in the session's device memory (a torch/CuPy/JAX
+        GPU array, through DLPack) stays there, cast on the device if needed: no host round trip.
+        """
         if isinstance(value, (Tensor, Operation)) or hasattr(value, "_graph_tensor"):
             raise TypeError(f"The value of a feed cannot be a tf.Tensor object. Acceptable feed values "
                             f"include Python scalars, lists and numpy ndarrays. The value {value!r} was "
                             f"passed to the feed with key {t.name}; evaluate it first with sess.run.")
+        if self._device is not None and type(value) is not np.ndarray:
+            resident = self._device.adopt(value, t.dtype.np_type)
+            if resident is not None:
+                _check_feed_shape(t, tuple(resident.shape))
+                return resident
         try:
             arr = np.asarray(value, dtype=t.dtype.np_type)
         except OverflowError:
@@ -316,16 +338,20 @@ class Session:
         except (TypeError, ValueError) as e:
             raise type(e)(f"Cannot convert the value fed for {t.name} to a {t.dtype.name} array "
                           f"(tensor shape {t.shape}): {e}") from None
-        dims = t._shape._dims
-        if dims is not None and (len(dims) != arr.ndim or any(
-                d is not None and d != a for d, a in zip(dims, arr.shape))):
-            raise ValueError(f"Cannot feed value of shape {arr.shape} for Tensor '{t.name}', which has "
-                             f"shape '{t.shape}'")
+        _check_feed_shape(t, arr.shape)
         return arr
 
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
+
+
+def _check_feed_shape(t: Tensor, shape: tuple) -> None:
+    dims = t._shape._dims
+    if dims is not None and (len(dims) != len(shape) or any(
+            d is not None and d != a for d, a in zip(dims, shape))):
+        raise ValueError(f"Cannot feed value of shape {shape} for Tensor '{t.name}', which has "
+                         f"shape '{t.shape}'")
 
 
 def _dump_sources(exe: Any) -> None:
