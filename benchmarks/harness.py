@@ -42,6 +42,8 @@ class Result:
     match: Optional[bool]            # None for the eager reference itself
     max_error: Optional[float]
     compiles: Optional[int] = None   # kernels compiled during the first run (0 = all from cache)
+    device: Optional[str] = None     # where a device backend kept feeds and fetches while timed
+    numpy_io: Optional[Timing] = None  # device backends: the same runs fed and fetched as numpy
 
     def as_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -108,7 +110,20 @@ def run_workload(workload: Workload, size: str, backend: str, reference: Optiona
     with graph.as_default():
         run = sess.make_callable(built.fetches, list(built.feed_dict))
         args = list(built.feed_dict.values())
-        steady = time_runs(lambda: run(*args), min_time=min_time)
+        device, numpy_io = sess.device, None
+        if device is not None and not device.on_host:
+            # a GPU's own speed: feeds already on the device, fetches left there (what torch and
+            # jax are timed with); the numpy-in/numpy-out time is reported beside it
+            numpy_io = time_runs(lambda: run(*args), min_time=min_time)
+            on_device = sess.make_callable(built.fetches, list(built.feed_dict), device_fetches=True)
+            resident = [device.from_host(np.asarray(v, dtype=t.dtype.np_type)) for t, v in built.feed_dict.items()]
+
+            def step():
+                on_device(*resident)
+                device.synchronize()
+            steady = time_runs(step, min_time=min_time)
+        else:
+            steady = time_runs(lambda: run(*args), min_time=min_time)
         try:
             kernels = len(sess.compile(built.fetches, built.feed_dict).kernels)
         except Exception:  # noqa: BLE001 - introspection is optional for a backend
@@ -128,7 +143,7 @@ def run_workload(workload: Workload, size: str, backend: str, reference: Optiona
                 match = False
     compiles = None if before is None or after is None else after - before
     result = Result(workload.name, backend, size, first_run, second, steady, kernels, built.bytes_moved,
-                    built.flops, match, err, compiles)
+                    built.flops, match, err, compiles, None if numpy_io is None else device.name, numpy_io)
     return result, values
 
 
@@ -137,6 +152,18 @@ def copy_bandwidth(nbytes: int = 1 << 26) -> float:
     src = np.ones(nbytes // 4, np.float32)
     dst = np.empty_like(src)
     t = time_runs(lambda: np.copyto(dst, src), min_time=0.2, warmup=1)
+    return 2 * nbytes / t.median
+
+
+def device_copy_bandwidth(device, nbytes: int = 1 << 30) -> float:
+    """A device's copy bandwidth in bytes/s (read + write) from device-to-device copies of ``nbytes``."""
+    src = device.from_host(np.ones(nbytes // 4, np.float32))
+    device.copy(src)
+
+    def copy():
+        device.copy(src)
+        device.synchronize()
+    t = time_runs(copy, min_time=0.2, warmup=2)
     return 2 * nbytes / t.median
 
 

@@ -17,7 +17,8 @@ What one timed call does, per peer (steady state, timed by ``harness.time_runs``
 * jax: one ``jax.jit`` function on arrays already on the CPU device, then ``block_until_ready``;
   training steps are jitted pure update functions whose state buffers are donated.
 * torch / torch.compile: the same functions, plain or wrapped in ``torch.compile``, on tensors
-  that share the numpy inputs; ``torch.no_grad`` where no gradient is needed; training steps take
+  that share the numpy inputs (on a CUDA GPU when torch sees one: inputs copied there once,
+  each timed call ends with ``torch.cuda.synchronize``); ``torch.no_grad`` where no gradient is needed; training steps take
   gradients with ``torch.autograd.grad`` and update in place. Library ops are used where torch has
   one for the same math (tanh-GELU, softmax, layer norm, cross-entropy).
 * tf1: ``Session.make_callable`` with the feeds as numpy arrays / Python numbers, like the harness.
@@ -360,6 +361,35 @@ def _torch():
     return torch
 
 
+def _torch_device() -> str:
+    """"cuda" when torch sees a GPU (then graphc's compiled backend is Triton there too), else "cpu"."""
+    return "cuda" if _torch().cuda.is_available() else "cpu"
+
+
+def _tensor(array, dtype=None):
+    """A torch tensor on the peer's device holding ``array`` (shares memory with it on the CPU)."""
+    torch = _torch()
+    t = torch.from_numpy(array) if isinstance(array, np.ndarray) else torch.tensor(array, dtype=dtype)
+    return t.to(device=_torch_device(), dtype=dtype or t.dtype)
+
+
+def _host(t) -> np.ndarray:
+    return t.detach().cpu().numpy()
+
+
+def _synced(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """``fn`` that returns only when the GPU work it queued is done (a no-op wrapper on the CPU)."""
+    if _torch_device() != "cuda":
+        return fn
+    torch = _torch()
+
+    def run():
+        out = fn()
+        torch.cuda.synchronize()
+        return out
+    return run
+
+
 def _maybe_compile(fn: Callable, compiled: bool) -> Callable:
     if not compiled:
         return fn
@@ -380,27 +410,27 @@ def _torch_stateless(fn: Callable, args: tuple, compiled: bool, inputs: Workload
         with torch.no_grad():
             return fn(*args)
 
-    return _stateless(run, lambda t: t.numpy(), inputs)
+    return _stateless(_synced(run), _host, inputs)
 
 
 def _torch_gelu(workload, size, compiled) -> _Step:
     torch, inp = _torch(), workload_inputs(workload.name, size)
-    x = torch.from_numpy(inp.feeds["x"])
+    x = _tensor(inp.feeds["x"])
     return _torch_stateless(lambda x: torch.nn.functional.gelu(x, approximate="tanh"), (x,), compiled, inp)
 
 
 def _torch_softmax(workload, size, compiled) -> _Step:
     torch, inp = _torch(), workload_inputs(workload.name, size)
-    x = torch.from_numpy(inp.feeds["x"])
+    x = _tensor(inp.feeds["x"])
     return _torch_stateless(lambda x: torch.softmax(x, dim=1), (x,), compiled, inp)
 
 
 def _torch_layer_norm(workload, size, compiled) -> _Step:
     torch, inp = _torch(), workload_inputs(workload.name, size)
-    x = torch.from_numpy(inp.feeds["x"])
+    x = _tensor(inp.feeds["x"])
     cols = x.shape[1]
-    gamma = torch.from_numpy(np.linspace(0.5, 1.5, cols, dtype=np.float32))
-    beta = torch.from_numpy(np.linspace(-0.1, 0.1, cols, dtype=np.float32))
+    gamma = _tensor(np.linspace(0.5, 1.5, cols, dtype=np.float32))
+    beta = _tensor(np.linspace(-0.1, 0.1, cols, dtype=np.float32))
 
     def layer_norm(x, gamma, beta):
         return torch.nn.functional.layer_norm(x, (cols,), gamma, beta, eps=LAYER_NORM_EPS)
@@ -410,14 +440,14 @@ def _torch_layer_norm(workload, size, compiled) -> _Step:
 
 def _torch_sum_sq(workload, size, compiled) -> _Step:
     torch, inp = _torch(), workload_inputs(workload.name, size)
-    x = torch.from_numpy(inp.feeds["x"])
+    x = _tensor(inp.feeds["x"])
     return _torch_stateless(lambda x: torch.sum(x * x), (x,), compiled, inp)
 
 
 def _torch_lecture_add(workload, size, compiled) -> _Step:
     torch, inp = _torch(), workload_inputs(workload.name, size)
     # torch ops take tensors: the fed Python numbers become 0-d float32 tensors once
-    a, b = (torch.tensor(inp.feeds[k], dtype=torch.float32) for k in ("a", "b"))
+    a, b = (_tensor(inp.feeds[k], torch.float32) for k in ("a", "b"))
     return _torch_stateless(lambda a, b: a + b, (a, b), compiled, inp)
 
 
@@ -441,20 +471,19 @@ def _torch_train(loss_fn: Callable, params: list, data: tuple, lr: float, compil
         return checked.detach()
 
     def state():
-        return {n: p.detach().numpy().copy() for n, p in zip(names, params)}
+        return {n: _host(p).copy() for n, p in zip(names, params)}
 
-    return _Step(lambda: [step().numpy()], step, state, inputs.rtol, inputs.atol)
+    return _Step(lambda: [_host(step())], _synced(step), state, inputs.rtol, inputs.atol)
 
 
 def _torch_params(inputs: WorkloadInputs, names: tuple) -> list:
-    torch = _torch()
-    return [torch.tensor(inputs.variables[n], dtype=torch.float32).requires_grad_() for n in names]
+    return [_tensor(np.array(inputs.variables[n], dtype=np.float32)).requires_grad_() for n in names]
 
 
 def _torch_mlp_sgd(workload, size, compiled) -> _Step:
     torch, inp = _torch(), workload_inputs(workload.name, size)
-    x = torch.from_numpy(inp.feeds["x"])
-    labels = torch.from_numpy(inp.feeds["labels"].astype(np.int64))  # cross_entropy takes int64 targets
+    x = _tensor(inp.feeds["x"])
+    labels = _tensor(inp.feeds["labels"].astype(np.int64))  # cross_entropy takes int64 targets
 
     def loss_fn(w0, b0, w1, b1, w2, b2, x, labels):
         h = torch.relu(torch.addmm(b0, x, w0))
@@ -467,7 +496,7 @@ def _torch_mlp_sgd(workload, size, compiled) -> _Step:
 
 def _torch_lecture_train(workload, size, compiled) -> _Step:
     torch, inp = _torch(), workload_inputs(workload.name, size)
-    x, y_true = (torch.tensor(inp.feeds[k], dtype=torch.float32) for k in ("x", "y_true"))
+    x, y_true = (_tensor(inp.feeds[k], torch.float32) for k in ("x", "y_true"))
 
     def loss_fn(w, b, x, y_true):
         y = w * x + b
@@ -479,9 +508,9 @@ def _torch_lecture_train(workload, size, compiled) -> _Step:
 def _torch_adam(workload, size, compiled) -> _Step:
     """TF1's Adam (epsilon outside the bias correction), in place; beta powers are float32 tensors."""
     torch, inp = _torch(), workload_inputs(workload.name, size)
-    p, g = torch.tensor(inp.variables["p"]), torch.from_numpy(inp.feeds["g"])
+    p, g = _tensor(np.array(inp.variables["p"])), _tensor(inp.feeds["g"])
     m, v = torch.zeros_like(p), torch.zeros_like(p)
-    b1_power, b2_power = torch.tensor(ADAM_B1), torch.tensor(ADAM_B2)
+    b1_power, b2_power = _tensor(ADAM_B1, torch.float32), _tensor(ADAM_B2, torch.float32)
 
     def adam(p, m, v, g, b1_power, b2_power):
         lr_t = ADAM_LR * torch.sqrt(1 - b2_power) / (1 - b1_power)
@@ -500,9 +529,9 @@ def _torch_adam(workload, size, compiled) -> _Step:
 
     def first_run():
         run()
-        return [p.numpy().copy()]
+        return [_host(p).copy()]
 
-    return _Step(first_run, run, lambda: {"p": p.numpy().copy()}, inp.rtol, inp.atol)
+    return _Step(first_run, _synced(run), lambda: {"p": _host(p).copy()}, inp.rtol, inp.atol)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import numpy as np
 
 import graphc as tf
 
-SIZES = ("small", "default", "large")
+SIZES = ("small", "default", "large", "gpu")
 
 
 @dataclasses.dataclass
@@ -39,19 +39,20 @@ def _rng() -> np.random.RandomState:
     return np.random.RandomState(0)
 
 
-def _pick(size: str, small, default, large):
-    return {"small": small, "default": default, "large": large}[size]
+def _pick(size: str, small, default, large, gpu=None):
+    """The value for a size preset; "gpu" (the GPU issue's sizes) falls back to "large"."""
+    return {"small": small, "default": default, "large": large, "gpu": large if gpu is None else gpu}[size]
 
 
 def gelu(size: str) -> Built:
-    n = _pick(size, 1 << 16, 1 << 22, 1 << 24)
+    n = _pick(size, 1 << 16, 1 << 22, 1 << 24, 1 << 26)
     x = tf.placeholder(tf.float32, [None], name="x")
     y = 0.5 * x * (1 + tf.tanh(0.7978845608 * (x + 0.044715 * x * x * x)))
     return Built(y, {x: _rng().randn(n).astype(np.float32)}, bytes_moved=8 * n, flops=12 * n)
 
 
 def softmax(size: str) -> Built:
-    rows, cols = _pick(size, (256, 128), (4096, 1024), (16384, 1024))
+    rows, cols = _pick(size, (256, 128), (4096, 1024), (16384, 1024), (16384, 4096))
     x = tf.placeholder(tf.float32, [None, cols], name="x")
     y = tf.nn.softmax(x)
     return Built(y, {x: _rng().randn(rows, cols).astype(np.float32)}, bytes_moved=8 * rows * cols,
@@ -59,7 +60,7 @@ def softmax(size: str) -> Built:
 
 
 def layer_norm(size: str) -> Built:
-    rows, cols = _pick(size, (256, 128), (4096, 1024), (16384, 1024))
+    rows, cols = _pick(size, (256, 128), (4096, 1024), (16384, 1024), (16384, 4096))
     x = tf.placeholder(tf.float32, [None, cols], name="x")
     gamma = tf.constant(np.linspace(0.5, 1.5, cols, dtype=np.float32))
     beta = tf.constant(np.linspace(-0.1, 0.1, cols, dtype=np.float32))
@@ -71,14 +72,14 @@ def layer_norm(size: str) -> Built:
 
 
 def sum_of_squares(size: str) -> Built:
-    n = _pick(size, 1 << 18, 1 << 24, 1 << 26)
+    n = _pick(size, 1 << 18, 1 << 24, 1 << 26, 1 << 28)
     x = tf.placeholder(tf.float32, [None], name="x")
     y = tf.reduce_sum(x * x)
     return Built(y, {x: _rng().randn(n).astype(np.float32)}, bytes_moved=4 * n, flops=2 * n, rtol=1e-3)
 
 
 def mlp_sgd(size: str) -> Built:
-    batch, hidden = _pick(size, (32, 64), (256, 512), (1024, 1024))
+    batch, hidden = _pick(size, (32, 64), (256, 512), (1024, 1024), (4096, 1024))
     rs = _rng()
     x = tf.placeholder(tf.float32, [None, 784], name="x")
     labels = tf.placeholder(tf.int32, [None], name="labels")
@@ -118,7 +119,7 @@ def cnn_step(size: str) -> Built:
 
 
 def adam(size: str) -> Built:
-    n = _pick(size, 1 << 17, 10_000_000, 50_000_000)
+    n = _pick(size, 1 << 17, 10_000_000, 50_000_000, 100_000_000)
     rs = _rng()
     p = tf.Variable(rs.randn(n).astype(np.float32), name="p")
     g = tf.placeholder(tf.float32, [n], name="g")

@@ -15,8 +15,9 @@ def compiled_backends() -> list:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--size", choices=("small", "default", "large"), default="default",
-                   help="problem sizes (default: %(default)s)")
+    p.add_argument("--size", choices=("small", "default", "large", "gpu"), default="default",
+                   help="problem sizes (default: %(default)s; gpu: gelu 64M, softmax/layer norm 16384x4096, "
+                        "MLP batch 4096, Adam 100M)")
     p.add_argument("-k", dest="pattern", default=None, help="only workloads whose name contains PATTERN")
     p.add_argument("--backend", action="append", dest="backends", default=None,
                    help="compiled backend(s) to compare with eager (default: all available)")
@@ -42,6 +43,12 @@ def run(args: argparse.Namespace) -> int:
     copy_bw = harness.copy_bandwidth()
     harness.progress(f"graphc bench: {len(selected)} workloads x eager + {', '.join(backends) or 'no compiled backend'}"
                      f" (size {args.size}); memory copy bandwidth {copy_bw / 1e9:.1f} GB/s")
+    bandwidth = {b: copy_bw for b in backends}
+    for b in backends:
+        device = _device_of(b)
+        if device is not None:
+            bandwidth[b] = harness.device_copy_bandwidth(device, 1 << (30 if args.size == "gpu" else 26))
+            harness.progress(f"  {b}: arrays on {device.name}, copy bandwidth {bandwidth[b] / 1e9:.1f} GB/s")
     rows, failures, refs = [], 0, {}
     for w in selected:
         harness.progress(f"  {w.name}: eager ...")
@@ -55,12 +62,13 @@ def run(args: argparse.Namespace) -> int:
             if not res.match:
                 failures += 1
                 harness.progress(f"  !! {w.name}: {b} does NOT match eager (max abs error {res.max_error:.3g})")
-    _print_table(rows, selected, copy_bw)
+    _print_table(rows, selected, bandwidth)
     peer_rows = _compare_peers(args, selected, refs) if args.compare_peers else []
     if args.json_path:
         with open(args.json_path, "w") as f:
             json.dump({"machine": platform.machine(), "python": platform.python_version(),
                        "size": args.size, "copy_bandwidth_bytes_per_s": copy_bw,
+                       "backend_copy_bandwidth_bytes_per_s": bandwidth,
                        "results": [r.as_dict() for r in rows],
                        "peers": peer_rows}, f, indent=2)
     if args.plot_path:
@@ -71,7 +79,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_table(rows: list, selected: list, copy_bw: float) -> None:
+def _device_of(backend: str):
+    """The device memory a ``backend`` session computes in (None for host backends)."""
+    import graphc as tf
+
+    device = tf.Session(graph=tf.Graph(), backend=backend).device
+    return None if device is None or device.on_host else device
+
+
+def _print_table(rows: list, selected: list, bandwidth: dict) -> None:
+    """One row per compiled result; ``bandwidth``: copy bandwidth of each backend's memory (%copy)."""
     latency = {w.name: w.per_run_latency for w in selected}
     eager = {r.workload: r for r in rows if r.backend == "eager"}
     header = (f"{'workload':<14}{'backend':<9}{'eager':>12}{'compiled':>12}{'speedup':>9}{'spread':>9}"
@@ -86,11 +103,15 @@ def _print_table(rows: list, selected: list, copy_bw: float) -> None:
         speedup = e.steady.median / r.steady.median
         spread = (r.steady.p90 - r.steady.p10) / r.steady.median
         gbs = r.bytes_moved / r.steady.median / 1e9 if r.bytes_moved else None
-        pct = f"{100 * gbs * 1e9 / copy_bw:6.0f}%" if gbs else f"{'':>7}"
+        pct = f"{100 * gbs * 1e9 / bandwidth[r.backend]:6.0f}%" if gbs else f"{'':>7}"
         print(f"{r.workload:<14}{r.backend:<9}{_fmt_time(e.steady.median, lat):>12}{_fmt_time(r.steady.median, lat):>12}"
               f"{speedup:8.1f}x{100 * spread:8.0f}%{r.first_run_s:9.2f}s{r.second_session_first_run_s:9.2f}s"
               f"{'' if r.kernels is None else r.kernels:>8}{'' if gbs is None else f'{gbs:8.1f}':>8}{pct}  "
               f"{'ok' if r.match else 'MISMATCH'}")
+    for r in rows:
+        if r.numpy_io is not None:
+            print(f"  {r.workload} on {r.backend}: timed with feeds and fetches on {r.device}; numpy in and "
+                  f"out: {_fmt_time(r.numpy_io.median, latency[r.workload]).strip()}")
     if not any(r.backend != "eager" for r in rows):
         for r in rows:
             print(f"{r.workload:<14}{'eager':<9}{_fmt_time(r.steady.median, latency[r.workload]):>12}")

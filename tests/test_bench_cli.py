@@ -60,3 +60,19 @@ def test_plot_needs_matplotlib_or_writes_png(tmp_path):
     path = tmp_path / "speedup.png"
     assert bench("-k", "lecture_add", "--backend", "numba", "--plot", str(path)) == 0
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_device_backend_is_timed_with_its_data_on_the_device(monkeypatch, tmp_path, capsys):
+    pytest.importorskip("triton")
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    monkeypatch.setenv("GRAPHC_TRITON_ARRAYS", "simulated")   # stands in for GPU memory
+    path = tmp_path / "out.json"
+    assert bench("-k", "layer_norm", "--backend", "triton", "--json", str(path)) == 0
+    out = capsys.readouterr().out
+    assert "layer_norm on triton: timed with feeds and fetches on simulated device" in out
+    assert "numpy in and out" in out and "MISMATCH" not in out
+    data = json.loads(path.read_text())
+    triton = [r for r in data["results"] if r["backend"] == "triton"][0]
+    assert triton["device"].startswith("simulated device") and triton["numpy_io"]["reps"] >= 1
+    assert data["backend_copy_bandwidth_bytes_per_s"]["triton"] > 0
+

@@ -217,3 +217,23 @@ def test_unknown_array_layer_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("GRAPHC_TRITON_ARRAYS", "cupy")
     with pytest.raises(ValueError, match="GRAPHC_TRITON_ARRAYS='cupy' is not one of host, simulated, torch"):
         tf.Session(backend="triton")
+
+
+def test_a_callable_can_leave_its_fetches_on_the_device(simulated):
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    v = tf.Variable(np.ones(3, np.float32))
+    y = tf.nn.softmax(x * v)
+    sess = tf.Session(backend="triton")
+    sess.run(v.initializer)
+    assert isinstance(sess.device, tm.SimulatedDeviceArrays)
+    run = sess.make_callable([y, v], [x], device_fetches=True)
+    resident = sess.device.from_host(np.arange(6, dtype=np.float32).reshape(2, 3))
+    run(resident)
+    before = transfers()
+    got_y, got_v = run(resident)
+    assert delta(before)["uploads"] == 0 and delta(before)["downloads"] == 0
+    assert isinstance(got_y, tm.DeviceBuffer) and isinstance(got_v, tm.DeviceBuffer)
+    assert got_v is not sess._state.values[v.op]          # the caller gets its own copy of a variable
+    want = sess.run(y, {x: np.arange(6, dtype=np.float32).reshape(2, 3)})
+    np.testing.assert_allclose(sess.device.to_host(got_y), want, rtol=1e-6)
+    assert tf.Session(backend="eager").device is None

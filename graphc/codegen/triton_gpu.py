@@ -912,8 +912,9 @@ class TritonExecutable:
         return any(k.kind == "host" and v in k.outputs for k in self.kernel_plan.kernels)
 
     # -- running --------------------------------------------------------------------------------
-    def run(self, feed_values: Sequence[Any], state: Any) -> tuple:
-        """Returns (fetch values as numpy arrays, {variable op: new value as a device array}).
+    def run(self, feed_values: Sequence[Any], state: Any, device_fetches: bool = False) -> tuple:
+        """Returns (fetch values as numpy arrays, {variable op: new value as a device array});
+        with ``device_fetches`` the fetches stay on the device too (arrays of ``layer``).
 
         ``state.values`` (the dict) is never modified; a variable's array is overwritten only
         when it is updated in place (see the class docstring), and then it is the new value.
@@ -933,7 +934,10 @@ class TritonExecutable:
         for step in self.steps:
             step.run(ctx)
         handed: set = set()
-        results = [self._download(v, ctx, handed) for v in prog.fetches]
+        if device_fetches:
+            results = [self._owned(ctx.env[v], ctx, handed) for v in prog.fetches]
+        else:
+            results = [self._download(v, ctx, handed) for v in prog.fetches]
         updates = {var: self._keep(var, v, ctx, handed) for var, v in prog.updates.items()}
         if proof is not None:
             self.proven.add(proof)
@@ -967,9 +971,11 @@ class TritonExecutable:
     def _keep(self, var, v, ctx: _RunContext, handed: set) -> Any:
         """Variable ``var``'s new value as an array of the layer that only the session will hold."""
         own = ctx.written.get(var)
-        if own is not None:
-            return own
-        x = ctx.env[v]
+        return own if own is not None else self._owned(ctx.env[v], ctx, handed)
+
+    def _owned(self, x, ctx: _RunContext, handed: set) -> Any:
+        """``x`` as an array of the layer that no one else holds: the run's own output the first
+        time it is handed out, else a copy (of a feed's, a constant's or a variable's memory)."""
         if isinstance(x, np.ndarray):
             if self.layer.on_host:
                 return kc.hand_out(x, ctx.fresh, handed)
@@ -978,7 +984,7 @@ class TritonExecutable:
         if owner is not None and owner not in handed:
             handed.add(owner)
             return x
-        return self.layer.copy(x)       # a feed's, a constant's or another variable's memory
+        return self.layer.copy(x)
 
 
 def compile_plan(plan, feed_shapes=None, layer: Optional[tm.ArrayLayer] = None) -> TritonExecutable:

@@ -190,6 +190,9 @@ class ArrayLayer:
         """What a Triton launch receives for ``array``."""
         return array
 
+    def synchronize(self) -> None:
+        """Waits until every kernel launched on this layer's device has finished (for timing)."""
+
     @staticmethod
     def nbytes(array: Any) -> int:
         return int(array.nbytes)
@@ -364,6 +367,10 @@ class TorchArrays(ArrayLayer):
 
     def _copy(self, array):
         return array.clone(memory_format=self.torch.contiguous_format)
+
+    def synchronize(self) -> None:
+        if self.device.type == "cuda":
+            self.torch.cuda.synchronize(self.device)
 
     @staticmethod
     def nbytes(array: Any) -> int:

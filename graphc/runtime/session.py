@@ -164,6 +164,12 @@ class Session:
         self._closed = False
         self._entered: list = []   # one ExitStack per `with sess:`
 
+    @property
+    def device(self) -> Any:
+        """Where this session keeps variables and kernel operands: the Triton backend's array layer
+        (``graphc.codegen.triton_memory``; torch tensors on a GPU), or None on host backends."""
+        return self._device
+
     # context management -----------------------------------------------------------------------
     @contextlib.contextmanager
     def as_default(self) -> Iterator["Session"]:
@@ -217,12 +223,18 @@ class Session:
             return self._executable(spec.tensors, spec.targets, feed_tensors, feed_values)
 
     def make_callable(self, fetches: Any, feed_list: Optional[Sequence[Any]] = None,
-                      accept_options: bool = False) -> Callable:
-        """A function of the ``feed_list`` values that runs ``fetches`` (TF1 ``make_callable``)."""
+                      accept_options: bool = False, device_fetches: bool = False) -> Callable:
+        """A function of the ``feed_list`` values that runs ``fetches`` (TF1 ``make_callable``).
+
+        ``device_fetches`` (a graphc extension): on a device backend (``self.device`` not None),
+        the fetched tensors come back as device arrays (torch tensors on a GPU) instead of numpy,
+        so results can stay on the GPU; host backends return numpy either way.
+        """
         self._check_open()
         spec = _FetchSpec(FetchMapper(self.graph, fetches))
         feed_tensors = [self._feed_key(k) for k in (feed_list or [])]
         convert = self._convert_feed
+        on_device = bool(device_fetches) and self._device is not None and not self._device.on_host
 
         def call(*args: Any, **kwargs: Any) -> Any:
             if len(args) != len(feed_tensors):
@@ -231,7 +243,7 @@ class Session:
             if self._closed:
                 self._check_open()
             feed_values = [convert(t, v) for t, v in zip(feed_tensors, args)]
-            return spec.mapper.rebuild(self._run_spec(spec, feed_tensors, feed_values))
+            return spec.mapper.rebuild(self._run_spec(spec, feed_tensors, feed_values, on_device))
         return call
 
     def _fetch_spec(self, fetches: Any) -> "_FetchSpec":
@@ -244,20 +256,26 @@ class Session:
                 self._fetch_specs[key] = spec
         return spec
 
-    def _run_spec(self, spec: "_FetchSpec", feed_tensors: list, feed_values: list) -> list:
+    def _run_spec(self, spec: "_FetchSpec", feed_tensors: list, feed_values: list,
+                  device_fetches: bool = False) -> list:
         state = self._state
         with self._lock:
             exe = self._executable(spec.tensors, spec.targets, feed_tensors, feed_values)
             counters = dict(state.counters) if state.counters else None
             try:
-                results, updates = exe.run(feed_values, state)
+                if device_fetches:
+                    results, updates = exe.run(feed_values, state, device_fetches=True)
+                else:
+                    results, updates = exe.run(feed_values, state)
             except BaseException:
                 state.counters = counters or {}  # a failed run leaves the session as it was
                 raise
             if updates:
                 state.values.update(updates)
         # TF1 hands a fetched feed back as the fed array (0-d stays an ndarray); ops give None
-        if feed_tensors:
+        if device_fetches:
+            values = results
+        elif feed_tensors:
             fed = set(feed_tensors)
             values = [r if t in fed else _to_user(r) for t, r in zip(spec.tensors, results)]
         else:
