@@ -243,6 +243,35 @@ def test_rows_longer_than_a_persistent_block_loop():
     assert all(fn == "kernel_looped" for *_, fn in geometry)
 
 
+def test_few_long_rows_reduce_in_two_stages(monkeypatch):
+    monkeypatch.setattr(triton_gpu, "SPLIT_MIN_LENGTH", 2048)    # small rows, so the interpreter stays quick
+    monkeypatch.setattr(triton_gpu, "SPLIT_MIN_PART", 1024)
+    n = 5000                                                      # 5 parts, the last one short
+    x = tf.placeholder(tf.float32, [None, n])
+    b = tf.placeholder(tf.float32, [None])
+    xv, bv = f32(3, n), f32(3)
+    xv[1, 4321] = np.nan
+    outs = [tf.reduce_sum(tf.square(x - tf.expand_dims(b, 1)), axis=1),   # a row input in the prologue
+            tf.reduce_mean(x, axis=1) * 2.0 + b,                  # and in the epilogue
+            tf.reduce_max(x, axis=1), tf.reduce_min(x, axis=1), tf.reduce_sum(x)]
+    exe, _, _ = run_both(outs, [x, b], [xv, bv], rtol=1e-5, atol=1e-5)
+    assert exe.numpy_kernels == []
+    launches = [g[-1] for step in exe.steps for g in getattr(step, "geometry", {}).values()]
+    assert all(isinstance(p, triton_gpu._Split) for p in launches)
+    assert sorted({p.parts for p in launches}) == [5, 15]        # rows of 5000; all 15000 elements
+    cols = tf.placeholder(tf.float32, [n, 2])                     # reduced axis is not the last one
+    flags = tf.placeholder(tf.bool, [n])
+    k = tf.placeholder(tf.int32, [n])
+    kv = np.arange(n, dtype=np.int32) % 7 - 3
+    run_both([tf.reduce_sum(cols, axis=0), tf.reduce_prod(1.0 + 1e-4 * cols, axis=0)], [cols], [f32(n, 2)],
+             rtol=1e-5)
+    run_both([tf.reduce_any(flags), tf.reduce_all(flags), tf.reduce_sum(k), tf.reduce_mean(k), tf.reduce_max(k)],
+             [flags, k], [np.arange(n) % 3 == 0, kv])
+    softmax = tf.nn.softmax(x)                                    # two passes per row: never split
+    exe, _, _ = run_both([softmax], [x], [f32(3, n)], rtol=1e-5)
+    assert not exe.kernels[0].source.count("kernel_split")
+
+
 # ------------------------------------------------------------------------------------------------
 # matmul
 

@@ -29,8 +29,12 @@ names or sizes, so one structure is one file whatever the graph or batch size. U
 (``graphc.codegen.triton_memory``); set it before anything imports triton (the ``@triton.jit``
 decorator picks the interpreter when it runs). Importing this module does not import triton.
 
-Known limits: a reduction of everything (one output row) longer than ``PERSISTENT_MAX`` runs in
-one program (no two-stage split yet); numpy steps on a GPU move their operands through the host.
+A few long rows (at most ``SPLIT_MAX_ROWS``, each at least ``SPLIT_MIN_LENGTH`` long, e.g. a
+sum of everything) would leave all but a few programs idle, so one-pass reduction kernels also get
+``kernel_split_partial`` (programs over (row, part): partial results per part, in a fixed order)
+and ``kernel_split_final`` (combines a row's partials, then the epilogue): still no atomics.
+
+Known limits: numpy steps on a GPU move their operands through the host.
 """
 from __future__ import annotations
 
@@ -54,6 +58,12 @@ log = logging.getLogger("graphc.codegen.triton")
 
 PERSISTENT_MAX = 4096      # longest row held whole by one program
 LOOP_RBLOCK = 1024         # step of a looped reduction
+# two-stage reductions: at most SPLIT_MAX_ROWS rows of at least SPLIT_MIN_LENGTH elements are cut
+# into parts of at least SPLIT_MIN_PART elements (at most SPLIT_MAX_PARTS per row), one program each
+SPLIT_MAX_ROWS = 64
+SPLIT_MIN_LENGTH = 1 << 15
+SPLIT_MIN_PART = 1 << 13
+SPLIT_MAX_PARTS = 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -200,6 +210,7 @@ class _KernelSource(kc.FrameAnalysis):
         self.groups = kc.index_groups(self.space, self.roles, self.inputs + self.outputs, frozenset({"m", "n"}))
         self.strides = [(a, g) for a in self.inputs + self.outputs if not a.scalar
                         for g in self._spanned(a)[:-1]]
+        self.splittable = self._splittable()
         self.source = self._module()
 
     # -- analysis -----------------------------------------------------------------------------
@@ -378,6 +389,8 @@ class _KernelSource(kc.FrameAnalysis):
             body = self._pointwise()
         elif k.kind == "reduction":
             body = self._reduction(persistent=True) + ["", ""] + self._reduction(persistent=False)
+            if self.splittable:
+                body += ["", ""] + self._split_partial() + ["", ""] + self._split_final()
         else:
             body = self._matmul()
         return "\n".join(header + body) + "\n"
@@ -466,6 +479,74 @@ class _KernelSource(kc.FrameAnalysis):
         for r in pass_reds:
             self._finish(r, self._reduce_expr(r, f"acc{self._pos(r)}"))
 
+    # two-stage reductions: few long rows split over many programs --------------------------------
+    def _splittable(self) -> bool:
+        """One pass of reductions and no full-space outputs: partial results can be combined."""
+        if self.kernel.kind != "reduction":
+            return False
+        _, full_outs, total = self._passes()
+        return total == 1 and not full_outs
+
+    def partial_dtypes(self) -> list:
+        """numpy dtype of each reduction's partial results (its accumulator type)."""
+        reductions, _, _ = self._passes()
+        return [np.dtype(np.int32) if r.type in ("Any", "All") else np.dtype(r.outputs[0].dtype.np_type)
+                for r in reductions]
+
+    def _split_partial(self) -> list:
+        """Stage 1: program (row block, split) reduces ``chunk`` elements of its rows into partials."""
+        reductions, _, _ = self._passes()
+        parts = [f"part{i}" for i in range(len(reductions))]
+        self._start("kernel_split_partial", parts + ["nout", "nred", "chunk", "nsplit"], ["XBLOCK", "RBLOCK"])
+        ind = self.depth
+        kept_groups = [g for g, dims in enumerate(self.groups) if self.roles[dims[0]] == "x"]
+        red_groups = [g for g, dims in enumerate(self.groups) if self.roles[dims[0]] == "r"]
+        self.lines += [f"{ind}xo = tl.program_id(0).to(tl.int64) * XBLOCK + tl.arange(0, XBLOCK)[:, None]",
+                       f"{ind}xmask = xo < nout",
+                       f"{ind}split = tl.program_id(1).to(tl.int64)",
+                       f"{ind}start = split * chunk",
+                       f"{ind}stop = tl.minimum(start + chunk, nred)",
+                       f"{ind}rbase = tl.arange(0, RBLOCK)[None, :]"]
+        self._decompose("xo", kept_groups, ind)
+        self._emit_row_values(0, store=False)
+        for r in reductions:
+            dt = r.outputs[0].dtype
+            self.lines.append(f"{ind}acc{self._pos(r)} = tl.full([XBLOCK, RBLOCK], {_reduce_init(r.type, dt)}, "
+                              f"{_acc_type(r.type, dt)})")
+        self.lines += [f"{ind}for roff in range(start, stop, RBLOCK):",
+                       f"{ind}    r = roff + rbase",
+                       f"{ind}    rmask = r < stop",
+                       f"{ind}    mask = xmask & rmask"]
+        self.depth = ind + "    "
+        self._decompose("r", red_groups, self.depth)
+        self._emit_tile({}, reductions, [], whole=False)
+        self.depth = ind
+        for r, part in zip(reductions, parts):
+            reduced = self._reduce_expr(r, f"acc{self._pos(r)}")
+            self.lines.append(f"{ind}tl.store({part} + xo * nsplit + split, {reduced}, mask=xmask)")
+        return self.lines
+
+    def _split_final(self) -> list:
+        """Stage 2: one program per row block combines the row's partials, then the epilogue."""
+        reductions, _, _ = self._passes()
+        parts = [f"part{i}" for i in range(len(reductions))]
+        self._start("kernel_split_final", parts + ["nout", "nred", "nsplit"], ["XBLOCK", "SBLOCK"])
+        ind = self.depth
+        kept_groups = [g for g, dims in enumerate(self.groups) if self.roles[dims[0]] == "x"]
+        self.lines += [f"{ind}xo = tl.program_id(0).to(tl.int64) * XBLOCK + tl.arange(0, XBLOCK)[:, None]",
+                       f"{ind}xmask = xo < nout",
+                       f"{ind}s = tl.arange(0, SBLOCK)[None, :]",
+                       f"{ind}smask = xmask & (s < nsplit)"]
+        self._decompose("xo", kept_groups, ind)
+        self._emit_row_values(0)
+        for r, part in zip(reductions, parts):
+            init = _reduce_init(r.type, r.outputs[0].dtype)
+            var = self._fresh()
+            self.lines.append(f"{ind}{var} = tl.where(smask, tl.load({part} + xo * nsplit + s, mask=smask), {init})")
+            self._finish(r, self._reduce_expr(r, var))
+        self._emit_row_values(1)
+        return self.lines
+
     def _emit_tile(self, cache: dict, pass_reds: list, pass_outs: list, whole: bool) -> None:
         """One tile of the reduced elements: full-space values, reduction inputs, full outputs."""
         roots = [r.inputs[0].op for r in pass_reds if id(r.inputs[0].op) in self.members]
@@ -515,13 +596,15 @@ class _KernelSource(kc.FrameAnalysis):
     def _pos(self, node) -> int:
         return self.kernel.nodes.index(node)
 
-    def _emit_row_values(self, avail: int) -> None:
-        """Row nodes known after ``avail`` passes, and the row outputs among them."""
+    def _emit_row_values(self, avail: int, store: bool = True) -> None:
+        """Row nodes known after ``avail`` passes, and (``store``) the row outputs among them."""
         cache: dict = {}
         for n in self.kernel.nodes:
             if self.avail.get(id(n)) != avail or n.type in FUSIBLE_REDUCTIONS:
                 continue
             self._emit_node(n, self.frame[id(n)], cache, self.names)
+        if not store:
+            return
         for a in self.outputs:
             node = a.value.op
             if self.avail.get(id(node)) == avail:
@@ -645,6 +728,7 @@ class _CompiledStep:
         self.module = module
         self.blocks = blocks
         self.geometry: dict = {}
+        self.partials: dict = {}     # reduction position -> partial results of a two-stage reduction
 
     # -- geometry -------------------------------------------------------------------------------
     def _matmul_dims(self, ctx) -> tuple:
@@ -666,7 +750,8 @@ class _CompiledStep:
         return space
 
     def _geometry(self, shapes: list, ctx) -> tuple:
-        """(int arguments, constexpr kwargs, grid, output shapes) for these input shapes."""
+        """(int arguments, constexpr kwargs, grid, output shapes, programs' extent, launch) for these
+        input shapes; launch: the kernel's name in the module, or a ``_Split`` plan."""
         gen = self.gen
         space = self._space(shapes, ctx)
         for acc, shape in zip(gen.inputs, shapes):
@@ -690,8 +775,9 @@ class _CompiledStep:
             grid = (-(-nout // xblock),)
             fn = "kernel_persistent" if persistent else "kernel_looped"
             warps = 8 if rblock * xblock >= 2048 else 4
+            split = self._split(nout, nred) if not persistent else None
             return (ints + [nout, nred], {"XBLOCK": xblock, "RBLOCK": rblock, "num_warps": warps}, grid,
-                    out_shapes, nout, fn)
+                    out_shapes, nout, fn if split is None else split)
         sa, sb, m, n, k = self._matmul_dims(ctx)
         ta, tb = gen.matmul.attrs["transpose_a"], gen.matmul.attrs["transpose_b"]
         sam, sak = (1, m) if ta else (k, 1)
@@ -701,6 +787,15 @@ class _CompiledStep:
         grid = ((-(-m // bm)) * (-(-n // bn)), nbatch)
         extra = [m, n, k, sam, sak, sbk, sbn, m * k, k * n]
         return ints + extra, {"BM": bm, "BN": bn, "BK": bk}, grid, out_shapes, m * n * nbatch, None
+
+    def _split(self, nout: int, nred: int) -> Optional["_Split"]:
+        """A two-stage plan for few long rows (one program per row would leave the GPU idle)."""
+        if not self.gen.splittable or nout > SPLIT_MAX_ROWS or nred < SPLIT_MIN_LENGTH:
+            return None
+        parts = min(SPLIT_MAX_PARTS, -(-nred // SPLIT_MIN_PART))
+        chunk = -(-(-(-nred // parts)) // LOOP_RBLOCK) * LOOP_RBLOCK
+        parts = -(-nred // chunk)
+        return _Split(parts, chunk, (nout, parts), (nout,), _next_pow2(parts))
 
     def _check_input(self, acc: _Access, shape: tuple, space: list) -> None:
         if acc.scalar:
@@ -726,7 +821,7 @@ class _CompiledStep:
         if geom is None:
             geom = self._geometry([tuple(x.shape) for x in arrays], ctx)
             self.geometry[key] = geom
-        ints, constexprs, grid, out_shapes, total, fn_name = geom
+        ints, constexprs, grid, out_shapes, total, launch = geom
         layer = ctx.exe.layer
         outs = [ctx.alloc(a.value, shape) for a, shape in zip(gen.outputs, out_shapes)]
         for a, o in zip(gen.outputs, outs):
@@ -737,23 +832,58 @@ class _CompiledStep:
         if gen.matmul is not None:
             args += [layer.kernel_arg(ctx.device(v)) for v in gen.matmul.inputs]
         args += [layer.kernel_arg(o) for o in outs]
-        fn = getattr(self.module, fn_name or "kernel")
         start = time.perf_counter()
         try:
-            if tm.interpreting():   # the interpreter computes masked-off lanes too: no warnings for those
-                with np.errstate(all="ignore"):
-                    fn[grid](*args, *ints, **constexprs)
+            if isinstance(launch, _Split):
+                self._launch_split(launch, ctx, args, ints, total)
             else:
-                fn[grid](*args, *ints, **constexprs)
+                self._launch(getattr(self.module, launch or "kernel"), grid, args + ints, constexprs)
         except Exception as e:
             path = getattr(self.module, "__file__", "?")
             raise errors.InternalError(None, next((n.origin for n in self.kernel.nodes), None), (
                 f"Triton kernel {self.kernel.index} ({' '.join(self.kernel.op_types)}) failed: "
                 f"{type(e).__name__}: {e}. Generated source: {path}")) from e
-        STATS["launches"] += 1
         if log.isEnabledFor(logging.DEBUG):
             log.debug("kernel %d (%s) grid %s %s in %.4fs", self.kernel.index, " ".join(self.kernel.op_types),
                       grid, constexprs, time.perf_counter() - start)
+
+    @staticmethod
+    def _launch(fn, grid: tuple, args: list, constexprs: dict) -> None:
+        if tm.interpreting():   # the interpreter computes masked-off lanes too: no warnings for those
+            with np.errstate(all="ignore"):
+                fn[grid](*args, **constexprs)
+        else:
+            fn[grid](*args, **constexprs)
+        STATS["launches"] += 1
+
+    def _launch_split(self, split: "_Split", ctx: _RunContext, args: list, ints: list, nout: int) -> None:
+        """Stage 1 writes ``parts`` partial results per row and reduction; stage 2 combines them."""
+        layer = ctx.exe.layer
+        partials = []
+        for i, dtype in enumerate(self.gen.partial_dtypes()):
+            n = nout * split.parts
+            buf = self.partials.get(i)
+            if buf is None or buf.shape[0] < n or buf.dtype != dtype:
+                buf = self.partials[i] = layer.empty((n,), dtype)
+            partials.append(layer.kernel_arg(buf))
+        nred = ints[-1]
+        base = ints[:-2]
+        self._launch(self.module.kernel_split_partial, split.grid1,
+                     args + base + partials + [nout, nred, split.chunk, split.parts],
+                     {"XBLOCK": 1, "RBLOCK": LOOP_RBLOCK})
+        self._launch(self.module.kernel_split_final, split.grid2, args + base + partials + [nout, nred, split.parts],
+                     {"XBLOCK": 1, "SBLOCK": split.sblock})
+
+
+@dataclasses.dataclass(frozen=True)
+class _Split:
+    """Launch plan of a two-stage reduction: ``parts`` programs of ``chunk`` elements per row."""
+
+    parts: int
+    chunk: int
+    grid1: tuple
+    grid2: tuple
+    sblock: int
 
 
 class _NumpyStep:
