@@ -286,6 +286,32 @@ def test_matmul_bias_relu_is_one_kernel_in_ieee_float32():
     assert "tl.dot(" in src and 'input_precision="ieee"' in src
 
 
+def test_matmul_tiles_are_tuned_on_scratch_outputs(monkeypatch, caplog):
+    monkeypatch.setenv("GRAPHC_TRITON_AUTOTUNE", "1")           # on a GPU it is on by default
+    monkeypatch.setattr(triton_gpu, "AUTOTUNE_MIN_WORK", 1)
+    monkeypatch.setattr(triton_gpu, "MATMUL_CONFIGS", ((16, 32, 16, 4, 2), (32, 16, 16, 4, 2)))
+    x = tf.placeholder(tf.float32, [None, 24])
+    w = tf.Variable(f32(24, 40, scale=0.2))
+    loss = tf.reduce_mean(tf.square(tf.matmul(x, w)))
+    step = tf.train.GradientDescentOptimizer(0.1).minimize(loss)  # the update rides on dW's matmul, in place
+    xv = f32(40, 24)
+    want = tf.Session(backend="eager")
+    got = tf.Session(backend="triton")
+    for sess in (want, got):
+        sess.run(w.initializer)
+    with caplog.at_level("INFO", logger="graphc.codegen.triton"):
+        for _ in range(3):                                        # tuning runs each tile several times
+            np.testing.assert_allclose(got.run([loss, step], {x: xv})[0], want.run([loss, step], {x: xv})[0],
+                                       rtol=1e-5)
+    np.testing.assert_allclose(got.run(w), want.run(w), rtol=1e-5, atol=1e-6)
+    assert "tuned tile" in caplog.text
+    exe = got.compile([loss, step], {x: xv})
+    assert exe.inplace_variables == [w.op.name]
+    tuned = [g for step_ in exe.steps for g in getattr(step_, "geometry", {}).values() if "BM" in g[1]]
+    assert len(tuned) == 2 and all(g[-1] is None for g in tuned)     # tuned once, then launched as chosen
+    assert caplog.text.count("tuned tile") == 2 and "skipped" not in caplog.text
+
+
 def test_tf32_is_an_explicit_opt_in(monkeypatch):
     monkeypatch.setenv("GRAPHC_TRITON_TF32", "1")
     x = tf.placeholder(tf.float32, [None, 8])

@@ -17,7 +17,9 @@ Kernel kinds and what they become:
 - ``matmul``: ``tl.dot`` tiles (``[BM, BK] x [BK, BN]``, batched over grid axis 1) accumulating
   in float32 (float64 for float64), full IEEE float32 products (``input_precision="ieee"``)
   unless ``GRAPHC_TRITON_TF32=1`` opts into TF32; the elementwise epilogue (bias, activation)
-  is applied to the accumulator before ``tl.store``.
+  is applied to the accumulator before ``tl.store``. Tiles come from the shapes; on a GPU, a
+  product of at least ``AUTOTUNE_MIN_WORK`` multiply-adds times ``MATMUL_CONFIGS`` (tile sizes,
+  warps, pipeline stages) on its first launch, writing scratch outputs, and keeps the fastest.
 - ``opaque``/``view``/``host`` and kernels the printer cannot compile run with numpy on the
   host (``TritonExecutable.numpy_kernels`` lists each one and why); views and shape queries
   move no data.
@@ -64,6 +66,11 @@ SPLIT_MAX_ROWS = 64
 SPLIT_MIN_LENGTH = 1 << 15
 SPLIT_MIN_PART = 1 << 13
 SPLIT_MAX_PARTS = 1024
+# matmul tiles (BM, BN, BK, num_warps, num_stages) timed on the first launch of a large enough
+# product (M*N*K >= AUTOTUNE_MIN_WORK) on a GPU; smaller products take the shape heuristic
+MATMUL_CONFIGS = ((128, 128, 32, 8, 3), (128, 64, 32, 4, 4), (64, 128, 32, 4, 4), (64, 64, 32, 4, 4),
+                  (128, 128, 16, 8, 4), (64, 64, 64, 4, 3), (32, 64, 32, 4, 4))
+AUTOTUNE_MIN_WORK = 1 << 24
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,6 +103,15 @@ def is_available() -> bool:
     if tm.interpreting():
         return True
     return tm.cuda_device_active() and tm.gpu_array_library_available()
+
+
+def autotune_enabled() -> bool:
+    """Matmul tiles are timed on a GPU (``GRAPHC_TRITON_AUTOTUNE=0`` turns it off; under the
+    interpreter it is off unless ``GRAPHC_TRITON_AUTOTUNE=1``, since its timings mean nothing)."""
+    setting = os.environ.get("GRAPHC_TRITON_AUTOTUNE", "").strip().lower()
+    if setting:
+        return setting in _TRUE
+    return not tm.interpreting()
 
 
 def tf32_enabled() -> bool:
@@ -783,10 +799,41 @@ class _CompiledStep:
         sam, sak = (1, m) if ta else (k, 1)
         sbk, sbn = (1, k) if tb else (n, 1)
         nbatch = int(np.prod(sa[:-2], dtype=np.int64))
-        bm, bn, bk = (max(16, min(cap, _next_pow2(max(d, 1)))) for d, cap in zip((m, n, k), self.blocks.matmul))
-        grid = ((-(-m // bm)) * (-(-n // bn)), nbatch)
         extra = [m, n, k, sam, sak, sbk, sbn, m * k, k * n]
-        return ints + extra, {"BM": bm, "BN": bn, "BK": bk}, grid, out_shapes, m * n * nbatch, None
+        configs = _matmul_configs(m, n, k, self.blocks.matmul)
+        tune = len(configs) > 1 and m * n * k * nbatch >= AUTOTUNE_MIN_WORK and autotune_enabled()
+        constexprs = configs[0]
+        return (ints + extra, constexprs, _matmul_grid(m, n, nbatch, constexprs), out_shapes, m * n * nbatch,
+                _Tune(configs, (m, n, nbatch)) if tune else None)
+
+    def _tune(self, key: tuple, plan: "_Tune", ctx: _RunContext, args: list, ints: list, out_shapes: list) -> tuple:
+        """Times each tile config on scratch outputs (inputs are only read, so repeats are harmless,
+        in-place updates included); the fastest becomes this shape's geometry."""
+        layer = ctx.exe.layer
+        scratch = [layer.kernel_arg(layer.empty(tuple(shape), a.value.dtype.np_type))
+                   for a, shape in zip(self.gen.outputs, out_shapes)]
+        trial = args[:len(args) - len(scratch)] + scratch + ints
+        fn = self.module.kernel
+        best = None
+        for config in plan.configs:
+            grid = _matmul_grid(*plan.dims, config)
+            try:
+                self._launch(fn, grid, trial, config)     # compiles this variant
+                layer.synchronize()
+                seconds = min(_timed(lambda: self._launch(fn, grid, trial, config), layer) for _ in range(3))
+            except Exception as e:   # noqa: BLE001 - a config the device cannot run (shared memory) is skipped
+                log.info("kernel %d: tile %s skipped: %s", self.kernel.index, config, e)
+                continue
+            if best is None or seconds < best[0]:
+                best = (seconds, config, grid)
+        if best is None:
+            self._fail("no matmul tile configuration could be launched on this device")
+        _, config, grid = best
+        log.info("kernel %d (%s): tuned tile %s", self.kernel.index, " ".join(self.kernel.op_types), config)
+        old = self.geometry[key]
+        tuned = (old[0], config, grid, old[3], old[4], None)
+        self.geometry[key] = tuned
+        return tuned
 
     def _split(self, nout: int, nred: int) -> Optional["_Split"]:
         """A two-stage plan for few long rows (one program per row would leave the GPU idle)."""
@@ -821,8 +868,8 @@ class _CompiledStep:
         if geom is None:
             geom = self._geometry([tuple(x.shape) for x in arrays], ctx)
             self.geometry[key] = geom
-        ints, constexprs, grid, out_shapes, total, launch = geom
         layer = ctx.exe.layer
+        ints, constexprs, grid, out_shapes, total, launch = geom
         outs = [ctx.alloc(a.value, shape) for a, shape in zip(gen.outputs, out_shapes)]
         for a, o in zip(gen.outputs, outs):
             ctx.env[a.value] = o
@@ -834,6 +881,8 @@ class _CompiledStep:
         args += [layer.kernel_arg(o) for o in outs]
         start = time.perf_counter()
         try:
+            if isinstance(launch, _Tune):
+                _, constexprs, grid, _, _, launch = self._tune(key, launch, ctx, args, ints, out_shapes)
             if isinstance(launch, _Split):
                 self._launch_split(launch, ctx, args, ints, total)
             else:
@@ -873,6 +922,40 @@ class _CompiledStep:
                      {"XBLOCK": 1, "RBLOCK": LOOP_RBLOCK})
         self._launch(self.module.kernel_split_final, split.grid2, args + base + partials + [nout, nred, split.parts],
                      {"XBLOCK": 1, "SBLOCK": split.sblock})
+
+
+@dataclasses.dataclass(frozen=True)
+class _Tune:
+    """A matmul launch whose tile is picked by timing ``configs`` on its first run."""
+
+    configs: tuple
+    dims: tuple          # (M, N, batch)
+
+
+def _matmul_configs(m: int, n: int, k: int, caps: tuple) -> list:
+    """Launch options per tile: the shape heuristic first, then the distinct ``MATMUL_CONFIGS``
+    clipped to the problem (a tile larger than a dimension only wastes lanes)."""
+    def fit(d: int, block: int) -> int:
+        return max(16, min(block, _next_pow2(max(d, 1))))
+
+    first = {"BM": fit(m, caps[0]), "BN": fit(n, caps[1]), "BK": fit(k, caps[2])}
+    configs = [first]
+    for bm, bn, bk, warps, stages in MATMUL_CONFIGS:
+        c = {"BM": fit(m, bm), "BN": fit(n, bn), "BK": fit(k, bk), "num_warps": warps, "num_stages": stages}
+        if c not in configs:
+            configs.append(c)
+    return configs
+
+
+def _matmul_grid(m: int, n: int, nbatch: int, config: dict) -> tuple:
+    return ((-(-m // config["BM"])) * (-(-n // config["BN"])), nbatch)
+
+
+def _timed(launch, layer: tm.ArrayLayer) -> float:
+    start = time.perf_counter()
+    launch()
+    layer.synchronize()
+    return time.perf_counter() - start
 
 
 @dataclasses.dataclass(frozen=True)
