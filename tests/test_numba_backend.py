@@ -255,7 +255,16 @@ def test_matmul_bias_relu_is_one_kernel():
     y = tf.nn.relu(tf.matmul(x, w) + b)
     exe, _, _ = run_both([y], [x, w, b], [f32(3, 8), f32(8, 4), f32(4)])
     assert [k.kind for k in exe.kernels] == ["matmul"] and exe.numpy_kernels == []
-    assert "np.dot(" in exe.kernels[0].source
+    assert "the driver wrote the product into prod" in exe.kernels[0].source
+
+
+def test_matmul_and_numpy_kernels_share_one_blas_thread_pool():
+    """The product comes from numpy's BLAS, like the conv kernels' tensordot: two OpenBLAS pools
+    (numpy's and the scipy one numba's np.dot calls) spinning on the same cores stalled runs 10 ms."""
+    x = tf.placeholder(tf.float32, [None, 8])
+    w = tf.placeholder(tf.float32, [8, 4])
+    exe = tf.Session(backend="numba").compile(tf.matmul(x, w) * 2.0, {x: f32(3, 8), w: f32(8, 4)})
+    assert "np.dot" not in exe.kernels[0].source and "prod" in exe.kernels[0].source
 
 
 def test_batched_matmul_with_transposes():

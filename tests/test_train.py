@@ -144,6 +144,13 @@ EXPECTED_SCHEDULES = {
 RTOL = 1e-5
 
 
+def available_backends_for_training() -> list:
+    """The reference and every compiled backend that runs here (Triton through its interpreter)."""
+    from graphc.runtime.session import available_backends
+
+    return [b for b in available_backends() if b not in ("auto", "interpret")]
+
+
 def build_problem(dtype=np.float32):
     w = tf.Variable(W0.astype(dtype), name="w")
     b = tf.Variable(B0.astype(dtype), name="b")
@@ -159,8 +166,11 @@ def assert_tf1(actual, expected, what):
 # ---------------------------------------------------------------------------------------------------
 # numerics against recorded TF1 runs
 
+@pytest.mark.parametrize("backend", available_backends_for_training())
 @pytest.mark.parametrize("name,cls_name,kwargs,tensor_args", CONFIGS, ids=[c[0] for c in CONFIGS])
-def test_optimizer_matches_tf1(name, cls_name, kwargs, tensor_args):
+def test_optimizer_matches_tf1(name, cls_name, kwargs, tensor_args, backend, monkeypatch):
+    monkeypatch.setenv("GRAPHC_BACKEND", backend)
+    monkeypatch.setenv("GRAPHC_TRITON_ARRAYS", "simulated")   # Triton: variables behind device handles
     w, b, loss = build_problem()
     feeds, args = {}, dict(kwargs)
     for key in tensor_args:

@@ -15,7 +15,9 @@ Kernel kinds and what they become:
   reductions (the innermost loop is a kept dim, e.g. a bias gradient ``sum(dY, axis=0)``) stream
   rows contiguously into per-column partial results instead, in tiles of (row chunk, column
   block) whose sizes depend on the shape only, so results never depend on the thread count.
-- ``matmul``: ``np.dot`` (BLAS) per batch into the product, then the epilogue loop, one function.
+- ``matmul``: the driver computes the product with numpy's BLAS (``np.matmul`` into the product
+  buffer: one BLAS thread pool per process, shared with numpy kernels such as conv), then the
+  kernel runs the epilogue loop over it.
 - ``opaque``/``view``/``host`` and kernels this printer cannot compile: the op's numpy kernel,
   called from the Python driver; ``NumbaExecutable.numpy_kernels`` lists each one and why.
 
@@ -196,7 +198,7 @@ class _KernelSource(kc.FrameAnalysis):
         for v in self.kernel.outputs:
             frame = self.frame[id(v.op)]
             if v.op is self.matmul:
-                continue     # np.dot writes the product straight into this output
+                continue     # the driver writes the product straight into this output
             acc = _make_access(f"out{len(self.outputs)}", v, frame, self.space, self.kept, is_output=True)
             if acc is None:
                 raise Unsupported(f"output {v.op.name} has unknown rank")
@@ -230,7 +232,7 @@ class _KernelSource(kc.FrameAnalysis):
         args = ["geo"] + [f"{a.name}_a" if a.scalar else a.name
                           for a in self.accesses if not a.is_output and a is not getattr(self, "product", None)]
         if self.matmul is not None:
-            args += ["ma", "mb", "mp", "prod"]
+            args.append("prod")
         return args + [a.name for a in self.outputs]
 
     def _function(self, name: str, parallel: bool) -> list:
@@ -259,7 +261,7 @@ class _KernelSource(kc.FrameAnalysis):
             self.lines.append(f"{ind}nred = {' * '.join(f'e{g}' for g in red_groups) or '1'}")
         if self.matmul is not None:
             self._print_matmul(ind)
-        if not self.outputs:        # a lone matmul: np.dot wrote the result
+        if not self.outputs:        # a lone matmul: the driver wrote the result
             return _drop_unused_index_math(self.lines)
         offsets = {a.name: "0" for a in self.accesses}
         chunked = self.axes and not kept_groups and len(red_groups) == 1
@@ -279,14 +281,7 @@ class _KernelSource(kc.FrameAnalysis):
         return _drop_unused_index_math(self.lines)
 
     def _print_matmul(self, ind: str) -> None:
-        ta = ".T" if self.matmul.attrs["transpose_a"] else ""
-        tb = ".T" if self.matmul.attrs["transpose_b"] else ""
-        self.lines += [f"{ind}# MatMul (BLAS)",
-                       f"{ind}if ma.shape[1] > 0 and ma.shape[2] > 0 and mb.shape[1] > 0 and mb.shape[2] > 0:",
-                       f"{ind}    for b in range(ma.shape[0]):",
-                       f"{ind}        np.dot(ma[b]{ta}, mb[b]{tb}, mp[b])",
-                       f"{ind}elif mp.size > 0:",
-                       f"{ind}    mp[...] = 0"]
+        self.lines.append(f"{ind}# MatMul: the driver wrote the product into prod (numpy's BLAS)")
 
     def _advance(self, offsets: dict, g: int, depth: str) -> None:
         """Offsets of the arrays that span loop group ``g``, inside that loop."""
@@ -779,10 +774,15 @@ class _CompiledStep:
             fn(*args)
 
     def _matmul_args(self, ctx: _RunContext, space: tuple) -> list:
+        """Computes the product with numpy's BLAS (see ``_matmul``); returns the kernel's ``prod`` argument."""
         env = ctx.env
         a, b = env[self.matmul.inputs[0]], env[self.matmul.inputs[1]]
         a3 = a.reshape((-1,) + a.shape[-2:])
         b3 = b.reshape((-1,) + b.shape[-2:])
+        if self.matmul.attrs["transpose_a"]:
+            a3 = a3.transpose(0, 2, 1)
+        if self.matmul.attrs["transpose_b"]:
+            b3 = b3.transpose(0, 2, 1)
         shape = tuple(space)
         if self.product_output:
             product = ctx.alloc(self.matmul.outputs[0], shape)
@@ -792,8 +792,8 @@ class _CompiledStep:
             if self.scratch is None or self.scratch.size < n:
                 self.scratch = np.empty(n, dtype=self.matmul.outputs[0].dtype.np_type)
             product = self.scratch[:n].reshape(shape)
-        p3 = product.reshape((-1,) + shape[-2:])
-        return [a3, b3, p3, product.reshape(-1)]
+        np.matmul(a3, b3, out=product.reshape((-1,) + shape[-2:]))
+        return [product.reshape(-1)]
 
 
 _CACHE_HITS: dict = {}   # dispatcher id -> disk-cache hits seen so far

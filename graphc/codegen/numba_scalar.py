@@ -281,6 +281,9 @@ _RULES: dict = {
     "Elu": _float_only(_elu),
     "Softplus": _float_only(_softplus),
     "LogicalNot": _f("(not {0})"),
+    "IsNan": _float_only(_f("np.isnan({0})")),
+    "IsInf": _float_only(_f("np.isinf({0})")),
+    "IsFinite": _float_only(_f("np.isfinite({0})")),
     # integer division, mod and power raise on bad divisors/exponents in numpy: not compiled
     "FloorDiv": _float_only(_f("np.floor({0} / {1})")),
     "FloorMod": _float_only(_f("S.floormod({0}, {1})")),

@@ -239,6 +239,10 @@ _RULES: dict = {
     "Elu": _float_only(_f("tl.where({0} > 0, {0}, S.expm1({0}))")),
     "Softplus": _float_only(_f("S.softplus({0})")),
     "LogicalNot": _f("({0} == 0)"),
+    # x - x is 0 for finite x and NaN for inf and NaN (no fast-math in Triton: it is not folded)
+    "IsNan": _float_only(_f("({0} != {0})")),
+    "IsInf": _float_only(_f("((({0}) - ({0}) != ({0}) - ({0})) & ({0} == {0}))")),
+    "IsFinite": _float_only(_f("(({0}) - ({0}) == 0)")),
     # integer division, mod and power raise on bad divisors/exponents in numpy: not compiled
     "FloorDiv": _float_only(_f("tl.floor({0} / {1})")),
     "FloorMod": _float_only(_f("S.floormod({0}, {1})")),

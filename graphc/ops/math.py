@@ -197,6 +197,8 @@ _COMPARISONS = [
 ]
 for _t, _f, _allowed in _COMPARISONS:
     _define(_t, 2, _f, None, _allowed, out_dtype=dtypes.bool_)
+for _t, _f in (("IsNan", np.isnan), ("IsInf", np.isinf), ("IsFinite", np.isfinite)):
+    _define(_t, 1, _f, None, FLOAT, out_dtype=dtypes.bool_)
 
 
 def _addn_grad(op, g):
@@ -301,6 +303,9 @@ reciprocal = _unary_fn("Reciprocal", "Elementwise 1/x.")
 floor = _unary_fn("Floor", "Elementwise floor.")
 ceil = _unary_fn("Ceil", "Elementwise ceiling.")
 logical_not = _unary_fn("LogicalNot", "Elementwise not of a bool tensor.")
+is_nan = _unary_fn("IsNan", "Elementwise x is NaN (bool).")
+is_inf = _unary_fn("IsInf", "Elementwise x is +inf or -inf (bool).")
+is_finite = _unary_fn("IsFinite", "Elementwise x is neither NaN nor infinite (bool).")
 relu = _unary_fn("Relu", "Elementwise max(x, 0).")
 elu = _unary_fn("Elu", "Elementwise x if x > 0 else exp(x) - 1.")
 softplus = _unary_fn("Softplus", "Elementwise log(exp(x) + 1), computed stably.")
@@ -472,7 +477,7 @@ def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any, name: Option
 
 __all__ = [
     "negative", "abs", "sign", "square", "sqrt", "rsqrt", "exp", "log", "log1p", "expm1", "sin", "cos",
-    "tanh", "sigmoid", "reciprocal", "floor", "ceil", "round", "logical_not", "add", "subtract",
+    "tanh", "sigmoid", "reciprocal", "floor", "ceil", "round", "logical_not", "is_nan", "is_inf", "is_finite", "add", "subtract",
     "multiply", "floordiv", "floor_div", "mod", "floormod", "pow", "realdiv", "maximum", "minimum", "equal",
     "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or",
     "logical_xor", "squared_difference", "truediv", "divide", "div", "cast", "to_float", "to_double",
