@@ -237,3 +237,21 @@ def test_a_callable_can_leave_its_fetches_on_the_device(simulated):
     want = sess.run(y, {x: np.arange(6, dtype=np.float32).reshape(2, 3)})
     np.testing.assert_allclose(sess.device.to_host(got_y), want, rtol=1e-6)
     assert tf.Session(backend="eager").device is None
+
+
+def test_a_feed_read_only_on_the_host_is_never_uploaded(simulated):
+    labels = tf.placeholder(tf.int32, [None], name="labels")
+    logits = tf.placeholder(tf.float32, [None, 3], name="logits")
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    sess = tf.Session(backend="triton")
+    feed = {labels: np.array([0, 2], np.int32), logits: np.ones((2, 3), np.float32)}
+    exe = sess.compile(loss, feed)
+    assert any("SparseLabelsOneHot" in types for _, types, _ in exe.numpy_kernels)
+    sess.run(loss, feed)
+    before = transfers()
+    np.testing.assert_allclose(sess.run(loss, feed), np.log(3.0), rtol=1e-6)
+    moved = delta(before)
+    # logits go up; the labels feed the host step as they are (no upload, no download); the
+    # step's one-hot goes up; the loss comes down
+    assert moved["uploads"] == 2 and moved["upload_bytes"] == 24 + 24, moved
+    assert moved["downloads"] == 1, moved

@@ -680,7 +680,7 @@ class _KernelSource(kc.FrameAnalysis):
 class _RunContext:
     """Per-run state shared by the steps: values (device arrays or host numpy), fresh outputs."""
 
-    __slots__ = ("exe", "env", "fresh", "run_buffers", "state", "written", "inplace_ok")
+    __slots__ = ("exe", "env", "fresh", "run_buffers", "state", "written", "inplace_ok", "host_copies")
 
     def __init__(self, exe: "TritonExecutable", state) -> None:
         self.exe = exe
@@ -690,19 +690,25 @@ class _RunContext:
         self.state = state
         self.written: dict = {}          # variable op -> its own device array, updated in place
         self.inplace_ok = False          # set by the executable (see TritonExecutable)
+        self.host_copies: dict = {}      # value -> its host array, kept when it was uploaded
 
     def device(self, v) -> Any:
-        """``v``'s value as a device array (host values, e.g. shapes, are uploaded)."""
+        """``v``'s value as a device array: host values (numpy feeds, shapes) go up on first use."""
         x = self.env[v]
         layer = self.exe.layer
         if isinstance(x, np.ndarray) and not layer.on_host:
+            self.host_copies[v] = x
             x = layer.from_host(x)
             self.env[v] = x
         return x
 
     def host(self, v) -> np.ndarray:
+        """``v``'s value on the host: a feed read by a host step never makes a round trip."""
         x = self.env[v]
-        return x if isinstance(x, np.ndarray) else self.exe.layer.to_host(x)
+        if isinstance(x, np.ndarray):
+            return x
+        kept = self.host_copies.get(v)
+        return kept if kept is not None else self.exe.layer.to_host(x)
 
     def alloc(self, value, shape: tuple) -> Any:
         """The array kernel output ``value`` is written into: pooled when it stays inside the run,
@@ -1163,9 +1169,9 @@ class TritonExecutable:
             if resident is not None:        # already on the device: no host round trip
                 kc.check_feed(node, resident)
                 return resident
-        arr = np.asarray(value)
+        arr = kc.c_array(value)
         kc.check_feed(node, arr)
-        return self.layer.from_host(arr)
+        return arr      # stays on the host until a kernel reads it (ctx.device uploads it then)
 
     def _variable(self, var, state) -> Any:
         kc.check_initialized(var, state)
