@@ -533,3 +533,39 @@ def test_one_by_one_matmul_with_epilogue_and_division_by_sqrt_zero():
     np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
     np.testing.assert_array_equal(got[1], want[1])
     assert np.isinf(got[1][2])
+
+
+# ------------------------------------------------------------------------------------------------
+# hand-written njit kernels for opaque ops
+
+@pytest.mark.parametrize("ksize,strides,padding", [((2, 2), (2, 2), "VALID"), ((3, 3), (2, 2), "SAME"),
+                                                   ((3, 2), (1, 2), "SAME"), ((2, 3), (3, 1), "VALID")])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool_njit_kernels_match_the_numpy_kernels(ksize, strides, padding, dtype):
+    from graphc.codegen import numba_host
+    from graphc.ops.core import OPS
+
+    rs = np.random.RandomState(3)
+    x = rs.randint(-3, 3, size=(2, 7, 6, 3)).astype(dtype)    # many ties
+    x[0, 1, 1, 0] = np.nan
+    x[1, 0, 0, 1] = -np.inf                                   # ties with the -inf padding
+    x[1, 4:, 2:, 2] = -np.inf
+    attrs = dict(ksize=ksize, strides=strides, padding=padding)
+    y = OPS["MaxPool"].numpy(x, **attrs)
+    np.testing.assert_array_equal(numba_host.KERNELS["MaxPool"](x, **attrs), y)
+    g = rs.rand(*y.shape).astype(dtype)
+    want = OPS["MaxPoolGrad"].numpy(x, y, g, **attrs)
+    got = numba_host.KERNELS["MaxPoolGrad"](x, y, g, **attrs)
+    assert got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=1e-12 if dtype == np.float64 else 1e-6)
+    with pytest.raises(ValueError, match="MaxPoolGrad"):
+        numba_host.KERNELS["MaxPoolGrad"](x, y, g[:, :1], **attrs)
+
+
+def test_pooling_runs_the_njit_kernels_in_a_session():
+    x = tf.placeholder(tf.float32, [None, 8, 8, 2])
+    pooled = tf.nn.max_pool(tf.nn.relu(x), [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+    grad = tf.gradients(tf.reduce_sum(pooled * pooled), x)[0]
+    exe, _, _ = run_both([pooled, grad], [x], [f32(3, 8, 8, 2)])
+    assert exe.numpy_kernels == []
+    assert any("numba_host.KERNELS['MaxPoolGrad']" in k.source for k in exe.kernels)

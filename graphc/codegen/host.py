@@ -6,6 +6,8 @@ carry the node's name and the input shapes.
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 
 from graphc import errors
@@ -20,9 +22,15 @@ def call_numpy(node, args: list, state) -> list:
     if od.kind == "random":
         kwargs = dict(node.attrs, rng=make_rng(node.attrs["seed"], node.attrs["seed2"],
                                                state.next_count(node.origin)))
+    return run_kernel(node, args, lambda: od.numpy(*args, **kwargs))
+
+
+def run_kernel(node, args: list, compute: Callable[[], Any]) -> list:
+    """``compute()``'s outputs for ``node`` as a list of arrays; a bad input becomes an
+    InvalidArgumentError naming the node and the input shapes."""
     try:
         with np.errstate(all="ignore"):
-            out = od.numpy(*args, **kwargs)
+            out = compute()
     except errors.OpError:
         raise
     except (ValueError, TypeError, IndexError, ArithmeticError, MemoryError) as e:

@@ -47,7 +47,7 @@ import numpy as np
 from graphc import errors
 from graphc.codegen import kernel_common as kc
 from graphc.codegen import numba_scalar as scalar
-from graphc.codegen.host import call_numpy
+from graphc.codegen import numba_host
 from graphc.ops.core import OPS
 from graphc.passes import pipeline
 from graphc.passes.fusion import FUSIBLE_REDUCTIONS, HOST_OPS, VIEW_OPS
@@ -822,7 +822,7 @@ class _NumpyStep:
         env = ctx.env
         for node in self.kernel.nodes:
             args = [local[v] if v in local else env[v] for v in node.inputs]
-            outs = call_numpy(node, args, ctx.state)
+            outs = numba_host.call(node, args, ctx.state)
             local.update(zip(node.outputs, outs))
         inputs = [env[v] for v in self.kernel.inputs if v in env]
         for v in self.kernel.outputs:
@@ -895,6 +895,10 @@ class NumbaExecutable:
                               self._numpy_step, NUMPY_KINDS)
 
     def _numpy_step(self, k, reason: str) -> _NumpyStep:
+        if all(numba_host.kernel_for(n.type) for n in k.nodes):
+            k.source = "".join(f"# {n.name}: graphc.codegen.numba_host.KERNELS[{n.type!r}] (hand-written njit)\n"
+                               for n in k.nodes)
+            return _NumpyStep(k, "hand-written njit kernel")
         k.source = kc.numpy_note(k, "from the Python driver", reason)
         if k.launches:
             self.numpy_kernels.append((k.index, k.op_types, reason))

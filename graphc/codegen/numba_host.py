@@ -1,0 +1,114 @@
+"""Hand-written njit kernels for opaque ops, run by the Numba driver in place of their numpy kernels.
+
+The fusion planner leaves some ops opaque (no fused template). Their numpy kernels are the
+reference; where one is slow because numpy cannot express it without materializing every window
+(max pooling and its gradient), the Numba backend runs the kernel below instead. Each entry
+validates its inputs with the same helpers as the numpy kernel (same errors), and gives the same
+values: max pooling propagates NaN like ``np.max``, and its gradient goes to the first maximum of
+each window in row-major order (NaN counts as the maximum, like ``np.argmax``), summed where
+windows overlap. Parity with the numpy kernels is tested in tests/test_numba_backend.py.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import numba
+import numpy as np
+from numba import prange
+
+from graphc.codegen.host import call_numpy, run_kernel
+from graphc.ops.conv import _check_out_backprop, _pool_geometry
+
+_OPTIONS = dict(error_model="numpy", cache=True, parallel=True)
+
+
+@numba.njit(**_OPTIONS)
+def _max_pool(x, kh, kw, sh, sw, top, left, out):
+    n, h, w, c = x.shape
+    _, oh, ow, _ = out.shape
+    for b in prange(n):
+        for p in range(oh):
+            for q in range(ow):
+                for ch in range(c):
+                    best = -np.inf
+                    for i in range(kh):
+                        r = p * sh + i - top
+                        if r < 0 or r >= h:
+                            continue
+                        for j in range(kw):
+                            s = q * sw + j - left
+                            if s < 0 or s >= w:
+                                continue
+                            v = x[b, r, s, ch]
+                            if v > best or v != v:
+                                best = v
+                                if v != v:
+                                    break
+                        if best != best:
+                            break
+                    out[b, p, q, ch] = best
+
+
+@numba.njit(**_OPTIONS)
+def _max_pool_grad(x, g, kh, kw, sh, sw, top, left, out):
+    n, h, w, c = x.shape
+    _, oh, ow, _ = g.shape
+    for b in prange(n):            # windows overlap only within one image: one thread per image
+        out[b] = 0
+        for p in range(oh):
+            for q in range(ow):
+                for ch in range(c):
+                    # np.argmax over the window, padding included as -inf: the first maximum,
+                    # or the first NaN; a window whose first maximum is padding drops its gradient
+                    best = -np.inf
+                    best_r = -1
+                    best_s = -1
+                    for k in range(kh * kw):
+                        r = p * sh + k // kw - top
+                        s = q * sw + k % kw - left
+                        inside = r >= 0 and r < h and s >= 0 and s < w
+                        v = x[b, r, s, ch] if inside else -np.inf
+                        if k == 0 or v > best or (v != v):
+                            best = v
+                            best_r = r if inside else -1
+                            best_s = s
+                            if v != v:
+                                break
+                    if best_r >= 0:
+                        out[b, best_r, best_s, ch] += g[b, p, q, ch]
+
+
+def _max_pool_kernel(x, ksize, strides, padding):
+    out_hw, pads = _pool_geometry(x.shape[1:3], ksize, strides, padding, "max_pool")
+    x = np.ascontiguousarray(x)
+    out = np.empty((x.shape[0], out_hw[0], out_hw[1], x.shape[3]), x.dtype)
+    if out.size:
+        _max_pool(x, ksize[0], ksize[1], strides[0], strides[1], pads[0][0], pads[1][0], out)
+    return out
+
+
+def _max_pool_grad_kernel(x, y, g, ksize, strides, padding):
+    out_hw, pads = _pool_geometry(x.shape[1:3], ksize, strides, padding, "max_pool")
+    _check_out_backprop(g.shape, (x.shape[0], out_hw[0], out_hw[1], x.shape[3]), "MaxPoolGrad")
+    x, g = np.ascontiguousarray(x), np.ascontiguousarray(g)
+    out = np.zeros(x.shape, g.dtype)
+    if g.size:
+        _max_pool_grad(x, g, ksize[0], ksize[1], strides[0], strides[1], pads[0][0], pads[1][0], out)
+    return out
+
+
+# op type -> kernel with the numpy kernel's signature (inputs, then the node's attrs)
+KERNELS: dict = {"MaxPool": _max_pool_kernel, "MaxPoolGrad": _max_pool_grad_kernel}
+
+
+def kernel_for(op_type: str) -> Optional[Callable]:
+    """The njit-backed kernel for ``op_type``, or None when its numpy kernel is used."""
+    return KERNELS.get(op_type)
+
+
+def call(node, args: list, state) -> list:
+    """``node``'s outputs from its njit kernel when there is one, else from its numpy kernel."""
+    kernel = KERNELS.get(node.type)
+    if kernel is None or any(np.asarray(a).dtype.kind != "f" for a in args):
+        return call_numpy(node, args, state)
+    return run_kernel(node, args, lambda: kernel(*args, **node.attrs))
