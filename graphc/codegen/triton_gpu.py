@@ -479,21 +479,25 @@ class _KernelSource(kc.FrameAnalysis):
         return self.lines
 
     def _emit_loop(self, red_groups: list, pass_reds: list, pass_outs: list) -> None:
-        ind = self.depth
+        self._emit_accumulation(red_groups, pass_reds, pass_outs, "0", "nred")
         for r in pass_reds:
+            self._finish(r, self._reduce_expr(r, f"acc{self._pos(r)}"))
+
+    def _emit_accumulation(self, red_groups: list, reds: list, outs: list, start: str, stop: str) -> None:
+        """A loop over reduced elements ``start..stop`` in ``RBLOCK`` steps into ``acc<i>`` tiles."""
+        ind = self.depth
+        for r in reds:
             dt = r.outputs[0].dtype
             self.lines.append(f"{ind}acc{self._pos(r)} = tl.full([XBLOCK, RBLOCK], {_reduce_init(r.type, dt)}, "
                               f"{_acc_type(r.type, dt)})")
-        self.lines += [f"{ind}for roff in range(0, nred, RBLOCK):",
+        self.lines += [f"{ind}for roff in range({start}, {stop}, RBLOCK):",
                        f"{ind}    r = roff + rbase",
-                       f"{ind}    rmask = r < nred",
+                       f"{ind}    rmask = r < {stop}",
                        f"{ind}    mask = xmask & rmask"]
         self.depth = ind + "    "
         self._decompose("r", red_groups, self.depth)
-        self._emit_tile({}, pass_reds, pass_outs, whole=False)
+        self._emit_tile({}, reds, outs, whole=False)
         self.depth = ind
-        for r in pass_reds:
-            self._finish(r, self._reduce_expr(r, f"acc{self._pos(r)}"))
 
     # two-stage reductions: few long rows split over many programs --------------------------------
     def _splittable(self) -> bool:
@@ -525,18 +529,7 @@ class _KernelSource(kc.FrameAnalysis):
                        f"{ind}rbase = tl.arange(0, RBLOCK)[None, :]"]
         self._decompose("xo", kept_groups, ind)
         self._emit_row_values(0, store=False)
-        for r in reductions:
-            dt = r.outputs[0].dtype
-            self.lines.append(f"{ind}acc{self._pos(r)} = tl.full([XBLOCK, RBLOCK], {_reduce_init(r.type, dt)}, "
-                              f"{_acc_type(r.type, dt)})")
-        self.lines += [f"{ind}for roff in range(start, stop, RBLOCK):",
-                       f"{ind}    r = roff + rbase",
-                       f"{ind}    rmask = r < stop",
-                       f"{ind}    mask = xmask & rmask"]
-        self.depth = ind + "    "
-        self._decompose("r", red_groups, self.depth)
-        self._emit_tile({}, reductions, [], whole=False)
-        self.depth = ind
+        self._emit_accumulation(red_groups, reductions, [], "start", "stop")
         for r, part in zip(reductions, parts):
             reduced = self._reduce_expr(r, f"acc{self._pos(r)}")
             self.lines.append(f"{ind}tl.store({part} + xo * nsplit + split, {reduced}, mask=xmask)")
