@@ -337,6 +337,30 @@ def test_failed_run_after_an_update_leaves_the_variable_untouched():
     np.testing.assert_array_equal(got[0], [6.0, 1.0])
 
 
+def test_a_numpy_step_before_the_updates_keeps_them_in_place(monkeypatch):
+    """Sparse labels go through a numpy step early in a training step; its output shape is checked
+    against the static one, so the kernels after it keep their static geometry and the SGD updates
+    still write into the variables' arrays."""
+    x = tf.placeholder(tf.float32, [None, 5])
+    labels = tf.placeholder(tf.int32, [None])
+    w = tf.Variable(f32(5, 3))
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=tf.matmul(x, w)))
+    step = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+    state = initialized_state()
+    original = state.values[w.op]
+    feeds = [f32(4, 5), np.array([0, 2, 1, 2], np.int32)]
+    exe, _, updates = run_both([loss], [x, labels], feeds, targets=[step], state=state)
+    assert any("SparseLabelsOneHot" in types for _, types, _ in exe.numpy_kernels)
+    assert exe.inplace_variables == [w.op.name] and updates[w.op] is original
+    import dataclasses
+    from graphc.ops.core import OPS
+    od = OPS["SparseLabelsOneHot"]
+    monkeypatch.setitem(OPS, "SparseLabelsOneHot",
+                        dataclasses.replace(od, numpy=lambda *a, **k: od.numpy(*a, **k)[:, :2]))
+    with pytest.raises(errors.InvalidArgumentError, match="bug in the op's shape inference"):
+        exe.run(feeds, state)
+
+
 def test_in_place_update_in_a_session_commits_and_a_failed_run_does_not():
     v = tf.Variable(np.zeros(4, np.float32))
     g = tf.placeholder(tf.float32, [4])

@@ -816,6 +816,7 @@ class _NumpyStep:
     def __init__(self, kernel, reason: str) -> None:
         self.kernel = kernel
         self.reason = reason
+        self.promised: list = []     # (value, static shape) that later trusted steps rely on
 
     def run(self, ctx: _RunContext) -> None:
         local: dict = {}
@@ -824,6 +825,12 @@ class _NumpyStep:
             args = [local[v] if v in local else env[v] for v in node.inputs]
             outs = numba_host.call(node, args, ctx.state)
             local.update(zip(node.outputs, outs))
+        if ctx.trusted:
+            for v, shape in self.promised:
+                if local[v].shape != shape:
+                    raise errors.InvalidArgumentError(None, v.op.origin, (
+                        f"{v.op.name} ({v.op.type}) produced shape {local[v].shape}, but its static shape is "
+                        f"{shape}; this is a bug in the op's shape inference: please report it"))
         inputs = [env[v] for v in self.kernel.inputs if v in env]
         for v in self.kernel.outputs:
             out = local[v]
@@ -909,13 +916,18 @@ class NumbaExecutable:
         """Marks compiled steps whose inputs surely have their static shapes in a trusted run.
 
         A run is trusted when every feed and variable has its static shape (checked when the run
-        starts); then constants, and outputs of compiled steps with static geometry, have theirs.
-        Values made by numpy kernels are not trusted (their shapes are checked at launch).
+        starts); then constants, outputs of compiled steps with static geometry, and fully static
+        outputs of numpy steps (which check them in trusted runs) have theirs.
         """
         certain = {v for v, _, shape, _ in self.feed_slots if shape is not None and None not in shape}
         certain |= {v for v, _, shape in self.read_slots if shape is not None and None not in shape}
         certain |= set(self.consts)
         for step in self.steps:
+            if isinstance(step, _NumpyStep) and step.kernel.kind in ("opaque", "view"):
+                # their outputs are checked against the static shapes in trusted runs
+                step.promised = [(v, v.shape.as_tuple()) for v in step.kernel.outputs if v.shape.is_fully_defined()]
+                certain.update(v for v, _ in step.promised)
+                continue
             if not isinstance(step, _CompiledStep) or step.static is None:
                 continue
             step.trusted = all(v in certain for v in step.in_values + list(step.mm_values))
