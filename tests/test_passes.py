@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import graphc as tf
-from graphc.passes import cse, fold, fusion, ir, memory, pipeline, simplify
+from graphc.passes import cse, fold, fusion, ir, memory, pipeline, remat, simplify
 from graphc.runtime.plan import RunPlan
 
 
@@ -105,6 +105,27 @@ def test_cse_merges_equal_subexpressions():
     prog = program([a * b], [x])
     assert cse.run(prog)
     assert types(prog).count("Exp") == 1 and types(prog).count("Add") == 1
+
+
+def test_one_element_broadcasts_are_copied_into_each_consumer():
+    x = tf.placeholder(tf.float32, [64, 80])             # larger than fold materializes
+    y = tf.placeholder(tf.float32, [64, 80])
+    a = tf.where(x > 0.0, x, tf.zeros_like(x))           # CSE makes the two zeros one node
+    b = tf.where(y > 1.0, tf.reduce_sum(y, axis=1, keepdims=True) * y, tf.zeros_like(y))
+    prog = program([a, b * 2.0, tf.zeros_like(x)], [x, y])
+    pipeline.optimize(prog)
+    assert types(prog).count("BroadcastTo") == 1 and "Fill" not in types(prog)   # zeros_like: Fill -> BroadcastTo
+    assert remat.run(prog)
+    assert types(prog).count("BroadcastTo") == 3          # one per consumer; the fetch keeps the original
+    assert not remat.run(prog)
+    kplan, _ = kernel_plan([a, b * 2.0], [x, y], [(64, 80), (64, 80)])
+    shapes = [tuple(v.shape.as_tuple()) for k in kplan.launched for v in k.outputs]
+    assert len(kplan.launched) == 2 and shapes.count((64, 80)) == 2   # no kernel hands the zeros to another
+    xv, yv = np.random.RandomState(0).randn(2, 64, 80).astype(np.float32)
+    want = tf.Session(backend="eager").run([a, b * 2.0], {x: xv, y: yv})
+    got = tf.Session(backend="numba").run([a, b * 2.0], {x: xv, y: yv})
+    for w, g in zip(want, got):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
 
 
 def test_cse_keeps_random_ops_apart():

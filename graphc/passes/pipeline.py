@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from typing import Callable, Optional, Sequence
 
-from graphc.passes import cse, fold, fusion, ir, memory, simplify
+from graphc.passes import cse, fold, fusion, ir, memory, remat, simplify
 
 MAX_ROUNDS = 4
 
@@ -85,6 +85,8 @@ def compile_plan(plan, feed_shapes=None, dump_dir: Optional[str] = None):
     dump = Dumper(_dump_dir(dump_dir))
     prog = ir.build(plan, feed_shapes)
     optimize(prog, dump)
+    if remat.run(prog):
+        dump("ir_after_remat", prog.dump)
     kplan = fusion.plan(prog)
     kplan.dump_dir = dump.directory
     dump("kernel_plan", lambda: kplan.describe() + "\n\nnot fused:\n" +

@@ -152,6 +152,14 @@ def _sum_to(node):
     return new_node("Reshape", [summed, shape], {}, node.origin).outputs[0]
 
 
+def _fill(node):
+    """Fill(dims, v) is BroadcastTo(v, dims): an elementwise node the fusion planner can fuse."""
+    if not node.outputs[0].shape.is_fully_defined():
+        return None
+    dims, value = node.inputs
+    return new_node("BroadcastTo", [value, dims], {}, node.origin).outputs[0]
+
+
 def _int32():
     from graphc import dtypes
 
@@ -170,6 +178,7 @@ RULES: dict = {
     "PlaceholderWithDefault": _passthrough,
     "SumTo": _sum_to,
     "BroadcastTo": _same_shape_noop,
+    "Fill": _fill,
     "Reshape": _reshape,
     "Transpose": _transpose,
 }
