@@ -20,8 +20,10 @@ from graphc.ops.core import OPS  # noqa: E402
 from graphc.runtime.session import available_backends  # noqa: E402
 
 COMPILED = [b for b in available_backends() if b not in ("auto", "eager", "interpret")]
-F = np.array([[-2.5, -1.5, -0.5, 0.5], [1.5, 2.5, np.nan, 3.7], [-3.7, 0.0, -0.0, 1e9]], np.float32)
-G = np.array([[-2.5, 1.0, -0.5, 0.25], [1.5, -2.5, 2.0, np.nan], [-3.7, 0.0, 0.0, 1e9]], np.float32)
+F = np.array([[-2.5, -1.5, -0.5, 0.5], [1.5, 2.5, np.nan, 3.7], [-3.7, 0.0, -0.0, 1e9], [-0.3, 0.3, -1e-30, 4.5]],
+             np.float32)
+G = np.array([[-2.5, 1.0, -0.5, 0.25], [1.5, -2.5, 2.0, np.nan], [-3.7, 0.0, 0.0, 1e9], [0.3, -0.3, 1.0, -4.5]],
+             np.float32)
 I = np.array([[-7, -6, 5, 0], [7, -1, 13, 2], [3, 9, -12, 1]], np.int32)
 J = np.array([[2, -4, 3, 5], [-2, 3, 5, -1], [2, 4, -5, 7]], np.int32)
 B = np.array([[True, False, True, False], [True, True, False, False], [False, False, False, True]])
@@ -67,7 +69,7 @@ CASES = [
         tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits) * 0.0 + 1.0,
         tf.argmax(tf.gradients(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits),
                                logits)[0] * -1.0, axis=1)],
-         np.array([2, 0, 3], np.int32), np.abs(np.nan_to_num(F)) % 3.0, ops=["SparseLabelsOneHot"]),
+         np.array([2, 0, 3, 1], np.int32), np.abs(np.nan_to_num(F)) % 3.0, ops=["SparseLabelsOneHot"]),
     case("range", lambda n: [tf.range(5), tf.range(2, 11, 3), tf.range(0.5, 2.0, 0.25), tf.range(n) * 2],
          np.int32(4), ops=["Range"]),
     case("stop_gradient", lambda x: [tf.stop_gradient(x) * 2.0, tf.stop_gradient(tf.floor(x))], F,
@@ -105,3 +107,5 @@ def test_matches_eager_exactly(case, backend):
         w, g = np.asarray(w), np.asarray(g)
         assert g.dtype == w.dtype and g.shape == w.shape, (case.name, i, g.dtype, w.dtype, g.shape, w.shape)
         np.testing.assert_array_equal(g, w, err_msg=f"{case.name}[{i}] on {backend}")
+        if w.dtype.kind == "f":           # assert_array_equal takes -0.0 == 0.0: compare the signs too
+            np.testing.assert_array_equal(np.signbit(g), np.signbit(w), err_msg=f"{case.name}[{i}] sign")

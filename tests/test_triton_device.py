@@ -118,7 +118,7 @@ def test_a_kernel_that_can_fail_on_data_turns_in_place_off_and_a_failed_run_chan
     sess = tf.Session(backend="triton")
     sess.run(v.initializer)
     exe = sess.compile(picked, {idx: np.array([0, 1], np.int32)})
-    assert exe.inplace_variables == [] and "could fail on data" in exe.inplace_note
+    assert exe.inplace_variables == [] and "could fail (on data" in exe.inplace_note
     sess.run(picked, {idx: np.array([0, 1], np.int32)})
     kept = sess.run(v).copy()
     with pytest.raises(tf.errors.InvalidArgumentError):
@@ -126,7 +126,28 @@ def test_a_kernel_that_can_fail_on_data_turns_in_place_off_and_a_failed_run_chan
     np.testing.assert_array_equal(sess.run(v), kept)
 
 
-@pytest.mark.parametrize("layer", ["host", "simulated"])
+def test_shapes_known_only_at_run_time_turn_in_place_off(simulated):
+    """A fed value sets a shape after the update (tf.range(n)): the same executable can fail there
+    on a later run, so the update must not be written in place."""
+    v = tf.Variable(np.zeros(4, np.float32))
+    n = tf.placeholder(tf.int32, [])
+    z = tf.cast(tf.range(n), tf.float32) * tf.reduce_sum(tf.assign_add(v, tf.ones([4]))) + tf.ones([4])
+    sess = tf.Session(backend="triton")
+    sess.run(v.initializer)
+    assert sess.compile(z, {n: 4}).inplace_variables == []
+    for _ in range(2):
+        sess.run(z, {n: 4})
+    with pytest.raises(tf.errors.InvalidArgumentError, match="does not fit the iteration space"):
+        sess.run(z, {n: 3})
+    np.testing.assert_array_equal(sess.run(v), [2.0] * 4)
+
+
+def _layers() -> list:
+    torch_ok = __import__("importlib").util.find_spec("torch") is not None
+    return ["host", "simulated"] + (["torch"] if torch_ok else [])
+
+
+@pytest.mark.parametrize("layer", _layers())
 def test_a_variable_never_shares_memory_with_a_feed_or_a_fetch(monkeypatch, layer):
     monkeypatch.setenv("GRAPHC_TRITON_ARRAYS", layer)
     v = tf.Variable(np.zeros(3, np.float32))

@@ -341,6 +341,16 @@ def c_array(value) -> np.ndarray:
     return arr if arr.flags.c_contiguous else np.array(arr, order="C")
 
 
+def check_promised(promised: list, values: dict) -> None:
+    """Raises InvalidArgumentError when a numpy step's output does not have the static shape that
+    later steps were planned with (``promised``: (value, shape) pairs; ``values``: value -> array)."""
+    for v, shape in promised:
+        if values[v].shape != shape:
+            raise errors.InvalidArgumentError(None, v.op.origin, (
+                f"{v.op.name} ({v.op.type}) produced shape {values[v].shape}, but its static shape is "
+                f"{shape}; this is a bug in the op's shape inference: please report it"))
+
+
 def old_value_escapes(kernel_plan, var) -> bool:
     """True if variable ``var``'s old value, or a view of it, is a fetch or another variable's new
     value (then its array must not be overwritten in place)."""

@@ -826,11 +826,7 @@ class _NumpyStep:
             outs = numba_host.call(node, args, ctx.state)
             local.update(zip(node.outputs, outs))
         if ctx.trusted:
-            for v, shape in self.promised:
-                if local[v].shape != shape:
-                    raise errors.InvalidArgumentError(None, v.op.origin, (
-                        f"{v.op.name} ({v.op.type}) produced shape {local[v].shape}, but its static shape is "
-                        f"{shape}; this is a bug in the op's shape inference: please report it"))
+            kc.check_promised(self.promised, local)
         inputs = [env[v] for v in self.kernel.inputs if v in env]
         for v in self.kernel.outputs:
             out = local[v]

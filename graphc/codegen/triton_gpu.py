@@ -70,7 +70,7 @@ SPLIT_MAX_PARTS = 1024
 # product (M*N*K >= AUTOTUNE_MIN_WORK) on a GPU; smaller products take the shape heuristic
 MATMUL_CONFIGS = ((128, 128, 32, 8, 3), (128, 64, 32, 4, 4), (64, 128, 32, 4, 4), (64, 64, 32, 4, 4),
                   (128, 128, 16, 8, 4), (64, 64, 64, 4, 3), (32, 64, 32, 4, 4))
-AUTOTUNE_MIN_WORK = 1 << 24
+AUTOTUNE_MIN_WORK = 1 << 26
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,6 +124,10 @@ def _scalar():
     from graphc.codegen import triton_scalar
 
     return triton_scalar
+
+
+def _cdiv(a: int, b: int) -> int:
+    return -(-a // b)
 
 
 def _next_pow2(n: int) -> int:
@@ -227,6 +231,7 @@ class _KernelSource(kc.FrameAnalysis):
         self.strides = [(a, g) for a in self.inputs + self.outputs if not a.scalar
                         for g in self._spanned(a)[:-1]]
         self.splittable = self._splittable()
+        self.partial_dtypes = self._partial_dtypes() if self.splittable else []
         self.source = self._module()
 
     # -- analysis -----------------------------------------------------------------------------
@@ -507,7 +512,7 @@ class _KernelSource(kc.FrameAnalysis):
         _, full_outs, total = self._passes()
         return total == 1 and not full_outs
 
-    def partial_dtypes(self) -> list:
+    def _partial_dtypes(self) -> list:
         """numpy dtype of each reduction's partial results (its accumulator type)."""
         reductions, _, _ = self._passes()
         return [np.dtype(np.int32) if r.type in ("Any", "All") else np.dtype(r.outputs[0].dtype.np_type)
@@ -673,7 +678,7 @@ class _KernelSource(kc.FrameAnalysis):
 class _RunContext:
     """Per-run state shared by the steps: values (device arrays or host numpy), fresh outputs."""
 
-    __slots__ = ("exe", "env", "fresh", "run_buffers", "state", "written", "inplace_ok", "host_copies")
+    __slots__ = ("exe", "env", "fresh", "run_buffers", "state", "written", "inplace_ok", "host_copies", "trusted")
 
     def __init__(self, exe: "TritonExecutable", state) -> None:
         self.exe = exe
@@ -683,6 +688,7 @@ class _RunContext:
         self.state = state
         self.written: dict = {}          # variable op -> its own device array, updated in place
         self.inplace_ok = False          # set by the executable (see TritonExecutable)
+        self.trusted = False             # every feed and variable has its static shape
         self.host_copies: dict = {}      # value -> its host array, kept when it was uploaded
 
     def device(self, v) -> Any:
@@ -806,8 +812,9 @@ class _CompiledStep:
                 _Tune(configs, (m, n, nbatch)) if tune else None)
 
     def _tune(self, key: tuple, plan: "_Tune", ctx: _RunContext, args: list, ints: list, out_shapes: list) -> tuple:
-        """Times each tile config on scratch outputs (inputs are only read, so repeats are harmless,
-        in-place updates included); the fastest becomes this shape's geometry."""
+        """Times each tile config writing scratch outputs (inputs are only read), so trials have no
+        side effects whatever the memory plan aliases; the fastest becomes this shape's geometry.
+        A shape's first launch is never in place (see ``TritonExecutable``)."""
         layer = ctx.exe.layer
         scratch = [layer.kernel_arg(layer.empty(tuple(shape), a.value.dtype.np_type))
                    for a, shape in zip(self.gen.outputs, out_shapes)]
@@ -817,9 +824,9 @@ class _CompiledStep:
         for config in plan.configs:
             grid = _matmul_grid(*plan.dims, config)
             try:
-                self._launch(fn, grid, trial, config)     # compiles this variant
+                self._launch(fn, grid, trial, config, counted=False)     # compiles this variant
                 layer.synchronize()
-                seconds = min(_timed(lambda: self._launch(fn, grid, trial, config), layer) for _ in range(3))
+                seconds = _timed(lambda: self._launch(fn, grid, trial, config, counted=False), layer)
             except Exception as e:   # noqa: BLE001 - a config the device cannot run (shared memory) is skipped
                 log.info("kernel %d: tile %s skipped: %s", self.kernel.index, config, e)
                 continue
@@ -838,9 +845,9 @@ class _CompiledStep:
         """A two-stage plan for few long rows (one program per row would leave the GPU idle)."""
         if not self.gen.splittable or nout > SPLIT_MAX_ROWS or nred < SPLIT_MIN_LENGTH:
             return None
-        parts = min(SPLIT_MAX_PARTS, -(-nred // SPLIT_MIN_PART))
-        chunk = -(-(-(-nred // parts)) // LOOP_RBLOCK) * LOOP_RBLOCK
-        parts = -(-nred // chunk)
+        parts = min(SPLIT_MAX_PARTS, _cdiv(nred, SPLIT_MIN_PART))
+        chunk = _cdiv(_cdiv(nred, parts), LOOP_RBLOCK) * LOOP_RBLOCK     # whole RBLOCK steps per part
+        parts = _cdiv(nred, chunk)
         return _Split(parts, chunk, (nout, parts), (nout,), _next_pow2(parts))
 
     def _check_input(self, acc: _Access, shape: tuple, space: list) -> None:
@@ -896,22 +903,23 @@ class _CompiledStep:
                       grid, constexprs, time.perf_counter() - start)
 
     @staticmethod
-    def _launch(fn, grid: tuple, args: list, constexprs: dict) -> None:
+    def _launch(fn, grid: tuple, args: list, constexprs: dict, counted: bool = True) -> None:
         if tm.interpreting():   # the interpreter computes masked-off lanes too: no warnings for those
             with np.errstate(all="ignore"):
                 fn[grid](*args, **constexprs)
         else:
             fn[grid](*args, **constexprs)
-        STATS["launches"] += 1
+        if counted:
+            STATS["launches"] += 1
 
     def _launch_split(self, split: "_Split", ctx: _RunContext, args: list, ints: list, nout: int) -> None:
         """Stage 1 writes ``parts`` partial results per row and reduction; stage 2 combines them."""
         layer = ctx.exe.layer
         partials = []
-        for i, dtype in enumerate(self.gen.partial_dtypes()):
+        for i, dtype in enumerate(self.gen.partial_dtypes):
             n = nout * split.parts
             buf = self.partials.get(i)
-            if buf is None or buf.shape[0] < n or buf.dtype != dtype:
+            if buf is None or buf.shape[0] < n or not layer.owns(buf, dtype):
                 buf = self.partials[i] = layer.empty((n,), dtype)
             partials.append(layer.kernel_arg(buf))
         nred = ints[-1]
@@ -951,10 +959,16 @@ def _matmul_grid(m: int, n: int, nbatch: int, config: dict) -> tuple:
 
 
 def _timed(launch, layer: tm.ArrayLayer) -> float:
-    start = time.perf_counter()
-    launch()
-    layer.synchronize()
-    return time.perf_counter() - start
+    """Seconds one launch takes: CUDA-event timing over repeated launches on a GPU (a single
+    launch would mostly time Python's launch overhead); wall time under the interpreter."""
+    if tm.interpreting():
+        start = time.perf_counter()
+        launch()
+        layer.synchronize()
+        return time.perf_counter() - start
+    from triton.testing import do_bench
+
+    return do_bench(launch, warmup=5, rep=25) / 1e3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -974,6 +988,8 @@ class _NumpyStep:
     def __init__(self, kernel, reason: str) -> None:
         self.kernel = kernel
         self.reason = reason
+        self.certain = False
+        self.promised: list = []     # (value, static shape) that later certain steps rely on
 
     def run(self, ctx: _RunContext) -> None:
         kind = self.kernel.kind
@@ -986,6 +1002,8 @@ class _NumpyStep:
         for node in self.kernel.nodes:
             args = [local[v] if v in local else inputs[v] for v in node.inputs]
             local.update(zip(node.outputs, call_numpy(node, args, ctx.state)))
+        if ctx.trusted:
+            kc.check_promised(self.promised, local)
         layer = ctx.exe.layer
         for v in self.kernel.outputs:
             out = local[v]
@@ -1049,10 +1067,13 @@ class TritonExecutable:
     the session owns (never a feed's or a constant's memory).
 
     In place: the memory plan picks updates that may overwrite the variable's array. This driver
-    does so only for variable shapes that already ran to the end once with this executable, and
-    only when every step from the first such kernel on is a compiled kernel (or a view or a shape
-    query) whose geometry depends on shapes alone: kernels do not fail on data, so such a run
-    cannot stop half way and leave some variables updated and others not.
+    does so only in a trusted run (every feed and variable at its static shape) after one trusted
+    run has gone to the end (every kernel compiled and launched), and only when every step from
+    the first such kernel on is a compiled kernel, a view or a shape query whose input shapes and
+    shape arguments are all fixed by the static shapes (``step.certain``): kernels do not fail on
+    data, so such a run cannot stop half way with some variables updated and others not. Numpy
+    steps with fully static outputs check them in trusted runs (``step.promised``), so an opaque op
+    early in a training step does not turn the updates after it off.
     """
 
     backend = "triton"
@@ -1073,9 +1094,11 @@ class TritonExecutable:
         self.consts = {n.outputs[0]: self.layer.from_host(np.array(n.attrs["value"], copy=True, order="C"))
                        for n in prog.nodes if n.type == "Const"}
         self.steps = [self._step(k) for k in self.kernel_plan.kernels]
+        self._mark_certain_steps()
         self.inplace, self.inplace_note = self._plan_inplace()
         self.inplace_variables = sorted({var.name for var in self.inplace.values()})
-        self.proven: set = set()      # variable shapes that ran to the end with this executable
+        self.static_reads = [(n.outputs[0], n.outputs[0].shape.as_tuple()) for n in prog.reads.values()]
+        self.trusted_run_done = False  # a trusted run went to the end: every kernel compiles and launches
 
     def _step(self, k):
         return kc.kernel_step(k, _KernelSource, lambda k, gen: _CompiledStep(k, gen, _load(gen), self.blocks),
@@ -1099,29 +1122,32 @@ class TritonExecutable:
         if first is None:
             return {}, "the old value of each in-place variable leaves the run (a fetched view of it)"
         for step in self.steps[first:]:
-            if not self._fails_only_on_shapes(step):
+            if step.kernel.kind == "opaque" or not step.certain:
                 return {}, (f"kernel {step.kernel.index} ({' '.join(step.kernel.op_types)}) runs after the first "
-                            "in-place update and could fail on data; new values go to fresh arrays so a failed "
-                            "run leaves the variables untouched")
+                            "in-place update and could fail (on data, or on shapes known only at run time); new "
+                            "values go to fresh arrays so a failed run leaves the variables untouched")
         return wanted, ""
 
-    def _fails_only_on_shapes(self, step) -> bool:
-        """True if ``step`` can fail only through its input shapes (which a finished run has proven)."""
-        if isinstance(step, _NumpyStep):
-            if step.kernel.kind == "host":
-                return True
-            if step.kernel.kind != "view":
-                return False
-            meta = [v for n in step.kernel.nodes for v in n.inputs if _is_meta(n, v)]
-        else:
-            meta = list(step.gen.meta)
-        return all(self._shape_determined(v) for v in meta)
-
-    def _shape_determined(self, v) -> bool:
-        """A constant, or a shape query's result."""
-        if self.storage.get(v) == ("const",):
-            return True
-        return any(k.kind == "host" and v in k.outputs for k in self.kernel_plan.kernels)
+    def _mark_certain_steps(self) -> None:
+        """Sets ``step.certain``: in a trusted run, the step's input shapes and shape arguments are
+        the static ones, known before the run starts; and ``promised`` on numpy steps."""
+        prog = self.kernel_plan.program
+        shapes = set(self.consts)      # values whose shape is fixed in a trusted run
+        shapes.update(n.outputs[0] for n in list(prog.feeds) + list(prog.reads.values())
+                      if n.outputs[0].shape.is_fully_defined())
+        values = set(self.consts)      # values whose contents are fixed too (shape arguments)
+        for step in self.steps:
+            k = step.kernel
+            meta = set(step.gen.meta) if isinstance(step, _CompiledStep) else {
+                v for n in k.nodes for v in n.inputs if _is_meta(n, v) and v in k.inputs}
+            step.certain = all(v in values for v in meta) and all(v in shapes for v in k.inputs if v not in meta)
+            if isinstance(step, _NumpyStep) and k.kind == "opaque":
+                step.promised = [(v, v.shape.as_tuple()) for v in k.outputs if v.shape.is_fully_defined()]
+                shapes.update(v for v, _ in step.promised)
+            elif step.certain:
+                shapes.update(k.outputs)
+                if k.kind == "host":
+                    values.update(k.outputs)
 
     # -- running --------------------------------------------------------------------------------
     def run(self, feed_values: Sequence[Any], state: Any, device_fetches: bool = False) -> tuple:
@@ -1138,10 +1164,8 @@ class TritonExecutable:
             env[n.outputs[0]] = self._feed(n, feed_values[n.attrs["slot"]])
         for var, n in prog.reads.items():
             env[n.outputs[0]] = self._variable(var, state)
-        proof = None
-        if self.inplace:
-            proof = tuple(tuple(env[n.outputs[0]].shape) for n in prog.reads.values())
-            ctx.inplace_ok = proof in self.proven
+        ctx.trusted = all(tuple(env[v].shape) == shape for v, shape in self.static_reads)
+        ctx.inplace_ok = bool(self.inplace) and ctx.trusted and self.trusted_run_done
         env.update(self.consts)
         for step in self.steps:
             step.run(ctx)
@@ -1151,8 +1175,8 @@ class TritonExecutable:
         else:
             results = [self._download(v, ctx, handed) for v in prog.fetches]
         updates = {var: self._keep(var, v, ctx, handed) for var, v in prog.updates.items()}
-        if proof is not None:
-            self.proven.add(proof)
+        if ctx.trusted:
+            self.trusted_run_done = True
         return results, updates
 
     def _feed(self, node, value) -> Any:
@@ -1171,6 +1195,7 @@ class TritonExecutable:
         value = state.values[var]
         if self.layer.owns(value, var.outputs[0].dtype.np_type):
             return value                    # resident: no transfer
+        # a host value (a state filled by another executor, as the tests do): uploaded for this run
         return self.layer.from_host(np.asarray(value))
 
     def _download(self, v, ctx: _RunContext, handed: set) -> np.ndarray:

@@ -157,7 +157,9 @@ class ArrayLayer:
         raise TypeError(f"{type(self).__name__} does not allocate arrays")
 
     def from_host(self, array: np.ndarray) -> Any:
-        """A C-contiguous device array holding ``array`` (may share memory on the host layer)."""
+        """A C-contiguous device array holding ``array``. It may share memory with ``array`` where
+        the device is the host (HostArrays, TorchArrays on the CPU): callers that keep the result
+        copy first."""
         array = np.asarray(array)
         if not self.on_host:
             TRANSFERS["uploads"] += 1
@@ -173,7 +175,8 @@ class ArrayLayer:
 
     def copy(self, array: Any) -> Any:
         """A new device array with ``array``'s contents (a device-to-device copy)."""
-        TRANSFERS["device_copies"] += 1
+        if not self.on_host:
+            TRANSFERS["device_copies"] += 1
         return self._copy(array)
 
     def owns(self, array: Any, dtype: np.dtype) -> bool:
@@ -292,7 +295,10 @@ class SimulatedDeviceArrays(ArrayLayer):
     def adopt(self, value: Any, dtype: np.dtype) -> Optional[DeviceBuffer]:
         if type(value) is not DeviceBuffer:
             return None
-        return value if value.data.dtype == dtype else DeviceBuffer(value.data.astype(dtype))
+        if value.data.dtype == dtype and value.data.flags.c_contiguous:
+            return value
+        TRANSFERS["device_copies"] += 1      # a cast or a strided view: made contiguous on the device
+        return DeviceBuffer(np.array(value.data, dtype=dtype, order="C"))
 
     def kernel_arg(self, array: DeviceBuffer) -> NumpyTensor:
         return NumpyTensor(array.data)

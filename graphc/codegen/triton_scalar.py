@@ -102,6 +102,7 @@ def rint(x, big):
     half = (r - x) == 0.5
     odd = (r - 2.0 * tl.floor(r * 0.5)) != 0
     r = tl.where(half & odd, r - 1.0, r)
+    r = tl.where(r == 0, x * 0.0, r)          # -0.5 < x <= -0.0 rounds to -0.0, as np.rint
     return tl.where(tl.abs(x) < big, r, x)
 
 

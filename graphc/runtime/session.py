@@ -260,6 +260,7 @@ class Session:
                   device_fetches: bool = False) -> list:
         state = self._state
         with self._lock:
+            self._check_open()       # close() may have run while this run waited for the lock
             exe = self._executable(spec.tensors, spec.targets, feed_tensors, feed_values)
             counters = dict(state.counters) if state.counters else None
             try:
