@@ -31,7 +31,8 @@ from graphc.ops.state import *  # noqa: F401,F403
 from graphc.variables import *  # noqa: F401,F403
 from graphc.variable_scope import *  # noqa: F401,F403
 from graphc.initializers import (constant_initializer, glorot_normal_initializer, glorot_uniform_initializer,
-                                 ones_initializer, random_normal_initializer, random_uniform_initializer,
+                                 ones_initializer, orthogonal_initializer, random_normal_initializer,
+                                 random_uniform_initializer,
                                  truncated_normal_initializer, variance_scaling_initializer, zeros_initializer)
 from graphc.passes.autodiff import gradients
 from graphc.runtime.session import InteractiveSession, Session, get_default_session

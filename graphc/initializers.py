@@ -101,6 +101,30 @@ class RandomUniform(Initializer):
         return rnd.random_uniform(_shape_list(shape), self.minval, self.maxval, self._dtype(dtype), self.seed)
 
 
+class Orthogonal(Initializer):
+    """``tf.orthogonal_initializer``: a (reshaped) matrix with orthonormal rows or columns, times ``gain``.
+
+    The last dimension is the columns, the product of the others the rows (at least 2-D).
+    """
+
+    def __init__(self, gain: float = 1.0, seed: Optional[int] = None, dtype: Any = dtypes.float32) -> None:
+        super().__init__(dtype)
+        self.gain = float(gain)
+        self.seed = seed
+
+    def __call__(self, shape: Any, dtype: Any = None, partition_info: Any = None) -> Tensor:
+        dims = _shape_list(shape)
+        if len(dims) < 2:
+            raise ValueError(f"The tensor to initialize must be at least two-dimensional, got shape {dims}")
+        dt = self._dtype(dtype)
+        if not dt.is_floating:
+            raise TypeError(f"orthogonal_initializer needs a float dtype, got {dt.name}")
+        s1, s2 = rnd.get_seed(self.seed)
+        shape_t = _core.as_shape_tensor(dims, name="shape")
+        return _core.apply("RandomOrthogonal", [shape_t],
+                           {"dtype": dt, "seed": s1, "seed2": s2, "gain": self.gain}, "orthogonal")
+
+
 def _fans(shape: list) -> tuple:
     if len(shape) < 1:
         return 1, 1
@@ -180,6 +204,7 @@ truncated_normal_initializer = TruncatedNormal
 variance_scaling_initializer = VarianceScaling
 glorot_uniform_initializer = GlorotUniform
 glorot_normal_initializer = GlorotNormal
+orthogonal_initializer = Orthogonal
 
 # tf.initializers.* spellings
 zeros = Zeros
@@ -191,3 +216,4 @@ truncated_normal = TruncatedNormal
 variance_scaling = VarianceScaling
 glorot_uniform = GlorotUniform
 glorot_normal = GlorotNormal
+orthogonal = Orthogonal

@@ -390,3 +390,37 @@ def test_seeded_initializers_repeat_across_graphs():
     first = _draw(tf.random_normal_initializer(seed=5), [4, 4], seed_graph=None)
     again = _draw(tf.random_normal_initializer(seed=5), [4, 4], seed_graph=None)
     np.testing.assert_array_equal(first, again)
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (4, 6), (3, 3, 2, 8), (5, 5)])
+def test_orthogonal_initializer_gives_orthonormal_rows_or_columns(shape):
+    tf.set_random_seed(5)
+    v = tf.get_variable("v", list(shape), initializer=tf.orthogonal_initializer(gain=1.5))
+    u = tf.get_variable("u", list(shape), initializer=tf.initializers.orthogonal(seed=2, dtype=tf.float64),
+                        dtype=tf.float64)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        a, b = sess.run([v, u])
+    assert a.shape == shape and a.dtype == np.float32 and b.dtype == np.float64
+    m = a.reshape(-1, shape[-1]) / 1.5
+    gram = m.T @ m if m.shape[0] >= m.shape[1] else m @ m.T         # the smaller side is orthonormal
+    np.testing.assert_allclose(gram, np.eye(min(m.shape)), atol=1e-5)
+    m = b.reshape(-1, shape[-1])
+    gram = m.T @ m if m.shape[0] >= m.shape[1] else m @ m.T
+    np.testing.assert_allclose(gram, np.eye(min(m.shape)), atol=1e-12)
+
+
+def test_orthogonal_initializer_is_seeded_and_checks_its_shape():
+    def draw(backend):
+        with tf.Graph().as_default():
+            tf.set_random_seed(9)
+            v = tf.Variable(tf.orthogonal_initializer()([4, 3]))
+            with tf.Session(backend=backend) as sess:
+                sess.run(v.initializer)
+                return sess.run(v)
+    np.testing.assert_array_equal(draw("eager"), draw("eager"))
+    np.testing.assert_array_equal(draw("eager"), draw("numba"))      # one Philox stream on every backend
+    with pytest.raises(ValueError, match="at least two-dimensional"):
+        tf.orthogonal_initializer()([5])
+    with pytest.raises(TypeError, match="float dtype"):
+        tf.orthogonal_initializer()([2, 2], dtype=tf.int32)

@@ -68,6 +68,21 @@ def _truncated(s, rng, dtype, seed, seed2):
     return out.astype(dtype.np_type)
 
 
+def _orthogonal(s, rng, dtype, seed, seed2, gain):
+    """TF1's orthogonal_initializer: QR of a normal (rows, cols) matrix with R's diagonal made
+    positive; rows = product of all dims but the last."""
+    shape = _shape(s)
+    if len(shape) < 2:
+        raise ValueError(f"The tensor to initialize must be at least two-dimensional, got shape {list(shape)}")
+    rows, cols = int(np.prod(shape[:-1], dtype=np.int64)), shape[-1]
+    a = rng.standard_normal((max(rows, cols), min(rows, cols)))
+    q, r = np.linalg.qr(a)
+    q = q * np.where(np.diag(r) < 0, -1.0, 1.0)
+    if rows < cols:
+        q = q.T
+    return (gain * q).reshape(shape).astype(dtype.np_type)
+
+
 def _uniform_int(s, lo, hi, rng, dtype, seed, seed2):
     if lo >= hi:
         raise ValueError(f"Need minval < maxval: {lo} >= {hi}")
@@ -84,6 +99,7 @@ def _uniform_int_infer(inputs, attrs):
 for _type, _fn in [("RandomStandardNormal", _normal), ("RandomUniform", _uniform),
                    ("TruncatedNormal", _truncated)]:
     register(OpDef(_type, "random", infer=_infer, numpy=_fn, differentiable=False, pure=False))
+register(OpDef("RandomOrthogonal", "random", infer=_infer, numpy=_orthogonal, differentiable=False, pure=False))
 register(OpDef("RandomUniformInt", "random", infer=_uniform_int_infer, numpy=_uniform_int,
                differentiable=False, pure=False))
 
