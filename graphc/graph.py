@@ -211,6 +211,7 @@ class Graph:
         self.seed: Optional[int] = None
         self._finalized = False
         self._variable_store: dict = {}     # get_variable names -> Variable
+        self._state_queries: list = []      # IsVariableInitialized ops (the session feeds them)
         self._var_scope_stack: list = []    # VariableScope objects (see variable_scope.py)
         self.version = 0                    # bumped on each new op; part of executable cache keys
 

@@ -424,3 +424,25 @@ def test_orthogonal_initializer_is_seeded_and_checks_its_shape():
         tf.orthogonal_initializer()([5])
     with pytest.raises(TypeError, match="float dtype"):
         tf.orthogonal_initializer()([2, 2], dtype=tf.int32)
+
+
+@pytest.mark.parametrize("backend", ["eager", "numba", "triton"])
+def test_is_variable_initialized_answers_from_the_session(backend):
+    v = tf.Variable(1.0, name="v")
+    u = tf.Variable([1, 2], name="u")
+    x = tf.placeholder(tf.float32, [])
+    both = tf.logical_and(tf.is_variable_initialized(v), tf.is_variable_initialized(u))
+    flagged = tf.where(tf.is_variable_initialized(v), x * 2.0, x)
+    sess = tf.Session(backend=backend)
+    assert sess.run(tf.is_variable_initialized(v)) is np.False_
+    assert not sess.run(both) and sess.run(flagged, {x: 3.0}) == 3.0
+    sess.run(v.initializer)
+    assert sess.run(tf.is_variable_initialized(v)) is np.True_ and not sess.run(both)
+    assert sess.run(flagged, {x: 3.0}) == 6.0
+    check = sess.make_callable(both)
+    uninitialized = [w for w in tf.global_variables() if not sess.run(tf.is_variable_initialized(w))]
+    assert [w.op.name for w in uninitialized] == ["u"]
+    sess.run(tf.variables_initializer(uninitialized))
+    assert check() and tf.is_variable_initialized(v).op.type == "IsVariableInitialized"
+    with pytest.raises(TypeError, match="only variables"):
+        tf.is_variable_initialized(x)

@@ -14,7 +14,7 @@ Kernel kinds and what they become:
   loads it once; ``kernel_looped`` walks longer rows in ``LOOP_RBLOCK`` steps, one walk per
   dependency level of reductions (softmax: max, then sum, then the output pass). Accumulation
   is in the value's dtype (float32 stays float32) in a fixed order: no atomics, deterministic.
-- ``matmul``: ``tl.dot`` tiles (``[BM, BK] x [BK, BN]``, batched over grid axis 1) accumulating
+- ``matmul``: ``tl.dot`` tiles (``[BM, BK] x [BK, BN]``, batch-major over one grid axis) accumulating
   in float32 (float64 for float64), full IEEE float32 products (``input_precision="ieee"``)
   unless ``GRAPHC_TRITON_TF32=1`` opts into TF32; the elementwise epilogue (bias, activation)
   is applied to the accumulator before ``tl.store``. Tiles come from the shapes; on a GPU, a
@@ -634,9 +634,11 @@ class _KernelSource(kc.FrameAnalysis):
         batch_groups = [g for g, dims in enumerate(self.groups) if self.roles[dims[0]] == "b"]
         epilogue = [n.type for n in self.kernel.nodes if n is not self.matmul]
         self.lines += [
-            f"{ind}pid = tl.program_id(0)",
+            # one grid axis for batch x tiles: CUDA's second grid axis stops at 65535 batches
             f"{ind}ntn = (N + BN - 1) // BN",
-            f"{ind}bid = tl.program_id(1).to(tl.int64)",
+            f"{ind}tiles = ((M + BM - 1) // BM) * ntn",
+            f"{ind}bid = (tl.program_id(0) // tiles).to(tl.int64)",
+            f"{ind}pid = tl.program_id(0) % tiles",
             f"{ind}rm = (pid // ntn).to(tl.int64) * BM + tl.arange(0, BM)",
             f"{ind}rn = (pid % ntn).to(tl.int64) * BN + tl.arange(0, BN)",
             f"{ind}rk = tl.arange(0, BK)",
@@ -955,7 +957,7 @@ def _matmul_configs(m: int, n: int, k: int, caps: tuple) -> list:
 
 
 def _matmul_grid(m: int, n: int, nbatch: int, config: dict) -> tuple:
-    return ((-(-m // config["BM"])) * (-(-n // config["BN"])), nbatch)
+    return (_cdiv(m, config["BM"]) * _cdiv(n, config["BN"]) * nbatch,)
 
 
 def _timed(launch, layer: tm.ArrayLayer) -> float:

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from graphc import dtypes
 from graphc.graph import Tensor
 from graphc.ops.core import OpDef, apply, convert_to_tensor, register
+from graphc.shape import TensorShape
 
 STATE_READ = "VariableV2"
+# ops whose value the session supplies from its own state before each run (fed like placeholders)
+STATE_QUERIES = {"IsVariableInitialized"}
 # assign op type -> numpy update (current, operand) -> new value
 ASSIGN_UPDATES = {
     "Assign": lambda ref, value, validate_shape=True: value,
@@ -43,6 +47,19 @@ def _assign_infer(op_type):
 register(OpDef(STATE_READ, "state", infer=_variable_infer, numpy=None, differentiable=True))
 for _type, _fn in ASSIGN_UPDATES.items():
     register(OpDef(_type, "state", infer=_assign_infer(_type), numpy=_fn, differentiable=False))
+
+
+register(OpDef("IsVariableInitialized", "source", infer=lambda inputs, attrs: [(dtypes.bool_, TensorShape([]))],
+               numpy=None, differentiable=False))
+
+
+def is_variable_initialized(variable: Any, name: Optional[str] = None) -> Tensor:
+    """A bool scalar: whether ``variable`` has a value in the session that runs it (TF1
+    ``tf.is_variable_initialized``). The session answers it from its state when the run starts."""
+    ref = _ref(variable)
+    t = apply("IsVariableInitialized", [], {"variable": ref.op}, name or "IsVariableInitialized")
+    ref.op.graph._state_queries.append(t.op)
+    return t
 
 
 def _ref(ref: Any) -> Tensor:
@@ -78,4 +95,4 @@ def assign_sub(ref: Any, value: Any, use_locking: Optional[bool] = None, name: O
     return apply("AssignSub", [r, _operand(value, r)], {}, name or "AssignSub")
 
 
-__all__ = ["assign", "assign_add", "assign_sub"]
+__all__ = ["assign", "assign_add", "assign_sub", "is_variable_initialized"]

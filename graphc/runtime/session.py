@@ -12,6 +12,7 @@ import numpy as np
 
 from graphc.graph import Graph, Operation, Tensor, get_default_graph
 from graphc.runtime.fetch import FetchMapper
+from graphc.ops.state import STATE_QUERIES
 from graphc.runtime.plan import RunPlan
 
 def _compile_eager(plan: RunPlan, feed_shapes: Optional[tuple], device: Any):
@@ -259,8 +260,11 @@ class Session:
     def _run_spec(self, spec: "_FetchSpec", feed_tensors: list, feed_values: list,
                   device_fetches: bool = False) -> list:
         state = self._state
+        user_feeds = feed_tensors
         with self._lock:
             self._check_open()       # close() may have run while this run waited for the lock
+            if self.graph._state_queries:
+                feed_tensors, feed_values = self._answer_state_queries(spec, feed_tensors, feed_values)
             exe = self._executable(spec.tensors, spec.targets, feed_tensors, feed_values)
             counters = dict(state.counters) if state.counters else None
             try:
@@ -276,14 +280,27 @@ class Session:
         # TF1 hands a fetched feed back as the fed array (0-d stays an ndarray); ops give None
         if device_fetches:
             values = results
-        elif feed_tensors:
-            fed = set(feed_tensors)
+        elif user_feeds:
+            fed = set(user_feeds)
             values = [r if t in fed else _to_user(r) for t, r in zip(spec.tensors, results)]
         else:
             values = [_to_user(r) for r in results]
         if spec.positions is None:
             return values
         return [None if i is None else values[i] for i in spec.positions]
+
+    def _answer_state_queries(self, spec: "_FetchSpec", feed_tensors: list, feed_values: list) -> tuple:
+        """Feeds, plus the answers of the state queries (``tf.is_variable_initialized``) this run needs."""
+        key = tuple(feed_tensors)
+        queries = spec.queries.get(key)
+        if queries is None:
+            plan = RunPlan(spec.tensors, spec.targets, feed_tensors)
+            queries = spec.queries[key] = [op for op in plan.ops if op.type in STATE_QUERIES]
+        if not queries:
+            return feed_tensors, feed_values
+        values = self._state.values
+        return (list(feed_tensors) + [op.outputs[0] for op in queries],
+                list(feed_values) + [np.array(op.attrs["variable"] in values) for op in queries])
 
     def _executable(self, fetch_tensors: list, targets: list, feed_tensors: list, feed_values: list):
         """The cached executable for this fetch/feed set (and feed shapes, for shape-specialized backends)."""
@@ -388,10 +405,11 @@ def _dump_sources(exe: Any) -> None:
 class _FetchSpec:
     """A fetch structure resolved once: its tensors, its target ops, where each element's value goes."""
 
-    __slots__ = ("mapper", "tensors", "targets", "positions")
+    __slots__ = ("mapper", "tensors", "targets", "positions", "queries")
 
     def __init__(self, mapper: FetchMapper) -> None:
         self.mapper = mapper
+        self.queries: dict = {}      # feed tensors -> the state-query ops the run needs
         self.tensors = [e for e in mapper.elements if isinstance(e, Tensor)]
         self.targets = [e for e in mapper.elements if isinstance(e, Operation)]
         if not self.targets:
