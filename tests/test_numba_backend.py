@@ -576,14 +576,43 @@ def test_max_pool_njit_kernels_match_the_numpy_kernels(ksize, strides, padding, 
     x[1, 4:, 2:, 2] = -np.inf
     attrs = dict(ksize=ksize, strides=strides, padding=padding)
     y = OPS["MaxPool"].numpy(x, **attrs)
-    np.testing.assert_array_equal(numba_host.KERNELS["MaxPool"](x, **attrs), y)
+    np.testing.assert_array_equal(numba_host.kernel_for("MaxPool")(x, **attrs), y)
     g = rs.rand(*y.shape).astype(dtype)
     want = OPS["MaxPoolGrad"].numpy(x, y, g, **attrs)
-    got = numba_host.KERNELS["MaxPoolGrad"](x, y, g, **attrs)
+    got = numba_host.kernel_for("MaxPoolGrad")(x, y, g, **attrs)
     assert got.dtype == want.dtype
     np.testing.assert_allclose(got, want, rtol=1e-12 if dtype == np.float64 else 1e-6)
     with pytest.raises(ValueError, match="MaxPoolGrad"):
-        numba_host.KERNELS["MaxPoolGrad"](x, y, g[:, :1], **attrs)
+        numba_host.kernel_for("MaxPoolGrad")(x, y, g[:, :1], **attrs)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_segment_sum_njit_kernel_matches_np_add_at_bit_for_bit(dtype):
+    from graphc.codegen import numba_host
+    from graphc.ops.core import OPS
+
+    rs = np.random.RandomState(4)
+    data = rs.randn(50, 3, 4).astype(dtype)
+    ids = rs.randint(-2, 7, size=50).astype(np.int32)            # repeats, and negative ids (dropped)
+    want = OPS["UnsortedSegmentSum"].numpy(data, ids, 9)
+    got = numba_host.kernel_for("UnsortedSegmentSum")(data, ids, 9)
+    assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+    ids2 = ids.reshape(5, 10)                                   # ids of rank 2: a prefix of data's shape
+    got2 = numba_host.kernel_for("UnsortedSegmentSum")(data.reshape(5, 10, 3, 4), ids2, 9)
+    assert got2.tobytes() == OPS["UnsortedSegmentSum"].numpy(data.reshape(5, 10, 3, 4), ids2, 9).tobytes()
+    with pytest.raises(ValueError, match="out of range"):
+        numba_host.kernel_for("UnsortedSegmentSum")(data, ids, 6)
+
+
+def test_embedding_gradient_runs_the_njit_segment_sum():
+    table = tf.placeholder(tf.float32, [20, 8])
+    ids = tf.placeholder(tf.int32, [None])
+    loss = tf.reduce_sum(tf.square(tf.nn.embedding_lookup(table, ids)))
+    grad = tf.gradients(loss, table)[0]
+    exe, _, _ = run_both([loss, grad], [table, ids], [f32(20, 8), np.array([3, 3, 0, 19, 7], np.int32)])
+    assert "UnsortedSegmentSum" not in {t for _, types, _ in exe.numpy_kernels for t in types}
+    with pytest.raises(errors.InvalidArgumentError):
+        exe.run([f32(20, 8), np.array([3, 25, 0, 1, 2], np.int32)], SessionState())
 
 
 def test_pooling_runs_the_njit_kernels_in_a_session():

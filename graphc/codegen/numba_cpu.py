@@ -899,8 +899,8 @@ class NumbaExecutable:
 
     def _numpy_step(self, k, reason: str) -> _NumpyStep:
         if all(numba_host.kernel_for(n.type) for n in k.nodes):
-            k.source = "".join(f"# {n.name}: graphc.codegen.numba_host.KERNELS[{n.type!r}] (hand-written njit)\n"
-                               for n in k.nodes)
+            k.source = "".join(f"# {n.name}: graphc.codegen.numba_host.KERNELS[{n.type!r}] "
+                               "(hand-written njit; the numpy kernel for other dtypes)\n" for n in k.nodes)
             return _NumpyStep(k, "hand-written njit kernel")
         k.source = kc.numpy_note(k, "from the Python driver", reason)
         if k.launches:

@@ -1,12 +1,14 @@
 """Hand-written njit kernels for opaque ops, run by the Numba driver in place of their numpy kernels.
 
 The fusion planner leaves some ops opaque (no fused template). Their numpy kernels are the
-reference; where one is slow because numpy cannot express it without materializing every window
-(max pooling and its gradient), the Numba backend runs the kernel below instead. Each entry
-validates its inputs with the same helpers as the numpy kernel (same errors), and gives the same
-values: max pooling propagates NaN like ``np.max``, and its gradient goes to the first maximum of
-each window in row-major order (NaN counts as the maximum, like ``np.argmax``), summed where
-windows overlap. Parity with the numpy kernels is tested in tests/test_numba_backend.py.
+reference; where one is slow because numpy cannot express it well (max pooling and its gradient
+materialize every window; ``np.add.at`` for segment sums runs ~50x slower than a loop), the Numba
+backend runs the kernel below instead. Each entry validates its inputs like the numpy kernel
+(same errors) and gives the same values: max pooling propagates NaN like ``np.max``, its gradient
+goes to the first maximum of each window in row-major order (NaN counts as the maximum, like
+``np.argmax``), summed where windows overlap; segment sums add rows in index order, as
+``np.add.at``, so results are bit-identical. Each entry says which input dtypes it takes (the
+numpy kernel runs for the others). Parity is tested in tests/test_numba_backend.py.
 """
 from __future__ import annotations
 
@@ -78,6 +80,28 @@ def _max_pool_grad(x, g, kh, kw, sh, sw, top, left, out):
                         out[b, best_r, best_s, ch] += g[b, p, q, ch]
 
 
+@numba.njit(error_model="numpy", cache=True)
+def _segment_sum(data, ids, out):
+    for i in range(ids.shape[0]):       # in index order, as np.add.at
+        j = ids[i]
+        if j >= 0:                      # TF drops negative ids
+            for k in range(data.shape[1]):
+                out[j, k] += data[i, k]
+
+
+def _segment_sum_kernel(data, ids, num):
+    n = int(num)
+    if ids.size and ids.max() >= n:
+        raise ValueError(f"segment_ids {ids.max()} is out of range [0, {n})")
+    tail = data.shape[ids.ndim:]
+    out = np.zeros((n,) + tail, dtype=data.dtype)
+    flat_ids = np.ascontiguousarray(ids).reshape(-1)
+    width = int(np.prod(tail, dtype=np.int64))
+    if flat_ids.size and width:
+        _segment_sum(np.ascontiguousarray(data).reshape(flat_ids.size, width), flat_ids, out.reshape(n, width))
+    return out
+
+
 def _max_pool_kernel(x, ksize, strides, padding):
     out_hw, pads = _pool_geometry(x.shape[1:3], ksize, strides, padding, "max_pool")
     x = np.ascontiguousarray(x)
@@ -97,18 +121,28 @@ def _max_pool_grad_kernel(x, y, g, ksize, strides, padding):
     return out
 
 
-# op type -> kernel with the numpy kernel's signature (inputs, then the node's attrs)
-KERNELS: dict = {"MaxPool": _max_pool_kernel, "MaxPoolGrad": _max_pool_grad_kernel}
+def _floats(*arrays) -> bool:
+    return all(np.asarray(a).dtype.kind == "f" for a in arrays)
+
+
+def _float_data_int_ids(data, ids, num) -> bool:
+    return np.asarray(data).dtype.kind == "f" and np.asarray(ids).dtype.kind == "i"
+
+
+# op type -> (which inputs it takes, kernel with the numpy kernel's signature: inputs, then attrs)
+KERNELS: dict = {"MaxPool": (_floats, _max_pool_kernel), "MaxPoolGrad": (_floats, _max_pool_grad_kernel),
+                 "UnsortedSegmentSum": (_float_data_int_ids, _segment_sum_kernel)}
 
 
 def kernel_for(op_type: str) -> Optional[Callable]:
     """The njit-backed kernel for ``op_type``, or None when its numpy kernel is used."""
-    return KERNELS.get(op_type)
+    entry = KERNELS.get(op_type)
+    return entry[1] if entry else None
 
 
 def call(node, args: list, state) -> list:
     """``node``'s outputs from its njit kernel when there is one, else from its numpy kernel."""
-    kernel = KERNELS.get(node.type)
-    if kernel is None or any(np.asarray(a).dtype.kind != "f" for a in args):
+    entry = KERNELS.get(node.type)
+    if entry is None or not entry[0](*args):
         return call_numpy(node, args, state)
-    return run_kernel(node, args, lambda: kernel(*args, **node.attrs))
+    return run_kernel(node, args, lambda: entry[1](*args, **node.attrs))
