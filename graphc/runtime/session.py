@@ -11,8 +11,8 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 import numpy as np
 
 from graphc.graph import Graph, Operation, Tensor, get_default_graph
-from graphc.runtime.fetch import FetchMapper
 from graphc.ops.state import STATE_QUERIES
+from graphc.runtime.fetch import FetchMapper
 from graphc.runtime.plan import RunPlan
 
 def _compile_eager(plan: RunPlan, feed_shapes: Optional[tuple], device: Any):
