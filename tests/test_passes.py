@@ -255,6 +255,19 @@ def test_fusion_never_duplicates_work():
     assert counts.count("Exp") == 1
 
 
+def test_a_buffer_lives_as_long_as_the_views_of_its_value():
+    """tensordot's gradient reads a reshape of the forward transpose after two more kernels: the
+    transpose's buffer must not be handed to their outputs in between."""
+    a = tf.placeholder(tf.float64, [2, 3, 4])
+    b = tf.placeholder(tf.float64, [4, 3, 5])
+    y = tf.tensordot(a, b, [[2, 1], [0, 1]])
+    grads = tf.gradients(y, [a, b])
+    kplan, mplan = kernel_plan([y] + grads, [a, b], [(2, 3, 4), (4, 3, 5)])
+    transposed = next(k.outputs[0] for k in kplan.kernels if k.op_types == ["Transpose"])
+    buffer = mplan.storage[transposed][1]
+    assert mplan.buffers[buffer].values == [transposed]
+
+
 def test_memory_plan_reuses_dead_buffers():
     x = tf.placeholder(tf.float32, [8, 8])
     w = tf.placeholder(tf.float32, [8, 8])

@@ -263,6 +263,24 @@ def test_a_callable_can_leave_its_fetches_on_the_device(simulated):
     assert tf.Session(backend="eager").device is None
 
 
+def test_transposes_slices_and_tiles_run_on_the_device(simulated):
+    x = tf.placeholder(tf.float32, [4, 6], name="x")
+    t = tf.transpose(x)
+    y = [t * 2.0, x[1:, ::2] + 1.0, tf.tile(x[:2], [2, 1]) - 1.0]
+    grad = tf.gradients(tf.reduce_sum(tf.square(x[::2, 1:4])), x)[0]     # StridedSliceGrad
+    sess = tf.Session(backend="triton")
+    xv = np.arange(24, dtype=np.float32).reshape(4, 6)
+    exe = sess.compile(y + [grad], {x: xv})
+    assert exe.numpy_kernels == []
+    sess.run(y + [grad], {x: xv})
+    before = transfers()
+    got = sess.run(y + [grad], {x: xv})
+    assert delta(before)["uploads"] == 1 and delta(before)["downloads"] == 4   # the feed up, fetches down
+    want = tf.Session(backend="eager").run(y + [grad], {x: xv})
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+
+
 def test_a_feed_read_only_on_the_host_is_never_uploaded(simulated):
     labels = tf.placeholder(tf.int32, [None], name="labels")
     logits = tf.placeholder(tf.float32, [None, 3], name="logits")

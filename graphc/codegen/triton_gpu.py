@@ -86,6 +86,9 @@ GPU_BLOCKS = BlockSizes(pointwise=1024, tile=4096, matmul=(64, 64, 32))
 # The interpreter pays per program and per block op, not per element: few, large programs
 INTERPRETER_BLOCKS = BlockSizes(pointwise=1 << 16, tile=1 << 16, matmul=(128, 128, 128))
 
+# movement ops with one data input that run on the device as a gather through an index map
+GATHER_OPS = frozenset({"Transpose", "StridedSlice", "Tile", "StridedSliceGrad"})
+
 NUMPY_KINDS = {
     "opaque": "no Triton template for this op yet: its numpy kernel runs on the host",
     "view": "a reshape of an existing buffer (no launch, no copy)",
@@ -709,6 +712,8 @@ class _RunContext:
         if isinstance(x, np.ndarray):
             return x
         kept = self.host_copies.get(v)
+        if kept is None:
+            kept = self.exe.const_hosts.get(v)
         return kept if kept is not None else self.exe.layer.to_host(x)
 
     def alloc(self, value, shape: tuple) -> Any:
@@ -984,6 +989,46 @@ class _Split:
     sblock: int
 
 
+class _GatherStep:
+    """A movement op on the device: ``out[i] = x[index[i]]`` (0 where ``index[i]`` is -1).
+
+    The index map is the op's own numpy kernel applied to the positions 1..n of ``x`` (so it is
+    right by construction), computed on the host once per input shape and shape arguments, and
+    kept on the device: no data goes through the host.
+    """
+
+    def __init__(self, kernel) -> None:
+        self.kernel = kernel
+        self.node = kernel.nodes[0]
+        self.certain = False
+        self.maps: dict = {}      # (input shape, shape arguments) -> (device index map, output shape)
+
+    def run(self, ctx: _RunContext) -> None:
+        node = self.node
+        x = ctx.device(node.inputs[0])
+        shape_args = [ctx.host(v) for v in node.inputs[1:]]
+        key = (tuple(x.shape),) + tuple(tuple(np.reshape(a, -1).tolist()) for a in shape_args)
+        entry = self.maps.get(key)
+        if entry is None:
+            positions = np.arange(1, int(np.prod(x.shape, dtype=np.int64)) + 1, dtype=np.int64).reshape(x.shape)
+            moved = call_numpy(node, [positions] + shape_args, ctx.state)[0]
+            entry = (ctx.exe.layer.from_host(np.ascontiguousarray(moved, dtype=np.int64).reshape(-1) - 1),
+                     tuple(moved.shape))
+            if len(self.maps) > 64:
+                self.maps.clear()
+            self.maps[key] = entry
+        index, out_shape = entry
+        out = ctx.alloc(node.outputs[0], out_shape)
+        ctx.env[node.outputs[0]] = out
+        n = int(np.prod(out_shape, dtype=np.int64))
+        if n:
+            layer = ctx.exe.layer
+            block = max(16, min(ctx.exe.blocks.pointwise, _next_pow2(n)))
+            _CompiledStep._launch(_scalar().gather_kernel, (_cdiv(n, block),),
+                                  [layer.kernel_arg(x), layer.kernel_arg(index), layer.kernel_arg(out), n],
+                                  {"BLOCK": block})
+
+
 class _NumpyStep:
     """Runs a kernel's nodes with their numpy kernels on the host (opaque ops and fallbacks)."""
 
@@ -1093,8 +1138,9 @@ class TritonExecutable:
         prog = self.kernel_plan.program
         escaping = {self.storage.get(v) for v in prog.outputs()}
         self.escaping = {w[1] for w in escaping if w and w[0] == "buffer"}
-        self.consts = {n.outputs[0]: self.layer.from_host(np.array(n.attrs["value"], copy=True, order="C"))
-                       for n in prog.nodes if n.type == "Const"}
+        self.const_hosts = {n.outputs[0]: np.array(n.attrs["value"], copy=True, order="C")
+                            for n in prog.nodes if n.type == "Const"}     # shape arguments read on the host
+        self.consts = {v: self.layer.from_host(a) for v, a in self.const_hosts.items()}
         self.steps = [self._step(k) for k in self.kernel_plan.kernels]
         self._mark_certain_steps()
         self.inplace, self.inplace_note = self._plan_inplace()
@@ -1106,7 +1152,13 @@ class TritonExecutable:
         return kc.kernel_step(k, _KernelSource, lambda k, gen: _CompiledStep(k, gen, _load(gen), self.blocks),
                               self._numpy_step, NUMPY_KINDS)
 
-    def _numpy_step(self, k, reason: str) -> _NumpyStep:
+    def _numpy_step(self, k, reason: str):
+        node = k.nodes[0]
+        if k.kind == "opaque" and len(k.nodes) == 1 and node.type in GATHER_OPS \
+                and node.outputs[0].dtype.name in _scalar().COMPILED_DTYPES:
+            k.source = (f"# {node.name}: {node.type} as graphc.codegen.triton_scalar.gather_kernel through an "
+                        "index map from its numpy kernel (on the device)\n")
+            return _GatherStep(k)
         k.source = kc.numpy_note(k, "on the host", reason)
         if k.launches:
             self.numpy_kernels.append((k.index, k.op_types, reason))
@@ -1124,7 +1176,7 @@ class TritonExecutable:
         if first is None:
             return {}, "the old value of each in-place variable leaves the run (a fetched view of it)"
         for step in self.steps[first:]:
-            if step.kernel.kind == "opaque" or not step.certain:
+            if isinstance(step, _NumpyStep) and step.kernel.kind == "opaque" or not step.certain:
                 return {}, (f"kernel {step.kernel.index} ({' '.join(step.kernel.op_types)}) runs after the first "
                             "in-place update and could fail (on data, or on shapes known only at run time); new "
                             "values go to fresh arrays so a failed run leaves the variables untouched")

@@ -34,6 +34,18 @@ HELPERS_HASH = kc.file_hash(__file__)
 
 
 # ------------------------------------------------------------------------------------------------
+# a fixed kernel: movement ops as a gather through an index map (see triton_gpu._GatherStep)
+
+@triton.jit
+def gather_kernel(src, index, dst, n, BLOCK: tl.constexpr):
+    """dst[i] = src[index[i]], or 0 where index[i] is -1."""
+    i = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    mask = i < n
+    j = tl.load(index + i, mask=mask, other=0)
+    tl.store(dst + i, tl.load(src + j, mask=mask & (j >= 0), other=0), mask=mask)
+
+
+# ------------------------------------------------------------------------------------------------
 # helpers called from generated kernels
 
 @triton.jit

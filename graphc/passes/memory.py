@@ -50,6 +50,8 @@ class MemoryPlan:
 
 
 def _last_use(kplan: KernelPlan) -> dict:
+    """value -> index of the last kernel that reads it (or of a view of it: a reshape shares its
+    base's memory, so the base lives as long as its views)."""
     last = {}
     for k in kplan.kernels:
         for v in k.inputs:
@@ -57,6 +59,12 @@ def _last_use(kplan: KernelPlan) -> dict:
     end = len(kplan.kernels)
     for v in kplan.program.outputs():
         last[v] = end
+    for k in reversed(kplan.kernels):      # views of views: the later view first
+        if k.kind == "view":
+            base = k.nodes[0].inputs[0]
+            for v in k.outputs:
+                if v in last:
+                    last[base] = max(last.get(base, -1), last[v])
     return last
 
 
