@@ -15,10 +15,9 @@ import sys  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-pytest.importorskip("triton")
-if os.environ["TRITON_INTERPRET"].strip().lower() not in ("1", "true", "on", "yes"):
-    pytest.skip("these tests run Triton's CPU interpreter (TRITON_INTERPRET=0 is set: a GPU run)",
-                allow_module_level=True)
+from backend_util import require_triton_interpreter  # noqa: E402
+
+require_triton_interpreter()
 
 import graphc as tf  # noqa: E402
 from graphc import errors  # noqa: E402
