@@ -18,14 +18,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", choices=("small", "default", "large", "gpu"), default="default",
                    help="problem sizes (default: %(default)s; gpu: gelu 64M, softmax/layer norm 16384x4096, "
                         "MLP batch 4096, Adam 100M)")
-    p.add_argument("-k", dest="pattern", default=None, help="only workloads whose name contains PATTERN")
-    p.add_argument("--backend", action="append", dest="backends", default=None,
+    p.add_argument("-k", dest="pattern", default=None, help="only workloads whose name contains PATTERN (default: all)")
+    p.add_argument("--backend", action="append", dest="backends", default=None, metavar="BACKEND",
                    help="compiled backend(s) to compare with eager (default: all available)")
-    p.add_argument("--min-time", type=float, default=0.25, help="seconds of steady-state timing per case")
-    p.add_argument("--json", dest="json_path", default=None, help="also write the results as JSON to FILE")
+    p.add_argument("--min-time", type=float, default=0.25, metavar="SECONDS",
+                   help="seconds of steady-state timing per case (default: %(default)s)")
+    p.add_argument("--json", dest="json_path", default=None, metavar="FILE",
+                   help="also write the results as JSON to FILE (default: no JSON)")
     p.add_argument("--compare-peers", action="store_true",
-                   help="add numexpr / JAX / torch / torch.compile / TF1 timings when installed (each in its own process)")
-    p.add_argument("--plot", dest="plot_path", default=None, help="write a speed-up bar chart (needs matplotlib)")
+                   help="add numexpr / JAX / torch / torch.compile / TF1 timings when installed "
+                        "(each in its own process; default: off)")
+    p.add_argument("--plot", dest="plot_path", default=None, metavar="FILE",
+                   help="write a speed-up bar chart to FILE (needs matplotlib; default: no chart)")
 
 
 def _fmt_time(seconds: float, latency: bool) -> str:
