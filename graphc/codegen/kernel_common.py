@@ -231,6 +231,12 @@ def matmul_dims(sa: tuple, sb: tuple, attrs: dict, fail: Callable[[str], None]) 
     return m, n, ka
 
 
+def as_batch_of_matrices(x: np.ndarray) -> np.ndarray:
+    """``x`` (rank >= 2) viewed as (batch, rows, cols); a zero-size ``x`` cannot use reshape's -1."""
+    batch = int(np.prod(x.shape[:-2], dtype=np.int64))
+    return x.reshape((batch,) + tuple(x.shape[-2:]))
+
+
 def fill_space(space: list, inputs: list, shapes: list, meta: list, host: Callable) -> list:
     """Fills the unknown (None) dims of ``space`` from the input shapes, then from BroadcastTo shapes
     (``meta`` values, read with ``host``). Non-unit sizes win over a broadcast 1."""

@@ -777,8 +777,7 @@ class _CompiledStep:
         """Computes the product with numpy's BLAS (see ``_matmul``); returns the kernel's ``prod`` argument."""
         env = ctx.env
         a, b = env[self.matmul.inputs[0]], env[self.matmul.inputs[1]]
-        a3 = a.reshape((-1,) + a.shape[-2:])
-        b3 = b.reshape((-1,) + b.shape[-2:])
+        a3, b3 = kc.as_batch_of_matrices(a), kc.as_batch_of_matrices(b)
         if self.matmul.attrs["transpose_a"]:
             a3 = a3.transpose(0, 2, 1)
         if self.matmul.attrs["transpose_b"]:
@@ -792,7 +791,7 @@ class _CompiledStep:
             if self.scratch is None or self.scratch.size < n:
                 self.scratch = np.empty(n, dtype=self.matmul.outputs[0].dtype.np_type)
             product = self.scratch[:n].reshape(shape)
-        np.matmul(a3, b3, out=product.reshape((-1,) + shape[-2:]))
+        np.matmul(a3, b3, out=kc.as_batch_of_matrices(product))
         return [product.reshape(-1)]
 
 

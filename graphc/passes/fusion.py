@@ -199,11 +199,16 @@ class _Planner:
         if not self._convex(members, mask) or (groups and not self._acyclic_with(members, groups)):
             self.why_not.append((node.name, "fusing would create a cycle through an unfused op"))
             return None
-        inputs = {v for m in members for v in m.inputs if not (mask >> self.pos[v.op.id]) & 1}
-        if len(inputs) > MAX_KERNEL_INPUTS:
+        inputs = self._reads(members, mask)
+        # the cap limits fusion; a single op (AddN, ConcatV2 of many terms) is a kernel whatever it reads
+        if groups and len(inputs) > MAX_KERNEL_INPUTS:
             self.why_not.append((node.name, f"kernel would read {len(inputs)} inputs (cap {MAX_KERNEL_INPUTS})"))
             return None
         return self._replace(groups, members, mask, kind, space, axes)
+
+    def _reads(self, members: list, mask: int) -> set:
+        """The values ``members`` (whose positions are set in ``mask``) read from outside."""
+        return {v for m in members for v in m.inputs if not (mask >> self.pos[v.op.id]) & 1}
 
     def _replace(self, groups: list, members: list, mask: int, kind: str, space, axes) -> _Group:
         """Makes ``members`` one group (kind, space, axes) in place of ``groups``."""
@@ -265,6 +270,8 @@ class _Planner:
         mask = a.mask | b.mask
         members = a.nodes + b.nodes
         if not self._convex(members, mask) or not self._acyclic_with(members, [a, b]):
+            return None
+        if len(self._reads(members, mask)) > MAX_KERNEL_INPUTS:
             return None
         ref = a if a.kind != "pointwise" else b
         return self._replace([a, b], members, mask, ref.kind, ref.space, ref.axes)

