@@ -446,8 +446,7 @@ def fill(dims: Any, value: Any, name: str = "Fill") -> Tensor:
 
 def _static_shape(shape: Any) -> Optional[list]:
     """``shape`` as a list of ints when it is a Python/numpy shape, or None when it is a tensor."""
-    if isinstance(shape, TensorShape):
-        return shape.as_list() if shape.is_fully_defined() else None
+    shape = core.static_dims_to_ints(shape)
     if core._graph_tensor_or_none(shape) is not None:
         return None
     if isinstance(shape, (list, tuple)) and any(core._graph_tensor_or_none(d) is not None for d in shape):

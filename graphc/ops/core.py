@@ -14,7 +14,7 @@ import numpy as np
 
 from graphc import dtypes
 from graphc.graph import Graph, Operation, Tensor, get_default_graph
-from graphc.shape import TensorShape, as_shape
+from graphc.shape import Dimension, TensorShape, as_shape
 
 # Kinds of op, as the fusion planner and the backends see them.
 KINDS = ("source", "elementwise", "reduction", "movement", "matmul", "opaque", "state", "random", "control")
@@ -101,11 +101,39 @@ def _check_convertible(arr: np.ndarray, dtype: dtypes.DType, value: Any) -> np.n
     return out
 
 
+def static_dims_to_ints(value: Any) -> Any:
+    """``value`` with each known ``Dimension`` as its int and each ``TensorShape`` as a list of ints.
+
+    TF1 converts these wherever a tensor is expected (``depth=x.shape[1]``, ``[-1, x.shape[1]]``,
+    ``tf.zeros(x.shape[1:])``); lists and tuples are converted element by element, anything else
+    is returned as is. An unknown dimension has no value to convert: a ValueError says so.
+    """
+    if isinstance(value, Dimension):
+        if value.value is None:
+            raise ValueError("Cannot convert an unknown Dimension to a Tensor: ?. Its size is only "
+                             "known at run time; use tf.shape(x)[i] instead of x.shape[i].")
+        return value.value
+    if isinstance(value, TensorShape):
+        if not value.is_fully_defined():
+            raise ValueError(f"Cannot convert a partially known TensorShape to a Tensor: {value}. Use "
+                             "tf.shape(x) for a shape only known at run time.")
+        return value.as_list()
+    if isinstance(value, (list, tuple)):
+        if any(isinstance(v, Dimension) and v.value is None for v in value):
+            shown = ", ".join("?" if isinstance(v, Dimension) and v.value is None else str(v) for v in value)
+            raise ValueError(f"Cannot convert [{shown}] to a Tensor: it holds an unknown Dimension, whose "
+                             "size is only known at run time; use tf.shape(x)[i] for it.")
+        if any(isinstance(v, (Dimension, TensorShape, list, tuple)) for v in value):
+            return type(value)(static_dims_to_ints(v) for v in value)
+    return value
+
+
 def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Const",
              verify_shape: bool = False) -> Tensor:
     """``tf.constant``: a tensor holding ``value`` (broadcast to ``shape`` when given)."""
     if isinstance(value, Tensor) or hasattr(value, "_graph_tensor"):
         raise TypeError(f"tf.constant expects a Python or numpy value, got the tensor {value!r}")
+    value = static_dims_to_ints(value)
     if value is None:
         raise ValueError("None values not supported.")
     try:
@@ -289,8 +317,7 @@ def shape_value(t: Tensor) -> Optional[list]:
 
 def as_shape_tensor(shape: Any, name: str = "shape") -> Tensor:
     """A shape given as a list/tuple/TensorShape/ndarray or as an int tensor, as an int32 tensor."""
-    if isinstance(shape, TensorShape):
-        shape = shape.as_list()
+    shape = static_dims_to_ints(shape)
     t = _graph_tensor_or_none(shape)
     if t is not None:
         if not t.dtype.is_integer:
