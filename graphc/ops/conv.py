@@ -194,8 +194,9 @@ def _conv_infer(inputs, attrs):
 
 
 def _conv_numpy(x, w, strides, dilations, padding):
+    if padding == "VALID":  # SAME pads up to a whole window, however large the kernel
+        _check_valid_fits(x.shape[1:3], w.shape[:2], dilations, "conv2d")
     out_hw, pads = _geometry(x.shape[1:3], w.shape[:2], strides, dilations, padding)
-    _check_valid_fits(x.shape[1:3], w.shape[:2], dilations, "conv2d")
     if x.shape[3] != w.shape[2]:
         raise ValueError(f"conv2d: input depth {x.shape[3]} does not match filter input depth {w.shape[2]}")
     cols = _windows(_pad(x, pads), w.shape[:2], strides, dilations, out_hw)  # N, oh, ow, C, kh, kw
