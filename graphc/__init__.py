@@ -14,7 +14,8 @@ if _os.environ.get("GRAPHC_DEBUG"):
     _logging.getLogger("graphc").setLevel(_logging.INFO)
 
 from graphc import dtypes, errors, initializers
-from graphc.dtypes import DType, as_dtype, bool_ as bool, float16, float32, float64, double, int32, int64  # noqa: A004
+from graphc.dtypes import (DType, as_dtype, bool_ as bool, float16, float32, float64, double, int32, int64,  # noqa: A004
+                           string)
 from graphc.graph import (Graph, GraphKeys, Operation, Tensor, add_to_collection, add_to_collections,
                           control_dependencies, get_collection, get_collection_ref, get_default_graph,
                           name_scope, reset_default_graph, set_random_seed)
@@ -42,3 +43,15 @@ from graphc.visualization import visualize
 
 newaxis = None
 AUTO_REUSE = AUTO_REUSE  # noqa: F405,PLW0127 (re-exported from variable_scope)
+
+
+def __getattr__(name: str):
+    """``tf.Summary`` and ``tf.Event``: TF1's protobuf classes, from the optional tensorboardX."""
+    if name in ("Summary", "Event"):
+        from graphc.summary import _tensorboardx
+
+        _tensorboardx()
+        from tensorboardX.proto import event_pb2, summary_pb2
+
+        return summary_pb2.Summary if name == "Summary" else event_pb2.Event
+    raise AttributeError(f"module 'graphc' has no attribute {name!r}")

@@ -108,13 +108,17 @@ int64 = DType("int64", np.int64)
 bool_ = DType("bool", np.bool_)
 float16 = DType("float16", np.float16)
 double = float64
+# Byte strings, one Python ``bytes`` object per element (numpy object arrays). Only summaries make
+# them; a fetched string scalar is ``bytes``, as in TF1.
+string = DType("string", np.object_)
 
 ALL = (float16, float32, float64, int32, int64, bool_)
 _BY_NP = {d.np_type: d for d in ALL}
 _BY_NAME = {d.name: d for d in ALL}
-_BY_NAME.update({"float": float32, "double": float64, "half": float16, "int": int32, "long": int64})
+_BY_NAME.update({"float": float32, "double": float64, "half": float16, "int": int32, "long": int64,
+                 "string": string})
 # TF's DataType enum values (tf.as_dtype(1) is float32, as in TF1)
-_ENUM_OF_NAME = {"float32": 1, "float64": 2, "int32": 3, "int64": 9, "bool": 10, "float16": 19}
+_ENUM_OF_NAME = {"float32": 1, "float64": 2, "int32": 3, "string": 7, "int64": 9, "bool": 10, "float16": 19}
 _BY_ENUM = {v: _BY_NAME[k] for k, v in _ENUM_OF_NAME.items()}
 
 

@@ -1,12 +1,12 @@
 """``tf.summary``: scalar and histogram summaries, merging, and a ``FileWriter`` for TensorBoard.
 
-How summaries fit graphc's numeric tensors: a summary op evaluates to the serialized TF
-``Summary`` protocol buffer, exactly the bytes TF1 returns, carried as a 1-D tensor of byte
-values (dtype ``SUMMARY_DTYPE``, one element per byte, since graphc has no string tensors).
-The tag lives in the op's attrs; the kernel encodes the run-time value (a scalar, or a
-histogram of the input with TF1's bucket layout) with a small protobuf encoder, so building and
-running summaries needs no extra package. ``MergeSummary`` concatenates its inputs: a
-concatenation of serialized ``Summary`` messages is their merge in the protobuf wire format.
+A summary op evaluates to the serialized TF ``Summary`` protocol buffer, exactly the bytes TF1
+returns: a string scalar (``tf.string``, shape ``[]``), so ``sess.run(summary)`` is ``bytes`` and
+``tf.Summary.FromString`` reads it. The tag lives in the op's attrs; the kernel encodes the
+run-time value (a scalar, or a histogram of the input with TF1's bucket layout) with a small
+protobuf encoder, so building and running summaries needs no extra package. ``MergeSummary``
+concatenates its inputs: a concatenation of serialized ``Summary`` messages is their merge in the
+protobuf wire format.
 
 ``FileWriter`` writes TensorBoard event files through the optional ``tensorboardX`` package
 (``pip install graphc[tensorboard]``), imported only when a writer is created. ``add_summary``
@@ -27,7 +27,7 @@ from graphc.graph import Graph, GraphKeys, Operation, Tensor, get_default_graph
 from graphc.ops.core import OpDef, apply, convert_to_tensor, register
 from graphc.shape import TensorShape
 
-SUMMARY_DTYPE = dtypes.int32   # one element per byte of the serialized Summary
+SUMMARY_DTYPE = dtypes.string   # a scalar holding the serialized Summary
 _DBL_MAX = sys.float_info.max
 
 
@@ -118,7 +118,9 @@ def histogram_proto_fields(values: np.ndarray) -> dict:
 # ops
 
 def _as_summary_tensor(data: bytes) -> np.ndarray:
-    return np.frombuffer(data, dtype=np.uint8).astype(SUMMARY_DTYPE.np_type)
+    out = np.empty((), dtype=object)
+    out[()] = data
+    return out
 
 
 def _scalar_numpy(value: np.ndarray, tag: str) -> np.ndarray:
@@ -135,7 +137,7 @@ def _histogram_numpy(values: np.ndarray, tag: str) -> np.ndarray:
 
 
 def _merge_numpy(*summaries: np.ndarray) -> np.ndarray:
-    return np.concatenate([np.asarray(s, dtype=SUMMARY_DTYPE.np_type) for s in summaries])
+    return _as_summary_tensor(b"".join(summary_bytes(s) for s in summaries))
 
 
 def _numeric_input_infer(rank: Optional[int]):
@@ -147,7 +149,7 @@ def _numeric_input_infer(rank: Optional[int]):
         if rank is not None and t.shape.rank is not None and t.shape.rank != rank:
             raise ValueError(f"tf.summary.scalar needs a scalar but {t.name} has shape {t.shape} (tag "
                              f"'{attrs['tag']}'); reduce it first, e.g. tf.reduce_mean")
-        return [(SUMMARY_DTYPE, TensorShape([None]))]
+        return [(SUMMARY_DTYPE, TensorShape([]))]
     return infer
 
 
@@ -155,10 +157,10 @@ def _merge_infer(inputs, attrs):
     if not inputs:
         raise ValueError("tf.summary.merge needs at least one summary")
     for t in inputs:
-        if t.dtype is not SUMMARY_DTYPE or t.shape.rank not in (None, 1):
+        if t.dtype is not SUMMARY_DTYPE or t.shape.rank not in (None, 0):
             raise TypeError(f"tf.summary.merge got {t.name} ({t.dtype.name}{t.shape}), which is not a "
                             "summary; pass tensors made by tf.summary.scalar/histogram/merge")
-    return [(SUMMARY_DTYPE, TensorShape([None]))]
+    return [(SUMMARY_DTYPE, TensorShape([]))]
 
 
 register(OpDef("ScalarSummary", "opaque", infer=_numeric_input_infer(0), numpy=_scalar_numpy,
@@ -227,15 +229,14 @@ def _tensorboardx() -> Any:
 
 def summary_bytes(summary: Any) -> bytes:
     """The serialized ``Summary`` in ``summary``: a summary op's run value, bytes, or a message."""
+    if isinstance(summary, np.ndarray) and summary.shape == () and summary.dtype == object:
+        summary = summary[()]
     if isinstance(summary, (bytes, bytearray, memoryview)):
         return bytes(summary)
     if hasattr(summary, "SerializeToString"):
         return summary.SerializeToString()
-    arr = np.asarray(summary) if isinstance(summary, (np.ndarray, list)) else None
-    if arr is None or arr.ndim != 1 or arr.dtype.kind not in "iu" or (arr.size and (arr.min() < 0 or arr.max() > 255)):
-        raise TypeError(f"add_summary expects the value of a summary op (sess.run(merged)), serialized Summary "
-                        f"bytes or a Summary protobuf, got {type(summary).__name__}")
-    return arr.astype(np.uint8).tobytes()
+    raise TypeError(f"add_summary expects the value of a summary op (sess.run(merged)), serialized Summary "
+                    f"bytes or a Summary protobuf, got {type(summary).__name__}")
 
 
 class FileWriter:

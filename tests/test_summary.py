@@ -66,9 +66,29 @@ def test_names_tags_and_collection_follow_tf1():
 
 def test_scalar_run_value_is_tf1_serialized_summary():
     s = summary.scalar("my loss!", tf.constant(3.5))
+    assert s.dtype == tf.string and s.shape.as_list() == []
     value = tf.Session().run(s)
-    assert value.dtype == summary.SUMMARY_DTYPE.np_type and value.ndim == 1
-    assert _bytes(value) == TF_SCALAR_BYTES
+    assert type(value) is bytes
+    assert value == TF_SCALAR_BYTES
+
+
+@pytest.mark.parametrize("backend", ["eager", "interpret", "numba"])
+def test_merged_summary_is_a_string_scalar_that_tf_summary_parses(backend):
+    pytest.importorskip("tensorboardX")
+    x = tf.placeholder(tf.float32, [4])
+    with tf.name_scope("train"):
+        summary.scalar("loss", tf.reduce_mean(x))
+        summary.histogram("x", x)
+    merged = summary.merge_all()
+    assert merged.dtype == tf.string and merged.shape.as_list() == []
+    with tf.Session(backend=backend) as sess:
+        value, doubled = sess.run([merged, x * 2], {x: [1.0, 2.0, 3.0, 6.0]})
+    assert type(value) is bytes
+    np.testing.assert_array_equal(doubled, [2, 4, 6, 12])
+    parsed = tf.Summary.FromString(value)
+    assert [v.tag for v in parsed.value] == ["train/loss", "train/x"]
+    assert parsed.value[0].simple_value == 3.0
+    assert (parsed.value[1].histo.num, parsed.value[1].histo.sum) == (4.0, 12.0)
 
 
 def test_scalar_of_integer_and_placeholder():
@@ -132,11 +152,11 @@ def test_collections_argument():
 
 def test_summary_bytes_rejects_other_values():
     assert _bytes(b"abc") == b"abc"
-    assert _bytes(np.array([97, 98], np.int32)) == b"ab"
+    assert _bytes(np.array(b"ab", dtype=object)) == b"ab"
     with pytest.raises(TypeError, match="add_summary"):
         _bytes(3.5)
     with pytest.raises(TypeError, match="add_summary"):
-        _bytes(np.array([300], np.int32))
+        _bytes(np.array([97, 98], np.int32))
 
 
 def test_file_writer_without_tensorboardx_names_the_extra(tmp_path, monkeypatch):

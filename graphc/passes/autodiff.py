@@ -11,7 +11,7 @@ from graphc import errors
 from graphc.graph import Operation, Tensor
 from graphc.ops import array
 from graphc.ops import math as m
-from graphc.ops.core import OPS, _graph_of, convert_to_tensor
+from graphc.ops.core import OPS, _graph_of, constant, convert_to_tensor
 
 
 def _as_list(x: Any) -> list:
@@ -90,12 +90,12 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients", co
 
     with graph.as_default(), graph.name_scope(name):
         grads: dict = {}  # tensor -> list of gradient contributions
-        for y, gy in zip(ys, grad_ys):
+        for i, (y, gy) in enumerate(zip(ys, grad_ys)):
             if gy is None:
                 if not y.dtype.is_floating:
                     continue
-                with graph.name_scope(f"{y.op.name}_ones".replace("/", "_")):
-                    gy = array.ones_like(y)
+                # TF1's names: gradients/Shape, gradients/grad_ys_0, gradients/Fill
+                gy = array.fill(array.shape(y), constant(1, dtype=y.dtype, name=f"grad_ys_{i}"))
             else:
                 gy = convert_to_tensor(gy, dtype=y.dtype)
                 if not gy.shape.is_compatible_with(y.shape):
@@ -118,7 +118,8 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients", co
             od = OPS[op.type]
             if not od.differentiable or od.grad is None:
                 continue
-            with graph.name_scope(f"{op.name}_grad".replace("/", "_")):
+            # TF1 nests the op's own scopes: gradients/hidden1/MatMul_grad/...
+            with graph.name_scope(f"{op.name}_grad"):
                 in_grads = od.grad(op, *out_grads)
             in_grads = list(in_grads)
             if len(in_grads) != len(op.inputs):
