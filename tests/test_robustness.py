@@ -94,3 +94,57 @@ def test_batched_matmul_with_static_empty_batch(backend):
     got = tf.Session(backend=backend).run(tf.matmul(a, b), {a: np.zeros((0, 2, 3), np.float32),
                                                             b: np.zeros((0, 3, 4), np.float32)})
     assert got.shape == (0, 2, 4)
+
+
+# ------------------------------------------------------------------------------------------------
+# assigns that would change a variable's shape, slices past the end
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_assign_of_another_shape_is_rejected_and_changes_nothing(backend):
+    v = tf.Variable(np.array([1.0, 2.0], np.float32))
+    w = tf.Variable(np.zeros(3, np.float32))
+    p = tf.placeholder(tf.float32, (None,))
+    step = tf.group(tf.assign(v, p), tf.assign_add(w, tf.ones(3)))
+    with tf.Session(backend=backend) as sess:
+        sess.run(tf.global_variables_initializer())
+        with pytest.raises(errors.InvalidArgumentError, match=r"Assign requires shapes .*\[2\].*\[5\]"):
+            sess.run(step, {p: _ones(5)})
+        np.testing.assert_array_equal(sess.run(v), [1.0, 2.0])
+        np.testing.assert_array_equal(sess.run(w), [0.0, 0.0, 0.0])
+        sess.run(step, {p: np.array([3.0, 4.0], np.float32)})
+        np.testing.assert_array_equal(sess.run(v), [3.0, 4.0])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_assign_without_validate_shape_may_change_the_shape(backend):
+    v = tf.Variable(np.array([1.0, 2.0], np.float32))
+    p = tf.placeholder(tf.float32, (None,))
+    with tf.Session(backend=backend) as sess:
+        sess.run(v.initializer)
+        got = sess.run(tf.assign(v, p, validate_shape=False), {p: _ones(5)})
+        np.testing.assert_array_equal(got, _ones(5))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("begin,size,bad", [([2], [5], r"size\[0\] in \[0, 2\], but got 5"),
+                                             ([6], [-1], r"begin\[0\] in \[0, 4\], but got 6"),
+                                             ([-1], [1], r"begin\[0\] in \[0, 4\], but got -1")])
+def test_slice_past_the_end_is_an_error(backend, begin, size, bad):
+    x = tf.placeholder(tf.float32, (None,))
+    y = tf.slice(x, begin, size, name="my_slice")
+    with pytest.raises(errors.InvalidArgumentError, match=f"my_slice(.|\n)*{bad}"):
+        tf.Session(backend=backend).run(y, {x: np.arange(4, dtype=np.float32)})
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_slice_within_bounds_and_to_the_end(backend):
+    x = tf.placeholder(tf.float32, (None, 3))
+    value = np.arange(12, dtype=np.float32).reshape(4, 3)
+    got = tf.Session(backend=backend).run([tf.slice(x, [1, 0], [3, -1]), tf.slice(x, [4, 3], [0, 0])], {x: value})
+    np.testing.assert_array_equal(got[0], value[1:, :])
+    assert got[1].shape == (0, 0)
+
+
+def test_slice_past_the_end_of_a_static_shape_fails_when_built():
+    with pytest.raises(ValueError, match=r"size\[1\] in \[0, 1\], but got 2"):
+        tf.slice(tf.zeros([4, 3]), [0, 2], [1, 2])

@@ -13,6 +13,7 @@ from graphc import errors
 from graphc.ops.core import OPS
 from graphc.ops.random import make_rng
 from graphc.ops.state import ASSIGN_UPDATES, STATE_READ
+from graphc.runtime import commit
 from graphc.runtime.plan import RunPlan
 
 
@@ -97,6 +98,8 @@ class EagerExecutable:
                     shapes = ", ".join(f"{t.name}: {np.shape(a)}" for t, a in zip(op.inputs, args))
                     raise errors.InvalidArgumentError(None, op, (
                         f"{errors.op_context(op)} failed at run time with input shapes [{shapes}]: {e}")) from None
+                if op.type in ASSIGN_UPDATES:
+                    _check_assign(op, np.asarray(out))
                 outs = [_check_output(op, t, v) for t, v in zip(op.outputs, out if isinstance(out, tuple) else (out,))]
                 for t, v in zip(op.outputs, outs):
                     if t not in fed:  # a fed output keeps the fed value even if its op runs
@@ -137,9 +140,7 @@ def _check_assign(op, value: np.ndarray) -> np.ndarray:
     if op.attrs.get("validate_shape", True) and var.outputs[0].shape.is_fully_defined():
         expected = tuple(var.outputs[0].shape.as_list())
         if value.shape != expected:
-            raise errors.InvalidArgumentError(None, op, (
-                f"Assign requires shapes of both tensors to match: variable {var.name} has shape "
-                f"{list(expected)} and the value has shape {list(value.shape)}."))
+            raise commit.shape_mismatch(op, expected, value.shape)
     return value
 
 

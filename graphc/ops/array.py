@@ -284,6 +284,14 @@ def _slice_infer(inputs, attrs):
     spec = attrs["spec"]
     if dims is None:
         return [(x.dtype, TensorShape(None))]
+    bounds = attrs.get("slice_bounds")
+    if bounds is not None:
+        if len(bounds[0]) != len(dims):
+            raise ValueError(f"tf.slice of {x.name} with shape {x.shape} needs {len(dims)} begin and size "
+                             f"values, got begin {list(bounds[0])} and size {list(bounds[1])}")
+        problem = _slice_bounds_error(dims, bounds)
+        if problem is not None:
+            raise ValueError(f"tf.slice of {x.name} with shape {x.shape}: {problem}")
     out = []
     d = 0
     for item in _expand_spec(spec, len(dims)):
@@ -319,8 +327,30 @@ def _slice_grad_infer(inputs, attrs):
     return [(inputs[0].dtype, TensorShape(dims) if dims is not None else TensorShape(None))]
 
 
-register(OpDef("StridedSlice", "movement", infer=_slice_infer, grad=_slice_grad,
-               numpy=lambda x, spec: np.asarray(x)[_python_key(spec)]))
+def _slice_bounds_error(dims: tuple, bounds: tuple) -> Optional[str]:
+    """TF1's complaint about ``tf.slice(begin, size)`` on a tensor of shape ``dims`` (unknown sizes
+    are None), or None when the slice fits: TF1 never truncates a slice that runs past the end."""
+    begin, size = bounds
+    for i, (d, b, s) in enumerate(zip(dims, begin, size)):
+        if d is None:
+            continue
+        if not 0 <= b <= d:
+            return f"Expected begin[{i}] in [0, {d}], but got {b}"
+        if s != -1 and not 0 <= s <= d - b:
+            return f"Expected size[{i}] in [0, {d - b}], but got {s}"
+    return None
+
+
+def _strided_slice_numpy(x, spec, slice_bounds=None):
+    x = np.asarray(x)
+    if slice_bounds is not None:
+        problem = _slice_bounds_error(x.shape, slice_bounds)
+        if problem is not None:
+            raise ValueError(f"tf.slice of a tensor of shape {x.shape}: {problem}")
+    return x[_python_key(spec)]
+
+
+register(OpDef("StridedSlice", "movement", infer=_slice_infer, grad=_slice_grad, numpy=_strided_slice_numpy))
 register(OpDef("StridedSliceGrad", "movement", infer=_slice_grad_infer, numpy=_slice_grad_numpy,
                grad=lambda op, g: [strided_slice_spec(g, op.attrs["spec"]), None]))
 
@@ -341,7 +371,7 @@ def slice(input_: Any, begin: Any, size: Any, name: str = "Slice") -> Tensor:
     if len(begin) != len(size):
         raise ValueError(f"tf.slice: begin {begin} and size {size} must have the same length")
     spec = tuple(("slice", b, None if s == -1 else b + s, None) for b, s in zip(begin, size))
-    return strided_slice_spec(input_, spec, name)
+    return apply("StridedSlice", [input_], {"spec": spec, "slice_bounds": (tuple(begin), tuple(size))}, name)
 
 
 def _static_list(v: Any) -> list:

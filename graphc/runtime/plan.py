@@ -29,6 +29,7 @@ class RunPlan:
         self.assigns = [op for op in self.ops if op.type in ASSIGN_UPDATES]
         _check_assigns_ordered(self.assigns, previous)
         self._check_feeds(fed)
+        self.validated_shapes = _validated_shapes(self.assigns)
 
     def _check_feeds(self, fed: set) -> None:
         for op in self.ops:
@@ -124,6 +125,21 @@ def _resolve_reads(ops: list, fed: set):
             anc[var] = op
         last[op] = anc
     return read_source, previous
+
+
+def _validated_shapes(assigns: list) -> dict:
+    """{variable op: (static shape, an assign op)} for the variables of fully defined shape that this
+    run assigns only with ``validate_shape`` (TF1 then rejects a new value of another shape)."""
+    out: dict = {}
+    loose = set()
+    for op in assigns:
+        var = op.inputs[0].op
+        shape = var.outputs[0].shape
+        if not op.attrs.get("validate_shape", True) or not shape.is_fully_defined():
+            loose.add(var)
+        elif var not in out:
+            out[var] = (tuple(shape.as_list()), op)
+    return {var: v for var, v in out.items() if var not in loose}
 
 
 def _check_assigns_ordered(assigns: list, previous: dict) -> None:

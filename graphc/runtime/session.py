@@ -12,6 +12,7 @@ import numpy as np
 
 from graphc.graph import Graph, Operation, Tensor, get_default_graph
 from graphc.ops.state import STATE_QUERIES
+from graphc.runtime import commit
 from graphc.runtime.fetch import FetchMapper
 from graphc.runtime.plan import RunPlan
 
@@ -267,16 +268,20 @@ class Session:
                 feed_tensors, feed_values = self._answer_state_queries(spec, feed_tensors, feed_values)
             exe = self._executable(spec.tensors, spec.targets, feed_tensors, feed_values)
             counters = dict(state.counters) if state.counters else None
-            try:
-                if device_fetches:
-                    results, updates = exe.run(feed_values, state, device_fetches=True)
-                else:
-                    results, updates = exe.run(feed_values, state)
-            except BaseException:
-                state.counters = counters or {}  # a failed run leaves the session as it was
-                raise
-            if updates:
-                state.values.update(updates)
+            # a run that writes variables in place must not stop half way (see runtime/commit.py)
+            with commit.signals_deferred(bool(getattr(exe, "inplace_variables", None))):
+                try:
+                    if device_fetches:
+                        results, updates = exe.run(feed_values, state, device_fetches=True)
+                    else:
+                        results, updates = exe.run(feed_values, state)
+                    if updates and exe.plan.validated_shapes:
+                        commit.check_assigned_shapes(exe.plan.validated_shapes, updates)
+                except BaseException:
+                    state.counters = counters or {}  # a failed run leaves the session as it was
+                    raise
+                if updates:
+                    state.values.update(updates)
         # TF1 hands a fetched feed back as the fed array (0-d stays an ndarray); ops give None
         if device_fetches:
             values = results
