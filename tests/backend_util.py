@@ -1,10 +1,20 @@
-"""Helpers shared by the compiled-backend test files."""
-import os
+"""Helpers shared by the compiled-backend test files.
 
+Compiled results are compared with the eager reference through ``graphc.reference_bounds``: the
+allowed difference is what the computation can promise (a few ulps per elementwise op, a sum's
+``eps * (log2 n + c) * sum(|terms|)``), never one machine's rounding. Discrete results (integers,
+booleans) must be equal unless a float input is within its error of a tie.
+"""
+import os
+from typing import Any, Optional, Sequence
+
+import numpy as np
 import pytest
 
 import graphc as tf
 from graphc.codegen.eager import EagerExecutable
+from graphc.graph import Operation
+from graphc.reference_bounds import BoundedRun, assert_within_bound, bound_run
 from graphc.runtime.plan import RunPlan
 from graphc.runtime.session import SessionState
 
@@ -25,3 +35,58 @@ def require_triton_interpreter() -> None:
     if os.environ.get("TRITON_INTERPRET", "").strip().lower() not in ("1", "true", "on", "yes"):
         pytest.skip("these tests run Triton's CPU interpreter (TRITON_INTERPRET=0 is set: a GPU run)",
                     allow_module_level=True)
+
+
+def bounded_reference(fetches: Sequence[Any], feeds: Sequence[Any] = (), values: Sequence[Any] = (),
+                      targets: Sequence[Any] = (), state: Optional[SessionState] = None) -> BoundedRun:
+    """The float64 reference and error bounds of one plan's run from ``state`` (before it runs)."""
+    state = state or SessionState()
+    return bound_run(fetches, dict(zip(feeds, values)), targets=targets,
+                     variables={k: np.asarray(v) for k, v in state.values.items()},
+                     random_counts=state.counters)
+
+
+def assert_run_within_bounds(reference: BoundedRun, got: Sequence[Any], want: Sequence[Any],
+                             got_updates: dict, want_updates: dict, what: str = "") -> None:
+    """A compiled run's fetches and variable updates agree with the eager run's within the bounds."""
+    assert len(got) == len(want) == len(reference.fetches)
+    for i, (g, w, r) in enumerate(zip(got, want, reference.fetches)):
+        assert_within_bound(g, w, r.bound, f"{what} fetch {i}")
+    assert set(got_updates) == set(want_updates)
+    for var, w in want_updates.items():
+        assert_within_bound(got_updates[var], w, reference.updates[var].bound, f"{what} update of {var.name}")
+
+
+def run_compared(reference: tf.Session, candidate: tf.Session, fetches: Any, feed_dict: Optional[dict] = None,
+                 what: str = "") -> list:
+    """Runs ``fetches`` (a flat list of tensors and ops) in both sessions and checks that the
+    candidate's results and every variable it writes agree with the reference session's within
+    the error bound of a correct evaluation; the variables' existing differences propagate.
+    Returns the candidate's results."""
+    fetches = list(fetches)
+    tensors = [f for f in fetches if not isinstance(f, Operation)]
+    ops = [f for f in fetches if isinstance(f, Operation)]
+    feed_dict = dict(feed_dict or {})
+    variables = [v.op for v in tf.global_variables()]
+    ref_vars, var_errors = {}, {}
+    for op in variables:
+        try:
+            r, c = reference.run(op.outputs[0]), candidate.run(op.outputs[0])
+        except tf.errors.FailedPreconditionError:   # not initialized yet
+            continue
+        ref_vars[op] = r
+        var_errors[op] = np.abs(np.asarray(c, np.float64) - np.asarray(r, np.float64))
+    bounds = bound_run(tensors, feed_dict, targets=ops, variables=ref_vars, variable_errors=var_errors,
+                       random_counts=dict(reference._state.counters))
+    want = reference.run(fetches, feed_dict)
+    got = candidate.run(fetches, feed_dict)
+    results = iter(bounds.fetches)
+    for f, g, w in zip(fetches, got, want):
+        if isinstance(f, Operation):
+            assert g is None and w is None
+            continue
+        assert_within_bound(g, w, next(results).bound, f"{what} {f.name}")
+    for var, r in bounds.updates.items():
+        assert_within_bound(candidate.run(var.outputs[0]), reference.run(var.outputs[0]), r.bound,
+                            f"{what} variable {var.name} after the run")
+    return got
