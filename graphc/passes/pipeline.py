@@ -9,6 +9,7 @@ import os
 from typing import Callable, Optional, Sequence
 
 from graphc.passes import cse, fold, fusion, ir, memory, remat, simplify
+from graphc.runtime import compile_notice
 
 MAX_ROUNDS = 4
 
@@ -88,6 +89,7 @@ def compile_plan(plan, feed_shapes=None, dump_dir: Optional[str] = None):
     if remat.run(prog):
         dump("ir_after_remat", prog.dump)
     kplan = fusion.plan(prog)
+    compile_notice.note_kernels(len(kplan.launched))
     kplan.dump_dir = dump.directory
     dump("kernel_plan", lambda: kplan.describe() + "\n\nnot fused:\n" +
          "\n".join(f"  {n}: {why}" for n, why in kplan.why_not))

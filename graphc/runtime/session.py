@@ -13,6 +13,7 @@ import numpy as np
 from graphc.graph import Graph, Operation, Tensor, get_default_graph
 from graphc.ops.state import STATE_QUERIES
 from graphc.runtime import commit
+from graphc.runtime import compile_notice
 from graphc.runtime.fetch import FetchMapper
 from graphc.runtime.plan import RunPlan
 
@@ -314,13 +315,16 @@ class Session:
         exe = self._cache.get(key)
         if exe is None:
             plan = RunPlan(fetch_tensors, targets, feed_tensors)
-            exe = _compile(self.backend, plan, feed_shapes, self._device)
+            request = compile_notice.CompileRequest.of_run(self.backend, fetch_tensors, targets, feed_tensors,
+                                                           feed_shapes, self._why_new(key))
+            with compile_notice.building(request):
+                exe = _compile(self.backend, plan, feed_shapes, self._device)
+            compile_notice.watch_first_run(exe, request)
             _dump_sources(exe)
             self._cache[key] = exe
             STATS["executables_built"] += 1
             if log.isEnabledFor(logging.INFO):
-                log.info("compiled a %s executable (%s): fetches %s", self.backend, self._why_new(key),
-                         [t.name for t in fetch_tensors] + [o.name for o in targets])
+                log.info("compiled a %s executable (%s): fetches %s", self.backend, request.reason, request.fetches)
         else:
             STATS["executable_memory_hits"] += 1
         return exe
