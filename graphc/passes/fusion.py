@@ -80,12 +80,18 @@ class KernelPlan:
 
 
 class _Group:
-    __slots__ = ("kind", "nodes", "space", "axes", "mask")
+    """A kernel being formed: its nodes (unordered until the plan is final), the bitset of their
+    positions, the outside values they read and the ids of outside nodes that consume them."""
+
+    __slots__ = ("kind", "nodes", "space", "axes", "mask", "reads", "users", "data_reads")
 
     def __init__(self, kind, space, axes=None):
         self.kind, self.space, self.axes = kind, space, axes
         self.nodes: list = []
         self.mask = 0
+        self.reads: set = set()
+        self.users: set = set()
+        self.data_reads: Optional[set] = None   # computed when sibling merging asks
 
 
 def _data_inputs(node: Node) -> list:
@@ -116,6 +122,23 @@ def _category(node: Node) -> str:
     return "opaque"
 
 
+def _elementwise_refusal(g, out: Value) -> str:
+    """Why an elementwise op stays out of its producer's group ``g``: what actually differs."""
+    if g.kind not in ("pointwise", "reduction", "matmul", "conv"):
+        article = "an" if g.kind[0] in "aeiou" else "a"
+        return f"its input comes from {article} {g.kind} kernel, which runs on its own"
+    mine, theirs = out.shape.as_tuple(), g.space.as_tuple()
+    if mine is None or theirs is None:
+        return f"the {g.kind} group's shape {g.space} or this op's {out.shape} has an unknown rank"
+    if mine == theirs and g.kind == "reduction":
+        return (f"the reduction over axes {list(g.axes)} of {g.space} is not over its trailing axes, "
+                "so a consumer of the reduction's input shape cannot share its loop")
+    if g.kind == "reduction":
+        return (f"the reduction group iterates over {g.space} (axes {list(g.axes)}), but this op's output "
+                f"{out.shape} is neither that shape nor the reduced one")
+    return f"the {g.kind} group iterates over {g.space}, but this op's output is {out.shape}"
+
+
 def _trailing(axes: tuple, rank: int) -> bool:
     return tuple(axes) == tuple(range(rank - len(axes), rank))
 
@@ -135,92 +158,158 @@ class _Planner:
         self.prog = prog
         self.pos = {n.id: i for i, n in enumerate(prog.nodes)}
         self.anc: dict = {}
+        self.users: dict = {}   # node id -> ids of the nodes reading it
         for n in prog.nodes:
             a = 0
             for v in n.inputs:
                 a |= self.anc[v.op.id] | (1 << self.pos[v.op.id])
+                self.users.setdefault(v.op.id, set()).add(n.id)
             self.anc[n.id] = a
         self.group_of: dict = {}
-        self.groups: list = []
+        self.groups: dict = {}  # id -> group, in creation order
         self.why_not: list = []
+        self.key: dict = {}     # group id -> position in a topological order of the groups
+        self.next_key = 0
+        self.visits = 0         # work of the convexity and cycle checks (tests bound it)
 
-    # convexity ---------------------------------------------------------------------------------
-    def _convex(self, members: list, mask: int) -> bool:
-        for m in members:
-            for v in m.inputs:
-                p = v.op
-                if (mask >> self.pos[p.id]) & 1:
+    # convexity and acyclicity ------------------------------------------------------------------
+    def _merged_reads(self, node: Optional[Node], groups: list, mask: int) -> set:
+        """The outside values the union of ``groups`` (and ``node``) reads: each group keeps its own."""
+        reads = set(node.inputs) if node is not None else set()
+        for g in groups:
+            reads |= g.reads
+        self.visits += len(reads)
+        return {v for v in reads if not (mask >> self.pos[v.op.id]) & 1}
+
+    def _merged_users(self, node: Optional[Node], groups: list, mask: int) -> set:
+        users = set(self.users.get(node.id, ())) if node is not None else set()
+        for g in groups:
+            users |= g.users
+        self.visits += len(users)
+        return {u for u in users if not (mask >> self.pos[u]) & 1}
+
+    def _convex(self, reads: set, mask: int) -> bool:
+        """No outside node lies on a path between two nodes of ``mask``: nothing read depends on it."""
+        anc = self.anc
+        return not any(anc[v.op.id] & mask for v in reads)
+
+    def _groups_owning(self, nodes, gone: set) -> dict:
+        out = {}
+        for i in nodes:
+            g = self.group_of.get(i)
+            if g is not None and id(g) not in gone:
+                out[id(g)] = g
+        return out
+
+    def _later_in_range(self, users: set, gone: set, hi: int, targets: dict) -> Optional[list]:
+        """The groups reachable from readers ``users`` whose order key is at most ``hi`` (they must
+        move after the merged group), or None if one of them is in ``targets`` (a cycle).
+
+        Keys are a topological order of the groups, so every path from the merged group back to a
+        group it reads from stays below ``hi``: the search never leaves the reordered range.
+        """
+        found: dict = {}
+        stack = [users]
+        while stack:
+            for g in self._groups_owning(stack.pop(), gone).values():
+                self.visits += 1
+                if id(g) in found or self.key[id(g)] > hi:
                     continue
-                if self.anc[p.id] & mask:
-                    return False
-        return True
+                if id(g) in targets:
+                    return None
+                found[id(g)] = g
+                stack.append(g.users)
+        return list(found.values())
 
-    def _acyclic_with(self, members: list, replaced: list) -> bool:
-        """True if the kernels stay a DAG when ``replaced`` groups (and ``members``) become one.
+    def _earlier_in_range(self, targets: dict, gone: set, lo: int) -> list:
+        """``targets`` and the groups they read from (transitively) whose key is at least ``lo``."""
+        found: dict = {}
+        stack = [g for g in targets.values()]
+        while stack:
+            g = stack.pop()
+            self.visits += 1
+            if id(g) in found or self.key[id(g)] < lo:
+                continue
+            found[id(g)] = g
+            stack.extend(self._groups_owning((v.op.id for v in g.reads), gone).values())
+        return list(found.values())
+
+    def _check(self, node: Optional[Node], groups: list) -> Optional[tuple]:
+        """(mask, reads, users, groups to move after the merged one) of the union of ``groups`` and
+        ``node`` if it may be one kernel: convex, and the kernels stay a DAG.
 
         Convexity of each group is not enough: two groups can each be convex yet need each
-        other's outputs (A feeds B's first half, B's second half feeds A).
+        other's outputs (A feeds B's first half, B's second half feeds A). The groups keep a
+        topological order (``key``, maintained as in Pearce and Kelly's dynamic topological sort),
+        so the search for such a cycle covers only the groups between the merged ones.
         """
-        gone = {id(g) for g in replaced}
-        owner: dict = {}
-        for g in self.groups:
-            if id(g) not in gone:
-                for m in g.nodes:
-                    owner[m.id] = id(g)
-        for m in members:
-            owner[m.id] = "merged"
-        succ: dict = {}
-        indeg: dict = {o: 0 for o in set(owner.values())}
-        for n in self.prog.nodes:
-            dst = owner.get(n.id)
-            if dst is None:
-                continue
-            for v in n.inputs:
-                src = owner.get(v.op.id)
-                if src is not None and src != dst and dst not in succ.setdefault(src, set()):
-                    succ[src].add(dst)
-                    indeg[dst] += 1
-        ready = [o for o, d in indeg.items() if d == 0]
-        seen = 0
-        while ready:
-            o = ready.pop()
-            seen += 1
-            for nxt in succ.get(o, ()):
-                indeg[nxt] -= 1
-                if indeg[nxt] == 0:
-                    ready.append(nxt)
-        return seen == len(indeg)
-
-    def _try_merge(self, node: Node, groups: list, kind: str, space, axes=None) -> Optional[_Group]:
-        members = [node] + [m for g in groups for m in g.nodes]
-        mask = (1 << self.pos[node.id])
+        mask = (1 << self.pos[node.id]) if node is not None else 0
         for g in groups:
             mask |= g.mask
-        if not self._convex(members, mask) or (groups and not self._acyclic_with(members, groups)):
+        reads = self._merged_reads(node, groups, mask)
+        if not self._convex(reads, mask):
+            return None
+        users = self._merged_users(node, groups, mask)
+        later: list = []
+        if groups:
+            gone = {id(g) for g in groups}
+            targets = self._groups_owning((v.op.id for v in reads), gone)
+            hi = max(self.key[i] for i in list(gone) + list(targets))
+            later = self._later_in_range(users, gone, hi, targets)
+            if later is None:
+                return None
+        return mask, reads, users, later
+
+    def _try_merge(self, node: Node, groups: list, kind: str, space, axes=None) -> Optional[_Group]:
+        checked = self._check(node, groups)
+        if checked is None:
             self.why_not.append((node.name, "fusing would create a cycle through an unfused op"))
             return None
-        inputs = self._reads(members, mask)
         # the cap limits fusion; a single op (AddN, ConcatV2 of many terms) is a kernel whatever it reads
-        if groups and len(inputs) > MAX_KERNEL_INPUTS:
-            self.why_not.append((node.name, f"kernel would read {len(inputs)} inputs (cap {MAX_KERNEL_INPUTS})"))
+        if groups and len(checked[1]) > MAX_KERNEL_INPUTS:
+            self.why_not.append((node.name, f"kernel would read {len(checked[1])} inputs (cap {MAX_KERNEL_INPUTS})"))
             return None
-        return self._replace(groups, members, mask, kind, space, axes)
+        return self._replace(node, groups, checked, kind, space, axes)
 
-    def _reads(self, members: list, mask: int) -> set:
-        """The values ``members`` (whose positions are set in ``mask``) read from outside."""
-        return {v for m in members for v in m.inputs if not (mask >> self.pos[v.op.id]) & 1}
-
-    def _replace(self, groups: list, members: list, mask: int, kind: str, space, axes) -> _Group:
-        """Makes ``members`` one group (kind, space, axes) in place of ``groups``."""
+    def _replace(self, node: Optional[Node], groups: list, checked: tuple, kind: str, space, axes) -> _Group:
+        """Makes ``groups`` (and ``node``) one group (kind, space, axes) in their place."""
         new = _Group(kind, space, axes)
+        new.mask, new.reads, new.users, later = checked
+        biggest = max(groups, key=lambda g: len(g.nodes), default=None)
+        new.nodes = biggest.nodes if biggest is not None else []
         for g in groups:
-            self.groups.remove(g)
-        new.nodes = sorted(members, key=lambda n: self.pos[n.id])
-        new.mask = mask
-        for m in new.nodes:
-            self.group_of[m.id] = new
-        self.groups.append(new)
+            del self.groups[id(g)]
+            if g is not biggest:
+                new.nodes.extend(g.nodes)
+                for m in g.nodes:
+                    self.group_of[m.id] = new
+        if biggest is not None:
+            for m in biggest.nodes:   # the largest keeps its list; its nodes move in one pass
+                self.group_of[m.id] = new
+        if node is not None:
+            new.nodes.append(node)
+            self.group_of[node.id] = new
+        self.groups[id(new)] = new
+        self._order(new, groups, later)
         return new
+
+    def _order(self, new: _Group, groups: list, later: list) -> None:
+        """Gives ``new`` (replacing ``groups``) a key: the groups reaching it go first, ``later``
+        after, within the keys they held (a new lone node is the newest: nothing planned reads it)."""
+        if not groups:
+            self.key[id(new)] = self.next_key
+            self.next_key += 1
+            return
+        gone = {id(g) for g in groups}
+        lo = min(self.key[i] for i in gone)
+        gone.add(id(new))    # other groups' reads of the merged nodes now name ``new``
+        earlier = self._earlier_in_range(self._groups_owning((v.op.id for v in new.reads), gone), gone, lo)
+        gone.discard(id(new))
+        pool = sorted([self.key.pop(i) for i in gone] + [self.key[id(g)] for g in earlier + later])
+        by_key = lambda g: self.key[id(g)]
+        moved = sorted(earlier, key=by_key) + [new] + sorted(later, key=by_key)
+        for g, k in zip(moved, pool):
+            self.key[id(g)] = k
 
     def _alone(self, node: Node, kind: str, space=None, axes=None) -> _Group:
         return self._try_merge(node, [], kind, space, axes)
@@ -249,7 +338,7 @@ class _Planner:
             elif g.kind in ("matmul", "conv") and same_dims(g.space, out.shape):
                 chosen.append(g)
             else:
-                self.why_not.append((node.name, f"{g.kind} producer group over {g.space} differs from {out.shape}"))
+                self.why_not.append((node.name, _elementwise_refusal(g, out)))
         # a row kernel can take this op as a consumer; a matmul then keeps its output materialized
         special = sorted((g for g in chosen if g.kind != "pointwise"), key=lambda g: g.kind != "reduction")
         if len(special) > 1:  # one reduction or matmul template per kernel: keep the first
@@ -267,14 +356,11 @@ class _Planner:
                     group = merged or group
 
     def _try_merge_groups(self, a: _Group, b: _Group) -> Optional[_Group]:
-        mask = a.mask | b.mask
-        members = a.nodes + b.nodes
-        if not self._convex(members, mask) or not self._acyclic_with(members, [a, b]):
-            return None
-        if len(self._reads(members, mask)) > MAX_KERNEL_INPUTS:
+        checked = self._check(None, [a, b])
+        if checked is None or len(checked[1]) > MAX_KERNEL_INPUTS:
             return None
         ref = a if a.kind != "pointwise" else b
-        return self._replace([a, b], members, mask, ref.kind, ref.space, ref.axes)
+        return self._replace(None, [a, b], checked, ref.kind, ref.space, ref.axes)
 
     def _reduction(self, node: Node) -> None:
         x = node.inputs[0]
@@ -305,28 +391,60 @@ class _Planner:
             else:
                 self._alone(node, cat, node.outputs[0].shape if node.outputs else None)
         self._merge_siblings()
-        return self.groups
+        for g in self.groups.values():
+            g.nodes.sort(key=lambda n: self.pos[n.id])
+        return list(self.groups.values())
 
     def _merge_siblings(self) -> None:
-        """Pointwise groups over one space that read a common input become one multi-output kernel."""
-        changed = True
-        while changed:
-            changed = False
-            pw = [g for g in self.groups if g.kind == "pointwise"]
-            for i, a in enumerate(pw):
-                for b in pw[i + 1:]:
-                    if not _siblings(a, b):
+        """Pointwise groups over one space that read a common input become one multi-output kernel.
+
+        Each group tries, oldest first, the groups that share a data input with it (or, over a
+        one-element space, every other such group), so the work follows the sharing, not all pairs.
+        """
+        rank = {id(g): i for i, g in enumerate(self.groups.values())}
+        readers: dict = {}   # data input -> pointwise groups reading it
+        tiny: dict = {}      # id -> pointwise group over a one-element space
+        for g in list(self.groups.values()):
+            if g.kind == "pointwise":
+                self._index_sibling(g, readers, tiny)
+        for a in list(self.groups.values()):
+            cur = a
+            while id(cur) in self.groups and cur.kind == "pointwise":
+                candidates = {id(b): b for v in _external_inputs(cur) for b in readers.get(v, ())}
+                if _tiny(cur):
+                    candidates.update(tiny)
+                merged = None
+                for b in sorted(candidates.values(), key=lambda g: rank.get(id(g), len(rank))):
+                    self.visits += 1
+                    if b is cur or id(b) not in self.groups or not _siblings(cur, b):
                         continue
-                    if self._try_merge_groups(a, b) is not None:
-                        changed = True
+                    merged = self._try_merge_groups(cur, b)
+                    if merged is not None:
+                        rank[id(merged)] = min(rank.get(id(cur), len(rank)), rank.get(id(b), len(rank)))
+                        tiny.pop(id(cur), None)
+                        tiny.pop(id(b), None)
+                        self._index_sibling(merged, readers, tiny)
                         break
-                if changed:
+                if merged is None:
                     break
+                cur = merged
+
+    def _index_sibling(self, g: _Group, readers: dict, tiny: dict) -> None:
+        for v in _external_inputs(g):
+            readers.setdefault(v, []).append(g)
+        if _tiny(g):
+            tiny[id(g)] = g
+
+
+def _tiny(g: _Group) -> bool:
+    return g.space.is_fully_defined() and g.space.num_elements() == 1
 
 
 def _external_inputs(g: _Group) -> set:
-    ids = {m.id for m in g.nodes}
-    return {v for m in g.nodes for v in _data_inputs(m) if v.op.id not in ids}
+    """The outside values ``g`` reads as data (not shape arguments)."""
+    if g.data_reads is None:
+        g.data_reads = {v for m in g.nodes for v in _data_inputs(m) if v in g.reads}
+    return g.data_reads
 
 
 def _siblings(a: _Group, b: _Group) -> bool:

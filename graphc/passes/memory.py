@@ -14,6 +14,8 @@
 from __future__ import annotations
 
 import dataclasses
+import heapq
+import itertools
 
 from graphc.passes.fusion import KernelPlan, _category
 from graphc.passes.ir import Value
@@ -80,20 +82,37 @@ def plan(kplan: KernelPlan) -> MemoryPlan:
             storage[n.outputs[0]] = ("const",)
     last = _last_use(kplan)
     fetched = set(prog.fetches)
-    read_users = {var: _readers(kplan, n.outputs[0]) for var, n in prog.reads.items()}
+    reading = _kernels_reading(kplan)
+    read_users = {var: _readers(reading, n.outputs[0]) for var, n in prog.reads.items()}
     update_of = {v: var for var, v in prog.updates.items()}
 
     buffers: list = []
     free: list = []          # buffers whose values are all dead
     live: dict = {}          # buffer index -> last use
+    # the live set is kept incrementally (rescanning it at every kernel was quadratic in big graphs):
+    # a heap of (last use, when it became live, buffer) with stale entries skipped, and running totals
+    due: list = []
+    became_live: dict = {}
+    counter = itertools.count()
     inplace = []
     peak, exact = 0, True
+    total, unsized = 0, 0
 
     def release(now: int) -> None:
-        for b_index, until in list(live.items()):
-            if until < now:
-                del live[b_index]
-                free.append(buffers[b_index])
+        nonlocal total, unsized
+        batch = []
+        while due and due[0][0] < now:
+            until, order, b_index = heapq.heappop(due)
+            if live.get(b_index) == until:
+                batch.append((order, b_index))
+        for _, b_index in sorted(batch):    # in the order they became live, as before
+            del live[b_index]
+            nb = buffers[b_index].nbytes
+            if nb is None:
+                unsized -= 1
+            else:
+                total -= nb
+            free.append(buffers[b_index])
 
     for k in kplan.kernels:
         release(k.index)
@@ -118,28 +137,41 @@ def plan(kplan: KernelPlan) -> MemoryPlan:
                     buffers.append(buf)
             buf.values.append(v)
             storage[v] = ("buffer", buf.index)
+            if buf.index not in live:
+                became_live[buf.index] = next(counter)
+                nb = buf.nbytes
+                if nb is None:
+                    unsized += 1
+                else:
+                    total += nb
             live[buf.index] = max(live.get(buf.index, -1), last.get(v, k.index))
-        total = 0
-        for b_index in live:
-            nb = buffers[b_index].nbytes
-            if nb is None:
-                exact = False
-            else:
-                total += nb
+            heapq.heappush(due, (live[buf.index], became_live[buf.index], buf.index))
+        if unsized:
+            exact = False
         peak = max(peak, total)
     return MemoryPlan(storage, buffers, inplace, peak, exact)
 
 
-def _readers(kplan: KernelPlan, value: Value) -> list:
-    """Kernels that read ``value`` directly or through views of it."""
-    aliases = {value}
-    readers = []
+def _kernels_reading(kplan: KernelPlan) -> dict:
+    """value -> the kernels that read it, built once (asking every kernel per value is quadratic)."""
+    reading: dict = {}
     for k in kplan.kernels:
-        if any(x in aliases for x in k.inputs):
-            readers.append(k.index)
+        for x in set(k.inputs):
+            reading.setdefault(x, []).append(k)
+    return reading
+
+
+def _readers(reading: dict, value: Value) -> list:
+    """Indices of the kernels that read ``value`` directly or through views of it."""
+    found, todo, seen = set(), [value], {value}
+    while todo:
+        for k in reading.get(todo.pop(), ()):
+            found.add(k.index)
             if k.kind == "view":
-                aliases.update(k.outputs)
-    return readers
+                fresh = [o for o in k.outputs if o not in seen]
+                seen.update(fresh)
+                todo.extend(fresh)
+    return sorted(found)
 
 
 def _same_size(a, b) -> bool:

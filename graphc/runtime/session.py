@@ -400,9 +400,15 @@ def _check_feed_shape(t: Tensor, shape: tuple) -> None:
 
 
 def _dump_sources(exe: Any) -> None:
-    """With GRAPHC_DUMP, writes each kernel's generated source next to the plan's other dumps."""
-    kplan = getattr(exe, "kernel_plan", None)
-    directory = getattr(kplan, "dump_dir", None)
+    """With GRAPHC_DUMP, writes each kernel's generated source next to the plan's other dumps.
+
+    Only then is the eager backend's kernel plan computed (it runs the fusion planner, which
+    eager does not otherwise need); a planner failure is raised, not hidden.
+    """
+    if not os.environ.get("GRAPHC_DUMP"):
+        return
+    kplan = exe.kernel_plan
+    directory = kplan.dump_dir
     if not directory:
         return
     with open(os.path.join(directory, "output_code.py"), "w") as f:

@@ -1,0 +1,97 @@
+"""The fusion planner does near-linear work, eager runs never plan kernels unless a dump asks, and
+planned kernels always form a DAG (random graphs)."""
+import numpy as np
+import pytest
+
+import graphc as tf
+from graphc.passes import fusion, ir, pipeline
+from graphc.passes.ir import FEED, READ_VARIABLE
+from graphc.runtime.plan import RunPlan
+
+
+def _mlp_step(layers: int):
+    x = tf.placeholder(tf.float32, (8, 16))
+    h = x
+    for i in range(layers):
+        h = tf.layers.dense(h, 16, activation=tf.nn.tanh if i % 2 else tf.nn.relu, name=f"d{i}")
+    loss = tf.reduce_mean(tf.square(h))
+    return x, loss, tf.train.AdamOptimizer(0.01).minimize(loss)
+
+
+def _planned(layers: int):
+    """(IR node count, planner) for an Adam step of a ``layers``-deep MLP."""
+    with tf.Graph().as_default():
+        x, loss, step = _mlp_step(layers)
+        prog = ir.build(RunPlan([loss], [step], [x]), [(8, 16)])
+    pipeline.optimize(prog)
+    planner = fusion._Planner(prog)
+    planner.plan()
+    return len(prog.nodes), planner
+
+
+def test_planning_work_grows_linearly_with_the_graph():
+    small_nodes, small = _planned(10)
+    nodes, large = _planned(100)
+    assert nodes > 3000
+    # the quadratic planner visited ~45 nodes per node at 100 layers, ~80 at 200
+    assert large.visits <= 15 * nodes
+    assert large.visits / nodes <= 1.5 * small.visits / small_nodes
+
+
+def test_eager_runs_do_not_plan_kernels(monkeypatch):
+    def refuse(prog):
+        raise AssertionError("the eager backend ran the fusion planner")
+    monkeypatch.setattr(fusion, "plan", refuse)
+    monkeypatch.delenv("GRAPHC_DUMP", raising=False)
+    x, loss, step = _mlp_step(3)
+    with tf.Session(backend="eager") as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(step, {x: np.ones((8, 16), np.float32)})
+
+
+def test_a_dump_reports_planner_failures_instead_of_hiding_them(monkeypatch, tmp_path):
+    def broken(prog):
+        raise AttributeError("planner bug")
+    monkeypatch.setattr(fusion, "plan", broken)
+    monkeypatch.setenv("GRAPHC_DUMP", str(tmp_path))
+    x = tf.placeholder(tf.float32, (2,))
+    with pytest.raises(AttributeError, match="planner bug"):
+        tf.Session(backend="eager").run(x * 2.0, {x: np.ones(2, np.float32)})
+
+
+def _random_graph(rs: np.random.RandomState, n_ops: int):
+    a = tf.placeholder(tf.float32, (4, 4), name="a")
+    b = tf.placeholder(tf.float32, (4, 4), name="b")
+    pool = [a, b]
+    for _ in range(n_ops):
+        kind = rs.randint(6)
+        x, y = pool[rs.randint(len(pool))], pool[rs.randint(len(pool))]
+        if kind == 0:
+            t = tf.matmul(x, y)
+        elif kind == 1:
+            t = x - tf.reduce_sum(y, axis=1, keepdims=True)
+        elif kind == 2:
+            t = tf.transpose(x) * y
+        else:
+            t = [tf.tanh, tf.exp, lambda v: v * 0.5][kind - 3](x) + y
+        pool.append(t)
+    fetches = [pool[i] for i in rs.choice(len(pool), 3, replace=False)]
+    return [a, b], fetches
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_graphs_plan_into_kernels_in_dependency_order(seed):
+    rs = np.random.RandomState(seed)
+    feeds, fetches = _random_graph(rs, 30)
+    kplan, _ = pipeline.compile_plan(RunPlan(fetches, [], feeds), [(4, 4), (4, 4)])
+    done = set()
+    seen_nodes = []
+    for k in kplan.kernels:
+        mine = {n.id for n in k.nodes}
+        for n in k.nodes:
+            for v in n.inputs:
+                assert v.op.id in mine or v.op.id in done or v.op.type in ("Const", FEED, READ_VARIABLE), \
+                    f"kernel {k.index} reads {v!r} before it is computed"
+        done |= mine
+        seen_nodes.extend(mine)
+    assert len(seen_nodes) == len(set(seen_nodes))   # every op computed once
