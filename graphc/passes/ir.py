@@ -110,6 +110,7 @@ class Program:
         self.feeds: list = []        # Feed nodes, in feed order
         self.reads: dict = {}        # variable op -> ReadVariable node
         self.fetches: list = []      # Values, in fetch order
+        self.fetch_names: list = []  # the fetched tensors' TF names, in fetch order (for dumps)
         self.updates: dict = {}      # variable op -> Value of its new value
         self.nodes: list = []        # topological order (rebuilt by `toposort`)
 
@@ -174,7 +175,8 @@ class Program:
             attrs = {k: a for k, a in n.attrs.items() if k not in ("value", "dtype", "variable")}
             lines.append(f"{n!r} -> {outs}{extra}{' ' + str(attrs) if attrs else ''}   # {n.name}")
         for i, v in enumerate(self.fetches):
-            lines.append(f"fetch {i}: {v!r}")
+            name = self.fetch_names[i] if len(self.fetch_names) == len(self.fetches) else ""
+            lines.append(f"fetch {i} {name}: {v!r}" if name else f"fetch {i}: {v!r}")
         for var, v in self.updates.items():
             lines.append(f"update {var.name}: {v!r}")
         return "\n".join(lines)
@@ -239,5 +241,6 @@ def build(plan: RunPlan, feed_shapes: Optional[Sequence[tuple]] = None) -> Progr
             env[t] = v
     for t in plan.fetches:
         prog.fetches.append(env[t] if t in env else read(t.op))
+        prog.fetch_names.append(t.name)
     prog.toposort()
     return prog

@@ -1,7 +1,8 @@
 """The ordered pass pipeline: RunPlan -> IR -> optimized IR -> kernel plan -> memory plan.
 
 ``GRAPHC_DUMP=DIR`` (or ``dump_dir=``) writes the IR after each pass, the kernel plan and the
-memory plan as text files, numbered in pipeline order.
+memory plan as text files, numbered in pipeline order, one ``DIR/compile_NNNN/`` per compile;
+``DIR/index.txt`` says which ``sess.run`` (fetches, feeds and their shapes) made each and why.
 """
 from __future__ import annotations
 
@@ -95,4 +96,22 @@ def compile_plan(plan, feed_shapes=None, dump_dir: Optional[str] = None):
          "\n".join(f"  {n}: {why}" for n, why in kplan.why_not))
     mplan = memory.plan(kplan)
     dump("memory_plan", mplan.describe)
+    if dump.directory and dump_dir is None:
+        _write_index_entry(dump.directory, plan, feed_shapes, len(kplan.launched))
     return kplan, mplan
+
+
+def _write_index_entry(directory: str, plan, feed_shapes: Optional[Sequence[tuple]], kernels: int) -> None:
+    """Appends to ``$GRAPHC_DUMP/index.txt`` which ``sess.run`` made ``compile_NNNN/`` and why."""
+    request = compile_notice.current()
+    fetches = request.fetches if request else [t.name for t in plan.fetches] + [o.name for o in plan.targets]
+    lines = [f"{os.path.basename(directory)}: sess.run([{', '.join(fetches)}])"
+             f"{f' on {request.backend}' if request else ''}, {kernels} kernel{'s' * (kernels != 1)}"]
+    if plan.feeds:
+        shapes = feed_shapes or [None] * len(plan.feeds)
+        lines.append("    feeds: " + ", ".join(
+            f"{t.name} {t.dtype.name}{list(s) if s is not None else t.shape}" for t, s in zip(plan.feeds, shapes)))
+    if request:
+        lines.append(f"    why: {request.reason}")
+    with open(os.path.join(os.path.dirname(directory), "index.txt"), "a") as f:
+        f.write("\n".join(lines) + "\n")
