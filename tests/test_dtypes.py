@@ -21,7 +21,7 @@ def test_as_dtype_accepts_tf1_spellings(spelling, expected):
     assert tf.as_dtype(spelling) is expected
 
 
-@pytest.mark.parametrize("bad", [None, "floa", "string", complex, np.complex64, 1000, object])
+@pytest.mark.parametrize("bad", [None, "floa", "strin", complex, np.complex64, 1000, object])
 def test_as_dtype_rejects_unknown_types(bad):
     with pytest.raises(TypeError):
         tf.as_dtype(bad)
