@@ -92,7 +92,7 @@ def _cache(args: argparse.Namespace) -> int:
     from graphc.runtime import cache
 
     if args.action == "clear":
-        print(f"removed {cache.clear()} files from {cache.cache_dir()}")
+        print(cache.clear())      # what was removed, and what was kept (files that are not graphc's)
         return 0
     info = cache.info()
     print(f"directory: {info['directory']}\ngenerated modules: {info['modules']}\n"

@@ -82,7 +82,8 @@ def test_cache_info_and_clear(tmp_path, monkeypatch):
     monkeypatch.setenv("GRAPHC_CACHE_DIR", str(tmp_path))
     cache.write_source("y = 2\n", prefix="t")
     assert cache.info()["modules"] == 1
-    assert cache.clear() >= 1
+    cleared = cache.clear()
+    assert cleared.modules == 1 and cleared.files >= 1 and "removed 1 generated modules" in str(cleared)
     assert cache.info()["modules"] == 0
 
 

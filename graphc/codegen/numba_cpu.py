@@ -21,10 +21,11 @@ Kernel kinds and what they become:
 - ``opaque``/``view``/``host`` and kernels this printer cannot compile: the op's numpy kernel,
   called from the Python driver; ``NumbaExecutable.numpy_kernels`` lists each one and why.
 
-Every generated module is written to the code cache (``graphc.runtime.cache``) and imported from
-there, so numba's ``cache=True`` keeps compiled code across processes. Each module has a serial
-``kernel`` and a ``kernel_par`` (prange) variant; the parallel one runs when the kernel's work
-(elements times a per-op weight) reaches ``PARALLEL_MIN`` and is only compiled if some run needs it.
+Every generated module is written to the code cache (``graphc.runtime.cache``), which gives its
+njit functions a signed numba cache there, so compiled code is kept across processes. Each
+module has a serial ``kernel`` and a ``kernel_par`` (prange) variant; the parallel one runs when
+the kernel's work (elements times a per-op weight) reaches ``PARALLEL_MIN`` and is only compiled
+if some run needs it.
 
 The driver precomputes per executable what it can: each kernel's geometry when every shape is
 static (a run whose feeds and variables have their static shapes then does no shape work),
@@ -220,7 +221,7 @@ class _KernelSource(kc.FrameAnalysis):
             "",
             "from graphc.codegen import numba_scalar as S",
             "",
-            f"_OPTIONS = dict(error_model='numpy', fastmath={_FASTMATH_TEXT}, cache=True)",
+            f"_OPTIONS = dict(error_model='numpy', fastmath={_FASTMATH_TEXT})",
             "",
         ]
         serial = self._function("kernel", parallel=False)

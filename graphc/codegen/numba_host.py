@@ -9,9 +9,15 @@ goes to the first maximum of each window in row-major order (NaN counts as the m
 ``np.argmax``), summed where windows overlap; segment sums add rows in index order, as
 ``np.add.at``, so results are bit-identical. Each entry says which input dtypes it takes (the
 numpy kernel runs for the others). Parity is tested in tests/test_numba_backend.py.
+
+The kernels are not declared ``cache=True``: numba would pick a cache directory next to this file
+or under ``~/.cache/numba`` at import (failing where neither is writable, and escaping
+``GRAPHC_CACHE_DIR``). The first call gives them signed caches inside graphc's code cache
+(``graphc.runtime.cache.attach_host_kernels``), or leaves them compiling in memory.
 """
 from __future__ import annotations
 
+import sys
 from typing import Callable, Optional
 
 import numba
@@ -20,8 +26,10 @@ from numba import prange
 
 from graphc.codegen.host import call_numpy, run_kernel
 from graphc.ops.conv import _check_out_backprop, _pool_geometry
+from graphc.runtime import cache
 
-_OPTIONS = dict(error_model="numpy", cache=True, parallel=True)
+_OPTIONS = dict(error_model="numpy", parallel=True)
+_cache_attached = False
 
 
 @numba.njit(**_OPTIONS)
@@ -80,7 +88,7 @@ def _max_pool_grad(x, g, kh, kw, sh, sw, top, left, out):
                         out[b, best_r, best_s, ch] += g[b, p, q, ch]
 
 
-@numba.njit(error_model="numpy", cache=True)
+@numba.njit(error_model="numpy")
 def _segment_sum(data, ids, out):
     for i in range(ids.shape[0]):       # in index order, as np.add.at
         j = ids[i]
@@ -142,7 +150,11 @@ def kernel_for(op_type: str) -> Optional[Callable]:
 
 def call(node, args: list, state) -> list:
     """``node``'s outputs from its njit kernel when there is one, else from its numpy kernel."""
+    global _cache_attached
     entry = KERNELS.get(node.type)
     if entry is None or not entry[0](*args):
         return call_numpy(node, args, state)
+    if not _cache_attached:
+        _cache_attached = True
+        cache.attach_host_kernels(sys.modules[__name__])
     return run_kernel(node, args, lambda: entry[1](*args, **node.attrs))

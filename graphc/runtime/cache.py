@@ -1,33 +1,53 @@
-"""The on-disk code cache: generated modules live in content-addressed files and are imported from there.
+"""The on-disk code cache: generated modules live in content-addressed files, verified before use.
 
-Numba's ``cache=True`` (and Triton's JIT) need a function defined in a real file, so each generated
-module is written atomically (temporary file + ``os.replace``) to
+Each generated module is written atomically (temporary file + ``os.replace``) to
 ``<GRAPHC_CACHE_DIR or ~/.cache/graphc>/<h[:2]>/<prefix>_<h>.py`` where ``h`` hashes the source
 together with graphc's, numba's and llvmlite's versions (and any ``extra`` key parts, such as the
-hash of a helper module the source imports). The same source in a new process finds the same
-file, and Numba finds its compiled code in the ``__pycache__`` next to it.
+hash of a helper module the source imports). The module is executed from the source text graphc
+generated in memory, never from the file (so no ``.pyc`` is read or written); the file is there
+for people, Triton's source lookups and numba's cache, which keeps each module's compiled code,
+signed, in ``<h[:2]>/__pycache__`` (:mod:`graphc.runtime.numba_cache`). The njit host kernels of
+``graphc.codegen.numba_host`` keep theirs in ``host/<stamp>/``.
+
+Who may write the cache, and what happens when it cannot be used (read-only, another user's,
+full, a file where a directory should be): :mod:`graphc.runtime.cache_trust`; in every such case
+graphc warns once and compiles in memory.
 """
 from __future__ import annotations
 
 import hashlib
+import importlib.abc
 import importlib.util
+import inspect
+import linecache
 import os
+import re
 import sys
-import tempfile
 import threading
 import warnings
+from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Sequence
+from typing import Optional, Sequence
 
-_loaded: dict = {}           # file path -> imported module (one import per process)
-# generated modules: written to disk, imported from disk, found already imported in this process
+from graphc.runtime import cache_trust as trust
+
+_loaded: dict = {}           # module file name -> module (one load per process)
+# generated modules: written to disk, loaded, found already loaded in this process
 STATS = {"modules_written": 0, "modules_imported": 0, "module_memory_hits": 0, "corrupt_entries": 0}
 _lock = threading.Lock()
+_ENTRY = re.compile(r"^[A-Za-z]+_[0-9a-f]{64}\.py$")          # a generated module
+_COMPILED = re.compile(r"^[A-Za-z]+_[0-9a-f]{64}\.")           # its .nbi/.nbc (and old .pyc) files
+_TEMP = re.compile(r"^\.tmp_\w+\.(py|tmp)$")                   # graphc's temporary files
+_SHARD = re.compile(r"^[0-9a-f]{2}$")
+_HOST_FILE = re.compile(r"^numba_host\.\w+-\d+\.py\d+\w*(\.\d+\.nbc|\.nbi)$")
+_HEX = re.compile(r"^[0-9a-f]{16}$")
+HOST_DIR = "host"
 
 
 def cache_dir() -> str:
-    """The root of the code cache (``$GRAPHC_CACHE_DIR``, default ``~/.cache/graphc``)."""
-    return os.environ.get("GRAPHC_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "graphc")
+    """The root of the code cache (``$GRAPHC_CACHE_DIR``, default ``~/.cache/graphc``), absolute."""
+    return os.path.abspath(os.environ.get("GRAPHC_CACHE_DIR") or
+                           os.path.join(os.path.expanduser("~"), ".cache", "graphc"))
 
 
 def _versions() -> list:
@@ -54,39 +74,31 @@ def source_path(source: str, prefix: str = "gk", extra: Sequence[str] = ()) -> s
     return os.path.join(cache_dir(), key[:2], f"{prefix}_{key}.py")
 
 
-def write_source(source: str, prefix: str = "gk", extra: Sequence[str] = ()) -> str:
-    """Writes ``source`` to its content-addressed file (atomically) and returns the path.
+def write_source(source: str, prefix: str = "gk", extra: Sequence[str] = ()) -> Optional[str]:
+    """Writes ``source`` to its content-addressed file (atomically, 0600) and returns the path, or
+    None when the cache cannot be used (warned once; the caller compiles in memory).
 
     An existing file is kept when it holds exactly ``source``; a corrupt or truncated one (other
     content under the same hash) is discarded with a warning, together with numba's compiled
-    code for it, and rewritten.
+    code for it, and rewritten. A file that cannot be read, or is not this user's, is refused
+    and left alone.
     """
     path = source_path(source, prefix, extra)
-    if os.path.exists(path):
-        try:
-            with open(path) as f:
-                if f.read() == source:
-                    return path
-        except (OSError, UnicodeDecodeError):
-            pass
-        STATS["corrupt_entries"] += 1
-        warnings.warn(f"graphc: discarding the corrupt code cache entry {path}; it will be rebuilt",
-                      RuntimeWarning, stacklevel=3)
-        discard(path)
-    directory = os.path.dirname(path)
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp_", suffix=".py")
+    root = cache_dir()
+    data = source.encode()
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(source)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        STATS["modules_written"] += 1
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        existing = trust.read_private(root, path)
+        if existing == data:
+            return path
+        if existing is not None:
+            STATS["corrupt_entries"] += 1
+            warnings.warn(f"graphc: discarding the corrupt code cache entry {path}; it will be rebuilt",
+                          RuntimeWarning, stacklevel=3)
+            discard(path)
+        trust.write_private(root, path, data, sync=True)
+    except (trust.Refused, FileNotFoundError):      # FileNotFoundError: a concurrent clear, twice
+        return None
+    STATS["modules_written"] += 1
     return path
 
 
@@ -95,15 +107,18 @@ def discard(path: str) -> None:
     for p in [path] + _compiled_files(path):
         try:
             os.unlink(p)
-        except FileNotFoundError:
-            pass
+        except OSError:
+            pass      # gone already, or not ours to remove: it is refused when met again
 
 
 def _compiled_files(path: str) -> list:
     stem = os.path.basename(path)[:-3]
     pycache = os.path.join(os.path.dirname(path), "__pycache__")
-    return [os.path.join(pycache, f) for f in os.listdir(pycache) if f.startswith(stem + ".")] \
-        if os.path.isdir(pycache) else []
+    try:
+        names = os.listdir(pycache)
+    except OSError:
+        return []
+    return [os.path.join(pycache, f) for f in names if f.startswith(stem + ".")]
 
 
 def discard_compiled(path: str) -> None:
@@ -111,31 +126,81 @@ def discard_compiled(path: str) -> None:
     for p in _compiled_files(path):
         try:
             os.unlink(p)
-        except FileNotFoundError:
+        except OSError:
             pass
 
 
+class _TextLoader(importlib.abc.InspectLoader):
+    """Loads a module from source text held in memory: the verified text is what runs, and no
+    ``.pyc`` is read or written."""
+
+    def __init__(self, source: str, filename: str) -> None:
+        self.source = source
+        self.filename = filename
+
+    def get_source(self, fullname: str) -> str:
+        return self.source
+
+    def get_code(self, fullname: str):
+        return compile(self.source, self.filename, "exec", dont_inherit=True)
+
+
+def _execute(source: str, name: str, filename: str) -> ModuleType:
+    loader = _TextLoader(source, filename)
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader, origin=filename))
+    module.__file__ = filename
+    # inspect.getsource (Triton) and tracebacks read lines from here, not from the file on disk
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    sys.modules[name] = module
+    try:
+        loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
 def load_source(source: str, prefix: str = "gk", extra: Sequence[str] = ()) -> ModuleType:
-    """The module defined by ``source``, imported from its cache file (once per process)."""
+    """The module defined by ``source`` (loaded once per process), with a signed numba cache for
+    its njit functions when the code cache can be used; in memory otherwise."""
     path = source_path(source, prefix, extra)
     with _lock:
         module = _loaded.get(path)
         if module is not None:
             STATS["module_memory_hits"] += 1
             return module
-        write_source(source, prefix, extra)
-        name = "graphc_generated." + os.path.basename(path)[:-3]
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
-            del sys.modules[name]
-            raise
+        written = write_source(source, prefix, extra)
+        base = os.path.basename(path)
+        module = _execute(source, "graphc_generated." + base[:-3], written or f"<graphc in memory>/{base}")
+        if written:
+            from graphc.runtime import numba_cache
+
+            numba_cache.attach(module, cache_dir(), os.path.join(os.path.dirname(written), "__pycache__"),
+                               stamp=os.path.basename(written))
         _loaded[path] = module
         STATS["modules_imported"] += 1
         return module
+
+
+def attach_host_kernels(module: ModuleType) -> bool:
+    """Gives the njit functions of a package module (``graphc.codegen.numba_host``) signed caches
+    in ``host/<stamp>/`` of the code cache; False (they compile in memory) when it cannot be used."""
+    from graphc.runtime import numba_cache
+
+    try:
+        text = inspect.getsource(module)
+    except (OSError, TypeError):
+        return False
+    stamp = hashlib.sha256("\0".join([*_versions(), text]).encode()).hexdigest()
+    root = cache_dir()
+    directory = os.path.join(root, HOST_DIR, stamp[:16])
+    try:
+        trust.private_dir(root, directory)
+        trust.key(root)
+    except (trust.Refused, FileNotFoundError):
+        return False
+    numba_cache.attach(module, root, directory, stamp)
+    return True
 
 
 def info() -> dict:
@@ -146,24 +211,111 @@ def info() -> dict:
         for f in files:
             full = os.path.join(dirpath, f)
             try:
-                size += os.path.getsize(full)
+                size += os.lstat(full).st_size
             except OSError:
                 continue
-            if f.endswith(".py") and not f.startswith(".tmp_"):
+            if _ENTRY.match(f):
                 modules += 1
             elif f.endswith((".nbi", ".nbc")):
                 compiled += 1
     return {"directory": root, "modules": modules, "compiled_files": compiled, "bytes": size}
 
 
-def clear() -> int:
-    """Deletes the on-disk cache; returns how many files were removed."""
-    import shutil
+@dataclass
+class Cleared:
+    """What :func:`clear` removed from ``directory`` (and what it left: files that are not graphc's)."""
 
-    root = cache_dir()
-    n = sum(len(files) for _, _, files in os.walk(root))
-    shutil.rmtree(root, ignore_errors=True)
-    return n
+    directory: str
+    modules: int = 0
+    compiled_files: int = 0
+    other_files: int = 0                        # graphc's temporary files, old .pyc files
+    bytes: int = 0
+    kept: list = field(default_factory=list)    # paths that are not graphc's, left alone
+    failed: list = field(default_factory=list)  # graphc's files that could not be removed
+
+    @property
+    def files(self) -> int:
+        """How many files were removed."""
+        return self.modules + self.compiled_files + self.other_files
+
+    def __str__(self) -> str:
+        text = f"removed {self.modules} generated modules, {self.compiled_files} compiled-code files"
+        if self.other_files:
+            text += f", {self.other_files} temporary files"
+        text += f" ({self.bytes / 1e6:.1f} MB) from {self.directory}"
+        if self.kept:
+            text += f"; kept {len(self.kept)} entries that are not graphc's ({', '.join(self.kept[:3])}" + \
+                    (", ...)" if len(self.kept) > 3 else ")")
+        if self.failed:
+            text += f"; could not remove {len(self.failed)} ({', '.join(self.failed[:3])})"
+        return text
+
+
+def _shard_file(name: str) -> Optional[str]:
+    return "modules" if _ENTRY.match(name) else "other_files" if _TEMP.match(name) else None
+
+
+def _pycache_file(name: str) -> Optional[str]:
+    if _COMPILED.match(name):
+        return "compiled_files" if name.endswith((".nbi", ".nbc")) else "other_files"
+    return "other_files" if _TEMP.match(name) else None
+
+
+def _host_file(name: str) -> Optional[str]:
+    return "compiled_files" if _HOST_FILE.match(name) else "other_files" if _TEMP.match(name) else None
+
+
+def _clear_dir(path: str, out: Cleared, classify, subdirs: dict) -> None:
+    """Removes the files ``classify`` names as graphc's (recursing into ``subdirs``: directory name
+    pattern -> (classify, subdirs)), then the directory if nothing else is left in it."""
+    try:
+        entries = list(os.scandir(path))
+    except OSError as e:
+        out.failed.append(f"{path} ({e.strerror or e})")
+        return
+    for entry in entries:
+        sub = next((v for pattern, v in subdirs.items() if re.match(pattern, entry.name)), None)
+        if sub is not None and entry.is_dir(follow_symlinks=False):
+            _clear_dir(entry.path, out, *sub)
+            continue
+        kind = classify(entry.name) if entry.is_file(follow_symlinks=False) else None
+        if not kind:
+            if kind is None:
+                out.kept.append(entry.path)
+            continue
+        try:
+            size = entry.stat(follow_symlinks=False).st_size
+            os.unlink(entry.path)
+        except FileNotFoundError:
+            continue                  # removed by another process meanwhile
+        except OSError as e:
+            out.failed.append(f"{entry.path} ({e.strerror or e})")
+            continue
+        setattr(out, kind, getattr(out, kind) + 1)
+        out.bytes += size
+    if path != out.directory:
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass                      # holds files that are not graphc's, or new ones just written
+
+
+def _root_file(name: str) -> Optional[str]:
+    if name == trust.KEY_NAME:
+        return ""             # graphc's, but not an entry: the key stays
+    return "other_files" if _TEMP.match(name) else None
+
+
+def clear() -> Cleared:
+    """Removes graphc's own entries from the on-disk cache (generated modules, numba's compiled
+    code, temporary files) and nothing else; the cache's key stays. Safe while other processes
+    compile: they rebuild what they miss."""
+    out = Cleared(cache_dir())
+    if os.path.isdir(out.directory):
+        _clear_dir(out.directory, out, _root_file, {
+            _SHARD.pattern: (_shard_file, {r"^__pycache__$": (_pycache_file, {})}),
+            rf"^{HOST_DIR}$": (lambda name: None, {_HEX.pattern: (_host_file, {})})})
+    return out
 
 
 def loaded_count() -> int:
