@@ -1,5 +1,11 @@
 """tf.train.Saver: round trips, step naming, max_to_keep, the index file, errors, crash safety."""
+import errno
 import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -259,7 +265,7 @@ def test_crash_while_writing_data_keeps_previous_checkpoint(tmp_path, monkeypatc
         file.write(b"PK\x03\x04 half a zip")
         raise OSError("disk full")
     monkeypatch.setattr(np, "savez", crash)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(tf.errors.UnknownError, match="disk full"):      # an OSError without errno
         saver.save(sess, str(tmp_path / "m"), global_step=2)
     monkeypatch.undo()
 
@@ -283,7 +289,7 @@ def test_crash_while_updating_index_keeps_index_on_previous(tmp_path, monkeypatc
         real_replace(src, dst)
     monkeypatch.setattr(os, "replace", replace_then_crash_on_index)
     sess.run(w.assign(np.full((2, 3), 5.0, np.float32)))
-    with pytest.raises(OSError, match="power cut"):
+    with pytest.raises(tf.errors.OpError, match="power cut"):
         saver.save(sess, str(tmp_path / "m"), global_step=2)
     monkeypatch.undo()
 
@@ -304,3 +310,111 @@ def test_unreadable_index_file_warns_and_reads_as_none(tmp_path):
     (tmp_path / "checkpoint").write_text("garbage without quotes\n")
     with pytest.warns(UserWarning, match="unreadable"):
         assert tf.train.get_checkpoint_state(str(tmp_path)) is None
+
+
+KILLED_MID_SAVE = """
+import os, signal, numpy as np, graphc as tf
+v = tf.Variable(np.ones(4, np.float32), name="v")
+sess = tf.Session()
+sess.run(v.initializer)
+saver = tf.train.Saver()
+saver.save(sess, os.path.join(os.environ["CKPT_DIR"], "m"), global_step=1)
+def killed(file, **arrays):
+    file.write(b"PK half written")
+    os.kill(os.getpid(), signal.SIGKILL)
+np.savez = killed
+saver.save(sess, os.path.join(os.environ["CKPT_DIR"], "m"), global_step=2)
+"""
+
+
+def test_a_temp_file_orphaned_by_kill_9_is_removed_by_the_next_save(tmp_path):
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(tf.__file__)))
+    res = subprocess.run([sys.executable, "-c", KILLED_MID_SAVE], env=dict(os.environ, CKPT_DIR=str(tmp_path),
+                         PYTHONPATH=repo), capture_output=True, text=True, timeout=120)
+    assert res.returncode == -signal.SIGKILL, res.stderr
+    orphans = [f for f in os.listdir(tmp_path) if f.endswith(".tmp")]
+    assert orphans                                  # what kill -9 leaves
+    v = tf.Variable(np.zeros(4, np.float32), name="v")
+    sess = _initialized_session(v)
+    saver = tf.train.Saver()
+    saver.save(sess, str(tmp_path / "m"), global_step=3)
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m-1.npz", "m-3.npz"]
+
+
+def test_a_temp_file_of_a_save_in_progress_is_kept(tmp_path):
+    live = tmp_path / f".m-9.npz.graphc-{os.getppid()}-0123abcd.tmp"    # a live writer (our parent)
+    live.write_bytes(b"being written")
+    a = tf.Variable(1.0, name="a")
+    tf.train.Saver().save(_initialized_session(a), str(tmp_path / "m"))
+    assert live.exists()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o002])
+def test_checkpoint_files_follow_the_umask(tmp_path, umask):
+    a = tf.Variable(1.0, name="a")
+    sess = _initialized_session(a)
+    old = os.umask(umask)
+    try:
+        prefix = tf.train.Saver().save(sess, str(tmp_path / "m"))
+    finally:
+        os.umask(old)
+    for path in (prefix + ".npz", str(tmp_path / "checkpoint")):
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~umask, path
+
+
+def _read_only_dir(tmp_path):
+    """A directory this process cannot write: a read-only bind mount as root, else mode 0555."""
+    src, ro = tmp_path / "src", tmp_path / "ro"
+    src.mkdir()
+    ro.mkdir()
+    if os.geteuid() != 0:
+        os.chmod(ro, 0o555)
+        return ro, lambda: os.chmod(ro, 0o755)
+    if subprocess.run(["mount", "--bind", str(src), str(ro)]).returncode or \
+            subprocess.run(["mount", "-o", "remount,bind,ro", str(ro)]).returncode:
+        subprocess.run(["umount", str(ro)], capture_output=True)
+        pytest.skip("cannot make a read-only mount here")
+    return ro, lambda: subprocess.run(["umount", str(ro)])
+
+
+def test_saving_to_a_read_only_file_system_is_permission_denied(tmp_path):
+    a = tf.Variable(1.0, name="a")
+    sess = _initialized_session(a)
+    ro, undo = _read_only_dir(tmp_path)
+    try:
+        with pytest.raises(tf.errors.PermissionDeniedError, match=str(ro / "m.npz")):
+            tf.train.Saver().save(sess, str(ro / "m"))
+    finally:
+        undo()
+
+
+def test_saving_to_a_full_file_system_is_resource_exhausted(tmp_path, monkeypatch):
+    a = tf.Variable(np.zeros(1 << 16, np.float32), name="a")
+    sess = _initialized_session(a)
+    small = tmp_path / "small"
+    small.mkdir()
+    mounted = os.geteuid() == 0 and shutil.which("mount") and not subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)]).returncode
+    if not mounted:       # no tmpfs: the write fails as on a full disk
+        def full(file, **arrays):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        monkeypatch.setattr(np, "savez", full)
+    try:
+        with pytest.raises(tf.errors.ResourceExhaustedError, match=str(small / "m.npz")):
+            tf.train.Saver().save(sess, str(small / "m"))
+        assert not [f for f in os.listdir(small) if f.endswith(".tmp")]
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(small)])
+
+
+def test_a_garbage_checkpoint_does_not_suggest_allow_pickle(tmp_path):
+    a = tf.Variable(1.0, name="a")
+    sess = _initialized_session(a)
+    saver = tf.train.Saver()
+    prefix = saver.save(sess, str(tmp_path / "m"))
+    with open(prefix + ".npz", "wb") as f:
+        f.write(b"\x80\x04garbage that is not a zip")
+    with pytest.raises(tf.errors.DataLossError) as info:
+        saver.restore(sess, prefix)
+    assert "allow_pickle" not in str(info.value) and "m.npz" in str(info.value)

@@ -5,7 +5,11 @@ array per variable keyed by its checkpoint name (the variable's op name, e.g. ``
 or the key of a ``var_list`` dict) plus a JSON record under ``META_KEY`` with every entry's
 dtype and shape. Files are written atomically: a temporary file in the same directory, fsync,
 ``os.replace``; the index file is rewritten the same way only after the data file is complete,
-so a crash mid-save leaves the previous checkpoint, and the index pointing at it, intact.
+so a crash mid-save leaves the previous checkpoint, and the index pointing at it, intact. A
+temporary file left by a killed process (its name holds the writer's pid) is removed by the next
+save into that directory. Files get the mode the umask gives (as TF1's), and a failed write
+raises the OpError subclass TF1 would (``PermissionDeniedError`` for a read-only file system,
+``ResourceExhaustedError`` for a full one), naming the file.
 
 Restores validate every name, shape and dtype before touching the session, then assign all
 values in ONE ``Session.run`` (through placeholder-fed assign ops built once per Saver), so a
@@ -14,10 +18,12 @@ failing restore changes nothing.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
-import tempfile
+import secrets
+import threading
 import time
 import warnings
 import zipfile
@@ -71,22 +77,95 @@ def _named_variables(var_list: Any) -> dict:
 # ------------------------------------------------------------------------------------------------
 # atomic files
 
+# the temporary files of _atomic_file: ".<target name>.graphc-<pid>-<token>.tmp"
+_TEMP = re.compile(r"^\..+\.graphc-(?P<pid>\d+)-[0-9a-f]{8}\.tmp$")
+_LEGACY_TEMP = re.compile(r"^\.(.+\.npz|checkpoint)\.[a-z0-9_]{8}\.tmp$")   # graphc before the pid
+_LEGACY_AGE_S = 3600.0
+_writing: set = set()          # temporary files this process is writing now
+_writing_lock = threading.Lock()
+
+# errno -> the OpError class TF1's file system layer raises for it
+_ERRNO_ERRORS = {errno.EACCES: errors.PermissionDeniedError, errno.EPERM: errors.PermissionDeniedError,
+                 errno.EROFS: errors.PermissionDeniedError, errno.ENOSPC: errors.ResourceExhaustedError,
+                 errno.EDQUOT: errors.ResourceExhaustedError, errno.EFBIG: errors.ResourceExhaustedError,
+                 errno.ENOENT: errors.NotFoundError, errno.EEXIST: errors.AlreadyExistsError,
+                 errno.ENOTDIR: errors.FailedPreconditionError, errno.EISDIR: errors.FailedPreconditionError}
+
+
+def _write_error(path: str, e: OSError) -> errors.OpError:
+    """The TF1 error for an OSError met while writing ``path``."""
+    cls = _ERRNO_ERRORS.get(e.errno, errors.UnknownError)
+    return cls(None, None, f"Failed to write {path}: {e.strerror or e}")
+
+
 @contextlib.contextmanager
 def _atomic_file(path: str) -> Iterator[Any]:
-    """A binary file that appears at ``path`` complete (fsynced, then renamed) or not at all."""
+    """A binary file that appears at ``path`` complete (fsynced, then renamed) or not at all; an
+    OSError becomes the matching OpError."""
     directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.graphc-{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    with _writing_lock:
+        _writing.add(tmp)
     try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
+        # 0666 masked by the umask, like any file TF1 writes (mkstemp would force 0600)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                yield f
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+            raise
+    except OSError as e:
+        raise _write_error(path, e) from e
+    finally:
+        with _writing_lock:
+            _writing.discard(tmp)
     _fsync_directory(directory)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False           # ours: stale unless in _writing (checked by the caller)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True            # exists, owned by someone else
+    return True
+
+
+def remove_stale_temps(directory: str) -> list:
+    """Removes temporary files that a killed save left in ``directory`` (their writer is gone);
+    returns their paths. Files being written by live processes are left alone."""
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    now = time.time()
+    for name in names:
+        path = os.path.join(directory, name)
+        m = _TEMP.match(name)
+        if m is not None:
+            with _writing_lock:
+                stale = path not in _writing and not _alive(int(m.group("pid")))
+        elif _LEGACY_TEMP.match(name):
+            try:
+                stale = now - os.lstat(path).st_mtime > _LEGACY_AGE_S
+            except OSError:
+                continue
+        else:
+            continue
+        if stale:
+            with contextlib.suppress(OSError):
+                os.remove(path)
+                removed.append(path)
+    return removed
 
 
 def _fsync_directory(directory: str) -> None:
@@ -114,6 +193,15 @@ def _write_data(prefix: str, named_values: dict) -> None:
         np.savez(f, **arrays)
 
 
+def _reason(e: BaseException) -> str:
+    """What went wrong reading a checkpoint, without numpy's advice to unpickle it (which would
+    run code from the file)."""
+    text = str(e)
+    if "pickle" in text:
+        return "it is not an .npz archive"
+    return text or type(e).__name__
+
+
 class _CheckpointReader:
     """Reads one checkpoint file: its metadata eagerly, arrays on demand."""
 
@@ -127,15 +215,15 @@ class _CheckpointReader:
                             for name, e in meta["variables"].items()}
         except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as e:
             raise errors.DataLossError(None, None, (
-                f"Unable to read checkpoint {path}: {e}. The file is not a graphc checkpoint or is "
-                "corrupted; restore an older checkpoint instead.")) from None
+                f"Unable to read checkpoint {path}: {_reason(e)}. The file is not a graphc checkpoint or "
+                "is corrupted; restore an older checkpoint instead.")) from None
 
     def value(self, name: str) -> np.ndarray:
         try:
             return self._npz[name]
         except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as e:
             raise errors.DataLossError(None, None, (
-                f"Unable to read variable {name} from checkpoint {data_path(self.prefix)}: {e}")) from None
+                f"Unable to read variable {name} from checkpoint {data_path(self.prefix)}: {_reason(e)}")) from None
 
     def close(self) -> None:
         self._npz.close()
@@ -373,6 +461,7 @@ class Saver:
         if not os.path.isdir(save_dir):
             raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save. Create it first "
                              "(os.makedirs).")
+        remove_stale_temps(save_dir)
         names = list(self._vars)
         values = sess.run([self._vars[n] for n in names])   # one run: a consistent snapshot
         _write_data(prefix, {n: np.asarray(v) for n, v in zip(names, values)})
