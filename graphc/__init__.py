@@ -36,6 +36,7 @@ from graphc.initializers import (constant_initializer, glorot_normal_initializer
                                  random_uniform_initializer,
                                  truncated_normal_initializer, variance_scaling_initializer, zeros_initializer)
 from graphc.passes.autodiff import gradients
+from graphc.clip_ops import clip_by_average_norm, clip_by_global_norm, clip_by_norm, global_norm, norm
 from graphc.runtime.session import InteractiveSession, Session, get_default_session
 from graphc.config import ConfigProto, GPUOptions
 from graphc import layers, losses, nn, summary, testing, train  # noqa: E402
