@@ -3,15 +3,21 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import warnings
 from typing import Any, Optional
+
+from graphc.passes.ir import format_constant
+
+GRAPHVIZ_HINT = ("Install Graphviz for the SVG (Debian/Ubuntu: apt-get install graphviz; macOS: brew install "
+                 "graphviz; conda: conda install graphviz), or open the DOT file in any Graphviz viewer.")
+_warned_no_dot: list = []
 
 
 def _label(node) -> str:
     if node.type in ("Feed", "ReadVariable"):
         return f"{node.type}\\n{node.name}"
     if node.type == "Const":
-        v = node.attrs["value"]
-        return f"Const {v.tolist() if v.size == 1 else v.shape}"
+        return f"Const {format_constant(node.attrs['value'], max_elements=4)}"
     return f"{node.type}\\n{node.name}"
 
 
@@ -50,7 +56,8 @@ def visualize(fetches: Any, feed_dict: Optional[dict] = None, path: str = "graph
     """Writes the kernel plan of ``session.run(fetches, feed_dict)`` as DOT to ``path``.
 
     When Graphviz's ``dot`` program is installed, an SVG is written next to it too
-    (``path`` with ``.svg``). Returns the path of the richest file written.
+    (``path`` with ``.svg``); without it a warning (once per process) says how to get it.
+    Returns the path of the richest file written.
     """
     from graphc.runtime.session import Session, get_default_session
 
@@ -66,4 +73,8 @@ def visualize(fetches: Any, feed_dict: Optional[dict] = None, path: str = "graph
         svg = path.rsplit(".", 1)[0] + ".svg"
         subprocess.run([dot, "-Tsvg", path, "-o", svg], check=True)
         return svg
+    if not _warned_no_dot:
+        _warned_no_dot.append(path)
+        warnings.warn(f"tf.visualize wrote {path} but no SVG: Graphviz's `dot` program is not on PATH. "
+                      + GRAPHVIZ_HINT, stacklevel=2)
     return path

@@ -103,6 +103,18 @@ def const_node(value: np.ndarray, dtype, origin: Any = None) -> Node:
     return Node("Const", (), {"value": value, "dtype": dtype}, [(dtype, value.shape)], origin)
 
 
+
+def format_constant(value: np.ndarray, max_elements: int = 8) -> str:
+    """A constant as it would be written: each number the shortest text that reads back to the same
+    value of its dtype (``0.1`` for float32 0.1, not ``0.10000000149011612``); large ones by size."""
+    v = np.asarray(value)
+    if v.size > max_elements:
+        return f"<{v.size} {v.dtype.name} elements, shape {list(v.shape)}>"
+
+    def text(x: np.ndarray) -> str:   # numpy's str of a scalar is the shortest round-trip repr
+        return str(x[()]) if x.ndim == 0 else "[" + ", ".join(text(e) for e in x) + "]"
+    return text(v)
+
 class Program:
     """A dataflow program: inputs (feeds, variable reads), nodes, outputs (fetches, variable updates)."""
 
@@ -169,7 +181,7 @@ class Program:
             extra = ""
             if n.type == "Const":
                 v = n.attrs["value"]
-                extra = f" value={v.tolist() if v.size <= 8 else f'<{v.size} elements>'}"
+                extra = f" value={format_constant(v)}"
             elif n.type in (FEED, READ_VARIABLE):
                 extra = f" {n.name}"
             attrs = {k: a for k, a in n.attrs.items() if k not in ("value", "dtype", "variable")}
