@@ -54,8 +54,8 @@ class _Locator(_CacheLocator):
 
 
 class _Impl(CompileResultCacheImpl):
-    # numba's __init__ searches for a locator (and honours NUMBA_CACHE_LOCATOR_CLASSES); ours is given
-    def __init__(self, py_func: Any, locator: _Locator) -> None:  # noqa: super().__init__ not called
+    # not super().__init__: it searches numba's locators (or NUMBA_CACHE_LOCATOR_CLASSES); ours is given
+    def __init__(self, py_func: Any, locator: _Locator) -> None:
         self._lineno = py_func.__code__.co_firstlineno
         self._locator = locator
         modname = os.path.splitext(os.path.basename(py_func.__code__.co_filename))[0]
@@ -119,7 +119,8 @@ class SignedFunctionCache(FunctionCache):
     (after one warning), a vanished directory (``graphc cache clear``) is a miss.
     """
 
-    def __init__(self, py_func: Any, root: str, directory: str, stamp: str) -> None:  # noqa: no super()
+    # not super().__init__: it would build an unsigned IndexDataCacheFile from a searched locator
+    def __init__(self, py_func: Any, root: str, directory: str, stamp: str) -> None:
         self._name = repr(py_func)
         self._py_func = py_func
         self._impl = _Impl(py_func, _Locator(root, directory, py_func, stamp))
