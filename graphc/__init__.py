@@ -39,6 +39,7 @@ from graphc.passes.autodiff import gradients
 from graphc.clip_ops import clip_by_average_norm, clip_by_global_norm, clip_by_norm, global_norm, norm
 from graphc.runtime.session import InteractiveSession, Session, get_default_session
 from graphc.config import ConfigProto, GPUOptions
+from graphc import gfile  # noqa: E402
 from graphc import layers, losses, nn, summary, testing, train  # noqa: E402
 from graphc.visualization import visualize
 
