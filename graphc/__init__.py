@@ -39,7 +39,9 @@ from graphc.passes.autodiff import gradients
 from graphc.clip_ops import clip_by_average_norm, clip_by_global_norm, clip_by_norm, global_norm, norm
 from graphc.runtime.session import InteractiveSession, Session, get_default_session
 from graphc.config import ConfigProto, GPUOptions
-from graphc import gfile  # noqa: E402
+from graphc import app, flags, gfile  # noqa: E402
+from graphc import tf_logging as logging  # noqa: E402  (tf.logging)
+from graphc.tf_logging import get_logger
 from graphc import layers, losses, nn, summary, testing, train  # noqa: E402
 from graphc.visualization import visualize
 
