@@ -38,7 +38,9 @@ from graphc.initializers import (constant_initializer, glorot_normal_initializer
 from graphc.passes.autodiff import gradients
 from graphc.clip_ops import clip_by_average_norm, clip_by_global_norm, clip_by_norm, global_norm, norm
 from graphc.runtime.session import InteractiveSession, Session, get_default_session
-from graphc.config import ConfigProto, GPUOptions
+from graphc.config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunMetadata, RunOptions
+from graphc.device_spec import DeviceSpec
+from graphc.graph import device
 from graphc import app, flags, gfile  # noqa: E402
 from graphc import tf_logging as logging  # noqa: E402  (tf.logging)
 from graphc.tf_logging import get_logger

@@ -13,6 +13,7 @@ import sys
 import threading
 from typing import Any, Iterator, Optional
 
+from graphc import device_spec as _device
 from graphc import dtypes as _dtypes
 from graphc.shape import TensorShape, as_shape
 
@@ -115,7 +116,8 @@ class Tensor:
 
     @property
     def device(self) -> str:
-        return ""
+        """The device its op asked for (``tf.device``), "" if none."""
+        return self.op.device
 
     def consumers(self) -> list:
         return [op for op in self.graph.get_operations() if self in op.inputs]
@@ -162,6 +164,7 @@ class Operation:
         self.attrs = dict(attrs)
         self.outputs = [Tensor(self, i, dt, as_shape(sh)) for i, (dt, sh) in enumerate(output_specs)]
         self._control_inputs = tuple(control_inputs)
+        self._device = ""
         self.creation_site = _creation_site()
         self._id = graph._next_id()
 
@@ -176,7 +179,8 @@ class Operation:
 
     @property
     def device(self) -> str:
-        return ""
+        """The device requested for this op under ``tf.device`` (TF1's string form), "" if none."""
+        return self._device
 
     def get_attr(self, name: str) -> Any:
         if name not in self.attrs:
@@ -205,6 +209,7 @@ class Graph:
         self._names_in_use: dict = {}
         self._name_stack = ""
         self._control_stack: list = []
+        self._device_stack: list = []       # graphc.device_spec.DeviceFrame, outermost first
         self._collections: dict = {}
         self._id_counter = 0
         self._lock = threading.RLock()
@@ -280,6 +285,8 @@ class Graph:
                 full = self.unique_name(name)
             control = self._current_control_inputs(inputs)
             op = Operation(self, op_type, full, inputs, attrs, output_specs, control)
+            if self._device_stack:
+                op._device = _device.resolve(self._device_stack, op)
             self._ops.append(op)
             self._ops_by_name[full] = op
             self.version += 1
@@ -313,6 +320,15 @@ class Graph:
             yield
         finally:
             self._control_stack.pop()
+
+    @contextlib.contextmanager
+    def device(self, device_name_or_function: Any) -> Iterator[None]:
+        """Ops built inside record this device (a string, DeviceSpec, function of the op, or None)."""
+        self._device_stack.append(_device.frame_for(device_name_or_function))
+        try:
+            yield
+        finally:
+            self._device_stack.pop()
 
     def _as_op(self, value: Any) -> Operation:
         if isinstance(value, Operation):
@@ -483,6 +499,11 @@ def name_scope(name: Optional[str], default_name: Optional[str] = None, values: 
 
 def control_dependencies(control_inputs: Any):
     return get_default_graph().control_dependencies(control_inputs)
+
+
+def device(device_name_or_function: Any):
+    """``tf.device``: ops built inside the default graph record this device (see ``graphc.device_spec``)."""
+    return get_default_graph().device(device_name_or_function)
 
 
 def add_to_collection(name: str, value: Any) -> None:

@@ -14,6 +14,7 @@ from graphc.graph import Graph, Operation, Tensor, get_default_graph
 from graphc.ops.state import STATE_QUERIES
 from graphc.runtime import commit
 from graphc.runtime import compile_notice
+from graphc.runtime import session_config
 from graphc.runtime.fetch import FetchMapper
 from graphc.runtime.plan import RunPlan
 
@@ -140,7 +141,8 @@ class Session:
     ``backend``: "auto" (default, or ``$GRAPHC_BACKEND``: the best compiled backend here, Numba
     on the CPU), "numba", "eager" (the numpy reference executor, one numpy call per op) or
     "interpret" (the fused kernel plan run with numpy; for checking plans).
-    ``target`` and ``config`` (a ``tf.ConfigProto``) are accepted for compatibility.
+    ``config`` (a ``tf.ConfigProto``): see ``graphc.config.ConfigProto`` for what is honoured
+    (intra-op threads, placement logging, ``device_count={'GPU': 0}``); ``target`` is accepted.
     """
 
     def __init__(self, target: str = "", graph: Optional[Graph] = None, config: Any = None,
@@ -149,6 +151,8 @@ class Session:
             raise TypeError(f"Argument `graph` must be a tf.Graph, but got {type(graph).__name__!r}")
         self.graph = graph if graph is not None else get_default_graph()
         backend = backend or os.environ.get("GRAPHC_BACKEND", "auto")
+        if session_config.hides_gpus(session_config.check_config(config)) and backend == "auto":
+            backend = "numba"   # ConfigProto(device_count={'GPU': 0}): stay on the CPU
         if backend not in _BACKENDS:
             raise ValueError(f"Unknown backend {backend!r}; available: {', '.join(_BACKENDS)}")
         if backend == "triton" and not triton_usable():
@@ -160,6 +164,7 @@ class Session:
         self._device = device() if device is not None else None
         self.sess_str = target
         self.config = config
+        self._settings = session_config.SessionSettings(config, self.backend)
         self._state = SessionState()
         self._cache: dict = {}
         self._fetch_specs: dict = {}
@@ -209,9 +214,10 @@ class Session:
         """Computes ``fetches`` (any TF1 fetch structure), feeding ``feed_dict``; returns numpy values."""
         if self._closed:
             self._check_open()
-        spec = self._fetch_spec(fetches)
-        feed_tensors, feed_values = self._prepare_feeds(feed_dict)
-        return spec.mapper.rebuild(self._run_spec(spec, feed_tensors, feed_values))
+        with self._settings.traced(options, run_metadata):
+            spec = self._fetch_spec(fetches)
+            feed_tensors, feed_values = self._prepare_feeds(feed_dict)
+            return spec.mapper.rebuild(self._run_spec(spec, feed_tensors, feed_values))
 
     def compile(self, fetches: Any, feed_dict: Optional[dict] = None) -> Any:
         """The executable ``run(fetches, feed_dict)`` would use (the same cache entry), without running it.
@@ -270,7 +276,7 @@ class Session:
             exe = self._executable(spec.tensors, spec.targets, feed_tensors, feed_values)
             counters = dict(state.counters) if state.counters else None
             # a run that writes variables in place must not stop half way (see runtime/commit.py)
-            with commit.signals_deferred(bool(getattr(exe, "inplace_variables", None))):
+            with self._settings.threads(), commit.signals_deferred(bool(getattr(exe, "inplace_variables", None))):
                 try:
                     if device_fetches:
                         results, updates = exe.run(feed_values, state, device_fetches=True)
@@ -320,6 +326,7 @@ class Session:
             with compile_notice.building(request):
                 exe = _compile(self.backend, plan, feed_shapes, self._device)
             compile_notice.watch_first_run(exe, request)
+            self._settings.placed(plan.ops)
             _dump_sources(exe)
             self._cache[key] = exe
             STATS["executables_built"] += 1
