@@ -63,6 +63,10 @@ class _ParsingFlagValues:
 
     def __getattr__(self, name: str) -> Any:
         wrapped = self.__dict__["_wrapped"]
+        try:      # FlagValues' own methods and state: no parse (FLAGS.is_parsed() must not parse)
+            return object.__getattribute__(wrapped, name)
+        except AttributeError:
+            pass
         if not wrapped.is_parsed():
             wrapped(sys.argv)
         return getattr(wrapped, name)

@@ -84,6 +84,21 @@ def test_flags_read_without_app_run_parse_sys_argv(tmp_path):
     assert proc.stdout.strip() == "BATCH 7", proc.stderr
 
 
+def test_flag_values_methods_do_not_parse_but_flags_do(tmp_path):
+    source = textwrap.dedent("""
+        import graphc as tf
+        tf.flags.DEFINE_integer("batch", 32, "batch size")
+        print("PARSED", tf.flags.FLAGS.is_parsed())
+        try:
+            print(tf.flags.FLAGS.batch)
+        except Exception as e:
+            print("ERR", type(e).__name__, e)
+    """)
+    proc = run_program(tmp_path, source, "--zzz")
+    # TF 2.21.0 printed these two lines for the same program and argument
+    assert proc.stdout.splitlines() == ["PARSED False", "ERR UnrecognizedFlagError Unknown command line flag 'zzz'"]
+
+
 def test_tf_flags_is_app_flags_and_fresh_flag_values_work():
     assert tf.flags is tf.app.flags
     fv = tf.flags.FlagValues()
