@@ -1,14 +1,18 @@
 """tf.norm, tf.global_norm and the tf.clip_by_* family against numbers recorded from TensorFlow.
 
 Every expected array below was printed by TensorFlow 2.21.0 (``tf.compat.v1`` with
-``disable_v2_behavior()``) for the same inputs; gradients are checked against central
-differences in float64.
+``disable_v2_behavior()``) for the same inputs; float32 results are compared within a few ulps
+(summation order may differ between TF, graphc's backends and machines). Gradients are checked
+against central differences in float64.
 """
 import numpy as np
 import pytest
 
 import graphc as tf
+from graphc.runtime.session import available_backends
 from graphc.testing import check_gradients
+
+BACKENDS = [b for b in available_backends() if b != "auto"]   # eager, numba, interpret, triton if usable
 
 A = np.array([[1.0, -2.0, 3.0], [4.0, 0.5, -6.0]], np.float32)
 B = np.array([0.25, -7.0], np.float32)
@@ -31,15 +35,15 @@ GLOBAL_CASES = [
 ]
 
 
-@pytest.mark.parametrize("backend", ["eager", "numba"])
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("clip_norm,want_a,want_b", GLOBAL_CASES)
 def test_clip_by_global_norm_matches_tf(backend, clip_norm, want_a, want_b):
     clipped, norm = tf.clip_by_global_norm([tf.constant(A), None, tf.constant(B)], clip_norm)
     assert clipped[1] is None
     a, b, n = run([clipped[0], clipped[2], norm], backend=backend)
-    np.testing.assert_allclose(a, np.array(want_a, np.float32), rtol=2e-7)
-    np.testing.assert_allclose(b, np.array(want_b, np.float32), rtol=2e-7)
-    np.testing.assert_allclose(n, np.float32(10.738366), rtol=2e-7)
+    np.testing.assert_allclose(a, np.array(want_a, np.float32), rtol=1e-6)
+    np.testing.assert_allclose(b, np.array(want_b, np.float32), rtol=1e-6)
+    np.testing.assert_allclose(n, np.float32(10.738366), rtol=1e-6)
     assert a.dtype == np.float32 and n.dtype == np.float32
 
 
@@ -57,9 +61,9 @@ def test_clip_by_global_norm_with_zero_tensor_and_use_norm():
     clipped, norm = tf.clip_by_global_norm([tf.constant(A), tf.zeros([2])], 1.0)
     a, z, n = run([clipped[0], clipped[1], norm])
     np.testing.assert_allclose(a, [[0.12285903, -0.24571806, 0.3685771],
-                                   [0.49143612, 0.061429515, -0.7371542]], rtol=2e-7)
+                                   [0.49143612, 0.061429515, -0.7371542]], rtol=1e-6)
     np.testing.assert_array_equal(z, [0.0, 0.0])
-    np.testing.assert_allclose(n, 8.13941, rtol=2e-7)
+    np.testing.assert_allclose(n, 8.13941, rtol=1e-6)
     # TF 2.21.0: use_norm=2.0 scales A by 1/2 and is returned as the norm
     clipped, norm = tf.clip_by_global_norm([tf.constant(A)], 1.0, use_norm=tf.constant(2.0))
     a, n = run([clipped[0], norm])
@@ -76,7 +80,7 @@ def test_all_zero_gradients_are_left_alone():
 def test_global_norm_and_names():
     # TF 2.21.0: global_norm([A, B, None]) = 10.738366; op names as TF1 gives them
     g = tf.global_norm([tf.constant(A), tf.constant(B), None])
-    np.testing.assert_allclose(run(g), 10.738366, rtol=2e-7)
+    np.testing.assert_allclose(run(g), 10.738366, rtol=1e-6)
     assert g.name == "global_norm/global_norm:0"
     clipped, _ = tf.clip_by_global_norm([tf.constant(A), tf.constant(B)], 1.0)
     assert [c.name for c in clipped] == ["clip_by_global_norm/clip_by_global_norm/_0:0",
@@ -103,11 +107,11 @@ NORM_CASES = [
 ]
 
 
-@pytest.mark.parametrize("backend", ["eager", "numba"])
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("clip_norm,axes,want", NORM_CASES)
 def test_clip_by_norm_matches_tf(backend, clip_norm, axes, want):
     got = run(tf.clip_by_norm(tf.constant(A), clip_norm, axes=axes), backend=backend)
-    np.testing.assert_allclose(got, np.array(want, np.float32), rtol=3e-7)
+    np.testing.assert_allclose(got, np.array(want, np.float32), rtol=1e-6)
 
 
 def test_clip_by_norm_of_zero_is_zero_with_zero_gradient():
@@ -131,7 +135,7 @@ def test_clip_by_norm_keeps_static_shape():
 ])
 def test_clip_by_average_norm_matches_tf(clip_norm, want):
     got = run(tf.clip_by_average_norm(tf.constant(A), clip_norm))
-    np.testing.assert_allclose(got, np.array(want, np.float32), rtol=3e-7)
+    np.testing.assert_allclose(got, np.array(want, np.float32), rtol=1e-6)
 
 
 # norm ----------------------------------------------------------------------------------------
@@ -180,9 +184,9 @@ def test_norm_general_p_and_float32():
     a = tf.constant(A)
     got = run([tf.norm(a, ord=3), tf.norm(a, ord=0.5), tf.norm(a), tf.norm(a, ord=1, axis=1, keepdims=True),
                tf.norm(a, ord=1, axis=[0, 1]), tf.norm(a, ord=np.inf, axis=[0, 1])])
-    np.testing.assert_allclose(got[0], 6.812183, rtol=3e-7)
-    np.testing.assert_allclose(got[1], 86.54323, rtol=3e-7)
-    np.testing.assert_allclose(got[2], 8.13941, rtol=2e-7)
+    np.testing.assert_allclose(got[0], 6.812183, rtol=1e-6)
+    np.testing.assert_allclose(got[1], 86.54323, rtol=1e-6)
+    np.testing.assert_allclose(got[2], 8.13941, rtol=1e-6)
     np.testing.assert_array_equal(got[3], [[6.0], [10.5]])
     assert got[4] == 9.0 and got[5] == 10.5
     assert all(g.dtype == np.float32 for g in got)
@@ -240,7 +244,7 @@ def test_gradients_match_central_differences(build):
 
 
 # compute_gradients -> clip -> apply_gradients ----------------------------------------------------
-@pytest.mark.parametrize("backend", ["eager", "numba"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_clipped_training_step_matches_tf(backend):
     w = tf.Variable(np.array([[0.5, -1.0], [2.0, 0.25], [1.5, -0.75]], np.float32))
     v = tf.Variable(np.array([3.0, -4.0], np.float32))
@@ -255,7 +259,7 @@ def test_clipped_training_step_matches_tf(backend):
     train = opt.apply_gradients(zip(clipped, variables))
     with tf.Session(backend=backend) as sess:
         sess.run(tf.global_variables_initializer())
-        np.testing.assert_allclose(sess.run(norm), 137.5873, rtol=2e-7)   # TF 2.21.0
+        np.testing.assert_allclose(sess.run(norm), 137.5873, rtol=1e-6)   # TF 2.21.0
         sess.run(train)
         # TF 2.21.0 after one step
         np.testing.assert_allclose(sess.run(w), [[0.46002537, -0.98273826], [1.8019439, 0.36401853],
