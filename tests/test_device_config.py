@@ -190,6 +190,22 @@ def test_run_options_and_metadata():
             sess.run(y, {x: [1.0, 2.0]}, run_metadata=5)
 
 
+def test_make_callable_takes_options_and_run_metadata():
+    x = tf.placeholder(tf.float32, [2])
+    y = x + 1.0
+    with tf.Session() as sess:
+        call = sess.make_callable(y, [x], accept_options=True)
+        md = tf.RunMetadata()
+        out = call([1.0, 2.0], options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE), run_metadata=md)
+        np.testing.assert_array_equal(out, [2.0, 3.0])
+        assert len(md.step_stats.dev_stats) == 1
+        np.testing.assert_array_equal(call([0.0, 0.0]), [1.0, 1.0])
+        with pytest.raises(TypeError):
+            call([0.0, 0.0], timeout=3)
+        with pytest.raises(TypeError, match="options must be a tf.RunOptions"):
+            call([0.0, 0.0], options="fast")
+
+
 def test_intra_op_threads_set_numba_threads_during_runs():
     numba = pytest.importorskip("numba")
     x = tf.placeholder(tf.float32, [4])

@@ -245,14 +245,17 @@ class Session:
         convert = self._convert_feed
         on_device = bool(device_fetches) and self._device is not None and not self._device.on_host
 
-        def call(*args: Any, **kwargs: Any) -> Any:
+        def call(*args: Any, options: Any = None, run_metadata: Any = None) -> Any:
             if len(args) != len(feed_tensors):
                 raise TypeError(f"This callable takes {len(feed_tensors)} feed values "
                                 f"({[t.name for t in feed_tensors]}), got {len(args)}")
             if self._closed:
                 self._check_open()
             feed_values = [convert(t, v) for t, v in zip(feed_tensors, args)]
-            return spec.mapper.rebuild(self._run_spec(spec, feed_tensors, feed_values, on_device))
+            if options is None and run_metadata is None:
+                return spec.mapper.rebuild(self._run_spec(spec, feed_tensors, feed_values, on_device))
+            with self._settings.traced(options, run_metadata):
+                return spec.mapper.rebuild(self._run_spec(spec, feed_tensors, feed_values, on_device))
         return call
 
     def _fetch_spec(self, fetches: Any) -> "_FetchSpec":
