@@ -1,8 +1,12 @@
 """An MLP with dropout on scikit-learn's 8x8 digits, with early stopping and TensorBoard logs.
 
-    python examples/digits_mlp.py                   # test accuracy 0.95-0.97 (0.9667 with seed 42)
-    python examples/digits_mlp.py --quick           # 10 epochs: test accuracy above 0.90 (0.9389)
+    python examples/digits_mlp.py                   # test accuracy 0.95-0.98 (0.9750 with seed 42)
+    python examples/digits_mlp.py --quick           # 10 epochs: test accuracy above 0.90 (0.9472)
     tensorboard --logdir /tmp/graphc_runs/digits_mlp
+
+TensorBoard shows the train and dev loss and accuracy per epoch (scalars), histograms and
+distributions of every weight, bias and hidden activation (computed on the dev set), and the
+graph with its name scopes.
 
 The 1797 digits are split 60/20/20 into train/dev/test. After every epoch the dev loss is
 measured; the weights of the best epoch are saved with tf.train.Saver, training stops after
@@ -16,6 +20,8 @@ import tempfile
 import numpy as np
 
 import graphc as tf
+
+HISTOGRAMS = "histograms"   # a summary collection of its own: written once per epoch, from the dev set
 
 
 def parse_args(argv):
@@ -62,7 +68,9 @@ def build_model(args):
 
     hidden = images
     for i in range(2):
-        hidden = tf.layers.dense(hidden, args.hidden, activation=tf.nn.relu, name="hidden%d" % (i + 1))
+        name = "hidden%d" % (i + 1)
+        hidden = tf.layers.dense(hidden, args.hidden, activation=tf.nn.relu, name=name)
+        tf.summary.histogram(name + "/activations", hidden, collections=[HISTOGRAMS])
         hidden = tf.layers.dropout(hidden, rate=args.dropout, training=training)
     logits = tf.layers.dense(hidden, 10, name="logits")
 
@@ -70,8 +78,18 @@ def build_model(args):
     correct = tf.equal(tf.cast(tf.argmax(logits, axis=1), tf.int32), labels)
     accuracy = tf.reduce_mean(tf.cast(correct, tf.float32))
     train_op = tf.train.AdamOptimizer(args.learning_rate).minimize(loss)
+    for variable in tf.trainable_variables():          # tags hidden1/kernel/histogram, ...
+        tf.summary.histogram(variable.op.name + "/histogram", variable, collections=[HISTOGRAMS])
     return dict(images=images, labels=labels, training=training, loss=loss, accuracy=accuracy,
-                train_op=train_op)
+                train_op=train_op, histograms=tf.summary.merge_all(HISTOGRAMS))
+
+
+def epoch_summaries():
+    """Placeholders for an epoch's mean loss and accuracy, and their merged scalar summaries."""
+    values = {"loss": tf.placeholder(tf.float32, [], name="epoch_loss"),
+              "accuracy": tf.placeholder(tf.float32, [], name="epoch_accuracy")}
+    merged = tf.summary.merge([tf.summary.scalar(key, value) for key, value in values.items()])
+    return values, merged
 
 
 def make_writers(logdir, graph):
@@ -89,15 +107,16 @@ def make_writers(logdir, graph):
 
 
 def run_epoch(sess, model, x, y, batch_size, rng):
-    """One pass over shuffled minibatches of (x, y); returns the mean training loss."""
+    """One pass over shuffled minibatches of (x, y); returns the mean training loss and accuracy."""
     order = rng.permutation(len(x))
-    total = 0.0
+    total_loss = total_accuracy = 0.0
     for start in range(0, len(x), batch_size):
         batch = order[start:start + batch_size]
         feed = {model["images"]: x[batch], model["labels"]: y[batch], model["training"]: True}
-        _, loss = sess.run([model["train_op"], model["loss"]], feed_dict=feed)
-        total += loss * len(batch)
-    return total / len(x)
+        _, loss, accuracy = sess.run([model["train_op"], model["loss"], model["accuracy"]], feed_dict=feed)
+        total_loss += loss * len(batch)
+        total_accuracy += accuracy * len(batch)
+    return total_loss / len(x), total_accuracy / len(x)
 
 
 def main(argv=None):
@@ -107,8 +126,7 @@ def main(argv=None):
     (x_train, y_train), (x_dev, y_dev), (x_test, y_test) = load_splits(args.seed)
 
     model = build_model(args)
-    loss_value = tf.placeholder(tf.float32, [], name="loss_value")
-    loss_summary = tf.summary.scalar("loss", loss_value)
+    epoch_values, epoch_summary = epoch_summaries()
     saver = tf.train.Saver(max_to_keep=1)
     checkpoint_dir = tempfile.TemporaryDirectory(prefix="digits_mlp_")   # removed when main returns
     checkpoint = os.path.join(checkpoint_dir.name, "best.ckpt")
@@ -119,14 +137,19 @@ def main(argv=None):
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         for epoch in range(1, args.epochs + 1):
-            train_loss = run_epoch(sess, model, x_train, y_train, args.batch_size, rng)
-            dev_loss, dev_acc = sess.run([model["loss"], model["accuracy"]],
-                                         {model["images"]: x_dev, model["labels"]: y_dev})
+            train_loss, train_acc = run_epoch(sess, model, x_train, y_train, args.batch_size, rng)
+            # the histograms (weights, biases, activations of the dev set) come from the same run as
+            # the dev loss: each run draws from the dropout op's stream, so an extra run would make
+            # the numbers depend on whether logging is on
+            dev_fetches = [model["loss"], model["accuracy"]] + ([model["histograms"]] if train_writer else [])
+            dev_loss, dev_acc, *histograms = sess.run(dev_fetches, {model["images"]: x_dev, model["labels"]: y_dev})
             print("epoch %3d  train loss %.4f  dev loss %.4f  dev accuracy %.4f"
                   % (epoch, train_loss, dev_loss, dev_acc))
             if train_writer is not None:
-                train_writer.add_summary(sess.run(loss_summary, {loss_value: train_loss}), epoch)
-                dev_writer.add_summary(sess.run(loss_summary, {loss_value: dev_loss}), epoch)
+                for writer, values in ((train_writer, (train_loss, train_acc)), (dev_writer, (dev_loss, dev_acc))):
+                    feed = dict(zip((epoch_values["loss"], epoch_values["accuracy"]), values))
+                    writer.add_summary(sess.run(epoch_summary, feed), epoch)
+                train_writer.add_summary(histograms[0], epoch)
             if dev_loss < best_dev:
                 best_dev, best_epoch = dev_loss, epoch
                 saver.save(sess, checkpoint)
