@@ -59,7 +59,11 @@ class GFile:
         """The mode given when opening."""
         return self.__mode
 
-    def _handle(self) -> Any:
+    def _handle(self, purpose: str) -> Any:
+        plain = self.__mode.replace("b", "")
+        allowed = "+" in plain or (plain == "r") == (purpose == "reading")
+        if not allowed:
+            raise errors.PermissionDeniedError(None, None, f"File isn't open for {purpose}")
         if self._file is None:
             try:
                 self._file = open(self.__name, self.__mode.replace("b", "") + "b")
@@ -72,15 +76,15 @@ class GFile:
 
     def read(self, n: int = -1) -> Any:
         """Up to ``n`` bytes (all that remain when ``n`` is -1)."""
-        return self._out(self._handle().read(n))
+        return self._out(self._handle("reading").read(n))
 
     def readline(self) -> Any:
         """The next line, with its newline; empty at the end."""
-        return self._out(self._handle().readline())
+        return self._out(self._handle("reading").readline())
 
     def readlines(self) -> list:
         """All remaining lines."""
-        return [self._out(line) for line in self._handle().readlines()]
+        return [self._out(line) for line in self._handle("reading").readlines()]
 
     def __iter__(self) -> Iterator[Any]:
         return self
@@ -95,17 +99,17 @@ class GFile:
 
     def write(self, data: Any) -> None:
         """Writes str (as UTF-8) or bytes."""
-        self._handle().write(data.encode("utf-8") if isinstance(data, str) else bytes(data))
+        self._handle("writing").write(data.encode("utf-8") if isinstance(data, str) else bytes(data))
 
     def seek(self, offset: Optional[int] = None, whence: int = 0, position: Optional[int] = None) -> int:
         """Moves to ``offset`` (``position`` is TF1's older name for it)."""
         if position is not None:
             offset = position
-        return self._handle().seek(offset or 0, whence)
+        return self._handle("reading" if "r" in self.__mode else "writing").seek(offset or 0, whence)
 
     def tell(self) -> int:
         """The current position."""
-        return self._handle().tell()
+        return self._handle("reading" if "r" in self.__mode else "writing").tell()
 
     def size(self) -> int:
         """The file's length in bytes."""

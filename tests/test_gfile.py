@@ -58,6 +58,23 @@ def test_missing_file_fails_on_first_read_with_not_found(d):
         g.GFile(d).read()
 
 
+def test_reading_a_file_opened_for_writing_is_permission_denied(d):
+    p = os.path.join(d, "a")
+    write(p, "abc")
+    # TF 2.21.0's errors and messages
+    with pytest.raises(tf.errors.PermissionDeniedError, match="^File isn't open for writing$"):
+        g.GFile(p, "r").write("x")
+    with pytest.raises(tf.errors.PermissionDeniedError, match="^File isn't open for reading$"):
+        g.GFile(p, "w").read()
+    with pytest.raises(tf.errors.PermissionDeniedError, match="^File isn't open for reading$"):
+        g.GFile(p, "a").read()
+    assert g.GFile(p).read() == "abc"      # nothing above opened (and truncated) the file
+    f = g.GFile(p)
+    f.read()
+    f.close()
+    assert f.read() == "abc"               # TF 2.21.0: a read after close starts again
+
+
 def test_bad_mode_is_invalid_argument(d):
     with pytest.raises(tf.errors.InvalidArgumentError, match="mode is not 'r' or 'w' or 'a' or 'r\\+'"):
         g.GFile(os.path.join(d, "a"), "z")
