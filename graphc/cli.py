@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 from typing import List, Optional, Sequence, Tuple
@@ -74,7 +75,6 @@ def split_dump_args(tokens: Sequence[str]) -> Tuple[List[str], List[str]]:
 
 def _dump(args: argparse.Namespace) -> int:
     """Runs a TF1-style script with GRAPHC_DUMP set: every compile writes its passes and plans."""
-    import os
     import runpy
 
     out = os.path.abspath(args.out)
@@ -138,9 +138,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if argv and argv[0] == "dump":
         own, script_args = split_dump_args(argv[1:])
         argv = ["dump"] + own
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.command == "dump":
         args.script_args = script_args
+        if not os.path.isfile(args.script):
+            parser.error(f"dump: no such script: {args.script}")
     return args.fn(args)
 
 

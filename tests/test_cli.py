@@ -135,3 +135,11 @@ def test_dump_without_a_script_is_a_usage_error(capsys):
         cli.main(["dump", "-o", "x"])
     assert e.value.code == 2
     assert "script" in capsys.readouterr().err
+
+
+def test_dump_of_a_missing_script_is_a_usage_error(capsys, tmp_path):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["dump", str(tmp_path / "nope.py"), "-o", str(tmp_path / "out")])
+    assert e.value.code == 2
+    assert "no such script" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
