@@ -18,9 +18,10 @@ from graphc import dtypes as _dtypes
 from graphc.shape import TensorShape, as_shape
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-# TF1's rules for node names and for name scopes below the root
-_VALID_OP_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
-_VALID_SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\\/>-]*$")
+# TF1's rules for node names and for name scopes below the root (no backslash: TF1's "\\-" is an
+# escaped hyphen); matched whole, so a trailing newline is refused too
+_VALID_OP_NAME = re.compile(r"[A-Za-z0-9.][A-Za-z0-9_.\-/>]*")
+_VALID_SCOPE_NAME = re.compile(r"[A-Za-z0-9_.\-/>]*")
 
 
 def _creation_site() -> Optional[str]:
@@ -35,7 +36,7 @@ def _creation_site() -> Optional[str]:
 
 
 def _check_op_name(name: str) -> None:
-    if not _VALID_OP_NAME.match(name):
+    if not _VALID_OP_NAME.fullmatch(name):
         raise ValueError(f"`{name}` is not a valid node name. Accepted names conform to Regex "
                          f"/{_VALID_OP_NAME.pattern}/: start with a letter, digit or '.', then use "
                          "letters, digits and _ . / > -")
@@ -43,7 +44,7 @@ def _check_op_name(name: str) -> None:
 
 def _check_scope_name(name: str, root: bool) -> None:
     pattern = _VALID_OP_NAME if root else _VALID_SCOPE_NAME
-    if not pattern.match(name):
+    if not pattern.fullmatch(name):
         kind = "root scope name" if root else "scope name"
         raise ValueError(f"'{name}' is not a valid {kind}. A {kind} has to match the following "
                          f"pattern: {pattern.pattern}")

@@ -148,3 +148,33 @@ def test_slice_within_bounds_and_to_the_end(backend):
 def test_slice_past_the_end_of_a_static_shape_fails_when_built():
     with pytest.raises(ValueError, match=r"size\[1\] in \[0, 1\], but got 2"):
         tf.slice(tf.zeros([4, 3]), [0, 2], [1, 2])
+
+
+# ------------------------------------------------------------------------------------------------
+# huge shapes, names
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_fed_shape_too_large_to_allocate_is_resource_exhausted(backend):
+    s = tf.placeholder(tf.int32, (2,))
+    x = tf.placeholder(tf.float32, (None, None))
+    huge = [10 ** 6, 10 ** 6]
+    sess = tf.Session(backend=backend)
+    with pytest.raises(errors.ResourceExhaustedError, match="OOM"):
+        sess.run(tf.fill(s, 2.0) + 1.0, {s: huge})
+    with pytest.raises(errors.ResourceExhaustedError, match="OOM"):
+        sess.run(x * 2.0, {x: np.broadcast_to(np.float32(1), huge)})
+    assert sess.run(x * 2.0, {x: _ones(2, 2)}).shape == (2, 2)
+
+
+@pytest.mark.parametrize("name", ["a\\b", "scope\\x", "ok\n"])
+def test_backslashes_and_newlines_are_not_valid_op_names(name):
+    with pytest.raises(ValueError, match="not a valid"):
+        tf.constant(1.0, name=name)
+
+
+def test_backslashes_are_not_valid_in_name_scopes():
+    with pytest.raises(ValueError, match="not a valid"):
+        with tf.name_scope("outer"):
+            with tf.name_scope("in\\ner"):
+                pass
+    assert tf.constant(1.0, name="a-b.c/d>e").op.name == "a-b.c/d>e"

@@ -94,7 +94,11 @@ class EagerExecutable:
                     out = od.numpy(*args, **kwargs)
                 except errors.OpError:
                     raise
-                except (ValueError, TypeError, IndexError, ArithmeticError, MemoryError) as e:
+                except MemoryError as e:
+                    shapes = ", ".join(f"{t.name}: {np.shape(a)}" for t, a in zip(op.inputs, args))
+                    raise errors.ResourceExhaustedError(None, op, (
+                        f"OOM when computing {errors.op_context(op)} with input shapes [{shapes}]: {e}")) from None
+                except (ValueError, TypeError, IndexError, ArithmeticError) as e:
                     shapes = ", ".join(f"{t.name}: {np.shape(a)}" for t, a in zip(op.inputs, args))
                     raise errors.InvalidArgumentError(None, op, (
                         f"{errors.op_context(op)} failed at run time with input shapes [{shapes}]: {e}")) from None

@@ -33,7 +33,11 @@ def run_kernel(node, args: list, compute: Callable[[], Any]) -> list:
             out = compute()
     except errors.OpError:
         raise
-    except (ValueError, TypeError, IndexError, ArithmeticError, MemoryError) as e:
+    except MemoryError as e:
+        shapes = ", ".join(str(np.shape(a)) for a in args)
+        raise errors.ResourceExhaustedError(None, node.origin, (
+            f"OOM when computing node '{node.name}' (op {node.type}) with input shapes [{shapes}]: {e}")) from None
+    except (ValueError, TypeError, IndexError, ArithmeticError) as e:
         shapes = ", ".join(str(np.shape(a)) for a in args)
         raise errors.InvalidArgumentError(None, node.origin, (
             f"node '{node.name}' (op {node.type}) failed at run time with input shapes [{shapes}]: {e}")) from None

@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
+from graphc import errors
 from graphc.graph import Graph, Operation, Tensor, get_default_graph
 from graphc.ops.state import STATE_QUERIES
 from graphc.runtime import commit
@@ -287,8 +288,10 @@ class Session:
                         results, updates = exe.run(feed_values, state)
                     if updates and exe.plan.validated_shapes:
                         commit.check_assigned_shapes(exe.plan.validated_shapes, updates)
-                except BaseException:
+                except BaseException as e:
                     state.counters = counters or {}  # a failed run leaves the session as it was
+                    if isinstance(e, MemoryError):   # an allocation inside a compiled step
+                        raise errors.ResourceExhaustedError(None, None, f"OOM when allocating a tensor: {e}") from None
                     raise
                 if updates:
                     state.values.update(updates)
