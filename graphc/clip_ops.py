@@ -12,12 +12,13 @@ from typing import Any, Optional
 import numpy as np
 
 from graphc.graph import Tensor, name_scope
-from graphc.ops.array import ones_like, size, squeeze, stack
-from graphc.ops.core import constant, convert_to_tensor
+from graphc.ops.array import expand_dims, ones_like, size, squeeze, stack, transpose
+from graphc.ops.core import constant, convert_to_tensor, normalize_axis
 from graphc.ops.math import abs as _abs
 from graphc.ops.math import cast, maximum, minimum, pow as _pow, rsqrt, sqrt, where
 from graphc.ops.reduce import reduce_max, reduce_sum
 from graphc.ops.source import identity
+from graphc.ops.svd import svd
 
 _VECTOR_ORDS = ("euclidean", 1, 2, np.inf)
 _MATRIX_ORDS = ("euclidean", "fro", 1, 2, np.inf)
@@ -127,9 +128,8 @@ def norm(tensor: Any, ord: Any = "euclidean", axis: Any = None, keepdims: Option
 
     ``axis`` None (the whole tensor as one vector), an int (vector norms along it) or a pair (matrix
     norms over those two dimensions). ``ord``: 'euclidean'/2, 1, ``np.inf`` or any p > 0 for
-    vectors; 'euclidean'/'fro', 1 (max column sum), ``np.inf`` (max row sum) for matrices. The
-    spectral norm (``ord=2`` over a pair of axes) needs a singular value decomposition, which
-    graphc has no op for; it is refused with a ValueError.
+    vectors; 'euclidean'/'fro', 1 (max column sum), ``np.inf`` (max row sum) and 2 (the spectral
+    norm: the largest singular value, through the ``Svd`` op) for matrices.
     """
     if keep_dims is not None:
         if keepdims is not None and keepdims != keep_dims:
@@ -137,12 +137,10 @@ def norm(tensor: Any, ord: Any = "euclidean", axis: Any = None, keepdims: Option
         keepdims = keep_dims
     keepdims = bool(keepdims)
     axis, is_matrix = _check_norm_args(ord, axis)
-    if is_matrix and ord == 2:
-        raise ValueError("tf.norm with ord=2 over two axes is the spectral norm (the largest singular "
-                         "value); graphc has no SVD op, so it cannot compute it. Use ord='fro' for the "
-                         "Frobenius norm, or ord=1 / np.inf.")
     with name_scope(name, "norm", [tensor]):
         tensor = convert_to_tensor(tensor)
+        if is_matrix and ord == 2:
+            return _spectral_norm(tensor, axis, keepdims)
         if ord in ("euclidean", "fro") or ord == 2:
             result = sqrt(reduce_sum(tensor * tensor, axis, keepdims=True))
         else:
@@ -162,6 +160,20 @@ def norm(tensor: Any, ord: Any = "euclidean", axis: Any = None, keepdims: Option
         if not keepdims:
             result = squeeze(result, axis)
         return result
+
+
+def _spectral_norm(tensor: Tensor, axis: tuple, keepdims: bool) -> Tensor:
+    """The largest singular value of the matrices spanned by ``axis`` (TF1's construction: move
+    those two axes last, take the singular values, reduce them with max)."""
+    rank = tensor.shape.ndims
+    if rank is None:
+        raise ValueError(f"tf.norm(ord=2) over two axes needs the rank of {tensor.name} to be known")
+    rows, cols = (normalize_axis(a, rank, "axis") for a in axis)
+    perm = [i for i in range(rank) if i not in (rows, cols)] + [rows, cols]
+    result = reduce_max(svd(transpose(tensor, perm)), -1)
+    for a in sorted((rows, cols)):
+        result = expand_dims(result, a)
+    return result if keepdims else squeeze(result, (rows, cols))   # TF1's op names: norm/Squeeze
 
 
 __all__ = ["clip_by_average_norm", "clip_by_global_norm", "clip_by_norm", "global_norm", "norm"]

@@ -1,4 +1,4 @@
-"""Gradient checks for linear algebra (graphc/ops/linalg.py): matmul and tensordot."""
+"""Gradient checks for linear algebra (graphc/ops/linalg.py, svd.py): matmul, tensordot, the spectral norm."""
 import graphc as tf
 from gradcheck import GradCase, rng
 
@@ -21,4 +21,7 @@ CASES = [
     GradCase("tensordot_axis_lists", {"MatMul", "Reshape", "Transpose"},
              lambda a, b: tf.tensordot(a, b, [[2, 1], [0, 1]]), [t234, t435]),
     GradCase("tensordot_outer", {"MatMul", "Reshape"}, lambda a, b: tf.tensordot(a, b, 0), [a23, r.normal(size=(2,))]),
+    # the spectral norm (largest singular value) differentiates the Svd op's singular values
+    GradCase("spectral_norm_batched", {"Svd", "Transpose", "Max"},
+             lambda a: tf.norm(a, ord=2, axis=[2, 1]), [t234]),
 ]
