@@ -95,3 +95,30 @@ def test_random_graphs_plan_into_kernels_in_dependency_order(seed):
         done |= mine
         seen_nodes.extend(mine)
     assert len(seen_nodes) == len(set(seen_nodes))   # every op computed once
+
+
+def _transcendental_chain(terms: int):
+    rs = np.random.RandomState(terms)
+    x = tf.placeholder(tf.float32, (None,))
+    y = x
+    for _ in range(terms):
+        y = [tf.tanh, tf.exp, tf.sigmoid][rs.randint(3)](y * 0.5 + 0.25)
+    return x, y
+
+
+def test_long_fused_chains_are_split_into_kernels_of_bounded_size():
+    x, y = _transcendental_chain(200)
+    kplan, _ = pipeline.compile_plan(RunPlan([y], [], [x]), [(1000,)])
+    weights = [sum(fusion.op_weight(n) for n in k.nodes) for k in kplan.launched]
+    assert max(weights) <= fusion.MAX_KERNEL_WEIGHT
+    assert len(weights) <= 2 * (200 * 10) // fusion.MAX_KERNEL_WEIGHT + 1   # full kernels, not crumbs
+    assert any("split to bound compile time" in why for _, why in kplan.why_not)
+
+
+def test_numba_kernel_sources_stay_small_on_long_chains():
+    x, y = _transcendental_chain(120)
+    exe = tf.Session(backend="numba").compile(y, {x: np.ones(8, np.float32)})
+    calls = [k.source.count("S.tanh32(") + k.source.count("S.exp32(") + k.source.count("S.sigmoid32(")
+             for k in exe.kernels]
+    # each call is written twice (serial and parallel variants); the whole chain would be 240
+    assert sum(calls) == 240 and max(calls) <= 2 * fusion.MAX_KERNEL_WEIGHT // 8

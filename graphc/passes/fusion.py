@@ -33,6 +33,12 @@ META_INPUTS = {"BroadcastTo": {1}, "SumTo": {1}, "Reshape": {1}, "StridedSliceGr
                "Tile": {1}, "TileGrad": {1, 2}, "SplitV": {1}, "UnsortedSegmentSum": {2}, "OneHot": {1},
                "Range": {0, 1, 2}}
 MAX_KERNEL_INPUTS = 32
+# Compile time grows faster than linearly with a kernel's expression (LLVM on an inlined exp/tanh
+# polynomial per op): a kernel's ops may weigh at most MAX_KERNEL_WEIGHT, so a long fused chain
+# is split into kernels of bounded size and compile time grows linearly with the graph.
+MAX_KERNEL_WEIGHT = 96
+_OP_WEIGHT = {"Exp": 8, "Tanh": 8, "Sigmoid": 8, "Softplus": 4, "Elu": 4, "Selu": 4, "FloorMod": 4,
+              "Log": 2, "Log1p": 2, "Expm1": 2, "Sin": 2, "Cos": 2, "Pow": 2, "Sqrt": 2, "Rsqrt": 2}
 # library ops that take an elementwise epilogue over their output (bias add, activation), like matmul
 TEMPLATE_OPS = {"Conv2D"}
 
@@ -83,7 +89,7 @@ class _Group:
     """A kernel being formed: its nodes (unordered until the plan is final), the bitset of their
     positions, the outside values they read and the ids of outside nodes that consume them."""
 
-    __slots__ = ("kind", "nodes", "space", "axes", "mask", "reads", "users", "data_reads")
+    __slots__ = ("kind", "nodes", "space", "axes", "mask", "reads", "users", "data_reads", "weight")
 
     def __init__(self, kind, space, axes=None):
         self.kind, self.space, self.axes = kind, space, axes
@@ -92,6 +98,12 @@ class _Group:
         self.reads: set = set()
         self.users: set = set()
         self.data_reads: Optional[set] = None   # computed when sibling merging asks
+        self.weight = 0                          # sum of the nodes' op_weight
+
+
+def op_weight(node: Node) -> int:
+    """How much ``node`` adds to its kernel's expression (and compile time), in simple ops."""
+    return _OP_WEIGHT.get(node.type, 1)
 
 
 def _data_inputs(node: Node) -> list:
@@ -269,12 +281,18 @@ class _Planner:
         if groups and len(checked[1]) > MAX_KERNEL_INPUTS:
             self.why_not.append((node.name, f"kernel would read {len(checked[1])} inputs (cap {MAX_KERNEL_INPUTS})"))
             return None
+        weight = op_weight(node) + sum(g.weight for g in groups)
+        if groups and weight > MAX_KERNEL_WEIGHT:
+            self.why_not.append((node.name, f"kernel would weigh {weight} (cap {MAX_KERNEL_WEIGHT}): split "
+                                            "to bound compile time"))
+            return None
         return self._replace(node, groups, checked, kind, space, axes)
 
     def _replace(self, node: Optional[Node], groups: list, checked: tuple, kind: str, space, axes) -> _Group:
         """Makes ``groups`` (and ``node``) one group (kind, space, axes) in their place."""
         new = _Group(kind, space, axes)
         new.mask, new.reads, new.users, later = checked
+        new.weight = sum(g.weight for g in groups) + (op_weight(node) if node is not None else 0)
         biggest = max(groups, key=lambda g: len(g.nodes), default=None)
         new.nodes = biggest.nodes if biggest is not None else []
         for g in groups:
@@ -356,6 +374,8 @@ class _Planner:
                     group = merged or group
 
     def _try_merge_groups(self, a: _Group, b: _Group) -> Optional[_Group]:
+        if a.weight + b.weight > MAX_KERNEL_WEIGHT:
+            return None
         checked = self._check(None, [a, b])
         if checked is None or len(checked[1]) > MAX_KERNEL_INPUTS:
             return None
