@@ -273,18 +273,18 @@ class _Planner:
         return mask, reads, users, later
 
     def _try_merge(self, node: Node, groups: list, kind: str, space, axes=None) -> Optional[_Group]:
-        checked = self._check(node, groups)
-        if checked is None:
-            self.why_not.append((node.name, "fusing would create a cycle through an unfused op"))
-            return None
-        # the cap limits fusion; a single op (AddN, ConcatV2 of many terms) is a kernel whatever it reads
-        if groups and len(checked[1]) > MAX_KERNEL_INPUTS:
-            self.why_not.append((node.name, f"kernel would read {len(checked[1])} inputs (cap {MAX_KERNEL_INPUTS})"))
-            return None
+        # the caps limit fusion; a single op (AddN, ConcatV2 of many terms) is a kernel whatever it reads
         weight = op_weight(node) + sum(g.weight for g in groups)
         if groups and weight > MAX_KERNEL_WEIGHT:
             self.why_not.append((node.name, f"kernel would weigh {weight} (cap {MAX_KERNEL_WEIGHT}): split "
                                             "to bound compile time"))
+            return None
+        checked = self._check(node, groups)
+        if checked is None:
+            self.why_not.append((node.name, "fusing would create a cycle through an unfused op"))
+            return None
+        if groups and len(checked[1]) > MAX_KERNEL_INPUTS:
+            self.why_not.append((node.name, f"kernel would read {len(checked[1])} inputs (cap {MAX_KERNEL_INPUTS})"))
             return None
         return self._replace(node, groups, checked, kind, space, axes)
 
