@@ -106,6 +106,16 @@ def test_a_custom_handler_is_deferred_and_restored():
         signal.signal(signal.SIGUSR1, previous)
 
 
+def test_an_interrupt_before_any_in_place_write_stops_the_run_at_once():
+    arrived = []
+    with pytest.raises(KeyboardInterrupt):
+        with commit.deferred_from_first_write():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.01)
+            arrived.append("not reached")
+    assert arrived == []
+
+
 def test_runs_in_other_threads_leave_handlers_alone():
     handlers = []
 

@@ -52,7 +52,7 @@ from graphc.codegen import numba_host
 from graphc.ops.core import OPS
 from graphc.passes import pipeline
 from graphc.passes.fusion import FUSIBLE_REDUCTIONS, HOST_OPS, VIEW_OPS
-from graphc.runtime import cache
+from graphc.runtime import cache, commit
 
 log = logging.getLogger("graphc.codegen.numba")
 
@@ -630,6 +630,7 @@ class _RunContext:
             if var is not None:
                 arr = exe.own_array(var, self)
                 if arr is not None and arr.shape == shape:
+                    commit.writing_in_place()
                     self.written[var] = arr
                     return arr
         n = 1

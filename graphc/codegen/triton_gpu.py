@@ -55,6 +55,7 @@ from graphc.codegen import triton_memory as tm
 from graphc.codegen.host import call_numpy
 from graphc.passes import pipeline
 from graphc.passes.fusion import FUSIBLE_REDUCTIONS
+from graphc.runtime import commit
 
 log = logging.getLogger("graphc.codegen.triton")
 
@@ -726,6 +727,7 @@ class _RunContext:
             if var is not None:
                 own = self.state.values.get(var)
                 if exe.layer.owns(own, dtype) and tuple(own.shape) == tuple(shape):
+                    commit.writing_in_place()
                     self.written[var] = own
                     return own
         where = exe.storage.get(value)

@@ -2,9 +2,10 @@
 
 A compiled run may write new values into the variables' own arrays kernel by kernel, so an
 exception raised by a signal handler between two kernels (Ctrl-C's KeyboardInterrupt) would leave
-some variables a step ahead of others. While such a run executes and commits, the main thread's
-Python signal handlers only record what arrived; they run once the updates are committed, as
-TF1's C++ ``Session.run`` delivers Ctrl-C only when the run returns.
+some variables a step ahead of others. From a run's first in-place write to its commit, the main
+thread's Python signal handlers only record what arrived; they run once the updates are
+committed, as TF1's C++ ``Session.run`` delivers Ctrl-C only when the run returns. Before that
+write (compiling, computing into fresh arrays) an interrupt stops the run and changes nothing.
 
 Also here: TF1's ``validate_shape`` check of assigned values, made once for every backend before
 anything is committed.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from graphc import errors
 
@@ -22,43 +23,73 @@ from graphc import errors
 _DEFERRED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGALRM", "SIGHUP", "SIGUSR1",
                                                      "SIGUSR2", "SIGVTALRM", "SIGBREAK")
                   if hasattr(signal, name))
-_depth = [0]   # deferring sections open in the main thread (nested runs defer once, at the outside)
 
 
-@contextlib.contextmanager
-def signals_deferred(enabled: bool = True) -> Iterator[None]:
-    """Within the block, Python signal handlers of the main thread only record their signals; on
-    leaving it (normally or by an exception) the original handlers run in arrival order, so a
-    KeyboardInterrupt surfaces after the block. Elsewhere than the main thread signals cannot
-    raise into the block, and it does nothing."""
-    if not enabled or _depth[0] or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    arrived: list = []
-    saved: dict = {}
+class _Deferral:
+    """Python signal handlers of the main thread replaced by a recorder, until ``finish``."""
 
-    def record(signum: int, frame: Any) -> None:
-        arrived.append((signum, frame))
+    def __init__(self) -> None:
+        self.saved: dict = {}
+        self.arrived: list = []
+        self.active = False
 
-    _depth[0] += 1
-    try:
+    def start(self) -> None:
+        self.active = True
         for signum in _DEFERRED:
             handler = signal.getsignal(signum)
             if callable(handler):
-                saved[signum] = handler
-                signal.signal(signum, record)
+                self.saved[signum] = handler
+                signal.signal(signum, self._record)
+
+    def _record(self, signum: int, frame: Any) -> None:
+        self.arrived.append((signum, frame))
+
+    def finish(self) -> None:
+        """Restores the handlers, then runs them for the signals that arrived, in arrival order."""
+        for signum, handler in self.saved.items():
+            signal.signal(signum, handler)
+        for signum, frame in self.arrived:
+            self.saved[signum](signum, frame)
+
+
+_armed: list = [None]   # the main thread's _Deferral for the run in progress (nested runs share it)
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+@contextlib.contextmanager
+def deferred_from_first_write() -> Iterator[None]:
+    """Wraps a run and its commit: signals stay prompt (Ctrl-C during a long compile stops the run
+    and changes nothing) until an executor calls ``writing_in_place``; from then on they are
+    deferred until the block ends, after the commit. Outside the main thread signals cannot raise
+    into the run, and it does nothing."""
+    if _armed[0] is not None or not _main_thread():
+        yield
+        return
+    deferral = _armed[0] = _Deferral()
+    try:
         yield
     finally:
-        _depth[0] -= 1
-        for signum, handler in saved.items():
-            signal.signal(signum, handler)
-        _deliver(arrived, saved)
+        _armed[0] = None
+        deferral.finish()
 
 
-def _deliver(arrived: list, handlers: dict) -> None:
-    for signum, frame in arrived:
-        handler: Callable = handlers[signum]
-        handler(signum, frame)
+def writing_in_place() -> None:
+    """Executors call this before a run writes a variable's own array: from here the run must
+    reach its commit, so signals are deferred (see ``deferred_from_first_write``)."""
+    deferral = _armed[0]
+    if deferral is not None and not deferral.active and _main_thread():
+        deferral.start()
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Defers the main thread's Python signal handlers for the whole block."""
+    with deferred_from_first_write():
+        writing_in_place()
+        yield
 
 
 def check_assigned_shapes(shapes: dict, updates: dict) -> None:

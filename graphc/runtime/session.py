@@ -280,7 +280,7 @@ class Session:
             exe = self._executable(spec.tensors, spec.targets, feed_tensors, feed_values)
             counters = dict(state.counters) if state.counters else None
             # a run that writes variables in place must not stop half way (see runtime/commit.py)
-            with self._settings.threads(), commit.signals_deferred(bool(getattr(exe, "inplace_variables", None))):
+            with self._settings.threads(), commit.deferred_from_first_write():
                 try:
                     if device_fetches:
                         results, updates = exe.run(feed_values, state, device_fetches=True)
