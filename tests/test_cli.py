@@ -143,3 +143,22 @@ def test_dump_of_a_missing_script_is_a_usage_error(capsys, tmp_path):
     assert e.value.code == 2
     assert "no such script" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def expand_alternatives(command: str) -> list:
+    """``graphc cache info|clear`` -> the two commands it stands for."""
+    head, _, last = command.rpartition(" ")
+    return [f"{head} {alt}" for alt in last.split("|")] if "|" in last else [command]
+
+
+def test_every_graphc_command_the_docs_show_parses():
+    docs = README + "\n" + (ROOT / "benchmarks" / "README.md").read_text()
+    commands = re.findall(r"(?:`|^|&& )(graphc (?:info|bench|cache|dump)[^`\n]*)", docs, re.M)
+    assert any(c.startswith("graphc bench --size gpu") for c in commands)
+    parser = cli.build_parser()
+    for command in [c for documented in commands for c in expand_alternatives(documented)]:
+        tokens = command.split()[1:]
+        if tokens[0] == "dump":
+            tokens = ["dump"] + cli.split_dump_args(tokens[1:])[0]
+        if "--help" not in tokens:
+            parser.parse_args(tokens)     # exits (fails the test) on an unknown option or value
