@@ -66,3 +66,15 @@ def test_refusals_say_what_differs():
     for reason in why.values():
         same = re.search(r"over (\(.*?\)) differs from (\(.*?\))", reason)
         assert not (same and same.group(1) == same.group(2)), reason
+
+
+def test_the_memory_plan_names_values_by_their_tf_names(dump_root):
+    a = tf.placeholder(tf.float32, [2], name="a")
+    total = tf.reduce_sum(tf.exp(a, name="ex"), name="total")
+    with tf.Session(backend="interpret") as sess:
+        sess.run(total, {a: np.ones(2, np.float32)})
+    (path,) = (dump_root / "compile_0000").glob("*_memory_plan.txt")
+    plan = path.read_text()
+    buffers = [line for line in plan.splitlines() if line.startswith("buffer")]
+    assert buffers and all(re.search(r"%\d+:\d+ \([\w/]+:\d+\)", line) for line in buffers), plan
+    assert "(total:0)" in plan

@@ -46,7 +46,8 @@ class MemoryPlan:
     def describe(self) -> str:
         lines = [f"peak_bytes={self.peak_bytes}{'' if self.peak_bytes_exact else ' (lower bound: unknown sizes)'}"]
         for b in self.buffers:
-            lines.append(f"buffer {b.index}: {b.dtype.name}{b.shape} <- {', '.join(repr(v) for v in b.values)}")
+            values = ", ".join(f"{v!r} ({v.name})" for v in b.values)   # the IR id and the TF name
+            lines.append(f"buffer {b.index}: {b.dtype.name}{b.shape} <- {values}")
         lines.extend(f"in place in kernel {k}: {what}" for k, what in self.inplace)
         return "\n".join(lines)
 
