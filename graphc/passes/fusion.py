@@ -12,13 +12,15 @@ Kernel kinds:
 - ``opaque``: one op that does not fuse (transpose, concat, gather, random, ...).
 - ``view``/``host``: no launch: a reshape of a materialized buffer, a shape computed on the host.
 
-Groups are kept convex with ancestor bitsets (a group never needs its own output through an
-outside op), every op is computed once (no duplicated work), and each fusion that is declined
-records a reason in ``KernelPlan.why_not``.
+The kernels always form a DAG (a group never needs its own output through an outside op: the
+planner keeps the groups in a topological order and searches only between merged groups, so its
+work grows about linearly with the graph), every op is computed once (no duplicated work), and
+each fusion that is declined records a reason in ``KernelPlan.why_not``.
 """
 from __future__ import annotations
 
 import dataclasses
+import heapq
 from typing import Optional
 
 from graphc.passes.ir import FEED, READ_VARIABLE, Node, Program, Value
@@ -89,12 +91,11 @@ class _Group:
     """A kernel being formed: its nodes (unordered until the plan is final), the bitset of their
     positions, the outside values they read and the ids of outside nodes that consume them."""
 
-    __slots__ = ("kind", "nodes", "space", "axes", "mask", "reads", "users", "data_reads", "weight")
+    __slots__ = ("kind", "nodes", "space", "axes", "reads", "users", "data_reads", "weight")
 
     def __init__(self, kind, space, axes=None):
         self.kind, self.space, self.axes = kind, space, axes
         self.nodes: list = []
-        self.mask = 0
         self.reads: set = set()
         self.users: set = set()
         self.data_reads: Optional[set] = None   # computed when sibling merging asks
@@ -169,14 +170,10 @@ class _Planner:
     def __init__(self, prog: Program) -> None:
         self.prog = prog
         self.pos = {n.id: i for i, n in enumerate(prog.nodes)}
-        self.anc: dict = {}
         self.users: dict = {}   # node id -> ids of the nodes reading it
         for n in prog.nodes:
-            a = 0
             for v in n.inputs:
-                a |= self.anc[v.op.id] | (1 << self.pos[v.op.id])
                 self.users.setdefault(v.op.id, set()).add(n.id)
-            self.anc[n.id] = a
         self.group_of: dict = {}
         self.groups: dict = {}  # id -> group, in creation order
         self.why_not: list = []
@@ -185,25 +182,24 @@ class _Planner:
         self.visits = 0         # work of the convexity and cycle checks (tests bound it)
 
     # convexity and acyclicity ------------------------------------------------------------------
-    def _merged_reads(self, node: Optional[Node], groups: list, mask: int) -> set:
+    def _inside(self, node_id: int, new: Optional[Node], gone: set) -> bool:
+        """Whether node ``node_id`` belongs to the union of the ``gone`` groups and ``new``."""
+        return (new is not None and node_id == new.id) or id(self.group_of.get(node_id)) in gone
+
+    def _merged_reads(self, node: Optional[Node], groups: list, gone: set) -> set:
         """The outside values the union of ``groups`` (and ``node``) reads: each group keeps its own."""
         reads = set(node.inputs) if node is not None else set()
         for g in groups:
             reads |= g.reads
         self.visits += len(reads)
-        return {v for v in reads if not (mask >> self.pos[v.op.id]) & 1}
+        return {v for v in reads if not self._inside(v.op.id, node, gone)}
 
-    def _merged_users(self, node: Optional[Node], groups: list, mask: int) -> set:
+    def _merged_users(self, node: Optional[Node], groups: list, gone: set) -> set:
         users = set(self.users.get(node.id, ())) if node is not None else set()
         for g in groups:
             users |= g.users
         self.visits += len(users)
-        return {u for u in users if not (mask >> self.pos[u]) & 1}
-
-    def _convex(self, reads: set, mask: int) -> bool:
-        """No outside node lies on a path between two nodes of ``mask``: nothing read depends on it."""
-        anc = self.anc
-        return not any(anc[v.op.id] & mask for v in reads)
+        return {u for u in users if not self._inside(u, node, gone)}
 
     def _groups_owning(self, nodes, gone: set) -> dict:
         out = {}
@@ -221,17 +217,21 @@ class _Planner:
         group it reads from stays below ``hi``: the search never leaves the reordered range.
         """
         found: dict = {}
-        stack = [users]
-        while stack:
-            for g in self._groups_owning(stack.pop(), gone).values():
+        frontier: list = []   # latest key first: a path back climbs toward ``hi``
+        readers = users
+        while True:
+            for g in self._groups_owning(readers, gone).values():
                 self.visits += 1
-                if id(g) in found or self.key[id(g)] > hi:
+                key = self.key[id(g)]
+                if id(g) in found or key > hi:
                     continue
                 if id(g) in targets:
                     return None
                 found[id(g)] = g
-                stack.append(g.users)
-        return list(found.values())
+                heapq.heappush(frontier, (-key, g.users))
+            if not frontier:
+                return list(found.values())
+            readers = heapq.heappop(frontier)[1]
 
     def _earlier_in_range(self, targets: dict, gone: set, lo: int) -> list:
         """``targets`` and the groups they read from (transitively) whose key is at least ``lo``."""
@@ -247,30 +247,26 @@ class _Planner:
         return list(found.values())
 
     def _check(self, node: Optional[Node], groups: list) -> Optional[tuple]:
-        """(mask, reads, users, groups to move after the merged one) of the union of ``groups`` and
-        ``node`` if it may be one kernel: convex, and the kernels stay a DAG.
+        """(reads, users, groups to move after the merged one) of the union of ``groups`` and
+        ``node`` if it may be one kernel: the kernels stay a DAG.
 
-        Convexity of each group is not enough: two groups can each be convex yet need each
-        other's outputs (A feeds B's first half, B's second half feeds A). The groups keep a
+        That covers convexity (an outside op between two merged ops belongs to a planned group
+        that the merged one would feed and read) and more: two groups can each be convex yet need
+        each other's outputs (A feeds B's first half, B's second half feeds A). The groups keep a
         topological order (``key``, maintained as in Pearce and Kelly's dynamic topological sort),
         so the search for such a cycle covers only the groups between the merged ones.
         """
-        mask = (1 << self.pos[node.id]) if node is not None else 0
-        for g in groups:
-            mask |= g.mask
-        reads = self._merged_reads(node, groups, mask)
-        if not self._convex(reads, mask):
-            return None
-        users = self._merged_users(node, groups, mask)
+        gone = {id(g) for g in groups}
+        reads = self._merged_reads(node, groups, gone)
+        users = self._merged_users(node, groups, gone)
         later: list = []
         if groups:
-            gone = {id(g) for g in groups}
             targets = self._groups_owning((v.op.id for v in reads), gone)
             hi = max(self.key[i] for i in list(gone) + list(targets))
             later = self._later_in_range(users, gone, hi, targets)
             if later is None:
                 return None
-        return mask, reads, users, later
+        return reads, users, later
 
     def _try_merge(self, node: Node, groups: list, kind: str, space, axes=None) -> Optional[_Group]:
         # the caps limit fusion; a single op (AddN, ConcatV2 of many terms) is a kernel whatever it reads
@@ -283,15 +279,15 @@ class _Planner:
         if checked is None:
             self.why_not.append((node.name, "fusing would create a cycle through an unfused op"))
             return None
-        if groups and len(checked[1]) > MAX_KERNEL_INPUTS:
-            self.why_not.append((node.name, f"kernel would read {len(checked[1])} inputs (cap {MAX_KERNEL_INPUTS})"))
+        if groups and len(checked[0]) > MAX_KERNEL_INPUTS:
+            self.why_not.append((node.name, f"kernel would read {len(checked[0])} inputs (cap {MAX_KERNEL_INPUTS})"))
             return None
         return self._replace(node, groups, checked, kind, space, axes)
 
     def _replace(self, node: Optional[Node], groups: list, checked: tuple, kind: str, space, axes) -> _Group:
         """Makes ``groups`` (and ``node``) one group (kind, space, axes) in their place."""
         new = _Group(kind, space, axes)
-        new.mask, new.reads, new.users, later = checked
+        new.reads, new.users, later = checked
         new.weight = sum(g.weight for g in groups) + (op_weight(node) if node is not None else 0)
         biggest = max(groups, key=lambda g: len(g.nodes), default=None)
         new.nodes = biggest.nodes if biggest is not None else []
@@ -377,7 +373,7 @@ class _Planner:
         if a.weight + b.weight > MAX_KERNEL_WEIGHT:
             return None
         checked = self._check(None, [a, b])
-        if checked is None or len(checked[1]) > MAX_KERNEL_INPUTS:
+        if checked is None or len(checked[0]) > MAX_KERNEL_INPUTS:
             return None
         ref = a if a.kind != "pointwise" else b
         return self._replace(None, [a, b], checked, ref.kind, ref.space, ref.axes)
