@@ -16,6 +16,9 @@ from graphc.shape import TensorShape
 STATE_READ = "VariableV2"
 # ops whose value the session supplies from its own state before each run (fed like placeholders)
 STATE_QUERIES = {"IsVariableInitialized"}
+# other query op types -> answer(session, op, feeds, host_run) -> one value per output; modules that
+# add a query type (tf.data's iterators) register it here and in STATE_QUERIES
+QUERY_ANSWERS: dict = {}
 # assign op type -> numpy update (current, operand) -> new value
 ASSIGN_UPDATES = {
     "Assign": lambda ref, value, validate_shape=True: value,

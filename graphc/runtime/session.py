@@ -12,11 +12,12 @@ import numpy as np
 
 from graphc import errors
 from graphc.graph import Graph, Operation, Tensor, get_default_graph
-from graphc.ops.state import STATE_QUERIES
+from graphc.ops.state import QUERY_ANSWERS, STATE_QUERIES
 from graphc.runtime import commit
 from graphc.runtime import compile_notice
 from graphc.runtime import session_config
 from graphc.runtime.fetch import FetchMapper
+from graphc.runtime.host_run import HostRun
 from graphc.runtime.plan import RunPlan
 
 def _compile_eager(plan: RunPlan, feed_shapes: Optional[tuple], device: Any):
@@ -275,9 +276,15 @@ class Session:
         user_feeds = feed_tensors
         with self._lock:
             self._check_open()       # close() may have run while this run waited for the lock
+            host = None      # host state this run changes (an iterator's position): undone if it fails
             if self.graph._state_queries:
-                feed_tensors, feed_values = self._answer_state_queries(spec, feed_tensors, feed_values)
-            exe = self._executable(spec.tensors, spec.targets, feed_tensors, feed_values)
+                feed_tensors, feed_values, host = self._answer_state_queries(spec, feed_tensors, feed_values)
+            try:
+                exe = self._executable(spec.tensors, spec.targets, feed_tensors, feed_values)
+            except BaseException:
+                if host is not None:
+                    host.failed()
+                raise
             counters = dict(state.counters) if state.counters else None
             # a run that writes variables in place must not stop half way (see runtime/commit.py)
             with self._settings.threads(), commit.deferred_from_first_write():
@@ -290,11 +297,15 @@ class Session:
                         commit.check_assigned_shapes(exe.plan.validated_shapes, updates)
                 except BaseException as e:
                     state.counters = counters or {}  # a failed run leaves the session as it was
+                    if host is not None:
+                        host.failed()
                     if isinstance(e, MemoryError):   # an allocation inside a compiled step
                         raise errors.ResourceExhaustedError(None, None, f"OOM when allocating a tensor: {e}") from None
                     raise
                 if updates:
                     state.values.update(updates)
+            if host is not None:
+                host.succeeded()
         # TF1 hands a fetched feed back as the fed array (0-d stays an ndarray); ops give None
         if device_fetches:
             values = results
@@ -308,17 +319,33 @@ class Session:
         return [None if i is None else values[i] for i in spec.positions]
 
     def _answer_state_queries(self, spec: "_FetchSpec", feed_tensors: list, feed_values: list) -> tuple:
-        """Feeds, plus the answers of the state queries (``tf.is_variable_initialized``) this run needs."""
+        """Feeds, plus the answers of the state queries this run needs (``tf.is_variable_initialized``;
+        an iterator's ``get_next``, answered by ``QUERY_ANSWERS``), and the ``HostRun`` recording the
+        host state those answers changed (None if none did)."""
         key = tuple(feed_tensors)
         queries = spec.queries.get(key)
         if queries is None:
             plan = RunPlan(spec.tensors, spec.targets, feed_tensors)
             queries = spec.queries[key] = [op for op in plan.ops if op.type in STATE_QUERIES]
         if not queries:
-            return feed_tensors, feed_values
+            return feed_tensors, feed_values, None
         values = self._state.values
-        return (list(feed_tensors) + [op.outputs[0] for op in queries],
-                list(feed_values) + [np.array(op.attrs["variable"] in values) for op in queries])
+        tensors, answers = list(feed_tensors), list(feed_values)
+        host = None
+        for op in queries:
+            if op.type == "IsVariableInitialized":
+                tensors.append(op.outputs[0])
+                answers.append(np.array(op.attrs["variable"] in values))
+                continue
+            host = host or HostRun()
+            try:
+                outputs = QUERY_ANSWERS[op.type](self, op, dict(zip(feed_tensors, feed_values)), host)
+            except BaseException:
+                host.failed()
+                raise
+            tensors.extend(op.outputs)
+            answers.extend(outputs)
+        return tensors, answers, host
 
     def _executable(self, fetch_tensors: list, targets: list, feed_tensors: list, feed_values: list):
         """The cached executable for this fetch/feed set (and feed shapes, for shape-specialized backends)."""

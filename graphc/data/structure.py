@@ -1,0 +1,163 @@
+"""Nested element structures (tuples, lists, dicts, namedtuples of components) and their specs.
+
+A dataset element is a nest of components; graphc flattens it in TF1's order (dict keys
+sorted) to move it as a flat list of numpy arrays, and packs it back for the user.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from graphc import dtypes
+from graphc.graph import Tensor
+from graphc.shape import TensorShape, as_shape
+
+
+def is_nest(value: Any) -> bool:
+    """Tuples, lists (only where TF1 treats them as structure) and dicts are nests."""
+    return isinstance(value, (tuple, dict))
+
+
+def flatten(structure: Any) -> list:
+    """The components of ``structure`` in TF1's order (dict keys sorted)."""
+    if isinstance(structure, dict):
+        return [c for k in sorted(structure) for c in flatten(structure[k])]
+    if isinstance(structure, tuple):
+        return [c for item in structure for c in flatten(item)]
+    return [structure]
+
+
+def pack(structure: Any, flat: list) -> Any:
+    """``flat`` components rebuilt into the shape of ``structure``."""
+    it = iter(flat)
+    out = _pack(structure, it)
+    rest = list(it)
+    if rest:
+        raise ValueError(f"{len(rest)} components left over packing into {structure!r}")
+    return out
+
+
+def _pack(structure: Any, it: Any) -> Any:
+    if isinstance(structure, dict):
+        values = {k: _pack(structure[k], it) for k in sorted(structure)}
+        return {k: values[k] for k in structure}
+    if isinstance(structure, tuple):
+        items = [_pack(s, it) for s in structure]
+        return type(structure)(*items) if hasattr(structure, "_fields") else tuple(items)
+    return next(it)
+
+
+def map_structure(fn: Callable, structure: Any) -> Any:
+    """``structure`` with ``fn`` applied to each component."""
+    return pack(structure, [fn(c) for c in flatten(structure)])
+
+
+def same_structure(a: Any, b: Any) -> bool:
+    """Whether ``a`` and ``b`` nest the same way (same dict keys, same tuple lengths)."""
+    if isinstance(a, dict) or isinstance(b, dict):
+        return isinstance(a, dict) and isinstance(b, dict) and sorted(a) == sorted(b) and all(
+            same_structure(a[k], b[k]) for k in a)
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        return isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b) and all(
+            same_structure(x, y) for x, y in zip(a, b))
+    return True
+
+
+def infer_dtype(value: Any) -> dtypes.DType:
+    """The dtype TF1 gives a Python or numpy value: numpy arrays keep theirs, Python floats are
+    float32, Python ints int32, bytes/str strings."""
+    if isinstance(value, np.ndarray) or isinstance(value, np.generic):
+        arr = np.asarray(value)
+        if arr.dtype.kind in "SUO":
+            return dtypes.string
+        return dtypes.as_dtype(arr.dtype)
+    arr = np.asarray(value)
+    if arr.dtype.kind in "SUO":
+        return dtypes.string
+    if arr.dtype.kind == "f":
+        return dtypes.float32
+    if arr.dtype.kind in "iu":
+        return dtypes.int32
+    if arr.dtype.kind == "b":
+        return dtypes.bool_
+    return dtypes.as_dtype(arr.dtype)
+
+
+def to_array(value: Any, dtype: dtypes.DType) -> np.ndarray:
+    """``value`` as a numpy array of ``dtype`` (strings as object arrays of bytes)."""
+    if dtype is dtypes.string:
+        arr = np.asarray(value, dtype=object)
+        flat = [v.encode() if isinstance(v, str) else (bytes(v) if isinstance(v, np.bytes_) else v)
+                for v in arr.reshape(-1)]
+        out = np.empty(len(flat), dtype=object)
+        out[:] = flat
+        return out.reshape(arr.shape)
+    return np.asarray(value, dtype=dtype.np_type)
+
+
+class Spec:
+    """One component's static description: dtype and (possibly partial) shape."""
+
+    __slots__ = ("dtype", "shape")
+
+    def __init__(self, dtype: Any, shape: Any) -> None:
+        self.dtype = dtypes.as_dtype(dtype)
+        self.shape = as_shape(shape)
+
+    def __repr__(self) -> str:
+        return f"Spec({self.dtype.name}, {self.shape})"
+
+
+def types_of(specs: Any) -> Any:
+    """The ``output_types`` nest of a spec nest."""
+    return map_structure(lambda s: s.dtype, specs)
+
+
+def shapes_of(specs: Any) -> Any:
+    """The ``output_shapes`` nest of a spec nest."""
+    return map_structure(lambda s: s.shape, specs)
+
+
+def classes_of(specs: Any) -> Any:
+    """The ``output_classes`` nest of a spec nest (every component is a dense ``tf.Tensor``)."""
+    return map_structure(lambda s: Tensor, specs)
+
+
+def specs_from(types: Any, shapes: Any = None) -> Any:
+    """A spec nest from TF1's ``output_types`` and optional ``output_shapes`` nests."""
+    if shapes is None:
+        return map_structure(lambda t: Spec(t, None), types)
+    if not same_structure(types, shapes) and is_nest(types):
+        raise TypeError(f"output_shapes {shapes!r} does not match the structure of output_types {types!r}")
+    if not is_nest(types):
+        return Spec(types, shapes)
+    return pack(types, [Spec(t, s) for t, s in zip(flatten(types), flatten_shapes(shapes, types))])
+
+
+def flatten_shapes(shapes: Any, types: Any) -> list:
+    """``shapes`` flattened alongside ``types`` (a shape given as a list is one shape, not a nest)."""
+    if isinstance(types, dict):
+        return [s for k in sorted(types) for s in flatten_shapes(shapes[k], types[k])]
+    if isinstance(types, tuple):
+        return [s for t, sh in zip(types, shapes) for s in flatten_shapes(sh, t)]
+    return [shapes]
+
+
+def most_specific_compatible(a: TensorShape, b: TensorShape) -> TensorShape:
+    """The most specific shape both ``a`` and ``b`` are instances of (unknown where they differ)."""
+    da, db = a.as_tuple(), b.as_tuple()
+    if da is None or db is None or len(da) != len(db):
+        return TensorShape(None)
+    return TensorShape([x if x == y else None for x, y in zip(da, db)])
+
+
+def check_value(spec: Spec, value: np.ndarray, what: str) -> None:
+    """InvalidArgumentError unless ``value``'s shape fits ``spec``'s static shape."""
+    from graphc import errors
+
+    dims = spec.shape.as_tuple()
+    if dims is not None and (len(dims) != value.ndim or any(d is not None and d != n
+                                                          for d, n in zip(dims, value.shape))):
+        raise errors.InvalidArgumentError(None, None, f"{what}: expected a value of shape {spec.shape}, "
+                                                      f"got one of shape {list(value.shape)}")

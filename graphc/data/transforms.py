@@ -1,0 +1,424 @@
+"""The transformations of ``tf.data.Dataset``: map, filter, batching, shuffle, repeat, prefetch, ...
+
+Each is a Dataset whose ``_iterate(env)`` pulls from its input's. Elements move as flat lists of
+numpy arrays; functions run through ``Env.call`` (see ``functions.py``).
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import threading
+from typing import Any, Callable, Iterator, Optional
+
+import numpy as np
+
+from graphc import dtypes, errors
+from graphc.data import structure
+from graphc.data.dataset import AUTOTUNE, Dataset, arg_value, scalar_arg
+from graphc.data.functions import Env, trace
+from graphc.graph import Tensor
+from graphc.shape import TensorShape, as_shape
+
+
+class Map(Dataset):
+    def __init__(self, input_ds: Dataset, fn: Callable, num_parallel_calls: Optional[int]) -> None:
+        self._fn = trace(fn, input_ds._specs, "MapDataset_fn")
+        specs = structure.map_structure(lambda t: structure.Spec(t.dtype, t.shape), self._fn.result)
+        super().__init__(specs, (input_ds,))
+
+    def _own_tensors(self) -> list:
+        return self._fn.captures
+
+    def _iterate(self, env: Env) -> Iterator[list]:
+        for element in self._inputs[0]._iterate(env):
+            yield env.call(self._fn, element)
+
+
+class Filter(Dataset):
+    def __init__(self, input_ds: Dataset, predicate: Callable) -> None:
+        self._fn = trace(predicate, input_ds._specs, "FilterDataset_predicate")
+        out = self._fn.result
+        if not isinstance(out, Tensor) or out.dtype is not dtypes.bool_ or out.shape.ndims not in (None, 0):
+            raise ValueError(f"`predicate` return type must be convertible to a scalar boolean tensor, got {out!r}")
+        super().__init__(input_ds._specs, (input_ds,))
+
+    def _own_tensors(self) -> list:
+        return self._fn.captures
+
+    def _iterate(self, env: Env) -> Iterator[list]:
+        for element in self._inputs[0]._iterate(env):
+            if bool(env.call(self._fn, element)[0]):
+                yield element
+
+
+def _batched(spec: structure.Spec, size: Optional[int]) -> structure.Spec:
+    dims = spec.shape.as_tuple()
+    return structure.Spec(spec.dtype, TensorShape(None) if dims is None else (size,) + dims)
+
+
+def _stack(column: list, index: int) -> np.ndarray:
+    first = column[0].shape
+    for i, a in enumerate(column):
+        if a.shape != first:
+            raise errors.InvalidArgumentError(None, None, (
+                f"Cannot batch tensors with different shapes in component {index}. First element had "
+                f"shape {list(first)} and element {i} had shape {list(a.shape)}."))
+    return np.stack(column)
+
+
+class Batch(Dataset):
+    def __init__(self, input_ds: Dataset, batch_size: int, drop_remainder: bool) -> None:
+        self._size = _size_arg(batch_size, "batch_size")
+        self._drop = bool(drop_remainder)
+        known = self._size if self._drop and isinstance(self._size, int) else None
+        super().__init__(structure.map_structure(lambda s: _batched(s, known), input_ds._specs), (input_ds,))
+
+    def _own_tensors(self) -> list:
+        return _tensor_args(self._size)
+
+    def _iterate(self, env: Env) -> Iterator[list]:
+        size = _positive(arg_value(self._size, env), "batch_size")
+        for rows in _groups(self._inputs[0]._iterate(env), size, self._drop):
+            yield [_stack([r[i] for r in rows], i) for i in range(len(rows[0]))]
+
+
+def _groups(it: Iterator[list], size: int, drop: bool) -> Iterator[list]:
+    rows: list = []
+    for element in it:
+        rows.append(element)
+        if len(rows) == size:
+            yield rows
+            rows = []
+    if rows and not drop:
+        yield rows
+
+
+def _size_arg(value: Any, name: str) -> Any:
+    """A size argument: checked now if it is a Python value, when an iterator starts if a tensor."""
+    arg = scalar_arg(value)
+    return arg if isinstance(arg, Tensor) else _positive(arg, name)
+
+
+def _tensor_args(*args: Any) -> list:
+    return [a for a in args if isinstance(a, Tensor)]
+
+
+def _positive(value: Any, name: str) -> int:
+    v = int(value)
+    if v <= 0:
+        raise errors.InvalidArgumentError(None, None, f"{name} must be greater than zero, got {v}")
+    return v
+
+
+class PaddedBatch(Dataset):
+    def __init__(self, input_ds: Dataset, batch_size: int, padded_shapes: Any, padding_values: Any,
+                 drop_remainder: bool) -> None:
+        self._size = _size_arg(batch_size, "batch_size")
+        self._drop = bool(drop_remainder)
+        in_flat = structure.flatten(input_ds._specs)
+        if padded_shapes is None:
+            shapes = [s.shape for s in in_flat]
+        else:
+            shapes = [as_shape(s) for s in structure.flatten_shapes(padded_shapes, input_ds._specs)]
+        for s, p in zip(in_flat, shapes):
+            if not p.is_compatible_with(TensorShape([None] * s.shape.ndims)) if s.shape.ndims is not None else False:
+                raise ValueError(f"The padded shape {p} is not compatible with the component shape {s.shape}")
+        if padding_values is None:
+            pads = [b"" if s.dtype is dtypes.string else 0 for s in in_flat]
+        else:
+            pads = structure.flatten(padding_values) if structure.is_nest(input_ds._specs) else [padding_values]
+        self._shapes = shapes
+        self._pads = [_scalar_value(p, s.dtype) for p, s in zip(pads, in_flat)]
+        known = self._size if self._drop and isinstance(self._size, int) else None
+        out = [structure.Spec(s.dtype, TensorShape([known] + p.as_list())) if p.ndims is not None
+               else _batched(s, known) for s, p in zip(in_flat, shapes)]
+        super().__init__(structure.pack(input_ds._specs, out), (input_ds,))
+
+    def _own_tensors(self) -> list:
+        return _tensor_args(self._size)
+
+    def _iterate(self, env: Env) -> Iterator[list]:
+        size = _positive(arg_value(self._size, env), "batch_size")
+        for rows in _groups(self._inputs[0]._iterate(env), size, self._drop):
+            yield [self._pad([r[i] for r in rows], i) for i in range(len(rows[0]))]
+
+    def _pad(self, column: list, i: int) -> np.ndarray:
+        target = self._shapes[i].as_tuple()
+        ndim = column[0].ndim
+        longest = [max(a.shape[d] for a in column) for d in range(ndim)]
+        if target is None:
+            target = (None,) * ndim
+        size = []
+        for d, (want, have) in enumerate(zip(target, longest)):
+            if want is not None and have > want:
+                raise errors.InvalidArgumentError(None, None, (
+                    f"Attempted to pad to a smaller size than the input element: component {i} has size "
+                    f"{have} in dimension {d}, padded_shapes asks for {want}."))
+            size.append(have if want is None else want)
+        out = np.empty([len(column)] + size, dtype=column[0].dtype)
+        out[...] = self._pads[i]
+        for j, a in enumerate(column):
+            out[(j,) + tuple(slice(0, n) for n in a.shape)] = a
+        return out
+
+
+def _scalar_value(value: Any, dtype: dtypes.DType) -> Any:
+    if hasattr(value, "_graph_tensor") or isinstance(value, Tensor):
+        from graphc.ops.core import constant_value, convert_to_tensor
+        value = constant_value(convert_to_tensor(value))
+        if value is None:
+            raise TypeError("padding_values must be constants (Python values or tf.constant)")
+    return structure.to_array(value, dtype)[()]
+
+
+class Unbatch(Dataset):
+    def __init__(self, input_ds: Dataset) -> None:
+        def row(s: structure.Spec) -> structure.Spec:
+            dims = s.shape.as_tuple()
+            if dims is not None and not dims:
+                raise ValueError("Cannot unbatch an input with scalar components.")
+            return structure.Spec(s.dtype, TensorShape(None) if dims is None else dims[1:])
+        super().__init__(structure.map_structure(row, input_ds._specs), (input_ds,))
+
+    def _iterate(self, env: Env) -> Iterator[list]:
+        for element in self._inputs[0]._iterate(env):
+            n = {a.shape[0] for a in element}
+            if len(n) != 1:
+                raise errors.InvalidArgumentError(None, None, "unbatch: the components' first dimensions differ: "
+                                                              f"{sorted(n)}")
+            for i in range(n.pop()):
+                yield [a[i, ...] for a in element]
+
+
+class Shuffle(Dataset):
+    def __init__(self, input_ds: Dataset, buffer_size: int, seed: Optional[int],
+                 reshuffle_each_iteration: Optional[bool]) -> None:
+        from graphc.ops.random import get_seed
+        self._buffer = _size_arg(buffer_size, "buffer_size")
+        pair = get_seed(seed)
+        self._seed = None if pair == (None, None) else [int(x) & (2**63 - 1) for x in pair]
+        self._reshuffle = True if reshuffle_each_iteration is None else bool(reshuffle_each_iteration)
+        super().__init__(input_ds._specs, (input_ds,))
+
+    def _own_tensors(self) -> list:
+        return _tensor_args(self._buffer)
+
+    def _iterate(self, env: Env) -> Iterator[list]:
+        buffer_size = _positive(arg_value(self._buffer, env), "buffer_size")
+        # per initialization, a stream of epoch seeds: a re-initialized iterator repeats its orders
+        state = env.state.get(self)
+        if state is None:
+            seeds = np.random.default_rng(self._seed)
+            state = env.state[self] = (seeds, int(seeds.integers(2**63)))
+        seeds, first = state
+        epoch_seed = int(seeds.integers(2**63)) if self._reshuffle else first
+        rng = np.random.default_rng(epoch_seed)
+        buffer: list = []
+        source = self._inputs[0]._iterate(env)
+        for element in source:
+            buffer.append(element)
+            if len(buffer) == buffer_size:
+                break
+        for element in source:
+            i = int(rng.integers(len(buffer)))
+            yield buffer[i]
+            buffer[i] = element
+        while buffer:
+            i = int(rng.integers(len(buffer)))
+            buffer[i], buffer[-1] = buffer[-1], buffer[i]
+            yield buffer.pop()
+
+
+class Repeat(Dataset):
+    def __init__(self, input_ds: Dataset, count: Optional[int]) -> None:
+        self._count = -1 if count is None else scalar_arg(count)
+        super().__init__(input_ds._specs, (input_ds,))
+
+    def _own_tensors(self) -> list:
+        return _tensor_args(self._count)
+
+    def _iterate(self, env: Env) -> Iterator[list]:
+        count = arg_value(self._count, env)
+        epoch = 0
+        while count < 0 or epoch < count:
+            empty = True
+            for element in self._inputs[0]._iterate(env):
+                empty = False
+                yield element
+            if empty:    # repeating an empty dataset forever would never return
+                return
+            epoch += 1
+
+
+class Take(Dataset):
+    def __init__(self, input_ds: Dataset, count: int) -> None:
+        self._count = scalar_arg(count)
+        super().__init__(input_ds._specs, (input_ds,))
+
+    def _own_tensors(self) -> list:
+        return _tensor_args(self._count)
+
+    def _iterate(self, env: Env) -> Iterator[list]:
+        count = arg_value(self._count, env)
+        if count == 0:
+            return
+        for i, element in enumerate(self._inputs[0]._iterate(env)):
+            yield element
+            if i + 1 == count:
+                return
+
+
+class Skip(Dataset):
+    def __init__(self, input_ds: Dataset, count: int) -> None:
+        self._count = scalar_arg(count)
+        super().__init__(input_ds._specs, (input_ds,))
+
+    def _own_tensors(self) -> list:
+        return _tensor_args(self._count)
+
+    def _iterate(self, env: Env) -> Iterator[list]:
+        count = arg_value(self._count, env)
+        for i, element in enumerate(self._inputs[0]._iterate(env)):
+            if count >= 0 and i >= count:
+                yield element
+
+
+class Concatenate(Dataset):
+    def __init__(self, first: Dataset, second: Dataset) -> None:
+        if not structure.same_structure(first._specs, second._specs) or [s.dtype for s in structure.flatten(
+                first._specs)] != [s.dtype for s in structure.flatten(second._specs)]:
+            raise TypeError(f"Two datasets to concatenate have different types {first.output_types} and "
+                            f"{second.output_types}")
+        specs = structure.pack(first._specs, [
+            structure.Spec(a.dtype, structure.most_specific_compatible(a.shape, b.shape))
+            for a, b in zip(structure.flatten(first._specs), structure.flatten(second._specs))])
+        super().__init__(specs, (first, second))
+
+    def _iterate(self, env: Env) -> Iterator[list]:
+        for d in self._inputs:
+            yield from d._iterate(env)
+
+
+_END = object()
+
+
+class Prefetch(Dataset):
+    def __init__(self, input_ds: Dataset, buffer_size: int) -> None:
+        size = int(buffer_size)
+        self._size = 2 if size == AUTOTUNE else _positive(size, "buffer_size")
+        super().__init__(input_ds._specs, (input_ds,))
+
+    def _iterate(self, env: Env) -> Iterator[list]:
+        buffer: queue.Queue = queue.Queue(self._size)
+        stop = threading.Event()
+        source = self._inputs[0]._iterate(env)
+
+        def put(item: Any) -> bool:
+            while not stop.is_set():
+                try:
+                    buffer.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def produce() -> None:
+            try:
+                for element in source:
+                    if not put(element):
+                        return
+                put(_END)
+            except BaseException as e:   # handed to the consumer, raised where it pulls
+                put(e)
+
+        worker = threading.Thread(target=produce, name="graphc-prefetch", daemon=True)
+        worker.start()
+        try:
+            while True:
+                item = buffer.get()
+                if item is _END:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+
+
+class Cache(Dataset):
+    def __init__(self, input_ds: Dataset, filename: str) -> None:
+        self._filename = str(filename)
+        super().__init__(input_ds._specs, (input_ds,))
+
+    def _iterate(self, env: Env) -> Iterator[list]:
+        kept = env.state.get((self, "cache"))
+        if kept is None and self._filename and os.path.exists(self._filename):
+            with open(self._filename, "rb") as f:
+                kept = env.state[(self, "cache")] = pickle.load(f)
+        if kept is not None:
+            yield from kept
+            return
+        seen = []
+        for element in self._inputs[0]._iterate(env):
+            seen.append(element)
+            yield element
+        env.state[(self, "cache")] = seen
+        if self._filename:
+            tmp = f"{self._filename}.tmp-{os.getpid()}"
+            with open(tmp, "wb") as f:
+                pickle.dump(seen, f)
+            os.replace(tmp, self._filename)
+
+
+class Interleave(Dataset):
+    def __init__(self, input_ds: Dataset, fn: Callable, cycle_length: int, block_length: int) -> None:
+        self._fn = trace(fn, input_ds._specs, "InterleaveDataset_fn", outputs_of=_dataset_tensors)
+        inner = self._fn.result
+        self._cycle = (os.cpu_count() or 1) if int(cycle_length) == AUTOTUNE else _positive(cycle_length, "cycle_length")
+        self._block = _positive(block_length, "block_length")
+        super().__init__(inner._specs, (input_ds,))
+
+    def _own_tensors(self) -> list:
+        return self._fn.captures
+
+    def _open(self, env: Env, element: list) -> Iterator[list]:
+        values = dict(zip(self._fn.placeholders, element))
+        values.update(zip(self._fn.output_tensors, env.call(self._fn, element)))
+        return self._fn.result._iterate(env.child(values))
+
+    def _iterate(self, env: Env) -> Iterator[list]:
+        # TF1's InterleaveDataset state machine: a slot whose dataset ends moves the cycle on; an
+        # empty slot is refilled from the input in place before the cycle moves
+        inputs = self._inputs[0]._iterate(env)
+        slots: list = [None] * self._cycle
+        index = block = n_open = 0
+        input_done = False
+        while not input_done or n_open:
+            current = slots[index]
+            if current is not None:
+                element = next(current, None)
+                if element is not None:
+                    block += 1
+                    if block == self._block:
+                        index, block = (index + 1) % self._cycle, 0
+                    yield element
+                    continue
+                slots[index] = None
+                n_open -= 1
+                index, block = (index + 1) % self._cycle, 0
+            elif not input_done:
+                element = next(inputs, None)
+                if element is None:
+                    input_done = True
+                else:
+                    slots[index] = self._open(env, element)
+                    n_open += 1
+            else:
+                index, block = (index + 1) % self._cycle, 0
+
+
+def _dataset_tensors(result: Any) -> list:
+    if not isinstance(result, Dataset):
+        raise TypeError(f"`map_func` must return a Dataset, got {type(result).__name__}")
+    return result._tensors()

@@ -1,0 +1,225 @@
+"""The MPI engine behind ``graphc.distribute``: process groups, timed collectives, signature checks.
+
+Everything goes through mpi4py's standard MPI-3 calls (nonblocking collectives, point-to-point
+messages, ``Split_type(COMM_TYPE_SHARED)``), so any MPI works: the ``mpich`` wheel that
+``pip install graphc[mpi]`` brings, a system Open MPI or Intel MPI, a cluster's MPI under Slurm.
+
+A collective never blocks forever. Each one is started nonblocking and polled until it completes
+or ``timeout`` seconds pass. Alongside it every rank sends a tiny "arrived at collective #k"
+message to every other rank, so when the deadline passes the error names the ranks that never
+arrived (dead, raising, stuck, or running another graph). After such a failure the process group
+is unusable: further collectives fail at once, and at exit the job is aborted (``MPI_Abort``) so
+that the launcher tears down the ranks that are still waiting instead of leaving them hanging.
+"""
+from __future__ import annotations
+
+import atexit
+import hashlib
+import os
+import time
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from graphc import errors
+
+DEFAULT_TIMEOUT_S = 300.0           # like Horovod's stall shutdown: minutes, not seconds
+TIMEOUT_ENV = "GRAPHC_MPI_TIMEOUT"
+_ARRIVE_TAG = 19
+_SIGNATURE_BYTES = 1024             # fixed size, so every rank posts the same exchange
+
+
+def _import_mpi() -> Any:
+    try:
+        from mpi4py import MPI
+    except ImportError as e:
+        raise ImportError("graphc.distribute needs mpi4py and an MPI library: pip install 'graphc[mpi]' "
+                          f"(brings mpi4py and the mpich wheel), or mpi4py built against your MPI ({e})") from None
+    return MPI
+
+
+def _timeout_from_env() -> float:
+    text = os.environ.get(TIMEOUT_ENV)
+    if not text:
+        return DEFAULT_TIMEOUT_S
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{TIMEOUT_ENV}={text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise ValueError(f"{TIMEOUT_ENV}={text!r} must be a positive number of seconds")
+    return value
+
+
+class Engine:
+    """One initialized process group: the communicators, the collective counter and the timeout."""
+
+    def __init__(self, comm: Any = None) -> None:
+        MPI = _import_mpi()
+        self.MPI = MPI
+        base = MPI.COMM_WORLD if comm is None else comm
+        self.comm = base.Dup()            # graphc's collectives never mix with the user's messages
+        self.arrivals = base.Dup()        # "arrived at #k" messages, on their own communicator
+        self.local = base.Split_type(MPI.COMM_TYPE_SHARED, key=base.Get_rank())
+        self.rank = self.comm.Get_rank()
+        self.size = self.comm.Get_size()
+        self.local_rank = self.local.Get_rank()
+        self.local_size = self.local.Get_size()
+        self.timeout = _timeout_from_env()
+        self.count = 0                    # collectives started by this process
+        self.failed: Optional[str] = None
+        self.validated: set = set()       # signature digests every rank agreed on
+        self._f16_sum = None
+
+    # ----------------------------------------------------------------------------------------
+    def float16_sum(self) -> Any:
+        """An MPI op that sums float16 sent as 16-bit words (MPI has no standard half type)."""
+        if self._f16_sum is None:
+            def add(inbuf, inoutbuf, datatype):
+                a = np.frombuffer(inbuf, dtype=np.float16)
+                b = np.frombuffer(inoutbuf, dtype=np.float16)
+                b += a
+            self._f16_sum = self.MPI.Op.Create(add, commute=True)
+        return self._f16_sum
+
+    def run(self, what: str, start: Callable[[], Any]) -> None:
+        """Starts a nonblocking collective (``start()`` returns its request) and waits for it.
+
+        Raises DeadlineExceededError naming the ranks that never arrived when it takes longer
+        than ``timeout``, and AbortedError when the ranks are at different collectives.
+        """
+        if self.failed:
+            raise errors.AbortedError(None, None, f"graphc.distribute: {what} cannot run: an earlier "
+                                      f"collective failed ({self.failed}); the job must be restarted")
+        self.count += 1
+        seq = self.count
+        peers = [r for r in range(self.size) if r != self.rank]
+        sent = np.array([seq], dtype=np.int64)
+        got = {r: np.zeros(1, dtype=np.int64) for r in peers}
+        sends = [self.arrivals.Isend(sent, dest=r, tag=_ARRIVE_TAG) for r in peers]
+        recvs = {r: self.arrivals.Irecv(got[r], source=r, tag=_ARRIVE_TAG) for r in peers}
+        request = start()
+        deadline = time.monotonic() + self.timeout
+        pause = 1e-6
+        while not request.Test():
+            if time.monotonic() > deadline:
+                self._fail_timeout(what, seq, recvs)
+            time.sleep(pause)
+            pause = min(pause * 2, 1e-3)
+        self.MPI.Request.Waitall(list(recvs.values()) + sends)
+        wrong = {r: int(v[0]) for r, v in got.items() if int(v[0]) != seq}
+        if wrong:
+            self._fail(errors.AbortedError, f"{what} is collective #{seq} on rank {self.rank}, but "
+                       + ", ".join(f"rank {r} was at its collective #{n}" for r, n in sorted(wrong.items()))
+                       + ": the ranks run different graphs or different fetches; every rank must run "
+                       "the same collectives in the same order")
+
+    def _fail_timeout(self, what: str, seq: int, recvs: dict) -> None:
+        missing = [r for r, req in recvs.items() if not req.Test()]
+        if missing:
+            who = ", ".join(str(r) for r in missing)
+            detail = (f"rank{'s' if len(missing) > 1 else ''} {who} never reached it (dead, raised an "
+                      "error, stuck, or running a different graph)")
+        else:
+            detail = "every rank reached it but it did not complete (the ranks' tensors do not match)"
+        self._fail(errors.DeadlineExceededError,
+                   f"graphc.distribute: {what} (collective #{seq}) on rank {self.rank} timed out after "
+                   f"{self.timeout:g} s: {detail}. The timeout is {TIMEOUT_ENV} (seconds).")
+
+    def _fail(self, cls: type, message: str) -> None:
+        self.failed = message
+        raise cls(None, None, message)
+
+    # ----------------------------------------------------------------------------------------
+    def check_signature(self, what: str, signature: str) -> None:
+        """Makes sure every rank is about to run the same collective on matching tensors.
+
+        Run once per distinct signature (a collective's name, kind, dtypes, shapes, options): a
+        fixed-size exchange, so ranks that disagree are caught here with a readable message
+        instead of deadlocking or reducing mismatched buffers.
+        """
+        digest = hashlib.sha256(signature.encode()).digest()
+        if digest in self.validated:
+            return
+        text = signature.encode()[:_SIGNATURE_BYTES - len(digest)]
+        mine = np.zeros(_SIGNATURE_BYTES, dtype=np.uint8)
+        mine[:len(digest)] = np.frombuffer(digest, dtype=np.uint8)
+        mine[len(digest):len(digest) + len(text)] = np.frombuffer(text, dtype=np.uint8)
+        everyone = np.zeros((self.size, _SIGNATURE_BYTES), dtype=np.uint8)
+        self.run(f"the signature check of {what}", lambda: self.comm.Iallgather(mine, everyone))
+        digests = [bytes(row[:len(digest)]) for row in everyone]
+        if any(d != digest for d in digests):
+            lines = [f"  rank {r}: {bytes(row[len(digest):]).rstrip(bytes(1)).decode(errors='replace')}"
+                     for r, row in enumerate(everyone)]
+            self._fail(errors.InvalidArgumentError,
+                       f"graphc.distribute: the ranks disagree at {what} on rank {self.rank}; every rank "
+                       "must build the same graph and run the same collectives in the same order:\n"
+                       + "\n".join(lines))
+        self.validated.add(digest)
+
+    # ----------------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Frees the communicators (a failed group is aborted instead, see the module doc)."""
+        if self.failed:
+            self.comm.Abort(1)
+        for c in (self.comm, self.arrivals, self.local):
+            c.Free()
+        if self._f16_sum is not None:
+            self._f16_sum.Free()
+
+
+_ENGINE: Optional[Engine] = None
+
+
+def init(comm: Any = None) -> None:
+    """Starts graphc.distribute on ``comm`` (an mpi4py communicator; default COMM_WORLD).
+
+    A list of ranks (Horovod's other form) makes the group of those ranks of COMM_WORLD.
+    Calling it again is a no-op, as in Horovod.
+    """
+    global _ENGINE
+    if _ENGINE is not None:
+        return
+    if isinstance(comm, (list, tuple)):
+        MPI = _import_mpi()
+        ranks = list(comm)
+        comm = MPI.COMM_WORLD.Create_group(MPI.COMM_WORLD.Get_group().Incl(ranks))
+        if comm == MPI.COMM_NULL:
+            raise ValueError(f"this process (world rank {MPI.COMM_WORLD.Get_rank()}) is not in ranks {ranks}")
+    _ENGINE = Engine(comm)
+    atexit.register(_at_exit)
+
+
+def _at_exit() -> None:
+    if _ENGINE is not None and _ENGINE.failed:
+        _ENGINE.close()
+
+
+def shutdown() -> None:
+    """Releases the process group; ``init`` may be called again afterwards."""
+    global _ENGINE
+    if _ENGINE is not None:
+        engine, _ENGINE = _ENGINE, None
+        engine.close()
+
+
+def engine() -> Engine:
+    """The initialized engine; a ValueError says to call init() first (Horovod's wording)."""
+    if _ENGINE is None:
+        raise ValueError("graphc.distribute has not been initialized; use hvd.init().")
+    return _ENGINE
+
+
+def is_initialized() -> bool:
+    return _ENGINE is not None
+
+
+def signature_of(label: str, kind: str, arrays: Sequence[np.ndarray], options: str,
+                 skip_first_dim: bool = False) -> str:
+    """A collective's readable signature: name, kind, options and each tensor's dtype and shape."""
+    parts = []
+    for a in arrays:
+        dims = list(a.shape[1:]) if skip_first_dim else list(a.shape)
+        shown = ("?," if skip_first_dim else "") + ",".join(str(d) for d in dims)
+        parts.append(f"{a.dtype.name}[{shown}]")
+    return f"{kind} '{label}' {options} tensors: {' '.join(parts)}"
