@@ -18,11 +18,14 @@ import graphc as tf
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=15)
-    parser.add_argument("--batch_size", type=int, default=32)
-    parser.add_argument("--learning_rate", type=float, default=2e-3)
+    parser.add_argument("--epochs", type=int, default=15, help="training epochs (default: %(default)s)")
+    parser.add_argument("--batch_size", type=int, default=32,
+                        help="examples per Adam step (default: %(default)s)")
+    parser.add_argument("--learning_rate", type=float, default=2e-3,
+                        help="Adam's learning rate (default: %(default)s)")
     parser.add_argument("--quick", action="store_true", help="3 epochs, for a fast run")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the data split, shuffling and initial weights (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.quick:
         args.epochs = min(args.epochs, 3)

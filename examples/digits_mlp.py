@@ -26,16 +26,23 @@ HISTOGRAMS = "histograms"   # a summary collection of its own: written once per 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=60, help="maximum number of epochs")
-    parser.add_argument("--batch_size", type=int, default=32)
-    parser.add_argument("--hidden", type=int, default=128, help="units in each of the two hidden layers")
-    parser.add_argument("--dropout", type=float, default=0.3, help="dropout rate while training")
-    parser.add_argument("--learning_rate", type=float, default=1e-3)
-    parser.add_argument("--patience", type=int, default=8, help="epochs without dev improvement before stopping")
+    parser.add_argument("--epochs", type=int, default=60,
+                        help="maximum number of epochs (default: %(default)s)")
+    parser.add_argument("--batch_size", type=int, default=32,
+                        help="examples per Adam step (default: %(default)s)")
+    parser.add_argument("--hidden", type=int, default=128,
+                        help="units in each of the two hidden layers (default: %(default)s)")
+    parser.add_argument("--dropout", type=float, default=0.3,
+                        help="dropout rate while training (default: %(default)s)")
+    parser.add_argument("--learning_rate", type=float, default=1e-3,
+                        help="Adam's learning rate (default: %(default)s)")
+    parser.add_argument("--patience", type=int, default=8,
+                        help="epochs without dev improvement before stopping (default: %(default)s)")
     parser.add_argument("--quick", action="store_true", help="at most 10 epochs, for a fast run")
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--seed", type=int, default=42,
+                        help="seed of the data split, shuffling and initial weights (default: %(default)s)")
     parser.add_argument("--logdir", default=os.path.join(tempfile.gettempdir(), "graphc_runs", "digits_mlp"),
-                        help="TensorBoard log directory ('' to skip logging)")
+                        help="TensorBoard log directory, '' to skip logging (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.quick:
         args.epochs = min(args.epochs, 10)
@@ -142,7 +149,8 @@ def main(argv=None):
             # the dev loss: each run draws from the dropout op's stream, so an extra run would make
             # the numbers depend on whether logging is on
             dev_fetches = [model["loss"], model["accuracy"]] + ([model["histograms"]] if train_writer else [])
-            dev_loss, dev_acc, *histograms = sess.run(dev_fetches, {model["images"]: x_dev, model["labels"]: y_dev})
+            dev_feed = {model["images"]: x_dev, model["labels"]: y_dev}
+            dev_loss, dev_acc, *histograms = sess.run(dev_fetches, dev_feed)
             print("epoch %3d  train loss %.4f  dev loss %.4f  dev accuracy %.4f"
                   % (epoch, train_loss, dev_loss, dev_acc))
             if train_writer is not None:

@@ -174,20 +174,29 @@ def matplotlib_available():
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", choices=DATASETS + ("all",), default="all")
-    parser.add_argument("--epochs", type=int, default=150)
-    parser.add_argument("--hidden", default="16,16", help="comma-separated hidden layer sizes")
-    parser.add_argument("--l2", type=float, default=0.0, help="L2 regularization rate (0: none)")
-    parser.add_argument("--learning_rate", type=float, default=0.01)
-    parser.add_argument("--batch_size", type=int, default=10)
-    parser.add_argument("--noise", type=float, default=0.0, help="the Playground's noise, 0 to 0.5")
-    parser.add_argument("--samples", type=int, default=500)
+    parser.add_argument("--dataset", choices=DATASETS + ("all",), default="all",
+                        help="which dataset to learn (default: %(default)s)")
+    parser.add_argument("--epochs", type=int, default=150,
+                        help="training epochs per dataset (default: %(default)s)")
+    parser.add_argument("--hidden", default="16,16",
+                        help="comma-separated hidden layer sizes (default: %(default)s)")
+    parser.add_argument("--l2", type=float, default=0.0,
+                        help="L2 regularization rate (0: none) (default: %(default)s)")
+    parser.add_argument("--learning_rate", type=float, default=0.01,
+                        help="Adam's learning rate (default: %(default)s)")
+    parser.add_argument("--batch_size", type=int, default=10,
+                        help="points per Adam step (default: %(default)s)")
+    parser.add_argument("--noise", type=float, default=0.0,
+                        help="the Playground's noise, 0 to 0.5 (default: %(default)s)")
+    parser.add_argument("--samples", type=int, default=500,
+                        help="points per dataset, half for training (default: %(default)s)")
     parser.add_argument("--outdir", default=os.path.join(tempfile.gettempdir(), "graphc_playground"),
-                        help="where the decision-boundary PNGs go ('' to skip them)")
+                        help="where the decision-boundary PNGs go, '' to skip them (default: %(default)s)")
     parser.add_argument("--print_every", type=int, default=None, metavar="N",
                         help="print the losses every N epochs and after the last (default: 25, 5 with --quick)")
     parser.add_argument("--quick", action="store_true", help="25 epochs per dataset, for a fast run")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the data split, shuffling and initial weights (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.quick:
         args.epochs = min(args.epochs, 25)

@@ -20,13 +20,19 @@ import graphc as tf
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=3000, help="training steps (minibatches)")
-    parser.add_argument("--seq_len", type=int, default=10)
-    parser.add_argument("--hidden", type=int, default=16, help="units in the recurrent state")
-    parser.add_argument("--batch_size", type=int, default=64)
-    parser.add_argument("--learning_rate", type=float, default=1e-2)
+    parser.add_argument("--steps", type=int, default=3000,
+                        help="training steps (minibatches) (default: %(default)s)")
+    parser.add_argument("--seq_len", type=int, default=10,
+                        help="numbers per sequence (unrolled steps) (default: %(default)s)")
+    parser.add_argument("--hidden", type=int, default=16,
+                        help="units in the recurrent state (default: %(default)s)")
+    parser.add_argument("--batch_size", type=int, default=64,
+                        help="sequences per Adam step (default: %(default)s)")
+    parser.add_argument("--learning_rate", type=float, default=1e-2,
+                        help="Adam's initial learning rate (default: %(default)s)")
     parser.add_argument("--quick", action="store_true", help="500 steps, for a fast run")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the data split, shuffling and initial weights (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.quick:
         args.steps = min(args.steps, 500)

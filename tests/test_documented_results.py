@@ -110,6 +110,13 @@ def test_every_example_takes_help_and_quick(script):
                           env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("usage:") and "--quick" in proc.stdout
+    options = re.split(r"\n(?=  -)", proc.stdout.split("\noptions:\n")[1])
+    for option in options:
+        flag = option.split()[0].rstrip(",")
+        takes_value = re.match(r"\s+--?[\w-]+ [A-Z_{]", option)
+        assert flag == "-h" or len(option.split()) > 1, f"{script}: {flag} has no help text"
+        if takes_value:
+            assert "default:" in option, f"{script}: {flag} does not say its default"
 
 
 def test_digits_mlp_prints_the_same_numbers_without_logging():
