@@ -1,0 +1,36 @@
+"""2-rank jobs that go wrong on purpose; rank 0 (or each rank) prints the error it got.
+
+Modes: ``raises`` (rank 1 raises before the first collective), ``stuck`` (rank 1 sleeps far
+past the timeout), ``shapes`` (the ranks' variables differ in shape), ``order`` (the ranks run
+two allreduces in opposite orders). Prints ``ERROR <rank> <class>: <message>`` for an OpError.
+"""
+import sys
+import time
+
+import numpy as np
+
+import graphc as tf
+import graphc.distribute as hvd
+
+mode = sys.argv[1]
+hvd.init()
+rank = hvd.rank()
+
+width = 4 if mode == "shapes" and rank == 1 else 3
+v = tf.Variable(np.ones(width, np.float32), name="weights")
+a = hvd.allreduce(tf.constant([1.0, 2.0]), name="first")
+b = hvd.allreduce(tf.constant([3.0, 4.0]), name="second")
+with tf.Session() as sess:
+    sess.run(tf.global_variables_initializer())
+    if rank == 1 and mode == "raises":
+        raise RuntimeError("rank 1 fails on purpose")
+    if rank == 1 and mode == "stuck":
+        time.sleep(120)
+    try:
+        if mode == "order":
+            sess.run(a if rank == 0 else b)
+        sess.run(hvd.broadcast_global_variables(0))
+        print(f"DONE {rank}", flush=True)
+    except tf.errors.OpError as e:
+        print(f"ERROR {rank} {type(e).__name__}: {e}", flush=True)
+        raise SystemExit(3)
