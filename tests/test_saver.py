@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import graphc as tf
-from graphc.train import saver as saver_mod
+from graphc.train import sstable, tensor_bundle
 
 W0 = np.arange(6, dtype=np.float32).reshape(2, 3)
 B0 = np.array([7, 8, 9], dtype=np.int32)
@@ -42,7 +42,7 @@ def test_round_trip_restores_saved_values(tmp_path):
     sess = _initialized_session(w, b)
     prefix = saver.save(sess, str(tmp_path / "model.ckpt"))
     assert prefix == str(tmp_path / "model.ckpt")
-    assert os.path.isfile(prefix + ".npz")
+    assert os.path.isfile(prefix + ".index") and os.path.isfile(prefix + ".data-00000-of-00001")
     sess.run([w.assign(np.zeros((2, 3), np.float32)), b.assign([0, 0, 0])])
     saver.restore(sess, prefix)
     w_val, b_val = sess.run([w, b])
@@ -79,7 +79,7 @@ def test_global_step_int_and_variable_name_the_checkpoint(tmp_path):
     assert saver.save(sess, base, global_step=100) == base + "-100"
     sess.run(tf.assign(step, 42))
     assert saver.save(sess, base, global_step=step) == base + "-42"
-    assert os.path.isfile(base + "-100.npz") and os.path.isfile(base + "-42.npz")
+    assert os.path.isfile(base + "-100.index") and os.path.isfile(base + "-42.index")
     assert _state_lines(tmp_path) == [f'model_checkpoint_path: "{base}-42"',
                                       f'all_model_checkpoint_paths: "{base}-100"',
                                       f'all_model_checkpoint_paths: "{base}-42"']
@@ -94,7 +94,8 @@ def test_max_to_keep_deletes_oldest_files(tmp_path):
     base = str(tmp_path / "model.ckpt")
     for step in range(1, 5):
         saver.save(sess, base, global_step=step)
-    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "model.ckpt-3.npz", "model.ckpt-4.npz"]
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "model.ckpt-3.data-00000-of-00001", "model.ckpt-3.index",
+                                            "model.ckpt-4.data-00000-of-00001", "model.ckpt-4.index"]
     assert saver.last_checkpoints == [base + "-3", base + "-4"]
     state = tf.train.get_checkpoint_state(str(tmp_path))
     assert state.model_checkpoint_path == base + "-4"
@@ -109,7 +110,7 @@ def test_max_to_keep_none_keeps_everything_and_resaving_moves_to_newest(tmp_path
     for step in [1, 2, 3, 1]:
         saver.save(sess, base, global_step=step)
     assert saver.last_checkpoints == [base + "-2", base + "-3", base + "-1"]
-    assert len([f for f in os.listdir(tmp_path) if f.endswith(".npz")]) == 3
+    assert len([f for f in os.listdir(tmp_path) if f.endswith(".index")]) == 3
 
 
 def test_latest_checkpoint(tmp_path):
@@ -135,7 +136,7 @@ def test_relative_paths_and_custom_index_filename(tmp_path):
 def test_latest_checkpoint_ignores_a_deleted_file(tmp_path):
     w, b = _model()
     prefix = tf.train.Saver().save(_initialized_session(w, b), str(tmp_path / "m"))
-    os.remove(prefix + ".npz")
+    os.remove(prefix + ".index")
     assert tf.train.latest_checkpoint(str(tmp_path)) is None
 
 
@@ -220,10 +221,10 @@ def test_corrupted_checkpoint_raises_data_loss(tmp_path):
     saver = tf.train.Saver()
     sess = _initialized_session(w, b)
     prefix = saver.save(sess, str(tmp_path / "m"))
-    for garbage in [b"not a zip file", b""]:
-        with open(prefix + ".npz", "wb") as f:
+    for garbage in [b"not a table", b""]:
+        with open(prefix + ".index", "wb") as f:
             f.write(garbage)
-        with pytest.raises(tf.errors.DataLossError, match="m.npz"):
+        with pytest.raises(tf.errors.DataLossError, match="m.index"):
             saver.restore(sess, prefix)
 
 
@@ -236,7 +237,7 @@ def test_build_time_errors(tmp_path):
     with pytest.raises(ValueError, match="same name: x"):
         tf.train.Saver(_DuplicateNames(a, c))
     with pytest.raises(ValueError, match="reserved"):
-        tf.train.Saver({saver_mod.META_KEY: a})
+        tf.train.Saver({"": a})
     with pytest.raises(TypeError, match="tf.Variables"):
         tf.train.Saver([tf.constant(1.0)])
     with pytest.raises(ValueError, match="Parent directory"):
@@ -261,15 +262,15 @@ def test_crash_while_writing_data_keeps_previous_checkpoint(tmp_path, monkeypatc
     first = saver.save(sess, str(tmp_path / "m"), global_step=1)
     sess.run(w.assign(np.full((2, 3), 5.0, np.float32)))
 
-    def crash(file, **arrays):
-        file.write(b"PK\x03\x04 half a zip")
+    def crash(*args):
         raise OSError("disk full")
-    monkeypatch.setattr(np, "savez", crash)
+    monkeypatch.setattr(tensor_bundle, "_entry", crash)     # inside the data shard's write
     with pytest.raises(tf.errors.UnknownError, match="disk full"):      # an OSError without errno
         saver.save(sess, str(tmp_path / "m"), global_step=2)
     monkeypatch.undo()
 
-    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m-1.npz"]   # no temp file left behind
+    # no temp file left behind
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m-1.data-00000-of-00001", "m-1.index"]
     assert tf.train.latest_checkpoint(str(tmp_path)) == first
     assert saver.last_checkpoints == [first]
     saver.restore(sess, first)
@@ -294,7 +295,7 @@ def test_crash_while_updating_index_keeps_index_on_previous(tmp_path, monkeypatc
     monkeypatch.undo()
 
     assert tf.train.latest_checkpoint(str(tmp_path)) == first   # max_to_keep=1 did not delete it
-    assert os.path.isfile(first + ".npz")
+    assert os.path.isfile(first + ".index")
     saver.restore(sess, first)
     np.testing.assert_array_equal(sess.run(w), W0)
 
@@ -319,10 +320,10 @@ sess = tf.Session()
 sess.run(v.initializer)
 saver = tf.train.Saver()
 saver.save(sess, os.path.join(os.environ["CKPT_DIR"], "m"), global_step=1)
-def killed(file, **arrays):
-    file.write(b"PK half written")
+from graphc.train import tensor_bundle
+def killed(*args):
     os.kill(os.getpid(), signal.SIGKILL)
-np.savez = killed
+tensor_bundle._entry = killed   # while the data shard's temporary file is open
 saver.save(sess, os.path.join(os.environ["CKPT_DIR"], "m"), global_step=2)
 """
 
@@ -338,11 +339,12 @@ def test_a_temp_file_orphaned_by_kill_9_is_removed_by_the_next_save(tmp_path):
     sess = _initialized_session(v)
     saver = tf.train.Saver()
     saver.save(sess, str(tmp_path / "m"), global_step=3)
-    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m-1.npz", "m-3.npz"]
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m-1.data-00000-of-00001", "m-1.index",
+                                            "m-3.data-00000-of-00001", "m-3.index"]
 
 
 def test_a_temp_file_of_a_save_in_progress_is_kept(tmp_path):
-    live = tmp_path / f".m-9.npz.graphc-{os.getppid()}-0123abcd.tmp"    # a live writer (our parent)
+    live = tmp_path / f".m-9.index.graphc-{os.getppid()}-0123abcd.tmp"    # a live writer (our parent)
     live.write_bytes(b"being written")
     a = tf.Variable(1.0, name="a")
     tf.train.Saver().save(_initialized_session(a), str(tmp_path / "m"))
@@ -358,7 +360,7 @@ def test_checkpoint_files_follow_the_umask(tmp_path, umask):
         prefix = tf.train.Saver().save(sess, str(tmp_path / "m"))
     finally:
         os.umask(old)
-    for path in (prefix + ".npz", str(tmp_path / "checkpoint")):
+    for path in (prefix + ".index", prefix + ".data-00000-of-00001", str(tmp_path / "checkpoint")):
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~umask, path
 
 
@@ -382,7 +384,7 @@ def test_saving_to_a_read_only_file_system_is_permission_denied(tmp_path):
     sess = _initialized_session(a)
     ro, undo = _read_only_dir(tmp_path)
     try:
-        with pytest.raises(tf.errors.PermissionDeniedError, match=str(ro / "m.npz")):
+        with pytest.raises(tf.errors.PermissionDeniedError, match=str(ro / "m.data-00000-of-00001")):
             tf.train.Saver().save(sess, str(ro / "m"))
     finally:
         undo()
@@ -396,11 +398,11 @@ def test_saving_to_a_full_file_system_is_resource_exhausted(tmp_path, monkeypatc
     mounted = os.geteuid() == 0 and shutil.which("mount") and not subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)]).returncode
     if not mounted:       # no tmpfs: the write fails as on a full disk
-        def full(file, **arrays):
+        def full(*args):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        monkeypatch.setattr(np, "savez", full)
+        monkeypatch.setattr(tensor_bundle, "_entry", full)
     try:
-        with pytest.raises(tf.errors.ResourceExhaustedError, match=str(small / "m.npz")):
+        with pytest.raises(tf.errors.ResourceExhaustedError, match=str(small / "m.data-00000-of-00001")):
             tf.train.Saver().save(sess, str(small / "m"))
         assert not [f for f in os.listdir(small) if f.endswith(".tmp")]
     finally:
@@ -408,13 +410,29 @@ def test_saving_to_a_full_file_system_is_resource_exhausted(tmp_path, monkeypatc
             subprocess.run(["umount", str(small)])
 
 
-def test_a_garbage_checkpoint_does_not_suggest_allow_pickle(tmp_path):
+def test_a_garbage_old_format_checkpoint_does_not_suggest_allow_pickle(tmp_path):
     a = tf.Variable(1.0, name="a")
     sess = _initialized_session(a)
     saver = tf.train.Saver()
-    prefix = saver.save(sess, str(tmp_path / "m"))
+    prefix = str(tmp_path / "m")
     with open(prefix + ".npz", "wb") as f:
         f.write(b"\x80\x04garbage that is not a zip")
     with pytest.raises(tf.errors.DataLossError) as info:
         saver.restore(sess, prefix)
     assert "allow_pickle" not in str(info.value) and "m.npz" in str(info.value)
+
+
+def test_a_failed_index_write_leaves_no_data_shard_behind(tmp_path, monkeypatch):
+    w, b = _model()
+    saver = tf.train.Saver()
+    sess = _initialized_session(w, b)
+    first = saver.save(sess, str(tmp_path / "m"), global_step=1)
+
+    def crash(self):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr(sstable.TableWriter, "finish", crash)
+    with pytest.raises(tf.errors.ResourceExhaustedError, match="m-2.index"):
+        saver.save(sess, str(tmp_path / "m"), global_step=2)
+    monkeypatch.undo()
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m-1.data-00000-of-00001", "m-1.index"]
+    assert tf.train.latest_checkpoint(str(tmp_path)) == first

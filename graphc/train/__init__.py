@@ -1,4 +1,4 @@
-"""``tf.train``: TF1 optimizers, the global step, learning-rate schedules and checkpoints (Saver)."""
+"""``tf.train``: TF1 optimizers, the global step, learning-rate schedules and checkpoints (Saver, readers)."""
 from graphc.train.optimizer import Optimizer
 from graphc.train.gradient_descent import GradientDescentOptimizer
 from graphc.train.momentum import MomentumOptimizer
@@ -9,11 +9,16 @@ from graphc.train.rmsprop import RMSPropOptimizer
 from graphc.train.training_util import (assert_global_step, create_global_step, get_global_step,
                                         get_or_create_global_step, global_step)
 from graphc.train.learning_rate_decay import exponential_decay, inverse_time_decay, piecewise_constant
-from graphc.train.saver import (CheckpointState, Saver, checkpoint_exists, get_checkpoint_state, latest_checkpoint,
-                                list_variables, load_variable, update_checkpoint_state)
+from graphc.train.saver import Saver
+from graphc.train.checkpoint_protos import CheckpointState
+from graphc.train.checkpoint_state import get_checkpoint_state, update_checkpoint_state
+from graphc.train.checkpoint_reader import (CheckpointReader, NewCheckpointReader, checkpoint_exists,
+                                            latest_checkpoint, list_variables, load_checkpoint, load_variable)
+from graphc.train.init_from_checkpoint import init_from_checkpoint
 
 __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "AdagradOptimizer", "AdadeltaOptimizer",
            "AdamOptimizer", "RMSPropOptimizer", "assert_global_step", "create_global_step", "get_global_step",
            "get_or_create_global_step", "global_step", "exponential_decay", "inverse_time_decay",
-           "piecewise_constant", "Saver", "CheckpointState", "checkpoint_exists", "get_checkpoint_state",
-           "latest_checkpoint", "list_variables", "load_variable", "update_checkpoint_state"]
+           "piecewise_constant", "Saver", "CheckpointState", "CheckpointReader", "NewCheckpointReader",
+           "checkpoint_exists", "get_checkpoint_state", "latest_checkpoint", "list_variables", "load_checkpoint",
+           "load_variable", "update_checkpoint_state", "init_from_checkpoint"]
