@@ -20,7 +20,7 @@ def fresh_notice_state(monkeypatch):
 
 @pytest.fixture
 def slow_compile(monkeypatch):
-    """Builds of runs that fetch loss:0 take 0.3 s longer; the notice threshold is 0.1 s."""
+    """Builds of runs that fetch loss:0 take 0.3 s longer; ``arm()`` sets the notice threshold to 0.1 s."""
     real = session._compile
 
     def slow(*args, **kwargs):
@@ -30,7 +30,8 @@ def slow_compile(monkeypatch):
         return exe
 
     monkeypatch.setattr(session, "_compile", slow)
-    monkeypatch.setattr(compile_notice, "THRESHOLD_S", 0.1)
+    monkeypatch.setattr(compile_notice, "THRESHOLD_S", 60.0)   # the initializer's compile says nothing
+    return lambda: monkeypatch.setattr(compile_notice, "THRESHOLD_S", 0.1)
 
 
 def train_graph():
@@ -50,6 +51,7 @@ def test_a_slow_compile_says_what_it_compiles_once(slow_compile, caplog, tmp_pat
     x, loss, train = train_graph()
     with tf.Session(backend="interpret") as sess:
         sess.run(tf.global_variables_initializer())
+        slow_compile()
         sess.run([loss, train], {x: np.ones((2, 3), np.float32)})
         sess.run(loss, {x: np.ones((4, 3), np.float32)})        # a new feed shape: compiles again
     (first,) = notices(caplog)
@@ -60,7 +62,8 @@ def test_a_slow_compile_says_what_it_compiles_once(slow_compile, caplog, tmp_pat
     assert str(tmp_path) in first and "GRAPHC_QUIET=1" in first
 
 
-def test_a_fast_compile_says_nothing(caplog):
+def test_a_fast_compile_says_nothing(caplog, monkeypatch):
+    monkeypatch.setattr(compile_notice, "THRESHOLD_S", 5.0)     # far above a tiny graph's build and run
     caplog.set_level(logging.DEBUG, logger="graphc.compile")
     x, loss, _ = train_graph()
     with tf.Session(backend="interpret") as sess:
@@ -75,6 +78,7 @@ def test_graphc_quiet_silences_it(slow_compile, caplog, monkeypatch):
     x, loss, _ = train_graph()
     with tf.Session(backend="interpret") as sess:
         sess.run(tf.global_variables_initializer())
+        slow_compile()
         sess.run(loss, {x: np.ones((2, 3), np.float32)})
     assert notices(caplog) == []
 
@@ -116,3 +120,25 @@ def test_without_logging_configured_the_line_goes_to_stderr(tmp_path):
     assert res.stdout.split() == ["6.0", "9.0"]
     lines = [line for line in res.stderr.splitlines() if line.startswith("graphc: compiling")]
     assert len(lines) == 1 and "sess.run([mul:0])" in lines[0], res.stderr
+
+
+def test_tf_logging_verbosity_decides_when_set(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import sys, time\n"
+        "import graphc as tf\n"
+        "from graphc.runtime import compile_notice, session\n"
+        "tf.logging.set_verbosity(getattr(tf.logging, sys.argv[1]))\n"
+        "compile_notice.THRESHOLD_S = 0.05\n"
+        "real = session._compile\n"
+        "session._compile = lambda *a: (real(*a), time.sleep(0.3))[0]\n"
+        "a = tf.placeholder(tf.float32, name='a')\n"
+        "with tf.Session(backend='interpret') as sess:\n"
+        "    print(sess.run(a * 2, {a: 3.0}))\n")
+    env = dict(os.environ, GRAPHC_CACHE_DIR=str(tmp_path / "cache"))
+    env.pop("GRAPHC_QUIET", None)
+    for level, shown in (("ERROR", False), ("INFO", True)):
+        res = subprocess.run([sys.executable, str(script), level], capture_output=True, text=True, env=env,
+                             timeout=120)
+        assert res.returncode == 0, res.stderr
+        assert ("compiling" in res.stderr) == shown, (level, res.stderr)

@@ -6,7 +6,8 @@ longer than ``THRESHOLD_S`` together, one line is logged on the ``graphc.compile
 saying what is compiled, how many kernels and that the code is cached for next time; later slow
 compiles of the same process log at DEBUG only, so a script says it once.
 
-The logger writes to stderr by itself only while the application has configured no logging;
+The logger writes to stderr by itself only while the application has configured no logging
+(no root handler, no ``tf.logging.set_verbosity``);
 ``logging.getLogger("graphc.compile").setLevel(logging.WARNING)`` (or ``GRAPHC_QUIET=1``)
 silences it. ``current()`` is the request being compiled on this thread, for the pass pipeline
 (the kernel count, the dump index).
@@ -137,8 +138,10 @@ def _quiet() -> bool:
 
 
 def _make_visible() -> None:
-    """Shows the notice on stderr unless the application configured logging (then its handlers decide)."""
-    if log.handlers or logging.getLogger().handlers or getattr(_make_visible, "done", False):
+    """Shows the notice on stderr unless the application configured logging (then its handlers and
+    levels decide, ``tf.logging.set_verbosity`` included)."""
+    configured = log.handlers or logging.getLogger().handlers or logging.getLogger("graphc").level
+    if configured or getattr(_make_visible, "done", False):
         return
     _make_visible.done = True     # type: ignore[attr-defined]
     handler = logging.StreamHandler(sys.stderr)
