@@ -2,7 +2,9 @@
 (tests/data/make_tf_checkpoints.py) restore in graphc with their exact values, and graphc writes the
 same bytes as TensorFlow for the same variables. When TensorFlow can be run (importable here, or
 an interpreter named by GRAPHC_TENSORFLOW_PYTHON), it restores what graphc wrote."""
+import hashlib
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -12,6 +14,7 @@ import numpy as np
 import pytest
 
 import graphc as tf
+from graphc.train import tensor_bundle
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "tf_checkpoints")
 BASIC = os.path.join(DATA, "basic", "model.ckpt")
@@ -129,6 +132,23 @@ def test_restoring_and_resaving_a_tensorflow_adam_checkpoint_is_byte_identical(t
     assert prefix.endswith("model.ckpt-3")
     for suffix in (".index", SHARD):
         assert _bytes(prefix + suffix) == _bytes(os.path.join(ADAM_DIR, "model.ckpt-3" + suffix))
+
+
+def test_an_index_of_several_blocks_matches_tensorflows_bytes(tmp_path):
+    """The tensors of make_tf_checkpoints.multiblock_tensors, written the way Saver.save writes them,
+    give the SHA-256 recorded from TensorFlow's SaveV2 for them."""
+    tensors = {f"layer_{i:05d}/w": np.full((i % 3,), i, np.float32) for i in range(15000)}
+    tensors.update({"scalar64": np.array(2.5), "z_bool": np.array([True, False])})
+    prefix = str(tmp_path / "big")
+    tensor_bundle.write_bundle(prefix, tensors, lambda path: open(path, "wb"))
+    with open(os.path.join(DATA, "multiblock.json")) as f:
+        recorded = json.load(f)
+    for suffix, want in recorded.items():
+        data = _bytes(prefix + suffix)
+        assert (len(data), hashlib.sha256(data).hexdigest()) == (want["size"], want["sha256"]), suffix
+    reader = tf.train.NewCheckpointReader(prefix)
+    _same(reader.get_tensor("layer_14999/w"), np.full((2,), 14999, np.float32))
+    _same(reader.get_tensor("z_bool"), np.array([True, False]))
 
 
 def test_init_from_checkpoint_remaps_scopes_and_names():

@@ -8,8 +8,11 @@ The test suite does not run this script; it reads what it wrote. Each checkpoint
 ``expected.npz``: every variable's value as TensorFlow's own reader returns it, so the tests compare
 graphc's reader with TensorFlow's rather than with graphc's idea of the format.
 """
+import hashlib
+import json
 import os
 import shutil
+import tempfile
 
 import numpy as np
 import tensorflow as tf
@@ -98,9 +101,37 @@ def adam() -> None:
              **{k.replace("/", "|"): v for k, v in after.items()})
 
 
+def multiblock_tensors() -> dict:
+    """15002 small tensors: an index of two data blocks (TensorFlow's blocks are 256 KiB). The tests
+    build the same dict; keep the two copies equal."""
+    tensors = {f"layer_{i:05d}/w": np.full((i % 3,), i, np.float32) for i in range(15000)}
+    tensors.update({"scalar64": np.array(2.5), "z_bool": np.array([True, False])})
+    return tensors
+
+
+def multiblock() -> None:
+    """Only the SHA-256 and size of what SaveV2 writes for ``multiblock_tensors`` (too big to commit)."""
+    tensors = multiblock_tensors()
+    names = sorted(tensors)                # the Saver's order: SaveV2 writes data in the order given
+    with tempfile.TemporaryDirectory() as scratch, tf1.Graph().as_default():
+        prefix = os.path.join(scratch, "big")
+        save = tf1.raw_ops.SaveV2(prefix=prefix, tensor_names=names, shape_and_slices=[""] * len(names),
+                                  tensors=[tf1.constant(tensors[n]) for n in names])
+        with tf1.Session() as sess:
+            sess.run(save)
+        record = {}
+        for suffix in (".index", ".data-00000-of-00001"):
+            with open(prefix + suffix, "rb") as f:
+                data = f.read()
+            record[suffix] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    with open(os.path.join(OUT, "multiblock.json"), "w") as f:
+        json.dump(record, f, indent=1, sort_keys=True)
+
+
 if __name__ == "__main__":
     shutil.rmtree(OUT, ignore_errors=True)
     basic()
     sharded()
     adam()
+    multiblock()
     print("wrote", OUT, "with TensorFlow", tf.__version__)
