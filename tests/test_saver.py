@@ -436,3 +436,41 @@ def test_a_failed_index_write_leaves_no_data_shard_behind(tmp_path, monkeypatch)
     monkeypatch.undo()
     assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m-1.data-00000-of-00001", "m-1.index"]
     assert tf.train.latest_checkpoint(str(tmp_path)) == first
+
+
+class _Clock:
+    """Stands in for the time module inside saver.py: a clock the test moves."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def time(self):
+        return self.now
+
+
+def test_keep_checkpoint_every_n_hours_leaves_one_per_period_on_disk(tmp_path, monkeypatch):
+    from graphc.train import saver as saver_module
+    clock = _Clock()
+    monkeypatch.setattr(saver_module, "time", clock)
+    w, b = _model()
+    sess = _initialized_session(w, b)
+    saver = tf.train.Saver(max_to_keep=1, keep_checkpoint_every_n_hours=1.0)   # first keeper due at 1000 + 3600 s
+    base = str(tmp_path / "m")
+    for step, at in [(1, 1000.0), (2, 2000.0), (3, 4700.0), (4, 4800.0), (5, 4900.0)]:
+        clock.now = at
+        saver.save(sess, base, global_step=step)
+    # 3 was saved after the first hour: kept on disk, untracked; 1, 2 and 4 were not, so they went
+    assert sorted(f for f in os.listdir(tmp_path) if f.endswith(".index")) == ["m-3.index", "m-5.index"]
+    assert saver.last_checkpoints == [base + "-5"]
+    assert _state_lines(tmp_path) == [f'model_checkpoint_path: "{base}-5"', f'all_model_checkpoint_paths: "{base}-5"']
+
+
+def test_sharded_and_meta_graph_options(tmp_path):
+    w, b = _model()
+    sess = _initialized_session(w, b)
+    prefix = tf.train.Saver(sharded=True).save(sess, str(tmp_path / "m"), write_meta_graph=True)
+    # one device, so one shard (as TF1); no meta graph is written whatever write_meta_graph says
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m.data-00000-of-00001", "m.index"]
+    np.testing.assert_array_equal(tf.train.load_variable(prefix, "layer/w"), W0)
+    with pytest.warns(UserWarning, match="V2 checkpoint format only"):
+        tf.train.Saver(write_version=1)
