@@ -45,7 +45,8 @@ from graphc import app, flags, gfile  # noqa: E402
 from graphc import tf_logging as logging  # noqa: E402  (tf.logging)
 from graphc.tf_logging import get_logger
 from graphc import layers, losses, nn, summary, testing, train  # noqa: E402
-from graphc import data  # noqa: E402
+from graphc import data, io, python_io  # noqa: E402
+from graphc.io import FixedLenFeature, VarLenFeature, parse_example, parse_single_example  # noqa: E402
 from graphc.visualization import visualize
 
 newaxis = None

@@ -22,3 +22,10 @@ __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "Adagra
            "piecewise_constant", "Saver", "CheckpointState", "CheckpointReader", "NewCheckpointReader",
            "checkpoint_exists", "get_checkpoint_state", "latest_checkpoint", "list_variables", "load_checkpoint",
            "load_variable", "update_checkpoint_state", "init_from_checkpoint"]
+
+# tf.train.Example and its parts (protobuf messages; see graphc/example_proto.py)
+from graphc.example_proto import (BytesList, Example, Feature, FeatureList, FeatureLists, Features,  # noqa: E402
+                                  FloatList, Int64List, SequenceExample)
+
+__all__ += ["BytesList", "Example", "Feature", "FeatureList", "FeatureLists", "Features", "FloatList",
+            "Int64List", "SequenceExample"]

@@ -1,0 +1,82 @@
+"""File datasets: ``tf.data.TFRecordDataset`` and ``tf.data.TextLineDataset`` (string scalar elements)."""
+from __future__ import annotations
+
+from typing import Any, Iterator, Optional
+
+import numpy as np
+
+from graphc import dtypes
+from graphc.data import structure
+from graphc.data.dataset import Dataset
+from graphc.data.functions import Env
+from graphc.graph import Tensor
+from graphc.io import tfrecord
+
+
+class _FileDataset(Dataset):
+    """Elements read from each of ``filenames`` in turn (a string, a list, or a string tensor)."""
+
+    def __init__(self, filenames: Any, compression_type: Any) -> None:
+        if hasattr(filenames, "_graph_tensor"):
+            filenames = filenames._graph_tensor()
+        if isinstance(filenames, Tensor):
+            if filenames.dtype is not dtypes.string:
+                raise TypeError(f"filenames must be a tf.string tensor, got {filenames.dtype.name}")
+            self._names: Any = filenames
+        else:
+            names = [filenames] if isinstance(filenames, (str, bytes)) else list(filenames)
+            self._names = [n.decode() if isinstance(n, bytes) else str(n) for n in names]
+        self._compression = compression_type if isinstance(compression_type, Tensor) else \
+            tfrecord.compression_name(compression_type)
+        super().__init__(structure.Spec(dtypes.string, []))
+
+    def _own_tensors(self) -> list:
+        return [t for t in (self._names, self._compression) if isinstance(t, Tensor)]
+
+    def _files(self, env: Env) -> tuple:
+        names = self._names
+        if isinstance(names, Tensor):
+            names = [n.decode() if isinstance(n, bytes) else str(n)
+                     for n in np.asarray(env.values[names], dtype=object).reshape(-1)]
+        kind = self._compression
+        if isinstance(kind, Tensor):
+            kind = tfrecord.compression_name(np.asarray(env.values[kind], dtype=object)[()])
+        return names, kind
+
+    def _iterate(self, env: Env) -> Iterator[list]:
+        names, kind = self._files(env)
+        for name in names:
+            for record in self._records(name, kind):
+                yield [np.array(record, dtype=object)]
+
+    def _records(self, path: str, kind: str) -> Iterator[bytes]:
+        raise TypeError(f"{type(self).__name__} is abstract")   # each reader overrides it
+
+
+class TFRecordDataset(_FileDataset):
+    """The records of TFRecord files (``compression_type``: None/"", "ZLIB" or "GZIP")."""
+
+    def __init__(self, filenames: Any, compression_type: Any = None, buffer_size: Optional[int] = None,
+                 num_parallel_reads: Optional[int] = None) -> None:
+        super().__init__(filenames, compression_type)
+
+    def _records(self, path: str, kind: str) -> Iterator[bytes]:
+        return tfrecord.read_records(path, kind)
+
+
+class TextLineDataset(_FileDataset):
+    """The lines of text files, without their line endings ("\\n" or "\\r\\n")."""
+
+    def __init__(self, filenames: Any, compression_type: Any = None, buffer_size: Optional[int] = None,
+                 num_parallel_reads: Optional[int] = None) -> None:
+        super().__init__(filenames, compression_type)
+
+    def _records(self, path: str, kind: str) -> Iterator[bytes]:
+        pending = b""
+        for chunk in tfrecord.decompressed_chunks(path, kind):
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                yield line[:-1] if line.endswith(b"\r") else line
+        if pending:
+            yield pending[:-1] if pending.endswith(b"\r") else pending

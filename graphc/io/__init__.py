@@ -1,0 +1,8 @@
+"""``tf.io``: TFRecord files and ``tf.train.Example`` parsing (``tf.python_io`` holds the TFRecord names too)."""
+from __future__ import annotations
+
+from graphc.io.parsing import FixedLenFeature, SparseTensor, VarLenFeature, parse_example, parse_single_example
+from graphc.io.tfrecord import TFRecordCompressionType, TFRecordOptions, TFRecordWriter, tf_record_iterator
+
+__all__ = ["FixedLenFeature", "SparseTensor", "TFRecordCompressionType", "TFRecordOptions", "TFRecordWriter",
+           "VarLenFeature", "parse_example", "parse_single_example", "tf_record_iterator"]
