@@ -18,6 +18,7 @@ import re
 from typing import Any, Callable, ContextManager, Dict, List, Tuple
 
 import numpy as np
+from google.protobuf.message import DecodeError
 
 from graphc import errors
 from graphc.train import sstable
@@ -132,7 +133,7 @@ class BundleReader:
             self._entries = {key.decode("utf-8"): BundleEntryProto.FromString(value) for key, value in records[1:]}
         except (sstable.TableError, UnicodeDecodeError) as e:
             raise self._corrupt(path, str(e)) from None
-        except Exception as e:         # protobuf's DecodeError and its upb variants share no base class
+        except DecodeError as e:
             raise self._corrupt(path, f"a record is not a valid protobuf message ({e})") from None
         self._check_header(path)
 
@@ -158,6 +159,7 @@ class BundleReader:
         return sorted(self._entries)
 
     def has(self, name: str) -> bool:
+        """True if the checkpoint holds tensor ``name``."""
         return name in self._entries
 
     def dtype_enum(self, name: str) -> int:
@@ -165,6 +167,7 @@ class BundleReader:
         return self._entries[name].dtype
 
     def shape(self, name: str) -> Tuple[int, ...]:
+        """The shape of tensor ``name``."""
         return tuple(d.size for d in self._entries[name].shape.dim)
 
     def tensor(self, name: str) -> np.ndarray:
