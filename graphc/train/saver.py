@@ -230,7 +230,7 @@ class Saver:
         if missing:
             raise errors.NotFoundError(None, None, (
                 f"Restoring from checkpoint {prefix} failed: key(s) {', '.join(missing)} not found in "
-                f"checkpoint (it holds {', '.join(reader.names()) or 'nothing'}). The graph's "
+                f"checkpoint (it holds {_some(reader.names())}). The graph's "
                 "variables differ from the saved ones; build the same graph or pass var_list={name: var}."))
         problems = []
         for name, ref in self._vars.items():
@@ -248,11 +248,19 @@ class Saver:
                 f"checkpoint: {'; '.join(problems)}. No variable was changed."))
 
 
+def _some(names: list, limit: int = 20) -> str:
+    """``names`` joined, at most ``limit`` of them (a checkpoint may hold thousands)."""
+    if not names:
+        return "nothing"
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
 def _remove_checkpoint(prefix: str) -> None:
     """Deletes checkpoint ``prefix``: the index first (so it stops existing), then its data shards,
     and an old-format ``.npz`` of the same prefix."""
-    paths = tensor_bundle.bundle_files(prefix)
-    for path in paths[-1:] + paths[:-1] + [prefix + NPZ_SUFFIX]:
+    index = tensor_bundle.index_path(prefix)
+    for path in [index] + [p for p in tensor_bundle.bundle_files(prefix) if p != index] + [prefix + NPZ_SUFFIX]:
         with contextlib.suppress(FileNotFoundError):
             os.remove(path)
 
