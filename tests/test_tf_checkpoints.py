@@ -97,6 +97,25 @@ def test_tensorflow_checkpoint_state_file_and_sharded_checkpoint():
         _same(reader.get_tensor(name), value)
 
 
+def test_dtypes_graphc_has_no_variables_of():
+    """uint8 and float16 read as numpy arrays; a string tensor is listed but refused by name, and
+    does not stop a restore of the other variables."""
+    prefix = os.path.join(DATA, "other_dtypes", "model.ckpt")
+    reader = tf.train.NewCheckpointReader(prefix)
+    assert reader.get_variable_to_shape_map() == {"u8": [3], "f16": [2], "text": [], "f32": [1]}
+    dtypes = reader.get_variable_to_dtype_map()
+    assert (dtypes["u8"], dtypes["f16"], dtypes["text"], dtypes["f32"]) == (np.uint8, tf.float16, "string",
+                                                                            tf.float32)
+    _same(reader.get_tensor("u8"), np.array([0, 127, 255], np.uint8))
+    _same(reader.get_tensor("f16"), np.array([0.5, -65504], np.float16))
+    with pytest.raises(tf.errors.UnimplementedError, match="Tensor text .* has dtype string"):
+        reader.get_tensor("text")
+    v = tf.Variable(np.zeros(1, np.float32), name="f32")
+    sess = tf.Session()
+    tf.train.Saver([v]).restore(sess, prefix)
+    _same(sess.run(v), np.array([1.25], np.float32))
+
+
 def test_tensorflow_adam_checkpoint_resumes_training_in_graphc():
     m = _adam_model()
     sess = tf.Session()

@@ -55,6 +55,21 @@ def basic() -> None:
     _expected(prefix, directory)
 
 
+def other_dtypes() -> None:
+    """Dtypes beyond graphc's variables: uint8 and float16 (readable), a string (refused by name)."""
+    directory = os.path.join(OUT, "other_dtypes")
+    os.makedirs(directory)
+    with tf1.Graph().as_default():
+        variables = [tf1.Variable(np.array([0, 127, 255], np.uint8), name="u8"),
+                     tf1.Variable(np.array([0.5, -65504], np.float16), name="f16"),
+                     tf1.Variable("hello", name="text"),
+                     tf1.Variable(np.array([1.25], np.float32), name="f32")]
+        saver = tf1.train.Saver(variables, save_relative_paths=True)
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            saver.save(sess, os.path.join(directory, "model.ckpt"), write_meta_graph=False)
+
+
 def sharded() -> None:
     """Two variables on two CPU devices saved with sharded=True: two data shards, one merged index."""
     directory = os.path.join(OUT, "sharded")
@@ -132,6 +147,7 @@ if __name__ == "__main__":
     shutil.rmtree(OUT, ignore_errors=True)
     basic()
     sharded()
+    other_dtypes()
     adam()
     multiblock()
     print("wrote", OUT, "with TensorFlow", tf.__version__)
