@@ -19,7 +19,8 @@ package: "tensorflow"
 syntax: "proto3"
 message_type {
   name: "TensorShapeProto"
-  field { name: "dim" number: 2 label: LABEL_REPEATED type: TYPE_MESSAGE type_name: ".tensorflow.TensorShapeProto.Dim" }
+  field { name: "dim" number: 2 label: LABEL_REPEATED type: TYPE_MESSAGE
+          type_name: ".tensorflow.TensorShapeProto.Dim" }
   field { name: "unknown_rank" number: 3 label: LABEL_OPTIONAL type: TYPE_BOOL }
   nested_type {
     name: "Dim"
@@ -29,7 +30,8 @@ message_type {
 }
 message_type {
   name: "TensorSliceProto"
-  field { name: "extent" number: 1 label: LABEL_REPEATED type: TYPE_MESSAGE type_name: ".tensorflow.TensorSliceProto.Extent" }
+  field { name: "extent" number: 1 label: LABEL_REPEATED type: TYPE_MESSAGE
+          type_name: ".tensorflow.TensorSliceProto.Extent" }
   nested_type {
     name: "Extent"
     field { name: "start" number: 1 label: LABEL_OPTIONAL type: TYPE_INT64 }
