@@ -48,7 +48,8 @@ message_type {
 message_type {
   name: "BundleHeaderProto"
   field { name: "num_shards" number: 1 label: LABEL_OPTIONAL type: TYPE_INT32 }
-  field { name: "endianness" number: 2 label: LABEL_OPTIONAL type: TYPE_ENUM type_name: ".tensorflow.BundleHeaderProto.Endianness" }
+  field { name: "endianness" number: 2 label: LABEL_OPTIONAL type: TYPE_ENUM
+          type_name: ".tensorflow.BundleHeaderProto.Endianness" }
   field { name: "version" number: 3 label: LABEL_OPTIONAL type: TYPE_MESSAGE type_name: ".tensorflow.VersionDef" }
   enum_type { name: "Endianness" value { name: "LITTLE" number: 0 } value { name: "BIG" number: 1 } }
 }
