@@ -2,6 +2,7 @@
 
     python examples/digits_mlp.py                   # test accuracy 0.95-0.98 (0.9750 with seed 42)
     python examples/digits_mlp.py --quick           # 10 epochs: test accuracy above 0.90 (0.9472)
+    python examples/digits_mlp.py --input data      # the same model fed by tf.data pipelines
     tensorboard --logdir /tmp/graphc_runs/digits_mlp
 
 TensorBoard shows the train and dev loss and accuracy per epoch (scalars), histograms and
@@ -12,6 +13,12 @@ The 1797 digits are split 60/20/20 into train/dev/test. After every epoch the de
 measured; the weights of the best epoch are saved with tf.train.Saver, training stops after
 --patience epochs without improvement, and the best weights are restored before testing.
 The last line is ``test accuracy: 0.XXXX``.
+
+``--input data`` feeds the model from tf.data instead of feed_dict, as TF1 programs switch between
+training and validation data: a shuffled, batched, repeated training pipeline and dev/test
+pipelines behind one feedable iterator (``Iterator.from_string_handle``); each run says which
+pipeline to read by feeding that pipeline's ``string_handle()``. The shuffle order is tf.data's,
+so the numbers differ from the feed_dict run's.
 """
 import argparse
 import os
@@ -39,6 +46,8 @@ def parse_args(argv):
     parser.add_argument("--patience", type=int, default=8,
                         help="epochs without dev improvement before stopping (default: %(default)s)")
     parser.add_argument("--quick", action="store_true", help="at most 10 epochs, for a fast run")
+    parser.add_argument("--input", choices=("feed", "data"), default="feed",
+                        help="feed batches with feed_dict, or read them from tf.data pipelines (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=42,
                         help="seed of the data split, shuffling and initial weights (default: %(default)s)")
     parser.add_argument("--logdir", default=os.path.join(tempfile.gettempdir(), "graphc_runs", "digits_mlp"),
@@ -67,10 +76,12 @@ def load_splits(seed):
             (x[n_train + n_dev:], y[n_train + n_dev:]))
 
 
-def build_model(args):
-    """Placeholders, logits, loss, accuracy and the Adam train op, in a dict."""
-    images = tf.placeholder(tf.float32, [None, 64], name="images")
-    labels = tf.placeholder(tf.int32, [None], name="labels")
+def build_model(args, images=None, labels=None):
+    """Logits, loss, accuracy and the Adam train op, in a dict, on ``images``/``labels`` (placeholders
+    when not given)."""
+    if images is None:
+        images = tf.placeholder(tf.float32, [None, 64], name="images")
+        labels = tf.placeholder(tf.int32, [None], name="labels")
     training = tf.placeholder_with_default(False, [], name="training")
 
     hidden = images
@@ -89,6 +100,51 @@ def build_model(args):
         tf.summary.histogram(variable.op.name + "/histogram", variable, collections=[HISTOGRAMS])
     return dict(images=images, labels=labels, training=training, loss=loss, accuracy=accuracy,
                 train_op=train_op, histograms=tf.summary.merge_all(HISTOGRAMS))
+
+
+def make_pipelines(args, train, dev, test):
+    """tf.data pipelines for the three splits and one feedable iterator reading whichever a run names.
+
+    Returns (images, labels, handle placeholder, {split: (its iterator, its initializer or None)}).
+    The training pipeline repeats, so it keeps its place while dev batches are read in between.
+    """
+    train_ds = (tf.data.Dataset.from_tensor_slices(train).shuffle(len(train[0]), seed=args.seed)
+                .batch(args.batch_size).repeat().prefetch(2))
+    handle = tf.placeholder(tf.string, [], name="input_handle")
+    iterator = tf.data.Iterator.from_string_handle(handle, train_ds.output_types, train_ds.output_shapes)
+    images, labels = iterator.get_next()
+    train_it = train_ds.make_one_shot_iterator()
+    pipelines = {"train": (train_it, None)}
+    for name, (x, y) in (("dev", dev), ("test", test)):
+        it = tf.data.Dataset.from_tensor_slices((x, y)).batch(len(x)).make_initializable_iterator()
+        pipelines[name] = (it, it.initializer)
+    return images, labels, handle, pipelines
+
+
+class DataInput:
+    """Runs the model on the tf.data pipelines: ``feed(split)`` is the feed_dict that reads ``split``."""
+
+    def __init__(self, sess, handle, pipelines, n_train, batch_size):
+        self.sess, self.handle, self.pipelines = sess, handle, pipelines
+        self.handles = dict(zip(pipelines, sess.run([it.string_handle() for it, _ in pipelines.values()])))
+        self.batch_sizes = [min(batch_size, n_train - start) for start in range(0, n_train, batch_size)]
+
+    def feed(self, split):
+        initializer = self.pipelines[split][1]
+        if initializer is not None:      # dev and test start over each time
+            self.sess.run(initializer)
+        return {self.handle: self.handles[split]}
+
+    def run_epoch(self, model):
+        """One pass over the training pipeline (its batches of one epoch); mean loss and accuracy."""
+        total_loss = total_accuracy = 0.0
+        for size in self.batch_sizes:
+            feed = {**self.feed("train"), model["training"]: True}
+            _, loss, accuracy = self.sess.run([model["train_op"], model["loss"], model["accuracy"]], feed)
+            total_loss += loss * size
+            total_accuracy += accuracy * size
+        n = sum(self.batch_sizes)
+        return total_loss / n, total_accuracy / n
 
 
 def epoch_summaries():
@@ -132,7 +188,12 @@ def main(argv=None):
     tf.set_random_seed(args.seed)
     (x_train, y_train), (x_dev, y_dev), (x_test, y_test) = load_splits(args.seed)
 
-    model = build_model(args)
+    if args.input == "data":
+        images, labels, handle, pipelines = make_pipelines(args, (x_train, y_train), (x_dev, y_dev),
+                                                           (x_test, y_test))
+        model = build_model(args, images, labels)
+    else:
+        model = build_model(args)
     epoch_values, epoch_summary = epoch_summaries()
     saver = tf.train.Saver(max_to_keep=1)
     checkpoint_dir = tempfile.TemporaryDirectory(prefix="digits_mlp_")   # removed when main returns
@@ -143,14 +204,22 @@ def main(argv=None):
     best_dev, best_epoch = float("inf"), 0
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
+        if args.input == "data":
+            data = DataInput(sess, handle, pipelines, len(x_train), args.batch_size)
+            feeds = {"dev": lambda: data.feed("dev"), "test": lambda: data.feed("test")}
+        else:
+            feeds = {"dev": lambda: {model["images"]: x_dev, model["labels"]: y_dev},
+                     "test": lambda: {model["images"]: x_test, model["labels"]: y_test}}
         for epoch in range(1, args.epochs + 1):
-            train_loss, train_acc = run_epoch(sess, model, x_train, y_train, args.batch_size, rng)
+            if args.input == "data":
+                train_loss, train_acc = data.run_epoch(model)
+            else:
+                train_loss, train_acc = run_epoch(sess, model, x_train, y_train, args.batch_size, rng)
             # the histograms (weights, biases, activations of the dev set) come from the same run as
             # the dev loss: each run draws from the dropout op's stream, so an extra run would make
             # the numbers depend on whether logging is on
             dev_fetches = [model["loss"], model["accuracy"]] + ([model["histograms"]] if train_writer else [])
-            dev_feed = {model["images"]: x_dev, model["labels"]: y_dev}
-            dev_loss, dev_acc, *histograms = sess.run(dev_fetches, dev_feed)
+            dev_loss, dev_acc, *histograms = sess.run(dev_fetches, feeds["dev"]())
             print("epoch %3d  train loss %.4f  dev loss %.4f  dev accuracy %.4f"
                   % (epoch, train_loss, dev_loss, dev_acc))
             if train_writer is not None:
@@ -166,9 +235,9 @@ def main(argv=None):
                 break
 
         saver.restore(sess, checkpoint)
-        restored_dev = sess.run(model["loss"], {model["images"]: x_dev, model["labels"]: y_dev})
+        restored_dev = sess.run(model["loss"], feeds["dev"]())
         print("restored the weights of epoch %d: dev loss %.4f" % (best_epoch, restored_dev))
-        test_acc = sess.run(model["accuracy"], {model["images"]: x_test, model["labels"]: y_test})
+        test_acc = sess.run(model["accuracy"], feeds["test"]())
     checkpoint_dir.cleanup()
     for writer in (train_writer, dev_writer):
         if writer is not None:
