@@ -12,7 +12,7 @@ TIMEOUT = {"GRAPHC_MPI_TIMEOUT": "3"}
 
 
 def _errors(proc):
-    return dict(re.findall(r"ERROR (\d) (\w+: [^\n]*)", proc.stdout))
+    return dict(re.findall(r"ERROR (\d) (\w+: .*?) END", proc.stdout))
 
 
 @pytest.mark.parametrize("mode", ["raises", "stuck"])

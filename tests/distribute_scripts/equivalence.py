@@ -4,7 +4,7 @@ Each rank builds two graphs: the distributed one (its own random initial weights
 rank 0's through broadcast_global_variables, DistributedOptimizer, its half of every batch) and
 a plain one (rank 0's weights, the plain optimizer, the whole batch). Prints the largest
 differences as ``RESULT <optimizer> <dtype> <max |distributed - plain|> <max |rank0 - rank1|>``
-so the test applies its tolerances; exits non-zero if broadcast left ranks different.
+(rank 0 prints both ranks' lines) so the test applies its tolerances; exits non-zero if broadcast left ranks different.
 """
 import sys
 
@@ -75,5 +75,8 @@ for dtype in (np.float64, np.float32):
         MPI.COMM_WORLD.Sendrecv(flat, dest=1 - hvd.rank(), recvbuf=other, source=1 - hvd.rank())
         vs_plain = max(float(np.max(np.abs(a - b))) for a, b in zip(mine, plain))
         moved = max(float(np.max(np.abs(a - b))) for a, b in zip(plain, initial_weights(0, dtype)))
-        print(f"RESULT {name} {np.dtype(dtype).name} {vs_plain:.3e} {float(np.max(np.abs(flat - other))):.3e} "
-              f"moved {moved:.3e}", flush=True)
+        line = (f"RESULT {name} {np.dtype(dtype).name} {vs_plain:.3e} {float(np.max(np.abs(flat - other))):.3e} "
+                f"moved {moved:.3e}")
+        lines = MPI.COMM_WORLD.gather(line, root=0)   # one writer, so the ranks' lines never interleave
+        if hvd.rank() == 0:
+            print("\n".join(lines), flush=True)

@@ -2,8 +2,9 @@
 
 Modes: ``raises`` (rank 1 raises before the first collective), ``stuck`` (rank 1 sleeps far
 past the timeout), ``shapes`` (the ranks' variables differ in shape), ``order`` (the ranks run
-two allreduces in opposite orders). Prints ``ERROR <rank> <class>: <message>`` for an OpError.
+two allreduces in opposite orders). Prints ``ERROR <rank> <class>: <message, lines joined by ' | '> END`` for an OpError.
 """
+import os
 import sys
 import time
 
@@ -32,5 +33,7 @@ with tf.Session() as sess:
         sess.run(hvd.broadcast_global_variables(0))
         print(f"DONE {rank}", flush=True)
     except tf.errors.OpError as e:
-        print(f"ERROR {rank} {type(e).__name__}: {e}", flush=True)
+        # one write() per rank, the message on one line, so the two ranks' reports never interleave
+        one_line = str(e).replace("\n", " | ")
+        os.write(1, f"ERROR {rank} {type(e).__name__}: {one_line} END\n".encode())
         raise SystemExit(3)
