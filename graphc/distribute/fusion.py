@@ -49,10 +49,14 @@ def plan(arrays: Sequence[np.ndarray], threshold: int) -> list:
     return buffers
 
 
-def pack(arrays: Sequence[np.ndarray], members: Sequence[int]) -> np.ndarray:
-    """One contiguous 1-D buffer holding ``arrays[i]`` for ``i`` in ``members``, in that order."""
+def pack(arrays: Sequence[np.ndarray], members: Sequence[int], writable: bool = True) -> np.ndarray:
+    """One contiguous 1-D buffer holding ``arrays[i]`` for ``i`` in ``members``, in that order.
+
+    With ``writable=False`` (a send buffer MPI only reads) a lone contiguous array is not copied.
+    """
     if len(members) == 1:
-        return np.ascontiguousarray(arrays[members[0]]).reshape(-1).copy()
+        flat = np.ascontiguousarray(arrays[members[0]]).reshape(-1)
+        return flat if not writable else flat.copy()
     return np.concatenate([np.ravel(arrays[i]) for i in members])
 
 

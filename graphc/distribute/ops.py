@@ -49,7 +49,7 @@ def _allreduce_numpy(*arrays, label: str, reduce_op: str, root: int):
     eng.check_signature(label, signature_of(label, kind, arrays, f"op={reduce_op} fusion={threshold}"))
     out: list = [None] * len(arrays)
     for members in fusion.plan(arrays, threshold):
-        send = fusion.pack(arrays, members)
+        send = fusion.pack(arrays, members, writable=False)
         recv = np.empty_like(send)
         op = MPI.SUM
         if send.dtype == np.float16:
