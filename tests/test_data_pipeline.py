@@ -210,3 +210,47 @@ def test_apply_and_filter_checks():
         D.range(5).apply(lambda ds: 3)
     with pytest.raises(ValueError, match="scalar boolean"):
         D.range(5).filter(lambda x: x)
+
+
+def test_parallel_map_keeps_the_order_and_uses_threads():
+    values = np.arange(40, dtype=np.float32).reshape(10, 2, 2)
+    ds = D.from_tensor_slices(values).map(lambda m: tf.matmul(m, m) + 1.0, num_parallel_calls=3)
+    it = ds.make_one_shot_iterator()
+    nxt = it.get_next()
+    with tf.Session() as sess:
+        got = [sess.run(nxt) for _ in range(10)]
+        workers = [t.name for t in threading.enumerate() if t.name.startswith("graphc-map")]
+    np.testing.assert_array_equal(np.stack(got), values @ values + 1.0)
+    assert workers
+    auto = D.range(8).map(lambda x: x * 2, num_parallel_calls=tf.data.AUTOTUNE)
+    assert ints(auto) == [0, 2, 4, 6, 8, 10, 12, 14]
+
+
+def test_parallel_map_of_a_random_function_runs_on_one_thread():
+    # one Session per worker would repeat the same random stream on every worker
+    ds = D.range(6).map(lambda x: tf.random_uniform([], seed=3), num_parallel_calls=3)
+    values = [float(v) for v in elements(ds)]
+    assert len(set(values)) == 6
+
+
+def test_list_files(tmp_path):
+    for name in ("b.txt", "a.txt", "c.csv"):
+        (tmp_path / name).write_text(name)
+    pattern = str(tmp_path / "*.txt")
+    assert elements(D.list_files(pattern, shuffle=False)) == [str(tmp_path / n).encode() for n in ("a.txt", "b.txt")]
+    assert sorted(elements(D.list_files(pattern, seed=1))) == [str(tmp_path / n).encode() for n in ("a.txt", "b.txt")]
+    lines = D.list_files(pattern, shuffle=False).interleave(lambda f: tf.data.TextLineDataset(f), cycle_length=2)
+    assert elements(lines) == [b"a.txt", b"b.txt"]
+    nothing = D.list_files(str(tmp_path / "*.none")).make_one_shot_iterator().get_next()
+    with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError, match="No files matched pattern"):
+        sess.run(nothing)
+
+
+def test_experimental_helpers():
+    ds = D.range(5).apply(tf.data.experimental.map_and_batch(lambda x: x * 10, 2))
+    assert [e.tolist() for e in elements(ds)] == [[0, 10], [20, 30], [40]]
+    rep = ints(D.range(4).apply(tf.data.experimental.shuffle_and_repeat(4, count=2, seed=7)))
+    assert sorted(rep[:4]) == sorted(rep[4:]) == [0, 1, 2, 3]
+    assert ints(D.range(4).batch(3).apply(tf.data.experimental.unbatch())) == [0, 1, 2, 3]
+    assert tf.data.get_output_types(D.range(1)) is tf.int64
+    assert tf.data.get_output_shapes(D.range(1).batch(2)).as_list() == [None]

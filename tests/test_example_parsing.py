@@ -5,6 +5,7 @@ and expected.json); error messages are TF's, recorded from the same version.
 """
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ import graphc as tf
 from graphc.runtime.session import available_backends
 
 HERE = os.path.join(os.path.dirname(__file__), "data", "tfrecord")
-EXPECTED = json.load(open(os.path.join(HERE, "expected.json")))
+EXPECTED = json.loads(Path(HERE, "expected.json").read_text())
 RECORDS = [bytes.fromhex(h) for h in EXPECTED["records_hex"]]
 FEATURES = {
     "id": tf.FixedLenFeature([], tf.int64),
@@ -87,8 +88,8 @@ def test_parse_single_example_shapes_and_sparse_layout():
 
 @pytest.mark.parametrize("features,message", [
     ({"b": tf.FixedLenFeature([], tf.float32)}, "Feature: b (data type: float) is required but could not be found."),
-    ({"a": tf.FixedLenFeature([], tf.int64)}, "Key: a.  Data types don't match. Data type: float but expected type: "
-                                              "int64"),
+    ({"a": tf.FixedLenFeature([], tf.int64)},
+     "Key: a.  Data types don't match. Data type: float but expected type: int64"),
     ({"a": tf.FixedLenFeature([2], tf.float32)}, "Key: a.  Number of float values != expected"),
 ])
 def test_parse_errors_are_invalid_argument(features, message):

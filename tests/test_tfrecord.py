@@ -6,6 +6,7 @@ error messages are TF's, recorded from the same version.
 import json
 import os
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ import graphc as tf
 from graphc.io.crc32c import crc32c, masked_crc32c
 
 HERE = os.path.join(os.path.dirname(__file__), "data", "tfrecord")
-EXPECTED = json.load(open(os.path.join(HERE, "expected.json")))
+EXPECTED = json.loads(Path(HERE, "expected.json").read_text())
 RECORDS = [bytes.fromhex(h) for h in EXPECTED["records_hex"]]
 FILES = [("examples.tfrecord", ""), ("examples.tfrecord.gz", "GZIP"), ("examples.tfrecord.zlib", "ZLIB")]
 
@@ -24,7 +25,7 @@ def test_crc32c_check_values():
     assert crc32c(b"") == 0
     assert crc32c(bytes(32)) == 0x8A9136AA               # RFC 3720 B.4: 32 bytes of zeros
     # the first record's length field and its masked CRC, as TensorFlow wrote them
-    raw = open(os.path.join(HERE, "examples.tfrecord"), "rb").read()
+    raw = Path(HERE, "examples.tfrecord").read_bytes()
     assert struct.unpack("<I", raw[8:12])[0] == masked_crc32c(raw[:8])
 
 
@@ -41,7 +42,7 @@ def test_writes_tensorflows_bytes(tmp_path, name, kind):
     with tf.python_io.TFRecordWriter(out, tf.python_io.TFRecordOptions(kind)) as writer:
         for r in RECORDS:
             writer.write(r)
-    assert open(out, "rb").read() == open(os.path.join(HERE, name), "rb").read()
+    assert Path(out).read_bytes() == Path(HERE, name).read_bytes()
 
 
 def test_enum_options_and_flush(tmp_path):
@@ -58,7 +59,7 @@ def test_enum_options_and_flush(tmp_path):
 
 
 def test_corrupted_and_truncated_files_are_data_loss(tmp_path):
-    raw = open(os.path.join(HERE, "examples.tfrecord"), "rb").read()
+    raw = Path(HERE, "examples.tfrecord").read_bytes()
     bad = tmp_path / "bad.tfrecord"
     bad.write_bytes(raw[:-3] + b"xyz")
     with pytest.raises(tf.errors.DataLossError, match="^corrupted record at 177$"):
@@ -89,7 +90,7 @@ def test_tfrecord_dataset_reads_every_compression():
 
 
 def test_tfrecord_dataset_stops_at_a_corrupted_record(tmp_path):
-    raw = open(os.path.join(HERE, "examples.tfrecord"), "rb").read()
+    raw = Path(HERE, "examples.tfrecord").read_bytes()
     bad = tmp_path / "bad.tfrecord"
     bad.write_bytes(raw[:-3] + b"xyz")
     nxt = tf.data.TFRecordDataset(str(bad)).make_one_shot_iterator().get_next()

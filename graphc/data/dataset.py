@@ -83,6 +83,14 @@ class Dataset:
         return _Range(*args)
 
     @staticmethod
+    def list_files(file_pattern: Any, shuffle: Optional[bool] = None, seed: Optional[int] = None) -> "Dataset":
+        """The names of the files matching ``file_pattern`` (glob patterns), shuffled unless
+        ``shuffle=False`` (then sorted). No match is an InvalidArgumentError when iterated."""
+        from graphc.data.readers import ListFiles
+        files = ListFiles(file_pattern)
+        return files if shuffle is False else files.shuffle(2**31 - 1, seed)
+
+    @staticmethod
     def zip(datasets: Any) -> "Dataset":
         """Elements of a nest of datasets taken side by side, until the shortest ends."""
         return _Zip(datasets)
@@ -270,8 +278,9 @@ class _Slices(Dataset):
         arrays = [np.asarray(v) for v in _values(self._items, env)]
         n = {a.shape[0] if a.ndim else None for a in arrays}
         if None in n or len(n) != 1:
+            sizes = sorted(map(str, n))
             raise errors.InvalidArgumentError(None, None, "from_tensor_slices: all components must have the "
-                                                          f"same size in their first dimension, got {sorted(map(str, n))}")
+                                                          f"same size in their first dimension, got {sizes}")
         for i in range(n.pop()):
             yield [a[i, ...] for a in arrays]
 
@@ -289,8 +298,9 @@ class _Generator(Dataset):
         for value in self._generator(*self._args):
             value = _tuples(value)
             if structure.is_nest(self._specs) and not structure.same_structure(self._specs, value):
-                raise errors.InvalidArgumentError(None, None, f"`generator` yielded an element {value!r} that "
-                                                              f"does not match the expected structure {self.output_types!r}")
+                raise errors.InvalidArgumentError(None, None, (
+                    f"`generator` yielded an element {value!r} that does not match the expected structure "
+                    f"{self.output_types!r}"))
             flat = structure.flatten(value) if structure.is_nest(self._specs) else [value]
             out = []
             for spec, v in zip(specs, flat):

@@ -28,13 +28,19 @@ class Traced:
     """A traced function: its argument placeholders, its outputs (a nest) and its captures."""
 
     def __init__(self, graph: Graph, arg_specs: Any, placeholders: list, result: Any, output_tensors: list,
-                 captures: list) -> None:
+                 captures: list, ops: set) -> None:
         self.graph = graph
         self.arg_specs = arg_specs
         self.placeholders = placeholders     # flat, in the element's component order
         self.result = result                 # what the function returned (tensors packed, or a Dataset)
         self.output_tensors = output_tensors  # flat tensors to evaluate per call
         self.captures = captures             # tensors from outside the function
+        self.ops = ops                       # the ops tracing created
+
+    def draws_random_numbers(self) -> bool:
+        """Whether a call runs a random op (whose stream a private Session numbers per call)."""
+        from graphc.ops.core import OPS
+        return any(OPS[op.type].kind == "random" for op in self.ops if op.type in OPS)
 
 
 def trace(fn: Callable, arg_specs: Any, scope: str, outputs_of: Optional[Callable] = None) -> Traced:
@@ -58,7 +64,7 @@ def trace(fn: Callable, arg_specs: Any, scope: str, outputs_of: Optional[Callabl
         else:
             outputs = outputs_of(result)
     created = set(graph._ops[first:])
-    return Traced(graph, arg_specs, flat, result, outputs, _captures(outputs, created))
+    return Traced(graph, arg_specs, flat, result, outputs, _captures(outputs, created), created)
 
 
 def _as_tuples(value: Any) -> Any:
@@ -108,19 +114,16 @@ class Env:
         env.state = self.state
         return env
 
-    def call(self, traced: Traced, flat: list) -> list:
-        """Runs ``traced`` on one element's flat components; returns its flat outputs as arrays."""
+    def call(self, traced: Traced, flat: list, runner: Any = None) -> list:
+        """Runs ``traced`` on one element's flat components (in ``runner``, default this Env's
+        Session); returns its flat outputs as arrays."""
         feeds = dict(zip(traced.placeholders, flat))
         for t in traced.captures:
             feeds[t] = self.values[t]
         if not traced.output_tensors:
             return []
-        results = self.runner.run(traced.output_tensors, feed_dict=feeds)
+        results = (runner or self.runner).run(traced.output_tensors, feed_dict=feeds)
         return [_array(r, t.dtype) for r, t in zip(results, traced.output_tensors)]
-
-    def feeds_for(self, traced: Traced, flat: list) -> dict:
-        """The placeholder values of one call, for a dataset the function returned."""
-        return dict(zip(traced.placeholders, flat))
 
 
 def _array(value: Any, dtype: dtypes.DType) -> np.ndarray:

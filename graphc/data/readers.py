@@ -1,11 +1,12 @@
 """File datasets: ``tf.data.TFRecordDataset`` and ``tf.data.TextLineDataset`` (string scalar elements)."""
 from __future__ import annotations
 
+import glob
 from typing import Any, Iterator, Optional
 
 import numpy as np
 
-from graphc import dtypes
+from graphc import dtypes, errors
 from graphc.data import structure
 from graphc.data.dataset import Dataset
 from graphc.data.functions import Env
@@ -80,3 +81,31 @@ class TextLineDataset(_FileDataset):
                 yield line[:-1] if line.endswith(b"\r") else line
         if pending:
             yield pending[:-1] if pending.endswith(b"\r") else pending
+
+
+class ListFiles(Dataset):
+    """The file names matching glob patterns (a string, a list, or a string tensor), sorted."""
+
+    def __init__(self, file_pattern: Any) -> None:
+        if hasattr(file_pattern, "_graph_tensor"):
+            file_pattern = file_pattern._graph_tensor()
+        if isinstance(file_pattern, Tensor):
+            self._patterns: Any = file_pattern
+        else:
+            patterns = [file_pattern] if isinstance(file_pattern, (str, bytes)) else list(file_pattern)
+            self._patterns = [p.decode() if isinstance(p, bytes) else str(p) for p in patterns]
+        super().__init__(structure.Spec(dtypes.string, []))
+
+    def _own_tensors(self) -> list:
+        return [self._patterns] if isinstance(self._patterns, Tensor) else []
+
+    def _iterate(self, env: Env) -> Iterator[list]:
+        patterns = self._patterns
+        if isinstance(patterns, Tensor):
+            patterns = [p.decode() if isinstance(p, bytes) else str(p)
+                        for p in np.asarray(env.values[patterns], dtype=object).reshape(-1)]
+        names = sorted({name for p in patterns for name in glob.glob(p)})
+        if not names:
+            raise errors.InvalidArgumentError(None, None, f"No files matched pattern: {', '.join(patterns)}")
+        for name in names:
+            yield [np.array(name.encode(), dtype=object)]

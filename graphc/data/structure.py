@@ -67,7 +67,7 @@ def same_structure(a: Any, b: Any) -> bool:
 def infer_dtype(value: Any) -> dtypes.DType:
     """The dtype TF1 gives a Python or numpy value: numpy arrays keep theirs, Python floats are
     float32, Python ints int32, bytes/str strings."""
-    if isinstance(value, np.ndarray) or isinstance(value, np.generic):
+    if isinstance(value, (np.ndarray, np.generic)):
         arr = np.asarray(value)
         if arr.dtype.kind in "SUO":
             return dtypes.string

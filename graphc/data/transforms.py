@@ -5,10 +5,12 @@ numpy arrays; functions run through ``Env.call`` (see ``functions.py``).
 """
 from __future__ import annotations
 
+import collections
 import os
 import pickle
 import queue
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
@@ -16,7 +18,7 @@ import numpy as np
 from graphc import dtypes, errors
 from graphc.data import structure
 from graphc.data.dataset import AUTOTUNE, Dataset, arg_value, scalar_arg
-from graphc.data.functions import Env, trace
+from graphc.data.functions import Env, new_runner, trace
 from graphc.graph import Tensor
 from graphc.shape import TensorShape, as_shape
 
@@ -26,13 +28,46 @@ class Map(Dataset):
         self._fn = trace(fn, input_ds._specs, "MapDataset_fn")
         specs = structure.map_structure(lambda t: structure.Spec(t.dtype, t.shape), self._fn.result)
         super().__init__(specs, (input_ds,))
+        calls = 1 if num_parallel_calls is None else int(num_parallel_calls)
+        self._workers = (os.cpu_count() or 1) if calls == AUTOTUNE else max(calls, 1)
+        # each worker runs its own Session, whose random streams would repeat the others': a
+        # function that draws random numbers runs on one thread
+        if self._fn.draws_random_numbers():
+            self._workers = 1
 
     def _own_tensors(self) -> list:
         return self._fn.captures
 
     def _iterate(self, env: Env) -> Iterator[list]:
-        for element in self._inputs[0]._iterate(env):
-            yield env.call(self._fn, element)
+        if self._workers == 1:
+            for element in self._inputs[0]._iterate(env):
+                yield env.call(self._fn, element)
+            return
+        yield from _parallel_map(self._fn, self._inputs[0]._iterate(env), env, self._workers)
+
+
+def _parallel_map(fn: Any, elements: Iterator[list], env: Env, workers: int) -> Iterator[list]:
+    """``fn`` on ``workers`` threads, each with its own Session, results in input order; at most
+    ``workers`` elements are in flight."""
+    local = threading.local()
+
+    def call(element: list) -> list:
+        runner = getattr(local, "runner", None)
+        if runner is None:
+            runner = local.runner = new_runner(fn.graph)
+        return env.call(fn, element, runner)
+
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="graphc-map")
+    pending: collections.deque = collections.deque()
+    try:
+        for element in elements:
+            pending.append(pool.submit(call, element))
+            if len(pending) >= workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 class Filter(Dataset):
@@ -375,7 +410,8 @@ class Interleave(Dataset):
     def __init__(self, input_ds: Dataset, fn: Callable, cycle_length: int, block_length: int) -> None:
         self._fn = trace(fn, input_ds._specs, "InterleaveDataset_fn", outputs_of=_dataset_tensors)
         inner = self._fn.result
-        self._cycle = (os.cpu_count() or 1) if int(cycle_length) == AUTOTUNE else _positive(cycle_length, "cycle_length")
+        auto = int(cycle_length) == AUTOTUNE     # TF1: as many as there are CPU cores
+        self._cycle = (os.cpu_count() or 1) if auto else _positive(cycle_length, "cycle_length")
         self._block = _positive(block_length, "block_length")
         super().__init__(inner._specs, (input_ds,))
 
