@@ -204,6 +204,38 @@ def test_batching_elements_of_different_shapes_is_an_error():
         sess.run(nxt)
 
 
+def outcomes(ds, limit=20):
+    """Each run's element (as a list) or "ERR" for an InvalidArgumentError, then "END"."""
+    nxt = ds.make_one_shot_iterator().get_next()
+    out = []
+    with tf.Session() as sess:
+        for _ in range(limit):
+            try:
+                out.append(sess.run(nxt).tolist())
+            except tf.errors.InvalidArgumentError:
+                out.append("ERR")
+            except tf.errors.OutOfRangeError:
+                out.append("END")
+                break
+    return out
+
+
+def test_a_failing_map_element_is_an_error_and_the_rest_still_arrive():
+    # TF 2.21, log(x) checked for NaN on [1, -1, 2, 3, -1, 4]: map and filter give
+    # [v, ERR, v, v, ERR, v, END]; batch(2) fails the batches holding an error:
+    # [ERR, [v, v], ERR, END]; shuffle reports an input error as soon as it reads it
+    sizes = [2, 3, 2, 2, 3, 2]
+    rows = D.from_generator(lambda: (np.full(n, n, np.float32) for n in sizes), tf.float32, [None])
+    mapped = rows.map(lambda v: tf.reshape(v, [2]))
+    assert outcomes(mapped) == [[2, 2], "ERR", [2, 2], [2, 2], "ERR", [2, 2], "END"]
+    assert outcomes(mapped.filter(lambda v: v[0] > 0)) == outcomes(mapped)
+    assert outcomes(mapped.batch(2)) == ["ERR", [[2, 2], [2, 2]], "ERR", "END"]
+    shuffled = outcomes(mapped.shuffle(2, seed=1))
+    assert shuffled.count("ERR") == 2 and shuffled.count([2, 2]) == 4 and shuffled[-1] == "END"
+    zipped = D.zip((mapped, D.range(10))).map(lambda v, i: v + tf.cast(i, tf.float32))
+    assert outcomes(zipped) == [[2, 2], "ERR", [4, 4], [5, 5], "ERR", [7, 7], "END"]
+
+
 def test_apply_and_filter_checks():
     assert ints(D.range(5).apply(lambda ds: ds.skip(3))) == [3, 4]
     with pytest.raises(TypeError, match="must return a Dataset"):

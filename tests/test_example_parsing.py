@@ -117,14 +117,16 @@ def test_bad_feature_descriptions_are_refused():
         tf.parse_single_example(tf.placeholder(tf.string, [2]), {"a": tf.FixedLenFeature([], tf.int64)})
 
 
-def test_pipeline_from_tensorflow_file_with_a_bad_record_keeps_the_rest():
-    good = RECORDS[0]
-    ds = tf.data.Dataset.from_tensor_slices([good, b"garbage", RECORDS[1]]).map(
+def test_a_record_that_does_not_parse_fails_its_run_only():
+    ds = tf.data.Dataset.from_tensor_slices([RECORDS[0], b"garbage", RECORDS[1]]).map(
         lambda r: tf.parse_single_example(r, {"id": tf.FixedLenFeature([], tf.int64)})["id"])
     nxt = ds.make_one_shot_iterator().get_next()
     with tf.Session() as sess:
         assert sess.run(nxt) == 0
         with pytest.raises(tf.errors.InvalidArgumentError, match="Could not parse example input"):
+            sess.run(nxt)
+        assert sess.run(nxt) == 1
+        with pytest.raises(tf.errors.OutOfRangeError):
             sess.run(nxt)
 
 

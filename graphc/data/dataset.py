@@ -343,10 +343,11 @@ class _Zip(Dataset):
     def _iterate(self, env: Env) -> Iterator[list]:
         its = [d._iterate(env) for d in self._inputs]
         while True:
-            element = []
+            parts = []
             for it in its:
                 part = next(it, None)
                 if part is None:
                     return
-                element.extend(part)
-            yield element
+                parts.append(part)
+            error = next((p for p in parts if isinstance(p, structure.ElementError)), None)
+            yield error or [c for p in parts for c in p]

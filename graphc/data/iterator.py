@@ -164,9 +164,13 @@ class Runtime:
             return self._returned.pop()
         if not self._ended:
             try:
-                return next(self._elements)
+                element = next(self._elements)
             except StopIteration:
                 self._ended = True
+            else:
+                if isinstance(element, structure.ElementError):   # this element's error, raised once
+                    raise element.error
+                return element
         raise errors.OutOfRangeError(None, op, f"End of sequence\n\t [[node {op.name}]]")
 
     def give_back(self, element: list) -> None:

@@ -96,6 +96,17 @@ def to_array(value: Any, dtype: dtypes.DType) -> np.ndarray:
     return np.asarray(value, dtype=dtype.np_type)
 
 
+class ElementError:
+    """An element whose computation failed (a ``map`` function raised): it travels down the
+    pipeline in the element's place and is raised by the run that takes it, so the elements after
+    it still arrive, as in TF1."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
 class Spec:
     """One component's static description: dtype and (possibly partial) shape."""
 

@@ -19,6 +19,7 @@ from graphc import dtypes, errors
 from graphc.data import structure
 from graphc.data.dataset import AUTOTUNE, Dataset, arg_value, scalar_arg
 from graphc.data.functions import Env, new_runner, trace
+from graphc.data.structure import ElementError
 from graphc.graph import Tensor
 from graphc.shape import TensorShape, as_shape
 
@@ -41,9 +42,19 @@ class Map(Dataset):
     def _iterate(self, env: Env) -> Iterator[list]:
         if self._workers == 1:
             for element in self._inputs[0]._iterate(env):
-                yield env.call(self._fn, element)
+                yield _call(env, self._fn, element)
             return
         yield from _parallel_map(self._fn, self._inputs[0]._iterate(env), env, self._workers)
+
+
+def _call(env: Env, fn: Any, element: Any, runner: Any = None) -> Any:
+    """``fn``'s outputs for ``element``, or an ``ElementError`` standing in for them."""
+    if isinstance(element, ElementError):
+        return element
+    try:
+        return env.call(fn, element, runner)
+    except errors.OpError as e:
+        return ElementError(e)
 
 
 def _parallel_map(fn: Any, elements: Iterator[list], env: Env, workers: int) -> Iterator[list]:
@@ -55,7 +66,7 @@ def _parallel_map(fn: Any, elements: Iterator[list], env: Env, workers: int) -> 
         runner = getattr(local, "runner", None)
         if runner is None:
             runner = local.runner = new_runner(fn.graph)
-        return env.call(fn, element, runner)
+        return _call(env, fn, element, runner)
 
     pool = ThreadPoolExecutor(workers, thread_name_prefix="graphc-map")
     pending: collections.deque = collections.deque()
@@ -83,7 +94,10 @@ class Filter(Dataset):
 
     def _iterate(self, env: Env) -> Iterator[list]:
         for element in self._inputs[0]._iterate(env):
-            if bool(env.call(self._fn, element)[0]):
+            keep = _call(env, self._fn, element)
+            if isinstance(keep, ElementError):
+                yield keep
+            elif bool(keep[0]):
                 yield element
 
 
@@ -115,18 +129,25 @@ class Batch(Dataset):
     def _iterate(self, env: Env) -> Iterator[list]:
         size = _positive(arg_value(self._size, env), "batch_size")
         for rows in _groups(self._inputs[0]._iterate(env), size, self._drop):
-            yield [_stack([r[i] for r in rows], i) for i in range(len(rows[0]))]
+            yield rows if isinstance(rows, ElementError) else [_stack([r[i] for r in rows], i)
+                                                               for i in range(len(rows[0]))]
 
 
-def _groups(it: Iterator[list], size: int, drop: bool) -> Iterator[list]:
+def _groups(it: Iterator[list], size: int, drop: bool) -> Iterator[Any]:
+    """Lists of ``size`` elements (the last may be short unless ``drop``); a group holding an
+    ``ElementError`` is that error instead (TF1's batch fails the whole batch)."""
     rows: list = []
     for element in it:
         rows.append(element)
         if len(rows) == size:
-            yield rows
+            yield _first_error(rows) or rows
             rows = []
     if rows and not drop:
-        yield rows
+        yield _first_error(rows) or rows
+
+
+def _first_error(rows: list) -> Optional[ElementError]:
+    return next((r for r in rows if isinstance(r, ElementError)), None)
 
 
 def _size_arg(value: Any, name: str) -> Any:
@@ -176,7 +197,8 @@ class PaddedBatch(Dataset):
     def _iterate(self, env: Env) -> Iterator[list]:
         size = _positive(arg_value(self._size, env), "batch_size")
         for rows in _groups(self._inputs[0]._iterate(env), size, self._drop):
-            yield [self._pad([r[i] for r in rows], i) for i in range(len(rows[0]))]
+            yield rows if isinstance(rows, ElementError) else [self._pad([r[i] for r in rows], i)
+                                                               for i in range(len(rows[0]))]
 
     def _pad(self, column: list, i: int) -> np.ndarray:
         target = self._shapes[i].as_tuple()
@@ -218,6 +240,9 @@ class Unbatch(Dataset):
 
     def _iterate(self, env: Env) -> Iterator[list]:
         for element in self._inputs[0]._iterate(env):
+            if isinstance(element, ElementError):
+                yield element
+                continue
             n = {a.shape[0] for a in element}
             if len(n) != 1:
                 raise errors.InvalidArgumentError(None, None, "unbatch: the components' first dimensions differ: "
@@ -252,10 +277,16 @@ class Shuffle(Dataset):
         buffer: list = []
         source = self._inputs[0]._iterate(env)
         for element in source:
+            if isinstance(element, ElementError):   # TF1 reports an input error at once
+                yield element
+                continue
             buffer.append(element)
             if len(buffer) == buffer_size:
                 break
         for element in source:
+            if isinstance(element, ElementError):
+                yield element
+                continue
             i = int(rng.integers(len(buffer)))
             yield buffer[i]
             buffer[i] = element
@@ -418,9 +449,12 @@ class Interleave(Dataset):
     def _own_tensors(self) -> list:
         return self._fn.captures
 
-    def _open(self, env: Env, element: list) -> Iterator[list]:
+    def _open(self, env: Env, element: Any) -> Iterator[Any]:
+        outputs = _call(env, self._fn, element)
+        if isinstance(outputs, ElementError):
+            return iter([outputs])
         values = dict(zip(self._fn.placeholders, element))
-        values.update(zip(self._fn.output_tensors, env.call(self._fn, element)))
+        values.update(zip(self._fn.output_tensors, outputs))
         return self._fn.result._iterate(env.child(values))
 
     def _iterate(self, env: Env) -> Iterator[list]:
