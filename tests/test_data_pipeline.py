@@ -286,3 +286,37 @@ def test_experimental_helpers():
     assert ints(D.range(4).batch(3).apply(tf.data.experimental.unbatch())) == [0, 1, 2, 3]
     assert tf.data.get_output_types(D.range(1)) is tf.int64
     assert tf.data.get_output_shapes(D.range(1).batch(2)).as_list() == [None]
+
+
+def test_map_then_batch_runs_once_per_batch_when_provably_the_same():
+    x = np.arange(12, dtype=np.float32).reshape(6, 2)
+    y = np.arange(6, dtype=np.int32)
+    scale = tf.placeholder(tf.float32, [])
+    ds = D.from_tensor_slices((x, y)).map(lambda a, b: (tf.cast(a > 4.0, tf.float32) * a / scale, b + 1))
+    batched = ds.batch(4)
+    assert batched._batched_fn is not None                  # vectorized: one run per batch
+    got = elements(batched, feed_dict={scale: 2.0})
+    np.testing.assert_array_equal(got[0][0], np.where(x[:4] > 4, x[:4], 0) / 2)
+    np.testing.assert_array_equal(got[1][0], x[4:] / 2)
+    assert [g[1].tolist() for g in got] == [[1, 2, 3, 4], [5, 6]]
+    assert len(elements(ds.batch(4, drop_remainder=True), feed_dict={scale: 1.0})) == 1
+
+
+@pytest.mark.parametrize("fn", [
+    lambda a, b: (tf.reshape(a, [2, 1]), b),                 # not elementwise
+    lambda a, b: (tf.reduce_sum(a), b),                      # a reduction
+    lambda a, b: (a * tf.cast(b, tf.float32), b),            # [2] with a per-element scalar: would misbroadcast
+    lambda a, b: (a + tf.constant([1.0, 2.0]), b),           # a non-scalar constant
+    lambda a, b: (a, 3),                                     # a result that is not per element
+])
+def test_map_then_batch_stays_per_element_otherwise(fn):
+    x = np.arange(12, dtype=np.float32).reshape(6, 2)
+    y = np.arange(6, dtype=np.int32)
+    mapped = D.from_tensor_slices((x, y)).map(fn)
+    batched = mapped.batch(4)
+    assert batched._batched_fn is None
+    per_element = elements(mapped)
+    got = elements(batched)
+    for i, (a, b) in enumerate(per_element):
+        np.testing.assert_array_equal(got[i // 4][0][i % 4], a)
+        assert got[i // 4][1][i % 4] == b

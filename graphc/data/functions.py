@@ -28,14 +28,14 @@ class Traced:
     """A traced function: its argument placeholders, its outputs (a nest) and its captures."""
 
     def __init__(self, graph: Graph, arg_specs: Any, placeholders: list, result: Any, output_tensors: list,
-                 captures: list, ops: set) -> None:
+                 captures: list, ops: list) -> None:
         self.graph = graph
         self.arg_specs = arg_specs
         self.placeholders = placeholders     # flat, in the element's component order
         self.result = result                 # what the function returned (tensors packed, or a Dataset)
         self.output_tensors = output_tensors  # flat tensors to evaluate per call
         self.captures = captures             # tensors from outside the function
-        self.ops = ops                       # the ops tracing created
+        self.ops = ops                       # the ops tracing created, in creation (topological) order
 
     def draws_random_numbers(self) -> bool:
         """Whether a call runs a random op (whose stream a private Session numbers per call)."""
@@ -63,8 +63,8 @@ def trace(fn: Callable, arg_specs: Any, scope: str, outputs_of: Optional[Callabl
             outputs = structure.flatten(result)
         else:
             outputs = outputs_of(result)
-    created = set(graph._ops[first:])
-    return Traced(graph, arg_specs, flat, result, outputs, _captures(outputs, created), created)
+    new_ops = graph._ops[first:]
+    return Traced(graph, arg_specs, flat, result, outputs, _captures(outputs, set(new_ops)), new_ops)
 
 
 def _as_tuples(value: Any) -> Any:

@@ -20,6 +20,7 @@ from graphc.data import structure
 from graphc.data.dataset import AUTOTUNE, Dataset, arg_value, scalar_arg
 from graphc.data.functions import Env, new_runner, trace
 from graphc.data.structure import ElementError
+from graphc.data.vectorize import batched_version
 from graphc.graph import Tensor
 from graphc.shape import TensorShape, as_shape
 
@@ -27,6 +28,7 @@ from graphc.shape import TensorShape, as_shape
 class Map(Dataset):
     def __init__(self, input_ds: Dataset, fn: Callable, num_parallel_calls: Optional[int]) -> None:
         self._fn = trace(fn, input_ds._specs, "MapDataset_fn")
+        self._user_fn = fn
         specs = structure.map_structure(lambda t: structure.Spec(t.dtype, t.shape), self._fn.result)
         super().__init__(specs, (input_ds,))
         calls = 1 if num_parallel_calls is None else int(num_parallel_calls)
@@ -122,15 +124,26 @@ class Batch(Dataset):
         self._drop = bool(drop_remainder)
         known = self._size if self._drop and isinstance(self._size, int) else None
         super().__init__(structure.map_structure(lambda s: _batched(s, known), input_ds._specs), (input_ds,))
+        # map-then-batch run as batch-then-map when that is provably the same (vectorize.py)
+        self._batched_fn = batched_version(input_ds._user_fn, input_ds._fn) if isinstance(input_ds, Map) else None
 
     def _own_tensors(self) -> list:
         return _tensor_args(self._size)
 
     def _iterate(self, env: Env) -> Iterator[list]:
         size = _positive(arg_value(self._size, env), "batch_size")
-        for rows in _groups(self._inputs[0]._iterate(env), size, self._drop):
-            yield rows if isinstance(rows, ElementError) else [_stack([r[i] for r in rows], i)
-                                                               for i in range(len(rows[0]))]
+        source = self._inputs[0]
+        if self._batched_fn is not None:
+            for rows in _groups(source._inputs[0]._iterate(env), size, self._drop):
+                yield rows if isinstance(rows, ElementError) else _call(env, self._batched_fn, _columns(rows))
+            return
+        for rows in _groups(source._iterate(env), size, self._drop):
+            yield rows if isinstance(rows, ElementError) else _columns(rows)
+
+
+def _columns(rows: list) -> list:
+    """Elements stacked component by component."""
+    return [_stack([r[i] for r in rows], i) for i in range(len(rows[0]))]
 
 
 def _groups(it: Iterator[list], size: int, drop: bool) -> Iterator[Any]:
