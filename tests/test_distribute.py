@@ -102,3 +102,15 @@ def test_the_mpi_extra_brings_mpi4py_and_an_mpiexec_and_the_test_extra_includes_
              for extra, reqs in extras.items()}
     assert {"mpi4py", "mpich"} <= names["mpi"]
     assert names["mpi"] <= names["test"]
+
+
+def test_the_example_trains_on_two_ranks_as_the_readme_says_to_launch_it():
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert "mpiexec -n 2 python examples/distributed_mnist.py --quick" in readme
+    pytest.importorskip("sklearn")
+    out = _check(mpirun(str(Path(__file__).resolve().parent.parent / "examples" / "distributed_mnist.py"),
+                        "--quick", timeout=120))
+    accuracies = [float(a) for a in re.findall(r"test accuracy: (\d\.\d+)", out)]
+    assert len(accuracies) == 1, out          # only rank 0 prints, as in Horovod's examples
+    assert accuracies[0] > 0.9, out           # 5 epochs learn the digits (the README: 0.9306)
