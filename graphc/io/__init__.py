@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from graphc.io.parsing import FixedLenFeature, SparseTensor, VarLenFeature, parse_example, parse_single_example
+from graphc.io.text_ops import decode_csv, read_file
 from graphc.io.tfrecord import TFRecordCompressionType, TFRecordOptions, TFRecordWriter, tf_record_iterator
 
 __all__ = ["FixedLenFeature", "SparseTensor", "TFRecordCompressionType", "TFRecordOptions", "TFRecordWriter",
-           "VarLenFeature", "parse_example", "parse_single_example", "tf_record_iterator"]
+           "VarLenFeature", "decode_csv", "parse_example", "parse_single_example", "read_file", "tf_record_iterator"]
