@@ -102,6 +102,9 @@ def test_from_generator_types_and_shapes():
     got = elements(gen)
     assert [int(a) for a, _ in got] == [1, 2]
     assert got[0][1].dtype == np.float32 and got[0][1].tolist() == [1.0, 2.0] and got[1][1].tolist() == [3.0]
+    n = tf.placeholder(tf.int64, [])
+    counted = D.from_generator(lambda k: iter(range(k)), tf.int64, [], args=(n, ))
+    assert ints(counted, feed_dict={n: 3}) == [0, 1, 2]
     bad = D.from_generator(lambda: iter([[1.0, 2.0]]), tf.float32, tf.TensorShape([3]))
     it = bad.make_one_shot_iterator().get_next()
     with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError, match="shape"):

@@ -74,7 +74,8 @@ class Dataset:
     def from_generator(generator: Callable, output_types: Any, output_shapes: Any = None,
                        args: Any = None) -> "Dataset":
         """Elements yielded by ``generator(*args)``, called anew for each iteration, converted to
-        ``output_types`` and checked against ``output_shapes``."""
+        ``output_types`` and checked against ``output_shapes``. Tensors in ``args`` are passed as
+        their values when the iterator is initialized (numpy arrays)."""
         return _Generator(generator, output_types, output_shapes, args)
 
     @staticmethod
@@ -291,11 +292,15 @@ class _Generator(Dataset):
             raise TypeError("`generator` must be callable.")
         super().__init__(structure.specs_from(output_types, output_shapes))
         self._generator = generator
-        self._args = tuple(args) if args is not None else ()
+        self._args = tuple(a._graph_tensor() if hasattr(a, "_graph_tensor") else a for a in (args or ()))
+
+    def _own_tensors(self) -> list:
+        return [a for a in self._args if isinstance(a, Tensor)]
 
     def _iterate(self, env: Env) -> Iterator[list]:
         specs = structure.flatten(self._specs)
-        for value in self._generator(*self._args):
+        args = [env.values[a] if isinstance(a, Tensor) else a for a in self._args]   # tensors: their values
+        for value in self._generator(*args):
             value = _tuples(value)
             if structure.is_nest(self._specs) and not structure.same_structure(self._specs, value):
                 raise errors.InvalidArgumentError(None, None, (
