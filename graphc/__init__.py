@@ -1,7 +1,7 @@
 """graphc: a graph compiler with TensorFlow 1.x's programming model. ``import graphc as tf``."""
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from graphc.version import __version__  # noqa: F401
 
 import logging as _logging
 import os as _os
@@ -18,6 +18,7 @@ from graphc.dtypes import (DType, as_dtype, bool_ as bool, float16, float32, flo
                            string)
 from graphc.graph import (Graph, GraphKeys, Operation, Tensor, add_to_collection, add_to_collections,
                           control_dependencies, get_collection, get_collection_ref, get_default_graph,
+                          get_default_session,
                           name_scope, reset_default_graph, set_random_seed)
 from graphc.shape import Dimension, TensorShape
 from graphc.ops.core import constant, convert_to_tensor
@@ -35,9 +36,9 @@ from graphc.initializers import (constant_initializer, glorot_normal_initializer
                                  ones_initializer, orthogonal_initializer, random_normal_initializer,
                                  random_uniform_initializer,
                                  truncated_normal_initializer, variance_scaling_initializer, zeros_initializer)
-from graphc.passes.autodiff import gradients
+from graphc.gradients import gradients
 from graphc.clip_ops import clip_by_average_norm, clip_by_global_norm, clip_by_norm, global_norm, norm
-from graphc.runtime.session import InteractiveSession, Session, get_default_session
+from graphc.runtime.session import InteractiveSession, Session
 from graphc.config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunMetadata, RunOptions
 from graphc.device_spec import DeviceSpec
 from graphc.graph import device

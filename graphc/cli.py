@@ -89,7 +89,7 @@ def _dump(args: argparse.Namespace) -> int:
 
 
 def _cache(args: argparse.Namespace) -> int:
-    from graphc.runtime import cache
+    from graphc.toolchain import cache
 
     if args.action == "clear":
         print(cache.clear())      # what was removed, and what was kept (files that are not graphc's)

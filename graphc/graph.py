@@ -125,9 +125,7 @@ class Tensor:
 
     def eval(self, feed_dict: Optional[dict] = None, session: Any = None) -> Any:
         """Runs this tensor in ``session`` or the default session (TF1 ``Tensor.eval``)."""
-        from graphc.runtime.session import _session_for_eval
-
-        return _session_for_eval(session, self.graph).run(self, feed_dict=feed_dict)
+        return session_for_eval(session, self.graph).run(self, feed_dict=feed_dict)
 
     def __repr__(self) -> str:
         return f"<tf.Tensor '{self.name}' shape={self._shape} dtype={self.dtype.name}>"
@@ -193,9 +191,7 @@ class Operation:
 
     def run(self, feed_dict: Optional[dict] = None, session: Any = None) -> None:
         """Runs this operation in ``session`` or the default session (TF1 ``Operation.run``)."""
-        from graphc.runtime.session import _session_for_eval
-
-        _session_for_eval(session, self.graph).run(self, feed_dict=feed_dict)
+        session_for_eval(session, self.graph).run(self, feed_dict=feed_dict)
 
     def __repr__(self) -> str:
         return f"<tf.Operation '{self.name}' type={self.type}>"
@@ -463,6 +459,49 @@ def _stack() -> list:
     if not hasattr(_thread_local, "stack"):
         _thread_local.stack = []
     return _thread_local.stack
+
+
+# The default-session stack lives with the default-graph stack, as in TF1's framework/ops.py:
+# ``Tensor.eval`` and ``Operation.run`` need it, and the graph layer imports nothing above it.
+# Sessions are duck-typed here (``.graph``, ``.run``): the Session class is in graphc.runtime.
+class _DefaultSessions(threading.local):
+    def __init__(self) -> None:
+        self.stack: list = []
+
+
+_default_sessions = _DefaultSessions()
+
+
+def get_default_session() -> Any:
+    """The innermost session installed by ``with sess:`` / ``sess.as_default()`` / InteractiveSession."""
+    stack = _default_sessions.stack
+    return stack[-1] if stack else None
+
+
+@contextlib.contextmanager
+def default_session(session: Any) -> Iterator[Any]:
+    """Makes ``session`` this thread's default session for the block (TF1 ``ops.default_session``)."""
+    stack = _default_sessions.stack
+    stack.append(session)
+    try:
+        yield session
+    finally:
+        for i in range(len(stack) - 1, -1, -1):  # innermost entry, even if closed out of order
+            if stack[i] is session:
+                del stack[i]
+                break
+
+
+def session_for_eval(session: Any, graph: Graph) -> Any:
+    """``session``, else the default session, checked to run ``graph`` (for ``eval``/``run``/``load``)."""
+    session = session or get_default_session()
+    if session is None:
+        raise ValueError("Cannot evaluate tensor using `eval()`: No default session is registered. Use "
+                         "`with sess.as_default()` or pass an explicit session to `eval(session=sess)`")
+    if session.graph is not graph:
+        raise ValueError("Cannot use the given session to evaluate tensor: the tensor's graph is "
+                         "different from the session's graph.")
+    return session
 
 
 def get_default_graph() -> Graph:

@@ -37,7 +37,7 @@ from graphc.codegen.eager import EagerExecutable
 from graphc.graph import Tensor
 from graphc.ops.random import make_rng
 from graphc.ops.state import ASSIGN_UPDATES
-from graphc.runtime.plan import RunPlan
+from graphc.passes.run_plan import RunPlan
 
 # ulps one op may be off by on its own: libm, SVML-style vector math, FMA contraction and
 # reciprocal-multiply all stay within a few ulps of the correctly rounded result.

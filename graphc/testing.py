@@ -35,7 +35,7 @@ def check_gradients(y: Any, xs: Sequence[Any], x_values: Sequence[Any], feed_dic
     Returns one ``GradientCheck`` per x. ``feed_dict`` feeds any other placeholders;
     ``session`` (default: a new eager Session on y's graph) holds initialized variables, if any.
     """
-    from graphc.passes.autodiff import gradients
+    from graphc.gradients import gradients
     from graphc.runtime.session import Session
 
     y = y._graph_tensor() if hasattr(y, "_graph_tensor") else y

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from graphc import dtypes
-from graphc.graph import GraphKeys, Operation, Tensor, get_default_graph
+from graphc.graph import GraphKeys, Operation, Tensor, get_default_graph, session_for_eval
 from graphc.ops import source, state
 from graphc.ops.core import convert_to_tensor
 from graphc.ops.overloads import install
@@ -126,9 +126,7 @@ class Variable:
 
     def load(self, value: Any, session: Any = None) -> None:
         """Writes ``value`` into the variable in ``session`` (TF1 ``Variable.load``)."""
-        from graphc.runtime.session import _session_for_eval
-
-        sess = _session_for_eval(session, self.graph)
+        sess = session_for_eval(session, self.graph)
         sess.run(self._initializer_op, feed_dict={self._initial_value: value})
 
     def set_shape(self, shape: Any) -> None:

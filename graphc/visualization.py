@@ -6,7 +6,9 @@ import subprocess
 import warnings
 from typing import Any, Optional
 
+from graphc.graph import get_default_session
 from graphc.passes.ir import format_constant
+from graphc.runtime.session import Session
 
 GRAPHVIZ_HINT = ("Install Graphviz for the SVG (Debian/Ubuntu: apt-get install graphviz; macOS: brew install "
                  "graphviz; conda: conda install graphviz), or open the DOT file in any Graphviz viewer.")
@@ -59,8 +61,6 @@ def visualize(fetches: Any, feed_dict: Optional[dict] = None, path: str = "graph
     (``path`` with ``.svg``); without it a warning (once per process) says how to get it.
     Returns the path of the richest file written.
     """
-    from graphc.runtime.session import Session, get_default_session
-
     sess = session or get_default_session() or Session(backend="interpret")
     exe = sess.compile(fetches, feed_dict)
     if not hasattr(exe, "kernel_plan"):

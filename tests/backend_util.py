@@ -15,7 +15,7 @@ import graphc as tf
 from graphc.codegen.eager import EagerExecutable
 from graphc.graph import Operation
 from graphc.reference_bounds import BoundedRun, assert_within_bound, bound_run
-from graphc.runtime.plan import RunPlan
+from graphc.passes.run_plan import RunPlan
 from graphc.runtime.session import SessionState
 
 

@@ -10,7 +10,7 @@ import pytest
 
 import graphc as tf
 import graphc.runtime
-from graphc.runtime import cache
+from graphc.toolchain import cache
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROGRAM = """

@@ -19,7 +19,7 @@ import pytest
 import graphc
 import graphc as tf
 from graphc.cli import main as cli_main
-from graphc.runtime import cache
+from graphc.toolchain import cache
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(graphc.__file__)))
 IS_ROOT = os.geteuid() == 0
@@ -311,7 +311,7 @@ def test_clear_removes_only_graphcs_entries_and_says_what(tmp_path, monkeypatch,
 
 CLEAR_RACE = """
 import numba, sys
-from graphc.runtime import cache
+from graphc.toolchain import cache
 for i in range(int(sys.argv[1])):
     src = f"import numba\\n@numba.njit\\ndef f(a):\\n    return a + {i}\\nX = {i}\\n"
     m = cache.load_source(src, prefix="race")

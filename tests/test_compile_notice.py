@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import graphc as tf
-from graphc.runtime import compile_notice, session
+from graphc.runtime import session
+from graphc.toolchain import compile_notice
 
 
 @pytest.fixture(autouse=True)
@@ -105,7 +106,8 @@ def test_without_logging_configured_the_line_goes_to_stderr(tmp_path):
     script.write_text(
         "import time\n"
         "import graphc as tf\n"
-        "from graphc.runtime import compile_notice, session\n"
+        "from graphc.runtime import session\n"
+        "from graphc.toolchain import compile_notice\n"
         "compile_notice.THRESHOLD_S = 0.05\n"
         "real = session._compile\n"
         "session._compile = lambda *a: (real(*a), time.sleep(0.3))[0]\n"
@@ -127,7 +129,8 @@ def test_tf_logging_verbosity_decides_when_set(tmp_path):
     script.write_text(
         "import sys, time\n"
         "import graphc as tf\n"
-        "from graphc.runtime import compile_notice, session\n"
+        "from graphc.runtime import session\n"
+        "from graphc.toolchain import compile_notice\n"
         "tf.logging.set_verbosity(getattr(tf.logging, sys.argv[1]))\n"
         "compile_notice.THRESHOLD_S = 0.05\n"
         "real = session._compile\n"

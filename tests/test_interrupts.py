@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import graphc as tf
-from graphc.runtime import commit
+from graphc.codegen import commit
 from graphc.runtime.session import available_backends
 
 BACKENDS = [b for b in available_backends() if b != "auto"]

@@ -17,8 +17,8 @@ from graphc.codegen import numba_cpu, numba_scalar
 from graphc.codegen.eager import EagerExecutable
 from graphc.codegen.numba_cpu import NumbaExecutable
 from graphc.reference_bounds import assert_within_bound
-from graphc.runtime import cache
-from graphc.runtime.plan import RunPlan
+from graphc.toolchain import cache
+from graphc.passes.run_plan import RunPlan
 from graphc.runtime.session import SessionState
 
 from backend_util import assert_run_within_bounds, bounded_reference, initialized_state

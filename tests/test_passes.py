@@ -6,7 +6,7 @@ import pytest
 
 import graphc as tf
 from graphc.passes import cse, fold, fusion, ir, memory, pipeline, remat, simplify
-from graphc.runtime.plan import RunPlan
+from graphc.passes.run_plan import RunPlan
 
 from backend_util import run_compared
 

@@ -6,7 +6,7 @@ import pytest
 import graphc as tf
 from graphc.passes import fusion, ir, pipeline
 from graphc.passes.ir import FEED, READ_VARIABLE
-from graphc.runtime.plan import RunPlan
+from graphc.passes.run_plan import RunPlan
 
 
 def _mlp_step(layers: int):

@@ -25,7 +25,7 @@ from graphc.codegen import triton_gpu, triton_memory  # noqa: E402
 from graphc.codegen.eager import EagerExecutable  # noqa: E402
 from graphc.codegen.triton_gpu import TritonExecutable  # noqa: E402
 from graphc.reference_bounds import assert_within_bound  # noqa: E402
-from graphc.runtime.plan import RunPlan  # noqa: E402
+from graphc.passes.run_plan import RunPlan  # noqa: E402
 from graphc.runtime.session import SessionState  # noqa: E402
 
 from backend_util import (assert_run_within_bounds, bounded_reference, initialized_state,  # noqa: E402

@@ -13,8 +13,7 @@ from graphc import errors
 from graphc.ops.core import OPS
 from graphc.ops.random import make_rng
 from graphc.ops.state import ASSIGN_UPDATES, STATE_READ
-from graphc.runtime import commit
-from graphc.runtime.plan import RunPlan
+from graphc.passes.run_plan import RunPlan, shape_mismatch
 
 
 class EagerExecutable:
@@ -144,7 +143,7 @@ def _check_assign(op, value: np.ndarray) -> np.ndarray:
     if op.attrs.get("validate_shape", True) and var.outputs[0].shape.is_fully_defined():
         expected = tuple(var.outputs[0].shape.as_list())
         if value.shape != expected:
-            raise commit.shape_mismatch(op, expected, value.shape)
+            raise shape_mismatch(op, expected, value.shape)
     return value
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from graphc import errors
 from graphc.passes.fusion import FUSIBLE_REDUCTIONS
+from graphc.toolchain import cache
 
 
 class Unsupported(Exception):
@@ -309,8 +310,6 @@ def kernel_step(k, generate: Callable, compiled: Callable, numpy_step: Callable,
 def load_module(source: str, prefix: str, extra: list, stats: dict):
     """The generated module of ``source`` from the code cache; counts ``stats["modules"]`` when it
     was newly loaded."""
-    from graphc.runtime import cache
-
     before = cache.loaded_count()
     module = cache.load_source(source, prefix=prefix, extra=extra)
     if cache.loaded_count() != before:

@@ -21,7 +21,7 @@ Kernel kinds and what they become:
 - ``opaque``/``view``/``host`` and kernels this printer cannot compile: the op's numpy kernel,
   called from the Python driver; ``NumbaExecutable.numpy_kernels`` lists each one and why.
 
-Every generated module is written to the code cache (``graphc.runtime.cache``), which gives its
+Every generated module is written to the code cache (``graphc.toolchain.cache``), which gives its
 njit functions a signed numba cache there, so compiled code is kept across processes. Each
 module has a serial ``kernel`` and a ``kernel_par`` (prange) variant; the parallel one runs when
 the kernel's work (elements times a per-op weight) reaches ``PARALLEL_MIN`` and is only compiled
@@ -52,7 +52,8 @@ from graphc.codegen import numba_host
 from graphc.ops.core import OPS
 from graphc.passes import pipeline
 from graphc.passes.fusion import FUSIBLE_REDUCTIONS, HOST_OPS, VIEW_OPS
-from graphc.runtime import cache, commit
+from graphc.codegen import commit
+from graphc.toolchain import cache
 
 log = logging.getLogger("graphc.codegen.numba")
 

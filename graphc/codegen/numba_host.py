@@ -13,7 +13,7 @@ numpy kernel runs for the others). Parity is tested in tests/test_numba_backend.
 The kernels are not declared ``cache=True``: numba would pick a cache directory next to this file
 or under ``~/.cache/numba`` at import (failing where neither is writable, and escaping
 ``GRAPHC_CACHE_DIR``). The first call gives them signed caches inside graphc's code cache
-(``graphc.runtime.cache.attach_host_kernels``), or leaves them compiling in memory.
+(``graphc.toolchain.cache.attach_host_kernels``), or leaves them compiling in memory.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from numba import prange
 
 from graphc.codegen.host import call_numpy, run_kernel
 from graphc.ops.conv import _check_out_backprop, _pool_geometry
-from graphc.runtime import cache
+from graphc.toolchain import cache
 
 _OPTIONS = dict(error_model="numpy", parallel=True)
 _cache_attached = False

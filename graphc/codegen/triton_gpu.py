@@ -24,7 +24,7 @@ Kernel kinds and what they become:
   host (``TritonExecutable.numpy_kernels`` lists each one and why); views and shape queries
   move no data.
 
-Generated modules go through the code cache (``graphc.runtime.cache``, prefix ``tk``) because
+Generated modules go through the code cache (``graphc.toolchain.cache``, prefix ``tk``) because
 ``triton.jit`` needs a real source file; they carry op types and broadcast patterns but no
 names or sizes, so one structure is one file whatever the graph or batch size. Under
 ``TRITON_INTERPRET=1`` the kernels run with Triton's CPU interpreter on numpy arrays
@@ -55,7 +55,7 @@ from graphc.codegen import triton_memory as tm
 from graphc.codegen.host import call_numpy
 from graphc.passes import pipeline
 from graphc.passes.fusion import FUSIBLE_REDUCTIONS
-from graphc.runtime import commit
+from graphc.codegen import commit
 
 log = logging.getLogger("graphc.codegen.triton")
 

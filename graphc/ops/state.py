@@ -2,7 +2,7 @@
 
 Reads see the variable's value at the start of the run unless the reading op depends (by data
 or control edges) on an assign to it; then they see the value that assign wrote. The planner
-(``runtime/plan.py``) resolves this statically for each read.
+(``passes/run_plan.py``) resolves this statically for each read.
 """
 from __future__ import annotations
 

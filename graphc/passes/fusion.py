@@ -114,7 +114,9 @@ def _data_inputs(node: Node) -> list:
     return [v for i, v in enumerate(node.inputs) if i not in meta]
 
 
-def _category(node: Node) -> str:
+def category(node: Node) -> str:
+    """How the planner treats ``node``: "leaf", "view", "host", "elementwise", "reduction" (over
+    static non-negative axes), "matmul", "conv" or "opaque" (the memory plan asks it too)."""
     if node.type == "Const" or node.type in (FEED, READ_VARIABLE):
         return "leaf"
     if node.type in VIEW_OPS:
@@ -395,7 +397,7 @@ class _Planner:
 
     def plan(self) -> list:
         for node in self.prog.nodes:
-            cat = _category(node)
+            cat = category(node)
             if cat == "leaf":
                 continue
             if cat == "elementwise":

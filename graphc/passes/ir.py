@@ -20,8 +20,7 @@ import numpy as np
 from graphc import errors
 from graphc.ops.core import OPS
 from graphc.ops.state import ASSIGN_UPDATES, STATE_READ
-from graphc.runtime import commit
-from graphc.runtime.plan import RunPlan
+from graphc.passes.run_plan import RunPlan, shape_mismatch
 from graphc.shape import TensorShape
 
 FEED = "Feed"
@@ -244,7 +243,7 @@ def build(plan: RunPlan, feed_shapes: Optional[Sequence[tuple]] = None) -> Progr
                 value = new_node(prim, [ins[0], ins[1]], {}, origin=op).outputs[0]
             checked = plan.validated_shapes.get(op.inputs[0].op)
             if checked is not None and value.shape.is_fully_defined() and tuple(value.shape.as_list()) != checked[0]:
-                raise commit.shape_mismatch(op, checked[0], tuple(value.shape.as_list()))
+                raise shape_mismatch(op, checked[0], tuple(value.shape.as_list()))
             env[op.outputs[0]] = value
             prog.updates[op.inputs[0].op] = value
             continue

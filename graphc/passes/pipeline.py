@@ -10,7 +10,7 @@ import os
 from typing import Callable, Optional, Sequence
 
 from graphc.passes import cse, fold, fusion, ir, memory, remat, simplify
-from graphc.runtime import compile_notice
+from graphc.toolchain import compile_notice
 
 MAX_ROUNDS = 4
 

@@ -11,14 +11,14 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 import numpy as np
 
 from graphc import errors
-from graphc.graph import Graph, Operation, Tensor, get_default_graph
+from graphc.graph import Graph, Operation, Tensor, default_session, get_default_graph
 from graphc.ops.state import QUERY_ANSWERS, STATE_QUERIES
-from graphc.runtime import commit
-from graphc.runtime import compile_notice
+from graphc.toolchain import compile_notice
+from graphc.passes.run_plan import RunPlan, check_assigned_shapes
+from graphc.codegen import commit
 from graphc.runtime import session_config
 from graphc.runtime.fetch import FetchMapper
 from graphc.runtime.host_run import HostRun
-from graphc.runtime.plan import RunPlan
 
 def _compile_eager(plan: RunPlan, feed_shapes: Optional[tuple], device: Any):
     from graphc.codegen import eager
@@ -113,30 +113,6 @@ class SessionState:
         return c
 
 
-class _DefaultSessions(threading.local):
-    def __init__(self) -> None:
-        self.stack: list = []
-
-
-_defaults = _DefaultSessions()
-
-
-def get_default_session() -> Optional["Session"]:
-    """The innermost session installed by ``with sess:`` / ``sess.as_default()`` / InteractiveSession."""
-    return _defaults.stack[-1] if _defaults.stack else None
-
-
-def _session_for_eval(session: Optional["Session"], graph: Graph) -> "Session":
-    session = session or get_default_session()
-    if session is None:
-        raise ValueError("Cannot evaluate tensor using `eval()`: No default session is registered. Use "
-                         "`with sess.as_default()` or pass an explicit session to `eval(session=sess)`")
-    if session.graph is not graph:
-        raise ValueError("Cannot use the given session to evaluate tensor: the tensor's graph is "
-                         "different from the session's graph.")
-    return session
-
-
 class Session:
     """Runs parts of a graph (TF1 ``tf.Session``). Variables live here; a new session starts uninitialized.
 
@@ -184,11 +160,8 @@ class Session:
     @contextlib.contextmanager
     def as_default(self) -> Iterator["Session"]:
         """Makes this the default session (for ``Tensor.eval``); the default graph is unchanged, as in TF1."""
-        _defaults.stack.append(self)
-        try:
+        with default_session(self):
             yield self
-        finally:
-            _remove_last(_defaults.stack, self)
 
     def __enter__(self) -> "Session":
         """``with tf.Session() as sess:`` makes both the session and its graph the defaults."""
@@ -286,7 +259,7 @@ class Session:
                     host.failed()
                 raise
             counters = dict(state.counters) if state.counters else None
-            # a run that writes variables in place must not stop half way (see runtime/commit.py)
+            # a run that writes variables in place must not stop half way (see codegen/commit.py)
             with self._settings.threads(), commit.deferred_from_first_write():
                 try:
                     if device_fetches:
@@ -294,7 +267,7 @@ class Session:
                     else:
                         results, updates = exe.run(feed_values, state)
                     if updates and exe.plan.validated_shapes:
-                        commit.check_assigned_shapes(exe.plan.validated_shapes, updates)
+                        check_assigned_shapes(exe.plan.validated_shapes, updates)
                 except BaseException as e:
                     state.counters = counters or {}  # a failed run leaves the session as it was
                     if host is not None:
@@ -481,14 +454,6 @@ def _fetch_key(fetches: Any) -> Any:
     if type(fetches) in (list, tuple) and all(isinstance(f, (Tensor, Operation, str)) for f in fetches):
         return (type(fetches), tuple(fetches))
     return None
-
-
-def _remove_last(stack: list, item: Any) -> None:
-    """Removes the innermost occurrence of ``item`` (contexts may close out of order)."""
-    for i in range(len(stack) - 1, -1, -1):
-        if stack[i] is item:
-            del stack[i]
-            return
 
 
 def _to_user(v: np.ndarray) -> Any:

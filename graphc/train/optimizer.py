@@ -14,7 +14,7 @@ from graphc.graph import GraphKeys, Graph, Operation, Tensor, get_default_graph
 from graphc.ops import math as m
 from graphc.ops import source, state
 from graphc.ops.core import constant, convert_to_tensor
-from graphc.passes.autodiff import gradients
+from graphc.gradients import gradients
 from graphc.variables import Variable, trainable_variables
 
 _INIT_NAMES = {0.0: "zeros", 1.0: "ones"}   # TF1's names for slot initial values

@@ -4,7 +4,7 @@ Backend-neutral: every executor (eager, and the compiled ones) starts from a ``R
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from graphc import errors
 from graphc.graph import Operation, Tensor
@@ -188,3 +188,22 @@ def _path_to(target: Operation, fetches, targets, fed: set) -> str:
                     parent[dep] = op
                     queue.append(dep)
     return "the fetches"
+
+
+def check_assigned_shapes(shapes: dict, updates: dict) -> None:
+    """Raises TF1's InvalidArgumentError when a new value's shape differs from the static shape its
+    ``validate_shape`` assign requires (``shapes``: variable op -> (shape, assign op), as
+    ``RunPlan.validated_shapes``). Compiled backends check known shapes when they compile, before
+    any kernel writes a variable in place; this catches the rest before anything is committed."""
+    for var, (shape, op) in shapes.items():
+        value = updates.get(var)
+        if value is not None and tuple(getattr(value, "shape", ())) != shape:
+            raise shape_mismatch(op, shape, tuple(value.shape))
+
+
+def shape_mismatch(op: Any, shape: tuple, got: tuple) -> errors.InvalidArgumentError:
+    """TF1's error for assign ``op`` giving its variable (of static ``shape``) a value of shape ``got``."""
+    return errors.InvalidArgumentError(None, op, (
+        f"Assign requires shapes of both tensors to match: variable {op.inputs[0].op.name} has shape "
+        f"{list(shape)} and the value has shape {list(got)}. Pass validate_shape=False to change "
+        "a variable's shape."))

@@ -22,6 +22,8 @@ import threading
 import time
 from typing import Any, Callable, Optional, Sequence
 
+from graphc.toolchain import cache
+
 THRESHOLD_S = 1.0
 log = logging.getLogger("graphc.compile")
 _local = threading.local()
@@ -57,8 +59,6 @@ class CompileRequest:
             return
         self.announced = True
         _make_visible()
-        from graphc.runtime import cache
-
         count = "its kernels" if self.kernels is None else f"{self.kernels} kernel{'s' * (self.kernels != 1)}"
         first = not _ANNOUNCED
         _ANNOUNCED.append(self)

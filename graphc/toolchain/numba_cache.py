@@ -3,7 +3,7 @@
 graphc never lets numba pick a cache directory (``cache=True`` would put files next to the
 source, or in ``~/.cache/numba``, and fail at import where neither is writable). Instead a
 dispatcher gets a :class:`SignedFunctionCache` for one directory of graphc's cache that passed
-the ownership and mode checks of :mod:`graphc.runtime.cache_trust`. It stores numba's usual
+the ownership and mode checks of :mod:`graphc.toolchain.cache_trust`. It stores numba's usual
 index (``.nbi``) and data (``.nbc``) files, but signed with the cache root's key, and checks the
 signature before numba unpickles anything. A file that fails the check is discarded and the
 function recompiled; a cache that cannot be written only stops saving (one warning).
@@ -21,9 +21,9 @@ from typing import Any, Iterator
 from numba.core.caching import CompileResultCacheImpl, FunctionCache, IndexDataCacheFile, _CacheLocator
 from numba.core.dispatcher import Dispatcher
 
-from graphc.runtime import cache, cache_trust as trust
+from graphc.toolchain import cache, cache_trust as trust
 
-log = logging.getLogger("graphc.runtime.cache")
+log = logging.getLogger("graphc.toolchain.cache")
 
 
 class _Locator(_CacheLocator):

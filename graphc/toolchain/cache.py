@@ -6,11 +6,11 @@ together with graphc's, numba's and llvmlite's versions (and any ``extra`` key p
 hash of a helper module the source imports). The module is executed from the source text graphc
 generated in memory, never from the file (so no ``.pyc`` is read or written); the file is there
 for people, Triton's source lookups and numba's cache, which keeps each module's compiled code,
-signed, in ``<h[:2]>/__pycache__`` (:mod:`graphc.runtime.numba_cache`). The njit host kernels of
+signed, in ``<h[:2]>/__pycache__`` (:mod:`graphc.toolchain.numba_cache`). The njit host kernels of
 ``graphc.codegen.numba_host`` keep theirs in ``host/<stamp>/``.
 
 Who may write the cache, and what happens when it cannot be used (read-only, another user's,
-full, a file where a directory should be): :mod:`graphc.runtime.cache_trust`; in every such case
+full, a file where a directory should be): :mod:`graphc.toolchain.cache_trust`; in every such case
 graphc warns once and compiles in memory.
 """
 from __future__ import annotations
@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Optional, Sequence
 
-from graphc.runtime import cache_trust as trust
+from graphc.toolchain import cache_trust as trust
+from graphc.version import __version__
 
 _loaded: dict = {}           # module file name -> module (one load per process)
 # generated modules: written to disk, loaded, found already loaded in this process
@@ -54,9 +55,7 @@ def _versions() -> list:
     import llvmlite
     import numba
 
-    import graphc
-
-    return [f"graphc={graphc.__version__}", f"numba={numba.__version__}", f"llvmlite={llvmlite.__version__}"]
+    return [f"graphc={__version__}", f"numba={numba.__version__}", f"llvmlite={llvmlite.__version__}"]
 
 
 def source_key(source: str, extra: Sequence[str] = ()) -> str:
@@ -173,7 +172,7 @@ def load_source(source: str, prefix: str = "gk", extra: Sequence[str] = ()) -> M
         base = os.path.basename(path)
         module = _execute(source, "graphc_generated." + base[:-3], written or f"<graphc in memory>/{base}")
         if written:
-            from graphc.runtime import numba_cache
+            from graphc.toolchain import numba_cache
 
             numba_cache.attach(module, cache_dir(), os.path.join(os.path.dirname(written), "__pycache__"),
                                stamp=os.path.basename(written))
@@ -185,7 +184,7 @@ def load_source(source: str, prefix: str = "gk", extra: Sequence[str] = ()) -> M
 def attach_host_kernels(module: ModuleType) -> bool:
     """Gives the njit functions of a package module (``graphc.codegen.numba_host``) signed caches
     in ``host/<stamp>/`` of the code cache; False (they compile in memory) when it cannot be used."""
-    from graphc.runtime import numba_cache
+    from graphc.toolchain import numba_cache
 
     try:
         text = inspect.getsource(module)

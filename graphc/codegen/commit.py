@@ -7,8 +7,8 @@ thread's Python signal handlers only record what arrived; they run once the upda
 committed, as TF1's C++ ``Session.run`` delivers Ctrl-C only when the run returns. Before that
 write (compiling, computing into fresh arrays) an interrupt stops the run and changes nothing.
 
-Also here: TF1's ``validate_shape`` check of assigned values, made once for every backend before
-anything is committed.
+TF1's ``validate_shape`` check of assigned values is a fact of the run plan:
+``graphc.passes.run_plan.check_assigned_shapes``.
 """
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ import signal
 import threading
 from typing import Any, Iterator
 
-from graphc import errors
 
 # signals whose Python handlers are deferred (SIGPROF and friends are left to profilers)
 _DEFERRED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGALRM", "SIGHUP", "SIGUSR1",
@@ -90,22 +89,3 @@ def signals_deferred() -> Iterator[None]:
     with deferred_from_first_write():
         writing_in_place()
         yield
-
-
-def check_assigned_shapes(shapes: dict, updates: dict) -> None:
-    """Raises TF1's InvalidArgumentError when a new value's shape differs from the static shape its
-    ``validate_shape`` assign requires (``shapes``: variable op -> (shape, assign op), as
-    ``RunPlan.validated_shapes``). Compiled backends check known shapes when they compile, before
-    any kernel writes a variable in place; this catches the rest before anything is committed."""
-    for var, (shape, op) in shapes.items():
-        value = updates.get(var)
-        if value is not None and tuple(getattr(value, "shape", ())) != shape:
-            raise shape_mismatch(op, shape, tuple(value.shape))
-
-
-def shape_mismatch(op: Any, shape: tuple, got: tuple) -> errors.InvalidArgumentError:
-    """TF1's error for assign ``op`` giving its variable (of static ``shape``) a value of shape ``got``."""
-    return errors.InvalidArgumentError(None, op, (
-        f"Assign requires shapes of both tensors to match: variable {op.inputs[0].op.name} has shape "
-        f"{list(shape)} and the value has shape {list(got)}. Pass validate_shape=False to change "
-        "a variable's shape."))
