@@ -1,0 +1,274 @@
+"""Ops on valid but edge inputs: empty tensors, ops with more than 32 inputs, slices and gathers
+out of bounds, run-time shape errors, long fused transcendental chains (time-capped) and graphs of
+thousands of nodes.
+
+TF1: empty tensors flow through every op (a sum of nothing is 0, a mean NaN, a product 1, a
+matmul with an empty inner dimension zeros); out-of-bounds slices, gathers and segment ids, and
+run-time shape mismatches are InvalidArgumentError; static ones are ValueError when built.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .case import Case, Context
+from .util import f32, run
+from .verdict import expect_close, expect_raises
+
+CASES: list[Case] = []
+
+
+def _case(name: str, fn: Any, **kw: Any) -> None:
+    CASES.append(Case(f"ops/{name}", "ops", fn, **kw))
+
+
+def _z(*shape: int) -> np.ndarray:
+    return np.zeros(shape, np.float32)
+
+
+# ------------------------------------------------------------------------------------------------
+# empty tensors: (name, builder over a placeholder of the fed value's rank, fed value, TF1 result)
+
+def _empty(build: Callable[[Any, Any], Any], value: np.ndarray, want: Any, ctx: Context) -> None:
+    import graphc as tf
+
+    x = tf.placeholder(tf.float32, [None] * value.ndim)
+    with np.errstate(all="ignore"):
+        expect_close(run(ctx, build(tf, x), {x: value}), np.asarray(want, np.float32))
+
+
+_EMPTY = [
+    ("matmul_empty_batch", lambda tf, x: tf.matmul(x, tf.ones([3, 2])), _z(0, 3), _z(0, 2)),
+    ("matmul_empty_inner", lambda tf, x: tf.matmul(x, tf.ones([0, 2])) + 1.0, _z(3, 0), np.ones((3, 2))),
+    ("matmul_empty_output", lambda tf, x: tf.matmul(x, tf.ones([3, 0])), _z(2, 3), _z(2, 0)),
+    ("matmul_empty_transpose_a", lambda tf, x: tf.matmul(x, tf.ones([0, 2]), transpose_a=True), _z(0, 4), _z(4, 2)),
+    ("batched_matmul_empty", lambda tf, x: tf.matmul(x, tf.ones([0, 3, 4])), _z(0, 2, 3), _z(0, 2, 4)),
+    ("dense_layer_empty_batch", lambda tf, x: tf.nn.relu(tf.matmul(x, tf.ones([3, 2])) + tf.ones([2])), _z(0, 3),
+     _z(0, 2)),
+    ("reduce_sum_all", lambda tf, x: tf.reduce_sum(x), _z(0), 0.0),
+    ("reduce_sum_axis0", lambda tf, x: tf.reduce_sum(x, axis=0), _z(0, 3), _z(3)),
+    ("reduce_sum_axis1", lambda tf, x: tf.reduce_sum(x, axis=1), _z(0, 3), _z(0)),
+    ("reduce_mean_all", lambda tf, x: tf.reduce_mean(x), _z(0), np.nan),
+    ("reduce_mean_axis1", lambda tf, x: tf.reduce_mean(x, axis=1), _z(2, 0), [np.nan, np.nan]),
+    ("reduce_prod_all", lambda tf, x: tf.reduce_prod(x), _z(0), 1.0),
+    ("reduce_max_axis1_empty_rows", lambda tf, x: tf.reduce_max(x, axis=1), _z(0, 3), _z(0)),
+    ("concat_empty_and_full", lambda tf, x: tf.concat([x, tf.ones([2, 3])], 0), _z(0, 3), np.ones((2, 3))),
+    ("concat_two_empty", lambda tf, x: tf.concat([x, x], 0), _z(0, 3), _z(0, 3)),
+    ("concat_axis1_empty", lambda tf, x: tf.concat([x, tf.ones([2, 1])], 1), _z(2, 0), np.ones((2, 1))),
+    ("elementwise_chain", lambda tf, x: tf.tanh(tf.exp(x) * 2.0 + 1.0), _z(0, 5), _z(0, 5)),
+    ("softmax_empty_batch", lambda tf, x: tf.nn.softmax(x), _z(0, 3), _z(0, 3)),
+    ("xent_empty_batch", lambda tf, x: tf.nn.softmax_cross_entropy_with_logits_v2(labels=x, logits=x), _z(0, 3),
+     _z(0)),
+    ("transpose_empty", lambda tf, x: tf.transpose(x), _z(0, 3), _z(3, 0)),
+    ("gather_empty_indices", lambda tf, x: tf.gather(x, tf.zeros([0], tf.int32)), _z(4, 2), _z(0, 2)),
+    ("tile_empty", lambda tf, x: tf.tile(x, [3, 2]), _z(0, 2), _z(0, 4)),
+    ("reshape_empty", lambda tf, x: tf.reshape(x, [-1, 4]), _z(0, 2), _z(0, 4)),
+    ("conv2d_empty_batch", lambda tf, x: tf.nn.conv2d(x, tf.ones([3, 3, 1, 2]), [1, 1, 1, 1], "SAME"),
+     _z(0, 4, 4, 1), _z(0, 4, 4, 2)),
+    ("conv2d_empty_channels", lambda tf, x: tf.nn.conv2d(x, tf.ones([3, 3, 0, 2]), [1, 1, 1, 1], "SAME"),
+     _z(1, 4, 4, 0), _z(1, 4, 4, 2)),
+    ("max_pool_empty_batch", lambda tf, x: tf.nn.max_pool(x, [1, 2, 2, 1], [1, 2, 2, 1], "VALID"), _z(0, 4, 4, 1),
+     _z(0, 2, 2, 1)),
+    ("gradient_of_empty_batch", lambda tf, x: tf.gradients(tf.reduce_sum(tf.matmul(x, tf.ones([3, 2]))), x)[0],
+     _z(0, 3), _z(0, 3)),
+]
+for _n, _b, _v, _w in _EMPTY:
+    _case(f"empty/{_n}", functools.partial(_empty, _b, _v, _w), quick=_n == "matmul_empty_batch")
+
+
+# ------------------------------------------------------------------------------------------------
+# more inputs than a fused kernel may read (issue 12 item 3: > 32)
+
+def _many(kind: str, n: int, ctx: Context) -> None:
+    import graphc as tf
+
+    x = tf.placeholder(tf.float32, [3])
+    terms = [x * float(i) for i in range(n)]
+    xs = f32(1, 2, 3)
+    ws = [xs * i for i in range(n)]
+    if kind == "add_n":
+        expect_close(run(ctx, tf.add_n(terms), {x: xs}), sum(ws), rtol=1e-6)
+    elif kind == "add_n_placeholders":
+        ps = [tf.placeholder(tf.float32, [3]) for _ in range(n)]
+        expect_close(run(ctx, tf.add_n(ps) * 2.0, {p: w for p, w in zip(ps, ws)}), sum(ws) * 2, rtol=1e-6)
+    elif kind == "concat":
+        expect_close(run(ctx, tf.concat(terms, 0) + 1.0, {x: xs}), np.concatenate(ws) + 1)
+    elif kind == "stack":
+        expect_close(run(ctx, tf.stack(terms), {x: xs}), np.stack(ws))
+    elif kind == "gradient":
+        g = tf.gradients(tf.reduce_sum(tf.add_n([tf.square(t) for t in terms])), x)[0]
+        expect_close(run(ctx, g, {x: xs}), sum(2 * i * i * xs for i in range(n)), rtol=1e-5)
+    else:
+        raise ValueError(kind)
+
+
+for _k, _n in [("add_n", 33), ("add_n", 64), ("add_n", 200), ("add_n_placeholders", 33), ("add_n_placeholders", 100),
+               ("concat", 33), ("concat", 100), ("stack", 40), ("gradient", 40)]:
+    _case(f"many_inputs/{_k}_{_n}", functools.partial(_many, _k, _n), quick=(_k, _n) == ("add_n", 33))
+
+
+def _regularized_33_layers(ctx: Context) -> None:
+    import graphc as tf
+
+    x = tf.placeholder(tf.float32, (2, 3))
+    h = x
+    for i in range(33):
+        h = tf.layers.dense(h, 3, kernel_regularizer=lambda w: 0.01 * tf.reduce_sum(tf.square(w)),
+                            kernel_initializer=tf.constant_initializer(0.1), name=f"d{i}")
+    loss = tf.reduce_mean(h) + tf.losses.get_regularization_loss()
+    step = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    feed = {x: np.arange(6, dtype=np.float32).reshape(2, 3) / 6}
+    with tf.Session(backend=ctx.backend) as sess:
+        sess.run(tf.global_variables_initializer())
+        before = sess.run(loss, feed)
+        sess.run(step, feed)
+        after = sess.run(loss, feed)
+    # every kernel is 0.1 and biases 0: reg = 33 * 9 * 0.01 * 0.01, mean of h is tiny
+    expect_close(before, 33 * 9 * 0.0001 + np.mean(feed[x] @ np.full((3, 3), 0.1) @ np.linalg.matrix_power(
+        np.full((3, 3), 0.1, np.float32), 32)), rtol=1e-4)
+    if not after < before:
+        raise AssertionError("a gradient step did not lower the loss")
+
+
+_case("many_inputs/regularized_33_layers", _regularized_33_layers, timeout=120)
+
+
+# ------------------------------------------------------------------------------------------------
+# out of bounds and run-time shape errors
+
+def _bad_run(build: Callable[[Any, Any], Any], value: np.ndarray, match: str, ctx: Context) -> None:
+    """The input's rank is unknown when built, so only the run can see the problem."""
+    import graphc as tf
+
+    x = tf.placeholder(tf.float32, None)
+    y = build(tf, x)
+    expect_raises(lambda: run(ctx, y, {x: value}), tf.errors.InvalidArgumentError, match)
+
+
+_X4 = np.arange(4, dtype=np.float32)
+_X23 = np.arange(6, dtype=np.float32).reshape(2, 3)
+_BAD = [
+    ("slice_size_past_end", lambda tf, x: tf.slice(x, [2], [5]), _X4, "slice"),
+    ("slice_begin_past_end", lambda tf, x: tf.slice(x, [6], [-1]), _X4, "slice"),
+    ("slice_negative_begin", lambda tf, x: tf.slice(x, [-1], [1]), _X4, "slice"),
+    ("slice_2d_past_end", lambda tf, x: tf.slice(x, [1, 1], [2, 2]), _X23, "slice"),
+    ("slice_fed_begin", lambda tf, x: tf.slice(x, tf.constant([3]), [2]), _X4, "slice"),
+    ("gather_past_end", lambda tf, x: tf.gather(x, [1, 4]), _X4, "4"),
+    ("gather_negative", lambda tf, x: tf.gather(x, [-1]), _X4, "-1"),
+    ("gather_2d_rows", lambda tf, x: tf.gather(x, [0, 2]), _X23, "2"),
+    ("segment_id_out_of_range",
+     lambda tf, x: tf.unsorted_segment_sum(x, tf.cast(x, tf.int32) * 2 - 1, 3), _X4, "segment|range|-1|5"),
+    ("reshape_wrong_size", lambda tf, x: tf.reshape(x, [3, -1]), _X4, "reshape|shape"),
+    ("reshape_two_unknowns", lambda tf, x: tf.reshape(x, [tf.shape(x)[0] + 1, 1]), _X4, "reshape|shape"),
+    ("matmul_inner_mismatch", lambda tf, x: tf.matmul(x, tf.ones([4, 2])), _X23, "matmul|shape|dim"),
+    ("add_incompatible", lambda tf, x: x + tf.ones([3]), _X4, "shape|broadcast|compatible"),
+    ("concat_mismatch", lambda tf, x: tf.concat([x, tf.ones([2, 2])], 0), _X23, "concat|shape|dim"),
+    ("split_uneven", lambda tf, x: tf.split(x, 3)[0], _X4, "split|divis|shape"),
+    ("tile_wrong_rank", lambda tf, x: tf.tile(x, tf.constant([2, 2])), _X4, "tile|multiples|rank|dim|shape"),
+    ("transpose_fed_rank", lambda tf, x: tf.transpose(x, [1, 0]), _X4, "transpose|perm|dim|rank|shape"),
+]
+for _n, _b, _v, _m in _BAD:
+    _case(f"bounds/{_n}", functools.partial(_bad_run, _b, _v, _m), quick=_n == "slice_size_past_end")
+
+
+def _slice_ok(ctx: Context) -> None:
+    import graphc as tf
+
+    x = tf.placeholder(tf.float32, [None, 3])
+    got = run(ctx, [tf.slice(x, [1, 0], [1, -1]), tf.slice(x, [2, 3], [0, 0]), x[-1, 1:]], {x: _X23})
+    expect_close(got[0], _X23[1:, :])
+    expect_close(got[1], _z(0, 0))
+    expect_close(got[2], _X23[-1, 1:])
+
+
+def _one_hot_out_of_range(ctx: Context) -> None:
+    import graphc as tf
+
+    i = tf.placeholder(tf.int32, [3])
+    expect_close(run(ctx, tf.one_hot(i, 3), {i: np.array([0, 5, -1], np.int32)}),
+                 np.array([[1, 0, 0], [0, 0, 0], [0, 0, 0]], np.float32))
+
+
+def _static_slice(ctx: Context) -> None:
+    import graphc as tf
+
+    expect_raises(lambda: tf.slice(tf.zeros([4, 3]), [0, 2], [1, 2]), ValueError)
+
+
+for _n, _f in [("slice_within_bounds", _slice_ok), ("one_hot_out_of_range_is_zeros", _one_hot_out_of_range),
+               ("slice_static_past_end", _static_slice)]:
+    _case(f"bounds/{_n}", _f)
+
+
+# ------------------------------------------------------------------------------------------------
+# long fused transcendental chains (issue 12 item 6: compile time), time-capped
+
+def _chain(kind: str, n: int, ctx: Context) -> None:
+    import graphc as tf
+
+    x = tf.placeholder(tf.float32, [None])
+    xs = np.linspace(-1, 1, 7).astype(np.float32)
+    if kind == "nested_tanh":
+        y, w = x, xs.astype(np.float64)
+        for _ in range(n):
+            y = tf.tanh(y * 1.01 + 0.1)
+            w = np.tanh(w * 1.01 + 0.1)
+    elif kind == "sum_tanh":
+        y, w = tf.tanh(x), np.tanh(xs.astype(np.float64))
+        for i in range(1, n):
+            y = y + tf.tanh(x * (1 + i / n))
+            w = w + np.tanh(xs * (1 + i / n))
+    else:   # mixed exp / sigmoid / tanh terms
+        y, w = x * 0.0, np.zeros_like(xs, np.float64)
+        fns = [(tf.exp, np.exp), (tf.sigmoid, lambda v: 1 / (1 + np.exp(-v))), (tf.tanh, np.tanh)]
+        for i in range(n):
+            f, g = fns[i % 3]
+            y = y + f(x * (0.5 + i / n)) * 0.01
+            w = w + g(xs * (0.5 + i / n)) * 0.01
+    expect_close(run(ctx, y, {x: xs}), w.astype(np.float32), rtol=1e-4, atol=1e-5)
+
+
+for _k, _n, _t in [("nested_tanh", 80, 60), ("sum_tanh", 80, 60), ("sum_tanh", 200, 90), ("mixed", 150, 90)]:
+    _case(f"long_chain/{_k}_{_n}", functools.partial(_chain, _k, _n), timeout=_t)
+
+
+# ------------------------------------------------------------------------------------------------
+# large graphs
+
+def _large(kind: str, n: int, ctx: Context) -> None:
+    import graphc as tf
+
+    x = tf.placeholder(tf.float32, [None])
+    xs = f32(1, 2)
+    if kind == "chain":
+        y = x
+        for _ in range(n):
+            y = y + 1.0
+        expect_close(run(ctx, y, {x: xs}), xs + n, rtol=1e-6)
+    elif kind == "wide":
+        y = tf.add_n([tf.tanh(x * (i / n)) for i in range(n)])
+        expect_close(run(ctx, y, {x: xs}), sum(np.tanh(xs * (i / n)) for i in range(n)), rtol=1e-4)
+    else:   # an MLP of n layers trained with Adam: thousands of nodes in forward, backward and slots
+        inp = tf.placeholder(tf.float32, [None, 4])
+        h = inp
+        for i in range(n):
+            h = tf.layers.dense(h, 4, activation=tf.tanh, kernel_initializer=tf.constant_initializer(0.3),
+                                name=f"l{i}")
+        loss = tf.reduce_mean(tf.square(h - 0.5))
+        step = tf.train.AdamOptimizer(0.01).minimize(loss)
+        feed = {inp: np.ones((3, 4), np.float32)}
+        with tf.Session(backend=ctx.backend) as sess:
+            sess.run(tf.global_variables_initializer())
+            first = sess.run(loss, feed)
+            for _ in range(3):
+                sess.run(step, feed)
+            last = sess.run(loss, feed)
+        if not np.isfinite(last) or not last < first:
+            raise AssertionError(f"three Adam steps took the loss from {first} to {last}")
+
+
+for _k, _n, _t in [("chain", 3000, 60), ("chain", 20000, 120), ("wide", 1000, 60), ("mlp_adam", 60, 120)]:
+    _case(f"large_graph/{_k}_{_n}", functools.partial(_large, _k, _n), timeout=_t)
