@@ -50,6 +50,19 @@ def test_ranks_running_collectives_in_different_orders_fail_naming_both():
     assert "DONE" not in proc.stdout
 
 
+def test_ranks_that_diverge_after_the_first_step_fail_instead_of_mixing_tensors():
+    # 'first' and 'second' have the same shape: without the per-collective check their values
+    # would be summed together silently
+    proc = mpirun("faults.py", "later", env=TIMEOUT, timeout=60)
+    errors = _errors(proc)
+    assert sorted(errors) == ["0", "1"], proc.stdout + proc.stderr
+    assert "STEP1" not in proc.stdout and "DONE" not in proc.stdout
+    for rank, other, label in (("0", "1", "first"), ("1", "0", "second")):
+        assert errors[rank].startswith(f"InvalidArgumentError: graphc.distribute: rank {other} is at a "
+                                       f"different collective than rank {rank}"), errors[rank]
+        assert f"allreduce '{label}'" in errors[rank], errors[rank]
+
+
 def test_timeout_comes_from_the_environment(monkeypatch):
     monkeypatch.delenv(mpi.TIMEOUT_ENV, raising=False)
     assert mpi._timeout_from_env() == 300.0

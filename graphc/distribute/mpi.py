@@ -85,11 +85,14 @@ class Engine:
             self._f16_sum = self.MPI.Op.Create(add, commute=True)
         return self._f16_sum
 
-    def run(self, what: str, start: Callable[[], Any]) -> None:
+    def run(self, what: str, start: Callable[[], Any], key: str) -> None:
         """Starts a nonblocking collective (``start()`` returns its request) and waits for it.
 
-        Raises DeadlineExceededError naming the ranks that never arrived when it takes longer
-        than ``timeout``, and AbortedError when the ranks are at different collectives.
+        ``key`` names the collective exactly (its signature and which buffer); every rank sends a
+        hash of it to every other rank, so a rank that is at a different collective is caught as
+        soon as its message arrives, at any step, instead of mixing unrelated tensors. Raises
+        InvalidArgumentError then, and DeadlineExceededError naming the ranks that never arrived
+        when the collective takes longer than ``timeout``.
         """
         if self.failed:
             raise errors.AbortedError(None, None, f"graphc.distribute: {what} cannot run: an earlier "
@@ -97,15 +100,17 @@ class Engine:
         self.count += 1
         seq = self.count
         peers = [r for r in range(self.size) if r != self.rank]
-        sent = np.array([seq], dtype=np.int64)
+        mine = np.frombuffer(hashlib.sha256(key.encode()).digest()[:8], dtype=np.int64).copy()
         got = {r: np.zeros(1, dtype=np.int64) for r in peers}
-        sends = [self.arrivals.Isend(sent, dest=r, tag=_ARRIVE_TAG) for r in peers]
+        sends = [self.arrivals.Isend(mine, dest=r, tag=_ARRIVE_TAG) for r in peers]
         recvs = {r: self.arrivals.Irecv(got[r], source=r, tag=_ARRIVE_TAG) for r in peers}
+        unchecked = set(peers)
         began = time.monotonic()
         request = start()
         deadline = began + self.timeout
         polls = 0
         while not request.Test():
+            self._compare_arrivals(what, seq, key, mine, got, recvs, unchecked)
             # Most MPIs advance a nonblocking collective only inside MPI calls, so poll often;
             # after a burst, short sleeps leave the core to the other ranks on a shared machine.
             polls += 1
@@ -115,12 +120,19 @@ class Engine:
                 time.sleep(_POLL_SLEEP_S)
         self.MPI.Request.Waitall(list(recvs.values()) + sends)
         self.seconds += time.monotonic() - began
-        wrong = {r: int(v[0]) for r, v in got.items() if int(v[0]) != seq}
-        if wrong:
-            self._fail(errors.AbortedError, f"{what} is collective #{seq} on rank {self.rank}, but "
-                       + ", ".join(f"rank {r} was at its collective #{n}" for r, n in sorted(wrong.items()))
-                       + ": the ranks run different graphs or different fetches; every rank must run "
-                       "the same collectives in the same order")
+        self._compare_arrivals(what, seq, key, mine, got, recvs, unchecked)
+
+    def _compare_arrivals(self, what: str, seq: int, key: str, mine: np.ndarray, got: dict, recvs: dict,
+                          unchecked: set) -> None:
+        for r in sorted(unchecked):
+            if not recvs[r].Test():
+                continue
+            unchecked.discard(r)
+            if got[r][0] != mine[0]:
+                self._fail(errors.InvalidArgumentError,
+                           f"graphc.distribute: rank {r} is at a different collective than rank {self.rank}, "
+                           f"whose collective #{seq} is {what} ({key}): the ranks run different graphs, "
+                           "fetches or tensor shapes; every rank must run the same collectives in the same order")
 
     def _fail_timeout(self, what: str, seq: int, recvs: dict) -> None:
         missing = [r for r, req in recvs.items() if not req.Test()]
@@ -129,7 +141,7 @@ class Engine:
             detail = (f"rank{'s' if len(missing) > 1 else ''} {who} never reached it (dead, raised an "
                       "error, stuck, or running a different graph)")
         else:
-            detail = "every rank reached it but it did not complete (the ranks' tensors do not match)"
+            detail = "every rank reached it but it did not complete"
         self._fail(errors.DeadlineExceededError,
                    f"graphc.distribute: {what} (collective #{seq}) on rank {self.rank} timed out after "
                    f"{self.timeout:g} s: {detail}. The timeout is {TIMEOUT_ENV} (seconds).")
@@ -154,7 +166,8 @@ class Engine:
         mine[:len(digest)] = np.frombuffer(digest, dtype=np.uint8)
         mine[len(digest):len(digest) + len(text)] = np.frombuffer(text, dtype=np.uint8)
         everyone = np.zeros((self.size, _SIGNATURE_BYTES), dtype=np.uint8)
-        self.run(f"the signature check of {what}", lambda: self.comm.Iallgather(mine, everyone))
+        self.run(f"the signature check of {what}", lambda: self.comm.Iallgather(mine, everyone),
+                 key="signature exchange")
         digests = [bytes(row[:len(digest)]) for row in everyone]
         if any(d != digest for d in digests):
             lines = [f"  rank {r}: {bytes(row[len(digest):]).rstrip(bytes(1)).decode(errors='replace')}"

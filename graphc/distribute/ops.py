@@ -46,22 +46,25 @@ def _allreduce_numpy(*arrays, label: str, reduce_op: str, root: int):
     arrays = [np.asarray(a) for a in arrays]
     threshold = fusion.threshold_from_env()
     kind = "allreduce" if root < 0 else f"reduce to rank {root}"
-    eng.check_signature(label, signature_of(label, kind, arrays, f"op={reduce_op} fusion={threshold}"))
+    signature = signature_of(label, kind, arrays, f"op={reduce_op} fusion={threshold}")
+    eng.check_signature(label, signature)
     out: list = [None] * len(arrays)
-    for members in fusion.plan(arrays, threshold):
+    for number, members in enumerate(fusion.plan(arrays, threshold)):
+        key = f"{signature} buffer {number}"
         send = fusion.pack(arrays, members, writable=False)
         recv = np.empty_like(send)
         op = MPI.SUM
         if send.dtype == np.float16:
             op = eng.float16_sum()
-            send_spec, recv_spec = [send.view(np.uint16), MPI.UNSIGNED_SHORT], [recv.view(np.uint16), MPI.UNSIGNED_SHORT]
+            send_spec = [send.view(np.uint16), MPI.UNSIGNED_SHORT]
+            recv_spec = [recv.view(np.uint16), MPI.UNSIGNED_SHORT]
         else:
             send_spec, recv_spec = send, recv
         if root < 0:
-            eng.run(f"allreduce '{label}'", lambda: eng.comm.Iallreduce(send_spec, recv_spec, op=op))
+            eng.run(f"allreduce '{label}'", lambda: eng.comm.Iallreduce(send_spec, recv_spec, op=op), key)
         else:
             eng.run(f"reduce '{label}' to rank {root}",
-                    lambda: eng.comm.Ireduce(send_spec, recv_spec, op=op, root=root))
+                    lambda: eng.comm.Ireduce(send_spec, recv_spec, op=op, root=root), key)
             if eng.rank != root:
                 recv[...] = 0
         if reduce_op == AVERAGE:
@@ -74,12 +77,14 @@ def _broadcast_numpy(*arrays, label: str, root: int):
     eng = engine()
     arrays = [np.asarray(a) for a in arrays]
     threshold = fusion.threshold_from_env()
-    eng.check_signature(label, signature_of(label, f"broadcast from rank {root}", arrays, f"fusion={threshold}"))
+    signature = signature_of(label, f"broadcast from rank {root}", arrays, f"fusion={threshold}")
+    eng.check_signature(label, signature)
     out: list = [None] * len(arrays)
-    for members in fusion.plan(arrays, threshold):
+    for number, members in enumerate(fusion.plan(arrays, threshold)):
         buffer = fusion.pack(arrays, members)
         raw = buffer.view(np.uint8)    # a broadcast moves bytes: one datatype for every dtype
-        eng.run(f"broadcast '{label}' from rank {root}", lambda: eng.comm.Ibcast(raw, root=root))
+        eng.run(f"broadcast '{label}' from rank {root}", lambda: eng.comm.Ibcast(raw, root=root),
+                f"{signature} buffer {number}")
         fusion.unpack(buffer, arrays, members, out)
     return out[0] if len(out) == 1 else tuple(out)
 
@@ -87,10 +92,11 @@ def _broadcast_numpy(*arrays, label: str, root: int):
 def _allgather_numpy(x, label: str):
     eng = engine()
     x = np.ascontiguousarray(x)
-    eng.check_signature(label, signature_of(label, "allgather", [x], "", skip_first_dim=True))
+    signature = signature_of(label, "allgather", [x], "", skip_first_dim=True)
+    eng.check_signature(label, signature)
     mine = np.array([x.shape[0]], dtype=np.int64)
     lengths = np.zeros(eng.size, dtype=np.int64)
-    eng.run(f"allgather '{label}' (lengths)", lambda: eng.comm.Iallgather(mine, lengths))
+    eng.run(f"allgather '{label}' (lengths)", lambda: eng.comm.Iallgather(mine, lengths), f"{signature} lengths")
     row_bytes = x.itemsize * int(np.prod(x.shape[1:], dtype=np.int64))
     counts = [int(n) * row_bytes for n in lengths]
     displs = [int(d) for d in np.concatenate([[0], np.cumsum(counts)[:-1]])]
@@ -98,7 +104,7 @@ def _allgather_numpy(x, label: str):
     send = x.reshape(-1).view(np.uint8)
     recv = gathered.reshape(-1).view(np.uint8)
     eng.run(f"allgather '{label}'",
-            lambda: eng.comm.Iallgatherv(send, [recv, counts, displs, eng.MPI.BYTE]))
+            lambda: eng.comm.Iallgatherv(send, [recv, counts, displs, eng.MPI.BYTE]), f"{signature} rows")
     offset = int(lengths[:eng.rank].sum())
     return gathered, np.arange(offset, offset + x.shape[0], dtype=np.int32)
 
@@ -206,7 +212,8 @@ def _reduce_to_root(tensors: Sequence[Tensor], root: int, name: str) -> list:
 
 def grouped_broadcast(tensors: Sequence[Any], root_rank: int, name: str = "MPIBroadcast") -> list:
     """One broadcast op over several tensors: every rank gets ``root_rank``'s values."""
-    return _outputs("MPIBroadcast", [convert_to_tensor(t) for t in tensors], {"root": _check_root(root_rank)}, name)
+    return _outputs("MPIBroadcast", [convert_to_tensor(t) for t in tensors],
+                    {"root": _check_root(root_rank)}, name)
 
 
 def allgather_op(tensor: Any, name: Optional[str] = None) -> Tensor:

@@ -63,7 +63,8 @@ class DistributedOptimizer(Optimizer):
             out[i] = (self._compression.decompress(r, ctx), pairs[i][1])
         return out
 
-    def apply_gradients(self, grads_and_vars: Any, global_step: Any = None, name: Optional[str] = None) -> Operation:
+    def apply_gradients(self, grads_and_vars: Any, global_step: Any = None,
+                        name: Optional[str] = None) -> Operation:
         return self._optimizer.apply_gradients(grads_and_vars, global_step=global_step, name=name)
 
     def get_slot(self, var: Any, name: str) -> Any:

@@ -4,7 +4,8 @@ Each rank builds two graphs: the distributed one (its own random initial weights
 rank 0's through broadcast_global_variables, DistributedOptimizer, its half of every batch) and
 a plain one (rank 0's weights, the plain optimizer, the whole batch). Prints the largest
 differences as ``RESULT <optimizer> <dtype> <max |distributed - plain|> <max |rank0 - rank1|>``
-(rank 0 prints both ranks' lines) so the test applies its tolerances; exits non-zero if broadcast left ranks different.
+(rank 0 prints both ranks' lines) so the test applies its tolerances; exits non-zero if
+broadcast left ranks different.
 """
 import sys
 

@@ -2,7 +2,9 @@
 
 Modes: ``raises`` (rank 1 raises before the first collective), ``stuck`` (rank 1 sleeps far
 past the timeout), ``shapes`` (the ranks' variables differ in shape), ``order`` (the ranks run
-two allreduces in opposite orders). Prints ``ERROR <rank> <class>: <message, lines joined by ' | '> END`` for an OpError.
+two allreduces in opposite orders), ``later`` (the ranks agree at the first step, then run
+different allreduces of the same shape). Prints
+``ERROR <rank> <class>: <message, lines joined by ' | '> END`` for an OpError.
 """
 import os
 import sys
@@ -30,6 +32,9 @@ with tf.Session() as sess:
     try:
         if mode == "order":
             sess.run(a if rank == 0 else b)
+        if mode == "later":     # both checked together at the first step, then each rank runs another
+            sess.run([a, b])
+            print(f"STEP1 {rank} {sess.run(a if rank == 0 else b)}", flush=True)
         sess.run(hvd.broadcast_global_variables(0))
         print(f"DONE {rank}", flush=True)
     except tf.errors.OpError as e:
