@@ -156,9 +156,12 @@ def infer_dtype(value: Any) -> DType:
     if value is None:
         raise ValueError("None values not supported: a tensor needs a number, a (nested) list "
                          "of numbers or a numpy array.")
-    if isinstance(value, np.ndarray) or isinstance(value, np.generic):
+    if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind not in "SUO":
         return as_dtype(value.dtype)
     arr = np.asarray(value)
+    if arr.dtype.kind in "SU" or (arr.dtype.kind == "O" and arr.size and all(   # str and bytes are tf.string
+            isinstance(v, (str, bytes)) for v in arr.flat)):
+        return string
     if arr.dtype.kind == "f":
         return float32
     if arr.dtype.kind in "iu":

@@ -113,7 +113,9 @@ def test_infer_dtype_errors():
     with pytest.raises(ValueError, match="None"):
         dtypes.infer_dtype(None)
     with pytest.raises(TypeError, match="unsupported"):
-        dtypes.infer_dtype("abc")
+        dtypes.infer_dtype(1j)
+    assert dtypes.infer_dtype("abc") is dtypes.string        # TF1: str and bytes are tf.string
+    assert dtypes.infer_dtype([b"a", b"bc"]) is dtypes.string
     with pytest.raises(ValueError):
         dtypes.infer_dtype([[1, 2], [3]])
 
@@ -121,3 +123,15 @@ def test_infer_dtype_errors():
 def test_placeholder_accepts_every_spelling():
     for spelling, expected in SPELLINGS[:12]:
         assert tf.placeholder(spelling).dtype is expected
+
+
+def test_string_constants_hold_utf8_bytes():
+    # TF1: tf.constant("a") is a tf.string scalar holding b"a"; str is encoded as UTF-8
+    c = tf.constant(["x", b"y", "\u00e9"])
+    assert c.dtype is tf.string
+    a = tf.placeholder(tf.string, [None])
+    with tf.Session() as sess:
+        assert sess.run(c).tolist() == [b"x", b"y", b"\xc3\xa9"]
+        assert sess.run(tf.equal(a, "a"), {a: [b"a", b"b"]}).tolist() == [True, False]
+    with pytest.raises(TypeError, match="Expected string"):
+        tf.constant(1.0, dtype=tf.string)

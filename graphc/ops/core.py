@@ -101,6 +101,17 @@ def _check_convertible(arr: np.ndarray, dtype: dtypes.DType, value: Any) -> np.n
     return out
 
 
+def _utf8_bytes(arr: np.ndarray) -> np.ndarray:
+    """A string array as an object array of bytes (str encoded as UTF-8), tf.string's layout."""
+    out = np.empty(arr.shape, dtype=object)
+    for index, v in np.ndenumerate(arr):
+        v = v.item() if isinstance(v, np.generic) else v
+        if not isinstance(v, (str, bytes)):
+            raise TypeError(f"Expected string, got {v!r} of type '{type(v).__name__}' instead.")
+        out[index] = v.encode() if isinstance(v, str) else v
+    return out
+
+
 def static_dims_to_ints(value: Any) -> Any:
     """``value`` with each known ``Dimension`` as its int and each ``TensorShape`` as a list of ints.
 
@@ -140,9 +151,13 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Cons
         src = np.asarray(value)
     except ValueError as e:
         raise ValueError(f"Cannot convert {value!r} to a tensor: {e}") from None
-    if src.dtype == object:
-        raise ValueError(f"Cannot convert {value!r} to a tensor: ragged or non-numeric elements")
     dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.infer_dtype(value)
+    if dt is dtypes.string:
+        if src.dtype.kind not in "SUO":
+            raise TypeError(f"Expected string, got {value!r} of type '{type(value).__name__}' instead.")
+        src = _utf8_bytes(src)
+    elif src.dtype == object:
+        raise ValueError(f"Cannot convert {value!r} to a tensor: ragged or non-numeric elements")
     arr = _check_convertible(src, dt, value)
     if shape is not None:
         shape = tuple(int(d) for d in as_shape(shape).as_list())
