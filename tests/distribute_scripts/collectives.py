@@ -1,5 +1,6 @@
 """2-rank job: allreduce (Sum, Average, fp16), allgather of different lengths, broadcast, and the
-gradients through all three, against values worked out by hand. Exits non-zero on a mismatch.
+gradients through all three, against values worked out by hand; then shutdown and init on a
+list of ranks. Exits non-zero on a mismatch.
 
 Rank r feeds x_r = (r + 1) everywhere. With L = sum over ranks of
 y_r = sum(g*g) + 3*sum(s) + 5*sum(b), where g = allgather(x), s = allreduce_sum(x) and
@@ -44,4 +45,13 @@ with tf.Session(backend=backend) as sess:
     np.testing.assert_array_equal(sess.run(gathered, {x: mine}), expected)
     ints = hvd.allgather(tf.constant([[r, r]], dtype=tf.int64))
     np.testing.assert_array_equal(sess.run(ints), [[0, 0], [1, 1]])
+
+# shutdown, then a group given as a list of world ranks, in reverse: world rank 1 becomes rank 0
+hvd.shutdown()
+assert not hvd.is_initialized()
+hvd.init([1, 0])
+assert (hvd.rank(), hvd.size()) == (1 - r, 2)
+with tf.Graph().as_default(), tf.Session(backend=backend) as sess:
+    from_new_root = hvd.broadcast(tf.constant([float(r)]), 0)
+    np.testing.assert_array_equal(sess.run(from_new_root), [1.0])   # world rank 1's value
 print(f"rank {r} OK")
