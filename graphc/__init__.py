@@ -48,6 +48,10 @@ from graphc.tf_logging import get_logger
 from graphc import layers, losses, nn, summary, testing, train  # noqa: E402
 from graphc import data, io, python_io  # noqa: E402
 from graphc.io import FixedLenFeature, VarLenFeature, parse_example, parse_single_example  # noqa: E402
+from graphc.io import decode_csv, read_file  # noqa: E402
+from graphc import strings  # noqa: E402
+from graphc.strings import (as_string, regex_replace, string_join, string_split, string_to_number,  # noqa: E402
+                            substr)
 from graphc.visualization import visualize
 
 newaxis = None
