@@ -49,7 +49,7 @@ class Case:
         return self.backends is None or backend in self.backends
 
 
-COMPILED = ("numba", "interpret", "triton")     # backends that use the code cache
+CACHED = ("numba",)     # backends that keep compiled code in graphc's on-disk cache
 
 
 def repo_root() -> str:

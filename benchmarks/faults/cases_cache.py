@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .case import COMPILED, Case, Context
+from .case import CACHED, Case, Context
 from .util import child_env, run_child
 from .verdict import Crash, DataLost, Security, Wrong
 
@@ -61,7 +61,7 @@ print(json.dumps({"ok": ok, "compiles": st["compiles"], "disk_hits": st["disk_hi
 
 
 def _case(name: str, fn: Callable[[Context], None], **kw: Any) -> None:
-    CASES.append(Case(f"cache/{name}", "cache", fn, backends=COMPILED, **kw))
+    CASES.append(Case(f"cache/{name}", "cache", fn, backends=CACHED, **kw))
 
 
 def _root(ctx: Context) -> str:
@@ -159,7 +159,17 @@ def _host_kernels_inside(ctx: Context) -> None:
         raise Wrong("something was written under HOME although GRAPHC_CACHE_DIR is set")
 
 
+def _unwritable_home(ctx: Context) -> None:
+    """No GRAPHC_CACHE_DIR and a HOME nothing can be written under (a `USER nobody` container)."""
+    env = child_env(ctx, None, HOME="/sys/kernel/graphc-fault-home", FAULT_POOL="1")
+    env.pop("GRAPHC_CACHE_DIR")
+    out = run_child(ctx, PROGRAM, timeout=120, env=env)
+    if not out.get("ok"):
+        raise Wrong(f"a run with an unwritable HOME gave a wrong result: {out}")
+
+
 _case("warm_cache_is_used", _warm_is_used, quick=True)
+_case("no_cache_dir_and_unwritable_home", _unwritable_home)
 _case("modes_under_umask_002", functools.partial(_modes, 0o002))
 _case("host_kernels_inside_cache_dir", _host_kernels_inside)
 

@@ -87,7 +87,7 @@ def expect_raises(fn: Callable[[], Any], types: ErrorSpec, match: str | None = N
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    text = " ".join(repr(value).split())
     return text if len(text) < 80 else text[:77] + "..."
 
 
