@@ -1,6 +1,7 @@
 """2-rank job: allreduce (Sum, Average, fp16), allgather of different lengths, broadcast, and the
 gradients through all three, against values worked out by hand; then shutdown and init on a
-list of ranks. Exits non-zero on a mismatch.
+list of ranks. Also DistributedOptimizer's gradients (Average, Sum, fp16 on the wire, an
+embedding's gradient allreduced densely). Exits non-zero on a mismatch.
 
 Rank r feeds x_r = (r + 1) everywhere. With L = sum over ranks of
 y_r = sum(g*g) + 3*sum(s) + 5*sum(b), where g = allgather(x), s = allreduce_sum(x) and
@@ -45,6 +46,26 @@ with tf.Session(backend=backend) as sess:
     np.testing.assert_array_equal(sess.run(gathered, {x: mine}), expected)
     ints = hvd.allgather(tf.constant([[r, r]], dtype=tf.int64))
     np.testing.assert_array_equal(sess.run(ints), [[0, 0], [1, 1]])
+
+# DistributedOptimizer's gradients: averaged (or summed), fp16 on the wire, an embedding's densely
+with tf.Graph().as_default():
+    w = tf.Variable(np.zeros(3, np.float32))
+    table = tf.Variable(np.zeros((4, 2), np.float32))
+    rows = tf.nn.embedding_lookup(table, tf.constant([0] if r == 0 else [3, 3]))
+    loss = tf.reduce_sum(w * tf.constant((r + 1) * np.array([1.0, 2.0, 3.0], np.float32))) + tf.reduce_sum(rows)
+    checks = [(hvd.Average, hvd.Compression.none), (hvd.Sum, hvd.Compression.none),
+              (hvd.Average, hvd.Compression.fp16)]
+    grads = [hvd.DistributedOptimizer(tf.train.GradientDescentOptimizer(1.0), op=op, compression=c)
+             .compute_gradients(loss, var_list=[w, table]) for op, c in checks]
+    with tf.Session(backend=backend) as sess:
+        sess.run(tf.global_variables_initializer())
+        for (op, _), pairs in zip(checks, grads):
+            dw, dtable = sess.run([g for g, _ in pairs])
+            assert dw.dtype == np.float32 and dtable.dtype == np.float32
+            scale = 1.0 if op == hvd.Sum else 0.5      # rank gradients: [1,2,3] and [2,4,6]
+            np.testing.assert_array_equal(dw, scale * np.array([3.0, 6.0, 9.0]))
+            # rank 0 looked up row 0 once, rank 1 row 3 twice
+            np.testing.assert_array_equal(dtable, scale * np.array([[1, 1], [0, 0], [0, 0], [2, 2]]))
 
 # shutdown, then a group given as a list of world ranks, in reverse: world rank 1 becomes rank 0
 hvd.shutdown()
