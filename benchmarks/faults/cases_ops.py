@@ -169,6 +169,8 @@ _BAD = [
     ("split_uneven", lambda tf, x: tf.split(x, 3)[0], _X4, "split|divis|shape"),
     ("tile_wrong_rank", lambda tf, x: tf.tile(x, tf.constant([2, 2])), _X4, "tile|multiples|rank|dim|shape"),
     ("transpose_fed_rank", lambda tf, x: tf.transpose(x, [1, 0]), _X4, "transpose|perm|dim|rank|shape"),
+    ("argmax_of_empty_axis", lambda tf, x: tf.argmax(x, axis=0), np.zeros((0, 3), np.float32), "empty|axis|0"),
+    ("range_zero_delta", lambda tf, x: tf.range(0.0, 4.0, tf.reduce_sum(x) * 0.0), _X4, "delta|range"),
 ]
 for _n, _b, _v, _m in _BAD:
     _case(f"bounds/{_n}", functools.partial(_bad_run, _b, _v, _m), quick=_n == "slice_size_past_end")
@@ -198,8 +200,58 @@ def _static_slice(ctx: Context) -> None:
     expect_raises(lambda: tf.slice(tf.zeros([4, 3]), [0, 2], [1, 2]), ValueError)
 
 
+def _static_negative_pad(ctx: Context) -> None:
+    import graphc as tf
+
+    x = tf.placeholder(tf.float32, [None])
+    expect_raises(lambda: tf.pad(x, [[-1, 0]]), (ValueError, tf.errors.InvalidArgumentError))
+
+
+def _int_math(ctx: Context) -> None:
+    """int32 matmul and sums are exact and wrap on overflow, as TF1's CPU kernels."""
+    import graphc as tf
+
+    a = tf.placeholder(tf.int32, [2, 2])
+    big = np.array([[2 ** 30, 2 ** 30], [3, -4]], np.int32)
+    got = run(ctx, [tf.matmul(a, a), tf.reduce_sum(a), tf.reduce_sum(a, axis=1)], {a: big})
+    with np.errstate(over="ignore"):
+        want = [big @ big, big.sum(dtype=np.int32), big.sum(axis=1, dtype=np.int32)]
+    for g, w in zip(got, want):
+        if g.dtype != np.int32 or not np.array_equal(g, w):
+            raise AssertionError(f"int32 result {g.tolist()} ({g.dtype}), TF1 gives {w.tolist()}")
+
+
+def _shape_sequence(ctx: Context) -> None:
+    """One session fed ever-changing shapes (recompiles or dynamic kernels): each result right."""
+    import graphc as tf
+
+    x = tf.placeholder(tf.float32, [None, 3])
+    y = tf.reduce_sum(tf.nn.softmax(x) * x, axis=1) + tf.reduce_mean(x)
+    with tf.Session(backend=ctx.backend) as sess:
+        for n in (2, 5, 0, 1, 7, 2):
+            xs = np.arange(n * 3, dtype=np.float32).reshape(n, 3) / 5
+            with np.errstate(all="ignore"):
+                e = np.exp(xs - xs.max(axis=1, keepdims=True))
+                want = (e / e.sum(axis=1, keepdims=True) * xs).sum(axis=1) + (xs.mean() if n else np.nan)
+            expect_close(sess.run(y, {x: xs}), want.astype(np.float32), what=f"batch of {n}")
+
+
+def _broadcast_runtime_one(ctx: Context) -> None:
+    """TF1 broadcasts a run-time size 1 (graphc's README documents a static-1 rule for compiled code)."""
+    import graphc as tf
+
+    a = tf.placeholder(tf.float32, [None])
+    b = tf.placeholder(tf.float32, [None])
+    expect_close(run(ctx, a * b + 1.0, {a: f32(1, 2, 3), b: f32(2)}), f32(3, 5, 7))
+
+
+for _n, _f in [("int32_matmul_and_sums_wrap", _int_math), ("shape_sequence_one_session", _shape_sequence),
+               ("broadcast_runtime_size_one", _broadcast_runtime_one)]:
+    _case(f"misc/{_n}", _f)
+
+
 for _n, _f in [("slice_within_bounds", _slice_ok), ("one_hot_out_of_range_is_zeros", _one_hot_out_of_range),
-               ("slice_static_past_end", _static_slice)]:
+               ("slice_static_past_end", _static_slice), ("pad_negative_paddings", _static_negative_pad)]:
     _case(f"bounds/{_n}", _f)
 
 
