@@ -61,7 +61,10 @@ def run_suite(backend: str, cases: list[Case], log_path: str | None = None, prog
         with open(log_path, "ab") as log:
             return run_cases(cases, backend, scratch, cache_dir, worker_env(backend, cache_dir), log, progress)
     finally:
-        if not keep:
+        if keep:
+            print(f"\nkept the scratch directory {scratch} (worker log: {log_path}) and cache {cache_dir}",
+                  file=sys.stderr)
+        else:
             for d in (cache_dir, scratch):
                 _remove(d)
 

@@ -1,5 +1,13 @@
 """graphc's fault and bad-input suite (issue 12): cases by category, run and classified by
-``benchmarks/fault_suite.py``. Each module ``cases_*.py`` holds a ``CASES`` table."""
+``benchmarks/fault_suite.py``. Each module ``cases_*.py`` holds a ``CASES`` table.
+
+Adding a case: write ``fn(ctx)`` that builds a graph, runs it on ``ctx.backend`` and checks the
+outcome TF1 documents with the helpers in ``verdict.py`` (``expect_raises(fn, ErrorClass)``,
+``expect_close(got, want)``; raise ``DataLost`` / ``Security`` for those findings), then append
+``Case(name, category, fn)`` to its module's table. Never derive the expectation from graphc's
+own output. Cases that kill processes or install signal handlers set ``alone=True``; slow ones
+a ``timeout``.
+"""
 from __future__ import annotations
 
 import importlib
