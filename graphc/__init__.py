@@ -47,7 +47,8 @@ from graphc import tf_logging as logging  # noqa: E402  (tf.logging)
 from graphc.tf_logging import get_logger
 from graphc import layers, losses, nn, summary, testing, train  # noqa: E402
 from graphc import data, io, python_io  # noqa: E402
-from graphc.io import FixedLenFeature, VarLenFeature, parse_example, parse_single_example  # noqa: E402
+from graphc.io import (FixedLenFeature, FixedLenSequenceFeature, VarLenFeature, parse_example,  # noqa: E402
+                       parse_single_example)
 from graphc.io import decode_csv, read_file  # noqa: E402
 from graphc import strings  # noqa: E402
 from graphc.strings import (as_string, regex_replace, string_join, string_split, string_to_number,  # noqa: E402

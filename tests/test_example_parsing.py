@@ -140,3 +140,34 @@ def test_tfrecord_dataset_map_parse_batch():
         first, second = sess.run(nxt), sess.run(nxt)
     assert first["xy"].tolist() == EXPECTED["xy"][:2] and first["id"].tolist() == [0, 1]
     assert second["xy"].tolist() == EXPECTED["xy"][2:] and second["id"].tolist() == [2]
+
+
+def _floats(values):
+    feature = {} if values is None else {"s": tf.train.Feature(float_list=tf.train.FloatList(value=values))}
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+def test_fixed_len_sequence_feature_pads_to_the_longest():
+    # TF 2.21: [[[1, 2], [3, 4]], [[5, 6], [-1, -1]], [[-1, -1], [-1, -1]]], static shape (?, ?, 2)
+    s = tf.placeholder(tf.string, [None])
+    seq = tf.FixedLenSequenceFeature([2], tf.float32, allow_missing=True, default_value=-1.0)
+    parsed = tf.parse_example(s, {"s": seq})["s"]
+    assert parsed.shape.as_list() == [None, None, 2]
+    with tf.Session() as sess:
+        got = sess.run(parsed, {s: [_floats([1, 2, 3, 4]), _floats([5, 6]), _floats(None)]})
+        assert got.tolist() == [[[1, 2], [3, 4]], [[5, 6], [-1, -1]], [[-1, -1], [-1, -1]]]
+        with pytest.raises(tf.errors.InvalidArgumentError) as info:
+            sess.run(parsed, {s: [_floats([1, 2, 3])]})
+    assert str(info.value) == ("Name: <unknown>, Key: s, Index: 0.  Number of float values is not a multiple of "
+                               "stride length. Saw 3 values but output shape is: [?,2]")
+    with pytest.raises(ValueError, match="requires allow_missing to be True"):
+        tf.parse_example(s, {"s": tf.FixedLenSequenceFeature([], tf.float32)})
+
+
+def test_fixed_len_sequence_feature_of_one_example():
+    q = tf.placeholder(tf.string, [])
+    parsed = tf.parse_single_example(q, {"s": tf.FixedLenSequenceFeature([], tf.float32, allow_missing=True)})["s"]
+    assert parsed.shape.as_list() == [None]
+    with tf.Session() as sess:
+        assert sess.run(parsed, {q: _floats([3, 4, 5])}).tolist() == [3, 4, 5]
+        assert sess.run(parsed, {q: _floats(None)}).tolist() == []

@@ -28,6 +28,17 @@ class FixedLenFeature(collections.namedtuple("FixedLenFeature", ["shape", "dtype
         return super().__new__(cls, shape, dtype, default_value)
 
 
+class FixedLenSequenceFeature(collections.namedtuple("FixedLenSequenceFeature",
+                                                     ["shape", "dtype", "allow_missing", "default_value"])):
+    """A feature holding any number of items of ``shape``, parsed into a dense tensor of shape
+    ``[n] + shape`` (``[batch, n] + shape`` in ``parse_example``), n the longest, shorter ones
+    padded with ``default_value`` (0 or b""). Parsing an Example needs ``allow_missing=True``."""
+
+    def __new__(cls, shape: Any, dtype: Any, allow_missing: bool = False,
+                default_value: Any = None) -> "FixedLenSequenceFeature":
+        return super().__new__(cls, shape, dtype, allow_missing, default_value)
+
+
 class VarLenFeature(collections.namedtuple("VarLenFeature", ["dtype"])):
     """A feature with any number of values, parsed into a ``SparseTensor`` of its values."""
 
@@ -43,9 +54,9 @@ _KINDS = {dtypes.float32: ("float_list", "float"), dtypes.int64: ("int64_list", 
 
 def _spec(key: str, feature: Any) -> tuple:
     """(key, "fixed"/"var", dtype, shape, default array or None) of one feature description."""
-    if not isinstance(feature, (FixedLenFeature, VarLenFeature)):
+    if not isinstance(feature, (FixedLenFeature, FixedLenSequenceFeature, VarLenFeature)):
         raise ValueError(f"Unsupported feature type for key {key!r}: {type(feature).__name__} (use "
-                         "FixedLenFeature or VarLenFeature)")
+                         "FixedLenFeature, FixedLenSequenceFeature or VarLenFeature)")
     dt = dtypes.as_dtype(feature.dtype)
     if dt not in _KINDS:
         raise ValueError(f"Feature {key!r}: dtype {dt.name} is not supported; use float32, int64 or string")
@@ -53,7 +64,12 @@ def _spec(key: str, feature: Any) -> tuple:
         return key, "var", dt, None, None
     shape = as_shape(feature.shape)
     if not shape.is_fully_defined():
-        raise ValueError(f"Feature {key!r}: FixedLenFeature needs a fully defined shape, got {shape}")
+        raise ValueError(f"Feature {key!r}: {type(feature).__name__} needs a fully defined shape, got {shape}")
+    if isinstance(feature, FixedLenSequenceFeature):
+        if not feature.allow_missing:
+            raise ValueError("Unsupported: FixedLenSequenceFeature requires allow_missing to be True.")
+        pad = feature.default_value if feature.default_value is not None else b"" if dt is dtypes.string else 0
+        return key, "seq", dt, shape, _default_array(pad, dt)
     default = None
     if feature.default_value is not None:
         default = np.asarray(feature.default_value, dtype=dt.np_type)
@@ -84,6 +100,8 @@ def _infer(inputs: list, attrs: dict) -> list:
     for _, kind, dt, shape, _ in attrs["specs"]:
         if kind == "fixed":
             out.append((dt, shape if single else TensorShape([n] + shape.as_list())))
+        elif kind == "seq":
+            out.append((dt, TensorShape(([] if single else [n]) + [None] + shape.as_list())))
         else:
             out += [(dtypes.int64, TensorShape([None, rank])), (dt, TensorShape([None])),
                     (dtypes.int64, TensorShape([rank]))]
@@ -121,6 +139,8 @@ def _parse_numpy(serialized: np.ndarray, specs: tuple, single: bool) -> tuple:
         rows = [_values(ex, key, dt) for ex in examples]
         if kind == "fixed":
             outputs.append(_dense(key, dt, shape, default, rows, single))
+        elif kind == "seq":
+            outputs.append(_sequence(key, dt, shape, default, rows, single))
         else:
             outputs.extend(_sparse(dt, rows, single))
     return tuple(outputs)
@@ -143,6 +163,33 @@ def _dense(key: str, dt: dtypes.DType, shape: TensorShape, default: Any, rows: l
                 f"output shape: {list(dims)}"))
         table[i, :] = values
     return out[0, ...] if single else out
+
+
+def _sequence(key: str, dt: dtypes.DType, shape: TensorShape, pad: Any, rows: list, single: bool) -> np.ndarray:
+    dims = shape.as_tuple()
+    stride = int(np.prod(dims, dtype=np.int64))
+    counts = []
+    for i, values in enumerate(rows):
+        n = len(values or ())
+        if stride == 0 or n % stride:
+            raise errors.InvalidArgumentError(None, None, (
+                f"Name: <unknown>, Key: {key}, Index: {i}.  Number of {_KINDS[dt][1]} values is not a multiple of "
+                f"stride length. Saw {n} values but output shape is: [?,{','.join(map(str, dims))}]"))
+        counts.append(n // stride)
+    longest = max(counts, default=0)
+    out = np.empty((len(rows), longest) + dims, dtype=dt.np_type)
+    out[...] = pad
+    for i, values in enumerate(rows):
+        if counts[i]:
+            out[i, :counts[i]].reshape(-1)[:] = values    # a contiguous slice: reshape is a view
+    return out[0] if single else out
+
+
+def _default_array(value: Any, dt: dtypes.DType) -> Any:
+    """A scalar default as ``dt``'s numpy value (strings as UTF-8 bytes)."""
+    if dt is dtypes.string:
+        return value.encode() if isinstance(value, str) else bytes(value)
+    return np.asarray(value, dtype=dt.np_type)[()]
 
 
 def _sparse(dt: dtypes.DType, rows: list, single: bool) -> list:
@@ -170,7 +217,7 @@ def _parse(serialized: Any, features: dict, single: bool, name: str) -> dict:
     outputs = iter(op.outputs)
     result = {}
     for key, kind, *_ in specs:
-        result[key] = next(outputs) if kind == "fixed" else SparseTensor(next(outputs), next(outputs), next(outputs))
+        result[key] = SparseTensor(next(outputs), next(outputs), next(outputs)) if kind == "var" else next(outputs)
     return result
 
 
