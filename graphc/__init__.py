@@ -4,9 +4,10 @@ from __future__ import annotations
 from graphc.version import __version__  # noqa: F401
 
 import logging as _logging
-import os as _os
 
-if _os.environ.get("GRAPHC_DEBUG"):
+from graphc import switches as _switches
+
+if _switches.DEBUG.get():
     # GRAPHC_DEBUG=1: log every compile (executables and kernels) and why it happened
     _handler = _logging.StreamHandler()
     _handler.setFormatter(_logging.Formatter("[graphc] %(name)s: %(message)s"))

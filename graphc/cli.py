@@ -7,6 +7,8 @@ import platform
 import sys
 from typing import List, Optional, Sequence, Tuple
 
+from graphc import switches
+
 DESCRIPTION = "graphc: a graph compiler with TensorFlow 1.x's programming model."
 
 DUMP_DESCRIPTION = """\
@@ -78,7 +80,7 @@ def _dump(args: argparse.Namespace) -> int:
     import runpy
 
     out = os.path.abspath(args.out)
-    os.environ["GRAPHC_DUMP"] = out
+    os.environ[switches.DUMP.name] = out
     sys.argv = [args.script] + list(args.script_args)
     try:
         runpy.run_path(args.script, run_name="__main__")
@@ -97,6 +99,11 @@ def _cache(args: argparse.Namespace) -> int:
     info = cache.info()
     print(f"directory: {info['directory']}\ngenerated modules: {info['modules']}\n"
           f"compiled-code files: {info['compiled_files']}\nsize: {info['bytes'] / 1e6:.1f} MB")
+    return 0
+
+
+def _switches(args: argparse.Namespace) -> int:
+    print(switches.describe())
     return 0
 
 
@@ -120,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument("action", choices=("info", "clear"),
                        help="info: the directory, its file counts and size; clear: delete the cached code")
     cache.set_defaults(fn=_cache)
+    sub.add_parser("switches", help="list every GRAPHC_* environment variable, its default and meaning",
+                   description="Lists every GRAPHC_* environment variable graphc reads (graphc/switches.py)."
+                   ).set_defaults(fn=_switches)
     dump = sub.add_parser("dump", help="run a script, writing the IR after each pass, the kernel plan "
                                        "and the memory plan of every compile to a directory",
                           description=DUMP_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -119,7 +119,7 @@ def test_help_is_plain_text_and_every_option_is_explained():
     text = parser.format_help()
     assert "``" not in text and "graphc" in text
     subparsers = parser._subparsers._group_actions[0].choices
-    assert set(subparsers) == {"info", "bench", "cache", "dump"}
+    assert set(subparsers) == {"info", "bench", "cache", "dump", "switches"}
     for name, sub in subparsers.items():
         assert "``" not in sub.format_help(), name
         for action in sub._actions:
@@ -162,3 +162,9 @@ def test_every_graphc_command_the_docs_show_parses():
             tokens = ["dump"] + cli.split_dump_args(tokens[1:])[0]
         if "--help" not in tokens:
             parser.parse_args(tokens)     # exits (fails the test) on an unknown option or value
+
+
+def test_switches_lists_every_environment_variable(capsys):
+    assert cli.main(["switches"]) == 0
+    out = capsys.readouterr().out
+    assert "GRAPHC_BACKEND (default 'auto')" in out and "GRAPHC_CACHE_DIR" in out

@@ -24,12 +24,14 @@ from pathlib import Path
 
 import pytest
 
+from graphc import switches
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 README = (EXAMPLES / "README.md").read_text()
 COMMAND = re.compile(r"python examples/[\w.]+\.py(?: --?[\w-]+)*")
 OUTPUT = re.compile(r":.*\d\.\d")          # a printed line such as "test mse: 0.0042"
-FULL = os.environ.get("GRAPHC_TEST_FULL_EXAMPLES", "") not in ("", "0")
+FULL = (switches.TEST_FULL_EXAMPLES.get() or "") not in ("", "0")
 NUMBER = re.compile(r"-?\d+\.\d+")
 ACCURACY_SLACK = 0.012       # 4 of the digits' 360 test samples; 3 of the playground's 250 points
 LOSS_SLACK = 0.10            # relative

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import graphc as tf
+from graphc import switches
 from graphc.train import tensor_bundle
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "tf_checkpoints")
@@ -246,7 +247,7 @@ np.savez(out, **{k.replace("/", "|"): v for k, v in values.items()}, prefix=np.a
 def _tensorflow_python():
     if importlib.util.find_spec("tensorflow") is not None:
         return sys.executable
-    python = os.environ.get("GRAPHC_TENSORFLOW_PYTHON")
+    python = switches.TENSORFLOW_PYTHON.get()
     if python and shutil.which(python):
         return python
     pytest.skip("TensorFlow is not importable here and GRAPHC_TENSORFLOW_PYTHON names no interpreter with it")

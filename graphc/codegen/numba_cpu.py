@@ -45,7 +45,7 @@ from typing import Any, Optional, Sequence
 import numba
 import numpy as np
 
-from graphc import errors
+from graphc import errors, switches
 from graphc.codegen import kernel_common as kc
 from graphc.codegen import numba_scalar as scalar
 from graphc.codegen import numba_host
@@ -67,7 +67,7 @@ _PARALLEL_LAUNCH = threading.Lock()
 # Work (elements x per-element weight, see _work_weight) from which the prange variant runs;
 # GRAPHC_NUMBA_PARALLEL_MIN overrides, a huge value disables it. A workqueue launch costs ~60-150 us
 # on the 2-vCPU machines measured, so memory-bound kernels gain only from several million elements.
-PARALLEL_MIN = int(os.environ.get("GRAPHC_NUMBA_PARALLEL_MIN", 2 ** 22))
+PARALLEL_MIN = int(switches.NUMBA_PARALLEL_MIN.get() or 2 ** 22)
 RECYCLE_DEPTH = 2         # results of this many recent runs are watched for reuse
 CHUNK = 2 ** 14            # elements per chunk of a full reduction (fixed: results never depend on threads)
 COLUMN_BLOCK = 1024        # columns per tile of a column reduction (its partials stay in L1)

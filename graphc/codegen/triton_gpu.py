@@ -49,7 +49,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from graphc import errors
+from graphc import errors, switches
 from graphc.codegen import kernel_common as kc
 from graphc.codegen import triton_memory as tm
 from graphc.codegen.host import call_numpy
@@ -112,7 +112,7 @@ def is_available() -> bool:
 def autotune_enabled() -> bool:
     """Matmul tiles are timed on a GPU (``GRAPHC_TRITON_AUTOTUNE=0`` turns it off; under the
     interpreter it is off unless ``GRAPHC_TRITON_AUTOTUNE=1``, since its timings mean nothing)."""
-    setting = os.environ.get("GRAPHC_TRITON_AUTOTUNE", "").strip().lower()
+    setting = (switches.TRITON_AUTOTUNE.get() or "").strip().lower()
     if setting:
         return setting in _TRUE
     return not tm.interpreting()
@@ -120,7 +120,7 @@ def autotune_enabled() -> bool:
 
 def tf32_enabled() -> bool:
     """``GRAPHC_TRITON_TF32=1`` lets float32 matmuls use TF32 tensor cores (10-bit mantissa products)."""
-    return os.environ.get("GRAPHC_TRITON_TF32", "").strip().lower() in _TRUE
+    return (switches.TRITON_TF32.get() or "").strip().lower() in _TRUE
 
 
 def _scalar():

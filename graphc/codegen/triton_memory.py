@@ -25,6 +25,8 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from graphc import switches
+
 _TRUE = {"1", "true", "on", "yes"}
 
 
@@ -394,7 +396,7 @@ def default_layer() -> ArrayLayer:
     make every transfer explicit, ``torch``: torch CPU tensors) to test the device code paths.
     """
     if interpreting():
-        choice = os.environ.get("GRAPHC_TRITON_ARRAYS", "host").strip().lower() or "host"
+        choice = (switches.TRITON_ARRAYS.get() or "host").strip().lower() or "host"
         if choice not in ARRAY_LAYERS:
             raise ValueError(f"GRAPHC_TRITON_ARRAYS={choice!r} is not one of {', '.join(ARRAY_LAYERS)}")
         return ARRAY_LAYERS[choice]()

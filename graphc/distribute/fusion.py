@@ -13,8 +13,10 @@ from typing import Sequence
 
 import numpy as np
 
+from graphc import switches
+
 DEFAULT_THRESHOLD = 64 * 1024 * 1024      # Horovod's HOROVOD_FUSION_THRESHOLD default
-THRESHOLD_ENV = "GRAPHC_FUSION_THRESHOLD"
+THRESHOLD_ENV = switches.FUSION_THRESHOLD.name
 
 
 def threshold_from_env() -> int:

@@ -21,10 +21,10 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from graphc import errors
+from graphc import errors, switches
 
 DEFAULT_TIMEOUT_S = 300.0           # like Horovod's stall shutdown: minutes, not seconds
-TIMEOUT_ENV = "GRAPHC_MPI_TIMEOUT"
+TIMEOUT_ENV = switches.MPI_TIMEOUT.name
 _ARRIVE_TAG = 19
 _SIGNATURE_BYTES = 1024
 _SPIN_POLLS = 2000                  # Test() calls before the first sleep
@@ -41,7 +41,7 @@ def _import_mpi() -> Any:
 
 
 def _timeout_from_env() -> float:
-    text = os.environ.get(TIMEOUT_ENV)
+    text = switches.MPI_TIMEOUT.get()
     if not text:
         return DEFAULT_TIMEOUT_S
     try:

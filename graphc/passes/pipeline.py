@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from typing import Callable, Optional, Sequence
 
+from graphc import switches
 from graphc.passes import cse, fold, fusion, ir, memory, remat, simplify
 from graphc.toolchain import compile_notice
 
@@ -68,7 +69,7 @@ def _dump_dir(explicit: Optional[str]) -> Optional[str]:
     """``explicit`` as is; else a fresh numbered subdirectory of ``$GRAPHC_DUMP`` per compile."""
     if explicit is not None:
         return explicit
-    root = os.environ.get("GRAPHC_DUMP")
+    root = switches.DUMP.get()
     if not root:
         return None
     os.makedirs(root, exist_ok=True)

@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
-from graphc import errors
+from graphc import errors, switches
 from graphc.graph import Graph, Operation, Tensor, default_session, get_default_graph
 from graphc.ops.state import QUERY_ANSWERS, STATE_QUERIES
 from graphc.toolchain import compile_notice
@@ -128,7 +128,7 @@ class Session:
         if graph is not None and not isinstance(graph, Graph):
             raise TypeError(f"Argument `graph` must be a tf.Graph, but got {type(graph).__name__!r}")
         self.graph = graph if graph is not None else get_default_graph()
-        backend = backend or os.environ.get("GRAPHC_BACKEND", "auto")
+        backend = backend or switches.BACKEND.get()
         if session_config.hides_gpus(session_config.check_config(config)) and backend == "auto":
             backend = "numba"   # ConfigProto(device_count={'GPU': 0}): stay on the CPU
         if backend not in _BACKENDS:
@@ -418,7 +418,7 @@ def _dump_sources(exe: Any) -> None:
     Only then is the eager backend's kernel plan computed (it runs the fusion planner, which
     eager does not otherwise need); a planner failure is raised, not hidden.
     """
-    if not os.environ.get("GRAPHC_DUMP"):
+    if not switches.DUMP.get():
         return
     kplan = exe.kernel_plan
     directory = kplan.dump_dir

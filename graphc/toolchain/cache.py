@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Optional, Sequence
 
+from graphc import switches
 from graphc.toolchain import cache_trust as trust
 from graphc.version import __version__
 
@@ -47,7 +48,7 @@ HOST_DIR = "host"
 
 def cache_dir() -> str:
     """The root of the code cache (``$GRAPHC_CACHE_DIR``, default ``~/.cache/graphc``), absolute."""
-    return os.path.abspath(os.environ.get("GRAPHC_CACHE_DIR") or
+    return os.path.abspath(switches.CACHE_DIR.get() or
                            os.path.join(os.path.expanduser("~"), ".cache", "graphc"))
 
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import sys
 import threading
 import time
 from typing import Any, Callable, Optional, Sequence
 
+from graphc import switches
 from graphc.toolchain import cache
 
 THRESHOLD_S = 1.0
@@ -134,7 +134,7 @@ def watch_first_run(exe: Any, request: CompileRequest) -> None:
 
 
 def _quiet() -> bool:
-    return os.environ.get("GRAPHC_QUIET", "") not in ("", "0")
+    return (switches.QUIET.get() or "") not in ("", "0")
 
 
 def _make_visible() -> None:
