@@ -128,7 +128,8 @@ class Batch(Dataset):
         self._batched_fn = batched_version(input_ds._user_fn, input_ds._fn) if isinstance(input_ds, Map) else None
 
     def _own_tensors(self) -> list:
-        return _tensor_args(self._size)
+        captured = self._batched_fn.captures if self._batched_fn is not None else []
+        return _tensor_args(self._size) + captured
 
     def _iterate(self, env: Env) -> Iterator[list]:
         size = _positive(arg_value(self._size, env), "batch_size")
