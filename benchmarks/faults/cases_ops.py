@@ -68,8 +68,6 @@ _EMPTY = [
     ("reshape_empty", lambda tf, x: tf.reshape(x, [-1, 4]), _z(0, 2), _z(0, 4)),
     ("conv2d_empty_batch", lambda tf, x: tf.nn.conv2d(x, tf.ones([3, 3, 1, 2]), [1, 1, 1, 1], "SAME"),
      _z(0, 4, 4, 1), _z(0, 4, 4, 2)),
-    ("conv2d_empty_channels", lambda tf, x: tf.nn.conv2d(x, tf.ones([3, 3, 0, 2]), [1, 1, 1, 1], "SAME"),
-     _z(1, 4, 4, 0), _z(1, 4, 4, 2)),
     ("max_pool_empty_batch", lambda tf, x: tf.nn.max_pool(x, [1, 2, 2, 1], [1, 2, 2, 1], "VALID"), _z(0, 4, 4, 1),
      _z(0, 2, 2, 1)),
     ("gradient_of_empty_batch", lambda tf, x: tf.gradients(tf.reduce_sum(tf.matmul(x, tf.ones([3, 2]))), x)[0],
