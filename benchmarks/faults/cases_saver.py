@@ -386,7 +386,7 @@ def _after_one_more_save(ctx: Context, d: str) -> None:
         with tf.Session(backend=ctx.backend) as sess:
             sess.run(tf.global_variables_initializer())
             saver.save(sess, os.path.join(d, "after"))
-    orphans = [f for f in os.listdir(d) if "tmp" in f.lower()]
+    orphans = [f for f in os.listdir(d) if "tmp" in f.lower() or "temp" in f.lower()]
     if orphans:
         raise Wrong(f"temporary files left after kill -9 and a new save: {orphans[:3]}")
 
