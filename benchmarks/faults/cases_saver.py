@@ -365,9 +365,11 @@ def _kill_mid_save(ctx: Context) -> None:
     for _ in range(4):
         child = subprocess.Popen([sys.executable, "-c", SAVER_CHILD, d, "loop"], env=env,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/")
-        deadline = time.time() + 60
-        while time.time() < deadline and not os.path.exists(os.path.join(d, "checkpoint")):
-            time.sleep(0.05)
+        state = os.path.join(d, "checkpoint")
+        seen = os.stat(state).st_mtime_ns if os.path.exists(state) else None
+        deadline = time.time() + 60         # until this child has written a checkpoint of its own
+        while time.time() < deadline and (not os.path.exists(state) or os.stat(state).st_mtime_ns == seen):
+            time.sleep(0.02)
         time.sleep(rs.uniform(0.05, 0.6))
         child.send_signal(signal.SIGKILL)
         child.wait()
