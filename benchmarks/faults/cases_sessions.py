@@ -229,6 +229,23 @@ def _many_open(ctx: Context) -> None:
         s.close()
 
 
+def _callable_args(kind: str, ctx: Context) -> None:
+    import graphc as tf
+
+    x = tf.placeholder(tf.float32, [2])
+    y = tf.placeholder(tf.float32, [2])
+    with tf.Session(backend=ctx.backend) as s:
+        fn = s.make_callable(x + y, [x, y])
+        if kind == "too_few":
+            expect_raises(lambda: fn(f32(1, 2)), (TypeError, ValueError))
+        elif kind == "too_many":
+            expect_raises(lambda: fn(f32(1, 2), f32(1, 2), f32(1, 2)), (TypeError, ValueError))
+        else:
+            expect_raises(lambda: fn(f32(1, 2), f32(1, 2, 3)), ValueError, "shape")
+
+
+for _k in ("too_few", "too_many", "wrong_shape"):
+    _case(f"misc/make_callable_{_k}", functools.partial(_callable_args, _k))
 _case("close_twice", _close_twice)
 _case("many/200_sessions", functools.partial(_many, 200), timeout=120)
 _case("many/unclosed_sessions", _unclosed)

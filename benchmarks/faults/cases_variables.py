@@ -244,6 +244,52 @@ def _callable_initial(ctx: Context) -> None:
         expect_close(sess.run(v), f32(4, 4))
 
 
+def _fetched_not_aliased(kind: str, ctx: Context) -> None:
+    """A value fetched earlier never changes when the variable is updated later (TF1 copies out)."""
+    import graphc as tf
+
+    v = tf.Variable(np.arange(4, dtype=np.float32))
+    update = {"assign_add": lambda: tf.assign_add(v, tf.ones([4])),
+              "sgd": lambda: tf.train.GradientDescentOptimizer(0.5).minimize(tf.reduce_sum(v * v)),
+              "assign": lambda: tf.assign(v, tf.zeros([4]))}[kind]()
+    with tf.Session(backend=ctx.backend) as sess:
+        sess.run(v.initializer)
+        for _ in range(2):
+            sess.run(update)
+        sess.run(v.initializer)
+        early = sess.run(v)
+        kept = early.copy()
+        sess.run(update)
+        sess.run(update)
+    expect_equal(early, kept, "a fetched value after later updates of its variable")
+
+
+def _runs_once(kind: str, ctx: Context) -> None:
+    """An op named several times in one run (fetches, group, control deps) runs once."""
+    import graphc as tf
+
+    v = tf.Variable(0.0)
+    inc = tf.assign_add(v, 1.0)
+    with tf.Session(backend=ctx.backend) as sess:
+        sess.run(v.initializer)
+        if kind == "fetched_twice":
+            sess.run([inc, inc, {"again": inc}])
+        elif kind == "grouped_twice":
+            sess.run(tf.group(inc, inc, tf.group(inc)))
+        else:
+            with tf.control_dependencies([inc]):
+                a = tf.identity(tf.constant(1.0))
+                b = tf.identity(tf.constant(2.0))
+            sess.run([a, b, inc])
+        expect_equal(float(sess.run(v)), 1.0, "the variable after one run naming its update several times")
+
+
+for _k in ("assign_add", "sgd", "assign"):
+    _case(f"misc/fetched_value_not_aliased_{_k}", functools.partial(_fetched_not_aliased, _k))
+for _k in ("fetched_twice", "grouped_twice", "control_deps_and_fetch"):
+    _case(f"misc/update_runs_once_{_k}", functools.partial(_runs_once, _k))
+
+
 for _n, _f in [("get_variable_share_other_shape", _share_other_shape), ("minimize_without_gradients", _no_gradients),
                ("apply_none_gradients", _apply_none), ("int32_assign_add_wraps", _int_overflow),
                ("callable_initial_value", _callable_initial)]:
