@@ -16,5 +16,5 @@ def best(fn, n=30):
     for _ in range(n):
         t=time.perf_counter(); fn(); ts.append(time.perf_counter()-t)
     return np.median(ts)*1e3
-for r in range(3):
+for _ in range(3):
     print("read-only parallel sum %.2f ms   graphc sum(x*x) %.2f ms   np.dot %.2f ms" % (best(lambda: psum(x)), best(lambda: f(x)), best(lambda: np.dot(x,x))))

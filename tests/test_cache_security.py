@@ -80,7 +80,7 @@ def test_directories_are_0700_and_files_0600_whatever_the_umask(tmp_path):
     assert first["ok"]
     paths = files_under(root)
     assert any(p.endswith(".nbi") for p in paths) and any(p.endswith(".py") for p in paths)
-    for d, dirs, _ in os.walk(root):
+    for d, _dirs, _ in os.walk(root):
         assert stat.S_IMODE(os.stat(d).st_mode) == 0o700, d
     for p in paths:
         assert stat.S_IMODE(os.stat(p).st_mode) == 0o600, p

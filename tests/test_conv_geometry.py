@@ -94,7 +94,7 @@ def test_conv2d_and_pools_follow_tf1_output_size_rules(h, w, kh, kw, sh, sw, pad
         "avg_pool": lambda: tf.nn.avg_pool(x, [1, kh, kw, 1], [1, sh, sw, 1], padding),
     }
     if not fits(h, w, kh, kw, padding):
-        for name, build in ops.items():
+        for build in ops.values():
             with pytest.raises(ValueError, match="Negative dimension size"):
                 build()
         return

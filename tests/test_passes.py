@@ -2,10 +2,9 @@
 import os
 
 import numpy as np
-import pytest
 
 import graphc as tf
-from graphc.passes import cse, fold, fusion, ir, memory, pipeline, remat, simplify
+from graphc.passes import cse, fold, ir, pipeline, remat, simplify
 from graphc.passes.run_plan import RunPlan
 
 from backend_util import run_compared
@@ -54,7 +53,7 @@ def test_fold_leaves_random_ops_alone():
 def test_simplify_identities():
     x = tf.placeholder(tf.float32, [4])
     y = ((x * 1.0) + 0.0) - 0.0
-    z = -(-x)
+    z = -(-x)  # noqa: B002 - a double negation, for simplify to remove
     prog = program([y, z], [x])
     assert simplify.run(prog)
     assert prog.fetches[0].op.type == "Feed"

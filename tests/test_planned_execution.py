@@ -1,6 +1,5 @@
 """The kernel plan, interpreted kernel by kernel with its memory plan, matches the eager reference."""
 import numpy as np
-import pytest
 
 import graphc as tf
 

@@ -76,7 +76,7 @@ def test_fetch_structures():
 
 
 def test_fetch_by_name_strings():
-    c = tf.constant([1.0, 2.0], name="c")
+    tf.constant([1.0, 2.0], name="c")
     with tf.Session() as sess:
         np.testing.assert_array_equal(sess.run("c:0"), [1.0, 2.0])
         assert sess.run("c") is None  # an op name fetches the op

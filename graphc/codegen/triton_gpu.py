@@ -43,7 +43,6 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import logging
-import os
 import time
 from typing import Any, Optional, Sequence
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import atexit
 import hashlib
-import os
 import time
 from typing import Any, Callable, Optional, Sequence
 

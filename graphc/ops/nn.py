@@ -186,7 +186,7 @@ def softmax_cross_entropy_with_logits_v2(labels: Any, logits: Any, axis: Optiona
     exact derivative, sum(labels) * softmax - labels.)
     """
     axis = _merge_alias(axis, dim, "axis", "dim")
-    with _scope([labels, logits], name, "softmax_cross_entropy_with_logits") as scope:
+    with _scope([labels, logits], name, "softmax_cross_entropy_with_logits"):
         logits, labels = convert_n([logits, labels])
         fn = "softmax_cross_entropy_with_logits"
         _check_float(fn, "logits", logits)

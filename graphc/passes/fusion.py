@@ -358,7 +358,7 @@ class _Planner:
         # a row kernel can take this op as a consumer; a matmul then keeps its output materialized
         special = sorted((g for g in chosen if g.kind != "pointwise"), key=lambda g: g.kind != "reduction")
         if len(special) > 1:  # one reduction or matmul template per kernel: keep the first
-            for g in special[1:]:
+            for _ in special[1:]:
                 self.why_not.append((node.name, "already fused with another reduction/matmul kernel"))
             chosen = [g for g in chosen if g.kind == "pointwise"] + special[:1]
         if special:
