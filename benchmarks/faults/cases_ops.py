@@ -16,7 +16,7 @@ import numpy as np
 
 from .case import Case, Context
 from .util import f32, run
-from .verdict import expect_close, expect_raises
+from .verdict import Wrong, expect_close, expect_raises
 
 CASES: list[Case] = []
 
@@ -128,7 +128,7 @@ def _regularized_33_layers(ctx: Context) -> None:
     expect_close(before, 33 * 9 * 0.0001 + np.mean(feed[x] @ np.full((3, 3), 0.1) @ np.linalg.matrix_power(
         np.full((3, 3), 0.1, np.float32), 32)), rtol=1e-4)
     if not after < before:
-        raise AssertionError("a gradient step did not lower the loss")
+        raise Wrong("a gradient step did not lower the loss")
 
 
 _case("many_inputs/regularized_33_layers", _regularized_33_layers, timeout=120)
@@ -216,7 +216,7 @@ def _int_math(ctx: Context) -> None:
         want = [big @ big, big.sum(dtype=np.int32), big.sum(axis=1, dtype=np.int32)]
     for g, w in zip(got, want):
         if g.dtype != np.int32 or not np.array_equal(g, w):
-            raise AssertionError(f"int32 result {g.tolist()} ({g.dtype}), TF1 gives {w.tolist()}")
+            raise Wrong(f"int32 result {g.tolist()} ({g.dtype}), TF1 gives {w.tolist()}")
 
 
 def _shape_sequence(ctx: Context) -> None:
@@ -241,6 +241,68 @@ def _broadcast_runtime_one(ctx: Context) -> None:
     a = tf.placeholder(tf.float32, [None])
     b = tf.placeholder(tf.float32, [None])
     expect_close(run(ctx, a * b + 1.0, {a: f32(1, 2, 3), b: f32(2)}), f32(3, 5, 7))
+
+
+def _int64_exact(ctx: Context) -> None:
+    """int64 stays int64 (no trip through float64, which would round above 2**53)."""
+    import graphc as tf
+
+    x = tf.placeholder(tf.int64, [3])
+    xs = np.array([2 ** 62 + 1, -(2 ** 62) + 5, 2 ** 53 + 1], np.int64)
+    got = run(ctx, [x + 1, x * 2 - x, tf.reduce_sum(x)], {x: xs})
+    with np.errstate(over="ignore"):
+        want = [xs + 1, xs * 2 - xs, xs.sum()]
+    for g, w in zip(got, want):
+        if np.asarray(g).dtype != np.int64 or not np.array_equal(g, w):
+            raise Wrong(f"int64 result {np.asarray(g).tolist()}, TF1 gives {np.asarray(w).tolist()}")
+
+
+def _float64_precision(ctx: Context) -> None:
+    """float64 math keeps float64 precision (and range) through compiled kernels."""
+    import graphc as tf
+
+    x = tf.placeholder(tf.float64, [2])
+    xs = np.array([1e-15, 1e-300], np.float64)
+    got = run(ctx, [x * x, tf.exp(tf.log(x + 1.0)), x * 1e300], {x: xs})
+    want = [xs * xs, np.exp(np.log(xs + 1.0)), xs * 1e300]
+    for g, w in zip(got, want):
+        if g.dtype != np.float64 or not np.allclose(g, w, rtol=1e-12, atol=0):
+            raise Wrong(f"float64 result {g.tolist()} ({g.dtype}), TF1 gives {w.tolist()}")
+
+
+def _ieee_order(dtype: str, ctx: Context) -> None:
+    """Each op rounds as IEEE says, in the order written: TF1's kernels never reassociate, so
+    (x + c) - c rounds x (the classic round-to-integer trick with c = 1.5 * 2**23 in float32)."""
+    import graphc as tf
+
+    x = tf.placeholder(getattr(tf, dtype), [4])
+    c = 1.5 * 2.0 ** (23 if dtype == "float32" else 52)
+    xs = np.array([2.3, -1.7, 0.5, 1e-9], dtype)
+    with np.errstate(all="ignore"):
+        want = (xs + np.asarray(c, dtype)) - np.asarray(c, dtype)
+    got = run(ctx, (x + c) - c, {x: xs})
+    if not np.array_equal(got, want):
+        raise Wrong(f"(x + {c:g}) - {c:g} gave {got.tolist()}, IEEE order (TF1) gives {want.tolist()}: "
+                             "the kernel reassociated the additions")
+
+
+def _sum_of_ones(ctx: Context) -> None:
+    """2**25 float32 ones sum to 2**25 in TF1 (a sequential float32 sum stops at 2**24)."""
+    import graphc as tf
+
+    x = tf.placeholder(tf.float32, [None])
+    n = 2 ** 25
+    got = run(ctx, [tf.reduce_sum(x), tf.reduce_mean(x), tf.reduce_sum(x * 2.0)], {x: np.ones(n, np.float32)})
+    for g, w in zip(got, [float(n), 1.0, 2.0 * n]):
+        if float(g) != w:
+            raise Wrong(f"a float32 reduction of 2**25 ones gave {float(g)}, TF1 gives {w}")
+
+
+for _n, _f in [("int64_exact", _int64_exact), ("float64_precision", _float64_precision),
+               ("ieee_order_float32", functools.partial(_ieee_order, "float32")),
+               ("ieee_order_float64", functools.partial(_ieee_order, "float64")),
+               ("sum_of_2_pow_25_ones", _sum_of_ones)]:
+    _case(f"misc/{_n}", _f)
 
 
 for _n, _f in [("int32_matmul_and_sums_wrap", _int_math), ("shape_sequence_one_session", _shape_sequence),
@@ -317,7 +379,7 @@ def _large(kind: str, n: int, ctx: Context) -> None:
                 sess.run(step, feed)
             last = sess.run(loss, feed)
         if not np.isfinite(last) or not last < first:
-            raise AssertionError(f"three Adam steps took the loss from {first} to {last}")
+            raise Wrong(f"three Adam steps took the loss from {first} to {last}")
 
 
 for _k, _n, _t in [("chain", 3000, 60), ("chain", 20000, 120), ("wide", 1000, 60), ("mlp_adam", 60, 120)]:
