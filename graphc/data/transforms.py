@@ -287,7 +287,7 @@ class Shuffle(Dataset):
             state = env.state[self] = (seeds, int(seeds.integers(2**63)))
         seeds, first = state
         epoch_seed = int(seeds.integers(2**63)) if self._reshuffle else first
-        rng = np.random.default_rng(epoch_seed)
+        draws = _uniform_draws(np.random.default_rng(epoch_seed))
         buffer: list = []
         source = self._inputs[0]._iterate(env)
         for element in source:
@@ -301,13 +301,20 @@ class Shuffle(Dataset):
             if isinstance(element, ElementError):
                 yield element
                 continue
-            i = int(rng.integers(len(buffer)))
+            i = int(next(draws) * len(buffer))
             yield buffer[i]
             buffer[i] = element
         while buffer:
-            i = int(rng.integers(len(buffer)))
+            i = int(next(draws) * len(buffer))
             buffer[i], buffer[-1] = buffer[-1], buffer[i]
             yield buffer.pop()
+
+
+def _uniform_draws(rng: np.random.Generator) -> Iterator[float]:
+    """Uniform floats in [0, 1) drawn a block at a time (one generator call per element would
+    cost more than the rest of the shuffle)."""
+    while True:
+        yield from rng.random(1024).tolist()
 
 
 class Repeat(Dataset):
