@@ -270,20 +270,39 @@ def _float64_precision(ctx: Context) -> None:
             raise Wrong(f"float64 result {g.tolist()} ({g.dtype}), TF1 gives {w.tolist()}")
 
 
-def _ieee_order(dtype: str, ctx: Context) -> None:
-    """Each op rounds as IEEE says, in the order written: TF1's kernels never reassociate, so
-    (x + c) - c rounds x (the classic round-to-integer trick with c = 1.5 * 2**23 in float32)."""
+_IEEE = [   # (name, dtype, graph, numpy in the same order, inputs): TF1's kernels never reassociate
+    ("round_trick_float32", "float32", lambda x: (x + 12582912.0) - 12582912.0,
+     lambda x: (x + np.float32(12582912.0)) - np.float32(12582912.0), [2.3, -1.7, 0.5, 1e-9]),
+    ("round_trick_float64", "float64", lambda x: (x + 6755399441055744.0) - 6755399441055744.0,
+     lambda x: (x + 6755399441055744.0) - 6755399441055744.0, [2.3, -1.7, 0.5, 1e-9]),
+    ("mul_overflow", "float32", lambda x: (x * 4.0) * 0.25, lambda x: (x * np.float32(4)) * np.float32(0.25),
+     [1e38, -2e38, 1.0, 3.0]),
+    ("mul_underflow", "float32", lambda x: (x * 1e-30) * 1e30, lambda x: (x * np.float32(1e-30)) * np.float32(1e30),
+     [1e-20, 3e-25, 1.0, 0.0]),
+    ("inf_minus_inf", "float32", lambda x: x - x, lambda x: x - x, [np.inf, -np.inf, np.nan, 1.0]),
+    ("inf_times_zero", "float32", lambda x: x * 0.0, lambda x: x * np.float32(0), [np.inf, -np.inf, -1.0, 1.0]),
+    ("negative_zero_plus_zero", "float32", lambda x: 1.0 / (x + 0.0), lambda x: np.float32(1) / (x + np.float32(0)),
+     [-0.0, 0.0, 2.0, -4.0]),
+]
+
+
+def _ieee_order(build, ref, dtype: str, values: list, ctx: Context) -> None:
+    """Each op rounds (and overflows) as IEEE says, in the order the graph writes them."""
     import graphc as tf
 
-    x = tf.placeholder(getattr(tf, dtype), [4])
-    c = 1.5 * 2.0 ** (23 if dtype == "float32" else 52)
-    xs = np.array([2.3, -1.7, 0.5, 1e-9], dtype)
+    x = tf.placeholder(getattr(tf, dtype), [len(values)])
+    xs = np.array(values, dtype)
     with np.errstate(all="ignore"):
-        want = (xs + np.asarray(c, dtype)) - np.asarray(c, dtype)
-    got = run(ctx, (x + c) - c, {x: xs})
-    if not np.array_equal(got, want):
-        raise Wrong(f"(x + {c:g}) - {c:g} gave {got.tolist()}, IEEE order (TF1) gives {want.tolist()}: "
-                             "the kernel reassociated the additions")
+        want = ref(xs)
+    got = run(ctx, build(x), {x: xs})
+    if not np.array_equal(np.asarray(got), want, equal_nan=True) or \
+            not np.array_equal(np.signbit(got), np.signbit(want)):
+        raise Wrong(f"gave {np.asarray(got).tolist()}, IEEE evaluation in the graph's order (TF1) gives "
+                    f"{want.tolist()}: the kernel reassociated or simplified the arithmetic")
+
+
+for _n, _d, _b, _r, _v in _IEEE:
+    _case(f"ieee/{_n}", functools.partial(_ieee_order, _b, _r, _d, _v))
 
 
 def _sum_of_ones(ctx: Context) -> None:
@@ -299,8 +318,6 @@ def _sum_of_ones(ctx: Context) -> None:
 
 
 for _n, _f in [("int64_exact", _int64_exact), ("float64_precision", _float64_precision),
-               ("ieee_order_float32", functools.partial(_ieee_order, "float32")),
-               ("ieee_order_float64", functools.partial(_ieee_order, "float64")),
                ("sum_of_2_pow_25_ones", _sum_of_ones)]:
     _case(f"misc/{_n}", _f)
 
