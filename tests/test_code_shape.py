@@ -67,3 +67,14 @@ def test_mypy_errors_only_go_down():
 if __name__ == "__main__":   # python tests/test_code_shape.py > tests/mypy_baseline.txt rewrites the baseline
     print("# mypy errors accepted today; tests/test_code_shape.py fails on any other. Only remove lines.")
     print("\n".join(sorted(mypy_errors().elements())))
+
+
+def test_architecture_names_only_files_that_exist():
+    """ARCHITECTURE.md's recipes name exact files; a move or rename must update them."""
+    text = (ROOT / "ARCHITECTURE.md").read_text()
+    named = set(re.findall(r"`((?:graphc|tests)/[\w/.<>-]+)`", text))
+    assert len(named) > 20
+    missing = [p for p in sorted(named) if "<" not in p and not (ROOT / p).exists()]
+    assert not missing, f"ARCHITECTURE.md names files that do not exist: {missing}"
+    readme = (ROOT / "README.md").read_text()
+    assert "(ARCHITECTURE.md)" in readme and "../shared" not in readme

@@ -149,7 +149,7 @@ def test_assign_names_and_build_errors():
 
 
 # ---------------------------------------------------------------------------------------------
-# one run: reads see the value at the start unless they depend on an assign (DESIGN.md)
+# one run: reads see the value at the start unless they depend on an assign (README, "Numerics")
 
 def test_fetching_a_variable_and_its_update_gives_old_and_new():
     v = tf.Variable(11.0)
