@@ -305,6 +305,57 @@ for _n, _d, _b, _r, _v in _IEEE:
     _case(f"ieee/{_n}", functools.partial(_ieee_order, _b, _r, _d, _v))
 
 
+_A = [-7, 7, -7, 7]
+_B = [2, 2, -2, -2]
+_INTDIV = [   # (name, graph over x, y, inputs' dtype, TF1's result): floor semantics, Python 2 tf.div
+    ("floordiv_int32", lambda tf, x, y: tf.floordiv(x, y), "int32", np.array([-4, 3, 3, -4], np.int32)),
+    ("floordiv_operator_int32", lambda tf, x, y: x // y, "int32", np.array([-4, 3, 3, -4], np.int32)),
+    ("div_int32_is_floor", lambda tf, x, y: tf.div(x, y), "int32", np.array([-4, 3, 3, -4], np.int32)),
+    ("floormod_int32", lambda tf, x, y: tf.floormod(x, y), "int32", np.array([1, 1, -1, -1], np.int32)),
+    ("mod_operator_int64", lambda tf, x, y: x % y, "int64", np.array([1, 1, -1, -1], np.int64)),
+    ("truediv_int32_is_float64", lambda tf, x, y: tf.truediv(x, y), "int32", np.array([-3.5, 3.5, 3.5, -3.5])),
+    ("slash_int32_is_float64", lambda tf, x, y: x / y, "int32", np.array([-3.5, 3.5, 3.5, -3.5])),
+    # x + 0.5 = [-6.5, 7.5, -6.5, 7.5]: floor(-3.25, 3.75, 3.25, -3.75); the remainder takes y's sign
+    ("floordiv_float32", lambda tf, x, y: tf.floordiv(x + 0.5, y), "float32", np.array([-4, 3, 3, -4], np.float32)),
+    ("floormod_float32", lambda tf, x, y: tf.floormod(x + 0.5, y), "float32",
+     np.array([1.5, 1.5, -0.5, -0.5], np.float32)),
+    # (x + y) / 2 = [-2.5, 4.5, -4.5, 2.5]: halves go to the even neighbour
+    ("round_half_to_even", lambda tf, x, y: tf.round(x * 0.5 + y * 0.5), "float32",
+     np.array([-2.0, 4.0, -4.0, 2.0], np.float32)),
+    ("cast_float_to_int_truncates", lambda tf, x, y: tf.cast(x / 2 - 0.25, tf.int32), "float32",
+     np.array([-3, 3, -3, 3], np.int32)),
+]
+
+
+def _intdiv(build, dtype: str, want: np.ndarray, ctx: Context) -> None:
+    import graphc as tf
+
+    x = tf.placeholder(getattr(tf, dtype), [4])
+    y = tf.placeholder(getattr(tf, dtype), [4])
+    got = run(ctx, build(tf, x, y), {x: np.array(_A, dtype), y: np.array(_B, dtype)})
+    if np.asarray(got).dtype != want.dtype or not np.array_equal(got, want):
+        raise Wrong(f"gave {np.asarray(got).tolist()} ({np.asarray(got).dtype}), TF1 gives {want.tolist()} ({want.dtype})")
+
+
+for _n, _b, _d, _w in _INTDIV:
+    _case(f"intdiv/{_n}", functools.partial(_intdiv, _b, _d, _w))
+
+
+def _int_div_by_zero(op: str, ctx: Context) -> None:
+    """TF1's CPU kernels: 'Integer division by zero' is InvalidArgumentError."""
+    import graphc as tf
+
+    x = tf.placeholder(tf.int32, [2])
+    y = tf.placeholder(tf.int32, [2])
+    z = tf.floordiv(x, y) if op == "floordiv" else tf.floormod(x, y)
+    expect_raises(lambda: run(ctx, z, {x: np.array([1, 2], np.int32), y: np.array([1, 0], np.int32)}),
+                  tf.errors.InvalidArgumentError, "zero")
+
+
+for _k in ("floordiv", "floormod"):
+    _case(f"intdiv/{_k}_by_zero", functools.partial(_int_div_by_zero, _k))
+
+
 def _sum_of_ones(ctx: Context) -> None:
     """2**25 float32 ones sum to 2**25 in TF1 (a sequential float32 sum stops at 2**24)."""
     import graphc as tf
