@@ -356,6 +356,33 @@ for _k in ("floordiv", "floormod"):
     _case(f"intdiv/{_k}_by_zero", functools.partial(_int_div_by_zero, _k))
 
 
+_GRADS = [   # (name, y(x), x, TF1's dy/dx from its gradient definitions)
+    ("relu_at_zero", lambda tf, x: tf.nn.relu(x), [0.0, -1.0, 2.0], [0.0, 0.0, 1.0]),
+    ("abs_at_zero", lambda tf, x: tf.abs(x), [0.0, -1.0, 2.0], [0.0, -1.0, 1.0]),
+    ("maximum_tie_goes_to_x", lambda tf, x: tf.maximum(x, 0.0), [0.0, -1.0, 2.0], [1.0, 0.0, 1.0]),
+    ("minimum_tie_goes_to_x", lambda tf, x: tf.minimum(x, 0.0), [0.0, -1.0, 2.0], [1.0, 1.0, 0.0]),
+    ("sqrt_at_zero_is_inf", lambda tf, x: tf.sqrt(x), [0.0, 4.0, 1.0], [np.inf, 0.25, 0.5]),
+    ("reduce_max_ties_split", lambda tf, x: tf.reduce_max(x), [1.0, 3.0, 3.0], [0.0, 0.5, 0.5]),
+    ("where_unselected_is_zero", lambda tf, x: tf.where(x > 0.0, x * 3.0, x * x), [1.0, -2.0, 0.0], [3.0, -4.0, 0.0]),
+    ("clip_by_value_at_bounds", lambda tf, x: tf.clip_by_value(x, 0.0, 1.0), [0.0, 1.0, 0.5], [1.0, 1.0, 1.0]),
+    ("xent_large_logits", lambda tf, x: tf.nn.softmax_cross_entropy_with_logits_v2(labels=[0.0, 1.0, 0.0], logits=x),
+     [1000.0, -1000.0, 0.0], [1.0, -1.0, 0.0]),
+]
+
+
+def _grad(build, xs: list, want: list, ctx: Context) -> None:
+    import graphc as tf
+
+    x = tf.placeholder(tf.float32, [len(xs)])
+    g = tf.gradients(tf.reduce_sum(build(tf, x)), x)[0]
+    with np.errstate(all="ignore"):
+        expect_close(run(ctx, g, {x: f32(*xs)}), f32(*want), what="the gradient")
+
+
+for _n, _b, _x, _w in _GRADS:
+    _case(f"gradients/{_n}", functools.partial(_grad, _b, _x, _w))
+
+
 def _sum_of_ones(ctx: Context) -> None:
     """2**25 float32 ones sum to 2**25 in TF1 (a sequential float32 sum stops at 2**24)."""
     import graphc as tf
