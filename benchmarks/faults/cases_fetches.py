@@ -190,7 +190,19 @@ def _fetch_returns_fresh_arrays(ctx: Context) -> None:
     expect_equal(np.shares_memory(a, b), False, "two runs' fetches share memory")
 
 
-for _n, _f in [("unfed_placeholder", _unfed_placeholder), ("scalar_is_numpy_scalar", _scalar_type),
+def _thousand_fetches(ctx: Context) -> None:
+    import graphc as tf
+
+    x = tf.placeholder(tf.float32, [2])
+    outs = [x * float(i) + 1.0 for i in range(1000)]
+    got = run(ctx, {"all": outs, "again": outs[::100]}, {x: f32(1, 2)})
+    for i, g in enumerate(got["all"]):
+        expect_close(g, f32(1, 2) * i + 1, what=f"fetch {i}")
+    for i, g in zip(range(0, 1000, 100), got["again"]):
+        expect_close(g, f32(1, 2) * i + 1, what=f"repeated fetch {i}")
+
+
+for _n, _f in [("thousand_fetches", _thousand_fetches), ("unfed_placeholder", _unfed_placeholder), ("scalar_is_numpy_scalar", _scalar_type),
                ("dtypes", _dtypes), ("variable_and_initializer", _variable_fetch),
                ("multi_output_op", _multi_output), ("fresh_arrays_per_run", _fetch_returns_fresh_arrays)]:
     CASES.append(Case(f"fetches/misc/{_n}", "fetches", _f))
