@@ -323,3 +323,17 @@ def test_map_then_batch_stays_per_element_otherwise(fn):
     for i, (a, b) in enumerate(per_element):
         np.testing.assert_array_equal(got[i // 4][0][i % 4], a)
         assert got[i // 4][1][i % 4] == b
+
+
+def test_batches_gathered_from_slices_keep_the_element_order():
+    # from_tensor_slices -> shuffle -> batch gathers rows by number; the order must be the one
+    # the elements have without batching
+    x = np.arange(22, dtype=np.float32).reshape(11, 2)
+    names = np.array([b"r%d" % i for i in range(11)], dtype=object)
+    one_by_one = elements(D.from_tensor_slices((x, names)).shuffle(5, seed=2))
+    batched = elements(D.from_tensor_slices((x, names)).shuffle(5, seed=2).batch(3))
+    assert [len(b) for b, _ in batched] == [3, 3, 3, 2]
+    assert np.concatenate([b for b, _ in batched]).tolist() == [a.tolist() for a, _ in one_by_one]
+    assert [n for _, ns in batched for n in ns] == [n for _, n in one_by_one]
+    plain = elements(D.from_tensor_slices(x).batch(4, drop_remainder=True))
+    assert np.concatenate(plain).tolist() == x[:8].tolist()

@@ -63,7 +63,7 @@ class Dataset:
     @staticmethod
     def from_tensor_slices(tensors: Any) -> "Dataset":
         """One element per row of the components' first dimension (which must agree)."""
-        return _Slices(tensors)
+        return TensorSlices(tensors)
 
     @staticmethod
     def from_tensors(tensors: Any) -> "Dataset":
@@ -254,7 +254,9 @@ class _Tensors(Dataset):
         yield _values(self._items, env)
 
 
-class _Slices(Dataset):
+class TensorSlices(Dataset):
+    """``from_tensor_slices``: row i of every component is element i."""
+
     def __init__(self, tensors: Any) -> None:
         specs, self._items = _component_arrays(tensors)
         rows = set()
@@ -275,14 +277,19 @@ class _Slices(Dataset):
     def _own_tensors(self) -> list:
         return [v for v in self._items if isinstance(v, Tensor)]
 
-    def _iterate(self, env: Env) -> Iterator[list]:
+    def arrays(self, env: Env) -> list:
+        """The components, whose rows are the elements (InvalidArgumentError if their row counts differ)."""
         arrays = [np.asarray(v) for v in _values(self._items, env)]
         n = {a.shape[0] if a.ndim else None for a in arrays}
         if None in n or len(n) != 1:
             sizes = sorted(map(str, n))
             raise errors.InvalidArgumentError(None, None, "from_tensor_slices: all components must have the "
                                                           f"same size in their first dimension, got {sizes}")
-        for i in range(n.pop()):
+        return arrays
+
+    def _iterate(self, env: Env) -> Iterator[list]:
+        arrays = self.arrays(env)
+        for i in range(len(arrays[0])):
             yield [a[i, ...] for a in arrays]
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from graphc import dtypes, errors
 from graphc.data import structure
-from graphc.data.dataset import AUTOTUNE, Dataset, arg_value, scalar_arg
+from graphc.data.dataset import AUTOTUNE, Dataset, TensorSlices, arg_value, scalar_arg
 from graphc.data.functions import Env, new_runner, trace
 from graphc.data.structure import ElementError
 from graphc.data.vectorize import batched_version
@@ -133,13 +133,36 @@ class Batch(Dataset):
 
     def _iterate(self, env: Env) -> Iterator[list]:
         size = _positive(arg_value(self._size, env), "batch_size")
-        source = self._inputs[0]
-        if self._batched_fn is not None:
-            for rows in _groups(source._inputs[0]._iterate(env), size, self._drop):
-                yield rows if isinstance(rows, ElementError) else _call(env, self._batched_fn, _columns(rows))
-            return
-        for rows in _groups(source._iterate(env), size, self._drop):
-            yield rows if isinstance(rows, ElementError) else _columns(rows)
+        rows_from = self._inputs[0]._inputs[0] if self._batched_fn is not None else self._inputs[0]
+        for batch in _gathered(rows_from, env, size, self._drop) or _stacked(rows_from, env, size, self._drop):
+            if self._batched_fn is not None and not isinstance(batch, ElementError):
+                batch = _call(env, self._batched_fn, batch)
+            yield batch
+
+
+def _stacked(rows_from: Dataset, env: Env, size: int, drop: bool) -> Iterator[Any]:
+    """Batches of ``rows_from``'s elements, stacked component by component."""
+    for rows in _groups(rows_from._iterate(env), size, drop):
+        yield rows if isinstance(rows, ElementError) else _columns(rows)
+
+
+def _gathered(rows_from: Dataset, env: Env, size: int, drop: bool) -> Optional[Iterator[list]]:
+    """The same batches, for elements that are rows of from_tensor_slices' arrays (shuffled or
+    not), gathered by row numbers in one numpy step per component; None for other inputs."""
+    shuffle = rows_from if isinstance(rows_from, Shuffle) else None
+    slices = shuffle._inputs[0] if shuffle is not None else rows_from
+    if not isinstance(slices, TensorSlices):
+        return None
+
+    def batches() -> Iterator[list]:
+        arrays = slices.arrays(env)
+        order: Iterator[int] = iter(range(len(arrays[0])))
+        if shuffle is not None:
+            order = shuffle.shuffled(order, env)
+        for rows in _groups(order, size, drop):
+            index = np.asarray(rows, dtype=np.intp)
+            yield [a[index] for a in arrays]
+    return batches()
 
 
 def _columns(rows: list) -> list:
@@ -279,6 +302,11 @@ class Shuffle(Dataset):
         return _tensor_args(self._buffer)
 
     def _iterate(self, env: Env) -> Iterator[list]:
+        return self.shuffled(self._inputs[0]._iterate(env), env)
+
+    def shuffled(self, source: Iterator[Any], env: Env) -> Iterator[Any]:
+        """The items of ``source`` (elements, or row numbers for a batch that gathers rows) in
+        this epoch's order: the same order whichever they are."""
         buffer_size = _positive(arg_value(self._buffer, env), "buffer_size")
         # per initialization, a stream of epoch seeds: a re-initialized iterator repeats its orders
         state = env.state.get(self)
@@ -289,7 +317,6 @@ class Shuffle(Dataset):
         epoch_seed = int(seeds.integers(2**63)) if self._reshuffle else first
         draws = _uniform_draws(np.random.default_rng(epoch_seed))
         buffer: list = []
-        source = self._inputs[0]._iterate(env)
         for element in source:
             if isinstance(element, ElementError):   # TF1 reports an input error at once
                 yield element
