@@ -171,3 +171,21 @@ def test_get_next_on_every_backend(backend):
         assert sess.run(total).tolist() == [8.0, 10.0]
         with pytest.raises(tf.errors.OutOfRangeError):
             sess.run(total)
+
+
+def test_closing_the_session_stops_its_pipeline_threads():
+    import threading
+    import time
+
+    def pipeline_threads():
+        return [t for t in threading.enumerate() if t.name.startswith(("graphc-prefetch", "graphc-map"))]
+
+    nxt = D.range(1000).map(lambda x: x * 2, num_parallel_calls=2).prefetch(4).make_one_shot_iterator().get_next()
+    sess = tf.Session()
+    assert sess.run(nxt) == 0
+    assert pipeline_threads()
+    sess.close()                       # the session object stays referenced: no garbage collection
+    deadline = time.time() + 5
+    while pipeline_threads() and time.time() < deadline:
+        time.sleep(0.02)
+    assert not pipeline_threads()

@@ -20,7 +20,7 @@ from graphc.data.dataset import Dataset
 from graphc.data.functions import Env, new_runner
 from graphc.graph import Graph, Operation, Tensor, get_default_graph
 from graphc.ops.core import OpDef, make_op, register
-from graphc.ops.state import QUERY_ANSWERS, STATE_QUERIES
+from graphc.ops.state import QUERY_ANSWERS, SESSION_CLOSED, STATE_QUERIES
 from graphc.shape import TensorShape
 
 _HANDLE_PREFIX = b"graphc-iterator:"
@@ -197,6 +197,19 @@ class _SessionData:
 
 
 _SESSIONS: "weakref.WeakKeyDictionary[Any, _SessionData]" = weakref.WeakKeyDictionary()
+
+
+def _release(session: Any) -> None:
+    """Session.close: stops the session's pipelines (their prefetch and map threads) and drops them."""
+    data = _SESSIONS.pop(session, None)
+    if data is not None:
+        for runtime in data.runtimes.values():
+            runtime.close()
+        for runner in data.runners.values():
+            runner.close()
+
+
+SESSION_CLOSED.append(_release)
 
 
 def _data(session: Any) -> _SessionData:

@@ -19,6 +19,8 @@ STATE_QUERIES = {"IsVariableInitialized"}
 # other query op types -> answer(session, op, feeds, host_run) -> one value per output; modules that
 # add a query type (tf.data's iterators) register it here and in STATE_QUERIES
 QUERY_ANSWERS: dict = {}
+# release(session), called by Session.close for host state those modules keep per session
+SESSION_CLOSED: list = []
 # assign op type -> numpy update (current, operand) -> new value
 ASSIGN_UPDATES = {
     "Assign": lambda ref, value, validate_shape=True: value,

@@ -12,7 +12,7 @@ import numpy as np
 
 from graphc import errors, switches
 from graphc.graph import Graph, Operation, Tensor, default_session, get_default_graph
-from graphc.ops.state import QUERY_ANSWERS, STATE_QUERIES
+from graphc.ops.state import QUERY_ANSWERS, SESSION_CLOSED, STATE_QUERIES
 from graphc.toolchain import compile_notice
 from graphc.passes.run_plan import RunPlan, check_assigned_shapes
 from graphc.codegen import commit
@@ -182,6 +182,8 @@ class Session:
         with self._lock:
             self._cache.clear()
             self._state.values.clear()
+            for release in SESSION_CLOSED:   # host state other modules keep for it (iterators' threads)
+                release(self)
 
     # running ----------------------------------------------------------------------------------
     def run(self, fetches: Any, feed_dict: Optional[dict] = None, options: Any = None,
