@@ -311,6 +311,31 @@ def _layout_into_variable_value(ctx: Context, value: np.ndarray) -> None:
 _case("layout/contiguous_into_variable", _contiguous_feed_into_variable)
 
 
+def _memmap(ctx: Context) -> None:
+    """A read-only memory-mapped file as a feed: right results, the file untouched."""
+    import os
+
+    import graphc as tf
+
+    path = os.path.join(ctx.scratch, "data.f32")
+    data = (np.arange(12, dtype=np.float32) / 3).reshape(4, 3)
+    data.tofile(path)
+    value = np.memmap(path, dtype=np.float32, mode="r", shape=(4, 3))
+    v = tf.Variable(np.zeros((4, 3), np.float32))
+    p = tf.placeholder(tf.float32, [None, 3])
+    with tf.Session(backend=ctx.backend) as sess:
+        sess.run(v.initializer)
+        got = sess.run([p * 2.0, tf.reduce_sum(p, axis=1)], {p: value})
+        sess.run(tf.assign(v, p), {p: value})
+        sess.run(tf.assign_add(v, tf.ones([4, 3])))
+    expect_close(got[0], data * 2)
+    expect_close(got[1], data.sum(axis=1))
+    expect_equal(np.fromfile(path, np.float32).reshape(4, 3), data, "the memory-mapped file after the runs")
+
+
+_case("layout/memmap_read_only", _memmap)
+
+
 def _fetch_then_mutate(ctx: Context) -> None:
     """Writing into a fetched variable value must not change the variable (TF1 returns copies)."""
     import graphc as tf
