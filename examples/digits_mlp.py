@@ -2,7 +2,7 @@
 
     python examples/digits_mlp.py                   # test accuracy 0.95-0.98 (0.9750 with seed 42)
     python examples/digits_mlp.py --quick           # 10 epochs: test accuracy above 0.90 (0.9472)
-    python examples/digits_mlp.py --input data      # the same model fed by tf.data pipelines
+    python examples/digits_mlp.py --tf_data --quick # fed by tf.data pipelines: test accuracy 0.9500
     tensorboard --logdir /tmp/graphc_runs/digits_mlp
 
 TensorBoard shows the train and dev loss and accuracy per epoch (scalars), histograms and
@@ -14,7 +14,7 @@ measured; the weights of the best epoch are saved with tf.train.Saver, training 
 --patience epochs without improvement, and the best weights are restored before testing.
 The last line is ``test accuracy: 0.XXXX``.
 
-``--input data`` feeds the model from tf.data instead of feed_dict, as TF1 programs switch between
+``--tf_data`` feeds the model from tf.data instead of feed_dict, as TF1 programs switch between
 training and validation data: a shuffled, batched, repeated training pipeline and dev/test
 pipelines behind one feedable iterator (``Iterator.from_string_handle``); each run says which
 pipeline to read by feeding that pipeline's ``string_handle()``. The shuffle order is tf.data's,
@@ -46,8 +46,8 @@ def parse_args(argv):
     parser.add_argument("--patience", type=int, default=8,
                         help="epochs without dev improvement before stopping (default: %(default)s)")
     parser.add_argument("--quick", action="store_true", help="at most 10 epochs, for a fast run")
-    parser.add_argument("--input", choices=("feed", "data"), default="feed",
-                        help="feed batches with feed_dict, or read them from tf.data pipelines (default: %(default)s)")
+    parser.add_argument("--tf_data", action="store_true",
+                        help="read the batches from tf.data pipelines instead of feeding them with feed_dict")
     parser.add_argument("--seed", type=int, default=42,
                         help="seed of the data split, shuffling and initial weights (default: %(default)s)")
     parser.add_argument("--logdir", default=os.path.join(tempfile.gettempdir(), "graphc_runs", "digits_mlp"),
@@ -188,7 +188,7 @@ def main(argv=None):
     tf.set_random_seed(args.seed)
     (x_train, y_train), (x_dev, y_dev), (x_test, y_test) = load_splits(args.seed)
 
-    if args.input == "data":
+    if args.tf_data:
         images, labels, handle, pipelines = make_pipelines(args, (x_train, y_train), (x_dev, y_dev),
                                                            (x_test, y_test))
         model = build_model(args, images, labels)
@@ -204,14 +204,14 @@ def main(argv=None):
     best_dev, best_epoch = float("inf"), 0
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        if args.input == "data":
+        if args.tf_data:
             data = DataInput(sess, handle, pipelines, len(x_train), args.batch_size)
             feeds = {"dev": lambda: data.feed("dev"), "test": lambda: data.feed("test")}
         else:
             feeds = {"dev": lambda: {model["images"]: x_dev, model["labels"]: y_dev},
                      "test": lambda: {model["images"]: x_test, model["labels"]: y_test}}
         for epoch in range(1, args.epochs + 1):
-            if args.input == "data":
+            if args.tf_data:
                 train_loss, train_acc = data.run_epoch(model)
             else:
                 train_loss, train_acc = run_epoch(sess, model, x_train, y_train, args.batch_size, rng)

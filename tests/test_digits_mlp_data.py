@@ -1,4 +1,4 @@
-"""examples/digits_mlp.py --input data: the MLP trained from tf.data pipelines behind a feedable
+"""examples/digits_mlp.py --tf_data: the MLP trained from tf.data pipelines behind a feedable
 iterator (train/dev/test switched by string handles) learns, and prints what the feed_dict run prints."""
 import os
 import re
@@ -13,7 +13,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def test_digits_mlp_trains_from_tf_data():
     pytest.importorskip("sklearn")
     env = dict(os.environ, GRAPHC_BACKEND="numba")
-    out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "digits_mlp.py"), "--input", "data",
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "digits_mlp.py"), "--tf_data",
                           "--epochs", "3", "--logdir", ""], capture_output=True, text=True, env=env, timeout=600)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
