@@ -133,3 +133,23 @@ def test_round_trip_through_a_pipeline(tmp_path):
     nxt = tf.data.TFRecordDataset([path]).skip(1).take(3).make_one_shot_iterator().get_next()
     with tf.Session() as sess:
         assert [sess.run(nxt) for _ in range(3)] == payloads[1:4]
+
+
+def test_num_parallel_reads_interleaves_files_like_tf(tmp_path):
+    # TF 2.21, files a (3 records), b (1), c (2): None -> a0 a1 a2 b0 c0 c1;
+    # num_parallel_reads=2 -> a0 b0 a1 a2 c0 c1; num_parallel_reads=3 -> a0 b0 c0 a1 c1 a2
+    paths = []
+    for name, n in (("a", 3), ("b", 1), ("c", 2)):
+        path = str(tmp_path / f"{name}.tfrecord")
+        with tf.io.TFRecordWriter(path) as w:
+            for i in range(n):
+                w.write(f"{name}{i}")
+        paths.append(path)
+    expected = {None: "a0 a1 a2 b0 c0 c1", 2: "a0 b0 a1 a2 c0 c1", 3: "a0 b0 c0 a1 c1 a2"}
+    for reads, order in expected.items():
+        nxt = tf.data.TFRecordDataset(paths, num_parallel_reads=reads).make_one_shot_iterator().get_next()
+        got = []
+        with tf.Session() as sess, pytest.raises(tf.errors.OutOfRangeError):
+            while True:
+                got.append(sess.run(nxt).decode())
+        assert " ".join(got) == order

@@ -17,7 +17,7 @@ from graphc.io import tfrecord
 class _FileDataset(Dataset):
     """Elements read from each of ``filenames`` in turn (a string, a list, or a string tensor)."""
 
-    def __init__(self, filenames: Any, compression_type: Any) -> None:
+    def __init__(self, filenames: Any, compression_type: Any, num_parallel_reads: Optional[int] = None) -> None:
         if hasattr(filenames, "_graph_tensor"):
             filenames = filenames._graph_tensor()
         if isinstance(filenames, Tensor):
@@ -29,6 +29,8 @@ class _FileDataset(Dataset):
             self._names = [n.decode() if isinstance(n, bytes) else str(n) for n in names]
         self._compression = compression_type if isinstance(compression_type, Tensor) else \
             tfrecord.compression_name(compression_type)
+        # TF1 reads num_parallel_reads files at once, interleaving their records one by one
+        self._parallel = max(int(num_parallel_reads or 1), 1)
         super().__init__(structure.Spec(dtypes.string, []))
 
     def _own_tensors(self) -> list:
@@ -45,21 +47,24 @@ class _FileDataset(Dataset):
         return names, kind
 
     def _iterate(self, env: Env) -> Iterator[list]:
+        from graphc.data.transforms import interleaved
+
         names, kind = self._files(env)
-        for name in names:
-            for record in self._records(name, kind):
-                yield [np.array(record, dtype=object)]
+        records = interleaved(iter(names), lambda name: self._records(name, kind), self._parallel, 1)
+        for record in records:
+            yield [np.array(record, dtype=object)]
 
     def _records(self, path: str, kind: str) -> Iterator[bytes]:
         raise TypeError(f"{type(self).__name__} is abstract")   # each reader overrides it
 
 
 class TFRecordDataset(_FileDataset):
-    """The records of TFRecord files (``compression_type``: None/"", "ZLIB" or "GZIP")."""
+    """The records of TFRecord files (``compression_type``: None/"", "ZLIB" or "GZIP"), file after file,
+    or with ``num_parallel_reads=N`` interleaved from N files at a time in TF1's order."""
 
     def __init__(self, filenames: Any, compression_type: Any = None, buffer_size: Optional[int] = None,
                  num_parallel_reads: Optional[int] = None) -> None:
-        super().__init__(filenames, compression_type)
+        super().__init__(filenames, compression_type, num_parallel_reads)
 
     def _records(self, path: str, kind: str) -> Iterator[bytes]:
         return tfrecord.read_records(path, kind)
@@ -70,7 +75,7 @@ class TextLineDataset(_FileDataset):
 
     def __init__(self, filenames: Any, compression_type: Any = None, buffer_size: Optional[int] = None,
                  num_parallel_reads: Optional[int] = None) -> None:
-        super().__init__(filenames, compression_type)
+        super().__init__(filenames, compression_type, num_parallel_reads)
 
     def _records(self, path: str, kind: str) -> Iterator[bytes]:
         pending = b""

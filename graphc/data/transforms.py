@@ -506,34 +506,40 @@ class Interleave(Dataset):
         return self._fn.result._iterate(env.child(values))
 
     def _iterate(self, env: Env) -> Iterator[list]:
-        # TF1's InterleaveDataset state machine: a slot whose dataset ends moves the cycle on; an
-        # empty slot is refilled from the input in place before the cycle moves
-        inputs = self._inputs[0]._iterate(env)
-        slots: list = [None] * self._cycle
-        index = block = n_open = 0
-        input_done = False
-        while not input_done or n_open:
-            current = slots[index]
-            if current is not None:
-                element = next(current, None)
-                if element is not None:
-                    block += 1
-                    if block == self._block:
-                        index, block = (index + 1) % self._cycle, 0
-                    yield element
-                    continue
-                slots[index] = None
-                n_open -= 1
-                index, block = (index + 1) % self._cycle, 0
-            elif not input_done:
-                element = next(inputs, None)
-                if element is None:
-                    input_done = True
-                else:
-                    slots[index] = self._open(env, element)
-                    n_open += 1
+        return interleaved(self._inputs[0]._iterate(env), lambda element: self._open(env, element),
+                           self._cycle, self._block)
+
+
+def interleaved(inputs: Iterator[Any], open_one: Callable[[Any], Iterator[Any]], cycle: int,
+                block: int) -> Iterator[Any]:
+    """TF1's InterleaveDataset order: the items of ``open_one(input)`` for each input, ``block`` at a
+    time from each of ``cycle`` open ones in turn. A slot whose items end moves the cycle on; an
+    empty slot is refilled from the inputs in place before the cycle moves."""
+    slots: list = [None] * cycle
+    index = taken = n_open = 0
+    inputs_done = False
+    while not inputs_done or n_open:
+        current = slots[index]
+        if current is not None:
+            item = next(current, None)
+            if item is not None:
+                taken += 1
+                if taken == block:
+                    index, taken = (index + 1) % cycle, 0
+                yield item
+                continue
+            slots[index] = None
+            n_open -= 1
+            index, taken = (index + 1) % cycle, 0
+        elif not inputs_done:
+            nxt = next(inputs, None)
+            if nxt is None:
+                inputs_done = True
             else:
-                index, block = (index + 1) % self._cycle, 0
+                slots[index] = open_one(nxt)
+                n_open += 1
+        else:
+            index, taken = (index + 1) % cycle, 0
 
 
 def _dataset_tensors(result: Any) -> list:
