@@ -189,3 +189,23 @@ def test_closing_the_session_stops_its_pipeline_threads():
     while pipeline_threads() and time.time() < deadline:
         time.sleep(0.02)
     assert not pipeline_threads()
+
+
+def test_runs_from_several_threads_share_the_elements_exactly_once():
+    import threading
+
+    nxt = D.range(400).make_one_shot_iterator().get_next()
+    got: list = []
+    with tf.Session() as sess:
+        def pull():
+            try:
+                while True:
+                    got.append(int(sess.run(nxt)))
+            except tf.errors.OutOfRangeError:
+                pass
+        threads = [threading.Thread(target=pull) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    assert sorted(got) == list(range(400))

@@ -9,6 +9,7 @@ once its run has succeeded. Iterator state belongs to the session that runs it.
 """
 from __future__ import annotations
 
+import threading
 import weakref
 from typing import Any, Iterator as PyIterator, Optional
 
@@ -157,9 +158,14 @@ class Runtime:
         self._elements: PyIterator[list] = dataset._iterate(env)
         self._returned: list = []
         self._ended = False
+        self._lock = threading.Lock()     # runs of several threads may pull at once
 
     def pull(self, op: Operation) -> list:
         """The next element; OutOfRangeError at the end."""
+        with self._lock:
+            return self._pull(op)
+
+    def _pull(self, op: Operation) -> list:
         if self._returned:
             return self._returned.pop()
         if not self._ended:
@@ -175,11 +181,13 @@ class Runtime:
 
     def give_back(self, element: list) -> None:
         """Returns an element a failed run took, to be served next."""
-        self._returned.append(element)
+        with self._lock:
+            self._returned.append(element)
 
     def close(self) -> None:
         """Stops the pipeline (and its prefetch threads)."""
-        self._elements.close()
+        with self._lock:
+            self._elements.close()
 
 
 class _SessionData:
@@ -197,6 +205,7 @@ class _SessionData:
 
 
 _SESSIONS: "weakref.WeakKeyDictionary[Any, _SessionData]" = weakref.WeakKeyDictionary()
+_STARTING = threading.RLock()
 
 
 def _release(session: Any) -> None:
@@ -261,13 +270,14 @@ def _target(session: Any, iterator: Iterator, feeds: dict, op: Operation) -> Ite
 def _answer_get_next(session: Any, op: Operation, feeds: dict, host: Any) -> list:
     target = _target(session, op.attrs["iterator"], feeds, op)
     data = _data(session)
-    runtime = data.runtimes.get(target)
-    if runtime is None:
-        if target._one_shot is None:
-            raise errors.FailedPreconditionError(None, op, (
-                "GetNext() failed because the iterator has not been initialized. Ensure that you have run "
-                "the initializer operation for this iterator before getting the next element."))
-        runtime = data.runtimes[target] = _start(session, target._one_shot, feeds)
+    with _STARTING:      # two threads' first runs of a one-shot iterator start it once
+        runtime = data.runtimes.get(target)
+        if runtime is None:
+            if target._one_shot is None:
+                raise errors.FailedPreconditionError(None, op, (
+                    "GetNext() failed because the iterator has not been initialized. Ensure that you have run "
+                    "the initializer operation for this iterator before getting the next element."))
+            runtime = data.runtimes[target] = _start(session, target._one_shot, feeds)
     element = runtime.pull(op)
     host.on_failure(lambda: runtime.give_back(element))
     return [np.asarray(v, dtype=s.dtype.np_type) for v, s in zip(element, op.attrs["specs"])]

@@ -249,12 +249,13 @@ class Session:
                   device_fetches: bool = False) -> list:
         state = self._state
         user_feeds = feed_tensors
+        host = None      # host state this run changes (an iterator's position, a queue): undone if it fails
+        if self.graph._state_queries:
+            # answered before taking the lock: a dequeue may wait for another thread's run to enqueue
+            feed_tensors, feed_values, host = self._answer_state_queries(spec, feed_tensors, feed_values)
         with self._lock:
-            self._check_open()       # close() may have run while this run waited for the lock
-            host = None      # host state this run changes (an iterator's position): undone if it fails
-            if self.graph._state_queries:
-                feed_tensors, feed_values, host = self._answer_state_queries(spec, feed_tensors, feed_values)
             try:
+                self._check_open()       # close() may have run while this run waited for the lock
                 exe = self._executable(spec.tensors, spec.targets, feed_tensors, feed_values)
             except BaseException:
                 if host is not None:
@@ -279,8 +280,8 @@ class Session:
                     raise
                 if updates:
                     state.values.update(updates)
-            if host is not None:
-                host.succeeded()
+        if host is not None:
+            host.succeeded()     # outside the lock: an enqueue into a full queue waits for a dequeue
         # TF1 hands a fetched feed back as the fed array (0-d stays an ndarray); ops give None
         if device_fetches:
             values = results
