@@ -52,6 +52,8 @@ from graphc.io import (FixedLenFeature, FixedLenSequenceFeature, VarLenFeature, 
                        parse_single_example)
 from graphc.io import decode_csv, read_file  # noqa: E402
 from graphc import strings  # noqa: E402
+from graphc.queues import FIFOQueue, QueueBase, RandomShuffleQueue  # noqa: E402
+from graphc.io.readers import ReaderBase, TextLineReader, TFRecordReader, WholeFileReader  # noqa: E402
 from graphc.strings import (as_string, regex_replace, string_join, string_split, string_to_number,  # noqa: E402
                             substr)
 from graphc.visualization import visualize
