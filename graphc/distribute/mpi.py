@@ -9,7 +9,9 @@ or ``timeout`` seconds pass. Alongside it every rank sends a tiny "arrived at co
 message to every other rank, so when the deadline passes the error names the ranks that never
 arrived (dead, raising, stuck, or running another graph). After such a failure the process group
 is unusable: further collectives fail at once, and at exit the job is aborted (``MPI_Abort``) so
-that the launcher tears down the ranks that are still waiting instead of leaving them hanging.
+that the launcher tears down the ranks that are still waiting instead of leaving them hanging —
+except after a signature mismatch, which every rank detects alike once the exchange completed:
+those ranks exit normally, so none is killed before it reports the error.
 """
 from __future__ import annotations
 
@@ -69,6 +71,7 @@ class Engine:
         self.timeout = _timeout_from_env()
         self.count = 0                    # collectives started by this process
         self.failed: Optional[str] = None
+        self.abort_at_exit = False
         self.validated: set = set()       # signature digests every rank agreed on
         self._f16_sum = None
         self.seconds = 0.0                # wall time spent inside collectives (benchmarks read it)
@@ -145,8 +148,13 @@ class Engine:
                    f"graphc.distribute: {what} (collective #{seq}) on rank {self.rank} timed out after "
                    f"{self.timeout:g} s: {detail}. The timeout is {TIMEOUT_ENV} (seconds).")
 
-    def _fail(self, cls: type, message: str) -> None:
+    def _fail(self, cls: type, message: str, abort: bool = True) -> None:
+        """Raises ``cls``; the group refuses further collectives. ``abort``: some rank may still
+        be waiting inside a collective, so the job is aborted at exit (a failure every rank sees
+        alike, after a collective that completed everywhere, exits normally instead: an abort
+        then could kill a peer before it reports the same error)."""
         self.failed = message
+        self.abort_at_exit = self.abort_at_exit or abort
         raise cls(None, None, message)
 
     # ----------------------------------------------------------------------------------------
@@ -174,13 +182,13 @@ class Engine:
             self._fail(errors.InvalidArgumentError,
                        f"graphc.distribute: the ranks disagree at {what} on rank {self.rank}; every rank "
                        "must build the same graph and run the same collectives in the same order:\n"
-                       + "\n".join(lines))
+                       + "\n".join(lines), abort=False)
         self.validated.add(digest)
 
     # ----------------------------------------------------------------------------------------
     def close(self) -> None:
         """Frees the communicators (a failed group is aborted instead, see the module doc)."""
-        if self.failed:
+        if self.abort_at_exit:
             self.comm.Abort(1)
         for c in (self.comm, self.arrivals, self.local):
             c.Free()
