@@ -270,39 +270,41 @@ def _float64_precision(ctx: Context) -> None:
             raise Wrong(f"float64 result {g.tolist()} ({g.dtype}), TF1 gives {w.tolist()}")
 
 
-_IEEE = [   # (name, dtype, graph, numpy in the same order, inputs): TF1's kernels never reassociate
-    ("round_trick_float32", "float32", lambda x: (x + 12582912.0) - 12582912.0,
-     lambda x: (x + np.float32(12582912.0)) - np.float32(12582912.0), [2.3, -1.7, 0.5, 1e-9]),
-    ("round_trick_float64", "float64", lambda x: (x + 6755399441055744.0) - 6755399441055744.0,
-     lambda x: (x + 6755399441055744.0) - 6755399441055744.0, [2.3, -1.7, 0.5, 1e-9]),
-    ("mul_overflow", "float32", lambda x: (x * 4.0) * 0.25, lambda x: (x * np.float32(4)) * np.float32(0.25),
-     [1e38, -2e38, 1.0, 3.0]),
-    ("mul_underflow", "float32", lambda x: (x * 1e-30) * 1e30, lambda x: (x * np.float32(1e-30)) * np.float32(1e30),
-     [1e-20, 3e-25, 1.0, 0.0]),
-    ("inf_minus_inf", "float32", lambda x: x - x, lambda x: x - x, [np.inf, -np.inf, np.nan, 1.0]),
-    ("inf_times_zero", "float32", lambda x: x * 0.0, lambda x: x * np.float32(0), [np.inf, -np.inf, -1.0, 1.0]),
-    ("negative_zero_plus_zero", "float32", lambda x: 1.0 / (x + 0.0), lambda x: np.float32(1) / (x + np.float32(0)),
-     [-0.0, 0.0, 2.0, -4.0]),
+_IEEE = [   # (name, dtype, graph over x and fed constants c, d, inputs, c, d): TF1's kernels evaluate each op
+    #          in IEEE arithmetic, in the order written. c and d are fed (not tf.constant), so no graph
+    #          rewrite (TF1's Grappler included) may fold them; the reference is numpy in the same order.
+    ("round_trick_float32", "float32", lambda x, c, d: (x + c) - d, [2.3, -1.7, 0.5, 1e-9], 12582912.0, 12582912.0),
+    ("round_trick_float64", "float64", lambda x, c, d: (x + c) - d, [2.3, -1.7, 0.5, 1e-9], 6755399441055744.0,
+     6755399441055744.0),
+    ("add_then_subtract_same_tensor", "float32", lambda x, c, d: (x + c) - c, [1e-9, -3e-8, 0.5, 2.0], 1.0, 0.0),
+    ("mul_overflow", "float32", lambda x, c, d: (x * c) * d, [1e38, -2e38, 1.0, 3.0], 4.0, 0.25),
+    ("mul_underflow", "float32", lambda x, c, d: (x * c) * d, [1e-20, 3e-25, 1.0, 0.0], 1e-30, 1e30),
+    ("inf_minus_inf", "float32", lambda x, c, d: x - x, [np.inf, -np.inf, np.nan, 1.0], 0.0, 0.0),
+    ("inf_times_zero", "float32", lambda x, c, d: x * c, [np.inf, -np.inf, -1.0, 1.0], 0.0, 0.0),
+    ("negative_zero_plus_zero", "float32", lambda x, c, d: 1.0 / (x + c), [-0.0, 0.0, 2.0, -4.0], 0.0, 0.0),
 ]
 
 
-def _ieee_order(build, ref, dtype: str, values: list, ctx: Context) -> None:
+def _ieee_order(build, dtype: str, values: list, c: float, d: float, ctx: Context) -> None:
     """Each op rounds (and overflows) as IEEE says, in the order the graph writes them."""
     import graphc as tf
 
     x = tf.placeholder(getattr(tf, dtype), [len(values)])
+    cp = tf.placeholder(getattr(tf, dtype), [])
+    dp = tf.placeholder(getattr(tf, dtype), [])
     xs = np.array(values, dtype)
+    cs, ds = np.asarray(c, dtype), np.asarray(d, dtype)
     with np.errstate(all="ignore"):
-        want = ref(xs)
-    got = run(ctx, build(x), {x: xs})
+        want = np.asarray(build(xs, cs, ds), dtype)
+    got = run(ctx, build(x, cp, dp), {x: xs, cp: cs, dp: ds})
     if not np.array_equal(np.asarray(got), want, equal_nan=True) or \
             not np.array_equal(np.signbit(got), np.signbit(want)):
         raise Wrong(f"gave {np.asarray(got).tolist()}, IEEE evaluation in the graph's order (TF1) gives "
                     f"{want.tolist()}: the kernel reassociated or simplified the arithmetic")
 
 
-for _n, _d, _b, _r, _v in _IEEE:
-    _case(f"ieee/{_n}", functools.partial(_ieee_order, _b, _r, _d, _v))
+for _n, _d, _b, _x, _c, _e in _IEEE:
+    _case(f"ieee/{_n}", functools.partial(_ieee_order, _b, _d, _x, _c, _e))
 
 
 _A = [-7, 7, -7, 7]
