@@ -15,8 +15,8 @@ if _switches.DEBUG.get():
     _logging.getLogger("graphc").setLevel(_logging.INFO)
 
 from graphc import dtypes, errors, initializers
-from graphc.dtypes import (DType, as_dtype, bool_ as bool, float16, float32, float64, double, int32, int64,  # noqa: A004
-                           string)
+from graphc.dtypes import (DType, as_dtype, bool_ as bool, float16, float32, float64, double, int8, int16,  # noqa: A004
+                           int32, int64, string, uint8, uint16)
 from graphc.graph import (Graph, GraphKeys, Operation, Tensor, add_to_collection, add_to_collections,
                           control_dependencies, get_collection, get_collection_ref, get_default_graph,
                           get_default_session,
@@ -50,7 +50,7 @@ from graphc import layers, losses, nn, summary, testing, train  # noqa: E402
 from graphc import data, io, python_io  # noqa: E402
 from graphc.io import (FixedLenFeature, FixedLenSequenceFeature, VarLenFeature, parse_example,  # noqa: E402
                        parse_single_example)
-from graphc.io import decode_csv, read_file  # noqa: E402
+from graphc.io import decode_csv, decode_raw, read_file  # noqa: E402
 from graphc import strings  # noqa: E402
 from graphc.queues import FIFOQueue, QueueBase, RandomShuffleQueue  # noqa: E402
 from graphc.io.readers import ReaderBase, TextLineReader, TFRecordReader, WholeFileReader  # noqa: E402

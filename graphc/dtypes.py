@@ -112,13 +112,19 @@ double = float64
 # them; a fetched string scalar is ``bytes``, as in TF1.
 string = DType("string", np.object_)
 
-ALL = (float16, float32, float64, int32, int64, bool_)
+uint8 = DType("uint8", np.uint8)
+uint16 = DType("uint16", np.uint16)
+int8 = DType("int8", np.int8)
+int16 = DType("int16", np.int16)
+
+ALL = (float16, float32, float64, int32, int64, bool_, uint8, uint16, int8, int16)
 _BY_NP = {d.np_type: d for d in ALL}
 _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME.update({"float": float32, "double": float64, "half": float16, "int": int32, "long": int64,
                  "string": string})
 # TF's DataType enum values (tf.as_dtype(1) is float32, as in TF1)
-_ENUM_OF_NAME = {"float32": 1, "float64": 2, "int32": 3, "string": 7, "int64": 9, "bool": 10, "float16": 19}
+_ENUM_OF_NAME = {"float32": 1, "float64": 2, "int32": 3, "uint8": 4, "int16": 5, "int8": 6, "string": 7, "int64": 9,
+                 "bool": 10, "uint16": 17, "float16": 19}
 _BY_ENUM = {v: _BY_NAME[k] for k, v in _ENUM_OF_NAME.items()}
 
 

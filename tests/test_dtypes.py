@@ -135,3 +135,11 @@ def test_string_constants_hold_utf8_bytes():
         assert sess.run(tf.equal(a, "a"), {a: [b"a", b"b"]}).tolist() == [True, False]
     with pytest.raises(TypeError, match="Expected string"):
         tf.constant(1.0, dtype=tf.string)
+
+
+def test_small_integer_dtypes():
+    # TF1's uint8/uint16/int8/int16, with TF's DataType enum values
+    assert [tf.as_dtype(n) for n in (4, 17, 6, 5)] == [tf.uint8, tf.uint16, tf.int8, tf.int16]
+    assert tf.as_dtype(np.uint8) is tf.uint8 and tf.uint8.is_integer and tf.uint8.is_unsigned
+    assert tf.int8.min == -128 and tf.uint16.max == 65535
+    assert tf.constant(np.arange(3, dtype=np.int16)).dtype is tf.int16

@@ -70,3 +70,34 @@ def test_read_file(tmp_path):
         assert sess.run(contents, {name: str(path)}) == b"first\r\nsecond\x00"
         with pytest.raises(tf.errors.NotFoundError, match="No such file or directory"):
             sess.run(contents, {name: str(tmp_path / "absent")})
+
+
+@pytest.mark.parametrize("backend", [b for b in available_backends() if b != "auto"])
+def test_decode_raw_and_the_small_integer_types(backend):
+    # TF 2.21: uint8 [[1, 2, 255], [97, 98, 99]]; big-endian int16 of b"\x01\x02" is 258;
+    # uint8 250 + 10 wraps to 4
+    s = tf.placeholder(tf.string, [None])
+    as_bytes = tf.decode_raw(s, tf.uint8)
+    assert as_bytes.dtype is tf.uint8 and as_bytes.shape.as_list() == [None, None]
+    scaled = tf.cast(as_bytes, tf.float32) / 255.0
+    wrapped = tf.cast(tf.constant([250], tf.uint8) + tf.constant([10], tf.uint8), tf.int32)
+    with tf.Session(backend=backend) as sess:
+        got, norm, wrap = sess.run([as_bytes, scaled, wrapped], {s: [b"\x01\x02\xff", b"abc"]})
+        assert got.dtype == np.uint8 and got.tolist() == [[1, 2, 255], [97, 98, 99]]
+        np.testing.assert_allclose(norm, got / np.float32(255.0), rtol=1e-6)
+        assert wrap.tolist() == [4]
+        assert sess.run(tf.decode_raw(s, tf.int16, little_endian=False), {s: [bytes([1, 2])]}).tolist() == [[258]]
+        floats = np.array([1.5, -2], np.float32).tobytes()
+        assert sess.run(tf.decode_raw(s, tf.float32), {s: [floats]}).tolist() == [[1.5, -2.0]]
+
+
+@pytest.mark.parametrize("data,out_type,message", [
+    ([b"ab", b"abc"], "uint8",
+     "DecodeRaw requires input strings to all be the same size, but element 1 has size 2 != 3"),
+    ([b"abc"], "int16", "Input to DecodeRaw has length 3 that is not a multiple of 2, the size of int16"),
+])
+def test_decode_raw_errors(data, out_type, message):
+    s = tf.placeholder(tf.string, [None])
+    with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError) as info:
+        sess.run(tf.decode_raw(s, tf.as_dtype(out_type)), {s: data})
+    assert str(info.value) == message

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from graphc.io.parsing import (FixedLenFeature, FixedLenSequenceFeature, SparseTensor, VarLenFeature, parse_example,
                                parse_single_example)
-from graphc.io.text_ops import decode_csv, read_file
+from graphc.io.text_ops import decode_csv, decode_raw, read_file
 from graphc.io.tfrecord import TFRecordCompressionType, TFRecordOptions, TFRecordWriter, tf_record_iterator
 
 __all__ = ["FixedLenFeature", "FixedLenSequenceFeature", "SparseTensor", "TFRecordCompressionType", "TFRecordOptions",
-           "TFRecordWriter", "VarLenFeature", "decode_csv", "parse_example", "parse_single_example", "read_file", "tf_record_iterator"]
+           "TFRecordWriter", "VarLenFeature", "decode_csv", "decode_raw", "parse_example", "parse_single_example",
+           "read_file", "tf_record_iterator"]

@@ -139,3 +139,52 @@ def read_file(filename: Any, name: Optional[str] = None) -> Tensor:
     """The whole contents of the file ``filename`` (a string scalar) as a string scalar."""
     t = filename if isinstance(filename, Tensor) else convert_to_tensor(filename, dtype=dtypes.string)
     return make_op("ReadFile", [t], {}, name or "ReadFile").outputs[0]
+
+
+_RAW_TYPES = ("float16", "float32", "float64", "int32", "int64", "uint8", "uint16", "int8", "int16")
+
+
+def _decode_raw_infer(inputs: list, attrs: dict) -> list:
+    if inputs[0].dtype is not dtypes.string:
+        raise TypeError(f"bytes must be a tf.string tensor, got {inputs[0].dtype.name}")
+    shape = inputs[0].shape
+    return [(attrs["out_type"], TensorShape(None) if shape.ndims is None else TensorShape(shape.as_list() + [None]))]
+
+
+def _decode_raw_numpy(data: np.ndarray, out_type: dtypes.DType, little_endian: bool) -> np.ndarray:
+    arr = np.asarray(data, dtype=object)
+    flat = [v.encode() if isinstance(v, str) else bytes(v) for v in arr.reshape(-1)]
+    dt = np.dtype(out_type.np_type).newbyteorder("<" if little_endian else ">")
+    sizes = {len(b) for b in flat}
+    if len(sizes) > 1:
+        first = len(flat[0])
+        i = next(i for i, b in enumerate(flat) if len(b) != first)
+        raise errors.InvalidArgumentError(None, None, (
+            f"DecodeRaw requires input strings to all be the same size, but element {i} has size "
+            f"{first} != {len(flat[i])}"))   # TF1's wording: the first size, then this one's
+    width = sizes.pop() if sizes else 0
+    if width % dt.itemsize:
+        raise errors.InvalidArgumentError(None, None, (
+            f"Input to DecodeRaw has length {width} that is not a multiple of {dt.itemsize}, the size of "
+            f"{out_type.name}"))
+    out = np.empty((len(flat), width // dt.itemsize), dtype=out_type.np_type)
+    for i, b in enumerate(flat):
+        out[i] = np.frombuffer(b, dtype=dt)
+    return out.reshape(arr.shape + (width // dt.itemsize,))
+
+
+register(OpDef("DecodeRaw", "opaque", infer=_decode_raw_infer, numpy=_decode_raw_numpy, differentiable=False,
+               pure=False))
+
+
+def decode_raw(input_bytes: Any = None, out_type: Any = None, little_endian: bool = True,
+               name: Optional[str] = None, bytes: Any = None) -> Tensor:   # noqa: A002  (TF1's keyword)
+    """The bytes of each string reinterpreted as a vector of ``out_type`` numbers (one more
+    dimension than the input; every string must have the same length)."""
+    data = input_bytes if input_bytes is not None else bytes
+    dt = dtypes.as_dtype(out_type)
+    if dt.name not in _RAW_TYPES:
+        raise TypeError(f"decode_raw cannot produce {dt.name}; use one of {', '.join(_RAW_TYPES)}")
+    t = data if isinstance(data, Tensor) else convert_to_tensor(data, dtype=dtypes.string)
+    return make_op("DecodeRaw", [t], {"out_type": dt, "little_endian": bool(little_endian)},
+                   name or "DecodeRaw").outputs[0]
