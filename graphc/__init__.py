@@ -50,7 +50,7 @@ from graphc import layers, losses, nn, summary, testing, train  # noqa: E402
 from graphc import data, io, python_io  # noqa: E402
 from graphc.io import (FixedLenFeature, FixedLenSequenceFeature, VarLenFeature, parse_example,  # noqa: E402
                        parse_single_example)
-from graphc.io import decode_csv, decode_raw, read_file  # noqa: E402
+from graphc.io import decode_csv, decode_raw, parse_single_sequence_example, read_file  # noqa: E402
 from graphc import strings  # noqa: E402
 from graphc.queues import FIFOQueue, QueueBase, RandomShuffleQueue  # noqa: E402
 from graphc.io.readers import ReaderBase, TextLineReader, TFRecordReader, WholeFileReader  # noqa: E402

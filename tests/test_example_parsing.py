@@ -171,3 +171,35 @@ def test_fixed_len_sequence_feature_of_one_example():
     with tf.Session() as sess:
         assert sess.run(parsed, {q: _floats([3, 4, 5])}).tolist() == [3, 4, 5]
         assert sess.run(parsed, {q: _floats(None)}).tolist() == []
+
+
+def _sequence_example():
+    se = tf.train.SequenceExample()
+    se.context.feature["len"].int64_list.value.append(3)
+    for v in ([1, 2], [3, 4], [5, 6]):
+        se.feature_lists.feature_list["tok"].feature.add().int64_list.value.extend(v)
+    for v in ([1.0], [], [2.0, 3.0]):
+        se.feature_lists.feature_list["var"].feature.add().float_list.value.extend(v)
+    return se.SerializeToString()
+
+
+def test_parse_single_sequence_example_matches_tensorflow():
+    # TF 2.21: context {len: 3, d: 9.0}; tok [[1, 2], [3, 4], [5, 6]] (shape (?, 2)); var sparse
+    # indices [[0, 0], [2, 0], [2, 1]], values [1, 2, 3], dense_shape [3, 2]; missing: []
+    s = tf.placeholder(tf.string, [])
+    context, sequence = tf.parse_single_sequence_example(
+        s, context_features={"len": tf.FixedLenFeature([], tf.int64),
+                             "d": tf.FixedLenFeature([], tf.float32, default_value=9.0)},
+        sequence_features={"tok": tf.FixedLenSequenceFeature([2], tf.int64), "var": tf.VarLenFeature(tf.float32),
+                           "missing": tf.FixedLenSequenceFeature([], tf.int64, allow_missing=True)})
+    assert sequence["tok"].shape.as_list() == [None, 2] and sequence["var"].indices.shape.as_list() == [None, 2]
+    with tf.Session() as sess:
+        ctx, seq = sess.run([context, sequence], {s: _sequence_example()})
+        assert ctx == {"len": 3, "d": 9.0}
+        assert seq["tok"].tolist() == [[1, 2], [3, 4], [5, 6]] and seq["missing"].tolist() == []
+        assert seq["var"].indices.tolist() == [[0, 0], [2, 0], [2, 1]]
+        assert seq["var"].values.tolist() == [1.0, 2.0, 3.0] and seq["var"].dense_shape.tolist() == [3, 2]
+        required = tf.parse_single_sequence_example(s, sequence_features={
+            "absent": tf.FixedLenSequenceFeature([], tf.int64)})[1]["absent"]
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Feature list 'absent' is required"):
+            sess.run(required, {s: _sequence_example()})

@@ -108,12 +108,16 @@ def _infer(inputs: list, attrs: dict) -> list:
     return out
 
 
-def _values(example: Any, key: str, dt: dtypes.DType) -> Optional[list]:
-    """The values of feature ``key`` (None if absent); InvalidArgumentError on a type mismatch."""
-    features = example.features.feature
-    if key not in features:
+def _values(features: Any, key: str, dt: dtypes.DType) -> Optional[list]:
+    """The values of feature ``key`` of a Features message (None if absent); InvalidArgumentError
+    on a type mismatch."""
+    if key not in features.feature:
         return None
-    feature = features[key]
+    return feature_values(features.feature[key], key, dt)
+
+
+def feature_values(feature: Any, key: str, dt: dtypes.DType) -> list:
+    """The values of one Feature message, which must hold ``dt``'s kind of list (or none)."""
     kind = feature.WhichOneof("kind")
     if kind is None:
         return []
@@ -136,7 +140,7 @@ def _parse_numpy(serialized: np.ndarray, specs: tuple, single: bool) -> tuple:
             raise errors.InvalidArgumentError(None, None, f"Could not parse example input, value: {data!r}") from None
     outputs: list = []
     for key, kind, dt, shape, default in specs:
-        rows = [_values(ex, key, dt) for ex in examples]
+        rows = [_values(ex.features, key, dt) for ex in examples]
         if kind == "fixed":
             outputs.append(_dense(key, dt, shape, default, rows, single))
         elif kind == "seq":
