@@ -97,6 +97,20 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} CPUs, {'AVX-512' if 'avx512f' in flags else 'no AVX-512'}"
 
 
+def revision() -> str:
+    """The checkout's commit, and whether the working tree (what the run used) differs from it."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", "-C", ROOT, *args], capture_output=True, text=True,
+                                  timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return f"{head} + uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else head
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -134,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"backend": args.backend, "machine": machine(), "seconds": round(elapsed, 1),
+                       "revision": revision(),
                        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                        "results": [r.__dict__ for r in results]}, f, indent=1)
     return 1 if bad else 0
