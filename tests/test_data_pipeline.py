@@ -337,3 +337,13 @@ def test_batches_gathered_from_slices_keep_the_element_order():
     assert [n for _, ns in batched for n in ns] == [n for _, n in one_by_one]
     plain = elements(D.from_tensor_slices(x).batch(4, drop_remainder=True))
     assert np.concatenate(plain).tolist() == x[:8].tolist()
+
+
+def test_shard():
+    # TF 2.21: range(10).shard(3, 1) -> [1, 4, 7]; bad arguments are InvalidArgumentErrors
+    assert ints(D.range(10).shard(3, 1)) == [1, 4, 7]
+    for num, index, message in ((2, 3, r"Index must be between 0 and 1 \(currently index = 3\)."),
+                                (0, 0, r"Number of shards must be greater than zero \(currently num_shards = 0\).")):
+        nxt = D.range(10).shard(num, index).make_one_shot_iterator().get_next()
+        with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError, match=message):
+            sess.run(nxt)

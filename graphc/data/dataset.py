@@ -145,6 +145,11 @@ class Dataset:
         from graphc.data import transforms
         return transforms.Skip(self, count)
 
+    def shard(self, num_shards: int, index: int) -> "Dataset":
+        """Every ``num_shards``-th element from element ``index`` on (one worker's part of the data)."""
+        from graphc.data import transforms
+        return transforms.Shard(self, num_shards, index)
+
     def prefetch(self, buffer_size: int) -> "Dataset":
         """The same elements, produced ahead by a background thread into a buffer of ``buffer_size``."""
         from graphc.data import transforms

@@ -398,6 +398,27 @@ class Skip(Dataset):
                 yield element
 
 
+class Shard(Dataset):
+    def __init__(self, input_ds: Dataset, num_shards: int, index: int) -> None:
+        self._num, self._index = scalar_arg(num_shards), scalar_arg(index)
+        super().__init__(input_ds._specs, (input_ds,))
+
+    def _own_tensors(self) -> list:
+        return _tensor_args(self._num, self._index)
+
+    def _iterate(self, env: Env) -> Iterator[list]:
+        num, index = arg_value(self._num, env), arg_value(self._index, env)
+        if num <= 0:
+            raise errors.InvalidArgumentError(None, None, f"Number of shards must be greater than zero (currently "
+                                                          f"num_shards = {num}).")
+        if not 0 <= index < num:
+            raise errors.InvalidArgumentError(None, None, f"Index must be between 0 and {num - 1} (currently "
+                                                          f"index = {index}).")
+        for i, element in enumerate(self._inputs[0]._iterate(env)):
+            if i % num == index:
+                yield element
+
+
 class Concatenate(Dataset):
     def __init__(self, first: Dataset, second: Dataset) -> None:
         if not structure.same_structure(first._specs, second._specs) or [s.dtype for s in structure.flatten(
