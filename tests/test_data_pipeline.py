@@ -347,3 +347,18 @@ def test_shard():
         nxt = D.range(10).shard(num, index).make_one_shot_iterator().get_next()
         with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError, match=message):
             sess.run(nxt)
+
+
+def test_cache_file_keeps_strings_and_never_unpickles(tmp_path):
+    path = str(tmp_path / "strings")
+    rows = [(b"a", 0.0), (b"", 1.0), (b"xyz\x00", 2.0)]
+    for _ in range(2):                                     # the second pipeline reads the file
+        got = elements(D.from_generator(lambda: iter(rows), (tf.string, tf.float32), ([], [])).cache(path))
+        assert [(s, float(v)) for s, v in got] == rows
+    import pickle
+
+    planted = tmp_path / "planted"
+    planted.write_bytes(pickle.dumps([[np.array(1)]]))
+    nxt = D.range(1).cache(str(planted)).make_one_shot_iterator().get_next()
+    with tf.Session() as sess, pytest.raises(tf.errors.DataLossError, match="not a dataset cache file"):
+        sess.run(nxt)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import collections
 import os
-import pickle
 import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +15,7 @@ from typing import Any, Callable, Iterator, Optional
 import numpy as np
 
 from graphc import dtypes, errors
-from graphc.data import structure
+from graphc.data import cache_file, structure
 from graphc.data.dataset import AUTOTUNE, Dataset, TensorSlices, arg_value, scalar_arg
 from graphc.data.functions import Env, new_runner, trace
 from graphc.data.structure import ElementError
@@ -489,8 +488,7 @@ class Cache(Dataset):
     def _iterate(self, env: Env) -> Iterator[list]:
         kept = env.state.get((self, "cache"))
         if kept is None and self._filename and os.path.exists(self._filename):
-            with open(self._filename, "rb") as f:
-                kept = env.state[(self, "cache")] = pickle.load(f)
+            kept = env.state[(self, "cache")] = cache_file.load(self._filename)
         if kept is not None:
             yield from kept
             return
@@ -499,11 +497,8 @@ class Cache(Dataset):
             seen.append(element)
             yield element
         env.state[(self, "cache")] = seen
-        if self._filename:
-            tmp = f"{self._filename}.tmp-{os.getpid()}"
-            with open(tmp, "wb") as f:
-                pickle.dump(seen, f)
-            os.replace(tmp, self._filename)
+        if self._filename and not any(isinstance(e, ElementError) for e in seen):
+            cache_file.save(self._filename, seen)
 
 
 class Interleave(Dataset):
