@@ -48,6 +48,13 @@ from graphc import tf_logging as logging  # noqa: E402  (tf.logging)
 from graphc.tf_logging import get_logger
 from graphc import layers, losses, nn, summary, testing, train  # noqa: E402
 from graphc import data, io, python_io  # noqa: E402
+from graphc import queue_runner as _queue_runner  # noqa: E402
+
+# tf.train's queue-runner names live with the input pipelines (they build on graphc.data, a layer
+# above graphc.train), so the tf.train namespace receives them here, at the top of the package.
+for _name in _queue_runner.TRAIN_NAMES:
+    setattr(train, _name, getattr(_queue_runner, _name))
+train.__all__ += list(_queue_runner.TRAIN_NAMES)
 from graphc.io import (FixedLenFeature, FixedLenSequenceFeature, VarLenFeature, parse_example,  # noqa: E402
                        parse_single_example)
 from graphc.io import decode_csv, decode_raw, parse_single_sequence_example, read_file  # noqa: E402

@@ -156,6 +156,11 @@ class QueueRunner:
             pass
 
 
+# the names TF1 publishes under tf.train (graphc/__init__.py adds them to graphc.train)
+TRAIN_NAMES = ("Coordinator", "QueueRunner", "add_queue_runner", "batch", "input_producer", "range_input_producer",
+               "shuffle_batch", "slice_input_producer", "start_queue_runners", "string_input_producer")
+
+
 def add_queue_runner(qr: QueueRunner, collection: str = QUEUE_RUNNERS) -> None:
     """Adds ``qr`` to the graph's queue runners (started by ``start_queue_runners``)."""
     add_to_collection(collection, qr)

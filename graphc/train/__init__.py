@@ -30,10 +30,5 @@ from graphc.example_proto import (BytesList, Example, Feature, FeatureList, Feat
 __all__ += ["BytesList", "Example", "Feature", "FeatureList", "FeatureLists", "Features", "FloatList",
             "Int64List", "SequenceExample"]
 
-# queue-runner input pipelines (graphc/queue_runner.py)
-from graphc.queue_runner import (Coordinator, QueueRunner, add_queue_runner, batch, input_producer,  # noqa: E402
-                                 range_input_producer, shuffle_batch, slice_input_producer, start_queue_runners,
-                                 string_input_producer)
-
-__all__ += ["Coordinator", "QueueRunner", "add_queue_runner", "batch", "input_producer", "range_input_producer",
-            "shuffle_batch", "slice_input_producer", "start_queue_runners", "string_input_producer"]
+# the queue-runner names (Coordinator, start_queue_runners, batch, ...) are added by graphc/__init__.py:
+# graphc/queue_runner.py builds on graphc.data, a layer above tf.train
