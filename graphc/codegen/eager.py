@@ -10,7 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from graphc import errors
-from graphc.ops.core import OPS
+from graphc.ops.core import OPS, OpKind
 from graphc.ops.random import make_rng
 from graphc.ops.state import ASSIGN_UPDATES, STATE_READ
 from graphc.passes.run_plan import RunPlan, shape_mismatch
@@ -87,7 +87,7 @@ class EagerExecutable:
                 args = [values[src] if kind == "val" else (read_var(src, op) if kind == "var" else None)
                         for kind, src in sources]
                 kwargs = op.attrs
-                if od.kind == "random":
+                if od.kind is OpKind.RANDOM:
                     kwargs = dict(op.attrs, rng=make_rng(op.attrs["seed"], op.attrs["seed2"], state.next_count(op)))
                 try:
                     out = od.numpy(*args, **kwargs)

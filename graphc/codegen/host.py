@@ -11,7 +11,7 @@ from typing import Any, Callable
 import numpy as np
 
 from graphc import errors
-from graphc.ops.core import OPS
+from graphc.ops.core import OPS, OpKind
 from graphc.ops.random import make_rng
 
 
@@ -19,7 +19,7 @@ def call_numpy(node, args: list, state) -> list:
     """The outputs of IR ``node`` computed by its op's numpy kernel, as arrays."""
     od = OPS[node.type]
     kwargs = node.attrs
-    if od.kind == "random":
+    if od.kind is OpKind.RANDOM:
         kwargs = dict(node.attrs, rng=make_rng(node.attrs["seed"], node.attrs["seed2"],
                                                state.next_count(node.origin)))
     return run_kernel(node, args, lambda: od.numpy(*args, **kwargs))

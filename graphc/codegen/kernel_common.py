@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from graphc import errors
-from graphc.passes.fusion import FUSIBLE_REDUCTIONS
+from graphc.passes.fusion import data_inputs, is_fusible_reduction
 from graphc.toolchain import cache
 
 
@@ -79,13 +79,6 @@ def index_groups(space: tuple, kinds: Sequence, accesses: list, unmerged: frozen
     return groups
 
 
-def data_inputs(node) -> list:
-    """The inputs whose elements a node reads (BroadcastTo's shape only sizes the space)."""
-    if node.type == "BroadcastTo":
-        return [node.inputs[0]]
-    return list(node.inputs)
-
-
 # ------------------------------------------------------------------------------------------------
 # analysis of a kernel's nodes
 
@@ -142,7 +135,7 @@ class FrameAnalysis:
                 raise Unsupported(f"{v.op.name} {v.shape} does not broadcast along the kernel's rows")
 
     def _is_fused_reduction(self, n) -> bool:
-        return n.type in FUSIBLE_REDUCTIONS and bool(self.axes)
+        return is_fusible_reduction(n) and bool(self.axes)
 
     def _reading_frame(self, n) -> str:
         """The frame in which node ``n`` reads its inputs."""

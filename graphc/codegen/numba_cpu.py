@@ -49,9 +49,9 @@ from graphc import errors, switches
 from graphc.codegen import kernel_common as kc
 from graphc.codegen import numba_scalar as scalar
 from graphc.codegen import numba_host
-from graphc.ops.core import OPS
+from graphc.ops.core import OPS, Lowering, OpKind
 from graphc.passes import pipeline
-from graphc.passes.fusion import FUSIBLE_REDUCTIONS, HOST_OPS, VIEW_OPS
+from graphc.passes.fusion import facts, is_fusible_reduction
 from graphc.codegen import commit
 from graphc.toolchain import cache
 
@@ -86,10 +86,11 @@ STATS = {"modules": 0, "compiles": 0, "cache_loads": 0, "compile_seconds": 0.0}
 
 def ops_run_with_numpy() -> list:
     """Op types whose kernels run with numpy from the driver (opaque in the fusion plan; views excluded)."""
-    compiled_kinds = {"elementwise", "matmul", "source", "state", "control"}
+    compiled_kinds = {OpKind.ELEMENTWISE, OpKind.MATMUL, OpKind.SOURCE, OpKind.STATE, OpKind.CONTROL}
+    planned = {Lowering.REDUCTION, Lowering.VIEW, Lowering.HOST, Lowering.ELEMENTWISE}
     out = []
     for t, od in OPS.items():
-        if t in FUSIBLE_REDUCTIONS or t in VIEW_OPS or t in HOST_OPS or t == "BroadcastTo" or od.kind in compiled_kinds:
+        if od.lowering in planned or od.kind in compiled_kinds:
             continue
         out.append(t)
     return sorted(out)
@@ -337,7 +338,7 @@ class _KernelSource(kc.FrameAnalysis):
         """Per row: passes over the reduced dims (reductions, full outputs), row values, row outputs."""
         self.depth_now = depth
         nodes = self.kernel.nodes
-        reductions = [n for n in nodes if self.axes and n.type in FUSIBLE_REDUCTIONS]
+        reductions = [n for n in nodes if self.axes and is_fusible_reduction(n)]
         n_passes = max([self.avail[id(r)] for r in reductions], default=0)
         full_outs = [a for a in self.outputs if self.frame[id(a.value.op)] == "full"]
         last_full = max([self.level[id(a.value.op)] for a in full_outs], default=-1)
@@ -361,7 +362,7 @@ class _KernelSource(kc.FrameAnalysis):
         cache: dict = {}
         self.depth_now = depth
         for n in self.kernel.nodes:
-            if id(n) not in self.avail or self.avail[id(n)] != avail or n.type in FUSIBLE_REDUCTIONS:
+            if id(n) not in self.avail or self.avail[id(n)] != avail or is_fusible_reduction(n):
                 continue
             var = self._fresh()
             expr = self._node_expr(n, self.frame[id(n)], offsets, cache)
@@ -382,7 +383,7 @@ class _KernelSource(kc.FrameAnalysis):
         last_roots = [a.value.op for a in plan[-1][1]]
         last_need = self._needed_full(last_roots)
         for n in reversed(last_need):
-            if _HEAVY_OPS.get(n.type, 0) < 4:
+            if facts(n).cost < 4:
                 continue
             earlier = [p for p, (reds, outs) in enumerate(plan[:-1])
                        if n in self._needed_full([r.inputs[0].op for r in reds if id(r.inputs[0].op) in self.members]
@@ -485,11 +486,11 @@ class _KernelSource(kc.FrameAnalysis):
             return False
         if kept_groups[-1] != len(self.groups) - 1:
             return False
-        reductions = [n for n in self.kernel.nodes if n.type in FUSIBLE_REDUCTIONS]
+        reductions = [n for n in self.kernel.nodes if is_fusible_reduction(n)]
         if any(self.avail[id(r)] != 1 for r in reductions):
             return False
         for n in self.kernel.nodes:
-            if self.frame.get(id(n)) != "full" or n.type in FUSIBLE_REDUCTIONS:
+            if self.frame.get(id(n)) != "full" or is_fusible_reduction(n):
                 continue
             if self.level.get(id(n), 0) != 0:
                 return False
@@ -505,7 +506,7 @@ class _KernelSource(kc.FrameAnalysis):
         deterministic and the serial and parallel variants agree bit for bit.
         """
         outer, col = kept_groups[:-1], kept_groups[-1]
-        reductions = [n for n in self.kernel.nodes if n.type in FUSIBLE_REDUCTIONS]
+        reductions = [n for n in self.kernel.nodes if is_fusible_reduction(n)]
         full_outs = [a for a in self.outputs if self.frame[id(a.value.op)] == "full"]
         depth = ind
         for i, g in enumerate(outer):
@@ -644,14 +645,9 @@ class _RunContext:
         return out
 
 
-# relative cost per element of ops that call libm or a polynomial helper (for the parallel threshold)
-_HEAVY_OPS = {"Exp": 4, "Tanh": 4, "Sigmoid": 4, "Log": 4, "Log1p": 4, "Expm1": 4, "Sin": 4, "Cos": 4,
-              "Pow": 8, "Softplus": 8, "Elu": 4, "FloorMod": 2, "Sqrt": 1, "Rsqrt": 1, "RealDiv": 1}
-
-
 def _work_weight(kernel) -> int:
     """Work per element of the space, in units of a simple arithmetic op (at least 1)."""
-    return 1 + sum(_HEAVY_OPS.get(n.type, 0) for n in kernel.nodes)
+    return 1 + sum(facts(n).cost for n in kernel.nodes)
 
 
 class _CompiledStep:

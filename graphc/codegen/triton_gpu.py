@@ -53,7 +53,7 @@ from graphc.codegen import kernel_common as kc
 from graphc.codegen import triton_memory as tm
 from graphc.codegen.host import call_numpy
 from graphc.passes import pipeline
-from graphc.passes.fusion import FUSIBLE_REDUCTIONS
+from graphc.passes.fusion import facts, is_fusible_reduction
 from graphc.codegen import commit
 
 log = logging.getLogger("graphc.codegen.triton")
@@ -85,9 +85,6 @@ class BlockSizes:
 GPU_BLOCKS = BlockSizes(pointwise=1024, tile=4096, matmul=(64, 64, 32))
 # The interpreter pays per program and per block op, not per element: few, large programs
 INTERPRETER_BLOCKS = BlockSizes(pointwise=1 << 16, tile=1 << 16, matmul=(128, 128, 128))
-
-# movement ops with one data input that run on the device as a gather through an index map
-GATHER_OPS = frozenset({"Transpose", "StridedSlice", "Tile", "StridedSliceGrad"})
 
 NUMPY_KINDS = {
     "opaque": "no Triton template for this op yet: its numpy kernel runs on the host",
@@ -449,7 +446,7 @@ class _KernelSource(kc.FrameAnalysis):
 
     # reductions -------------------------------------------------------------------------------
     def _passes(self) -> tuple:
-        reductions = [n for n in self.kernel.nodes if n.type in FUSIBLE_REDUCTIONS]
+        reductions = [n for n in self.kernel.nodes if is_fusible_reduction(n)]
         n_passes = max(self.avail[id(r)] for r in reductions)
         full_outs = [a for a in self.outputs if self.frame[id(a.value.op)] == "full"]
         last_full = max([self.level[id(a.value.op)] for a in full_outs], default=-1)
@@ -617,7 +614,7 @@ class _KernelSource(kc.FrameAnalysis):
         """Row nodes known after ``avail`` passes, and (``store``) the row outputs among them."""
         cache: dict = {}
         for n in self.kernel.nodes:
-            if self.avail.get(id(n)) != avail or n.type in FUSIBLE_REDUCTIONS:
+            if self.avail.get(id(n)) != avail or is_fusible_reduction(n):
                 continue
             self._emit_node(n, self.frame[id(n)], cache, self.names)
         if not store:
@@ -1085,9 +1082,7 @@ class _NumpyStep:
 
 
 def _is_meta(node, v) -> bool:
-    from graphc.passes.fusion import META_INPUTS
-
-    return any(node.inputs[i] is v for i in META_INPUTS.get(node.type, ()))
+    return any(node.inputs[i] is v for i in facts(node).meta_inputs)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1155,7 +1150,7 @@ class TritonExecutable:
 
     def _numpy_step(self, k, reason: str):
         node = k.nodes[0]
-        if k.kind == "opaque" and len(k.nodes) == 1 and node.type in GATHER_OPS \
+        if k.kind == "opaque" and len(k.nodes) == 1 and facts(node).gather \
                 and node.outputs[0].dtype.name in _scalar().COMPILED_DTYPES:
             k.source = (f"# {node.name}: {node.type} as graphc.codegen.triton_scalar.gather_kernel through an "
                         "index map from its numpy kernel (on the device)\n")

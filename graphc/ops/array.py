@@ -14,7 +14,7 @@ from graphc import dtypes
 from graphc.graph import Tensor
 from graphc.ops import core, source
 from graphc.ops import math as m
-from graphc.ops.core import (OpDef, apply, as_shape_tensor, broadcast_shape, constant_value,
+from graphc.ops.core import (Lowering, OpDef, apply, as_shape_tensor, broadcast_shape, constant_value,
                              convert_to_tensor, make_op, normalize_axis, register, shape_value)
 from graphc.shape import TensorShape
 
@@ -28,11 +28,11 @@ def _shape_infer(inputs, attrs):
 
 
 register(OpDef("Shape", "source", infer=_shape_infer, differentiable=False,
-               numpy=lambda x, out_type: np.array(np.shape(x), dtype=out_type.np_type)))
+               numpy=lambda x, out_type: np.array(np.shape(x), dtype=out_type.np_type), lowering=Lowering.HOST))
 register(OpDef("Size", "source", infer=lambda i, a: [(a["out_type"], TensorShape([]))], differentiable=False,
-               numpy=lambda x, out_type: np.array(np.size(x), dtype=out_type.np_type)))
+               numpy=lambda x, out_type: np.array(np.size(x), dtype=out_type.np_type), lowering=Lowering.HOST))
 register(OpDef("Rank", "source", infer=lambda i, a: [(dtypes.int32, TensorShape([]))], differentiable=False,
-               numpy=lambda x: np.array(np.ndim(x), dtype=np.int32)))
+               numpy=lambda x: np.array(np.ndim(x), dtype=np.int32), lowering=Lowering.HOST))
 
 
 def shape(input: Any, name: str = "Shape", out_type: Any = dtypes.int32) -> Tensor:
@@ -88,7 +88,7 @@ def _reshape_grad(op, g):
 
 
 register(OpDef("Reshape", "movement", infer=_reshape_infer, grad=_reshape_grad,
-               numpy=lambda x, s: np.reshape(x, tuple(int(d) for d in s))))
+               numpy=lambda x, s: np.reshape(x, tuple(int(d) for d in s)), lowering=Lowering.VIEW, meta_inputs={1}))
 
 
 def reshape(tensor: Any, shape: Any, name: str = "Reshape") -> Tensor:
@@ -126,9 +126,10 @@ def _sum_to_infer(inputs, attrs):
 
 register(OpDef("BroadcastTo", "movement", infer=_broadcast_to_infer,
                numpy=lambda x, s: np.broadcast_to(x, tuple(int(d) for d in s)),
-               grad=lambda op, g: [sum_to(g, shape(op.inputs[0])), None]))
+               grad=lambda op, g: [sum_to(g, shape(op.inputs[0])), None],
+               lowering=Lowering.ELEMENTWISE, meta_inputs={1}))   # read with broadcasting in pointwise kernels
 register(OpDef("SumTo", "reduction", infer=_sum_to_infer, numpy=_sum_to_numpy,
-               grad=lambda op, g: [broadcast_to(g, shape(op.inputs[0])), None]))
+               grad=lambda op, g: [broadcast_to(g, shape(op.inputs[0])), None], meta_inputs={1}))
 
 
 def broadcast_to(input: Any, shape: Any, name: str = "BroadcastTo") -> Tensor:
@@ -201,8 +202,10 @@ def _squeeze_grad(op, g):
 register(OpDef("ExpandDims", "movement", infer=_expand_dims_infer,
                numpy=lambda x, axis: np.expand_dims(x, axis),
                grad=lambda op, g: [squeeze(g, [op.attrs["axis"] % (op.outputs[0].shape.ndims or 1)])
-                                   if op.outputs[0].shape.ndims is not None else reshape(g, shape(op.inputs[0]))]))
-register(OpDef("Squeeze", "movement", infer=_squeeze_infer, numpy=_squeeze_numpy, grad=_squeeze_grad))
+                                   if op.outputs[0].shape.ndims is not None else reshape(g, shape(op.inputs[0]))],
+               lowering=Lowering.VIEW))
+register(OpDef("Squeeze", "movement", infer=_squeeze_infer, numpy=_squeeze_numpy, grad=_squeeze_grad,
+               lowering=Lowering.VIEW))
 
 
 def expand_dims(input: Any, axis: int = None, name: str = "ExpandDims", dim: int = None) -> Tensor:
@@ -350,9 +353,10 @@ def _strided_slice_numpy(x, spec, slice_bounds=None):
     return x[_python_key(spec)]
 
 
-register(OpDef("StridedSlice", "movement", infer=_slice_infer, grad=_slice_grad, numpy=_strided_slice_numpy))
+register(OpDef("StridedSlice", "movement", infer=_slice_infer, grad=_slice_grad, numpy=_strided_slice_numpy,
+               gather=True))
 register(OpDef("StridedSliceGrad", "movement", infer=_slice_grad_infer, numpy=_slice_grad_numpy,
-               grad=lambda op, g: [strided_slice_spec(g, op.attrs["spec"]), None]))
+               grad=lambda op, g: [strided_slice_spec(g, op.attrs["spec"]), None], meta_inputs={1}, gather=True))
 
 
 def strided_slice_spec(x: Any, spec: tuple, name: str = "strided_slice") -> Tensor:
@@ -466,7 +470,7 @@ def _fill_numpy(dims, value):
 
 
 register(OpDef("Fill", "movement", infer=_fill_infer, numpy=_fill_numpy,
-               grad=lambda op, g: [None, unbroadcast(g, op.inputs[1])]))
+               grad=lambda op, g: [None, unbroadcast(g, op.inputs[1])], meta_inputs={0}))
 
 
 def fill(dims: Any, value: Any, name: str = "Fill") -> Tensor:
@@ -563,7 +567,8 @@ def _range_numpy(start, limit, delta):
     return (start + np.arange(n, dtype=start.dtype) * delta).astype(start.dtype)
 
 
-register(OpDef("Range", "opaque", infer=_range_infer, numpy=_range_numpy, differentiable=False))
+register(OpDef("Range", "opaque", infer=_range_infer, numpy=_range_numpy, differentiable=False,
+               meta_inputs={0, 1, 2}))
 
 
 def _range_dtype(values: list) -> dtypes.DType:
@@ -622,7 +627,7 @@ def _transpose_grad(op, g):
 
 
 register(OpDef("Transpose", "movement", infer=_transpose_infer, grad=_transpose_grad,
-               numpy=lambda x, perm: np.transpose(x, perm)))
+               numpy=lambda x, perm: np.transpose(x, perm), gather=True))
 
 
 def transpose(a: Any, perm: Any = None, name: str = "transpose", conjugate: bool = False) -> Tensor:
@@ -840,7 +845,7 @@ def _splitv_numpy(x, sizes, axis, num_split):
 
 register(OpDef("Split", "movement", infer=_split_infer, numpy=_split_numpy, grad=_split_grad))
 register(OpDef("SplitV", "movement", infer=_splitv_infer, numpy=_splitv_numpy,
-               grad=lambda op, *grads: _split_grad(op, *grads) + [None]))
+               grad=lambda op, *grads: _split_grad(op, *grads) + [None], meta_inputs={1}))
 
 
 def split(value: Any, num_or_size_splits: Any, axis: Any = 0, num: Optional[int] = None,
@@ -931,9 +936,10 @@ def _tile_grad_numpy(g, multiples, x_shape):
     return np.sum(np.reshape(g, interleaved), axis=copies, dtype=g.dtype).reshape(x_shape)
 
 
-register(OpDef("Tile", "movement", infer=_tile_infer, numpy=_tile_numpy, grad=_tile_grad))
+register(OpDef("Tile", "movement", infer=_tile_infer, numpy=_tile_numpy, grad=_tile_grad, meta_inputs={1},
+               gather=True))
 register(OpDef("TileGrad", "reduction", infer=_tile_grad_infer, numpy=_tile_grad_numpy,
-               grad=lambda op, g: [tile(g, op.inputs[1]), None, None]))
+               grad=lambda op, g: [tile(g, op.inputs[1]), None, None], meta_inputs={1, 2}))
 
 
 def tile(input: Any, multiples: Any, name: str = "Tile") -> Tensor:
@@ -1159,7 +1165,7 @@ def _segment_sum_grad(op, g):
 
 
 register(OpDef("UnsortedSegmentSum", "opaque", infer=_segment_sum_infer, numpy=_segment_sum_numpy,
-               grad=_segment_sum_grad))
+               grad=_segment_sum_grad, meta_inputs={2}))
 
 
 def unsorted_segment_sum(data: Any, segment_ids: Any, num_segments: Any,
@@ -1204,7 +1210,8 @@ def _one_hot_numpy(indices, depth, on, off, axis):
     return out if axis == -1 else np.moveaxis(out, -1, axis)
 
 
-register(OpDef("OneHot", "opaque", infer=_one_hot_infer, numpy=_one_hot_numpy, differentiable=False))
+register(OpDef("OneHot", "opaque", infer=_one_hot_infer, numpy=_one_hot_numpy, differentiable=False,
+               meta_inputs={1}))
 
 
 def _value_dtype(value: Any) -> Optional[dtypes.DType]:

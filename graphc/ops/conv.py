@@ -25,7 +25,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from graphc.graph import Tensor
 from graphc.ops import array
-from graphc.ops.core import (OpDef, _graph_of, apply, as_shape_tensor, convert_n, convert_to_tensor, register,
+from graphc.ops.core import (Lowering, OpDef, _graph_of, apply, as_shape_tensor, convert_n, convert_to_tensor, register,
                               shape_value)
 from graphc.shape import TensorShape
 
@@ -280,7 +280,8 @@ def _backprop_filter_grad(op, g):
     return [apply("Conv2DBackpropInput", [array.shape(x), g, dy], a), None, apply("Conv2D", [x, g], a)]
 
 
-register(OpDef("Conv2D", "opaque", infer=_conv_infer, numpy=_conv_numpy, grad=_conv_grad))
+register(OpDef("Conv2D", "opaque", infer=_conv_infer, numpy=_conv_numpy, grad=_conv_grad,
+               lowering=Lowering.CONV))
 register(OpDef("Conv2DBackpropInput", "opaque", infer=_backprop_input_infer, numpy=_backprop_input_numpy,
                grad=_backprop_input_grad))
 register(OpDef("Conv2DBackpropFilter", "opaque", infer=_backprop_filter_infer, numpy=_backprop_filter_numpy,

@@ -1,14 +1,16 @@
 """The op registry and the machinery every op module uses.
 
 Every primitive op is described once, by an ``OpDef``: its kind, its shape/dtype inference, its
-numpy kernel (the eager reference and constant folding), and its gradient rule written with
-graphc ops. Public functions (``tf.add``, ...) are thin constructors over ``make_op``.
+numpy kernel (the eager reference and constant folding), its gradient rule written with graphc
+ops, and the facts the compiler's passes and backends ask about it (how it is lowered, which
+inputs are shapes, costs). Public functions (``tf.add``, ...) are thin constructors over ``make_op``.
 Compositions (softmax, layer norm, ...) stay compositions of primitives.
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Optional, Sequence
+import enum
+from typing import Any, Callable, Optional, Sequence, TypeVar
 
 import numpy as np
 
@@ -16,33 +18,103 @@ from graphc import dtypes
 from graphc.graph import Graph, Operation, Tensor, get_default_graph
 from graphc.shape import Dimension, TensorShape, as_shape
 
-# Kinds of op, as the fusion planner and the backends see them.
-KINDS = ("source", "elementwise", "reduction", "movement", "matmul", "opaque", "state", "random", "control")
+T = TypeVar("T")
+
+
+class OpKind(str, enum.Enum):
+    """What an op computes, as the passes see it (folding, CSE, reference bounds, autodiff).
+
+    A ``str`` enum, so a kind prints and compares as its name; ``OpDef`` refuses any other string.
+    How the fusion planner lowers an op is a separate fact, ``OpDef.lowering``.
+    """
+
+    __str__ = str.__str__
+    __format__ = str.__format__
+
+    SOURCE = "source"             # a value from outside the graph's inputs: constant, placeholder, shape query
+    ELEMENTWISE = "elementwise"
+    REDUCTION = "reduction"
+    MOVEMENT = "movement"         # copies elements to new positions (reshape, transpose, slice, tile, ...)
+    MATMUL = "matmul"
+    OPAQUE = "opaque"
+    STATE = "state"               # reads or writes a variable
+    RANDOM = "random"             # draws from a per-op random stream (never folded, deduplicated or fused)
+    CONTROL = "control"
+
+
+class Lowering(enum.Enum):
+    """How the fusion planner (``graphc/passes/fusion.py``) lowers an op's node.
+
+    The values are the planner's category names; a VIEW, HOST, MATMUL, CONV or OPAQUE node that
+    forms a kernel by itself gets a kernel of that kind.
+    """
+
+    LEAF = "leaf"                 # constants, feeds and variable reads: no kernel
+    VIEW = "view"                 # a reshape of a materialized buffer (no launch, no copy)
+    HOST = "host"                 # a shape query computed on the host (no launch)
+    ELEMENTWISE = "elementwise"   # fuses into pointwise kernels and reduction prologues/epilogues
+    REDUCTION = "reduction"       # fuses over its ``axis`` attr (a tuple) with ``keepdims``, when static
+    MATMUL = "matmul"             # a matrix product with an elementwise epilogue
+    CONV = "conv"                 # a library op with an elementwise epilogue over its output
+    OPAQUE = "opaque"             # a kernel of its own (numpy step where a backend has no template)
+
+
+# the lowering an op gets unless its OpDef says otherwise
+_DEFAULT_LOWERING = {OpKind.ELEMENTWISE: Lowering.ELEMENTWISE, OpKind.MATMUL: Lowering.MATMUL}
 
 
 @dataclasses.dataclass(frozen=True)
 class OpDef:
-    """Everything graphc knows about one primitive op type.
+    """Everything graphc knows about one primitive op type, the one place passes and backends ask.
 
     ``infer(inputs, attrs)`` returns ``[(dtype, shape), ...]`` per output and raises
     ValueError/TypeError for graphs that can never run. ``numpy(*arrays, **attrs)`` returns an
     array (or a tuple for several outputs). ``grad(op, *output_grads)`` returns one gradient
     tensor (or None) per input. ``differentiable=False`` ops (comparisons, integer results) get
     no gradient; a test checks that every other op has a gradient rule and a gradient check.
+
+    Facts for the compiler (all optional):
+
+    - ``lowering``: how the fusion planner lowers it (default: from ``kind``, see ``Lowering``).
+    - ``meta_inputs``: positions of inputs that are shapes read on the host, not data a kernel
+      streams over (``data_inputs`` leaves them out).
+    - ``weight``: how much the op adds to a fused kernel's expression, in simple ops (the planner
+      bounds a kernel's total to bound its compile time).
+    - ``cost``: work per element beyond a simple arithmetic op (a libm call or polynomial), which
+      the Numba backend weighs against its threshold for running a loop in parallel.
+    - ``gather``: a movement op with one data input whose result is a gather through an index map
+      its numpy kernel computes (the Triton backend runs it on the device that way).
+    - ``nonnegative``: every result is >= 0 or NaN (``simplify`` uses it for log(x) rewrites).
     """
 
     type: str
-    kind: str
+    kind: OpKind
     infer: Callable[[Sequence[Tensor], dict], list]
     numpy: Optional[Callable[..., Any]]
     grad: Optional[Callable[..., list]] = None
     differentiable: bool = True
     # pure ops may be evaluated at build time when all inputs are small constants
     pure: bool = True
-    scalar: Optional[Any] = None  # scalar form for fused-kernel printers (elementwise ops)
+    lowering: Optional[Lowering] = None
+    meta_inputs: frozenset = frozenset()
+    weight: int = 1
+    cost: int = 0
+    gather: bool = False
+    nonnegative: bool = False
 
     def __post_init__(self) -> None:
-        assert self.kind in KINDS, self.kind
+        object.__setattr__(self, "kind", OpKind(self.kind))   # ValueError for a misspelt kind
+        if self.lowering is None:
+            object.__setattr__(self, "lowering", _DEFAULT_LOWERING.get(self.kind, Lowering.OPAQUE))
+        assert isinstance(self.lowering, Lowering), self.lowering
+        object.__setattr__(self, "meta_inputs", frozenset(self.meta_inputs))
+
+    def data_inputs(self, inputs: Sequence[T]) -> list:
+        """The inputs whose elements the op reads: all but the meta inputs; none for a random op
+        (its inputs only size and parametrize the stream it draws)."""
+        if self.kind is OpKind.RANDOM:
+            return []
+        return [v for i, v in enumerate(inputs) if i not in self.meta_inputs]
 
 
 OPS: dict = {}
@@ -297,7 +369,7 @@ def constant_value(t: Tensor) -> Optional[np.ndarray]:
             return np.array(shape.as_list(), dtype=t.dtype.np_type)
         return None
     od = OPS.get(op.type)
-    if od is None or not od.pure or od.kind in ("source", "state", "random") or od.numpy is None:
+    if od is None or not od.pure or od.kind in (OpKind.SOURCE, OpKind.STATE, OpKind.RANDOM) or od.numpy is None:
         return None
     size = t.shape.num_elements()
     if size is None or size > 1024 or not op.inputs:

@@ -61,7 +61,31 @@ def _define(op_type: str, arity: int, numpy_fn: Callable, grad: Optional[Callabl
             out_dtype: Optional[dtypes.DType] = None) -> None:
     infer = (_unary_infer if arity == 1 else _nary_infer)(op_type, allowed, out_dtype)
     register(OpDef(op_type, "elementwise", infer=infer, numpy=numpy_fn, grad=grad,
-                   differentiable=grad is not None))
+                   differentiable=grad is not None, **_FACTS.get(op_type, {})))
+
+
+# The compiler's facts about the table ops below (OpDef's docstring says what each means):
+# weight and cost price libm calls and polynomials.
+_FACTS: dict = {
+    "Abs": dict(nonnegative=True),
+    "Square": dict(nonnegative=True),
+    "Relu": dict(nonnegative=True),
+    "Sqrt": dict(weight=2, cost=1, nonnegative=True),
+    "Rsqrt": dict(weight=2, cost=1),
+    "Exp": dict(weight=8, cost=4, nonnegative=True),
+    "Log": dict(weight=2, cost=4),
+    "Log1p": dict(weight=2, cost=4),
+    "Expm1": dict(weight=2, cost=4),
+    "Sin": dict(weight=2, cost=4),
+    "Cos": dict(weight=2, cost=4),
+    "Tanh": dict(weight=8, cost=4),
+    "Sigmoid": dict(weight=8, cost=4, nonnegative=True),
+    "Elu": dict(weight=4, cost=4),
+    "Softplus": dict(weight=4, cost=8, nonnegative=True),
+    "RealDiv": dict(cost=1),
+    "FloorMod": dict(weight=4, cost=2),
+    "Pow": dict(weight=2, cost=8),
+}
 
 
 def _zeros_grad(op, g):

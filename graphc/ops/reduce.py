@@ -16,7 +16,7 @@ from graphc import dtypes
 from graphc.graph import Tensor
 from graphc.ops import array, source
 from graphc.ops import math as m
-from graphc.ops.core import OpDef, apply, constant, constant_value, convert_to_tensor, register
+from graphc.ops.core import Lowering, OpDef, apply, constant, constant_value, convert_to_tensor, register
 from graphc.shape import TensorShape
 
 NUMERIC = "numeric"
@@ -237,7 +237,7 @@ _REDUCTIONS = [
 ]
 for _type, _fn, _grad, _allowed in _REDUCTIONS:
     register(OpDef(_type, "reduction", infer=_reduce_infer(_type, _allowed), numpy=_kernel(_fn),
-                   grad=_grad, differentiable=_grad is not None))
+                   grad=_grad, differentiable=_grad is not None, lowering=Lowering.REDUCTION))
 
 
 def _arg_infer(op_type: str) -> Callable:

@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 from graphc import dtypes
 from graphc.graph import Operation, Tensor, get_default_graph
-from graphc.ops.core import OpDef, _graph_of, apply, constant, register
+from graphc.ops.core import Lowering, OpDef, _graph_of, apply, constant, register
 from graphc.shape import as_shape
 
 
@@ -24,15 +24,13 @@ def _placeholder_with_default_infer(inputs, attrs):
 
 
 register(OpDef("Const", "source", infer=lambda i, a: [(a["dtype"], a["value"].shape)],
-               numpy=lambda value, dtype: value))
+               numpy=lambda value, dtype: value, lowering=Lowering.LEAF))
 register(OpDef("Placeholder", "source", infer=lambda i, a: [(a["dtype"], a["shape"])], numpy=None,
                differentiable=False))
 register(OpDef("PlaceholderWithDefault", "elementwise", infer=_placeholder_with_default_infer,
                numpy=lambda x, shape: x, grad=lambda op, g: [g], pure=False))
-register(OpDef("Identity", "elementwise", infer=_same, numpy=lambda x: x, grad=lambda op, g: [g],
-               scalar="{0}"))
-register(OpDef("StopGradient", "elementwise", infer=_same, numpy=lambda x: x, differentiable=False,
-               scalar="{0}"))
+register(OpDef("Identity", "elementwise", infer=_same, numpy=lambda x: x, grad=lambda op, g: [g]))
+register(OpDef("StopGradient", "elementwise", infer=_same, numpy=lambda x: x, differentiable=False))
 register(OpDef("NoOp", "control", infer=lambda i, a: [], numpy=lambda: (), differentiable=False))
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from graphc.ops.core import OPS
+from graphc.ops.core import OPS, OpKind
 from graphc.passes.ir import Program, const_node
 
 MAX_FOLD_ELEMENTS = 4096
-_NOT_FOLDABLE_KINDS = ("source", "state", "random", "control")
+_NOT_FOLDABLE_KINDS = (OpKind.SOURCE, OpKind.STATE, OpKind.RANDOM, OpKind.CONTROL)
 
 
 def _shape_constant(node):

@@ -23,26 +23,15 @@ import dataclasses
 import heapq
 from typing import Optional
 
+from graphc.ops.core import OPS, Lowering, OpDef, OpKind
 from graphc.passes.ir import FEED, READ_VARIABLE, Node, Program, Value
 from graphc.passes.simplify import same_dims
 
-VIEW_OPS = {"Reshape", "ExpandDims", "Squeeze"}
-HOST_OPS = {"Shape", "Size", "Rank"}
-# reductions the planner fuses: they carry `axis` (tuple of reduced axes) and `keepdims` attrs
-FUSIBLE_REDUCTIONS = {"Sum", "Mean", "Max", "Min", "Prod", "Any", "All"}
-# inputs that are shapes (read on the host), not data the kernel streams over
-META_INPUTS = {"BroadcastTo": {1}, "SumTo": {1}, "Reshape": {1}, "StridedSliceGrad": {1}, "Fill": {0},
-               "Tile": {1}, "TileGrad": {1, 2}, "SplitV": {1}, "UnsortedSegmentSum": {2}, "OneHot": {1},
-               "Range": {0, 1, 2}}
 MAX_KERNEL_INPUTS = 32
 # Compile time grows faster than linearly with a kernel's expression (LLVM on an inlined exp/tanh
 # polynomial per op): a kernel's ops may weigh at most MAX_KERNEL_WEIGHT, so a long fused chain
 # is split into kernels of bounded size and compile time grows linearly with the graph.
 MAX_KERNEL_WEIGHT = 96
-_OP_WEIGHT = {"Exp": 8, "Tanh": 8, "Sigmoid": 8, "Softplus": 4, "Elu": 4, "Selu": 4, "FloorMod": 4,
-              "Log": 2, "Log1p": 2, "Expm1": 2, "Sin": 2, "Cos": 2, "Pow": 2, "Sqrt": 2, "Rsqrt": 2}
-# library ops that take an elementwise epilogue over their output (bias add, activation), like matmul
-TEMPLATE_OPS = {"Conv2D"}
 
 
 @dataclasses.dataclass
@@ -102,39 +91,42 @@ class _Group:
         self.weight = 0                          # sum of the nodes' op_weight
 
 
+def facts(node: Node) -> OpDef:
+    """The ``OpDef`` of ``node``'s op type (the IR's feeds and variable reads are leaves)."""
+    if node.type in (FEED, READ_VARIABLE):
+        return _LEAF
+    return OPS[node.type]
+
+
+_LEAF = OpDef("<feed or variable read>", OpKind.SOURCE, infer=lambda inputs, attrs: [], numpy=None,
+              lowering=Lowering.LEAF)
+
+
 def op_weight(node: Node) -> int:
     """How much ``node`` adds to its kernel's expression (and compile time), in simple ops."""
-    return _OP_WEIGHT.get(node.type, 1)
+    return facts(node).weight
 
 
-def _data_inputs(node: Node) -> list:
-    meta = META_INPUTS.get(node.type, ())
-    if node.kind == "random":
-        return []
-    return [v for i, v in enumerate(node.inputs) if i not in meta]
+def data_inputs(node: Node) -> list:
+    """The inputs whose elements ``node`` reads (``OpDef.data_inputs``)."""
+    return facts(node).data_inputs(node.inputs)
 
 
-def category(node: Node) -> str:
-    """How the planner treats ``node``: "leaf", "view", "host", "elementwise", "reduction" (over
-    static non-negative axes), "matmul", "conv" or "opaque" (the memory plan asks it too)."""
-    if node.type == "Const" or node.type in (FEED, READ_VARIABLE):
-        return "leaf"
-    if node.type in VIEW_OPS:
-        return "view"
-    if node.type in HOST_OPS:
-        return "host"
-    if node.type == "BroadcastTo":
-        return "elementwise"
-    if node.kind == "elementwise":
-        return "elementwise"
-    axes = node.attrs.get("axis")
-    if node.type in FUSIBLE_REDUCTIONS and axes is not None and all(a >= 0 for a in axes):
-        return "reduction"
-    if node.kind == "matmul":
-        return "matmul"
-    if node.type in TEMPLATE_OPS:
-        return "conv"
-    return "opaque"
+def is_fusible_reduction(node: Node) -> bool:
+    """Whether ``node``'s op type is a reduction the planner fuses (when its axes are static)."""
+    return facts(node).lowering is Lowering.REDUCTION
+
+
+def lowering(node: Node) -> Lowering:
+    """How the planner lowers ``node``: its op's ``OpDef.lowering``, except that a fusible
+    reduction over axes not known as non-negative ints is opaque (the memory plan asks it too)."""
+    low = facts(node).lowering
+    assert low is not None   # OpDef.__post_init__ fills in the default
+    if low is Lowering.REDUCTION:
+        axes = node.attrs.get("axis")
+        if axes is None or not all(a >= 0 for a in axes):
+            return Lowering.OPAQUE
+    return low
 
 
 def _elementwise_refusal(g, out: Value) -> str:
@@ -333,7 +325,7 @@ class _Planner:
     # per category --------------------------------------------------------------------------------
     def _producer_groups(self, node: Node) -> list:
         seen, out = set(), []
-        for v in _data_inputs(node):
+        for v in data_inputs(node):
             g = self.group_of.get(v.op.id)
             if g is not None and id(g) not in seen:
                 seen.add(id(g))
@@ -397,17 +389,17 @@ class _Planner:
 
     def plan(self) -> list:
         for node in self.prog.nodes:
-            cat = category(node)
-            if cat == "leaf":
+            low = lowering(node)
+            if low is Lowering.LEAF:
                 continue
-            if cat == "elementwise":
+            if low is Lowering.ELEMENTWISE:
                 self._elementwise(node)
-            elif cat == "reduction":
+            elif low is Lowering.REDUCTION:
                 self._reduction(node)
-            elif cat in ("matmul", "conv"):
-                self._alone(node, cat, node.outputs[0].shape)
-            else:
-                self._alone(node, cat, node.outputs[0].shape if node.outputs else None)
+            elif low in (Lowering.MATMUL, Lowering.CONV):
+                self._alone(node, low.value, node.outputs[0].shape)
+            else:   # VIEW, HOST, OPAQUE: a kernel of that kind
+                self._alone(node, low.value, node.outputs[0].shape if node.outputs else None)
         self._merge_siblings()
         for g in self.groups.values():
             g.nodes.sort(key=lambda n: self.pos[n.id])
@@ -461,7 +453,7 @@ def _tiny(g: _Group) -> bool:
 def _external_inputs(g: _Group) -> set:
     """The outside values ``g`` reads as data (not shape arguments)."""
     if g.data_reads is None:
-        g.data_reads = {v for m in g.nodes for v in _data_inputs(m) if v in g.reads}
+        g.data_reads = {v for m in g.nodes for v in data_inputs(m) if v in g.reads}
     return g.data_reads
 
 

@@ -18,7 +18,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from graphc import errors
-from graphc.ops.core import OPS
+from graphc.ops.core import OPS, OpKind
 from graphc.ops.state import ASSIGN_UPDATES, STATE_READ
 from graphc.passes.run_plan import RunPlan, shape_mismatch
 from graphc.shape import TensorShape
@@ -67,9 +67,9 @@ class Node:
         self.name = name or (origin.name if origin is not None else f"{op_type}_{self.id}")
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> OpKind:
         if self.type in (FEED, READ_VARIABLE):
-            return "source"
+            return OpKind.SOURCE
         return OPS[self.type].kind
 
     def __repr__(self) -> str:
@@ -222,7 +222,7 @@ def build(plan: RunPlan, feed_shapes: Optional[Sequence[tuple]] = None) -> Progr
         return prog.reads[var_op].outputs[0]
 
     for op in plan.ops:
-        if op.type == STATE_READ or OPS[op.type].kind == "control":
+        if op.type == STATE_READ or OPS[op.type].kind is OpKind.CONTROL:
             continue
         ins = []
         for i, t in enumerate(op.inputs):

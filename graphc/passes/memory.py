@@ -17,7 +17,8 @@ import dataclasses
 import heapq
 import itertools
 
-from graphc.passes.fusion import KernelPlan, category
+from graphc.ops.core import Lowering
+from graphc.passes.fusion import KernelPlan, lowering
 from graphc.passes.ir import Value
 from graphc.passes.simplify import same_shape
 
@@ -204,7 +205,7 @@ def _can_write_variable(k, v: Value, var, prog, read_users: dict, fetched: set, 
         return False
     for node in k.nodes:
         if any(x in aliases for x in node.inputs):
-            if category(node) != "elementwise" or not same_shape(node.outputs[0], v):
+            if lowering(node) is not Lowering.ELEMENTWISE or not same_shape(node.outputs[0], v):
                 return False
     return True
 

@@ -10,10 +10,15 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from graphc.ops.core import OPS
 from graphc.passes.ir import Program, Value, const_node, new_node
 
-# ops whose results are never negative, so exp(log(x)) == x exactly (log(0) = -inf, exp(-inf) = 0)
-_NONNEGATIVE = {"Exp", "Sqrt", "Square", "Abs", "Relu", "Sigmoid", "Softplus"}
+
+def _nonnegative(node) -> bool:
+    """Whether ``node``'s results are never negative (``OpDef.nonnegative``), so exp(log(x)) == x
+    exactly (log(0) = -inf, exp(-inf) = 0)."""
+    od = OPS.get(node.type)
+    return od is not None and od.nonnegative
 
 
 def _const_all(v: Value, scalar: float) -> bool:
@@ -91,7 +96,7 @@ def _neg(node):
 
 def _exp(node):
     x = node.inputs[0]
-    if x.op.type == "Log" and x.op.inputs[0].op.type in _NONNEGATIVE:
+    if x.op.type == "Log" and _nonnegative(x.op.inputs[0].op):
         return x.op.inputs[0]
     return None
 
