@@ -23,7 +23,9 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+import graphc.ops.math  # noqa: F401  (registers the ops whose OpDef names a numpy function)
 from graphc.codegen import kernel_common as kc
+from graphc.ops.core import OPS
 
 FASTMATH = {"contract", "nsz", "reassoc"}   # keeps NaN/Inf semantics: no nnan/ninf, and no arcp (x/sqrt(0) must stay inf)
 
@@ -259,35 +261,32 @@ def _round(a, dt, out, attrs):
     return f"np.rint({a[0]})" if dt[0].is_floating else a[0]
 
 
+def _numpy_function(name: str) -> Callable:
+    """``np.<name>(x, ...)`` for float operands (other dtypes run with numpy)."""
+    return _float_only(lambda a, dt, out, attrs: f"np.{name}({', '.join(a)})")
+
+
+# an op whose OpDef names its numpy function (OpDef.ufunc) needs no rule of its own here
+_FROM_UFUNC: dict = {t: _numpy_function(od.ufunc) for t, od in OPS.items() if od.ufunc is not None}
+
 _RULES: dict = {
     **kc.SHARED_RULES,
+    **_FROM_UFUNC,
     "Abs": _f("abs({0})"),
     "Sign": _sign,
-    "Sqrt": _float_only(_f("np.sqrt({0})")),
     "Rsqrt": _float_only(lambda a, dt, out, at: f"({_one(dt[0])} / np.sqrt({a[0]}))"),
     "Reciprocal": _float_only(lambda a, dt, out, at: f"({_one(dt[0])} / {a[0]})"),
     "Exp": _by_width("S.exp32({0})", "np.exp({0})"),
     "Tanh": _by_width("S.tanh32({0})", "np.tanh({0})"),
     "Sigmoid": _by_width("S.sigmoid32({0})", "(1.0 / (1.0 + np.exp(-{0})))"),
-    "Log": _float_only(_f("np.log({0})")),
-    "Log1p": _float_only(_f("np.log1p({0})")),
-    "Expm1": _float_only(_f("np.expm1({0})")),
-    "Sin": _float_only(_f("np.sin({0})")),
-    "Cos": _float_only(_f("np.cos({0})")),
-    "Floor": _float_only(_f("np.floor({0})")),
-    "Ceil": _float_only(_f("np.ceil({0})")),
     "Round": _round,
     "Relu": _relu,
     "Elu": _float_only(_elu),
     "Softplus": _float_only(_softplus),
     "LogicalNot": _f("(not {0})"),
-    "IsNan": _float_only(_f("np.isnan({0})")),
-    "IsInf": _float_only(_f("np.isinf({0})")),
-    "IsFinite": _float_only(_f("np.isfinite({0})")),
-    # integer division, mod and power raise on bad divisors/exponents in numpy: not compiled
+    # integer division and mod raise on bad divisors in numpy: not compiled (nor is integer Pow)
     "FloorDiv": _float_only(_f("np.floor({0} / {1})")),
     "FloorMod": _float_only(_f("S.floormod({0}, {1})")),
-    "Pow": _float_only(_f("np.power({0}, {1})")),
     "Maximum": _maximum,
     "Minimum": _minimum,
     "LogicalAnd": _f("({0} and {1})"),

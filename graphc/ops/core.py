@@ -85,6 +85,9 @@ class OpDef:
     - ``gather``: a movement op with one data input whose result is a gather through an index map
       its numpy kernel computes (the Triton backend runs it on the device that way).
     - ``nonnegative``: every result is >= 0 or NaN (``simplify`` uses it for log(x) rewrites).
+    - ``ufunc``: the name in ``numpy`` of a function that computes the op on float operands with
+      its semantics (``np.<ufunc>(x, ...)``); the Numba printer's rule for the op is then that
+      call (float operands only), unless ``numba_scalar._RULES`` writes one of its own.
     """
 
     type: str
@@ -101,6 +104,7 @@ class OpDef:
     cost: int = 0
     gather: bool = False
     nonnegative: bool = False
+    ufunc: Optional[str] = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", OpKind(self.kind))   # ValueError for a misspelt kind

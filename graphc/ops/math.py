@@ -65,26 +65,31 @@ def _define(op_type: str, arity: int, numpy_fn: Callable, grad: Optional[Callabl
 
 
 # The compiler's facts about the table ops below (OpDef's docstring says what each means):
-# weight and cost price libm calls and polynomials.
+# weight and cost price libm calls and polynomials; ufunc names numpy's function for the op.
 _FACTS: dict = {
     "Abs": dict(nonnegative=True),
     "Square": dict(nonnegative=True),
     "Relu": dict(nonnegative=True),
-    "Sqrt": dict(weight=2, cost=1, nonnegative=True),
+    "Sqrt": dict(weight=2, cost=1, nonnegative=True, ufunc="sqrt"),
     "Rsqrt": dict(weight=2, cost=1),
     "Exp": dict(weight=8, cost=4, nonnegative=True),
-    "Log": dict(weight=2, cost=4),
-    "Log1p": dict(weight=2, cost=4),
-    "Expm1": dict(weight=2, cost=4),
-    "Sin": dict(weight=2, cost=4),
-    "Cos": dict(weight=2, cost=4),
+    "Log": dict(weight=2, cost=4, ufunc="log"),
+    "Log1p": dict(weight=2, cost=4, ufunc="log1p"),
+    "Expm1": dict(weight=2, cost=4, ufunc="expm1"),
+    "Sin": dict(weight=2, cost=4, ufunc="sin"),
+    "Cos": dict(weight=2, cost=4, ufunc="cos"),
     "Tanh": dict(weight=8, cost=4),
     "Sigmoid": dict(weight=8, cost=4, nonnegative=True),
     "Elu": dict(weight=4, cost=4),
     "Softplus": dict(weight=4, cost=8, nonnegative=True),
+    "Floor": dict(ufunc="floor"),
+    "Ceil": dict(ufunc="ceil"),
     "RealDiv": dict(cost=1),
     "FloorMod": dict(weight=4, cost=2),
-    "Pow": dict(weight=2, cost=8),
+    "Pow": dict(weight=2, cost=8, ufunc="power"),
+    "IsNan": dict(ufunc="isnan"),
+    "IsInf": dict(ufunc="isinf"),
+    "IsFinite": dict(ufunc="isfinite"),
 }
 
 
