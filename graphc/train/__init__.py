@@ -8,20 +8,23 @@ from graphc.train.adam import AdamOptimizer
 from graphc.train.rmsprop import RMSPropOptimizer
 from graphc.train.training_util import (assert_global_step, create_global_step, get_global_step,
                                         get_or_create_global_step, global_step)
-from graphc.train.learning_rate_decay import exponential_decay, inverse_time_decay, piecewise_constant
+from graphc.train.learning_rate_decay import (cosine_decay, exponential_decay, inverse_time_decay, natural_exp_decay,
+                                              piecewise_constant, polynomial_decay)
+from graphc.train.moving_averages import ExponentialMovingAverage
 from graphc.train.saver import Saver
 from graphc.train.checkpoint_protos import CheckpointState
 from graphc.train.checkpoint_state import get_checkpoint_state, update_checkpoint_state
 from graphc.train.checkpoint_reader import (CheckpointReader, NewCheckpointReader, checkpoint_exists,
                                             latest_checkpoint, list_variables, load_checkpoint, load_variable)
 from graphc.train.init_from_checkpoint import init_from_checkpoint
+from graphc.framework.graph_def import write_graph
 
 __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "AdagradOptimizer", "AdadeltaOptimizer",
            "AdamOptimizer", "RMSPropOptimizer", "assert_global_step", "create_global_step", "get_global_step",
            "get_or_create_global_step", "global_step", "exponential_decay", "inverse_time_decay",
-           "piecewise_constant", "Saver", "CheckpointState", "CheckpointReader", "NewCheckpointReader",
+           "piecewise_constant", "polynomial_decay", "natural_exp_decay", "cosine_decay", "ExponentialMovingAverage", "Saver", "CheckpointState", "CheckpointReader", "NewCheckpointReader",
            "checkpoint_exists", "get_checkpoint_state", "latest_checkpoint", "list_variables", "load_checkpoint",
-           "load_variable", "update_checkpoint_state", "init_from_checkpoint"]
+           "load_variable", "update_checkpoint_state", "init_from_checkpoint", "write_graph"]
 
 # tf.train.Example and its parts (protobuf messages; see graphc/example_proto.py)
 from graphc.example_proto import (BytesList, Example, Feature, FeatureList, FeatureLists, Features,  # noqa: E402
