@@ -64,6 +64,14 @@ from graphc.io.readers import ReaderBase, TextLineReader, TFRecordReader, WholeF
 from graphc.strings import (as_string, regex_replace, string_join, string_split, string_to_number,  # noqa: E402
                             substr)
 from graphc.visualization import visualize
+from graphc.framework import graph_util  # noqa: E402  (tf.graph_util)
+from graphc.framework import graph_def as _graph_def  # noqa: E402
+from graphc.framework.graph_def import import_graph_def  # noqa: E402
+from graphc.framework.protos import AttrValue, GraphDef, MetaGraphDef, NodeDef  # noqa: E402
+
+# Graph.as_graph_def writes TensorFlow's protobufs, a layer above graphc.graph, so the method is
+# attached here, where the tf namespace is assembled from every layer
+Graph.as_graph_def = _graph_def.graph_method
 
 newaxis = None
 AUTO_REUSE = AUTO_REUSE  # noqa: F405,PLW0127 (re-exported from variable_scope)

@@ -23,7 +23,8 @@ from typing import Any, Optional
 import numpy as np
 
 from graphc import dtypes
-from graphc.graph import Graph, GraphKeys, Operation, Tensor, get_default_graph
+from graphc.framework import graph_def
+from graphc.graph import Graph, GraphKeys, Tensor, get_default_graph
 from graphc.ops.core import OpDef, apply, convert_to_tensor, register
 from graphc.shape import TensorShape
 
@@ -288,71 +289,10 @@ class FileWriter:
         self.close()
 
 
-# ------------------------------------------------------------------------------------------------
-# GraphDef for TensorBoard's graph tab
-
-_GRAPH_DEF_PRODUCER = 22   # the GraphDef version TF1.15 writes
-
-
-def _shape_proto(shape: TensorShape) -> Any:
-    from tensorboardX.proto import tensor_shape_pb2
-
-    if shape.rank is None:
-        return tensor_shape_pb2.TensorShapeProto(unknown_rank=True)
-    return tensor_shape_pb2.TensorShapeProto(
-        dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=-1 if d is None else d) for d in shape.as_list()])
-
-
-def _attr_value(value: Any) -> Any:
-    """A simple attr (number, bool, str, dtype, tuple of ints) as an AttrValue, else None."""
-    from tensorboardX.proto import attr_value_pb2
-
-    if isinstance(value, bool):
-        return attr_value_pb2.AttrValue(b=value)
-    if isinstance(value, (int, np.integer)):
-        return attr_value_pb2.AttrValue(i=int(value))
-    if isinstance(value, (float, np.floating)):
-        return attr_value_pb2.AttrValue(f=float(value))
-    if isinstance(value, str):
-        return attr_value_pb2.AttrValue(s=value.encode("utf-8"))
-    if isinstance(value, dtypes.DType):
-        return attr_value_pb2.AttrValue(type=value.as_datatype_enum)
-    if isinstance(value, tuple) and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
-        return attr_value_pb2.AttrValue(list=attr_value_pb2.AttrValue.ListValue(i=[int(v) for v in value]))
-    return None
-
-
-def _input_name(t: Tensor) -> str:
-    return t.op.name if t.value_index == 0 else f"{t.op.name}:{t.value_index}"
-
-
-def _node_def(op: Operation) -> Any:
-    from tensorboardX.proto import attr_value_pb2, node_def_pb2
-
-    node = node_def_pb2.NodeDef(name=op.name, op=op.type)
-    node.input.extend([_input_name(t) for t in op.inputs] + [f"^{c.name}" for c in op.control_inputs])
-    for key, value in sorted(op.attrs.items()):
-        attr = _attr_value(value)
-        if attr is not None:
-            node.attr[key].CopyFrom(attr)
-    if op.outputs:
-        if "dtype" not in node.attr:
-            node.attr["T"].CopyFrom(attr_value_pb2.AttrValue(type=op.outputs[0].dtype.as_datatype_enum))
-        shapes = [_shape_proto(t.shape) for t in op.outputs]
-        node.attr["_output_shapes"].CopyFrom(
-            attr_value_pb2.AttrValue(list=attr_value_pb2.AttrValue.ListValue(shape=shapes)))
-    return node
-
-
 def as_graph_def(graph: Optional[Graph] = None) -> Any:
-    """A ``GraphDef`` protobuf of ``graph`` (default graph): one NodeDef per op, scoped names, inputs
-    by name (``^`` for control inputs), dtype and ``_output_shapes`` attrs. Needs tensorboardX."""
-    _tensorboardx()
-    from tensorboardX.proto import graph_pb2, versions_pb2
-
-    graph = graph if graph is not None else get_default_graph()
-    return graph_pb2.GraphDef(node=[_node_def(op) for op in graph.get_operations()],
-                              versions=versions_pb2.VersionDef(producer=_GRAPH_DEF_PRODUCER))
+    """``graph`` (default graph) as the ``GraphDef`` TensorBoard's graph tab shows: TensorFlow's op names,
+    attrs and inputs, with each node's ``_output_shapes``."""
+    return graph_def.as_graph_def(graph, add_shapes=True)
 
 
 __all__ = ["scalar", "histogram", "merge", "merge_all", "FileWriter", "as_graph_def", "summary_bytes",

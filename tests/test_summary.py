@@ -229,8 +229,11 @@ def test_graph_def_has_scoped_nodes_inputs_and_control_inputs():
     assert nodes["a"].op == "Placeholder"
     assert nodes["block/gate"].op == "NoOp"
     assert nodes["block/total"].op == total.op.type
-    assert list(nodes["block/total"].input) == ["block/parts:1", "^block/gate"]
-    assert list(nodes["block/parts"].input)[0] == "a"
+    # TensorFlow's conventions: the axes are a Const input, SplitV takes (value, size_splits, axis)
+    assert list(nodes["block/total"].input) == ["block/parts:1", "block/total/reduction_indices", "^block/gate"]
+    assert nodes["block/total/reduction_indices"].op == "Const"
+    assert nodes["block/parts"].op == "SplitV"
+    assert list(nodes["block/parts"].input) == ["a", "block/size_splits", "block/parts/axis"]
     assert nodes["a"].attr["dtype"].type == 1   # DT_FLOAT
     assert [d.size for d in nodes["a"].attr["_output_shapes"].list.shape[0].dim] == [-1, 3]
 

@@ -1,0 +1,213 @@
+"""``Graph.as_graph_def``, ``tf.train.write_graph`` and ``tf.import_graph_def`` in TensorFlow's GraphDef.
+
+Ops in ``op_table`` are written as TensorFlow writes them, so TensorFlow runs the graph; graphc's own
+op types (gradient helpers such as ``SumTo``) are written under their graphc names with their attrs
+verbatim and the ``_graphc`` marker attr, which only graphc reads back. Importing a node whose op
+type neither vocabulary has is a ValueError naming the node and the type, before any op is built.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+
+from google.protobuf import text_format
+
+from graphc import dtypes
+from graphc.framework import op_table
+from graphc.framework.attr_values import AttrValue, attr_to_python, native_attr, native_attr_value, shape_proto
+from graphc.framework.protos import GraphDef, NodeDef, VersionDef
+from graphc.graph import Graph, Operation, Tensor, get_default_graph
+from graphc.ops.core import OPS, make_op
+
+GRAPH_DEF_PRODUCER = 22        # the GraphDef version graphc writes (TF1's graphs of this era)
+NATIVE_MARKER = "_graphc"      # attr on nodes of graphc's own op types
+_NOT_WRITTEN = frozenset({"variable"})   # attrs that are Python objects of the session's, not graph data
+
+
+def _native_node(op: Operation) -> tuple:
+    attrs = {}
+    for key, value in op.attrs.items():
+        if key in _NOT_WRITTEN:
+            continue
+        try:
+            attrs[key] = native_attr(value)
+        except TypeError as e:
+            raise TypeError(f"Operation {op.name} ({op.type}) cannot be written to a GraphDef: attr {key!r}: {e}") \
+                from None
+    attrs[NATIVE_MARKER] = AttrValue(b=True)
+    return [op_table.tensor_name(t) for t in op.inputs], attrs
+
+
+def as_graph_def(graph: Optional[Graph] = None, add_shapes: bool = False) -> Any:
+    """``graph`` (default graph) as a ``GraphDef``: one NodeDef per op (plus a ``Const`` per attr that
+    TensorFlow takes as an input), inputs by name (``^`` for control inputs), devices, and with
+    ``add_shapes`` each node's ``_output_shapes``."""
+    graph = graph if graph is not None else get_default_graph()
+    out = GraphDef(versions=VersionDef(producer=GRAPH_DEF_PRODUCER))
+    names = {op.name for op in graph.get_operations()}
+
+    for op in graph.get_operations():
+        def const(suffix: str, value: Any, _op: Operation = op) -> str:
+            name, i = f"{_op.name}/{suffix}", 0
+            while name in names:
+                i += 1
+                name = f"{_op.name}/{suffix}_{i}"
+            names.add(name)
+            _, attrs = op_table.BY_GRAPHC["Const"].to_tf(_ConstView(value), const)
+            node = out.node.add(name=name, op="Const", device=_op.device)
+            for key, attr in attrs.items():
+                node.attr[key].CopyFrom(attr)
+            return name
+
+        row = op_table.BY_GRAPHC.get(op.type)
+        inputs, attrs = row.to_tf(op, const) if row is not None else _native_node(op)
+        node = out.node.add(name=op.name, op=row.tf_type if row is not None else op.type, device=op.device)
+        node.input.extend(inputs + [f"^{c.name}" for c in op.control_inputs])
+        for key in sorted(attrs):
+            node.attr[key].CopyFrom(attrs[key])
+        if add_shapes and op.outputs:
+            node.attr["_output_shapes"].CopyFrom(AttrValue(list=AttrValue.ListValue(
+                shape=[shape_proto(t.shape) for t in op.outputs])))
+    return out
+
+
+class _ConstView:
+    """What ``Const``'s exporter reads from an op, for the Consts the exporter itself adds."""
+
+    def __init__(self, value: Any) -> None:
+        self.attrs = {"value": value, "dtype": dtypes.as_dtype(value.dtype)}
+
+
+def write_graph(graph_or_graph_def: Any, logdir: str, name: str, as_text: bool = True) -> str:
+    """Writes a graph (or GraphDef) to ``logdir/name``, as text or binary protobuf; returns the path."""
+    graph_def = graph_or_graph_def.as_graph_def() if isinstance(graph_or_graph_def, Graph) else graph_or_graph_def
+    os.makedirs(str(logdir), exist_ok=True)
+    path = os.path.join(str(logdir), name)
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "wb") as f:
+        f.write(text_format.MessageToString(graph_def).encode() if as_text else graph_def.SerializeToString())
+    os.replace(tmp, path)
+    return path
+
+
+# ------------------------------------------------------------------------------------------------
+# import
+
+def _is_native(node: Any) -> bool:
+    return NATIVE_MARKER in node.attr and node.op in OPS
+
+
+def check_supported(nodes: Any) -> None:
+    """Raises ValueError for the first node whose op type graphc cannot build."""
+    for node in nodes:
+        if node.op not in op_table.BY_TF and not _is_native(node):
+            raise ValueError(f"Cannot import node '{node.name}': op type '{node.op}' is not supported by graphc "
+                             f"(its ops map to {len(op_table.BY_TF)} TensorFlow op types; see "
+                             "graphc/framework/op_table.py)")
+
+
+def _split_input(name: str) -> tuple:
+    if name.startswith("^"):
+        return name[1:], None
+    op_name, _, index = name.partition(":")
+    return op_name, int(index) if index else 0
+
+
+def _order(nodes: list) -> list:
+    """``nodes`` with every node after its inputs (GraphDefs need not be sorted); a cycle is an error."""
+    by_name = {n.name: n for n in nodes}
+    done: set = set()
+    order = []
+    for root in nodes:
+        stack = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if node.name in done:
+                continue
+            if expanded:
+                done.add(node.name)
+                order.append(node)
+                continue
+            stack.append((node, True))
+            for inp in node.input:
+                src = by_name.get(_split_input(inp)[0])
+                if src is not None and src.name not in done:
+                    if any(s[0] is src and s[1] for s in stack):
+                        raise ValueError(f"The GraphDef has a cycle through node '{src.name}'")
+                    stack.append((src, False))
+    return order
+
+
+def _input_map_key(name: str) -> str:
+    return name[1:] if name.startswith("^") else name if ":" in name else f"{name}:0"
+
+
+def import_graph_def(graph_def: Any, input_map: Optional[dict] = None, return_elements: Any = None,
+                     name: Optional[str] = None, op_dict: Any = None, producer_op_list: Any = None,
+                     skip: Any = ()) -> Optional[list]:
+    """Imports ``graph_def`` into the default graph under the scope ``name`` (default ``"import"``; ``""``
+    for none). ``input_map`` maps tensor names of ``graph_def`` (``"x:0"``, ``"x"``) to tensors that
+    replace them; ``return_elements`` names tensors (``"y:0"``) or ops (``"train"``) to return, in order.
+    ``skip`` names nodes to leave out (with anything only they feed)."""
+    if isinstance(graph_def, (bytes, bytearray)):
+        graph_def = GraphDef.FromString(bytes(graph_def))
+    graph = get_default_graph()
+    skipped = set(skip)
+    nodes = [n for n in graph_def.node if n.name not in skipped]
+    check_supported(nodes)
+    input_map = {_input_map_key(k): v for k, v in (input_map or {}).items()}
+    known = {n.name for n in nodes}
+    for key in input_map:
+        if key.partition(":")[0] not in known:
+            raise ValueError(f"Attempted to map inputs that were not found in graph_def: [{key}]")
+    if name == "":
+        prefix = ""
+    else:
+        with graph.name_scope(name or "import") as scope:
+            prefix = scope
+    made: dict = {}
+
+    def tensor(input_name: str, node: Any) -> Tensor:
+        op_name, index = _split_input(input_name)
+        key = f"{op_name}:{index}"
+        if key in input_map:
+            return graph.as_graph_element(input_map[key]) if not isinstance(input_map[key], Tensor) \
+                else input_map[key]
+        if op_name not in made:
+            raise ValueError(f"Node '{node.name}' has an input from '{op_name}', which is not in the GraphDef")
+        return made[op_name].outputs[index]
+
+    with graph.control_dependencies(None):
+        for node in _order(nodes):
+            inputs = [tensor(i, node) for i in node.input if not i.startswith("^")]
+            control = [made[i[1:]] for i in node.input if i.startswith("^") and i[1:] in made]
+            full = f"{prefix}{node.name}/"
+            with graph.control_dependencies(control):
+                if _is_native(node):
+                    attrs = {k: native_attr_value(v) for k, v in node.attr.items()
+                             if k != NATIVE_MARKER and not k.startswith("_")}
+                    if node.op == "VariableV2":
+                        attrs["variable"] = None
+                    op = make_op(node.op, inputs, attrs, full)
+                else:
+                    attrs = {k: attr_to_python(v) for k, v in node.attr.items() if not k.startswith("_")}
+                    try:
+                        op = op_table.BY_TF[node.op].build(inputs, attrs, full)
+                    except (ValueError, TypeError, KeyError) as e:
+                        raise ValueError(f"Cannot import node '{node.name}' ({node.op}): {e}") from e
+            if isinstance(op, Tensor):
+                op = op.op
+            if node.device:
+                op._device = node.device
+            made[node.name] = op
+    if return_elements is None:
+        return None
+    return [graph.as_graph_element(f"{prefix}{r}") for r in return_elements]
+
+
+__all__ = ["as_graph_def", "write_graph", "import_graph_def", "check_supported", "GraphDef", "NodeDef"]
+
+
+def graph_method(self: Graph, from_version: Any = None, add_shapes: bool = False) -> Any:
+    """``Graph.as_graph_def(from_version=None, add_shapes=False)``: this graph as a ``GraphDef``."""
+    return as_graph_def(self, add_shapes=add_shapes)

@@ -1,0 +1,127 @@
+"""Writes the TensorFlow GraphDefs and meta graph under tests/data/tf_graphs/ that graphc's tests read.
+
+Run with a Python that has real TensorFlow (never a graphc dependency), from the repository root:
+
+    /tmp/tfenv/bin/python tests/data/make_tf_graphs.py
+
+The test suite does not run this script; it reads what it wrote:
+
+- ``mlp_frozen.pb`` / ``cnn_frozen.pb``: small models trained a few steps, frozen with
+  ``convert_variables_to_constants``; ``*_expected.npz`` holds the input fed and TensorFlow's outputs.
+- ``adam/``: a ``.meta`` and checkpoint of a 3->2 dense layer trained with Adam (TF's own ops:
+  ApplyAdam, SaveV2, ...), with ``expected.npz`` (the loss TensorFlow's next step computes).
+"""
+import os
+import shutil
+
+import numpy as np
+import tensorflow as tf
+
+tf1 = tf.compat.v1
+tf1.disable_v2_behavior()
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tf_graphs")
+
+
+def dense(x, units, name, activation=None):
+    """tf.layers.dense's variables and ops (TF 2.21 has no tf.compat.v1.layers without Keras 2)."""
+    with tf1.variable_scope(name):
+        kernel = tf1.get_variable("kernel", [x.shape[-1], units], initializer=tf1.glorot_uniform_initializer())
+        bias = tf1.get_variable("bias", [units], initializer=tf1.random_normal_initializer(stddev=0.1))
+        out = tf.nn.bias_add(tf.matmul(x, kernel), bias)
+    return activation(out) if activation else out
+
+
+def conv2d(x, filters, size, name, strides=1, padding="SAME", activation=None):
+    """tf.layers.conv2d's variables and ops."""
+    with tf1.variable_scope(name):
+        kernel = tf1.get_variable("kernel", [size, size, x.shape[-1], filters],
+                                  initializer=tf1.glorot_uniform_initializer())
+        bias = tf1.get_variable("bias", [filters], initializer=tf1.random_normal_initializer(stddev=0.1))
+        out = tf.nn.bias_add(tf.nn.conv2d(x, kernel, [1, strides, strides, 1], padding), bias)
+    return activation(out) if activation else out
+
+
+def _freeze(sess, outputs, path):
+    frozen = tf1.graph_util.convert_variables_to_constants(sess, sess.graph.as_graph_def(), outputs)
+    with open(path, "wb") as f:
+        f.write(frozen.SerializeToString())
+    return frozen
+
+
+def mlp() -> None:
+    rng = np.random.RandomState(0)
+    x_data = rng.randn(6, 5).astype(np.float32)
+    y_data = rng.randint(0, 3, size=6).astype(np.int64)
+    with tf1.Graph().as_default():
+        tf1.set_random_seed(1)
+        x = tf1.placeholder(tf.float32, [None, 5], name="x")
+        y = tf1.placeholder(tf.int64, [None], name="y")
+        h = dense(x, 8, activation=tf.nn.relu, name="hidden")
+        h = tf.tanh(h) * 0.5 + tf.sigmoid(h)
+        logits = dense(h, 3, name="logits")
+        probs = tf.nn.softmax(logits, name="probs")
+        pred = tf.argmax(logits, 1, name="pred")
+        mean = tf.reduce_mean(probs, axis=1, keepdims=True, name="mean")
+        loss = tf1.losses.sparse_softmax_cross_entropy(y, logits)
+        train = tf1.train.GradientDescentOptimizer(0.1).minimize(loss)
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            for _ in range(3):
+                sess.run(train, {x: x_data, y: y_data})
+            want = sess.run([logits, probs, pred, mean], {x: x_data})
+            _freeze(sess, ["logits/BiasAdd", "probs", "pred", "mean"], os.path.join(OUT, "mlp_frozen.pb"))
+    np.savez(os.path.join(OUT, "mlp_expected.npz"), x=x_data, logits=want[0], probs=want[1], pred=want[2],
+             mean=want[3])
+
+
+def cnn() -> None:
+    rng = np.random.RandomState(1)
+    x_data = rng.randn(2, 8, 8, 1).astype(np.float32)
+    with tf1.Graph().as_default():
+        tf1.set_random_seed(2)
+        x = tf1.placeholder(tf.float32, [None, 8, 8, 1], name="image")
+        c = conv2d(x, 4, 3, "conv", activation=tf.nn.relu)
+        p = tf.nn.max_pool2d(c, 2, 2, "VALID", name="pool")
+        c2 = conv2d(p, 3, 3, "conv2", strides=2, padding="VALID")
+        a = tf.nn.avg_pool2d(c, 2, 2, "VALID", name="avg")
+        flat = tf.reshape(c2, [-1, 3], name="flat")
+        logits = dense(flat, 2, name="out")
+        both = tf.concat([tf.reduce_sum(a, axis=[1, 2]), tf.reduce_max(p, axis=[1, 2])], axis=1, name="both")
+        out = tf.identity(tf.nn.softmax(logits), name="scores")
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            want = sess.run([out, both], {x: x_data})
+            _freeze(sess, ["scores", "both"], os.path.join(OUT, "cnn_frozen.pb"))
+    np.savez(os.path.join(OUT, "cnn_expected.npz"), image=x_data, scores=want[0], both=want[1])
+
+
+def adam_meta() -> None:
+    directory = os.path.join(OUT, "adam")
+    os.makedirs(directory)
+    x_data = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0]], dtype=np.float32)
+    with tf1.Graph().as_default():
+        tf1.set_random_seed(3)
+        x = tf1.placeholder(tf.float32, [None, 3], name="x")
+        out = dense(x, 2, name="dense")
+        loss = tf.reduce_mean(tf.square(out), name="loss")
+        step = tf1.train.get_or_create_global_step()
+        train = tf1.train.AdamOptimizer(0.1).minimize(loss, global_step=step)
+        tf1.add_to_collection("train_op", train)
+        tf1.add_to_collection("inputs", x)
+        saver = tf1.train.Saver()
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            for _ in range(3):
+                sess.run(train, {x: x_data})
+            saver.save(sess, os.path.join(directory, "model.ckpt"), global_step=step)
+            losses = [sess.run([loss, train], {x: x_data})[0] for _ in range(2)]
+    np.savez(os.path.join(directory, "expected.npz"), x=x_data, losses=np.array(losses))
+
+
+if __name__ == "__main__":
+    shutil.rmtree(OUT, ignore_errors=True)
+    os.makedirs(OUT)
+    mlp()
+    cnn()
+    adam_meta()
