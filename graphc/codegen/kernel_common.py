@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from graphc import errors
-from graphc.passes.fusion import data_inputs, is_fusible_reduction
+from graphc.passes.fusion import KernelKind, data_inputs, is_fusible_reduction
 from graphc.toolchain import cache
 
 
@@ -99,7 +99,7 @@ class FrameAnalysis:
         self.axes = axes
         self.kept = [d for d in range(self.rank) if d not in self.axes]
         self.members = {id(n) for n in kernel.nodes}
-        self.matmul = next((n for n in kernel.nodes if n.type == "MatMul"), None) if kernel.kind == "matmul" else None
+        self.matmul = next((n for n in kernel.nodes if n.type == "MatMul"), None) if kernel.kind == KernelKind.MATMUL else None
 
     def _frame_of(self, value) -> str:
         dims = value.shape.as_tuple()
@@ -290,7 +290,7 @@ def check_input(acc: Access, shape: tuple, space: list, fail: Callable[[str], No
 def kernel_step(k, generate: Callable, compiled: Callable, numpy_step: Callable, numpy_kinds: dict):
     """The driver step of kernel ``k``: ``compiled(k, gen)`` for a kernel ``generate`` can print,
     else ``numpy_step(k, reason)``; sets ``k.source`` for a compiled one."""
-    if k.kind in ("pointwise", "reduction", "matmul"):
+    if k.kind in (KernelKind.POINTWISE, KernelKind.REDUCTION, KernelKind.MATMUL):
         try:
             gen = generate(k)
         except Unsupported as e:
@@ -358,7 +358,7 @@ def old_value_escapes(kernel_plan, var) -> bool:
         return False
     aliases = {read.outputs[0]}
     for k in kernel_plan.kernels:
-        if k.kind == "view" and any(v in aliases for v in k.inputs):
+        if k.kind == KernelKind.VIEW and any(v in aliases for v in k.inputs):
             aliases.update(k.outputs)
     outputs = set(prog.fetches) | set(prog.updates.values())
     return bool(aliases & outputs)

@@ -51,7 +51,7 @@ from graphc.codegen import numba_scalar as scalar
 from graphc.codegen import numba_host
 from graphc.ops.core import OPS, Lowering, OpKind
 from graphc.passes import pipeline
-from graphc.passes.fusion import facts, is_fusible_reduction
+from graphc.passes.fusion import KernelKind, facts, is_fusible_reduction
 from graphc.codegen import commit
 from graphc.toolchain import cache
 
@@ -76,9 +76,9 @@ BLAS_DTYPES = frozenset({"float32", "float64"})
 
 # What happens to each kernel kind that is not compiled (reported by `numpy_kernels`).
 NUMPY_KINDS = {
-    "opaque": "no Numba template for this op yet: its numpy kernel runs from the Python driver",
-    "view": "a reshape of an existing buffer (no launch)",
-    "host": "a shape computed on the host (no launch)",
+    KernelKind.OPAQUE: "no Numba template for this op yet: its numpy kernel runs from the Python driver",
+    KernelKind.VIEW: "a reshape of an existing buffer (no launch)",
+    KernelKind.HOST: "a shape computed on the host (no launch)",
 }
 
 STATS = {"modules": 0, "compiles": 0, "cache_loads": 0, "compile_seconds": 0.0}
@@ -828,7 +828,7 @@ class _NumpyStep:
         inputs = [env[v] for v in self.kernel.inputs if v in env]
         for v in self.kernel.outputs:
             out = local[v]
-            if self.kernel.kind == "view" or self.kernel.kind == "host":
+            if self.kernel.kind == KernelKind.VIEW or self.kernel.kind == KernelKind.HOST:
                 env[v] = _c_array(out)
                 continue
             if not out.flags.c_contiguous or not out.flags.writeable or any(
@@ -917,7 +917,7 @@ class NumbaExecutable:
         certain |= {v for v, _, shape in self.read_slots if shape is not None and None not in shape}
         certain |= set(self.consts)
         for step in self.steps:
-            if isinstance(step, _NumpyStep) and step.kernel.kind in ("opaque", "view"):
+            if isinstance(step, _NumpyStep) and step.kernel.kind in (KernelKind.OPAQUE, KernelKind.VIEW):
                 # their outputs are checked against the static shapes in trusted runs
                 step.promised = [(v, v.shape.as_tuple()) for v in step.kernel.outputs if v.shape.is_fully_defined()]
                 certain.update(v for v, _ in step.promised)

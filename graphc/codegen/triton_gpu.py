@@ -53,7 +53,7 @@ from graphc.codegen import kernel_common as kc
 from graphc.codegen import triton_memory as tm
 from graphc.codegen.host import call_numpy
 from graphc.passes import pipeline
-from graphc.passes.fusion import facts, is_fusible_reduction
+from graphc.passes.fusion import KernelKind, facts, is_fusible_reduction
 from graphc.codegen import commit
 
 log = logging.getLogger("graphc.codegen.triton")
@@ -87,9 +87,9 @@ GPU_BLOCKS = BlockSizes(pointwise=1024, tile=4096, matmul=(64, 64, 32))
 INTERPRETER_BLOCKS = BlockSizes(pointwise=1 << 16, tile=1 << 16, matmul=(128, 128, 128))
 
 NUMPY_KINDS = {
-    "opaque": "no Triton template for this op yet: its numpy kernel runs on the host",
-    "view": "a reshape of an existing buffer (no launch, no copy)",
-    "host": "a shape computed on the host (no launch)",
+    KernelKind.OPAQUE: "no Triton template for this op yet: its numpy kernel runs on the host",
+    KernelKind.VIEW: "a reshape of an existing buffer (no launch, no copy)",
+    KernelKind.HOST: "a shape computed on the host (no launch)",
 }
 STATS = {"modules": 0, "launches": 0, "numpy_steps": 0}
 _TRUE = {"1", "true", "on", "yes"}
@@ -222,7 +222,7 @@ class _KernelSource(kc.FrameAnalysis):
     """
 
     def __init__(self, kernel) -> None:
-        self._take_kernel(kernel, tuple(kernel.reduce_axes or ()) if kernel.kind == "reduction" else ())
+        self._take_kernel(kernel, tuple(kernel.reduce_axes or ()) if kernel.kind == KernelKind.REDUCTION else ())
         self.S = _scalar()
         self._classify()
         self._plan_accesses()
@@ -322,9 +322,9 @@ class _KernelSource(kc.FrameAnalysis):
         zero offsets, so the pointer block has the value's shape and the tile mask keeps one lane."""
         roles = {self.roles[self.groups[g][0]] for g in self._spanned(a)}
         kind = self.kernel.kind
-        if kind == "pointwise":
+        if kind == KernelKind.POINTWISE:
             zeros, mask = ["x * 0"] if not roles else [], "mask"
-        elif kind == "matmul":
+        elif kind == KernelKind.MATMUL:
             zeros = [z for role, z in (("m", "xm * 0"), ("n", "xn * 0")) if role not in roles]
             mask = "mask"
         elif self.frame[id(a.value.op)] == "full":
@@ -337,7 +337,7 @@ class _KernelSource(kc.FrameAnalysis):
 
     def _zeros(self) -> str:
         """Zero offsets shaped like the kernel's leading index (valid wherever loads happen)."""
-        return {"pointwise": "x * 0", "reduction": "xo * 0", "matmul": "xm * 0"}[self.kernel.kind]
+        return {KernelKind.POINTWISE: "x * 0", KernelKind.REDUCTION: "xo * 0", KernelKind.MATMUL: "xm * 0"}[self.kernel.kind]
 
     def _decompose(self, var: str, groups: list, ind: str) -> None:
         """Group indices from a flat index ``var`` over ``groups`` (row-major, last fastest)."""
@@ -406,9 +406,9 @@ class _KernelSource(kc.FrameAnalysis):
             "from graphc.codegen import triton_scalar as S",
             "",
         ]
-        if k.kind == "pointwise":
+        if k.kind == KernelKind.POINTWISE:
             body = self._pointwise()
-        elif k.kind == "reduction":
+        elif k.kind == KernelKind.REDUCTION:
             body = self._reduction(persistent=True) + ["", ""] + self._reduction(persistent=False)
             if self.splittable:
                 body += ["", ""] + self._split_partial() + ["", ""] + self._split_final()
@@ -507,7 +507,7 @@ class _KernelSource(kc.FrameAnalysis):
     # two-stage reductions: few long rows split over many programs --------------------------------
     def _splittable(self) -> bool:
         """One pass of reductions and no full-space outputs: partial results can be combined."""
-        if self.kernel.kind != "reduction":
+        if self.kernel.kind != KernelKind.REDUCTION:
             return False
         _, full_outs, total = self._passes()
         return total == 1 and not full_outs
@@ -788,10 +788,10 @@ class _CompiledStep:
         out_shapes = [a.runtime_shape(space) for a in gen.outputs]
         total = int(np.prod(space, dtype=np.int64))
         kind = self.kernel.kind
-        if kind == "pointwise":
+        if kind == KernelKind.POINTWISE:
             block = max(16, min(self.blocks.pointwise, _next_pow2(total)))
             return ints + [total], {"BLOCK": block}, (-(-total // block),), out_shapes, total, None
-        if kind == "reduction":
+        if kind == KernelKind.REDUCTION:
             nred = int(np.prod([space[d] for d in gen.axes], dtype=np.int64))
             nout = int(np.prod([space[d] for d in gen.kept], dtype=np.int64))
             rblock = _next_pow2(max(nred, 1))
@@ -1038,7 +1038,7 @@ class _NumpyStep:
 
     def run(self, ctx: _RunContext) -> None:
         kind = self.kernel.kind
-        if kind in ("view", "host"):
+        if kind in (KernelKind.VIEW, KernelKind.HOST):
             self._shape_only(ctx)
             return
         STATS["numpy_steps"] += 1
@@ -1075,7 +1075,7 @@ class _NumpyStep:
                                                                 (0,) * len(x.shape)))
             local.update(zip(node.outputs, call_numpy(node, args, ctx.state)))
         for v in self.kernel.outputs:
-            if self.kernel.kind == "host":
+            if self.kernel.kind == KernelKind.HOST:
                 ctx.env[v] = kc.c_array(local[v])
             else:
                 ctx.env[v] = ctx.exe.layer.reshape(ctx.env[self.kernel.nodes[0].inputs[0]], tuple(local[v].shape))
@@ -1150,7 +1150,7 @@ class TritonExecutable:
 
     def _numpy_step(self, k, reason: str):
         node = k.nodes[0]
-        if k.kind == "opaque" and len(k.nodes) == 1 and facts(node).gather \
+        if k.kind == KernelKind.OPAQUE and len(k.nodes) == 1 and facts(node).gather \
                 and node.outputs[0].dtype.name in _scalar().COMPILED_DTYPES:
             k.source = (f"# {node.name}: {node.type} as graphc.codegen.triton_scalar.gather_kernel through an "
                         "index map from its numpy kernel (on the device)\n")
@@ -1172,7 +1172,7 @@ class TritonExecutable:
         if first is None:
             return {}, "the old value of each in-place variable leaves the run (a fetched view of it)"
         for step in self.steps[first:]:
-            if isinstance(step, _NumpyStep) and step.kernel.kind == "opaque" or not step.certain:
+            if isinstance(step, _NumpyStep) and step.kernel.kind == KernelKind.OPAQUE or not step.certain:
                 return {}, (f"kernel {step.kernel.index} ({' '.join(step.kernel.op_types)}) runs after the first "
                             "in-place update and could fail (on data, or on shapes known only at run time); new "
                             "values go to fresh arrays so a failed run leaves the variables untouched")
@@ -1191,12 +1191,12 @@ class TritonExecutable:
             meta = set(step.gen.meta) if isinstance(step, _CompiledStep) else {
                 v for n in k.nodes for v in n.inputs if _is_meta(n, v) and v in k.inputs}
             step.certain = all(v in values for v in meta) and all(v in shapes for v in k.inputs if v not in meta)
-            if isinstance(step, _NumpyStep) and k.kind == "opaque":
+            if isinstance(step, _NumpyStep) and k.kind == KernelKind.OPAQUE:
                 step.promised = [(v, v.shape.as_tuple()) for v in k.outputs if v.shape.is_fully_defined()]
                 shapes.update(v for v, _ in step.promised)
             elif step.certain:
                 shapes.update(k.outputs)
-                if k.kind == "host":
+                if k.kind == KernelKind.HOST:
                     values.update(k.outputs)
 
     # -- running --------------------------------------------------------------------------------

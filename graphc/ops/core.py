@@ -28,8 +28,11 @@ class OpKind(str, enum.Enum):
     How the fusion planner lowers an op is a separate fact, ``OpDef.lowering``.
     """
 
-    __str__ = str.__str__
-    __format__ = str.__format__
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
 
     SOURCE = "source"             # a value from outside the graph's inputs: constant, placeholder, shape query
     ELEMENTWISE = "elementwise"

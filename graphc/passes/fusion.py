@@ -20,6 +20,7 @@ each fusion that is declined records a reason in ``KernelPlan.why_not``.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import heapq
 from typing import Optional
 
@@ -34,11 +35,29 @@ MAX_KERNEL_INPUTS = 32
 MAX_KERNEL_WEIGHT = 96
 
 
+class KernelKind(str, enum.Enum):
+    """The kinds of kernel in the module docstring (a ``str`` enum: prints as its name)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+    POINTWISE = "pointwise"
+    REDUCTION = "reduction"
+    MATMUL = "matmul"
+    CONV = "conv"
+    OPAQUE = "opaque"
+    VIEW = "view"
+    HOST = "host"
+
+
 @dataclasses.dataclass
 class Kernel:
     """One launch: its fused nodes (topological order), what it reads and what it materializes."""
 
-    kind: str
+    kind: KernelKind
     nodes: list
     space: object = None               # TensorShape of the iteration space
     reduce_axes: Optional[tuple] = None
@@ -47,13 +66,16 @@ class Kernel:
     index: int = -1
     source: str = ""                   # generated code, filled in by a compiling backend
 
+    def __post_init__(self) -> None:
+        self.kind = KernelKind(self.kind)   # ValueError for a misspelt kind
+
     @property
     def op_types(self) -> list:
         return [n.type for n in self.nodes]
 
     @property
     def launches(self) -> bool:
-        return self.kind not in ("view", "host")
+        return self.kind not in (KernelKind.VIEW, KernelKind.HOST)
 
     def describe(self) -> str:
         space = f" space={self.space}" if self.space is not None else ""
@@ -82,7 +104,7 @@ class _Group:
 
     __slots__ = ("kind", "nodes", "space", "axes", "reads", "users", "data_reads", "weight")
 
-    def __init__(self, kind, space, axes=None):
+    def __init__(self, kind: KernelKind, space, axes=None):
         self.kind, self.space, self.axes = kind, space, axes
         self.nodes: list = []
         self.reads: set = set()
@@ -131,16 +153,16 @@ def lowering(node: Node) -> Lowering:
 
 def _elementwise_refusal(g, out: Value) -> str:
     """Why an elementwise op stays out of its producer's group ``g``: what actually differs."""
-    if g.kind not in ("pointwise", "reduction", "matmul", "conv"):
+    if g.kind not in (KernelKind.POINTWISE, KernelKind.REDUCTION, KernelKind.MATMUL, KernelKind.CONV):
         article = "an" if g.kind[0] in "aeiou" else "a"
         return f"its input comes from {article} {g.kind} kernel, which runs on its own"
     mine, theirs = out.shape.as_tuple(), g.space.as_tuple()
     if mine is None or theirs is None:
         return f"the {g.kind} group's shape {g.space} or this op's {out.shape} has an unknown rank"
-    if mine == theirs and g.kind == "reduction":
+    if mine == theirs and g.kind == KernelKind.REDUCTION:
         return (f"the reduction over axes {list(g.axes)} of {g.space} is not over its trailing axes, "
                 "so a consumer of the reduction's input shape cannot share its loop")
-    if g.kind == "reduction":
+    if g.kind == KernelKind.REDUCTION:
         return (f"the reduction group iterates over {g.space} (axes {list(g.axes)}), but this op's output "
                 f"{out.shape} is neither that shape nor the reduced one")
     return f"the {g.kind} group iterates over {g.space}, but this op's output is {out.shape}"
@@ -262,7 +284,7 @@ class _Planner:
                 return None
         return reads, users, later
 
-    def _try_merge(self, node: Node, groups: list, kind: str, space, axes=None) -> Optional[_Group]:
+    def _try_merge(self, node: Node, groups: list, kind: KernelKind, space, axes=None) -> Optional[_Group]:
         # the caps limit fusion; a single op (AddN, ConcatV2 of many terms) is a kernel whatever it reads
         weight = op_weight(node) + sum(g.weight for g in groups)
         if groups and weight > MAX_KERNEL_WEIGHT:
@@ -278,7 +300,7 @@ class _Planner:
             return None
         return self._replace(node, groups, checked, kind, space, axes)
 
-    def _replace(self, node: Optional[Node], groups: list, checked: tuple, kind: str, space, axes) -> _Group:
+    def _replace(self, node: Optional[Node], groups: list, checked: tuple, kind: KernelKind, space, axes) -> _Group:
         """Makes ``groups`` (and ``node``) one group (kind, space, axes) in their place."""
         new = _Group(kind, space, axes)
         new.reads, new.users, later = checked
@@ -319,7 +341,7 @@ class _Planner:
         for g, k in zip(moved, pool):
             self.key[id(g)] = k
 
-    def _alone(self, node: Node, kind: str, space=None, axes=None) -> _Group:
+    def _alone(self, node: Node, kind: KernelKind, space=None, axes=None) -> _Group:
         return self._try_merge(node, [], kind, space, axes)
 
     # per category --------------------------------------------------------------------------------
@@ -335,31 +357,31 @@ class _Planner:
     def _elementwise(self, node: Node) -> None:
         out = node.outputs[0]
         chosen = []
-        kind, space, axes = "pointwise", out.shape, None
+        kind, space, axes = KernelKind.POINTWISE, out.shape, None
         for g in self._producer_groups(node):
-            if g.kind == "pointwise" and same_dims(g.space, out.shape):
+            if g.kind == KernelKind.POINTWISE and same_dims(g.space, out.shape):
                 chosen.append(g)
-            elif g.kind == "reduction" and (
+            elif g.kind == KernelKind.REDUCTION and (
                     _reduced_shape_matches(out, g) or
                     (same_dims(g.space, out.shape) and _trailing(g.axes, len(g.space.as_tuple())))):
                 chosen.append(g)
-            elif g.kind in ("matmul", "conv") and same_dims(g.space, out.shape):
+            elif g.kind in (KernelKind.MATMUL, KernelKind.CONV) and same_dims(g.space, out.shape):
                 chosen.append(g)
             else:
                 self.why_not.append((node.name, _elementwise_refusal(g, out)))
         # a row kernel can take this op as a consumer; a matmul then keeps its output materialized
-        special = sorted((g for g in chosen if g.kind != "pointwise"), key=lambda g: g.kind != "reduction")
+        special = sorted((g for g in chosen if g.kind != KernelKind.POINTWISE), key=lambda g: g.kind != KernelKind.REDUCTION)
         if len(special) > 1:  # one reduction or matmul template per kernel: keep the first
             for _ in special[1:]:
                 self.why_not.append((node.name, "already fused with another reduction/matmul kernel"))
-            chosen = [g for g in chosen if g.kind == "pointwise"] + special[:1]
+            chosen = [g for g in chosen if g.kind == KernelKind.POINTWISE] + special[:1]
         if special:
             kind, space, axes = special[0].kind, special[0].space, special[0].axes
         if self._try_merge(node, chosen, kind, space, axes) is None:
             # fall back: join as many producer groups as stay convex, one at a time
-            group = self._alone(node, "pointwise", out.shape)
+            group = self._alone(node, KernelKind.POINTWISE, out.shape)
             for g in chosen:
-                if g.kind == "pointwise":
+                if g.kind == KernelKind.POINTWISE:
                     merged = self._try_merge_groups(group, g)
                     group = merged or group
 
@@ -369,23 +391,23 @@ class _Planner:
         checked = self._check(None, [a, b])
         if checked is None or len(checked[0]) > MAX_KERNEL_INPUTS:
             return None
-        ref = a if a.kind != "pointwise" else b
+        ref = a if a.kind != KernelKind.POINTWISE else b
         return self._replace(None, [a, b], checked, ref.kind, ref.space, ref.axes)
 
     def _reduction(self, node: Node) -> None:
         x = node.inputs[0]
         axes = tuple(node.attrs["axis"])
         g = self.group_of.get(x.op.id)
-        if g is not None and g.kind == "pointwise" and same_dims(g.space, x.shape):
-            if self._try_merge(node, [g], "reduction", x.shape, axes) is not None:
+        if g is not None and g.kind == KernelKind.POINTWISE and same_dims(g.space, x.shape):
+            if self._try_merge(node, [g], KernelKind.REDUCTION, x.shape, axes) is not None:
                 return
-        elif g is not None and g.kind == "reduction" and g.axes == axes and same_dims(g.space, x.shape) \
+        elif g is not None and g.kind == KernelKind.REDUCTION and g.axes == axes and same_dims(g.space, x.shape) \
                 and _trailing(axes, len(x.shape.as_tuple() or ())):
-            if self._try_merge(node, [g], "reduction", g.space, axes) is not None:
+            if self._try_merge(node, [g], KernelKind.REDUCTION, g.space, axes) is not None:
                 return
         elif g is not None:
             self.why_not.append((node.name, f"input comes from a {g.kind} kernel over {g.space}"))
-        self._alone(node, "reduction", x.shape, axes)
+        self._alone(node, KernelKind.REDUCTION, x.shape, axes)
 
     def plan(self) -> list:
         for node in self.prog.nodes:
@@ -397,9 +419,9 @@ class _Planner:
             elif low is Lowering.REDUCTION:
                 self._reduction(node)
             elif low in (Lowering.MATMUL, Lowering.CONV):
-                self._alone(node, low.value, node.outputs[0].shape)
+                self._alone(node, KernelKind(low.value), node.outputs[0].shape)
             else:   # VIEW, HOST, OPAQUE: a kernel of that kind
-                self._alone(node, low.value, node.outputs[0].shape if node.outputs else None)
+                self._alone(node, KernelKind(low.value), node.outputs[0].shape if node.outputs else None)
         self._merge_siblings()
         for g in self.groups.values():
             g.nodes.sort(key=lambda n: self.pos[n.id])
@@ -415,11 +437,11 @@ class _Planner:
         readers: dict = {}   # data input -> pointwise groups reading it
         tiny: dict = {}      # id -> pointwise group over a one-element space
         for g in list(self.groups.values()):
-            if g.kind == "pointwise":
+            if g.kind == KernelKind.POINTWISE:
                 self._index_sibling(g, readers, tiny)
         for a in list(self.groups.values()):
             cur = a
-            while id(cur) in self.groups and cur.kind == "pointwise":
+            while id(cur) in self.groups and cur.kind == KernelKind.POINTWISE:
                 candidates = {id(b): b for v in _external_inputs(cur) for b in readers.get(v, ())}
                 if _tiny(cur):
                     candidates.update(tiny)

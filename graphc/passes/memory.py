@@ -18,7 +18,7 @@ import heapq
 import itertools
 
 from graphc.ops.core import Lowering
-from graphc.passes.fusion import KernelPlan, lowering
+from graphc.passes.fusion import KernelKind, KernelPlan, lowering
 from graphc.passes.ir import Value
 from graphc.passes.simplify import same_shape
 
@@ -64,7 +64,7 @@ def _last_use(kplan: KernelPlan) -> dict:
     for v in kplan.program.outputs():
         last[v] = end
     for k in reversed(kplan.kernels):      # views of views: the later view first
-        if k.kind == "view":
+        if k.kind == KernelKind.VIEW:
             base = k.nodes[0].inputs[0]
             for v in k.outputs:
                 if v in last:
@@ -119,7 +119,7 @@ def plan(kplan: KernelPlan) -> MemoryPlan:
     for k in kplan.kernels:
         release(k.index)
         for v in k.outputs:
-            if k.kind == "view":
+            if k.kind == KernelKind.VIEW:
                 storage[v] = ("view", k.nodes[0].inputs[0])
                 continue
             var = update_of.get(v)
@@ -169,7 +169,7 @@ def _readers(reading: dict, value: Value) -> list:
     while todo:
         for k in reading.get(todo.pop(), ()):
             found.add(k.index)
-            if k.kind == "view":
+            if k.kind == KernelKind.VIEW:
                 fresh = [o for o in k.outputs if o not in seen]
                 seen.update(fresh)
                 todo.extend(fresh)
@@ -192,14 +192,14 @@ def _can_write_variable(k, v: Value, var, prog, read_users: dict, fetched: set, 
         return False
     read = prog.reads.get(var)
     if read is None:
-        return k.kind == "pointwise" or k.kind in _TEMPLATES
+        return k.kind == KernelKind.POINTWISE or k.kind in _TEMPLATES
     old = read.outputs[0]
     aliases = _aliases(kplan, old)
     if aliases & fetched:
         return False
     if not all(i <= k.index for i in read_users.get(var, [])):
         return False
-    if k.kind == "pointwise":
+    if k.kind == KernelKind.POINTWISE:
         return True
     if k.kind not in _TEMPLATES:
         return False
@@ -210,21 +210,21 @@ def _can_write_variable(k, v: Value, var, prog, read_users: dict, fetched: set, 
     return True
 
 
-_TEMPLATES = ("matmul", "conv", "reduction")
+_TEMPLATES = (KernelKind.MATMUL, KernelKind.CONV, KernelKind.REDUCTION)
 
 
 def _aliases(kplan: KernelPlan, value: Value) -> set:
     """``value`` and every view of it."""
     out = {value}
     for k in kplan.kernels:
-        if k.kind == "view" and any(x in out for x in k.inputs):
+        if k.kind == KernelKind.VIEW and any(x in out for x in k.inputs):
             out.update(k.outputs)
     return out
 
 
 def _reuse_input(k, v: Value, storage: dict, last: dict, buffers: list, live: dict):
     """An input buffer of pointwise kernel ``k`` that dies here and fits ``v`` exactly."""
-    if k.kind != "pointwise":
+    if k.kind != KernelKind.POINTWISE:
         return None
     for x in k.inputs:
         where = storage.get(x)
