@@ -263,7 +263,7 @@ def test_a_buffer_lives_as_long_as_the_views_of_its_value():
     grads = tf.gradients(y, [a, b])
     kplan, mplan = kernel_plan([y] + grads, [a, b], [(2, 3, 4), (4, 3, 5)])
     transposed = next(k.outputs[0] for k in kplan.kernels if k.op_types == ["Transpose"])
-    buffer = mplan.storage[transposed][1]
+    buffer = mplan.storage[transposed].ref
     assert mplan.buffers[buffer].values == [transposed]
 
 

@@ -15,6 +15,7 @@ from graphc import errors
 from graphc.codegen.host import call_numpy
 from graphc.passes import pipeline
 from graphc.passes.ir import READ_VARIABLE
+from graphc.passes.memory import Place
 
 
 class InterpretedExecutable:
@@ -65,7 +66,7 @@ class InterpretedExecutable:
             updates = {}
             for var, v in prog.updates.items():
                 where = storage.get(v)
-                updates[var] = scratch[var] if where and where[0] == "variable" else np.array(value(v), copy=True)
+                updates[var] = scratch[var] if where and where.place is Place.VARIABLE else np.array(value(v), copy=True)
         return results, updates
 
     @staticmethod
@@ -73,16 +74,16 @@ class InterpretedExecutable:
         where = storage.get(v)
         if not where:
             return value
-        if where[0] == "buffer":
-            buf = buffers.get(where[1])
+        if where.place is Place.BUFFER:
+            buf = buffers.get(where.ref)
             if buf is None or buf.size != np.size(value) or buf.dtype != value.dtype:
                 buf = np.empty(np.shape(value), dtype=value.dtype)
-                buffers[where[1]] = buf
+                buffers[where.ref] = buf
             out = buf.reshape(np.shape(value))
             np.copyto(out, value)
             return out
-        if where[0] == "variable":
-            target = scratch[where[1]]
+        if where.place is Place.VARIABLE:
+            target = scratch[where.ref]
             np.copyto(target, value)
             return target
         return value

@@ -52,6 +52,7 @@ from graphc.codegen import numba_host
 from graphc.ops.core import OPS, Lowering, OpKind
 from graphc.passes import pipeline
 from graphc.passes.fusion import KernelKind, facts, is_fusible_reduction
+from graphc.passes.memory import Place, Storage
 from graphc.codegen import commit
 from graphc.toolchain import cache
 
@@ -878,8 +879,8 @@ class NumbaExecutable:
         self.numpy_kernels: list = []
         prog = self.kernel_plan.program
         outputs = set(prog.outputs())
-        self.pooled = {v: where[1] for v, where in self.storage.items()
-                       if where and where[0] == "buffer" and v not in outputs}
+        self.pooled = {v: where.ref for v, where in self.storage.items()
+                       if where.place is Place.BUFFER and v not in outputs}
         self.consts = {n.outputs[0]: np.array(n.attrs["value"], copy=True, order="C")
                        for n in prog.nodes if n.type == "Const"}
         self.feed_slots = [(n.outputs[0], n.attrs["slot"], n.outputs[0].shape.as_tuple(), n) for n in prog.feeds]
@@ -932,7 +933,7 @@ class NumbaExecutable:
 
     def _plan_inplace(self) -> tuple:
         """{new value: variable} for the updates written into the variable's own array, and a note."""
-        wanted = {v: var for var, v in self.updates if self.storage.get(v) == ("variable", var)}
+        wanted = {v: var for var, v in self.updates if self.storage.get(v) == Storage(Place.VARIABLE, var)}
         if not wanted:
             return {}, ""
         escaping = {var for var in set(wanted.values()) if kc.old_value_escapes(self.kernel_plan, var)}

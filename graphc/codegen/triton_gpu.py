@@ -54,6 +54,7 @@ from graphc.codegen import triton_memory as tm
 from graphc.codegen.host import call_numpy
 from graphc.passes import pipeline
 from graphc.passes.fusion import KernelKind, facts, is_fusible_reduction
+from graphc.passes.memory import Place, Storage
 from graphc.codegen import commit
 
 log = logging.getLogger("graphc.codegen.triton")
@@ -728,13 +729,13 @@ class _RunContext:
                     return own
         where = exe.storage.get(value)
         n = int(np.prod(shape, dtype=np.int64))
-        if where and where[0] == "buffer" and where[1] not in exe.escaping:
-            pool = exe.pool.get(where[1])
+        if where and where.place is Place.BUFFER and where.ref not in exe.escaping:
+            pool = exe.pool.get(where.ref)
             if pool is None or pool.shape[0] < n:
                 pool = exe.layer.empty((n,), dtype)
-                exe.pool[where[1]] = pool
+                exe.pool[where.ref] = pool
             return exe.layer.flat(pool, n, tuple(shape))
-        key = where[1] if where and where[0] == "buffer" else ("value", value)
+        key = where.ref if where and where.place is Place.BUFFER else ("value", value)
         arr = self.run_buffers.get(key)
         if arr is None or arr.shape[0] < n:
             arr = exe.layer.empty((n,), dtype)
@@ -1133,7 +1134,7 @@ class TritonExecutable:
         self.numpy_kernels: list = []
         prog = self.kernel_plan.program
         escaping = {self.storage.get(v) for v in prog.outputs()}
-        self.escaping = {w[1] for w in escaping if w and w[0] == "buffer"}
+        self.escaping = {w.ref for w in escaping if w and w.place is Place.BUFFER}
         self.const_hosts = {n.outputs[0]: np.array(n.attrs["value"], copy=True, order="C")
                             for n in prog.nodes if n.type == "Const"}     # shape arguments read on the host
         self.consts = {v: self.layer.from_host(a) for v, a in self.const_hosts.items()}
@@ -1164,7 +1165,7 @@ class TritonExecutable:
     def _plan_inplace(self) -> tuple:
         """{new value: variable} for the updates written into the variable's own array, and a note."""
         prog = self.kernel_plan.program
-        wanted = {v: var for var, v in prog.updates.items() if self.storage.get(v) == ("variable", var)}
+        wanted = {v: var for var, v in prog.updates.items() if self.storage.get(v) == Storage(Place.VARIABLE, var)}
         if not wanted:
             return {}, ""
         wanted = {v: var for v, var in wanted.items() if not kc.old_value_escapes(self.kernel_plan, var)}

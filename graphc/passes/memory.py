@@ -14,8 +14,10 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import heapq
 import itertools
+from typing import Any, NamedTuple
 
 from graphc.ops.core import Lowering
 from graphc.passes.fusion import KernelKind, KernelPlan, lowering
@@ -36,9 +38,30 @@ class Buffer:
         return None if n is None else n * self.dtype.np_type.itemsize
 
 
+class Place(str, enum.Enum):
+    """Where a value of the run lives (``Storage.place``); what ``Storage.ref`` then names."""
+
+    BUFFER = "buffer"        # ref: the index of its Buffer in ``MemoryPlan.buffers``
+    VARIABLE = "variable"    # ref: the variable op whose own array it is written into
+    FEED = "feed"            # ref: the feed slot
+    CONST = "const"          # ref: None (the constant's array)
+    VIEW = "view"            # ref: the Value whose memory it reshapes
+    READ = "read"            # ref: the variable op whose value at the run's start it is
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class Storage(NamedTuple):
+    """A value's storage: a place and what there (``Place`` says what ``ref`` is)."""
+
+    place: Place
+    ref: Any = None
+
+
 @dataclasses.dataclass
 class MemoryPlan:
-    storage: dict            # Value -> ("buffer", i) | ("variable", var_op) | ("feed", slot) | ("const",) | ("view", Value) | ("read", var_op)
+    storage: dict            # Value -> Storage
     buffers: list
     inplace: list            # (kernel index, description)
     peak_bytes: int
@@ -76,12 +99,12 @@ def plan(kplan: KernelPlan) -> MemoryPlan:
     prog = kplan.program
     storage: dict = {}
     for n in prog.feeds:
-        storage[n.outputs[0]] = ("feed", n.attrs["slot"])
+        storage[n.outputs[0]] = Storage(Place.FEED, n.attrs["slot"])
     for var, n in prog.reads.items():
-        storage[n.outputs[0]] = ("read", var)
+        storage[n.outputs[0]] = Storage(Place.READ, var)
     for n in prog.nodes:
         if n.type == "Const":
-            storage[n.outputs[0]] = ("const",)
+            storage[n.outputs[0]] = Storage(Place.CONST)
     last = _last_use(kplan)
     fetched = set(prog.fetches)
     reading = _kernels_reading(kplan)
@@ -120,11 +143,11 @@ def plan(kplan: KernelPlan) -> MemoryPlan:
         release(k.index)
         for v in k.outputs:
             if k.kind == KernelKind.VIEW:
-                storage[v] = ("view", k.nodes[0].inputs[0])
+                storage[v] = Storage(Place.VIEW, k.nodes[0].inputs[0])
                 continue
             var = update_of.get(v)
             if var is not None and _can_write_variable(k, v, var, prog, read_users, fetched, kplan):
-                storage[v] = ("variable", var)
+                storage[v] = Storage(Place.VARIABLE, var)
                 inplace.append((k.index, f"{var.name} updated in place"))
                 continue
             buf = _reuse_input(k, v, storage, last, buffers, live)
@@ -138,7 +161,7 @@ def plan(kplan: KernelPlan) -> MemoryPlan:
                     buf = Buffer(len(buffers), v.dtype, v.shape)
                     buffers.append(buf)
             buf.values.append(v)
-            storage[v] = ("buffer", buf.index)
+            storage[v] = Storage(Place.BUFFER, buf.index)
             if buf.index not in live:
                 became_live[buf.index] = next(counter)
                 nb = buf.nbytes
@@ -228,9 +251,9 @@ def _reuse_input(k, v: Value, storage: dict, last: dict, buffers: list, live: di
         return None
     for x in k.inputs:
         where = storage.get(x)
-        if not where or where[0] != "buffer" or last.get(x) != k.index:
+        if not where or where.place is not Place.BUFFER or last.get(x) != k.index:
             continue
-        buf = buffers[where[1]]
+        buf = buffers[where.ref]
         if live.get(buf.index) != k.index:
             continue  # another value in this buffer is still needed later
         if buf.dtype is v.dtype and same_shape(x, v) and v.shape.is_fully_defined():
