@@ -19,6 +19,9 @@ class Variable:
                  variable_def: Any = None, dtype: Any = None, expected_shape: Any = None,
                  import_scope: Any = None, constraint: Any = None, use_resource: Any = None,
                  shape: Any = None) -> None:
+        if variable_def is not None:
+            self._init_from_proto(variable_def, import_scope)
+            return
         if initial_value is None:
             raise ValueError("initial_value must be specified.")
         graph = get_default_graph()
@@ -48,6 +51,22 @@ class Variable:
         if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
             collections.append(GraphKeys.TRAINABLE_VARIABLES)
         graph.add_to_collections(collections, self)
+
+    def _init_from_proto(self, variable_def: Any, import_scope: Optional[str]) -> None:
+        """The Variable of ops already in the default graph, named by a ``VariableDef`` (a meta graph's),
+        under ``import_scope``. It joins no collection: the meta graph's collections say which."""
+        graph = get_default_graph()
+        prefix = f"{import_scope}/" if import_scope else ""
+        self._ref = graph.as_graph_element(prefix + variable_def.variable_name, allow_operation=False)
+        if self._ref.op.type != state.STATE_READ:
+            raise ValueError(f"VariableDef names {self._ref.name}, a {self._ref.op.type} op, not a variable")
+        self._op = self._ref.op
+        self._op.attrs["variable"] = self
+        self._initializer_op = graph.as_graph_element(prefix + variable_def.initializer_name, allow_tensor=False)
+        # older meta graphs name no initial value: the value the initializer assigns is that
+        self._initial_value = (graph.as_graph_element(prefix + variable_def.initial_value_name, allow_operation=False)
+                               if variable_def.initial_value_name else self._initializer_op.inputs[-1])
+        self._trainable = bool(variable_def.trainable)
 
     # graph element protocol -----------------------------------------------------------------
     def _graph_tensor(self) -> Tensor:

@@ -95,7 +95,8 @@ def test_max_to_keep_deletes_oldest_files(tmp_path):
     for step in range(1, 5):
         saver.save(sess, base, global_step=step)
     assert sorted(os.listdir(tmp_path)) == ["checkpoint", "model.ckpt-3.data-00000-of-00001", "model.ckpt-3.index",
-                                            "model.ckpt-4.data-00000-of-00001", "model.ckpt-4.index"]
+                                            "model.ckpt-3.meta", "model.ckpt-4.data-00000-of-00001",
+                                            "model.ckpt-4.index", "model.ckpt-4.meta"]
     assert saver.last_checkpoints == [base + "-3", base + "-4"]
     state = tf.train.get_checkpoint_state(str(tmp_path))
     assert state.model_checkpoint_path == base + "-4"
@@ -270,7 +271,7 @@ def test_crash_while_writing_data_keeps_previous_checkpoint(tmp_path, monkeypatc
     monkeypatch.undo()
 
     # no temp file left behind
-    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m-1.data-00000-of-00001", "m-1.index"]
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m-1.data-00000-of-00001", "m-1.index", "m-1.meta"]
     assert tf.train.latest_checkpoint(str(tmp_path)) == first
     assert saver.last_checkpoints == [first]
     saver.restore(sess, first)
@@ -339,8 +340,8 @@ def test_a_temp_file_orphaned_by_kill_9_is_removed_by_the_next_save(tmp_path):
     sess = _initialized_session(v)
     saver = tf.train.Saver()
     saver.save(sess, str(tmp_path / "m"), global_step=3)
-    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m-1.data-00000-of-00001", "m-1.index",
-                                            "m-3.data-00000-of-00001", "m-3.index"]
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m-1.data-00000-of-00001", "m-1.index", "m-1.meta",
+                                            "m-3.data-00000-of-00001", "m-3.index", "m-3.meta"]
 
 
 def test_a_temp_file_of_a_save_in_progress_is_kept(tmp_path):
@@ -434,7 +435,7 @@ def test_a_failed_index_write_leaves_no_data_shard_behind(tmp_path, monkeypatch)
     with pytest.raises(tf.errors.ResourceExhaustedError, match="m-2.index"):
         saver.save(sess, str(tmp_path / "m"), global_step=2)
     monkeypatch.undo()
-    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m-1.data-00000-of-00001", "m-1.index"]
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m-1.data-00000-of-00001", "m-1.index", "m-1.meta"]
     assert tf.train.latest_checkpoint(str(tmp_path)) == first
 
 
@@ -469,8 +470,8 @@ def test_sharded_and_meta_graph_options(tmp_path):
     w, b = _model()
     sess = _initialized_session(w, b)
     prefix = tf.train.Saver(sharded=True).save(sess, str(tmp_path / "m"), write_meta_graph=True)
-    # one device, so one shard (as TF1); no meta graph is written whatever write_meta_graph says
-    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m.data-00000-of-00001", "m.index"]
+    # one device, so one shard (as TF1); the meta graph beside it
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m.data-00000-of-00001", "m.index", "m.meta"]
     np.testing.assert_array_equal(tf.train.load_variable(prefix, "layer/w"), W0)
     with pytest.warns(UserWarning, match="V2 checkpoint format only"):
         tf.train.Saver(write_version=1)

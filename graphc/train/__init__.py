@@ -18,13 +18,16 @@ from graphc.train.checkpoint_reader import (CheckpointReader, NewCheckpointReade
                                             latest_checkpoint, list_variables, load_checkpoint, load_variable)
 from graphc.train.init_from_checkpoint import init_from_checkpoint
 from graphc.framework.graph_def import write_graph
+from graphc.train.meta_graph import export_meta_graph
+from graphc.train.meta_graph_import import import_meta_graph
 
 __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "AdagradOptimizer", "AdadeltaOptimizer",
            "AdamOptimizer", "RMSPropOptimizer", "assert_global_step", "create_global_step", "get_global_step",
            "get_or_create_global_step", "global_step", "exponential_decay", "inverse_time_decay",
            "piecewise_constant", "polynomial_decay", "natural_exp_decay", "cosine_decay", "ExponentialMovingAverage", "Saver", "CheckpointState", "CheckpointReader", "NewCheckpointReader",
            "checkpoint_exists", "get_checkpoint_state", "latest_checkpoint", "list_variables", "load_checkpoint",
-           "load_variable", "update_checkpoint_state", "init_from_checkpoint", "write_graph"]
+           "load_variable", "update_checkpoint_state", "init_from_checkpoint", "write_graph",
+           "export_meta_graph", "import_meta_graph"]
 
 # tf.train.Example and its parts (protobuf messages; see graphc/example_proto.py)
 from graphc.example_proto import (BytesList, Example, Feature, FeatureList, FeatureLists, Features,  # noqa: E402

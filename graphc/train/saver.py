@@ -33,6 +33,7 @@ from graphc.train import tensor_bundle
 from graphc.train.atomic_file import atomic_file, remove_stale_temps
 from graphc.train.checkpoint_reader import NPZ_SUFFIX, checkpoint_exists, open_checkpoint
 from graphc.train.checkpoint_state import update_checkpoint_state
+from graphc.train.meta_graph import export_meta_graph
 
 # ------------------------------------------------------------------------------------------------
 # variables to save
@@ -103,6 +104,7 @@ class Saver:
         self._vars: Optional[dict] = None
         self._feeds: dict = {}              # checkpoint name -> placeholder feeding its assign
         self._restore_op: Optional[Operation] = None
+        self._meta_graph_refused = False
         if not defer_build:
             self.build()
 
@@ -150,9 +152,10 @@ class Saver:
 
         ``global_step`` (an int, or a variable/tensor read in ``sess``) is appended as ``-<step>``.
         Writes ``<prefix>.index`` and ``<prefix>.data-00000-of-00001``, then (``write_state``) the
-        directory's ``checkpoint`` state file. graphc does not write meta graphs yet: no
-        ``.meta`` file is written, whatever ``write_meta_graph`` says (it is accepted so TF1
-        programs run).
+        directory's ``checkpoint`` state file, then (``write_meta_graph``, the default as in TF1)
+        ``<prefix>.meta``: the session's graph and collections, which ``tf.train.import_meta_graph``
+        reads back. A graph holding ops a meta graph cannot carry (tf.data iterators, queues) gets
+        no ``.meta`` and one warning per Saver; the checkpoint is written all the same.
         """
         self.build()
         if not self._vars:
@@ -175,7 +178,14 @@ class Saver:
                                     [self._recorded_path(p) for p, _ in kept], latest_filename)
             self._last_checkpoints = kept   # files go only once the index no longer names them
             for old_prefix in dropped:
-                _remove_checkpoint(old_prefix)
+                _remove_checkpoint(old_prefix, meta_graph_suffix)
+        if write_meta_graph:
+            try:
+                export_meta_graph(f"{prefix}.{meta_graph_suffix}", graph=sess.graph)
+            except TypeError as e:
+                if not self._meta_graph_refused:    # once per Saver: a training loop saves often
+                    warnings.warn(f"Saver.save writes no meta graph for this graph: {e}", stacklevel=2)
+                self._meta_graph_refused = True
         return prefix
 
     def _prefix(self, sess: Any, save_path: str, global_step: Any) -> str:
@@ -256,11 +266,12 @@ def _some(names: list, limit: int = 20) -> str:
     return ", ".join(names[:limit]) + more
 
 
-def _remove_checkpoint(prefix: str) -> None:
+def _remove_checkpoint(prefix: str, meta_graph_suffix: str = "meta") -> None:
     """Deletes checkpoint ``prefix``: the index first (so it stops existing), then its data shards,
-    and an old-format ``.npz`` of the same prefix."""
+    its meta graph and an old-format ``.npz`` of the same prefix."""
     index = tensor_bundle.index_path(prefix)
-    for path in [index] + [p for p in tensor_bundle.bundle_files(prefix) if p != index] + [prefix + NPZ_SUFFIX]:
+    others = [p for p in tensor_bundle.bundle_files(prefix) if p != index]
+    for path in [index] + others + [f"{prefix}.{meta_graph_suffix}", prefix + NPZ_SUFFIX]:
         with contextlib.suppress(FileNotFoundError):
             os.remove(path)
 
