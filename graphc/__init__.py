@@ -55,6 +55,12 @@ from graphc import queue_runner as _queue_runner  # noqa: E402
 for _name in _queue_runner.TRAIN_NAMES:
     setattr(train, _name, getattr(_queue_runner, _name))
 train.__all__ += list(_queue_runner.TRAIN_NAMES)
+from graphc import monitored_session as _monitored_session  # noqa: E402
+
+# MonitoredTrainingSession and its kin create Sessions (the runtime layer, above tf.train): the same route
+for _name in _monitored_session.TRAIN_NAMES:
+    setattr(train, _name, getattr(_monitored_session, _name))
+train.__all__ += list(_monitored_session.TRAIN_NAMES)
 from graphc.io import (FixedLenFeature, FixedLenSequenceFeature, VarLenFeature, parse_example,  # noqa: E402
                        parse_single_example)
 from graphc.io import decode_csv, decode_raw, parse_single_sequence_example, read_file  # noqa: E402

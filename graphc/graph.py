@@ -445,6 +445,10 @@ class Graph:
     def finalize(self) -> None:
         self._finalized = True
 
+    def _unsafe_unfinalize(self) -> None:
+        """Opens a finalized graph again (TF1's: a MonitoredSession undoes its own finalize on close)."""
+        self._finalized = False
+
     @property
     def finalized(self) -> bool:
         return self._finalized

@@ -12,6 +12,10 @@ from graphc.train.learning_rate_decay import (cosine_decay, exponential_decay, i
                                               piecewise_constant, polynomial_decay)
 from graphc.train.moving_averages import ExponentialMovingAverage
 from graphc.train.saver import Saver
+from graphc.train.session_run_hook import SessionRunArgs, SessionRunContext, SessionRunHook, SessionRunValues
+from graphc.train.basic_session_run_hooks import (CheckpointSaverHook, LoggingTensorHook, NanLossDuringTrainingError,
+                                                  NanTensorHook, SecondOrStepTimer, StepCounterHook, StopAtStepHook,
+                                                  SummarySaverHook)
 from graphc.train.checkpoint_protos import CheckpointState
 from graphc.train.checkpoint_state import get_checkpoint_state, update_checkpoint_state
 from graphc.train.checkpoint_reader import (CheckpointReader, NewCheckpointReader, checkpoint_exists,
@@ -24,7 +28,10 @@ from graphc.train.meta_graph_import import import_meta_graph
 __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "AdagradOptimizer", "AdadeltaOptimizer",
            "AdamOptimizer", "RMSPropOptimizer", "assert_global_step", "create_global_step", "get_global_step",
            "get_or_create_global_step", "global_step", "exponential_decay", "inverse_time_decay",
-           "piecewise_constant", "polynomial_decay", "natural_exp_decay", "cosine_decay", "ExponentialMovingAverage", "Saver", "CheckpointState", "CheckpointReader", "NewCheckpointReader",
+           "piecewise_constant", "polynomial_decay", "natural_exp_decay", "cosine_decay", "ExponentialMovingAverage", "Saver",
+           "SessionRunArgs", "SessionRunContext", "SessionRunHook", "SessionRunValues", "CheckpointSaverHook",
+           "LoggingTensorHook", "NanLossDuringTrainingError", "NanTensorHook", "SecondOrStepTimer", "StepCounterHook",
+           "StopAtStepHook", "SummarySaverHook", "CheckpointState", "CheckpointReader", "NewCheckpointReader",
            "checkpoint_exists", "get_checkpoint_state", "latest_checkpoint", "list_variables", "load_checkpoint",
            "load_variable", "update_checkpoint_state", "init_from_checkpoint", "write_graph",
            "export_meta_graph", "import_meta_graph"]
@@ -36,5 +43,6 @@ from graphc.example_proto import (BytesList, Example, Feature, FeatureList, Feat
 __all__ += ["BytesList", "Example", "Feature", "FeatureList", "FeatureLists", "Features", "FloatList",
             "Int64List", "SequenceExample"]
 
-# the queue-runner names (Coordinator, start_queue_runners, batch, ...) are added by graphc/__init__.py:
-# graphc/queue_runner.py builds on graphc.data, a layer above tf.train
+# the queue-runner names (Coordinator, start_queue_runners, batch, ...) and the monitored sessions
+# (MonitoredTrainingSession, Scaffold, ...) are added by graphc/__init__.py: graphc/queue_runner.py builds on
+# graphc.data and graphc/monitored_session.py creates Sessions, both layers above tf.train
