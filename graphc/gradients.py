@@ -12,6 +12,7 @@ from graphc.graph import Operation, Tensor
 from graphc.ops import array
 from graphc.ops import math as m
 from graphc.ops.core import OPS, _graph_of, constant, convert_to_tensor
+from graphc.traversal import postorder
 
 
 def _as_list(x: Any) -> list:
@@ -46,23 +47,11 @@ def _reachable_forward(xs: list) -> set:
 
 def _backward_order(ys: list, relevant: set, x_set: set) -> list:
     """Relevant ops reachable backwards from ``ys``, each after all of its relevant consumers."""
-    order: list = []
-    state: dict = {}
-    for root in {y.op for y in ys}:
-        stack = [(root, False)]
-        while stack:
-            op, done = stack.pop()
-            if done:
-                order.append(op)
-                continue
-            if op in state or op not in relevant:
-                continue
-            state[op] = True
-            stack.append((op, True))
-            for t in op.inputs:
-                if t.op in relevant and t.op not in state:
-                    stack.append((t.op, False))
-    return list(reversed(order))  # consumers before producers
+    roots = [op for op in {y.op for y in ys} if op in relevant]
+
+    def deps(op):   # the last input's producer is visited first (the order gradients were summed in)
+        return reversed([t.op for t in op.inputs if t.op in relevant])
+    return list(reversed(postorder(roots, deps, key=lambda op: op)))  # consumers before producers
 
 
 def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients", colocate_gradients_with_ops: bool = False,

@@ -27,6 +27,7 @@ from typing import Optional
 from graphc.ops.core import OPS, Lowering, OpDef, OpKind
 from graphc.passes.ir import FEED, READ_VARIABLE, Node, Program, Value
 from graphc.passes.simplify import same_dims
+from graphc.traversal import postorder
 
 MAX_KERNEL_INPUTS = 32
 # Compile time grows faster than linearly with a kernel's expression (LLVM on an inlined exp/tanh
@@ -515,27 +516,12 @@ def plan(prog: Program) -> KernelPlan:
 
 
 def _order(kernels: list) -> list:
+    """The kernels, each after the kernels producing its inputs."""
     producer = {}
     for k in kernels:
         for n in k.nodes:
             producer[n.id] = k
-    order, state = [], {}
 
-    def visit(k):
-        stack = [(k, False)]
-        while stack:
-            cur, done = stack.pop()
-            if done:
-                order.append(cur)
-                continue
-            if id(cur) in state:
-                continue
-            state[id(cur)] = True
-            stack.append((cur, True))
-            for v in cur.inputs:
-                p = producer.get(v.op.id)
-                if p is not None and id(p) not in state:
-                    stack.append((p, False))
-    for k in kernels:
-        visit(k)
-    return order
+    def deps(k):   # the last input's producer is visited first (the order the plans were made with)
+        return reversed([producer[v.op.id] for v in k.inputs if v.op.id in producer])
+    return postorder(kernels, deps)

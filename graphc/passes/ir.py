@@ -22,6 +22,7 @@ from graphc.ops.core import OPS, OpKind
 from graphc.ops.state import ASSIGN_UPDATES, STATE_READ
 from graphc.passes.run_plan import RunPlan, shape_mismatch
 from graphc.shape import TensorShape
+from graphc.traversal import postorder
 
 FEED = "Feed"
 READ_VARIABLE = "ReadVariable"
@@ -130,20 +131,9 @@ class Program:
 
     def toposort(self) -> None:
         """Recomputes ``nodes``: everything the outputs need, producers first."""
-        order: list = []
-        seen: set = set()
-        for root in [v.op for v in self.outputs()]:
-            stack = [(root, False)]
-            while stack:
-                node, done = stack.pop()
-                if done:
-                    order.append(node)
-                    continue
-                if node.id in seen:
-                    continue
-                seen.add(node.id)
-                stack.append((node, True))
-                stack.extend((v.op, False) for v in reversed(node.inputs) if v.op.id not in seen)
+        order = postorder([v.op for v in self.outputs()], lambda node: [v.op for v in node.inputs],
+                          key=lambda node: node.id)
+        seen = {node.id for node in order}
         self.nodes = order
         self.reads = {var: n for var, n in self.reads.items() if n.id in seen}
 

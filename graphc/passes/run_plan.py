@@ -9,6 +9,7 @@ from typing import Any, Optional, Sequence
 from graphc import errors
 from graphc.graph import Operation, Tensor
 from graphc.ops.state import ASSIGN_UPDATES, STATE_READ
+from graphc.traversal import postorder
 
 
 class RunPlan:
@@ -46,33 +47,16 @@ class RunPlan:
 
 def _toposort(fetches, targets, fed: set) -> list:
     """Ops reachable backwards from fetches and targets (data and control edges), stopping at fed tensors."""
-    order: list = []
-    state: dict = {}  # op -> 1 visiting, 2 done
+    def deps(op):
+        ops = [t.op for t in op.inputs if t not in fed] + list(op.control_inputs)
+        return [dep for dep in ops if not _replaced_by_feeds(dep, fed)]
+
+    def cycle(op):
+        raise errors.InvalidArgumentError(None, op, f"Graph has a cycle through {op.name}")
+
     roots = [t.op for t in fetches if t not in fed] + list(targets)
-    for root in roots:
-        if state.get(root) == 2 or _replaced_by_feeds(root, fed):
-            continue
-        stack = [(root, False)]
-        while stack:
-            op, expanded = stack.pop()
-            if expanded:
-                state[op] = 2
-                order.append(op)
-                continue
-            if state.get(op):
-                continue
-            state[op] = 1
-            stack.append((op, True))
-            deps = [t.op for t in op.inputs if t not in fed] + list(op.control_inputs)
-            for dep in reversed(deps):
-                if _replaced_by_feeds(dep, fed):
-                    continue
-                s = state.get(dep)
-                if s is None:
-                    stack.append((dep, False))
-                elif s == 1:
-                    raise errors.InvalidArgumentError(None, op, f"Graph has a cycle through {op.name}")
-    return order
+    return postorder([r for r in roots if not _replaced_by_feeds(r, fed)], deps, key=lambda op: op,
+                     on_cycle=cycle)
 
 
 def _replaced_by_feeds(op: Operation, fed: set) -> bool:
