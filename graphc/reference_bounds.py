@@ -35,6 +35,7 @@ import numpy as np
 
 from graphc.codegen.eager import EagerExecutable
 from graphc.graph import Tensor
+from graphc.ops.core import OpKind
 from graphc.ops.random import make_rng
 from graphc.ops.state import ASSIGN_UPDATES
 from graphc.passes.run_plan import RunPlan
@@ -51,7 +52,7 @@ SUMMING_OPS = frozenset({
     "Conv2DBackpropInput", "AvgPool", "AvgPoolGrad", "UnsortedSegmentSum",
 })
 # kinds whose ops only move, select or compare values and never round
-EXACT_KINDS = frozenset({"movement", "source", "state", "control"})
+EXACT_KINDS = frozenset({OpKind.MOVEMENT, OpKind.SOURCE, OpKind.STATE, OpKind.CONTROL})
 EXACT_OPS = frozenset({"Max", "Min", "ArgMax", "ArgMin", "All", "Any", "Identity", "StopGradient",
                        "PlaceholderWithDefault", "Neg", "Abs", "Maximum", "Minimum", "Select", "Relu",
                        "Sign", "Floor", "Ceil", "Round", "GatherV2", "OneHot", "MaxPool", "Assign"})
@@ -139,7 +140,7 @@ def _summing_bound(kernel: Callable, args: list, errs: list, out_dtype: np.dtype
 def _own_ulps(op, od, args: list) -> float:
     if od.kind in EXACT_KINDS or op.type in EXACT_OPS:
         return 0.0
-    if od.kind in ("reduction", "opaque"):   # an internal accumulation (Prod, MaxPoolGrad, ...)
+    if od.kind in (OpKind.REDUCTION, OpKind.OPAQUE):   # an internal accumulation (Prod, MaxPoolGrad, ...)
         return ELEMENTWISE_ULPS * _growth([a for a in args if isinstance(a, np.ndarray)])
     return float(ELEMENTWISE_ULPS)
 
@@ -191,12 +192,12 @@ def bound_run(fetches: Sequence[Any], feed_dict: Optional[Mapping] = None, *, ta
             args = [p[0] for p in pairs]
             errs = [p[1] for p in pairs]
             attrs = op.attrs
-            if od.kind == "random":
+            if od.kind is OpKind.RANDOM:
                 count = counts.get(op, 0)
                 attrs = dict(op.attrs, rng=make_rng(op.attrs["seed"], op.attrs["seed2"], count))
 
             def kernel(*a, _od=od, _attrs=attrs, _op=op):
-                if _od.kind == "random":   # the same stream for every evaluation
+                if _od.kind is OpKind.RANDOM:   # the same stream for every evaluation
                     _attrs = dict(_attrs, rng=make_rng(_op.attrs["seed"], _op.attrs["seed2"],
                                                        counts.get(_op, 0)))
                 return _od.numpy(*a, **_attrs)

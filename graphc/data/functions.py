@@ -39,8 +39,8 @@ class Traced:
 
     def draws_random_numbers(self) -> bool:
         """Whether a call runs a random op (whose stream a private Session numbers per call)."""
-        from graphc.ops.core import OPS
-        return any(OPS[op.type].kind == "random" for op in self.ops if op.type in OPS)
+        from graphc.ops.core import OPS, OpKind
+        return any(OPS[op.type].kind is OpKind.RANDOM for op in self.ops if op.type in OPS)
 
 
 def trace(fn: Callable, arg_specs: Any, scope: str, outputs_of: Optional[Callable] = None) -> Traced:

@@ -15,7 +15,7 @@ from typing import Callable, Optional
 
 from graphc.data import structure
 from graphc.data.functions import Traced, trace
-from graphc.ops.core import OPS
+from graphc.ops.core import OPS, OpKind
 
 def batched_version(fn: Callable, traced: Traced) -> Optional[Traced]:
     """``fn`` traced on batches of ``traced``'s arguments, if running it per batch is provably the
@@ -43,7 +43,7 @@ def _elementwise(traced: Traced) -> bool:
         if op.type == "Placeholder":
             continue
         od = OPS.get(op.type)
-        if od is None or (od.kind != "elementwise" and op.type != "Const"):
+        if od is None or (od.kind is not OpKind.ELEMENTWISE and op.type != "Const"):
             return False
         derived = {shape_of[t] for t in op.inputs if t in shape_of}
         if len(derived) > 1 or any(t.shape.as_tuple() != () for t in op.inputs if t not in shape_of):
