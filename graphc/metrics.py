@@ -13,7 +13,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from graphc import dtypes
-from graphc.graph import GraphKeys, Tensor, add_to_collections, control_dependencies
+from graphc.graph import GraphKeys, Tensor, add_to_collections, control_dependencies, get_default_graph
 from graphc.ops import array, linalg, reduce, state
 from graphc.ops import math as m
 from graphc.ops.core import constant, convert_to_tensor
@@ -288,5 +288,98 @@ def mean_iou(labels: Any, predictions: Any, num_classes: int, weights: Any = Non
         return _collect(value, update_op, metrics_collections, updates_collections)
 
 
+def _at_k_name(name: str, k: int, class_id: Optional[int]) -> str:
+    name = f"{name}_at_{k}"
+    return name if class_id is None else f"{name}_class{class_id}"
+
+
+def _top_k_counts(labels: Any, predictions: Any, k: int, class_id: Optional[int]) -> tuple:
+    """Per row of ``predictions`` ([..., num_classes]): (|top-k ∩ labels|, |labels - top-k|, |top-k - labels|)
+    as float64, where labels is the row's set of label ids (``labels`` [..., num_labels] or [...]) and
+    top-k holds the ``k`` classes ``tf.nn.top_k`` picks (ties to the lower index), both restricted to
+    ``class_id`` if given."""
+    predictions = convert_to_tensor(predictions)
+    labels = m.cast(convert_to_tensor(labels), dtypes.int64)
+    if labels.shape.ndims is not None and predictions.shape.ndims is not None and \
+            labels.shape.ndims == predictions.shape.ndims - 1:
+        labels = array.expand_dims(labels, -1)
+    depth = array.shape(predictions)[-1]
+    num_classes = m.cast(depth, dtypes.int64)
+    lab_dims = array.shape(labels)
+    preds = array.reshape(predictions, array.stack([-1, depth]))
+    labs = array.reshape(labels, array.stack([-1, lab_dims[-1]]))
+    classes = m.cast(array.range(depth), dtypes.int64)  # [C]
+    in_range = m.logical_and(m.greater_equal(labs, 0), m.less(labs, num_classes))  # [N, L]
+    # a class's rank: how many classes top_k puts before it (larger, or equal with a lower index)
+    label_score = reduce.reduce_sum(m.multiply(array.one_hot(labs, depth, dtype=preds.dtype),
+                                               array.expand_dims(preds, 1)), axis=-1)  # [N, L]
+    score_l = array.expand_dims(label_score, -1)
+    all_scores = array.expand_dims(preds, 1)  # [N, 1, C]
+    before = m.logical_or(m.greater(all_scores, score_l),
+                          m.logical_and(m.equal(all_scores, score_l),
+                                        m.less(classes, array.expand_dims(labs, -1))))
+    label_in_top = m.logical_and(in_range, m.less(reduce.reduce_sum(m.cast(before, dtypes.int64), axis=-1), k))
+    # each distinct label once: drop a label equal to an earlier one in its row
+    num_labels = lab_dims[-1]
+    positions = array.range(num_labels)
+    earlier = m.less(array.expand_dims(positions, 0), array.expand_dims(positions, 1))  # [L, L]: j < i
+    same = m.equal(array.expand_dims(labs, 1), array.expand_dims(labs, 2))  # [N, L, L]
+    first = m.logical_not(reduce.reduce_any(m.logical_and(same, earlier), axis=-1))  # [N, L]
+    if class_id is not None:
+        first = m.logical_and(first, m.equal(labs, class_id))
+    f64 = dtypes.float64
+    tp = reduce.reduce_sum(m.cast(m.logical_and(first, label_in_top), f64), axis=-1)
+    fn = m.subtract(reduce.reduce_sum(m.cast(first, f64), axis=-1), tp)
+    if class_id is None:
+        picked = m.cast(m.minimum(m.cast(k, dtypes.int64), num_classes), f64)
+    else:  # is class_id among the row's top k?
+        cid = m.equal(classes, class_id)
+        cid_score = reduce.reduce_sum(m.multiply(preds, m.cast(cid, preds.dtype)), axis=-1, keepdims=True)
+        cid_before = m.logical_or(m.greater(preds, cid_score),
+                                  m.logical_and(m.equal(preds, cid_score), m.less(classes, class_id)))
+        has_cid = reduce.reduce_any(cid, keepdims=True)
+        picked = m.cast(m.logical_and(has_cid, m.less(reduce.reduce_sum(m.cast(cid_before, dtypes.int64),
+                                                                          axis=-1), k)), f64)
+    fp = m.subtract(picked, tp)
+    return tp, fn, fp
+
+
+def _at_k_metric(kind: str, labels: Any, predictions: Any, k: int, class_id: Optional[int], weights: Any,
+                 metrics_collections: Any, updates_collections: Any, name: Optional[str]) -> tuple:
+    other_name = "false_negative" if kind == "recall" else "false_positive"
+    with get_default_graph().name_scope(name or _at_k_name(kind, k, class_id)) as scope:
+        tp, fn, fp = _top_k_counts(labels, predictions, k, class_id)
+        other = fn if kind == "recall" else fp
+        if weights is not None:
+            w = array.reshape(m.cast(convert_to_tensor(weights), dtypes.float64), [-1])
+            tp, other = m.multiply(tp, w), m.multiply(other, w)
+        tp_var = metric_variable([], dtypes.float64, name=_at_k_name("true_positive", k, class_id))
+        other_var = metric_variable([], dtypes.float64, name=_at_k_name(other_name, k, class_id))
+        tp_update = state.assign_add(tp_var, reduce.reduce_sum(tp))
+        other_update = state.assign_add(other_var, reduce.reduce_sum(other))
+        # a plain division, as TF1: NaN while nothing has been counted
+        value = m.truediv(tp_var._graph_tensor(), m.add(tp_var._graph_tensor(), other_var._graph_tensor()),
+                          name=scope)
+        update_op = m.truediv(tp_update, m.add(tp_update, other_update), name="update")
+        return _collect(value, update_op, metrics_collections, updates_collections)
+
+
+def recall_at_k(labels: Any, predictions: Any, k: int, class_id: Optional[int] = None, weights: Any = None,
+                metrics_collections: Any = None, updates_collections: Any = None, name: Optional[str] = None) -> tuple:
+    """How many of the labels (int ids, ``[..., num_labels]`` or ``[...]``) are among the ``k`` highest
+    ``predictions`` (``[..., num_classes]``), as float64; out-of-range labels count as missed."""
+    return _at_k_metric("recall", labels, predictions, k, class_id, weights, metrics_collections,
+                        updates_collections, name)
+
+
+def precision_at_k(labels: Any, predictions: Any, k: int, class_id: Optional[int] = None, weights: Any = None,
+                   metrics_collections: Any = None, updates_collections: Any = None,
+                   name: Optional[str] = None) -> tuple:
+    """How many of the ``k`` highest ``predictions`` (``[..., num_classes]``) are labels (int ids,
+    ``[..., num_labels]`` or ``[...]``), as float64."""
+    return _at_k_metric("precision", labels, predictions, k, class_id, weights, metrics_collections,
+                        updates_collections, name)
+
+
 __all__ = ["accuracy", "auc", "false_negatives", "false_positives", "mean", "mean_absolute_error", "mean_iou",
-           "mean_squared_error", "metric_variable", "precision", "recall", "true_negatives", "true_positives"]
+           "mean_squared_error", "metric_variable", "precision", "precision_at_k", "recall", "recall_at_k", "true_negatives", "true_positives"]

@@ -204,3 +204,89 @@ def test_bad_auc_arguments_raise_as_tf():
             tf.metrics.auc(lab, pred, curve="XY")
         with pytest.raises(ValueError, match="Invalid summation_method"):
             tf.metrics.auc(lab, pred, summation_method="simpson")
+
+
+TOPK_SCORES = [[[0.1, 0.5, 0.2, 0.2, 0.0], [0.3, 0.3, 0.1, 0.9, 0.05], [0.2, 0.2, 0.2, 0.2, 0.2],
+                [0.0, 0.1, 0.6, 0.25, 0.3]],
+               [[0.9, 0.05, 0.02, 0.01, 0.02], [0.1, 0.2, 0.3, 0.4, 0.5], [0.5, 0.4, 0.3, 0.2, 0.1],
+                [0.3, 0.1, 0.3, 0.1, 0.2]]]  # ties: top_k takes the lower class first
+TOPK_SINGLE = [[1, 3, 4, 2], [0, 4, 2, 2]]
+TOPK_MULTI = [[[1, 2], [0, 3], [4, 4], [2, -1]], [[0, 7], [3, 1], [0, 1], [2, 0]]]  # repeats, out of range
+TOPK_WEIGHTS = [[1.0, 2.0, 0.5, 1.0], [0.0, 1.0, 3.0, 1.0]]
+NAN = float("nan")
+
+# case -> (update_op's result after each batch, value afterwards), recorded from TensorFlow 2.21
+# (tf.compat.v1.metrics.recall_at_k / precision_at_k) on the batches above
+TOPK_EXPECTED = {
+    'recall_at_k_single_k1_u': ([0.75, 0.625], 0.625),
+    'recall_at_k_single_k1_w': ([0.8888888888888888, 0.5263157894736842], 0.5263157894736842),
+    'recall_at_k_single_k2_u': ([0.75, 0.75], 0.75),
+    'recall_at_k_single_k2_w': ([0.8888888888888888, 0.631578947368421], 0.631578947368421),
+    'recall_at_k_single_k3_u': ([0.75, 0.875], 0.875),
+    'recall_at_k_single_k3_w': ([0.8888888888888888, 0.9473684210526315], 0.9473684210526315),
+    'recall_at_k_single_k2_class0': ([NAN, 1.0], 1.0),
+    'recall_at_k_single_k2_class2': ([1.0, 0.6666666666666666], 0.6666666666666666),
+    'recall_at_k_single_k2_class4': ([0.0, 0.5], 0.5),
+    'recall_at_k_multi_k1_u': ([0.42857142857142855, 0.4], 0.4),
+    'recall_at_k_multi_k1_w': ([0.47058823529411764, 0.43243243243243246], 0.43243243243243246),
+    'recall_at_k_multi_k2_u': ([0.7142857142857143, 0.7333333333333333], 0.7333333333333333),
+    'recall_at_k_multi_k2_w': ([0.8235294117647058, 0.8648648648648649], 0.8648648648648649),
+    'recall_at_k_multi_k3_u': ([0.7142857142857143, 0.7333333333333333], 0.7333333333333333),
+    'recall_at_k_multi_k3_w': ([0.8235294117647058, 0.8648648648648649], 0.8648648648648649),
+    'recall_at_k_multi_k2_class0': ([1.0, 1.0], 1.0),
+    'recall_at_k_multi_k2_class2': ([1.0, 1.0], 1.0),
+    'recall_at_k_multi_k2_class4': ([0.0, 0.0], 0.0),
+    'precision_at_k_single_k1_u': ([0.75, 0.625], 0.625),
+    'precision_at_k_single_k1_w': ([0.8888888888888888, 0.5263157894736842], 0.5263157894736842),
+    'precision_at_k_single_k2_u': ([0.375, 0.375], 0.375),
+    'precision_at_k_single_k2_w': ([0.4444444444444444, 0.3157894736842105], 0.3157894736842105),
+    'precision_at_k_single_k3_u': ([0.25, 0.2916666666666667], 0.2916666666666667),
+    'precision_at_k_single_k3_w': ([0.2962962962962963, 0.3157894736842105], 0.3157894736842105),
+    'precision_at_k_single_k2_class0': ([0.0, 0.2], 0.2),
+    'precision_at_k_single_k2_class2': ([0.5, 0.6666666666666666], 0.6666666666666666),
+    'precision_at_k_single_k2_class4': ([0.0, 0.5], 0.5),
+    'precision_at_k_multi_k1_u': ([0.75, 0.75], 0.75),
+    'precision_at_k_multi_k1_w': ([0.8888888888888888, 0.8421052631578947], 0.8421052631578947),
+    'precision_at_k_multi_k2_u': ([0.625, 0.6875], 0.6875),
+    'precision_at_k_multi_k2_w': ([0.7777777777777778, 0.8421052631578947], 0.8421052631578947),
+    'precision_at_k_multi_k3_u': ([0.4166666666666667, 0.4583333333333333], 0.4583333333333333),
+    'precision_at_k_multi_k3_w': ([0.5185185185185185, 0.5614035087719298], 0.5614035087719298),
+    'precision_at_k_multi_k2_class0': ([0.5, 0.8], 0.8),
+    'precision_at_k_multi_k2_class2': ([1.0, 1.0], 1.0),
+    'precision_at_k_multi_k2_class4': ([0.0, 0.0], 0.0),
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("case", sorted(TOPK_EXPECTED))
+def test_recall_and_precision_at_k_match_tf(case, backend):
+    metric, rest = case.split("_at_k_")
+    labels_kind, k_part, variant = rest.split("_")
+    labels = TOPK_SINGLE if labels_kind == "single" else TOPK_MULTI
+    k = int(k_part[1:])
+    class_id = int(variant[len("class"):]) if variant.startswith("class") else None
+    weighted = variant == "w"
+    with tf.Graph().as_default():
+        lab = tf.placeholder(tf.int64, [4] if labels_kind == "single" else [4, 2])
+        pred = tf.placeholder(tf.float32, [4, 5])
+        w = tf.placeholder(tf.float32, [4]) if weighted else None
+        fn = tf.metrics.recall_at_k if metric == "recall" else tf.metrics.precision_at_k
+        value, update = fn(lab, pred, k=k, class_id=class_id, weights=w)
+        name = f"{metric}_at_{k}" + ("" if class_id is None else f"_class{class_id}")
+        assert (value.name, update.name, value.dtype) == (f"{name}:0", f"{name}/update:0", tf.float64)
+        other = "false_negative" if metric == "recall" else "false_positive"
+        suffix = "" if class_id is None else f"_class{class_id}"
+        assert sorted(v.name for v in tf.local_variables()) == [f"{name}/{other}_at_{k}{suffix}:0",
+                                                               f"{name}/true_positive_at_{k}{suffix}:0"]
+        with tf.Session(backend=backend) as sess:
+            sess.run(tf.local_variables_initializer())
+            got = []
+            for i in range(2):
+                feed = {lab: labels[i], pred: TOPK_SCORES[i]}
+                if weighted:
+                    feed[w] = TOPK_WEIGHTS[i]
+                got.append(sess.run(update, feed))
+            final = sess.run(value)
+    want_updates, want_value = TOPK_EXPECTED[case]
+    np.testing.assert_allclose(got, want_updates, rtol=1e-12)  # NaN where nothing was counted yet, as TF
+    np.testing.assert_allclose(final, want_value, rtol=1e-12)
