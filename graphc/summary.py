@@ -291,8 +291,8 @@ class FileWriter:
 
 def as_graph_def(graph: Optional[Graph] = None) -> Any:
     """``graph`` (default graph) as the ``GraphDef`` TensorBoard's graph tab shows: TensorFlow's op names,
-    attrs and inputs, with each node's ``_output_shapes``."""
-    return graph_def.as_graph_def(graph, add_shapes=True)
+    attrs and inputs, with each node's ``_output_shapes`` (attrs no GraphDef can hold are left out)."""
+    return graph_def.as_graph_def(graph, add_shapes=True, strict=False)
 
 
 __all__ = ["scalar", "histogram", "merge", "merge_all", "FileWriter", "as_graph_def", "summary_bytes",

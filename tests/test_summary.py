@@ -261,3 +261,14 @@ def test_tensorboard_reads_the_event_file(tmp_path):
     assert list(histo.bucket_limit)[1] == pytest.approx(1.0089710279437536)
     names = {n.name for n in acc.Graph().node}
     assert {"x", "dense/w", "loss/MatMul", "loss/Mean", "loss/loss", "weights", "Merge/MergeSummary"} <= names
+
+
+def test_file_writer_shows_graphs_with_ops_a_graph_def_cannot_fully_hold(tmp_path):
+    pytest.importorskip("tensorboardX")
+    batch = tf.data.Dataset.from_tensor_slices(np.arange(4.0)).batch(2).make_one_shot_iterator().get_next()
+    tf.reduce_sum(batch, name="total")
+    with summary.FileWriter(str(tmp_path), tf.get_default_graph()):
+        pass
+    nodes = {n.name: n for n in summary.as_graph_def().node}
+    assert nodes["IteratorGetNext"].op == "IteratorGetNext" and "iterator" not in nodes["IteratorGetNext"].attr
+    assert list(nodes["total"].input)[0] == "IteratorGetNext"

@@ -24,7 +24,7 @@ NATIVE_MARKER = "_graphc"      # attr on nodes of graphc's own op types
 _NOT_WRITTEN = frozenset({"variable"})   # attrs that are Python objects of the session's, not graph data
 
 
-def _native_node(op: Operation) -> tuple:
+def _native_node(op: Operation, strict: bool) -> tuple:
     attrs = {}
     for key, value in op.attrs.items():
         if key in _NOT_WRITTEN:
@@ -32,16 +32,19 @@ def _native_node(op: Operation) -> tuple:
         try:
             attrs[key] = native_attr(value)
         except TypeError as e:
+            if not strict:
+                continue
             raise TypeError(f"Operation {op.name} ({op.type}) cannot be written to a GraphDef: attr {key!r}: {e}") \
                 from None
     attrs[NATIVE_MARKER] = AttrValue(b=True)
     return [op_table.tensor_name(t) for t in op.inputs], attrs
 
 
-def as_graph_def(graph: Optional[Graph] = None, add_shapes: bool = False) -> Any:
+def as_graph_def(graph: Optional[Graph] = None, add_shapes: bool = False, strict: bool = True) -> Any:
     """``graph`` (default graph) as a ``GraphDef``: one NodeDef per op (plus a ``Const`` per attr that
     TensorFlow takes as an input), inputs by name (``^`` for control inputs), devices, and with
-    ``add_shapes`` each node's ``_output_shapes``."""
+    ``add_shapes`` each node's ``_output_shapes``. An attr no GraphDef can hold (a tf.data iterator's
+    Python object) is a TypeError, or with ``strict=False`` (a graph to look at) left out."""
     graph = graph if graph is not None else get_default_graph()
     out = GraphDef(versions=VersionDef(producer=GRAPH_DEF_PRODUCER))
     names = {op.name for op in graph.get_operations()}
@@ -60,7 +63,7 @@ def as_graph_def(graph: Optional[Graph] = None, add_shapes: bool = False) -> Any
             return name
 
         row = op_table.BY_GRAPHC.get(op.type)
-        inputs, attrs = row.to_tf(op, const) if row is not None else _native_node(op)
+        inputs, attrs = row.to_tf(op, const) if row is not None else _native_node(op, strict)
         node = out.node.add(name=op.name, op=row.tf_type if row is not None else op.type, device=op.device)
         node.input.extend(inputs + [f"^{c.name}" for c in op.control_inputs])
         for key in sorted(attrs):
