@@ -107,6 +107,13 @@ def mean_absolute_error(labels: Any, predictions: Any, weights: Any = None, metr
                 name or "mean_absolute_error")
 
 
+def root_mean_squared_error(labels: Any, predictions: Any, weights: Any = None, metrics_collections: Any = None,
+                            updates_collections: Any = None, name: Optional[str] = None) -> tuple:
+    """The square root of ``mean_squared_error``'s value (its variables, its update)."""
+    mse, update_mse = mean_squared_error(labels, predictions, weights, name=name or "root_mean_squared_error")
+    return _collect(m.sqrt(mse), m.sqrt(update_mse), metrics_collections, updates_collections)
+
+
 def _count_condition(values: Tensor, weights: Any, metrics_collections: Any, updates_collections: Any) -> tuple:
     """The (weighted) count of true ``values``: a scalar float32 variable ``count``."""
     count = metric_variable([], dtypes.float32, name="count")
@@ -382,4 +389,4 @@ def precision_at_k(labels: Any, predictions: Any, k: int, class_id: Optional[int
 
 
 __all__ = ["accuracy", "auc", "false_negatives", "false_positives", "mean", "mean_absolute_error", "mean_iou",
-           "mean_squared_error", "metric_variable", "precision", "precision_at_k", "recall", "recall_at_k", "true_negatives", "true_positives"]
+           "mean_squared_error", "metric_variable", "precision", "precision_at_k", "recall", "recall_at_k", "root_mean_squared_error", "true_negatives", "true_positives"]

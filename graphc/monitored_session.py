@@ -6,6 +6,7 @@ It creates Sessions, so it sits above the runtime; ``graphc/__init__.py`` adds T
 """
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable, Optional
 
 from graphc import errors
@@ -120,6 +121,27 @@ class ChiefSessionCreator:
         return sess
 
 
+class StepContext:
+    """What ``run_step_fn`` hands its function: the raw session, a run with hooks, and a stop request."""
+
+    def __init__(self, session: Any, run_with_hooks_fn: Callable[..., Any]) -> None:
+        self._session = session
+        self._run_with_hooks_fn = run_with_hooks_fn
+
+    @property
+    def session(self) -> Any:
+        """The underlying Session (its runs call no hooks)."""
+        return self._session
+
+    def run_with_hooks(self, *args: Any, **kwargs: Any) -> Any:
+        """``MonitoredSession.run``: the hooks' ``before_run``/``after_run`` around it."""
+        return self._run_with_hooks_fn(*args, **kwargs)
+
+    def request_stop(self) -> None:
+        """Ends the loop: raises StopIteration, which the ``with`` block swallows."""
+        raise StopIteration("step_fn has requested the iterations to stop.")
+
+
 def _refuse_overlap(feeds: dict, more: dict, message: str) -> None:
     overlap = [t for t in more if any(t is f for f in feeds)]
     if overlap:
@@ -183,6 +205,19 @@ class _MonitoredSessionBase:
             hook.after_run(context, SessionRunValues(outputs.get(i), options, run_metadata))
         self._should_stop = self._should_stop or context.stop_requested
         return outputs["caller"]
+
+    def run_step_fn(self, step_fn: Callable[[Any], Any]) -> Any:
+        """Calls ``step_fn(step_context)``: ``step_context.session`` is the raw Session,
+        ``step_context.run_with_hooks(...)`` runs with the hooks, ``step_context.request_stop()`` ends the loop."""
+        params = [p for p in inspect.signature(step_fn).parameters]
+        if params != ["step_context"]:
+            raise ValueError("`step_fn` may either have one `step_context` argument, or `self` and `step_context` "
+                             f"arguments if it's an instance method. Got {tuple(params)} instead.")
+        try:
+            return step_fn(StepContext(self._tf_sess, self.run))
+        except StopIteration:
+            self._should_stop = True
+            raise
 
     def should_stop(self) -> bool:
         """True once a hook requested a stop, the coordinator stopped, or the session closed."""

@@ -290,3 +290,16 @@ def test_recall_and_precision_at_k_match_tf(case, backend):
     want_updates, want_value = TOPK_EXPECTED[case]
     np.testing.assert_allclose(got, want_updates, rtol=1e-12)  # NaN where nothing was counted yet, as TF
     np.testing.assert_allclose(final, want_value, rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_root_mean_squared_error_matches_tf(backend):
+    with tf.Graph().as_default():
+        lab, pred, w = (tf.placeholder(tf.float32, None) for _ in range(3))
+        value, update = tf.metrics.root_mean_squared_error(lab, pred, weights=w)
+        assert sorted(v.name for v in tf.local_variables()) == ["root_mean_squared_error/count:0",
+                                                               "root_mean_squared_error/total:0"]
+        batches = [(REG_LABELS[i], REG_PREDS[i], [[1., 2., 0.5, 1.], [2., 1., 1., 1.]][i]) for i in range(2)]
+        updates, final, _ = _run(backend, [lab, pred, w], (value, update), batches)
+    np.testing.assert_allclose(updates, [0.8498365879058838, 1.213953971862793], rtol=1e-6)  # TensorFlow 2.21
+    np.testing.assert_allclose(final, 1.213953971862793, rtol=1e-6)

@@ -200,3 +200,29 @@ def test_hook_argument_errors_are_tf1s():
     with tf.Graph().as_default():
         with pytest.raises(RuntimeError, match="Global step should be created to use StopAtStepHook."):
             tf.train.MonitoredSession(hooks=[tf.train.StopAtStepHook(last_step=1)])
+
+
+def test_run_step_fn_runs_with_hooks_and_request_stop_ends_the_loop():
+    with tf.Graph().as_default():
+        gs = tf.train.get_or_create_global_step()
+        inc = tf.assign_add(gs, 1)
+        rec = Recorder()
+        results, calls = [], 0
+
+        def step_fn(step_context):
+            step_context.run_with_hooks(inc)
+            step_context.session.run(inc)  # no hooks
+            if step_context.session.run(gs) >= 6:
+                step_context.request_stop()
+            return "r"
+
+        with tf.train.MonitoredSession(hooks=[rec]) as sess:
+            while not sess.should_stop():
+                results.append(sess.run_step_fn(step_fn))
+                calls += 1
+        with pytest.raises(ValueError, match=r"Got \('ctx',\) instead."):
+            with tf.train.MonitoredSession() as sess:
+                sess.run_step_fn(lambda ctx: 1)
+    # TensorFlow 2.21: two calls return, the third stops the loop; the hooks saw three runs, then end()
+    assert (results, calls) == (["r", "r"], 2)
+    assert rec.events == ["begin", "create"] + ["before", ("after", None)] * 3 + ["end"]
