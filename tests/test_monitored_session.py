@@ -226,3 +226,19 @@ def test_run_step_fn_runs_with_hooks_and_request_stop_ends_the_loop():
     # TensorFlow 2.21: two calls return, the third stops the loop; the hooks saw three runs, then end()
     assert (results, calls) == (["r", "r"], 2)
     assert rec.events == ["begin", "create"] + ["before", ("after", None)] * 3 + ["end"]
+
+
+def test_training_session_defaults_write_loss_and_step_rate_summaries(tmp_path):
+    pytest.importorskip("tensorboardX")
+    d = str(tmp_path)
+    with tf.Graph().as_default():
+        _, _, train = _model()
+        with tf.train.MonitoredTrainingSession(checkpoint_dir=d,
+                                               hooks=[tf.train.StopAtStepHook(last_step=250)]) as sess:
+            while not sess.should_stop():
+                sess.run(train)
+    # TensorFlow 2.21 with the defaults: summaries every 100 steps from step 1, steps/sec from step 101,
+    # checkpoints at the start and at the end (600 seconds never pass)
+    assert _summary_steps(d, "loss") == [1, 101, 201]
+    assert _summary_steps(d, "global_step/sec") == [101, 201]
+    assert _checkpoint_steps(d) == [0, 250]

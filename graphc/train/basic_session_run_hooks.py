@@ -2,6 +2,7 @@
 count steps per second (``training/basic_session_run_hooks.py``)."""
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from typing import Any, Callable, Optional
@@ -144,6 +145,9 @@ class CheckpointSaverHook(SessionRunHook):
             self._save(session, step)
 
 
+_WRITER_IDS = itertools.count()
+
+
 class _LazyWriter:
     """A FileWriter for ``logdir`` made on first use, so a run with nothing to write needs no tensorboardX."""
 
@@ -157,7 +161,9 @@ class _LazyWriter:
             if self._logdir is None:  # tensorboardX was missing: warned once, summaries dropped
                 return
             try:
-                self._writer = _summary.FileWriter(self._logdir)
+                # tensorboardX names event files by the second: two hooks (or two sessions) writing to one
+                # directory within a second would share a name, and the later file would replace the earlier
+                self._writer = _summary.FileWriter(self._logdir, filename_suffix=f".{os.getpid()}.{next(_WRITER_IDS)}")
             except ImportError as e:
                 logging.warning("Summaries are not written to %s: %s", self._logdir, e)
                 self._logdir = None
