@@ -9,7 +9,8 @@ or ``timeout`` seconds pass. Alongside it every rank sends a tiny "arrived at co
 message to every other rank, so when the deadline passes the error names the ranks that never
 arrived (dead, raising, stuck, or running another graph). After such a failure the process group
 is unusable: further collectives fail at once, and at exit the job is aborted (``MPI_Abort``) so
-that the launcher tears down the ranks that are still waiting instead of leaving them hanging —
+that the launcher tears down the ranks that are still waiting instead of leaving them hanging (after
+a few seconds' grace, so that peers which detect the same failure can report it first) —
 except after a signature mismatch, which every rank detects alike once the exchange completed:
 those ranks exit normally, so none is killed before it reports the error.
 """
@@ -27,9 +28,12 @@ from graphc import errors, switches
 DEFAULT_TIMEOUT_S = 300.0           # like Horovod's stall shutdown: minutes, not seconds
 TIMEOUT_ENV = switches.MPI_TIMEOUT.name
 _ARRIVE_TAG = 19
-_SIGNATURE_BYTES = 1024
+_SIGNATURE_BYTES = 1024            # fixed size, so every rank posts the same exchange
 _SPIN_POLLS = 2000                  # Test() calls before the first sleep
-_POLL_SLEEP_S = 5e-5             # fixed size, so every rank posts the same exchange
+# before aborting a failed job: time for the peers, which usually detect the same failure a moment
+# later, to report it (an abort kills them at once)
+_ABORT_GRACE_S = 3.0
+_POLL_SLEEP_S = 5e-5
 
 
 def _import_mpi() -> Any:
@@ -189,6 +193,7 @@ class Engine:
     def close(self) -> None:
         """Frees the communicators (a failed group is aborted instead, see the module doc)."""
         if self.abort_at_exit:
+            time.sleep(_ABORT_GRACE_S)
             self.comm.Abort(1)
         for c in (self.comm, self.arrivals, self.local):
             c.Free()
