@@ -187,22 +187,28 @@ def test_graphc_frozen_graph_runs_in_tensorflow_with_the_same_results(tmp_path):
 
 
 def test_training_graphs_round_trip_through_graphc_own_op_types():
-    """Gradient graphs use graphc's helper ops (SumTo, ...): written under graphc's names, read back."""
+    """Gradient graphs use graphc's helper ops: SumTo is written as TensorFlow's ops and read back as
+    SumTo; SparseLabelsOneHot (no TF equivalent) under its graphc name with its attrs."""
     data = np.arange(8, dtype=np.float32).reshape(4, 2) / 8
     with tf.Graph().as_default():
         x = tf.placeholder(tf.float32, [None, 2], name="x")
+        labels = tf.placeholder(tf.int64, [None], name="labels")
         w = tf.constant([[0.5, -1.0], [2.0, 0.25]], name="w")
         b = tf.constant([0.1, -0.2], name="b")
-        loss = tf.reduce_mean(tf.square(tf.matmul(x, w) + b), name="loss")
+        logits = tf.matmul(x, w) + b
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits),
+                              name="loss")
         grads = tf.gradients(loss, [w, b])
         gd = tf.get_default_graph().as_graph_def()
         with tf.Session() as sess:
-            want = sess.run(grads, {x: data})
-    assert any(n.op == "SumTo" and "_graphc" in n.attr for n in gd.node)
-    with tf.Graph().as_default():
-        got_t = tf.import_graph_def(gd, return_elements=[g.name for g in grads])
+            want = sess.run(grads, {x: data, labels: [0, 1, 1, 0]})
+    assert any(n.op == "SparseLabelsOneHot" and "_graphc" in n.attr for n in gd.node)
+    assert any(n.op == "Reshape" and n.attr["_graphc_type"].s == b"SumTo" for n in gd.node)
+    with tf.Graph().as_default() as g:
+        got_t = tf.import_graph_def(gd, return_elements=[t.name for t in grads])
+        assert {op.type for op in g.get_operations()} >= {"SumTo", "SparseLabelsOneHot"}
         with tf.Session() as sess:
-            got = sess.run(got_t, {"import/x:0": data})
+            got = sess.run(got_t, {"import/x:0": data, "import/labels:0": [0, 1, 1, 0]})
     for a, e in zip(got, want):
         np.testing.assert_allclose(a, e, rtol=1e-6)
 

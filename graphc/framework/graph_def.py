@@ -50,18 +50,7 @@ def as_graph_def(graph: Optional[Graph] = None, add_shapes: bool = False, strict
     names = {op.name for op in graph.get_operations()}
 
     for op in graph.get_operations():
-        def const(suffix: str, value: Any, _op: Operation = op) -> str:
-            name, i = f"{_op.name}/{suffix}", 0
-            while name in names:
-                i += 1
-                name = f"{_op.name}/{suffix}_{i}"
-            names.add(name)
-            _, attrs = op_table.BY_GRAPHC["Const"].to_tf(_ConstView(value), const)
-            node = out.node.add(name=name, op="Const", device=_op.device)
-            for key, attr in attrs.items():
-                node.attr[key].CopyFrom(attr)
-            return name
-
+        const = _Emitter(out, op, names)
         row = op_table.BY_GRAPHC.get(op.type)
         inputs, attrs = row.to_tf(op, const) if row is not None else _native_node(op, strict)
         node = out.node.add(name=op.name, op=row.tf_type if row is not None else op.type, device=op.device)
@@ -72,6 +61,31 @@ def as_graph_def(graph: Optional[Graph] = None, add_shapes: bool = False, strict
             node.attr["_output_shapes"].CopyFrom(AttrValue(list=AttrValue.ListValue(
                 shape=[shape_proto(t.shape) for t in op.outputs])))
     return out
+
+
+class _Emitter:
+    """What a row's ``to_tf`` may add before its node: ``emit(suffix, array)`` a ``Const``, and
+    ``emit.node(suffix, op_type, inputs, attrs)`` any node (a graphc op written as several TF ones),
+    each named ``<op>/<suffix>`` (made unique) and placed on the op's device; both return the name."""
+
+    def __init__(self, out: Any, op: Operation, names: set) -> None:
+        self._out, self._op, self._names = out, op, names
+
+    def node(self, suffix: str, op_type: str, inputs: list, attrs: dict) -> str:
+        name, i = f"{self._op.name}/{suffix}", 0
+        while name in self._names:
+            i += 1
+            name = f"{self._op.name}/{suffix}_{i}"
+        self._names.add(name)
+        node = self._out.node.add(name=name, op=op_type, device=self._op.device)
+        node.input.extend(inputs)
+        for key in sorted(attrs):
+            node.attr[key].CopyFrom(attrs[key])
+        return name
+
+    def __call__(self, suffix: str, value: Any) -> str:
+        _, attrs = op_table.BY_GRAPHC["Const"].to_tf(_ConstView(value), self)
+        return self.node(suffix, "Const", [], attrs)
 
 
 class _ConstView:
@@ -100,10 +114,24 @@ def _is_native(node: Any) -> bool:
     return NATIVE_MARKER in node.attr and node.op in OPS
 
 
+def _lowered_type(node: Any) -> Optional[str]:
+    """The graphc op type a node written as TF ops stands for (``op_table.LOWERED_TYPE``), or None."""
+    attr = node.attr.get(op_table.LOWERED_TYPE)
+    return attr.s.decode() if attr is not None and attr.s.decode() in OPS else None
+
+
+def _inputs_of(node: Any) -> list:
+    """A node's inputs as graphc builds it: a lowered node's graphc inputs, then its control inputs."""
+    if _lowered_type(node) is None:
+        return list(node.input)
+    return [i.decode() for i in node.attr[op_table.LOWERED_INPUTS].list.s] + \
+        [i for i in node.input if i.startswith("^")]
+
+
 def check_supported(nodes: Any) -> None:
     """Raises ValueError for the first node whose op type graphc cannot build."""
     for node in nodes:
-        if node.op not in op_table.BY_TF and not _is_native(node):
+        if node.op not in op_table.BY_TF and not _is_native(node) and _lowered_type(node) is None:
             raise ValueError(f"Cannot import node '{node.name}': op type '{node.op}' is not supported by graphc "
                              f"(its ops map to {len(op_table.BY_TF)} TensorFlow op types; see "
                              "graphc/framework/op_table.py)")
@@ -132,7 +160,7 @@ def _order(nodes: list) -> list:
                 order.append(node)
                 continue
             stack.append((node, True))
-            for inp in node.input:
+            for inp in _inputs_of(node):
                 src = by_name.get(_split_input(inp)[0])
                 if src is not None and src.name not in done:
                     if any(s[0] is src and s[1] for s in stack):
@@ -156,7 +184,7 @@ def import_graph_def(graph_def: Any, input_map: Optional[dict] = None, return_el
         graph_def = GraphDef.FromString(bytes(graph_def))
     graph = get_default_graph()
     skipped = set(skip)
-    nodes = [n for n in graph_def.node if n.name not in skipped]
+    nodes = [n for n in graph_def.node if n.name not in skipped and op_table.LOWERING_HELPER not in n.attr]
     check_supported(nodes)
     input_map = {_input_map_key(k): v for k, v in (input_map or {}).items()}
     known = {n.name for n in nodes}
@@ -182,11 +210,14 @@ def import_graph_def(graph_def: Any, input_map: Optional[dict] = None, return_el
 
     with graph.control_dependencies(None):
         for node in _order(nodes):
-            inputs = [tensor(i, node) for i in node.input if not i.startswith("^")]
+            inputs = [tensor(i, node) for i in _inputs_of(node) if not i.startswith("^")]
             control = [made[i[1:]] for i in node.input if i.startswith("^") and i[1:] in made]
             full = f"{prefix}{node.name}/"
             with graph.control_dependencies(control):
-                if _is_native(node):
+                lowered = _lowered_type(node)
+                if lowered is not None:
+                    op = make_op(lowered, inputs, {}, full)
+                elif _is_native(node):
                     attrs = {k: native_attr_value(v) for k, v in node.attr.items()
                              if k != NATIVE_MARKER and not k.startswith("_")}
                     if node.op == "VariableV2":

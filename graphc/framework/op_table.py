@@ -1,8 +1,8 @@
 """graphc's ops as TensorFlow's: one row per op, with TF's op name and the converters both ways.
 
 ``to_tf(op, const)`` gives a graphc op's TF inputs (tensor names; ``const(suffix, array)`` adds a
-``Const`` node for a graphc attr that TensorFlow takes as an input, such as a reduction's axes) and
-TF attrs. ``build(inputs, attrs, name)`` makes the graphc op (or composition) for a TF node from
+``Const`` node for a graphc attr that TensorFlow takes as an input, such as a reduction's axes, and
+``const.node(...)`` any helper node) and TF attrs. ``build(inputs, attrs, name)`` makes the graphc op (or composition) for a TF node from
 its input tensors and its attrs as Python values; ``name`` ends in "/" (taken verbatim).
 
 TF-only ops that graphc expresses as compositions (``BiasAdd``, ``Softmax``, ``ApplyAdam``, ...)
@@ -366,7 +366,7 @@ def _spatial(values: list, what: str, name: str) -> tuple:
 
 
 def _conv_to_tf(op: Operation, const: Callable) -> tuple:
-    return _in(op), {**_t(op), "strides": _nhwc(op.attrs["strides"]), "dilations": _nhwc(op.attrs["dilations"]),
+    return _in(op), {**_t(op, len(op.inputs) - 1), "strides": _nhwc(op.attrs["strides"]), "dilations": _nhwc(op.attrs["dilations"]),
                      "padding": AttrValue(s=op.attrs["padding"].encode()), "data_format": AttrValue(s=b"NHWC"),
                      "use_cudnn_on_gpu": AttrValue(b=True)}
 
@@ -397,6 +397,28 @@ def _build_pool(graphc_type: str) -> Callable:
                                              "strides": _spatial(attrs["strides"], "strides", name),
                                              "padding": attrs["padding"].decode()}, name)
     return build
+
+
+# A graphc op TensorFlow lacks may be written as several TF nodes: the last carries the graphc type and
+# inputs in these attrs (TensorFlow ignores attrs starting with "_"), the others LOWERING_HELPER, so
+# graphc reads back its own op and skips the helpers.
+LOWERED_TYPE = "_graphc_type"
+LOWERED_INPUTS = "_graphc_inputs"
+LOWERING_HELPER = "_graphc_helper"
+
+
+def _sum_to_to_tf(op: Operation, emit: Any) -> tuple:
+    """SumTo(x, shape) as TF1's broadcast-gradient pattern:
+    Reshape(Sum(x, BroadcastGradientArgs(Shape(x), shape)[1]), shape)."""
+    x, shape = _in(op)
+    index = dtype_attr(op.inputs[1].dtype)
+    helper = {LOWERING_HELPER: AttrValue(b=True)}
+    x_shape = emit.node("Shape", "Shape", [x], {**_t(op), "out_type": index, **helper})
+    args = emit.node("BroadcastGradientArgs", "BroadcastGradientArgs", [x_shape, shape], {"T": index, **helper})
+    total = emit.node("Sum", "Sum", [x, f"{args}:1"], {**_t(op), "Tidx": index, "keep_dims": AttrValue(b=False),
+                                                        **helper})
+    return [total, shape], {**_t(op), "Tshape": index, LOWERED_TYPE: AttrValue(s=b"SumTo"),
+                            LOWERED_INPUTS: AttrValue(list=AttrValue.ListValue(s=[x.encode(), shape.encode()]))}
 
 
 def _bias_add(inputs: list, attrs: dict) -> Any:
@@ -473,9 +495,9 @@ _ROWS = [
     OpMapping("OneHot", "OneHot", _one_hot_to_tf, _make("OneHot", ("axis",))),
     *[OpMapping(t, t, _random_to_tf, _build_random(t)) for t in ("RandomUniform", "RandomStandardNormal",
                                                                   "TruncatedNormal", "RandomUniformInt")],
-    OpMapping("Conv2D", "Conv2D", _conv_to_tf, _build_conv("Conv2D")),
-    OpMapping("MaxPool", "MaxPool", _pool_to_tf, _build_pool("MaxPool")),
-    OpMapping("AvgPool", "AvgPool", _pool_to_tf, _build_pool("AvgPool")),
+    *[OpMapping(t, t, _conv_to_tf, _build_conv(t)) for t in ("Conv2D", "Conv2DBackpropInput",
+                                                              "Conv2DBackpropFilter")],
+    *[OpMapping(t, t, _pool_to_tf, _build_pool(t)) for t in ("MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad")],
     OpMapping(None, "BiasAdd", None, _wrap(_bias_add)),
     OpMapping(None, "BiasAddGrad", None, _wrap(_bias_add_grad)),
     OpMapping(None, "Softmax", None, _wrap(lambda inputs, attrs: nn.softmax(inputs[0]))),
@@ -486,9 +508,12 @@ _ROWS = [
     OpMapping(None, "ApplyAdam", None, _wrap(_apply_adam)),
 ]
 
-BY_GRAPHC = {row.graphc_type: row for row in _ROWS if row.graphc_type is not None}
+# written as TensorFlow's ops, read back as graphc's own (by the LOWERED_TYPE attr), never from TensorFlow
+_LOWERED = [OpMapping("SumTo", "Reshape", _sum_to_to_tf, _make("SumTo"))]
+
+BY_GRAPHC = {row.graphc_type: row for row in _ROWS + _LOWERED if row.graphc_type is not None}
 BY_TF = {row.tf_type: row for row in _ROWS}
 assert len(BY_TF) == len(_ROWS), "a TF op type has two rows"
 
 
-__all__ = ["OpMapping", "BY_GRAPHC", "BY_TF", "tensor_name"]
+__all__ = ["OpMapping", "BY_GRAPHC", "BY_TF", "tensor_name", "LOWERED_TYPE", "LOWERED_INPUTS", "LOWERING_HELPER"]
