@@ -84,6 +84,7 @@ def _graphc_model():
         "matmul": tf.matmul(tf.squeeze(tf.expand_dims(tf.transpose(logits), 0), [0]), logits, name="mm"),
         "stack": tf.stack(tf.unstack(logits, axis=1), axis=0, name="st"),
         "pad": tf.pad(logits, [[1, 0], [0, 2]], constant_values=3.0, name="pd"),
+        "mirror_pad": tf.pad(logits, [[1, 1], [0, 2]], mode="REFLECT", name="mp"),
         "gather": tf.gather(logits, [2, 0], axis=1, name="g"),
         "one_hot": tf.one_hot(tf.argmax(logits, 1), 4, name="oh"),
         "where": tf.where(logits > 0, logits, -logits, name="w"),

@@ -277,6 +277,16 @@ def _build_pad(inputs: list, attrs: dict, name: str) -> Any:
     return make_op("Pad", [x, value], {"paddings": pads}, name)
 
 
+def _mirror_pad_to_tf(op: Operation, const: Callable) -> tuple:
+    return _in(op) + [const("paddings", np.array(op.attrs["paddings"], dtype=np.int32))], \
+        {**_t(op), "Tpaddings": dtype_attr(dtypes.int32), "mode": AttrValue(s=op.attrs["mode"].encode())}
+
+
+def _build_mirror_pad(inputs: list, attrs: dict, name: str) -> Any:
+    pads = tuple(tuple(int(p) for p in row) for row in _static(inputs[1], "paddings", name))
+    return make_op("MirrorPad", inputs[:1], {"paddings": pads, "mode": attrs["mode"].decode()}, name)
+
+
 def _gather_to_tf(op: Operation, const: Callable) -> tuple:
     return _in(op) + [const("axis", np.array(op.attrs["axis"], dtype=np.int32))], \
         {"Tparams": dtype_attr(op.inputs[0].dtype), "Tindices": dtype_attr(op.inputs[1].dtype),
@@ -488,6 +498,7 @@ _ROWS = [
     OpMapping("Range", "Range", _range_to_tf, _make("Range")),
     OpMapping("Pad", "PadV2", _pad_to_tf, _build_pad),
     OpMapping(None, "Pad", None, _build_pad),
+    OpMapping("MirrorPad", "MirrorPad", _mirror_pad_to_tf, _build_mirror_pad),
     OpMapping("Split", "Split", _split_to_tf, _build_split),
     OpMapping("SplitV", "SplitV", _split_to_tf, _build_split_v),
     OpMapping("StridedSlice", "StridedSlice", _strided_slice_to_tf, _build_strided_slice),
