@@ -271,3 +271,17 @@ def test_convert_variables_to_constants_freezes_values():
         got, = tf.import_graph_def(frozen, return_elements=[out.name])
         with tf.Session() as sess:
             np.testing.assert_array_equal(sess.run(got), [12.0, -3.0])
+
+
+def test_tensorflows_ops_each_give_tensorflows_values_in_graphc():
+    want = np.load(os.path.join(DATA, "ops_expected.npz"))
+    tensors = dict(str(entry).split("=") for entry in want["tensor_names"])
+    names = sorted(tensors)
+    assert len(names) == 30
+    with tf.Graph().as_default():
+        outs = tf.import_graph_def(_load("ops_frozen.pb"), return_elements=[tensors[n] for n in names], name="")
+        with tf.Session() as sess:
+            got = sess.run(outs, {"x:0": want["x"], "i:0": want["i"]})
+    for name, value in zip(names, got):
+        assert value.dtype == want[name].dtype, name
+        np.testing.assert_allclose(value, want[name], rtol=1e-5, atol=1e-6, err_msg=name)

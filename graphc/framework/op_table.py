@@ -18,7 +18,7 @@ import numpy as np
 from graphc import dtypes
 from graphc.framework.attr_values import AttrValue, dtype_attr, ints, make_tensor_proto, shape_proto
 from graphc.graph import Operation, Tensor
-from graphc.ops import math, reduce, state
+from graphc.ops import array, math, reduce, state
 from graphc.ops import nn
 from graphc.ops.core import constant_value, make_op
 
@@ -517,6 +517,8 @@ _ROWS = [
     OpMapping(None, "SquaredDifference", None,
               _wrap(lambda inputs, attrs: math.square(math.subtract(inputs[0], inputs[1])))),
     OpMapping(None, "ApplyAdam", None, _wrap(_apply_adam)),
+    OpMapping(None, "ZerosLike", None, _wrap(lambda inputs, attrs: array.zeros_like(inputs[0]))),
+    OpMapping(None, "OnesLike", None, _wrap(lambda inputs, attrs: array.ones_like(inputs[0]))),
 ]
 
 # written as TensorFlow's ops, read back as graphc's own (by the LOWERED_TYPE attr), never from TensorFlow

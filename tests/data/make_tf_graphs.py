@@ -8,6 +8,7 @@ The test suite does not run this script; it reads what it wrote:
 
 - ``mlp_frozen.pb`` / ``cnn_frozen.pb``: small models trained a few steps, frozen with
   ``convert_variables_to_constants``; ``*_expected.npz`` holds the input fed and TensorFlow's outputs.
+- ``ops_frozen.pb``: one named output per op TensorFlow writes that graphc reads, with ``ops_expected.npz``.
 - ``adam/``: a ``.meta`` and checkpoint of a 3->2 dense layer trained with Adam (TF's own ops:
   ApplyAdam, SaveV2, ...), with ``expected.npz`` (the loss TensorFlow's next step computes).
 """
@@ -96,6 +97,56 @@ def cnn() -> None:
     np.savez(os.path.join(OUT, "cnn_expected.npz"), image=x_data, scores=want[0], both=want[1])
 
 
+# one output per op TensorFlow writes that graphc reads (each named, fetched by name)
+def ops() -> None:
+    rng = np.random.RandomState(2)
+    x_data = rng.randn(2, 4, 3).astype(np.float32)
+    with tf1.Graph().as_default():
+        x = tf1.placeholder(tf.float32, [None, 4, 3], name="x")
+        i = tf1.placeholder(tf.int32, name="i")                    # unknown rank
+        flat = tf.reshape(x, [-1, 12])
+        outs = {
+            "squeeze": tf.squeeze(tf.expand_dims(x, 1), [1], name="squeeze"),
+            "transpose": tf.transpose(x, [2, 0, 1], name="transpose"),
+            "slice": tf.identity(x[:, 1:3, ::2] * x[0, -1, 1], name="slice"),
+            "stack": tf.stack([x[:, 0], x[:, 1]], axis=1, name="stack"),
+            "unstack": tf.add_n(tf.unstack(x, axis=1), name="unstack"),
+            "cast": tf.cast(x * 4, tf.int32, name="cast"),
+            "fill": tf.fill(tf.shape(x)[:2], 2.5, name="fill"),
+            "range": tf.range(1, 7, 2, name="range"),
+            "tile": tf.tile(x[:, :1], [1, 2, 1], name="tile"),
+            "gather": tf.gather(flat, [3, 0, 11], axis=1, name="gather"),
+            "one_hot": tf.one_hot(tf.argmax(flat, axis=1), 12, name="one_hot"),
+            "where": tf.where(x > 0, x, tf.zeros_like(x), name="where"),
+            "where_v1": tf1.where(x > 0, x, -x, name="where_v1"),
+            "concat": tf.concat([x, x * 2], axis=-1, name="concat"),
+            "split": tf.add_n(tf.split(flat, 3, axis=1), name="split"),
+            "split_v": tf.identity(tf.split(flat, [5, 7], axis=1)[1], name="split_v"),
+            "mean": tf.reduce_mean(x, axis=[0, 2], name="mean"),
+            "prod": tf.reduce_prod(x, axis=-1, keepdims=True, name="prod"),
+            "any": tf.reduce_any(x > 1, axis=1, name="any"),
+            "argmin": tf.argmin(x, axis=2, name="argmin"),
+            "relu6": tf.nn.relu6(x * 5, name="relu6"),
+            "log_softmax": tf.nn.log_softmax(flat, name="log_softmax"),
+            "sq_diff": tf.math.squared_difference(x, 0.5, name="sq_diff"),
+            "pad": tf.pad(x, [[0, 0], [1, 0], [0, 2]], name="pad"),
+            "pad_v2": tf.pad(x, [[0, 0], [1, 0], [0, 2]], constant_values=7.0, name="pad_v2"),
+            "mirror_pad": tf.pad(x, [[0, 0], [1, 1], [2, 0]], mode="SYMMETRIC", name="mirror_pad"),
+            "math": tf.identity(tf.abs(x) ** 1.5 - tf.exp(-x) / tf.sqrt(tf.abs(x) + 1) + tf.floor(x),
+                                name="math"),
+            "int_math": tf.identity(tf.math.floormod(i * 7, 3) + tf.math.floordiv(i, 2), name="int_math"),
+            "matmul": tf.matmul(flat, flat, transpose_b=True, name="matmul"),
+            "broadcast": tf.broadcast_to(x[:1], [3, 4, 3], name="broadcast"),
+        }
+        with tf1.Session() as sess:
+            want = sess.run(outs, {x: x_data, i: np.array([[3, -4], [5, 10]], np.int32)})
+            _freeze(sess, [t.op.name for t in outs.values()], os.path.join(OUT, "ops_frozen.pb"))
+    # the tensor names TensorFlow gave (a requested name already taken becomes name_1)
+    names = np.array([f"{k}={t.name}" for k, t in outs.items()])
+    np.savez(os.path.join(OUT, "ops_expected.npz"), x=x_data, i=np.array([[3, -4], [5, 10]], np.int32),
+             tensor_names=names, **want)
+
+
 def adam_meta() -> None:
     directory = os.path.join(OUT, "adam")
     os.makedirs(directory)
@@ -124,4 +175,5 @@ if __name__ == "__main__":
     os.makedirs(OUT)
     mlp()
     cnn()
+    ops()
     adam_meta()
