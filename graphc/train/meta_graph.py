@@ -38,8 +38,12 @@ def variable_to_proto(v: Any, export_scope: Optional[str] = None) -> Any:
     return proto
 
 
+# TF1 writes its Savers' SaverDefs here; graphc's Saver has none, and import_meta_graph makes a new one
+_NOT_EXPORTED = frozenset({"savers"})
+
+
 def _add_collection(meta: Any, key: str, values: list) -> None:
-    if not values:
+    if not values or key in _NOT_EXPORTED:
         return
     first = values[0]
     entry = meta.collection_def[key]
