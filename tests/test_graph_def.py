@@ -285,3 +285,20 @@ def test_tensorflows_ops_each_give_tensorflows_values_in_graphc():
     for name, value in zip(names, got):
         assert value.dtype == want[name].dtype, name
         np.testing.assert_allclose(value, want[name], rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_graph_def_messages_from_version_and_shapes():
+    with tf.Graph().as_default() as g:
+        a = tf.placeholder(tf.float32, [2], name="a")
+        version = g.version
+        tf.identity(a, name="b")
+        assert [n.name for n in g.as_graph_def(from_version=version).node] == ["b"]
+        gd = g.as_graph_def(add_shapes=True)
+    assert [d.size for d in gd.node[1].attr["_output_shapes"].list.shape[0].dim] == [2]
+    node = tf.NodeDef(name="c", op="Neg", input=["b"])
+    node.attr["T"].CopyFrom(tf.AttrValue(type=tf.float32.as_datatype_enum))
+    gd.node.extend([node])
+    with tf.Graph().as_default():
+        c, = tf.import_graph_def(gd, return_elements=["c:0"], name="")
+        with tf.Session() as sess:
+            np.testing.assert_array_equal(sess.run(c, {"a:0": [1.0, -2.0]}), [-1.0, 2.0])

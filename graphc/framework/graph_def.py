@@ -40,16 +40,19 @@ def _native_node(op: Operation, strict: bool) -> tuple:
     return [op_table.tensor_name(t) for t in op.inputs], attrs
 
 
-def as_graph_def(graph: Optional[Graph] = None, add_shapes: bool = False, strict: bool = True) -> Any:
+def as_graph_def(graph: Optional[Graph] = None, add_shapes: bool = False, strict: bool = True,
+                 from_version: Optional[int] = None) -> Any:
     """``graph`` (default graph) as a ``GraphDef``: one NodeDef per op (plus a ``Const`` per attr that
     TensorFlow takes as an input), inputs by name (``^`` for control inputs), devices, and with
     ``add_shapes`` each node's ``_output_shapes``. An attr no GraphDef can hold (a tf.data iterator's
-    Python object) is a TypeError, or with ``strict=False`` (a graph to look at) left out."""
+    Python object) is a TypeError, or with ``strict=False`` (a graph to look at) left out. With
+    ``from_version``, only the ops added since ``graph.version`` had that value."""
     graph = graph if graph is not None else get_default_graph()
+    ops = graph.get_operations()[from_version or 0:]   # version counts the ops created, in order
     out = GraphDef(versions=VersionDef(producer=GRAPH_DEF_PRODUCER))
     names = {op.name for op in graph.get_operations()}
 
-    for op in graph.get_operations():
+    for op in ops:
         const = _Emitter(out, op, names)
         row = op_table.BY_GRAPHC.get(op.type)
         inputs, attrs = row.to_tf(op, const) if row is not None else _native_node(op, strict)
@@ -242,6 +245,7 @@ def import_graph_def(graph_def: Any, input_map: Optional[dict] = None, return_el
 __all__ = ["as_graph_def", "write_graph", "import_graph_def", "check_supported", "GraphDef", "NodeDef"]
 
 
-def graph_method(self: Graph, from_version: Any = None, add_shapes: bool = False) -> Any:
-    """``Graph.as_graph_def(from_version=None, add_shapes=False)``: this graph as a ``GraphDef``."""
-    return as_graph_def(self, add_shapes=add_shapes)
+def graph_method(self: Graph, from_version: Optional[int] = None, add_shapes: bool = False) -> Any:
+    """``Graph.as_graph_def(from_version=None, add_shapes=False)``: this graph as a ``GraphDef`` (only
+    the ops added since ``graph.version`` was ``from_version``, when given)."""
+    return as_graph_def(self, add_shapes=add_shapes, from_version=from_version)
