@@ -69,7 +69,13 @@ def export_meta_graph(filename: Optional[str] = None, meta_info_def: Any = None,
                       clear_extraneous_savers: bool = False, strip_default_attrs: bool = False,
                       save_debug_info: bool = False, **kwargs: Any) -> Any:
     """The ``MetaGraphDef`` of ``graph`` (default graph): its GraphDef and collections (all, or
-    ``collection_list``); written to ``filename`` (binary, or text with ``as_text``) when given."""
+    ``collection_list``); written to ``filename`` (binary, or text with ``as_text``) when given.
+
+    ``strip_default_attrs``, ``clear_extraneous_savers`` and ``save_debug_info`` change nothing here
+    (graphc writes the attrs TensorFlow needs, its Savers have no SaverDef, and it records no debug
+    info); ``export_scope`` (a part of the graph) is refused with a ValueError."""
+    if export_scope:
+        raise ValueError(f"export_meta_graph(export_scope={export_scope!r}): graphc exports whole graphs only")
     graph = graph if graph is not None else get_default_graph()
     meta = MetaGraphDef()
     if meta_info_def is not None:
