@@ -120,6 +120,20 @@ def test_collections_devices_scope_and_text_format(tmp_path):
             np.testing.assert_array_equal(sess.run("m/out:0"), [3.0, 6.0])
 
 
+def test_import_meta_graph_input_map_replaces_a_placeholder():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 2], name="x")
+        tf.add_to_collection("outputs", tf.reduce_sum(x * tf.Variable([1.0, 10.0], name="w"), name="total"))
+        meta = tf.train.export_meta_graph()
+    with tf.Graph().as_default():
+        saver = tf.train.import_meta_graph(meta, input_map={"x:0": tf.constant([[1.0, 2.0], [3.0, 4.0]])})
+        total, = tf.get_collection("outputs")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            assert sess.run(total) == 64.0
+        assert isinstance(saver, tf.train.Saver) and [v.op.name for v in tf.global_variables()] == ["w"]
+
+
 def test_write_meta_graph_false_and_max_to_keep(tmp_path):
     with tf.Graph().as_default():
         v = tf.Variable(1.0, name="v")

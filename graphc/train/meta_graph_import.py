@@ -25,9 +25,10 @@ def _saver_scope(meta: Any) -> Optional[str]:
 
 
 def import_meta_graph(meta_graph_or_file: Any, clear_devices: bool = False, import_scope: Optional[str] = None,
-                      **kwargs: Any) -> Optional[Saver]:
+                      input_map: Optional[dict] = None) -> Optional[Saver]:
     """Imports a meta graph's graph and collections into the default graph; returns a ``Saver`` over its
-    global variables (None when it has none), ready to ``restore`` the checkpoint saved with it."""
+    global variables (None when it has none), ready to ``restore`` the checkpoint saved with it.
+    ``input_map`` replaces tensors of the meta graph, as in ``tf.import_graph_def``."""
     meta = meta_graph_or_file if isinstance(meta_graph_or_file, MetaGraphDef) \
         else read_meta_graph_file(meta_graph_or_file)
     graph = get_default_graph()
@@ -38,7 +39,7 @@ def import_meta_graph(meta_graph_or_file: Any, clear_devices: bool = False, impo
         graph_def = type(graph_def).FromString(graph_def.SerializeToString())
         for node in graph_def.node:
             node.device = ""
-    import_graph_def(graph_def, name=import_scope or "", skip=skip)
+    import_graph_def(graph_def, input_map=input_map, name=import_scope or "", skip=skip)
     prefix = f"{import_scope}/" if import_scope else ""
     by_op: dict = {}
     for key in sorted(meta.collection_def):
