@@ -361,7 +361,10 @@ class Graph:
         return self.as_graph_element(name, allow_tensor=True, allow_operation=False)
 
     def as_graph_element(self, obj: Any, allow_tensor: bool = True, allow_operation: bool = True) -> Any:
-        """Resolves a name string, Tensor, Operation or Variable to a Tensor or Operation of this graph."""
+        """Resolves a name string (or bytes, as TF1 accepts), Tensor, Operation or Variable to a Tensor
+        or Operation of this graph."""
+        if isinstance(obj, bytes):
+            obj = obj.decode("utf-8")
         if isinstance(obj, str):
             return self._element_by_name(obj, allow_tensor, allow_operation)
         if hasattr(obj, "_as_graph_element"):

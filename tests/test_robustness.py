@@ -178,3 +178,30 @@ def test_backslashes_are_not_valid_in_name_scopes():
             with tf.name_scope("in\\ner"):
                 pass
     assert tf.constant(1.0, name="a-b.c/d>e").op.name == "a-b.c/d>e"
+
+
+# found by benchmarks/fault_suite.py ------------------------------------------------------------
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_conv2d_of_an_empty_batch_is_an_empty_result_with_zero_filter_gradient(backend):
+    x = tf.placeholder(tf.float32, [None, 4, 4, 1])
+    w = tf.constant(np.ones((3, 3, 1, 2), np.float32))
+    y = tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME")
+    dx, dw = tf.gradients(tf.reduce_sum(y), [x, w])
+    got = tf.Session(backend=backend).run([y, dx, dw], {x: np.zeros((0, 4, 4, 1), np.float32)})
+    assert [g.shape for g in got] == [(0, 4, 4, 2), (0, 4, 4, 1), (3, 3, 1, 2)]   # TF1's shapes
+    assert not got[2].any()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_tile_with_more_multiples_than_dimensions_is_an_error(backend):
+    x = tf.placeholder(tf.float32, [None])
+    m = tf.placeholder(tf.int32, [None])
+    with pytest.raises(errors.InvalidArgumentError):
+        tf.Session(backend=backend).run(tf.tile(x, m), {x: [1.0, 2.0], m: [2, 4]})
+
+
+def test_a_tensor_name_given_as_bytes_is_fetched():
+    x = tf.placeholder(tf.float32, [None], name="x")
+    tf.identity(x * 2.0, name="z")
+    assert tf.Session().run(b"z:0", {x: [1.0, 2.0]}).tolist() == [2.0, 4.0]

@@ -906,6 +906,9 @@ def _tile_infer(inputs, attrs):
 
 
 def _tile_numpy(x, multiples):
+    if len(multiples) != x.ndim:   # np.tile would prepend dimensions instead
+        raise ValueError(f"Expected multiples argument to be a vector of length {x.ndim} but got length "
+                         f"{len(multiples)}")
     if np.any(multiples < 0):
         raise ValueError(f"tile multiples must be >= 0, got {multiples}")
     return np.tile(x, tuple(int(k) for k in multiples)) if x.ndim else x.copy()

@@ -201,8 +201,10 @@ def _conv_numpy(x, w, strides, dilations, padding):
         raise ValueError(f"conv2d: input depth {x.shape[3]} does not match filter input depth {w.shape[2]}")
     cols = _windows(_pad(x, pads), w.shape[:2], strides, dilations, out_hw)  # N, oh, ow, C, kh, kw
     # im2col with the channel innermost (a cheap copy), then one matmul with the [kh*kw*C, F] filter
-    cols = cols.transpose(0, 1, 2, 4, 5, 3).reshape(cols.shape[:3] + (-1,))
-    return (cols @ w.reshape(-1, w.shape[3])).astype(x.dtype, copy=False)
+    cols = cols.transpose(0, 1, 2, 4, 5, 3)
+    taps = int(np.prod(cols.shape[3:]))      # not -1: numpy cannot infer it for an empty batch
+    cols = cols.reshape(cols.shape[:3] + (taps,))
+    return (cols @ w.reshape(taps, w.shape[3])).astype(x.dtype, copy=False)
 
 
 def _backprop_input_numpy(sizes, w, dy, strides, dilations, padding):
