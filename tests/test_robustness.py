@@ -205,3 +205,18 @@ def test_a_tensor_name_given_as_bytes_is_fetched():
     x = tf.placeholder(tf.float32, [None], name="x")
     tf.identity(x * 2.0, name="z")
     assert tf.Session().run(b"z:0", {x: [1.0, 2.0]}).tolist() == [2.0, 4.0]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_pointwise_kernels_keep_ieee_order(backend):
+    """(x + c) - d rounds x to an integer and (x * 4) * 0.25 overflows, as in eager mode and TF1:
+    a kernel without a reduction is compiled without `reassoc` (fed constants: nothing folds)."""
+    x = tf.placeholder(tf.float32, [None])
+    c = tf.placeholder(tf.float32, [])
+    d = tf.placeholder(tf.float32, [])
+    magic = np.float32(1.5 * 2 ** 23)
+    sess = tf.Session(backend=backend)
+    rounded = sess.run((x + c) - d, {x: np.array([1.3, 2.7, 1e-9], np.float32), c: magic, d: magic})
+    assert rounded.tolist() == [1.0, 3.0, 0.0]
+    with np.errstate(over="ignore"):
+        assert np.isinf(sess.run((x * c) * d, {x: np.array([1e38], np.float32), c: 4.0, d: 0.25})).all()

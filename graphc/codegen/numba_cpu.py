@@ -117,6 +117,9 @@ def _input_access(name: str, value, frame: str, space: tuple, kept: list) -> _Ac
 # source generation for pointwise / reduction / matmul kernels
 
 _FASTMATH_TEXT = "{" + ", ".join(map(repr, sorted(scalar.FASTMATH))) + "}"
+# A kernel without a reduction needs no `reassoc` to vectorize, and without it (x + c) - d, the
+# round-to-integer trick and x * 4 * 0.25 near overflow keep IEEE order, as in eager mode and TF1.
+_POINTWISE_FASTMATH_TEXT = "{" + ", ".join(map(repr, sorted(scalar.FASTMATH - {"reassoc"}))) + "}"
 
 _REDUCE_INIT = {
     "Sum": lambda dt: scalar.literal(0, dt), "Mean": lambda dt: scalar.literal(0, dt),
@@ -224,7 +227,8 @@ class _KernelSource(kc.FrameAnalysis):
             "",
             "from graphc.codegen import numba_scalar as S",
             "",
-            f"_OPTIONS = dict(error_model='numpy', fastmath={_FASTMATH_TEXT})",
+            f"_OPTIONS = dict(error_model='numpy', "
+            f"fastmath={_FASTMATH_TEXT if self.axes else _POINTWISE_FASTMATH_TEXT})",
             "",
         ]
         serial = self._function("kernel", parallel=False)
