@@ -20,29 +20,14 @@ from graphc.shape import TensorShape
 AUTOTUNE = -1
 
 
-class Dataset:
+class Dataset(structure.ElementStructure):
     """A sequence of elements (TF1 ``tf.data.Dataset``), each a nest of tensors."""
 
     def __init__(self, specs: Any, inputs: tuple = ()) -> None:
         self._specs = specs
         self._inputs = inputs
 
-    # what the dataset produces ---------------------------------------------------------------
-    @property
-    def output_types(self) -> Any:
-        """The dtypes of an element's components, nested like the element."""
-        return structure.types_of(self._specs)
-
-    @property
-    def output_shapes(self) -> Any:
-        """The static shapes of an element's components, nested like the element."""
-        return structure.shapes_of(self._specs)
-
-    @property
-    def output_classes(self) -> Any:
-        """The Python class of each component (``tf.Tensor``), nested like the element."""
-        return structure.classes_of(self._specs)
-
+    # the graph tensors it reads ------------------------------------------------------------------
     def _own_tensors(self) -> list:
         """Graph tensors this dataset itself reads (not its inputs')."""
         return []

@@ -41,7 +41,7 @@ STATE_QUERIES.update({"IteratorGetNext", "MakeIterator", "IteratorToStringHandle
 _BY_GRAPH: "weakref.WeakKeyDictionary[Graph, dict]" = weakref.WeakKeyDictionary()   # name -> Iterator
 
 
-class Iterator:
+class Iterator(structure.ElementStructure):
     """An iterator over a dataset's elements, living in a session (TF1 ``tf.data.Iterator``).
 
     Make one with ``dataset.make_one_shot_iterator()``, ``dataset.make_initializable_iterator()``,
@@ -87,22 +87,6 @@ class Iterator:
             raise TypeError(f"string_handle must be a tf.string tensor, got {handle.dtype.name}")
         return Iterator(structure.specs_from(output_types, output_shapes), "IteratorFromStringHandle",
                         handle=handle)
-
-    # structure --------------------------------------------------------------------------------
-    @property
-    def output_types(self) -> Any:
-        """The dtypes of an element's components, nested like the element."""
-        return structure.types_of(self._specs)
-
-    @property
-    def output_shapes(self) -> Any:
-        """The static shapes of an element's components, nested like the element."""
-        return structure.shapes_of(self._specs)
-
-    @property
-    def output_classes(self) -> Any:
-        """The Python class of each component (``tf.Tensor``), nested like the element."""
-        return structure.classes_of(self._specs)
 
     # ops --------------------------------------------------------------------------------------
     @property

@@ -135,6 +135,28 @@ def classes_of(specs: Any) -> Any:
     return map_structure(lambda s: Tensor, specs)
 
 
+class ElementStructure:
+    """TF1's ``output_types``/``output_shapes``/``output_classes`` of an object whose elements are
+    described by the spec nest ``self._specs`` (datasets and iterators)."""
+
+    _specs: Any
+
+    @property
+    def output_types(self) -> Any:
+        """The dtypes of an element's components, nested like the element."""
+        return types_of(self._specs)
+
+    @property
+    def output_shapes(self) -> Any:
+        """The static shapes of an element's components, nested like the element."""
+        return shapes_of(self._specs)
+
+    @property
+    def output_classes(self) -> Any:
+        """The Python class of each component (``tf.Tensor``), nested like the element."""
+        return classes_of(self._specs)
+
+
 def specs_from(types: Any, shapes: Any = None) -> Any:
     """A spec nest from TF1's ``output_types`` and optional ``output_shapes`` nests."""
     if shapes is None:
