@@ -12,6 +12,7 @@ TF1's ``validate_shape`` check of assigned values is a fact of the run plan:
 """
 from __future__ import annotations
 
+import _signal  # signal's C layer: the same calls without converting numbers to Enums (per run)
 import contextlib
 import signal
 import threading
@@ -19,7 +20,7 @@ from typing import Any, Iterator
 
 
 # signals whose Python handlers are deferred (SIGPROF and friends are left to profilers)
-_DEFERRED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGALRM", "SIGHUP", "SIGUSR1",
+_DEFERRED = tuple(int(getattr(signal, name)) for name in ("SIGINT", "SIGTERM", "SIGALRM", "SIGHUP", "SIGUSR1",
                                                      "SIGUSR2", "SIGVTALRM", "SIGBREAK")
                   if hasattr(signal, name))
 
@@ -35,10 +36,10 @@ class _Deferral:
     def start(self) -> None:
         self.active = True
         for signum in _DEFERRED:
-            handler = signal.getsignal(signum)
+            handler = _signal.getsignal(signum)
             if callable(handler):
                 self.saved[signum] = handler
-                signal.signal(signum, self._record)
+                _signal.signal(signum, self._record)
 
     def _record(self, signum: int, frame: Any) -> None:
         self.arrived.append((signum, frame))
@@ -46,7 +47,7 @@ class _Deferral:
     def finish(self) -> None:
         """Restores the handlers, then runs them for the signals that arrived, in arrival order."""
         for signum, handler in self.saved.items():
-            signal.signal(signum, handler)
+            _signal.signal(signum, handler)
         for signum, frame in self.arrived:
             self.saved[signum](signum, frame)
 
