@@ -81,6 +81,10 @@ def _dim_param(name: str, axis: int) -> str:
 def _value_info(onnx: Any, t: Tensor, name: str, symbolic: bool) -> Any:
     """The ONNX type of ``t``: its static shape; an unknown dim is symbolic (inputs) or left open."""
     dims = t.shape.as_tuple()
+    if dims is None and symbolic:
+        raise ValueError(f"graphc.onnx.export: input {t.name} has an unknown rank, which an ONNX model input cannot "
+                         f"have; give it a shape with the rank it is fed (None for each unknown size), or map it "
+                         "to such a placeholder (tf.import_graph_def(..., input_map=...))")
     shape = None if dims is None else [
         d if d is not None else (_dim_param(t.op.name, axis) if symbolic else None) for axis, d in enumerate(dims)]
     return onnx.helper.make_tensor_value_info(name, tensor_type(onnx, t.dtype, t.name), shape)
@@ -97,8 +101,27 @@ def _model(onnx: Any, e: Emitter, graph_inputs: list, outputs: list, opset: int,
         out_infos.append(_value_info(onnx, t, value, symbolic=False))
     graph = onnx.helper.make_graph(e.nodes, name, graph_inputs, out_infos, initializer=e.initializers)
     opsets = [onnx.helper.make_opsetid("", opset)]
-    return onnx.helper.make_model(graph, opset_imports=opsets, producer_name="graphc", producer_version=__version__,
-                                  ir_version=onnx.helper.find_min_ir_version_for(opsets))
+    model = onnx.helper.make_model(graph, opset_imports=opsets, producer_name="graphc", producer_version=__version__,
+                                   ir_version=onnx.helper.find_min_ir_version_for(opsets))
+    _outputs_with_ranks(onnx, model, outputs)
+    return model
+
+
+def _outputs_with_ranks(onnx: Any, model: Any, outputs: list) -> None:
+    """Outputs graphc knows no rank of take ONNX's inferred shape (a model's outputs need a rank)."""
+    open_outputs = [vi for vi in model.graph.output if not vi.type.tensor_type.HasField("shape")]
+    if not open_outputs:
+        return
+    inferred = onnx.shape_inference.infer_shapes(model).graph
+    known = {vi.name: vi for vi in list(inferred.value_info) + list(inferred.output)
+             if vi.type.tensor_type.HasField("shape")}
+    for vi, t in zip(model.graph.output, outputs):
+        if vi.type.tensor_type.HasField("shape"):
+            continue
+        if vi.name not in known:
+            raise ValueError(f"graphc.onnx.export: the rank of output {t.name} is unknown, which an ONNX model "
+                             "output cannot have; give the inputs it depends on static ranks")
+        vi.type.tensor_type.shape.CopyFrom(known[vi.name].type.tensor_type.shape)
 
 
 def _write(onnx: Any, model: Any, path: Union[str, os.PathLike]) -> None:

@@ -286,10 +286,25 @@ def _pad(e: Emitter, op: Operation) -> None:
 
 
 def _mirror_pad(e: Emitter, op: Operation) -> None:
-    if op.attrs["mode"].upper() != "REFLECT":
-        raise UnsupportedOpError(f"Operation {op.name} (MirrorPad): mode {op.attrs['mode']} has no ONNX "
-                                 "mapping (ONNX pads only in REFLECT mode); use mode='REFLECT'")
-    e.node("Pad", [e.inp(op), _pads(e, op)], op, outputs=[e.out(op)], mode="reflect")
+    """TF's REFLECT (edge not repeated) and SYMMETRIC (edge repeated) padding, one axis at a time: the
+    reversed slices on both sides concatenated around the input."""
+    shift = {"REFLECT": 1, "SYMMETRIC": 0}[op.attrs["mode"].upper()]
+    rows = [(axis, int(b), int(a)) for axis, (b, a) in enumerate(op.attrs["paddings"]) if b or a]
+    value = e.inp(op)
+    if not rows:
+        e.node("Identity", [value], op, outputs=[e.out(op)])
+    for n, (axis, before, after) in enumerate(rows):
+        axes = e.int64s([axis], op, f"axis_{axis}")
+        step = e.int64s([-1], op, "step")
+        parts = [value]
+        if before:
+            start, end = e.int64s([before - 1 + shift], op, "start"), e.int64s([_INT64_MIN if shift == 0 else 0], op, "end")
+            parts.insert(0, e.node("Slice", [value, start, end, axes, step], op, f"before_{axis}"))
+        if after:
+            parts.append(e.node("Slice", [value, e.int64s([-1 - shift], op, "start"),
+                                          e.int64s([-1 - shift - after], op, "end"), axes, step], op, f"after_{axis}"))
+        value = e.node("Concat", parts, op, f"padded_{axis}", axis=axis,
+                       outputs=[e.out(op)] if n == len(rows) - 1 else None)
 
 
 def _spec(op: Operation) -> list:
