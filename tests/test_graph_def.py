@@ -93,6 +93,8 @@ def _graphc_model():
         "slice": tf.identity(logits[1:, ::2] + logits[0, 1], name="sl"),
         "split": tf.add_n(tf.split(logits, 3, axis=1) + tf.split(logits, [2, 1], axis=1)[1:], name="sp"),
         "fill": tf.fill(tf.stack([tf.shape(x)[0], 2]), 1.5, name="fi"),
+        "identity_n": tf.identity_n([logits, tf.shape(logits)], name="idn")[1],
+        "segment_sum": tf.unsorted_segment_sum(tf.transpose(logits), [1, -1, 1], 2, name="uss"),
     }
     return x, outs
 
@@ -285,6 +287,24 @@ def test_tensorflows_ops_each_give_tensorflows_values_in_graphc():
     for name, value in zip(names, got):
         assert value.dtype == want[name].dtype, name
         np.testing.assert_allclose(value, want[name], rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+@pytest.mark.parametrize("backend", ["eager", "numba"])
+def test_tensorflows_composed_ops_give_tensorflows_values_in_graphc(backend):
+    """TF ops graphc reads as compositions: FusedBatchNorm (V1, V3; inference and training, NHWC and NCHW,
+    every output), LeakyRelu, Selu, Softsign, Slice, Concat, BatchMatMulV2, IdentityN, UnsortedSegmentSum,
+    PreventGradient (TF 2.21 compat.v1's values, tests/data/make_tf_graphs.py)."""
+    want = np.load(os.path.join(DATA, "nn_expected.npz"))
+    tensors = dict(str(entry).split("=") for entry in want["tensor_names"])
+    names = sorted(tensors)
+    assert len(names) == 19
+    with tf.Graph().as_default():
+        outs = tf.import_graph_def(_load("nn_frozen.pb"), return_elements=[tensors[n] for n in names], name="")
+        with tf.Session(backend=backend) as sess:
+            got = sess.run(outs, {"x:0": want["x"]})
+    for name, value in zip(names, got):
+        assert value.dtype == want[name].dtype, name
+        np.testing.assert_allclose(value, want[name], rtol=1e-5, atol=1e-5, err_msg=name)
 
 
 def test_graph_def_messages_from_version_and_shapes():

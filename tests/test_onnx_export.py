@@ -129,6 +129,8 @@ def test_array_and_math_ops(tmp_path):
             tf.reduce_prod(x, 2), tf.reduce_all(x > -1.0, 1), tf.reduce_any(x > 1.0, [0, 2]),
             tf.argmin(x, 2, output_type=tf.int32), tf.one_hot(ids - 1, 4, on_value=2.0, off_value=-1.0),
             tf.split(x, 2, axis=2)[1], tf.split(x, [1, -1], axis=1)[1],
+            tf.unsorted_segment_sum(x[0], [2, -1, 0], 4), tf.unsorted_segment_sum(ids * 2, ids % 3 - 1, 3),
+            tf.unsorted_segment_sum(x[:2, :2], [[0, 1], [1, 1]], 2), tf.identity_n([x, ids])[1],
             tf.where(x > 0.0, x, tf.zeros_like(x)), tf.floordiv(x, 0.7), tf.floormod(x, -0.7),
             tf.floordiv(ids - 3, 2), tf.floormod(ids - 3, -2), tf.maximum(x, 0.1), tf.minimum(x, 0.1),
             tf.pow(tf.abs(x), 1.5), tf.square(x), tf.rsqrt(tf.abs(x) + 1.0), tf.expm1(x), tf.log1p(tf.abs(x)),
@@ -166,8 +168,12 @@ def test_variables_are_written_with_the_sessions_current_values(tmp_path):
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
             sess.run(tf.assign(v, [3.0, -4.0]))
-            graphc.onnx.export(sess, [x], [y, v, y], tmp_path / "v.onnx")
+            w = tf.Variable([5.0, 6.0], name="w")
+            sess.run(w.initializer)
+            graphc.onnx.export(sess, [x], [y, v, y, w, tf.constant(2.0)], tmp_path / "v.onnx")
     got = _run_onnx(tmp_path / "v.onnx", {"x:0": np.array([1.0, 0.5], dtype=np.float32)})
+    np.testing.assert_array_equal(got[3], [5.0, 6.0])       # a variable no node reads
+    assert got[4] == 2.0
     np.testing.assert_array_equal(got[0], [3.0, -2.0])
     np.testing.assert_array_equal(got[1], [3.0, -4.0])      # an output that is an initializer
     np.testing.assert_array_equal(got[2], [3.0, -2.0])      # an output listed twice
@@ -270,3 +276,19 @@ def test_tensorflow_frozen_op_graph_exported_gives_tensorflows_outputs(tmp_path)
     for name, value in zip(names, got):
         assert value.dtype == want[name].dtype, name
         np.testing.assert_allclose(value, want[name], rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_tensorflow_composed_ops_exported_give_tensorflows_outputs(tmp_path):
+    """FusedBatchNorm (inference and training mode, NHWC and NCHW), LeakyRelu, Selu, Softsign, Slice,
+    Concat, BatchMatMulV2, IdentityN, UnsortedSegmentSum from TensorFlow's GraphDef, through graphc to ONNX."""
+    want = np.load(f"{DATA}/nn_expected.npz")
+    tensors = dict(str(entry).split("=") for entry in want["tensor_names"])
+    names = sorted(tensors)
+    with tf.Graph().as_default():
+        outs = tf.import_graph_def(_frozen("nn_frozen.pb"), return_elements=[tensors[n] for n in names], name="")
+        with tf.Session() as sess:
+            graphc.onnx.export(sess, ["x:0"], outs, tmp_path / "nn.onnx")
+    got = _run_onnx(tmp_path / "nn.onnx", {"x:0": want["x"]})
+    for name, value in zip(names, got):
+        assert value.dtype == want[name].dtype, name
+        np.testing.assert_allclose(value, want[name], rtol=1e-5, atol=1e-5, err_msg=name)

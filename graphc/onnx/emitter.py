@@ -36,6 +36,7 @@ class Emitter:
         self.nodes: list = []
         self.initializers: list = []
         self._names: dict = {}          # graphc Tensor -> ONNX value name
+        self._pending: dict = {}        # graphc Tensor -> the value of its initializer, until first read
         self._used: set = set()
 
     # names -------------------------------------------------------------------------------------
@@ -53,14 +54,13 @@ class Emitter:
         self._names[t] = name
         self._used.add(name)
 
-    def has(self, t: Tensor) -> bool:
-        return t in self._names
-
     def name_of(self, t: Tensor) -> str:
+        if t in self._pending:
+            self._write_initializer(t, self._pending.pop(t))
         return self._names[t]
 
     def inp(self, op: Operation, index: int = 0) -> str:
-        return self._names[op.inputs[index]]
+        return self.name_of(op.inputs[index])
 
     def out(self, op: Operation, index: int = 0) -> str:
         """The name the rule's result for ``op.outputs[index]`` must have: the tensor's TF name."""
@@ -93,7 +93,11 @@ class Emitter:
         return self.const(np.array(list(values), dtype=np.int64), op, hint)
 
     def initializer(self, t: Tensor, value: np.ndarray) -> None:
-        """``t`` (a constant or a variable's value) as an initializer under the tensor's own name."""
+        """``t`` (a constant or a variable's value) as an initializer under the tensor's own name, written
+        when a node first reads it (a constant that only gives a rule its static axes or sizes is not)."""
+        self._pending[t] = value
+
+    def _write_initializer(self, t: Tensor, value: np.ndarray) -> None:
         name = self.unique(t.name)
         array = np.asarray(value)
         if array.dtype.kind in "SUO":

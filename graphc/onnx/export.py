@@ -91,10 +91,10 @@ def _value_info(onnx: Any, t: Tensor, name: str, symbolic: bool) -> Any:
 
 
 def _model(onnx: Any, e: Emitter, graph_inputs: list, outputs: list, opset: int, name: str) -> Any:
+    values = [e.name_of(t) for t in outputs]     # first, so an output that is a constant has its initializer
     fixed = {init.name for init in e.initializers} | {vi.name for vi in graph_inputs}
     out_infos = []
-    for t in outputs:
-        value = e.name_of(t)
+    for t, value in zip(outputs, values):
         if value in fixed or any(vi.name == value for vi in out_infos):
             # an output that is an input, an initializer or listed twice: a node must produce it
             value = e.node("Identity", [value], t.op, "output", outputs=[e.unique(t.name)])

@@ -106,6 +106,11 @@ def _floor_mod(e: Emitter, op: Operation) -> None:
     e.node("Where", [move, e.node("Add", [r, y], op, "moved"), r], op, outputs=[e.out(op)])
 
 
+def _identity_n(e: Emitter, op: Operation) -> None:
+    for i in range(len(op.inputs)):
+        e.node("Identity", [e.inp(op, i)], op, f"identity_{i}", outputs=[e.out(op, i)])
+
+
 def _cast(e: Emitter, op: Operation) -> None:
     e.cast(e.inp(op), op.attrs["dtype"], op, outputs=[e.out(op)])
 
@@ -298,7 +303,8 @@ def _mirror_pad(e: Emitter, op: Operation) -> None:
         step = e.int64s([-1], op, "step")
         parts = [value]
         if before:
-            start, end = e.int64s([before - 1 + shift], op, "start"), e.int64s([_INT64_MIN if shift == 0 else 0], op, "end")
+            start = e.int64s([before - 1 + shift], op, "start")
+            end = e.int64s([_INT64_MIN if shift == 0 else 0], op, "end")
             parts.insert(0, e.node("Slice", [value, start, end, axes, step], op, f"before_{axis}"))
         if after:
             parts.append(e.node("Slice", [value, e.int64s([-1 - shift], op, "start"),
@@ -355,16 +361,40 @@ def _gather(e: Emitter, op: Operation) -> None:
 
 
 def _one_hot(e: Emitter, op: Operation) -> None:
-    indices, depth, on, off = (e.inp(op, i) for i in range(4))
+    on, off = e.inp(op, 2), e.inp(op, 3)
     axis = _axes_input(e, op, [0], "values_axis")
     values = e.node("Concat", [e.node("Unsqueeze", [off, axis], op, "off"), e.node("Unsqueeze", [on, axis], op, "on")],
                     op, "values", axis=0)
     # TF gives a negative index an all-off row; ONNX counts it from the end, so it becomes depth (out of range)
     index_dtype = op.inputs[0].dtype
+    depth = e.inp(op, 1)
     depth_as_index = depth if op.inputs[1].dtype == index_dtype else e.cast(depth, index_dtype, op, "depth_index")
-    negative = e.node("Less", [indices, _scalar(e, op, 0, "zero")], op, "negative")
-    indices = e.node("Where", [negative, depth_as_index, indices], op, "indices")
+    negative = e.node("Less", [e.inp(op), _scalar(e, op, 0, "zero")], op, "negative")
+    indices = e.node("Where", [negative, depth_as_index, e.inp(op)], op, "indices")
     e.node("OneHot", [indices, depth, values], op, outputs=[e.out(op)], axis=int(op.attrs["axis"]))
+
+
+def _unsorted_segment_sum(e: Emitter, op: Operation) -> None:
+    """(segment ids == each segment's number), a [num_segments, n] 0/1 matrix, times the data as [n, rest]:
+    a negative id adds nowhere, as in TF."""
+    ids_rank = _rank(op, 1)
+    ids_type = op.inputs[1].dtype
+    num = e.node("Reshape", [e.inp(op, 2), e.int64s([], op, "scalar")], op, "num_scalar")
+    num = num if op.inputs[2].dtype == ids_type else e.cast(num, ids_type, op, "num_as_id")
+    segments = e.node("Range", [_scalar(e, op, 0, "zero", 1), num, _scalar(e, op, 1, "one", 1)], op, "segments")
+    column = e.node("Unsqueeze", [segments, e.int64s([1], op, "column_axis")], op, "segments_column")
+    ids_row = e.node("Reshape", [e.inp(op, 1), e.int64s([1, -1], op, "row")], op, "ids_row")
+    matrix = e.cast(e.node("Equal", [column, ids_row], op, "match"), op.inputs[0].dtype, op, "matrix")
+    rows = e.node("ReduceProd", [e.node("Shape", [e.inp(op, 1)], op, "ids_shape")], op, "rows", keepdims=1) \
+        if ids_rank else e.int64s([1], op, "rows")
+    data = e.node("Reshape", [e.inp(op), e.node("Concat", [rows, e.int64s([-1], op, "rest")], op, "data_2d_shape",
+                                                axis=0)], op, "data_2d")
+    summed = e.node("MatMul", [matrix, data], op, "matmul")
+    tail = e.node("Slice", [e.node("Shape", [e.inp(op)], op, "data_shape"), e.int64s([ids_rank], op, "tail_start"),
+                            e.int64s([_INT64_MAX], op, "tail_end")], op, "tail")
+    num_1d = e.node("Reshape", [_as_int64(e, op, 2, "num"), e.int64s([1], op, "one_dim")], op, "num_1d")
+    shape = e.node("Concat", [num_1d, tail], op, "out_shape", axis=0)
+    e.node("Reshape", [summed, shape], op, outputs=[e.out(op)])
 
 
 # nn --------------------------------------------------------------------------------------------
@@ -410,9 +440,9 @@ RULES: dict = {
     "Split": _split, "SplitV": _split, "ExpandDims": _expand_dims, "Squeeze": _squeeze,
     "Shape": _shape, "Size": _shape, "Rank": _rank_op, "Fill": _fill, "Tile": _tile, "BroadcastTo": _broadcast_to,
     "Range": _same("Range"), "Pad": _pad, "MirrorPad": _mirror_pad, "StridedSlice": _strided_slice,
-    "GatherV2": _gather, "OneHot": _one_hot,
+    "GatherV2": _gather, "OneHot": _one_hot, "UnsortedSegmentSum": _unsorted_segment_sum,
     "Conv2D": _conv2d, "MaxPool": _pool("MaxPool"), "AvgPool": _pool("AveragePool", count_include_pad=0),
-    "PlaceholderWithDefault": _same("Identity"),
+    "PlaceholderWithDefault": _same("Identity"), "IdentityN": _identity_n,
 }
 
 __all__ = ["RULES"]
