@@ -7,7 +7,7 @@ from typing import Any
 
 from graphc.framework.op_mapping import OpMapping, composition, composition_n, same_op, static_value
 from graphc.graph import Tensor
-from graphc.ops import array, math, nn, reduce, source, state
+from graphc.ops import array, gather, math, nn, reduce, source, state
 from graphc.ops.core import make_op
 
 
@@ -55,7 +55,7 @@ def _fused_batch_norm(inputs: list, attrs: dict, v3: bool = False) -> list:
         axes = [a for a in range(rank) if a != channel % rank]
         x_stats = math.cast(x, dtype) if x.dtype != dtype else x
         batch_mean, batch_var = nn.moments(x_stats, axes, name="moments")
-        count = math.cast(reduce.reduce_prod(array.gather(array.shape(x), axes)), dtype)
+        count = math.cast(reduce.reduce_prod(gather.gather(array.shape(x), axes)), dtype)
         unbiased = batch_var * count / math.maximum(count - 1.0, 1.0)
         factor = float(attrs.get("exponential_avg_factor", 1.0))
         out_mean, out_var = batch_mean, unbiased
