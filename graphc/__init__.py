@@ -31,6 +31,7 @@ from graphc.ops.reduce import *  # noqa: F401,F403
 from graphc.ops.linalg import *  # noqa: F401,F403
 from graphc.ops.random import *  # noqa: F401,F403
 from graphc.ops.state import *  # noqa: F401,F403
+from graphc.ops.sequence import *  # noqa: F401,F403
 from graphc.variables import *  # noqa: F401,F403
 from graphc.variable_scope import *  # noqa: F401,F403
 from graphc.initializers import (constant_initializer, glorot_normal_initializer, glorot_uniform_initializer,

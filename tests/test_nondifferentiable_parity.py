@@ -72,6 +72,8 @@ CASES = [
          np.array([2, 0, 3, 1], np.int32), np.abs(np.nan_to_num(F)) % 3.0, ops=["SparseLabelsOneHot"]),
     case("range", lambda n: [tf.range(5), tf.range(2, 11, 3), tf.range(0.5, 2.0, 0.25), tf.range(n) * 2],
          np.int32(4), ops=["Range"]),
+    case("in_top_k", lambda p, t: [tf.nn.in_top_k(p, t, 1), tf.nn.in_top_k(p, t, 2), tf.nn.in_top_k(p, t * 0 + 9, 3)],
+         F, np.array([3, 0, 1, 2], np.int32), ops=["InTopKV2"]),
     case("stop_gradient", lambda x: [tf.stop_gradient(x) * 2.0, tf.stop_gradient(tf.floor(x))], F,
          ops=["StopGradient"]),
 ]

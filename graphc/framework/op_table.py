@@ -20,6 +20,7 @@ from graphc.framework.attr_values import AttrValue, dtype_attr, ints, make_tenso
 from graphc.graph import Operation, Tensor
 from graphc.ops import array, math, reduce, state
 from graphc.ops import nn
+from graphc.ops import sequence  # noqa: F401  (registers ReverseSequence, InTopKV2)
 from graphc.ops.core import constant_value, make_op
 
 
@@ -303,6 +304,11 @@ def _one_hot_to_tf(op: Operation, const: Callable) -> tuple:
     return _in(op), {**_t(op, 2), "TI": dtype_attr(op.inputs[0].dtype), "axis": AttrValue(i=op.attrs["axis"])}
 
 
+def _reverse_sequence_to_tf(op: Operation, const: Callable) -> tuple:
+    return _in(op), {**_t(op), "Tlen": dtype_attr(op.inputs[1].dtype), "seq_dim": AttrValue(i=op.attrs["seq_dim"]),
+                     "batch_dim": AttrValue(i=op.attrs["batch_dim"])}
+
+
 def _split_to_tf(op: Operation, const: Callable) -> tuple:
     axis = const("axis", np.array(op.attrs["axis"], dtype=np.int32))
     attrs = {**_t(op), "num_split": AttrValue(i=op.attrs["num_split"])}
@@ -504,6 +510,9 @@ _ROWS = [
     OpMapping("StridedSlice", "StridedSlice", _strided_slice_to_tf, _build_strided_slice),
     OpMapping("GatherV2", "GatherV2", _gather_to_tf, _build_gather),
     OpMapping("OneHot", "OneHot", _one_hot_to_tf, _make("OneHot", ("axis",))),
+    OpMapping("ReverseSequence", "ReverseSequence", _reverse_sequence_to_tf,
+              _make("ReverseSequence", ("seq_dim", "batch_dim"))),
+    OpMapping("InTopKV2", "InTopKV2", lambda op, const: (_in(op), _t(op, 1)), _make("InTopKV2")),
     *[OpMapping(t, t, _random_to_tf, _build_random(t)) for t in ("RandomUniform", "RandomStandardNormal",
                                                                   "TruncatedNormal", "RandomUniformInt")],
     *[OpMapping(t, t, _conv_to_tf, _build_conv(t)) for t in ("Conv2D", "Conv2DBackpropInput",
