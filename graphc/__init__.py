@@ -49,6 +49,12 @@ from graphc import tf_logging as logging  # noqa: E402  (tf.logging)
 from graphc.tf_logging import get_logger
 from graphc import layers, losses, metrics, nn, summary, testing, train  # noqa: E402
 from graphc import data, io, python_io  # noqa: E402
+from graphc import rnn as _rnn  # noqa: E402
+
+# tf.nn's recurrent names build on variable scopes and tf.layers-style cells (a layer above
+# graphc.nn), so the tf.nn namespace receives them here, as tf.train receives its names below
+for _name in _rnn.NN_NAMES:
+    setattr(nn, _name, getattr(_rnn, _name))
 from graphc import queue_runner as _queue_runner  # noqa: E402
 
 # tf.train's queue-runner names live with the input pipelines (they build on graphc.data, a layer
