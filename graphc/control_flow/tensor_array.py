@@ -28,7 +28,7 @@ from graphc import dtypes
 from graphc.graph import Operation, Tensor, get_default_graph
 from graphc.ops import array, source
 from graphc.ops import tensor_array as ta_ops
-from graphc.ops.core import _graph_tensor_or_none, constant_value, convert_to_tensor
+from graphc.ops.core import _graph_of, _graph_tensor_or_none, constant_value, convert_to_tensor
 from graphc.shape import TensorShape, as_shape
 
 
@@ -58,6 +58,7 @@ class TensorArray:
             self._buffer = convert_to_tensor(flow, dtype=self._dtype)
             self._size = None
             self._ta_name = self._buffer.op.name
+            self._new_op = None
             dims = self._buffer.shape.as_tuple()
             self._shape_cell = [TensorShape(None if dims is None else list(dims[1:]))]
             return
@@ -69,6 +70,7 @@ class TensorArray:
             self._buffer, self._written = ta_ops.new(self._size, self._dtype, elem,
                                                      name=scope)
         self._ta_name = tensor_array_name or self._buffer.op.name
+        self._new_op: Optional[Operation] = self._buffer.op
 
     # --------------------------------------------------------------------------------------------
     # properties
@@ -127,10 +129,34 @@ class TensorArray:
         if not current.is_compatible_with(shape):
             raise ValueError(f"Inconsistent shapes: saw {shape} but expected {current} "
                              f"(TensorArray {self._ta_name}; its elements have one shape)")
-        self._shape_cell[0] = current.merge_with(shape)
+        self._shape_cell[0] = merged = current.merge_with(shape)
+        self._settle_fresh_buffer(merged)
+
+    def _settle_fresh_buffer(self, elem: TensorShape) -> None:
+        """Once the element shape is fully known, the array's first buffer is made with it.
+
+        A TensorArray created without a full ``element_shape`` (map_fn's results) starts with a
+        placeholder buffer that its first write replaces. When that write's shape is static,
+        the creating op is given the shape, so the buffer has one shape from the start: a while
+        loop that carries the array then keeps each loop variable's shape across iterations, as
+        the loop's gradient needs. Reads and stacks built before the write keep TF1's rule (an
+        unwritten element with no known shape cannot be read): their own attrs say so.
+        """
+        new_op = self._new_op
+        if new_op is None or not elem.is_fully_defined() or new_op.attrs["element_shape"] == tuple(elem.as_list()):
+            return
+        new_op.attrs["element_shape"] = tuple(elem.as_list())
+        buffer = new_op.outputs[0]
+        dims = buffer.shape.as_tuple()
+        size = None if not dims else dims[0]
+        buffer.set_shape(TensorShape([size]).concatenate(elem))
+
+    def _graph(self):
+        """The graph new ops go in: this array's, or the loop body being built that captures it."""
+        return _graph_of([self._buffer])
 
     def _scope(self, name: Optional[str], default: str):
-        graph = self._buffer.graph
+        graph = self._graph()
         return graph.as_default(), graph.name_scope(name or default)
 
     def _value(self, value: Any, what: str) -> Tensor:
@@ -250,12 +276,12 @@ class TensorArray:
 
     def identity(self) -> "TensorArray":
         """This TensorArray through identity ops (TF1 uses it to attach control dependencies)."""
-        with self._buffer.graph.as_default():
+        with self._graph().as_default():
             return self._derive(source.identity(self._buffer), source.identity(self._written))
 
     def close(self, name: Optional[str] = None) -> Operation:
         """An op that does nothing: a functional TensorArray holds no resource to release."""
-        with self._buffer.graph.as_default():
+        with self._graph().as_default():
             return source.no_op(name=name or "TensorArrayClose")
 
     def __repr__(self) -> str:

@@ -167,7 +167,16 @@ def _scatter_grad(op, g_buffer, g_written):
     buffer, _, indices, _ = op.inputs
     if g_buffer is None:
         return [None, None, None, None]
-    return [clear_rows(buffer, g_buffer, indices), None, None, array.gather(g_buffer, indices)]
+    value = op.inputs[3]
+    return [clear_rows(buffer, g_buffer, indices), None, None, _shaped_like(array.gather(g_buffer, indices), value)]
+
+
+def _shaped_like(g: Any, x: Any) -> Any:
+    """``g`` (the gradient of ``x``) with what is known of ``x``'s static shape: inside a loop
+    body the gradient buffer's shape may be less known than the forward tensors'."""
+    if g.shape.is_compatible_with(x.shape):
+        g.set_shape(x.shape)
+    return g
 
 
 register(OpDef("TensorArrayScatter", "movement", infer=_scatter_infer, numpy=_scatter_numpy,
@@ -228,8 +237,8 @@ def _gather_numpy(buffer, written, indices, element_shape, ta_name):
 
 
 def _gather_grad(op, g):
-    _, written, indices = op.inputs
-    return [scatter_add(written, indices, g), None, None]
+    buffer, written, indices = op.inputs
+    return [_shaped_like(scatter_add(written, indices, g), buffer), None, None]
 
 
 register(OpDef("TensorArrayGather", "movement", infer=_gather_infer, numpy=_gather_numpy, grad=_gather_grad))
