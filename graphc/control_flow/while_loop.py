@@ -155,7 +155,7 @@ def _loop(cond, body, loop_vars, shape_invariants, try_to_pack: bool, parallel_i
     def body_fn(tensors: list) -> list:
         packed = nest.pack_sequence_as(loop_vars, tensors)
         result = _call(body, packed) if isinstance(packed, (list, tuple)) else body(packed)
-        if try_to_pack and not isinstance(result, (list, tuple)):
+        if not nest.is_sequence(result):
             result = [result]
         expected = list(packed) if isinstance(packed, (list, tuple)) and not nest._is_namedtuple(packed) else packed
         got = list(result) if isinstance(result, (list, tuple)) and not nest._is_namedtuple(result) else result
