@@ -258,3 +258,69 @@ def test_backends_report_run_time_errors(backend):
     with tf.Session(backend=backend) as sess:
         with pytest.raises(tf.errors.InvalidArgumentError, match="already been written to"):
             sess.run(tf.TensorArray(tf.float32, 3).write(0, [1., 2.]).write(0, [1., 2.]).stack())
+
+
+# ------------------------------------------------------------------------------------------------
+# inside tf.while_loop (TF 2.21 compat.v1 numbers)
+
+def test_written_and_read_inside_a_loop_with_gradient():
+    x = tf.constant([1., 2.])
+    ta = tf.TensorArray(tf.float32, size=4, clear_after_read=False, element_shape=[2])
+
+    def body(i, t):
+        prev = tf.cond(i > 0, lambda: t.read(tf.maximum(i - 1, 0)), lambda: x)
+        return i + 1, t.write(i, tf.sin(prev) * 2.)
+    _, ta = tf.while_loop(lambda i, t: i < 4, body, (0, ta))
+    st = ta.stack()
+    got, grad = run([st, tf.gradients(tf.reduce_sum(st * st), x)[0]])
+    np.testing.assert_allclose(got, [[1.6829419, 1.8185948], [1.9874365, 1.9389095], [1.8289076, 1.8660159],
+                                     [1.9337476, 1.9134766]], rtol=1e-6)
+    np.testing.assert_allclose(grad, [3.0053616, -1.8862638], rtol=1e-5)
+
+
+def test_a_dynamic_size_array_grows_inside_a_loop():
+    x = tf.constant([1., 2.])
+    ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
+    _, ta = tf.while_loop(lambda i, t: i < 4, lambda i, t: (i + 1, t.write(i, tf.cast(i, tf.float32) * x)), (0, ta))
+    stacked, size = run([ta.stack(), ta.size()])
+    np.testing.assert_array_equal(stacked, [[0., 0.], [1., 2.], [2., 4.], [3., 6.]])
+    assert size == 4
+
+
+def test_the_element_shape_first_written_in_a_loop_body_is_known_after_the_loop():
+    x = tf.constant([1., 2.])
+    ta = tf.TensorArray(tf.float32, size=3)
+    _, ta = tf.while_loop(lambda i, t: i < 3, lambda i, t: (i + 1, t.write(i, x * tf.cast(i, tf.float32))), (0, ta))
+    assert ta.element_shape.as_list() == [2]
+    assert ta.stack().shape.as_list() == [3, 2]
+    np.testing.assert_array_equal(run(ta.stack()), [[0., 0.], [1., 2.], [2., 4.]])
+
+
+def _recurrence():
+    xs = tf.constant([[1., 2.], [3., 4.], [5., 6.]])
+    w = tf.constant([[0.5, -0.2], [0.3, 0.8]])
+    inputs = tf.TensorArray(tf.float32, 3).unstack(xs)
+    outputs = tf.TensorArray(tf.float32, 3)
+
+    def body(i, h, out):
+        h = tf.tanh(tf.matmul(h[None], w)[0] * 0.5 + inputs.read(i) * 0.1)
+        return i + 1, h, out.write(i, h)
+    _, h, outputs = tf.while_loop(lambda i, h, o: i < 3, body, (0, tf.zeros([2]), outputs))
+    st = outputs.stack()
+    loss = tf.reduce_sum(st * tf.constant([[1., 2.], [3., 4.], [5., 6.]])) + tf.reduce_sum(h)
+    return [st, h] + tf.gradients(loss, [xs, w])
+
+
+def test_a_recurrence_over_input_and_output_arrays_like_dynamic_rnn():
+    st, h, gx, gw = run(_recurrence())
+    np.testing.assert_allclose(st, [[0.099668, 0.19737533], [0.3403809, 0.43737754], [0.5721423, 0.6296964]],
+                               rtol=1e-6)
+    np.testing.assert_allclose(h, [0.5721423, 0.6296964], rtol=1e-6)
+    np.testing.assert_allclose(gx, [[0.12709121, 0.43362308], [0.31710085, 0.50908846], [0.40359193, 0.42243767]],
+                               rtol=1e-5)
+    np.testing.assert_allclose(gw, [[0.84489894, 0.9726477], [1.1955496, 1.4262313]], rtol=1e-5)
+
+
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if b != "eager"])
+def test_loops_over_arrays_match_eager_on_every_backend(backend):
+    run_compared(tf.Session(backend="eager"), tf.Session(backend=backend), _recurrence(), {}, backend)
