@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional
 from graphc.control_flow import nest
 from graphc.control_flow.tensor_array import TensorArray
 from graphc.control_flow.while_loop import while_loop
-from graphc.graph import Tensor, get_default_graph
+from graphc.graph import get_default_graph
 from graphc.ops import array
 from graphc.ops import math as m
 from graphc.ops.core import constant, convert_to_tensor
