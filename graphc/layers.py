@@ -12,7 +12,6 @@ from typing import Any, Callable, Optional
 from graphc import control_flow, initializers
 from graphc.graph import Tensor
 from graphc.ops import array, conv, linalg
-from graphc.ops import math as m
 from graphc.ops import nn, source
 from graphc.ops.core import constant_value, convert_to_tensor
 from graphc.variable_scope import get_variable, variable_scope

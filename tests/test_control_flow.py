@@ -330,3 +330,13 @@ def test_graph_def_of_a_region_op_is_written_without_bodies_and_import_says_so(t
     with tf.Graph().as_default():
         with pytest.raises(tf.errors.UnimplementedError, match="does not hold the bodies"):
             tf.import_graph_def(graph_def, name="")
+
+
+def test_a_constant_predicate_folds_to_the_taken_branch_in_the_compiled_ir():
+    x = tf.placeholder(tf.float32, [3])
+    y = tf.cond(tf.logical_not(tf.constant(True)), lambda: x + 1.0, lambda: tf.exp(x) * 10.0)
+    with tf.Session(backend="interpret") as sess:
+        exe = sess.compile(y, {x: X})
+        types = {n.type for n in exe.kernel_plan.program.nodes}
+        assert "If" not in types and {"Exp", "Mul"} <= types
+        np.testing.assert_allclose(sess.run(y, {x: X}), np.exp(X) * 10.0, rtol=1e-6)
