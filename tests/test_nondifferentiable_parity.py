@@ -76,6 +76,10 @@ CASES = [
          F, np.array([3, 0, 1, 2], np.int32), ops=["InTopKV2"]),
     case("stop_gradient", lambda x: [tf.stop_gradient(x) * 2.0, tf.stop_gradient(tf.floor(x))], F,
          ops=["StopGradient"]),
+    case("tensor_array_new", lambda n, x: [tf.TensorArray(tf.float32, n, element_shape=[2]).stack(),
+                                           tf.TensorArray(tf.int32, 3, element_shape=[2]).write(1, x).stack(),
+                                           tf.TensorArray(tf.int32, n, dynamic_size=True).write(4, x).size()],
+         np.int32(3), J[0, :2].copy(), ops=["TensorArrayNew"]),
 ]
 
 # ops that compute no tensor a backend could get wrong (summaries serialize on the host, NoOp;

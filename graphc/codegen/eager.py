@@ -10,6 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from graphc import errors
+from graphc.codegen import regions
 from graphc.ops.core import OPS, OpKind
 from graphc.ops.random import make_rng
 from graphc.ops.state import ASSIGN_UPDATES, STATE_READ
@@ -32,7 +33,7 @@ class EagerExecutable:
             od = OPS.get(op.type)
             if od is None:
                 raise errors.UnimplementedError(None, op, f"No kernel registered for op type {op.type} ({op.name})")
-            if od.numpy is None:
+            if od.numpy is None and od.kind is not OpKind.REGION:
                 raise errors.InternalError(None, op, f"Op {op.name} ({op.type}) has no numpy kernel")
             sources = []
             for i, t in enumerate(op.inputs):
@@ -90,7 +91,8 @@ class EagerExecutable:
                 if od.kind is OpKind.RANDOM:
                     kwargs = dict(op.attrs, rng=make_rng(op.attrs["seed"], op.attrs["seed2"], state.next_count(op)))
                 try:
-                    out = od.numpy(*args, **kwargs)
+                    out = regions.run(op, args, state, compile_plan) if od.kind is OpKind.REGION \
+                        else od.numpy(*args, **kwargs)
                 except errors.OpError:
                     raise
                 except MemoryError as e:

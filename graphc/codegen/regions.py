@@ -1,0 +1,99 @@
+"""Running region ops (``If``, ``While``): each body as a RunPlan through a sub-executable.
+
+A body's RunPlan feeds its inputs and fetches its outputs and kept random draws. The
+sub-executable comes from a *factory* (``RunPlan -> executable``, as a backend's ``compile_plan``)
+and is built once per body and factory. The eager executor and every compiled backend's host
+steps call ``run`` here; phase 1 passes the eager factory everywhere.
+"""
+from __future__ import annotations
+
+import weakref
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from graphc import errors
+from graphc.passes.run_plan import RunPlan
+
+Factory = Callable[[RunPlan], Any]
+_executables: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # body -> {factory: executable}
+
+
+def _executable(body, factory: Factory):
+    per_body = _executables.setdefault(body, {})
+    exe = per_body.get(factory)
+    if exe is None:
+        exe = per_body[factory] = factory(RunPlan(list(body.outputs) + list(body.kept), [], list(body.inputs)))
+    return exe
+
+
+def _run_body(body, factory: Factory, args: Sequence[np.ndarray], state: Any) -> list:
+    results, _ = _executable(body, factory).run(list(args), state)
+    return results
+
+
+def _check_loop_value(op, body, i: int, value: np.ndarray) -> None:
+    shape = body.inputs[i].shape
+    if not shape.is_compatible_with(np.shape(value)):
+        raise errors.InvalidArgumentError(None, getattr(op, "origin", op), (
+            f"Loop variable {i} of {op.name} has shape {list(np.shape(value))} in an iteration, which its "
+            f"shape invariant {shape} does not allow. Give tf.while_loop a less specific shape_invariants entry."))
+
+
+def _zeros(t) -> np.ndarray:
+    dims = t.shape.as_tuple()
+    return np.zeros(() if dims is None else tuple(d or 0 for d in dims), dtype=t.dtype.np_type)
+
+
+def _run_if(op, args: list, state: Any, factory: Factory) -> tuple:
+    then, other = op.attrs["then_branch"], op.attrs["else_branch"]
+    taken = then if bool(np.asarray(args[0])) else other
+    results = _run_body(taken, factory, args[1:], state)
+    p = len(taken.outputs)
+    outs, kept = results[:p], results[p:]
+    kept_then = kept if taken is then else [_zeros(t) for t in then.kept]
+    kept_else = kept if taken is other else [_zeros(t) for t in other.kept]
+    return tuple(np.array(v, copy=True) for v in outs) + tuple(kept_then) + tuple(kept_else)
+
+
+def _stack(values: list, like) -> np.ndarray:
+    if values:
+        try:
+            return np.stack(values)
+        except ValueError:
+            raise errors.InvalidArgumentError(None, None, (
+                f"The gradient of a while loop needs each loop variable's shape fixed across iterations, but "
+                f"{like.name} changes shape ({[np.shape(v) for v in values[:3]]}...).")) from None
+    dims = like.shape.as_tuple()
+    return np.zeros((0,) + (() if dims is None else tuple(d or 0 for d in dims)), dtype=like.dtype.np_type)
+
+
+def _run_while(op, args: list, state: Any, factory: Factory) -> tuple:
+    n, cond, body = op.attrs["num_vars"], op.attrs["cond"], op.attrs["body"]
+    record = op.attrs["record"].on
+    values, captures = list(args[:n]), list(args[n:])
+    history: list = [[] for _ in range(n)]
+    kept: list = [[] for _ in body.kept]
+    count = 0
+    while bool(np.asarray(_run_body(cond, factory, values + captures, state)[0])):
+        results = _run_body(body, factory, values + captures, state)
+        if record:
+            for h, v in zip(history, values):
+                h.append(v)
+            for h, v in zip(kept, results[n:]):
+                h.append(v)
+        values = results[:n]
+        for i, v in enumerate(values):
+            _check_loop_value(op, body, i, v)
+        count += 1
+    return (tuple(np.array(v, copy=True) for v in values) + (np.array(count, dtype=np.int32),)
+            + tuple(_stack(h, t) for h, t in zip(history, body.inputs[:n]))
+            + tuple(_stack(h, t) for h, t in zip(kept, body.kept)))
+
+
+_RUNNERS = {"If": _run_if, "While": _run_while}
+
+
+def run(op, args: list, state: Any, factory: Factory) -> tuple:
+    """The outputs of region op ``op`` (a graph op, or an IR node with its attrs) on ``args``."""
+    return _RUNNERS[op.type](op, args, state, factory)
