@@ -56,7 +56,8 @@ def test_outputs_states_and_gradients_match_tensorflow(name):
 
 def test_the_cases_cover_every_cell_and_function_graphc_has():
     covered = {fn for fn, _, _ in cases.CASES.values()}
-    assert {"static_rnn", "static_bidirectional_rnn"} <= IMPLEMENTED <= covered
+    assert IMPLEMENTED == covered == {"static_rnn", "static_bidirectional_rnn", "dynamic_rnn",
+                                      "bidirectional_dynamic_rnn"}
     kinds = set()
     for spec in cases.CELLS.values():
         kinds.add(spec[0])
@@ -67,7 +68,8 @@ def test_the_cases_cover_every_cell_and_function_graphc_has():
 
 @pytest.mark.parametrize("backend", COMPILED)
 @pytest.mark.parametrize("name", ["static_basic_lstm", "static_lstm_peep_proj_clip", "static_multi",
-                                  "static_bidirectional_lstm"])
+                                  "static_bidirectional_lstm", "dynamic_basic_lstm", "dynamic_lstm_all_rows_short",
+                                  "dynamic_multi_initial_state_time_major", "bidirectional_dynamic"])
 def test_compiled_backends_match_eager(name, backend):
     reference, candidate = tf.Session(backend="eager"), tf.Session(backend=backend)
     feeds, fetches, want, _ = _build_loaded(name, reference)
@@ -96,8 +98,10 @@ def test_variable_names_and_errors_match_tensorflow(scenario):
     assert [v.op.name for v in tf.trainable_variables()] == want["trainable"]
 
 
-def test_a_checkpoint_of_rnn_weights_uses_tensorflows_names(tmp_path):
-    cases.build(tf, "static_multi")
+@pytest.mark.parametrize("name", ["static_multi", "dynamic_multi"])
+def test_a_checkpoint_of_rnn_weights_uses_tensorflows_names(tmp_path, name):
+    cases.build(tf, name)     # dynamic_rnn creates the weights while tracing its loop body: in the outer graph
+    assert all(v.graph is tf.get_default_graph() for v in tf.global_variables())
     saver = tf.train.Saver()
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())

@@ -19,7 +19,7 @@ from graphc.graph import Tensor, get_default_graph
 from graphc.ops import array, linalg, nn
 from graphc.ops import math as m
 from graphc.ops.core import convert_to_tensor
-from graphc.rnn import structure
+from graphc.control_flow import nest
 from graphc.shape import TensorShape
 from graphc.variable_scope import VariableScope, get_variable, variable_scope
 
@@ -49,7 +49,7 @@ def zero_state_tensors(state_size: Any, batch_size: Any, dtype: Any) -> Any:
         out = array.zeros(_concat_batch(batch_size, size), dtype=dtype)
         out.set_shape([static_batch] + _size_shape(size))
         return out
-    return structure.map_structure(zeros, state_size)
+    return nest.map_structure(zeros, state_size)
 
 
 class RNNCell:
@@ -143,14 +143,14 @@ class RNNCell:
         first = not self.built
         with variable_scope(self._scope, reuse=True if not first else self._reuse, custom_getter=self._track):
             if self._dtype is None:
-                flat = [convert_to_tensor(x) for x in structure.flatten(inputs)]
+                flat = [convert_to_tensor(x) for x in nest.flatten(inputs)]
                 self._dtype = flat[0].dtype if flat else dtypes.float32
             if first:
                 self._build_from(inputs)
             return self.call(inputs, state)
 
     def _build_from(self, inputs: Any) -> None:
-        flat = structure.flatten(inputs)
+        flat = nest.flatten(inputs)
         shape = convert_to_tensor(flat[0]).shape if len(flat) == 1 else TensorShape(None)
         self.build(shape)
         self.built = True
@@ -177,7 +177,7 @@ LayerRNNCell = RNNCell
 
 
 def _check_float(cell: RNNCell, values: Any) -> None:
-    for t in structure.flatten(values):
+    for t in nest.flatten(values):
         t = convert_to_tensor(t)
         if not t.dtype.is_floating:
             raise ValueError(f"RNN cell only supports floating point inputs, but received dtype: {t.dtype.name} "
@@ -418,7 +418,7 @@ class MultiRNNCell(RNNCell):
             raise TypeError(f"cells must be a list or tuple, but received: {cells}.")
         self._cells = list(cells)
         self._state_is_tuple = state_is_tuple
-        if not state_is_tuple and any(structure.is_nested(c.state_size) for c in self._cells):
+        if not state_is_tuple and any(nest.is_sequence(c.state_size) for c in self._cells):
             raise ValueError("Some cells return tuples of states, but the flag state_is_tuple is not set. "
                              f"State sizes are: {[c.state_size for c in self._cells]}")
 
@@ -454,7 +454,7 @@ class MultiRNNCell(RNNCell):
         for i, cell in enumerate(self._cells):
             with variable_scope(f"cell_{i}"):
                 if self._state_is_tuple:
-                    if not structure.is_nested(state):
+                    if not nest.is_sequence(state):
                         raise ValueError(f"Expected state to be a tuple of length {len(self.state_size)}, but "
                                          f"received: {state}")
                     cell_state = state[i]

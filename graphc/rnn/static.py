@@ -14,7 +14,7 @@ from graphc.graph import Tensor
 from graphc.ops import array, sequence
 from graphc.ops import math as m
 from graphc.ops.core import convert_to_tensor
-from graphc.rnn import structure
+from graphc.control_flow import nest
 from graphc.rnn.cells import _size_shape, assert_like_rnncell
 from graphc.shape import TensorShape
 from graphc.variable_scope import variable_scope
@@ -24,7 +24,7 @@ def infer_state_dtype(explicit_dtype: Any, state: Any) -> dtypes.DType:
     """``dtype`` if given, else the one dtype of every tensor in ``state`` (TF1's rule)."""
     if explicit_dtype is not None:
         return dtypes.as_dtype(explicit_dtype)
-    flat = [convert_to_tensor(s) for s in structure.flatten(state)]
+    flat = [convert_to_tensor(s) for s in nest.flatten(state)]
     if not flat:
         raise ValueError("Unable to infer dtype from an empty state.")
     if any(s.dtype is not flat[0].dtype for s in flat):
@@ -70,14 +70,14 @@ def zero_output_of(cell: Any, batch_size: Any, fixed_batch: Optional[int], dtype
         out = array.zeros([batch_size] + _size_shape(size), dtype=dtype)
         out.set_shape(TensorShape([fixed_batch] + _size_shape(size)))
         return out
-    return structure.map_structure(zeros, cell.output_size)
+    return nest.map_structure(zeros, cell.output_size)
 
 
 def copy_through_past_length(time: Any, sequence_length: Tensor, zero_output: Any, state: Any,
                              new_output: Any, new_state: Any) -> tuple:
     """Rows with ``time >= sequence_length`` get ``zero_output`` and keep ``state``; the others the cell's."""
-    structure.assert_same_structure(zero_output, new_output)
-    structure.assert_same_structure(state, new_state)
+    nest.assert_same_structure(zero_output, new_output)
+    nest.assert_same_structure(state, new_state)
     ended = m.greater_equal(time, sequence_length)
 
     def pick(old: Any, new: Any) -> Tensor:
@@ -85,7 +85,7 @@ def copy_through_past_length(time: Any, sequence_length: Tensor, zero_output: An
         out = m.where(ended, old, new)
         out.set_shape(new.shape)
         return out
-    return structure.map_structure(pick, zero_output, new_output), structure.map_structure(pick, state, new_state)
+    return nest.map_structure(pick, zero_output, new_output), nest.map_structure(pick, state, new_state)
 
 
 def static_rnn(cell: Any, inputs: Any, initial_state: Any = None, dtype: Any = None, sequence_length: Any = None,
@@ -100,10 +100,10 @@ def static_rnn(cell: Any, inputs: Any, initial_state: Any = None, dtype: Any = N
     outputs = []
     with variable_scope(scope or "rnn") as varscope:
         first = inputs[0]
-        while structure.is_nested(first):
+        while nest.is_sequence(first):
             first = first[0]
         first = convert_to_tensor(first)
-        fixed_batch, batch_size = _batch_size_of(first, [convert_to_tensor(x) for x in structure.flatten(inputs)])
+        fixed_batch, batch_size = _batch_size_of(first, [convert_to_tensor(x) for x in nest.flatten(inputs)])
         state = initial_state_of(cell, initial_state, batch_size, dtype)
         if sequence_length is not None:
             sequence_length = convert_to_tensor(sequence_length, name="sequence_length")
@@ -127,12 +127,12 @@ def _reverse_seq(input_seq: list, lengths: Any) -> list:
     """The time steps reversed: wholly, or within each row's length when ``lengths`` is given."""
     if lengths is None:
         return list(reversed(input_seq))
-    flat_per_step = [structure.flatten(step) for step in input_seq]
+    flat_per_step = [nest.flatten(step) for step in input_seq]
     reversed_flat = []
     for parts in zip(*flat_per_step):
         joined = array.stack([convert_to_tensor(p) for p in parts])
         reversed_flat.append(array.unstack(sequence.reverse_sequence(joined, m.cast(lengths, dtypes.int64), 0, 1)))
-    return [structure.pack_sequence_as(input_seq[t], [steps[t] for steps in reversed_flat])
+    return [nest.pack_sequence_as(input_seq[t], [steps[t] for steps in reversed_flat])
             for t in range(len(input_seq))]
 
 
@@ -154,8 +154,8 @@ def static_bidirectional_rnn(cell_fw: Any, cell_bw: Any, inputs: Any, initial_st
             reversed_inputs = _reverse_seq(list(inputs), sequence_length)
             tmp, state_bw = static_rnn(cell_bw, reversed_inputs, initial_state_bw, dtype, sequence_length, bw_scope)
     output_bw = _reverse_seq(tmp, sequence_length)
-    outputs = [structure.pack_sequence_as(fw, [array.concat([a, b], 1) for a, b in
-                                               zip(structure.flatten(fw), structure.flatten(bw))])
+    outputs = [nest.pack_sequence_as(fw, [array.concat([a, b], 1) for a, b in
+                                               zip(nest.flatten(fw), nest.flatten(bw))])
                for fw, bw in zip(output_fw, output_bw)]
     return outputs, state_fw, state_bw
 

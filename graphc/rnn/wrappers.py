@@ -14,7 +14,7 @@ from graphc.ops import nn
 from graphc.ops import math as m
 from graphc.ops import random as rnd
 from graphc.ops.core import constant_value, convert_to_tensor
-from graphc.rnn import structure
+from graphc.control_flow import nest
 from graphc.rnn.cells import LSTMStateTuple, RNNCell, assert_like_rnncell
 
 
@@ -72,18 +72,18 @@ def _dropout_mask(visitor: Callable, value: Any) -> Any:
     """A structure like ``value`` of bools: which leaves the state filter lets dropout touch."""
     verdict = visitor(value)
     if isinstance(verdict, bool):
-        if not verdict or not structure.is_nested(value):
-            return structure.map_structure(lambda _: verdict, value)
-        return structure.pack_sequence_as(value, structure.flatten(
-            [_dropout_mask(visitor, child) for child in structure._children(value)]))
-    children = structure._children(value)
-    verdicts = structure._children(verdict)
+        if not verdict or not nest.is_sequence(value):
+            return nest.map_structure(lambda _: verdict, value)
+        return nest.pack_sequence_as(value, nest.flatten(
+            [_dropout_mask(visitor, child) for child in nest._children(value)]))
+    children = nest._children(value)
+    verdicts = nest._children(verdict)
     if len(children) != len(verdicts):
         raise ValueError(f"dropout_state_filter_visitor returned {verdict!r}, which does not match the state "
                          f"{value!r}")
-    masks = [(_dropout_mask(visitor, c) if v else structure.map_structure(lambda _: False, c))
+    masks = [(_dropout_mask(visitor, c) if v else nest.map_structure(lambda _: False, c))
              for c, v in zip(children, verdicts)]
-    return structure.pack_sequence_as(value, [b for mask in masks for b in structure.flatten(mask)])
+    return nest.pack_sequence_as(value, [b for mask in masks for b in nest.flatten(mask)])
 
 
 class DropoutWrapper(_Wrapper):
@@ -134,17 +134,17 @@ class DropoutWrapper(_Wrapper):
         return int(hashlib.md5(salt).hexdigest()[:8], 16) & 0x7FFFFFFF
 
     def _batch_noise(self, salt_prefix: str, sizes: Any, dtype: Any) -> Any:
-        flat = structure.flatten(sizes)
+        flat = nest.flatten(sizes)
         noise = [rnd.random_uniform([1] + (list(s) if isinstance(s, (list, tuple)) else [s]),
                                     seed=self._gen_seed(salt_prefix, i), dtype=dtype) for i, s in enumerate(flat)]
-        return structure.pack_sequence_as(sizes, noise)
+        return nest.pack_sequence_as(sizes, noise)
 
     def _dropout(self, values: Any, salt_prefix: str, keep_prob: Any, mask: Any = None) -> Any:
-        mask = mask if mask is not None else structure.map_structure(lambda _: True, values)
+        mask = mask if mask is not None else nest.map_structure(lambda _: True, values)
         noise = self._noise.get(salt_prefix)
-        flat_noise = structure.flatten(noise) if noise is not None else None
+        flat_noise = nest.flatten(noise) if noise is not None else None
         out = []
-        for i, (do, v) in enumerate(zip(structure.flatten(mask), structure.flatten(values))):
+        for i, (do, v) in enumerate(zip(nest.flatten(mask), nest.flatten(values))):
             if not do:
                 out.append(v)
             elif flat_noise is None:
@@ -154,7 +154,7 @@ class DropoutWrapper(_Wrapper):
                 dropped = m.divide(v, keep_prob) * kept
                 dropped.set_shape(convert_to_tensor(v).shape)
                 out.append(dropped)
-        return structure.pack_sequence_as(values, out)
+        return nest.pack_sequence_as(values, out)
 
     def _call_wrapped_cell(self, inputs: Any, state: Any, cell_call_fn: Callable, **kwargs: Any) -> tuple:
         def active(p: Any) -> bool:
@@ -189,7 +189,7 @@ class ResidualWrapper(_Wrapper):
             return inp + out
         if self._residual_fn is not None:
             return self._residual_fn(inputs, outputs), new_state
-        return structure.map_structure(add, inputs, outputs), new_state
+        return nest.map_structure(add, inputs, outputs), new_state
 
 
 class DeviceWrapper(_Wrapper):

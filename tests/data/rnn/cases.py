@@ -63,6 +63,10 @@ CASES.update({
     "dynamic_multi_initial_state_time_major": ("dynamic_rnn", "multi", {"initial_state": True, "time_major": True,
                                                                        "sequence_length": True}),
     "dynamic_gru_zero_length": ("dynamic_rnn", "gru", {"sequence_length": [0, 4, 2]}),
+    # every row shorter than the inputs: the loop stops after 2 steps, later outputs are zeros
+    "dynamic_lstm_all_rows_short": ("dynamic_rnn", "lstm_peep_proj_clip", {"sequence_length": [2, 1, 2]}),
+    "bidirectional_dynamic_all_rows_short": ("bidirectional_dynamic_rnn", ("gru", "basic_lstm"),
+                                             {"sequence_length": [1, 2, 0]}),
     "bidirectional_dynamic": ("bidirectional_dynamic_rnn", ("basic_lstm", "gru"), {"sequence_length": True}),
     "bidirectional_dynamic_time_major": ("bidirectional_dynamic_rnn", ("gru", "lstm"),
                                          {"sequence_length": True, "time_major": True}),

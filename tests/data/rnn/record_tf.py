@@ -1,6 +1,6 @@
 """Records the RNN fixtures of tests/test_rnn.py from TensorFlow (run only where TF is installed):
 
-    TF_USE_LEGACY_KERAS=1 /path/to/tf-python tests/data/rnn/record_tf.py
+    TF_USE_LEGACY_KERAS=1 /path/to/tf-python tests/data/rnn/record_tf.py [case ...]
 
 Needs tensorflow (2.x, used through tf.compat.v1 in graph mode) and tf-keras (the rnn_cell classes).
 Writes one <case>.npz per case of cases.py (inputs, the weights loaded into the variables, every
@@ -80,8 +80,10 @@ def record_training():
 
 
 if __name__ == "__main__":
-    for case_name in cases.CASES:
+    chosen = sys.argv[1:] or list(cases.CASES)      # case names to (re)record; default all, then the rest
+    for case_name in chosen:
         record_case(case_name)
-    record_naming()
-    record_training()
-    print("recorded", len(cases.CASES), "cases from TensorFlow", tf.__version__)
+    if not sys.argv[1:]:
+        record_naming()
+        record_training()
+    print("recorded", len(chosen), "cases from TensorFlow", tf.__version__)
