@@ -132,6 +132,41 @@ def test_variable_length_batch_trains_to_tensorflows_losses():
         np.testing.assert_allclose(losses, want[fn], rtol=1e-4, err_msg=fn)
 
 
+@pytest.mark.parametrize("backend", [b for b in available_backends() if b != "auto"])
+def test_dynamic_rnn_with_a_batch_size_known_only_at_run_time_trains(backend):
+    # the output TensorArrays' element shape is [?, units]: the loop (and its gradient) must still run
+    x = tf.placeholder(tf.float32, [None, 5, 2])
+    n = tf.placeholder(tf.int32, [None])
+    outputs, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(3), x, sequence_length=n, dtype=tf.float32)
+    assert outputs.shape.as_list() == [None, 5, 3] and state.shape.as_list() == [None, 3]
+    loss = tf.reduce_sum(tf.square(outputs)) + tf.reduce_sum(state)
+    step = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    rng = np.random.RandomState(3)
+    with tf.Session(backend=backend) as sess:
+        sess.run(tf.global_variables_initializer())
+        for batch in (4, 2):
+            feed = {x: rng.uniform(-1, 1, (batch, 5, 2)), n: rng.randint(0, 6, batch)}
+            out, _ = sess.run([outputs, step], feed)
+            past = np.arange(5)[None, :] >= feed[n][:, None]
+            assert out.shape == (batch, 5, 3) and not out[past].any()     # zero past each length
+
+
+def test_dropout_inside_dynamic_rnn_draws_a_new_mask_each_step_unless_variational():
+    rnn = tf.nn.rnn_cell
+    x = tf.ones([4, 6, 2])
+    plain = rnn.DropoutWrapper(rnn.BasicRNNCell(16), output_keep_prob=0.5, seed=1)
+    variational = rnn.DropoutWrapper(rnn.BasicRNNCell(16), output_keep_prob=0.5, seed=1, variational_recurrent=True,
+                                     dtype=tf.float32)
+    out_plain, _ = tf.nn.dynamic_rnn(plain, x, dtype=tf.float32, scope="plain")
+    out_var, _ = tf.nn.dynamic_rnn(variational, x, dtype=tf.float32, scope="variational")
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        a, b = sess.run([out_plain, out_var])
+    masks_a, masks_b = a != 0, b != 0
+    assert not all(np.array_equal(masks_a[:, 0], masks_a[:, t]) for t in range(1, 6))
+    assert all(np.array_equal(masks_b[:, 0], masks_b[:, t]) for t in range(1, 6))
+
+
 # ------------------------------------------------------------------------------------------------
 # cell API and errors
 
@@ -183,6 +218,18 @@ def test_cell_errors():
         tf.nn.static_rnn(rnn.GRUCell(2), tf.zeros([2, 3]), dtype=tf.float32)
     with pytest.raises(ValueError, match="must give a dtype"):
         tf.nn.static_rnn(rnn.GRUCell(2), [tf.zeros([2, 3])])
+    with pytest.raises(ValueError, match="must give a dtype"):
+        tf.nn.dynamic_rnn(rnn.GRUCell(2), tf.zeros([2, 3, 1]), scope="d1")
+    with pytest.raises(ValueError, match=r"Expected shape for Tensor .* is \[2\]"):
+        tf.nn.dynamic_rnn(rnn.GRUCell(2), tf.zeros([2, 3, 1]), sequence_length=[1, 2, 3], dtype=tf.float32,
+                          scope="d2")
+    with pytest.raises(ValueError, match="sequence_length must be a vector"):
+        tf.nn.dynamic_rnn(rnn.GRUCell(2), tf.zeros([2, 3, 1]), sequence_length=[[1, 2]], dtype=tf.float32,
+                          scope="d3")
+    with pytest.raises(ValueError, match="rank at least 3"):
+        tf.nn.dynamic_rnn(rnn.GRUCell(2), tf.zeros([2, 3]), dtype=tf.float32, scope="d4")
+    with pytest.raises(ValueError, match="depth of inputs"):
+        tf.nn.dynamic_rnn(rnn.GRUCell(2), tf.placeholder(tf.float32, [2, 3, None]), dtype=tf.float32, scope="d5")
 
 
 def test_dropout_wrapper_masks_are_seeded_scaled_and_spare_the_lstm_cell_state():

@@ -68,6 +68,23 @@ def _check_inputs(flat_input: list) -> tuple:
     return time_steps, batch
 
 
+def _output_array(dtype: dtypes.DType, time_steps: Any, batch_size: Any, const_batch: Optional[int], size: Any,
+                  name: str) -> TensorArray:
+    """The TensorArray the loop writes one output per step into: TF1's, element shape [batch, *size].
+
+    When the batch size is known only at run time, the array starts from a zeros buffer of the run's
+    [time, batch, *size] (a TensorArray rebuilt from ``handle``/``flow``), so the loop variable keeps
+    one shape in every iteration, which the loop's gradient needs.
+    """
+    element = TensorShape([const_batch] + _size_shape(size))
+    if element.is_fully_defined():
+        return TensorArray(dtype, size=time_steps, tensor_array_name=name, element_shape=element)
+    with get_default_graph().name_scope(name.rsplit("/", 1)[-1]):
+        written = array.zeros([time_steps], dtype=dtypes.bool_, name="written")
+        buffer = array.zeros([time_steps, batch_size] + _size_shape(size), dtype=dtype, name="buffer")
+    return TensorArray(dtype, handle=written, flow=buffer)
+
+
 def _dynamic_rnn_loop(cell: Any, inputs: Any, state: Any, parallel_iterations: int, swap_memory: bool,
                       sequence_length: Optional[Tensor], dtype: Any) -> tuple:
     """The time loop over time-major ``inputs``: (outputs [time, batch, ...], final state)."""
@@ -88,8 +105,7 @@ def _dynamic_rnn_loop(cell: Any, inputs: Any, state: Any, parallel_iterations: i
     time = convert_to_tensor(0, dtype=dtypes.int32, name="time")
     with get_default_graph().name_scope("dynamic_rnn") as base_name:
         pass
-    output_ta = tuple(TensorArray(out_dtype, size=time_steps, tensor_array_name=f"{base_name}output_{i}",
-                                  element_shape=TensorShape([const_batch] + _size_shape(size)))
+    output_ta = tuple(_output_array(out_dtype, time_steps, batch_size, const_batch, size, f"{base_name}output_{i}")
                       for i, size in enumerate(flat_output_size))
     input_ta = tuple(TensorArray(x.dtype, size=time_steps, tensor_array_name=f"{base_name}input_{i}",
                                  element_shape=x.shape[1:]).unstack(x) for i, x in enumerate(flat_input))
