@@ -1,17 +1,17 @@
 """A recurrent net that learns to sum sequences of different lengths: tf.nn.dynamic_rnn with an LSTM.
 
-    python examples/rnn_sequence.py                    # dynamic_rnn LSTM, 3000 steps
-    python examples/rnn_sequence.py --quick            # 500 steps
-    python examples/rnn_sequence.py --model unrolled   # the same task, a tanh cell unrolled by hand
+    python examples/rnn_sequence.py                     # dynamic_rnn LSTM, 3000 steps: test mse 0.0003
+    python examples/rnn_sequence.py --quick             # 500 steps: test mse 0.0029 (baseline 1.7784)
+    python examples/rnn_sequence.py --quick --unrolled  # a tanh cell unrolled by hand: test mse 0.0128
 
 Task: each sequence has its own length, 1 to --max_len=10 numbers drawn uniformly from [-1, 1],
 padded to --max_len with noise the model must ignore; the target is the sum of the valid numbers
 (always predicting 0 scores an MSE of about 1.8, the variance of that sum).
 
-Model (default, --model dynamic_rnn): a tf.nn.rnn_cell.BasicLSTMCell run by tf.nn.dynamic_rnn with
+Model (default): a tf.nn.rnn_cell.BasicLSTMCell run by tf.nn.dynamic_rnn with
 ``sequence_length``, so each sequence's final state is the state after its last valid step (steps
 past a length carry the state through unchanged), and a linear read-out of that state's ``h``.
-The comparison (--model unrolled) writes the tanh cell h_t = tanh(x_t W_x + h_{t-1} W_h + b) by
+The comparison (--unrolled) writes the tanh cell h_t = tanh(x_t W_x + h_{t-1} W_h + b) by
 hand, unrolled over --max_len steps with a Python loop that reuses the same variables at every
 step, and masks the steps past each length with tf.where. Loss: mean squared error, minimized
 with Adam (learning rate decayed 0.3x every third of training). The last line is ``test mse: 0.XXXX``.
@@ -25,9 +25,8 @@ import graphc as tf
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", choices=["dynamic_rnn", "unrolled"], default="dynamic_rnn",
-                        help="tf.nn.dynamic_rnn over an LSTM cell, or a tanh cell unrolled by hand "
-                             "(default: %(default)s)")
+    parser.add_argument("--unrolled", action="store_true",
+                        help="a tanh cell unrolled by hand over the steps instead of tf.nn.dynamic_rnn's LSTM")
     parser.add_argument("--steps", type=int, default=3000,
                         help="training steps (minibatches) (default: %(default)s)")
     parser.add_argument("--max_len", type=int, default=10,
@@ -80,9 +79,6 @@ def unrolled_model(inputs, lengths, hidden):
     return h
 
 
-MODELS = {"dynamic_rnn": dynamic_rnn_model, "unrolled": unrolled_model}
-
-
 def main(argv=None):
     args = parse_args(argv)
     np.random.seed(args.seed)
@@ -91,7 +87,8 @@ def main(argv=None):
     inputs = tf.placeholder(tf.float32, [None, args.max_len, 1], name="inputs")
     lengths = tf.placeholder(tf.int32, [None], name="lengths")
     targets = tf.placeholder(tf.float32, [None, 1], name="targets")
-    features = MODELS[args.model](inputs, lengths, args.hidden)
+    model = unrolled_model if args.unrolled else dynamic_rnn_model
+    features = model(inputs, lengths, args.hidden)
     recurrent = tf.trainable_variables()
     predictions = tf.layers.dense(features, 1, name="readout")
     loss = tf.reduce_mean(tf.square(predictions - targets))

@@ -135,7 +135,7 @@ def test_rnn_sequence_quick_learns_to_sum_variable_length_sequences():
 
 
 def test_rnn_sequence_hand_unrolled_comparison_learns_too():
-    lines = run_example("rnn_sequence.py", "--quick", "--model", "unrolled")
+    lines = run_example("rnn_sequence.py", "--quick", "--unrolled")
     assert lines[0] == "recurrent variables shared by all 10 steps: rnn_cell/w_x:0, rnn_cell/w_h:0, rnn_cell/b:0"
     assert final_value(lines, "test mse") < 0.05               # prints 0.0128
 
