@@ -340,3 +340,21 @@ def test_a_constant_predicate_folds_to_the_taken_branch_in_the_compiled_ir():
         types = {n.type for n in exe.kernel_plan.program.nodes}
         assert "If" not in types and {"Exp", "Mul"} <= types
         np.testing.assert_allclose(sess.run(y, {x: X}), np.exp(X) * 10.0, rtol=1e-6)
+
+
+def test_gradients_replay_the_draws_of_conds_and_loops_nested_in_a_loop():
+    x = tf.placeholder(tf.float32, [4, 8])
+    training = tf.placeholder(tf.bool, [])
+
+    def body(i, h):
+        d = tf.layers.dropout(h, rate=0.5, training=training)           # a cond inside the loop
+        inner = tf.while_loop(lambda j, g: j < 2, lambda j, g: (j + 1, tf.nn.dropout(g, rate=0.3)), [0, d])[1]
+        return i + 1, inner * 1.5
+    h = tf.while_loop(lambda i, h: i < 2, body, [0, x])[1]
+    grad = tf.gradients(tf.reduce_sum(h), x)[0]
+    for backend in BACKENDS:
+        with tf.Session(backend=backend) as sess:
+            out, g = sess.run([h, grad], {x: np.ones((4, 8), np.float32), training: True})
+            # h is x times the product of every mask's scale: its gradient replays the same masks
+            np.testing.assert_allclose(g, out, rtol=1e-5)
+            assert np.count_nonzero(out) < out.size
