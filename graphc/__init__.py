@@ -38,7 +38,7 @@ from graphc.initializers import (constant_initializer, glorot_normal_initializer
                                  random_uniform_initializer,
                                  truncated_normal_initializer, variance_scaling_initializer, zeros_initializer)
 from graphc.gradients import gradients
-from graphc.control_flow import case, cond, while_loop  # noqa: E402
+from graphc.control_flow import case, cond, nest, while_loop  # noqa: E402
 from graphc.clip_ops import clip_by_average_norm, clip_by_global_norm, clip_by_norm, global_norm, norm
 from graphc.runtime.session import InteractiveSession, Session
 from graphc.config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunMetadata, RunOptions

@@ -36,9 +36,15 @@ def _run_body(body, factory: Factory, args: Sequence[np.ndarray], state: Any, ke
     return results
 
 
+def fits(static, actual: tuple) -> bool:
+    """Whether a value of shape ``actual`` has static shape ``static`` (a TensorShape)."""
+    dims = static.as_tuple()
+    return dims is None or len(dims) == len(actual) and all(d is None or d == a for d, a in zip(dims, actual))
+
+
 def _check_loop_value(op, body, i: int, value: np.ndarray) -> None:
     shape = body.inputs[i].shape
-    if not shape.is_compatible_with(np.shape(value)):
+    if not fits(shape, np.shape(value)):
         raise errors.InvalidArgumentError(None, getattr(op, "origin", op), (
             f"Loop variable {i} of {op.name} has shape {list(np.shape(value))} in an iteration, which its "
             f"shape invariant {shape} does not allow. Give tf.while_loop a less specific shape_invariants entry."))
