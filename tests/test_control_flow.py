@@ -358,3 +358,24 @@ def test_gradients_replay_the_draws_of_conds_and_loops_nested_in_a_loop():
             # h is x times the product of every mask's scale: its gradient replays the same masks
             np.testing.assert_allclose(g, out, rtol=1e-5)
             assert np.count_nonzero(out) < out.size
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_training_through_a_loop_matches_tf1(backend):
+    x = tf.constant(np.array([[0.5, -1.0, 0.25], [1.0, 0.3, -0.7]], np.float32))
+
+    def body(i, h):
+        with tf.variable_scope("cell", reuse=tf.AUTO_REUSE):
+            w = tf.get_variable("kernel", [3, 3], initializer=tf.constant_initializer(W))
+            b = tf.get_variable("bias", [3], initializer=tf.zeros_initializer())
+        return i + 1, tf.tanh(tf.matmul(h, w) + b + x)
+    _, h = tf.while_loop(lambda i, h: i < 4, body, [tf.constant(0), tf.zeros([2, 3])])
+    loss = tf.reduce_mean(tf.square(h - 0.5))
+    train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+    assert [v.op.name for v in tf.trainable_variables()] == ["cell/kernel", "cell/bias"]
+    with tf.Session(backend=backend) as sess:
+        sess.run(tf.global_variables_initializer())
+        losses = [sess.run([loss, train])[0] for _ in range(5)] + [sess.run(loss)]
+    # TF 2.21 compat.v1, the same program
+    np.testing.assert_allclose(losses, [0.5715394020080566, 0.4298180341720581, 0.31292441487312317,
+                                        0.2064039260149002, 0.13830509781837463, 0.10441712], rtol=2e-6)
