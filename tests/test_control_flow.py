@@ -379,3 +379,19 @@ def test_training_through_a_loop_matches_tf1(backend):
     # TF 2.21 compat.v1, the same program
     np.testing.assert_allclose(losses, [0.5715394020080566, 0.4298180341720581, 0.31292441487312317,
                                         0.2064039260149002, 0.13830509781837463, 0.10441712], rtol=2e-6)
+
+
+def test_random_ops_in_a_loop_draw_fresh_numbers_each_iteration_and_each_run():
+    tf.set_random_seed(1)
+    _, v = tf.while_loop(lambda i, v: i < 4,
+                         lambda i, v: (i + 1, tf.concat([v, tf.random_uniform([1], seed=2)], 0)),
+                         [0, tf.zeros([0])], shape_invariants=[tf.TensorShape([]), tf.TensorShape([None])])
+    runs = {}
+    for backend in BACKENDS:
+        with tf.Session(backend=backend) as sess:
+            runs[backend] = (sess.run(v), sess.run(v))
+    first, second = runs["eager"]
+    assert len(set(first.tolist())) == 4 and not np.array_equal(first, second)
+    for backend, (a, b) in runs.items():    # seeded: the same streams on every backend
+        np.testing.assert_array_equal(a, first, err_msg=backend)
+        np.testing.assert_array_equal(b, second, err_msg=backend)
