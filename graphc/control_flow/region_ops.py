@@ -22,7 +22,7 @@ from graphc.control_flow.clone import Recording, clone
 from graphc.control_flow.func_graph import FuncGraph, outer_control_dependencies, seal
 from graphc.gradients import gradients
 from graphc.graph import Operation, Tensor, get_default_graph
-from graphc.ops import array
+from graphc.ops import array, gather
 from graphc.ops import math as m
 from graphc.ops.core import OpDef, OpKind, convert_to_tensor, make_op, register
 from graphc.shape import TensorShape
@@ -196,11 +196,11 @@ def _while_grad(op: Operation, *dys) -> list:
     def grad_body(vs: list) -> list:
         j, gs, accs = vs[0], vs[1:1 + len(fv)], vs[1 + len(fv):]
         graph = get_default_graph()
-        xs = [array.gather(graph.capture(h), j) for h in histories]
+        xs = [gather.gather(graph.capture(h), j) for h in histories]
         inner_caps = [graph.capture(c) for c in caps]
         mapping = dict(zip(body.inputs[:n], xs))
         mapping.update(zip(body.inputs[n:], inner_caps))
-        mapping.update((k, array.gather(graph.capture(h), j)) for k, h in zip(body.kept, kept_histories))
+        mapping.update((k, gather.gather(graph.capture(h), j)) for k, h in zip(body.kept, kept_histories))
         ys = [body.outputs[i] for i in fv]
         copied = clone(body, mapping, ys)
         grads = gradients([copied[y] for y in ys], [xs[i] for i in fv] + [inner_caps[i] for i in fc],
