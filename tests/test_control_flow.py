@@ -395,3 +395,46 @@ def test_random_ops_in_a_loop_draw_fresh_numbers_each_iteration_and_each_run():
     for backend, (a, b) in runs.items():    # seeded: the same streams on every backend
         np.testing.assert_array_equal(a, first, err_msg=backend)
         np.testing.assert_array_equal(b, second, err_msg=backend)
+
+
+class Box:
+    """A composite value (as tf.TensorArray is): two tensors, the first free to change length."""
+
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+    def _flat_tensors(self):
+        return [self.a, self.b]
+
+    def _with_flat_tensors(self, tensors):
+        return Box(*tensors)
+
+    def _flat_shape_invariants(self):
+        return [tf.TensorShape([None]), self.b.shape]
+
+
+def test_composite_values_flow_through_loops_and_conds():
+    p = tf.placeholder(tf.bool, [])
+    i, box = tf.while_loop(lambda i, box: i < 3, lambda i, box: (i + 1, Box(tf.concat([box.a, box.a], 0), box.b + 1.0)),
+                           [0, Box(tf.constant([1.0]), tf.constant(0.0))])
+    assert isinstance(box, Box) and box.a.shape.as_list() == [None]
+    chosen = tf.cond(p, lambda: Box(box.a * 2.0, box.b), lambda: Box(box.a, -box.b))
+    assert isinstance(chosen, Box)
+    with tf.Session() as sess:
+        a, b = sess.run([chosen.a, chosen.b], {p: True})
+        np.testing.assert_array_equal(a, [2.0] * 8)
+        assert b == 3.0
+
+
+def test_nest_utilities():
+    nt = Pair(1, {"y": [2, 3], "x": 4})
+    assert tf.nest.flatten(nt) == [1, 4, 2, 3]          # dicts in sorted key order
+    packed = tf.nest.pack_sequence_as(nt, [10, 40, 20, 30])
+    assert packed == Pair(10, {"y": [20, 30], "x": 40})
+    assert tf.nest.map_structure(lambda a, b: a + b, nt, packed) == Pair(11, {"y": [22, 33], "x": 44})
+    with pytest.raises(ValueError, match="same number of elements"):
+        tf.nest.assert_same_structure([1, 2], [1])
+    with pytest.raises(TypeError, match="same sequence type"):
+        tf.nest.assert_same_structure((1, 2), [1, 2])
+    tf.nest.assert_same_structure((1, 2), [1, 2], check_types=False)
+    assert tf.nest.flatten(Box(5, 6)) == [5, 6]

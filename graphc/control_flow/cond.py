@@ -6,14 +6,14 @@ from typing import Any, Callable, Optional
 from graphc import dtypes
 from graphc.control_flow import nest
 from graphc.control_flow.region_ops import build_if
-from graphc.graph import Operation, Tensor
+from graphc.graph import Operation, Tensor, name_scope
 from graphc.ops.core import _graph_tensor_or_none, convert_to_tensor
 
 _UNSET = object()
 
 
 def _as_pred(pred: Any) -> Tensor:
-    if isinstance(pred, (bool, int)) and _graph_tensor_or_none(pred) is None:
+    if isinstance(pred, bool):
         raise TypeError("'pred' must not be a Python bool.")
     pred = convert_to_tensor(pred)
     if pred.dtype is not dtypes.bool_:
@@ -98,8 +98,6 @@ def case(pred_fn_pairs: Any, default: Optional[Callable] = None, exclusive: bool
         if default is None:
             raise ValueError("tf.case needs pred_fn_pairs or a default")
         return default()
-    from graphc.graph import name_scope
-
     with name_scope(name):
         if default is None:
             *pairs, (_, default) = pairs
