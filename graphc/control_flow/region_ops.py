@@ -188,6 +188,8 @@ def _while_grad(op: Operation, *dys) -> list:
     histories = op.outputs[n + 1:2 * n + 1]
     kept_histories = op.outputs[2 * n + 1:]
     g0 = _zeros_for([dys[i] for i in fv], [op.outputs[i] for i in fv])
+    history_grads = [dys[n + 1 + i] for i in fv]   # the stacks' own gradients (second order: the
+    # gradient loop reads the stacks, so differentiating it gives them gradients)
     acc0 = [array.zeros_like(caps[i]) for i in fc]
 
     def grad_cond(vs: list) -> Tensor:
@@ -206,7 +208,9 @@ def _while_grad(op: Operation, *dys) -> list:
         grads = gradients([copied[y] for y in ys], [xs[i] for i in fv] + [inner_caps[i] for i in fc],
                           grad_ys=list(gs), unconnected_gradients="zero")
         new_accs = [m.add(a, g) for a, g in zip(accs, grads[len(fv):])]
-        return [m.subtract(j, 1)] + list(grads[:len(fv)]) + new_accs
+        new_gs = [g if dh is None else m.add(g, gather.gather(graph.capture(dh), j))
+                  for g, dh in zip(grads[:len(fv)], history_grads)]
+        return [m.subtract(j, 1)] + new_gs + new_accs
 
     start = [m.subtract(count, 1)] + g0 + acc0
     invariants = [t.shape for t in start]
