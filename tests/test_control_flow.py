@@ -224,6 +224,23 @@ def test_case_with_a_dict_and_first_true_wins():
         assert [sess.run(z, {k: v}) for v in (0, 7)] == [1, 2]
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_case_checks_exclusive_and_that_some_predicate_holds(backend):
+    k = tf.placeholder(tf.int32, [])
+    pairs = [(tf.less(k, 5), lambda: tf.constant(1)), (tf.less(k, 9), lambda: tf.constant(2))]
+    no_default = tf.case(pairs)
+    exclusive = tf.case(pairs, default=lambda: tf.constant(3), exclusive=True)
+    # TF 2.21 compat.v1: 7 -> 2, 3 -> 1, 12 -> "None of conditions evaluated as True";
+    # exclusive: 7 -> 2, 12 -> 3, 3 -> "more than 1 conditions (Less_2:0, Less_3:0) evaluated as True"
+    with tf.Session(backend=backend) as sess:
+        assert [sess.run(no_default, {k: v}) for v in (7, 3)] == [2, 1]
+        assert [sess.run(exclusive, {k: v}) for v in (7, 12)] == [2, 3]
+        with pytest.raises(tf.errors.InvalidArgumentError, match="None of conditions evaluated as True"):
+            sess.run(no_default, {k: 12})
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"exclusive=True: more than 1 conditions"):
+            sess.run(exclusive, {k: 3})
+
+
 def test_nested_captures_reach_through_each_level():
     a = tf.placeholder(tf.float32, [])
     b = tf.placeholder(tf.float32, [])
