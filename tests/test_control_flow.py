@@ -455,3 +455,22 @@ def test_nest_utilities():
         tf.nest.assert_same_structure((1, 2), [1, 2])
     tf.nest.assert_same_structure((1, 2), [1, 2], check_types=False)
     assert tf.nest.flatten(Box(5, 6)) == [5, 6]
+
+
+def test_scopes_with_outer_values_stay_in_the_body_and_foreign_graphs_are_refused():
+    x = tf.placeholder(tf.float32, [2], name="x")
+    other = tf.Graph()
+    with other.as_default():
+        foreign = tf.constant([1.0, 2.0])
+
+    def body(i, h):
+        with tf.name_scope("step", values=[x]):
+            with tf.variable_scope("inner", values=[x]):
+                y = h + x
+        assert y.graph is not x.graph and y.op.name == "while/step/inner/add"
+        return i + 1, y
+    h = tf.while_loop(lambda i, h: i < 2, body, [0, x])[1]
+    with tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(h, {x: [1.0, 2.0]}), [3.0, 6.0])
+    with pytest.raises(ValueError, match="same graph|not .* nor a graph enclosing it"):
+        tf.while_loop(lambda i: i < 2, lambda i: i + tf.cast(tf.reduce_sum(foreign), tf.int32), [0])
