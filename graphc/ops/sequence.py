@@ -18,6 +18,7 @@ import numpy as np
 from graphc import dtypes
 from graphc.graph import Tensor
 from graphc.ops import array, reduce
+from graphc.ops.op_args import graph_scope
 from graphc.ops import math as m
 from graphc.ops.core import OpDef, apply, constant_value, convert_to_tensor, normalize_axis, register
 from graphc.shape import TensorShape
@@ -28,7 +29,7 @@ from graphc.shape import TensorShape
 
 def sequence_mask(lengths: Any, maxlen: Any = None, dtype: Any = dtypes.bool_, name: Optional[str] = None) -> Tensor:
     """``mask[i..., j] = j < lengths[i...]`` for ``j`` in ``[0, maxlen)`` (default: ``max(lengths)``)."""
-    with array._graph_scope([lengths, maxlen], name or "SequenceMask"):
+    with graph_scope([lengths, maxlen], name or "SequenceMask"):
         lengths = convert_to_tensor(lengths)
         if not lengths.dtype.is_integer:
             raise TypeError(f"sequence_mask's lengths must be an int32 or int64 tensor, got {lengths.name} "
@@ -173,7 +174,7 @@ register(OpDef("InTopKV2", "opaque", infer=_in_top_k_infer, numpy=_in_top_k_nump
 def in_top_k(predictions: Any, targets: Any, k: Any, name: Optional[str] = None) -> Tensor:
     """``out[i]``: whether ``predictions[i, targets[i]]`` is among the ``k`` largest scores of row ``i``
     (ties with it count as in; a row with a non-finite score or an out-of-range target gives False)."""
-    with array._graph_scope([predictions, targets, k], name or "in_top_k"):
+    with graph_scope([predictions, targets, k], name or "in_top_k"):
         predictions = convert_to_tensor(predictions, dtype=_float32_unless_tensor(predictions), name="predictions")
         targets = convert_to_tensor(targets, name="targets")
         k = convert_to_tensor(k, dtype=targets.dtype if targets.dtype.is_integer else None, name="k")

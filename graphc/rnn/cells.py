@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional
 
 from graphc import dtypes, initializers
 from graphc.graph import Tensor, get_default_graph
-from graphc.ops import array, linalg, nn
+from graphc.ops import array, join_split, linalg, nn
 from graphc.ops import math as m
 from graphc.ops.core import convert_to_tensor
 from graphc.control_flow import nest
@@ -201,7 +201,7 @@ def _activation(activation: Optional[Callable]) -> Callable:
 def _affine(cell: RNNCell, inputs: Tensor, h: Tensor, kernel: Any, bias: Any) -> Tensor:
     """``concat([inputs, h], 1) @ kernel + bias``, TF1's cell arithmetic."""
     _check_float(cell, [inputs, h])
-    return nn.bias_add(linalg.matmul(array.concat([inputs, h], 1), kernel), bias)
+    return nn.bias_add(linalg.matmul(join_split.concat([inputs, h], 1), kernel), bias)
 
 
 class BasicRNNCell(RNNCell):
@@ -266,7 +266,7 @@ class GRUCell(RNNCell):
 
     def call(self, inputs: Any, state: Any) -> tuple:
         value = m.sigmoid(_affine(self, inputs, state, self._gate_kernel, self._gate_bias))
-        r, u = array.split(value, 2, axis=1)
+        r, u = join_split.split(value, 2, axis=1)
         c = self._activation(_affine(self, inputs, r * state, self._candidate_kernel, self._candidate_bias))
         new_h = u * state + (1 - u) * c
         return new_h, new_h
@@ -298,7 +298,7 @@ def _split_state(state: Any, sizes: tuple, is_tuple: bool) -> tuple:
 
 
 def _join_state(c: Tensor, h: Tensor, is_tuple: bool) -> Any:
-    return LSTMStateTuple(c, h) if is_tuple else array.concat([c, h], 1)
+    return LSTMStateTuple(c, h) if is_tuple else join_split.concat([c, h], 1)
 
 
 class BasicLSTMCell(RNNCell):
@@ -331,7 +331,7 @@ class BasicLSTMCell(RNNCell):
 
     def call(self, inputs: Any, state: Any) -> tuple:
         c, h = _split_state(state, (self._num_units, self._num_units), self._state_is_tuple)
-        i, j, f, o = array.split(_affine(self, inputs, h, self._kernel, self._bias), 4, axis=1)
+        i, j, f, o = join_split.split(_affine(self, inputs, h, self._kernel, self._bias), 4, axis=1)
         forget_bias = convert_to_tensor(self._forget_bias, dtype=f.dtype)
         new_c = c * m.sigmoid(f + forget_bias) + m.sigmoid(i) * self._activation(j)
         new_h = self._activation(new_c) * m.sigmoid(o)
@@ -387,7 +387,7 @@ class LSTMCell(RNNCell):
 
     def call(self, inputs: Any, state: Any) -> tuple:
         c_prev, m_prev = _split_state(state, (self._num_units, self._output_size), self._state_is_tuple)
-        i, j, f, o = array.split(_affine(self, inputs, m_prev, self._kernel, self._bias), 4, axis=1)
+        i, j, f, o = join_split.split(_affine(self, inputs, m_prev, self._kernel, self._bias), 4, axis=1)
         act = self._activation
         if self._use_peepholes:
             c = (m.sigmoid(f + self._forget_bias + self._w_f_diag * c_prev) * c_prev
@@ -463,7 +463,7 @@ class MultiRNNCell(RNNCell):
                     position += cell.state_size
                 current, new_state = cell(current, cell_state)
                 new_states.append(new_state)
-        return current, (tuple(new_states) if self._state_is_tuple else array.concat(new_states, 1))
+        return current, (tuple(new_states) if self._state_is_tuple else join_split.concat(new_states, 1))
 
 
 def assert_like_rnncell(cell_name: str, cell: Any) -> None:

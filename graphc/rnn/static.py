@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 from graphc import dtypes
 from graphc.graph import Tensor
-from graphc.ops import array, sequence
+from graphc.ops import array, join_split, sequence
 from graphc.ops import math as m
 from graphc.ops.core import convert_to_tensor
 from graphc.control_flow import nest
@@ -130,8 +130,8 @@ def _reverse_seq(input_seq: list, lengths: Any) -> list:
     flat_per_step = [nest.flatten(step) for step in input_seq]
     reversed_flat = []
     for parts in zip(*flat_per_step):
-        joined = array.stack([convert_to_tensor(p) for p in parts])
-        reversed_flat.append(array.unstack(sequence.reverse_sequence(joined, m.cast(lengths, dtypes.int64), 0, 1)))
+        joined = join_split.stack([convert_to_tensor(p) for p in parts])
+        reversed_flat.append(join_split.unstack(sequence.reverse_sequence(joined, m.cast(lengths, dtypes.int64), 0, 1)))
     return [nest.pack_sequence_as(input_seq[t], [steps[t] for steps in reversed_flat])
             for t in range(len(input_seq))]
 
@@ -154,7 +154,7 @@ def static_bidirectional_rnn(cell_fw: Any, cell_bw: Any, inputs: Any, initial_st
             reversed_inputs = _reverse_seq(list(inputs), sequence_length)
             tmp, state_bw = static_rnn(cell_bw, reversed_inputs, initial_state_bw, dtype, sequence_length, bw_scope)
     output_bw = _reverse_seq(tmp, sequence_length)
-    outputs = [nest.pack_sequence_as(fw, [array.concat([a, b], 1) for a, b in
+    outputs = [nest.pack_sequence_as(fw, [join_split.concat([a, b], 1) for a, b in
                                                zip(nest.flatten(fw), nest.flatten(bw))])
                for fw, bw in zip(output_fw, output_bw)]
     return outputs, state_fw, state_bw
