@@ -12,7 +12,9 @@ import graphc as tf
 import graphc.runtime
 from graphc.toolchain import cache
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from repo_paths import ROOT
+
+REPO = str(ROOT)
 PROGRAM = """
 import json, numpy as np, graphc as tf, graphc.runtime as r
 x = tf.placeholder(tf.float32, [None])

@@ -3,21 +3,20 @@
 same bytes as TensorFlow for the same variables. When TensorFlow can be run (importable here, or
 an interpreter named by GRAPHC_TENSORFLOW_PYTHON), it restores what graphc wrote."""
 import hashlib
-import importlib.util
 import json
 import os
-import shutil
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import graphc as tf
-from graphc import switches
 from graphc.train import tensor_bundle
 
-DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "tf_checkpoints")
+from repo_paths import DATA as TEST_DATA
+from tensorflow_python import tensorflow_python
+
+DATA = str(TEST_DATA / "tf_checkpoints")
 BASIC = os.path.join(DATA, "basic", "model.ckpt")
 ADAM_DIR = os.path.join(DATA, "adam")
 SHARDED = os.path.join(DATA, "sharded", "model.ckpt")
@@ -244,17 +243,8 @@ np.savez(out, **{k.replace("/", "|"): v for k, v in values.items()}, prefix=np.a
 """
 
 
-def _tensorflow_python():
-    if importlib.util.find_spec("tensorflow") is not None:
-        return sys.executable
-    python = switches.TENSORFLOW_PYTHON.get()
-    if python and shutil.which(python):
-        return python
-    pytest.skip("TensorFlow is not importable here and GRAPHC_TENSORFLOW_PYTHON names no interpreter with it")
-
-
 def test_tensorflow_restores_a_graphc_checkpoint(tmp_path):
-    python = _tensorflow_python()
+    python = tensorflow_python()
     m = _adam_model()
     sess = tf.Session()
     sess.run(tf.global_variables_initializer())

@@ -7,7 +7,9 @@ import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from repo_paths import ROOT as REPO_ROOT
+
+ROOT = str(REPO_ROOT)
 
 # what TF1 prints for examples/lecture_training.py (checked with TensorFlow 2.21's compat.v1):
 # the prediction y = w*x + b of each epoch, fetched together with the train op

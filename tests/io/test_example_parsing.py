@@ -13,7 +13,9 @@ import pytest
 import graphc as tf
 from graphc.runtime.session import available_backends
 
-HERE = os.path.join(os.path.dirname(__file__), "data", "tfrecord")
+from repo_paths import DATA
+
+HERE = str(DATA / "tfrecord")
 EXPECTED = json.loads(Path(HERE, "expected.json").read_text())
 RECORDS = [bytes.fromhex(h) for h in EXPECTED["records_hex"]]
 FEATURES = {

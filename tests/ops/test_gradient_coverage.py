@@ -1,20 +1,9 @@
 """Every op registered as differentiable has a numerical gradient check in tests/gradcases/."""
-import importlib
-import pkgutil
-
 import pytest
 
-import gradcases
+from gradcases import all_cases
 from gradcheck import run_case
 from graphc.ops.core import OPS
-
-
-def all_cases():
-    cases = []
-    for mod in pkgutil.iter_modules(gradcases.__path__):
-        cases.extend(importlib.import_module(f"gradcases.{mod.name}").CASES)
-    return cases
-
 
 CASES = all_cases()
 

@@ -7,7 +7,9 @@ import pytest
 
 import graphc as tf
 
-HERE = os.path.join(os.path.dirname(__file__), "data", "tfrecord")
+from repo_paths import DATA
+
+HERE = str(DATA / "tfrecord")
 
 
 def test_fifo_queue_ops():

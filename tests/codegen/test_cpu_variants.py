@@ -13,18 +13,20 @@ import tempfile
 
 import pytest
 
+from repo_paths import ROOT
+
 SUBSET = [
-    "tests/test_passes.py::test_one_element_broadcasts_are_copied_into_each_consumer",
-    "tests/test_random_graphs.py::test_random_graph_matches_eager[numba]",
-    "tests/test_numba_backend.py::test_sum_of_squares_over_several_chunks_and_other_reductions",
-    "tests/test_numba_backend.py::test_parallel_variants_of_row_and_full_reductions",
-    "tests/test_numba_backend.py::test_column_reductions_stream_rows_into_per_column_partials",
+    "tests/passes/test_passes.py::test_one_element_broadcasts_are_copied_into_each_consumer",
+    "tests/codegen/test_random_graphs.py::test_random_graph_matches_eager[numba]",
+    "tests/codegen/test_numba_backend.py::test_sum_of_squares_over_several_chunks_and_other_reductions",
+    "tests/codegen/test_numba_backend.py::test_parallel_variants_of_row_and_full_reductions",
+    "tests/codegen/test_numba_backend.py::test_column_reductions_stream_rows_into_per_column_partials",
 ]
 
 
 @pytest.mark.skipif(os.environ.get("NUMBA_CPU_NAME") == "generic", reason="already running without SIMD")
 def test_parity_subset_passes_without_simd():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = str(ROOT)
     env = dict(os.environ, NUMBA_CPU_NAME="generic", GRAPHC_BACKEND="eager",
                GRAPHC_CACHE_DIR=os.path.join(tempfile.gettempdir(), "graphc-test-cache-generic"))
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SUBSET],

@@ -9,7 +9,9 @@ import sys
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from repo_paths import ROOT
+
+REPO = str(ROOT)
 sys.path.insert(0, REPO)
 
 from benchmarks.fault_suite import run_suite, select

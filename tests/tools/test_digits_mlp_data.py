@@ -7,7 +7,9 @@ import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from repo_paths import ROOT as REPO_ROOT
+
+ROOT = str(REPO_ROOT)
 
 
 def test_digits_mlp_trains_from_tf_data():

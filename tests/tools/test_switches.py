@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 from graphc import switches
 
-ROOT = Path(__file__).resolve().parent.parent
+from repo_paths import ROOT
+
 PACKAGE = ROOT / "graphc"
 NAME = re.compile(r"\bGRAPHC_[A-Z0-9_]+\b")
 DIRECT_READ = re.compile(r"(environ(\.get)?\s*[\(\[]|getenv\s*\()\s*[\"']GRAPHC_")

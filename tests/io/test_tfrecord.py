@@ -14,7 +14,9 @@ import pytest
 import graphc as tf
 from graphc.io.crc32c import crc32c, masked_crc32c
 
-HERE = os.path.join(os.path.dirname(__file__), "data", "tfrecord")
+from repo_paths import DATA
+
+HERE = str(DATA / "tfrecord")
 EXPECTED = json.loads(Path(HERE, "expected.json").read_text())
 RECORDS = [bytes.fromhex(h) for h in EXPECTED["records_hex"]]
 FILES = [("examples.tfrecord", ""), ("examples.tfrecord.gz", "GZIP"), ("examples.tfrecord.zlib", "ZLIB")]

@@ -14,7 +14,9 @@ import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from repo_paths import ROOT as REPO_ROOT
+
+ROOT = str(REPO_ROOT)
 
 NUMBER = r"([-+]?\d+\.\d+)"
 

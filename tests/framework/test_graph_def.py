@@ -11,9 +11,11 @@ import pytest
 from google.protobuf import text_format
 
 import graphc as tf
-from tests.test_tf_checkpoints import _tensorflow_python
 
-DATA = os.path.join(os.path.dirname(__file__), "data", "tf_graphs")
+from repo_paths import DATA as TEST_DATA
+from tensorflow_python import tensorflow_python
+
+DATA = str(TEST_DATA / "tf_graphs")
 
 
 def _load(name):
@@ -173,7 +175,7 @@ np.savez(directory + "/got.npz", **dict(zip(names, got)))
 
 
 def test_graphc_frozen_graph_runs_in_tensorflow_with_the_same_results(tmp_path):
-    python = _tensorflow_python()
+    python = tensorflow_python()
     with tf.Graph().as_default():
         frozen, xd, want, names = _freeze_graphc_model()
     tf.train.write_graph(frozen, str(tmp_path), "frozen.pb", as_text=False)

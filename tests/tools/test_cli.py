@@ -5,13 +5,13 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from graphc import cli
 
-ROOT = Path(__file__).resolve().parent.parent
+from repo_paths import ROOT
+
 README = (ROOT / "README.md").read_text()
 
 SCRIPT = """\

@@ -7,8 +7,9 @@ import pytest
 import graphc as tf
 from graphc.runtime.session import available_backends
 from backend_util import run_compared
-from test_gradient_coverage import CASES
+from gradcases import all_cases
 
+CASES = all_cases()
 COMPILED = [b for b in available_backends() if b not in ("auto", "eager", "interpret")]
 
 

@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 
 import graphc as tf
-from tests.test_tf_checkpoints import _tensorflow_python
 
-DATA = os.path.join(os.path.dirname(__file__), "data", "tf_graphs", "adam")
+from repo_paths import DATA as TEST_DATA, ROOT
+from tensorflow_python import tensorflow_python
+
+DATA = str(TEST_DATA / "tf_graphs" / "adam")
 X = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0]], dtype=np.float32)
 
 
@@ -81,7 +83,7 @@ def test_training_resumes_from_meta_and_checkpoint_in_a_fresh_process(tmp_path):
     assert os.path.exists(prefix + ".meta") and prefix.endswith("-4")
     np.save(tmp_path / "x.npy", X)
     res = subprocess.run([sys.executable, "-c", RESUME, str(tmp_path)], capture_output=True, text=True,
-                         timeout=300, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+                         timeout=300, cwd=str(ROOT))
     assert res.returncode == 0, res.stderr[-3000:]
     losses, step = res.stdout.strip().splitlines()[-1].rsplit(" ", 1)
     assert eval(losses) == want      # same slots and step: the same bits as the uninterrupted run
@@ -163,7 +165,7 @@ with tf1.Session() as sess:
 
 
 def test_tensorflow_imports_a_graphc_meta_graph_and_restores_its_checkpoint(tmp_path):
-    python = _tensorflow_python()
+    python = tensorflow_python()
     with tf.Graph().as_default():
         x = tf.placeholder(tf.float32, [None, 3], name="x")
         hidden = tf.layers.dense(x, 4, activation=tf.nn.relu, name="hidden")
@@ -240,7 +242,7 @@ def test_tensorflow_runs_a_graphc_cnn_training_graph_from_its_meta_graph(tmp_pat
     graphc's loss and gradients and runs its train_op. Losses over several steps are not compared: in
     TensorFlow a ref variable's read that no edge orders before its update may see the new value, and
     3 TF runs of this graph gave 2 different trajectories; graphc reads the value the run started with."""
-    python = _tensorflow_python()
+    python = tensorflow_python()
     rng = np.random.RandomState(0)
     data = {"x": rng.randn(4, 6, 6, 1).astype(np.float32), "y": np.eye(3, dtype=np.float32)[[0, 2, 1, 2]]}
     with tf.Graph().as_default():

@@ -3,9 +3,9 @@ import ast
 import re
 import sys
 import tomllib
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from repo_paths import ROOT
+
 EXTRAS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
 CORE = {"graphc", "numpy"}
 DISTRIBUTION = {"sklearn": "scikit-learn"}     # import name -> the package pip installs

@@ -11,7 +11,9 @@ import pytest
 import graphc as tf
 from graphc.train import sstable
 
-DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "tf_checkpoints")
+from repo_paths import DATA as TEST_DATA
+
+DATA = str(TEST_DATA / "tf_checkpoints")
 SHARD = ".data-00000-of-00001"
 MAGIC_LE = bytes.fromhex("57fb808b247547db")      # 0xdb4775248b80fb57, little-endian
 

@@ -11,8 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BASELINE = Path(__file__).with_name("mypy_baseline.txt")
+from repo_paths import ROOT, TESTS
+
+BASELINE = TESTS / "mypy_baseline.txt"
 # "graphc/graph.py:34: error: Incompatible types ...  [assignment]" -> path, message
 MYPY_ERROR = re.compile(r"^(?P<path>[^:\s]+\.py):\d+(?::\d+)?: error: (?P<message>.*)$")
 
@@ -64,8 +65,8 @@ def test_mypy_errors_only_go_down():
                        + "\n".join(sorted(fixed.elements())))
 
 
-if __name__ == "__main__":   # python tests/test_code_shape.py > tests/mypy_baseline.txt rewrites the baseline
-    print("# mypy errors accepted today; tests/test_code_shape.py fails on any other. Only remove lines.")
+if __name__ == "__main__":   # python tests/tools/test_code_shape.py > tests/mypy_baseline.txt rewrites the baseline
+    print("# mypy errors accepted today; tests/tools/test_code_shape.py fails on any other. Only remove lines.")
     print("\n".join(sorted(mypy_errors().elements())))
 
 

@@ -20,13 +20,13 @@ import re
 import shlex
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from graphc import switches
 
-ROOT = Path(__file__).resolve().parent.parent
+from repo_paths import ROOT
+
 EXAMPLES = ROOT / "examples"
 README = (EXAMPLES / "README.md").read_text()
 COMMAND = re.compile(r"python examples/[\w.]+\.py(?: --?[\w-]+)*")

@@ -12,6 +12,7 @@ import graphc as tf
 import graphc.distribute as hvd
 from graphc.distribute import fusion
 from distribute_scripts.launch import mpirun
+from repo_paths import ROOT
 
 
 def _check(proc, ranks=2):
@@ -97,8 +98,7 @@ def test_fusion_threshold_from_environment(monkeypatch):
 
 def test_the_mpi_extra_brings_mpi4py_and_an_mpiexec_and_the_test_extra_includes_it():
     import tomllib
-    from pathlib import Path
-    extras = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())
     extras = extras["project"]["optional-dependencies"]
     names = {extra: {re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0].lower() for r in reqs}
              for extra, reqs in extras.items()}
@@ -107,11 +107,10 @@ def test_the_mpi_extra_brings_mpi4py_and_an_mpiexec_and_the_test_extra_includes_
 
 
 def test_the_example_trains_on_two_ranks_as_the_readme_says_to_launch_it():
-    from pathlib import Path
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     assert "mpiexec -n 2 python examples/distributed_mnist.py --quick" in readme
     pytest.importorskip("sklearn")
-    out = _check(mpirun(str(Path(__file__).resolve().parent.parent / "examples" / "distributed_mnist.py"),
+    out = _check(mpirun(str(ROOT / "examples" / "distributed_mnist.py"),
                         "--quick", timeout=120))
     accuracies = [float(a) for a in re.findall(r"test accuracy: (\d\.\d+)", out)]
     assert len(accuracies) == 1, out          # only rank 0 prints, as in Horovod's examples
