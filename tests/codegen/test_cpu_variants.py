@@ -18,7 +18,7 @@ from repo_paths import ROOT
 SUBSET = [
     "tests/passes/test_passes.py::test_one_element_broadcasts_are_copied_into_each_consumer",
     "tests/codegen/test_random_graphs.py::test_random_graph_matches_eager[numba]",
-    "tests/codegen/test_numba_backend.py::test_sum_of_squares_over_several_chunks_and_other_reductions",
+    "tests/codegen/test_backend_contract.py::test_reductions_over_several_blocks_any_axes_and_dtypes[numba]",
     "tests/codegen/test_numba_backend.py::test_parallel_variants_of_row_and_full_reductions",
     "tests/codegen/test_numba_backend.py::test_column_reductions_stream_rows_into_per_column_partials",
 ]

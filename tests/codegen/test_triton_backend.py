@@ -1,10 +1,14 @@
-"""The Triton backend matches the eager reference, run on the CPU by Triton's interpreter.
+"""What only the Triton backend does, run on the CPU by Triton's interpreter: its place in graphc
+(imported on demand, the numpy adapter), float64 and deterministic reductions, rows longer than
+a block and split reductions, tile tuning, TF32 as an opt-in, device gathers, pluggable array
+layers. What every compiled backend promises is in test_backend_contract.py.
 
 ``TRITON_INTERPRET=1`` is set before anything imports triton (the ``@triton.jit`` decorator picks
 the interpreter when it runs). Shapes are small: the interpreter executes each program with numpy.
 Float32 results are compared within the error bound of a correct evaluation (backend_util: kernels
 reassociate sums; tanh/log1p/expm1 are composed from tl.exp/tl.log).
 """
+import functools
 import os
 
 os.environ.setdefault("TRITON_INTERPRET", "1")   # conftest sets it too; TRITON_INTERPRET=0 skips this file
@@ -20,48 +24,20 @@ from backend_util import require_triton_interpreter  # noqa: E402
 require_triton_interpreter()
 
 import graphc as tf  # noqa: E402
-from graphc import errors  # noqa: E402
 from graphc.codegen import triton_gpu, triton_memory  # noqa: E402
-from graphc.codegen.eager import EagerExecutable  # noqa: E402
 from graphc.codegen.triton_gpu import TritonExecutable  # noqa: E402
-from graphc.reference_bounds import assert_within_bound  # noqa: E402
 from graphc.passes.run_plan import RunPlan  # noqa: E402
 from graphc.runtime.session import SessionState  # noqa: E402
 
-from backend_util import (assert_run_within_bounds, bounded_reference, initialized_state,  # noqa: E402
-                          run_compared)
+from backend_util import compiled_backend, f32, initialized_state, run_against_eager, run_compared  # noqa: E402
+from builders import slices_transpose_concat  # noqa: E402
 
 RS = np.random.RandomState(0)
-
-
-def f32(*shape, scale=1.0):
-    return (RS.randn(*shape) * scale).astype(np.float32)
-
-
-def run_both(fetches, feeds=(), values=(), targets=(), state=None, layer=None):
-    """Runs one plan with eager and Triton on equal states; checks results and updates within the
-    error bound of a correct evaluation; returns the executable."""
-    plan = RunPlan(list(fetches), list(targets), list(feeds))
-    state = state or SessionState()
-    reference = bounded_reference(fetches, feeds, values, targets, state)
-    exe = TritonExecutable(plan, [np.shape(v) for v in values], layer=layer)
-    before = {k: v.copy() for k, v in state.values.items()}
-    got, got_updates = exe.run(list(values), state)
-    want, want_updates = EagerExecutable(plan).run(list(values), state)
-    for k, v in before.items():   # the run never writes into the session's arrays
-        np.testing.assert_array_equal(state.values[k], v)
-    assert all(isinstance(g, np.ndarray) for g in got)
-    got_updates = {var: exe.layer.to_host(u) for var, u in got_updates.items()}   # updates stay on the device
-    assert_run_within_bounds(reference, got, want, got_updates, want_updates, "triton")
-    return exe, got, got_updates
+run_both = functools.partial(run_against_eager, compiled_backend("triton"))
 
 
 def kinds(exe) -> list:
     return [k.kind for k in exe.kernels]
-
-
-def gelu(x):
-    return 0.5 * x * (1 + tf.tanh(0.7978845608 * (x + 0.044715 * x ** 3)))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -122,53 +98,6 @@ def test_numpy_adapter_is_what_the_interpreter_needs_and_copies_nothing():
 # ------------------------------------------------------------------------------------------------
 # pointwise
 
-def test_gelu_chain_is_one_kernel_with_sizes_left_to_run_time():
-    x = tf.placeholder(tf.float32, [None])
-    exe, _, _ = run_both([gelu(x)], [x], [f32(1000, scale=3)])
-    assert kinds(exe) == ["pointwise"] and exe.numpy_kernels == []
-    src = exe.kernels[0].source
-    assert "@triton.jit" in src and "S.tanh(" in src and "1000" not in src
-    assert "mask=mask" in src
-    again = TritonExecutable(RunPlan([gelu(x)], [], [x]), [(37,)])    # another size: same source
-    assert again.kernels[0].source == src
-
-
-def test_broadcasting_add_with_rows_columns_and_scalars():
-    x = tf.placeholder(tf.float32, [None, 5])
-    b = tf.placeholder(tf.float32, [5])
-    col = tf.placeholder(tf.float32, [3, 1])
-    s = tf.placeholder(tf.float32, [])
-    exe, _, _ = run_both([(x + b) * s - col, tf.maximum(x, b)], [x, b, col, s],
-                         [f32(3, 5), f32(5), f32(3, 1), np.float32(2.5)])
-    assert exe.numpy_kernels == []
-    assert "x % e" in exe.kernels[0].source      # a row index and a column index from the flat one
-
-
-def test_elementwise_table_and_nan_propagation():
-    x = tf.placeholder(tf.float32, [None])
-    y = tf.placeholder(tf.float32, [None])
-    xv = np.array([1.0, -2.0, np.nan, 3.0, 0.5, -np.inf, 1e-4, -0.3, 2.5], np.float32)
-    yv = np.array([0.5, np.nan, 1.0, -3.0, 2.0, 1.0, 3.0, -2.0, 2.0], np.float32)
-    outs = [tf.where(x > y, x, y * 2.0), tf.cast(tf.logical_and(x > 0.0, tf.logical_not(y > 0.0)), tf.float32),
-            tf.maximum(x, y), tf.minimum(x, y), tf.nn.relu(x), tf.sigmoid(x), tf.exp(x), tf.tanh(x),
-            tf.abs(x), tf.sign(x), tf.floormod(x, y), tf.floordiv(x, y), tf.pow(tf.abs(x), y), tf.pow(x, y),
-            tf.log1p(tf.abs(x)), tf.expm1(x), tf.nn.softplus(x), tf.nn.elu(x), tf.round(x * 2.0),
-            tf.sqrt(tf.abs(x)), tf.rsqrt(tf.abs(x) + 1.0), tf.log(tf.abs(x)), tf.square(x), -x]
-    exe, _, _ = run_both(outs, [x, y], [xv, yv])
-    assert exe.numpy_kernels == []
-
-
-def test_integer_and_bool_kernels():
-    i = tf.placeholder(tf.int32, [None])
-    j = tf.placeholder(tf.int32, [None])
-    iv, jv = np.array([7, -7, 5, 0], np.int32), np.array([3, 3, -2, 9], np.int32)
-    exe, _, _ = run_both([i * j - 3, tf.maximum(i, j), i > j, tf.cast(i, tf.float32) * 0.5], [i, j], [iv, jv])
-    assert exe.numpy_kernels == []
-    exe, _, _ = run_both([tf.floormod(i, j) + 1], [i, j], [iv, jv])
-    assert [types for _, types, _ in exe.numpy_kernels] == [["FloorMod", "Add"]]
-    assert "not compiled" in exe.numpy_kernels[0][2] and "runs with numpy" in exe.kernels[0].source
-
-
 def test_float64_kernels():
     x = tf.placeholder(tf.float64, [None, 4])
     w = tf.placeholder(tf.float64, [4, 3])
@@ -179,49 +108,6 @@ def test_float64_kernels():
 
 # ------------------------------------------------------------------------------------------------
 # reductions
-
-def test_softmax_and_log_softmax_are_one_kernel_each():
-    x = tf.placeholder(tf.float32, [None, 16])
-    exe, _, _ = run_both([tf.nn.softmax(x)], [x], [f32(4, 16, scale=5)])
-    assert kinds(exe) == ["reduction"] and exe.numpy_kernels == []
-    src = exe.kernels[0].source
-    assert "def kernel_persistent(" in src and "def kernel_looped(" in src and "S.NAN, tl.max(" in src
-    exe, _, _ = run_both([tf.nn.log_softmax(x)], [x], [f32(4, 16, scale=5)])
-    assert kinds(exe) == ["reduction"] and exe.numpy_kernels == []
-
-
-def test_layer_norm_is_one_kernel():
-    x = tf.placeholder(tf.float32, [None, 16])
-    gamma = tf.placeholder(tf.float32, [16])
-    beta = tf.placeholder(tf.float32, [16])
-    mean = tf.reduce_mean(x, axis=-1, keepdims=True)
-    d = x - mean
-    var = tf.reduce_mean(d * d, axis=-1, keepdims=True)
-    y = d * tf.rsqrt(var + 1e-5) * gamma + beta
-    exe, _, _ = run_both([y, mean], [x, gamma, beta], [f32(4, 16), f32(16), f32(16)])
-    assert kinds(exe) == ["reduction"] and exe.numpy_kernels == []
-
-
-def test_sum_of_squares_and_reductions_over_any_axes():
-    x = tf.placeholder(tf.float32, [None])
-    exe, _, _ = run_both([tf.reduce_sum(x * x)], [x], [f32(3000)])
-    assert kinds(exe) == ["reduction"] and exe.numpy_kernels == []
-    m = tf.placeholder(tf.float32, [None, 6])
-    outs = [tf.reduce_sum(m, axis=0), tf.reduce_max(m, axis=1), tf.reduce_min(m * 2.0, axis=0, keepdims=True),
-            tf.reduce_prod(m, axis=1), tf.reduce_mean(m, axis=[0, 1])]
-    mv = f32(5, 6)
-    mv[1, 2] = np.nan                     # NaN propagates through max/min as in numpy
-    exe, _, _ = run_both(outs, [m], [mv])
-    assert exe.numpy_kernels == []
-    cube = tf.placeholder(tf.float32, [3, 4, 5])
-    run_both([tf.reduce_sum(cube, axis=[0, 2]), tf.reduce_max(cube, axis=1)], [cube], [f32(3, 4, 5)])
-    flags = tf.placeholder(tf.bool, [None, 3])
-    run_both([tf.reduce_any(flags, axis=1), tf.reduce_all(flags, axis=0)], [flags],
-             [np.array([[True, False, True], [False, False, True]])])
-    k = tf.placeholder(tf.int32, [None, 4])
-    kv = np.array([[1, -7, 3, 2], [5, 6, -7, 8], [2 ** 30, 2 ** 30, 2 ** 30, 1]], np.int32)
-    run_both([tf.reduce_sum(k, axis=1), tf.reduce_mean(k, axis=1), tf.reduce_max(k, axis=0)], [k], [kv])
-
 
 def test_reductions_are_deterministic_run_to_run():
     x = tf.placeholder(tf.float32, [None, 300])
@@ -276,17 +162,6 @@ def test_few_long_rows_reduce_in_two_stages(monkeypatch):
 # ------------------------------------------------------------------------------------------------
 # matmul
 
-def test_matmul_bias_relu_is_one_kernel_in_ieee_float32():
-    x = tf.placeholder(tf.float32, [None, 8])
-    w = tf.placeholder(tf.float32, [8, 4])
-    b = tf.placeholder(tf.float32, [4])
-    y = tf.nn.relu(tf.matmul(x, w) + b)
-    exe, _, _ = run_both([y], [x, w, b], [f32(3, 8), f32(8, 4), f32(4)])
-    assert kinds(exe) == ["matmul"] and exe.numpy_kernels == []
-    src = exe.kernels[0].source
-    assert "tl.dot(" in src and 'input_precision="ieee"' in src
-
-
 def test_matmul_tiles_are_tuned_once_per_shape_and_results_match(monkeypatch, caplog):
     """Trial launches write scratch outputs (no side effects whatever the memory plan aliases);
     tuning happens on a shape's first launch, before any run writes variables in place."""
@@ -321,36 +196,8 @@ def test_tf32_is_an_explicit_opt_in(monkeypatch):
     assert 'input_precision="tf32"' in exe.kernels[0].source
 
 
-def test_batched_matmul_with_transposes():
-    a = tf.placeholder(tf.float32, [2, 5, 3])
-    b = tf.placeholder(tf.float32, [2, 4, 5])
-    y = tf.matmul(a, b, transpose_a=True, transpose_b=True)
-    exe, _, _ = run_both([y, tf.matmul(a, a, transpose_a=True) * 2.0], [a, b], [f32(2, 5, 3), f32(2, 4, 5)])
-    assert exe.numpy_kernels == []
-
-
 # ------------------------------------------------------------------------------------------------
 # training steps and variables
-
-def test_mlp_forward_backward_sgd_update():
-    x = tf.placeholder(tf.float32, [None, 6])
-    labels = tf.placeholder(tf.float32, [None, 3])
-    w1 = tf.Variable(f32(6, 8, scale=0.3))
-    b1 = tf.Variable(np.zeros(8, np.float32))
-    w2 = tf.Variable(f32(8, 3, scale=0.3))
-    h = tf.nn.relu(tf.matmul(x, w1) + b1)
-    logits = tf.matmul(h, w2)
-    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits))
-    grads = tf.gradients(loss, [w1, b1, w2])
-    step = tf.group(*[tf.assign_sub(v, 0.05 * g) for v, g in zip([w1, b1, w2], grads)])
-    state = initialized_state()
-    xv, lv = f32(4, 6), np.eye(3, dtype=np.float32)[[0, 2, 1, 2]]
-    for _ in range(2):
-        exe, _, updates = run_both([loss], [x, labels], [xv, lv], targets=[step], state=state)
-        state.values.update(updates)
-    assert {"matmul", "reduction"} <= set(kinds(exe))
-    assert exe.numpy_kernels == []      # forward, backward and the update all run as Triton kernels
-
 
 def test_adam_update():
     w = tf.Variable(f32(5, 3))
@@ -367,7 +214,7 @@ def test_adam_update():
     assert fused                        # the Adam update rides on the gradient matmul's epilogue
 
 
-def test_variable_update_and_reads_before_it():
+def test_a_variable_update_leaves_the_host_array_it_was_given_alone():
     v = tf.Variable(np.arange(6, dtype=np.float32))
     g = tf.placeholder(tf.float32, [6])
     step = tf.assign_sub(v, 0.1 * g)
@@ -376,59 +223,18 @@ def test_variable_update_and_reads_before_it():
     exe, _, updates = run_both([], [g], [f32(6)], targets=[step.op], state=state)
     assert updates[v.op] is not original
     np.testing.assert_array_equal(original, np.arange(6, dtype=np.float32))
-    u = tf.Variable(np.arange(4, dtype=np.float32))
-    new = tf.assign(u, u * 10.0)
-    run_both([u * 1.0, new, tf.reduce_sum(u)], state=initialized_state())
 
 
 # ------------------------------------------------------------------------------------------------
 # host steps, driver behaviour, errors
 
-def test_views_opaque_and_random_ops_run_on_the_host():
-    """Views and shape queries move no data; transposes and slices run as device gathers; other
-    opaque ops (concat, random) run their numpy kernels on the host."""
-    tf.set_random_seed(3)
+def test_transposes_and_slices_run_as_device_gathers():
+    """Views and shape queries move no data; transposes and strided slices run as device gathers
+    (the other opaque ops run their numpy kernels on the host: test_backend_contract.py)."""
     x = tf.placeholder(tf.float32, [4, 6])
-    y = tf.concat([x[1:, ::2], tf.reshape(tf.transpose(x), [4, 6])[:3, :3]], axis=1)
-    exe, _, _ = run_both([y * 2.0 + 1.0, tf.reshape(x, [2, 12]), tf.shape(x)], [x], [f32(4, 6)])
-    numpy_types = {t for _, types, _ in exe.numpy_kernels for t in types}
-    assert "ConcatV2" in numpy_types and not {"Transpose", "StridedSlice"} & numpy_types   # gathers
+    exe, _, _ = run_both([slices_transpose_concat(x) * 2.0 + 1.0, tf.reshape(x, [2, 12]), tf.shape(x)], [x],
+                         [f32(4, 6)])
     assert sum(isinstance(step, triton_gpu._GatherStep) for step in exe.steps) == 3
-    r = tf.reshape(x + tf.random_normal([4, 6]), [3, 8])
-    plan = RunPlan([r], [], [x])
-    exe, eager = TritonExecutable(plan, [(4, 6)]), EagerExecutable(plan)
-    s1, s2 = SessionState(), SessionState()
-    for _ in range(2):
-        reference = bounded_reference([r], [x], [np.ones((4, 6), np.float32)], state=s2)
-        assert_within_bound(exe.run([np.ones((4, 6), np.float32)], s1)[0][0],
-                            eager.run([np.ones((4, 6), np.float32)], s2)[0][0], reference.fetches[0].bound)
-
-
-def test_results_are_fresh_and_a_second_run_does_not_change_the_first():
-    x = tf.placeholder(tf.float32, [None, 8])
-    y = tf.nn.softmax(tf.exp(x) * 2.0)
-    exe = TritonExecutable(RunPlan([y, x], [], [x]), [(3, 8)])
-    xv = f32(3, 8)
-    first, _ = exe.run([xv], SessionState())
-    kept = first[0].copy()
-    second, _ = exe.run([f32(3, 8)], SessionState())
-    np.testing.assert_array_equal(first[0], kept)
-    assert first[1] is not xv and not np.shares_memory(first[0], second[0])
-
-
-def test_runtime_shape_errors_name_the_kernel_and_say_what_to_do():
-    x = tf.placeholder(tf.float32, [None, 4])
-    b = tf.placeholder(tf.float32, [None, 4])
-    exe = TritonExecutable(RunPlan([x + b], [], [x, b]), None)
-    with pytest.raises(errors.InvalidArgumentError, match="statically 1"):
-        exe.run([f32(3, 4), f32(1, 4)], SessionState())
-
-
-def test_uninitialized_variable_is_reported():
-    v = tf.Variable(np.ones(3, np.float32))
-    exe = TritonExecutable(RunPlan([v * 2.0], [], []), None)
-    with pytest.raises(errors.FailedPreconditionError, match="uninitialized"):
-        exe.run([], SessionState())
 
 
 def test_torch_arrays_plug_in_behind_the_same_interface():
