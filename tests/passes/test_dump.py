@@ -6,6 +6,8 @@ import pytest
 
 import graphc as tf
 
+from builders import linear_sgd
+
 
 @pytest.fixture
 def dump_root(tmp_path, monkeypatch):
@@ -14,10 +16,7 @@ def dump_root(tmp_path, monkeypatch):
 
 
 def test_the_index_maps_each_compile_to_its_run(dump_root):
-    x = tf.placeholder(tf.float32, [None, 3], name="x")
-    w = tf.Variable(tf.ones([3, 2]), name="w")
-    loss = tf.reduce_mean(tf.matmul(x, w), name="loss")
-    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss, name="train")
+    x, loss, train = linear_sgd()
     with tf.Session(backend="interpret") as sess:
         sess.run(tf.global_variables_initializer())
         sess.run([loss, train], {x: np.ones((4, 3), np.float32)})

@@ -12,6 +12,8 @@ import graphc as tf
 from graphc.runtime import session
 from graphc.toolchain import compile_notice
 
+from builders import linear_sgd
+
 
 @pytest.fixture(autouse=True)
 def fresh_notice_state(monkeypatch):
@@ -35,13 +37,6 @@ def slow_compile(monkeypatch):
     return lambda: monkeypatch.setattr(compile_notice, "THRESHOLD_S", 0.1)
 
 
-def train_graph():
-    x = tf.placeholder(tf.float32, [None, 3], name="x")
-    w = tf.Variable(tf.ones([3, 2]), name="w")
-    loss = tf.reduce_mean(tf.square(tf.matmul(x, w)), name="loss")
-    return x, loss, tf.train.GradientDescentOptimizer(0.1).minimize(loss, name="train")
-
-
 def notices(caplog, level=logging.INFO):
     return [r.getMessage() for r in caplog.records if r.name == "graphc.compile" and r.levelno == level]
 
@@ -49,7 +44,7 @@ def notices(caplog, level=logging.INFO):
 def test_a_slow_compile_says_what_it_compiles_once(slow_compile, caplog, tmp_path, monkeypatch):
     monkeypatch.setenv("GRAPHC_CACHE_DIR", str(tmp_path))
     caplog.set_level(logging.DEBUG, logger="graphc.compile")
-    x, loss, train = train_graph()
+    x, loss, train = linear_sgd()
     with tf.Session(backend="interpret") as sess:
         sess.run(tf.global_variables_initializer())
         slow_compile()
@@ -66,7 +61,7 @@ def test_a_slow_compile_says_what_it_compiles_once(slow_compile, caplog, tmp_pat
 def test_a_fast_compile_says_nothing(caplog, monkeypatch):
     monkeypatch.setattr(compile_notice, "THRESHOLD_S", 5.0)     # far above a tiny graph's build and run
     caplog.set_level(logging.DEBUG, logger="graphc.compile")
-    x, loss, _ = train_graph()
+    x, loss, _ = linear_sgd()
     with tf.Session(backend="interpret") as sess:
         sess.run(tf.global_variables_initializer())
         sess.run(loss, {x: np.ones((2, 3), np.float32)})
@@ -76,7 +71,7 @@ def test_a_fast_compile_says_nothing(caplog, monkeypatch):
 def test_graphc_quiet_silences_it(slow_compile, caplog, monkeypatch):
     monkeypatch.setenv("GRAPHC_QUIET", "1")
     caplog.set_level(logging.DEBUG, logger="graphc.compile")
-    x, loss, _ = train_graph()
+    x, loss, _ = linear_sgd()
     with tf.Session(backend="interpret") as sess:
         sess.run(tf.global_variables_initializer())
         slow_compile()

@@ -11,6 +11,7 @@ import pytest
 
 import graphc as tf
 
+from builders import dense_adam
 from repo_paths import DATA as TEST_DATA, ROOT
 from tensorflow_python import tensorflow_python
 
@@ -42,12 +43,7 @@ def test_tensorflows_adam_meta_graph_resumes_training_in_graphc():
 
 
 def _adam_model():
-    x = tf.placeholder(tf.float32, [None, 3], name="x")
-    with tf.variable_scope("dense"):
-        kernel = tf.get_variable("kernel", [3, 2], initializer=tf.glorot_uniform_initializer(seed=1))
-        bias = tf.get_variable("bias", [2], initializer=tf.zeros_initializer())
-    loss = tf.reduce_mean(tf.square(tf.matmul(x, kernel) + bias), name="loss")
-    train = tf.train.AdamOptimizer(0.1).minimize(loss, global_step=tf.train.get_or_create_global_step())
+    x, _, _, loss, train = dense_adam(tf.glorot_uniform_initializer(seed=1), 0.1)
     tf.add_to_collection("train_op", train)
     tf.add_to_collection("inputs", x)
     tf.add_to_collection("outputs", loss)

@@ -13,6 +13,7 @@ import pytest
 import graphc as tf
 from graphc.train import tensor_bundle
 
+from builders import dense_adam
 from repo_paths import DATA as TEST_DATA
 from tensorflow_python import tensorflow_python
 
@@ -53,13 +54,7 @@ def _adam_model():
     """The fixture's model, built in graphc: dense 3->2, mean squared error, Adam(0.05), global step."""
     with np.load(os.path.join(ADAM_DIR, "next_step.npz")) as d:
         x_data, y_data = d["x"], d["y"]
-    x = tf.placeholder(tf.float32, [None, 3], name="x")
-    with tf.variable_scope("dense"):
-        kernel = tf.get_variable("kernel", shape=[3, 2], initializer=tf.zeros_initializer())
-        bias = tf.get_variable("bias", shape=[2], initializer=tf.zeros_initializer())
-    loss = tf.reduce_mean(tf.square(tf.matmul(x, kernel) + bias - y_data))
-    step = tf.train.get_or_create_global_step()
-    train = tf.train.AdamOptimizer(0.05).minimize(loss, global_step=step)
+    x, kernel, bias, loss, train = dense_adam(tf.zeros_initializer(), 0.05, targets=y_data)
     return {"x": x, "x_data": x_data, "kernel": kernel, "bias": bias, "loss": loss, "train": train}
 
 
