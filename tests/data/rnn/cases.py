@@ -1,4 +1,4 @@
-"""The RNN cases recorded from TensorFlow (record_tf.py) and replayed by graphc (tests/test_rnn.py).
+"""The RNN cases recorded from TensorFlow (record_tf.py) and replayed by graphc (tests/rnn/test_rnn.py).
 
 Each case builds one graph with the same code in both libraries: ``build(v1, case, values)`` takes
 ``tf.compat.v1`` or ``graphc`` as ``v1``. It returns the placeholders, the variables, the tensors

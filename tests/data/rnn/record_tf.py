@@ -1,4 +1,4 @@
-"""Records the RNN fixtures of tests/test_rnn.py from TensorFlow (run only where TF is installed):
+"""Records the RNN fixtures of tests/rnn/test_rnn.py from TensorFlow (run only where TF is installed):
 
     TF_USE_LEGACY_KERAS=1 /path/to/tf-python tests/data/rnn/record_tf.py [case ...]
 
