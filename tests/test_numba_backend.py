@@ -15,7 +15,7 @@ import graphc as tf
 from graphc import errors
 from graphc.codegen import numba_cpu, numba_scalar
 from graphc.codegen.eager import EagerExecutable
-from graphc.codegen.numba_cpu import NumbaExecutable
+from graphc.codegen import driver
 from graphc.reference_bounds import assert_within_bound
 from graphc.toolchain import cache
 from graphc.passes.run_plan import RunPlan
@@ -37,7 +37,7 @@ def run_both(fetches, feeds=(), values=(), targets=(), state=None, feed_shapes="
     state = state or SessionState()
     reference = bounded_reference(fetches, feeds, values, targets, state)
     shapes = [np.shape(v) for v in values] if feed_shapes == "runtime" else feed_shapes
-    exe = NumbaExecutable(plan, shapes)
+    exe = driver.compile_run("numba", plan, shapes)
     before = {k: v.copy() for k, v in state.values.items()}
     arrays = dict(state.values)
     want, want_updates = EagerExecutable(plan).run(list(values), state)
@@ -230,14 +230,14 @@ def test_column_reduction_variants_agree_bit_for_bit(monkeypatch):
     results = []
     for threshold in (1 << 62, 0):     # serial, then the parallel variant
         monkeypatch.setattr(numba_cpu, "PARALLEL_MIN", threshold)
-        results.append(NumbaExecutable(plan, [xv.shape]).run([xv], SessionState())[0][0])
+        results.append(driver.compile_run("numba", plan, [xv.shape]).run([xv], SessionState())[0][0])
     np.testing.assert_array_equal(results[0], results[1])
     np.testing.assert_allclose(results[0], (xv.astype(np.float64) ** 2).sum(axis=0), rtol=1e-5)
 
 
 def test_column_reduction_kernel_vectorizes():
     x = tf.placeholder(tf.float32, [None, 64])
-    exe = NumbaExecutable(RunPlan([tf.reduce_sum(x, axis=0)], [], [x]), [(8, 64)])
+    exe = driver.compile_run("numba", RunPlan([tf.reduce_sum(x, axis=0)], [], [x]), [(8, 64)])
     exe.run([f32(8, 64)], SessionState())
     src = _column_kernel_source(exe)
     asm = _fresh_asm(src, exe.steps[0].serial.signatures[0])
@@ -324,7 +324,7 @@ def test_failed_run_after_an_update_leaves_the_variable_untouched():
     picked = tf.gather(tf.assign_add(v, tf.ones([6])), idx)   # numpy kernel after the update: can fail
     state = initialized_state()
     original = state.values[v.op]
-    exe = NumbaExecutable(RunPlan([picked], [], [idx]), [(2,)])
+    exe = driver.compile_run("numba", RunPlan([picked], [], [idx]), [(2,)])
     assert any("updated in place" in what for _, what in exe.memory_plan.inplace)
     assert exe.inplace_variables == [] and "could fail" in exe.inplace_note
     with pytest.raises(errors.InvalidArgumentError):
@@ -416,7 +416,7 @@ def test_random_ops_and_views():
     x = tf.placeholder(tf.float32, [2, 6])
     y = tf.reshape(x + tf.random_normal([2, 6]), [3, 4])[1:, ::2]
     plan = RunPlan([y], [], [x])
-    exe, eager = NumbaExecutable(plan, [(2, 6)]), EagerExecutable(plan)
+    exe, eager = driver.compile_run("numba", plan, [(2, 6)]), EagerExecutable(plan)
     s1, s2 = SessionState(), SessionState()
     for _ in range(2):
         reference = bounded_reference([y], [x], [np.ones((2, 6), np.float32)], state=s2)
@@ -432,7 +432,7 @@ def test_fetched_results_are_fresh_arrays_and_buffers_are_reused():
     x = tf.placeholder(tf.float32, [None, 8])
     y = tf.exp(x) * 2.0
     z = tf.reduce_sum(y, axis=1)
-    exe = NumbaExecutable(RunPlan([z * 3.0, y], [], [x]), [(3, 8)])
+    exe = driver.compile_run("numba", RunPlan([z * 3.0, y], [], [x]), [(3, 8)])
     state = SessionState()
     first = exe.run([f32(3, 8)], state)[0]
     kept = [a.copy() for a in first]
@@ -457,7 +457,7 @@ def test_new_batch_size_compiles_nothing_new():
 def test_runtime_size_one_on_a_dim_that_is_not_statically_one_is_rejected():
     x = tf.placeholder(tf.float32, [None, 5])
     y = tf.placeholder(tf.float32, [None, 5])
-    exe = NumbaExecutable(RunPlan([x + y], [], [x, y]), None)      # shapes left partial
+    exe = driver.compile_run("numba", RunPlan([x + y], [], [x, y]), None)      # shapes left partial
     ok = exe.run([f32(3, 5), f32(3, 5)], SessionState())[0][0]
     assert ok.shape == (3, 5)
     with pytest.raises(errors.InvalidArgumentError, match="statically 1"):
@@ -466,7 +466,7 @@ def test_runtime_size_one_on_a_dim_that_is_not_statically_one_is_rejected():
 
 def test_uninitialized_variable_is_a_failed_precondition():
     v = tf.Variable(np.zeros(3, np.float32), name="weights")
-    exe = NumbaExecutable(RunPlan([v * 2.0], [], []), [])
+    exe = driver.compile_run("numba", RunPlan([v * 2.0], [], []), [])
     with pytest.raises(errors.FailedPreconditionError, match="weights"):
         exe.run([], SessionState())
 
@@ -486,7 +486,7 @@ def test_generated_code_is_a_content_addressed_file(tmp_path, monkeypatch):
 
 def test_gelu_kernel_vectorizes():
     x = tf.placeholder(tf.float32, [None])
-    exe = NumbaExecutable(RunPlan([gelu(x)], [], [x]), [(64,)])
+    exe = driver.compile_run("numba", RunPlan([gelu(x)], [], [x]), [(64,)])
     exe.run([f32(64)], SessionState())
     asm = _fresh_asm(exe.kernels[0].source, exe.steps[0].serial.signatures[0])
     assert _packed_float32(asm, "mul") or _packed_float32(asm, "fmadd")
@@ -542,7 +542,7 @@ def test_float32_polynomial_math_over_the_whole_range(name, reference, denormal_
     ])
     x = tf.placeholder(tf.float32, [None])
     op = {"exp": tf.exp, "tanh": tf.tanh, "sigmoid": tf.sigmoid}[name]
-    exe = NumbaExecutable(RunPlan([op(x)], [], [x]), [grid.shape])
+    exe = driver.compile_run("numba", RunPlan([op(x)], [], [x]), [grid.shape])
     got = exe.run([grid], SessionState())[0][0]
     assert f"S.{name}32(" in exe.kernels[0].source
     with np.errstate(all="ignore"):

@@ -23,7 +23,7 @@ import graphc as tf  # noqa: E402
 from graphc import errors  # noqa: E402
 from graphc.codegen import triton_gpu, triton_memory  # noqa: E402
 from graphc.codegen.eager import EagerExecutable  # noqa: E402
-from graphc.codegen.triton_gpu import TritonExecutable  # noqa: E402
+from graphc.codegen import driver  # noqa: E402
 from graphc.reference_bounds import assert_within_bound  # noqa: E402
 from graphc.passes.run_plan import RunPlan  # noqa: E402
 from graphc.runtime.session import SessionState  # noqa: E402
@@ -44,7 +44,7 @@ def run_both(fetches, feeds=(), values=(), targets=(), state=None, layer=None):
     plan = RunPlan(list(fetches), list(targets), list(feeds))
     state = state or SessionState()
     reference = bounded_reference(fetches, feeds, values, targets, state)
-    exe = TritonExecutable(plan, [np.shape(v) for v in values], layer=layer)
+    exe = driver.compile_run("triton", plan, [np.shape(v) for v in values], layer)
     before = {k: v.copy() for k, v in state.values.items()}
     got, got_updates = exe.run(list(values), state)
     want, want_updates = EagerExecutable(plan).run(list(values), state)
@@ -129,7 +129,7 @@ def test_gelu_chain_is_one_kernel_with_sizes_left_to_run_time():
     src = exe.kernels[0].source
     assert "@triton.jit" in src and "S.tanh(" in src and "1000" not in src
     assert "mask=mask" in src
-    again = TritonExecutable(RunPlan([gelu(x)], [], [x]), [(37,)])    # another size: same source
+    again = driver.compile_run("triton", RunPlan([gelu(x)], [], [x]), [(37,)])    # another size: same source
     assert again.kernels[0].source == src
 
 
@@ -225,7 +225,7 @@ def test_sum_of_squares_and_reductions_over_any_axes():
 
 def test_reductions_are_deterministic_run_to_run():
     x = tf.placeholder(tf.float32, [None, 300])
-    exe = TritonExecutable(RunPlan([tf.nn.softmax(x), tf.reduce_sum(x * x)], [], [x]), [(7, 300)])
+    exe = driver.compile_run("triton", RunPlan([tf.nn.softmax(x), tf.reduce_sum(x * x)], [], [x]), [(7, 300)])
     xv = f32(7, 300, scale=4)
     first, _ = exe.run([xv], SessionState())
     second, _ = exe.run([xv], SessionState())
@@ -317,7 +317,7 @@ def test_tf32_is_an_explicit_opt_in(monkeypatch):
     monkeypatch.setenv("GRAPHC_TRITON_TF32", "1")
     x = tf.placeholder(tf.float32, [None, 8])
     w = tf.placeholder(tf.float32, [8, 4])
-    exe = TritonExecutable(RunPlan([tf.matmul(x, w)], [], [x, w]), [(3, 8), (8, 4)])
+    exe = driver.compile_run("triton", RunPlan([tf.matmul(x, w)], [], [x, w]), [(3, 8), (8, 4)])
     assert 'input_precision="tf32"' in exe.kernels[0].source
 
 
@@ -396,7 +396,7 @@ def test_views_opaque_and_random_ops_run_on_the_host():
     assert sum(isinstance(step, triton_gpu._GatherStep) for step in exe.steps) == 3
     r = tf.reshape(x + tf.random_normal([4, 6]), [3, 8])
     plan = RunPlan([r], [], [x])
-    exe, eager = TritonExecutable(plan, [(4, 6)]), EagerExecutable(plan)
+    exe, eager = driver.compile_run("triton", plan, [(4, 6)]), EagerExecutable(plan)
     s1, s2 = SessionState(), SessionState()
     for _ in range(2):
         reference = bounded_reference([r], [x], [np.ones((4, 6), np.float32)], state=s2)
@@ -407,7 +407,7 @@ def test_views_opaque_and_random_ops_run_on_the_host():
 def test_results_are_fresh_and_a_second_run_does_not_change_the_first():
     x = tf.placeholder(tf.float32, [None, 8])
     y = tf.nn.softmax(tf.exp(x) * 2.0)
-    exe = TritonExecutable(RunPlan([y, x], [], [x]), [(3, 8)])
+    exe = driver.compile_run("triton", RunPlan([y, x], [], [x]), [(3, 8)])
     xv = f32(3, 8)
     first, _ = exe.run([xv], SessionState())
     kept = first[0].copy()
@@ -419,14 +419,14 @@ def test_results_are_fresh_and_a_second_run_does_not_change_the_first():
 def test_runtime_shape_errors_name_the_kernel_and_say_what_to_do():
     x = tf.placeholder(tf.float32, [None, 4])
     b = tf.placeholder(tf.float32, [None, 4])
-    exe = TritonExecutable(RunPlan([x + b], [], [x, b]), None)
+    exe = driver.compile_run("triton", RunPlan([x + b], [], [x, b]), None)
     with pytest.raises(errors.InvalidArgumentError, match="statically 1"):
         exe.run([f32(3, 4), f32(1, 4)], SessionState())
 
 
 def test_uninitialized_variable_is_reported():
     v = tf.Variable(np.ones(3, np.float32))
-    exe = TritonExecutable(RunPlan([v * 2.0], [], []), None)
+    exe = driver.compile_run("triton", RunPlan([v * 2.0], [], []), None)
     with pytest.raises(errors.FailedPreconditionError, match="uninitialized"):
         exe.run([], SessionState())
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from graphc import errors
 from graphc.codegen.host import call_numpy
-from graphc.passes import pipeline
+from graphc.codegen.driver import CompileJob
 from graphc.passes.ir import READ_VARIABLE
 from graphc.passes.memory import Place
 
@@ -21,9 +21,9 @@ from graphc.passes.memory import Place
 class InterpretedExecutable:
     backend = "interpret"
 
-    def __init__(self, plan, feed_shapes=None) -> None:
-        self.plan = plan
-        self.kernel_plan, self.memory_plan = pipeline.compile_plan(plan, feed_shapes)
+    def __init__(self, job: CompileJob) -> None:
+        self.plan = job.plan
+        self.kernel_plan, self.memory_plan = job.kernel_plan, job.memory_plan
         self.kernels = self.kernel_plan.launched
         self.peak_bytes = self.memory_plan.peak_bytes
 
@@ -89,5 +89,6 @@ class InterpretedExecutable:
         return value
 
 
-def compile_plan(plan, feed_shapes=None) -> InterpretedExecutable:
-    return InterpretedExecutable(plan, feed_shapes)
+def compile(job: CompileJob) -> InterpretedExecutable:
+    """The backend entry point (see ``codegen/driver.py``)."""
+    return InterpretedExecutable(job)

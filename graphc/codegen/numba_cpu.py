@@ -49,8 +49,8 @@ from graphc import errors, switches
 from graphc.codegen import kernel_common as kc
 from graphc.codegen import numba_scalar as scalar
 from graphc.codegen import numba_host
+from graphc.codegen.driver import CompileJob
 from graphc.ops.core import OPS, Lowering, OpKind
-from graphc.passes import pipeline
 from graphc.passes.fusion import KernelKind, facts, is_fusible_reduction
 from graphc.passes.memory import Place, Storage
 from graphc.codegen import commit
@@ -871,9 +871,9 @@ class NumbaExecutable:
 
     backend = "numba"
 
-    def __init__(self, plan, feed_shapes=None) -> None:
-        self.plan = plan
-        self.kernel_plan, self.memory_plan = pipeline.compile_plan(plan, feed_shapes)
+    def __init__(self, job: CompileJob) -> None:
+        self.plan = job.plan
+        self.kernel_plan, self.memory_plan = job.kernel_plan, job.memory_plan
         self.storage = self.memory_plan.storage
         self.kernels = self.kernel_plan.launched
         self.peak_bytes = self.memory_plan.peak_bytes
@@ -1051,5 +1051,6 @@ class NumbaExecutable:
         return kc.hand_out(arr, ctx.fresh, handed)
 
 
-def compile_plan(plan, feed_shapes=None) -> NumbaExecutable:
-    return NumbaExecutable(plan, feed_shapes)
+def compile(job: CompileJob) -> NumbaExecutable:
+    """The backend entry point (see ``codegen/driver.py``)."""
+    return NumbaExecutable(job)

@@ -51,8 +51,8 @@ import numpy as np
 from graphc import errors, switches
 from graphc.codegen import kernel_common as kc
 from graphc.codegen import triton_memory as tm
+from graphc.codegen.driver import CompileJob
 from graphc.codegen.host import call_numpy
-from graphc.passes import pipeline
 from graphc.passes.fusion import KernelKind, facts, is_fusible_reduction
 from graphc.passes.memory import Place, Storage
 from graphc.codegen import commit
@@ -104,6 +104,20 @@ def is_available() -> bool:
     if tm.interpreting():
         return True
     return tm.cuda_device_active() and tm.gpu_array_library_available()
+
+
+UNAVAILABLE = ("backend='triton' needs a usable CUDA GPU (none found: check the driver and CUDA_VISIBLE_DEVICES) "
+               "or TRITON_INTERPRET=1 to run Triton kernels on the CPU; use backend='numba' or 'auto' here.")
+
+
+def picked_automatically() -> bool:
+    """``backend="auto"`` means Triton where it runs on a GPU; its CPU interpreter is for testing only."""
+    return not tm.interpreting()
+
+
+def device() -> tm.ArrayLayer:
+    """Where a Triton session keeps its arrays; chosen once per session."""
+    return tm.default_layer()
 
 
 def autotune_enabled() -> bool:
@@ -1122,11 +1136,11 @@ class TritonExecutable:
 
     backend = "triton"
 
-    def __init__(self, plan, feed_shapes=None, layer: Optional[tm.ArrayLayer] = None) -> None:
-        self.plan = plan
-        self.layer = layer or tm.default_layer()
+    def __init__(self, job: CompileJob) -> None:
+        self.plan = job.plan
+        self.layer = job.device or tm.default_layer()
         self.blocks = INTERPRETER_BLOCKS if tm.interpreting() else GPU_BLOCKS
-        self.kernel_plan, self.memory_plan = pipeline.compile_plan(plan, feed_shapes)
+        self.kernel_plan, self.memory_plan = job.kernel_plan, job.memory_plan
         self.storage = self.memory_plan.storage
         self.kernels = self.kernel_plan.launched
         self.peak_bytes = self.memory_plan.peak_bytes
@@ -1275,6 +1289,7 @@ class TritonExecutable:
         return self.layer.copy(x)
 
 
-def compile_plan(plan, feed_shapes=None, layer: Optional[tm.ArrayLayer] = None) -> TritonExecutable:
-    """The backend entry point: ``layer`` is the session's device memory (default: ``tm.default_layer()``)."""
-    return TritonExecutable(plan, feed_shapes, layer)
+def compile(job: CompileJob) -> TritonExecutable:
+    """The backend entry point (see ``codegen/driver.py``); ``job.device`` is the session's device
+    memory (default: ``tm.default_layer()``)."""
+    return TritonExecutable(job)
