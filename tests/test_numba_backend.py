@@ -13,7 +13,7 @@ import pytest
 
 import graphc as tf
 from graphc import errors
-from graphc.codegen import numba_cpu, numba_scalar
+from graphc.codegen import numba_cpu, numba_printer, numba_scalar, numba_steps
 from graphc.codegen.eager import EagerExecutable
 from graphc.codegen import driver
 from graphc.reference_bounds import assert_within_bound
@@ -156,7 +156,7 @@ def test_layer_norm_with_a_fetched_mean():
 
 def test_sum_of_squares_over_several_chunks_and_other_reductions():
     x = tf.placeholder(tf.float32, [None])
-    n = 2 * numba_cpu.CHUNK + 5
+    n = 2 * numba_printer.CHUNK + 5
     exe, _, _ = run_both([tf.reduce_sum(x * x)], [x], [f32(n)])
     assert exe.numpy_kernels == []
     m = tf.placeholder(tf.float32, [None, 6])
@@ -177,7 +177,7 @@ def test_integer_reductions():
 
 
 def test_parallel_variants_of_row_and_full_reductions(monkeypatch):
-    monkeypatch.setattr(numba_cpu, "PARALLEL_MIN", 64 * 512)
+    monkeypatch.setattr(numba_steps, "PARALLEL_MIN", 64 * 512)
     x = tf.placeholder(tf.float32, [None, 512])
     m = tf.reduce_max(x, axis=-1, keepdims=True)
     e = tf.exp(x - m)
@@ -199,7 +199,7 @@ def test_column_reductions_stream_rows_into_per_column_partials():
     # the SGD bias update: column sum of a masked gradient, then the epilogue
     masked = tf.where(x > 0.0, x, tf.zeros_like(x))
     update = w - 0.1 * tf.reduce_sum(masked, axis=0)
-    rows, cols = 3 * 16 + 5, numba_cpu.COLUMN_BLOCK + 7     # several row chunks and column blocks
+    rows, cols = 3 * 16 + 5, numba_printer.COLUMN_BLOCK + 7     # several row chunks and column blocks
     exe, _, _ = run_both([update, masked], [x, w], [f32(rows, cols), f32(cols)])
     _column_kernel_source(exe)
     m = tf.placeholder(tf.float32, [None, 6])
@@ -229,7 +229,7 @@ def test_column_reduction_variants_agree_bit_for_bit(monkeypatch):
     plan = RunPlan([y], [], [x])
     results = []
     for threshold in (1 << 62, 0):     # serial, then the parallel variant
-        monkeypatch.setattr(numba_cpu, "PARALLEL_MIN", threshold)
+        monkeypatch.setattr(numba_steps, "PARALLEL_MIN", threshold)
         results.append(driver.compile_run("numba", plan, [xv.shape]).run([xv], SessionState())[0][0])
     np.testing.assert_array_equal(results[0], results[1])
     np.testing.assert_allclose(results[0], (xv.astype(np.float64) ** 2).sum(axis=0), rtol=1e-5)

@@ -21,7 +21,7 @@ require_triton_interpreter()
 
 import graphc as tf  # noqa: E402
 from graphc import errors  # noqa: E402
-from graphc.codegen import triton_gpu, triton_memory  # noqa: E402
+from graphc.codegen import triton_gpu, triton_memory, triton_steps  # noqa: E402
 from graphc.codegen.eager import EagerExecutable  # noqa: E402
 from graphc.codegen import driver  # noqa: E402
 from graphc.reference_bounds import assert_within_bound  # noqa: E402
@@ -234,8 +234,8 @@ def test_reductions_are_deterministic_run_to_run():
 
 
 def test_rows_longer_than_a_persistent_block_loop():
-    x = tf.placeholder(tf.float32, [None, triton_gpu.PERSISTENT_MAX + 100])
-    xv = f32(2, triton_gpu.PERSISTENT_MAX + 100, scale=3)
+    x = tf.placeholder(tf.float32, [None, triton_steps.PERSISTENT_MAX + 100])
+    xv = f32(2, triton_steps.PERSISTENT_MAX + 100, scale=3)
     exe, _, _ = run_both([tf.nn.softmax(x), tf.reduce_sum(x * x, axis=1)], [x], [xv])
     assert exe.numpy_kernels == []
     geometry = [g for step in exe.steps for g in step.geometry.values()]
@@ -243,8 +243,8 @@ def test_rows_longer_than_a_persistent_block_loop():
 
 
 def test_few_long_rows_reduce_in_two_stages(monkeypatch):
-    monkeypatch.setattr(triton_gpu, "SPLIT_MIN_LENGTH", 2048)    # small rows, so the interpreter stays quick
-    monkeypatch.setattr(triton_gpu, "SPLIT_MIN_PART", 1024)
+    monkeypatch.setattr(triton_steps, "SPLIT_MIN_LENGTH", 2048)    # small rows, so the interpreter stays quick
+    monkeypatch.setattr(triton_steps, "SPLIT_MIN_PART", 1024)
     n = 5000                                                      # 5 parts, the last one short
     x = tf.placeholder(tf.float32, [None, n])
     b = tf.placeholder(tf.float32, [None])
@@ -256,7 +256,7 @@ def test_few_long_rows_reduce_in_two_stages(monkeypatch):
     exe, _, _ = run_both(outs, [x, b], [xv, bv])
     assert exe.numpy_kernels == []
     launches = [g[-1] for step in exe.steps for g in getattr(step, "geometry", {}).values()]
-    assert all(isinstance(p, triton_gpu._Split) for p in launches)
+    assert all(isinstance(p, triton_steps.Split) for p in launches)
     assert sorted({p.parts for p in launches}) == [5, 15]        # rows of 5000; all 15000 elements
     partials = {id(b) for step in exe.steps for b in getattr(step, "partials", {}).values()}
     exe.run([xv, bv], SessionState())
@@ -291,8 +291,8 @@ def test_matmul_tiles_are_tuned_once_per_shape_and_results_match(monkeypatch, ca
     """Trial launches write scratch outputs (no side effects whatever the memory plan aliases);
     tuning happens on a shape's first launch, before any run writes variables in place."""
     monkeypatch.setenv("GRAPHC_TRITON_AUTOTUNE", "1")           # on a GPU it is on by default
-    monkeypatch.setattr(triton_gpu, "AUTOTUNE_MIN_WORK", 1)
-    monkeypatch.setattr(triton_gpu, "MATMUL_CONFIGS", ((16, 32, 16, 4, 2), (32, 16, 16, 4, 2)))
+    monkeypatch.setattr(triton_steps, "AUTOTUNE_MIN_WORK", 1)
+    monkeypatch.setattr(triton_steps, "MATMUL_CONFIGS", ((16, 32, 16, 4, 2), (32, 16, 16, 4, 2)))
     x = tf.placeholder(tf.float32, [None, 24])
     w = tf.Variable(f32(24, 40, scale=0.2))
     loss = tf.reduce_mean(tf.square(tf.matmul(x, w)))
@@ -393,7 +393,7 @@ def test_views_opaque_and_random_ops_run_on_the_host():
     exe, _, _ = run_both([y * 2.0 + 1.0, tf.reshape(x, [2, 12]), tf.shape(x)], [x], [f32(4, 6)])
     numpy_types = {t for _, types, _ in exe.numpy_kernels for t in types}
     assert "ConcatV2" in numpy_types and not {"Transpose", "StridedSlice"} & numpy_types   # gathers
-    assert sum(isinstance(step, triton_gpu._GatherStep) for step in exe.steps) == 3
+    assert sum(isinstance(step, triton_steps.GatherStep) for step in exe.steps) == 3
     r = tf.reshape(x + tf.random_normal([4, 6]), [3, 8])
     plan = RunPlan([r], [], [x])
     exe, eager = driver.compile_run("triton", plan, [(4, 6)]), EagerExecutable(plan)
