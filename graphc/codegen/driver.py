@@ -117,7 +117,7 @@ class CompileJob:
 
 BACKENDS: Dict[str, Backend] = {}
 AUTO = "auto"
-AUTO_FALLBACK = "numba"      # what "auto" means when no automatic backend can run here
+AUTO_FALLBACK = "numba"      # what "auto" means when no automatic backend runs here (the CPU backend)
 _AVAILABLE: Dict[str, bool] = {}
 
 
@@ -148,7 +148,7 @@ def resolve(name: str) -> Backend:
     run here and says it should, else ``AUTO_FALLBACK``)."""
     if name == AUTO:
         for b in BACKENDS.values():
-            if b.automatic and b.available() and b.load().picked_automatically():
+            if b.automatic and b.load().picked_automatically() and b.available():
                 return b
         return BACKENDS[AUTO_FALLBACK]
     return BACKENDS[name]

@@ -63,7 +63,7 @@ class Session:
         self.graph = graph if graph is not None else get_default_graph()
         backend = backend or switches.BACKEND.get()
         if session_config.hides_gpus(session_config.check_config(config)) and backend == "auto":
-            backend = "numba"   # ConfigProto(device_count={'GPU': 0}): stay on the CPU
+            backend = driver.AUTO_FALLBACK   # ConfigProto(device_count={'GPU': 0}): stay on the CPU
         if backend not in driver.names():
             raise ValueError(f"Unknown backend {backend!r}; available: {', '.join(driver.names())}")
         chosen = driver.resolve(backend)
