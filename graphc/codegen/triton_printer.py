@@ -34,18 +34,20 @@ from graphc import switches
 from graphc.codegen import kernel_common as kc
 from graphc.passes.fusion import KernelKind, is_fusible_reduction
 
-_TRUE = {"1", "true", "on", "yes"}
+TRUE_WORDS = {"1", "true", "on", "yes"}     # values that turn a GRAPHC_TRITON_* switch on
 
 
 def tf32_enabled() -> bool:
     """``GRAPHC_TRITON_TF32=1`` lets float32 matmuls use TF32 tensor cores (10-bit mantissa products)."""
-    return (switches.TRITON_TF32.get() or "").strip().lower() in _TRUE
+    return (switches.TRITON_TF32.get() or "").strip().lower() in TRUE_WORDS
+
 
 def scalar_rules():
     """The printer table (imports triton, so only when a kernel is generated)."""
     from graphc.codegen import triton_scalar
 
     return triton_scalar
+
 
 Unsupported = kc.Unsupported
 _Access = kc.Access

@@ -22,7 +22,7 @@ from graphc.codegen import kernel_common as kc
 from graphc.codegen import run_policy as policy
 from graphc.codegen import triton_memory as tm
 from graphc.codegen.host import call_numpy
-from graphc.codegen.triton_printer import _TRUE, KernelSource, scalar_rules
+from graphc.codegen.triton_printer import TRUE_WORDS, KernelSource, scalar_rules
 from graphc.passes.fusion import KernelKind
 from graphc.passes.memory import Place
 
@@ -64,8 +64,9 @@ def autotune_enabled() -> bool:
     interpreter it is off unless ``GRAPHC_TRITON_AUTOTUNE=1``, since its timings mean nothing)."""
     setting = (switches.TRITON_AUTOTUNE.get() or "").strip().lower()
     if setting:
-        return setting in _TRUE
+        return setting in TRUE_WORDS
     return not tm.interpreting()
+
 
 def _cdiv(a: int, b: int) -> int:
     return -(-a // b)
