@@ -34,7 +34,7 @@ from graphc import switches
 from graphc.codegen import kernel_common as kc
 from graphc.passes.fusion import KernelKind, is_fusible_reduction
 
-TRUE_WORDS = {"1", "true", "on", "yes"}     # values that turn a GRAPHC_TRITON_* switch on
+TRUE_WORDS = {"1", "true", "on", "yes"}     # values that turn GRAPHC_TRITON_TF32 or GRAPHC_TRITON_AUTOTUNE on
 
 
 def tf32_enabled() -> bool:
