@@ -263,7 +263,10 @@ class NumpyStep:
         self.shape_inputs = kernel.inputs
         self.meta_inputs = policy.meta_inputs_of(kernel)
         self.static_geometry = True
-        self.checks_outputs = kernel.kind in (KernelKind.OPAQUE, KernelKind.VIEW)   # checked in trusted runs
+        # outputs checked against their static shapes in trusted runs: later compiled steps may then
+        # run on build-time geometry, and Numba kernels index without bounds checks (shape queries
+        # compute from shapes alone)
+        self.checks_outputs = kernel.kind != KernelKind.HOST
         self.numpy_on_data = kernel.kind == KernelKind.OPAQUE
         self.certain = False
         self.promised: list = []     # (value, static shape) that later certain steps rely on
