@@ -5,7 +5,7 @@ This is the spec that compiled backends are checked against, and the "eager mode
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
@@ -15,6 +15,9 @@ from graphc.codegen.regions import fits
 from graphc.ops.core import OPS, OpKind
 from graphc.ops.random import make_rng
 from graphc.ops.state import ASSIGN_UPDATES, STATE_READ
+from graphc.codegen import driver
+from graphc.codegen.driver import CompileJob
+from graphc.passes.fusion import KernelPlan
 from graphc.passes.run_plan import RunPlan, shape_mismatch
 
 
@@ -23,10 +26,9 @@ class EagerExecutable:
 
     backend = "eager"
 
-    def __init__(self, plan: RunPlan) -> None:
+    def __init__(self, plan: RunPlan, job: Optional[CompileJob] = None) -> None:
         self.plan = plan
-        self._kernel_plan = None
-        self._memory_plan = None
+        self._job = job      # the driver's job: its plans are computed only if someone asks
         self._steps = []
         for op in plan.ops:
             if op.type == STATE_READ:
@@ -47,14 +49,15 @@ class EagerExecutable:
                     sources.append(("val", t))
             self._steps.append((op, od, sources))
 
-    @property
-    def kernel_plan(self):
-        """The kernel plan a compiled backend would launch for this run (computed on first use)."""
-        if self._kernel_plan is None:
-            from graphc.passes import pipeline
+    def _plans(self) -> CompileJob:
+        if self._job is None:
+            self._job = CompileJob(driver.BACKENDS["eager"], self.plan)
+        return self._job
 
-            self._kernel_plan, self._memory_plan = pipeline.compile_plan(self.plan)
-        return self._kernel_plan
+    @property
+    def kernel_plan(self) -> KernelPlan:
+        """The kernel plan a compiled backend would launch for this run (computed on first use)."""
+        return self._plans().kernel_plan
 
     @property
     def kernels(self) -> list:
@@ -62,8 +65,7 @@ class EagerExecutable:
 
     @property
     def peak_bytes(self) -> int:
-        self.kernel_plan
-        return self._memory_plan.peak_bytes
+        return self._plans().memory_plan.peak_bytes
 
     def run(self, feed_values: Sequence[np.ndarray], state: Any) -> tuple:
         """Returns (fetch values, {variable op: new value}); never touches ``state.values``."""
@@ -150,5 +152,6 @@ def _check_assign(op, value: np.ndarray) -> np.ndarray:
     return value
 
 
-def compile_plan(plan: RunPlan) -> EagerExecutable:
-    return EagerExecutable(plan)
+def compile(job: CompileJob) -> EagerExecutable:
+    """The backend entry point (see ``codegen/driver.py``): the plans are not computed here."""
+    return EagerExecutable(job.plan, job)
