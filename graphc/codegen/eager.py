@@ -155,3 +155,9 @@ def _check_assign(op, value: np.ndarray) -> np.ndarray:
 def compile(job: CompileJob) -> EagerExecutable:
     """The backend entry point (see ``codegen/driver.py``): the plans are not computed here."""
     return EagerExecutable(job.plan, job)
+
+
+def compile_plan(plan: RunPlan) -> EagerExecutable:
+    """An eager executable of ``plan`` without a compile job: the sub-executable factory of region
+    bodies (``codegen/regions.py``) and of the float64 reference (``reference_bounds.py``)."""
+    return EagerExecutable(plan)

@@ -16,7 +16,7 @@ import pytest
 
 import graphc as tf
 from graphc import errors
-from graphc.codegen import driver, numba_cpu, numba_printer, numba_scalar
+from graphc.codegen import driver, numba_cpu, numba_printer, numba_scalar, numba_steps
 from graphc.toolchain import cache
 from graphc.passes.run_plan import RunPlan
 from graphc.runtime.session import SessionState
@@ -57,7 +57,7 @@ def test_in_place_softmax_of_a_variable_matches_eager():
 
 
 def test_parallel_variants_of_row_and_full_reductions(monkeypatch):
-    monkeypatch.setattr(numba_cpu, "PARALLEL_MIN", 64 * 512)
+    monkeypatch.setattr(numba_steps, "PARALLEL_MIN", 64 * 512)
     x = tf.placeholder(tf.float32, [None, 512])
     m = tf.reduce_max(x, axis=-1, keepdims=True)
     e = tf.exp(x - m)
@@ -109,7 +109,7 @@ def test_column_reduction_variants_agree_bit_for_bit(monkeypatch):
     plan = RunPlan([y], [], [x])
     results = []
     for threshold in (1 << 62, 0):     # serial, then the parallel variant
-        monkeypatch.setattr(numba_cpu, "PARALLEL_MIN", threshold)
+        monkeypatch.setattr(numba_steps, "PARALLEL_MIN", threshold)
         results.append(driver.compile_run("numba", plan, [xv.shape]).run([xv], SessionState())[0][0])
     np.testing.assert_array_equal(results[0], results[1])
     np.testing.assert_allclose(results[0], (xv.astype(np.float64) ** 2).sum(axis=0), rtol=1e-5)

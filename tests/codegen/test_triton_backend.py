@@ -128,8 +128,8 @@ def test_rows_longer_than_a_persistent_block_loop():
 
 
 def test_few_long_rows_reduce_in_two_stages(monkeypatch):
-    monkeypatch.setattr(triton_gpu, "SPLIT_MIN_LENGTH", 2048)    # small rows, so the interpreter stays quick
-    monkeypatch.setattr(triton_gpu, "SPLIT_MIN_PART", 1024)
+    monkeypatch.setattr(triton_steps, "SPLIT_MIN_LENGTH", 2048)    # small rows, so the interpreter stays quick
+    monkeypatch.setattr(triton_steps, "SPLIT_MIN_PART", 1024)
     n = 5000                                                      # 5 parts, the last one short
     x = tf.placeholder(tf.float32, [None, n])
     b = tf.placeholder(tf.float32, [None])
@@ -165,8 +165,8 @@ def test_matmul_tiles_are_tuned_once_per_shape_and_results_match(monkeypatch, ca
     """Trial launches write scratch outputs (no side effects whatever the memory plan aliases);
     tuning happens on a shape's first launch, before any run writes variables in place."""
     monkeypatch.setenv("GRAPHC_TRITON_AUTOTUNE", "1")           # on a GPU it is on by default
-    monkeypatch.setattr(triton_gpu, "AUTOTUNE_MIN_WORK", 1)
-    monkeypatch.setattr(triton_gpu, "MATMUL_CONFIGS", ((16, 32, 16, 4, 2), (32, 16, 16, 4, 2)))
+    monkeypatch.setattr(triton_steps, "AUTOTUNE_MIN_WORK", 1)
+    monkeypatch.setattr(triton_steps, "MATMUL_CONFIGS", ((16, 32, 16, 4, 2), (32, 16, 16, 4, 2)))
     x = tf.placeholder(tf.float32, [None, 24])
     w = tf.Variable(f32(24, 40, scale=0.2))
     loss = tf.reduce_mean(tf.square(tf.matmul(x, w)))
