@@ -27,6 +27,9 @@ from graphc.ops import overloads as _overloads  # noqa: F401  (installs Tensor o
 from graphc.ops.source import *  # noqa: F401,F403
 from graphc.ops.math import *  # noqa: F401,F403
 from graphc.ops.array import *  # noqa: F401,F403
+from graphc.ops.join_split import *  # noqa: F401,F403
+from graphc.ops.tile_pad import *  # noqa: F401,F403
+from graphc.ops.gather import *  # noqa: F401,F403
 from graphc.ops.reduce import *  # noqa: F401,F403
 from graphc.ops.linalg import *  # noqa: F401,F403
 from graphc.ops.random import *  # noqa: F401,F403
@@ -38,7 +41,7 @@ from graphc.initializers import (constant_initializer, glorot_normal_initializer
                                  random_uniform_initializer,
                                  truncated_normal_initializer, variance_scaling_initializer, zeros_initializer)
 from graphc.gradients import gradients
-from graphc.control_flow import case, cond, while_loop  # noqa: E402
+from graphc.control_flow import case, cond, nest, while_loop  # noqa: E402
 from graphc.control_flow.tensor_array import TensorArray
 from graphc.control_flow.functional import foldl, foldr, map_fn, scan
 from graphc.clip_ops import clip_by_average_norm, clip_by_global_norm, clip_by_norm, global_norm, norm

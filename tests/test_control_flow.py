@@ -224,6 +224,23 @@ def test_case_with_a_dict_and_first_true_wins():
         assert [sess.run(z, {k: v}) for v in (0, 7)] == [1, 2]
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_case_checks_exclusive_and_that_some_predicate_holds(backend):
+    k = tf.placeholder(tf.int32, [])
+    pairs = [(tf.less(k, 5), lambda: tf.constant(1)), (tf.less(k, 9), lambda: tf.constant(2))]
+    no_default = tf.case(pairs)
+    exclusive = tf.case(pairs, default=lambda: tf.constant(3), exclusive=True)
+    # TF 2.21 compat.v1: 7 -> 2, 3 -> 1, 12 -> "None of conditions evaluated as True";
+    # exclusive: 7 -> 2, 12 -> 3, 3 -> "more than 1 conditions (Less_2:0, Less_3:0) evaluated as True"
+    with tf.Session(backend=backend) as sess:
+        assert [sess.run(no_default, {k: v}) for v in (7, 3)] == [2, 1]
+        assert [sess.run(exclusive, {k: v}) for v in (7, 12)] == [2, 3]
+        with pytest.raises(tf.errors.InvalidArgumentError, match="None of conditions evaluated as True"):
+            sess.run(no_default, {k: 12})
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"exclusive=True: more than 1 conditions"):
+            sess.run(exclusive, {k: 3})
+
+
 def test_nested_captures_reach_through_each_level():
     a = tf.placeholder(tf.float32, [])
     b = tf.placeholder(tf.float32, [])
@@ -340,3 +357,120 @@ def test_a_constant_predicate_folds_to_the_taken_branch_in_the_compiled_ir():
         types = {n.type for n in exe.kernel_plan.program.nodes}
         assert "If" not in types and {"Exp", "Mul"} <= types
         np.testing.assert_allclose(sess.run(y, {x: X}), np.exp(X) * 10.0, rtol=1e-6)
+
+
+def test_gradients_replay_the_draws_of_conds_and_loops_nested_in_a_loop():
+    x = tf.placeholder(tf.float32, [4, 8])
+    training = tf.placeholder(tf.bool, [])
+
+    def body(i, h):
+        d = tf.layers.dropout(h, rate=0.5, training=training)           # a cond inside the loop
+        inner = tf.while_loop(lambda j, g: j < 2, lambda j, g: (j + 1, tf.nn.dropout(g, rate=0.3)), [0, d])[1]
+        return i + 1, inner * 1.5
+    h = tf.while_loop(lambda i, h: i < 2, body, [0, x])[1]
+    grad = tf.gradients(tf.reduce_sum(h), x)[0]
+    for backend in BACKENDS:
+        with tf.Session(backend=backend) as sess:
+            out, g = sess.run([h, grad], {x: np.ones((4, 8), np.float32), training: True})
+            # h is x times the product of every mask's scale: its gradient replays the same masks
+            np.testing.assert_allclose(g, out, rtol=1e-5)
+            assert np.count_nonzero(out) < out.size
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_training_through_a_loop_matches_tf1(backend):
+    x = tf.constant(np.array([[0.5, -1.0, 0.25], [1.0, 0.3, -0.7]], np.float32))
+
+    def body(i, h):
+        with tf.variable_scope("cell", reuse=tf.AUTO_REUSE):
+            w = tf.get_variable("kernel", [3, 3], initializer=tf.constant_initializer(W))
+            b = tf.get_variable("bias", [3], initializer=tf.zeros_initializer())
+        return i + 1, tf.tanh(tf.matmul(h, w) + b + x)
+    _, h = tf.while_loop(lambda i, h: i < 4, body, [tf.constant(0), tf.zeros([2, 3])])
+    loss = tf.reduce_mean(tf.square(h - 0.5))
+    train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+    assert [v.op.name for v in tf.trainable_variables()] == ["cell/kernel", "cell/bias"]
+    with tf.Session(backend=backend) as sess:
+        sess.run(tf.global_variables_initializer())
+        losses = [sess.run([loss, train])[0] for _ in range(5)] + [sess.run(loss)]
+    # TF 2.21 compat.v1, the same program
+    np.testing.assert_allclose(losses, [0.5715394020080566, 0.4298180341720581, 0.31292441487312317,
+                                        0.2064039260149002, 0.13830509781837463, 0.10441712], rtol=2e-6)
+
+
+def test_random_ops_in_a_loop_draw_fresh_numbers_each_iteration_and_each_run():
+    tf.set_random_seed(1)
+    _, v = tf.while_loop(lambda i, v: i < 4,
+                         lambda i, v: (i + 1, tf.concat([v, tf.random_uniform([1], seed=2)], 0)),
+                         [0, tf.zeros([0])], shape_invariants=[tf.TensorShape([]), tf.TensorShape([None])])
+    runs = {}
+    for backend in BACKENDS:
+        with tf.Session(backend=backend) as sess:
+            runs[backend] = (sess.run(v), sess.run(v))
+    first, second = runs["eager"]
+    assert len(set(first.tolist())) == 4 and not np.array_equal(first, second)
+    for backend, (a, b) in runs.items():    # seeded: the same streams on every backend
+        np.testing.assert_array_equal(a, first, err_msg=backend)
+        np.testing.assert_array_equal(b, second, err_msg=backend)
+
+
+class Box:
+    """A composite value (as tf.TensorArray is): two tensors, the first free to change length."""
+
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+    def _flat_tensors(self):
+        return [self.a, self.b]
+
+    def _with_flat_tensors(self, tensors):
+        return Box(*tensors)
+
+    def _flat_shape_invariants(self):
+        return [tf.TensorShape([None]), self.b.shape]
+
+
+def test_composite_values_flow_through_loops_and_conds():
+    p = tf.placeholder(tf.bool, [])
+    i, box = tf.while_loop(lambda i, box: i < 3, lambda i, box: (i + 1, Box(tf.concat([box.a, box.a], 0), box.b + 1.0)),
+                           [0, Box(tf.constant([1.0]), tf.constant(0.0))])
+    assert isinstance(box, Box) and box.a.shape.as_list() == [None]
+    chosen = tf.cond(p, lambda: Box(box.a * 2.0, box.b), lambda: Box(box.a, -box.b))
+    assert isinstance(chosen, Box)
+    with tf.Session() as sess:
+        a, b = sess.run([chosen.a, chosen.b], {p: True})
+        np.testing.assert_array_equal(a, [2.0] * 8)
+        assert b == 3.0
+
+
+def test_nest_utilities():
+    nt = Pair(1, {"y": [2, 3], "x": 4})
+    assert tf.nest.flatten(nt) == [1, 4, 2, 3]          # dicts in sorted key order
+    packed = tf.nest.pack_sequence_as(nt, [10, 40, 20, 30])
+    assert packed == Pair(10, {"y": [20, 30], "x": 40})
+    assert tf.nest.map_structure(lambda a, b: a + b, nt, packed) == Pair(11, {"y": [22, 33], "x": 44})
+    with pytest.raises(ValueError, match="same number of elements"):
+        tf.nest.assert_same_structure([1, 2], [1])
+    with pytest.raises(TypeError, match="same sequence type"):
+        tf.nest.assert_same_structure((1, 2), [1, 2])
+    tf.nest.assert_same_structure((1, 2), [1, 2], check_types=False)
+    assert tf.nest.flatten(Box(5, 6)) == [5, 6]
+
+
+def test_scopes_with_outer_values_stay_in_the_body_and_foreign_graphs_are_refused():
+    x = tf.placeholder(tf.float32, [2], name="x")
+    other = tf.Graph()
+    with other.as_default():
+        foreign = tf.constant([1.0, 2.0])
+
+    def body(i, h):
+        with tf.name_scope("step", values=[x]):
+            with tf.variable_scope("inner", values=[x]):
+                y = h + x
+        assert y.graph is not x.graph and y.op.name == "while/step/inner/add"
+        return i + 1, y
+    h = tf.while_loop(lambda i, h: i < 2, body, [0, x])[1]
+    with tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(h, {x: [1.0, 2.0]}), [3.0, 6.0])
+    with pytest.raises(ValueError, match="same graph|not .* nor a graph enclosing it"):
+        tf.while_loop(lambda i: i < 2, lambda i: i + tf.cast(tf.reduce_sum(foreign), tf.int32), [0])

@@ -64,7 +64,7 @@ def test_digits_mlp_quick_reaches_accuracy_and_writes_logs(tmp_path):
     pytest.importorskip("sklearn")
     logdir = tmp_path / "logs"
     lines = run_example("digits_mlp.py", "--quick", "--logdir", str(logdir))
-    assert final_value(lines, "test accuracy") > 0.90          # prints 0.9472
+    assert final_value(lines, "test accuracy") > 0.90          # prints 0.9611
     assert len(mlp_epochs(lines)) == 10
     if has_module("tensorboardX"):
         for run in ("train", "dev"):

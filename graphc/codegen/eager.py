@@ -11,6 +11,7 @@ import numpy as np
 
 from graphc import errors
 from graphc.codegen import regions
+from graphc.codegen.regions import fits
 from graphc.ops.core import OPS, OpKind
 from graphc.ops.random import make_rng
 from graphc.ops.state import ASSIGN_UPDATES, STATE_READ
@@ -133,7 +134,7 @@ def _check_output(op, t, v) -> np.ndarray:
         raise errors.InternalError(None, op, (
             f"{errors.op_context(op)} produced {v.dtype} but its declared dtype is {t.dtype.name}: "
             "a bug in this op's kernel, please report it."))
-    if not t.shape.is_compatible_with(v.shape):
+    if not fits(t.shape, v.shape):
         raise errors.InvalidArgumentError(None, op, (
             f"{errors.op_context(op)} produced shape {v.shape}, incompatible with its static shape "
             f"{t.shape}. A fed value probably has a shape the graph was not built for."))

@@ -19,22 +19,32 @@ Factory = Callable[[RunPlan], Any]
 _executables: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # body -> {factory: executable}
 
 
-def _executable(body, factory: Factory):
+def _executable(body, factory: Factory, replay: bool):
+    """The body's sub-executable; with ``replay`` its kept values are fed (after its inputs), not drawn."""
     per_body = _executables.setdefault(body, {})
-    exe = per_body.get(factory)
+    exe = per_body.get((factory, replay))
     if exe is None:
-        exe = per_body[factory] = factory(RunPlan(list(body.outputs) + list(body.kept), [], list(body.inputs)))
+        feeds = list(body.inputs) + (list(body.kept) if replay else [])
+        exe = per_body[(factory, replay)] = factory(RunPlan(list(body.outputs) + list(body.kept), [], feeds))
     return exe
 
 
-def _run_body(body, factory: Factory, args: Sequence[np.ndarray], state: Any) -> list:
-    results, _ = _executable(body, factory).run(list(args), state)
+def _run_body(body, factory: Factory, args: Sequence[np.ndarray], state: Any, kept: Any = None) -> list:
+    """The body's outputs then kept values on ``args``; ``kept``: the values to replay, if any."""
+    replay = kept is not None
+    results, _ = _executable(body, factory, replay).run(list(args) + (list(kept) if replay else []), state)
     return results
+
+
+def fits(static, actual: tuple) -> bool:
+    """Whether a value of shape ``actual`` has static shape ``static`` (a TensorShape)."""
+    dims = static.as_tuple()
+    return dims is None or len(dims) == len(actual) and all(d is None or d == a for d, a in zip(dims, actual))
 
 
 def _check_loop_value(op, body, i: int, value: np.ndarray) -> None:
     shape = body.inputs[i].shape
-    if not shape.is_compatible_with(np.shape(value)):
+    if not fits(shape, np.shape(value)):
         raise errors.InvalidArgumentError(None, getattr(op, "origin", op), (
             f"Loop variable {i} of {op.name} has shape {list(np.shape(value))} in an iteration, which its "
             f"shape invariant {shape} does not allow. Give tf.while_loop a less specific shape_invariants entry."))
@@ -47,8 +57,14 @@ def _zeros(t) -> np.ndarray:
 
 def _run_if(op, args: list, state: Any, factory: Factory) -> tuple:
     then, other = op.attrs["then_branch"], op.attrs["else_branch"]
-    taken = then if bool(np.asarray(args[0])) else other
-    results = _run_body(taken, factory, args[1:], state)
+    take_then = bool(np.asarray(args[0]))
+    taken = then if take_then else other
+    ncap = len(then.inputs)
+    caps, recorded = args[1:1 + ncap], args[1 + ncap:]
+    kept_in = None
+    if op.attrs.get("replay"):
+        kept_in = recorded[:len(then.kept)] if take_then else recorded[len(then.kept):]
+    results = _run_body(taken, factory, caps, state, kept_in)
     p = len(taken.outputs)
     outs, kept = results[:p], results[p:]
     kept_then = kept if taken is then else [_zeros(t) for t in then.kept]
@@ -71,12 +87,15 @@ def _stack(values: list, like) -> np.ndarray:
 def _run_while(op, args: list, state: Any, factory: Factory) -> tuple:
     n, cond, body = op.attrs["num_vars"], op.attrs["cond"], op.attrs["body"]
     record = op.attrs["record"].on
-    values, captures = list(args[:n]), list(args[n:])
+    ncap = len(body.inputs) - n
+    values, captures, recorded = list(args[:n]), list(args[n:n + ncap]), list(args[n + ncap:])
+    replay = bool(op.attrs.get("replay"))
     history: list = [[] for _ in range(n)]
     kept: list = [[] for _ in body.kept]
     count = 0
     while bool(np.asarray(_run_body(cond, factory, values + captures, state)[0])):
-        results = _run_body(body, factory, values + captures, state)
+        kept_in = _iteration(op, recorded, count) if replay else None
+        results = _run_body(body, factory, values + captures, state, kept_in)
         if record:
             for h, v in zip(history, values):
                 h.append(v)
@@ -89,6 +108,15 @@ def _run_while(op, args: list, state: Any, factory: Factory) -> tuple:
     return (tuple(np.array(v, copy=True) for v in values) + (np.array(count, dtype=np.int32),)
             + tuple(_stack(h, t) for h, t in zip(history, body.inputs[:n]))
             + tuple(_stack(h, t) for h, t in zip(kept, body.kept)))
+
+
+def _iteration(op, recorded: list, i: int) -> list:
+    """Iteration ``i``'s recorded draws, for a loop replaying them."""
+    if any(len(r) <= i for r in recorded):
+        raise errors.InvalidArgumentError(None, getattr(op, "origin", op), (
+            f"{op.name} replays the random draws of a recorded loop but runs more iterations ({i + 1}) than "
+            "were recorded: the recomputed loop must take the recorded loop's path."))
+    return [r[i] for r in recorded]
 
 
 _RUNNERS = {"If": _run_if, "While": _run_while}

@@ -3,9 +3,13 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from graphc.control_flow.func_graph import kept_outputs
 from graphc.graph import Tensor, get_default_graph
 from graphc.ops.core import OPS
 from graphc.traversal import postorder
+
+
+REPLAYING = ("If", "While")   # region ops that can take their recorded draws as inputs (attr ``replay``)
 
 
 class Recording:
@@ -27,7 +31,8 @@ def clone(body, input_map: dict, targets: Sequence[Tensor]) -> dict:
     """Copies the ops of ``body`` that ``targets`` need into the default graph.
 
     ``input_map`` maps body tensors (its placeholders, and any tensor to replace, such as recorded
-    random draws) to tensors usable in the default graph. Returns the map extended to every copied
+    random draws) to tensors usable in the default graph. A cond or loop whose kept draws are in
+    the map is copied in replay mode: it takes them as inputs and draws nothing. Returns the map extended to every copied
     tensor. A placeholder of ``body`` that ``targets`` need must be in ``input_map``.
     """
     mapping = dict(input_map)
@@ -47,10 +52,15 @@ def clone(body, input_map: dict, targets: Sequence[Tensor]) -> dict:
         ins = [mapping[t] for t in op.inputs]
         ctrl = [copied[c] for c in op.control_inputs if c in copied]
         attrs = {k: _fresh(v) for k, v in op.attrs.items()}
+        replayed = [t for t in kept_outputs(op) if t in mapping]
+        if replayed and op.type in REPLAYING and not attrs.get("replay"):
+            # a cond or loop whose draws were recorded: the copy takes them as inputs instead of drawing
+            ins += [mapping[t] for t in kept_outputs(op)]
+            attrs["replay"] = True
         specs = OPS[op.type].infer(ins, attrs)
         base = op.name.rsplit("/", 1)[-1]
         with graph.control_dependencies(ctrl):
             new = graph.create_op(op.type, tuple(ins), attrs, specs, base)
         copied[op] = new
-        mapping.update(zip(op.outputs, new.outputs))
+        mapping.update((t, n) for t, n in zip(op.outputs, new.outputs) if t not in mapping)
     return mapping

@@ -3,17 +3,20 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from graphc import dtypes
+import numpy as np
+
+from graphc import dtypes, errors
 from graphc.control_flow import nest
 from graphc.control_flow.region_ops import build_if
-from graphc.graph import Operation, Tensor
-from graphc.ops.core import _graph_tensor_or_none, convert_to_tensor
+from graphc.graph import Operation, Tensor, name_scope
+from graphc.ops import gather, join_split
+from graphc.ops.core import OpDef, _graph_tensor_or_none, convert_to_tensor, make_op, register
 
 _UNSET = object()
 
 
 def _as_pred(pred: Any) -> Tensor:
-    if isinstance(pred, (bool, int)) and _graph_tensor_or_none(pred) is None:
+    if isinstance(pred, bool):
         raise TypeError("'pred' must not be a Python bool.")
     pred = convert_to_tensor(pred)
     if pred.dtype is not dtypes.bool_:
@@ -81,7 +84,8 @@ def case(pred_fn_pairs: Any, default: Optional[Callable] = None, exclusive: bool
     """The function of the first true predicate, else ``default`` (TF1 ``tf.case``), as nested conds.
 
     ``pred_fn_pairs``: a list of ``(pred, fn)`` pairs or a dict ``{pred: fn}``. Without a default
-    the last pair's function runs when no predicate holds.
+    the last pair's function is the default, and a run where no predicate holds fails
+    (InvalidArgumentError); ``exclusive=True`` fails a run where more than one holds.
     """
     pairs = list(pred_fn_pairs.items()) if isinstance(pred_fn_pairs, dict) else pred_fn_pairs
     if not isinstance(pairs, (list, tuple)):
@@ -98,15 +102,36 @@ def case(pred_fn_pairs: Any, default: Optional[Callable] = None, exclusive: bool
         if default is None:
             raise ValueError("tf.case needs pred_fn_pairs or a default")
         return default()
-    from graphc.graph import name_scope
-
     with name_scope(name):
+        preds = [p for p, _ in pairs]
+        if exclusive or default is None:   # TF1's run-time assertions, as a data dependency of the conds
+            checked = make_op("CaseGuard", [join_split.stack(preds, name="preds_c")],
+                              {"exclusive": bool(exclusive), "need_one": default is None,
+                               "names": tuple(p.name for p in preds)}).outputs[0]
+            preds = [gather.gather(checked, i) for i in range(len(preds))]
+        actions = [fn for _, fn in pairs]
         if default is None:
-            *pairs, (_, default) = pairs
+            preds, default = preds[:-1], actions.pop()
         fn = default
-        for pred, action in reversed(pairs):
+        for pred, action in reversed(list(zip(preds, actions))):
             fn = _branch_point(pred, action, fn, strict)
         return fn()
+
+
+def _case_guard(preds: np.ndarray, exclusive: bool, need_one: bool, names: tuple) -> np.ndarray:
+    values = " ".join(str(int(v)) for v in preds)
+    if exclusive and np.count_nonzero(preds) > 1:
+        raise errors.InvalidArgumentError(None, None, (
+            f"assertion failed: [Input error: exclusive=True: more than 1 conditions ({', '.join(names)}) "
+            f"evaluated as True:] [{values}]"))
+    if need_one and not np.any(preds):
+        raise errors.InvalidArgumentError(None, None, (
+            f"assertion failed: [Input error: None of conditions evaluated as True:] [{values}]"))
+    return preds
+
+
+register(OpDef("CaseGuard", "opaque", infer=lambda inputs, attrs: [(inputs[0].dtype, inputs[0].shape)],
+               numpy=_case_guard, differentiable=False, pure=False))
 
 
 def _branch_point(pred: Tensor, true_fn: Callable, false_fn: Callable, strict: bool) -> Callable:

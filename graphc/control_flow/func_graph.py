@@ -65,9 +65,7 @@ class FuncGraph(Graph):
                              "cond branch or loop body may only compute its outputs here. Assign the "
                              "value the region returns, outside it.")
         op = super().create_op(op_type, inputs, attrs, output_specs, name)
-        od = OPS.get(op_type)
-        if od is not None and od.kind is OpKind.RANDOM:
-            self.kept.extend(op.outputs)
+        self.kept.extend(kept_outputs(op))
         return op
 
     def capture(self, t: Tensor) -> Tensor:
@@ -120,6 +118,21 @@ class FuncGraph(Graph):
             return
         if op not in self.control_captures:
             self.control_captures.append(op)
+
+
+# region op type -> the index of its first output that holds random draws (its bodies' kept values)
+_FIRST_KEPT = {"If": lambda attrs: len(attrs["then_branch"].outputs),
+               "While": lambda attrs: 2 * attrs["num_vars"] + 1}
+
+
+def kept_outputs(op: Operation) -> list:
+    """The outputs of ``op`` that a gradient must replay rather than recompute: a random op's draws,
+    and the draws a region op inside a body passes out (its bodies' kept values)."""
+    od = OPS.get(op.type)
+    if od is not None and od.kind is OpKind.RANDOM:
+        return list(op.outputs)
+    first = _FIRST_KEPT.get(op.type)
+    return list(op.outputs[first(op.attrs):]) if first is not None else []
 
 
 def outer_control_dependencies(graph: Graph, bodies: list) -> Any:

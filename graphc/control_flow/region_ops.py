@@ -1,10 +1,12 @@
 """The region ops ``If`` and ``While``: OpDefs, builders from Python functions, and gradients.
 
-``If``: inputs ``[pred, *captures]``; attrs ``then_branch``/``else_branch`` (FuncGraphs taking one
+``If``: inputs ``[pred, *captures]`` (with attr ``replay``, then the recorded draws of each branch's
+kept values, which the branches then take instead of drawing); attrs ``then_branch``/``else_branch`` (FuncGraphs taking one
 placeholder per capture); outputs: the branch outputs, then the kept random draws of the then
 branch and of the else branch (zeros for the branch not taken).
 
-``While``: inputs ``[*loop_vars, *captures]``; attrs ``cond``/``body`` (FuncGraphs with that input
+``While``: inputs ``[*loop_vars, *captures]`` (with ``replay``, then one stack per kept value of the
+body: its draw in each iteration); attrs ``cond``/``body`` (FuncGraphs with that input
 layout), ``num_vars``, ``back_prop``, ``parallel_iterations``, ``record``; outputs: the final loop
 vars, the iteration count (int32), one stack per loop var of its value entering each iteration,
 one stack per kept random draw of the body. Stacks are filled only while ``record.on``.
@@ -20,7 +22,7 @@ from graphc.control_flow.clone import Recording, clone
 from graphc.control_flow.func_graph import FuncGraph, outer_control_dependencies, seal
 from graphc.gradients import gradients
 from graphc.graph import Operation, Tensor, get_default_graph
-from graphc.ops import array
+from graphc.ops import array, gather
 from graphc.ops import math as m
 from graphc.ops.core import OpDef, OpKind, convert_to_tensor, make_op, register
 from graphc.shape import TensorShape
@@ -128,15 +130,28 @@ def _zeros_for(dys: Sequence, outputs: Sequence[Tensor]) -> list:
     return [dy if dy is not None else array.zeros_like(t) for dy, t in zip(dys, outputs)]
 
 
+def record_nested(bodies: Sequence[FuncGraph]) -> None:
+    """Turns on recording in every loop inside ``bodies`` (at any depth): a gradient through them
+    replays their random draws, which each loop then keeps per iteration."""
+    for body in bodies:
+        for op in body.get_operations():
+            if op.type == "While":
+                op.attrs["record"].on = True
+                record_nested([op.attrs["cond"], op.attrs["body"]])
+            elif op.type == "If":
+                record_nested([op.attrs["then_branch"], op.attrs["else_branch"]])
+
+
 def _if_grad(op: Operation, *dys) -> list:
     then, other = op.attrs["then_branch"], op.attrs["else_branch"]
-    p, pred, caps = len(then.outputs), op.inputs[0], list(op.inputs[1:])
+    p, pred, caps = len(then.outputs), op.inputs[0], list(op.inputs[1:1 + len(then.inputs)])
     kept_then = op.outputs[p:p + len(then.kept)]
     kept_else = op.outputs[p + len(then.kept):]
     wanted = [i for i in range(p) if op.outputs[i].dtype.is_floating and dys[i] is not None]
     floats = [i for i, c in enumerate(caps) if c.dtype.is_floating]
     if not wanted or not floats:
         return [None] * len(op.inputs)
+    record_nested([then, other])
     dys = [dys[i] for i in wanted]
 
     def branch_grad(branch: FuncGraph, kept: Sequence[Tensor]) -> Callable[[], list]:
@@ -162,16 +177,19 @@ def _while_grad(op: Operation, *dys) -> list:
     n, body = op.attrs["num_vars"], op.attrs["body"]
     if not op.attrs["back_prop"]:
         return [None] * len(op.inputs)
-    loop_in, caps = list(op.inputs[:n]), list(op.inputs[n:])
+    loop_in, caps = list(op.inputs[:n]), list(op.inputs[n:len(body.inputs)])
     fv = [i for i in range(n) if loop_in[i].dtype.is_floating]
     fc = [i for i, c in enumerate(caps) if c.dtype.is_floating]
     if not fv and not fc:
         return [None] * len(op.inputs)
     op.attrs["record"].on = True
+    record_nested([body])
     count = op.outputs[n]
     histories = op.outputs[n + 1:2 * n + 1]
     kept_histories = op.outputs[2 * n + 1:]
     g0 = _zeros_for([dys[i] for i in fv], [op.outputs[i] for i in fv])
+    history_grads = [dys[n + 1 + i] for i in fv]   # the stacks' own gradients (second order: the
+    # gradient loop reads the stacks, so differentiating it gives them gradients)
     acc0 = [array.zeros_like(caps[i]) for i in fc]
 
     def grad_cond(vs: list) -> Tensor:
@@ -180,17 +198,19 @@ def _while_grad(op: Operation, *dys) -> list:
     def grad_body(vs: list) -> list:
         j, gs, accs = vs[0], vs[1:1 + len(fv)], vs[1 + len(fv):]
         graph = get_default_graph()
-        xs = [array.gather(graph.capture(h), j) for h in histories]
+        xs = [gather.gather(graph.capture(h), j) for h in histories]
         inner_caps = [graph.capture(c) for c in caps]
         mapping = dict(zip(body.inputs[:n], xs))
         mapping.update(zip(body.inputs[n:], inner_caps))
-        mapping.update((k, array.gather(graph.capture(h), j)) for k, h in zip(body.kept, kept_histories))
+        mapping.update((k, gather.gather(graph.capture(h), j)) for k, h in zip(body.kept, kept_histories))
         ys = [body.outputs[i] for i in fv]
         copied = clone(body, mapping, ys)
         grads = gradients([copied[y] for y in ys], [xs[i] for i in fv] + [inner_caps[i] for i in fc],
                           grad_ys=list(gs), unconnected_gradients="zero")
         new_accs = [m.add(a, g) for a, g in zip(accs, grads[len(fv):])]
-        return [m.subtract(j, 1)] + list(grads[:len(fv)]) + new_accs
+        new_gs = [g if dh is None else m.add(g, gather.gather(graph.capture(dh), j))
+                  for g, dh in zip(grads[:len(fv)], history_grads)]
+        return [m.subtract(j, 1)] + new_gs + new_accs
 
     start = [m.subtract(count, 1)] + g0 + acc0
     invariants = [t.shape for t in start]

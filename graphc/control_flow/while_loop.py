@@ -12,10 +12,6 @@ from graphc.ops.core import _graph_tensor_or_none, constant, convert_to_tensor
 from graphc.shape import TensorShape, as_shape
 
 
-def _shape_text(shape: TensorShape) -> str:
-    return str(shape)
-
-
 def _less_or_equal(shape: TensorShape, invariant: TensorShape) -> bool:
     """Whether ``shape`` is at least as specific as ``invariant`` (TF1's _ShapeLessThanOrEqual)."""
     inv = invariant.as_tuple()
@@ -28,44 +24,37 @@ def _less_or_equal(shape: TensorShape, invariant: TensorShape) -> bool:
 
 
 def _flat_invariants(loop_vars: Any, shape_invariants: Any) -> list:
-    """One TensorShape per flat loop tensor: the given invariants, else each tensor's own shape."""
-    def own(v: Any) -> list:
-        if nest.is_composite(v) and hasattr(v, "_flat_shape_invariants"):
-            return list(v._flat_shape_invariants())
-        return [t.shape for t in nest.flatten(v)]
+    """One TensorShape per flat loop tensor: the given invariants, else each tensor's own shape. A
+    composite (a TensorArray) gives its own (``_flat_shape_invariants``, else its tensors' shapes)."""
     if shape_invariants is None:
-        return [s for v in _top_level(loop_vars) for s in own(v)]
-    nest.assert_same_structure(_strip_composites(loop_vars), _strip_composites(shape_invariants), check_types=False)
-    return [as_shape(s) for s in _flatten_shapes(shape_invariants)]
+        return [s for leaf in _leaves(loop_vars) for s in _own(leaf)]
+    return _paired(loop_vars, shape_invariants)
 
 
-def _top_level(x: Any) -> list:
-    return list(x) if isinstance(x, (list, tuple)) and not nest._is_namedtuple(x) else [x]
-
-
-def _strip_composites(x: Any) -> Any:
-    """Composites as leaves, TensorShapes as leaves (the structure invariants are given in)."""
-    if nest.is_composite(x) or isinstance(x, TensorShape):
-        return None
-    if isinstance(x, dict):
-        return {k: _strip_composites(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)) and not _is_shape_list(x):
-        return [_strip_composites(v) for v in x]
-    return None
-
-
-def _is_shape_list(x: Any) -> bool:
-    return isinstance(x, list) and all(d is None or isinstance(d, int) for d in x) and False
-
-
-def _flatten_shapes(x: Any) -> list:
-    if isinstance(x, TensorShape) or x is None:
+def _leaves(x: Any) -> list:
+    if nest.is_composite(x) or not nest.is_sequence(x):
         return [x]
-    if isinstance(x, dict):
-        return [s for k in sorted(x) for s in _flatten_shapes(x[k])]
-    if isinstance(x, (list, tuple)):
-        return [s for v in x for s in _flatten_shapes(v)]
-    return [x]
+    return [leaf for child in nest._children(x) for leaf in _leaves(child)]
+
+
+def _own(leaf: Any) -> list:
+    if nest.is_composite(leaf):
+        if hasattr(leaf, "_flat_shape_invariants"):
+            return list(leaf._flat_shape_invariants())
+        return [t.shape for t in leaf._flat_tensors()]
+    return [leaf.shape]
+
+
+def _paired(var: Any, inv: Any) -> list:
+    if nest.is_composite(var):
+        return _own(var)
+    if not nest.is_sequence(var):
+        return [as_shape(inv)]
+    same_keys = not isinstance(var, dict) or isinstance(inv, dict) and set(var) == set(inv)
+    if not nest.is_sequence(inv) or not same_keys or len(nest._children(var)) != len(nest._children(inv)):
+        raise ValueError(f"The two structures don't have the same nested structure: loop_vars {var!r} and "
+                         f"shape_invariants {inv!r}. Give one shape invariant (a tf.TensorShape) per loop variable.")
+    return [s for v, i in zip(nest._children(var), nest._children(inv)) for s in _paired(v, i)]
 
 
 def _check_body(inputs: list, outputs: list) -> None:

@@ -52,6 +52,17 @@ def bounded_loop(x):
                          maximum_iterations=3)
 
 
+def loop_second_order(x, w):
+    """The gradient of a loop, differentiated again (its gradient loop reads the recorded stacks)."""
+    y = tf.reduce_sum(tf.square(rnn_like(x, w)))
+    return tf.gradients(y, w)[0]
+
+
+def cond_second_order(x, y):
+    z = tf.reduce_sum(tf.square(cond_branch(True)(x, y)))
+    return tf.gradients(z, x)[0]
+
+
 CASES = [
     GradCase("cond_then_branch", {"If"}, cond_branch(True), [np.abs(v3) + 0.1, v3]),
     GradCase("cond_else_branch", {"If"}, cond_branch(False), [v3, v3[::-1].copy()]),
@@ -60,4 +71,6 @@ CASES = [
     GradCase("while_inside_cond", {"If"}, loop_in_cond, [m23, w33]),
     GradCase("cond_inside_while", {"While"}, cond_in_loop, [m23 * 0.5, w33]),
     GradCase("while_maximum_iterations", {"While"}, bounded_loop, [v3 * 0.3]),
+    GradCase("while_second_order", {"While"}, loop_second_order, [m23, w33], atol=1e-5, rtol=1e-4),
+    GradCase("cond_second_order", {"If"}, cond_second_order, [np.abs(v3) + 0.1, v3], atol=1e-5, rtol=1e-4),
 ]
