@@ -26,7 +26,7 @@ from typing import Any, Optional
 
 from graphc import dtypes
 from graphc.graph import Operation, Tensor, get_default_graph
-from graphc.ops import array, source
+from graphc.ops import array, join_split, source
 from graphc.ops import tensor_array as ta_ops
 from graphc.ops.core import _graph_of, _graph_tensor_or_none, constant_value, convert_to_tensor
 from graphc.shape import TensorShape, as_shape
@@ -261,7 +261,7 @@ class TensorArray:
             if rest is not None and None not in rest[1:]:
                 target: Any = [-1] + list(rest[1:])
             else:
-                target = array.concat([[-1], array.shape(stacked)[2:]], 0)
+                target = join_split.concat([[-1], array.shape(stacked)[2:]], 0)
             return array.reshape(stacked, target, name=scope)
 
     def size(self, name: Optional[str] = None) -> Tensor:

@@ -28,6 +28,7 @@ import numpy as np
 
 from graphc import dtypes, errors
 from graphc.ops import array
+from graphc.ops import gather as gather_ops
 from graphc.ops.core import OpDef, apply, constant_value, convert_to_tensor, register
 from graphc.shape import TensorShape
 
@@ -168,7 +169,7 @@ def _scatter_grad(op, g_buffer, g_written):
     if g_buffer is None:
         return [None, None, None, None]
     value = op.inputs[3]
-    return [clear_rows(buffer, g_buffer, indices), None, None, _shaped_like(array.gather(g_buffer, indices), value)]
+    return [clear_rows(buffer, g_buffer, indices), None, None, _shaped_like(gather_ops.gather(g_buffer, indices), value)]
 
 
 def _shaped_like(g: Any, x: Any) -> Any:
@@ -303,7 +304,7 @@ def _scatter_add_numpy(written, indices, g):
 
 def _scatter_add_grad(op, gg):
     _, indices, _ = op.inputs
-    return [None, None, array.gather(gg, indices)]
+    return [None, None, gather_ops.gather(gg, indices)]
 
 
 register(OpDef("TensorArrayScatterAdd", "opaque", infer=_scatter_add_infer, numpy=_scatter_add_numpy,
