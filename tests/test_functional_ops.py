@@ -164,3 +164,11 @@ def test_nested_map_fn_with_gradient():
     got, g = run([y, tf.gradients(tf.reduce_sum(y), x)[0]])
     np.testing.assert_array_equal(got, [[1., 4.], [27., 48.]])
     np.testing.assert_array_equal(g, [[7., 4.], [43., 24.]])
+
+
+def test_map_fn_without_shape_inference_keeps_its_gradient():
+    x = tf.constant(X)
+    y = tf.map_fn(lambda r: tf.sin(r), x, infer_shape=False)
+    got, g = run([y, tf.gradients(tf.reduce_sum(y), x)[0]])
+    np.testing.assert_allclose(got, np.sin(X), rtol=1e-6)
+    np.testing.assert_allclose(g, np.cos(X), rtol=1e-6)
