@@ -74,6 +74,10 @@ CASES = [
          np.int32(4), ops=["Range"]),
     case("stop_gradient", lambda x: [tf.stop_gradient(x) * 2.0, tf.stop_gradient(tf.floor(x))], F,
          ops=["StopGradient"]),
+    case("case_guard", lambda k: [tf.case([(tf.less(k, 5), lambda: k * 2), (tf.less(k, 9), lambda: k * 3)]),
+                                  tf.case([(tf.less(k, 5), lambda: k), (tf.less(k, 3), lambda: -k)],
+                                          default=lambda: k + 1, exclusive=True)],
+         np.int32(7), ops=["CaseGuard"]),
 ]
 
 # ops that compute no tensor a backend could get wrong (summaries serialize on the host, NoOp;
