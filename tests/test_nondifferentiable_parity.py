@@ -72,12 +72,18 @@ CASES = [
          np.array([2, 0, 3, 1], np.int32), np.abs(np.nan_to_num(F)) % 3.0, ops=["SparseLabelsOneHot"]),
     case("range", lambda n: [tf.range(5), tf.range(2, 11, 3), tf.range(0.5, 2.0, 0.25), tf.range(n) * 2],
          np.int32(4), ops=["Range"]),
+    case("in_top_k", lambda p, t: [tf.nn.in_top_k(p, t, 1), tf.nn.in_top_k(p, t, 2), tf.nn.in_top_k(p, t * 0 + 9, 3)],
+         F, np.array([3, 0, 1, 2], np.int32), ops=["InTopKV2"]),
+    case("case_guard", lambda x: [tf.case([(x[0] > 0.0, lambda: x * 2.0), (x[3] > 0.0, lambda: x * 3.0)],
+                                          default=lambda: x, exclusive=True) > 1.0,
+                                  tf.case([(x[1] > 0.0, lambda: x), (x[2] < 0.0, lambda: x * 4.0)]) > 0.0],
+         F[0].copy(), ops=["CaseGuard"]),
     case("stop_gradient", lambda x: [tf.stop_gradient(x) * 2.0, tf.stop_gradient(tf.floor(x))], F,
          ops=["StopGradient"]),
-    case("case_guard", lambda k: [tf.case([(tf.less(k, 5), lambda: k * 2), (tf.less(k, 9), lambda: k * 3)]),
-                                  tf.case([(tf.less(k, 5), lambda: k), (tf.less(k, 3), lambda: -k)],
-                                          default=lambda: k + 1, exclusive=True)],
-         np.int32(7), ops=["CaseGuard"]),
+    case("tensor_array_new", lambda n, x: [tf.TensorArray(tf.float32, n, element_shape=[2]).stack(),
+                                           tf.TensorArray(tf.int32, 3, element_shape=[2]).write(1, x).stack(),
+                                           tf.TensorArray(tf.int32, n, dynamic_size=True).write(4, x).size()],
+         np.int32(3), J[0, :2].copy(), ops=["TensorArrayNew"]),
 ]
 
 # ops that compute no tensor a backend could get wrong (summaries serialize on the host, NoOp;

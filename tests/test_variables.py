@@ -97,6 +97,16 @@ def test_value_read_value_eval_and_load():
             v.load([1.0, 2.0, 3.0], sess)
 
 
+@pytest.mark.parametrize("backend", [b for b in tf.runtime.session.available_backends() if b != "auto"])
+def test_load_into_a_variable_with_a_computed_initializer_on_every_backend(backend):
+    # the assign writes the fed value in place into a variable this run never reads
+    v = tf.get_variable("glorot", [2, 3])
+    with tf.Session(backend=backend) as sess:
+        sess.run(v.initializer)
+        v.load(np.ones((2, 3), np.float32), sess)
+        assert sess.run(v).tolist() == [[1.0] * 3] * 2
+
+
 def test_variable_in_expressions():
     v = tf.Variable([9.0, 8.0])
     r = _init_and_run(v + 1, tf.add(v, 1), -v, v[0], v * v)
