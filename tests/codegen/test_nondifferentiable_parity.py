@@ -84,10 +84,6 @@ CASES = [
                                            tf.TensorArray(tf.int32, 3, element_shape=[2]).write(1, x).stack(),
                                            tf.TensorArray(tf.int32, n, dynamic_size=True).write(4, x).size()],
          np.int32(3), J[0, :2].copy(), ops=["TensorArrayNew"]),
-    case("case_guard", lambda k: [tf.case([(tf.less(k, 5), lambda: k * 2), (tf.less(k, 9), lambda: k * 3)]),
-                                  tf.case([(tf.less(k, 5), lambda: k), (tf.less(k, 3), lambda: -k)],
-                                          default=lambda: k + 1, exclusive=True)],
-         np.int32(7), ops=["CaseGuard"]),
 ]
 
 # ops that compute no tensor a backend could get wrong (summaries serialize on the host, NoOp;
