@@ -110,8 +110,8 @@ class Dataset(structure.ElementStructure):
 
     def shuffle(self, buffer_size: int, seed: Optional[int] = None,
                 reshuffle_each_iteration: Optional[bool] = None) -> "Dataset":
-        """Elements drawn at random from a buffer of ``buffer_size`` (TF1's algorithm; graphc's
-        random stream, so the order for a given seed differs from TensorFlow's)."""
+        """Elements drawn at random from a buffer of ``buffer_size``: TensorFlow's algorithm and
+        random stream, so a seed (with the graph seed) gives TensorFlow 2.21's order."""
         from graphc.data import transforms
         return transforms.Shuffle(self, buffer_size, seed, reshuffle_each_iteration)
 

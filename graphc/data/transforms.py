@@ -18,6 +18,7 @@ from graphc import dtypes, errors
 from graphc.data import cache_file, structure
 from graphc.data.dataset import AUTOTUNE, Dataset, TensorSlices, arg_value, scalar_arg
 from graphc.data.functions import Env, new_runner, trace
+from graphc.data.philox import PhiloxStream, SeedGenerator
 from graphc.data.structure import ElementError
 from graphc.data.vectorize import batched_version
 from graphc.graph import Tensor
@@ -288,12 +289,16 @@ class Unbatch(Dataset):
 
 
 class Shuffle(Dataset):
+    """TF's shuffle, element order included: a buffer of ``buffer_size`` elements from which
+    each output is drawn with TensorFlow's Philox stream (``philox.py``), seeded as TF 2.21
+    seeds it (the graph seed and op seed through ``get_seed``; each epoch of a repeat draws new
+    seeds from the first unless ``reshuffle_each_iteration=False``)."""
+
     def __init__(self, input_ds: Dataset, buffer_size: int, seed: Optional[int],
                  reshuffle_each_iteration: Optional[bool]) -> None:
         from graphc.ops.random import get_seed
         self._buffer = _size_arg(buffer_size, "buffer_size")
-        pair = get_seed(seed)
-        self._seed = None if pair == (None, None) else [int(x) & (2**63 - 1) for x in pair]
+        self._seeds = get_seed(seed)
         self._reshuffle = True if reshuffle_each_iteration is None else bool(reshuffle_each_iteration)
         super().__init__(input_ds._specs, (input_ds,))
 
@@ -307,40 +312,42 @@ class Shuffle(Dataset):
         """The items of ``source`` (elements, or row numbers for a batch that gathers rows) in
         this epoch's order: the same order whichever they are."""
         buffer_size = _positive(arg_value(self._buffer, env), "buffer_size")
-        # per initialization, a stream of epoch seeds: a re-initialized iterator repeats its orders
-        state = env.state.get(self)
-        if state is None:
-            seeds = np.random.default_rng(self._seed)
-            state = env.state[self] = (seeds, int(seeds.integers(2**63)))
-        seeds, first = state
-        epoch_seed = int(seeds.integers(2**63)) if self._reshuffle else first
-        draws = _uniform_draws(np.random.default_rng(epoch_seed))
-        buffer: list = []
-        for element in source:
-            if isinstance(element, ElementError):   # TF1 reports an input error at once
-                yield element
-                continue
-            buffer.append(element)
-            if len(buffer) == buffer_size:
-                break
-        for element in source:
-            if isinstance(element, ElementError):
-                yield element
-                continue
-            i = int(next(draws) * len(buffer))
-            yield buffer[i]
-            buffer[i] = element
-        while buffer:
-            i = int(next(draws) * len(buffer))
-            buffer[i], buffer[-1] = buffer[-1], buffer[i]
-            yield buffer.pop()
+        # one seed generator per initialization (TF makes the dataset anew each time its
+        # initializer runs), shared by the epochs of a repeat
+        generator = env.state.get(self)
+        if generator is None:
+            generator = env.state[self] = SeedGenerator(*self._seeds, reshuffle=self._reshuffle)
+        return _shuffle_buffer(source, buffer_size, PhiloxStream(*generator.next_seeds()))
 
 
-def _uniform_draws(rng: np.random.Generator) -> Iterator[float]:
-    """Uniform floats in [0, 1) drawn a block at a time (one generator call per element would
-    cost more than the rest of the shuffle)."""
-    while True:
-        yield from rng.random(1024).tolist()
+def _shuffle_buffer(source: Iterator[Any], buffer_size: int, draw: PhiloxStream) -> Iterator[Any]:
+    """TF's shuffle buffer: a ring of ``buffer_size`` slots holding positions ``start .. end-1``;
+    each output is the item at ``start + draw() % (end - start)``, whose slot then takes the item at
+    ``start``, before the next input fills the slot freed at the ring's end."""
+    ring: list = []          # grows to buffer_size (a huge buffer_size allocates nothing up front)
+    start = end = 0
+    for item in source:
+        if isinstance(item, ElementError):   # TF1 reports an input error at once
+            yield item
+            continue
+        if end < buffer_size:
+            ring.append(item)
+        else:
+            ring[end % buffer_size] = item
+        end += 1
+        if end - start == buffer_size:
+            start = yield from _draw_one(ring, start, end, buffer_size, draw)
+    while start < end:
+        start = yield from _draw_one(ring, start, end, buffer_size, draw)
+
+
+def _draw_one(ring: list, start: int, end: int, size: int, draw: PhiloxStream) -> Iterator[Any]:
+    """Yields one item drawn from positions ``start .. end-1``; returns the new start."""
+    index = (start + draw() % (end - start)) % size
+    item = ring[index]
+    ring[index] = ring[start % size]
+    yield item
+    return start + 1
 
 
 class Repeat(Dataset):
