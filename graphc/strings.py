@@ -11,7 +11,7 @@ import numpy as np
 
 from graphc import dtypes, errors
 from graphc.graph import Tensor
-from graphc.io.parsing import SparseTensor
+from graphc.ops.sparse import SparseTensor
 from graphc.ops.core import OpDef, broadcast_shape, convert_to_tensor, make_op, register
 from graphc.shape import TensorShape
 
@@ -216,7 +216,7 @@ _register("StringSplit", _split_infer, _split_numpy)
 
 def string_split(source: Any, delimiter: str = " ", skip_empty: bool = True) -> SparseTensor:
     """Splits each string of a vector at any character of ``delimiter`` (every byte when it is
-    empty): a ``SparseTensor`` namedtuple (indices, values, dense_shape), TF1's layout."""
+    empty): a ``SparseTensor`` (indices ``[N, 2]``, values, dense_shape ``[rows, longest]``), TF1's layout."""
     op = make_op("StringSplit", [_string_tensor(source)], {"delimiter": _as_bytes(delimiter),
                                                             "skip_empty": bool(skip_empty)}, "StringSplit")
     return SparseTensor(*op.outputs)

@@ -230,6 +230,8 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Cons
         src = np.asarray(value)
     except ValueError as e:
         raise ValueError(f"Cannot convert {value!r} to a tensor: {e}") from None
+    if src.dtype.kind == "S" and not isinstance(value, np.ndarray):
+        src = np.array(value, dtype=object)   # numpy's fixed-width bytes would drop trailing NUL bytes
     dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.infer_dtype(value)
     if dt is dtypes.string:
         if src.dtype.kind not in "SUO":
