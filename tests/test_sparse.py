@@ -180,3 +180,63 @@ def test_bad_arguments_fail_when_built():
         with pytest.raises(TypeError, match="SparseTensorValue or an"):
             with tf.Session() as sess:
                 sess.run(tf.sparse.to_dense(sp), {sp: np.ones(3)})
+
+
+def _drain(ds):
+    with tf.Graph().as_default():
+        it = ds().make_initializable_iterator()
+        nxt = it.get_next()
+        out = []
+        with tf.Session() as sess:
+            sess.run(it.initializer)
+            with pytest.raises(tf.errors.OutOfRangeError):
+                for _ in range(100):
+                    out.append(_plain(sess.run(nxt)))
+    return out
+
+
+def _examples():
+    ex = tf.train.Example(features=tf.train.Features(feature={
+        "n": tf.train.Feature(int64_list=tf.train.Int64List(value=[3, 1, 4]))})).SerializeToString()
+    ex2 = tf.train.Example(features=tf.train.Features(feature={
+        "n": tf.train.Feature(int64_list=tf.train.Int64List(value=[9]))})).SerializeToString()
+    return [ex, ex2, ex]
+
+
+D = tf.data.Dataset
+SPARSE_PIPES = {
+    "ds_split_batch": lambda: D.from_tensor_slices(["a b", "c", "d e f", "", "g"]).map(
+        lambda s: tf.string_split([s])).batch(2),
+    "ds_sparse_slices": lambda: D.from_tensor_slices(
+        tf.SparseTensorValue([[0, 0], [1, 2], [2, 1]], [1, 2, 3], [3, 4])).batch(2),
+    "ds_parse_batch": lambda: D.from_tensors(tf.constant(_examples())).unbatch().map(
+        lambda r: tf.parse_single_example(r, {"n": tf.VarLenFeature(tf.int64)})["n"]).batch(2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPARSE_PIPES))
+def test_datasets_of_sparse_elements_batch_as_tensorflow(name):
+    assert _drain(SPARSE_PIPES[name]) == TF[name]
+
+
+def test_sparse_dataset_structure_and_unbatch():
+    with tf.Graph().as_default():
+        ds = D.from_tensor_slices(["a b", "c"]).map(lambda s: tf.string_split([s]))
+        # TF 2.21: <dtype: 'string'>, (?, ?), SparseTensor; batched (?, ?, ?)
+        assert ds.output_types is tf.string and ds.output_shapes.as_list() == [None, None]
+        assert ds.output_classes is tf.SparseTensor and ds.batch(2).output_shapes.as_list() == [None, None, None]
+        with pytest.raises(TypeError, match="padded sparse"):
+            ds.padded_batch(2, padded_shapes=[None, None])
+    rows = _drain(lambda: D.from_tensor_slices(["a b", "c", "d e f"]).map(lambda s: tf.string_split([s])).batch(2)
+                  .unbatch())
+    assert rows == [{"indices": [[0, 0], [0, 1]], "values": ["a", "b"], "dense_shape": [1, 2]},
+                    {"indices": [[0, 0]], "values": ["c"], "dense_shape": [1, 2]},
+                    {"indices": [[0, 0], [0, 1], [0, 2]], "values": ["d", "e", "f"], "dense_shape": [1, 3]}]
+
+
+def test_a_list_holding_a_tensor_is_packed():
+    # TF1 packs [s] (s a tensor) into a vector: the string_split([s]) idiom of text pipelines
+    with tf.Graph().as_default(), tf.Session() as sess:
+        s = tf.constant("a b")
+        got = sess.run([tf.convert_to_tensor([tf.constant(1.0), 2.0]), tf.string_split([s])])
+    assert got[0].tolist() == [1.0, 2.0] and got[1].values.tolist() == [b"a", b"b"]

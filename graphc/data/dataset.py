@@ -47,7 +47,10 @@ class Dataset(structure.ElementStructure):
     # sources ----------------------------------------------------------------------------------
     @staticmethod
     def from_tensor_slices(tensors: Any) -> "Dataset":
-        """One element per row of the components' first dimension (which must agree)."""
+        """One element per row of the components' first dimension (which must agree); a
+        SparseTensor component gives the entries whose first index is the row."""
+        if structure.has_sparse(_tuples(tensors)):
+            return _Tensors(tensors).unbatch()
         return TensorSlices(tensors)
 
     @staticmethod

@@ -103,9 +103,9 @@ class Filter(Dataset):
                 yield element
 
 
-def _batched(spec: structure.Spec, size: Optional[int]) -> structure.Spec:
+def _batched(spec: Any, size: Optional[int]) -> Any:
     dims = spec.shape.as_tuple()
-    return structure.Spec(spec.dtype, TensorShape(None) if dims is None else (size,) + dims)
+    return type(spec)(spec.dtype, TensorShape(None) if dims is None else (size,) + dims)
 
 
 def _stack(column: list, index: int) -> np.ndarray:
@@ -123,9 +123,11 @@ class Batch(Dataset):
         self._size = _size_arg(batch_size, "batch_size")
         self._drop = bool(drop_remainder)
         known = self._size if self._drop and isinstance(self._size, int) else None
-        super().__init__(structure.map_structure(lambda s: _batched(s, known), input_ds._specs), (input_ds,))
+        super().__init__(structure.map_leaves(lambda s: _batched(s, known), input_ds._specs), (input_ds,))
+        self._sparse_at = structure.sparse_positions(input_ds._specs)
         # map-then-batch run as batch-then-map when that is provably the same (vectorize.py)
-        self._batched_fn = batched_version(input_ds._user_fn, input_ds._fn) if isinstance(input_ds, Map) else None
+        self._batched_fn = batched_version(input_ds._user_fn, input_ds._fn) \
+            if isinstance(input_ds, Map) and not self._sparse_at else None
 
     def _own_tensors(self) -> list:
         captured = self._batched_fn.captures if self._batched_fn is not None else []
@@ -134,16 +136,38 @@ class Batch(Dataset):
     def _iterate(self, env: Env) -> Iterator[list]:
         size = _positive(arg_value(self._size, env), "batch_size")
         rows_from = self._inputs[0]._inputs[0] if self._batched_fn is not None else self._inputs[0]
-        for batch in _gathered(rows_from, env, size, self._drop) or _stacked(rows_from, env, size, self._drop):
+        batches = _gathered(rows_from, env, size, self._drop) or \
+            _stacked(rows_from, env, size, self._drop, self._sparse_at)
+        for batch in batches:
             if self._batched_fn is not None and not isinstance(batch, ElementError):
                 batch = _call(env, self._batched_fn, batch)
             yield batch
 
 
-def _stacked(rows_from: Dataset, env: Env, size: int, drop: bool) -> Iterator[Any]:
-    """Batches of ``rows_from``'s elements, stacked component by component."""
+def _stacked(rows_from: Dataset, env: Env, size: int, drop: bool, sparse_at: Any = ()) -> Iterator[Any]:
+    """Batches of ``rows_from``'s elements, stacked component by component (a sparse component's
+    three parts at ``sparse_at`` joined as TF1 batches SparseTensors)."""
     for rows in _groups(rows_from._iterate(env), size, drop):
-        yield rows if isinstance(rows, ElementError) else _columns(rows)
+        if isinstance(rows, ElementError):
+            yield rows
+            continue
+        out = _columns(rows, {p + k for p in sparse_at for k in range(3)})
+        for p in sparse_at:
+            out[p:p + 3] = _sparse_batch([r[p:p + 3] for r in rows])
+        yield out
+
+
+def _sparse_batch(parts: list) -> list:
+    """SparseTensors of one rank as one of rank + 1: each element's indices prefixed by its
+    position in the batch, the dense shape the largest along each dimension (TF1's batch)."""
+    ranks = {len(p[2]) for p in parts}
+    if len(ranks) != 1:
+        raise errors.InvalidArgumentError(None, None, f"Cannot batch SparseTensors of different ranks {sorted(ranks)}")
+    indices = np.concatenate([np.concatenate([np.full((len(ind), 1), b, np.int64), np.asarray(ind, np.int64)], 1)
+                              for b, (ind, _, _) in enumerate(parts)]).reshape(-1, ranks.pop() + 1)
+    values = np.concatenate([np.asarray(v) for _, v, _ in parts]) if parts else np.array([])
+    shape = np.concatenate([[len(parts)], np.max(np.stack([np.asarray(s, np.int64) for _, _, s in parts]), axis=0)])
+    return [indices, values, shape.astype(np.int64)]
 
 
 def _gathered(rows_from: Dataset, env: Env, size: int, drop: bool) -> Optional[Iterator[list]]:
@@ -165,9 +189,9 @@ def _gathered(rows_from: Dataset, env: Env, size: int, drop: bool) -> Optional[I
     return batches()
 
 
-def _columns(rows: list) -> list:
-    """Elements stacked component by component."""
-    return [_stack([r[i] for r in rows], i) for i in range(len(rows[0]))]
+def _columns(rows: list, skip: Any = ()) -> list:
+    """Elements stacked component by component (None at the positions in ``skip``)."""
+    return [None if i in skip else _stack([r[i] for r in rows], i) for i in range(len(rows[0]))]
 
 
 def _groups(it: Iterator[list], size: int, drop: bool) -> Iterator[Any]:
@@ -207,6 +231,9 @@ def _positive(value: Any, name: str) -> int:
 class PaddedBatch(Dataset):
     def __init__(self, input_ds: Dataset, batch_size: int, padded_shapes: Any, padding_values: Any,
                  drop_remainder: bool) -> None:
+        if structure.sparse_positions(input_ds._specs):   # TF1 refuses them the same way
+            raise TypeError("Batching of padded sparse tensors is not currently supported: use batch() for "
+                            "SparseTensor components, or densify them in a map first")
         self._size = _size_arg(batch_size, "batch_size")
         self._drop = bool(drop_remainder)
         in_flat = structure.flatten(input_ds._specs)
@@ -268,24 +295,39 @@ def _scalar_value(value: Any, dtype: dtypes.DType) -> Any:
 
 class Unbatch(Dataset):
     def __init__(self, input_ds: Dataset) -> None:
-        def row(s: structure.Spec) -> structure.Spec:
+        def row(s: Any) -> Any:
             dims = s.shape.as_tuple()
             if dims is not None and not dims:
                 raise ValueError("Cannot unbatch an input with scalar components.")
-            return structure.Spec(s.dtype, TensorShape(None) if dims is None else dims[1:])
-        super().__init__(structure.map_structure(row, input_ds._specs), (input_ds,))
+            return type(s)(s.dtype, TensorShape(None) if dims is None else dims[1:])
+        super().__init__(structure.map_leaves(row, input_ds._specs), (input_ds,))
+        self._sparse_at = structure.sparse_positions(input_ds._specs)
 
     def _iterate(self, env: Env) -> Iterator[list]:
+        parts = {p + k for p in self._sparse_at for k in range(3)}
         for element in self._inputs[0]._iterate(env):
             if isinstance(element, ElementError):
                 yield element
                 continue
-            n = {a.shape[0] for a in element}
+            n = {a.shape[0] for i, a in enumerate(element) if i not in parts} | \
+                {int(element[p + 2][0]) for p in self._sparse_at}
             if len(n) != 1:
                 raise errors.InvalidArgumentError(None, None, "unbatch: the components' first dimensions differ: "
                                                               f"{sorted(n)}")
+            rows = [None if i in parts else a for i, a in enumerate(element)]
+            for p in self._sparse_at:     # a SparseTensor's entries split by their first index
+                indices = element[p]
+                rows[p:p + 3] = [(indices, element[p + 1], element[p + 2], indices[:, 0])]
             for i in range(n.pop()):
-                yield [a[i, ...] for a in element]
+                out = []
+                for r in rows:
+                    if isinstance(r, tuple):
+                        indices, values, shape, first = r
+                        mine = first == i
+                        out.extend([indices[mine, 1:], values[mine], shape[1:]])
+                    elif r is not None:
+                        out.append(r[i, ...])
+                yield out
 
 
 class Shuffle(Dataset):
