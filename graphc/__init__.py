@@ -32,6 +32,7 @@ from graphc.ops.linalg import *  # noqa: F401,F403
 from graphc.ops.random import *  # noqa: F401,F403
 from graphc.ops.state import *  # noqa: F401,F403
 from graphc.ops.sparse import *  # noqa: F401,F403
+from graphc.ops.ragged import *  # noqa: F401,F403
 from graphc.variables import *  # noqa: F401,F403
 from graphc.variable_scope import *  # noqa: F401,F403
 from graphc.initializers import (constant_initializer, glorot_normal_initializer, glorot_uniform_initializer,
@@ -47,7 +48,7 @@ from graphc.graph import device
 from graphc import app, flags, gfile  # noqa: E402
 from graphc import tf_logging as logging  # noqa: E402  (tf.logging)
 from graphc.tf_logging import get_logger
-from graphc import layers, losses, metrics, nn, sparse, summary, testing, train  # noqa: E402
+from graphc import layers, losses, metrics, nn, ragged, sparse, summary, testing, train  # noqa: E402
 from graphc import data, io, python_io  # noqa: E402
 from graphc import queue_runner as _queue_runner  # noqa: E402
 

@@ -6,7 +6,8 @@ A ``SparseTensor`` is three dense graph tensors: ``indices`` (int64 ``[N, rank]`
 host step (kind ``opaque``), so every backend runs it unchanged; the differentiable ones
 (``SparseToDense``, ``SparseTensorDenseAdd``, ``SparseTensorDenseMatMul``, ``SparseReduceSum``,
 ``SparseReorder``, ``SparseGather``) have gradients with respect to ``values`` and the dense
-operand, as TF1's.
+operand, as TF1's. The ops are marked impure so that constant folding never runs their index
+checks while the graph is built: a bad index fails the run, as in TF1.
 """
 from __future__ import annotations
 
@@ -185,7 +186,7 @@ def _to_dense_grad(op, g):
     return [None, None, values_grad, default_grad]
 
 
-register(OpDef("SparseToDense", "opaque", infer=_to_dense_infer, numpy=_to_dense_numpy, grad=_to_dense_grad))
+register(OpDef("SparseToDense", "opaque", infer=_to_dense_infer, numpy=_to_dense_numpy, grad=_to_dense_grad, pure=False))
 
 
 # SparseGather(dense, indices): dense[indices] (TF's gather_nd with full-rank indices)
@@ -206,7 +207,7 @@ def _gather_grad(op, g):
     return [_apply_dense_add(indices, g, array.shape(dense, out_type=dtypes.int64), array.zeros_like(dense)), None]
 
 
-register(OpDef("SparseGather", "opaque", infer=_gather_infer, numpy=_gather_numpy, grad=_gather_grad))
+register(OpDef("SparseGather", "opaque", infer=_gather_infer, numpy=_gather_numpy, grad=_gather_grad, pure=False))
 
 
 def sparse_gather(dense: Any, indices: Any, name: str = "SparseGather") -> Tensor:
@@ -240,7 +241,7 @@ def _dense_add_grad(op, g):
 
 
 register(OpDef("SparseTensorDenseAdd", "opaque", infer=_dense_add_infer, numpy=_dense_add_numpy,
-               grad=_dense_add_grad))
+               grad=_dense_add_grad, pure=False))
 
 
 def _apply_dense_add(indices: Any, values: Any, shape: Any, dense: Any) -> Tensor:
@@ -303,7 +304,7 @@ def _matmul_grad(op, g):
     return [None, values_grad, None, b_grad]
 
 
-register(OpDef("SparseTensorDenseMatMul", "opaque", infer=_matmul_infer, numpy=_matmul_numpy, grad=_matmul_grad))
+register(OpDef("SparseTensorDenseMatMul", "opaque", infer=_matmul_infer, numpy=_matmul_numpy, grad=_matmul_grad, pure=False))
 
 
 def _apply_matmul(indices: Any, values: Any, shape: Any, b: Any, adjoint_a: bool, adjoint_b: bool,
@@ -349,9 +350,9 @@ def _reduce_grad_numpy(indices, shape, g, axes=None):
     return kept[_coords(indices, len(shape))]
 
 
-register(OpDef("SparseReduceSum", "opaque", infer=_reduce_infer, numpy=_reduce_numpy, grad=_reduce_grad))
+register(OpDef("SparseReduceSum", "opaque", infer=_reduce_infer, numpy=_reduce_numpy, grad=_reduce_grad, pure=False))
 register(OpDef("SparseReduceSumGrad", "opaque", infer=lambda inputs, attrs: [(inputs[2].dtype, TensorShape([None]))],
-               numpy=_reduce_grad_numpy, differentiable=False))
+               numpy=_reduce_grad_numpy, differentiable=False, pure=False))
 
 
 # SparseReorder(indices, values, shape) -> (indices, values) in row-major order
@@ -384,15 +385,15 @@ def _reorder_grad_numpy(indices, shape, g):
     return out
 
 
-register(OpDef("SparseReorder", "opaque", infer=_reorder_infer, numpy=_reorder_numpy, grad=_reorder_grad))
+register(OpDef("SparseReorder", "opaque", infer=_reorder_infer, numpy=_reorder_numpy, grad=_reorder_grad, pure=False))
 register(OpDef("SparseReorderGrad", "opaque", infer=lambda inputs, attrs: [(inputs[2].dtype, inputs[2].shape)],
-               numpy=_reorder_grad_numpy, differentiable=False))
+               numpy=_reorder_grad_numpy, differentiable=False, pure=False))
 
 
 # positions of the true entries of a bool vector (for sparse_retain)
 register(OpDef("SparseRetainPositions", "opaque", infer=lambda inputs, attrs: [(dtypes.int64, TensorShape([None]))],
                numpy=lambda keep: np.flatnonzero(np.asarray(keep, dtype=bool)).astype(np.int64),
-               differentiable=False))
+               differentiable=False, pure=False))
 
 
 # SparseAdd of two SparseTensors: the union of their indices (values summed, small sums dropped)
@@ -446,10 +447,10 @@ def _add_values_grad_numpy(indices, shape, out_indices, g):
     return out
 
 
-register(OpDef("SparseAdd", "opaque", infer=_sparse_add_infer, numpy=_sparse_add_numpy, grad=_sparse_add_grad))
+register(OpDef("SparseAdd", "opaque", infer=_sparse_add_infer, numpy=_sparse_add_numpy, grad=_sparse_add_grad, pure=False))
 register(OpDef("SparseAddValuesGrad", "opaque",
                infer=lambda inputs, attrs: [(inputs[3].dtype, TensorShape([_dims(inputs[0].shape, 0)]))],
-               numpy=_add_values_grad_numpy, differentiable=False))
+               numpy=_add_values_grad_numpy, differentiable=False, pure=False))
 
 
 # ------------------------------------------------------------------------------------------------

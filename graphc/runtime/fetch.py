@@ -1,10 +1,11 @@
 """TF1 fetch structures: flatten (tensor, op, name, list, tuple, namedtuple, dict, SparseTensor,
-nested) and rebuild; and feeds of a SparseTensor, expanded to its three tensors."""
+RaggedTensor, nested) and rebuild; and feeds of a SparseTensor, expanded to its three tensors."""
 from __future__ import annotations
 
 from typing import Any, Callable
 
 from graphc.graph import Graph, Operation, Tensor
+from graphc.ops.ragged import RaggedTensor, RaggedTensorValue
 from graphc.ops.sparse import SparseTensor, SparseTensorValue
 
 
@@ -43,6 +44,9 @@ class FetchMapper:
         if isinstance(fetches, SparseTensor):   # fetched as TF1's SparseTensorValue
             parts = [self._map(t) for t in (fetches.indices, fetches.values, fetches.dense_shape)]
             return lambda vals: SparseTensorValue(*[p(vals) for p in parts])
+        if isinstance(fetches, RaggedTensor):   # fetched as tf.ragged.RaggedTensorValue
+            values, splits = self._map(fetches.values), self._map(fetches.row_splits)
+            return lambda vals: RaggedTensorValue(values(vals), splits(vals))
         if isinstance(fetches, dict):
             keys = list(fetches)
             subs = [self._map(fetches[k]) for k in keys]
