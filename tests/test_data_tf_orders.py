@@ -207,3 +207,13 @@ def test_philox_matches_the_published_known_answer():
     # Philox4x32-10, counter 0 and key 0 (Random123's kat_vectors; TF's PhiloxRandom is this generator)
     from graphc.data.philox import philox_blocks
     assert philox_blocks(0, 0, 0, 1).tolist() == [0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8]
+
+
+@pytest.mark.parametrize("n, buffer_size", [(0, 3), (1, 1), (7, 1), (10, 4), (10, 10), (10, 25), (257, 31)])
+def test_row_permutation_is_the_element_order(n, buffer_size):
+    # batches of from_tensor_slices rows use the whole epoch's permutation at once
+    from graphc.data.philox import PhiloxStream, philox_blocks
+    from graphc.data.transforms import _shuffle_buffer, _shuffled_range
+    one_by_one = list(_shuffle_buffer(iter(range(n)), buffer_size, PhiloxStream(5, 9)))
+    at_once = _shuffled_range(n, buffer_size, philox_blocks(5, 9, 0, (n + 3) // 4)[:n]).tolist()
+    assert at_once == one_by_one and sorted(at_once) == list(range(n))

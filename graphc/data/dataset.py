@@ -139,9 +139,10 @@ class Dataset(structure.ElementStructure):
         return transforms.Shard(self, num_shards, index)
 
     def prefetch(self, buffer_size: int) -> "Dataset":
-        """The same elements, produced ahead by a background thread into a buffer of ``buffer_size``."""
-        from graphc.data import transforms
-        return transforms.Prefetch(self, buffer_size)
+        """The same elements, produced ahead by a background thread into a buffer of ``buffer_size``
+        (rows of in-memory arrays, cheap to gather, are produced inline: see ``prefetch.py``)."""
+        from graphc.data.prefetch import Prefetch
+        return Prefetch(self, buffer_size)
 
     def cache(self, filename: str = "") -> "Dataset":
         """The same elements; the first complete iteration is kept (in memory, or in ``filename``)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import collections
 import os
-import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterator, Optional
@@ -18,7 +17,7 @@ from graphc import dtypes, errors
 from graphc.data import cache_file, structure
 from graphc.data.dataset import AUTOTUNE, Dataset, TensorSlices, arg_value, scalar_arg
 from graphc.data.functions import Env, new_runner, trace
-from graphc.data.philox import PhiloxStream, SeedGenerator
+from graphc.data.philox import PhiloxStream, SeedGenerator, philox_blocks
 from graphc.data.structure import ElementError
 from graphc.data.vectorize import batched_version
 from graphc.graph import Tensor
@@ -180,12 +179,14 @@ def _gathered(rows_from: Dataset, env: Env, size: int, drop: bool) -> Optional[I
 
     def batches() -> Iterator[list]:
         arrays = slices.arrays(env)
-        order: Iterator[int] = iter(range(len(arrays[0])))
-        if shuffle is not None:
-            order = shuffle.shuffled(order, env)
-        for rows in _groups(order, size, drop):
-            index = np.asarray(rows, dtype=np.intp)
-            yield [a[index] for a in arrays]
+        n = len(arrays[0])
+        order = shuffle.permutation(n, env) if shuffle is not None else None
+        for start in range(0, n - size + 1 if drop else n, size):
+            if order is None:     # consecutive rows: one memory copy per component
+                yield [a[start:start + size].copy() for a in arrays]
+            else:
+                rows = order[start:start + size]
+                yield [a[rows] for a in arrays]
     return batches()
 
 
@@ -351,15 +352,40 @@ class Shuffle(Dataset):
         return self.shuffled(self._inputs[0]._iterate(env), env)
 
     def shuffled(self, source: Iterator[Any], env: Env) -> Iterator[Any]:
-        """The items of ``source`` (elements, or row numbers for a batch that gathers rows) in
-        this epoch's order: the same order whichever they are."""
+        """The elements of ``source`` in this epoch's order (``permutation`` gives the same order
+        for the row numbers of a batch that gathers rows)."""
         buffer_size = _positive(arg_value(self._buffer, env), "buffer_size")
+        return _shuffle_buffer(source, buffer_size, PhiloxStream(*self._epoch_seeds(env)))
+
+    def permutation(self, n: int, env: Env) -> np.ndarray:
+        """This epoch's order of ``range(n)`` (what ``shuffled`` gives for row numbers 0 .. n-1)."""
+        buffer_size = _positive(arg_value(self._buffer, env), "buffer_size")
+        seed, seed2 = self._epoch_seeds(env)
+        return _shuffled_range(n, buffer_size, philox_blocks(seed, seed2, 0, (n + 3) // 4)[:n])
+
+    def _epoch_seeds(self, env: Env) -> tuple:
         # one seed generator per initialization (TF makes the dataset anew each time its
         # initializer runs), shared by the epochs of a repeat
         generator = env.state.get(self)
         if generator is None:
             generator = env.state[self] = SeedGenerator(*self._seeds, reshuffle=self._reshuffle)
-        return _shuffle_buffer(source, buffer_size, PhiloxStream(*generator.next_seeds()))
+        return generator.next_seeds()
+
+
+def _shuffled_range(n: int, buffer_size: int, draws: np.ndarray) -> np.ndarray:
+    """``_shuffle_buffer`` of ``range(n)`` given its ``n`` draws, as one array (the order of an
+    epoch of row numbers, computed at once instead of one generator step per row)."""
+    ring = list(range(min(n, buffer_size)))
+    end = len(ring)
+    out = [0] * n
+    for k, r in enumerate(draws.tolist()):      # positions k .. end-1 are in the ring
+        index = (k + r % (end - k)) % buffer_size
+        out[k] = ring[index]
+        ring[index] = ring[k % buffer_size]
+        if end < n:                              # the next row takes the slot just freed
+            ring[end % buffer_size] = end
+            end += 1
+    return np.array(out, dtype=np.intp)
 
 
 def _shuffle_buffer(source: Iterator[Any], buffer_size: int, draw: PhiloxStream) -> Iterator[Any]:
@@ -481,52 +507,6 @@ class Concatenate(Dataset):
     def _iterate(self, env: Env) -> Iterator[list]:
         for d in self._inputs:
             yield from d._iterate(env)
-
-
-_END = object()
-
-
-class Prefetch(Dataset):
-    def __init__(self, input_ds: Dataset, buffer_size: int) -> None:
-        size = int(buffer_size)
-        self._size = 2 if size == AUTOTUNE else _positive(size, "buffer_size")
-        super().__init__(input_ds._specs, (input_ds,))
-
-    def _iterate(self, env: Env) -> Iterator[list]:
-        buffer: queue.Queue = queue.Queue(self._size)
-        stop = threading.Event()
-        source = self._inputs[0]._iterate(env)
-
-        def put(item: Any) -> bool:
-            while not stop.is_set():
-                try:
-                    buffer.put(item, timeout=0.1)
-                    return True
-                except queue.Full:
-                    continue
-            return False
-
-        def produce() -> None:
-            try:
-                for element in source:
-                    if not put(element):
-                        return
-                put(_END)
-            except BaseException as e:   # handed to the consumer, raised where it pulls
-                put(e)
-
-        worker = threading.Thread(target=produce, name="graphc-prefetch", daemon=True)
-        worker.start()
-        try:
-            while True:
-                item = buffer.get()
-                if item is _END:
-                    return
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-        finally:
-            stop.set()
 
 
 class Cache(Dataset):
