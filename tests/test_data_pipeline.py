@@ -370,6 +370,7 @@ def test_prefetch_of_in_memory_rows_stays_inline_until_elements_get_expensive(mo
         return [t for t in threading.enumerate() if t.name == "graphc-prefetch"]
 
     x = np.arange(40, dtype=np.float32).reshape(20, 2)
+    orders = []
     for limit, threaded in ((prefetch.INLINE_LIMIT_S, False), (0.0, True)):
         monkeypatch.setattr(prefetch, "INLINE_LIMIT_S", limit)
         nxt = D.from_tensor_slices(x).shuffle(20, seed=4).batch(2).repeat(2).prefetch(2).make_one_shot_iterator().get_next()
@@ -379,6 +380,5 @@ def test_prefetch_of_in_memory_rows_stays_inline_until_elements_get_expensive(mo
             got += [sess.run(nxt) for _ in range(8)]
         rows = np.concatenate(got)
         assert sorted(rows[:20, 0].tolist()) == sorted(rows[20:, 0].tolist()) == x[:, 0].tolist()
-        if threaded:
-            assert np.array_equal(rows, inline_rows)      # the same order either way
-        inline_rows = rows
+        orders.append(rows)
+    assert np.array_equal(orders[0], orders[1])            # the same order either way
