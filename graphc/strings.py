@@ -12,6 +12,7 @@ import numpy as np
 from graphc import dtypes, errors
 from graphc.graph import Tensor
 from graphc.ops import array
+from graphc.ops import gather as gathers
 from graphc.ops.ragged import RaggedTensor
 from graphc.ops.sparse import SparseTensor
 from graphc.ops.core import OpDef, broadcast_shape, convert_to_tensor, make_op, register
@@ -287,8 +288,8 @@ def split(input: Any = None, sep: Any = None, maxsplit: int = -1, result_type: s
     if result_type == "SparseTensor":
         return SparseTensor(indices, values, shape)
     count = t.shape.as_tuple()[0] if t.shape.ndims == 1 else None   # the static row count, when known
-    nrows = array.gather(shape, 0, name="nrows") if count is None else convert_to_tensor(count, dtype=dtypes.int64)
-    return RaggedTensor.from_value_rowids(values, array.gather(indices, 0, axis=1, name="rowids"), nrows)
+    nrows = gathers.gather(shape, 0, name="nrows") if count is None else convert_to_tensor(count, dtype=dtypes.int64)
+    return RaggedTensor.from_value_rowids(values, gathers.gather(indices, 0, axis=1, name="rowids"), nrows)
 
 
 # length, strip, lower, upper ----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import numpy as np
 from graphc import dtypes, errors
 from graphc.graph import Tensor, session_for_eval
 from graphc.ops import array, source
+from graphc.ops import gather as gathers
 from graphc.ops import math as m
 from graphc.ops import reduce as red
 from graphc.ops.nn import embedding_lookup
@@ -296,11 +297,11 @@ def _matmul_grad(op, g):
     if adj_b:
         b_grad = array.transpose(b_grad)
     # d values: for A[i, j] = v, the row of g and the row of op(B) it met
-    rows, cols = array.gather(indices, 0, axis=1), array.gather(indices, 1, axis=1)
+    rows, cols = gathers.gather(indices, 0, axis=1), gathers.gather(indices, 1, axis=1)
     if adj_a:
         rows, cols = cols, rows
     op_b = array.transpose(b) if adj_b else b
-    values_grad = red.reduce_sum(m.multiply(array.gather(g, rows), array.gather(op_b, cols)), axis=1)
+    values_grad = red.reduce_sum(m.multiply(gathers.gather(g, rows), gathers.gather(op_b, cols)), axis=1)
     return [None, values_grad, None, b_grad]
 
 
@@ -550,7 +551,7 @@ def sparse_retain(sp_input: Any, to_retain: Any) -> SparseTensor:
     if keep.shape.ndims not in (None, 1):
         raise ValueError(f"to_retain {keep.name} must be a vector, got shape {keep.shape}")
     positions = apply("SparseRetainPositions", [keep], {}, "SparseRetainPositions")
-    return SparseTensor(array.gather(sp.indices, positions), array.gather(sp.values, positions), sp.dense_shape)
+    return SparseTensor(gathers.gather(sp.indices, positions), gathers.gather(sp.values, positions), sp.dense_shape)
 
 
 def sparse_placeholder(dtype: Any, shape: Any = None, name: Optional[str] = None) -> SparseTensor:
@@ -592,13 +593,13 @@ def embedding_lookup_sparse(params: Any, sp_ids: Any, sp_weights: Any, partition
     weights = None if sp_weights is None else convert_to_sparse(sp_weights, "sp_weights")
     graph = _graph_of([ids.values])
     with graph.as_default(), graph.name_scope(name or "embedding_lookup_sparse"):
-        segments = array.gather(ids.indices, 0, axis=1)
+        segments = gathers.gather(ids.indices, 0, axis=1)
         count = m.add(red.reduce_max(segments), 1)
         rows = embedding_lookup(params, ids.values, partition_strategy=partition_strategy, max_norm=max_norm)
         if weights is None:
             ones = m.cast(array.ones_like(ids.values), rows.dtype)
-            total = array.unsorted_segment_sum(rows, segments, count)
-            norm = array.unsorted_segment_sum(ones, segments, count)
+            total = gathers.unsorted_segment_sum(rows, segments, count)
+            norm = gathers.unsorted_segment_sum(ones, segments, count)
             if combiner == "sum":
                 return total
             norm = m.maximum(norm, 1)
@@ -607,10 +608,10 @@ def embedding_lookup_sparse(params: Any, sp_ids: Any, sp_weights: Any, partition
         w = m.cast(weights.values, rows.dtype)
         rank = rows.shape.ndims
         w_rows = array.reshape(w, [-1] + [1] * (rank - 1)) if rank is not None else array.expand_dims(w, 1)
-        total = array.unsorted_segment_sum(m.multiply(rows, w_rows), segments, count)
+        total = gathers.unsorted_segment_sum(m.multiply(rows, w_rows), segments, count)
         if combiner == "sum":
             return total
-        norm = array.unsorted_segment_sum(m.square(w) if combiner == "sqrtn" else w, segments, count)
+        norm = gathers.unsorted_segment_sum(m.square(w) if combiner == "sqrtn" else w, segments, count)
         norm = m.sqrt(norm) if combiner == "sqrtn" else norm
         norm = array.reshape(norm, [-1] + [1] * (rank - 1)) if rank is not None else array.expand_dims(norm, 1)
         # TF divides with div_no_nan: a row whose weights sum to 0 (or that has no ids) is 0
