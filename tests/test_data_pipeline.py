@@ -371,7 +371,7 @@ def test_prefetch_of_in_memory_rows_stays_inline_until_elements_get_expensive(mo
 
     x = np.arange(40, dtype=np.float32).reshape(20, 2)
     orders = []
-    for limit, threaded in ((prefetch.INLINE_LIMIT_S, False), (0.0, True)):
+    for limit, threaded in ((prefetch.INLINE_LIMIT_S, False), (-1.0, True)):
         monkeypatch.setattr(prefetch, "INLINE_LIMIT_S", limit)
         nxt = D.from_tensor_slices(x).shuffle(20, seed=4).batch(2).repeat(2).prefetch(2).make_one_shot_iterator().get_next()
         with tf.Session() as sess:

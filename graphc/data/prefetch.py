@@ -8,8 +8,8 @@ user function, generator or file), whose element is one numpy gather of microsec
 thread has nothing to overlap and only adds handoffs: on a busy machine, a GIL held by a
 descheduled producer thread stalls the step for a scheduler period (the digits MLP step took
 about 4x longer with the thread than without it on a loaded 2-core VM). Once such a pipeline's
-elements take longer than ``INLINE_LIMIT_S`` of CPU each (big batches), the thread starts and
-stays. The element order is the same either way.
+elements each take longer than ``INLINE_LIMIT_S`` of CPU, 8 in a row (big batches), the thread
+starts and stays. The element order is the same either way.
 """
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from graphc.data.dataset import AUTOTUNE, Dataset, TensorSlices, _Tensors
 from graphc.data.functions import Env
 from graphc.data.transforms import Batch, Repeat, Shuffle, Skip, Take, _positive
 
-INLINE_LIMIT_S = 0.5e-3     # mean CPU seconds per element above which an in-memory pipeline gets the thread
-_RECENT = 8                 # elements that mean is taken over (the first, which pays one-time work, is left out)
+INLINE_LIMIT_S = 2e-3       # CPU seconds per element above which an in-memory pipeline gets the thread
+_RECENT = 8                 # consecutive elements that must all cost more (the first, paying one-time work, never counts)
 _END = object()
 
 
@@ -66,7 +66,7 @@ def _inline_while_cheap(source: Iterator[list]) -> Any:
             recent.append(time.thread_time() - start)
         first = False
         yield element
-        if len(recent) == _RECENT and sum(recent) / _RECENT > INLINE_LIMIT_S:
+        if len(recent) == _RECENT and min(recent) > INLINE_LIMIT_S:   # not a passing hiccup
             return source
 
 
