@@ -5,7 +5,7 @@ A ``SparseTensor`` is three dense graph tensors: ``indices`` (int64 ``[N, rank]`
 ``SparseTensorValue`` and feeds it from one (``runtime/fetch.py``). Every sparse op is a numpy
 host step (kind ``opaque``), so every backend runs it unchanged; the differentiable ones
 (``SparseToDense``, ``SparseTensorDenseAdd``, ``SparseTensorDenseMatMul``, ``SparseReduceSum``,
-``SparseReorder``, ``SparseGather``) have gradients with respect to ``values`` and the dense
+``SparseReorder``, ``SparseAdd``, ``SparseGather``) have gradients with respect to ``values`` and the dense
 operand, as TF1's. The ops are marked impure so that constant folding never runs their index
 checks while the graph is built: a bad index fails the run, as in TF1.
 """
@@ -167,8 +167,7 @@ def _to_dense_infer(inputs: list, attrs: dict) -> list:
 
 def _to_dense_numpy(indices, shape, values, default, validate_indices=True):
     shape = np.asarray(shape, dtype=np.int64).reshape(-1)
-    out = np.full(tuple(int(d) for d in shape), default, dtype=np.asarray(values).dtype if np.ndim(values) else
-                  np.asarray(default).dtype)
+    out = np.full(tuple(int(d) for d in shape), default, dtype=np.asarray(values).dtype)
     indices = np.asarray(indices, dtype=np.int64).reshape(-1, len(shape)) if len(shape) else \
         np.zeros((np.size(values), 0), np.int64)
     values = np.broadcast_to(values, (len(indices),))
