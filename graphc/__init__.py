@@ -36,6 +36,7 @@ from graphc.ops.random import *  # noqa: F401,F403
 from graphc.ops.state import *  # noqa: F401,F403
 from graphc.ops.sparse import *  # noqa: F401,F403
 from graphc.ops.ragged import *  # noqa: F401,F403
+from graphc.ops.sequence import *  # noqa: F401,F403
 from graphc.variables import *  # noqa: F401,F403
 from graphc.variable_scope import *  # noqa: F401,F403
 from graphc.initializers import (constant_initializer, glorot_normal_initializer, glorot_uniform_initializer,
@@ -43,6 +44,9 @@ from graphc.initializers import (constant_initializer, glorot_normal_initializer
                                  random_uniform_initializer,
                                  truncated_normal_initializer, variance_scaling_initializer, zeros_initializer)
 from graphc.gradients import gradients
+from graphc.control_flow import case, cond, nest, while_loop  # noqa: E402
+from graphc.control_flow.tensor_array import TensorArray
+from graphc.control_flow.functional import foldl, foldr, map_fn, scan
 from graphc.clip_ops import clip_by_average_norm, clip_by_global_norm, clip_by_norm, global_norm, norm
 from graphc.runtime.session import InteractiveSession, Session
 from graphc.config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunMetadata, RunOptions
@@ -53,6 +57,12 @@ from graphc import tf_logging as logging  # noqa: E402  (tf.logging)
 from graphc.tf_logging import get_logger
 from graphc import layers, losses, metrics, nn, ragged, sparse, summary, testing, train  # noqa: E402
 from graphc import data, io, python_io  # noqa: E402
+from graphc import rnn as _rnn  # noqa: E402
+
+# tf.nn's recurrent names build on variable scopes and tf.layers-style cells (a layer above
+# graphc.nn), so the tf.nn namespace receives them here, as tf.train receives its names below
+for _name in _rnn.NN_NAMES:
+    setattr(nn, _name, getattr(_rnn, _name))
 from graphc import queue_runner as _queue_runner  # noqa: E402
 
 # tf.train's queue-runner names live with the input pipelines (they build on graphc.data, a layer
@@ -75,6 +85,7 @@ from graphc.io.readers import ReaderBase, TextLineReader, TFRecordReader, WholeF
 from graphc.strings import (as_string, regex_replace, string_join, string_split, string_to_number,  # noqa: E402
                             substr)
 from graphc.visualization import visualize
+from graphc import onnx  # noqa: E402  (graphc.onnx.export; the onnx package is imported when it runs)
 from graphc.framework import graph_util  # noqa: E402  (tf.graph_util)
 from graphc.framework import graph_def as _graph_def  # noqa: E402
 from graphc.framework.graph_def import import_graph_def  # noqa: E402
