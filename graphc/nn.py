@@ -5,6 +5,8 @@ from graphc.ops.conv import (  # noqa: F401
     avg_pool, conv2d, conv2d_backprop_filter, conv2d_backprop_input, max_pool)
 from graphc.ops.math import elu, relu, sigmoid, softplus, tanh  # noqa: F401
 from graphc.ops.nn import (  # noqa: F401
-    batch_normalization, bias_add, dropout, embedding_lookup, l2_loss, leaky_relu, log_softmax, moments, relu6,
-    sigmoid_cross_entropy_with_logits, softmax, softmax_cross_entropy_with_logits,
-    softmax_cross_entropy_with_logits_v2, softsign, sparse_softmax_cross_entropy_with_logits)
+    batch_normalization, bias_add, dropout, embedding_lookup, l2_loss, l2_normalize, leaky_relu, log_poisson_loss,
+    log_softmax, moments, relu6, sigmoid_cross_entropy_with_logits, softmax, softmax_cross_entropy_with_logits,
+    softmax_cross_entropy_with_logits_v2, softsign, sparse_softmax_cross_entropy_with_logits,
+    weighted_cross_entropy_with_logits, xw_plus_b)
+from graphc.ops.selection import top_k  # noqa: F401

@@ -74,6 +74,12 @@ CASES = [
          np.int32(4), ops=["Range"]),
     case("stop_gradient", lambda x: [tf.stop_gradient(x) * 2.0, tf.stop_gradient(tf.floor(x))], F,
          ops=["StopGradient"]),
+    # data-dependent shapes (host steps whose result sizes are known only when they run)
+    case("where_indices", lambda b, x: [tf.where(b), tf.where(x > 0.0) * 2, tf.where(tf.equal(b, b) & False)],
+         B, F, ops=["Where"]),
+    case("unique_setdiff", lambda i: [*tf.unique(tf.reshape(i, [-1])), *tf.setdiff1d(tf.reshape(i, [-1]), [7, -1]),
+                                      tf.unique(tf.reshape(i, [-1]))[1] * 2],
+         np.array([[7, -1, 7, 2], [2, 3, 2, 7]], np.int32), ops=["Unique", "ListDiff"]),
 ]
 
 # ops that compute no tensor a backend could get wrong (summaries serialize on the host, NoOp;
