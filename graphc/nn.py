@@ -10,3 +10,5 @@ from graphc.ops.nn import (  # noqa: F401
     softmax_cross_entropy_with_logits_v2, softsign, sparse_softmax_cross_entropy_with_logits,
     weighted_cross_entropy_with_logits, xw_plus_b)
 from graphc.ops.selection import top_k  # noqa: F401
+from graphc.ops.conv_variants import (  # noqa: F401
+    atrous_conv2d, conv1d, conv2d_transpose, depthwise_conv2d, local_response_normalization, lrn, separable_conv2d)
