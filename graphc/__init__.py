@@ -34,6 +34,7 @@ from graphc.ops.scatter import *  # noqa: F401,F403
 from graphc.ops.cumulative import *  # noqa: F401,F403
 from graphc.ops.einsum import *  # noqa: F401,F403
 from graphc.ops.segment import *  # noqa: F401,F403
+from graphc.ops.sampling import *  # noqa: F401,F403
 from graphc.ops.random import *  # noqa: F401,F403
 from graphc.ops.state import *  # noqa: F401,F403
 from graphc.variables import *  # noqa: F401,F403

@@ -80,6 +80,9 @@ CASES = [
     case("unique_setdiff", lambda i: [*tf.unique(tf.reshape(i, [-1])), *tf.setdiff1d(tf.reshape(i, [-1]), [7, -1]),
                                       tf.unique(tf.reshape(i, [-1]))[1] * 2],
          np.array([[7, -1, 7, 2], [2, 3, 2, 7]], np.int32), ops=["Unique", "ListDiff"]),
+    case("multinomial", lambda x: [tf.multinomial(tf.where(tf.is_nan(x), tf.zeros_like(x), x), 20, seed=4),
+                                   tf.multinomial(x[:, :2] * 0.0, 3, seed=5, output_dtype=tf.int32)],
+         np.nan_to_num(F, posinf=3.0, neginf=-3.0) % 4.0, ops=["SampleFromLogits"]),
 ]
 
 # ops that compute no tensor a backend could get wrong (summaries serialize on the host, NoOp;

@@ -238,10 +238,7 @@ def local_response_normalization(input: Any, depth_radius: int = 5, bias: float 
             raise ValueError(f"local_response_normalization: depth_radius must be >= 0, got {depth_radius}")
         squares = array.pad(m.square(x), [[0, 0], [0, 0], [0, 0], [r, r]])
         # the window's sum: 2r + 1 shifted channel slices added (its derivative is TF1's LRNGrad)
-        channels = x.shape.as_list()[3] if x.shape.ndims == 4 and x.shape.as_list()[3] is not None else \
-            array.shape(x)[3]
-        window = m.add_n([array.slice(squares, [0, 0, 0, k], array.stack([-1, -1, -1, channels]))
-                          for k in range(2 * r + 1)])
+        window = m.add_n([squares[:, :, :, k:k - 2 * r or None] for k in range(2 * r + 1)])
         return m.multiply(x, m.pow(bias + alpha * window, -beta), name=scope)
 
 
