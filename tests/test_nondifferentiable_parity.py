@@ -83,6 +83,10 @@ CASES = [
     case("multinomial", lambda x: [tf.multinomial(tf.where(tf.is_nan(x), tf.zeros_like(x), x), 20, seed=4),
                                    tf.multinomial(x[:, :2] * 0.0, 3, seed=5, output_dtype=tf.int32)],
          np.nan_to_num(F, posinf=3.0, neginf=-3.0) % 4.0, ops=["SampleFromLogits"]),
+    case("py_func", lambda x, i: [tf.py_func(lambda a: np.floor(a * 2.0), [x * 3.0], tf.float32) + 1.0,
+                                  *tf.py_func(lambda a, b: (b.T.copy(), a.min(axis=1)), [x, i], [tf.int32, tf.float32],
+                                              stateful=False)],
+         F, I, ops=["PyFunc", "PyFuncStateless"]),
 ]
 
 # ops that compute no tensor a backend could get wrong (summaries serialize on the host, NoOp;
