@@ -1,4 +1,5 @@
-"""``tf.nn``: activations, softmax family, losses on logits, bias_add, convolution, pooling, dropout."""
+"""``tf.nn``: activations, softmax family, losses on logits (sampled ones too), bias_add, convolution
+variants, pooling, dropout, top_k, candidate samplers."""
 from __future__ import annotations
 
 from graphc.ops.conv import (  # noqa: F401
@@ -10,5 +11,7 @@ from graphc.ops.nn import (  # noqa: F401
     softmax_cross_entropy_with_logits_v2, softsign, sparse_softmax_cross_entropy_with_logits,
     weighted_cross_entropy_with_logits, xw_plus_b)
 from graphc.ops.selection import top_k  # noqa: F401
+from graphc.ops.candidate_sampling import (  # noqa: F401
+    log_uniform_candidate_sampler, nce_loss, sampled_softmax_loss, uniform_candidate_sampler)
 from graphc.ops.conv_variants import (  # noqa: F401
     atrous_conv2d, conv1d, conv2d_transpose, depthwise_conv2d, local_response_normalization, lrn, separable_conv2d)

@@ -87,6 +87,9 @@ CASES = [
                                   *tf.py_func(lambda a, b: (b.T.copy(), a.min(axis=1)), [x, i], [tf.int32, tf.float32],
                                               stateful=False)],
          F, I, ops=["PyFunc", "PyFuncStateless"]),
+    case("candidate_expected_count", lambda labels: [*tf.nn.log_uniform_candidate_sampler(labels, 2, 5, True, 9, seed=3),
+                                                     *tf.nn.uniform_candidate_sampler(labels, 2, 4, False, 9, seed=4)],
+         np.array([[1, 8], [0, 3]], np.int64), ops=["CandidateExpectedCount"]),
 ]
 
 # ops that compute no tensor a backend could get wrong (summaries serialize on the host, NoOp;
