@@ -36,6 +36,8 @@ from graphc.ops.einsum import *  # noqa: F401,F403
 from graphc.ops.segment import *  # noqa: F401,F403
 from graphc.ops.sampling import *  # noqa: F401,F403
 from graphc.ops.py_func import *  # noqa: F401,F403
+from graphc.ops.reverse import *  # noqa: F401,F403
+from graphc.ops.logging_ops import *  # noqa: F401,F403
 from graphc.ops.random import *  # noqa: F401,F403
 from graphc.ops.state import *  # noqa: F401,F403
 from graphc.variables import *  # noqa: F401,F403
