@@ -60,3 +60,17 @@ def test_bad_indices_name_the_shapes():
     idx = tf.placeholder(tf.int32, [None, 1])
     with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError, match="does not index"):
         sess.run(tf.gather_nd(np.zeros((3, 4), np.float32), idx), {idx: [[3]]})
+
+
+def test_a_variable_scatter_is_ordered_like_an_assign():
+    v = tf.Variable([1.0, 2.0, 3.0])
+    up = tf.scatter_add(v, [0, 0], [10.0, 5.0])
+    before = v + 0.0                              # no edge to the scatter: the value the run started with
+    with tf.control_dependencies([up]):
+        after = v + 0.0                           # ordered after it: the scattered value
+    with tf.Session(backend="numba") as sess:
+        sess.run(tf.global_variables_initializer())
+        got = sess.run([up, before, after])
+    np.testing.assert_array_equal(got[0], [16.0, 2.0, 3.0])
+    np.testing.assert_array_equal(got[1], [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(got[2], [16.0, 2.0, 3.0])

@@ -12,7 +12,8 @@ import numpy as np
 
 from graphc import dtypes
 from graphc.graph import Tensor
-from graphc.ops.core import OpDef, _graph_of, apply, constant_value, convert_to_tensor, normalize_axis, register
+from graphc.ops.core import (OpDef, _graph_of, _graph_tensor_or_none, apply, constant_value, convert_to_tensor,
+                             normalize_axis, register)
 
 # op type -> (public name, numpy accumulate, the identity an exclusive result starts with)
 _ACCUMULATIONS = {"Cumsum": ("cumsum", np.add, 0), "Cumprod": ("cumprod", np.multiply, 1)}
@@ -69,7 +70,8 @@ for _type, (_fn, _ufunc, _identity) in _ACCUMULATIONS.items():
 def _accumulate(op_type: str, x: Any, axis: Any, exclusive: bool, reverse: bool, name: Optional[str]) -> Tensor:
     with _graph_of([x, axis]).as_default():
         x = convert_to_tensor(x, name="x")
-        axis_t = convert_to_tensor(axis, dtype=dtypes.int32, name="axis") if not hasattr(axis, "dtype") else axis
+        axis_t = convert_to_tensor(axis, name="axis") if _graph_tensor_or_none(axis) is not None else \
+            convert_to_tensor(axis, dtype=dtypes.int32, name="axis")
         return apply(op_type, [x, axis_t], {"exclusive": bool(exclusive), "reverse": bool(reverse)},
                      name or op_type)
 

@@ -9,7 +9,8 @@ import numpy as np
 
 from graphc.graph import Tensor
 from graphc.ops import array
-from graphc.ops.core import OpDef, _graph_of, apply, constant_value, convert_n, convert_to_tensor, register
+from graphc.ops.core import (OpDef, _graph_of, _graph_tensor_or_none, apply, constant_value, convert_n,
+                             convert_to_tensor, register)
 from graphc.shape import TensorShape
 
 
@@ -263,8 +264,9 @@ def matrix_band_part(input: Any, num_lower: Any, num_upper: Any, name: Optional[
     """Each innermost matrix with everything outside the band zeroed: ``num_lower`` subdiagonals and
     ``num_upper`` superdiagonals kept (-1 keeps the whole triangle; TF1 ``tf.matrix_band_part``)."""
     with _graph_of([input, num_lower, num_upper]).as_default():
-        lower = convert_to_tensor(num_lower, dtype=None if hasattr(num_lower, "dtype") else "int64", name="num_lower")
-        upper = convert_to_tensor(num_upper, dtype=None if hasattr(num_upper, "dtype") else "int64", name="num_upper")
+        lower, upper = (convert_to_tensor(v, name=what) if _graph_tensor_or_none(v) is not None
+                        else convert_to_tensor(v, dtype="int64", name=what)
+                        for v, what in ((num_lower, "num_lower"), (num_upper, "num_upper")))
         return apply("MatrixBandPart", [input, lower, upper], name=name or "MatrixBandPart")
 
 

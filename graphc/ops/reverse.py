@@ -10,7 +10,8 @@ from typing import Any, Optional
 import numpy as np
 
 from graphc.graph import Tensor
-from graphc.ops.core import OpDef, _graph_of, apply, constant_value, convert_to_tensor, normalize_axis, register
+from graphc.ops.core import (OpDef, _graph_of, _graph_tensor_or_none, apply, constant_value, convert_to_tensor,
+                             normalize_axis, register)
 
 
 def _infer(inputs, attrs):
@@ -40,7 +41,7 @@ register(OpDef("ReverseV2", "opaque", infer=_infer, numpy=_numpy, meta_inputs={1
 def reverse(tensor: Any, axis: Any, name: Optional[str] = None) -> Tensor:
     """``tensor`` with its elements in reverse order along each dimension in ``axis`` (TF1 ``tf.reverse``)."""
     with _graph_of([tensor, axis]).as_default():
-        axis_t = convert_to_tensor(axis, name="axis") if hasattr(axis, "dtype") else \
+        axis_t = convert_to_tensor(axis, name="axis") if _graph_tensor_or_none(axis) is not None else \
             convert_to_tensor(np.asarray(axis, np.int32).reshape(-1), name="axis")
         return apply("ReverseV2", [convert_to_tensor(tensor, name="tensor"), axis_t], name=name or "ReverseV2")
 

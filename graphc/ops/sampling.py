@@ -17,7 +17,7 @@ from graphc import dtypes
 from graphc.graph import Tensor
 from graphc.ops import array, random, selection, source
 from graphc.ops import math as m
-from graphc.ops.core import OpDef, _graph_of, apply, convert_to_tensor, register, shape_value
+from graphc.ops.core import OpDef, _graph_of, _graph_tensor_or_none, apply, convert_to_tensor, register, shape_value
 from graphc.shape import TensorShape
 
 
@@ -85,8 +85,8 @@ def random_crop(value: Any, size: Any, seed: Optional[int] = None, name: Optiona
     graph = _graph_of([value, size])
     with graph.as_default(), graph.name_scope(name or "random_crop") as scope:
         value = convert_to_tensor(value, name="value")
-        size_t = convert_to_tensor(size, dtype=dtypes.int32, name="size") if not hasattr(size, "dtype") \
-            else convert_to_tensor(size, name="size")
+        size_t = convert_to_tensor(size, name="size") if _graph_tensor_or_none(size) is not None \
+            else convert_to_tensor(size, dtype=dtypes.int32, name="size")
         want, have = shape_value(size_t), value.shape.as_tuple()
         if want is not None and have is not None:
             if len(want) != len(have):
