@@ -27,6 +27,9 @@ from graphc.ops import overloads as _overloads  # noqa: F401  (installs Tensor o
 from graphc.ops.source import *  # noqa: F401,F403
 from graphc.ops.math import *  # noqa: F401,F403
 from graphc.ops.array import *  # noqa: F401,F403
+from graphc.ops.join_split import *  # noqa: F401,F403
+from graphc.ops.tile_pad import *  # noqa: F401,F403
+from graphc.ops.gather import *  # noqa: F401,F403
 from graphc.ops.reduce import *  # noqa: F401,F403
 from graphc.ops.linalg import *  # noqa: F401,F403
 from graphc.ops.selection import *  # noqa: F401,F403

@@ -12,7 +12,8 @@ from typing import Any, Optional
 import numpy as np
 
 from graphc.graph import Tensor, name_scope
-from graphc.ops.array import expand_dims, ones_like, size, squeeze, stack, transpose
+from graphc.ops.array import expand_dims, ones_like, size, squeeze, transpose
+from graphc.ops.join_split import stack
 from graphc.ops.core import constant, convert_to_tensor, normalize_axis
 from graphc.ops.math import abs as _abs
 from graphc.ops.math import cast, maximum, minimum, pow as _pow, rsqrt, sqrt, where

@@ -11,7 +11,7 @@ from typing import Any, Callable, Optional
 
 from graphc import initializers
 from graphc.graph import Tensor
-from graphc.ops import array, conv, linalg
+from graphc.ops import array, conv, join_split, linalg
 from graphc.ops import math as m
 from graphc.ops import nn, source
 from graphc.ops.core import convert_to_tensor
@@ -168,7 +168,7 @@ def flatten(inputs: Any, name: Optional[str] = None, data_format: str = "channel
             for d in rest:
                 size *= d
             return array.reshape(x, [-1, size])
-        return array.reshape(x, array.stack([array.shape(x)[0], -1]))
+        return array.reshape(x, join_split.stack([array.shape(x)[0], -1]))
 
 
 __all__ = ["dense", "conv2d", "max_pooling2d", "average_pooling2d", "dropout", "flatten"]

@@ -14,7 +14,7 @@ import numpy as np
 
 from graphc import dtypes
 from graphc.graph import GraphKeys, Tensor, add_to_collections, control_dependencies, get_default_graph
-from graphc.ops import array, linalg, reduce, state
+from graphc.ops import array, gather, join_split, linalg, reduce, state
 from graphc.ops import math as m
 from graphc.ops.core import constant, convert_to_tensor
 from graphc.ops.source import identity
@@ -284,8 +284,8 @@ def mean_iou(labels: Any, predictions: Any, num_classes: int, weights: Any = Non
         total_cm = metric_variable([num_classes, num_classes], dtypes.float64, name="total_confusion_matrix")
         lab = m.cast(array.reshape(convert_to_tensor(labels), [-1]), dtypes.int64)
         pred = m.cast(array.reshape(convert_to_tensor(predictions), [-1]), dtypes.int64)
-        lab_hot = array.one_hot(lab, num_classes, dtype=dtypes.float64)
-        pred_hot = array.one_hot(pred, num_classes, dtype=dtypes.float64)
+        lab_hot = gather.one_hot(lab, num_classes, dtype=dtypes.float64)
+        pred_hot = gather.one_hot(pred, num_classes, dtype=dtypes.float64)
         if weights is not None:
             w = m.cast(array.reshape(convert_to_tensor(weights), [-1, 1]), dtypes.float64)
             lab_hot = m.multiply(lab_hot, w)
@@ -313,12 +313,12 @@ def _top_k_counts(labels: Any, predictions: Any, k: int, class_id: Optional[int]
     depth = array.shape(predictions)[-1]
     num_classes = m.cast(depth, dtypes.int64)
     lab_dims = array.shape(labels)
-    preds = array.reshape(predictions, array.stack([-1, depth]))
-    labs = array.reshape(labels, array.stack([-1, lab_dims[-1]]))
+    preds = array.reshape(predictions, join_split.stack([-1, depth]))
+    labs = array.reshape(labels, join_split.stack([-1, lab_dims[-1]]))
     classes = m.cast(array.range(depth), dtypes.int64)  # [C]
     in_range = m.logical_and(m.greater_equal(labs, 0), m.less(labs, num_classes))  # [N, L]
     # a class's rank: how many classes top_k puts before it (larger, or equal with a lower index)
-    label_score = reduce.reduce_sum(m.multiply(array.one_hot(labs, depth, dtype=preds.dtype),
+    label_score = reduce.reduce_sum(m.multiply(gather.one_hot(labs, depth, dtype=preds.dtype),
                                                array.expand_dims(preds, 1)), axis=-1)  # [N, L]
     score_l = array.expand_dims(label_score, -1)
     all_scores = array.expand_dims(preds, 1)  # [N, 1, C]

@@ -1,4 +1,5 @@
-"""Array ops (graphc/ops/array.py): forward values against numpy, dtypes, static shapes, names, errors.
+"""Array ops (graphc/ops/array.py, join_split.py, tile_pad.py, gather.py): forward values against numpy,
+dtypes, static shapes, names, errors.
 
 Gradients are checked numerically in tests/gradcases/array.py; the gradient tests here cover
 what that table cannot: partially known shapes, gradient values known from TF1 runs, structure.

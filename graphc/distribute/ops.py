@@ -24,7 +24,7 @@ from graphc import dtypes
 from graphc.distribute import fusion
 from graphc.distribute.mpi import engine, signature_of
 from graphc.graph import Tensor, get_default_graph
-from graphc.ops.array import gather
+from graphc.ops.gather import gather
 from graphc.ops.core import OpDef, convert_to_tensor, make_op, register
 from graphc.shape import TensorShape
 

@@ -21,6 +21,7 @@ from graphc.graph import Tensor
 from graphc.ops import array, nn, random, source
 from graphc.ops import math as m
 from graphc.ops import reduce as red
+from graphc.ops.join_split import concat
 from graphc.ops.core import OpDef, _graph_of, apply, convert_to_tensor, make_op, register
 from graphc.ops.linalg import matmul
 from graphc.shape import TensorShape
@@ -156,7 +157,7 @@ def _compute_sampled_logits(weights: Any, biases: Any, labels: Any, inputs: Any,
         true_b = array.reshape(nn.embedding_lookup(biases, labels_flat), [-1, num_true])
         sampled_b = nn.embedding_lookup(biases, sampled)
         dim = array.shape(true_w)[1:2]
-        row_dots = array.expand_dims(inputs, 1) * array.reshape(true_w, array.concat([[-1, num_true], dim], 0))
+        row_dots = array.expand_dims(inputs, 1) * array.reshape(true_w, concat([[-1, num_true], dim], 0))
         true_logits = red.reduce_sum(row_dots, -1) + true_b
         sampled_logits = matmul(inputs, sampled_w, transpose_b=True) + sampled_b
         if remove_accidental_hits:
@@ -166,8 +167,8 @@ def _compute_sampled_logits(weights: Any, biases: Any, labels: Any, inputs: Any,
                                                       array.zeros_like(sampled_logits))
         true_logits = true_logits - m.log(m.cast(true_expected, true_logits.dtype))
         sampled_logits = sampled_logits - m.log(m.cast(sampled_expected, sampled_logits.dtype))
-        logits = array.concat([true_logits, sampled_logits], 1)
-        out_labels = array.concat([array.ones_like(true_logits) / num_true, array.zeros_like(sampled_logits)], 1)
+        logits = concat([true_logits, sampled_logits], 1)
+        out_labels = concat([array.ones_like(true_logits) / num_true, array.zeros_like(sampled_logits)], 1)
         return logits, out_labels
 
 

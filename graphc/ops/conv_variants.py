@@ -18,6 +18,7 @@ from graphc.ops import array, conv
 from graphc.ops import math as m
 from graphc.ops.conv import (_check_float, _conv_attrs, _conv_attrs_from_args, _conv_output_shape, _geometry,
                              _pad, _rank4_dims, _sizes_dims, _tap_slice, _windows)
+from graphc.ops.tile_pad import pad
 from graphc.ops.core import OpDef, _graph_of, apply, as_shape_tensor, convert_n, convert_to_tensor, register
 from graphc.shape import TensorShape
 
@@ -236,7 +237,7 @@ def local_response_normalization(input: Any, depth_radius: int = 5, bias: float 
         r = int(depth_radius)
         if r < 0:
             raise ValueError(f"local_response_normalization: depth_radius must be >= 0, got {depth_radius}")
-        squares = array.pad(m.square(x), [[0, 0], [0, 0], [0, 0], [r, r]])
+        squares = pad(m.square(x), [[0, 0], [0, 0], [0, 0], [r, r]])
         # the window's sum: 2r + 1 shifted channel slices added (its derivative is TF1's LRNGrad)
         window = m.add_n([squares[:, :, :, k:k - 2 * r or None] for k in range(2 * r + 1)])
         return m.multiply(x, m.pow(bias + alpha * window, -beta), name=scope)

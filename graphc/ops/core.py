@@ -418,9 +418,9 @@ def as_shape_tensor(shape: Any, name: str = "shape") -> Tensor:
             raise TypeError(f"A shape tensor must be int32 or int64, got {t.name} of dtype {t.dtype.name}")
         return t
     if isinstance(shape, (list, tuple)) and any(_graph_tensor_or_none(d) is not None for d in shape):
-        from graphc.ops import array as _array  # a list that mixes ints and scalar tensors
+        from graphc.ops import join_split  # a list that mixes ints and scalar tensors
 
-        return _array.stack([convert_to_tensor(d, dtype=dtypes.int32) for d in shape], name=name)
+        return join_split.stack([convert_to_tensor(d, dtype=dtypes.int32) for d in shape], name=name)
     arr = np.asarray(shape)
     if arr.ndim > 1 or (arr.size and arr.dtype.kind not in "iu"):
         raise TypeError(f"A shape must be a list of ints, got {shape!r}")

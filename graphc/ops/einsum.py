@@ -15,6 +15,7 @@ import numpy as np
 
 from graphc.graph import Tensor
 from graphc.ops import array
+from graphc.ops.join_split import stack
 from graphc.ops.core import OpDef, _graph_of, apply, convert_n, register
 from graphc.shape import TensorShape
 
@@ -108,7 +109,7 @@ def _with_sizes(t: Tensor, kept: str, shape: list) -> Any:
     for d in shape:
         out.append(sizes[k] if d == -1 else 1)
         k += d == -1
-    return array.stack(out)
+    return stack(out)
 
 
 register(OpDef("Einsum", "opaque", infer=_infer, numpy=_numpy, grad=_grad))

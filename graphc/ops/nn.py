@@ -17,7 +17,7 @@ import numpy as np
 
 from graphc import dtypes
 from graphc.graph import Tensor
-from graphc.ops import array, source
+from graphc.ops import array, gather, source
 from graphc.ops import math as m
 from graphc.ops import reduce as red
 from graphc.ops.linalg import matmul
@@ -449,7 +449,7 @@ def embedding_lookup(params: Any, ids: Any, partition_strategy: str = "mod", nam
         ids = convert_to_tensor(ids, name="ids")
         if not ids.dtype.is_integer:
             raise TypeError(f"embedding_lookup: ids {ids.name} must be int32 or int64, got {ids.dtype.name}")
-        rows = array.gather(params, ids, name=scope)
+        rows = gather.gather(params, ids, name=scope)
         if max_norm is not None:
             if rows.shape.ndims is None or ids.shape.ndims is None:
                 raise ValueError("embedding_lookup with max_norm needs the ranks of params and ids to be known.")

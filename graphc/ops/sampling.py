@@ -17,6 +17,8 @@ from graphc import dtypes
 from graphc.graph import Tensor
 from graphc.ops import array, random, selection, source
 from graphc.ops import math as m
+from graphc.ops.gather import gather
+from graphc.ops.join_split import stack
 from graphc.ops.core import OpDef, _graph_of, _graph_tensor_or_none, apply, convert_to_tensor, register, shape_value
 from graphc.shape import TensorShape
 
@@ -62,7 +64,7 @@ def multinomial(logits: Any, num_samples: Any, seed: Optional[int] = None, name:
         logits = convert_to_tensor(logits, name="logits")
         batch = array.shape(logits)[0] if logits.shape.ndims != 2 or logits.shape.as_tuple()[0] is None \
             else logits.shape.as_tuple()[0]
-        u = random.random_uniform(array.stack([batch, num_samples]), dtype=dtypes.float64, seed=seed)
+        u = random.random_uniform(stack([batch, num_samples]), dtype=dtypes.float64, seed=seed)
         return apply("SampleFromLogits", [logits, u], {"output_dtype": out_dt}, scope.rstrip("/"))
 
 
@@ -76,7 +78,7 @@ def random_shuffle(value: Any, seed: Optional[int] = None, name: Optional[str] =
         n = array.shape(value)[0]
         keys = random.random_uniform(array.reshape(n, [1]), dtype=dtypes.float64, seed=seed)
         order = selection.top_k(keys, n).indices      # the order of distinct float64 keys: a random permutation
-        return array.gather(value, order, name=scope.rstrip("/"))
+        return gather(value, order, name=scope.rstrip("/"))
 
 
 def random_crop(value: Any, size: Any, seed: Optional[int] = None, name: Optional[str] = None) -> Tensor:
@@ -103,7 +105,7 @@ def random_crop(value: Any, size: Any, seed: Optional[int] = None, name: Optiona
             raise ValueError(f"random_crop: size {size_t.name} must be known while building the graph")
         result = value
         for axis, n in enumerate(want):      # offset[axis] + range(n) along each axis: a run-time offset
-            result = array.gather(result, offset[axis] + array.range(n, dtype=size_t.dtype), axis=axis)
+            result = gather(result, offset[axis] + array.range(n, dtype=size_t.dtype), axis=axis)
         return source.identity(result, name=scope.rstrip("/"))
 
 

@@ -19,6 +19,8 @@ from graphc import dtypes
 from graphc.graph import Tensor
 from graphc.ops import array
 from graphc.ops import math as m
+from graphc.ops.gather import gather, unsorted_segment_sum
+from graphc.ops.join_split import concat
 from graphc.ops.core import OpDef, _graph_of, apply, constant_value, convert_to_tensor, register
 from graphc.shape import TensorShape
 
@@ -150,7 +152,7 @@ class _Segments:
 
     def sum(self, x: Tensor) -> Tensor:
         if self.unsorted:
-            return array.unsorted_segment_sum(x, self.ids, self.num)
+            return unsorted_segment_sum(x, self.ids, self.num)
         return apply("SegmentSum", [x, self.ids])
 
     def _kept(self) -> Tensor:
@@ -162,13 +164,13 @@ class _Segments:
                 kept = array.expand_dims(kept, -1)
             return kept
         unit_dims = array.fill(m.subtract(array.rank(self.data), array.rank(self.ids))[None], 1)
-        return array.reshape(kept, array.concat([array.shape(self.ids), unit_dims], 0))
+        return array.reshape(kept, concat([array.shape(self.ids), unit_dims], 0))
 
     def gather(self, rows: Tensor) -> Tensor:
         """``rows[ids]`` for every element of data (0 where an unsorted id is negative)."""
         if not self.unsorted:
-            return array.gather(rows, self.ids)
-        picked = array.gather(rows, m.maximum(self.ids, 0))
+            return gather(rows, self.ids)
+        picked = gather(rows, m.maximum(self.ids, 0))
         return m.where(array.broadcast_to(self._kept(), array.shape(picked)), picked, array.zeros_like(picked))
 
 
@@ -267,7 +269,7 @@ unsorted_segment_prod = _unsorted("Prod")
 def _segment_counts(data: Tensor, ids: Tensor, num_segments: Any) -> Tensor:
     """How many entries each segment has (at least 1), shaped to broadcast over data's trailing dims
     (TF1's ``_unsorted_segment_N``)."""
-    counts = array.unsorted_segment_sum(array.ones_like(ids, dtype=data.dtype), ids, num_segments)
+    counts = unsorted_segment_sum(array.ones_like(ids, dtype=data.dtype), ids, num_segments)
     drank, irank = data.shape.ndims, ids.shape.ndims
     if drank is None or irank is None:
         raise ValueError(f"unsorted_segment_mean/sqrt_n need the ranks of {data.name} and {ids.name} to be known")
@@ -282,7 +284,7 @@ def unsorted_segment_mean(data: Any, segment_ids: Any, num_segments: Any, name: 
     with graph.as_default(), graph.name_scope(name or "UnsortedSegmentMean"):
         data = convert_to_tensor(data, name="data")
         ids = convert_to_tensor(segment_ids, name="segment_ids")
-        return array.unsorted_segment_sum(data, ids, num_segments) / _segment_counts(data, ids, num_segments)
+        return unsorted_segment_sum(data, ids, num_segments) / _segment_counts(data, ids, num_segments)
 
 
 def unsorted_segment_sqrt_n(data: Any, segment_ids: Any, num_segments: Any, name: Optional[str] = None) -> Tensor:
@@ -291,7 +293,7 @@ def unsorted_segment_sqrt_n(data: Any, segment_ids: Any, num_segments: Any, name
     with graph.as_default(), graph.name_scope(name or "UnsortedSegmentSqrtN"):
         data = convert_to_tensor(data, name="data")
         ids = convert_to_tensor(segment_ids, name="segment_ids")
-        return array.unsorted_segment_sum(data, ids, num_segments) / m.sqrt(_segment_counts(data, ids, num_segments))
+        return unsorted_segment_sum(data, ids, num_segments) / m.sqrt(_segment_counts(data, ids, num_segments))
 
 
 __all__ = ["segment_sum", "segment_mean", "segment_max", "segment_min", "segment_prod", "unsorted_segment_max",

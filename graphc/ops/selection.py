@@ -17,6 +17,8 @@ from graphc.graph import Tensor
 from graphc.ops import array
 from graphc.ops import math as m
 from graphc.ops import reduce as red
+from graphc.ops.gather import gather, one_hot
+from graphc.ops.join_split import concat
 from graphc.ops.core import OpDef, _graph_of, constant_value, convert_to_tensor, make_op, register
 from graphc.shape import TensorShape
 
@@ -72,7 +74,7 @@ def _top_k_grad(op, g_values, g_indices):
     if g_values is None:
         return [None, None]
     depth = array.shape(x)[-1] if x.shape.ndims is None or x.shape.as_tuple()[-1] is None else x.shape.as_tuple()[-1]
-    hot = array.one_hot(op.outputs[1], depth, dtype=g_values.dtype)       # [..., k, n]
+    hot = one_hot(op.outputs[1], depth, dtype=g_values.dtype)       # [..., k, n]
     return [red.reduce_sum(hot * array.expand_dims(g_values, -1), -2), None]
 
 
@@ -126,14 +128,14 @@ def boolean_mask(tensor: Any, mask: Any, name: str = "boolean_mask", axis: Any =
             raise ValueError("boolean_mask: a negative axis needs the tensor's rank to be known")
         shape = array.shape(tensor)
         leading = red.reduce_prod(shape[axis:axis + ndims_mask], [0])
-        flat = array.reshape(tensor, array.concat([shape[:axis], array.reshape(leading, [1]),
+        flat = array.reshape(tensor, concat([shape[:axis], array.reshape(leading, [1]),
                                                    shape[axis + ndims_mask:]], 0))
         if rank is not None:
             dims = tensor.shape.as_list()
             covered_n = TensorShape(dims[axis:axis + ndims_mask]).num_elements()
             flat.set_shape(dims[:axis] + [covered_n] + dims[axis + ndims_mask:])
         indices = array.squeeze(m.where(array.reshape(mask, [-1])), axis=[1])
-        return array.gather(flat, indices, axis=axis)
+        return gather(flat, indices, axis=axis)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Gradient checks for the array ops (graphc/ops/array.py), first and second order."""
+"""Gradient checks for the array ops (graphc/ops/array.py, join_split.py, tile_pad.py, gather.py), first and
+second order."""
 import numpy as np
 
 import graphc as tf
