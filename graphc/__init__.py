@@ -82,6 +82,7 @@ from graphc.io.readers import ReaderBase, TextLineReader, TFRecordReader, WholeF
 from graphc.strings import (as_string, regex_replace, string_join, string_split, string_to_number,  # noqa: E402
                             substr)
 from graphc.visualization import visualize
+from graphc import onnx  # noqa: E402  (graphc.onnx.export; the onnx package is imported when it runs)
 from graphc.framework import graph_util  # noqa: E402  (tf.graph_util)
 from graphc.framework import graph_def as _graph_def  # noqa: E402
 from graphc.framework.graph_def import import_graph_def  # noqa: E402

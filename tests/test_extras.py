@@ -30,6 +30,10 @@ def test_the_tensorboard_extra_brings_the_viewer_and_the_writer():
     assert {"tensorboard", "tensorboardx"} <= requirement_names("tensorboard")
 
 
+def test_the_onnx_extra_brings_the_writer_and_the_runtime_and_ci_installs_them():
+    assert {"onnx", "onnxruntime"} <= requirement_names("onnx") <= requirement_names("test")
+
+
 def test_the_examples_extra_brings_every_package_an_example_imports():
     needed = set()
     for path in sorted((ROOT / "examples").glob("*.py")):

@@ -11,6 +11,7 @@ import pytest
 from google.protobuf import text_format
 
 import graphc as tf
+from graphc.ops.svd import svd
 from tests.test_tf_checkpoints import _tensorflow_python
 
 DATA = os.path.join(os.path.dirname(__file__), "data", "tf_graphs")
@@ -93,6 +94,8 @@ def _graphc_model():
         "slice": tf.identity(logits[1:, ::2] + logits[0, 1], name="sl"),
         "split": tf.add_n(tf.split(logits, 3, axis=1) + tf.split(logits, [2, 1], axis=1)[1:], name="sp"),
         "fill": tf.fill(tf.stack([tf.shape(x)[0], 2]), 1.5, name="fi"),
+        "identity_n": tf.identity_n([logits, tf.shape(logits)], name="idn")[1],
+        "segment_sum": tf.unsorted_segment_sum(tf.transpose(logits), [1, -1, 1], 2, name="uss"),
     }
     return x, outs
 
@@ -285,6 +288,103 @@ def test_tensorflows_ops_each_give_tensorflows_values_in_graphc():
     for name, value in zip(names, got):
         assert value.dtype == want[name].dtype, name
         np.testing.assert_allclose(value, want[name], rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+@pytest.mark.parametrize("backend", ["eager", "numba"])
+def test_tensorflows_composed_ops_give_tensorflows_values_in_graphc(backend):
+    """TF ops graphc reads as compositions: FusedBatchNorm (V1, V3; inference and training, NHWC and NCHW,
+    every output), LeakyRelu, Selu, Softsign, Slice, Concat, BatchMatMulV2, IdentityN, UnsortedSegmentSum,
+    PreventGradient (TF 2.21 compat.v1's values, tests/data/make_tf_graphs.py)."""
+    want = np.load(os.path.join(DATA, "nn_expected.npz"))
+    tensors = dict(str(entry).split("=") for entry in want["tensor_names"])
+    names = sorted(tensors)
+    assert len(names) == 19
+    with tf.Graph().as_default():
+        outs = tf.import_graph_def(_load("nn_frozen.pb"), return_elements=[tensors[n] for n in names], name="")
+        with tf.Session(backend=backend) as sess:
+            got = sess.run(outs, {"x:0": want["x"]})
+    for name, value in zip(names, got):
+        assert value.dtype == want[name].dtype, name
+        np.testing.assert_allclose(value, want[name], rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+RUN_STRINGS_IN_TF = r"""
+import json, sys
+import numpy as np
+import tensorflow as tf
+tf1 = tf.compat.v1
+tf1.disable_v2_behavior()
+directory = sys.argv[1]
+gd = tf1.GraphDef()
+gd.ParseFromString(open(directory + "/graph.pb", "rb").read())
+names = json.load(open(directory + "/names.json"))
+feeds = np.load(directory + "/feeds.npz")
+with tf1.Graph().as_default():
+    outs = tf1.import_graph_def(gd, return_elements=list(names.values()), name="")
+    with tf1.Session() as sess:
+        got = sess.run(outs, {"s:0": feeds["s"].astype(object), "x:0": feeds["x"], "m:0": feeds["m"]})
+np.savez(directory + "/got.npz", **{k: np.array(v.tolist(), dtype=bytes) if np.asarray(v).dtype == object else v
+                                    for k, v in zip(names, got)})
+"""
+
+
+def _strings_and_gradient_ops_model():
+    """graphc ops written as TF's own: string ops, second-order pooling and slicing gradients, Svd."""
+    s = tf.placeholder(tf.string, [None], name="s")
+    x = tf.placeholder(tf.float32, [None, 4, 4, 1], name="x")
+    m = tf.placeholder(tf.float32, [3, 2], name="m")
+    pooled = tf.nn.max_pool(x, [1, 2, 2, 1], [1, 2, 2, 1], "VALID")
+    first = tf.gradients(tf.reduce_sum(pooled * pooled), x)[0]
+    padded = tf.pad(x[:, 1:3, ::-1], [[0, 0], [1, 2], [2, 1], [0, 0]], mode="SYMMETRIC")
+    outs = {
+        "lower": tf.strings.lower(s), "upper": tf.strings.upper(s), "strip": tf.strings.strip(s),
+        "length": tf.strings.length(s), "substr": tf.strings.substr(s, 1, 3),
+        "join": tf.strings.join([s, tf.strings.upper(s)], separator="-"),
+        "regex": tf.strings.regex_replace(s, "[aeiou]", r"<\0>"),
+        "regex_first": tf.strings.regex_replace(s, "b(.)", r"\1", replace_global=False),
+        "number": tf.strings.to_number(tf.strings.substr(tf.strings.join(["1", s]), 0, 1), tf.int32),
+        "split_values": tf.string_split(s, delimiter="a").values,
+        "split_indices": tf.string_split(s, delimiter="a").indices,
+        "pool_grad_grad": tf.gradients(tf.reduce_sum(first * x), x)[0],
+        "mirror_and_slice_grad": tf.gradients(tf.reduce_sum(padded * padded), x)[0],
+        "svd": svd(m),
+    }
+    feeds = {"s": np.array([b" Abba ", b"banana", b"xyz"]), "x": np.random.RandomState(5).randn(2, 4, 4, 1)
+             .astype(np.float32), "m": np.array([[3.0, 1.0], [1.0, 2.0], [0.5, -1.0]], np.float32)}
+    return outs, feeds
+
+
+def test_graphc_string_and_gradient_ops_are_written_as_tensorflows(tmp_path):
+    with tf.Graph().as_default() as g:
+        outs, feeds = _strings_and_gradient_ops_model()
+        gd = g.as_graph_def()
+        with tf.Session() as sess:
+            want = sess.run(outs, {f"{k}:0": v for k, v in feeds.items()})
+    written = {n.op for n in gd.node if "_graphc" not in n.attr}
+    assert written >= {"StringLower", "StringUpper", "StringStrip", "StringLength", "Substr", "StringJoin",
+                       "RegexReplace", "StringToNumber", "StringSplit", "MaxPoolGradGrad", "MirrorPadGrad",
+                       "StridedSliceGrad", "Svd"}
+    assert not any("_graphc" in n.attr for n in gd.node if n.op in written)
+    with tf.Graph().as_default():
+        back = tf.import_graph_def(gd, return_elements=[t.name for t in outs.values()], name="")
+        with tf.Session() as sess:
+            got = sess.run(back, {f"{k}:0": v for k, v in feeds.items()})
+    for key, value in zip(outs, got):
+        np.testing.assert_array_equal(value, want[key], err_msg=key)
+    python = _tensorflow_python()
+    tf.train.write_graph(gd, str(tmp_path), "graph.pb", as_text=False)
+    np.savez(tmp_path / "feeds.npz", **feeds)
+    (tmp_path / "names.json").write_text(json.dumps({k: t.name for k, t in outs.items()}))
+    res = subprocess.run([python, "-c", RUN_STRINGS_IN_TF, str(tmp_path)], capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    in_tf = np.load(tmp_path / "got.npz")
+    for key in outs:
+        expected = np.asarray(want[key])
+        if expected.dtype == object:
+            np.testing.assert_array_equal(in_tf[key], expected.astype(bytes), err_msg=key)
+        else:
+            np.testing.assert_allclose(in_tf[key], expected, rtol=1e-5, atol=1e-5, err_msg=key)
 
 
 def test_graph_def_messages_from_version_and_shapes():

@@ -95,7 +95,8 @@ class _ConstView:
     """What ``Const``'s exporter reads from an op, for the Consts the exporter itself adds."""
 
     def __init__(self, value: Any) -> None:
-        self.attrs = {"value": value, "dtype": dtypes.as_dtype(value.dtype)}
+        dtype = dtypes.string if value.dtype.kind in "OSU" else dtypes.as_dtype(value.dtype)
+        self.attrs = {"value": value, "dtype": dtype}
 
 
 def write_graph(graph_or_graph_def: Any, logdir: str, name: str, as_text: bool = True) -> str:

@@ -6,73 +6,28 @@
 its input tensors and its attrs as Python values; ``name`` ends in "/" (taken verbatim).
 
 TF-only ops that graphc expresses as compositions (``BiasAdd``, ``Softmax``, ``ApplyAdam``, ...)
-have rows with no graphc type: they are read, never written.
+have rows with no graphc type, in ``tf_compositions.py``: they are read, never written. The string ops'
+rows are in ``string_table.py``; the row type and the converters' helpers in ``op_mapping.py``.
 """
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Callable, Optional
 
 import numpy as np
 
 from graphc import dtypes
 from graphc.framework.attr_values import AttrValue, dtype_attr, ints, make_tensor_proto, shape_proto
-from graphc.graph import Operation, Tensor
-from graphc.ops import array, math, reduce, state
-from graphc.ops import nn
-from graphc.ops.core import constant_value, make_op
-
-
-@dataclasses.dataclass(frozen=True)
-class OpMapping:
-    """One op type in both vocabularies (``graphc_type`` None: read from TensorFlow only)."""
-
-    graphc_type: Optional[str]
-    tf_type: str
-    to_tf: Optional[Callable[[Operation, Callable], tuple]]
-    build: Callable[[list, dict, str], Any]
-
-
-def tensor_name(t: Tensor) -> str:
-    """A GraphDef input name: ``op`` for output 0, ``op:i`` otherwise."""
-    return t.op.name if t.value_index == 0 else f"{t.op.name}:{t.value_index}"
-
-
-def _in(op: Operation) -> list:
-    return [tensor_name(t) for t in op.inputs]
-
-
-def _t(op: Operation, index: int = 0) -> dict:
-    return {"T": dtype_attr(op.inputs[index].dtype)}
-
-
-def _static(t: Tensor, what: str, name: str) -> np.ndarray:
-    value = constant_value(t)
-    if value is None:
-        raise ValueError(f"Node {name[:-1]}: graphc needs its {what} ({t.name}) to be a constant")
-    return np.asarray(value)
-
-
-def _make(graphc_type: str, keep: tuple = ()) -> Callable:
-    """A builder making ``graphc_type`` from all inputs with ``keep`` attrs passed through."""
-    def build(inputs: list, attrs: dict, name: str) -> Any:
-        return make_op(graphc_type, inputs, {k: attrs[k] for k in keep if k in attrs}, name)
-    return build
-
-
-def _wrap(fn: Callable) -> Callable:
-    """A builder for a composition: ``fn(inputs, attrs)`` under the node's scope, its result named as the node."""
-    def build(inputs: list, attrs: dict, name: str) -> Any:
-        graph = inputs[0].graph
-        with graph.name_scope(name):
-            out = fn(inputs, attrs)
-        return make_op("Identity", [out], {}, name)
-    return build
+from graphc.framework import string_table, tf_compositions
+from graphc.framework.op_mapping import (OpMapping, same_op, static_value, tensor_name, tf_inputs,
+                                         type_attr)
+from graphc.graph import Operation
+from graphc.ops import state
+from graphc.ops.core import make_op
 
 
 def _elementwise(graphc_type: str, tf_type: Optional[str] = None, typed: bool = True) -> OpMapping:
     return OpMapping(graphc_type, tf_type or graphc_type,
-                     lambda op, const: (_in(op), _t(op) if typed else {}), _make(graphc_type))
+                     lambda op, const: (tf_inputs(op), type_attr(op) if typed else {}), same_op(graphc_type))
 
 
 _UNARY = ("Abs", "Ceil", "Cos", "Elu", "Exp", "Expm1", "Floor", "IsFinite", "IsInf", "IsNan", "Log", "Log1p",
@@ -114,18 +69,18 @@ def _build_variable(inputs: list, attrs: dict, name: str) -> Any:
 
 
 def _assign_to_tf(op: Operation, const: Callable) -> tuple:
-    attrs = _t(op, 1)
+    attrs = type_attr(op, 1)
     attrs["use_locking"] = AttrValue(b=True)
     if op.type == "Assign":
         attrs["validate_shape"] = AttrValue(b=bool(op.attrs.get("validate_shape", True)))
-    return _in(op), attrs
+    return tf_inputs(op), attrs
 
 
 def _random_to_tf(op: Operation, const: Callable) -> tuple:
     attrs = {"seed": AttrValue(i=op.attrs.get("seed") or 0), "seed2": AttrValue(i=op.attrs.get("seed2") or 0),
              "T": dtype_attr(op.inputs[0].dtype)}
     attrs["Tout" if op.type == "RandomUniformInt" else "dtype"] = dtype_attr(op.attrs["dtype"])
-    return _in(op), attrs
+    return tf_inputs(op), attrs
 
 
 def _build_random(graphc_type: str) -> Callable:
@@ -141,17 +96,17 @@ def _build_random(graphc_type: str) -> Callable:
 # math, reductions ------------------------------------------------------------------------------
 
 def _cast_to_tf(op: Operation, const: Callable) -> tuple:
-    return _in(op), {"SrcT": dtype_attr(op.inputs[0].dtype), "DstT": dtype_attr(op.attrs["dtype"]),
+    return tf_inputs(op), {"SrcT": dtype_attr(op.inputs[0].dtype), "DstT": dtype_attr(op.attrs["dtype"]),
                      "Truncate": AttrValue(b=False)}
 
 
 def _matmul_to_tf(op: Operation, const: Callable) -> tuple:
-    return _in(op), {**_t(op), "transpose_a": AttrValue(b=op.attrs["transpose_a"]),
+    return tf_inputs(op), {**type_attr(op), "transpose_a": AttrValue(b=op.attrs["transpose_a"]),
                      "transpose_b": AttrValue(b=op.attrs["transpose_b"])}
 
 
 def _addn_to_tf(op: Operation, const: Callable) -> tuple:
-    return _in(op), {**_t(op), "N": AttrValue(i=len(op.inputs))}
+    return tf_inputs(op), {**type_attr(op), "N": AttrValue(i=len(op.inputs))}
 
 
 def _reduction_to_tf(op: Operation, const: Callable) -> tuple:
@@ -160,14 +115,14 @@ def _reduction_to_tf(op: Operation, const: Callable) -> tuple:
         axis = range(op.inputs[0].shape.rank)
     attrs = {"Tidx": dtype_attr(dtypes.int32), "keep_dims": AttrValue(b=bool(op.attrs["keepdims"]))}
     if op.type not in ("All", "Any"):
-        attrs.update(_t(op))
-    return _in(op) + [const("reduction_indices", np.array(list(axis), dtype=np.int32))], attrs
+        attrs.update(type_attr(op))
+    return tf_inputs(op) + [const("reduction_indices", np.array(list(axis), dtype=np.int32))], attrs
 
 
 def _build_reduction(graphc_type: str) -> Callable:
     def build(inputs: list, attrs: dict, name: str) -> Any:
         x, axes = inputs
-        axis = [int(a) for a in np.atleast_1d(_static(axes, "reduction axes", name))]
+        axis = [int(a) for a in np.atleast_1d(static_value(axes, "reduction axes", name))]
         rank = x.shape.rank
         attr_axis = tuple(sorted({a % rank for a in axis})) if rank is not None else tuple(axis)
         return make_op(graphc_type, [x], {"axis": attr_axis, "keepdims": bool(attrs.get("keep_dims", False))},
@@ -176,67 +131,67 @@ def _build_reduction(graphc_type: str) -> Callable:
 
 
 def _arg_to_tf(op: Operation, const: Callable) -> tuple:
-    return _in(op) + [const("dimension", np.array(op.attrs["axis"], dtype=np.int32))], \
-        {**_t(op), "Tidx": dtype_attr(dtypes.int32), "output_type": dtype_attr(op.attrs["output_type"])}
+    return tf_inputs(op) + [const("dimension", np.array(op.attrs["axis"], dtype=np.int32))], \
+        {**type_attr(op), "Tidx": dtype_attr(dtypes.int32), "output_type": dtype_attr(op.attrs["output_type"])}
 
 
 def _build_arg(graphc_type: str) -> Callable:
     def build(inputs: list, attrs: dict, name: str) -> Any:
-        axis = int(_static(inputs[1], "dimension", name))
+        axis = int(static_value(inputs[1], "dimension", name))
         return make_op(graphc_type, [inputs[0]], {"axis": axis, "output_type": attrs.get("output_type", dtypes.int64)},
                        name)
     return build
 
 
 def _select_to_tf(op: Operation, const: Callable) -> tuple:
-    return _in(op), _t(op, 1)
+    return tf_inputs(op), type_attr(op, 1)
 
 
 # arrays ----------------------------------------------------------------------------------------
 
 def _reshape_to_tf(op: Operation, const: Callable) -> tuple:
-    return _in(op), {**_t(op), "Tshape": dtype_attr(op.inputs[1].dtype)}
+    return tf_inputs(op), {**type_attr(op), "Tshape": dtype_attr(op.inputs[1].dtype)}
 
 
 def _concat_to_tf(op: Operation, const: Callable) -> tuple:
-    return _in(op) + [const("axis", np.array(op.attrs["axis"], dtype=np.int32))], \
-        {**_t(op), "N": AttrValue(i=len(op.inputs)), "Tidx": dtype_attr(dtypes.int32)}
+    return tf_inputs(op) + [const("axis", np.array(op.attrs["axis"], dtype=np.int32))], \
+        {**type_attr(op), "N": AttrValue(i=len(op.inputs)), "Tidx": dtype_attr(dtypes.int32)}
 
 
 def _build_concat(inputs: list, attrs: dict, name: str) -> Any:
-    return make_op("ConcatV2", inputs[:-1], {"axis": int(_static(inputs[-1], "axis", name))}, name)
+    return make_op("ConcatV2", inputs[:-1], {"axis": int(static_value(inputs[-1], "axis", name))}, name)
 
 
 def _pack_to_tf(op: Operation, const: Callable) -> tuple:
-    return _in(op), {**_t(op), "N": AttrValue(i=len(op.inputs)), "axis": AttrValue(i=op.attrs["axis"])}
+    return tf_inputs(op), {**type_attr(op), "N": AttrValue(i=len(op.inputs)), "axis": AttrValue(i=op.attrs["axis"])}
 
 
 def _unpack_to_tf(op: Operation, const: Callable) -> tuple:
-    return _in(op), {**_t(op), "num": AttrValue(i=op.attrs["num"]), "axis": AttrValue(i=op.attrs["axis"])}
+    return tf_inputs(op), {**type_attr(op), "num": AttrValue(i=op.attrs["num"]), "axis": AttrValue(i=op.attrs["axis"])}
 
 
 def _transpose_to_tf(op: Operation, const: Callable) -> tuple:
     perm = op.attrs["perm"]
     if perm is None:
         perm = range(op.inputs[0].shape.rank - 1, -1, -1)
-    return _in(op) + [const("perm", np.array(list(perm), dtype=np.int32))], \
-        {**_t(op), "Tperm": dtype_attr(dtypes.int32)}
+    return tf_inputs(op) + [const("perm", np.array(list(perm), dtype=np.int32))], \
+        {**type_attr(op), "Tperm": dtype_attr(dtypes.int32)}
 
 
 def _build_transpose(inputs: list, attrs: dict, name: str) -> Any:
-    perm = tuple(int(p) for p in _static(inputs[1], "perm", name))
+    perm = tuple(int(p) for p in static_value(inputs[1], "perm", name))
     return make_op("Transpose", [inputs[0]], {"perm": perm}, name)
 
 
 def _expand_dims_to_tf(op: Operation, const: Callable) -> tuple:
-    return _in(op) + [const("dim", np.array(op.attrs["axis"], dtype=np.int32))], \
-        {**_t(op), "Tdim": dtype_attr(dtypes.int32)}
+    return tf_inputs(op) + [const("dim", np.array(op.attrs["axis"], dtype=np.int32))], \
+        {**type_attr(op), "Tdim": dtype_attr(dtypes.int32)}
 
 
 def _squeeze_to_tf(op: Operation, const: Callable) -> tuple:
     axis = op.attrs["axis"]
     axis = [] if axis is None else [axis] if isinstance(axis, int) else list(axis)
-    return _in(op), {**_t(op), "squeeze_dims": ints(axis)}
+    return tf_inputs(op), {**type_attr(op), "squeeze_dims": ints(axis)}
 
 
 def _build_squeeze(inputs: list, attrs: dict, name: str) -> Any:
@@ -245,50 +200,52 @@ def _build_squeeze(inputs: list, attrs: dict, name: str) -> Any:
 
 
 def _shape_to_tf(op: Operation, const: Callable) -> tuple:
-    return _in(op), {**_t(op), "out_type": dtype_attr(op.attrs["out_type"])}
+    return tf_inputs(op), {**type_attr(op), "out_type": dtype_attr(op.attrs["out_type"])}
 
 
 def _fill_to_tf(op: Operation, const: Callable) -> tuple:
-    return _in(op), {**_t(op, 1), "index_type": dtype_attr(op.inputs[0].dtype)}
+    return tf_inputs(op), {**type_attr(op, 1), "index_type": dtype_attr(op.inputs[0].dtype)}
 
 
 def _tile_to_tf(op: Operation, const: Callable) -> tuple:
-    return _in(op), {**_t(op), "Tmultiples": dtype_attr(op.inputs[1].dtype)}
+    return tf_inputs(op), {**type_attr(op), "Tmultiples": dtype_attr(op.inputs[1].dtype)}
 
 
 def _broadcast_to_tf(op: Operation, const: Callable) -> tuple:
-    return _in(op), {**_t(op), "Tidx": dtype_attr(op.inputs[1].dtype)}
+    return tf_inputs(op), {**type_attr(op), "Tidx": dtype_attr(op.inputs[1].dtype)}
 
 
 def _range_to_tf(op: Operation, const: Callable) -> tuple:
-    return _in(op), {"Tidx": dtype_attr(op.outputs[0].dtype)}
+    return tf_inputs(op), {"Tidx": dtype_attr(op.outputs[0].dtype)}
 
 
 def _pad_to_tf(op: Operation, const: Callable) -> tuple:
-    x, value = _in(op)
+    x, value = tf_inputs(op)
     return [x, const("paddings", np.array(op.attrs["paddings"], dtype=np.int32)), value], \
-        {**_t(op), "Tpaddings": dtype_attr(dtypes.int32)}
+        {**type_attr(op), "Tpaddings": dtype_attr(dtypes.int32)}
 
 
 def _build_pad(inputs: list, attrs: dict, name: str) -> Any:
     x, paddings = inputs[:2]
     value = inputs[2] if len(inputs) > 2 else np.zeros((), dtype=x.dtype.np_type)
-    pads = tuple(tuple(int(p) for p in row) for row in _static(paddings, "paddings", name))
+    pads = tuple(tuple(int(p) for p in row) for row in static_value(paddings, "paddings", name))
     return make_op("Pad", [x, value], {"paddings": pads}, name)
 
 
 def _mirror_pad_to_tf(op: Operation, const: Callable) -> tuple:
-    return _in(op) + [const("paddings", np.array(op.attrs["paddings"], dtype=np.int32))], \
-        {**_t(op), "Tpaddings": dtype_attr(dtypes.int32), "mode": AttrValue(s=op.attrs["mode"].encode())}
+    return tf_inputs(op) + [const("paddings", np.array(op.attrs["paddings"], dtype=np.int32))], \
+        {**type_attr(op), "Tpaddings": dtype_attr(dtypes.int32), "mode": AttrValue(s=op.attrs["mode"].encode())}
 
 
-def _build_mirror_pad(inputs: list, attrs: dict, name: str) -> Any:
-    pads = tuple(tuple(int(p) for p in row) for row in _static(inputs[1], "paddings", name))
-    return make_op("MirrorPad", inputs[:1], {"paddings": pads, "mode": attrs["mode"].decode()}, name)
+def _build_mirror_pad(graphc_type: str) -> Callable:
+    def build(inputs: list, attrs: dict, name: str) -> Any:
+        pads = tuple(tuple(int(p) for p in row) for row in static_value(inputs[1], "paddings", name))
+        return make_op(graphc_type, inputs[:1], {"paddings": pads, "mode": attrs["mode"].decode()}, name)
+    return build
 
 
 def _gather_to_tf(op: Operation, const: Callable) -> tuple:
-    return _in(op) + [const("axis", np.array(op.attrs["axis"], dtype=np.int32))], \
+    return tf_inputs(op) + [const("axis", np.array(op.attrs["axis"], dtype=np.int32))], \
         {"Tparams": dtype_attr(op.inputs[0].dtype), "Tindices": dtype_attr(op.inputs[1].dtype),
          "Taxis": dtype_attr(dtypes.int32), "batch_dims": AttrValue(i=0)}
 
@@ -296,32 +253,51 @@ def _gather_to_tf(op: Operation, const: Callable) -> tuple:
 def _build_gather(inputs: list, attrs: dict, name: str) -> Any:
     if attrs.get("batch_dims", 0):
         raise ValueError(f"Node {name[:-1]}: GatherV2 with batch_dims={attrs['batch_dims']} is not supported")
-    return make_op("GatherV2", inputs[:2], {"axis": int(_static(inputs[2], "axis", name))}, name)
+    return make_op("GatherV2", inputs[:2], {"axis": int(static_value(inputs[2], "axis", name))}, name)
 
 
 def _one_hot_to_tf(op: Operation, const: Callable) -> tuple:
-    return _in(op), {**_t(op, 2), "TI": dtype_attr(op.inputs[0].dtype), "axis": AttrValue(i=op.attrs["axis"])}
+    return tf_inputs(op), {**type_attr(op, 2), "TI": dtype_attr(op.inputs[0].dtype),
+                           "axis": AttrValue(i=op.attrs["axis"])}
 
 
 def _split_to_tf(op: Operation, const: Callable) -> tuple:
     axis = const("axis", np.array(op.attrs["axis"], dtype=np.int32))
-    attrs = {**_t(op), "num_split": AttrValue(i=op.attrs["num_split"])}
+    attrs = {**type_attr(op), "num_split": AttrValue(i=op.attrs["num_split"])}
     if op.type == "Split":
-        return [axis] + _in(op), attrs
-    return _in(op) + [axis], {**attrs, "Tlen": dtype_attr(op.inputs[1].dtype)}
+        return [axis] + tf_inputs(op), attrs
+    return tf_inputs(op) + [axis], {**attrs, "Tlen": dtype_attr(op.inputs[1].dtype)}
 
 
 def _build_split(inputs: list, attrs: dict, name: str) -> Any:
-    axis = int(_static(inputs[0], "split axis", name))
+    axis = int(static_value(inputs[0], "split axis", name))
     return make_op("Split", inputs[1:], {"axis": axis, "num_split": attrs["num_split"]}, name)
 
 
 def _build_split_v(inputs: list, attrs: dict, name: str) -> Any:
-    axis = int(_static(inputs[2], "split axis", name))
+    axis = int(static_value(inputs[2], "split axis", name))
     return make_op("SplitV", inputs[:2], {"axis": axis, "num_split": attrs["num_split"]}, name)
 
 
 def _strided_slice_to_tf(op: Operation, const: Callable) -> tuple:
+    parts, attrs = _spec_to_tf(op, const)
+    return tf_inputs(op) + parts, attrs
+
+
+def _strided_slice_grad_to_tf(op: Operation, const: Callable) -> tuple:
+    """graphc's StridedSliceGrad(dy, shape) as TF's StridedSliceGrad(shape, begin, end, strides, dy)."""
+    dy, shape = tf_inputs(op)
+    parts, attrs = _spec_to_tf(op, const)
+    return [shape, *parts, dy], attrs
+
+
+def _build_strided_slice_grad(inputs: list, attrs: dict, name: str) -> Any:
+    shape, dy = inputs[0], inputs[4]
+    return make_op("StridedSliceGrad", [dy, shape], {"spec": _spec_from_tf(inputs[1:4], attrs, name)}, name)
+
+
+def _spec_to_tf(op: Operation, const: Callable) -> tuple:
+    """A StridedSlice spec as TF's begin/end/strides Consts and masks."""
     begin, end, strides, masks = [], [], [], dict.fromkeys(("begin_mask", "end_mask", "ellipsis_mask",
                                                             "new_axis_mask", "shrink_axis_mask"), 0)
     for k, item in enumerate(op.attrs["spec"]):
@@ -336,12 +312,16 @@ def _strided_slice_to_tf(op: Operation, const: Callable) -> tuple:
             masks[{"int": "shrink_axis_mask", "ellipsis": "ellipsis_mask", "new": "new_axis_mask"}[item[0]]] |= bit
             begin.append(index), end.append(index + 1 if item[0] == "int" else 0), strides.append(1)
     parts = [const(n, np.array(v, dtype=np.int32)) for n, v in (("begin", begin), ("end", end), ("strides", strides))]
-    return _in(op) + parts, {**_t(op), "Index": dtype_attr(dtypes.int32),
-                             **{k: AttrValue(i=v) for k, v in masks.items()}}
+    return parts, {**type_attr(op), "Index": dtype_attr(dtypes.int32), **{k: AttrValue(i=v) for k, v in masks.items()}}
 
 
 def _build_strided_slice(inputs: list, attrs: dict, name: str) -> Any:
-    begin, end, strides = (_static(t, what, name) for t, what in zip(inputs[1:], ("begin", "end", "strides")))
+    return make_op("StridedSlice", inputs[:1], {"spec": _spec_from_tf(inputs[1:4], attrs, name)}, name)
+
+
+def _spec_from_tf(bounds: list, attrs: dict, name: str) -> tuple:
+    """TF's begin/end/strides (constant tensors) and masks as a graphc StridedSlice spec."""
+    begin, end, strides = (static_value(t, what, name) for t, what in zip(bounds, ("begin", "end", "strides")))
     spec = []
     for k in range(len(begin)):
         bit = 1 << k
@@ -354,7 +334,7 @@ def _build_strided_slice(inputs: list, attrs: dict, name: str) -> Any:
         else:
             spec.append(("slice", None if attrs.get("begin_mask", 0) & bit else int(begin[k]),
                          None if attrs.get("end_mask", 0) & bit else int(end[k]), int(strides[k])))
-    return make_op("StridedSlice", inputs[:1], {"spec": tuple(spec)}, name)
+    return tuple(spec)
 
 
 # nn --------------------------------------------------------------------------------------------
@@ -376,7 +356,8 @@ def _spatial(values: list, what: str, name: str) -> tuple:
 
 
 def _conv_to_tf(op: Operation, const: Callable) -> tuple:
-    return _in(op), {**_t(op, len(op.inputs) - 1), "strides": _nhwc(op.attrs["strides"]), "dilations": _nhwc(op.attrs["dilations"]),
+    return tf_inputs(op), {**type_attr(op, len(op.inputs) - 1), "strides": _nhwc(op.attrs["strides"]),
+                           "dilations": _nhwc(op.attrs["dilations"]),
                      "padding": AttrValue(s=op.attrs["padding"].encode()), "data_format": AttrValue(s=b"NHWC"),
                      "use_cudnn_on_gpu": AttrValue(b=True)}
 
@@ -395,7 +376,7 @@ def _build_conv(graphc_type: str) -> Callable:
 
 
 def _pool_to_tf(op: Operation, const: Callable) -> tuple:
-    return _in(op), {**_t(op, len(op.inputs) - 1), "ksize": _nhwc(op.attrs["ksize"]),
+    return tf_inputs(op), {**type_attr(op, len(op.inputs) - 1), "ksize": _nhwc(op.attrs["ksize"]),
                      "strides": _nhwc(op.attrs["strides"]), "padding": AttrValue(s=op.attrs["padding"].encode()),
                      "data_format": AttrValue(s=b"NHWC")}
 
@@ -420,109 +401,103 @@ LOWERING_HELPER = "_graphc_helper"
 def _sum_to_to_tf(op: Operation, emit: Any) -> tuple:
     """SumTo(x, shape) as TF1's broadcast-gradient pattern:
     Reshape(Sum(x, BroadcastGradientArgs(Shape(x), shape)[1]), shape)."""
-    x, shape = _in(op)
+    x, shape = tf_inputs(op)
     index = dtype_attr(op.inputs[1].dtype)
     helper = {LOWERING_HELPER: AttrValue(b=True)}
-    x_shape = emit.node("Shape", "Shape", [x], {**_t(op), "out_type": index, **helper})
+    x_shape = emit.node("Shape", "Shape", [x], {**type_attr(op), "out_type": index, **helper})
     args = emit.node("BroadcastGradientArgs", "BroadcastGradientArgs", [x_shape, shape], {"T": index, **helper})
-    total = emit.node("Sum", "Sum", [x, f"{args}:1"], {**_t(op), "Tidx": index, "keep_dims": AttrValue(b=False),
+    total = emit.node("Sum", "Sum", [x, f"{args}:1"], {**type_attr(op), "Tidx": index, "keep_dims": AttrValue(b=False),
                                                         **helper})
-    return [total, shape], {**_t(op), "Tshape": index, LOWERED_TYPE: AttrValue(s=b"SumTo"),
+    return [total, shape], {**type_attr(op), "Tshape": index, LOWERED_TYPE: AttrValue(s=b"SumTo"),
                             LOWERED_INPUTS: AttrValue(list=AttrValue.ListValue(s=[x.encode(), shape.encode()]))}
 
 
-def _bias_add(inputs: list, attrs: dict) -> Any:
-    fmt = attrs.get("data_format", b"NHWC")
-    if fmt not in (b"NHWC", b"N..C"):
-        raise ValueError(f"BiasAdd with data_format {fmt!r} is not supported (graphc is NHWC)")
-    return math.add(inputs[0], inputs[1], name="add")
+def _identity_n_to_tf(op: Operation, const: Callable) -> tuple:
+    return tf_inputs(op), {"T": AttrValue(list=AttrValue.ListValue(type=[dtype_attr(t.dtype).type for t in op.inputs]))}
 
 
-def _apply_adam(inputs: list, attrs: dict) -> Any:
-    """TF's fused ApplyAdam as its update, written with assigns (the non-Nesterov rule TF1 runs)."""
-    if attrs.get("use_nesterov"):
-        raise ValueError("ApplyAdam with use_nesterov=True is not supported")
-    var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad = inputs
-    m_t = state.assign(m, m * beta1 + grad * (1 - beta1), name="m_t")
-    v_t = state.assign(v, v * beta2 + math.square(grad) * (1 - beta2), name="v_t")
-    lr_t = lr * math.sqrt(1 - beta2_power) / (1 - beta1_power)
-    return state.assign_sub(var, lr_t * m_t / (math.sqrt(v_t) + epsilon), name="update")
+def _segment_sum_to_tf(op: Operation, const: Callable) -> tuple:
+    return tf_inputs(op), {**type_attr(op), "Tindices": dtype_attr(op.inputs[1].dtype),
+                     "Tnumsegments": dtype_attr(op.inputs[2].dtype)}
 
 
-def _bias_add_grad(inputs: list, attrs: dict) -> Any:
-    g = inputs[0]
-    return reduce.reduce_sum(g, axis=list(range(g.shape.rank - 1)))
+def _svd_to_tf(op: Operation, const: Callable) -> tuple:
+    return tf_inputs(op), {**type_attr(op), "compute_uv": AttrValue(b=bool(op.attrs["compute_uv"])),
+                     "full_matrices": AttrValue(b=False)}
+
+
+def _build_svd(inputs: list, attrs: dict, name: str) -> Any:
+    if attrs.get("full_matrices"):
+        raise ValueError("Svd with full_matrices=True is not supported (graphc computes the thin U and V)")
+    return make_op("Svd", inputs, {"compute_uv": bool(attrs.get("compute_uv", True))}, name)
 
 
 _ROWS = [
     OpMapping("Const", "Const", _const_to_tf, _build_const),
     OpMapping("Placeholder", "Placeholder", _placeholder_to_tf, _build_placeholder),
     OpMapping("PlaceholderWithDefault", "PlaceholderWithDefault",
-              lambda op, const: (_in(op), {"dtype": dtype_attr(op.outputs[0].dtype),
+              lambda op, const: (tf_inputs(op), {"dtype": dtype_attr(op.outputs[0].dtype),
                                            "shape": AttrValue(shape=shape_proto(op.attrs["shape"]))}),
               lambda inputs, attrs, name: make_op("PlaceholderWithDefault", inputs, {"shape": attrs["shape"]}, name)),
     OpMapping(state.STATE_READ, "VariableV2", _variable_to_tf, _build_variable),
-    OpMapping("Assign", "Assign", _assign_to_tf, _make("Assign", ("validate_shape",))),
-    OpMapping("AssignAdd", "AssignAdd", _assign_to_tf, _make("AssignAdd")),
-    OpMapping("AssignSub", "AssignSub", _assign_to_tf, _make("AssignSub")),
-    OpMapping("NoOp", "NoOp", lambda op, const: ([], {}), _make("NoOp")),
+    OpMapping("Assign", "Assign", _assign_to_tf, same_op("Assign", ("validate_shape",))),
+    OpMapping("AssignAdd", "AssignAdd", _assign_to_tf, same_op("AssignAdd")),
+    OpMapping("AssignSub", "AssignSub", _assign_to_tf, same_op("AssignSub")),
+    OpMapping("NoOp", "NoOp", lambda op, const: ([], {}), same_op("NoOp")),
     *[_elementwise(t) for t in _UNARY + _BINARY],
-    OpMapping(None, "AddV2", None, _make("Add")),
-    OpMapping(None, "Snapshot", None, _make("Identity")),
+    OpMapping(None, "AddV2", None, same_op("Add")),
+    OpMapping(None, "Snapshot", None, same_op("Identity")),
     _elementwise("LogicalNot", typed=False), _elementwise("LogicalAnd", typed=False),
     _elementwise("LogicalOr", typed=False),
-    OpMapping("Select", "SelectV2", _select_to_tf, _make("Select")),
-    OpMapping(None, "Select", None, _make("Select")),
+    OpMapping("Select", "SelectV2", _select_to_tf, same_op("Select")),
+    OpMapping(None, "Select", None, same_op("Select")),
     OpMapping("Cast", "Cast", _cast_to_tf,
               lambda inputs, attrs, name: make_op("Cast", inputs, {"dtype": attrs["DstT"]}, name)),
-    OpMapping("MatMul", "MatMul", _matmul_to_tf, _make("MatMul", ("transpose_a", "transpose_b"))),
-    OpMapping("AddN", "AddN", _addn_to_tf, _make("AddN")),
+    OpMapping("MatMul", "MatMul", _matmul_to_tf, same_op("MatMul", ("transpose_a", "transpose_b"))),
+    OpMapping("AddN", "AddN", _addn_to_tf, same_op("AddN")),
     *[OpMapping(t, t, _reduction_to_tf, _build_reduction(t)) for t in ("Sum", "Mean", "Max", "Min", "Prod", "All",
                                                                         "Any")],
     *[OpMapping(t, t, _arg_to_tf, _build_arg(t)) for t in ("ArgMax", "ArgMin")],
-    OpMapping("Reshape", "Reshape", _reshape_to_tf, _make("Reshape")),
+    OpMapping("Reshape", "Reshape", _reshape_to_tf, same_op("Reshape")),
     OpMapping("ConcatV2", "ConcatV2", _concat_to_tf, _build_concat),
-    OpMapping("Pack", "Pack", _pack_to_tf, _make("Pack", ("axis",))),
-    OpMapping("Unpack", "Unpack", _unpack_to_tf, _make("Unpack", ("axis", "num"))),
+    OpMapping("Pack", "Pack", _pack_to_tf, same_op("Pack", ("axis",))),
+    OpMapping("Unpack", "Unpack", _unpack_to_tf, same_op("Unpack", ("axis", "num"))),
     OpMapping("Transpose", "Transpose", _transpose_to_tf, _build_transpose),
     OpMapping("ExpandDims", "ExpandDims", _expand_dims_to_tf,
               lambda inputs, attrs, name: make_op("ExpandDims", inputs[:1],
-                                                  {"axis": int(_static(inputs[1], "dim", name))}, name)),
+                                                  {"axis": int(static_value(inputs[1], "dim", name))}, name)),
     OpMapping("Squeeze", "Squeeze", _squeeze_to_tf, _build_squeeze),
-    OpMapping("Shape", "Shape", _shape_to_tf, _make("Shape", ("out_type",))),
-    OpMapping("Size", "Size", _shape_to_tf, _make("Size", ("out_type",))),
-    OpMapping("Rank", "Rank", lambda op, const: (_in(op), _t(op)), _make("Rank")),
-    OpMapping("Fill", "Fill", _fill_to_tf, _make("Fill")),
-    OpMapping("Tile", "Tile", _tile_to_tf, _make("Tile")),
-    OpMapping("BroadcastTo", "BroadcastTo", _broadcast_to_tf, _make("BroadcastTo")),
-    OpMapping("Range", "Range", _range_to_tf, _make("Range")),
+    OpMapping("Shape", "Shape", _shape_to_tf, same_op("Shape", ("out_type",))),
+    OpMapping("Size", "Size", _shape_to_tf, same_op("Size", ("out_type",))),
+    OpMapping("Rank", "Rank", lambda op, const: (tf_inputs(op), type_attr(op)), same_op("Rank")),
+    OpMapping("Fill", "Fill", _fill_to_tf, same_op("Fill")),
+    OpMapping("Tile", "Tile", _tile_to_tf, same_op("Tile")),
+    OpMapping("BroadcastTo", "BroadcastTo", _broadcast_to_tf, same_op("BroadcastTo")),
+    OpMapping("Range", "Range", _range_to_tf, same_op("Range")),
     OpMapping("Pad", "PadV2", _pad_to_tf, _build_pad),
     OpMapping(None, "Pad", None, _build_pad),
-    OpMapping("MirrorPad", "MirrorPad", _mirror_pad_to_tf, _build_mirror_pad),
+    *[OpMapping(t, t, _mirror_pad_to_tf, _build_mirror_pad(t)) for t in ("MirrorPad", "MirrorPadGrad")],
     OpMapping("Split", "Split", _split_to_tf, _build_split),
     OpMapping("SplitV", "SplitV", _split_to_tf, _build_split_v),
     OpMapping("StridedSlice", "StridedSlice", _strided_slice_to_tf, _build_strided_slice),
+    OpMapping("StridedSliceGrad", "StridedSliceGrad", _strided_slice_grad_to_tf, _build_strided_slice_grad),
     OpMapping("GatherV2", "GatherV2", _gather_to_tf, _build_gather),
-    OpMapping("OneHot", "OneHot", _one_hot_to_tf, _make("OneHot", ("axis",))),
+    OpMapping("OneHot", "OneHot", _one_hot_to_tf, same_op("OneHot", ("axis",))),
     *[OpMapping(t, t, _random_to_tf, _build_random(t)) for t in ("RandomUniform", "RandomStandardNormal",
                                                                   "TruncatedNormal", "RandomUniformInt")],
     *[OpMapping(t, t, _conv_to_tf, _build_conv(t)) for t in ("Conv2D", "Conv2DBackpropInput",
                                                               "Conv2DBackpropFilter")],
-    *[OpMapping(t, t, _pool_to_tf, _build_pool(t)) for t in ("MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad")],
-    OpMapping(None, "BiasAdd", None, _wrap(_bias_add)),
-    OpMapping(None, "BiasAddGrad", None, _wrap(_bias_add_grad)),
-    OpMapping(None, "Softmax", None, _wrap(lambda inputs, attrs: nn.softmax(inputs[0]))),
-    OpMapping(None, "LogSoftmax", None, _wrap(lambda inputs, attrs: nn.log_softmax(inputs[0]))),
-    OpMapping(None, "Relu6", None, _wrap(lambda inputs, attrs: nn.relu6(inputs[0]))),
-    OpMapping(None, "SquaredDifference", None,
-              _wrap(lambda inputs, attrs: math.square(math.subtract(inputs[0], inputs[1])))),
-    OpMapping(None, "ApplyAdam", None, _wrap(_apply_adam)),
-    OpMapping(None, "ZerosLike", None, _wrap(lambda inputs, attrs: array.zeros_like(inputs[0]))),
-    OpMapping(None, "OnesLike", None, _wrap(lambda inputs, attrs: array.ones_like(inputs[0]))),
+    *[OpMapping(t, t, _pool_to_tf, _build_pool(t)) for t in ("MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad",
+                                                              "MaxPoolGradGrad")],
+    OpMapping("IdentityN", "IdentityN", _identity_n_to_tf, same_op("IdentityN")),
+    OpMapping("Svd", "Svd", _svd_to_tf, _build_svd),
+    OpMapping("UnsortedSegmentSum", "UnsortedSegmentSum", _segment_sum_to_tf, same_op("UnsortedSegmentSum")),
+    *tf_compositions.ROWS,
+    *string_table.ROWS,
 ]
 
 # written as TensorFlow's ops, read back as graphc's own (by the LOWERED_TYPE attr), never from TensorFlow
-_LOWERED = [OpMapping("SumTo", "Reshape", _sum_to_to_tf, _make("SumTo"))]
+_LOWERED = [OpMapping("SumTo", "Reshape", _sum_to_to_tf, same_op("SumTo"))]
 
 BY_GRAPHC = {row.graphc_type: row for row in _ROWS + _LOWERED if row.graphc_type is not None}
 BY_TF = {row.tf_type: row for row in _ROWS}

@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 from graphc import dtypes
 from graphc.graph import Operation, Tensor, get_default_graph
-from graphc.ops.core import Lowering, OpDef, _graph_of, apply, constant, register
+from graphc.ops.core import Lowering, OpDef, _graph_of, apply, constant, convert_to_tensor, make_op, register
 from graphc.shape import as_shape
 
 
@@ -30,6 +30,8 @@ register(OpDef("Placeholder", "source", infer=lambda i, a: [(a["dtype"], a["shap
 register(OpDef("PlaceholderWithDefault", "elementwise", infer=_placeholder_with_default_infer,
                numpy=lambda x, shape: x, grad=lambda op, g: [g], pure=False))
 register(OpDef("Identity", "elementwise", infer=_same, numpy=lambda x: x, grad=lambda op, g: [g]))
+register(OpDef("IdentityN", "opaque", infer=lambda inputs, attrs: [(t.dtype, t.shape) for t in inputs],
+               numpy=lambda *xs: builtins.tuple(xs), grad=lambda op, *grads: list(grads)))
 register(OpDef("StopGradient", "elementwise", infer=_same, numpy=lambda x: x, differentiable=False))
 register(OpDef("NoOp", "control", infer=lambda i, a: [], numpy=lambda: (), differentiable=False))
 
@@ -48,6 +50,15 @@ def placeholder_with_default(input: Any, shape: Any, name: str = "PlaceholderWit
 def identity(input: Any, name: str = "Identity") -> Tensor:
     """Passes ``input`` through unchanged (a new node)."""
     return apply("Identity", [input], name=name)
+
+
+def identity_n(input: Any, name: str = "IdentityN") -> list:
+    """Each tensor of the list ``input`` passed through one op with an output per tensor (TF1 ``tf.identity_n``)."""
+    tensors = list(input)
+    if not tensors:
+        raise ValueError("tf.identity_n needs at least one tensor")
+    with _graph_of(tensors).as_default():
+        return list(make_op("IdentityN", [convert_to_tensor(t) for t in tensors], {}, name).outputs)
 
 
 def stop_gradient(input: Any, name: str = "StopGradient") -> Tensor:
@@ -99,5 +110,5 @@ def tuple(tensors: Any, name: Optional[str] = None, control_inputs: Any = None) 
     return out
 
 
-__all__ = ["constant", "placeholder", "placeholder_with_default", "identity", "stop_gradient",
+__all__ = ["constant", "placeholder", "placeholder_with_default", "identity", "identity_n", "stop_gradient",
            "no_op", "group", "tuple"]

@@ -2,13 +2,17 @@
 
 Run with a Python that has real TensorFlow (never a graphc dependency), from the repository root:
 
-    /tmp/tfenv/bin/python tests/data/make_tf_graphs.py
+    /tmp/tfenv/bin/python tests/data/make_tf_graphs.py            # all of them, anew
+    /tmp/tfenv/bin/python tests/data/make_tf_graphs.py nn_ops     # only the fixtures of the names given
 
 The test suite does not run this script; it reads what it wrote:
 
 - ``mlp_frozen.pb`` / ``cnn_frozen.pb``: small models trained a few steps, frozen with
   ``convert_variables_to_constants``; ``*_expected.npz`` holds the input fed and TensorFlow's outputs.
 - ``ops_frozen.pb``: one named output per op TensorFlow writes that graphc reads, with ``ops_expected.npz``.
+- ``nn_frozen.pb``: the TF ops graphc reads as compositions (FusedBatchNorm V1/V3 in inference and training
+  mode, NHWC and NCHW, LeakyRelu, Selu, Softsign, Slice, Concat, BatchMatMulV2, IdentityN,
+  UnsortedSegmentSum, PreventGradient), with ``nn_expected.npz``.
 - ``adam/``: a ``.meta`` and checkpoint of a 3->2 dense layer trained with Adam (TF's own ops:
   ApplyAdam, SaveV2, ...), with ``expected.npz`` (the loss TensorFlow's next step computes).
 """
@@ -147,6 +151,51 @@ def ops() -> None:
              tensor_names=names, **want)
 
 
+# TF ops graphc reads as compositions of its own, each output named and fetched by name
+def nn_ops() -> None:
+    from tensorflow.core.protobuf import rewriter_config_pb2
+    rng = np.random.RandomState(3)
+    x_data = rng.randn(2, 3, 4, 2).astype(np.float32)
+    raw = tf1.raw_ops
+    with tf1.Graph().as_default():
+        params = {k: tf.constant(v, name=k) for k, v in (
+            ("scale", [1.5, 0.5]), ("offset", [0.1, -0.2]), ("mean", [0.3, -0.1]), ("variance", [0.8, 1.2]))}
+        x = tf1.placeholder(tf.float32, [None, 3, 4, 2], name="x")
+        nchw = tf.transpose(x, [0, 3, 1, 2])
+        infer_v1 = raw.FusedBatchNorm(x=x, **params, epsilon=1e-3, is_training=False, name="bn_infer_v1")
+        infer_v3 = raw.FusedBatchNormV3(x=nchw, **params, epsilon=1e-3, is_training=False, data_format="NCHW",
+                                        name="bn_infer_nchw")
+        empty = tf.constant([], tf.float32)
+        train = raw.FusedBatchNormV3(x=x, scale=params["scale"], offset=params["offset"], mean=empty,
+                                     variance=empty, epsilon=1e-3, is_training=True, name="bn_train")
+        mixed = raw.FusedBatchNormV3(x=nchw, **params, epsilon=1e-3, is_training=True, exponential_avg_factor=0.3,
+                                     data_format="NCHW", name="bn_mixed")
+        flat = tf.reshape(x, [-1, 24])
+        outs = {
+            "bn_infer_v1": infer_v1[0], "bn_infer_nchw": infer_v3[0],
+            "bn_train_y": train[0], "bn_train_mean": train[1], "bn_train_var": train[2],
+            "bn_train_reserve1": train[3], "bn_train_reserve2": train[4],
+            "bn_mixed_y": mixed[0], "bn_mixed_mean": mixed[1], "bn_mixed_var": mixed[2],
+            "leaky_relu": tf.nn.leaky_relu(x, alpha=0.1, name="leaky_relu"),
+            "selu": tf.nn.selu(x, name="selu"),
+            "softsign": tf.nn.softsign(x, name="softsign"),
+            "slice": tf.slice(x, [0, 1, 0, 1], [-1, 2, 3, 1], name="slice"),
+            "concat_v1": raw.Concat(concat_dim=tf.constant(1), values=[flat, flat * 2.0], name="concat_v1"),
+            "batch_matmul": tf.matmul(x[:, 0], x[:, 1], adjoint_b=True, name="batch_matmul"),
+            "identity_n": raw.IdentityN(input=[flat, tf.shape(flat)], name="identity_n")[1],
+            "segment_sum": tf.math.unsorted_segment_sum(tf.transpose(flat), [1, -1, 0, 1] * 6, 3,
+                                                        name="segment_sum"),
+            "prevent_gradient": raw.PreventGradient(input=flat, name="prevent_gradient"),
+        }
+        config = tf1.ConfigProto(graph_options=tf1.GraphOptions(
+            rewrite_options=rewriter_config_pb2.RewriterConfig(disable_meta_optimizer=True)))
+        with tf1.Session(config=config) as sess:      # grappler would fold the batch norms' extra outputs away
+            want = sess.run(outs, {x: x_data})
+            _freeze(sess, sorted({t.op.name for t in outs.values()}), os.path.join(OUT, "nn_frozen.pb"))
+    names = np.array([f"{k}={t.name}" for k, t in outs.items()])
+    np.savez(os.path.join(OUT, "nn_expected.npz"), x=x_data, tensor_names=names, **want)
+
+
 def adam_meta() -> None:
     directory = os.path.join(OUT, "adam")
     os.makedirs(directory)
@@ -171,9 +220,15 @@ def adam_meta() -> None:
 
 
 if __name__ == "__main__":
+    import sys
+    if len(sys.argv) > 1:
+        for fixture in sys.argv[1:]:
+            globals()[fixture]()
+        sys.exit()
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(OUT)
     mlp()
     cnn()
     ops()
+    nn_ops()
     adam_meta()

@@ -47,6 +47,7 @@ CASES = [
              atol=1e-4, rtol=1e-4, delta=1e-2),
     GradCase("add_n", {"AddN"}, lambda a, b: tf.add_n([a, b, a * b]), [x23, pos]),
     GradCase("identity", {"Identity"}, lambda a: tf.identity(a) * a, [x23]),
+    GradCase("identity_n", {"IdentityN"}, lambda a, b: tf.reduce_sum(tf.identity_n([a * b, b])[0]) * b, [x23, pos]),
     GradCase("sum_to", {"SumTo"}, lambda a: array.sum_to(a * a, [1, 3]), [x23]),
     GradCase("placeholder_with_default", {"PlaceholderWithDefault"},
              lambda a: tf.placeholder_with_default(a, [2, 3]) * a, [x23]),

@@ -1,0 +1,114 @@
+"""What an ONNX conversion rule writes into: nodes, initializers and the names of graphc tensors.
+
+A rule (``graphc/onnx/rules.py``) reads its graphc op's inputs with ``e.inp(op, i)`` (the ONNX name
+of input ``i``), writes ONNX nodes with ``e.node(...)`` and constants with ``e.const(...)``, and its
+last nodes write the names ``e.out(op, i)``: each graphc tensor keeps its TF name (``dense/MatMul:0``)
+in the ONNX graph, so a model can be read against the graph it came from. Helper values get unique
+names under the op's (``dense/MatMul/transpose_a``).
+"""
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from graphc import dtypes
+from graphc.graph import Operation, Tensor
+
+
+class UnsupportedOpError(ValueError):
+    """A graphc op that the ONNX exporter cannot write (no ONNX mapping, or an attr it cannot express)."""
+
+
+def tensor_type(onnx: Any, dtype: dtypes.DType, what: str) -> int:
+    """The ONNX ``TensorProto`` element type of a graphc dtype."""
+    try:
+        return int(onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype.np_type)))
+    except (KeyError, TypeError, ValueError):
+        raise UnsupportedOpError(f"{what} has dtype {dtype.name}, which ONNX has no tensor type for") from None
+
+
+class Emitter:
+    """The ONNX graph being written: ``nodes`` in order, ``initializers``, and names for graphc tensors."""
+
+    def __init__(self, onnx: Any, opset: int) -> None:
+        self.onnx, self.opset = onnx, opset
+        self.nodes: list = []
+        self.initializers: list = []
+        self._names: dict = {}          # graphc Tensor -> ONNX value name
+        self._pending: dict = {}        # graphc Tensor -> the value of its initializer, until first read
+        self._used: set = set()
+
+    # names -------------------------------------------------------------------------------------
+
+    def unique(self, base: str) -> str:
+        name, i = base, 0
+        while name in self._used:
+            i += 1
+            name = f"{base}_{i}"
+        self._used.add(name)
+        return name
+
+    def bind(self, t: Tensor, name: str) -> None:
+        """Records that graphc tensor ``t`` is the ONNX value ``name``."""
+        self._names[t] = name
+        self._used.add(name)
+
+    def name_of(self, t: Tensor) -> str:
+        if t in self._pending:
+            self._write_initializer(t, self._pending.pop(t))
+        return self._names[t]
+
+    def inp(self, op: Operation, index: int = 0) -> str:
+        return self.name_of(op.inputs[index])
+
+    def out(self, op: Operation, index: int = 0) -> str:
+        """The name the rule's result for ``op.outputs[index]`` must have: the tensor's TF name."""
+        t = op.outputs[index]
+        if t not in self._names:
+            self.bind(t, self.unique(t.name))
+        return self._names[t]
+
+    # nodes and constants -----------------------------------------------------------------------
+
+    def node(self, op_type: str, inputs: Sequence[str], op: Operation, hint: str = "",
+             outputs: Optional[Sequence[str]] = None, **attrs: Any) -> str:
+        """Adds an ONNX node for graphc ``op`` (``hint`` names a helper); returns its first output's name
+        (a fresh helper name unless ``outputs`` gives them)."""
+        base = f"{op.name}/{hint}" if hint else op.name
+        outs = list(outputs) if outputs is not None else [self.unique(base)]
+        self.nodes.append(self.onnx.helper.make_node(op_type, list(inputs), outs, name=self.unique(f"{base}#node"),
+                                                     **attrs))
+        return outs[0]
+
+    def const(self, value: Any, op: Operation, hint: str, dtype: Any = None) -> str:
+        """An initializer holding ``value`` (as ``dtype``), named under ``op``; returns its name."""
+        array = np.asarray(value, dtype=dtype)
+        name = self.unique(f"{op.name}/{hint}")
+        self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
+        return name
+
+    def int64s(self, values: Sequence[int], op: Operation, hint: str) -> str:
+        """A 1-D int64 initializer (axes, shapes, pads: what ONNX takes as inputs)."""
+        return self.const(np.array(list(values), dtype=np.int64), op, hint)
+
+    def initializer(self, t: Tensor, value: np.ndarray) -> None:
+        """``t`` (a constant or a variable's value) as an initializer under the tensor's own name, written
+        when a node first reads it (a constant that only gives a rule its static axes or sizes is not)."""
+        self._pending[t] = value
+
+    def _write_initializer(self, t: Tensor, value: np.ndarray) -> None:
+        name = self.unique(t.name)
+        array = np.asarray(value)
+        if array.dtype.kind in "SUO":
+            array = np.array([v.encode() if isinstance(v, str) else v for v in array.ravel()],
+                             dtype=object).reshape(array.shape)
+        self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
+        self.bind(t, name)
+
+    def cast(self, name: str, dtype: dtypes.DType, op: Operation, hint: str = "cast",
+             outputs: Optional[Sequence[str]] = None) -> str:
+        return self.node("Cast", [name], op, hint, outputs=outputs, to=tensor_type(self.onnx, dtype, op.name))
+
+
+__all__ = ["Emitter", "UnsupportedOpError", "tensor_type"]
