@@ -43,6 +43,7 @@ from graphc.ops.reverse import *  # noqa: F401,F403
 from graphc.ops.logging_ops import *  # noqa: F401,F403
 from graphc.ops.random import *  # noqa: F401,F403
 from graphc.ops.state import *  # noqa: F401,F403
+from graphc.ops.sequence import *  # noqa: F401,F403
 from graphc.variables import *  # noqa: F401,F403
 from graphc.variable_scope import *  # noqa: F401,F403
 from graphc.initializers import (constant_initializer, glorot_normal_initializer, glorot_uniform_initializer,
@@ -50,6 +51,9 @@ from graphc.initializers import (constant_initializer, glorot_normal_initializer
                                  random_uniform_initializer,
                                  truncated_normal_initializer, variance_scaling_initializer, zeros_initializer)
 from graphc.gradients import gradients
+from graphc.control_flow import case, cond, nest, while_loop  # noqa: E402
+from graphc.control_flow.tensor_array import TensorArray
+from graphc.control_flow.functional import foldl, foldr, map_fn, scan
 from graphc.clip_ops import clip_by_average_norm, clip_by_global_norm, clip_by_norm, global_norm, norm
 from graphc.runtime.session import InteractiveSession, Session
 from graphc.config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunMetadata, RunOptions
@@ -60,6 +64,12 @@ from graphc import tf_logging as logging  # noqa: E402  (tf.logging)
 from graphc.tf_logging import get_logger
 from graphc import layers, losses, metrics, nn, summary, testing, train  # noqa: E402
 from graphc import data, io, python_io  # noqa: E402
+from graphc import rnn as _rnn  # noqa: E402
+
+# tf.nn's recurrent names build on variable scopes and tf.layers-style cells (a layer above
+# graphc.nn), so the tf.nn namespace receives them here, as tf.train receives its names below
+for _name in _rnn.NN_NAMES:
+    setattr(nn, _name, getattr(_rnn, _name))
 from graphc import queue_runner as _queue_runner  # noqa: E402
 
 # tf.train's queue-runner names live with the input pipelines (they build on graphc.data, a layer

@@ -284,6 +284,7 @@ class Graph:
             else:
                 _check_op_name(f"{self._name_stack}/{name}" if self._name_stack else name)
                 full = self.unique_name(name)
+            inputs = self._own_inputs(inputs, full)
             control = self._current_control_inputs(inputs)
             op = Operation(self, op_type, full, inputs, attrs, output_specs, control)
             if self._device_stack:
@@ -294,6 +295,24 @@ class Graph:
             self._ops_by_name[full] = op
             self.version += 1
         return op
+
+    def _own_inputs(self, inputs: tuple, op_name: str) -> tuple:
+        """``inputs`` as tensors of this graph. A plain graph refuses another graph's tensor; a
+        body graph (``graphc.control_flow.FuncGraph``) captures it instead."""
+        for t in inputs:
+            if isinstance(t, Tensor) and t.graph is not self:
+                raise ValueError(f"Tensor {t.name} (from {t.graph!r}) cannot be an input of op '{op_name}' "
+                                 f"in another graph, {self!r}: build both in one graph (check your "
+                                 "`with graph.as_default():` blocks).")
+        return inputs
+
+    def _can_capture(self, graph: "Graph") -> bool:
+        """Whether an op built here may use tensors of ``graph`` (a body graph: its enclosing graphs too)."""
+        return graph is self
+
+    def _outermost(self) -> "Graph":
+        """The graph that holds variables and the session's state: this one (a body graph: its root)."""
+        return self
 
     def _current_control_inputs(self, inputs: tuple) -> tuple:
         """The innermost control_dependencies frames (up to a None), minus ops already feeding data."""
@@ -588,7 +607,8 @@ def name_scope(name: Optional[str], default_name: Optional[str] = None, values: 
     for v in values or ():
         t = v._graph_tensor() if hasattr(v, "_graph_tensor") else v
         if isinstance(t, Tensor):
-            graph = t.graph
+            if not graph._can_capture(t.graph):
+                graph = t.graph
             break
     with graph.as_default(), graph.name_scope(name if name is not None else default_name) as scope:
         yield scope

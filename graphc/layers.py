@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from graphc import initializers
+from graphc import control_flow, initializers
 from graphc.graph import Tensor
 from graphc.ops import array, conv, join_split, linalg
-from graphc.ops import math as m
 from graphc.ops import nn, source
-from graphc.ops.core import convert_to_tensor
+from graphc.ops.core import constant_value, convert_to_tensor
 from graphc.variable_scope import get_variable, variable_scope
 
 
@@ -135,8 +134,9 @@ def dropout(inputs: Any, rate: float = 0.5, noise_shape: Any = None, seed: Optio
             training: Any = False, name: Optional[str] = None) -> Tensor:
     """``tf.nn.dropout(inputs, rate=rate)`` when ``training``, else ``inputs``.
 
-    ``training`` may be a Python bool or a bool tensor (a placeholder): then both paths are built
-    and a ``where`` picks one at run time.
+    ``training`` may be a Python bool or a bool tensor (a placeholder): then a ``tf.cond`` runs
+    the dropout only when it is true (a constant tensor picks its path while building, as TF1's
+    ``smart_cond``).
     """
     with variable_scope(name, default_name="dropout", values=[inputs]):
         x = convert_to_tensor(inputs, name="inputs")
@@ -148,8 +148,11 @@ def dropout(inputs: Any, rate: float = 0.5, noise_shape: Any = None, seed: Optio
         if not flag.dtype.is_bool or flag.shape.ndims not in (None, 0):
             raise TypeError(f"dropout: training must be a Python bool or a scalar bool tensor, got {flag.name} "
                             f"of dtype {flag.dtype.name} and shape {flag.shape}")
-        dropped = nn.dropout(x, rate=rate, noise_shape=noise_shape, seed=seed)
-        return m.where(flag, dropped, x)
+        known = constant_value(flag)
+        if known is not None:
+            return nn.dropout(x, rate=rate, noise_shape=noise_shape, seed=seed) if bool(known) else source.identity(x)
+        return control_flow.cond(flag, lambda: nn.dropout(x, rate=rate, noise_shape=noise_shape, seed=seed),
+                                 lambda: source.identity(x))
 
 
 def flatten(inputs: Any, name: Optional[str] = None, data_format: str = "channels_last") -> Tensor:

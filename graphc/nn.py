@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from graphc.ops.conv import (  # noqa: F401
     avg_pool, conv2d, conv2d_backprop_filter, conv2d_backprop_input, max_pool)
+from graphc.ops.sequence import in_top_k  # noqa: F401
 from graphc.ops.math import elu, relu, sigmoid, softplus, tanh  # noqa: F401
 from graphc.ops.nn import (  # noqa: F401
     batch_normalization, bias_add, dropout, embedding_lookup, l2_loss, l2_normalize, leaky_relu, log_poisson_loss,

@@ -33,7 +33,8 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
 
-from graphc.codegen.eager import EagerExecutable
+from graphc.codegen import regions
+from graphc.codegen.eager import EagerExecutable, compile_plan
 from graphc.graph import Tensor
 from graphc.ops.core import OpKind
 from graphc.ops.random import make_rng
@@ -140,7 +141,7 @@ def _summing_bound(kernel: Callable, args: list, errs: list, out_dtype: np.dtype
 def _own_ulps(op, od, args: list) -> float:
     if od.kind in EXACT_KINDS or op.type in EXACT_OPS:
         return 0.0
-    if od.kind in (OpKind.REDUCTION, OpKind.OPAQUE):   # an internal accumulation (Prod, MaxPoolGrad, ...)
+    if od.kind in (OpKind.REDUCTION, OpKind.OPAQUE, OpKind.REGION):   # an internal accumulation (Prod, ...)
         return ELEMENTWISE_ULPS * _growth([a for a in args if isinstance(a, np.ndarray)])
     return float(ELEMENTWISE_ULPS)
 
@@ -152,6 +153,25 @@ def _op_bounds(op, od, kernel: Callable, args: list, errs: list, outs: list) -> 
     spread = _spread(kernel, args, errs, outs)
     ulps = _own_ulps(op, od, args)
     return [s + ulps * _eps(d) * np.abs(np.asarray(o, np.float64)) for s, d, o in zip(spread, dtypes, outs)]
+
+
+class _FreshCounters:
+    """Random streams at their first run (a region's kernel is evaluated several times)."""
+
+    def __init__(self) -> None:
+        self.counters: dict = {}
+
+    def next_count(self, op: Any) -> int:
+        c = self.counters.get(op, 0)
+        self.counters[op] = c + 1
+        return c
+
+
+def _region(op: Any, args: Sequence) -> tuple:
+    """A cond or loop evaluated as the backends do (its bodies in their own dtypes, eagerly), on
+    ``args`` rounded to the op's input dtypes; the results widened again."""
+    own = [np.asarray(a, dtype=t.dtype.np_type) if isinstance(a, np.ndarray) else a for a, t in zip(args, op.inputs)]
+    return tuple(_as_reference(np.asarray(o)) for o in regions.run(op, own, _FreshCounters(), compile_plan))
 
 
 def bound_run(fetches: Sequence[Any], feed_dict: Optional[Mapping] = None, *, targets: Sequence[Any] = (),
@@ -197,6 +217,8 @@ def bound_run(fetches: Sequence[Any], feed_dict: Optional[Mapping] = None, *, ta
                 attrs = dict(op.attrs, rng=make_rng(op.attrs["seed"], op.attrs["seed2"], count))
 
             def kernel(*a, _od=od, _attrs=attrs, _op=op):
+                if _od.kind is OpKind.REGION:
+                    return _region(_op, a)
                 if _od.kind is OpKind.RANDOM:   # the same stream for every evaluation
                     _attrs = dict(_attrs, rng=make_rng(_op.attrs["seed"], _op.attrs["seed2"],
                                                        counts.get(_op, 0)))

@@ -1,7 +1,7 @@
 """Every ``GRAPHC_*`` environment switch: its name, its default and what it does, in one place.
 
 Code reads a switch only through its ``Switch`` here (``switches.BACKEND.get()``), never through
-``os.environ`` directly, so this list is complete by construction (``tests/test_switches.py``
+``os.environ`` directly, so this list is complete by construction (``tests/tools/test_switches.py``
 checks it). ``get`` reads the environment at each call, so a switch set after import still
 counts, except where its reader notes that it is read once. ``graphc switches`` prints the table.
 

@@ -277,7 +277,8 @@ def _graph_of(values: Any) -> Graph:
     for v in values or ():
         t = v._graph_tensor() if hasattr(v, "_graph_tensor") else v
         if isinstance(t, Tensor):
-            return t.graph
+            default = get_default_graph()
+            return default if default._can_capture(t.graph) else t.graph
     return get_default_graph()
 
 

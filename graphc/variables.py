@@ -24,8 +24,8 @@ class Variable:
             return
         if initial_value is None:
             raise ValueError("initial_value must be specified.")
-        graph = get_default_graph()
-        with graph.control_dependencies(None), graph.name_scope(name or "Variable") as scope:
+        graph = get_default_graph()._outermost()   # TF1's init_scope: never inside a loop or branch body
+        with graph.as_default(), graph.control_dependencies(None), graph.name_scope(name or "Variable") as scope:
             if callable(initial_value):
                 with graph.name_scope("Initializer"):
                     initial_value = initial_value()

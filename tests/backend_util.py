@@ -6,7 +6,8 @@ allowed difference is what the computation can promise (a few ulps per elementwi
 booleans) must be equal unless a float input is within its error of a tie.
 """
 import os
-from typing import Any, Optional, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 import pytest
@@ -17,6 +18,14 @@ from graphc.graph import Operation
 from graphc.reference_bounds import BoundedRun, assert_within_bound, bound_run
 from graphc.passes.run_plan import RunPlan
 from graphc.runtime.session import SessionState
+
+
+RS = np.random.RandomState(0)
+
+
+def f32(*shape: int, scale: float = 1.0) -> np.ndarray:
+    """Normal random float32 test data of ``shape``, times ``scale``."""
+    return (RS.randn(*shape) * scale).astype(np.float32)
 
 
 def initialized_state() -> SessionState:
@@ -90,3 +99,57 @@ def run_compared(reference: tf.Session, candidate: tf.Session, fetches: Any, fee
         assert_within_bound(candidate.run(var.outputs[0]), reference.run(var.outputs[0]), r.bound,
                             f"{what} variable {var.name} after the run")
     return got
+
+
+@dataclass(frozen=True)
+class CompiledBackend:
+    """How a test builds one compiled backend's executables and reads their values back."""
+    name: str
+    executable: Callable[..., Any]                # (plan, feed_shapes, **options) -> executable
+    to_host: Callable[[Any, Any], np.ndarray]     # (executable, a value it returned) -> numpy
+
+
+def _numba() -> CompiledBackend:
+    from graphc.codegen.numba_cpu import NumbaExecutable
+    return CompiledBackend("numba", NumbaExecutable, lambda exe, value: value)
+
+
+def _triton() -> CompiledBackend:
+    require_triton_interpreter()
+    from graphc.codegen.triton_gpu import TritonExecutable
+    return CompiledBackend("triton", TritonExecutable, lambda exe, value: exe.layer.to_host(value))
+
+
+COMPILED_BACKENDS = {"numba": _numba, "triton": _triton}
+
+
+def compiled_backend(name: str) -> CompiledBackend:
+    """The backend ``name`` of COMPILED_BACKENDS; skips the calling test when it cannot run here."""
+    return COMPILED_BACKENDS[name]()
+
+
+def run_against_eager(backend: CompiledBackend, fetches: Sequence[Any], feeds: Sequence[Any] = (),
+                      values: Sequence[Any] = (), targets: Sequence[Any] = (), state: Optional[SessionState] = None,
+                      **options: Any) -> tuple:
+    """Runs one plan with eager and with ``backend`` (an executable made with ``options``) from equal
+    states; checks that results and updates agree within the error bound of a correct evaluation,
+    that results are numpy arrays, and that the run wrote no array of the session's except those of
+    the variables the executable lists as updated in place. Returns (executable, results, updates)."""
+    plan = RunPlan(list(fetches), list(targets), list(feeds))
+    state = state or SessionState()
+    reference = bounded_reference(fetches, feeds, values, targets, state)
+    exe = backend.executable(plan, [np.shape(v) for v in values], **options)
+    before = {k: v.copy() for k, v in state.values.items()}
+    arrays = dict(state.values)
+    want, want_updates = EagerExecutable(plan).run(list(values), state)
+    got, got_updates = exe.run(list(values), state)
+    for k, v in before.items():
+        assert state.values[k] is arrays[k]
+        if got_updates.get(k) is arrays[k]:   # written in place: only variables the executable says so
+            assert k.name in exe.inplace_variables
+        else:
+            np.testing.assert_array_equal(state.values[k], v)
+    assert all(isinstance(g, np.ndarray) for g in got)
+    got_updates = {var: backend.to_host(exe, u) for var, u in got_updates.items()}
+    assert_run_within_bounds(reference, got, want, got_updates, want_updates, backend.name)
+    return exe, got, got_updates

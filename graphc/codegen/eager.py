@@ -10,6 +10,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from graphc import errors
+from graphc.codegen import regions
+from graphc.codegen.regions import fits
 from graphc.ops.core import OPS, OpKind
 from graphc.ops.random import make_rng
 from graphc.ops.state import ASSIGN_UPDATES, STATE_READ
@@ -32,7 +34,7 @@ class EagerExecutable:
             od = OPS.get(op.type)
             if od is None:
                 raise errors.UnimplementedError(None, op, f"No kernel registered for op type {op.type} ({op.name})")
-            if od.numpy is None:
+            if od.numpy is None and od.kind is not OpKind.REGION:
                 raise errors.InternalError(None, op, f"Op {op.name} ({op.type}) has no numpy kernel")
             sources = []
             for i, t in enumerate(op.inputs):
@@ -90,7 +92,8 @@ class EagerExecutable:
                 if od.kind is OpKind.RANDOM:
                     kwargs = dict(op.attrs, rng=make_rng(op.attrs["seed"], op.attrs["seed2"], state.next_count(op)))
                 try:
-                    out = od.numpy(*args, **kwargs)
+                    out = regions.run(op, args, state, compile_plan) if od.kind is OpKind.REGION \
+                        else od.numpy(*args, **kwargs)
                 except errors.OpError:
                     raise
                 except MemoryError as e:
@@ -131,7 +134,7 @@ def _check_output(op, t, v) -> np.ndarray:
         raise errors.InternalError(None, op, (
             f"{errors.op_context(op)} produced {v.dtype} but its declared dtype is {t.dtype.name}: "
             "a bug in this op's kernel, please report it."))
-    if not t.shape.is_compatible_with(v.shape):
+    if not fits(t.shape, v.shape):
         raise errors.InvalidArgumentError(None, op, (
             f"{errors.op_context(op)} produced shape {v.shape}, incompatible with its static shape "
             f"{t.shape}. A fed value probably has a shape the graph was not built for."))

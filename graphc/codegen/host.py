@@ -11,6 +11,7 @@ from typing import Any, Callable
 import numpy as np
 
 from graphc import errors
+from graphc.codegen import eager, regions
 from graphc.ops.core import OPS, OpKind
 from graphc.ops.random import make_rng
 
@@ -18,6 +19,8 @@ from graphc.ops.random import make_rng
 def call_numpy(node, args: list, state) -> list:
     """The outputs of IR ``node`` computed by its op's numpy kernel, as arrays."""
     od = OPS[node.type]
+    if od.kind is OpKind.REGION:   # a cond or loop: its bodies run through eager sub-executables
+        return run_kernel(node, args, lambda: regions.run(node, args, state, eager.compile_plan))
     kwargs = node.attrs
     if od.kind is OpKind.RANDOM:
         kwargs = dict(node.attrs, rng=make_rng(node.attrs["seed"], node.attrs["seed2"],

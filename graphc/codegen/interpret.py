@@ -83,7 +83,10 @@ class InterpretedExecutable:
             np.copyto(out, value)
             return out
         if where.place is Place.VARIABLE:
-            target = scratch[where.ref]
+            target = scratch.get(where.ref)
+            if target is None:   # a variable written but not read in this run (Variable.load's assign)
+                target = scratch[where.ref] = np.array(value, copy=True)
+                return target
             np.copyto(target, value)
             return target
         return value

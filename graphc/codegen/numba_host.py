@@ -8,7 +8,7 @@ backend runs the kernel below instead. Each entry validates its inputs like the 
 goes to the first maximum of each window in row-major order (NaN counts as the maximum, like
 ``np.argmax``), summed where windows overlap; segment sums add rows in index order, as
 ``np.add.at``, so results are bit-identical. Each entry says which input dtypes it takes (the
-numpy kernel runs for the others). Parity is tested in tests/test_numba_backend.py.
+numpy kernel runs for the others). Parity is tested in tests/codegen/test_numba_backend.py.
 
 The kernels are not declared ``cache=True``: numba would pick a cache directory next to this file
 or under ``~/.cache/numba`` at import (failing where neither is writable, and escaping

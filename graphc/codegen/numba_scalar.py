@@ -7,7 +7,7 @@ these dtypes" (the caller then runs the kernel with numpy and says so).
 float32 transcendental functions use the vectorizable helpers below (``exp32``, ``tanh32``,
 ``sigmoid32``): LLVM from pip has no vector math library, so ``np.exp`` in a loop is a scalar libm
 call that stops vectorization. Their accuracy against numpy is tested over the whole float32
-range (``tests/test_numba_backend.py``). float64 math calls numpy's scalar functions.
+range (``tests/codegen/test_numba_backend.py``). float64 math calls numpy's scalar functions.
 
 Generated modules import this module as ``S`` and call helpers as ``S.exp32(x)``; its source
 hash is part of every kernel's cache key, so editing a helper invalidates cached kernels.

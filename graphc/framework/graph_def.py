@@ -12,22 +12,27 @@ from typing import Any, Optional
 
 from google.protobuf import text_format
 
-from graphc import dtypes
+from graphc import dtypes, errors
 from graphc.framework import op_table
 from graphc.framework.attr_values import AttrValue, attr_to_python, native_attr, native_attr_value, shape_proto
 from graphc.framework.protos import GraphDef, NodeDef, VersionDef
 from graphc.graph import Graph, Operation, Tensor, get_default_graph
-from graphc.ops.core import OPS, make_op
+from graphc.ops.core import OPS, OpKind, make_op
 
 GRAPH_DEF_PRODUCER = 22        # the GraphDef version graphc writes (TF1's graphs of this era)
 NATIVE_MARKER = "_graphc"      # attr on nodes of graphc's own op types
 _NOT_WRITTEN = frozenset({"variable"})   # attrs that are Python objects of the session's, not graph data
+# a cond's or loop's bodies (FuncGraphs) and recording flag: written as TF's FunctionDefs one day; for now
+# the node is written without them (a graph to look at, a Saver's .meta) and marked
+_BODY_ATTRS = frozenset({"then_branch", "else_branch", "cond", "body", "record"})
+BODIES_OMITTED = "_graphc_bodies_omitted"
 
 
 def _native_node(op: Operation, strict: bool) -> tuple:
     attrs = {}
+    region = OPS[op.type].kind is OpKind.REGION
     for key, value in op.attrs.items():
-        if key in _NOT_WRITTEN:
+        if key in _NOT_WRITTEN or region and key in _BODY_ATTRS:
             continue
         try:
             attrs[key] = native_attr(value)
@@ -37,6 +42,8 @@ def _native_node(op: Operation, strict: bool) -> tuple:
             raise TypeError(f"Operation {op.name} ({op.type}) cannot be written to a GraphDef: attr {key!r}: {e}") \
                 from None
     attrs[NATIVE_MARKER] = AttrValue(b=True)
+    if region:
+        attrs[BODIES_OMITTED] = AttrValue(b=True)
     return [op_table.tensor_name(t) for t in op.inputs], attrs
 
 
@@ -221,6 +228,11 @@ def import_graph_def(graph_def: Any, input_map: Optional[dict] = None, return_el
                 lowered = _lowered_type(node)
                 if lowered is not None:
                     op = make_op(lowered, inputs, {}, full)
+                elif BODIES_OMITTED in node.attr:
+                    raise errors.UnimplementedError(None, None, (
+                        f"Cannot import node '{node.name}' ({node.op}): the GraphDef does not hold the bodies of "
+                        "this tf.cond / tf.while_loop (graphc does not write them as FunctionDefs yet). Build the "
+                        "model in Python again and restore its checkpoint (tf.train.Saver.restore) instead."))
                 elif _is_native(node):
                     attrs = {k: native_attr_value(v) for k, v in node.attr.items()
                              if k != NATIVE_MARKER and not k.startswith("_")}

@@ -21,6 +21,7 @@ from graphc.framework import string_table, tf_compositions
 from graphc.framework.op_mapping import (OpMapping, same_op, static_value, tensor_name, tf_inputs,
                                          type_attr)
 from graphc.graph import Operation
+from graphc.ops import sequence  # noqa: F401  (registers ReverseSequence, InTopKV2)
 from graphc.ops import state
 from graphc.ops.core import make_op
 
@@ -256,6 +257,11 @@ def _build_gather(inputs: list, attrs: dict, name: str) -> Any:
     return make_op("GatherV2", inputs[:2], {"axis": int(static_value(inputs[2], "axis", name))}, name)
 
 
+def _reverse_sequence_to_tf(op: Operation, const: Callable) -> tuple:
+    return tf_inputs(op), {**type_attr(op), "Tlen": dtype_attr(op.inputs[1].dtype),
+                           "seq_dim": AttrValue(i=op.attrs["seq_dim"]), "batch_dim": AttrValue(i=op.attrs["batch_dim"])}
+
+
 def _one_hot_to_tf(op: Operation, const: Callable) -> tuple:
     return tf_inputs(op), {**type_attr(op, 2), "TI": dtype_attr(op.inputs[0].dtype),
                            "axis": AttrValue(i=op.attrs["axis"])}
@@ -483,6 +489,9 @@ _ROWS = [
     OpMapping("StridedSliceGrad", "StridedSliceGrad", _strided_slice_grad_to_tf, _build_strided_slice_grad),
     OpMapping("GatherV2", "GatherV2", _gather_to_tf, _build_gather),
     OpMapping("OneHot", "OneHot", _one_hot_to_tf, same_op("OneHot", ("axis",))),
+    OpMapping("ReverseSequence", "ReverseSequence", _reverse_sequence_to_tf,
+              same_op("ReverseSequence", ("seq_dim", "batch_dim"))),
+    OpMapping("InTopKV2", "InTopKV2", lambda op, const: (tf_inputs(op), type_attr(op, 1)), same_op("InTopKV2")),
     *[OpMapping(t, t, _random_to_tf, _build_random(t)) for t in ("RandomUniform", "RandomStandardNormal",
                                                                   "TruncatedNormal", "RandomUniformInt")],
     *[OpMapping(t, t, _conv_to_tf, _build_conv(t)) for t in ("Conv2D", "Conv2DBackpropInput",

@@ -43,6 +43,7 @@ class OpKind(str, enum.Enum):
     STATE = "state"               # reads or writes a variable
     RANDOM = "random"             # draws from a per-op random stream (never folded, deduplicated or fused)
     CONTROL = "control"
+    REGION = "region"             # owns body graphs (tf.cond, tf.while_loop): run by codegen/regions.py
 
 
 class Lowering(enum.Enum):
@@ -143,19 +144,21 @@ def opdef(op_type: str) -> OpDef:
 
 def _graph_of(values: Sequence[Any]) -> Graph:
     """The one graph that all Tensor-like ``values`` belong to (default graph if none)."""
+    default = get_default_graph()
     graph = None
     first = None
     for v in values:
         t = _graph_tensor_or_none(v)
         if t is None:
             continue
+        g = default if default._can_capture(t.graph) else t.graph   # a body captures outer tensors
         if graph is None:
-            graph, first = t.graph, t
-        elif t.graph is not graph:
+            graph, first = g, t
+        elif g is not graph:
             raise ValueError(f"Tensor {t.name} must be from the same graph as Tensor {first.name}: "
                              "tensors of two graphs cannot be used together. Build both in one "
                              "graph (check your `with graph.as_default():` blocks).")
-    return graph if graph is not None else get_default_graph()
+    return graph if graph is not None else default
 
 
 def _graph_tensor_or_none(v: Any) -> Optional[Tensor]:

@@ -27,7 +27,7 @@ def _attr_key(value):
 
 def node_key(node):
     """The structural key of a pure node, or None if the node has an identity of its own."""
-    if node.kind in (OpKind.SOURCE, OpKind.RANDOM, OpKind.STATE) and node.type != "Const":
+    if node.kind in (OpKind.SOURCE, OpKind.RANDOM, OpKind.STATE, OpKind.REGION) and node.type != "Const":
         return None
     if node.type != "Const" and not OPS[node.type].pure:
         return None

@@ -11,7 +11,7 @@ from graphc.ops.core import OPS, OpKind
 from graphc.passes.ir import Program, const_node
 
 MAX_FOLD_ELEMENTS = 4096
-_NOT_FOLDABLE_KINDS = (OpKind.SOURCE, OpKind.STATE, OpKind.RANDOM, OpKind.CONTROL)
+_NOT_FOLDABLE_KINDS = (OpKind.SOURCE, OpKind.STATE, OpKind.RANDOM, OpKind.CONTROL, OpKind.REGION)
 
 
 def _shape_constant(node):

@@ -10,7 +10,7 @@ import os
 from typing import Callable, Optional, Sequence
 
 from graphc import switches
-from graphc.passes import cse, fold, fusion, ir, memory, remat, simplify
+from graphc.passes import cse, fold, fusion, inline_regions, ir, memory, remat, simplify
 from graphc.toolchain import compile_notice
 
 MAX_ROUNDS = 4
@@ -25,6 +25,7 @@ def prune(prog: ir.Program) -> bool:
 
 PASSES: Sequence[tuple] = (
     ("fold", fold.run),
+    ("inline_regions", inline_regions.run),
     ("simplify", simplify.run),
     ("cse", cse.run),
     ("prune", prune),

@@ -1,7 +1,7 @@
 """Gradient checks for convolution and pooling (graphc/ops/conv.py) and the tf.nn compositions
 moments, batch_normalization and embedding_lookup (graphc/ops/nn.py).
 
-Dropout is checked in tests/test_conv.py instead: graphc's random stream advances on every
+Dropout is checked in tests/ops/test_conv.py instead: graphc's random stream advances on every
 sess.run, so the perturbed runs of a central-difference check would each draw a new mask; that
 test feeds the RandomUniform output to hold the mask fixed.
 """

@@ -3,7 +3,7 @@
 With one rank each collective is the identity (allgather: its rows), so central differences
 check the rules' wiring: shapes, the gathered rows, the reduce-to-root inside the broadcast's
 gradient. Their values with two ranks are checked against hand-derived numbers by
-tests/test_distribute.py (tests/distribute_scripts/collectives.py).
+tests/distribute/test_distribute.py (tests/distribute_scripts/collectives.py).
 """
 import numpy as np
 import pytest

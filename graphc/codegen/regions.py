@@ -1,0 +1,127 @@
+"""Running region ops (``If``, ``While``): each body as a RunPlan through a sub-executable.
+
+A body's RunPlan feeds its inputs and fetches its outputs and kept random draws. The
+sub-executable comes from a *factory* (``RunPlan -> executable``, as a backend's ``compile_plan``)
+and is built once per body and factory. The eager executor and every compiled backend's host
+steps call ``run`` here; phase 1 passes the eager factory everywhere.
+"""
+from __future__ import annotations
+
+import weakref
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from graphc import errors
+from graphc.passes.run_plan import RunPlan
+
+Factory = Callable[[RunPlan], Any]
+_executables: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # body -> {factory: executable}
+
+
+def _executable(body, factory: Factory, replay: bool):
+    """The body's sub-executable; with ``replay`` its kept values are fed (after its inputs), not drawn."""
+    per_body = _executables.setdefault(body, {})
+    exe = per_body.get((factory, replay))
+    if exe is None:
+        feeds = list(body.inputs) + (list(body.kept) if replay else [])
+        exe = per_body[(factory, replay)] = factory(RunPlan(list(body.outputs) + list(body.kept), [], feeds))
+    return exe
+
+
+def _run_body(body, factory: Factory, args: Sequence[np.ndarray], state: Any, kept: Any = None) -> list:
+    """The body's outputs then kept values on ``args``; ``kept``: the values to replay, if any."""
+    replay = kept is not None
+    results, _ = _executable(body, factory, replay).run(list(args) + (list(kept) if replay else []), state)
+    return results
+
+
+def fits(static, actual: tuple) -> bool:
+    """Whether a value of shape ``actual`` has static shape ``static`` (a TensorShape)."""
+    dims = static.as_tuple()
+    return dims is None or len(dims) == len(actual) and all(d is None or d == a for d, a in zip(dims, actual))
+
+
+def _check_loop_value(op, body, i: int, value: np.ndarray) -> None:
+    shape = body.inputs[i].shape
+    if not fits(shape, np.shape(value)):
+        raise errors.InvalidArgumentError(None, getattr(op, "origin", op), (
+            f"Loop variable {i} of {op.name} has shape {list(np.shape(value))} in an iteration, which its "
+            f"shape invariant {shape} does not allow. Give tf.while_loop a less specific shape_invariants entry."))
+
+
+def _zeros(t) -> np.ndarray:
+    dims = t.shape.as_tuple()
+    return np.zeros(() if dims is None else tuple(d or 0 for d in dims), dtype=t.dtype.np_type)
+
+
+def _run_if(op, args: list, state: Any, factory: Factory) -> tuple:
+    then, other = op.attrs["then_branch"], op.attrs["else_branch"]
+    take_then = bool(np.asarray(args[0]))
+    taken = then if take_then else other
+    ncap = len(then.inputs)
+    caps, recorded = args[1:1 + ncap], args[1 + ncap:]
+    kept_in = None
+    if op.attrs.get("replay"):
+        kept_in = recorded[:len(then.kept)] if take_then else recorded[len(then.kept):]
+    results = _run_body(taken, factory, caps, state, kept_in)
+    p = len(taken.outputs)
+    outs, kept = results[:p], results[p:]
+    kept_then = kept if taken is then else [_zeros(t) for t in then.kept]
+    kept_else = kept if taken is other else [_zeros(t) for t in other.kept]
+    return tuple(np.array(v, copy=True) for v in outs) + tuple(kept_then) + tuple(kept_else)
+
+
+def _stack(values: list, like) -> np.ndarray:
+    if values:
+        try:
+            return np.stack(values)
+        except ValueError:
+            raise errors.InvalidArgumentError(None, None, (
+                f"The gradient of a while loop needs each loop variable's shape fixed across iterations, but "
+                f"{like.name} changes shape ({[np.shape(v) for v in values[:3]]}...).")) from None
+    dims = like.shape.as_tuple()
+    return np.zeros((0,) + (() if dims is None else tuple(d or 0 for d in dims)), dtype=like.dtype.np_type)
+
+
+def _run_while(op, args: list, state: Any, factory: Factory) -> tuple:
+    n, cond, body = op.attrs["num_vars"], op.attrs["cond"], op.attrs["body"]
+    record = op.attrs["record"].on
+    ncap = len(body.inputs) - n
+    values, captures, recorded = list(args[:n]), list(args[n:n + ncap]), list(args[n + ncap:])
+    replay = bool(op.attrs.get("replay"))
+    history: list = [[] for _ in range(n)]
+    kept: list = [[] for _ in body.kept]
+    count = 0
+    while bool(np.asarray(_run_body(cond, factory, values + captures, state)[0])):
+        kept_in = _iteration(op, recorded, count) if replay else None
+        results = _run_body(body, factory, values + captures, state, kept_in)
+        if record:
+            for h, v in zip(history, values):
+                h.append(v)
+            for h, v in zip(kept, results[n:]):
+                h.append(v)
+        values = results[:n]
+        for i, v in enumerate(values):
+            _check_loop_value(op, body, i, v)
+        count += 1
+    return (tuple(np.array(v, copy=True) for v in values) + (np.array(count, dtype=np.int32),)
+            + tuple(_stack(h, t) for h, t in zip(history, body.inputs[:n]))
+            + tuple(_stack(h, t) for h, t in zip(kept, body.kept)))
+
+
+def _iteration(op, recorded: list, i: int) -> list:
+    """Iteration ``i``'s recorded draws, for a loop replaying them."""
+    if any(len(r) <= i for r in recorded):
+        raise errors.InvalidArgumentError(None, getattr(op, "origin", op), (
+            f"{op.name} replays the random draws of a recorded loop but runs more iterations ({i + 1}) than "
+            "were recorded: the recomputed loop must take the recorded loop's path."))
+    return [r[i] for r in recorded]
+
+
+_RUNNERS = {"If": _run_if, "While": _run_while}
+
+
+def run(op, args: list, state: Any, factory: Factory) -> tuple:
+    """The outputs of region op ``op`` (a graph op, or an IR node with its attrs) on ``args``."""
+    return _RUNNERS[op.type](op, args, state, factory)

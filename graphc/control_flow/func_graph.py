@@ -1,0 +1,157 @@
+"""``FuncGraph``: the body of a region op (a cond branch, a loop's condition or body).
+
+A body is a ``Graph`` whose ``inputs`` are placeholders and whose ``outputs`` are a flat list of its
+tensors. An outer tensor used inside is captured on use: the body makes a placeholder for it (through
+every enclosing body, for nested regions) and remembers the pair, so the region op can take the outer
+tensor as an input. A body shares its outer graph's collections, variable store, variable scopes,
+name scope and seed, so code written for TF1's single graph (``get_variable`` in a loop body, named
+scopes) behaves the same inside.
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Iterator, Optional
+
+from graphc import dtypes
+from graphc.graph import Graph, Operation, Tensor
+from graphc.ops.core import OPS, OpKind
+from graphc.ops.state import ASSIGN_UPDATES
+from graphc.shape import TensorShape, as_shape
+
+
+class FuncGraph(Graph):
+    """A region's body: placeholders in, ``outputs`` out, outer tensors captured on use."""
+
+    def __init__(self, name: str, outer_graph: Graph) -> None:
+        super().__init__()
+        self.name = name
+        self.outer_graph = outer_graph
+        self.inputs: list = []          # placeholders: the region's own inputs, then one per capture
+        self.outputs: list = []
+        self.captures: dict = {}        # outer tensor (of outer_graph) -> its placeholder here
+        self.control_captures: list = []  # outer ops that ops of this body depend on
+        self.kept: list = []            # outputs of random ops: what a gradient replays
+        # one TF1 graph as far as user code can tell
+        self._collections = outer_graph._collections
+        self._variable_store = outer_graph._variable_store
+        self._var_scope_stack = outer_graph._var_scope_stack
+        self.__dict__["_var_scope_counts"] = outer_graph.__dict__.setdefault("_var_scope_counts", {})
+        self._name_stack = outer_graph._name_stack
+        self.seed = outer_graph.seed
+
+    def __repr__(self) -> str:
+        return f"<graphc.FuncGraph '{self.name}' with {len(self._ops)} ops>"
+
+    # ids come from the outermost graph: random ops' default seeds stay distinct across bodies
+    def _next_id(self) -> int:
+        return self._outermost()._next_id()
+
+    @property
+    def _last_id(self) -> int:
+        return self._outermost()._last_id
+
+    def _outermost(self) -> Graph:
+        return self.outer_graph._outermost()
+
+    def _can_capture(self, graph: Graph) -> bool:
+        return graph is self or self.outer_graph._can_capture(graph)
+
+    def _own_inputs(self, inputs: tuple, op_name: str) -> tuple:
+        return tuple(self.capture(t) if isinstance(t, Tensor) and t.graph is not self else t for t in inputs)
+
+    def create_op(self, op_type: str, inputs: tuple, attrs: dict, output_specs: list, name: str) -> Operation:
+        if op_type in ASSIGN_UPDATES:
+            raise ValueError(f"Cannot assign a variable inside the body of {self.name} (op {op_type} '{name}'): a "
+                             "cond branch or loop body may only compute its outputs here. Assign the "
+                             "value the region returns, outside it.")
+        op = super().create_op(op_type, inputs, attrs, output_specs, name)
+        self.kept.extend(kept_outputs(op))
+        return op
+
+    def capture(self, t: Tensor) -> Tensor:
+        """The tensor standing for ``t`` here: ``t`` itself if it is ours, else its placeholder."""
+        if t.graph is self:
+            return t
+        if not self.outer_graph._can_capture(t.graph):
+            raise ValueError(f"Tensor {t.name} is from {t.graph!r}, which is not {self!r} nor a graph "
+                             "enclosing it: a loop or branch body can only use its own tensors and those "
+                             "of the graphs around it.")
+        outer = t if t.graph is self.outer_graph else self.outer_graph.capture(t)
+        inner = self.captures.get(outer)
+        if inner is None:
+            with self.control_dependencies(None), self.name_scope(None):
+                inner = super().create_op("Placeholder", (), {"dtype": outer.dtype, "shape": outer.shape},
+                                          [(outer.dtype, outer.shape)], "capture").outputs[0]
+            self.captures[outer] = inner
+        return inner
+
+    def add_input(self, dtype: Any, shape: Any, name: str = "input") -> Tensor:
+        """A new placeholder input of this body (a loop variable, say)."""
+        dt = dtypes.as_dtype(dtype)
+        sh = as_shape(shape) if shape is not None else TensorShape(None)
+        with self.control_dependencies(None):
+            t = super().create_op("Placeholder", (), {"dtype": dt, "shape": sh}, [(dt, sh)], name).outputs[0]
+        self.inputs.append(t)
+        return t
+
+    @contextlib.contextmanager
+    def control_dependencies(self, control_inputs: Any) -> Iterator[None]:
+        """Dependencies on ops of this body as usual; on outer ops, recorded for the region op."""
+        if control_inputs is None:
+            with super().control_dependencies(None):
+                yield
+            return
+        mine = []
+        for c in control_inputs:
+            op = c if isinstance(c, Operation) else getattr(c, "op", None)
+            if isinstance(op, Operation) and op.graph is not self and self.outer_graph._can_capture(op.graph):
+                self._capture_control(op)
+            else:
+                mine.append(c)
+        with super().control_dependencies(mine):
+            yield
+
+    def _capture_control(self, op: Operation) -> None:
+        if op.graph is not self.outer_graph:
+            assert isinstance(self.outer_graph, FuncGraph)
+            self.outer_graph._capture_control(op)
+            return
+        if op not in self.control_captures:
+            self.control_captures.append(op)
+
+
+# region op type -> the index of its first output that holds random draws (its bodies' kept values)
+_FIRST_KEPT = {"If": lambda attrs: len(attrs["then_branch"].outputs),
+               "While": lambda attrs: 2 * attrs["num_vars"] + 1}
+
+
+def kept_outputs(op: Operation) -> list:
+    """The outputs of ``op`` that a gradient must replay rather than recompute: a random op's draws,
+    and the draws a region op inside a body passes out (its bodies' kept values)."""
+    od = OPS.get(op.type)
+    if od is not None and od.kind is OpKind.RANDOM:
+        return list(op.outputs)
+    first = _FIRST_KEPT.get(op.type)
+    return list(op.outputs[first(op.attrs):]) if first is not None else []
+
+
+def outer_control_dependencies(graph: Graph, bodies: list) -> Any:
+    """A ``control_dependencies`` block in ``graph`` for the outer ops that ``bodies`` depend on."""
+    ops: list = []
+    for body in bodies:
+        ops.extend(op for op in body.control_captures if op not in ops)
+    return graph.control_dependencies(ops) if ops else contextlib.nullcontext()
+
+
+def seal(bodies: list, num_inputs: Optional[list] = None) -> list:
+    """Gives ``bodies`` one shared capture layout: returns the outer tensors they capture (union, in
+    first-use order) and extends each body's ``inputs`` with its placeholder for each, then
+    finalizes the bodies."""
+    union: list = []
+    for body in bodies:
+        union.extend(t for t in body.captures if t not in union)
+    for body in bodies:
+        for t in union:
+            body.inputs.append(body.capture(t))   # unused by this body: an idle placeholder
+        body.finalize()
+    return union
