@@ -30,10 +30,10 @@ def _info(args: argparse.Namespace) -> int:
     import numpy
 
     import graphc
-    from graphc.runtime.session import _BACKENDS
+    from graphc.codegen import driver
 
     print(f"graphc {graphc.__version__} (python {platform.python_version()}, numpy {numpy.__version__})")
-    print(f"backends: {', '.join(_BACKENDS)}")
+    print(f"backends: {', '.join(driver.names())}")
     from graphc.ops.core import OPS
 
     print(f"registered ops: {len(OPS)}")

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import graphc as tf
+from graphc.codegen import driver
 from graphc.codegen.eager import EagerExecutable
 from graphc.graph import Operation
 from graphc.reference_bounds import BoundedRun, assert_within_bound, bound_run
@@ -110,14 +111,14 @@ class CompiledBackend:
 
 
 def _numba() -> CompiledBackend:
-    from graphc.codegen.numba_cpu import NumbaExecutable
-    return CompiledBackend("numba", NumbaExecutable, lambda exe, value: value)
+    return CompiledBackend("numba", lambda plan, shapes: driver.compile_run("numba", plan, shapes),
+                           lambda exe, value: value)
 
 
 def _triton() -> CompiledBackend:
     require_triton_interpreter()
-    from graphc.codegen.triton_gpu import TritonExecutable
-    return CompiledBackend("triton", TritonExecutable, lambda exe, value: exe.layer.to_host(value))
+    return CompiledBackend("triton", lambda plan, shapes, layer=None: driver.compile_run("triton", plan, shapes, layer),
+                           lambda exe, value: exe.layer.to_host(value))
 
 
 COMPILED_BACKENDS = {"numba": _numba, "triton": _triton}

@@ -5,7 +5,7 @@ This is the spec that compiled backends are checked against, and the "eager mode
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
@@ -15,7 +15,14 @@ from graphc.codegen.regions import fits
 from graphc.ops.core import OPS, OpKind
 from graphc.ops.random import make_rng
 from graphc.ops.state import ASSIGN_UPDATES, STATE_READ
-from graphc.passes.run_plan import RunPlan, shape_mismatch
+from graphc.codegen import driver
+from graphc.codegen.driver import CompileJob
+from graphc.passes.fusion import KernelPlan
+from graphc.passes.run_plan import RunPlan, shape_mismatch, update_shape_mismatch
+
+
+# assigns that add a delta: TF1 requires the delta's shape to be the variable's, never broadcasts it
+_DELTA_UPDATES = frozenset(t for t in ASSIGN_UPDATES if t != "Assign")
 
 
 class EagerExecutable:
@@ -23,10 +30,9 @@ class EagerExecutable:
 
     backend = "eager"
 
-    def __init__(self, plan: RunPlan) -> None:
+    def __init__(self, plan: RunPlan, job: Optional[CompileJob] = None) -> None:
         self.plan = plan
-        self._kernel_plan = None
-        self._memory_plan = None
+        self._job = job      # the driver's job: its plans are computed only if someone asks
         self._steps = []
         for op in plan.ops:
             if op.type == STATE_READ:
@@ -47,14 +53,15 @@ class EagerExecutable:
                     sources.append(("val", t))
             self._steps.append((op, od, sources))
 
-    @property
-    def kernel_plan(self):
-        """The kernel plan a compiled backend would launch for this run (computed on first use)."""
-        if self._kernel_plan is None:
-            from graphc.passes import pipeline
+    def _plans(self) -> CompileJob:
+        if self._job is None:
+            self._job = CompileJob(driver.BACKENDS["eager"], self.plan)
+        return self._job
 
-            self._kernel_plan, self._memory_plan = pipeline.compile_plan(self.plan)
-        return self._kernel_plan
+    @property
+    def kernel_plan(self) -> KernelPlan:
+        """The kernel plan a compiled backend would launch for this run (computed on first use)."""
+        return self._plans().kernel_plan
 
     @property
     def kernels(self) -> list:
@@ -62,8 +69,7 @@ class EagerExecutable:
 
     @property
     def peak_bytes(self) -> int:
-        self.kernel_plan
-        return self._memory_plan.peak_bytes
+        return self._plans().memory_plan.peak_bytes
 
     def run(self, feed_values: Sequence[np.ndarray], state: Any) -> tuple:
         """Returns (fetch values, {variable op: new value}); never touches ``state.values``."""
@@ -89,6 +95,8 @@ class EagerExecutable:
                 args = [values[src] if kind == "val" else (read_var(src, op) if kind == "var" else None)
                         for kind, src in sources]
                 kwargs = op.attrs
+                if op.type in _DELTA_UPDATES and np.shape(args[1]) != np.shape(args[0]):
+                    raise update_shape_mismatch(op, np.shape(args[0]), np.shape(args[1]))
                 if od.kind is OpKind.RANDOM:
                     kwargs = dict(op.attrs, rng=make_rng(op.attrs["seed"], op.attrs["seed2"], state.next_count(op)))
                 try:
@@ -150,5 +158,12 @@ def _check_assign(op, value: np.ndarray) -> np.ndarray:
     return value
 
 
+def compile(job: CompileJob) -> EagerExecutable:
+    """The backend entry point (see ``codegen/driver.py``): the plans are not computed here."""
+    return EagerExecutable(job.plan, job)
+
+
 def compile_plan(plan: RunPlan) -> EagerExecutable:
+    """An eager executable of ``plan`` without a compile job: the sub-executable factory of region
+    bodies (``codegen/regions.py``) and of the float64 reference (``reference_bounds.py``)."""
     return EagerExecutable(plan)

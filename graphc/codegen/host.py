@@ -11,16 +11,20 @@ from typing import Any, Callable
 import numpy as np
 
 from graphc import errors
-from graphc.codegen import eager, regions
+from graphc.codegen import driver, regions
 from graphc.ops.core import OPS, OpKind
 from graphc.ops.random import make_rng
+
+
+def _eager_body(plan) -> Any:
+    return driver.compile_run("eager", plan)
 
 
 def call_numpy(node, args: list, state) -> list:
     """The outputs of IR ``node`` computed by its op's numpy kernel, as arrays."""
     od = OPS[node.type]
     if od.kind is OpKind.REGION:   # a cond or loop: its bodies run through eager sub-executables
-        return run_kernel(node, args, lambda: regions.run(node, args, state, eager.compile_plan))
+        return run_kernel(node, args, lambda: regions.run(node, args, state, _eager_body))
     kwargs = node.attrs
     if od.kind is OpKind.RANDOM:
         kwargs = dict(node.attrs, rng=make_rng(node.attrs["seed"], node.attrs["seed2"],

@@ -11,19 +11,21 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from graphc import errors
+from graphc.codegen import run_policy as policy
 from graphc.codegen.host import call_numpy
-from graphc.passes import pipeline
+from graphc.codegen.driver import CompileJob
 from graphc.passes.ir import READ_VARIABLE
 from graphc.passes.memory import Place
 
 
 class InterpretedExecutable:
+    """A kernel plan run node by node with numpy, every planned buffer a real array (``driver.Executable``)."""
+
     backend = "interpret"
 
-    def __init__(self, plan, feed_shapes=None) -> None:
-        self.plan = plan
-        self.kernel_plan, self.memory_plan = pipeline.compile_plan(plan, feed_shapes)
+    def __init__(self, job: CompileJob) -> None:
+        self.plan = job.plan
+        self.kernel_plan, self.memory_plan = job.kernel_plan, job.memory_plan
         self.kernels = self.kernel_plan.launched
         self.peak_bytes = self.memory_plan.peak_bytes
 
@@ -35,10 +37,7 @@ class InterpretedExecutable:
         buffers: dict = {}
 
         def variable_value(var):
-            if var not in state.values:
-                raise errors.FailedPreconditionError(None, var, (
-                    f"Attempting to use uninitialized value {var.name}. Run its initializer first: "
-                    "sess.run(tf.global_variables_initializer())."))
+            policy.check_initialized(var, state)
             if var not in scratch:
                 scratch[var] = np.array(state.values[var], copy=True)
             return scratch[var]
@@ -58,8 +57,7 @@ class InterpretedExecutable:
                 return env[v]
 
             for k in self.kernel_plan.kernels:
-                for node in k.nodes:
-                    env.update(zip(node.outputs, call_numpy(node, [value(v) for v in node.inputs], state)))
+                env.update(policy.run_nodes(k.nodes, value, call_numpy, state))
                 for v in k.outputs:
                     env[v] = self._store(v, env[v], storage, buffers, scratch)
             results = [np.array(value(v), copy=True) for v in prog.fetches]
@@ -92,5 +90,6 @@ class InterpretedExecutable:
         return value
 
 
-def compile_plan(plan, feed_shapes=None) -> InterpretedExecutable:
-    return InterpretedExecutable(plan, feed_shapes)
+def compile(job: CompileJob) -> InterpretedExecutable:
+    """The backend entry point (see ``codegen/driver.py``)."""
+    return InterpretedExecutable(job)

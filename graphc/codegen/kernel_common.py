@@ -285,20 +285,7 @@ def check_input(acc: Access, shape: tuple, space: list, fail: Callable[[str], No
 
 
 # ------------------------------------------------------------------------------------------------
-# the executable driver
-
-def kernel_step(k, generate: Callable, compiled: Callable, numpy_step: Callable, numpy_kinds: dict):
-    """The driver step of kernel ``k``: ``compiled(k, gen)`` for a kernel ``generate`` can print,
-    else ``numpy_step(k, reason)``; sets ``k.source`` for a compiled one."""
-    if k.kind in (KernelKind.POINTWISE, KernelKind.REDUCTION, KernelKind.MATMUL):
-        try:
-            gen = generate(k)
-        except Unsupported as e:
-            return numpy_step(k, f"not compiled: {e}")
-        k.source = gen.source
-        return compiled(k, gen)
-    return numpy_step(k, numpy_kinds.get(k.kind, f"{k.kind} kernel"))
-
+# generated modules
 
 def load_module(source: str, prefix: str, extra: list, stats: dict):
     """The generated module of ``source`` from the code cache; counts ``stats["modules"]`` when it
@@ -308,70 +295,6 @@ def load_module(source: str, prefix: str, extra: list, stats: dict):
     if cache.loaded_count() != before:
         stats["modules"] += 1
     return module
-
-
-def numpy_note(kernel, where: str, reason: str) -> str:
-    """The ``source`` text of a kernel that runs with numpy (``where``: how it is driven)."""
-    calls = "\n".join(f"# {n.name}: graphc.ops.core.OPS[{n.type!r}].numpy(...)" for n in kernel.nodes)
-    return f"# runs with numpy {where} ({reason})\n{calls}\n"
-
-
-def check_feed(node, arr) -> None:
-    """Raises InvalidArgumentError when a fed array does not fit its placeholder's static shape."""
-    static = node.outputs[0].shape
-    if not static.is_compatible_with(arr.shape):
-        raise errors.InvalidArgumentError(None, node.origin, (
-            f"the value fed for {node.name} has shape {arr.shape}, but this executable was compiled for "
-            f"{static}; compile a new executable for the new shapes"))
-
-
-def check_initialized(var, state) -> None:
-    """Raises FailedPreconditionError (TF1's message) when ``var`` has no value yet."""
-    if var not in state.values:
-        raise errors.FailedPreconditionError(None, var, (
-            f"Attempting to use uninitialized value {var.name}. Run its initializer first: "
-            f"sess.run(tf.global_variables_initializer()) or sess.run({var.name}.initializer)."))
-
-
-def c_array(value) -> np.ndarray:
-    """``value`` as a C-contiguous array of its own rank (np.ascontiguousarray makes 0-d arrays 1-d)."""
-    arr = np.asarray(value)
-    return arr if arr.flags.c_contiguous else np.array(arr, order="C")
-
-
-def check_promised(promised: list, values: dict) -> None:
-    """Raises InvalidArgumentError when a numpy step's output does not have the static shape that
-    later steps were planned with (``promised``: (value, shape) pairs; ``values``: value -> array)."""
-    for v, shape in promised:
-        if values[v].shape != shape:
-            raise errors.InvalidArgumentError(None, v.op.origin, (
-                f"{v.op.name} ({v.op.type}) produced shape {values[v].shape}, but its static shape is "
-                f"{shape}; this is a bug in the op's shape inference: please report it"))
-
-
-def old_value_escapes(kernel_plan, var) -> bool:
-    """True if variable ``var``'s old value, or a view of it, is a fetch or another variable's new
-    value (then its array must not be overwritten in place)."""
-    prog = kernel_plan.program
-    read = prog.reads.get(var)
-    if read is None:
-        return False
-    aliases = {read.outputs[0]}
-    for k in kernel_plan.kernels:
-        if k.kind == KernelKind.VIEW and any(v in aliases for v in k.inputs):
-            aliases.update(k.outputs)
-    outputs = set(prog.fetches) | set(prog.updates.values())
-    return bool(aliases & outputs)
-
-
-def hand_out(arr: np.ndarray, fresh: set, handed: set) -> np.ndarray:
-    """The host array itself if it was made for this run (id in ``fresh``) and is not handed out
-    yet (its base not in ``handed``), else a copy."""
-    base = arr if arr.base is None else arr.base
-    if (id(arr) in fresh or id(base) in fresh) and id(base) not in handed:
-        handed.add(id(base))
-        return arr
-    return np.array(arr, copy=True)
 
 
 # ------------------------------------------------------------------------------------------------

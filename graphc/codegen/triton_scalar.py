@@ -34,7 +34,7 @@ HELPERS_HASH = kc.file_hash(__file__)
 
 
 # ------------------------------------------------------------------------------------------------
-# a fixed kernel: movement ops as a gather through an index map (see triton_gpu._GatherStep)
+# a fixed kernel: movement ops as a gather through an index map (see triton_steps.GatherStep)
 
 @triton.jit
 def gather_kernel(src, index, dst, n, BLOCK: tl.constexpr):

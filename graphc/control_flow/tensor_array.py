@@ -123,7 +123,8 @@ class TensorArray:
         return out
 
     def _merge_element_shape(self, shape: TensorShape) -> None:
-        if not self._infer_shape:
+        if not self._infer_shape:   # TF1 tracks no element shape; the first buffer still takes one
+            self._settle_fresh_buffer(shape)
             return
         current = self._shape_cell[0]
         if not current.is_compatible_with(shape):
@@ -143,13 +144,17 @@ class TensorArray:
         unwritten element with no known shape cannot be read): their own attrs say so.
         """
         new_op = self._new_op
-        if new_op is None or not elem.is_fully_defined() or new_op.attrs["element_shape"] == tuple(elem.as_list()):
+        settled = new_op is not None and new_op.attrs["element_shape"] is not None and \
+            None not in new_op.attrs["element_shape"]
+        if new_op is None or settled or not elem.is_fully_defined():
             return
-        new_op.attrs["element_shape"] = tuple(elem.as_list())
         buffer = new_op.outputs[0]
         dims = buffer.shape.as_tuple()
-        size = None if not dims else dims[0]
-        buffer.set_shape(TensorShape([size]).concatenate(elem))
+        target = TensorShape([None if not dims else dims[0]]).concatenate(elem)
+        if not buffer.shape.is_compatible_with(target):   # infer_shape=False against a declared shape
+            return
+        new_op.attrs["element_shape"] = tuple(elem.as_list())
+        buffer.set_shape(target)
 
     def _graph(self):
         """The graph new ops go in: this array's, or the loop body being built that captures it."""

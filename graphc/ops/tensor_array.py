@@ -345,7 +345,8 @@ register(OpDef("TensorArrayClearRows", "movement", infer=_clear_rows_infer, nump
 
 def clear_rows(buffer: Any, g: Any, indices: Any, name: str = "TensorArrayClearRows") -> Any:
     """The gradient for a buffer that was overwritten at ``indices`` (or grown) into one whose
-    gradient is ``g``: ``g`` cut to the buffer's rows, those at ``indices`` zero."""
+    gradient is ``g``: ``g`` cut (or zero-padded) to the buffer's rows, those at ``indices`` zero;
+    all zeros for a placeholder buffer (its first write replaced it)."""
     return apply("TensorArrayClearRows", [buffer, g, indices], name=name)
 
 

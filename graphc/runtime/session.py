@@ -15,89 +15,22 @@ from graphc.graph import Graph, Operation, Tensor, default_session, get_default_
 from graphc.ops.state import QUERY_ANSWERS, SESSION_CLOSED, STATE_QUERIES
 from graphc.toolchain import compile_notice
 from graphc.passes.run_plan import RunPlan, check_assigned_shapes
-from graphc.codegen import commit
+from graphc.codegen import commit, driver
 from graphc.runtime import session_config
 from graphc.runtime.fetch import FetchMapper
 from graphc.runtime.host_run import HostRun
-
-def _compile_eager(plan: RunPlan, feed_shapes: Optional[tuple], device: Any):
-    from graphc.codegen import eager
-
-    return eager.compile_plan(plan)
-
-
-def _compile_interpret(plan: RunPlan, feed_shapes: Optional[tuple], device: Any):
-    from graphc.codegen import interpret
-
-    return interpret.compile_plan(plan, feed_shapes)
-
-
-def _compile_numba(plan: RunPlan, feed_shapes: Optional[tuple], device: Any):
-    from graphc.codegen import numba_cpu
-
-    return numba_cpu.compile_plan(plan, feed_shapes)
-
-
-def _compile_triton(plan: RunPlan, feed_shapes: Optional[tuple], device: Any):
-    from graphc.codegen import triton_gpu
-
-    return triton_gpu.compile_plan(plan, feed_shapes, device)
-
-
-def _triton_device() -> Any:
-    """Where a Triton session keeps its arrays (``triton_memory.ArrayLayer``); chosen once per session."""
-    from graphc.codegen import triton_memory
-
-    return triton_memory.default_layer()
-
-
-# backend name -> (compile(plan, feed_shapes, device), whether executables are specialized on feed
-# shapes); _DEVICES: backend name -> the session's device memory (variables live there)
-_DEVICES = {"triton": _triton_device}
-_BACKENDS = {
-    "auto": (_compile_numba, True),
-    "numba": (_compile_numba, True),
-    "triton": (_compile_triton, True),
-    "eager": (_compile_eager, False),
-    "interpret": (_compile_interpret, True),
-}
-
 
 log = logging.getLogger("graphc.runtime")
 STATS = {"executables_built": 0, "executable_memory_hits": 0}
 
 
-_TRITON_USABLE: list = []   # memo of triton_gpu.is_available() (it may initialize CUDA)
-
-
-def triton_usable() -> bool:
-    """Triton can run here: a CUDA GPU is usable, or ``TRITON_INTERPRET=1`` runs kernels on the CPU."""
-    if not _TRITON_USABLE:
-        from graphc.codegen import triton_gpu
-
-        _TRITON_USABLE.append(triton_gpu.is_available())
-    return _TRITON_USABLE[0]
-
-
-def _auto_backend() -> str:
-    """What ``backend="auto"`` means here: Triton on a usable CUDA GPU, otherwise Numba on the CPU.
-
-    Triton's CPU interpreter is for testing, never picked automatically.
-    """
-    from graphc.codegen import triton_memory
-
-    if not triton_memory.interpreting() and triton_usable():
-        return "triton"
-    return "numba"
-
-
 def available_backends() -> list:
-    """The backend names ``Session(backend=...)`` accepts and can run here."""
-    return [b for b in _BACKENDS if b != "triton" or triton_usable()]
+    """The backend names ``Session(backend=...)`` accepts and can run here ("auto" first)."""
+    return driver.available_backends()
 
 
 def _compile(backend: str, plan: RunPlan, feed_shapes: Optional[tuple] = None, device: Any = None):
-    return _BACKENDS[backend][0](plan, feed_shapes, device)
+    return driver.compile_run(backend, plan, feed_shapes, device)
 
 
 class SessionState:
@@ -130,16 +63,15 @@ class Session:
         self.graph = graph if graph is not None else get_default_graph()
         backend = backend or switches.BACKEND.get()
         if session_config.hides_gpus(session_config.check_config(config)) and backend == "auto":
-            backend = "numba"   # ConfigProto(device_count={'GPU': 0}): stay on the CPU
-        if backend not in _BACKENDS:
-            raise ValueError(f"Unknown backend {backend!r}; available: {', '.join(_BACKENDS)}")
-        if backend == "triton" and not triton_usable():
-            raise ValueError("backend='triton' needs a usable CUDA GPU (none found: check the driver and "
-                             "CUDA_VISIBLE_DEVICES) or TRITON_INTERPRET=1 to run Triton kernels on the CPU; "
-                             "use backend='numba' or 'auto' here.")
-        self.backend = _auto_backend() if backend == "auto" else backend
-        device = _DEVICES.get(self.backend)
-        self._device = device() if device is not None else None
+            backend = driver.AUTO_FALLBACK   # ConfigProto(device_count={'GPU': 0}): stay on the CPU
+        if backend not in driver.names():
+            raise ValueError(f"Unknown backend {backend!r}; available: {', '.join(driver.names())}")
+        chosen = driver.resolve(backend)
+        if not chosen.available():
+            raise ValueError(chosen.unavailable_message())
+        self.backend = chosen.name
+        self._shape_specialized = chosen.shape_specialized
+        self._device = chosen.make_device()
         self.sess_str = target
         self.config = config
         self._settings = session_config.SessionSettings(config, self.backend)
@@ -325,7 +257,7 @@ class Session:
 
     def _executable(self, fetch_tensors: list, targets: list, feed_tensors: list, feed_values: list):
         """The cached executable for this fetch/feed set (and feed shapes, for shape-specialized backends)."""
-        feed_shapes = tuple(tuple(v.shape) for v in feed_values) if _BACKENDS[self.backend][1] else None
+        feed_shapes = tuple(tuple(v.shape) for v in feed_values) if self._shape_specialized else None
         key = (tuple(fetch_tensors), tuple(targets), tuple(feed_tensors), feed_shapes)
         exe = self._cache.get(key)
         if exe is None:

@@ -13,7 +13,7 @@ import pytest
 
 import graphc as tf
 from graphc import errors
-from graphc.codegen import numba_cpu
+from graphc.codegen import numba_printer
 from graphc.codegen.eager import EagerExecutable
 from graphc.passes.run_plan import RunPlan
 from graphc.reference_bounds import assert_within_bound
@@ -39,7 +39,7 @@ PRINTED = {
 MOVED_ON_THE_HOST = {"numba": {"Transpose", "ConcatV2", "StridedSlice"}, "triton": {"ConcatV2"}}
 
 # A length whose full reduction spans several of the backend's blocks (numba: fixed chunks).
-SEVERAL_BLOCKS = {"numba": 2 * numba_cpu.CHUNK + 5, "triton": 3000}
+SEVERAL_BLOCKS = {"numba": 2 * numba_printer.CHUNK + 5, "triton": 3000}
 
 
 @pytest.fixture(params=sorted(COMPILED_BACKENDS))

@@ -16,8 +16,7 @@ import pytest
 
 import graphc as tf
 from graphc import errors
-from graphc.codegen import numba_cpu, numba_scalar
-from graphc.codegen.numba_cpu import NumbaExecutable
+from graphc.codegen import driver, numba_cpu, numba_printer, numba_scalar, numba_steps
 from graphc.toolchain import cache
 from graphc.passes.run_plan import RunPlan
 from graphc.runtime.session import SessionState
@@ -58,7 +57,7 @@ def test_in_place_softmax_of_a_variable_matches_eager():
 
 
 def test_parallel_variants_of_row_and_full_reductions(monkeypatch):
-    monkeypatch.setattr(numba_cpu, "PARALLEL_MIN", 64 * 512)
+    monkeypatch.setattr(numba_steps, "PARALLEL_MIN", 64 * 512)
     x = tf.placeholder(tf.float32, [None, 512])
     m = tf.reduce_max(x, axis=-1, keepdims=True)
     e = tf.exp(x - m)
@@ -80,7 +79,7 @@ def test_column_reductions_stream_rows_into_per_column_partials():
     # the SGD bias update: column sum of a masked gradient, then the epilogue
     masked = tf.where(x > 0.0, x, tf.zeros_like(x))
     update = w - 0.1 * tf.reduce_sum(masked, axis=0)
-    rows, cols = 3 * 16 + 5, numba_cpu.COLUMN_BLOCK + 7     # several row chunks and column blocks
+    rows, cols = 3 * 16 + 5, numba_printer.COLUMN_BLOCK + 7     # several row chunks and column blocks
     exe, _, _ = run_both([update, masked], [x, w], [f32(rows, cols), f32(cols)])
     _column_kernel_source(exe)
     m = tf.placeholder(tf.float32, [None, 6])
@@ -110,15 +109,15 @@ def test_column_reduction_variants_agree_bit_for_bit(monkeypatch):
     plan = RunPlan([y], [], [x])
     results = []
     for threshold in (1 << 62, 0):     # serial, then the parallel variant
-        monkeypatch.setattr(numba_cpu, "PARALLEL_MIN", threshold)
-        results.append(NumbaExecutable(plan, [xv.shape]).run([xv], SessionState())[0][0])
+        monkeypatch.setattr(numba_steps, "PARALLEL_MIN", threshold)
+        results.append(driver.compile_run("numba", plan, [xv.shape]).run([xv], SessionState())[0][0])
     np.testing.assert_array_equal(results[0], results[1])
     np.testing.assert_allclose(results[0], (xv.astype(np.float64) ** 2).sum(axis=0), rtol=1e-5)
 
 
 def test_column_reduction_kernel_vectorizes():
     x = tf.placeholder(tf.float32, [None, 64])
-    exe = NumbaExecutable(RunPlan([tf.reduce_sum(x, axis=0)], [], [x]), [(8, 64)])
+    exe = driver.compile_run("numba", RunPlan([tf.reduce_sum(x, axis=0)], [], [x]), [(8, 64)])
     exe.run([f32(8, 64)], SessionState())
     src = _column_kernel_source(exe)
     asm = _fresh_asm(src, exe.steps[0].serial.signatures[0])
@@ -167,7 +166,7 @@ def test_failed_run_after_an_update_leaves_the_variable_untouched():
     picked = tf.gather(tf.assign_add(v, tf.ones([6])), idx)   # numpy kernel after the update: can fail
     state = initialized_state()
     original = state.values[v.op]
-    exe = NumbaExecutable(RunPlan([picked], [], [idx]), [(2,)])
+    exe = driver.compile_run("numba", RunPlan([picked], [], [idx]), [(2,)])
     assert any("updated in place" in what for _, what in exe.memory_plan.inplace)
     assert exe.inplace_variables == [] and "could fail" in exe.inplace_note
     with pytest.raises(errors.InvalidArgumentError):
@@ -271,7 +270,7 @@ def test_generated_code_is_a_content_addressed_file(tmp_path, monkeypatch):
 
 def test_gelu_kernel_vectorizes():
     x = tf.placeholder(tf.float32, [None])
-    exe = NumbaExecutable(RunPlan([gelu(x)], [], [x]), [(64,)])
+    exe = driver.compile_run("numba", RunPlan([gelu(x)], [], [x]), [(64,)])
     exe.run([f32(64)], SessionState())
     asm = _fresh_asm(exe.kernels[0].source, exe.steps[0].serial.signatures[0])
     assert _packed_float32(asm, "mul") or _packed_float32(asm, "fmadd")
@@ -327,7 +326,7 @@ def test_float32_polynomial_math_over_the_whole_range(name, reference, denormal_
     ])
     x = tf.placeholder(tf.float32, [None])
     op = {"exp": tf.exp, "tanh": tf.tanh, "sigmoid": tf.sigmoid}[name]
-    exe = NumbaExecutable(RunPlan([op(x)], [], [x]), [grid.shape])
+    exe = driver.compile_run("numba", RunPlan([op(x)], [], [x]), [grid.shape])
     got = exe.run([grid], SessionState())[0][0]
     assert f"S.{name}32(" in exe.kernels[0].source
     with np.errstate(all="ignore"):

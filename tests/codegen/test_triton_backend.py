@@ -24,8 +24,7 @@ from backend_util import require_triton_interpreter  # noqa: E402
 require_triton_interpreter()
 
 import graphc as tf  # noqa: E402
-from graphc.codegen import triton_gpu, triton_memory  # noqa: E402
-from graphc.codegen.triton_gpu import TritonExecutable  # noqa: E402
+from graphc.codegen import driver, triton_gpu, triton_memory, triton_steps  # noqa: E402
 from graphc.passes.run_plan import RunPlan  # noqa: E402
 from graphc.runtime.session import SessionState  # noqa: E402
 
@@ -111,7 +110,7 @@ def test_float64_kernels():
 
 def test_reductions_are_deterministic_run_to_run():
     x = tf.placeholder(tf.float32, [None, 300])
-    exe = TritonExecutable(RunPlan([tf.nn.softmax(x), tf.reduce_sum(x * x)], [], [x]), [(7, 300)])
+    exe = driver.compile_run("triton", RunPlan([tf.nn.softmax(x), tf.reduce_sum(x * x)], [], [x]), [(7, 300)])
     xv = f32(7, 300, scale=4)
     first, _ = exe.run([xv], SessionState())
     second, _ = exe.run([xv], SessionState())
@@ -120,8 +119,8 @@ def test_reductions_are_deterministic_run_to_run():
 
 
 def test_rows_longer_than_a_persistent_block_loop():
-    x = tf.placeholder(tf.float32, [None, triton_gpu.PERSISTENT_MAX + 100])
-    xv = f32(2, triton_gpu.PERSISTENT_MAX + 100, scale=3)
+    x = tf.placeholder(tf.float32, [None, triton_steps.PERSISTENT_MAX + 100])
+    xv = f32(2, triton_steps.PERSISTENT_MAX + 100, scale=3)
     exe, _, _ = run_both([tf.nn.softmax(x), tf.reduce_sum(x * x, axis=1)], [x], [xv])
     assert exe.numpy_kernels == []
     geometry = [g for step in exe.steps for g in step.geometry.values()]
@@ -129,8 +128,8 @@ def test_rows_longer_than_a_persistent_block_loop():
 
 
 def test_few_long_rows_reduce_in_two_stages(monkeypatch):
-    monkeypatch.setattr(triton_gpu, "SPLIT_MIN_LENGTH", 2048)    # small rows, so the interpreter stays quick
-    monkeypatch.setattr(triton_gpu, "SPLIT_MIN_PART", 1024)
+    monkeypatch.setattr(triton_steps, "SPLIT_MIN_LENGTH", 2048)    # small rows, so the interpreter stays quick
+    monkeypatch.setattr(triton_steps, "SPLIT_MIN_PART", 1024)
     n = 5000                                                      # 5 parts, the last one short
     x = tf.placeholder(tf.float32, [None, n])
     b = tf.placeholder(tf.float32, [None])
@@ -142,7 +141,7 @@ def test_few_long_rows_reduce_in_two_stages(monkeypatch):
     exe, _, _ = run_both(outs, [x, b], [xv, bv])
     assert exe.numpy_kernels == []
     launches = [g[-1] for step in exe.steps for g in getattr(step, "geometry", {}).values()]
-    assert all(isinstance(p, triton_gpu._Split) for p in launches)
+    assert all(isinstance(p, triton_steps.Split) for p in launches)
     assert sorted({p.parts for p in launches}) == [5, 15]        # rows of 5000; all 15000 elements
     partials = {id(b) for step in exe.steps for b in getattr(step, "partials", {}).values()}
     exe.run([xv, bv], SessionState())
@@ -166,8 +165,8 @@ def test_matmul_tiles_are_tuned_once_per_shape_and_results_match(monkeypatch, ca
     """Trial launches write scratch outputs (no side effects whatever the memory plan aliases);
     tuning happens on a shape's first launch, before any run writes variables in place."""
     monkeypatch.setenv("GRAPHC_TRITON_AUTOTUNE", "1")           # on a GPU it is on by default
-    monkeypatch.setattr(triton_gpu, "AUTOTUNE_MIN_WORK", 1)
-    monkeypatch.setattr(triton_gpu, "MATMUL_CONFIGS", ((16, 32, 16, 4, 2), (32, 16, 16, 4, 2)))
+    monkeypatch.setattr(triton_steps, "AUTOTUNE_MIN_WORK", 1)
+    monkeypatch.setattr(triton_steps, "MATMUL_CONFIGS", ((16, 32, 16, 4, 2), (32, 16, 16, 4, 2)))
     x = tf.placeholder(tf.float32, [None, 24])
     w = tf.Variable(f32(24, 40, scale=0.2))
     loss = tf.reduce_mean(tf.square(tf.matmul(x, w)))
@@ -192,7 +191,7 @@ def test_tf32_is_an_explicit_opt_in(monkeypatch):
     monkeypatch.setenv("GRAPHC_TRITON_TF32", "1")
     x = tf.placeholder(tf.float32, [None, 8])
     w = tf.placeholder(tf.float32, [8, 4])
-    exe = TritonExecutable(RunPlan([tf.matmul(x, w)], [], [x, w]), [(3, 8), (8, 4)])
+    exe = driver.compile_run("triton", RunPlan([tf.matmul(x, w)], [], [x, w]), [(3, 8), (8, 4)])
     assert 'input_precision="tf32"' in exe.kernels[0].source
 
 
@@ -234,7 +233,7 @@ def test_transposes_and_slices_run_as_device_gathers():
     x = tf.placeholder(tf.float32, [4, 6])
     exe, _, _ = run_both([slices_transpose_concat(x) * 2.0 + 1.0, tf.reshape(x, [2, 12]), tf.shape(x)], [x],
                          [f32(4, 6)])
-    assert sum(isinstance(step, triton_gpu._GatherStep) for step in exe.steps) == 3
+    assert sum(isinstance(step, triton_steps.GatherStep) for step in exe.steps) == 3
 
 
 def test_torch_arrays_plug_in_behind_the_same_interface():

@@ -156,3 +156,19 @@ def test_backends_match_eager(backend):
     loss = tf.reduce_sum(mapped[0]) + tf.reduce_sum(mapped[1]) + tf.reduce_sum(scanned) + tf.reduce_sum(folded)
     fetches = [mapped[0], mapped[1], scanned, folded] + tf.gradients(loss, [p])
     run_compared(tf.Session(backend="eager"), tf.Session(backend=backend), fetches, {p: X * 0.1}, backend)
+
+
+def test_nested_map_fn_with_gradient():
+    x = tf.constant([[1., 2.], [3., 4.]])
+    y = tf.map_fn(lambda row: tf.map_fn(lambda v: v * v * row[0], row), x)
+    got, g = run([y, tf.gradients(tf.reduce_sum(y), x)[0]])
+    np.testing.assert_array_equal(got, [[1., 4.], [27., 48.]])
+    np.testing.assert_array_equal(g, [[7., 4.], [43., 24.]])
+
+
+def test_map_fn_without_shape_inference_keeps_its_gradient():
+    x = tf.constant(X)
+    y = tf.map_fn(lambda r: tf.sin(r), x, infer_shape=False)
+    got, g = run([y, tf.gradients(tf.reduce_sum(y), x)[0]])
+    np.testing.assert_allclose(got, np.sin(X), rtol=1e-6)
+    np.testing.assert_allclose(g, np.cos(X), rtol=1e-6)

@@ -324,3 +324,16 @@ def test_a_recurrence_over_input_and_output_arrays_like_dynamic_rnn():
 @pytest.mark.parametrize("backend", [b for b in BACKENDS if b != "eager"])
 def test_loops_over_arrays_match_eager_on_every_backend(backend):
     run_compared(tf.Session(backend="eager"), tf.Session(backend=backend), _recurrence(), {}, backend)
+
+
+def test_a_cond_returns_the_array_its_taken_branch_wrote():
+    p = tf.placeholder(tf.bool, [])
+    x = tf.constant([1., 2.])
+    ta = tf.TensorArray(tf.float32, 2)
+    st = tf.cond(p, lambda: ta.write(0, x * 2.), lambda: ta.write(1, x * 3.)).stack()
+    g = tf.gradients(tf.reduce_sum(st * st), x)[0]
+    got_true, got_false = run([st, g], {p: True}), run([st, g], {p: False})
+    np.testing.assert_array_equal(got_true[0], [[2., 4.], [0., 0.]])
+    np.testing.assert_array_equal(got_true[1], [8., 16.])
+    np.testing.assert_array_equal(got_false[0], [[0., 0.], [3., 6.]])
+    np.testing.assert_array_equal(got_false[1], [18., 36.])

@@ -1,0 +1,287 @@
+"""The Numba backend's launch steps: the per-run context, compiled kernel launches, numpy steps.
+
+A ``CompiledStep`` computes a kernel's geometry (sizes and strides in one int64 array, at build
+time when every shape is static, else cached per input shapes), takes its output arrays from the
+run context (pooled, recycled or a variable's own array, by ``run_policy``'s rules) and calls the
+serial or the parallel (prange) variant; a matmul kernel's product comes from numpy's BLAS first
+(one BLAS thread pool per process, shared with numpy kernels such as conv). A ``NumpyStep`` runs
+opaque ops, views, shape queries and kernels the printer cannot print with their numpy kernels
+(or the hand-written njit kernels of ``numba_host.py``).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Optional
+
+import numba
+import numpy as np
+
+from graphc import errors, switches
+from graphc.codegen import kernel_common as kc
+from graphc.codegen import numba_host
+from graphc.codegen import run_policy as policy
+from graphc.codegen.numba_printer import KernelSource
+from graphc.passes.fusion import KernelKind, facts
+from graphc.toolchain import cache
+
+log = logging.getLogger("graphc.codegen.numba")
+
+# Numba's OpenMP layer made prange kernels erratic on this 2-core machine (gelu 4M: median 8 ms,
+# against 1.6 ms steady with the workqueue layer). Workqueue cannot run two parallel regions at
+# once, so parallel launches take a process-wide lock. A user's NUMBA_THREADING_LAYER wins.
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "workqueue"
+_PARALLEL_LAUNCH = threading.Lock()
+
+# Work (elements x per-element weight, see work_weight) from which the prange variant runs;
+# GRAPHC_NUMBA_PARALLEL_MIN overrides, a huge value disables it. A workqueue launch costs ~60-150 us
+# on the 2-vCPU machines measured, so memory-bound kernels gain only from several million elements.
+PARALLEL_MIN = int(switches.NUMBA_PARALLEL_MIN.get() or 2 ** 22)
+
+STATS = {"modules": 0, "compiles": 0, "cache_loads": 0, "compile_seconds": 0.0}
+
+
+class RunContext:
+    """Per-run state shared by the steps: the value environment and the arrays handed out."""
+
+    __slots__ = ("env", "fresh", "state", "exe", "trusted", "written")
+
+    def __init__(self, exe, state) -> None:
+        self.exe = exe
+        self.env: dict = {}
+        self.fresh: set = set()          # ids of arrays allocated for this run only (safe to hand out)
+        self.state = state
+        self.trusted = False             # every fed and variable shape is the static one (see NumbaExecutable)
+        self.written: dict = {}          # variable op -> its own array, written in place by this run
+
+    def alloc(self, value, shape: tuple) -> np.ndarray:
+        """The array that kernel output ``value`` is written into.
+
+        Values that stay inside the run live in pooled buffers (one per buffer of the memory plan);
+        values that leave it (fetches, variables' new values) get recycled arrays of their own,
+        or the variable's own array when it is updated in place.
+        """
+        exe = self.exe
+        pooled = exe.pooled.get(value)
+        if pooled is not None:
+            view = exe.pool.views.get((pooled, shape))
+            return view if view is not None else exe.pool.view(pooled, shape, value.dtype.np_type)
+        if self.trusted:
+            var = exe.inplace.get(value)
+            if var is not None:
+                arr = policy.take_own_array(var, exe.own_array(var, self), shape, self.written)
+                if arr is not None:
+                    return arr
+        n = 1
+        for s in shape:
+            n *= s
+        arr = exe.recycler.array(value, n, value.dtype.np_type)
+        out = arr if arr.shape == shape else arr.reshape(shape)
+        self.fresh.add(id(out))
+        self.fresh.add(id(arr))
+        return out
+
+
+def work_weight(kernel) -> int:
+    """Work per element of the space, in units of a simple arithmetic op (at least 1)."""
+    return 1 + sum(facts(n).cost for n in kernel.nodes)
+
+
+class CompiledStep:
+    """Launches one generated kernel: runtime geometry (cached per input shapes), buffers, call.
+
+    ``static`` is the geometry computed at build time when every shape the kernel sees is known;
+    in a trusted run a ``certain`` step (``run_policy.mark_certain_steps``) skips all shape work.
+    """
+
+    meta_inputs: tuple = ()        # static geometry exists only for a static space: no shape argument is read
+    checks_outputs = False
+    numpy_on_data = False
+
+    def __init__(self, kernel, gen: KernelSource, module) -> None:
+        self.kernel = kernel
+        self.gen = gen
+        self.serial = module.kernel
+        self.parallel = module.kernel_par
+        self.module_file = module.__file__
+        self.inputs = [a for a in gen.accesses if not a.is_output and a.value.op is not gen.matmul]
+        self.in_values = [a.value for a in self.inputs]
+        self.outputs = gen.outputs
+        self.out_values = [a.value for a in self.outputs]
+        self.matmul = gen.matmul
+        self.mm_values = tuple(gen.matmul.inputs[:2]) if gen.matmul is not None else ()
+        self.geometry: dict = {}
+        self.scratch: Optional[np.ndarray] = None     # the matmul product when it is not an output
+        self.product_output = gen.matmul is not None and gen.matmul.outputs[0] in kernel.outputs
+        self.weight = work_weight(kernel)
+        self.certain = False                          # set by run_policy.mark_certain_steps
+        self.static_key, self.static = self._static_geometry()
+        self.shape_inputs = self.in_values + list(self.mm_values)
+        self.static_geometry = self.static is not None
+
+    # -- geometry -------------------------------------------------------------------------------
+    def _static_geometry(self) -> tuple:
+        shapes = [v.shape.as_tuple() for v in self.in_values + list(self.mm_values)]
+        if any(s is None or None in s for s in shapes) or None in self.gen.space:
+            return None, None
+        key = tuple(shapes)
+        try:
+            return key, self._compute_geometry(shapes[:len(self.in_values)], shapes[len(self.in_values):], None)
+        except errors.OpError:
+            return None, None   # inconsistent static shapes: the runtime check reports it
+
+    def _space(self, shapes: list, mm_shapes: list, env) -> list:
+        gen = self.gen
+        space = list(gen.space)
+        if self.matmul is not None:
+            a, b = mm_shapes
+            m, n, _ = kc.matmul_dims(a, b, self.matmul.attrs, self._fail)
+            space = list(a[:-2]) + [m, n]
+        return kc.fill_space(space, self.inputs, shapes, gen.meta, lambda v: env[v])
+
+    def _compute_geometry(self, shapes: list, mm_shapes: list, env) -> tuple:
+        gen = self.gen
+        space = self._space(shapes, mm_shapes, env)
+        for acc, shape in zip(self.inputs, shapes):
+            self._check_input(acc, shape, space)
+        geo = kc.group_extents(space, gen.groups)
+        for a in gen.accesses:
+            if a.scalar:
+                continue
+            for dims in gen.groups:
+                if a.indexed[dims[0]]:
+                    geo.append(kc.group_stride(space, a, dims, gen.rank))
+        out_shapes = [tuple(int(s) for s in a.runtime_shape(space)) for a in self.outputs]
+        total = int(np.prod(space, dtype=np.int64))
+        return np.array(geo, dtype=np.int64), tuple(space), out_shapes, total * self.weight >= PARALLEL_MIN
+
+    def _check_input(self, acc: kc.Access, shape: tuple, space: list) -> None:
+        kc.check_input(acc, shape, space, self._fail, whole_static=False)
+
+    def _fail(self, what: str) -> None:
+        raise kc.kernel_failure(self.kernel, "kernel", what)
+
+    def _geometry_for(self, arrays: list, env) -> tuple:
+        mm = [env[v] for v in self.mm_values]
+        key = tuple([x.shape for x in arrays] + [x.shape for x in mm])
+        if key == self.static_key:
+            return self.static
+        if self.gen.meta:
+            key += tuple(tuple(np.reshape(env[v], -1).tolist()) for v in self.gen.meta)
+        geom = self.geometry.get(key)
+        if geom is None:
+            geom = self._compute_geometry([x.shape for x in arrays], [x.shape for x in mm], env)
+            if len(self.geometry) > 256:
+                self.geometry.clear()
+            self.geometry[key] = geom
+        return geom
+
+    # -- launch ---------------------------------------------------------------------------------
+    def run(self, ctx: RunContext) -> None:
+        env = ctx.env
+        args = [env[v] for v in self.in_values]
+        if self.certain and ctx.trusted:
+            geo, space, out_shapes, parallel = self.static
+        else:
+            geo, space, out_shapes, parallel = self._geometry_for(args, env)
+        args.insert(0, geo)
+        if self.matmul is not None:
+            args.extend(self._matmul_args(ctx, space))
+        alloc = ctx.alloc
+        outs = [alloc(v, shape) for v, shape in zip(self.out_values, out_shapes)]
+        args.extend(outs)
+        fn = self.parallel if parallel else self.serial
+        compiled = len(fn.overloads)     # a new specialization is a compile (or a disk-cache load)
+        start = time.perf_counter()
+        if parallel:
+            with _PARALLEL_LAUNCH:  # the workqueue threading layer runs one parallel region at a time
+                self._call(fn, args, compiled)
+        else:
+            self._call(fn, args, compiled)
+        if len(fn.overloads) != compiled:
+            _record_compile(fn, self.kernel, time.perf_counter() - start, parallel)
+        for v, o in zip(self.out_values, outs):
+            env[v] = o
+
+    def _call(self, fn, args: list, compiled: int) -> None:
+        """Calls the kernel; a corrupt numba disk-cache entry met while loading is discarded and rebuilt."""
+        try:
+            fn(*args)
+        except Exception:
+            if len(fn.overloads) != compiled:
+                raise  # the kernel itself failed, not the cache
+            cache.STATS["corrupt_entries"] += 1
+            log.warning("discarding numba's cached code for %s (unreadable); recompiling", self.module_file)
+            cache.discard_compiled(self.module_file)
+            fn(*args)
+
+    def _matmul_args(self, ctx: RunContext, space: tuple) -> list:
+        """Computes the product with numpy's BLAS (see ``_matmul``); returns the kernel's ``prod`` argument."""
+        env = ctx.env
+        a, b = env[self.matmul.inputs[0]], env[self.matmul.inputs[1]]
+        a3, b3 = kc.as_batch_of_matrices(a), kc.as_batch_of_matrices(b)
+        if self.matmul.attrs["transpose_a"]:
+            a3 = a3.transpose(0, 2, 1)
+        if self.matmul.attrs["transpose_b"]:
+            b3 = b3.transpose(0, 2, 1)
+        shape = tuple(space)
+        if self.product_output:
+            product = ctx.alloc(self.matmul.outputs[0], shape)
+            env[self.matmul.outputs[0]] = product
+        else:
+            n = int(np.prod(shape, dtype=np.int64))
+            if self.scratch is None or self.scratch.size < n:
+                self.scratch = np.empty(n, dtype=self.matmul.outputs[0].dtype.np_type)
+            product = self.scratch[:n].reshape(shape)
+        np.matmul(a3, b3, out=kc.as_batch_of_matrices(product))
+        return [product.reshape(-1)]
+
+
+_CACHE_HITS: dict = {}   # dispatcher id -> disk-cache hits seen so far
+
+
+def _record_compile(fn, kernel, seconds: float, parallel: bool) -> None:
+    """Counts (and logs) a new specialization: compiled now, or loaded from numba's disk cache."""
+    hits = sum(fn.stats.cache_hits.values())
+    loaded = hits > _CACHE_HITS.get(id(fn), 0)
+    _CACHE_HITS[id(fn)] = hits
+    STATS["cache_loads" if loaded else "compiles"] += 1
+    STATS["compile_seconds"] += seconds
+    log.info("%s kernel %d (%s%s) in %.3fs", "loaded cached" if loaded else "compiled", kernel.index,
+             " ".join(kernel.op_types), ", parallel" if parallel else "", seconds)
+
+
+class NumpyStep:
+    """Runs a kernel's nodes with their numpy kernels from the driver (opaque ops and fallbacks)."""
+
+    def __init__(self, kernel, reason: str) -> None:
+        self.kernel = kernel
+        self.reason = reason
+        self.shape_inputs = kernel.inputs
+        self.meta_inputs = policy.meta_inputs_of(kernel)
+        self.static_geometry = True
+        # outputs checked against their static shapes in trusted runs: later compiled steps may then
+        # run on build-time geometry, and Numba kernels index without bounds checks (shape queries
+        # compute from shapes alone)
+        self.checks_outputs = kernel.kind != KernelKind.HOST
+        self.numpy_on_data = kernel.kind == KernelKind.OPAQUE
+        self.certain = False
+        self.promised: list = []     # (value, static shape) that later certain steps rely on
+
+    def run(self, ctx: RunContext) -> None:
+        env = ctx.env
+        local = policy.run_nodes(self.kernel.nodes, env.__getitem__, numba_host.call, ctx.state)
+        if ctx.trusted:
+            policy.check_promised(self.promised, local)
+        if self.kernel.kind == KernelKind.VIEW or self.kernel.kind == KernelKind.HOST:
+            for v in self.kernel.outputs:
+                env[v] = policy.c_array(local[v])
+            return
+        inputs = [env[v] for v in self.kernel.inputs if v in env]
+        for v in self.kernel.outputs:
+            out = policy.unshared(local[v], inputs)
+            ctx.fresh.add(id(out))
+            env[v] = out
