@@ -73,6 +73,14 @@ def _run_if(op, args: list, state: Any, factory: Factory) -> tuple:
 
 
 def _stack(values: list, like) -> np.ndarray:
+    """The recorded values of loop var ``like`` stacked; shapes alone (a loop var no gradient reads
+    the values of) give a read-only zero-strided stand-in of the stack's shape that costs no memory."""
+    if values and isinstance(values[0], tuple):
+        if any(v != values[0] for v in values):
+            raise errors.InvalidArgumentError(None, None, (
+                f"The gradient of a while loop needs each loop variable's shape fixed across iterations, but "
+                f"{like.name} changes shape ({values[:3]}...)."))
+        return np.broadcast_to(np.zeros((), dtype=like.dtype.np_type), (len(values),) + values[0])
     if values:
         try:
             return np.stack(values)
@@ -87,6 +95,7 @@ def _stack(values: list, like) -> np.ndarray:
 def _run_while(op, args: list, state: Any, factory: Factory) -> tuple:
     n, cond, body = op.attrs["num_vars"], op.attrs["cond"], op.attrs["body"]
     record = op.attrs["record"].on
+    valued = op.attrs["record"].values     # the loop vars a gradient reads the values of
     ncap = len(body.inputs) - n
     values, captures, recorded = list(args[:n]), list(args[n:n + ncap]), list(args[n + ncap:])
     replay = bool(op.attrs.get("replay"))
@@ -97,8 +106,8 @@ def _run_while(op, args: list, state: Any, factory: Factory) -> tuple:
         kept_in = _iteration(op, recorded, count) if replay else None
         results = _run_body(body, factory, values + captures, state, kept_in)
         if record:
-            for h, v in zip(history, values):
-                h.append(v)
+            for i, (h, v) in enumerate(zip(history, values)):
+                h.append(v if i in valued else np.shape(v))
             for h, v in zip(kept, results[n:]):
                 h.append(v)
         values = results[:n]

@@ -337,3 +337,38 @@ def test_a_cond_returns_the_array_its_taken_branch_wrote():
     np.testing.assert_array_equal(got_true[1], [8., 16.])
     np.testing.assert_array_equal(got_false[0], [[0., 0.], [3., 6.]])
     np.testing.assert_array_equal(got_false[1], [18., 36.])
+
+
+# ------------------------------------------------------------------------------------------------
+# what a loop's gradient records (the expected numbers are the TF 2.21 ones of the tests above)
+
+def _forward_loop(graph):
+    return next(op for op in graph.get_operations() if op.type == "While" and "grad" not in op.name)
+
+
+def test_the_gradient_records_only_the_loop_vars_whose_values_it_reads():
+    fetches = _recurrence()
+    loop = _forward_loop(tf.get_default_graph())
+    # loop vars: i, h, the output array's buffer and written mask. The body only writes the output
+    # array: its gradient reads the buffer's shape, so the buffer is not recorded per iteration.
+    assert loop.attrs["record"].on and loop.attrs["record"].values == {0, 1}
+    n = loop.attrs["num_vars"]
+    history_h, history_buffer = loop.outputs[n + 2], loop.outputs[n + 3]
+    st, h, gx, gw, hh, hb = run(fetches + [history_h, history_buffer])
+    np.testing.assert_allclose(gw, [[0.84489894, 0.9726477], [1.1955496, 1.4262313]], rtol=1e-5)
+    np.testing.assert_allclose(hh, np.concatenate([np.zeros((1, 2), np.float32), st[:2]]), rtol=1e-6)
+    assert hb.shape == (3, 3, 2) and not hb.any()     # the buffer's stand-in: its shape, no values
+
+
+def test_a_loop_var_the_gradient_reads_stays_recorded():
+    x = tf.constant([1., 2.])
+    ta = tf.TensorArray(tf.float32, size=4, clear_after_read=False, element_shape=[2])
+
+    def body(i, t):
+        prev = tf.cond(i > 0, lambda: t.read(tf.maximum(i - 1, 0)), lambda: x)
+        return i + 1, t.write(i, tf.sin(prev) * 2.)
+    _, ta = tf.while_loop(lambda i, t: i < 4, body, (0, ta))
+    st = ta.stack()
+    grad = tf.gradients(tf.reduce_sum(st * st), x)[0]
+    assert 1 in _forward_loop(tf.get_default_graph()).attrs["record"].values   # the buffer is read
+    np.testing.assert_allclose(run(grad), [3.0053616, -1.8862638], rtol=1e-5)
