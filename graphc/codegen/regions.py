@@ -74,13 +74,14 @@ def _run_if(op, args: list, state: Any, factory: Factory) -> tuple:
 
 def _stack(values: list, like) -> np.ndarray:
     """The recorded values of loop var ``like`` stacked; shapes alone (a loop var no gradient reads
-    the values of) give a read-only zero-strided stand-in of the stack's shape that costs no memory."""
+    the values of) give a read-only stand-in of the stack's shape: one zero row, repeated."""
     if values and isinstance(values[0], tuple):
         if any(v != values[0] for v in values):
             raise errors.InvalidArgumentError(None, None, (
                 f"The gradient of a while loop needs each loop variable's shape fixed across iterations, but "
                 f"{like.name} changes shape ({values[:3]}...)."))
-        return np.broadcast_to(np.zeros((), dtype=like.dtype.np_type), (len(values),) + values[0])
+        # one zero row repeated: a row of it reads as fast as a row of a real stack
+        return np.broadcast_to(np.zeros(values[0], dtype=like.dtype.np_type), (len(values),) + values[0])
     if values:
         try:
             return np.stack(values)
