@@ -8,7 +8,7 @@ steps call ``run`` here; phase 1 passes the eager factory everywhere.
 from __future__ import annotations
 
 import weakref
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
@@ -27,6 +27,11 @@ def _executable(body, factory: Factory, replay: bool):
         feeds = list(body.inputs) + (list(body.kept) if replay else [])
         exe = per_body[(factory, replay)] = factory(RunPlan(list(body.outputs) + list(body.kept), [], feeds))
     return exe
+
+
+def body_executable(body, factory: Factory, replay: bool = False):
+    """The sub-executable ``factory`` made for ``body`` (made now on first use, then cached)."""
+    return _executable(body, factory, replay)
 
 
 def _run_body(body, factory: Factory, args: Sequence[np.ndarray], state: Any, kept: Any = None) -> list:
@@ -55,7 +60,7 @@ def _zeros(t) -> np.ndarray:
     return np.zeros(() if dims is None else tuple(d or 0 for d in dims), dtype=t.dtype.np_type)
 
 
-def _run_if(op, args: list, state: Any, factory: Factory) -> tuple:
+def _run_if(op, args: list, state: Any, factory: Factory, whole: Optional[Callable] = None) -> tuple:
     then, other = op.attrs["then_branch"], op.attrs["else_branch"]
     take_then = bool(np.asarray(args[0]))
     taken = then if take_then else other
@@ -84,7 +89,7 @@ def _stack(values: list, like) -> np.ndarray:
     return np.zeros((0,) + (() if dims is None else tuple(d or 0 for d in dims)), dtype=like.dtype.np_type)
 
 
-def _run_while(op, args: list, state: Any, factory: Factory) -> tuple:
+def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Callable] = None) -> tuple:
     n, cond, body = op.attrs["num_vars"], op.attrs["cond"], op.attrs["body"]
     record = op.attrs["record"].on
     ncap = len(body.inputs) - n
@@ -93,7 +98,11 @@ def _run_while(op, args: list, state: Any, factory: Factory) -> tuple:
     history: list = [[] for _ in range(n)]
     kept: list = [[] for _ in body.kept]
     count = 0
-    while bool(np.asarray(_run_body(cond, factory, values + captures, state)[0])):
+    done = whole(values, captures) if whole is not None and not record and not replay else None
+    if done is not None:      # the whole loop ran in compiled code
+        values, count = done
+        values = [np.asarray(v) for v in values]
+    while done is None and bool(np.asarray(_run_body(cond, factory, values + captures, state)[0])):
         kept_in = _iteration(op, recorded, count) if replay else None
         results = _run_body(body, factory, values + captures, state, kept_in)
         if record:
@@ -122,6 +131,10 @@ def _iteration(op, recorded: list, i: int) -> list:
 _RUNNERS = {"If": _run_if, "While": _run_while}
 
 
-def run(op, args: list, state: Any, factory: Factory) -> tuple:
-    """The outputs of region op ``op`` (a graph op, or an IR node with its attrs) on ``args``."""
-    return _RUNNERS[op.type](op, args, state, factory)
+def run(op, args: list, state: Any, factory: Factory, whole: Optional[Callable] = None) -> tuple:
+    """The outputs of region op ``op`` (a graph op, or an IR node with its attrs) on ``args``.
+
+    ``whole``: for a loop, a compiled whole loop ``whole(values, captures) -> (final values,
+    iteration count)`` (None when it cannot run these values), used when no iteration is recorded
+    or replayed; the loop runs body by body otherwise."""
+    return _RUNNERS[op.type](op, args, state, factory, whole)
