@@ -38,8 +38,9 @@ class SubExecutable:
             exe = self.compiled[shapes] = self.job.compile_subplan(self.plan, shapes)
         return exe
 
-    def run(self, feed_values: list, state) -> tuple:
-        return self.for_shapes(tuple(tuple(np.shape(x)) for x in feed_values)).run(feed_values, state)
+    def run(self, feed_values: list, state, **options: Any) -> tuple:
+        """The executable's ``run`` (``options``: its keyword arguments, as Triton's ``device_fetches``)."""
+        return self.for_shapes(tuple(tuple(np.shape(x)) for x in feed_values)).run(feed_values, state, **options)
 
 
 def subplan_factory(job: "driver.CompileJob") -> regions.Factory:

@@ -168,7 +168,7 @@ class Loops:
         if node.type != "While":
             return None
 
-        def run(values: Sequence[np.ndarray], captures: Sequence[np.ndarray]) -> Optional[Tuple[list, int]]:
+        def run(values: Sequence[np.ndarray], captures: Sequence[np.ndarray], state: Any) -> Optional[Tuple[list, int]]:
             loop = self.whole(node, tuple(tuple(np.shape(x)) for x in list(values) + list(captures)))
             return loop.run(values, captures) if loop is not None else None
         return run

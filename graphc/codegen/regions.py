@@ -47,7 +47,8 @@ def fits(static, actual: tuple) -> bool:
     return dims is None or len(dims) == len(actual) and all(d is None or d == a for d, a in zip(dims, actual))
 
 
-def _check_loop_value(op, body, i: int, value: np.ndarray) -> None:
+def check_loop_value(op, body, i: int, value: Any) -> None:
+    """Raises InvalidArgumentError when loop variable ``i``'s new ``value`` breaks its shape invariant."""
     shape = body.inputs[i].shape
     if not fits(shape, np.shape(value)):
         raise errors.InvalidArgumentError(None, getattr(op, "origin", op), (
@@ -98,7 +99,7 @@ def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Cal
     history: list = [[] for _ in range(n)]
     kept: list = [[] for _ in body.kept]
     count = 0
-    done = whole(values, captures) if whole is not None and not record and not replay else None
+    done = whole(values, captures, state) if whole is not None and not record and not replay else None
     if done is not None:      # the whole loop ran in compiled code
         values, count = done
         values = [np.asarray(v) for v in values]
@@ -112,7 +113,7 @@ def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Cal
                 h.append(v)
         values = results[:n]
         for i, v in enumerate(values):
-            _check_loop_value(op, body, i, v)
+            check_loop_value(op, body, i, v)
         count += 1
     return (tuple(np.array(v, copy=True) for v in values) + (np.array(count, dtype=np.int32),)
             + tuple(_stack(h, t) for h, t in zip(history, body.inputs[:n]))
@@ -134,7 +135,7 @@ _RUNNERS = {"If": _run_if, "While": _run_while}
 def run(op, args: list, state: Any, factory: Factory, whole: Optional[Callable] = None) -> tuple:
     """The outputs of region op ``op`` (a graph op, or an IR node with its attrs) on ``args``.
 
-    ``whole``: for a loop, a compiled whole loop ``whole(values, captures) -> (final values,
+    ``whole``: for a loop, a compiled whole loop ``whole(values, captures, state) -> (final values,
     iteration count)`` (None when it cannot run these values), used when no iteration is recorded
-    or replayed; the loop runs body by body otherwise."""
+    or replayed; the loop runs body by body here otherwise."""
     return _RUNNERS[op.type](op, args, state, factory, whole)

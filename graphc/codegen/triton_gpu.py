@@ -36,6 +36,7 @@ from graphc.codegen import run_policy as policy
 from graphc.codegen import triton_memory as tm
 from graphc.codegen.driver import CompileJob
 from graphc.codegen.host import call_numpy, subplan_factory, with_regions
+from graphc.codegen.triton_loop import DeviceLoops
 from graphc.codegen.triton_printer import KernelSource, scalar_rules
 from graphc.codegen.triton_steps import (GPU_BLOCKS, INTERPRETER_BLOCKS, STATS, CompiledStep, GatherStep,
                                          NumpyStep, RunContext)
@@ -114,7 +115,9 @@ class TritonExecutable:
         self.layer = job.device or tm.default_layer()
         self.blocks = INTERPRETER_BLOCKS if tm.interpreting() else GPU_BLOCKS
         self.kernel_plan, self.memory_plan = job.kernel_plan, job.memory_plan
-        self.call = with_regions(call_numpy, subplan_factory(job))    # region bodies: Triton sub-executables
+        factory = subplan_factory(job)                 # region bodies: Triton sub-executables
+        self.loops = DeviceLoops(factory, self.layer)  # loops keep their state on the device
+        self.call = with_regions(call_numpy, factory, self.loops.runner)
         self.storage = self.memory_plan.storage
         self.kernels = self.kernel_plan.launched
         self.peak_bytes = self.memory_plan.peak_bytes
@@ -147,7 +150,7 @@ class TritonExecutable:
                         "index map from its numpy kernel (on the device)\n")
             return GatherStep(k)
         if OPS[node.type].kind is OpKind.REGION:
-            reason = "a region: its bodies run as Triton sub-executables, driven from the host"
+            reason = "a region: its bodies run as Triton sub-executables driven from the host; a loop keeps its state on the device"
         k.source = policy.numpy_note(k, "on the host", reason)
         if k.launches:
             self.numpy_kernels.append((k.index, k.op_types, reason))
