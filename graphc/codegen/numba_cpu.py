@@ -89,7 +89,7 @@ class NumbaExecutable:
         self.plan = job.plan
         self.kernel_plan, self.memory_plan = job.kernel_plan, job.memory_plan
         factory = subplan_factory(job)                 # region bodies: Numba sub-executables
-        self.loops = numba_loop.Loops(factory)        # loops compiled whole where their kernels allow
+        self.loops = numba_loop.Loops(factory, self.kernel_plan.dump_dir)        # loops compiled whole where their kernels allow
         self.call = with_regions(numba_host.call, factory, self.loops.runner)
         self.storage = self.memory_plan.storage
         self.kernels = self.kernel_plan.launched

@@ -14,6 +14,7 @@ with a reason (``Refused``), and the loop runs through the sub-executables inste
 """
 from __future__ import annotations
 
+import os
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numba
@@ -142,8 +143,9 @@ class Loops:
 
     ``why[node name]`` says for each loop that ran whether it was compiled whole or why not."""
 
-    def __init__(self, factory: regions.Factory) -> None:
+    def __init__(self, factory: regions.Factory, dump_dir: Optional[str] = None) -> None:
         self.factory = factory
+        self.dump_dir = dump_dir                             # GRAPHC_DUMP's directory for this plan
         self.made: Dict[Any, Optional[WholeLoop]] = {}     # (node, shapes) -> the function, or None
         self.why: Dict[str, str] = {}
 
@@ -161,7 +163,17 @@ class Loops:
             except Refused as e:
                 self.made[key] = None
                 self.why[node.name] = f"not compiled whole: {e}"
+            self._dump(node, shapes)
         return self.made[key]
+
+    def _dump(self, node, shapes: tuple) -> None:
+        """With GRAPHC_DUMP, appends the verdict (and the function's source) to ``whole_loops.txt``."""
+        if not self.dump_dir:
+            return
+        loop = self.made[(node, shapes)]
+        with open(os.path.join(self.dump_dir, "whole_loops.txt"), "a") as f:
+            f.write(f"# {node.name} on shapes {list(shapes)}: {self.why[node.name]}\n")
+            f.write(loop.source + "\n" if loop is not None else "")
 
     def runner(self, node) -> Optional[Callable]:
         """``node``'s compiled whole loop for ``regions.run`` (None for a node that is not a loop)."""
