@@ -8,7 +8,7 @@ steps call ``run`` here; phase 1 passes the eager factory everywhere.
 from __future__ import annotations
 
 import weakref
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
@@ -29,6 +29,11 @@ def _executable(body, factory: Factory, replay: bool):
     return exe
 
 
+def body_executable(body, factory: Factory, replay: bool = False):
+    """The sub-executable ``factory`` made for ``body`` (made now on first use, then cached)."""
+    return _executable(body, factory, replay)
+
+
 def _run_body(body, factory: Factory, args: Sequence[np.ndarray], state: Any, kept: Any = None) -> list:
     """The body's outputs then kept values on ``args``; ``kept``: the values to replay, if any."""
     replay = kept is not None
@@ -42,7 +47,8 @@ def fits(static, actual: tuple) -> bool:
     return dims is None or len(dims) == len(actual) and all(d is None or d == a for d, a in zip(dims, actual))
 
 
-def _check_loop_value(op, body, i: int, value: np.ndarray) -> None:
+def check_loop_value(op, body, i: int, value: Any) -> None:
+    """Raises InvalidArgumentError when loop variable ``i``'s new ``value`` breaks its shape invariant."""
     shape = body.inputs[i].shape
     if not fits(shape, np.shape(value)):
         raise errors.InvalidArgumentError(None, getattr(op, "origin", op), (
@@ -55,7 +61,7 @@ def _zeros(t) -> np.ndarray:
     return np.zeros(() if dims is None else tuple(d or 0 for d in dims), dtype=t.dtype.np_type)
 
 
-def _run_if(op, args: list, state: Any, factory: Factory) -> tuple:
+def _run_if(op, args: list, state: Any, factory: Factory, whole: Optional[Callable] = None) -> tuple:
     then, other = op.attrs["then_branch"], op.attrs["else_branch"]
     take_then = bool(np.asarray(args[0]))
     taken = then if take_then else other
@@ -93,7 +99,7 @@ def _stack(values: list, like) -> np.ndarray:
     return np.zeros((0,) + (() if dims is None else tuple(d or 0 for d in dims)), dtype=like.dtype.np_type)
 
 
-def _run_while(op, args: list, state: Any, factory: Factory) -> tuple:
+def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Callable] = None) -> tuple:
     n, cond, body = op.attrs["num_vars"], op.attrs["cond"], op.attrs["body"]
     record = op.attrs["record"].on
     valued = op.attrs["record"].values     # the loop vars a gradient reads the values of
@@ -103,7 +109,11 @@ def _run_while(op, args: list, state: Any, factory: Factory) -> tuple:
     history: list = [[] for _ in range(n)]
     kept: list = [[] for _ in body.kept]
     count = 0
-    while bool(np.asarray(_run_body(cond, factory, values + captures, state)[0])):
+    done = whole(values, captures, state) if whole is not None and not record and not replay else None
+    if done is not None:      # the whole loop ran in compiled code
+        values, count = done
+        values = [np.asarray(v) for v in values]
+    while done is None and bool(np.asarray(_run_body(cond, factory, values + captures, state)[0])):
         kept_in = _iteration(op, recorded, count) if replay else None
         results = _run_body(body, factory, values + captures, state, kept_in)
         if record:
@@ -113,7 +123,7 @@ def _run_while(op, args: list, state: Any, factory: Factory) -> tuple:
                 h.append(v)
         values = results[:n]
         for i, v in enumerate(values):
-            _check_loop_value(op, body, i, v)
+            check_loop_value(op, body, i, v)
         count += 1
     return (tuple(np.array(v, copy=True) for v in values) + (np.array(count, dtype=np.int32),)
             + tuple(_stack(h, t) for h, t in zip(history, body.inputs[:n]))
@@ -132,6 +142,10 @@ def _iteration(op, recorded: list, i: int) -> list:
 _RUNNERS = {"If": _run_if, "While": _run_while}
 
 
-def run(op, args: list, state: Any, factory: Factory) -> tuple:
-    """The outputs of region op ``op`` (a graph op, or an IR node with its attrs) on ``args``."""
-    return _RUNNERS[op.type](op, args, state, factory)
+def run(op, args: list, state: Any, factory: Factory, whole: Optional[Callable] = None) -> tuple:
+    """The outputs of region op ``op`` (a graph op, or an IR node with its attrs) on ``args``.
+
+    ``whole``: for a loop, a compiled whole loop ``whole(values, captures, state) -> (final values,
+    iteration count)`` (None when it cannot run these values), used when no iteration is recorded
+    or replayed; the loop runs body by body here otherwise."""
+    return _RUNNERS[op.type](op, args, state, factory, whole)
