@@ -323,11 +323,14 @@ def _clear_rows_infer(inputs, attrs):
 
 
 def _clear_rows_numpy(buffer, g, indices):
-    out = np.zeros(buffer.shape, dtype=g.dtype)
     if buffer.shape[1:] != g.shape[1:]:   # a placeholder buffer, replaced by the first write
-        return out
-    rows = min(buffer.shape[0], g.shape[0])
-    out[:rows] = g[:rows]
+        return np.zeros(buffer.shape, dtype=g.dtype)
+    if buffer.shape == g.shape:           # one pass over the rows (no zeros first)
+        out = np.array(g, copy=True)
+    else:
+        out = np.zeros(buffer.shape, dtype=g.dtype)
+        rows = min(buffer.shape[0], g.shape[0])
+        out[:rows] = g[:rows]
     idx = np.asarray(indices, dtype=np.int64).reshape(-1)
     out[idx[idx < buffer.shape[0]]] = 0
     return out
