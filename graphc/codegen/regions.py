@@ -13,6 +13,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from graphc import errors
+from graphc.ops import tensor_array
 from graphc.passes.run_plan import RunPlan
 
 Factory = Callable[[RunPlan], Any]
@@ -34,11 +35,33 @@ def body_executable(body, factory: Factory, replay: bool = False):
     return _executable(body, factory, replay)
 
 
-def _run_body(body, factory: Factory, args: Sequence[np.ndarray], state: Any, kept: Any = None) -> list:
-    """The body's outputs then kept values on ``args``; ``kept``: the values to replay, if any."""
+def _run_body(body, factory: Factory, args: Sequence[np.ndarray], state: Any, kept: Any = None,
+              donated: Sequence[np.ndarray] = ()) -> list:
+    """The body's outputs then kept values on ``args``; ``kept``: the values to replay, if any;
+    ``donated``: arguments the caller gives up (a TensorArray write may update them in place)."""
     replay = kept is not None
-    results, _ = _executable(body, factory, replay).run(list(args) + (list(kept) if replay else []), state)
+    with tensor_array.donating(donated):     # (always: a nested body must not see its parent's set)
+        results, _ = _executable(body, factory, replay).run(list(args) + (list(kept) if replay else []), state)
     return results
+
+
+_written_only: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # body -> loop var indices
+
+
+def written_only(body, n: int) -> list:
+    """The loop vars of ``body`` (of ``n``) that only a TensorArray write reads, as its buffer: the
+    driver may let that write update the previous version in place (nothing reads it afterwards)."""
+    found = _written_only.get(body)
+    if found is None:
+        returned = {id(t) for t in list(body.outputs) + list(body.kept)}
+        found = []
+        for i, ph in enumerate(body.inputs[:n]):
+            uses = [(c, k) for c in body.get_operations() for k, t in enumerate(c.inputs) if t is ph]
+            if len(uses) == 1 and uses[0][0].type == "TensorArrayScatter" and uses[0][1] == 0 \
+                    and id(ph) not in returned:
+                found.append(i)
+        _written_only[body] = found
+    return found
 
 
 def fits(static, actual: tuple) -> bool:
@@ -113,9 +136,14 @@ def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Cal
     if done is not None:      # the whole loop ran in compiled code
         values, count = done
         values = [np.asarray(v) for v in values]
+    # loop vars only a TensorArray write reads, and no gradient records: written in place, after one
+    # copy of the value the loop was given (the caller's)
+    in_place = [i for i in written_only(body, n) if not (record and i in valued)] if done is None else []
+    for i in in_place:
+        values[i] = np.array(values[i], copy=True)
     while done is None and bool(np.asarray(_run_body(cond, factory, values + captures, state)[0])):
         kept_in = _iteration(op, recorded, count) if replay else None
-        results = _run_body(body, factory, values + captures, state, kept_in)
+        results = _run_body(body, factory, values + captures, state, kept_in, [values[i] for i in in_place])
         if record:
             for i, (h, v) in enumerate(zip(history, values)):
                 h.append(v if i in valued else np.shape(v))
