@@ -120,6 +120,7 @@ class _Step:
 def _import_failure(module: str) -> Optional[str]:
     if module == "tensorflow":
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no C++ info logs in the bench output
+        os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")   # tf.nn.rnn_cell / tf.layers need tf-keras (TF >= 2.16)
     try:
         importlib.import_module(module)
     except Exception as e:  # noqa: BLE001 - any failure to import (missing, broken install) means unavailable
@@ -127,12 +128,22 @@ def _import_failure(module: str) -> Optional[str]:
     return None
 
 
+def peer_python(peer: str) -> Optional[str]:
+    """The Python a peer runs in: None (this one) unless it is tf1, TensorFlow does not import here
+    and GRAPHC_TENSORFLOW_PYTHON names an interpreter that has it (and graphc's dependencies)."""
+    from graphc import switches
+
+    if peer != "tf1" or _import_failure("tensorflow") is None:
+        return None
+    return switches.TENSORFLOW_PYTHON.get() or None
+
+
 def unavailable_peers() -> dict:
-    """Peers whose package does not import here, with the reason."""
+    """Peers whose package does not import here (nor in their ``peer_python``), with the reason."""
     reasons = {}
     for peer in PEERS:
         failure = _import_failure(_PEER_MODULES[peer])
-        if failure is not None:
+        if failure is not None and peer_python(peer) is None:
             reasons[peer] = failure
     return reasons
 
@@ -708,6 +719,11 @@ def _tf1_workload(workload, size) -> _Step:
     sess = tf1.Session(graph=graph, config=config)
     if init is not None:
         sess.run(init)
+        # graphc's initial values (its random initializers draw other numbers than TensorFlow's)
+        initial = workload_inputs(workload.name, size).variables
+        for v in variables:
+            if _base_name(v.name) in initial:
+                v.load(initial[_base_name(v.name)], sess)
     call = sess.make_callable(built.fetches, list(built.feed_dict))
     args = list(built.feed_dict.values())
 

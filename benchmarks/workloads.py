@@ -188,6 +188,32 @@ def data_thru(size: str) -> Built:
     return Built(list(ds.make_one_shot_iterator().get_next()), {}, bytes_moved=DATA_BATCH * (2 * 784 * 4 + 4))
 
 
+LSTM_LR = 0.1
+
+
+def lstm_step(size: str) -> Built:
+    """A BasicLSTMCell dynamic_rnn training step: lengths vary per example (sequence_length
+    masking), the last output feeds a dense head, softmax cross-entropy, one SGD update."""
+    batch, steps, units, features, classes = _pick(size, (8, 10, 32, 16, 10), (64, 50, 256, 64, 10),
+                                                   (128, 100, 512, 128, 10))
+    rs = _rng()
+    x = tf.placeholder(tf.float32, [None, steps, features], name="x")
+    lengths = tf.placeholder(tf.int32, [None], name="lengths")
+    labels = tf.placeholder(tf.int32, [None], name="labels")
+    init = tf.random_uniform_initializer(-0.08, 0.08, seed=1)
+    with tf.variable_scope("model", initializer=init):
+        cell = tf.nn.rnn_cell.BasicLSTMCell(units)
+        _, state = tf.nn.dynamic_rnn(cell, x, sequence_length=lengths, dtype=tf.float32)
+        logits = tf.layers.dense(state.h, classes, name="head")
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    train = tf.train.GradientDescentOptimizer(LSTM_LR).minimize(loss)
+    feed = {x: rs.randn(batch, steps, features).astype(np.float32),
+            lengths: rs.randint(steps // 2, steps + 1, batch).astype(np.int32),
+            labels: rs.randint(0, classes, batch).astype(np.int32)}
+    macs = 3 * batch * steps * (features + units) * 4 * units   # forward, and twice that backward
+    return Built([loss, train], feed, flops=2 * macs, check=loss, rtol=1e-3)
+
+
 WORKLOADS = [
     Workload("gelu", "0.5*x*(1+tanh(0.798*(x+0.0447*x^3))), float32", gelu),
     Workload("softmax", "row softmax, float32", softmax),
@@ -195,6 +221,8 @@ WORKLOADS = [
     Workload("sum_sq", "reduce_sum(x*x), float32", sum_of_squares),
     Workload("mlp_sgd", "MLP 784-H-H-10 SGD step (forward, backward, update)", mlp_sgd, stateful=True),
     Workload("cnn_step", "small CNN SGD step (2 conv+pool, dense), 28x28 inputs", cnn_step, stateful=True),
+    Workload("lstm", "BasicLSTMCell dynamic_rnn SGD step, lengths masked, dense head", lstm_step,
+             stateful=True),
     Workload("adam", "Adam update of one variable", adam, stateful=True),
     Workload("lecture_add", "the lecture's a + b, per sess.run", lecture_add, per_run_latency=True),
     Workload("lecture_train", "the lecture's training step, per sess.run", lecture_train,

@@ -152,7 +152,8 @@ def _compare_peers(args: argparse.Namespace, selected: list, refs: dict) -> list
     for peer in available:
         harness.progress(f"  peer {peer} ...")
         try:
-            results[peer] = peers.time_peer_isolated(peer, names, args.size, args.min_time)
+            results[peer] = peers.time_peer_isolated(peer, names, args.size, args.min_time,
+                                                     python=peers.peer_python(peer))
         except (ImportError, RuntimeError) as e:
             print(f"peer {peer} failed: {str(e).splitlines()[0] if str(e) else e}")
     if not results:

@@ -12,6 +12,7 @@ import numpy as np
 from graphc import errors
 from graphc.codegen import regions
 from graphc.codegen.regions import fits
+from graphc.ops import tensor_array
 from graphc.ops.core import OPS, OpKind
 from graphc.ops.random import make_rng
 from graphc.ops.state import ASSIGN_UPDATES, STATE_READ
@@ -76,7 +77,7 @@ class EagerExecutable:
         plan = self.plan
         values: dict = dict(zip(plan.feeds, feed_values))
         fed = set(plan.feeds)
-        foreign = {id(v) for v in feed_values}
+        foreign = {id(v) for v in feed_values if not tensor_array.donated(v)}   # a donated feed is ours
         updates: dict = {}
 
         def read_var(var_op, reader):

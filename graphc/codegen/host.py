@@ -6,7 +6,7 @@ carry the node's name and the input shapes.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -20,10 +20,52 @@ def _eager_body(plan) -> Any:
     return driver.compile_run("eager", plan)
 
 
+class SubExecutable:
+    """A region body's RunPlan compiled by one backend, once per tuple of feed shapes (on first run
+    with them): the loop then calls compiled code each iteration, with no re-plan."""
+
+    def __init__(self, job: "driver.CompileJob", plan) -> None:
+        self.job = job
+        self.plan = plan
+        self.compiled: dict = {}     # feed shapes -> executable
+
+    def for_shapes(self, shapes: tuple) -> Any:
+        """The executable specialized on feed ``shapes``."""
+        exe = self.compiled.get(shapes)
+        if exe is None:
+            if len(self.compiled) > 64:      # a loop variable whose shape changes every iteration
+                self.compiled.clear()
+            exe = self.compiled[shapes] = self.job.compile_subplan(self.plan, shapes)
+        return exe
+
+    def run(self, feed_values: list, state, **options: Any) -> tuple:
+        """The executable's ``run`` (``options``: its keyword arguments, as Triton's ``device_fetches``)."""
+        return self.for_shapes(tuple(tuple(np.shape(x)) for x in feed_values)).run(feed_values, state, **options)
+
+
+def subplan_factory(job: "driver.CompileJob") -> regions.Factory:
+    """The factory that compiles a region's bodies with ``job``'s backend and device (one per executable,
+    so each body is compiled once per executable and feed shapes; see ``regions.body_executable``)."""
+    return lambda plan: SubExecutable(job, plan)
+
+
+def with_regions(call: Callable, factory: regions.Factory, whole_loop: Optional[Callable] = None) -> Callable:
+    """``call(node, args, state)`` with region nodes (cond, loop) running their bodies through
+    ``factory``'s sub-executables instead of eager ones; ``whole_loop(node)``: the node's compiled
+    whole loop, if any (see ``regions.run``)."""
+    def run(node, args: list, state) -> list:
+        if OPS[node.type].kind is OpKind.REGION:
+            whole = whole_loop(node) if whole_loop is not None else None
+            return run_kernel(node, args, lambda: regions.run(node, args, state, factory, whole))
+        return call(node, args, state)
+    return run
+
+
 def call_numpy(node, args: list, state) -> list:
-    """The outputs of IR ``node`` computed by its op's numpy kernel, as arrays."""
+    """The outputs of IR ``node`` computed by its op's numpy kernel, as arrays (a region node's
+    bodies run through eager sub-executables; compiled backends use ``with_regions``)."""
     od = OPS[node.type]
-    if od.kind is OpKind.REGION:   # a cond or loop: its bodies run through eager sub-executables
+    if od.kind is OpKind.REGION:
         return run_kernel(node, args, lambda: regions.run(node, args, state, _eager_body))
     kwargs = node.attrs
     if od.kind is OpKind.RANDOM:

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from graphc.codegen import run_policy as policy
-from graphc.codegen.host import call_numpy
+from graphc.codegen.host import call_numpy, subplan_factory, with_regions
 from graphc.codegen.driver import CompileJob
 from graphc.passes.ir import READ_VARIABLE
 from graphc.passes.memory import Place
@@ -28,6 +28,7 @@ class InterpretedExecutable:
         self.kernel_plan, self.memory_plan = job.kernel_plan, job.memory_plan
         self.kernels = self.kernel_plan.launched
         self.peak_bytes = self.memory_plan.peak_bytes
+        self.call = with_regions(call_numpy, subplan_factory(job))    # bodies interpreted too
 
     def run(self, feed_values: Sequence[np.ndarray], state: Any) -> tuple:
         prog = self.kernel_plan.program
@@ -57,7 +58,7 @@ class InterpretedExecutable:
                 return env[v]
 
             for k in self.kernel_plan.kernels:
-                env.update(policy.run_nodes(k.nodes, value, call_numpy, state))
+                env.update(policy.run_nodes(k.nodes, value, self.call, state))
                 for v in k.outputs:
                     env[v] = self._store(v, env[v], storage, buffers, scratch)
             results = [np.array(value(v), copy=True) for v in prog.fetches]

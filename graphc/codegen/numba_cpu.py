@@ -28,10 +28,11 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from graphc.codegen import kernel_common as kc
-from graphc.codegen import numba_host
+from graphc.codegen import numba_host, numba_loop
 from graphc.codegen import numba_scalar as scalar
 from graphc.codegen import run_policy as policy
 from graphc.codegen.driver import CompileJob
+from graphc.codegen.host import subplan_factory, with_regions
 from graphc.codegen.numba_printer import KernelSource
 from graphc.codegen.numba_steps import STATS, CompiledStep, NumpyStep, RunContext
 from graphc.ops.core import OPS, Lowering, OpKind
@@ -71,7 +72,9 @@ class NumbaExecutable:
     saying which numpy kernel runs it); ``numpy_kernels``: (kernel index, op types, reason) for
     every launched kernel that runs with numpy; ``peak_bytes``: from the memory plan;
     ``inplace_variables``: the variables whose new values are written into their own arrays
-    (``inplace_note`` says why there are none when the memory plan asked for some).
+    (``inplace_note`` says why there are none when the memory plan asked for some);
+    ``whole_loops``: loop node name -> compiled whole, or why not (``numba_loop.py``; set on a loop's
+    first run).
 
     Variables in place: the memory plan picks updates that may overwrite the variable's array
     (every reader of the old value runs before or in the writing kernel). This driver does so
@@ -85,6 +88,9 @@ class NumbaExecutable:
     def __init__(self, job: CompileJob) -> None:
         self.plan = job.plan
         self.kernel_plan, self.memory_plan = job.kernel_plan, job.memory_plan
+        factory = subplan_factory(job)                 # region bodies: Numba sub-executables
+        self.loops = numba_loop.Loops(factory, self.kernel_plan.dump_dir)        # loops compiled whole where their kernels allow
+        self.call = with_regions(numba_host.call, factory, self.loops.runner)
         self.storage = self.memory_plan.storage
         self.kernels = self.kernel_plan.launched
         self.peak_bytes = self.memory_plan.peak_bytes
@@ -107,6 +113,7 @@ class NumbaExecutable:
         policy.mark_certain_steps(self.steps, static, self.consts)
         self.inplace, self.inplace_note = policy.plan_inplace(self.kernel_plan, self.storage, self.steps)
         self.inplace_variables = sorted({var.name for var in self.inplace.values()})
+        self.whole_loops = self.loops.why
 
     def _step(self, k):
         return policy.kernel_step(k, KernelSource, lambda k, gen: CompiledStep(k, gen, _load(gen)),
@@ -117,10 +124,15 @@ class NumbaExecutable:
             k.source = "".join(f"# {n.name}: graphc.codegen.numba_host.KERNELS[{n.type!r}] "
                                "(hand-written njit; the numpy kernel for other dtypes)\n" for n in k.nodes)
             return NumpyStep(k, "hand-written njit kernel")
+        node = k.nodes[0]
+        if OPS[node.type].kind is OpKind.REGION:
+            reason = "a region: its bodies run as Numba sub-executables from the Python driver"
+            if node.type == "While":
+                reason += "; whole_loops says whether the loop runs as one njit function"
         k.source = policy.numpy_note(k, "from the Python driver", reason)
         if k.launches:
             self.numpy_kernels.append((k.index, k.op_types, reason))
-        return NumpyStep(k, reason)
+        return NumpyStep(k, reason, self.call)
 
     def own_array(self, var, ctx: RunContext) -> Optional[np.ndarray]:
         """The variable's current array if this run may overwrite it (C-contiguous, writeable, exact dtype)."""

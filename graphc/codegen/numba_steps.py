@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 import time
-from typing import Optional
+from typing import Callable, Optional
 
 import numba
 import numpy as np
@@ -257,9 +257,10 @@ def _record_compile(fn, kernel, seconds: float, parallel: bool) -> None:
 class NumpyStep:
     """Runs a kernel's nodes with their numpy kernels from the driver (opaque ops and fallbacks)."""
 
-    def __init__(self, kernel, reason: str) -> None:
+    def __init__(self, kernel, reason: str, call: Callable = numba_host.call) -> None:
         self.kernel = kernel
         self.reason = reason
+        self.call = call                 # call(node, args, state): the node's outputs
         self.shape_inputs = kernel.inputs
         self.meta_inputs = policy.meta_inputs_of(kernel)
         self.static_geometry = True
@@ -273,7 +274,7 @@ class NumpyStep:
 
     def run(self, ctx: RunContext) -> None:
         env = ctx.env
-        local = policy.run_nodes(self.kernel.nodes, env.__getitem__, numba_host.call, ctx.state)
+        local = policy.run_nodes(self.kernel.nodes, env.__getitem__, self.call, ctx.state)
         if ctx.trusted:
             policy.check_promised(self.promised, local)
         if self.kernel.kind == KernelKind.VIEW or self.kernel.kind == KernelKind.HOST:

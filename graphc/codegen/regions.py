@@ -8,11 +8,12 @@ steps call ``run`` here; phase 1 passes the eager factory everywhere.
 from __future__ import annotations
 
 import weakref
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
 from graphc import errors
+from graphc.ops import tensor_array
 from graphc.passes.run_plan import RunPlan
 
 Factory = Callable[[RunPlan], Any]
@@ -29,11 +30,38 @@ def _executable(body, factory: Factory, replay: bool):
     return exe
 
 
-def _run_body(body, factory: Factory, args: Sequence[np.ndarray], state: Any, kept: Any = None) -> list:
-    """The body's outputs then kept values on ``args``; ``kept``: the values to replay, if any."""
+def body_executable(body, factory: Factory, replay: bool = False):
+    """The sub-executable ``factory`` made for ``body`` (made now on first use, then cached)."""
+    return _executable(body, factory, replay)
+
+
+def _run_body(body, factory: Factory, args: Sequence[np.ndarray], state: Any, kept: Any = None,
+              donated: Sequence[np.ndarray] = ()) -> list:
+    """The body's outputs then kept values on ``args``; ``kept``: the values to replay, if any;
+    ``donated``: arguments the caller gives up (a TensorArray write may update them in place)."""
     replay = kept is not None
-    results, _ = _executable(body, factory, replay).run(list(args) + (list(kept) if replay else []), state)
+    with tensor_array.donating(donated):     # (always: a nested body must not see its parent's set)
+        results, _ = _executable(body, factory, replay).run(list(args) + (list(kept) if replay else []), state)
     return results
+
+
+_written_only: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # body -> loop var indices
+
+
+def written_only(body, n: int) -> list:
+    """The loop vars of ``body`` (of ``n``) that only a TensorArray write reads, as its buffer: the
+    driver may let that write update the previous version in place (nothing reads it afterwards)."""
+    found = _written_only.get(body)
+    if found is None:
+        returned = {id(t) for t in list(body.outputs) + list(body.kept)}
+        found = []
+        for i, ph in enumerate(body.inputs[:n]):
+            uses = [(c, k) for c in body.get_operations() for k, t in enumerate(c.inputs) if t is ph]
+            if len(uses) == 1 and uses[0][0].type == "TensorArrayScatter" and uses[0][1] == 0 \
+                    and id(ph) not in returned:
+                found.append(i)
+        _written_only[body] = found
+    return found
 
 
 def fits(static, actual: tuple) -> bool:
@@ -42,7 +70,8 @@ def fits(static, actual: tuple) -> bool:
     return dims is None or len(dims) == len(actual) and all(d is None or d == a for d, a in zip(dims, actual))
 
 
-def _check_loop_value(op, body, i: int, value: np.ndarray) -> None:
+def check_loop_value(op, body, i: int, value: Any) -> None:
+    """Raises InvalidArgumentError when loop variable ``i``'s new ``value`` breaks its shape invariant."""
     shape = body.inputs[i].shape
     if not fits(shape, np.shape(value)):
         raise errors.InvalidArgumentError(None, getattr(op, "origin", op), (
@@ -55,7 +84,7 @@ def _zeros(t) -> np.ndarray:
     return np.zeros(() if dims is None else tuple(d or 0 for d in dims), dtype=t.dtype.np_type)
 
 
-def _run_if(op, args: list, state: Any, factory: Factory) -> tuple:
+def _run_if(op, args: list, state: Any, factory: Factory, whole: Optional[Callable] = None) -> tuple:
     then, other = op.attrs["then_branch"], op.attrs["else_branch"]
     take_then = bool(np.asarray(args[0]))
     taken = then if take_then else other
@@ -73,6 +102,15 @@ def _run_if(op, args: list, state: Any, factory: Factory) -> tuple:
 
 
 def _stack(values: list, like) -> np.ndarray:
+    """The recorded values of loop var ``like`` stacked; shapes alone (a loop var no gradient reads
+    the values of) give a read-only stand-in of the stack's shape: one zero row, repeated."""
+    if values and isinstance(values[0], tuple):
+        if any(v != values[0] for v in values):
+            raise errors.InvalidArgumentError(None, None, (
+                f"The gradient of a while loop needs each loop variable's shape fixed across iterations, but "
+                f"{like.name} changes shape ({values[:3]}...)."))
+        # one zero row repeated: a row of it reads as fast as a row of a real stack
+        return np.broadcast_to(np.zeros(values[0], dtype=like.dtype.np_type), (len(values),) + values[0])
     if values:
         try:
             return np.stack(values)
@@ -84,26 +122,36 @@ def _stack(values: list, like) -> np.ndarray:
     return np.zeros((0,) + (() if dims is None else tuple(d or 0 for d in dims)), dtype=like.dtype.np_type)
 
 
-def _run_while(op, args: list, state: Any, factory: Factory) -> tuple:
+def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Callable] = None) -> tuple:
     n, cond, body = op.attrs["num_vars"], op.attrs["cond"], op.attrs["body"]
     record = op.attrs["record"].on
+    valued = op.attrs["record"].values     # the loop vars a gradient reads the values of
     ncap = len(body.inputs) - n
     values, captures, recorded = list(args[:n]), list(args[n:n + ncap]), list(args[n + ncap:])
     replay = bool(op.attrs.get("replay"))
     history: list = [[] for _ in range(n)]
     kept: list = [[] for _ in body.kept]
     count = 0
-    while bool(np.asarray(_run_body(cond, factory, values + captures, state)[0])):
+    done = whole(values, captures, state) if whole is not None and not record and not replay else None
+    if done is not None:      # the whole loop ran in compiled code
+        values, count = done
+        values = [np.asarray(v) for v in values]
+    # loop vars only a TensorArray write reads, and no gradient records: written in place, after one
+    # copy of the value the loop was given (the caller's)
+    in_place = [i for i in written_only(body, n) if not (record and i in valued)] if done is None else []
+    for i in in_place:
+        values[i] = np.array(values[i], copy=True)
+    while done is None and bool(np.asarray(_run_body(cond, factory, values + captures, state)[0])):
         kept_in = _iteration(op, recorded, count) if replay else None
-        results = _run_body(body, factory, values + captures, state, kept_in)
+        results = _run_body(body, factory, values + captures, state, kept_in, [values[i] for i in in_place])
         if record:
-            for h, v in zip(history, values):
-                h.append(v)
+            for i, (h, v) in enumerate(zip(history, values)):
+                h.append(v if i in valued else np.shape(v))
             for h, v in zip(kept, results[n:]):
                 h.append(v)
         values = results[:n]
         for i, v in enumerate(values):
-            _check_loop_value(op, body, i, v)
+            check_loop_value(op, body, i, v)
         count += 1
     return (tuple(np.array(v, copy=True) for v in values) + (np.array(count, dtype=np.int32),)
             + tuple(_stack(h, t) for h, t in zip(history, body.inputs[:n]))
@@ -122,6 +170,10 @@ def _iteration(op, recorded: list, i: int) -> list:
 _RUNNERS = {"If": _run_if, "While": _run_while}
 
 
-def run(op, args: list, state: Any, factory: Factory) -> tuple:
-    """The outputs of region op ``op`` (a graph op, or an IR node with its attrs) on ``args``."""
-    return _RUNNERS[op.type](op, args, state, factory)
+def run(op, args: list, state: Any, factory: Factory, whole: Optional[Callable] = None) -> tuple:
+    """The outputs of region op ``op`` (a graph op, or an IR node with its attrs) on ``args``.
+
+    ``whole``: for a loop, a compiled whole loop ``whole(values, captures, state) -> (final values,
+    iteration count)`` (None when it cannot run these values), used when no iteration is recorded
+    or replayed; the loop runs body by body here otherwise."""
+    return _RUNNERS[op.type](op, args, state, factory, whole)

@@ -35,9 +35,12 @@ from graphc.codegen import kernel_common as kc
 from graphc.codegen import run_policy as policy
 from graphc.codegen import triton_memory as tm
 from graphc.codegen.driver import CompileJob
+from graphc.codegen.host import call_numpy, subplan_factory, with_regions
+from graphc.codegen.triton_loop import DeviceLoops
 from graphc.codegen.triton_printer import KernelSource, scalar_rules
 from graphc.codegen.triton_steps import (GPU_BLOCKS, INTERPRETER_BLOCKS, STATS, CompiledStep, GatherStep,
                                          NumpyStep, RunContext)
+from graphc.ops.core import OPS, OpKind
 from graphc.passes.fusion import KernelKind, facts
 from graphc.passes.memory import Place
 
@@ -112,6 +115,9 @@ class TritonExecutable:
         self.layer = job.device or tm.default_layer()
         self.blocks = INTERPRETER_BLOCKS if tm.interpreting() else GPU_BLOCKS
         self.kernel_plan, self.memory_plan = job.kernel_plan, job.memory_plan
+        factory = subplan_factory(job)                 # region bodies: Triton sub-executables
+        self.loops = DeviceLoops(factory, self.layer)  # loops keep their state on the device
+        self.call = with_regions(call_numpy, factory, self.loops.runner)
         self.storage = self.memory_plan.storage
         self.kernels = self.kernel_plan.launched
         self.peak_bytes = self.memory_plan.peak_bytes
@@ -143,10 +149,12 @@ class TritonExecutable:
             k.source = (f"# {node.name}: {node.type} as graphc.codegen.triton_scalar.gather_kernel through an "
                         "index map from its numpy kernel (on the device)\n")
             return GatherStep(k)
+        if OPS[node.type].kind is OpKind.REGION:
+            reason = "a region: its bodies run as Triton sub-executables driven from the host; a loop keeps its state on the device"
         k.source = policy.numpy_note(k, "on the host", reason)
         if k.launches:
             self.numpy_kernels.append((k.index, k.op_types, reason))
-        return NumpyStep(k, reason)
+        return NumpyStep(k, reason, self.call)
 
     # -- running --------------------------------------------------------------------------------
     def run(self, feed_values: Sequence[Any], state: Any, device_fetches: bool = False) -> tuple:

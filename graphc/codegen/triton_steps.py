@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -437,9 +437,10 @@ class GatherStep:
 class NumpyStep:
     """Runs a kernel's nodes with their numpy kernels on the host (opaque ops and fallbacks)."""
 
-    def __init__(self, kernel, reason: str) -> None:
+    def __init__(self, kernel, reason: str, call: Callable = call_numpy) -> None:
         self.kernel = kernel
         self.reason = reason
+        self.call = call                 # call(node, args, state): the node's outputs as host arrays
         self.shape_inputs = kernel.inputs
         self.meta_inputs = policy.meta_inputs_of(kernel)
         self.static_geometry = True
@@ -455,7 +456,7 @@ class NumpyStep:
             return
         STATS["numpy_steps"] += 1
         inputs = {v: ctx.host(v) for v in self.kernel.inputs}
-        local = policy.run_nodes(self.kernel.nodes, inputs.__getitem__, call_numpy, ctx.state)
+        local = policy.run_nodes(self.kernel.nodes, inputs.__getitem__, self.call, ctx.state)
         if ctx.trusted:
             policy.check_promised(self.promised, local)
         layer = ctx.exe.layer

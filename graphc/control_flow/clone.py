@@ -13,13 +13,17 @@ REPLAYING = ("If", "While")   # region ops that can take their recorded draws as
 
 
 class Recording:
-    """A While op's flag: record each iteration's loop vars (set once a gradient needs them)."""
+    """A While op's flag: record each iteration's kept draws and loop vars (set once a gradient
+    needs them). ``values``: the loop vars whose values a gradient reads; the others' stacks are
+    zero-cost stand-ins of the right shape (a TensorArray buffer the body only writes is read by
+    its gradient for its shape alone, and recording its every version would cost O(T^2) memory)."""
 
     def __init__(self) -> None:
         self.on = False
+        self.values: set = set()
 
     def __repr__(self) -> str:
-        return f"Recording(on={self.on})"
+        return f"Recording(on={self.on}, values={sorted(self.values)})"
 
 
 def _fresh(value):

@@ -173,6 +173,31 @@ def _if_grad(op: Operation, *dys) -> list:
     return result
 
 
+# (op type, input index) pairs that read only their input's shape, never its values
+_SHAPE_READS = {("TensorArrayClearRows", 0), ("Shape", 0), ("Size", 0), ("Rank", 0)}
+
+
+def _ancestors(tensors: Sequence[Tensor]) -> set:
+    """The ops ``tensors`` depend on in their graph (data and control inputs): what a body runs."""
+    seen: set = set()
+    todo = [t.op for t in tensors]
+    while todo:
+        o = todo.pop()
+        if o not in seen:
+            seen.add(o)
+            todo.extend(t.op for t in o.inputs)
+            todo.extend(o.control_inputs)
+    return seen
+
+
+def _reads_value(x: Tensor, live: set) -> bool:
+    """Whether an op in ``live`` reads the values of ``x`` (a recorded loop var inside a gradient
+    body), not just its shape: the forward loop then records that loop var in every iteration. The
+    body's recomputed forward ops that no gradient needs (a TensorArray write) are not in ``live``."""
+    return any((c.type, k) not in _SHAPE_READS
+               for c in x.consumers() if c in live for k, t in enumerate(c.inputs) if t is x)
+
+
 def _while_grad(op: Operation, *dys) -> list:
     n, body = op.attrs["num_vars"], op.attrs["body"]
     if not op.attrs["back_prop"]:
@@ -210,7 +235,10 @@ def _while_grad(op: Operation, *dys) -> list:
         new_accs = [m.add(a, g) for a, g in zip(accs, grads[len(fv):])]
         new_gs = [g if dh is None else m.add(g, gather.gather(graph.capture(dh), j))
                   for g, dh in zip(grads[:len(fv)], history_grads)]
-        return [m.subtract(j, 1)] + new_gs + new_accs
+        outs = [m.subtract(j, 1)] + new_gs + new_accs
+        live = _ancestors(outs)
+        op.attrs["record"].values.update(i for i, x in enumerate(xs) if _reads_value(x, live))
+        return outs
 
     start = [m.subtract(count, 1)] + g0 + acc0
     invariants = [t.shape for t in start]

@@ -22,7 +22,9 @@ reads its element's gradient back and clears that row for the earlier buffer
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+import contextlib
+import contextvars
+from typing import Any, Iterable, Iterator, Optional
 
 import numpy as np
 
@@ -101,6 +103,29 @@ def new(size: Any, dtype: dtypes.DType, element_shape: TensorShape, name: str = 
 
 
 # ------------------------------------------------------------------------------------------------
+# buffers given up by their owner: a write may update them in place
+
+_DONATED: contextvars.ContextVar = contextvars.ContextVar("graphc_donated_buffers", default=frozenset())
+
+
+@contextlib.contextmanager
+def donating(buffers: Iterable[np.ndarray]) -> Iterator[None]:
+    """While active, a TensorArray write whose input buffer is one of ``buffers`` writes into it
+    instead of copying it: a loop driver gives up the buffers it owns and no one reads again (the
+    previous version of a loop variable that only a write reads). Nested calls replace the set."""
+    token = _DONATED.set(frozenset(id(b) for b in buffers))
+    try:
+        yield
+    finally:
+        _DONATED.reset(token)
+
+
+def donated(buffer: Any) -> bool:
+    """Whether ``buffer`` was given up (``donating``): its reader may write into it."""
+    return id(buffer) in _DONATED.get()
+
+
+# ------------------------------------------------------------------------------------------------
 # TensorArrayScatter: (buffer, written, indices, value) -> (buffer, written)
 
 # messages for an index out of range, by the public method that wrote
@@ -159,7 +184,7 @@ def _scatter_numpy(buffer, written, indices, value, dynamic_size, ta_name, mode)
             raise ValueError(name + f"Could not write to TensorArray index {int(i)} because it has already "
                              "been written to.")
         seen[i] = True
-    out = np.array(buffer, copy=True)
+    out = buffer if donated(buffer) and buffer.flags.writeable else np.array(buffer, copy=True)
     out[idx] = rows
     return out, seen
 
@@ -323,11 +348,14 @@ def _clear_rows_infer(inputs, attrs):
 
 
 def _clear_rows_numpy(buffer, g, indices):
-    out = np.zeros(buffer.shape, dtype=g.dtype)
     if buffer.shape[1:] != g.shape[1:]:   # a placeholder buffer, replaced by the first write
-        return out
-    rows = min(buffer.shape[0], g.shape[0])
-    out[:rows] = g[:rows]
+        return np.zeros(buffer.shape, dtype=g.dtype)
+    if buffer.shape == g.shape:           # one pass over the rows (no zeros first)
+        out = np.array(g, copy=True)
+    else:
+        out = np.zeros(buffer.shape, dtype=g.dtype)
+        rows = min(buffer.shape[0], g.shape[0])
+        out[:rows] = g[:rows]
     idx = np.asarray(indices, dtype=np.int64).reshape(-1)
     out[idx[idx < buffer.shape[0]]] = 0
     return out

@@ -337,3 +337,91 @@ def test_a_cond_returns_the_array_its_taken_branch_wrote():
     np.testing.assert_array_equal(got_true[1], [8., 16.])
     np.testing.assert_array_equal(got_false[0], [[0., 0.], [3., 6.]])
     np.testing.assert_array_equal(got_false[1], [18., 36.])
+
+
+# ------------------------------------------------------------------------------------------------
+# what a loop's gradient records (the expected numbers are the TF 2.21 ones of the tests above)
+
+def _forward_loop(graph):
+    return next(op for op in graph.get_operations() if op.type == "While" and "grad" not in op.name)
+
+
+def test_the_gradient_records_only_the_loop_vars_whose_values_it_reads():
+    fetches = _recurrence()
+    loop = _forward_loop(tf.get_default_graph())
+    # loop vars: i, h, the output array's buffer and written mask. The body only writes the output
+    # array: its gradient reads the buffer's shape, so the buffer is not recorded per iteration.
+    assert loop.attrs["record"].on and loop.attrs["record"].values == {0, 1}
+    n = loop.attrs["num_vars"]
+    history_h, history_buffer = loop.outputs[n + 2], loop.outputs[n + 3]
+    st, h, gx, gw, hh, hb = run(fetches + [history_h, history_buffer])
+    np.testing.assert_allclose(gw, [[0.84489894, 0.9726477], [1.1955496, 1.4262313]], rtol=1e-5)
+    np.testing.assert_allclose(hh, np.concatenate([np.zeros((1, 2), np.float32), st[:2]]), rtol=1e-6)
+    assert hb.shape == (3, 3, 2) and not hb.any()     # the buffer's stand-in: its shape, no values
+
+
+def test_a_loop_var_the_gradient_reads_stays_recorded():
+    x = tf.constant([1., 2.])
+    ta = tf.TensorArray(tf.float32, size=4, clear_after_read=False, element_shape=[2])
+
+    def body(i, t):
+        prev = tf.cond(i > 0, lambda: t.read(tf.maximum(i - 1, 0)), lambda: x)
+        return i + 1, t.write(i, tf.sin(prev) * 2.)
+    _, ta = tf.while_loop(lambda i, t: i < 4, body, (0, ta))
+    st = ta.stack()
+    grad = tf.gradients(tf.reduce_sum(st * st), x)[0]
+    assert 1 in _forward_loop(tf.get_default_graph()).attrs["record"].values   # the buffer is read
+    np.testing.assert_allclose(run(grad), [3.0053616, -1.8862638], rtol=1e-5)
+
+
+# ------------------------------------------------------------------------------------------------
+# writes in place inside a loop driver (numbers: TF1 semantics of a value-typed TensorArray)
+
+def test_a_loop_writes_its_output_array_in_place_and_only_there():
+    from graphc.codegen import regions
+    from graphc.ops import tensor_array as ta_ops
+
+    _recurrence()
+    loop = _forward_loop(tf.get_default_graph())
+    assert regions.written_only(loop.attrs["body"], loop.attrs["num_vars"]) == [2]   # the output buffer
+    buffer, written = np.zeros((3, 2), np.float32), np.zeros(3, bool)
+    args = (written, np.int32(1), np.ones(2, np.float32), False, "t", "write")
+    assert ta_ops._scatter_numpy(buffer, *args)[0] is not buffer
+    with ta_ops.donating([buffer]):
+        assert ta_ops._scatter_numpy(buffer, *args)[0] is buffer
+    np.testing.assert_array_equal(buffer, [[0, 0], [1, 1], [0, 0]])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_in_place_writes_never_change_a_value_still_read(backend):
+    x = tf.constant([[1., 2.], [3., 4.], [5., 6.], [7., 8.]])
+    given = tf.TensorArray(tf.float32, 4).write(0, x[0])       # the loop's initial array, fetched too
+
+    def body(i, t, u):
+        earlier = t.read(i - 1)                               # t is read and written: never in place
+        row = tf.gather(x, i)
+        return i + 1, t.write(i, earlier + row), u.write(i, row * 2.)
+    u0 = tf.TensorArray(tf.float32, 4).write(0, x[0])        # only written in the loop: in place there
+    _, t, u = tf.while_loop(lambda i, t, u: i < 4, body, (1, given, u0))
+    later = given.write(1, x[3])                              # a later write of another index, outside
+    got = run([given.stack(), t.stack(), u.stack(), later.stack(), given.read(1), u0.stack()], backend=backend)
+    np.testing.assert_array_equal(got[5], [[1, 2], [0, 0], [0, 0], [0, 0]])
+    np.testing.assert_array_equal(got[0], [[1, 2], [0, 0], [0, 0], [0, 0]])
+    np.testing.assert_array_equal(got[1], [[1, 2], [4, 6], [9, 12], [16, 20]])
+    np.testing.assert_array_equal(got[2], [[1, 2], [6, 8], [10, 12], [14, 16]])
+    np.testing.assert_array_equal(got[3], [[1, 2], [7, 8], [0, 0], [0, 0]])
+    np.testing.assert_array_equal(got[4], [0, 0])
+
+
+def test_a_loop_run_twice_starts_from_its_given_array_each_time():
+    v = tf.placeholder(tf.float32, [2])
+    start = tf.TensorArray(tf.float32, 3).write(0, v)
+    _, out = tf.while_loop(lambda i, t: i < 3, lambda i, t: (i + 1, t.write(i, v * tf.cast(i, tf.float32))),
+                           (1, start))
+    with tf.Session() as sess:
+        first = sess.run([out.stack(), start.stack()], {v: [1., 2.]})
+        second = sess.run([out.stack(), start.stack()], {v: [3., 4.]})
+    np.testing.assert_array_equal(first[0], [[1, 2], [1, 2], [2, 4]])
+    np.testing.assert_array_equal(first[1], [[1, 2], [0, 0], [0, 0]])
+    np.testing.assert_array_equal(second[0], [[3, 4], [3, 4], [6, 8]])
+    np.testing.assert_array_equal(second[1], [[3, 4], [0, 0], [0, 0]])

@@ -1,0 +1,136 @@
+"""Region bodies compiled by the backend that runs them: numba's whole-loop functions, compiled
+sub-executables on numba/interpret/Triton, and Triton loops whose state stays on the device."""
+import numpy as np
+import pytest
+
+import graphc as tf
+from graphc.codegen import numba_loop, regions
+from graphc.codegen import triton_memory as tm
+from graphc.passes.fusion import KernelKind
+from graphc.runtime.session import available_backends
+
+COMPILED = [b for b in ("interpret", "numba", "triton") if b in available_backends()]
+
+
+def executable(sess):
+    (exe,) = sess._cache.values()
+    return exe
+
+
+def sub_executables(body) -> list:
+    """The compiled executables made for ``body`` so far, by any factory and feed shapes."""
+    return [exe for sub in regions._executables.get(body, {}).values()
+            for exe in getattr(sub, "compiled", {}).values()]
+
+
+def scalar_loop(n=1000):
+    x = tf.placeholder(tf.float64, [])
+    loop = tf.while_loop(lambda i, x: i < n, lambda i, x: (i + 1, x * 0.999 + 0.001), (tf.constant(0), x))
+    return x, loop
+
+
+def test_a_pointwise_scalar_loop_is_one_numba_function():
+    x, (count, y) = scalar_loop(1000)
+    with tf.Session(backend="numba") as sess:
+        got = sess.run([count, y], {x: 2.0})
+        exe = executable(sess)
+    assert got[0] == 1000
+    np.testing.assert_allclose(got[1], 1.0 + 0.999 ** 1000, rtol=1e-12)   # x_n = 1 + (x_0 - 1) * 0.999^n
+    assert exe.whole_loops == {y.op.name: numba_loop.COMPILED_WHOLE}
+    ((_, whole),) = exe.loops.made.items()
+    assert "while True:" in whole.source and whole.source.count("k0(") == 2   # cond's and body's kernel
+
+
+def test_a_whole_loop_swaps_vectors_and_matches_eager():
+    a = tf.placeholder(tf.float32, [3])
+    b = tf.placeholder(tf.float32, [3])
+    _, fa, fb = tf.while_loop(lambda i, u, v: i < 7, lambda i, u, v: (i + 1, v, u + v * 0.5), (0, a, b))
+    feeds = {a: np.array([1.0, 2.0, 3.0], np.float32), b: np.array([0.5, -1.0, 2.0], np.float32)}
+    with tf.Session(backend="eager") as sess:
+        want = sess.run([fa, fb], feeds)
+    with tf.Session(backend="numba") as sess:
+        got = sess.run([fa, fb], feeds)
+        assert executable(sess).whole_loops[fa.op.name] == numba_loop.COMPILED_WHOLE
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("body, why", [
+    (lambda i, x: (i + 1, x + tf.random_uniform([], seed=3)), "random"),
+    (lambda i, x: (i + 1, tf.matmul(x, x) * 0.5), "multiplies matrices"),
+], ids=["random", "matmul"])
+def test_loops_that_cannot_be_one_function_say_why_and_still_match_eager(body, why):
+    x = tf.placeholder(tf.float32, [2, 2])
+    _, y = tf.while_loop(lambda i, x: i < 4, body, (0, x))
+    feed = {x: np.array([[0.5, 0.1], [0.2, 0.3]], np.float32)}
+    with tf.Session(backend="eager") as sess:
+        want = sess.run(y, feed)
+    with tf.Session(backend="numba") as sess:
+        got = sess.run(y, feed)
+        verdict = executable(sess).whole_loops[y.op.name]
+    assert verdict.startswith("not compiled whole") and why in verdict
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_a_recorded_loop_runs_body_by_body_and_its_gradient_matches_eager():
+    x = tf.placeholder(tf.float64, [])
+    _, y = tf.while_loop(lambda i, x: i < 5, lambda i, x: (i + 1, x * x * 0.5 + 0.1), (0, x))
+    (g,) = tf.gradients(y, [x])
+    with tf.Session(backend="eager") as sess:
+        want = sess.run([y, g], {x: 0.7})
+    with tf.Session(backend="numba") as sess:
+        np.testing.assert_allclose(sess.run([y, g], {x: 0.7}), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend", COMPILED)
+def test_bodies_are_compiled_by_the_same_backend(backend):
+    x = tf.placeholder(tf.float32, [4])
+    _, y = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, tf.tanh(v) * 2.0 + 1.0), (0, x))
+    z = tf.cond(tf.reduce_sum(x) > 0, lambda: y * 2.0, lambda: y - 1.0)
+    with tf.Session(backend=backend) as sess:
+        sess.run(z, {x: np.arange(4, dtype=np.float32)})
+    body = y.op.get_attr("body") if hasattr(y.op, "get_attr") else y.op.attrs["body"]
+    exes = sub_executables(body)
+    assert exes and all(exe.backend == backend for exe in exes)
+    assert {k.kind for exe in exes for k in exe.kernels} == {KernelKind.POINTWISE}
+    then = z.op.attrs["then_branch"]
+    assert all(exe.backend == backend for exe in sub_executables(then))
+
+
+@pytest.mark.parametrize("backend", COMPILED)
+def test_random_ops_in_a_compiled_body_draw_fresh_numbers_each_iteration_like_eager(backend):
+    tf.set_random_seed(5)
+    ta = tf.TensorArray(tf.float32, size=4)
+
+    def body(i, acc, ta):
+        r = tf.random_uniform([2], seed=9)
+        return i + 1, acc + r, ta.write(i, r)
+    _, acc, ta = tf.while_loop(lambda i, acc, ta: i < 4, body, (0, tf.zeros([2]), ta))
+    draws = ta.stack()
+    with tf.Session(backend="eager") as sess:
+        want = sess.run([acc, draws])
+        want_again = sess.run(draws)
+    with tf.Session(backend=backend) as sess:
+        got = sess.run([acc, draws])
+        got_again = sess.run(draws)
+    assert len({tuple(r) for r in got[1]}) == 4            # a fresh draw every iteration
+    np.testing.assert_array_equal(got[1], want[1])         # the same seeded streams as eager
+    np.testing.assert_array_equal(got_again, want_again)   # and fresh numbers on the next run
+    assert not np.array_equal(got_again, got[1])
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
+
+
+@pytest.mark.skipif("triton" not in available_backends(), reason="needs Triton (or TRITON_INTERPRET=1)")
+def test_a_triton_loop_keeps_its_state_on_the_device(monkeypatch):
+    monkeypatch.setenv("GRAPHC_TRITON_ARRAYS", "simulated")
+    x = tf.placeholder(tf.float32, [8])
+    n = 30
+    _, y = tf.while_loop(lambda i, v: i < n, lambda i, v: (i + 1, v * 0.9 + 0.1), (0, x))
+    feed = {x: np.linspace(-1, 1, 8).astype(np.float32)}
+    with tf.Session(backend="triton") as sess:
+        sess.run(y, feed)      # compiles the bodies
+        before = dict(tm.TRANSFERS)
+        got = sess.run(y, feed)
+        moved = {k: tm.TRANSFERS[k] - v for k, v in before.items()}
+    np.testing.assert_allclose(got, 1 + (feed[x] - 1) * 0.9 ** n, rtol=1e-5)   # closed form
+    # per iteration only the predicate comes back (n + 1 reads); the state goes up and down once
+    assert moved["downloads"] <= n + 8 and moved["uploads"] <= 8, moved
