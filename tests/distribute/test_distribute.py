@@ -143,3 +143,10 @@ def test_broadcast_hook_and_rank_0_checkpoints_in_monitored_training_session(tmp
     # only rank 0 wrote: its checkpoints, nothing in rank 1's working directory
     assert "model.ckpt-6.index" in {p.name for p in checkpoints.iterdir()}, sorted(checkpoints.iterdir())
     assert list(rank1_dir.rglob("*")) == [], list(rank1_dir.rglob("*"))
+
+
+@pytest.mark.parametrize("backend", ["eager", "interpret", "numba", "triton"])
+def test_buckets_start_reducing_during_backprop_and_match_plain_allreduce(backend):
+    env = {"GRAPHC_FUSION_THRESHOLD": "64", "GRAPHC_MPI_TIMEOUT": "30", "TRITON_INTERPRET": "1"}
+    out = _check(mpirun("overlap.py", backend, env=env, timeout=120))
+    assert sorted(re.findall(r"rank (\d) OK", out)) == ["0", "1"], out
