@@ -58,6 +58,31 @@ def _timeout_from_env() -> float:
     return value
 
 
+def _memory_kinds(comm: Any) -> str:
+    """The communicator's ``mpi_memory_alloc_kinds`` info (MPI 4.1), or "" where the MPI has none."""
+    try:
+        info = comm.Get_info()
+        try:
+            return info.Get("mpi_memory_alloc_kinds") or ""
+        finally:
+            info.Free()
+    except Exception:   # an MPI before 4.1, or one that keeps no info on the communicator
+        return ""
+
+
+def cuda_aware(memory_kinds: str) -> bool:
+    """Whether an MPI 4.1 ``mpi_memory_alloc_kinds`` value says MPI accepts CUDA device memory.
+
+    The value is a comma-separated list of kinds with optional ``:restrictors`` (``"mpi,system"``
+    for host-only MPIs; ``"cuda"`` or ``"cuda:device"`` where device pointers may be passed).
+    """
+    for kind in memory_kinds.split(","):
+        name, _, restrictors = kind.strip().partition(":")
+        if name == "cuda" and (not restrictors or "device" in restrictors.split(":")):
+            return True
+    return False
+
+
 class Pending:
     """A started collective: its request and the arrival messages sent and expected with it."""
 
@@ -94,6 +119,7 @@ class Engine:
         self._f16_sum = None
         self.seconds = 0.0                # wall time spent inside collectives (benchmarks read it)
         self.in_flight: dict = {}         # token -> a started, overlapped allreduce (overlap.py)
+        self.cuda_aware = cuda_aware(_memory_kinds(base))
         self.tokens = 0
 
     # ----------------------------------------------------------------------------------------

@@ -150,3 +150,29 @@ def test_buckets_start_reducing_during_backprop_and_match_plain_allreduce(backen
     env = {"GRAPHC_FUSION_THRESHOLD": "64", "GRAPHC_MPI_TIMEOUT": "30", "TRITON_INTERPRET": "1"}
     out = _check(mpirun("overlap.py", backend, env=env, timeout=120))
     assert sorted(re.findall(r"rank (\d) OK", out)) == ["0", "1"], out
+
+
+def test_overlap_buckets_follow_op_creation_order_under_the_threshold():
+    from graphc.distribute.overlap import buckets_in_backprop_order
+    with tf.Graph().as_default():
+        late = tf.zeros([4])                       # created first: 16 bytes
+        big = tf.zeros([10])                       # 40 bytes
+        unknown = tf.placeholder(tf.float32, [None])
+        small = tf.zeros([2])                      # 8 bytes
+        # listed in variable order, cut in creation order: 16 + 40 > 48, the unknown one alone
+        assert buckets_in_backprop_order([small, unknown, big, late], 48) == [[3], [2], [1], [0]]
+        assert buckets_in_backprop_order([small, unknown, big, late], 64) == [[3, 2], [1], [0]]
+        assert buckets_in_backprop_order([small, big, late], 1 << 20) == [[2, 1, 0]]
+
+
+def test_on_a_device_collectives_are_staged_through_host_memory():
+    env = {"TRITON_INTERPRET": "1", "GRAPHC_TRITON_ARRAYS": "simulated", "GRAPHC_MPI_TIMEOUT": "30"}
+    out = _check(mpirun("staging.py", env=env, timeout=120))
+    # the mpich wheel is not CUDA-aware (its mpi_memory_alloc_kinds is "mpi,system")
+    assert sorted(re.findall(r"rank (\d) OK False", out)) == ["0", "1"], out
+
+
+def test_cuda_awareness_is_read_from_mpi_memory_alloc_kinds():
+    from graphc.distribute.mpi import cuda_aware
+    assert not cuda_aware("") and not cuda_aware("mpi,system") and not cuda_aware("system,cuda:host")
+    assert cuda_aware("mpi,system,cuda") and cuda_aware("cuda:device:managed")
