@@ -17,7 +17,7 @@ The wait's gradient is the allreduce of its gradient, like ``MPIAllreduce``'s; t
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -110,13 +110,16 @@ def buckets_in_backprop_order(tensors: Sequence[Tensor], threshold: int) -> list
     return buckets
 
 
-def overlapped_allreduce(tensors: Sequence[Tensor], reduce_op: str = AVERAGE,
-                         name: str = "MPIAllreduce") -> list:
-    """``grouped_allreduce(tensors)``, started bucket by bucket as the backward pass produces them."""
+def overlapped_allreduce(tensors: Sequence[Tensor], reduce_op: str = AVERAGE, name: str = "MPIAllreduce",
+                         threshold: Optional[int] = None) -> list:
+    """``grouped_allreduce(tensors)``, started bucket by bucket as the backward pass produces them.
+
+    Buckets hold at most ``threshold`` bytes (default: the fusion threshold of the environment).
+    """
     if reduce_op not in (SUM, AVERAGE):
         raise ValueError(f"reduce op must be Sum or Average, got {reduce_op!r}")
     tensors = list(tensors)
-    buckets = buckets_in_backprop_order(tensors, fusion.threshold_from_env())
+    buckets = buckets_in_backprop_order(tensors, fusion.threshold_from_env() if threshold is None else threshold)
     if len(buckets) == 1:
         return grouped_allreduce(tensors, reduce_op, name=name)
     graph = get_default_graph()
