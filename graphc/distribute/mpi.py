@@ -120,7 +120,7 @@ class Engine:
         self.seconds = 0.0                # wall time spent inside collectives (benchmarks read it)
         self.in_flight: dict = {}         # token -> a started, overlapped allreduce (overlap.py)
         self.cuda_aware = cuda_aware(_memory_kinds(base))
-        self.tokens = 0
+        self.overlap_misses = 0           # waits that found no reduction started on their arrays
 
     # ----------------------------------------------------------------------------------------
     def float16_sum(self) -> Any:
