@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from graphc.distribute.compression import Compression
+from graphc.distribute.hooks import BroadcastGlobalVariablesHook
 from graphc.distribute.mpi import engine, init, is_initialized, shutdown
 from graphc.distribute.ops import AVERAGE, SUM, allgather_op, grouped_allreduce, grouped_broadcast
 from graphc.distribute.optimizer import DistributedOptimizer, broadcast_global_variables, broadcast_variables
@@ -77,4 +78,4 @@ def broadcast(tensor: Any, root_rank: int, name: Optional[str] = None) -> Tensor
 
 __all__ = ["init", "shutdown", "is_initialized", "rank", "size", "local_rank", "local_size", "allreduce",
            "allgather", "broadcast", "broadcast_variables", "broadcast_global_variables",
-           "DistributedOptimizer", "Compression", "Sum", "Average"]
+           "DistributedOptimizer", "BroadcastGlobalVariablesHook", "Compression", "Sum", "Average"]

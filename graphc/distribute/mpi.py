@@ -58,6 +58,45 @@ def _timeout_from_env() -> float:
     return value
 
 
+def _memory_kinds(comm: Any) -> str:
+    """The communicator's ``mpi_memory_alloc_kinds`` info (MPI 4.1), or "" where the MPI has none."""
+    try:
+        info = comm.Get_info()
+        try:
+            return info.Get("mpi_memory_alloc_kinds") or ""
+        finally:
+            info.Free()
+    except Exception:   # an MPI before 4.1, or one that keeps no info on the communicator
+        return ""
+
+
+def cuda_aware(memory_kinds: str) -> bool:
+    """Whether an MPI 4.1 ``mpi_memory_alloc_kinds`` value says MPI accepts CUDA device memory.
+
+    The value is a comma-separated list of kinds with optional ``:restrictors`` (``"mpi,system"``
+    for host-only MPIs; ``"cuda"`` or ``"cuda:device"`` where device pointers may be passed).
+    """
+    for kind in memory_kinds.split(","):
+        name, _, restrictors = kind.strip().partition(":")
+        if name == "cuda" and (not restrictors or "device" in restrictors.split(":")):
+            return True
+    return False
+
+
+class Pending:
+    """A started collective: its request and the arrival messages sent and expected with it."""
+
+    def __init__(self, what: str, key: str, seq: int, request: Any, mine: np.ndarray, got: dict,
+                 sends: list, recvs: dict) -> None:
+        self.what, self.key, self.seq, self.request = what, key, seq, request
+        self.mine, self.got, self.sends, self.recvs = mine, got, sends, recvs
+        self.unchecked = set(recvs)
+
+    def progress(self) -> None:
+        """One test of the request, so that MPIs without a progress thread move it along."""
+        self.request.Test()
+
+
 class Engine:
     """One initialized process group: the communicators, the collective counter and the timeout."""
 
@@ -79,6 +118,9 @@ class Engine:
         self.validated: set = set()       # signature digests every rank agreed on
         self._f16_sum = None
         self.seconds = 0.0                # wall time spent inside collectives (benchmarks read it)
+        self.in_flight: dict = {}         # token -> a started, overlapped allreduce (overlap.py)
+        self.cuda_aware = cuda_aware(_memory_kinds(base))
+        self.overlap_misses = 0           # waits that found no reduction started on their arrays
 
     # ----------------------------------------------------------------------------------------
     def float16_sum(self) -> Any:
@@ -100,33 +142,46 @@ class Engine:
         InvalidArgumentError then, and DeadlineExceededError naming the ranks that never arrived
         when the collective takes longer than ``timeout``.
         """
+        self.finish(self.start(what, start, key))
+
+    def start(self, what: str, start: Callable[[], Any], key: str) -> "Pending":
+        """Starts a nonblocking collective and its arrival messages; ``finish`` waits for it.
+
+        Between the two the caller may compute (overlap); collectives must still be started in
+        the same order on every rank, which the arrival messages check.
+        """
         if self.failed:
             raise errors.AbortedError(None, None, f"graphc.distribute: {what} cannot run: an earlier "
                                       f"collective failed ({self.failed}); the job must be restarted")
         self.count += 1
-        seq = self.count
+        began = time.monotonic()
         peers = [r for r in range(self.size) if r != self.rank]
         mine = np.frombuffer(hashlib.sha256(key.encode()).digest()[:8], dtype=np.int64).copy()
         got = {r: np.zeros(1, dtype=np.int64) for r in peers}
         sends = [self.arrivals.Isend(mine, dest=r, tag=_ARRIVE_TAG) for r in peers]
         recvs = {r: self.arrivals.Irecv(got[r], source=r, tag=_ARRIVE_TAG) for r in peers}
-        unchecked = set(peers)
+        pending = Pending(what, key, self.count, start(), mine, got, sends, recvs)
+        self.seconds += time.monotonic() - began
+        return pending
+
+    def finish(self, pending: "Pending") -> None:
+        """Waits for a started collective (at most ``timeout`` seconds from now) and checks its peers."""
+        p = pending
         began = time.monotonic()
-        request = start()
         deadline = began + self.timeout
         polls = 0
-        while not request.Test():
-            self._compare_arrivals(what, seq, key, mine, got, recvs, unchecked)
+        while not p.request.Test():
+            self._compare_arrivals(p.what, p.seq, p.key, p.mine, p.got, p.recvs, p.unchecked)
             # Most MPIs advance a nonblocking collective only inside MPI calls, so poll often;
             # after a burst, short sleeps leave the core to the other ranks on a shared machine.
             polls += 1
             if polls > _SPIN_POLLS:
                 if time.monotonic() > deadline:
-                    self._fail_timeout(what, seq, recvs)
+                    self._fail_timeout(p.what, p.seq, p.recvs)
                 time.sleep(_POLL_SLEEP_S)
-        self.MPI.Request.Waitall(list(recvs.values()) + sends)
+        self.MPI.Request.Waitall(list(p.recvs.values()) + p.sends)
         self.seconds += time.monotonic() - began
-        self._compare_arrivals(what, seq, key, mine, got, recvs, unchecked)
+        self._compare_arrivals(p.what, p.seq, p.key, p.mine, p.got, p.recvs, p.unchecked)
 
     def _compare_arrivals(self, what: str, seq: int, key: str, mine: np.ndarray, got: dict, recvs: dict,
                           unchecked: set) -> None:

@@ -40,17 +40,20 @@ def _label(name: str) -> str:
 # ------------------------------------------------------------------------------------------------
 # kernels
 
-def _allreduce_numpy(*arrays, label: str, reduce_op: str, root: int):
+def start_allreduce(arrays: list, label: str, reduce_op: str, root: int) -> list:
+    """Checks the signature and starts one nonblocking reduction per fusion buffer of ``arrays``.
+
+    Returns what ``finish_allreduce`` needs: (pending collective, send buffer, receive buffer,
+    members) per buffer; the send buffers stay referenced until the reductions finish.
+    """
     eng = engine()
     MPI = eng.MPI
-    arrays = [np.asarray(a) for a in arrays]
     threshold = fusion.threshold_from_env()
     kind = "allreduce" if root < 0 else f"reduce to rank {root}"
     signature = signature_of(label, kind, arrays, f"op={reduce_op} fusion={threshold}")
     eng.check_signature(label, signature)
-    out: list = [None] * len(arrays)
+    started = []
     for number, members in enumerate(fusion.plan(arrays, threshold)):
-        key = f"{signature} buffer {number}"
         send = fusion.pack(arrays, members, writable=False)
         recv = np.empty_like(send)
         op = MPI.SUM
@@ -60,16 +63,34 @@ def _allreduce_numpy(*arrays, label: str, reduce_op: str, root: int):
             recv_spec = [recv.view(np.uint16), MPI.UNSIGNED_SHORT]
         else:
             send_spec, recv_spec = send, recv
+        key = f"{signature} buffer {number}"
         if root < 0:
-            eng.run(f"allreduce '{label}'", lambda: eng.comm.Iallreduce(send_spec, recv_spec, op=op), key)
+            pending = eng.start(f"allreduce '{label}'",
+                                lambda: eng.comm.Iallreduce(send_spec, recv_spec, op=op), key)
         else:
-            eng.run(f"reduce '{label}' to rank {root}",
-                    lambda: eng.comm.Ireduce(send_spec, recv_spec, op=op, root=root), key)
-            if eng.rank != root:
-                recv[...] = 0
+            pending = eng.start(f"reduce '{label}' to rank {root}",
+                                lambda: eng.comm.Ireduce(send_spec, recv_spec, op=op, root=root), key)
+        started.append((pending, send, recv, members))
+    return started
+
+
+def finish_allreduce(started: list, arrays: list, reduce_op: str, root: int) -> list:
+    """Waits for ``start_allreduce``'s reductions in order; the results shaped like ``arrays``."""
+    eng = engine()
+    out: list = [None] * len(arrays)
+    for pending, _send, recv, members in started:
+        eng.finish(pending)
+        if root >= 0 and eng.rank != root:
+            recv[...] = 0
         if reduce_op == AVERAGE:
             recv /= recv.dtype.type(eng.size)
         fusion.unpack(recv, arrays, members, out)
+    return out
+
+
+def _allreduce_numpy(*arrays, label: str, reduce_op: str, root: int):
+    arrays = [np.asarray(a) for a in arrays]
+    out = finish_allreduce(start_allreduce(arrays, label, reduce_op, root), arrays, reduce_op, root)
     return out[0] if len(out) == 1 else tuple(out)
 
 

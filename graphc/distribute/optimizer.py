@@ -1,9 +1,9 @@
 """``DistributedOptimizer`` and ``broadcast_global_variables``: data parallelism, Horovod's way.
 
 Every rank computes gradients on its own part of the batch; ``DistributedOptimizer`` averages
-them across ranks with one fused allreduce op (all gradients in one op, packed into fusion
-buffers, in the order of the variable list) and hands the averages to the wrapped optimizer's
-``apply_gradients``. Started from the same variables (``broadcast_global_variables``), every rank
+them across ranks and hands the averages to the wrapped optimizer's ``apply_gradients``: one fused
+allreduce op when all gradients fit one fusion buffer, else buckets of at most the fusion
+threshold whose reductions start while the backward pass goes on (``overlap.py``). Started from the same variables (``broadcast_global_variables``), every rank
 then takes the same step, as if one process had trained on the whole batch.
 
 Sparse gradients: graphc's gradients are all dense tensors (the gradient of ``tf.gather`` or
@@ -17,7 +17,8 @@ from typing import Any, Optional, Sequence
 
 from graphc.distribute.compression import Compression
 from graphc.distribute.mpi import engine
-from graphc.distribute.ops import AVERAGE, SUM, grouped_allreduce, grouped_broadcast
+from graphc.distribute.ops import AVERAGE, SUM, grouped_broadcast
+from graphc.distribute.overlap import overlapped_allreduce
 from graphc.graph import Operation
 from graphc.ops import source, state
 from graphc.train.optimizer import Optimizer
@@ -57,7 +58,7 @@ class DistributedOptimizer(Optimizer):
             compressed, ctx = self._compression.compress(pairs[i][0])
             sent.append(compressed)
             contexts.append(ctx)
-        reduced = grouped_allreduce(sent, self._op, name=f"{self._name}_Allreduce")
+        reduced = overlapped_allreduce(sent, self._op, name=f"{self._name}_Allreduce")
         out = list(pairs)
         for i, r, ctx in zip(present, reduced, contexts):
             out[i] = (self._compression.decompress(r, ctx), pairs[i][1])

@@ -125,6 +125,8 @@ class CheckpointSaverHook(SessionRunHook):
         self._get_saver().save(session, self._save_path, global_step=step)
 
     def after_create_session(self, session: Any, coord: Any) -> None:
+        # TF1's hook creates the directory here (writing graph.pbtxt into it), so a new one works
+        os.makedirs(self._checkpoint_dir, exist_ok=True)
         step = int(session.run(self._global_step_tensor))
         self._save(session, step)
         self._timer.update_last_triggered_step(step)

@@ -115,3 +115,64 @@ def test_the_example_trains_on_two_ranks_as_the_readme_says_to_launch_it():
     accuracies = [float(a) for a in re.findall(r"test accuracy: (\d\.\d+)", out)]
     assert len(accuracies) == 1, out          # only rank 0 prints, as in Horovod's examples
     assert accuracies[0] > 0.9, out           # 5 epochs learn the digits (the README: 0.9306)
+
+
+def _phases(out):
+    """{(START|END, phase, rank): (weights, step)} from monitored.py's lines."""
+    found = re.findall(r"(START|END) (\d) (\d) (\[.*?\]) (\d+)", out)
+    return {(kind, int(p), int(r)): (eval(w), int(s)) for kind, p, r, w, s in found}
+
+
+def test_broadcast_hook_and_rank_0_checkpoints_in_monitored_training_session(tmp_path):
+    checkpoints, rank1_dir = tmp_path / "ckpt", tmp_path / "rank1"
+    rank1_dir.mkdir()
+    out = _check(mpirun("monitored.py", str(checkpoints), str(rank1_dir), env={"GRAPHC_MPI_TIMEOUT": "30"}, timeout=90))
+    seen = _phases(out)
+    assert len(seen) == 8, out
+    # rank 1 initialized w to 2.0, but the hook gave it rank 0's 1.0 before the first step
+    for rank in (0, 1):
+        assert seen[("START", 1, rank)] == ([1.0, 1.0, 1.0], 0), out
+    # ranks trained on different data and end identical (one averaged gradient everywhere)
+    assert seen[("END", 1, 0)] == seen[("END", 1, 1)], out
+    assert seen[("END", 1, 0)][1] == 4 and seen[("END", 1, 0)][0] != [1.0, 1.0, 1.0], out
+    # resuming: rank 0 restored its checkpoint, rank 1 (no checkpoint_dir) initialized afresh and
+    # received rank 0's restored weights and step
+    for rank in (0, 1):
+        assert seen[("START", 2, rank)] == seen[("END", 1, 0)], out
+    assert seen[("END", 2, 0)] == seen[("END", 2, 1)] and seen[("END", 2, 0)][1] == 6, out
+    # only rank 0 wrote: its checkpoints, nothing in rank 1's working directory
+    assert "model.ckpt-6.index" in {p.name for p in checkpoints.iterdir()}, sorted(checkpoints.iterdir())
+    assert list(rank1_dir.rglob("*")) == [], list(rank1_dir.rglob("*"))
+
+
+@pytest.mark.parametrize("backend", ["eager", "interpret", "numba", "triton"])
+def test_buckets_start_reducing_during_backprop_and_match_plain_allreduce(backend):
+    env = {"GRAPHC_FUSION_THRESHOLD": "64", "GRAPHC_MPI_TIMEOUT": "30", "TRITON_INTERPRET": "1"}
+    out = _check(mpirun("overlap.py", backend, env=env, timeout=120))
+    assert sorted(re.findall(r"rank (\d) OK", out)) == ["0", "1"], out
+
+
+def test_overlap_buckets_follow_op_creation_order_under_the_threshold():
+    from graphc.distribute.overlap import buckets_in_backprop_order
+    with tf.Graph().as_default():
+        late = tf.zeros([4])                       # created first: 16 bytes
+        big = tf.zeros([10])                       # 40 bytes
+        unknown = tf.placeholder(tf.float32, [None])
+        small = tf.zeros([2])                      # 8 bytes
+        # listed in variable order, cut in creation order: 16 + 40 > 48, the unknown one alone
+        assert buckets_in_backprop_order([small, unknown, big, late], 48) == [[3], [2], [1], [0]]
+        assert buckets_in_backprop_order([small, unknown, big, late], 64) == [[3, 2], [1], [0]]
+        assert buckets_in_backprop_order([small, big, late], 1 << 20) == [[2, 1, 0]]
+
+
+def test_on_a_device_collectives_are_staged_through_host_memory():
+    env = {"TRITON_INTERPRET": "1", "GRAPHC_TRITON_ARRAYS": "simulated", "GRAPHC_MPI_TIMEOUT": "30"}
+    out = _check(mpirun("staging.py", env=env, timeout=120))
+    # the mpich wheel is not CUDA-aware (its mpi_memory_alloc_kinds is "mpi,system")
+    assert sorted(re.findall(r"rank (\d) OK False", out)) == ["0", "1"], out
+
+
+def test_cuda_awareness_is_read_from_mpi_memory_alloc_kinds():
+    from graphc.distribute.mpi import cuda_aware
+    assert not cuda_aware("") and not cuda_aware("mpi,system") and not cuda_aware("system,cuda:host")
+    assert cuda_aware("mpi,system,cuda") and cuda_aware("cuda:device:managed")

@@ -10,6 +10,7 @@ import pytest
 
 import graphc as tf
 import graphc.distribute as hvd
+from graphc.distribute.overlap import overlapped_allreduce
 from gradcheck import GradCase, rng
 
 r = rng(19)
@@ -37,6 +38,10 @@ CASES = [
     GradCase("mpi_allreduce_average", {"MPIAllreduce"}, _build(lambda a: tf.exp(hvd.allreduce(a) * 0.5)), [x23]),
     GradCase("mpi_broadcast", {"MPIBroadcast"},
              _build(lambda a: tf.tanh(hvd.broadcast(a * a, 0))), [x23]),
+    # threshold 0: each tensor its own bucket, so MPIAllreduceStart/Wait (not one MPIAllreduce)
+    GradCase("mpi_allreduce_overlapped", {"MPIAllreduceStart", "MPIAllreduceWait"},
+             _build(lambda a: (lambda o: o[0] * tf.cos(o[1]))(overlapped_allreduce([a * a, tf.sin(a)], threshold=0))),
+             [x23]),
     GradCase("mpi_allgather", {"MPIAllgather"},
              _build(lambda a: hvd.allgather(a) * tf.constant(np.arange(6.0).reshape(2, 3))), [x23]),
 ]
