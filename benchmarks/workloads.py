@@ -146,6 +146,15 @@ def lecture_train(size: str) -> Built:
     return Built([y, train_op], {x: 1.0, y_true: 20.0}, check=y)
 
 
+def while_loop(size: str) -> Built:
+    """A scalar tf.while_loop: i += 1; x = x * 0.999 + 0.001, 10^5 iterations (a compiled loop should
+    cost nanoseconds per iteration, not a Python call)."""
+    n = _pick(size, 10_000, 100_000, 1_000_000)
+    x = tf.placeholder(tf.float64, [], name="x")
+    _, y = tf.while_loop(lambda i, x: i < n, lambda i, x: (i + 1, x * 0.999 + 0.001), (tf.constant(0), x))
+    return Built(y, {x: 2.0}, flops=2 * n, rtol=1e-9, atol=1e-12)
+
+
 WORKLOADS = [
     Workload("gelu", "0.5*x*(1+tanh(0.798*(x+0.0447*x^3))), float32", gelu),
     Workload("softmax", "row softmax, float32", softmax),
@@ -157,6 +166,7 @@ WORKLOADS = [
     Workload("lecture_add", "the lecture's a + b, per sess.run", lecture_add, per_run_latency=True),
     Workload("lecture_train", "the lecture's training step, per sess.run", lecture_train,
              per_run_latency=True, stateful=True),
+    Workload("while_loop", "scalar tf.while_loop, 10^5 iterations of x = x*0.999 + 0.001", while_loop),
 ]
 
 
