@@ -15,6 +15,7 @@ with a reason (``Refused``), and the loop runs through the sub-executables inste
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numba
@@ -88,6 +89,7 @@ class WholeLoop:
         src[0] = f"def whole_loop({', '.join(names.params)}):"
         self.source = "\n".join(src) + "\n"
         self.fixed = names.fixed
+        self.lock = threading.Lock()
         namespace = dict(self.globals)
         exec(compile(self.source, f"<graphc whole loop {node.name}>", "exec"), namespace)
         self.function = numba.njit(error_model="numpy")(namespace["whole_loop"])
@@ -133,7 +135,8 @@ class WholeLoop:
         """(final loop variables, iteration count) from ``values`` and ``captures`` of its shapes."""
         args = [np.array(x, dtype=dtype, copy=True, order="C").reshape(-1)
                 for x, dtype in zip(list(values) + list(captures), self.dtypes)]
-        count = self.function(*args, *self.fixed)
+        with self.lock:      # the reused arrays belong to one run at a time
+            count = self.function(*args, *self.fixed)
         return [a.reshape(shape) for a, shape in zip(args[:self.num_vars], self.shapes)], int(count)
 
 

@@ -16,16 +16,18 @@ from graphc import errors
 from graphc.passes.run_plan import RunPlan
 
 Factory = Callable[[RunPlan], Any]
-_executables: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # body -> {factory: executable}
+# body -> factory -> {replay: executable}; weak both ways, so a compiled backend's factory (one per
+# executable) and the sub-executables it made go when that executable goes
+_executables: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _executable(body, factory: Factory, replay: bool):
     """The body's sub-executable; with ``replay`` its kept values are fed (after its inputs), not drawn."""
-    per_body = _executables.setdefault(body, {})
-    exe = per_body.get((factory, replay))
+    per_factory = _executables.setdefault(body, weakref.WeakKeyDictionary()).setdefault(factory, {})
+    exe = per_factory.get(replay)
     if exe is None:
         feeds = list(body.inputs) + (list(body.kept) if replay else [])
-        exe = per_body[(factory, replay)] = factory(RunPlan(list(body.outputs) + list(body.kept), [], feeds))
+        exe = per_factory[replay] = factory(RunPlan(list(body.outputs) + list(body.kept), [], feeds))
     return exe
 
 

@@ -19,7 +19,7 @@ def executable(sess):
 
 def sub_executables(body) -> list:
     """The compiled executables made for ``body`` so far, by any factory and feed shapes."""
-    return [exe for sub in regions._executables.get(body, {}).values()
+    return [exe for per_factory in regions._executables.get(body, {}).values() for sub in per_factory.values()
             for exe in getattr(sub, "compiled", {}).values()]
 
 
@@ -88,12 +88,11 @@ def test_bodies_are_compiled_by_the_same_backend(backend):
     z = tf.cond(tf.reduce_sum(x) > 0, lambda: y * 2.0, lambda: y - 1.0)
     with tf.Session(backend=backend) as sess:
         sess.run(z, {x: np.arange(4, dtype=np.float32)})
-    body = y.op.get_attr("body") if hasattr(y.op, "get_attr") else y.op.attrs["body"]
-    exes = sub_executables(body)
+        exes = sub_executables(y.op.attrs["body"])
+        branches = sub_executables(z.op.attrs["then_branch"])
     assert exes and all(exe.backend == backend for exe in exes)
     assert {k.kind for exe in exes for k in exe.kernels} == {KernelKind.POINTWISE}
-    then = z.op.attrs["then_branch"]
-    assert all(exe.backend == backend for exe in sub_executables(then))
+    assert branches and all(exe.backend == backend for exe in branches)
 
 
 @pytest.mark.parametrize("backend", COMPILED)
