@@ -146,6 +146,48 @@ def lecture_train(size: str) -> Built:
     return Built([y, train_op], {x: 1.0, y_true: 20.0}, check=y)
 
 
+DATA_BATCH = 128     # the data_* workloads' batch: data_thru's elements per run
+
+
+def _data_arrays(size: str) -> tuple:
+    n = _pick(size, 2048, 10000, 60000)
+    rs = _rng()
+    return rs.rand(n, 784).astype(np.float32), rs.randint(0, 10, n).astype(np.int32)
+
+
+def _data_mlp(images: Any, labels: Any) -> Built:
+    """benchmarks/data_pipeline.py's model: MLP 784-256-10, Adam, on ``images``/``labels``."""
+    tf.set_random_seed(0)
+    hidden = tf.layers.dense(images, 256, activation=tf.nn.relu)
+    logits = tf.layers.dense(hidden, 10)
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    train = tf.train.AdamOptimizer(1e-3).minimize(loss)
+    return Built([loss, train], {}, flops=6 * DATA_BATCH * (784 * 256 + 256 * 10), check=loss, rtol=1e-3)
+
+
+def data_feed(size: str) -> Built:
+    x, y = _data_arrays(size)
+    images = tf.placeholder(tf.float32, [None, 784], name="images")
+    labels = tf.placeholder(tf.int32, [None], name="labels")
+    built = _data_mlp(images, labels)
+    built.feed_dict = {images: x[:DATA_BATCH], labels: y[:DATA_BATCH]}
+    return built
+
+
+def data_pipe(size: str) -> Built:
+    x, y = _data_arrays(size)
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=1).batch(DATA_BATCH).repeat().prefetch(2)
+    images, labels = ds.make_one_shot_iterator().get_next()
+    return _data_mlp(images, labels)
+
+
+def data_thru(size: str) -> Built:
+    x, y = _data_arrays(size)
+    ds = (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(1000, seed=1).map(lambda a, b: (a / 255.0, b))
+          .batch(DATA_BATCH).repeat().prefetch(2))
+    return Built(list(ds.make_one_shot_iterator().get_next()), {}, bytes_moved=DATA_BATCH * (2 * 784 * 4 + 4))
+
+
 def while_loop(size: str) -> Built:
     """A scalar tf.while_loop: i += 1; x = x * 0.999 + 0.001, 10^5 iterations (a compiled loop should
     cost nanoseconds per iteration, not a Python call)."""
@@ -166,6 +208,11 @@ WORKLOADS = [
     Workload("lecture_add", "the lecture's a + b, per sess.run", lecture_add, per_run_latency=True),
     Workload("lecture_train", "the lecture's training step, per sess.run", lecture_train,
              per_run_latency=True, stateful=True),
+    Workload("data_feed", "MLP 784-256-10 Adam step, batch 128 fed by feed_dict", data_feed, stateful=True),
+    Workload("data_pipe", "the same step reading tf.data (slices, shuffle, batch, repeat, prefetch)", data_pipe,
+             stateful=True),
+    Workload("data_thru", "tf.data pipeline alone: slices, shuffle 1000, map /255, batch 128, prefetch 2",
+             data_thru, stateful=True),
     Workload("while_loop", "scalar tf.while_loop, 10^5 iterations of x = x*0.999 + 0.001", while_loop),
 ]
 

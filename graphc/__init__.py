@@ -34,6 +34,8 @@ from graphc.ops.reduce import *  # noqa: F401,F403
 from graphc.ops.linalg import *  # noqa: F401,F403
 from graphc.ops.random import *  # noqa: F401,F403
 from graphc.ops.state import *  # noqa: F401,F403
+from graphc.ops.sparse import *  # noqa: F401,F403
+from graphc.ops.ragged import *  # noqa: F401,F403
 from graphc.ops.sequence import *  # noqa: F401,F403
 from graphc.variables import *  # noqa: F401,F403
 from graphc.variable_scope import *  # noqa: F401,F403
@@ -53,7 +55,7 @@ from graphc.graph import device
 from graphc import app, flags, gfile  # noqa: E402
 from graphc import tf_logging as logging  # noqa: E402  (tf.logging)
 from graphc.tf_logging import get_logger
-from graphc import layers, losses, metrics, nn, summary, testing, train  # noqa: E402
+from graphc import layers, losses, metrics, nn, ragged, sparse, summary, testing, train  # noqa: E402
 from graphc import data, io, python_io  # noqa: E402
 from graphc import rnn as _rnn  # noqa: E402
 

@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
                 failures += 1
                 harness.progress(f"  !! {w.name}: {b} does NOT match eager (max abs error {res.max_error:.3g})")
     _print_table(rows, selected, bandwidth)
+    _print_data_summary(rows)
     peer_rows = _compare_peers(args, selected, refs) if args.compare_peers else []
     if args.json_path:
         with open(args.json_path, "w") as f:
@@ -119,6 +120,21 @@ def _print_table(rows: list, selected: list, bandwidth: dict) -> None:
     if not any(r.backend != "eager" for r in rows):
         for r in rows:
             print(f"{r.workload:<14}{'eager':<9}{_fmt_time(r.steady.median, latency[r.workload]):>12}")
+
+
+def _print_data_summary(rows: list) -> None:
+    """The input-pipeline rows in their own terms: the tf.data step against the feed_dict step
+    (issue 15's target: within 10%) and the pipeline's elements/s."""
+    from benchmarks.workloads import DATA_BATCH
+
+    by = {(r.workload, r.backend): r.steady.median for r in rows}
+    for backend in dict.fromkeys(r.backend for r in rows):
+        feed, pipe, thru = (by.get((w, backend)) for w in ("data_feed", "data_pipe", "data_thru"))
+        if feed and pipe:
+            print(f"  tf.data vs feed_dict on {backend}: {pipe * 1e3:.2f} ms vs {feed * 1e3:.2f} ms per step "
+                  f"({pipe / feed:.2f}x)")
+        if thru:
+            print(f"  tf.data pipeline on {backend}: {DATA_BATCH / thru:,.0f} elements/s")
 
 
 def _compare_peers(args: argparse.Namespace, selected: list, refs: dict) -> list:

@@ -9,3 +9,4 @@ from graphc.ops.nn import (  # noqa: F401
     batch_normalization, bias_add, dropout, embedding_lookup, l2_loss, leaky_relu, log_softmax, moments, relu6,
     sigmoid_cross_entropy_with_logits, softmax, softmax_cross_entropy_with_logits,
     softmax_cross_entropy_with_logits_v2, softsign, sparse_softmax_cross_entropy_with_logits)
+from graphc.ops.sparse import embedding_lookup_sparse  # noqa: F401

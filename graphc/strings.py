@@ -11,7 +11,10 @@ import numpy as np
 
 from graphc import dtypes, errors
 from graphc.graph import Tensor
-from graphc.io.parsing import SparseTensor
+from graphc.ops import array
+from graphc.ops import gather as gathers
+from graphc.ops.ragged import RaggedTensor
+from graphc.ops.sparse import SparseTensor
 from graphc.ops.core import OpDef, broadcast_shape, convert_to_tensor, make_op, register
 from graphc.shape import TensorShape
 
@@ -216,10 +219,77 @@ _register("StringSplit", _split_infer, _split_numpy)
 
 def string_split(source: Any, delimiter: str = " ", skip_empty: bool = True) -> SparseTensor:
     """Splits each string of a vector at any character of ``delimiter`` (every byte when it is
-    empty): a ``SparseTensor`` namedtuple (indices, values, dense_shape), TF1's layout."""
+    empty): a ``SparseTensor`` (indices ``[N, 2]``, values, dense_shape ``[rows, longest]``), TF1's layout."""
     op = make_op("StringSplit", [_string_tensor(source)], {"delimiter": _as_bytes(delimiter),
                                                             "skip_empty": bool(skip_empty)}, "StringSplit")
     return SparseTensor(*op.outputs)
+
+
+def _split_v2(text: bytes, sep: bytes, maxsplit: int) -> list:
+    """TF's StringSplitV2 on one string: Python's ``str.split`` rules (``sep`` empty: runs of
+    whitespace separate, none kept at the ends) except that reaching ``maxsplit`` keeps the rest,
+    even when it is empty."""
+    if maxsplit == 0:
+        return [text]
+    parts: list = []
+    if not sep:
+        rest = text.lstrip(_WHITESPACE)
+        while rest:
+            end = next((i for i, c in enumerate(rest) if c in _WHITESPACE), len(rest))
+            parts.append(rest[:end])
+            rest = rest[end:].lstrip(_WHITESPACE)
+            if len(parts) == maxsplit:
+                return parts + [rest]
+        return parts
+    rest = text
+    while (at := rest.find(sep)) >= 0:
+        parts.append(rest[:at])
+        rest = rest[at + len(sep):]
+        if len(parts) == maxsplit:
+            break
+    return parts + [rest]
+
+
+_WHITESPACE = b" \t\n\v\f\r"
+
+
+def _split_v2_infer(inputs: list, attrs: dict) -> list:
+    if inputs[0].dtype is not dtypes.string or inputs[0].shape.ndims not in (None, 1):
+        raise ValueError(f"strings.split needs a scalar or vector of strings, got {inputs[0].dtype.name} "
+                         f"{inputs[0].shape}")
+    return [(dtypes.int64, TensorShape([None, 2])), (dtypes.string, TensorShape([None])),
+            (dtypes.int64, TensorShape([2]))]
+
+
+def _split_v2_numpy(source: np.ndarray, sep: bytes, maxsplit: int) -> tuple:
+    rows = [_split_v2(_as_bytes(v), sep, maxsplit) for v in np.asarray(source, dtype=object).reshape(-1)]
+    indices = np.array([(i, j) for i, r in enumerate(rows) for j in range(len(r))], dtype=np.int64).reshape(-1, 2)
+    values = np.empty(len(indices), dtype=object)
+    values[:] = [p for r in rows for p in r]
+    return indices, values, np.array([len(rows), max((len(r) for r in rows), default=0)], dtype=np.int64)
+
+
+_register("StringSplitV2", _split_v2_infer, _split_v2_numpy)
+
+
+def split(input: Any = None, sep: Any = None, maxsplit: int = -1, result_type: str = "SparseTensor",
+          source: Any = None, name: Optional[str] = None) -> Any:
+    """TF 1.14+'s ``tf.strings.split`` of a scalar or vector of strings at ``sep`` (a whole
+    string; None: runs of whitespace), at most ``maxsplit`` times per string (-1: no limit): a
+    SparseTensor ``[n, longest]``, or a ``tf.RaggedTensor`` with ``result_type="RaggedTensor"``."""
+    if result_type not in ("SparseTensor", "RaggedTensor"):
+        raise ValueError(f"result_type must be 'SparseTensor' or 'RaggedTensor', got {result_type!r}")
+    t = _string_tensor(input if input is not None else source)
+    if t.shape.ndims == 0:
+        t = array.reshape(t, [1], name="ExpandDims")
+    op = make_op("StringSplitV2", [t], {"sep": _as_bytes(sep or b""), "maxsplit": int(maxsplit)},
+                 name or "StringSplitV2")
+    indices, values, shape = op.outputs
+    if result_type == "SparseTensor":
+        return SparseTensor(indices, values, shape)
+    count = t.shape.as_tuple()[0] if t.shape.ndims == 1 else None   # the static row count, when known
+    nrows = gathers.gather(shape, 0, name="nrows") if count is None else convert_to_tensor(count, dtype=dtypes.int64)
+    return RaggedTensor.from_value_rowids(values, gathers.gather(indices, 0, axis=1, name="rowids"), nrows)
 
 
 # length, strip, lower, upper ----------------------------------------------------------------------------
@@ -254,5 +324,5 @@ def upper(input: Any, encoding: str = "", name: Optional[str] = None) -> Tensor:
 # TF1's top-level names for the same ops
 string_to_number = to_number
 string_join = join
-__all__ = ["as_string", "join", "length", "lower", "regex_replace", "string_join", "string_split", "string_to_number",
-           "strip", "substr", "to_number", "upper"]
+__all__ = ["as_string", "join", "length", "lower", "regex_replace", "split", "string_join", "string_split",
+           "string_to_number", "strip", "substr", "to_number", "upper"]

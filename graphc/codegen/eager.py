@@ -18,7 +18,11 @@ from graphc.ops.state import ASSIGN_UPDATES, STATE_READ
 from graphc.codegen import driver
 from graphc.codegen.driver import CompileJob
 from graphc.passes.fusion import KernelPlan
-from graphc.passes.run_plan import RunPlan, shape_mismatch
+from graphc.passes.run_plan import RunPlan, shape_mismatch, update_shape_mismatch
+
+
+# assigns that add a delta: TF1 requires the delta's shape to be the variable's, never broadcasts it
+_DELTA_UPDATES = frozenset(t for t in ASSIGN_UPDATES if t != "Assign")
 
 
 class EagerExecutable:
@@ -91,6 +95,8 @@ class EagerExecutable:
                 args = [values[src] if kind == "val" else (read_var(src, op) if kind == "var" else None)
                         for kind, src in sources]
                 kwargs = op.attrs
+                if op.type in _DELTA_UPDATES and np.shape(args[1]) != np.shape(args[0]):
+                    raise update_shape_mismatch(op, np.shape(args[0]), np.shape(args[1]))
                 if od.kind is OpKind.RANDOM:
                     kwargs = dict(op.attrs, rng=make_rng(op.attrs["seed"], op.attrs["seed2"], state.next_count(op)))
                 try:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from graphc.data.dataset import AUTOTUNE, Dataset
 from graphc.data import transforms as _transforms  # noqa: F401  (the transformations' classes)
+from graphc.data import prefetch as _prefetch  # noqa: F401
 from graphc.data.iterator import Iterator, make_initializable_iterator, make_one_shot_iterator
 from graphc.data.readers import TextLineDataset, TFRecordDataset
 from graphc.data import experimental

@@ -47,7 +47,10 @@ class Dataset(structure.ElementStructure):
     # sources ----------------------------------------------------------------------------------
     @staticmethod
     def from_tensor_slices(tensors: Any) -> "Dataset":
-        """One element per row of the components' first dimension (which must agree)."""
+        """One element per row of the components' first dimension (which must agree); a
+        SparseTensor component gives the entries whose first index is the row."""
+        if structure.has_sparse(_tuples(tensors)):
+            return _Tensors(tensors).unbatch()
         return TensorSlices(tensors)
 
     @staticmethod
@@ -110,8 +113,8 @@ class Dataset(structure.ElementStructure):
 
     def shuffle(self, buffer_size: int, seed: Optional[int] = None,
                 reshuffle_each_iteration: Optional[bool] = None) -> "Dataset":
-        """Elements drawn at random from a buffer of ``buffer_size`` (TF1's algorithm; graphc's
-        random stream, so the order for a given seed differs from TensorFlow's)."""
+        """Elements drawn at random from a buffer of ``buffer_size``: TensorFlow's algorithm and
+        random stream, so a seed (with the graph seed) gives TensorFlow 2.21's order."""
         from graphc.data import transforms
         return transforms.Shuffle(self, buffer_size, seed, reshuffle_each_iteration)
 
@@ -136,9 +139,10 @@ class Dataset(structure.ElementStructure):
         return transforms.Shard(self, num_shards, index)
 
     def prefetch(self, buffer_size: int) -> "Dataset":
-        """The same elements, produced ahead by a background thread into a buffer of ``buffer_size``."""
-        from graphc.data import transforms
-        return transforms.Prefetch(self, buffer_size)
+        """The same elements, produced ahead by a background thread into a buffer of ``buffer_size``
+        (rows of in-memory arrays, cheap to gather, are produced inline: see ``prefetch.py``)."""
+        from graphc.data.prefetch import Prefetch
+        return Prefetch(self, buffer_size)
 
     def cache(self, filename: str = "") -> "Dataset":
         """The same elements; the first complete iteration is kept (in memory, or in ``filename``)

@@ -1,7 +1,9 @@
 """Nested element structures (tuples, lists, dicts, namedtuples of components) and their specs.
 
 A dataset element is a nest of components; graphc flattens it in TF1's order (dict keys
-sorted) to move it as a flat list of numpy arrays, and packs it back for the user.
+sorted) to move it as a flat list of numpy arrays, and packs it back for the user. A sparse
+component (a ``SparseTensor``, described by a ``SparseSpec``) flattens to its three arrays
+(indices, values, dense_shape) and packs back into a SparseTensor (or a ``SparseTensorValue``).
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import numpy as np
 
 from graphc import dtypes
 from graphc.graph import Tensor
+from graphc.ops.sparse import SparseTensor, SparseTensorValue
 from graphc.shape import TensorShape, as_shape
 
 
@@ -20,7 +23,11 @@ def is_nest(value: Any) -> bool:
 
 
 def flatten(structure: Any) -> list:
-    """The components of ``structure`` in TF1's order (dict keys sorted)."""
+    """The components of ``structure`` in TF1's order (dict keys sorted); a sparse component
+    gives its three parts."""
+    if isinstance(structure, _SPARSE):
+        return structure.parts() if isinstance(structure, SparseSpec) else \
+            [structure.indices, structure.values, structure.dense_shape]
     if isinstance(structure, dict):
         return [c for k in sorted(structure) for c in flatten(structure[k])]
     if isinstance(structure, tuple):
@@ -39,6 +46,8 @@ def pack(structure: Any, flat: list) -> Any:
 
 
 def _pack(structure: Any, it: Any) -> Any:
+    if isinstance(structure, _SPARSE):
+        return _pack_sparse(structure, next(it), next(it), next(it))
     if isinstance(structure, dict):
         values = {k: _pack(structure[k], it) for k in sorted(structure)}
         return {k: values[k] for k in structure}
@@ -48,6 +57,58 @@ def _pack(structure: Any, it: Any) -> Any:
     return next(it)
 
 
+def _pack_sparse(template: Any, indices: Any, values: Any, dense_shape: Any) -> Any:
+    """Three parts as the template's kind of sparse component: specs, tensors or arrays."""
+    if isinstance(template, (SparseSpec, SparseTensor)):
+        shape = template.shape
+    else:   # a SparseTensorValue: its dense shape is known
+        shape = TensorShape([int(d) for d in np.asarray(template.dense_shape).reshape(-1)])
+    if isinstance(values, Spec):
+        return SparseSpec(values.dtype, shape)
+    if isinstance(values, Tensor):
+        out = SparseTensor(indices, values, dense_shape)
+        out._dense_shape_default = shape if shape.ndims is not None else None
+        return out
+    return SparseTensorValue(indices, values, dense_shape)
+
+
+def map_leaves(fn: Callable, structure: Any) -> Any:
+    """``structure`` with ``fn`` applied to each component, a sparse one whole (not its parts)."""
+    if isinstance(structure, _SPARSE):
+        return fn(structure)
+    if isinstance(structure, dict):
+        return {k: map_leaves(fn, v) for k, v in structure.items()}
+    if isinstance(structure, tuple):
+        items = [map_leaves(fn, v) for v in structure]
+        return type(structure)(*items) if hasattr(structure, "_fields") else tuple(items)
+    return fn(structure)
+
+
+def sparse_positions(specs: Any) -> list:
+    """The flat position of the first part of each sparse component of ``specs``."""
+    out, position = [], 0
+    for leaf in _leaves(specs):
+        if isinstance(leaf, SparseSpec):
+            out.append(position)
+        position += len(flatten(leaf))
+    return out
+
+
+def has_sparse(structure: Any) -> bool:
+    """Whether a nest of values or specs has a sparse component."""
+    return any(isinstance(leaf, _SPARSE) for leaf in _leaves(structure))
+
+
+def _leaves(structure: Any) -> list:
+    if isinstance(structure, _SPARSE):
+        return [structure]
+    if isinstance(structure, dict):
+        return [c for k in sorted(structure) for c in _leaves(structure[k])]
+    if isinstance(structure, tuple):
+        return [c for item in structure for c in _leaves(item)]
+    return [structure]
+
+
 def map_structure(fn: Callable, structure: Any) -> Any:
     """``structure`` with ``fn`` applied to each component."""
     return pack(structure, [fn(c) for c in flatten(structure)])
@@ -55,6 +116,8 @@ def map_structure(fn: Callable, structure: Any) -> Any:
 
 def same_structure(a: Any, b: Any) -> bool:
     """Whether ``a`` and ``b`` nest the same way (same dict keys, same tuple lengths)."""
+    if isinstance(a, _SPARSE) or isinstance(b, _SPARSE):
+        return isinstance(a, _SPARSE) and isinstance(b, _SPARSE)
     if isinstance(a, dict) or isinstance(b, dict):
         return isinstance(a, dict) and isinstance(b, dict) and sorted(a) == sorted(b) and all(
             same_structure(a[k], b[k]) for k in a)
@@ -120,19 +183,40 @@ class Spec:
         return f"Spec({self.dtype.name}, {self.shape})"
 
 
+class SparseSpec:
+    """A sparse component's static description: its values' dtype and its dense shape."""
+
+    __slots__ = ("dtype", "shape")
+
+    def __init__(self, dtype: Any, shape: Any) -> None:
+        self.dtype = dtypes.as_dtype(dtype)
+        self.shape = as_shape(shape)
+
+    def parts(self) -> list:
+        """Specs of indices ``[N, rank]``, values ``[N]`` and dense_shape ``[rank]``."""
+        rank = self.shape.ndims
+        return [Spec(dtypes.int64, [None, rank]), Spec(self.dtype, [None]), Spec(dtypes.int64, [rank])]
+
+    def __repr__(self) -> str:
+        return f"SparseSpec({self.dtype.name}, {self.shape})"
+
+
+_SPARSE = (SparseSpec, SparseTensor, SparseTensorValue)
+
+
 def types_of(specs: Any) -> Any:
     """The ``output_types`` nest of a spec nest."""
-    return map_structure(lambda s: s.dtype, specs)
+    return map_leaves(lambda s: s.dtype, specs)
 
 
 def shapes_of(specs: Any) -> Any:
     """The ``output_shapes`` nest of a spec nest."""
-    return map_structure(lambda s: s.shape, specs)
+    return map_leaves(lambda s: s.shape, specs)
 
 
 def classes_of(specs: Any) -> Any:
-    """The ``output_classes`` nest of a spec nest (every component is a dense ``tf.Tensor``)."""
-    return map_structure(lambda s: Tensor, specs)
+    """The ``output_classes`` nest of a spec nest (``tf.Tensor`` or ``tf.SparseTensor``)."""
+    return map_leaves(lambda s: SparseTensor if isinstance(s, SparseSpec) else Tensor, specs)
 
 
 class ElementStructure:

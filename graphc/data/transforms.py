@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import collections
 import os
-import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterator, Optional
@@ -18,6 +17,7 @@ from graphc import dtypes, errors
 from graphc.data import cache_file, structure
 from graphc.data.dataset import AUTOTUNE, Dataset, TensorSlices, arg_value, scalar_arg
 from graphc.data.functions import Env, new_runner, trace
+from graphc.data.philox import PhiloxStream, SeedGenerator, philox_blocks
 from graphc.data.structure import ElementError
 from graphc.data.vectorize import batched_version
 from graphc.graph import Tensor
@@ -102,9 +102,9 @@ class Filter(Dataset):
                 yield element
 
 
-def _batched(spec: structure.Spec, size: Optional[int]) -> structure.Spec:
+def _batched(spec: Any, size: Optional[int]) -> Any:
     dims = spec.shape.as_tuple()
-    return structure.Spec(spec.dtype, TensorShape(None) if dims is None else (size,) + dims)
+    return type(spec)(spec.dtype, TensorShape(None) if dims is None else (size,) + dims)
 
 
 def _stack(column: list, index: int) -> np.ndarray:
@@ -122,9 +122,11 @@ class Batch(Dataset):
         self._size = _size_arg(batch_size, "batch_size")
         self._drop = bool(drop_remainder)
         known = self._size if self._drop and isinstance(self._size, int) else None
-        super().__init__(structure.map_structure(lambda s: _batched(s, known), input_ds._specs), (input_ds,))
+        super().__init__(structure.map_leaves(lambda s: _batched(s, known), input_ds._specs), (input_ds,))
+        self._sparse_at = structure.sparse_positions(input_ds._specs)
         # map-then-batch run as batch-then-map when that is provably the same (vectorize.py)
-        self._batched_fn = batched_version(input_ds._user_fn, input_ds._fn) if isinstance(input_ds, Map) else None
+        self._batched_fn = batched_version(input_ds._user_fn, input_ds._fn) \
+            if isinstance(input_ds, Map) and not self._sparse_at else None
 
     def _own_tensors(self) -> list:
         captured = self._batched_fn.captures if self._batched_fn is not None else []
@@ -133,16 +135,38 @@ class Batch(Dataset):
     def _iterate(self, env: Env) -> Iterator[list]:
         size = _positive(arg_value(self._size, env), "batch_size")
         rows_from = self._inputs[0]._inputs[0] if self._batched_fn is not None else self._inputs[0]
-        for batch in _gathered(rows_from, env, size, self._drop) or _stacked(rows_from, env, size, self._drop):
+        batches = _gathered(rows_from, env, size, self._drop) or \
+            _stacked(rows_from, env, size, self._drop, self._sparse_at)
+        for batch in batches:
             if self._batched_fn is not None and not isinstance(batch, ElementError):
                 batch = _call(env, self._batched_fn, batch)
             yield batch
 
 
-def _stacked(rows_from: Dataset, env: Env, size: int, drop: bool) -> Iterator[Any]:
-    """Batches of ``rows_from``'s elements, stacked component by component."""
+def _stacked(rows_from: Dataset, env: Env, size: int, drop: bool, sparse_at: Any = ()) -> Iterator[Any]:
+    """Batches of ``rows_from``'s elements, stacked component by component (a sparse component's
+    three parts at ``sparse_at`` joined as TF1 batches SparseTensors)."""
     for rows in _groups(rows_from._iterate(env), size, drop):
-        yield rows if isinstance(rows, ElementError) else _columns(rows)
+        if isinstance(rows, ElementError):
+            yield rows
+            continue
+        out = _columns(rows, {p + k for p in sparse_at for k in range(3)})
+        for p in sparse_at:
+            out[p:p + 3] = _sparse_batch([r[p:p + 3] for r in rows])
+        yield out
+
+
+def _sparse_batch(parts: list) -> list:
+    """SparseTensors of one rank as one of rank + 1: each element's indices prefixed by its
+    position in the batch, the dense shape the largest along each dimension (TF1's batch)."""
+    ranks = {len(p[2]) for p in parts}
+    if len(ranks) != 1:
+        raise errors.InvalidArgumentError(None, None, f"Cannot batch SparseTensors of different ranks {sorted(ranks)}")
+    indices = np.concatenate([np.concatenate([np.full((len(ind), 1), b, np.int64), np.asarray(ind, np.int64)], 1)
+                              for b, (ind, _, _) in enumerate(parts)]).reshape(-1, ranks.pop() + 1)
+    values = np.concatenate([np.asarray(v) for _, v, _ in parts]) if parts else np.array([])
+    shape = np.concatenate([[len(parts)], np.max(np.stack([np.asarray(s, np.int64) for _, _, s in parts]), axis=0)])
+    return [indices, values, shape.astype(np.int64)]
 
 
 def _gathered(rows_from: Dataset, env: Env, size: int, drop: bool) -> Optional[Iterator[list]]:
@@ -155,18 +179,20 @@ def _gathered(rows_from: Dataset, env: Env, size: int, drop: bool) -> Optional[I
 
     def batches() -> Iterator[list]:
         arrays = slices.arrays(env)
-        order: Iterator[int] = iter(range(len(arrays[0])))
-        if shuffle is not None:
-            order = shuffle.shuffled(order, env)
-        for rows in _groups(order, size, drop):
-            index = np.asarray(rows, dtype=np.intp)
-            yield [a[index] for a in arrays]
+        n = len(arrays[0])
+        order = shuffle.permutation(n, env) if shuffle is not None else None
+        for start in range(0, n - size + 1 if drop else n, size):
+            if order is None:     # consecutive rows: one memory copy per component
+                yield [a[start:start + size].copy() for a in arrays]
+            else:
+                rows = order[start:start + size]
+                yield [a[rows] for a in arrays]
     return batches()
 
 
-def _columns(rows: list) -> list:
-    """Elements stacked component by component."""
-    return [_stack([r[i] for r in rows], i) for i in range(len(rows[0]))]
+def _columns(rows: list, skip: Any = ()) -> list:
+    """Elements stacked component by component (None at the positions in ``skip``)."""
+    return [None if i in skip else _stack([r[i] for r in rows], i) for i in range(len(rows[0]))]
 
 
 def _groups(it: Iterator[list], size: int, drop: bool) -> Iterator[Any]:
@@ -206,6 +232,9 @@ def _positive(value: Any, name: str) -> int:
 class PaddedBatch(Dataset):
     def __init__(self, input_ds: Dataset, batch_size: int, padded_shapes: Any, padding_values: Any,
                  drop_remainder: bool) -> None:
+        if structure.sparse_positions(input_ds._specs):   # TF1 refuses them the same way
+            raise TypeError("Batching of padded sparse tensors is not currently supported: use batch() for "
+                            "SparseTensor components, or densify them in a map first")
         self._size = _size_arg(batch_size, "batch_size")
         self._drop = bool(drop_remainder)
         in_flat = structure.flatten(input_ds._specs)
@@ -267,33 +296,52 @@ def _scalar_value(value: Any, dtype: dtypes.DType) -> Any:
 
 class Unbatch(Dataset):
     def __init__(self, input_ds: Dataset) -> None:
-        def row(s: structure.Spec) -> structure.Spec:
+        def row(s: Any) -> Any:
             dims = s.shape.as_tuple()
             if dims is not None and not dims:
                 raise ValueError("Cannot unbatch an input with scalar components.")
-            return structure.Spec(s.dtype, TensorShape(None) if dims is None else dims[1:])
-        super().__init__(structure.map_structure(row, input_ds._specs), (input_ds,))
+            return type(s)(s.dtype, TensorShape(None) if dims is None else dims[1:])
+        super().__init__(structure.map_leaves(row, input_ds._specs), (input_ds,))
+        self._sparse_at = structure.sparse_positions(input_ds._specs)
 
     def _iterate(self, env: Env) -> Iterator[list]:
+        parts = {p + k for p in self._sparse_at for k in range(3)}
         for element in self._inputs[0]._iterate(env):
             if isinstance(element, ElementError):
                 yield element
                 continue
-            n = {a.shape[0] for a in element}
+            n = {a.shape[0] for i, a in enumerate(element) if i not in parts} | \
+                {int(element[p + 2][0]) for p in self._sparse_at}
             if len(n) != 1:
                 raise errors.InvalidArgumentError(None, None, "unbatch: the components' first dimensions differ: "
                                                               f"{sorted(n)}")
+            rows = [None if i in parts else a for i, a in enumerate(element)]
+            for p in self._sparse_at:     # a SparseTensor's entries split by their first index
+                indices = element[p]
+                rows[p:p + 3] = [(indices, element[p + 1], element[p + 2], indices[:, 0])]
             for i in range(n.pop()):
-                yield [a[i, ...] for a in element]
+                out = []
+                for r in rows:
+                    if isinstance(r, tuple):
+                        indices, values, shape, first = r
+                        mine = first == i
+                        out.extend([indices[mine, 1:], values[mine], shape[1:]])
+                    elif r is not None:
+                        out.append(r[i, ...])
+                yield out
 
 
 class Shuffle(Dataset):
+    """TF's shuffle, element order included: a buffer of ``buffer_size`` elements from which
+    each output is drawn with TensorFlow's Philox stream (``philox.py``), seeded as TF 2.21
+    seeds it (the graph seed and op seed through ``get_seed``; each epoch of a repeat draws new
+    seeds from the first unless ``reshuffle_each_iteration=False``)."""
+
     def __init__(self, input_ds: Dataset, buffer_size: int, seed: Optional[int],
                  reshuffle_each_iteration: Optional[bool]) -> None:
         from graphc.ops.random import get_seed
         self._buffer = _size_arg(buffer_size, "buffer_size")
-        pair = get_seed(seed)
-        self._seed = None if pair == (None, None) else [int(x) & (2**63 - 1) for x in pair]
+        self._seeds = get_seed(seed)
         self._reshuffle = True if reshuffle_each_iteration is None else bool(reshuffle_each_iteration)
         super().__init__(input_ds._specs, (input_ds,))
 
@@ -304,43 +352,70 @@ class Shuffle(Dataset):
         return self.shuffled(self._inputs[0]._iterate(env), env)
 
     def shuffled(self, source: Iterator[Any], env: Env) -> Iterator[Any]:
-        """The items of ``source`` (elements, or row numbers for a batch that gathers rows) in
-        this epoch's order: the same order whichever they are."""
+        """The elements of ``source`` in this epoch's order (``permutation`` gives the same order
+        for the row numbers of a batch that gathers rows)."""
         buffer_size = _positive(arg_value(self._buffer, env), "buffer_size")
-        # per initialization, a stream of epoch seeds: a re-initialized iterator repeats its orders
-        state = env.state.get(self)
-        if state is None:
-            seeds = np.random.default_rng(self._seed)
-            state = env.state[self] = (seeds, int(seeds.integers(2**63)))
-        seeds, first = state
-        epoch_seed = int(seeds.integers(2**63)) if self._reshuffle else first
-        draws = _uniform_draws(np.random.default_rng(epoch_seed))
-        buffer: list = []
-        for element in source:
-            if isinstance(element, ElementError):   # TF1 reports an input error at once
-                yield element
-                continue
-            buffer.append(element)
-            if len(buffer) == buffer_size:
-                break
-        for element in source:
-            if isinstance(element, ElementError):
-                yield element
-                continue
-            i = int(next(draws) * len(buffer))
-            yield buffer[i]
-            buffer[i] = element
-        while buffer:
-            i = int(next(draws) * len(buffer))
-            buffer[i], buffer[-1] = buffer[-1], buffer[i]
-            yield buffer.pop()
+        return _shuffle_buffer(source, buffer_size, PhiloxStream(*self._epoch_seeds(env)))
+
+    def permutation(self, n: int, env: Env) -> np.ndarray:
+        """This epoch's order of ``range(n)`` (what ``shuffled`` gives for row numbers 0 .. n-1)."""
+        buffer_size = _positive(arg_value(self._buffer, env), "buffer_size")
+        seed, seed2 = self._epoch_seeds(env)
+        return _shuffled_range(n, buffer_size, philox_blocks(seed, seed2, 0, (n + 3) // 4)[:n])
+
+    def _epoch_seeds(self, env: Env) -> tuple:
+        # one seed generator per initialization (TF makes the dataset anew each time its
+        # initializer runs), shared by the epochs of a repeat
+        generator = env.state.get(self)
+        if generator is None:
+            generator = env.state[self] = SeedGenerator(*self._seeds, reshuffle=self._reshuffle)
+        return generator.next_seeds()
 
 
-def _uniform_draws(rng: np.random.Generator) -> Iterator[float]:
-    """Uniform floats in [0, 1) drawn a block at a time (one generator call per element would
-    cost more than the rest of the shuffle)."""
-    while True:
-        yield from rng.random(1024).tolist()
+def _shuffled_range(n: int, buffer_size: int, draws: np.ndarray) -> np.ndarray:
+    """``_shuffle_buffer`` of ``range(n)`` given its ``n`` draws, as one array (the order of an
+    epoch of row numbers, computed at once instead of one generator step per row)."""
+    ring = list(range(min(n, buffer_size)))
+    end = len(ring)
+    out = [0] * n
+    for k, r in enumerate(draws.tolist()):      # positions k .. end-1 are in the ring
+        index = (k + r % (end - k)) % buffer_size
+        out[k] = ring[index]
+        ring[index] = ring[k % buffer_size]
+        if end < n:                              # the next row takes the slot just freed
+            ring[end % buffer_size] = end
+            end += 1
+    return np.array(out, dtype=np.intp)
+
+
+def _shuffle_buffer(source: Iterator[Any], buffer_size: int, draw: PhiloxStream) -> Iterator[Any]:
+    """TF's shuffle buffer: a ring of ``buffer_size`` slots holding positions ``start .. end-1``;
+    each output is the item at ``start + draw() % (end - start)``, whose slot then takes the item at
+    ``start``, before the next input fills the slot freed at the ring's end."""
+    ring: list = []          # grows to buffer_size (a huge buffer_size allocates nothing up front)
+    start = end = 0
+    for item in source:
+        if isinstance(item, ElementError):   # TF1 reports an input error at once
+            yield item
+            continue
+        if end < buffer_size:
+            ring.append(item)
+        else:
+            ring[end % buffer_size] = item
+        end += 1
+        if end - start == buffer_size:
+            start = yield from _draw_one(ring, start, end, buffer_size, draw)
+    while start < end:
+        start = yield from _draw_one(ring, start, end, buffer_size, draw)
+
+
+def _draw_one(ring: list, start: int, end: int, size: int, draw: PhiloxStream) -> Iterator[Any]:
+    """Yields one item drawn from positions ``start .. end-1``; returns the new start."""
+    index = (start + draw() % (end - start)) % size
+    item = ring[index]
+    ring[index] = ring[start % size]
+    yield item
+    return start + 1
 
 
 class Repeat(Dataset):
@@ -432,52 +507,6 @@ class Concatenate(Dataset):
     def _iterate(self, env: Env) -> Iterator[list]:
         for d in self._inputs:
             yield from d._iterate(env)
-
-
-_END = object()
-
-
-class Prefetch(Dataset):
-    def __init__(self, input_ds: Dataset, buffer_size: int) -> None:
-        size = int(buffer_size)
-        self._size = 2 if size == AUTOTUNE else _positive(size, "buffer_size")
-        super().__init__(input_ds._specs, (input_ds,))
-
-    def _iterate(self, env: Env) -> Iterator[list]:
-        buffer: queue.Queue = queue.Queue(self._size)
-        stop = threading.Event()
-        source = self._inputs[0]._iterate(env)
-
-        def put(item: Any) -> bool:
-            while not stop.is_set():
-                try:
-                    buffer.put(item, timeout=0.1)
-                    return True
-                except queue.Full:
-                    continue
-            return False
-
-        def produce() -> None:
-            try:
-                for element in source:
-                    if not put(element):
-                        return
-                put(_END)
-            except BaseException as e:   # handed to the consumer, raised where it pulls
-                put(e)
-
-        worker = threading.Thread(target=produce, name="graphc-prefetch", daemon=True)
-        worker.start()
-        try:
-            while True:
-                item = buffer.get()
-                if item is _END:
-                    return
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-        finally:
-            stop.set()
 
 
 class Cache(Dataset):

@@ -1,10 +1,9 @@
 """``tf.parse_example`` / ``tf.parse_single_example`` with ``FixedLenFeature`` and ``VarLenFeature``.
 
 One host op, ``ParseExample``, decodes serialized ``tf.train.Example`` protos (a string scalar or
-vector) into one output per dense feature and three per variable-length feature. graphc has no
-sparse tensor type: a ``VarLenFeature`` comes back as a ``SparseTensor`` namedtuple of three
-dense tensors (``indices``, ``values``, ``dense_shape``: TF1's components, in TF1's layout), which
-``sess.run`` returns as a namedtuple of arrays.
+vector) into one output per dense feature and three per variable-length feature: a
+``VarLenFeature`` comes back as a ``tf.SparseTensor`` of those three (``indices``, ``values``,
+``dense_shape``, TF1's layout), which ``sess.run`` returns as a ``SparseTensorValue``.
 """
 from __future__ import annotations
 
@@ -18,6 +17,7 @@ from graphc import dtypes, errors
 from graphc.example_proto import Example
 from graphc.graph import Tensor
 from graphc.ops.core import OpDef, convert_to_tensor, make_op, register
+from graphc.ops.sparse import SparseTensor
 from graphc.shape import TensorShape, as_shape
 
 
@@ -41,11 +41,6 @@ class FixedLenSequenceFeature(collections.namedtuple("FixedLenSequenceFeature",
 
 class VarLenFeature(collections.namedtuple("VarLenFeature", ["dtype"])):
     """A feature with any number of values, parsed into a ``SparseTensor`` of its values."""
-
-
-class SparseTensor(collections.namedtuple("SparseTensor", ["indices", "values", "dense_shape"])):
-    """TF1's sparse layout as three dense tensors: ``indices`` (int64 [N, rank]), ``values`` ([N])
-    and ``dense_shape`` (int64 [rank])."""
 
 
 _KINDS = {dtypes.float32: ("float_list", "float"), dtypes.int64: ("int64_list", "int64"),

@@ -2,7 +2,7 @@
 
 One host op, like ``ParseExample``: context features parse as in ``parse_single_example``; a
 sequence feature is a ``FixedLenSequenceFeature`` (one item of its shape per step: ``[steps] +
-shape``) or a ``VarLenFeature`` (a ``SparseTensor`` namedtuple, ``dense_shape`` ``[steps, longest]``).
+shape``) or a ``VarLenFeature`` (a ``SparseTensor``, ``dense_shape`` ``[steps, longest]``).
 """
 from __future__ import annotations
 

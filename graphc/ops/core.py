@@ -233,6 +233,8 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Cons
         src = np.asarray(value)
     except ValueError as e:
         raise ValueError(f"Cannot convert {value!r} to a tensor: {e}") from None
+    if src.dtype.kind == "S" and not isinstance(value, np.ndarray):
+        src = np.array(value, dtype=object)   # numpy's fixed-width bytes would drop trailing NUL bytes
     dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.infer_dtype(value)
     if dt is dtypes.string:
         if src.dtype.kind not in "SUO":
@@ -274,12 +276,25 @@ def convert_to_tensor(value: Any, dtype: Any = None, name: Optional[str] = None,
         return t
     if isinstance(value, Operation):
         raise TypeError(f"Can not convert the Operation {value.name} to a Tensor: fetch or use one of its outputs.")
+    if isinstance(value, (list, tuple)) and value and any(_holds_tensor(v) for v in value):
+        # TF1 packs a list holding tensors (``tf.string_split([s])``, ``[t, 2.0]``) into one tensor
+        parts = convert_n([convert_to_tensor(v, dtype=dtype) if _holds_tensor(v) else v for v in value])
+        if dtype is not None:
+            parts = [convert_to_tensor(t, dtype=dtype) for t in parts]
+        return make_op("Pack", parts, {"axis": 0}, name or "packed").outputs[0]
     if dtype is None and preferred_dtype is not None:
         try:
             return constant(value, dtype=preferred_dtype, name=name or "Const")
         except TypeError:
             pass
     return constant(value, dtype=dtype, name=name or "Const")
+
+
+def _holds_tensor(value: Any) -> bool:
+    """Whether ``value`` is a tensor or a (nested) list/tuple holding one."""
+    if _graph_tensor_or_none(value) is not None:
+        return True
+    return isinstance(value, (list, tuple)) and any(_holds_tensor(v) for v in value)
 
 
 def convert_n(values: Sequence[Any], names: Sequence[str] = ()) -> list:

@@ -6,6 +6,7 @@ each ``sess.run`` gets new numbers. Unseeded ops draw fresh entropy.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Any, Optional
 
 import numpy as np
@@ -18,14 +19,25 @@ from graphc.shape import TensorShape
 DEFAULT_GRAPH_SEED = 87654321
 
 
+_MAXINT32 = 2**31 - 1
+_OP_SEEDS: "weakref.WeakKeyDictionary[Any, int]" = weakref.WeakKeyDictionary()   # graph -> next op seed
+
+
 def get_seed(op_seed: Optional[int]) -> tuple:
-    """TF1's rule for the (graph seed, op seed) pair of a new random op."""
+    """TF's rule (TensorFlow 2.21 compat.v1) for the (graph seed, op seed) pair of a new random op
+    or shuffle: with a graph seed, an op without a seed takes the graph's next number 0, 1, 2 ...;
+    seeds are taken modulo 2**31 - 1, and (0, 0) becomes (0, 2**31 - 1)."""
     graph = get_default_graph()
     if graph.seed is not None:
-        return graph.seed, (op_seed if op_seed is not None else graph._last_id)
-    if op_seed is not None:
-        return DEFAULT_GRAPH_SEED, op_seed
-    return None, None
+        if op_seed is None:
+            op_seed = _OP_SEEDS.get(graph, 0)
+            _OP_SEEDS[graph] = op_seed + 1
+        seeds: tuple = (int(graph.seed) % _MAXINT32, int(op_seed) % _MAXINT32)
+    elif op_seed is not None:
+        seeds = (DEFAULT_GRAPH_SEED, int(op_seed) % _MAXINT32)
+    else:
+        return None, None
+    return (0, _MAXINT32) if seeds == (0, 0) else seeds
 
 
 def make_rng(seed: Optional[int], seed2: Optional[int], counter: int) -> np.random.Generator:

@@ -20,7 +20,7 @@ import numpy as np
 from graphc import errors
 from graphc.ops.core import OPS, OpKind
 from graphc.ops.state import ASSIGN_UPDATES, STATE_READ
-from graphc.passes.run_plan import RunPlan, shape_mismatch
+from graphc.passes.run_plan import RunPlan, shape_mismatch, update_shape_mismatch
 from graphc.shape import TensorShape
 from graphc.traversal import postorder
 
@@ -194,6 +194,11 @@ def _feed_shape(static: TensorShape, runtime: Optional[tuple]) -> TensorShape:
     return TensorShape(runtime)
 
 
+def _check_delta_shape(op: Any, var_shape: TensorShape, delta_shape: TensorShape) -> None:
+    if var_shape.is_fully_defined() and delta_shape.is_fully_defined() and var_shape.as_list() != delta_shape.as_list():
+        raise update_shape_mismatch(op, tuple(var_shape.as_list()), tuple(delta_shape.as_list()))
+
+
 def build(plan: RunPlan, feed_shapes: Optional[Sequence[tuple]] = None) -> Program:
     """Lowers a RunPlan to a Program; ``feed_shapes`` (runtime shapes of the feeds) make shapes concrete."""
     prog = Program()
@@ -230,6 +235,7 @@ def build(plan: RunPlan, feed_shapes: Optional[Sequence[tuple]] = None) -> Progr
             if prim is None:
                 value = ins[1]
             else:
+                _check_delta_shape(op, ins[0].shape, ins[1].shape)
                 value = new_node(prim, [ins[0], ins[1]], {}, origin=op).outputs[0]
             checked = plan.validated_shapes.get(op.inputs[0].op)
             if checked is not None and value.shape.is_fully_defined() and tuple(value.shape.as_list()) != checked[0]:

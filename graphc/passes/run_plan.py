@@ -191,3 +191,12 @@ def shape_mismatch(op: Any, shape: tuple, got: tuple) -> errors.InvalidArgumentE
         f"Assign requires shapes of both tensors to match: variable {op.inputs[0].op.name} has shape "
         f"{list(shape)} and the value has shape {list(got)}. Pass validate_shape=False to change "
         "a variable's shape."))
+
+
+def update_shape_mismatch(op: Any, shape: tuple, got: tuple) -> errors.InvalidArgumentError:
+    """TF1's error for an ``AssignAdd``/``AssignSub`` ``op`` whose delta's shape ``got`` is not its
+    variable's ``shape`` (TF1 never broadcasts the delta)."""
+    return errors.InvalidArgumentError(None, op, (
+        f"Cannot update variable {op.inputs[0].op.name} with shape {list(shape)} using a Tensor with shape "
+        f"{list(got)}, shapes must be equal (op '{op.name}', {op.type}); reshape or broadcast the delta "
+        "explicitly (tf.broadcast_to) if that is what you mean."))

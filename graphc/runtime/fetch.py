@@ -1,9 +1,12 @@
-"""TF1 fetch structures: flatten (tensor, op, name, list, tuple, namedtuple, dict, nested) and rebuild."""
+"""TF1 fetch structures: flatten (tensor, op, name, list, tuple, namedtuple, dict, SparseTensor,
+RaggedTensor, nested) and rebuild; and feeds of a SparseTensor, expanded to its three tensors."""
 from __future__ import annotations
 
 from typing import Any, Callable
 
 from graphc.graph import Graph, Operation, Tensor
+from graphc.ops.ragged import RaggedTensor, RaggedTensorValue
+from graphc.ops.sparse import SparseTensor, SparseTensorValue
 
 
 def _is_namedtuple(x: Any) -> bool:
@@ -38,6 +41,12 @@ class FetchMapper:
         return self._index[el]
 
     def _map(self, fetches: Any) -> Callable:
+        if isinstance(fetches, SparseTensor):   # fetched as TF1's SparseTensorValue
+            parts = [self._map(t) for t in (fetches.indices, fetches.values, fetches.dense_shape)]
+            return lambda vals: SparseTensorValue(*[p(vals) for p in parts])
+        if isinstance(fetches, RaggedTensor):   # fetched as tf.ragged.RaggedTensorValue
+            values, splits = self._map(fetches.values), self._map(fetches.row_splits)
+            return lambda vals: RaggedTensorValue(values(vals), splits(vals))
         if isinstance(fetches, dict):
             keys = list(fetches)
             subs = [self._map(fetches[k]) for k in keys]
@@ -75,3 +84,21 @@ def _make_dict(kind: type, keys: list, values: list) -> dict:
         d = kind.__new__(kind)
         d.update(zip(keys, values))
         return d
+
+
+def expand_feeds(feed_dict: Any) -> Any:
+    """``feed_dict`` with each SparseTensor key replaced by its three tensors, fed from a
+    ``SparseTensorValue`` or an (indices, values, dense_shape) triple (TF1's sparse feeds)."""
+    if not any(isinstance(k, SparseTensor) for k in feed_dict):
+        return feed_dict
+    out: dict = {}
+    for key, value in feed_dict.items():
+        if not isinstance(key, SparseTensor):
+            out[key] = value
+            continue
+        if not (isinstance(value, tuple) and len(value) == 3):
+            raise TypeError(f"The value fed for a SparseTensor ({key.values.name}) must be a "
+                            f"tf.SparseTensorValue or an (indices, values, dense_shape) tuple, got "
+                            f"{type(value).__name__}")
+        out.update(zip((key.indices, key.values, key.dense_shape), value))
+    return out

@@ -17,7 +17,7 @@ from graphc.toolchain import compile_notice
 from graphc.passes.run_plan import RunPlan, check_assigned_shapes
 from graphc.codegen import commit, driver
 from graphc.runtime import session_config
-from graphc.runtime.fetch import FetchMapper
+from graphc.runtime.fetch import FetchMapper, expand_feeds
 from graphc.runtime.host_run import HostRun
 
 log = logging.getLogger("graphc.runtime")
@@ -302,7 +302,7 @@ class Session:
             raise TypeError(f"feed_dict must be a dict (or other Mapping) from tensors or tensor names to "
                             f"values, not a {type(feed_dict).__name__}.")
         by_tensor: dict = {}   # a tensor fed twice (as a Tensor and by name): the last value wins
-        for key, value in feed_dict.items():
+        for key, value in expand_feeds(feed_dict).items():
             t = self._feed_key(key)
             by_tensor[t] = self._convert_feed(t, value)
         return list(by_tensor), list(by_tensor.values())

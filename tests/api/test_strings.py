@@ -70,3 +70,10 @@ def test_string_ops_in_a_pipeline():
     nxt = ds.make_one_shot_iterator().get_next()
     with tf.Session() as sess:
         assert [sess.run(nxt), sess.run(nxt)] == [3.0, 10.0]
+
+
+def test_string_constants_keep_trailing_nul_bytes():
+    # a serialized proto may end in b"\x00"; numpy's fixed-width bytes arrays would drop it
+    with tf.Session() as sess:
+        got = sess.run([tf.constant([b"a\x00", b"b"]), tf.constant(b"\x00\x00"), tf.strings.length([b"x\x00\x00"])])
+    assert got[0].tolist() == [b"a\x00", b"b"] and got[1] == b"\x00\x00" and got[2].tolist() == [3]

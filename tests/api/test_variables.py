@@ -456,3 +456,20 @@ def test_is_variable_initialized_answers_from_the_session(backend):
     assert check() and tf.is_variable_initialized(v).op.type == "IsVariableInitialized"
     with pytest.raises(TypeError, match="only variables"):
         tf.is_variable_initialized(x)
+
+
+@pytest.mark.parametrize("backend", [b for b in tf.runtime.session.available_backends() if b != "auto"])
+@pytest.mark.parametrize("update", ["assign_add", "assign_sub"])
+def test_a_delta_of_another_shape_is_refused_at_run_time_and_changes_nothing(backend, update):
+    # TF1's AssignAdd/AssignSub never broadcast the delta: "Cannot update variable with shape [2]
+    # using a Tensor with shape [1], shapes must be equal." (InvalidArgumentError)
+    v = tf.Variable(np.array([1.0, 2.0], np.float32))
+    p = tf.placeholder(tf.float32, None)
+    step = getattr(tf, update)(v, p)
+    with tf.Session(backend=backend) as sess:
+        sess.run(tf.global_variables_initializer())
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"shape \[2\].*shape \[1\], shapes must be equal"):
+            sess.run(step, {p: np.ones(1, np.float32)})
+        np.testing.assert_array_equal(sess.run(v), [1.0, 2.0])
+        sess.run(step, {p: np.ones(2, np.float32)})
+        np.testing.assert_array_equal(sess.run(v), [2.0, 3.0] if update == "assign_add" else [0.0, 1.0])

@@ -84,11 +84,26 @@ CASES = [
                                            tf.TensorArray(tf.int32, 3, element_shape=[2]).write(1, x).stack(),
                                            tf.TensorArray(tf.int32, n, dynamic_size=True).write(4, x).size()],
          np.int32(3), J[0, :2].copy(), ops=["TensorArrayNew"]),
-    case("case_guard", lambda k: [tf.case([(tf.less(k, 5), lambda: k * 2), (tf.less(k, 9), lambda: k * 3)]),
-                                  tf.case([(tf.less(k, 5), lambda: k), (tf.less(k, 3), lambda: -k)],
-                                          default=lambda: k + 1, exclusive=True)],
-         np.int32(7), ops=["CaseGuard"]),
+    # the index helpers of the sparse ops' gradients and of sparse_retain
+    case("sparse_helpers", lambda v, keep: _sparse_helpers(v, keep), G[0], B[0],
+         ops=["SparseReorderGrad", "SparseReduceSumGrad", "SparseRetainPositions", "SparseAddValuesGrad"]),
+    case("ragged_helpers", lambda splits, rowids: [
+        tf.RaggedTensor.from_row_splits(tf.constant([1.0, 2.0, 3.0, 4.0]), splits).to_tensor(),
+        tf.RaggedTensor.from_value_rowids(tf.constant([5, 6, 7]), rowids, nrows=4).row_splits],
+         np.array([0, 1, 1, 4], np.int64), np.array([1, 1, 3], np.int64),
+         ops=["RaggedCheckSplits", "RaggedSparseIndices", "RaggedRowSplits"]),
 ]
+
+
+def _sparse_helpers(v, keep):
+    unsorted = tf.SparseTensor([[2, 2], [0, 1], [1, 2], [1, 0]], v, [3, 3])
+    weights = tf.constant(np.arange(9, dtype=np.float32).reshape(3, 3) - 4.0)
+    other = tf.SparseTensor([[0, 1], [2, 0]], v[:2] * 3.0, [3, 3])
+    both = tf.sparse_add(tf.sparse.reorder(unsorted), other, threshold=1.0)
+    return [tf.gradients(tf.reduce_sum(tf.sparse.to_dense(tf.sparse.reorder(unsorted)) * weights), v)[0],
+            tf.gradients(tf.reduce_sum(tf.sparse_reduce_sum(unsorted, 1) * tf.constant([1.0, -2.0, 3.0])), v)[0],
+            tf.sparse_retain(unsorted, keep).values,
+            tf.gradients(tf.reduce_sum(tf.sparse.to_dense(both) * weights), v)[0]]
 
 # ops that compute no tensor a backend could get wrong (summaries serialize on the host, NoOp;
 # the string ops run on the host: test_example_parsing.py, test_text_ops.py and test_strings.py
@@ -96,7 +111,7 @@ CASES = [
 NOT_COMPUTE = {"HistogramSummary", "MergeSummary", "ScalarSummary", "NoOp", "ParseExample", "DecodeCSV", "ReadFile",
                "StringToNumber", "AsString", "StringJoin", "Substr", "RegexReplace", "StringSplit", "StringLength",
                "StringStrip", "StringLower", "StringUpper", "DecodeRaw",
-               "ParseSequenceExample"}
+               "ParseSequenceExample", "StringSplitV2"}
 
 
 def test_every_non_differentiable_op_has_a_parity_case():

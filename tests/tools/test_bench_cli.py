@@ -81,3 +81,11 @@ def test_a_device_backend_is_timed_with_its_data_on_the_device(monkeypatch, tmp_
     assert triton["device"].startswith("simulated device") and triton["numpy_io"]["reps"] >= 1
     assert data["backend_copy_bandwidth_bytes_per_s"]["triton"] > 0
 
+
+
+def test_bench_has_the_input_pipeline_rows_and_their_ratio(capsys):
+    assert bench("-k", "data_", "--backend", "numba") == 0
+    out = capsys.readouterr().out
+    assert all(w in out for w in ("data_feed", "data_pipe", "data_thru")) and "MISMATCH" not in out
+    assert "tf.data vs feed_dict on numba:" in out and "x)" in out.split("tf.data vs feed_dict on numba:")[1]
+    assert "elements/s" in out.split("tf.data pipeline on numba:")[1].splitlines()[0]
