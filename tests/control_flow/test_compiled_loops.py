@@ -133,3 +133,15 @@ def test_a_triton_loop_keeps_its_state_on_the_device(monkeypatch):
     np.testing.assert_allclose(got, 1 + (feed[x] - 1) * 0.9 ** n, rtol=1e-5)   # closed form
     # per iteration only the predicate comes back (n + 1 reads); the state goes up and down once
     assert moved["downloads"] <= n + 8 and moved["uploads"] <= 8, moved
+
+
+def test_a_loop_variable_that_changes_shape_is_not_compiled_whole():
+    x = tf.placeholder(tf.float32, [None])
+    _, y = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * 0.5 + tf.ones([3])), (0, x),
+                         shape_invariants=(tf.TensorShape([]), tf.TensorShape([None])))
+    feed = {x: np.array([4.0], np.float32)}
+    with tf.Session(backend="numba") as sess:
+        got = sess.run(y, feed)
+        verdict = executable(sess).whole_loops[y.op.name]
+    assert "changes shape" in verdict
+    np.testing.assert_allclose(got, [2.25, 2.25, 2.25], rtol=1e-6)   # [4] -> [3, 3, 3] -> 2.5 -> 2.25
