@@ -198,8 +198,8 @@ def test_a_batched_matmul_is_written_as_batch_matmul_v2_and_read_back():
     with tf.Graph().as_default():
         a = tf.placeholder(tf.float32, [2, 3, 4], name="a")
         b = tf.placeholder(tf.float32, [2, 5, 4], name="b")
-        y = tf.matmul(a, b, transpose_b=True, name="bmm")
-        m = tf.matmul(a[0], b[0], transpose_b=True, name="mm")
+        tf.matmul(a, b, transpose_b=True, name="bmm")
+        tf.matmul(a[0], b[0], transpose_b=True, name="mm")
         gd = tf.get_default_graph().as_graph_def()
     nodes = {n.name: n for n in gd.node}
     assert nodes["bmm"].op == "BatchMatMulV2" and nodes["bmm"].attr["adj_y"].b and not nodes["bmm"].attr["adj_x"].b
