@@ -2,8 +2,11 @@
 
 A body's RunPlan feeds its inputs and fetches its outputs and kept random draws. The
 sub-executable comes from a *factory* (``RunPlan -> executable``, as a backend's ``compile_plan``)
-and is built once per body and factory. The eager executor and every compiled backend's host
-steps call ``run`` here; phase 1 passes the eager factory everywhere.
+and is built once per body and factory. The eager executor calls ``run`` with its own
+``compile_plan``; every compiled backend's host step calls it with ``host.subplan_factory`` (bodies
+compiled by that backend) and, for loops, the backend's whole-loop hook (``numba_loop.py``,
+``triton_loop.py``), which runs a loop that records and replays nothing without this module's
+per-iteration Python loop.
 """
 from __future__ import annotations
 
