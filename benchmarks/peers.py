@@ -45,6 +45,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from benchmarks import harness, workloads
+from graphc import switches
 
 PEERS = ("numexpr", "jax", "torch", "torch.compile", "tf1")
 PEER_THREADS = 2
@@ -129,21 +130,23 @@ def _import_failure(module: str) -> Optional[str]:
 
 
 def peer_python(peer: str) -> Optional[str]:
-    """The Python a peer runs in: None (this one) unless it is tf1, TensorFlow does not import here
-    and GRAPHC_TENSORFLOW_PYTHON names an interpreter that has it (and graphc's dependencies)."""
-    from graphc import switches
-
-    if peer != "tf1" or _import_failure("tensorflow") is None:
-        return None
-    return switches.TENSORFLOW_PYTHON.get() or None
+    """The interpreter that runs ``peer`` (None: this one). TF1 runs in the Python that
+    GRAPHC_TENSORFLOW_PYTHON names when TensorFlow does not import in this one."""
+    if peer == "tf1" and _import_failure("tensorflow") is not None:
+        return switches.TENSORFLOW_PYTHON.get() or None
+    return None
 
 
 def unavailable_peers() -> dict:
-    """Peers whose package does not import here (nor in their ``peer_python``), with the reason."""
+    """Peers whose package does not import here (or in their ``peer_python``), with the reason."""
     reasons = {}
     for peer in PEERS:
         failure = _import_failure(_PEER_MODULES[peer])
-        if failure is not None and peer_python(peer) is None:
+        python = peer_python(peer) if failure is not None else None
+        if python is not None:
+            check = subprocess.run([python, "-c", f"import {_PEER_MODULES[peer]}"], capture_output=True, text=True)
+            failure = None if check.returncode == 0 else f"{python}: {check.stderr.strip()[-300:]}"
+        if failure is not None:
             reasons[peer] = failure
     return reasons
 
@@ -185,7 +188,8 @@ def time_peer(peer: str, workload_name: str, size: str, min_time: float = 0.25) 
 
 def time_peer_isolated(peer: str, workload_names: list, size: str, min_time: float = 0.25,
                        python: Optional[str] = None) -> dict:
-    """``time_peer`` for each workload, run in a fresh Python process (``python``, default this one):
+    """``time_peer`` for each workload, run in a fresh Python process (``python``, default
+    ``peer_python(peer)`` or this one):
     {workload name: PeerResult or None}. Thread pools of one framework left spinning in a process
     (Numba's, XLA's, OpenMP's) slowed the next framework's runs there up to 15x on a 2-core machine;
     a process per peer keeps graphc's and every peer's numbers clean. Raises PeerUnavailable when
@@ -199,7 +203,7 @@ def time_peer_isolated(peer: str, workload_names: list, size: str, min_time: flo
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
     with tempfile.TemporaryDirectory(prefix="graphc-peer-") as tmp:
         out = os.path.join(tmp, "results.pickle")
-        cmd = [python or sys.executable, "-m", "benchmarks.peers", peer, size, repr(min_time), out, *workload_names]
+        cmd = [python or peer_python(peer) or sys.executable, "-m", "benchmarks.peers", peer, size, repr(min_time), out, *workload_names]
         proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
         if proc.returncode != 0 or not os.path.exists(out):
             raise RuntimeError(f"peer {peer!r} failed in its own process (exit code {proc.returncode}); "

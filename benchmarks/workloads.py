@@ -214,6 +214,15 @@ def lstm_step(size: str) -> Built:
     return Built([loss, train], feed, flops=2 * macs, check=loss, rtol=1e-3)
 
 
+def while_loop(size: str) -> Built:
+    """A scalar tf.while_loop: i += 1; x = x * 0.999 + 0.001, 10^5 iterations (a compiled loop should
+    cost nanoseconds per iteration, not a Python call)."""
+    n = _pick(size, 10_000, 100_000, 1_000_000)
+    x = tf.placeholder(tf.float64, [], name="x")
+    _, y = tf.while_loop(lambda i, x: i < n, lambda i, x: (i + 1, x * 0.999 + 0.001), (tf.constant(0), x))
+    return Built(y, {x: 2.0}, flops=2 * n, rtol=1e-9, atol=1e-12)
+
+
 WORKLOADS = [
     Workload("gelu", "0.5*x*(1+tanh(0.798*(x+0.0447*x^3))), float32", gelu),
     Workload("softmax", "row softmax, float32", softmax),
@@ -232,6 +241,7 @@ WORKLOADS = [
              stateful=True),
     Workload("data_thru", "tf.data pipeline alone: slices, shuffle 1000, map /255, batch 128, prefetch 2",
              data_thru, stateful=True),
+    Workload("while_loop", "scalar tf.while_loop, 10^5 iterations of x = x*0.999 + 0.001", while_loop),
 ]
 
 

@@ -75,9 +75,9 @@ MPI_TIMEOUT = Switch(
     "graphc.distribute: seconds a collective waits for the other ranks before failing; unset: 300.")
 TENSORFLOW_PYTHON = Switch(
     "GRAPHC_TENSORFLOW_PYTHON", None,
-    "Tests and `graphc bench --compare-peers`: a Python with TensorFlow (and graphc's dependencies), "
-    "used to restore graphc's checkpoints in TensorFlow and to run the tf1 peer when TensorFlow is "
-    "not importable in graphc's own Python.", tests_only=True)
+    "A Python with TensorFlow, for when TensorFlow is not importable in graphc's own Python: "
+    "`graphc bench --compare-peers` runs the tf1 peer with it, and tests restore graphc's "
+    "checkpoints in TensorFlow with it (e.g. /tmp/tfenv/bin/python).")
 TEST_FULL_EXAMPLES = Switch(
     "GRAPHC_TEST_FULL_EXAMPLES", None,
     "Tests: any value but empty or 0 runs the full-size example trainings of the documented "

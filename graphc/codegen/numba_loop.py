@@ -15,6 +15,7 @@ with a reason (``Refused``), and the loop runs through the sub-executables inste
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numba
@@ -36,11 +37,12 @@ class _Names:
     def __init__(self) -> None:
         self.params: List[str] = []       # parameter names, in call order
         self.fixed: List[np.ndarray] = []  # arrays for the parameters after the loop variables and captures
-        self.of: Dict[Any, str] = {}       # IR value -> its array's name
+        self.shape: Dict[str, tuple] = {}  # array name -> the shape of the value it holds
 
-    def add_fixed(self, name: str, array: np.ndarray) -> str:
+    def add_fixed(self, name: str, array: np.ndarray, shape: tuple) -> str:
         self.params.append(name)
         self.fixed.append(array)
+        self.shape[name] = tuple(shape)
         return name
 
 
@@ -66,6 +68,7 @@ class WholeLoop:
         names = _Names()
         self.vars = [f"v{i}" for i in range(len(self.inputs))]
         names.params.extend(self.vars)
+        names.shape.update(zip(self.vars, (tuple(sh) for sh in self.shapes)))
         self.globals: Dict[str, Any] = {"np": np}
         lines: List[str] = []
         pred = self._calls(cond_exe, "c", names, lines)
@@ -74,8 +77,13 @@ class WholeLoop:
         results = self._calls(body_exe, "b", names, lines)
         if len(pred) != 1 or len(results) != n:
             raise Refused("its cond or body fetches other values than the loop's")
+        if _flat(names.shape[pred[0]]) != 1:
+            raise Refused(f"its predicate has shape {names.shape[pred[0]]}, not one element")
+        for i, r in enumerate(results):
+            if names.shape[r] != tuple(self.shapes[i]):
+                raise Refused(f"loop variable {i} changes shape from {self.shapes[i]} to {names.shape[r]}")
         self.num_vars = n
-        src = [f"def whole_loop({', '.join(names.params)}):", "    count = 0", "    while True:"]
+        src = ["", "    count = 0", "    while True:"]
         src += ["        " + s for s in cond_calls]
         src += [f"        if not {pred[0]}[0]:", "            break"]
         src += ["        " + s for s in lines]
@@ -84,10 +92,11 @@ class WholeLoop:
         src += [f"        v{i}[:] = n{i}" for i in range(n)]
         src += ["        count += 1", "    return count"]
         for i in range(n):
-            names.add_fixed(f"n{i}", np.empty(_flat(self.shapes[i]), self.dtypes[i]))
+            names.add_fixed(f"n{i}", np.empty(_flat(self.shapes[i]), self.dtypes[i]), self.shapes[i])
         src[0] = f"def whole_loop({', '.join(names.params)}):"
         self.source = "\n".join(src) + "\n"
         self.fixed = names.fixed
+        self.lock = threading.Lock()
         namespace = dict(self.globals)
         exec(compile(self.source, f"<graphc whole loop {node.name}>", "exec"), namespace)
         self.function = numba.njit(error_model="numpy")(namespace["whole_loop"])
@@ -101,7 +110,7 @@ class WholeLoop:
         for feed in prog.feeds:
             local[feed.outputs[0]] = self.vars[feed.attrs["slot"]]
         for i, (value, array) in enumerate(exe.consts.items()):
-            local[value] = names.add_fixed(f"{prefix}c{i}", np.ascontiguousarray(array).reshape(-1))
+            local[value] = names.add_fixed(f"{prefix}c{i}", np.ascontiguousarray(array).reshape(-1), np.shape(array))
         for s, step in enumerate(exe.steps):
             if not isinstance(step, CompiledStep):
                 raise Refused(f"kernel {step.kernel.index} ({' '.join(step.kernel.op_types)}) of its "
@@ -115,13 +124,13 @@ class WholeLoop:
                 raise Refused(f"kernel {step.kernel.index} is large enough to run in parallel")
             fn = f"{prefix}k{s}"
             self.globals[fn] = step.serial
-            args = [names.add_fixed(f"{prefix}g{s}", geo)]
+            args = [names.add_fixed(f"{prefix}g{s}", geo, geo.shape)]
             for v in step.in_values:
                 if v not in local:
                     raise Refused(f"value {v} of kernel {step.kernel.index} comes from outside the loop's kernels")
                 args.append(local[v])
             for j, (v, shape) in enumerate(zip(step.out_values, out_shapes)):
-                local[v] = names.add_fixed(f"{prefix}o{s}_{j}", np.empty(_flat(shape), v.dtype.np_type))
+                local[v] = names.add_fixed(f"{prefix}o{s}_{j}", np.empty(_flat(shape), v.dtype.np_type), shape)
                 args.append(local[v])
             lines.append(f"{fn}({', '.join(args)})")
         try:
@@ -133,7 +142,8 @@ class WholeLoop:
         """(final loop variables, iteration count) from ``values`` and ``captures`` of its shapes."""
         args = [np.array(x, dtype=dtype, copy=True, order="C").reshape(-1)
                 for x, dtype in zip(list(values) + list(captures), self.dtypes)]
-        count = self.function(*args, *self.fixed)
+        with self.lock:      # the reused arrays belong to one run at a time
+            count = self.function(*args, *self.fixed)
         return [a.reshape(shape) for a, shape in zip(args[:self.num_vars], self.shapes)], int(count)
 
 

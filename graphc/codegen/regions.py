@@ -2,8 +2,11 @@
 
 A body's RunPlan feeds its inputs and fetches its outputs and kept random draws. The
 sub-executable comes from a *factory* (``RunPlan -> executable``, as a backend's ``compile_plan``)
-and is built once per body and factory. The eager executor and every compiled backend's host
-steps call ``run`` here; phase 1 passes the eager factory everywhere.
+and is built once per body and factory. The eager executor calls ``run`` with its own
+``compile_plan``; every compiled backend's host step calls it with ``host.subplan_factory`` (bodies
+compiled by that backend) and, for loops, the backend's whole-loop hook (``numba_loop.py``,
+``triton_loop.py``), which runs a loop that records and replays nothing without this module's
+per-iteration Python loop.
 """
 from __future__ import annotations
 
@@ -17,16 +20,18 @@ from graphc.ops import tensor_array
 from graphc.passes.run_plan import RunPlan
 
 Factory = Callable[[RunPlan], Any]
-_executables: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # body -> {factory: executable}
+# body -> factory -> {replay: executable}; weak both ways, so a compiled backend's factory (one per
+# executable) and the sub-executables it made go when that executable goes
+_executables: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _executable(body, factory: Factory, replay: bool):
     """The body's sub-executable; with ``replay`` its kept values are fed (after its inputs), not drawn."""
-    per_body = _executables.setdefault(body, {})
-    exe = per_body.get((factory, replay))
+    per_factory = _executables.setdefault(body, weakref.WeakKeyDictionary()).setdefault(factory, {})
+    exe = per_factory.get(replay)
     if exe is None:
         feeds = list(body.inputs) + (list(body.kept) if replay else [])
-        exe = per_body[(factory, replay)] = factory(RunPlan(list(body.outputs) + list(body.kept), [], feeds))
+        exe = per_factory[replay] = factory(RunPlan(list(body.outputs) + list(body.kept), [], feeds))
     return exe
 
 

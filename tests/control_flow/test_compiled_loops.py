@@ -19,7 +19,7 @@ def executable(sess):
 
 def sub_executables(body) -> list:
     """The compiled executables made for ``body`` so far, by any factory and feed shapes."""
-    return [exe for sub in regions._executables.get(body, {}).values()
+    return [exe for per_factory in regions._executables.get(body, {}).values() for sub in per_factory.values()
             for exe in getattr(sub, "compiled", {}).values()]
 
 
@@ -88,12 +88,11 @@ def test_bodies_are_compiled_by_the_same_backend(backend):
     z = tf.cond(tf.reduce_sum(x) > 0, lambda: y * 2.0, lambda: y - 1.0)
     with tf.Session(backend=backend) as sess:
         sess.run(z, {x: np.arange(4, dtype=np.float32)})
-    body = y.op.get_attr("body") if hasattr(y.op, "get_attr") else y.op.attrs["body"]
-    exes = sub_executables(body)
+        exes = sub_executables(y.op.attrs["body"])
+        branches = sub_executables(z.op.attrs["then_branch"])
     assert exes and all(exe.backend == backend for exe in exes)
     assert {k.kind for exe in exes for k in exe.kernels} == {KernelKind.POINTWISE}
-    then = z.op.attrs["then_branch"]
-    assert all(exe.backend == backend for exe in sub_executables(then))
+    assert branches and all(exe.backend == backend for exe in branches)
 
 
 @pytest.mark.parametrize("backend", COMPILED)
@@ -134,3 +133,15 @@ def test_a_triton_loop_keeps_its_state_on_the_device(monkeypatch):
     np.testing.assert_allclose(got, 1 + (feed[x] - 1) * 0.9 ** n, rtol=1e-5)   # closed form
     # per iteration only the predicate comes back (n + 1 reads); the state goes up and down once
     assert moved["downloads"] <= n + 8 and moved["uploads"] <= 8, moved
+
+
+def test_a_loop_variable_that_changes_shape_is_not_compiled_whole():
+    x = tf.placeholder(tf.float32, [None])
+    _, y = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * 0.5 + tf.ones([3])), (0, x),
+                         shape_invariants=(tf.TensorShape([]), tf.TensorShape([None])))
+    feed = {x: np.array([4.0], np.float32)}
+    with tf.Session(backend="numba") as sess:
+        got = sess.run(y, feed)
+        verdict = executable(sess).whole_loops[y.op.name]
+    assert "changes shape" in verdict
+    np.testing.assert_allclose(got, [2.25, 2.25, 2.25], rtol=1e-6)   # [4] -> [3, 3, 3] -> 2.5 -> 2.25
