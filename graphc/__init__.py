@@ -20,7 +20,7 @@ from graphc.dtypes import (DType, as_dtype, bool_ as bool, float16, float32, flo
 from graphc.graph import (Graph, GraphKeys, Operation, Tensor, add_to_collection, add_to_collections,
                           control_dependencies, get_collection, get_collection_ref, get_default_graph,
                           get_default_session,
-                          name_scope, reset_default_graph, set_random_seed)
+                          name_scope, RegisterGradient, reset_default_graph, set_random_seed)
 from graphc.shape import Dimension, TensorShape
 from graphc.ops.core import constant, convert_to_tensor
 from graphc.ops import overloads as _overloads  # noqa: F401  (installs Tensor operators)
@@ -32,6 +32,15 @@ from graphc.ops.tile_pad import *  # noqa: F401,F403
 from graphc.ops.gather import *  # noqa: F401,F403
 from graphc.ops.reduce import *  # noqa: F401,F403
 from graphc.ops.linalg import *  # noqa: F401,F403
+from graphc.ops.selection import *  # noqa: F401,F403
+from graphc.ops.scatter import *  # noqa: F401,F403
+from graphc.ops.cumulative import *  # noqa: F401,F403
+from graphc.ops.einsum import *  # noqa: F401,F403
+from graphc.ops.segment import *  # noqa: F401,F403
+from graphc.ops.sampling import *  # noqa: F401,F403
+from graphc.ops.py_func import *  # noqa: F401,F403
+from graphc.ops.reverse import *  # noqa: F401,F403
+from graphc.ops.logging_ops import *  # noqa: F401,F403
 from graphc.ops.random import *  # noqa: F401,F403
 from graphc.ops.state import *  # noqa: F401,F403
 from graphc.ops.sparse import *  # noqa: F401,F403

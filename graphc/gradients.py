@@ -5,10 +5,10 @@ can be differentiated again. Each op's rule lives beside the op (``OpDef.grad``)
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from graphc import errors
-from graphc.graph import Operation, Tensor
+from graphc.graph import Operation, Tensor, registered_gradient
 from graphc.ops import array
 from graphc.ops import math as m
 from graphc.ops.core import OPS, _graph_of, constant, convert_to_tensor
@@ -104,12 +104,12 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients", co
                 continue
             if all(t in x_set and t.op not in forward for t in op.outputs):
                 continue  # an x that nothing between xs and ys produces: stop here
-            od = OPS[op.type]
-            if not od.differentiable or od.grad is None:
+            rule = _gradient_rule(op)
+            if rule is None:
                 continue
             # TF1 nests the op's own scopes: gradients/hidden1/MatMul_grad/...
             with graph.name_scope(f"{op.name}_grad"):
-                in_grads = od.grad(op, *out_grads)
+                in_grads = rule(op, *out_grads)
             in_grads = list(in_grads)
             if len(in_grads) != len(op.inputs):
                 raise errors.InternalError(None, op, f"Gradient rule of {op.type} returned {len(in_grads)} "
@@ -128,6 +128,15 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients", co
                 g = m.array_zeros_like(x)
             result.append(g)
     return result
+
+
+def _gradient_rule(op: Operation) -> Optional[Callable]:
+    """The op's gradient function: one registered for it through ``gradient_override_map``, else its
+    OpDef's rule; None for an op without a gradient."""
+    if op._gradient_override is not None:
+        return registered_gradient(op._gradient_override, op)
+    od = OPS[op.type]
+    return od.grad if od.differentiable else None
 
 
 def _aggregate(contributions: Optional[list]) -> Optional[Tensor]:

@@ -11,7 +11,7 @@ import os
 import re
 import sys
 import threading
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from graphc import device_spec as _device
 from graphc import dtypes as _dtypes
@@ -166,6 +166,7 @@ class Operation:
         self.outputs = [Tensor(self, i, dt, as_shape(sh)) for i, (dt, sh) in enumerate(output_specs)]
         self._control_inputs = tuple(control_inputs)
         self._device = ""
+        self._gradient_override: Optional[str] = None   # a RegisterGradient name (gradient_override_map)
         self.creation_site = _creation_site()
         self._id = graph._next_id()
 
@@ -217,6 +218,7 @@ class Graph:
         self._variable_store: dict = {}     # get_variable names -> Variable
         self._state_queries: list = []      # IsVariableInitialized ops (the session feeds them)
         self._var_scope_stack: list = []    # VariableScope objects (see variable_scope.py)
+        self._gradient_override_map: dict = {}   # op type -> RegisterGradient name (gradient_override_map)
         self.version = 0                    # bumped on each new op; part of executable cache keys
 
     # ids and names --------------------------------------------------------------------------
@@ -287,6 +289,8 @@ class Graph:
             op = Operation(self, op_type, full, inputs, attrs, output_specs, control)
             if self._device_stack:
                 op._device = _device.resolve(self._device_stack, op)
+            if op_type in self._gradient_override_map:
+                op._gradient_override = self._gradient_override_map[op_type]
             self._ops.append(op)
             self._ops_by_name[full] = op
             self.version += 1
@@ -338,6 +342,20 @@ class Graph:
             yield
         finally:
             self._control_stack.pop()
+
+    @contextlib.contextmanager
+    def gradient_override_map(self, op_type_map: dict) -> Iterator[None]:
+        """Ops of the mapped types built inside take their gradient from the function registered
+        under the mapped name with ``tf.RegisterGradient`` (TF1 ``Graph.gradient_override_map``)."""
+        if not isinstance(op_type_map, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in op_type_map.items()):
+            raise TypeError(f"op_type_map must be a dictionary mapping strings to strings, got {op_type_map!r}")
+        saved = dict(self._gradient_override_map)
+        self._gradient_override_map.update(op_type_map)
+        try:
+            yield
+        finally:
+            self._gradient_override_map = saved
 
     @contextlib.contextmanager
     def device(self, device_name_or_function: Any) -> Iterator[None]:
@@ -498,6 +516,36 @@ class _DefaultSessions(threading.local):
 
 
 _default_sessions = _DefaultSessions()
+
+
+_GRADIENT_REGISTRY: dict = {}   # RegisterGradient name -> fn(op, *output_grads) -> input grads
+
+
+class RegisterGradient:
+    """A decorator registering a gradient function ``fn(op, *grads)`` under ``op_type`` (a name
+    that ``Graph.gradient_override_map`` points ops at; TF1 ``tf.RegisterGradient``)."""
+
+    def __init__(self, op_type: str) -> None:
+        if not isinstance(op_type, str):
+            raise TypeError("op_type must be a string")
+        self._op_type = op_type
+
+    def __call__(self, fn: Callable) -> Callable:
+        if self._op_type in _GRADIENT_REGISTRY:
+            raise KeyError(f"Registering two gradient with name '{self._op_type}'! (Previous registration was "
+                           f"{_GRADIENT_REGISTRY[self._op_type].__name__})")
+        _GRADIENT_REGISTRY[self._op_type] = fn
+        return fn
+
+
+def registered_gradient(name: str, op: "Operation") -> Callable:
+    """The function ``RegisterGradient(name)`` registered; LookupError naming the op if none."""
+    fn = _GRADIENT_REGISTRY.get(name)
+    if fn is None:
+        raise LookupError(f"No gradient defined for operation '{op.name}' (op type: {op.type}): its gradient is "
+                          f"overridden with '{name}', but no function is registered under that name; decorate "
+                          f"one with @tf.RegisterGradient({name!r}).")
+    return fn
 
 
 def get_default_session() -> Any:

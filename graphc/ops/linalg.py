@@ -1,4 +1,5 @@
-"""Linear algebra: ``matmul`` (2-D and batched, with transposes) and ``tensordot``."""
+"""Linear algebra: ``matmul`` (2-D and batched, with transposes), ``tensordot``, ``diag``/``diag_part``,
+``matrix_band_part``, ``matrix_inverse`` and ``cholesky`` (batched over leading dims, TF1's gradients)."""
 from __future__ import annotations
 
 import operator
@@ -8,7 +9,8 @@ import numpy as np
 
 from graphc.graph import Tensor
 from graphc.ops import array
-from graphc.ops.core import OpDef, _graph_of, apply, constant_value, convert_n, register
+from graphc.ops.core import (OpDef, _graph_of, _graph_tensor_or_none, apply, constant_value, convert_n,
+                             convert_to_tensor, register)
 from graphc.shape import TensorShape
 
 
@@ -177,4 +179,168 @@ def tensordot(a: Any, b: Any, axes: Any, name: Optional[str] = None) -> Tensor:
         return array.reshape(product, out_dims, name=scope)
 
 
-__all__ = ["matmul", "tensordot"]
+# ------------------------------------------------------------------------------------------------
+# diag, diag_part, matrix_band_part
+
+def _diag_infer(inputs, attrs):
+    dims = inputs[0].shape.as_tuple()
+    if dims is not None and not dims:
+        raise ValueError(f"diag: input {inputs[0].name} must have rank >= 1, got a scalar")
+    return [(inputs[0].dtype, TensorShape(None if dims is None else list(dims) * 2))]
+
+
+def _diag_numpy(x):
+    n = x.size
+    out = np.zeros((n, n), dtype=x.dtype)
+    out[np.arange(n), np.arange(n)] = x.reshape(-1)
+    return out.reshape(x.shape * 2)
+
+
+def _diag_part_infer(inputs, attrs):
+    x = inputs[0]
+    dims = x.shape.as_tuple()
+    if dims is None:
+        return [(x.dtype, TensorShape(None))]
+    k = len(dims) // 2
+    if not dims or len(dims) % 2 or not TensorShape(dims[:k]).is_compatible_with(TensorShape(dims[k:])):
+        raise ValueError(f"diag_part: input {x.name} must have an even rank and shape [D1..Dk, D1..Dk], "
+                         f"got {x.shape}")
+    return [(x.dtype, TensorShape(dims[:k]).merge_with(TensorShape(dims[k:])))]
+
+
+def _diag_part_numpy(x):
+    k = x.ndim // 2
+    if x.ndim % 2 or x.shape[:k] != x.shape[k:]:
+        raise ValueError(f"the input's shape {list(x.shape)} must be [D1..Dk, D1..Dk]")
+    n = int(np.prod(x.shape[:k], dtype=np.int64))
+    return np.ascontiguousarray(x.reshape(n, n).diagonal()).reshape(x.shape[:k])
+
+
+register(OpDef("Diag", "opaque", infer=_diag_infer, numpy=_diag_numpy, grad=lambda op, g: [diag_part(g)]))
+register(OpDef("DiagPart", "opaque", infer=_diag_part_infer, numpy=_diag_part_numpy, grad=lambda op, g: [diag(g)]))
+
+
+def diag(diagonal: Any, name: Optional[str] = None) -> Tensor:
+    """A tensor of rank 2k with ``diagonal`` (rank k) on its diagonal and zeros elsewhere (TF1 ``tf.diag``)."""
+    return apply("Diag", [diagonal], name=name or "Diag")
+
+
+def diag_part(input: Any, name: Optional[str] = None) -> Tensor:
+    """The diagonal of a [D1..Dk, D1..Dk] tensor, shape [D1..Dk] (TF1 ``tf.diag_part``)."""
+    return apply("DiagPart", [input], name=name or "DiagPart")
+
+
+def _check_matrices(fn: str, x: Tensor, square: bool = False) -> None:
+    dims = x.shape.as_tuple()
+    if dims is None:
+        return
+    if len(dims) < 2:
+        raise ValueError(f"{fn}: input {x.name} must be a matrix or a batch of matrices (rank >= 2), got {x.shape}")
+    if square and None not in dims[-2:] and dims[-1] != dims[-2]:
+        raise ValueError(f"{fn}: input {x.name} must be a batch of square matrices, got shape {x.shape}")
+
+
+def _band_infer(inputs, attrs):
+    x, lower, upper = inputs
+    _check_matrices("matrix_band_part", x)
+    for t, what in ((lower, "num_lower"), (upper, "num_upper")):
+        if not t.dtype.is_integer or t.shape.ndims not in (None, 0):
+            raise TypeError(f"matrix_band_part: {what} {t.name} must be an int scalar, got {t.dtype.name} {t.shape}")
+    return [(x.dtype, x.shape)]
+
+
+def _band_numpy(x, num_lower, num_upper):
+    rows = np.arange(x.shape[-2])[:, None]
+    cols = np.arange(x.shape[-1])[None, :]
+    keep = ((num_lower < 0) | (rows - cols <= num_lower)) & ((num_upper < 0) | (cols - rows <= num_upper))
+    return np.where(keep, x, np.zeros((), x.dtype))
+
+
+register(OpDef("MatrixBandPart", "opaque", infer=_band_infer, numpy=_band_numpy, meta_inputs={1, 2},
+               grad=lambda op, g: [matrix_band_part(g, op.inputs[1], op.inputs[2]), None, None]))
+
+
+def matrix_band_part(input: Any, num_lower: Any, num_upper: Any, name: Optional[str] = None) -> Tensor:
+    """Each innermost matrix with everything outside the band zeroed: ``num_lower`` subdiagonals and
+    ``num_upper`` superdiagonals kept (-1 keeps the whole triangle; TF1 ``tf.matrix_band_part``)."""
+    with _graph_of([input, num_lower, num_upper]).as_default():
+        lower, upper = (convert_to_tensor(v, name=what) if _graph_tensor_or_none(v) is not None
+                        else convert_to_tensor(v, dtype="int64", name=what)
+                        for v, what in ((num_lower, "num_lower"), (num_upper, "num_upper")))
+        return apply("MatrixBandPart", [input, lower, upper], name=name or "MatrixBandPart")
+
+
+# ------------------------------------------------------------------------------------------------
+# matrix_inverse and cholesky
+
+def _square_infer(fn: str):
+    def infer(inputs, attrs):
+        x = inputs[0]
+        if not x.dtype.is_floating:
+            raise TypeError(f"{fn}: input {x.name} must be float32 or float64, got {x.dtype.name}")
+        _check_matrices(fn, x, square=True)
+        return [(x.dtype, x.shape)]
+    return infer
+
+
+def _inverse_numpy(x, adjoint=False):
+    try:
+        inv = np.linalg.inv(_swap(x, adjoint))
+    except np.linalg.LinAlgError:
+        raise ValueError("Input is not invertible.") from None
+    return inv.astype(x.dtype, copy=False)
+
+
+def _inverse_grad(op, g):
+    inv = op.outputs[0]
+    if op.attrs["adjoint"]:
+        return [-matmul(inv, matmul(g, inv, transpose_a=True))]
+    return [-matmul(inv, matmul(g, inv, transpose_b=True), transpose_a=True)]
+
+
+def _cholesky_numpy(x):
+    lower = np.tril(np.ones(x.shape[-2:], dtype=bool))
+    out = np.zeros_like(x)
+    for index in np.ndindex(*x.shape[:-2]):
+        try:
+            out[index] = np.linalg.cholesky(x[index])
+        except np.linalg.LinAlgError:   # not positive definite: NaN in the lower triangle, as TF 2.21's kernel
+            out[index] = np.where(lower, np.nan, 0.0)
+    return out
+
+
+def _cholesky_grad(op, g):
+    """TF1's formula (Murray 2016): with L the factor and Linv its inverse,
+    Phi(L^T g) = its lower triangle with the diagonal halved; grad = sym(Linv^T Phi Linv)."""
+    chol = op.outputs[0]
+    rank = chol.shape.ndims
+    if rank is None:
+        raise ValueError(f"the gradient of {op.name} needs the rank of {chol.name} to be known")
+    chol_inv = matrix_inverse(chol)
+    middle = matmul(chol, g, transpose_a=True)
+    middle = matrix_band_part(middle, -1, 0) - 0.5 * matrix_band_part(middle, 0, 0)
+    grad = matmul(matmul(chol_inv, middle, transpose_a=True), chol_inv)
+    swap = list(range(rank - 2)) + [rank - 1, rank - 2]
+    return [0.5 * (grad + array.transpose(grad, swap))]
+
+
+register(OpDef("MatrixInverse", "opaque", infer=_square_infer("matrix_inverse"), numpy=_inverse_numpy,
+               grad=_inverse_grad))
+register(OpDef("Cholesky", "opaque", infer=_square_infer("cholesky"), numpy=_cholesky_numpy, grad=_cholesky_grad))
+
+
+def matrix_inverse(input: Any, adjoint: bool = False, name: Optional[str] = None) -> Tensor:
+    """The inverse of each innermost square matrix (of its transpose with ``adjoint``); a singular
+    matrix fails at run time with InvalidArgumentError (TF1 ``tf.matrix_inverse``)."""
+    return apply("MatrixInverse", [input], {"adjoint": bool(adjoint)}, name=name or "MatrixInverse")
+
+
+def cholesky(input: Any, name: Optional[str] = None) -> Tensor:
+    """The lower-triangular Cholesky factor L (L L^T = input) of each innermost symmetric positive
+    definite matrix; only the lower triangle is read (TF1 ``tf.cholesky``). A matrix that is not
+    positive definite gives NaN in its factor's lower triangle, as TensorFlow 2.21's kernel (TF 1.x
+    raised InvalidArgumentError)."""
+    return apply("Cholesky", [input], name=name or "Cholesky")
+
+
+__all__ = ["matmul", "tensordot", "diag", "diag_part", "matrix_band_part", "matrix_inverse", "cholesky"]

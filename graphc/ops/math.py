@@ -15,6 +15,7 @@ from graphc import dtypes
 from graphc.graph import Tensor
 from graphc.ops import array
 from graphc.ops.core import OpDef, _graph_of, apply, broadcast_shape, convert_n, convert_to_tensor, register
+from graphc.shape import TensorShape
 
 # dtype classes an op accepts
 FLOAT = "float"
@@ -463,14 +464,31 @@ def _rows_condition(c: Tensor, x: Tensor) -> Tensor:
     return array.reshape(c, [-1] + [1] * (xr - 1))
 
 
+# Where (one argument): the coordinates of the true (nonzero) elements, one int64 row each, in
+# row-major order; how many is known only when it runs, so the first dim is unknown statically
+def _where_infer(inputs, attrs):
+    c = inputs[0]
+    if c.dtype is dtypes.string:
+        raise TypeError(f"where: condition {c.name} must be bool or numeric, got {c.dtype.name}")
+    return [(dtypes.int64, TensorShape([None, c.shape.ndims]))]
+
+
+register(OpDef("Where", "opaque", infer=_where_infer, differentiable=False,
+               numpy=lambda c: np.argwhere(np.asarray(c)).astype(np.int64)))
+
+
 def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = None) -> Tensor:
     """Elementwise ``x if condition else y``; a rank-1 condition selects rows (TF1 ``tf.where``).
 
     Shapes broadcast (TF1 needs x and y of one shape, so every TF1 program builds the same way).
+    With ``condition`` alone: the int64 coordinates ``[num_true, rank]`` of its true elements.
     """
+    if x is None and y is None:
+        with _in_graph_of([condition]):
+            return apply("Where", [convert_to_tensor(condition, name="condition")], name=name or "Where")
     if x is None or y is None:
-        raise TypeError("graphc supports the three-argument form tf.where(condition, x, y); the "
-                        "one-argument form (indices of true elements) has a data-dependent shape.")
+        raise ValueError("x and y must both be non-None or both be None: tf.where(condition) gives the "
+                         "indices of the true elements, tf.where(condition, x, y) selects elementwise.")
     with _in_graph_of([condition, x, y]):
         c = convert_to_tensor(condition)
         x, y = convert_n([x, y])

@@ -20,6 +20,7 @@ from graphc.graph import Tensor
 from graphc.ops import array, gather, source
 from graphc.ops import math as m
 from graphc.ops import reduce as red
+from graphc.ops.linalg import matmul
 from graphc.ops.reduce import _merge_alias
 from graphc.ops.core import OpDef, _graph_of, apply, convert_n, convert_to_tensor, normalize_axis, register
 from graphc.shape import TensorShape
@@ -282,6 +283,62 @@ def sigmoid_cross_entropy_with_logits(_sentinel: Any = None, labels: Any = None,
         return m.add(relu_logits - logits * labels, m.log1p(m.exp(neg_abs_logits)), name=scope)
 
 
+def weighted_cross_entropy_with_logits(labels: Any = None, logits: Any = None, pos_weight: Any = None,
+                                       name: Optional[str] = None, targets: Any = None) -> Tensor:
+    """Sigmoid cross-entropy with the positive term weighted by ``pos_weight`` (TF1's formula:
+    (1 - z) * x + (1 + (pos_weight - 1) * z) * (log1p(exp(-|x|)) + max(-x, 0)))."""
+    labels = _merge_alias(labels, targets, "labels", "targets")
+    if labels is None or logits is None or pos_weight is None:
+        raise ValueError("weighted_cross_entropy_with_logits needs labels (or targets), logits and pos_weight.")
+    with _scope([labels, logits, pos_weight], name, "logistic_loss") as scope:
+        logits, labels = convert_n([logits, labels])
+        _check_float("weighted_cross_entropy_with_logits", "logits", logits)
+        _same_shape("weighted_cross_entropy_with_logits", labels, logits)
+        log_weight = 1 + (pos_weight - 1) * labels
+        softplus_neg_abs = m.log1p(m.exp(-m.abs(logits))) + m.relu(-logits)
+        return m.add((1 - labels) * logits, log_weight * softplus_neg_abs, name=scope)
+
+
+def log_poisson_loss(targets: Any, log_input: Any, compute_full_loss: bool = False,
+                     name: Optional[str] = None) -> Tensor:
+    """exp(log_input) - log_input * targets, plus Stirling's approximation of log(targets!) where
+    targets > 1 when ``compute_full_loss`` (TF1 ``tf.nn.log_poisson_loss``)."""
+    with _scope([targets, log_input], name, "log_poisson_loss") as scope:
+        log_input, targets = convert_n([log_input, targets])
+        _check_float("log_poisson_loss", "log_input", log_input)
+        if not targets.shape.is_compatible_with(log_input.shape):
+            raise ValueError(f"log_poisson_loss: log_input {log_input.name} {log_input.shape} and targets "
+                             f"{targets.name} {targets.shape} must have the same shape.")
+        result = m.exp(log_input) - log_input * targets
+        if not compute_full_loss:
+            return source.identity(result, name=scope)
+        stirling = targets * m.log(targets) - targets + 0.5 * m.log(2 * np.pi * targets)
+        zeros = array.zeros_like(targets)
+        small = m.logical_and(m.greater_equal(targets, zeros), m.less_equal(targets, array.ones_like(targets)))
+        return m.add(result, m.where(small, zeros, stirling), name=scope)
+
+
+# ------------------------------------------------------------------------------------------------
+# xw_plus_b, l2_normalize
+
+def xw_plus_b(x: Any, weights: Any, biases: Any, name: Optional[str] = None) -> Tensor:
+    """matmul(x, weights) + biases (TF1 ``tf.nn.xw_plus_b``)."""
+    with _scope([x, weights, biases], name, "xw_plus_b") as scope:
+        return bias_add(matmul(x, weights), biases, name=scope)
+
+
+def l2_normalize(x: Any, axis: Any = None, epsilon: float = 1e-12, name: Optional[str] = None,
+                 dim: Any = None) -> Tensor:
+    """x / sqrt(max(sum(x ** 2, axis), epsilon)); every axis when ``axis`` is None (TF1)."""
+    axis = _merge_alias(axis, dim, "axis", "dim")
+    with _scope([x], name, "l2_normalize") as scope:
+        x = convert_to_tensor(x, name="x")
+        _check_float("l2_normalize", "x", x)
+        square_sum = red.reduce_sum(m.square(x), axis, keepdims=True)
+        inv_norm = m.rsqrt(m.maximum(square_sum, epsilon))
+        return m.multiply(x, inv_norm, name=scope)
+
+
 # ------------------------------------------------------------------------------------------------
 # dropout, moments, batch_normalization, embedding_lookup
 
@@ -403,4 +460,5 @@ def embedding_lookup(params: Any, ids: Any, partition_strategy: str = "mod", nam
 __all__ = ["relu6", "leaky_relu", "softsign", "softmax", "log_softmax", "bias_add", "l2_loss",
            "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
            "sparse_softmax_cross_entropy_with_logits", "sigmoid_cross_entropy_with_logits",
-           "dropout", "moments", "batch_normalization", "embedding_lookup"]
+           "dropout", "moments", "batch_normalization", "embedding_lookup", "weighted_cross_entropy_with_logits",
+           "log_poisson_loss", "xw_plus_b", "l2_normalize"]

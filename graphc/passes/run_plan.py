@@ -193,7 +193,7 @@ def shape_mismatch(op: Any, shape: tuple, got: tuple) -> errors.InvalidArgumentE
         "a variable's shape."))
 
 
-def update_shape_mismatch(op: Any, shape: tuple, got: tuple) -> errors.InvalidArgumentError:
+def update_shape_mismatch(op: Any, shape: tuple, got: tuple) -> errors.OpError:
     """TF1's error for an ``AssignAdd``/``AssignSub`` ``op`` whose delta's shape ``got`` is not its
     variable's ``shape`` (TF1 never broadcasts the delta)."""
     return errors.InvalidArgumentError(None, op, (

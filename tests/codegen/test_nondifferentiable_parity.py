@@ -92,6 +92,22 @@ CASES = [
         tf.RaggedTensor.from_value_rowids(tf.constant([5, 6, 7]), rowids, nrows=4).row_splits],
          np.array([0, 1, 1, 4], np.int64), np.array([1, 1, 3], np.int64),
          ops=["RaggedCheckSplits", "RaggedSparseIndices", "RaggedRowSplits"]),
+    # data-dependent shapes (host steps whose result sizes are known only when they run)
+    case("where_indices", lambda b, x: [tf.where(b), tf.where(x > 0.0) * 2, tf.where(tf.equal(b, b) & False)],
+         B, F, ops=["Where"]),
+    case("unique_setdiff", lambda i: [*tf.unique(tf.reshape(i, [-1])), *tf.setdiff1d(tf.reshape(i, [-1]), [7, -1]),
+                                      tf.unique(tf.reshape(i, [-1]))[1] * 2],
+         np.array([[7, -1, 7, 2], [2, 3, 2, 7]], np.int32), ops=["Unique", "ListDiff"]),
+    case("multinomial", lambda x: [tf.multinomial(tf.where(tf.is_nan(x), tf.zeros_like(x), x), 20, seed=4),
+                                   tf.multinomial(x[:, :2] * 0.0, 3, seed=5, output_dtype=tf.int32)],
+         np.nan_to_num(F, posinf=3.0, neginf=-3.0) % 4.0, ops=["SampleFromLogits"]),
+    case("py_func", lambda x, i: [tf.py_func(lambda a: np.floor(a * 2.0), [x * 3.0], tf.float32) + 1.0,
+                                  *tf.py_func(lambda a, b: (b.T.copy(), a.min(axis=1)), [x, i], [tf.int32, tf.float32],
+                                              stateful=False)],
+         F, I, ops=["PyFunc", "PyFuncStateless"]),
+    case("candidate_expected_count", lambda labels: [*tf.nn.log_uniform_candidate_sampler(labels, 2, 5, True, 9, seed=3),
+                                                     *tf.nn.uniform_candidate_sampler(labels, 2, 4, False, 9, seed=4)],
+         np.array([[1, 8], [0, 3]], np.int64), ops=["CandidateExpectedCount"]),
 ]
 
 

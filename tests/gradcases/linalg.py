@@ -1,4 +1,6 @@
 """Gradient checks for linear algebra (graphc/ops/linalg.py, svd.py): matmul, tensordot, the spectral norm."""
+import numpy as np
+
 import graphc as tf
 from gradcheck import GradCase, rng
 
@@ -24,4 +26,15 @@ CASES = [
     # the spectral norm (largest singular value) differentiates the Svd op's singular values
     GradCase("spectral_norm_batched", {"Svd", "Transpose", "Max"},
              lambda a: tf.norm(a, ord=2, axis=[2, 1]), [t234]),
+]
+
+# diag, diag_part, band part, inverse, cholesky (the Cholesky input is made symmetric positive definite)
+square = r.normal(size=(3, 3)) + 3.0 * np.eye(3)
+CASES += [
+    GradCase("diag", {"Diag"}, lambda d: tf.diag(d) ** 2, [r.normal(size=(2, 3))]),
+    GradCase("diag_part", {"DiagPart"}, lambda a: tf.diag_part(a) ** 2, [r.normal(size=(3, 3))]),
+    GradCase("matrix_band_part", {"MatrixBandPart"}, lambda a: tf.matrix_band_part(a, 1, 0) ** 2, [batch_a]),
+    GradCase("matrix_inverse", {"MatrixInverse"}, tf.matrix_inverse, [square]),
+    GradCase("matrix_inverse_adjoint", {"MatrixInverse"}, lambda a: tf.matrix_inverse(a, adjoint=True), [square]),
+    GradCase("cholesky", {"Cholesky"}, lambda a: tf.cholesky(tf.matmul(a, a, transpose_b=True)), [square]),
 ]

@@ -504,8 +504,8 @@ def test_where_errors():
     x = tf.constant([1.0, 2.0])
     with pytest.raises(TypeError, match="bool"):
         tf.where(tf.constant([1, 0]), x, x)
-    with pytest.raises(TypeError):
-        tf.where(tf.constant([True, False]))
+    with pytest.raises(ValueError, match="both be None"):   # TF1: x and y come together (one-arg form: test_selection)
+        tf.where(tf.constant([True, False]), x)
     with pytest.raises(TypeError, match="float64"):
         tf.where(tf.constant([True, False]), x, tf.constant([1.0, 2.0], tf.float64))
 

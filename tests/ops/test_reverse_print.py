@@ -1,0 +1,41 @@
+"""tf.reverse (graphc/ops/reverse.py) and tf.Print (graphc/ops/logging_ops.py). Expected values
+and TF1's printed text recorded from TF 2.21 compat.v1."""
+import numpy as np
+import pytest
+
+import graphc as tf
+from graphc.runtime.session import available_backends
+
+BACKENDS = [b for b in available_backends() if b != "auto"]
+X = np.arange(12, dtype=np.float32).reshape(2, 3, 2)
+REVERSED = [[[5., 4.], [3., 2.], [1., 0.]], [[11., 10.], [9., 8.], [7., 6.]]]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_reverse_and_its_gradient(backend):
+    p = tf.placeholder(tf.float32, [2, 3, 2])
+    r = tf.reverse(p, [1, -1])
+    g = tf.gradients(tf.reduce_sum(r * X), p)[0]
+    with tf.Session(backend=backend) as sess:
+        got = sess.run([r, g, tf.reverse(p, [])], {p: X})
+    np.testing.assert_array_equal(got[0], REVERSED)
+    np.testing.assert_array_equal(got[1], REVERSED)
+    np.testing.assert_array_equal(got[2], X)
+    with pytest.raises(ValueError, match="twice"):
+        tf.reverse(p, [1, -2])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_print_passes_its_input_and_prints_tf1s_text(backend, capfd):
+    p = tf.placeholder(tf.float32, [2, 3, 2])
+    y = tf.Print(p * 2, [p[0, 0], tf.constant([1, 2, 3, 4, 5])], message="vals: ", summarize=4)
+    once = tf.Print(p, [p[0, 0, 0] + 0.5], message="once ", first_n=1)
+    grad = tf.gradients(tf.reduce_sum(y), p)[0]
+    with tf.Session(backend=backend) as sess:
+        got = sess.run([y, grad], {p: X})
+        sess.run(once, {p: X})
+        sess.run(once, {p: X})
+    np.testing.assert_array_equal(got[0], X * 2)
+    np.testing.assert_array_equal(got[1], np.full_like(X, 2.0))
+    err = capfd.readouterr().err
+    assert "vals: [0 1][1 2 3 4...]" in err and err.count("once [0.5]") == 1
