@@ -7,12 +7,6 @@ from graphc.ops.conv import (  # noqa: F401
 from graphc.ops.sequence import in_top_k  # noqa: F401
 from graphc.ops.math import elu, relu, sigmoid, softplus, tanh  # noqa: F401
 from graphc.ops.nn import (  # noqa: F401
-<<<<<<< HEAD
-    batch_normalization, bias_add, dropout, embedding_lookup, l2_loss, leaky_relu, log_softmax, moments, relu6,
-    sigmoid_cross_entropy_with_logits, softmax, softmax_cross_entropy_with_logits,
-    softmax_cross_entropy_with_logits_v2, softsign, sparse_softmax_cross_entropy_with_logits)
-from graphc.ops.sparse import embedding_lookup_sparse  # noqa: F401
-=======
     batch_normalization, bias_add, dropout, embedding_lookup, l2_loss, l2_normalize, leaky_relu, log_poisson_loss,
     log_softmax, moments, relu6, sigmoid_cross_entropy_with_logits, softmax, softmax_cross_entropy_with_logits,
     softmax_cross_entropy_with_logits_v2, softsign, sparse_softmax_cross_entropy_with_logits,
@@ -22,4 +16,4 @@ from graphc.ops.candidate_sampling import (  # noqa: F401
     log_uniform_candidate_sampler, nce_loss, sampled_softmax_loss, uniform_candidate_sampler)
 from graphc.ops.conv_variants import (  # noqa: F401
     atrous_conv2d, conv1d, conv2d_transpose, depthwise_conv2d, local_response_normalization, lrn, separable_conv2d)
->>>>>>> nn-ops
+from graphc.ops.sparse import embedding_lookup_sparse  # noqa: F401
