@@ -13,7 +13,6 @@ from repo_paths import DATA
 NAMES_FILE = DATA / "tf1_top_names.txt"
 _IMAGE = "issue 16 item 6 (tf.image and tf.summary.image)"
 ALLOWED = {
-    "layers.batch_normalization": "issue 16 item 4 (the tf.layers family)",
     "summary.image": _IMAGE,
     "image.resize_images": _IMAGE,
     "image.random_flip_left_right": _IMAGE,
