@@ -62,8 +62,10 @@ def as_graph_def(graph: Optional[Graph] = None, add_shapes: bool = False, strict
     for op in ops:
         const = _Emitter(out, op, names)
         row = op_table.BY_GRAPHC.get(op.type)
-        inputs, attrs = row.to_tf(op, const) if row is not None else _native_node(op, strict)
-        node = out.node.add(name=op.name, op=row.tf_type if row is not None else op.type, device=op.device)
+        written = row.to_tf(op, const) if row is not None else _native_node(op, strict)
+        inputs, attrs = written[:2]
+        tf_type = written[2] if len(written) == 3 else (row.tf_type if row is not None else op.type)
+        node = out.node.add(name=op.name, op=tf_type, device=op.device)
         node.input.extend(inputs + [f"^{c.name}" for c in op.control_inputs])
         for key in sorted(attrs):
             node.attr[key].CopyFrom(attrs[key])

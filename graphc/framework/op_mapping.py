@@ -17,7 +17,10 @@ from graphc.ops.core import constant_value, make_op
 
 @dataclasses.dataclass(frozen=True)
 class OpMapping:
-    """One op type in both vocabularies (``graphc_type`` None: read from TensorFlow only)."""
+    """One op type in both vocabularies (``graphc_type`` None: read from TensorFlow only).
+
+    ``to_tf(op, emit)`` returns ``(inputs, attrs)``, or ``(inputs, attrs, tf_type)`` when one graphc op
+    is written as another TF type by its inputs (a batched MatMul is TF's BatchMatMulV2)."""
 
     graphc_type: Optional[str]
     tf_type: str

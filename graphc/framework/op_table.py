@@ -102,8 +102,11 @@ def _cast_to_tf(op: Operation, const: Callable) -> tuple:
 
 
 def _matmul_to_tf(op: Operation, const: Callable) -> tuple:
-    return tf_inputs(op), {**type_attr(op), "transpose_a": AttrValue(b=op.attrs["transpose_a"]),
-                     "transpose_b": AttrValue(b=op.attrs["transpose_b"])}
+    """TF's MatMul takes matrices only: a batched product is written as BatchMatMulV2 (adj_x/adj_y)."""
+    a, b = op.attrs["transpose_a"], op.attrs["transpose_b"]
+    if any(t.shape.ndims is None or t.shape.ndims > 2 for t in op.inputs):
+        return tf_inputs(op), {**type_attr(op), "adj_x": AttrValue(b=a), "adj_y": AttrValue(b=b)}, "BatchMatMulV2"
+    return tf_inputs(op), {**type_attr(op), "transpose_a": AttrValue(b=a), "transpose_b": AttrValue(b=b)}
 
 
 def _addn_to_tf(op: Operation, const: Callable) -> tuple:

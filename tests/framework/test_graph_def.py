@@ -98,6 +98,8 @@ def _graphc_model():
         "fill": tf.fill(tf.stack([tf.shape(x)[0], 2]), 1.5, name="fi"),
         "identity_n": tf.identity_n([logits, tf.shape(logits)], name="idn")[1],
         "segment_sum": tf.unsorted_segment_sum(tf.transpose(logits), [1, -1, 1], 2, name="uss"),
+        "batch_matmul": tf.matmul(tf.stack([logits, 2.0 * logits]), tf.stack([logits, logits]), transpose_b=True,
+                                  name="bmm"),
     }
     return x, outs
 
@@ -190,6 +192,24 @@ def test_graphc_frozen_graph_runs_in_tensorflow_with_the_same_results(tmp_path):
     for key in names:
         assert got[key].dtype == want[key].dtype, key
         np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-5, err_msg=key)
+
+
+def test_a_batched_matmul_is_written_as_batch_matmul_v2_and_read_back():
+    with tf.Graph().as_default():
+        a = tf.placeholder(tf.float32, [2, 3, 4], name="a")
+        b = tf.placeholder(tf.float32, [2, 5, 4], name="b")
+        tf.matmul(a, b, transpose_b=True, name="bmm")
+        tf.matmul(a[0], b[0], transpose_b=True, name="mm")
+        gd = tf.get_default_graph().as_graph_def()
+    nodes = {n.name: n for n in gd.node}
+    assert nodes["bmm"].op == "BatchMatMulV2" and nodes["bmm"].attr["adj_y"].b and not nodes["bmm"].attr["adj_x"].b
+    assert nodes["mm"].op == "MatMul" and nodes["mm"].attr["transpose_b"].b
+    av, bv = np.arange(24.0).reshape(2, 3, 4), np.arange(40.0).reshape(2, 5, 4)
+    with tf.Graph().as_default():
+        got_t, = tf.import_graph_def(gd, return_elements=["bmm:0"])
+        with tf.Session() as sess:
+            got = sess.run(got_t, {"import/a:0": av, "import/b:0": bv})
+    np.testing.assert_allclose(got, av @ bv.transpose(0, 2, 1), rtol=1e-6)
 
 
 def test_training_graphs_round_trip_through_graphc_own_op_types():
