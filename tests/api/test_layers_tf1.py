@@ -183,3 +183,16 @@ def test_fused_variance_rule_with_unknown_batch_size():
         s.run(upd, {p: IN["X4"]})
         s.run(upd, {p: IN["X4"] * 0.5})
         close(s.run(mv), TF1["bn4d"]["moving_variance"])
+
+
+def test_kernel_and_activity_regularizers_match_tf1():
+    # TF 2.21 compat.v1: ['dense/kernel/Regularizer/Sum:0', 'dense/ActivityRegularizer/truediv:0'], [2.1, 0.17837502]
+    x = np.arange(12, dtype=np.float32).reshape(4, 3) / 10
+    L.dense(x, 2, kernel_initializer=ci([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]]),
+            activity_regularizer=lambda t: tf.reduce_sum(t * t) * 0.5,
+            kernel_regularizer=lambda k: tf.reduce_sum(tf.abs(k)))
+    losses = tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)
+    assert len(losses) == 2 and losses[1].name.startswith("dense/ActivityRegularizer/")
+    with tf.Session() as s:
+        s.run(tf.global_variables_initializer())
+        np.testing.assert_allclose(s.run(losses), [2.1, 0.17837502], rtol=1e-6)
