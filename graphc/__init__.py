@@ -64,7 +64,7 @@ from graphc.graph import device
 from graphc import app, flags, gfile  # noqa: E402
 from graphc import tf_logging as logging  # noqa: E402  (tf.logging)
 from graphc.tf_logging import get_logger
-from graphc import layers, losses, metrics, nn, ragged, sparse, summary, testing, train  # noqa: E402
+from graphc import image, layers, losses, metrics, nn, ragged, sparse, summary, testing, train  # noqa: E402
 from graphc import data, io, python_io  # noqa: E402
 from graphc import rnn as _rnn  # noqa: E402
 

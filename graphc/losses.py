@@ -202,6 +202,99 @@ def absolute_difference(labels: Any, predictions: Any, weights: Any = 1.0, scope
                             scope, loss_collection, reduction)
 
 
+def huber_loss(labels: Any, predictions: Any, weights: Any = 1.0, delta: float = 1.0, scope: Optional[str] = None,
+               loss_collection: Optional[str] = GraphKeys.LOSSES,
+               reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
+    """Weighted Huber loss: 0.5 * e**2 where |e| <= delta, else delta * (|e| - 0.5 * delta); float32."""
+    def elementwise(y: Tensor, p: Tensor) -> Tensor:
+        abs_error = m.abs(m.subtract(p, y))
+        quadratic = m.minimum(abs_error, delta)
+        linear = m.subtract(abs_error, quadratic)
+        return m.add(m.multiply(0.5, m.square(quadratic)), m.multiply(delta, linear))
+    return _regression_loss("huber_loss", "huber_loss", elementwise, labels, predictions, weights, scope,
+                            loss_collection, reduction)
+
+
+def log_loss(labels: Any, predictions: Any, weights: Any = 1.0, epsilon: float = 1e-7, scope: Optional[str] = None,
+             loss_collection: Optional[str] = GraphKeys.LOSSES,
+             reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
+    """Weighted -y * log(p + eps) - (1 - y) * log(1 - p + eps) of probabilities ``predictions``; float32."""
+    def elementwise(y: Tensor, p: Tensor) -> Tensor:
+        return m.subtract(m.negative(m.multiply(y, m.log(m.add(p, epsilon)))),
+                          m.multiply(m.subtract(1.0, y), m.log(m.add(m.subtract(1.0, p), epsilon))))
+    return _regression_loss("log_loss", "log_loss", elementwise, labels, predictions, weights, scope,
+                            loss_collection, reduction)
+
+
+def hinge_loss(labels: Any, logits: Any, weights: Any = 1.0, scope: Optional[str] = None,
+               loss_collection: Optional[str] = GraphKeys.LOSSES,
+               reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
+    """Weighted max(0, 1 - (2 * labels - 1) * logits) for 0/1 ``labels``; float32."""
+    def elementwise(y: Tensor, p: Tensor) -> Tensor:
+        signs = m.subtract(m.multiply(2.0, y), 1.0)
+        return m.relu(m.subtract(1.0, m.multiply(signs, p)))
+    return _regression_loss("hinge_loss", "hinge_loss", elementwise, labels, logits, weights, scope,
+                            loss_collection, reduction)
+
+
+def cosine_distance(labels: Any, predictions: Any, axis: Optional[int] = None, weights: Any = 1.0,
+                    scope: Optional[str] = None, loss_collection: Optional[str] = GraphKeys.LOSSES,
+                    reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS, dim: Optional[int] = None) -> Tensor:
+    """Weighted 1 - sum(labels * predictions, axis) of unit-normalized inputs (``dim`` is axis's old name)."""
+    if dim is not None:
+        if axis is not None:
+            raise ValueError("Cannot specify both 'axis' and 'dim'")
+        axis = dim
+    if axis is None:
+        raise ValueError("You must specify argument 'axis' (the dimension the inputs are normalized along).")
+    return _regression_loss(
+        "cosine_distance", "cosine_distance_loss",
+        lambda y, p: m.subtract(1.0, red.reduce_sum(m.multiply(p, y), axis=(axis,), keepdims=True)),
+        labels, predictions, weights, scope, loss_collection, reduction)
+
+
+def _present_per_batch(diffs: Tensor, weights: Any) -> Tensor:
+    """How many elements of each batch row have a non-zero (broadcast) weight, kept as [batch, 1, ...]."""
+    with get_default_graph().name_scope("num_present"):
+        w = m.cast(convert_to_tensor(weights), dtypes.float32)
+        present = m.multiply(m.cast(m.not_equal(w, 0.0), dtypes.float32), array.ones_like(diffs))
+        return red.reduce_sum(present, axis=list(range(1, diffs.shape.ndims)), keepdims=True)
+
+
+def _div_no_nan(x: Tensor, y: Tensor) -> Tensor:
+    is_zero = m.equal(y, 0.0)
+    return m.where(is_zero, array.zeros_like(m.add(x, y)), m.truediv(x, m.where(is_zero, array.ones_like(y), y)))
+
+
+def mean_pairwise_squared_error(labels: Any, predictions: Any, weights: Any = 1.0, scope: Optional[str] = None,
+                                loss_collection: Optional[str] = GraphKeys.LOSSES) -> Tensor:
+    """Weighted sum over the batch of the mean squared difference of every pair of elements' errors.
+
+    For each batch row with n present elements and errors d: 2 * sum(d**2) / (n - 1) - 2 * sum(d)**2 /
+    (n * (n - 1)) (0 where the denominator is 0), times weights, summed; float32.
+    """
+    _check_given(labels, predictions)
+    with _scope([labels, predictions, weights], scope, "mean_pairwise_squared_error"):
+        predictions = m.to_float(convert_to_tensor(predictions))
+        labels = m.to_float(convert_to_tensor(labels))
+        _check_shapes("mean_pairwise_squared_error", labels, predictions)
+        if labels.shape.ndims is None or labels.shape.ndims < 1:
+            raise ValueError(f"mean_pairwise_squared_error: labels {labels.name} must have a known rank >= 1 "
+                             f"(a batch dimension), got shape {labels.shape}")
+        diffs = m.subtract(predictions, labels)
+        axis = list(range(1, diffs.shape.ndims))
+        n = _present_per_batch(diffs, weights)
+        term1 = m.multiply(2.0, _div_no_nan(red.reduce_sum(m.square(diffs), axis=axis, keepdims=True),
+                                            m.maximum(m.subtract(n, 1.0), 0.0)))
+        sum_diff = red.reduce_sum(diffs, axis=axis, keepdims=True)
+        term2 = m.multiply(2.0, _div_no_nan(m.square(sum_diff), m.maximum(m.multiply(n, m.subtract(n, 1.0)), 0.0)))
+        w = m.cast(convert_to_tensor(weights, preferred_dtype=dtypes.float32), dtypes.float32)
+        loss = red.reduce_sum(m.multiply(m.subtract(term1, term2), w))
+        mean_loss = m.where(m.greater(red.reduce_sum(n), 0.0), loss, array.zeros_like(loss), name="value")
+        add_loss(mean_loss, loss_collection)
+        return mean_loss
+
+
 def softmax_cross_entropy(onehot_labels: Any, logits: Any, weights: Any = 1.0, label_smoothing: float = 0,
                           scope: Optional[str] = None, loss_collection: Optional[str] = GraphKeys.LOSSES,
                           reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
@@ -252,5 +345,6 @@ def sigmoid_cross_entropy(multi_class_labels: Any, logits: Any, weights: Any = 1
 
 
 __all__ = ["Reduction", "add_loss", "get_losses", "get_regularization_losses", "get_regularization_loss",
-           "get_total_loss", "compute_weighted_loss", "mean_squared_error", "absolute_difference",
+           "get_total_loss", "compute_weighted_loss", "mean_squared_error", "absolute_difference", "huber_loss",
+           "log_loss", "hinge_loss", "cosine_distance", "mean_pairwise_squared_error",
            "softmax_cross_entropy", "sparse_softmax_cross_entropy", "sigmoid_cross_entropy"]

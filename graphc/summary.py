@@ -25,6 +25,7 @@ import numpy as np
 from graphc import dtypes
 from graphc.framework import graph_def
 from graphc.graph import Graph, GraphKeys, Tensor, get_default_graph
+from graphc.ops import image_codecs
 from graphc.ops.core import OpDef, apply, convert_to_tensor, register
 from graphc.shape import TensorShape
 
@@ -160,10 +161,57 @@ def _merge_infer(inputs, attrs):
     for t in inputs:
         if t.dtype is not SUMMARY_DTYPE or t.shape.rank not in (None, 0):
             raise TypeError(f"tf.summary.merge got {t.name} ({t.dtype.name}{t.shape}), which is not a "
-                            "summary; pass tensors made by tf.summary.scalar/histogram/merge")
+                            "summary; pass tensors made by tf.summary.scalar/histogram/image/merge")
     return [(SUMMARY_DTYPE, TensorShape([]))]
 
 
+def _to_uint8_image(image: np.ndarray) -> np.ndarray:
+    """TF1's ImageSummary normalization of one float image: non-negative images scale so the maximum is
+    255; otherwise 0 goes to 128 and the largest magnitude to 127 away; non-finite pixels are red."""
+    if image.dtype == np.uint8:
+        return image
+    values = image.astype(np.float32)
+    finite = np.isfinite(values).all(axis=-1, keepdims=True)
+    present = values[np.broadcast_to(finite, values.shape)]
+    low, high = (float(present.min()), float(present.max())) if present.size else (0.0, 0.0)
+    if low < 0:
+        top = max(abs(low), abs(high))
+        scale, offset = (0.0 if top < 1e-6 else 127.0 / top), 128.0
+    else:
+        scale, offset = (0.0 if high < 1e-6 else 255.0 / high), 0.0
+    pixels = (np.where(finite, values, 0.0) * np.float32(scale) + np.float32(offset)).astype(np.uint8)
+    bad = np.array([255, 0, 0, 255][:values.shape[-1]] if values.shape[-1] != 1 else [255], np.uint8)
+    return np.where(finite, pixels, bad)
+
+
+def _image_numpy(images: np.ndarray, tag: str, max_images: int) -> np.ndarray:
+    if images.ndim != 4 or images.shape[-1] not in (1, 3, 4):
+        raise ValueError(f"Tensor must be 4-D with last dim 1, 3, or 4, not {list(images.shape)} (tag '{tag}')")
+    payload = b""
+    for i in range(min(images.shape[0], max_images)):
+        pixels = _to_uint8_image(images[i])
+        h, w, c = pixels.shape
+        encoded = image_codecs.encode_png_bytes(pixels)
+        image = (_key(1, 0) + _varint(h) + _key(2, 0) + _varint(w) + _key(3, 0) + _varint(c)
+                 + _len_field(4, encoded))
+        payload += _summary_value(f"{tag}/image/{i}" if max_images > 1 else f"{tag}/image", _len_field(4, image))
+    return _as_summary_tensor(payload)
+
+
+def _image_infer(inputs, attrs):
+    t = inputs[0]
+    if t.dtype not in (dtypes.uint8, dtypes.float16, dtypes.float32, dtypes.float64):
+        raise TypeError(f"tf.summary.image '{attrs['tag']}' needs uint8 or float images, got {t.name} of dtype "
+                        f"{t.dtype.name}")
+    dims = t.shape.as_tuple()
+    if dims is not None and (len(dims) != 4 or dims[-1] not in (1, 3, 4, None)):
+        raise ValueError(f"tf.summary.image '{attrs['tag']}': Tensor must be 4-D with last dim 1, 3, or 4, "
+                         f"not {t.shape} ({t.name})")
+    return [(SUMMARY_DTYPE, TensorShape([]))]
+
+
+register(OpDef("ImageSummary", "opaque", infer=_image_infer, numpy=_image_numpy, differentiable=False,
+               pure=False))
 register(OpDef("ScalarSummary", "opaque", infer=_numeric_input_infer(0), numpy=_scalar_numpy,
                differentiable=False, pure=False))
 register(OpDef("HistogramSummary", "opaque", infer=_numeric_input_infer(None), numpy=_histogram_numpy,
@@ -174,14 +222,15 @@ register(OpDef("MergeSummary", "opaque", infer=_merge_infer, numpy=_merge_numpy,
 _INVALID_TAG_CHARACTERS = re.compile(r"[^-/\w.]")
 
 
-def _summary_op(op_type: str, name: str, value: Any, collections: Any, family: Optional[str]) -> Tensor:
+def _summary_op(op_type: str, name: str, value: Any, collections: Any, family: Optional[str],
+                attrs: Optional[dict] = None) -> Tensor:
     t = convert_to_tensor(value)
     graph = t.graph
     clean = _INVALID_TAG_CHARACTERS.sub("_", name).lstrip("/")
     with graph.as_default(), (graph.name_scope(family) if family else contextlib.nullcontext()):
         full_name = graph.unique_name(clean, mark_as_used=False)
         tag = f"{family}/{full_name}" if family else full_name
-        summary = apply(op_type, [t], {"tag": tag}, full_name + "/")
+        summary = apply(op_type, [t], {"tag": tag, **(attrs or {})}, full_name + "/")
     for key in (collections if collections is not None else [GraphKeys.SUMMARIES]):
         graph.add_to_collection(key, summary)
     return summary
@@ -195,6 +244,15 @@ def scalar(name: str, tensor: Any, collections: Any = None, family: Optional[str
 def histogram(name: str, values: Any, collections: Any = None, family: Optional[str] = None) -> Tensor:
     """A histogram summary of ``values`` (any shape) with TF1's bucket layout; NaN/Inf fail at run time."""
     return _summary_op("HistogramSummary", name, values, collections, family)
+
+
+def image(name: str, tensor: Any, max_outputs: int = 3, collections: Any = None,
+          family: Optional[str] = None) -> Tensor:
+    """PNG images for TensorBoard from the first ``max_outputs`` of [batch, h, w, 1|3|4] ``tensor`` (uint8 as
+    is; floats normalized per image as TF1's); tags ``name/image/<i>`` (``name/image`` when max_outputs is 1)."""
+    if not isinstance(max_outputs, int) or max_outputs < 1:
+        raise ValueError(f"tf.summary.image: max_outputs must be a positive int, got {max_outputs!r}")
+    return _summary_op("ImageSummary", name, tensor, collections, family, {"max_images": max_outputs})
 
 
 def merge(inputs: Any, collections: Any = None, name: Optional[str] = None) -> Tensor:
@@ -295,5 +353,5 @@ def as_graph_def(graph: Optional[Graph] = None) -> Any:
     return graph_def.as_graph_def(graph, add_shapes=True, strict=False)
 
 
-__all__ = ["scalar", "histogram", "merge", "merge_all", "FileWriter", "as_graph_def", "summary_bytes",
+__all__ = ["scalar", "histogram", "image", "merge", "merge_all", "FileWriter", "as_graph_def", "summary_bytes",
            "SUMMARY_DTYPE"]

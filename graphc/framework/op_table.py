@@ -21,7 +21,7 @@ from graphc.framework import string_table, tf_compositions
 from graphc.framework.op_mapping import (OpMapping, same_op, static_value, tensor_name, tf_inputs,
                                          type_attr)
 from graphc.graph import Operation
-from graphc.ops import sequence  # noqa: F401  (registers ReverseSequence, InTopKV2)
+from graphc.ops import image_resize, sequence  # noqa: F401  (registers the resizes, ReverseSequence, InTopKV2)
 from graphc.ops import state
 from graphc.ops.core import make_op
 
@@ -441,6 +441,15 @@ def _build_svd(inputs: list, attrs: dict, name: str) -> Any:
     return make_op("Svd", inputs, {"compute_uv": bool(attrs.get("compute_uv", True))}, name)
 
 
+def _resize_to_tf(op: Operation, const: Callable) -> tuple:
+    """Resizes and the bilinear/bicubic gradients: TF's inputs as graphc's, ``T`` of the image input."""
+    image = 1 if op.type.endswith("Grad") else 0
+    return tf_inputs(op), {**type_attr(op, image), "align_corners": AttrValue(b=op.attrs["align_corners"]),
+                           "half_pixel_centers": AttrValue(b=op.attrs["half_pixel_centers"])}
+
+
+_RESIZE_ATTRS = ("align_corners", "half_pixel_centers")
+
 _ROWS = [
     OpMapping("Const", "Const", _const_to_tf, _build_const),
     OpMapping("Placeholder", "Placeholder", _placeholder_to_tf, _build_placeholder),
@@ -492,6 +501,8 @@ _ROWS = [
     OpMapping("StridedSliceGrad", "StridedSliceGrad", _strided_slice_grad_to_tf, _build_strided_slice_grad),
     OpMapping("GatherV2", "GatherV2", _gather_to_tf, _build_gather),
     OpMapping("OneHot", "OneHot", _one_hot_to_tf, same_op("OneHot", ("axis",))),
+    *[OpMapping(t, t, _resize_to_tf, same_op(t, _RESIZE_ATTRS)) for t in (
+        "ResizeBilinear", "ResizeNearestNeighbor", "ResizeBicubic", "ResizeBilinearGrad", "ResizeBicubicGrad")],
     OpMapping("ReverseSequence", "ReverseSequence", _reverse_sequence_to_tf,
               same_op("ReverseSequence", ("seq_dim", "batch_dim"))),
     OpMapping("InTopKV2", "InTopKV2", lambda op, const: (tf_inputs(op), type_attr(op, 1)), same_op("InTopKV2")),

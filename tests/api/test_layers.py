@@ -1,4 +1,4 @@
-"""tf.layers (graphc/layers.py): variable names, shapes, initializers, reuse, forward shapes, dropout."""
+"""tf.layers (graphc/layers/): variable names, shapes, initializers, reuse, forward shapes, dropout."""
 import numpy as np
 import pytest
 

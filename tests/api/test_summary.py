@@ -272,3 +272,35 @@ def test_file_writer_shows_graphs_with_ops_a_graph_def_cannot_fully_hold(tmp_pat
     nodes = {n.name: n for n in summary.as_graph_def().node}
     assert nodes["IteratorGetNext"].op == "IteratorGetNext" and "iterator" not in nodes["IteratorGetNext"].attr
     assert list(nodes["total"].input)[0] == "IteratorGetNext"
+
+
+# tf.summary.image against TF 2.21 compat.v1 (tests/data/tf1_image_summary.json: the tags, sizes and the
+# decoded pixels of the PNGs TF1's ImageSummary wrote)
+def test_image_summary_matches_tf1():
+    import json
+
+    from tensorboard.compat.proto import summary_pb2
+
+    from repo_paths import DATA
+    want = json.loads((DATA / "tf1_image_summary.json").read_text())
+    inputs = {k: np.array(v, np.uint8 if k == "u8" else np.float32) for k, v in want["inputs"].items()}
+    ops = [tf.summary.image("img", inputs["neg"]), tf.summary.image("one", inputs["pos"], max_outputs=1),
+           tf.summary.image("u8", inputs["u8"], max_outputs=5)]
+    with tf.Session() as sess:
+        raws = sess.run(ops)
+    for key, raw in zip(["neg", "pos", "u8"], raws):
+        summary = summary_pb2.Summary()
+        summary.ParseFromString(raw)
+        assert [v.tag for v in summary.value] == [w["tag"] for w in want[key]]
+        for value, w in zip(summary.value, want[key]):
+            assert (value.image.height, value.image.width, value.image.colorspace) == (w["h"], w["w"], w["c"])
+            with tf.Graph().as_default(), tf.Session() as sess:
+                pixels = sess.run(tf.image.decode_png(value.image.encoded_image_string))
+            np.testing.assert_array_equal(pixels, np.array(w["px"], np.uint8))
+
+
+def test_image_summary_errors():
+    with pytest.raises(ValueError, match="4-D with last dim 1, 3, or 4"):
+        tf.summary.image("bad", np.zeros((1, 2, 2, 2), np.float32))
+    with pytest.raises(TypeError, match="uint8 or float"):
+        tf.summary.image("bad", np.zeros((1, 2, 2, 3), np.int32))

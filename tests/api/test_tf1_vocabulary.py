@@ -11,16 +11,7 @@ import graphc as tf
 from repo_paths import DATA
 
 NAMES_FILE = DATA / "tf1_top_names.txt"
-_IMAGE = "issue 16 item 6 (tf.image and tf.summary.image)"
-ALLOWED = {
-    "layers.batch_normalization": "issue 16 item 4 (the tf.layers family)",
-    "summary.image": _IMAGE,
-    "image.resize_images": _IMAGE,
-    "image.random_flip_left_right": _IMAGE,
-    "image.decode_jpeg": _IMAGE,
-    "image.per_image_standardization": _IMAGE,
-    "image.convert_image_dtype": _IMAGE,
-}
+ALLOWED: dict = {}
 
 
 def top_names() -> list:

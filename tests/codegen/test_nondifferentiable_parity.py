@@ -108,6 +108,13 @@ CASES = [
     case("candidate_expected_count", lambda labels: [*tf.nn.log_uniform_candidate_sampler(labels, 2, 5, True, 9, seed=3),
                                                      *tf.nn.uniform_candidate_sampler(labels, 2, 4, False, 9, seed=4)],
          np.array([[1, 8], [0, 3]], np.int64), ops=["CandidateExpectedCount"]),
+    # the resize ops' gradients (kernels of their own, no gradient of theirs)
+    case("resize_grads", lambda x: [tf.gradients(tf.reduce_sum(fn(tf.reshape(x, [1, 4, 4, 1]), [3, 5]) *
+                                                               tf.reshape(tf.range(15, dtype=tf.float32), [1, 3, 5, 1])), x)[0]
+                                    for fn in (tf.image.resize_bilinear, tf.image.resize_nearest_neighbor,
+                                               tf.image.resize_bicubic)],
+         np.nan_to_num(G, nan=1.0, posinf=2.0), ops=["ResizeBilinearGrad", "ResizeNearestNeighborGrad",
+                                                     "ResizeBicubicGrad"]),
 ]
 
 
@@ -124,10 +131,12 @@ def _sparse_helpers(v, keep):
 # ops that compute no tensor a backend could get wrong (summaries serialize on the host, NoOp;
 # the string ops run on the host: test_example_parsing.py, test_text_ops.py and test_strings.py
 # run them on every backend)
-NOT_COMPUTE = {"HistogramSummary", "MergeSummary", "ScalarSummary", "NoOp", "ParseExample", "DecodeCSV", "ReadFile",
+NOT_COMPUTE = {"HistogramSummary", "ImageSummary", "MergeSummary", "ScalarSummary", "NoOp", "ParseExample", "DecodeCSV", "ReadFile",
                "StringToNumber", "AsString", "StringJoin", "Substr", "RegexReplace", "StringSplit", "StringLength",
                "StringStrip", "StringLower", "StringUpper", "DecodeRaw",
-               "ParseSequenceExample", "StringSplitV2"}
+               "ParseSequenceExample", "StringSplitV2",
+               # the image codecs (tf.string in or out; tests/ops/test_image.py)
+               "DecodePng", "DecodeJpeg", "DecodeImage", "EncodePng", "EncodeJpeg"}
 
 
 def test_every_non_differentiable_op_has_a_parity_case():

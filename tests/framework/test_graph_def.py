@@ -424,3 +424,49 @@ def test_graph_def_messages_from_version_and_shapes():
         c, = tf.import_graph_def(gd, return_elements=["c:0"], name="")
         with tf.Session() as sess:
             np.testing.assert_array_equal(sess.run(c, {"a:0": [1.0, -2.0]}), [-1.0, 2.0])
+
+
+RESIZE_IN_TF = r"""
+import sys
+import numpy as np
+import tensorflow as tf
+tf1 = tf.compat.v1
+tf1.disable_v2_behavior()
+gd = tf1.GraphDef()
+gd.ParseFromString(open(sys.argv[1] + "/resize.pb", "rb").read())
+with tf1.Graph().as_default():
+    outs = tf1.import_graph_def(gd, return_elements=["bilinear:0", "nearest:0", "bicubic:0", "grad:0"], name="")
+    with tf1.Session() as sess:
+        got = sess.run(outs, {"x:0": np.load(sys.argv[1] + "/x.npy")})
+np.savez(sys.argv[1] + "/got.npz", *got)
+"""
+
+
+def test_resize_ops_are_written_as_tensorflows_and_run_there(tmp_path):
+    xv = np.random.default_rng(1).uniform(size=(1, 3, 4, 2)).astype(np.float32)
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [1, 3, 4, 2], name="x")
+        outs = [tf.image.resize_bilinear(x, [5, 7], half_pixel_centers=True, name="bilinear"),
+                tf.image.resize_nearest_neighbor(x, [2, 3], align_corners=True, name="nearest"),
+                tf.image.resize_bicubic(x, [6, 5], name="bicubic")]
+        grad = tf.identity(tf.gradients(tf.reduce_sum(outs[0] * outs[0]) + tf.reduce_sum(outs[2]), x)[0], name="grad")
+        gd = tf.get_default_graph().as_graph_def()
+        with tf.Session() as sess:
+            want = sess.run(outs + [grad], {x: xv})
+    ops = {n.name: n.op for n in gd.node}
+    assert ops["bilinear"] == "ResizeBilinear" and ops["bicubic"] == "ResizeBicubic"
+    assert "ResizeBilinearGrad" in ops.values() and "ResizeBicubicGrad" in ops.values()
+    with tf.Graph().as_default():
+        back = tf.import_graph_def(gd, return_elements=["bilinear:0", "grad:0"])
+        with tf.Session() as sess:
+            again = sess.run(back, {"import/x:0": xv})
+    np.testing.assert_allclose(again[0], want[0], rtol=1e-6)
+    np.testing.assert_allclose(again[1], want[3], rtol=1e-6)
+    python = tensorflow_python()        # the rest needs TensorFlow (skipped without it)
+    tf.train.write_graph(gd, str(tmp_path), "resize.pb", as_text=False)
+    np.save(tmp_path / "x.npy", xv)
+    res = subprocess.run([python, "-c", RESIZE_IN_TF, str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    got = np.load(tmp_path / "got.npz")
+    for i, w in enumerate(want):
+        np.testing.assert_allclose(got[f"arr_{i}"], w, rtol=1e-5, atol=1e-5)
