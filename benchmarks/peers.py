@@ -1,7 +1,8 @@
 """Peer frameworks for ``graphc bench --compare-peers``: the bench workloads in numexpr, JAX, PyTorch
 (eager and ``torch.compile``) and TensorFlow 1 (``tensorflow.compat.v1`` graph + Session).
 
-Every peer is optional: its package is imported only when that peer runs, and a peer whose
+The inputs and the timed step every peer shares are in ``benchmarks/peer_common.py``; the PyTorch
+peers in ``benchmarks/peer_torch.py``. Every peer is optional: its package is imported only when that peer runs, and a peer whose
 package does not import is simply left out of ``available_peers()``.
 
 Inputs are the graphc workload's own: ``workload_inputs`` builds the graphc graph of
@@ -45,23 +46,18 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from benchmarks import harness, workloads
+from benchmarks.peer_common import (ADAM_B1, ADAM_B2, ADAM_EPS, ADAM_LR, GELU_C, GELU_K, LAYER_NORM_EPS,  # noqa: F401
+                                    LECTURE_LR, MLP_LR, MLP_PARAMS, PEER_THREADS, Step, WorkloadInputs,
+                                    base_name, stateless, workload_inputs, workload_named)
+from benchmarks.peer_torch import (_torch_adam, _torch_gelu, _torch_layer_norm, _torch_lecture_add,
+                                   _torch_lecture_train, _torch_mlp_sgd, _torch_softmax, _torch_sum_sq)
 from graphc import switches
 
 PEERS = ("numexpr", "jax", "torch", "torch.compile", "tf1")
-PEER_THREADS = 2
 
 # The module each peer needs (the tf1 peer needs TensorFlow's compat.v1 API).
 _PEER_MODULES = {"numexpr": "numexpr", "jax": "jax", "torch": "torch", "torch.compile": "torch",
                  "tf1": "tensorflow"}
-
-# Hyper-parameters and constants of the workloads in benchmarks/workloads.py.
-GELU_C, GELU_K = 0.7978845608, 0.044715
-LAYER_NORM_EPS = 1e-5
-MLP_LR = 0.01
-ADAM_LR, ADAM_B1, ADAM_B2, ADAM_EPS = 1e-3, 0.9, 0.999, 1e-8
-LECTURE_LR = 0.1
-MLP_PARAMS = ("w0", "b0", "w1", "b1", "w2", "b2")
-
 
 class PeerUnavailable(ImportError):
     """The peer's package does not import here."""
@@ -101,21 +97,6 @@ class PeerResult:
         return d
 
 
-@dataclasses.dataclass
-class WorkloadInputs:
-    feeds: dict                     # placeholder name -> fed value (numpy array or Python number)
-    variables: dict                 # trainable variable name -> initial value
-    rtol: float
-    atol: float
-
-
-@dataclasses.dataclass
-class _Step:
-    first_run: Callable[[], list]   # the first run; returns its checked values as numpy arrays
-    run: Callable[[], Any]          # one steady-state run (returns when the work is done)
-    state: Callable[[], dict] = dict
-    rtol: float = 1e-4
-    atol: float = 1e-5
 
 
 def _import_failure(module: str) -> Optional[str]:
@@ -167,7 +148,7 @@ def time_peer(peer: str, workload_name: str, size: str, min_time: float = 0.25) 
     """Runs ``workload_name`` at ``size`` on ``peer`` and times it; None when the peer has no
     implementation of that workload. Raises PeerUnavailable when the peer's package does not import."""
     _check_peer_name(peer)
-    workload = _workload(workload_name)
+    workload = workload_named(workload_name)
     if size not in workloads.SIZES:
         raise ValueError(f"unknown size {size!r}; choose one of {', '.join(workloads.SIZES)}")
     factory = _IMPLEMENTATIONS.get((peer, workload_name))
@@ -196,7 +177,7 @@ def time_peer_isolated(peer: str, workload_names: list, size: str, min_time: flo
     the peer's package does not import in that process."""
     _check_peer_name(peer)
     for name in workload_names:
-        _workload(name)
+        workload_named(name)
     if size not in workloads.SIZES:
         raise ValueError(f"unknown size {size!r}; choose one of {', '.join(workloads.SIZES)}")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -244,42 +225,9 @@ def compare_values(values: list, reference: list, rtol: float, atol: float) -> t
     return match, err
 
 
-def workload_inputs(workload_name: str, size: str) -> WorkloadInputs:
-    """The fed values and initial trainable-variable values of graphc's workload at ``size``."""
-    import graphc as tf
-
-    workload = _workload(workload_name)
-    graph = tf.Graph()
-    with graph.as_default():
-        built = workload.build(size)
-        feeds = {_base_name(k.name): v for k, v in built.feed_dict.items()}
-        variables = tf.trainable_variables()
-        initial = {}
-        if variables:
-            sess = tf.Session(graph=graph, backend="eager")
-            sess.run(tf.global_variables_initializer())
-            initial = {_base_name(v.name): np.array(x) for v, x in zip(variables, sess.run(variables))}
-    return WorkloadInputs(feeds, initial, built.rtol, built.atol)
-
-
-def _base_name(name: str) -> str:
-    return name[:-2] if name.endswith(":0") else name
-
-
-def _workload(name: str) -> workloads.Workload:
-    for w in workloads.WORKLOADS:
-        if w.name == name:
-            return w
-    raise ValueError(f"unknown workload {name!r}; choose one of {', '.join(w.name for w in workloads.WORKLOADS)}")
-
-
 def _check_peer_name(peer: str) -> None:
     if peer not in PEERS:
         raise ValueError(f"unknown peer {peer!r}; choose one of {', '.join(PEERS)}")
-
-
-def _stateless(run: Callable[[], Any], to_numpy: Callable[[Any], np.ndarray], inputs: WorkloadInputs) -> _Step:
-    return _Step(lambda: [to_numpy(run())], run, rtol=inputs.rtol, atol=inputs.atol)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,14 +244,14 @@ def _numexpr():
 _F32 = np.float32
 
 
-def _numexpr_gelu(workload, size) -> _Step:
+def _numexpr_gelu(workload, size) -> Step:
     ne, inp = _numexpr(), workload_inputs(workload.name, size)
     # float32 constants: numexpr evaluates Python float literals in float64
     env = {"x": inp.feeds["x"], "half": _F32(0.5), "one": _F32(1), "c": _F32(GELU_C), "k": _F32(GELU_K)}
-    return _stateless(lambda: ne.evaluate("half*x*(one+tanh(c*(x+k*x*x*x)))", local_dict=env), np.asarray, inp)
+    return stateless(lambda: ne.evaluate("half*x*(one+tanh(c*(x+k*x*x*x)))", local_dict=env), np.asarray, inp)
 
 
-def _numexpr_softmax(workload, size) -> _Step:
+def _numexpr_softmax(workload, size) -> Step:
     ne, inp = _numexpr(), workload_inputs(workload.name, size)
     x = inp.feeds["x"]
 
@@ -313,10 +261,10 @@ def _numexpr_softmax(workload, size) -> _Step:
         total = ne.evaluate("sum(e, axis=1)", local_dict={"e": e})[:, None]
         return ne.evaluate("e / s", local_dict={"e": e, "s": total})
 
-    return _stateless(softmax, np.asarray, inp)
+    return stateless(softmax, np.asarray, inp)
 
 
-def _numexpr_layer_norm(workload, size) -> _Step:
+def _numexpr_layer_norm(workload, size) -> Step:
     ne, inp = _numexpr(), workload_inputs(workload.name, size)
     x = inp.feeds["x"]
     cols = x.shape[1]
@@ -331,18 +279,18 @@ def _numexpr_layer_norm(workload, size) -> _Step:
         inv_std = (var + _F32(LAYER_NORM_EPS)) ** _F32(-0.5)
         return ne.evaluate("d * r * gamma + beta", local_dict={"d": d, "r": inv_std, "gamma": gamma, "beta": beta})
 
-    return _stateless(layer_norm, np.asarray, inp)
+    return stateless(layer_norm, np.asarray, inp)
 
 
-def _numexpr_sum_sq(workload, size) -> _Step:
+def _numexpr_sum_sq(workload, size) -> Step:
     ne, inp = _numexpr(), workload_inputs(workload.name, size)
     # numexpr sums float32 one element after the other in float32: 3% off for 2^24 squares of
     # randn. Multiplying by a float64 one makes it accumulate in float64 (blockwise, no extra pass).
     env = {"x": inp.feeds["x"], "one": np.float64(1.0)}
-    return _stateless(lambda: ne.evaluate("sum(x*x*one)", local_dict=env).astype(np.float32), np.asarray, inp)
+    return stateless(lambda: ne.evaluate("sum(x*x*one)", local_dict=env).astype(np.float32), np.asarray, inp)
 
 
-def _numexpr_adam(workload, size) -> _Step:
+def _numexpr_adam(workload, size) -> Step:
     ne, inp = _numexpr(), workload_inputs(workload.name, size)
     p, g = inp.variables["p"].copy(), inp.feeds["g"]
     m, v = np.zeros_like(p), np.zeros_like(p)
@@ -362,220 +310,36 @@ def _numexpr_adam(workload, size) -> _Step:
         adam()
         return [p.copy()]
 
-    return _Step(first_run, adam, lambda: {"p": p.copy()}, inp.rtol, inp.atol)
-
-
-# ---------------------------------------------------------------------------------------------
-# PyTorch (eager and torch.compile share every function)
-# ---------------------------------------------------------------------------------------------
-
-def _torch():
-    import torch
-
-    torch.set_num_threads(PEER_THREADS)
-    return torch
-
-
-def _torch_device() -> str:
-    """"cuda" when torch sees a GPU (then graphc's compiled backend is Triton there too), else "cpu"."""
-    return "cuda" if _torch().cuda.is_available() else "cpu"
-
-
-def _tensor(array, dtype=None):
-    """A torch tensor on the peer's device holding ``array`` (shares memory with it on the CPU)."""
-    torch = _torch()
-    t = torch.from_numpy(array) if isinstance(array, np.ndarray) else torch.tensor(array, dtype=dtype)
-    return t.to(device=_torch_device(), dtype=dtype or t.dtype)
-
-
-def _host(t) -> np.ndarray:
-    return t.detach().cpu().numpy()
-
-
-def _synced(fn: Callable[[], Any]) -> Callable[[], Any]:
-    """``fn`` that returns only when the GPU work it queued is done (a no-op wrapper on the CPU)."""
-    if _torch_device() != "cuda":
-        return fn
-    torch = _torch()
-
-    def run():
-        out = fn()
-        torch.cuda.synchronize()
-        return out
-    return run
-
-
-def _maybe_compile(fn: Callable, compiled: bool) -> Callable:
-    if not compiled:
-        return fn
-    torch = _torch()
-    import torch._inductor.config as inductor_config
-
-    # Inductor's pool of compile worker processes keeps the cores busy after compiling and
-    # slowed the timed runs that follow by hundreds of times on a 2-core machine: compile in-process.
-    inductor_config.compile_threads = 1
-    return torch.compile(fn)
-
-
-def _torch_stateless(fn: Callable, args: tuple, compiled: bool, inputs: WorkloadInputs) -> _Step:
-    torch = _torch()
-    fn = _maybe_compile(fn, compiled)
-
-    def run():
-        with torch.no_grad():
-            return fn(*args)
-
-    return _stateless(_synced(run), _host, inputs)
-
-
-def _torch_gelu(workload, size, compiled) -> _Step:
-    torch, inp = _torch(), workload_inputs(workload.name, size)
-    x = _tensor(inp.feeds["x"])
-    return _torch_stateless(lambda x: torch.nn.functional.gelu(x, approximate="tanh"), (x,), compiled, inp)
-
-
-def _torch_softmax(workload, size, compiled) -> _Step:
-    torch, inp = _torch(), workload_inputs(workload.name, size)
-    x = _tensor(inp.feeds["x"])
-    return _torch_stateless(lambda x: torch.softmax(x, dim=1), (x,), compiled, inp)
-
-
-def _torch_layer_norm(workload, size, compiled) -> _Step:
-    torch, inp = _torch(), workload_inputs(workload.name, size)
-    x = _tensor(inp.feeds["x"])
-    cols = x.shape[1]
-    gamma = _tensor(np.linspace(0.5, 1.5, cols, dtype=np.float32))
-    beta = _tensor(np.linspace(-0.1, 0.1, cols, dtype=np.float32))
-
-    def layer_norm(x, gamma, beta):
-        return torch.nn.functional.layer_norm(x, (cols,), gamma, beta, eps=LAYER_NORM_EPS)
-
-    return _torch_stateless(layer_norm, (x, gamma, beta), compiled, inp)
-
-
-def _torch_sum_sq(workload, size, compiled) -> _Step:
-    torch, inp = _torch(), workload_inputs(workload.name, size)
-    x = _tensor(inp.feeds["x"])
-    return _torch_stateless(lambda x: torch.sum(x * x), (x,), compiled, inp)
-
-
-def _torch_lecture_add(workload, size, compiled) -> _Step:
-    torch, inp = _torch(), workload_inputs(workload.name, size)
-    # torch ops take tensors: the fed Python numbers become 0-d float32 tensors once
-    a, b = (_tensor(inp.feeds[k], torch.float32) for k in ("a", "b"))
-    return _torch_stateless(lambda a, b: a + b, (a, b), compiled, inp)
-
-
-def _torch_train(loss_fn: Callable, params: list, data: tuple, lr: float, compiled: bool,
-                 inputs: WorkloadInputs, names: tuple) -> _Step:
-    """An SGD step: ``loss_fn(*params, *data) -> (loss, checked value)``; gradients by autograd,
-    parameters updated in place. torch.compile compiles the loss (forward and backward) and the update."""
-    torch = _torch()
-    loss_fn = _maybe_compile(loss_fn, compiled)
-
-    def sgd_update(params, grads):
-        torch._foreach_add_(params, grads, alpha=-lr)
-
-    update = _maybe_compile(sgd_update, compiled)
-
-    def step():
-        loss, checked = loss_fn(*params, *data)
-        grads = torch.autograd.grad(loss, params)
-        with torch.no_grad():
-            update(params, list(grads))
-        return checked.detach()
-
-    def state():
-        return {n: _host(p).copy() for n, p in zip(names, params)}
-
-    return _Step(lambda: [_host(step())], _synced(step), state, inputs.rtol, inputs.atol)
-
-
-def _torch_params(inputs: WorkloadInputs, names: tuple) -> list:
-    return [_tensor(np.array(inputs.variables[n], dtype=np.float32)).requires_grad_() for n in names]
-
-
-def _torch_mlp_sgd(workload, size, compiled) -> _Step:
-    torch, inp = _torch(), workload_inputs(workload.name, size)
-    x = _tensor(inp.feeds["x"])
-    labels = _tensor(inp.feeds["labels"].astype(np.int64))  # cross_entropy takes int64 targets
-
-    def loss_fn(w0, b0, w1, b1, w2, b2, x, labels):
-        h = torch.relu(torch.addmm(b0, x, w0))
-        h = torch.relu(torch.addmm(b1, h, w1))
-        loss = torch.nn.functional.cross_entropy(torch.addmm(b2, h, w2), labels)
-        return loss, loss
-
-    return _torch_train(loss_fn, _torch_params(inp, MLP_PARAMS), (x, labels), MLP_LR, compiled, inp, MLP_PARAMS)
-
-
-def _torch_lecture_train(workload, size, compiled) -> _Step:
-    torch, inp = _torch(), workload_inputs(workload.name, size)
-    x, y_true = (_tensor(inp.feeds[k], torch.float32) for k in ("x", "y_true"))
-
-    def loss_fn(w, b, x, y_true):
-        y = w * x + b
-        return torch.square(y - y_true), y
-
-    return _torch_train(loss_fn, _torch_params(inp, ("w", "b")), (x, y_true), LECTURE_LR, compiled, inp, ("w", "b"))
-
-
-def _torch_adam(workload, size, compiled) -> _Step:
-    """TF1's Adam (epsilon outside the bias correction), in place; beta powers are float32 tensors."""
-    torch, inp = _torch(), workload_inputs(workload.name, size)
-    p, g = _tensor(np.array(inp.variables["p"])), _tensor(inp.feeds["g"])
-    m, v = torch.zeros_like(p), torch.zeros_like(p)
-    b1_power, b2_power = _tensor(ADAM_B1, torch.float32), _tensor(ADAM_B2, torch.float32)
-
-    def adam(p, m, v, g, b1_power, b2_power):
-        lr_t = ADAM_LR * torch.sqrt(1 - b2_power) / (1 - b1_power)
-        m.lerp_(g, 1 - ADAM_B1)
-        v.mul_(ADAM_B2).addcmul_(g, g, value=1 - ADAM_B2)
-        p.addcdiv_(m * lr_t, v.sqrt().add_(ADAM_EPS), value=-1.0)
-        b1_power.mul_(ADAM_B1)
-        b2_power.mul_(ADAM_B2)
-
-    adam = _maybe_compile(adam, compiled)
-    args = (p, m, v, g, b1_power, b2_power)
-
-    def run():
-        with torch.no_grad():
-            adam(*args)
-
-    def first_run():
-        run()
-        return [_host(p).copy()]
-
-    return _Step(first_run, _synced(run), lambda: {"p": _host(p).copy()}, inp.rtol, inp.atol)
+    return Step(first_run, adam, lambda: {"p": p.copy()}, inp.rtol, inp.atol)
 
 
 # ---------------------------------------------------------------------------------------------
 # JAX
 # ---------------------------------------------------------------------------------------------
 
-def _jax_stateless(fn: Callable, args: tuple, inputs: WorkloadInputs) -> _Step:
+def _jaxstateless(fn: Callable, args: tuple, inputs: WorkloadInputs) -> Step:
     import jax
 
     jitted = jax.jit(fn)
     args = tuple(jax.device_put(a) for a in args)
-    return _stateless(lambda: jitted(*args).block_until_ready(), np.asarray, inputs)
+    return stateless(lambda: jitted(*args).block_until_ready(), np.asarray, inputs)
 
 
-def _jax_gelu(workload, size) -> _Step:
+def _jax_gelu(workload, size) -> Step:
     import jax
 
     inp = workload_inputs(workload.name, size)
-    return _jax_stateless(lambda x: jax.nn.gelu(x, approximate=True), (inp.feeds["x"],), inp)
+    return _jaxstateless(lambda x: jax.nn.gelu(x, approximate=True), (inp.feeds["x"],), inp)
 
 
-def _jax_softmax(workload, size) -> _Step:
+def _jax_softmax(workload, size) -> Step:
     import jax
 
     inp = workload_inputs(workload.name, size)
-    return _jax_stateless(lambda x: jax.nn.softmax(x, axis=1), (inp.feeds["x"],), inp)
+    return _jaxstateless(lambda x: jax.nn.softmax(x, axis=1), (inp.feeds["x"],), inp)
 
 
-def _jax_layer_norm(workload, size) -> _Step:
+def _jax_layer_norm(workload, size) -> Step:
     import jax
     import jax.numpy as jnp
 
@@ -590,27 +354,27 @@ def _jax_layer_norm(workload, size) -> _Step:
         var = jnp.mean(jnp.square(x - mean), axis=1, keepdims=True)
         return (x - mean) * jax.lax.rsqrt(var + LAYER_NORM_EPS) * gamma + beta
 
-    return _jax_stateless(layer_norm, (x, gamma, beta), inp)
+    return _jaxstateless(layer_norm, (x, gamma, beta), inp)
 
 
-def _jax_sum_sq(workload, size) -> _Step:
+def _jax_sum_sq(workload, size) -> Step:
     import jax.numpy as jnp
 
     inp = workload_inputs(workload.name, size)
-    return _jax_stateless(lambda x: jnp.sum(x * x), (inp.feeds["x"],), inp)
+    return _jaxstateless(lambda x: jnp.sum(x * x), (inp.feeds["x"],), inp)
 
 
-def _jax_lecture_add(workload, size) -> _Step:
+def _jax_lecture_add(workload, size) -> Step:
     import jax
 
     inp = workload_inputs(workload.name, size)
     add = jax.jit(lambda a, b: a + b)
     a, b = inp.feeds["a"], inp.feeds["b"]  # Python numbers, passed on every call like feeds
-    return _stateless(lambda: add(a, b).block_until_ready(), np.asarray, inp)
+    return stateless(lambda: add(a, b).block_until_ready(), np.asarray, inp)
 
 
 def _jax_train(update: Callable, state: list, data: tuple, inputs: WorkloadInputs, names: tuple,
-               checked_entry: Optional[str] = None) -> _Step:
+               checked_entry: Optional[str] = None) -> Step:
     """Runs ``update(state, *data) -> (checked value, new state)`` jitted, donating the state buffers.
     With ``checked_entry`` the update returns None for the checked value, which is that entry of the
     new state instead (returning one array twice would cost XLA a copy of it on every run)."""
@@ -631,10 +395,10 @@ def _jax_train(update: Callable, state: list, data: tuple, inputs: WorkloadInput
     def current():  # the trainable variables, as graphc names them
         return {n: np.array(s) for n, s in zip(names, cell[0]) if n in inputs.variables}
 
-    return _Step(first_run, run, current, inputs.rtol, inputs.atol)
+    return Step(first_run, run, current, inputs.rtol, inputs.atol)
 
 
-def _jax_mlp_sgd(workload, size) -> _Step:
+def _jax_mlp_sgd(workload, size) -> Step:
     import jax
     import jax.numpy as jnp
 
@@ -655,7 +419,7 @@ def _jax_mlp_sgd(workload, size) -> _Step:
     return _jax_train(sgd_step, params, (inp.feeds["x"], inp.feeds["labels"]), inp, MLP_PARAMS)
 
 
-def _jax_adam(workload, size) -> _Step:
+def _jax_adam(workload, size) -> Step:
     import jax.numpy as jnp
 
     inp = workload_inputs(workload.name, size)
@@ -674,7 +438,7 @@ def _jax_adam(workload, size) -> _Step:
                       checked_entry="p")
 
 
-def _jax_lecture_train(workload, size) -> _Step:
+def _jax_lecture_train(workload, size) -> Step:
     import jax
 
     inp = workload_inputs(workload.name, size)
@@ -711,7 +475,7 @@ def build_with(tf_module: Any, workload: workloads.Workload, size: str) -> workl
     return types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)(size)
 
 
-def _tf1_workload(workload, size) -> _Step:
+def _tf1_workload(workload, size) -> Step:
     tf1 = _tf1()
     graph = tf1.Graph()
     with graph.as_default():
@@ -726,8 +490,8 @@ def _tf1_workload(workload, size) -> _Step:
         # graphc's initial values (its random initializers draw other numbers than TensorFlow's)
         initial = workload_inputs(workload.name, size).variables
         for v in variables:
-            if _base_name(v.name) in initial:
-                v.load(initial[_base_name(v.name)], sess)
+            if base_name(v.name) in initial:
+                v.load(initial[base_name(v.name)], sess)
     call = sess.make_callable(built.fetches, list(built.feed_dict))
     args = list(built.feed_dict.values())
 
@@ -735,9 +499,9 @@ def _tf1_workload(workload, size) -> _Step:
         return harness._values(sess.run([built.fetches, check], built.feed_dict)[1])
 
     def state():
-        return {_base_name(v.name): np.array(x) for v, x in zip(variables, sess.run(variables))}
+        return {base_name(v.name): np.array(x) for v, x in zip(variables, sess.run(variables))}
 
-    return _Step(first_run, lambda: call(*args), state, built.rtol, built.atol)
+    return Step(first_run, lambda: call(*args), state, built.rtol, built.atol)
 
 
 def _implementations() -> dict:
@@ -759,7 +523,7 @@ def _implementations() -> dict:
     return table
 
 
-# (peer, workload name) -> factory(workload, size) -> _Step
+# (peer, workload name) -> factory(workload, size) -> Step
 _IMPLEMENTATIONS = _implementations()
 
 

@@ -123,7 +123,7 @@ def test_peer_values_compare_with_graphc_eager_values():
     pytest.importorskip("torch")
     from benchmarks import harness
 
-    graphc_workload = peers._workload("softmax")
+    graphc_workload = peers.workload_named("softmax")
     _, reference = harness.run_workload(graphc_workload, "small", "eager", None, 0.0)
     result = peers.time_peer("torch", "softmax", "small", min_time=0.0)
     match, err = result.compare(reference)
@@ -217,7 +217,7 @@ def test_build_with_runs_the_workload_builder_against_another_tf_module():
             placeholders.append(name)
             return graphc.placeholder(dtype, shape, name=name)
 
-    built = peers.build_with(RecordingTF(), peers._workload("mlp_sgd"), "small")
+    built = peers.build_with(RecordingTF(), peers.workload_named("mlp_sgd"), "small")
     assert placeholders == ["x", "labels"]
     assert sorted(k.name for k in built.feed_dict) == ["labels:0", "x:0"]
 
@@ -226,7 +226,7 @@ def test_lstm_workload_gives_tensorflows_first_loss_and_the_tf1_peer_runs_it():
     from benchmarks import harness
     from tensorflow_python import tensorflow_python
 
-    _, values = harness.run_workload(peers._workload("lstm"), "small", "eager", None, 0.0)
+    _, values = harness.run_workload(peers.workload_named("lstm"), "small", "eager", None, 0.0)
     np.testing.assert_allclose(values[0], _lstm()[0][0], rtol=1e-5)   # TF 2.21's loss (see _lstm)
     result = peers.time_peer_isolated("tf1", ["lstm"], "small", 0.0, python=tensorflow_python())["lstm"]
     assert result.compare(values)[0]

@@ -1,0 +1,193 @@
+"""The PyTorch peers of ``benchmarks/peers.py``: eager and ``torch.compile`` share every function."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from benchmarks.peer_common import (ADAM_B1, ADAM_B2, ADAM_EPS, ADAM_LR, LAYER_NORM_EPS,
+                                    LECTURE_LR, MLP_LR, MLP_PARAMS, PEER_THREADS, Step, WorkloadInputs,
+                                    stateless, workload_inputs)
+
+# ---------------------------------------------------------------------------------------------
+# PyTorch (eager and torch.compile share every function)
+# ---------------------------------------------------------------------------------------------
+
+def _torch():
+    import torch
+
+    torch.set_num_threads(PEER_THREADS)
+    return torch
+
+
+def _torch_device() -> str:
+    """"cuda" when torch sees a GPU (then graphc's compiled backend is Triton there too), else "cpu"."""
+    return "cuda" if _torch().cuda.is_available() else "cpu"
+
+
+def _tensor(array, dtype=None):
+    """A torch tensor on the peer's device holding ``array`` (shares memory with it on the CPU)."""
+    torch = _torch()
+    t = torch.from_numpy(array) if isinstance(array, np.ndarray) else torch.tensor(array, dtype=dtype)
+    return t.to(device=_torch_device(), dtype=dtype or t.dtype)
+
+
+def _host(t) -> np.ndarray:
+    return t.detach().cpu().numpy()
+
+
+def _synced(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """``fn`` that returns only when the GPU work it queued is done (a no-op wrapper on the CPU)."""
+    if _torch_device() != "cuda":
+        return fn
+    torch = _torch()
+
+    def run():
+        out = fn()
+        torch.cuda.synchronize()
+        return out
+    return run
+
+
+def _maybe_compile(fn: Callable, compiled: bool) -> Callable:
+    if not compiled:
+        return fn
+    torch = _torch()
+    import torch._inductor.config as inductor_config
+
+    # Inductor's pool of compile worker processes keeps the cores busy after compiling and
+    # slowed the timed runs that follow by hundreds of times on a 2-core machine: compile in-process.
+    inductor_config.compile_threads = 1
+    return torch.compile(fn)
+
+
+def _torchstateless(fn: Callable, args: tuple, compiled: bool, inputs: WorkloadInputs) -> Step:
+    torch = _torch()
+    fn = _maybe_compile(fn, compiled)
+
+    def run():
+        with torch.no_grad():
+            return fn(*args)
+
+    return stateless(_synced(run), _host, inputs)
+
+
+def _torch_gelu(workload, size, compiled) -> Step:
+    torch, inp = _torch(), workload_inputs(workload.name, size)
+    x = _tensor(inp.feeds["x"])
+    return _torchstateless(lambda x: torch.nn.functional.gelu(x, approximate="tanh"), (x,), compiled, inp)
+
+
+def _torch_softmax(workload, size, compiled) -> Step:
+    torch, inp = _torch(), workload_inputs(workload.name, size)
+    x = _tensor(inp.feeds["x"])
+    return _torchstateless(lambda x: torch.softmax(x, dim=1), (x,), compiled, inp)
+
+
+def _torch_layer_norm(workload, size, compiled) -> Step:
+    torch, inp = _torch(), workload_inputs(workload.name, size)
+    x = _tensor(inp.feeds["x"])
+    cols = x.shape[1]
+    gamma = _tensor(np.linspace(0.5, 1.5, cols, dtype=np.float32))
+    beta = _tensor(np.linspace(-0.1, 0.1, cols, dtype=np.float32))
+
+    def layer_norm(x, gamma, beta):
+        return torch.nn.functional.layer_norm(x, (cols,), gamma, beta, eps=LAYER_NORM_EPS)
+
+    return _torchstateless(layer_norm, (x, gamma, beta), compiled, inp)
+
+
+def _torch_sum_sq(workload, size, compiled) -> Step:
+    torch, inp = _torch(), workload_inputs(workload.name, size)
+    x = _tensor(inp.feeds["x"])
+    return _torchstateless(lambda x: torch.sum(x * x), (x,), compiled, inp)
+
+
+def _torch_lecture_add(workload, size, compiled) -> Step:
+    torch, inp = _torch(), workload_inputs(workload.name, size)
+    # torch ops take tensors: the fed Python numbers become 0-d float32 tensors once
+    a, b = (_tensor(inp.feeds[k], torch.float32) for k in ("a", "b"))
+    return _torchstateless(lambda a, b: a + b, (a, b), compiled, inp)
+
+
+def _torch_train(loss_fn: Callable, params: list, data: tuple, lr: float, compiled: bool,
+                 inputs: WorkloadInputs, names: tuple) -> Step:
+    """An SGD step: ``loss_fn(*params, *data) -> (loss, checked value)``; gradients by autograd,
+    parameters updated in place. torch.compile compiles the loss (forward and backward) and the update."""
+    torch = _torch()
+    loss_fn = _maybe_compile(loss_fn, compiled)
+
+    def sgd_update(params, grads):
+        torch._foreach_add_(params, grads, alpha=-lr)
+
+    update = _maybe_compile(sgd_update, compiled)
+
+    def step():
+        loss, checked = loss_fn(*params, *data)
+        grads = torch.autograd.grad(loss, params)
+        with torch.no_grad():
+            update(params, list(grads))
+        return checked.detach()
+
+    def state():
+        return {n: _host(p).copy() for n, p in zip(names, params)}
+
+    return Step(lambda: [_host(step())], _synced(step), state, inputs.rtol, inputs.atol)
+
+
+def _torch_params(inputs: WorkloadInputs, names: tuple) -> list:
+    return [_tensor(np.array(inputs.variables[n], dtype=np.float32)).requires_grad_() for n in names]
+
+
+def _torch_mlp_sgd(workload, size, compiled) -> Step:
+    torch, inp = _torch(), workload_inputs(workload.name, size)
+    x = _tensor(inp.feeds["x"])
+    labels = _tensor(inp.feeds["labels"].astype(np.int64))  # cross_entropy takes int64 targets
+
+    def loss_fn(w0, b0, w1, b1, w2, b2, x, labels):
+        h = torch.relu(torch.addmm(b0, x, w0))
+        h = torch.relu(torch.addmm(b1, h, w1))
+        loss = torch.nn.functional.cross_entropy(torch.addmm(b2, h, w2), labels)
+        return loss, loss
+
+    return _torch_train(loss_fn, _torch_params(inp, MLP_PARAMS), (x, labels), MLP_LR, compiled, inp, MLP_PARAMS)
+
+
+def _torch_lecture_train(workload, size, compiled) -> Step:
+    torch, inp = _torch(), workload_inputs(workload.name, size)
+    x, y_true = (_tensor(inp.feeds[k], torch.float32) for k in ("x", "y_true"))
+
+    def loss_fn(w, b, x, y_true):
+        y = w * x + b
+        return torch.square(y - y_true), y
+
+    return _torch_train(loss_fn, _torch_params(inp, ("w", "b")), (x, y_true), LECTURE_LR, compiled, inp, ("w", "b"))
+
+
+def _torch_adam(workload, size, compiled) -> Step:
+    """TF1's Adam (epsilon outside the bias correction), in place; beta powers are float32 tensors."""
+    torch, inp = _torch(), workload_inputs(workload.name, size)
+    p, g = _tensor(np.array(inp.variables["p"])), _tensor(inp.feeds["g"])
+    m, v = torch.zeros_like(p), torch.zeros_like(p)
+    b1_power, b2_power = _tensor(ADAM_B1, torch.float32), _tensor(ADAM_B2, torch.float32)
+
+    def adam(p, m, v, g, b1_power, b2_power):
+        lr_t = ADAM_LR * torch.sqrt(1 - b2_power) / (1 - b1_power)
+        m.lerp_(g, 1 - ADAM_B1)
+        v.mul_(ADAM_B2).addcmul_(g, g, value=1 - ADAM_B2)
+        p.addcdiv_(m * lr_t, v.sqrt().add_(ADAM_EPS), value=-1.0)
+        b1_power.mul_(ADAM_B1)
+        b2_power.mul_(ADAM_B2)
+
+    adam = _maybe_compile(adam, compiled)
+    args = (p, m, v, g, b1_power, b2_power)
+
+    def run():
+        with torch.no_grad():
+            adam(*args)
+
+    def first_run():
+        run()
+        return [_host(p).copy()]
+
+    return Step(first_run, _synced(run), lambda: {"p": _host(p).copy()}, inp.rtol, inp.atol)
