@@ -17,7 +17,7 @@ import numpy as np
 
 from graphc import dtypes
 from graphc.framework.attr_values import AttrValue, dtype_attr, ints, make_tensor_proto, shape_proto
-from graphc.framework import string_table, tf_compositions
+from graphc.framework import index_table, string_table, tf_compositions
 from graphc.framework.op_mapping import (OpMapping, same_op, static_value, tensor_name, tf_inputs,
                                          type_attr)
 from graphc.graph import Operation
@@ -371,6 +371,13 @@ def _conv_to_tf(op: Operation, const: Callable) -> tuple:
                      "use_cudnn_on_gpu": AttrValue(b=True)}
 
 
+def _depthwise_to_tf(op: Operation, const: Callable) -> tuple:
+    """The depthwise convolutions take Conv2D's attrs less ``use_cudnn_on_gpu``."""
+    inputs, attrs = _conv_to_tf(op, const)
+    del attrs["use_cudnn_on_gpu"]
+    return inputs, attrs
+
+
 def _build_conv(graphc_type: str) -> Callable:
     def build(inputs: list, attrs: dict, name: str) -> Any:
         _check_nhwc(attrs, name)
@@ -515,6 +522,9 @@ _ROWS = [
     OpMapping("IdentityN", "IdentityN", _identity_n_to_tf, same_op("IdentityN")),
     OpMapping("Svd", "Svd", _svd_to_tf, _build_svd),
     OpMapping("UnsortedSegmentSum", "UnsortedSegmentSum", _segment_sum_to_tf, same_op("UnsortedSegmentSum")),
+    *[OpMapping(t, t, _depthwise_to_tf, _build_conv(t)) for t in (
+        "DepthwiseConv2dNative", "DepthwiseConv2dNativeBackpropInput", "DepthwiseConv2dNativeBackpropFilter")],
+    *index_table.ROWS,
     *tf_compositions.ROWS,
     *string_table.ROWS,
 ]

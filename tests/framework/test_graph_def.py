@@ -470,3 +470,91 @@ def test_resize_ops_are_written_as_tensorflows_and_run_there(tmp_path):
     got = np.load(tmp_path / "got.npz")
     for i, w in enumerate(want):
         np.testing.assert_allclose(got[f"arr_{i}"], w, rtol=1e-5, atol=1e-5)
+
+
+RUN_WITH_FEEDS_IN_TF = r"""
+import json, sys
+import numpy as np
+import tensorflow as tf
+tf1 = tf.compat.v1
+tf1.disable_v2_behavior()
+directory = sys.argv[1]
+gd = tf1.GraphDef()
+gd.ParseFromString(open(directory + "/graph.pb", "rb").read())
+names = json.load(open(directory + "/names.json"))
+feeds = np.load(directory + "/feeds.npz")
+with tf1.Graph().as_default():
+    outs = tf1.import_graph_def(gd, return_elements=list(names.values()), name="")
+    with tf1.Session() as sess:
+        got = sess.run(outs, {k + ":0": feeds[k] for k in feeds.files})
+np.savez(directory + "/got.npz", **dict(zip(names, got)))
+"""
+
+
+def _index_and_linalg_ops_model():
+    """graphc ops written as TF's own: gather/scatter, segments, cumulative, selection, linalg, depthwise."""
+    x = tf.placeholder(tf.float32, [3, 3], name="x")
+    ids = tf.constant([0, 0, 1])
+    spd = tf.matmul(x, x, transpose_b=True) + tf.constant(3.0 * np.eye(3, dtype=np.float32))
+    img = tf.reshape(tf.tile(x, [1, 2]), [1, 3, 3, 2])
+    filt = tf.constant(np.random.RandomState(3).randn(2, 2, 2, 3).astype(np.float32))
+    depthwise = tf.nn.depthwise_conv2d(img, filt, [1, 1, 1, 1], "SAME")
+    top = tf.nn.top_k(x, 2)
+    uniq = tf.unique(tf.reshape(tf.round(x), [-1]))
+    diff = tf.setdiff1d(tf.range(6), [1, 3])
+    outs = {
+        "gather_nd": tf.gather_nd(x, [[0, 1], [2, 2]]),
+        "scatter_nd": tf.scatter_nd([[1], [3]], x[:2], [4, 3]),
+        "scatter_update": tf.tensor_scatter_nd_update(x, [[0], [2]], x[1:] * 2.0),
+        "scatter_add": tf.tensor_scatter_nd_add(x, [[0, 0], [0, 0]], [1.0, 2.0]),
+        "scatter_sub": tf.tensor_scatter_nd_sub(x, [[1]], x[:1]),
+        "top_k_values": top.values, "top_k_indices": top.indices,
+        "cumsum": tf.cumsum(x, axis=1, exclusive=True), "cumprod": tf.cumprod(x, reverse=True),
+        "reverse": tf.reverse(x, [1]), "where": tf.where(x > 0),
+        "unique": uniq.y, "unique_idx": uniq.idx, "setdiff": diff.out, "setdiff_idx": diff.idx,
+        **{f"segment_{r}": getattr(tf, f"segment_{r}")(x, ids) for r in ("sum", "mean", "max", "min", "prod")},
+        **{f"unsorted_{r}": getattr(tf, f"unsorted_segment_{r}")(x, [1, 0, 1], 2) for r in ("max", "min", "prod")},
+        "band_part": tf.matrix_band_part(x, 0, 1), "inverse": tf.matrix_inverse(spd, adjoint=True),
+        "cholesky": tf.cholesky(spd), "diag": tf.diag(x[0]), "diag_part": tf.diag_part(x),
+        "einsum": tf.einsum("ij,kj->ik", x, x * 2.0),
+        "depthwise": depthwise,
+        "depthwise_grads": tf.add_n([tf.reduce_sum(g) for g in tf.gradients(tf.reduce_sum(depthwise * depthwise),
+                                                                             [img, filt])]),
+    }
+    return {k: tf.identity(t, name=k) for k, t in outs.items()}, \
+        {"x": np.random.RandomState(7).uniform(-2, 2, size=(3, 3)).astype(np.float32)}
+
+
+INDEX_OPS_WRITTEN = {"GatherNd", "ScatterNd", "TensorScatterUpdate", "TensorScatterAdd", "TensorScatterSub", "TopKV2",
+                     "Cumsum", "Cumprod", "ReverseV2", "Where", "Unique", "ListDiff", "SegmentSum", "SegmentMean",
+                     "SegmentMax", "SegmentMin", "SegmentProd", "UnsortedSegmentMax", "UnsortedSegmentMin",
+                     "UnsortedSegmentProd", "MatrixBandPart", "MatrixInverse", "Cholesky", "Diag", "DiagPart",
+                     "Einsum", "DepthwiseConv2dNative", "DepthwiseConv2dNativeBackpropInput",
+                     "DepthwiseConv2dNativeBackpropFilter"}
+
+
+def test_graphc_index_segment_and_linalg_ops_are_written_as_tensorflows(tmp_path):
+    with tf.Graph().as_default() as g:
+        outs, feeds = _index_and_linalg_ops_model()
+        gd = g.as_graph_def()
+        with tf.Session() as sess:
+            want = sess.run(outs, {f"{k}:0": v for k, v in feeds.items()})
+    assert {n.op for n in gd.node} >= INDEX_OPS_WRITTEN
+    with tf.Graph().as_default() as g:
+        back = tf.import_graph_def(gd, return_elements=[t.name for t in outs.values()], name="")
+        assert {op.type for op in g.get_operations()} >= INDEX_OPS_WRITTEN - {"Einsum"}
+        with tf.Session() as sess:
+            got = sess.run(back, {f"{k}:0": v for k, v in feeds.items()})
+    for key, value in zip(outs, got):
+        np.testing.assert_allclose(value, want[key], rtol=1e-6, atol=1e-6, err_msg=key)
+    python = tensorflow_python()        # the rest needs TensorFlow (skipped without it)
+    tf.train.write_graph(gd, str(tmp_path), "graph.pb", as_text=False)
+    np.savez(tmp_path / "feeds.npz", **feeds)
+    (tmp_path / "names.json").write_text(json.dumps({k: t.name for k, t in outs.items()}))
+    res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    in_tf = np.load(tmp_path / "got.npz")
+    for key in outs:
+        assert in_tf[key].dtype == np.asarray(want[key]).dtype, key
+        np.testing.assert_allclose(in_tf[key], want[key], rtol=1e-5, atol=1e-5, err_msg=key)
