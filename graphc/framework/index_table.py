@@ -8,25 +8,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from graphc.framework.attr_values import AttrValue, dtype_attr
-from graphc.framework.op_mapping import OpMapping, composition, same_op, tf_inputs
+from graphc.framework.op_mapping import OpMapping, composition, tf_inputs, typed_row
 from graphc.graph import Operation
 from graphc.ops import cumulative, einsum, linalg, reverse, scatter, segment, selection  # noqa: F401  (registers)
-
-
-def _converter(input_dtypes: dict, bools: tuple = (), dtype_attrs: tuple = ()) -> Callable:
-    """``to_tf`` writing TF attr ``name`` as the dtype of input ``input_dtypes[name]``, and graphc's own
-    ``bools`` and ``dtype_attrs`` under the same names."""
-    def to_tf(op: Operation, const: Callable) -> tuple:
-        attrs = {name: dtype_attr(op.inputs[i].dtype) for name, i in input_dtypes.items()}
-        attrs.update({name: AttrValue(b=bool(op.attrs[name])) for name in bools})
-        attrs.update({name: dtype_attr(op.attrs[name]) for name in dtype_attrs})
-        return tf_inputs(op), attrs
-    return to_tf
-
-
-def _row(op_type: str, input_dtypes: dict, bools: tuple = (), dtype_attrs: tuple = ()) -> OpMapping:
-    return OpMapping(op_type, op_type, _converter(input_dtypes, bools, dtype_attrs),
-                     same_op(op_type, bools + dtype_attrs))
 
 
 _TX = {"T": 0}
@@ -44,20 +28,20 @@ def _einsum(inputs: list, attrs: dict) -> Any:
 
 
 ROWS = [
-    _row("GatherNd", {"Tparams": 0, "Tindices": 1}),
-    _row("ScatterNd", {"T": 1, "Tindices": 0}),
-    *[_row(t, _SCATTER) for t in ("TensorScatterUpdate", "TensorScatterAdd", "TensorScatterSub")],
-    _row("TopKV2", _TX, bools=("sorted",)),
-    *[_row(t, {"T": 0, "Tidx": 1}, bools=("exclusive", "reverse")) for t in ("Cumsum", "Cumprod")],
-    _row("ReverseV2", {"T": 0, "Tidx": 1}),
-    _row("Where", _TX),
-    _row("Unique", _TX, dtype_attrs=("out_idx",)),
-    _row("ListDiff", _TX, dtype_attrs=("out_idx",)),
-    *[_row(f"Segment{r}", _SCATTER) for r in ("Sum", "Mean", "Max", "Min", "Prod")],
-    *[_row(f"UnsortedSegment{r}", {"T": 0, "Tindices": 1, "Tnumsegments": 2}) for r in ("Max", "Min", "Prod")],
-    _row("MatrixBandPart", {"T": 0, "Tindex": 1}),
-    _row("MatrixInverse", _TX, bools=("adjoint",)),
-    *[_row(t, _TX) for t in ("Cholesky", "Diag", "DiagPart")],
+    typed_row("GatherNd", {"Tparams": 0, "Tindices": 1}),
+    typed_row("ScatterNd", {"T": 1, "Tindices": 0}),
+    *[typed_row(t, _SCATTER) for t in ("TensorScatterUpdate", "TensorScatterAdd", "TensorScatterSub")],
+    typed_row("TopKV2", _TX, bools=("sorted",)),
+    *[typed_row(t, {"T": 0, "Tidx": 1}, bools=("exclusive", "reverse")) for t in ("Cumsum", "Cumprod")],
+    typed_row("ReverseV2", {"T": 0, "Tidx": 1}),
+    typed_row("Where", _TX),
+    typed_row("Unique", _TX, dtype_attrs=("out_idx",)),
+    typed_row("ListDiff", _TX, dtype_attrs=("out_idx",)),
+    *[typed_row(f"Segment{r}", _SCATTER) for r in ("Sum", "Mean", "Max", "Min", "Prod")],
+    *[typed_row(f"UnsortedSegment{r}", {"T": 0, "Tindices": 1, "Tnumsegments": 2}) for r in ("Max", "Min", "Prod")],
+    typed_row("MatrixBandPart", {"T": 0, "Tindex": 1}),
+    typed_row("MatrixInverse", _TX, bools=("adjoint",)),
+    *[typed_row(t, _TX) for t in ("Cholesky", "Diag", "DiagPart")],
     OpMapping("Einsum", "Einsum", _einsum_to_tf, composition(_einsum)),
 ]
 

@@ -10,7 +10,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from graphc.framework.attr_values import dtype_attr
+from graphc.framework.attr_values import AttrValue, dtype_attr
 from graphc.graph import Operation, Tensor
 from graphc.ops.core import constant_value, make_op
 
@@ -58,6 +58,19 @@ def same_op(graphc_type: str, keep: tuple = ()) -> Callable:
     return build
 
 
+def typed_row(op_type: str, input_dtypes: dict, bools: tuple = (), dtype_attrs: tuple = (),
+              int_attrs: tuple = ()) -> OpMapping:
+    """A row for an op TensorFlow names and feeds as graphc does: TF attr ``name`` is the dtype of input
+    ``input_dtypes[name]``; graphc's ``bools``, ``dtype_attrs`` and ``int_attrs`` go both ways by name."""
+    def to_tf(op: Operation, const: Callable) -> tuple:
+        attrs = {name: dtype_attr(op.inputs[i].dtype) for name, i in input_dtypes.items()}
+        attrs.update({name: AttrValue(b=bool(op.attrs[name])) for name in bools})
+        attrs.update({name: dtype_attr(op.attrs[name]) for name in dtype_attrs})
+        attrs.update({name: AttrValue(i=int(op.attrs[name])) for name in int_attrs})
+        return tf_inputs(op), attrs
+    return OpMapping(op_type, op_type, to_tf, same_op(op_type, bools + dtype_attrs + int_attrs))
+
+
 def composition(fn: Callable) -> Callable:
     """A builder for a composition: ``fn(inputs, attrs)`` under the node's scope, its result named as the node."""
     def build(inputs: list, attrs: dict, name: str) -> Any:
@@ -79,5 +92,5 @@ def composition_n(fn: Callable) -> Callable:
     return build
 
 
-__all__ = ["OpMapping", "tensor_name", "tf_inputs", "type_attr", "static_value", "same_op", "composition",
+__all__ = ["OpMapping", "tensor_name", "tf_inputs", "type_attr", "static_value", "same_op", "typed_row", "composition",
            "composition_n"]

@@ -17,7 +17,7 @@ import numpy as np
 
 from graphc import dtypes
 from graphc.framework.attr_values import AttrValue, dtype_attr, ints, make_tensor_proto, shape_proto
-from graphc.framework import index_table, string_table, tf_compositions
+from graphc.framework import index_table, sparse_io_table, string_table, tf_compositions
 from graphc.framework.op_mapping import (OpMapping, same_op, static_value, tensor_name, tf_inputs,
                                          type_attr)
 from graphc.graph import Operation
@@ -525,6 +525,7 @@ _ROWS = [
     *[OpMapping(t, t, _depthwise_to_tf, _build_conv(t)) for t in (
         "DepthwiseConv2dNative", "DepthwiseConv2dNativeBackpropInput", "DepthwiseConv2dNativeBackpropFilter")],
     *index_table.ROWS,
+    *sparse_io_table.ROWS,
     *tf_compositions.ROWS,
     *string_table.ROWS,
 ]
