@@ -18,11 +18,11 @@ import numpy as np
 from graphc import dtypes
 from graphc.framework.attr_values import AttrValue, dtype_attr, ints, make_tensor_proto, shape_proto
 from graphc.framework import index_table, sparse_io_table, string_table, tf_compositions
-from graphc.framework.op_mapping import (OpMapping, same_op, static_value, tensor_name, tf_inputs,
+from graphc.framework.op_mapping import (OpMapping, composition, same_op, static_value, tensor_name, tf_inputs,
                                          type_attr)
 from graphc.graph import Operation
 from graphc.ops import image_resize, sequence  # noqa: F401  (registers the resizes, ReverseSequence, InTopKV2)
-from graphc.ops import state
+from graphc.ops import array, join_split, math, state
 from graphc.ops.core import make_op
 
 
@@ -457,6 +457,33 @@ def _resize_to_tf(op: Operation, const: Callable) -> tuple:
 
 _RESIZE_ATTRS = ("align_corners", "half_pixel_centers")
 
+
+def _resize_nearest_grad_to_tf(op: Operation, const: Callable) -> tuple:
+    """graphc's ResizeNearestNeighborGrad(grads, images) as TF's (grads, size): the images' [height, width],
+    a Const when known, else sliced from their Shape."""
+    grads, images = tf_inputs(op)
+    hw = op.inputs[1].shape.as_list()[1:3] if op.inputs[1].shape.ndims == 4 else [None]
+    if None not in hw:
+        size = const("size", np.array(hw, dtype=np.int32))
+    else:
+        index = dtype_attr(dtypes.int32)
+        shape = const.node("Shape", "Shape", [images], {**type_attr(op, 1), "out_type": index})
+        bounds = [const(n, np.array([v], dtype=np.int32)) for n, v in (("begin", 1), ("end", 3), ("strides", 1))]
+        size = const.node("size", "StridedSlice", [shape, *bounds], {"T": index, "Index": index, **{
+            k: AttrValue(i=0) for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
+                                        "shrink_axis_mask")}})
+    return [grads, size], {**type_attr(op), **{k: AttrValue(b=op.attrs[k]) for k in _RESIZE_ATTRS}}
+
+
+def _resize_nearest_grad(inputs: list, attrs: dict) -> Any:
+    """TF's (grads, size) as graphc's (grads, images): zeros of the images' shape stand for the images."""
+    grads, size = inputs
+    batch_and_channels = array.shape(grads)
+    shape = join_split.concat([batch_and_channels[:1], math.cast(size, dtypes.int32), batch_and_channels[3:]], 0)
+    images = array.zeros(shape, dtype=grads.dtype)
+    return make_op("ResizeNearestNeighborGrad", [grads, images],
+                   {k: bool(attrs.get(k, False)) for k in _RESIZE_ATTRS}, "ResizeNearestNeighborGrad").outputs[0]
+
 _ROWS = [
     OpMapping("Const", "Const", _const_to_tf, _build_const),
     OpMapping("Placeholder", "Placeholder", _placeholder_to_tf, _build_placeholder),
@@ -510,6 +537,8 @@ _ROWS = [
     OpMapping("OneHot", "OneHot", _one_hot_to_tf, same_op("OneHot", ("axis",))),
     *[OpMapping(t, t, _resize_to_tf, same_op(t, _RESIZE_ATTRS)) for t in (
         "ResizeBilinear", "ResizeNearestNeighbor", "ResizeBicubic", "ResizeBilinearGrad", "ResizeBicubicGrad")],
+    OpMapping("ResizeNearestNeighborGrad", "ResizeNearestNeighborGrad", _resize_nearest_grad_to_tf,
+              composition(_resize_nearest_grad)),
     OpMapping("ReverseSequence", "ReverseSequence", _reverse_sequence_to_tf,
               same_op("ReverseSequence", ("seq_dim", "batch_dim"))),
     OpMapping("InTopKV2", "InTopKV2", lambda op, const: (tf_inputs(op), type_attr(op, 1)), same_op("InTopKV2")),

@@ -449,13 +449,14 @@ def test_resize_ops_are_written_as_tensorflows_and_run_there(tmp_path):
         outs = [tf.image.resize_bilinear(x, [5, 7], half_pixel_centers=True, name="bilinear"),
                 tf.image.resize_nearest_neighbor(x, [2, 3], align_corners=True, name="nearest"),
                 tf.image.resize_bicubic(x, [6, 5], name="bicubic")]
-        grad = tf.identity(tf.gradients(tf.reduce_sum(outs[0] * outs[0]) + tf.reduce_sum(outs[2]), x)[0], name="grad")
+        grad = tf.identity(tf.gradients(tf.reduce_sum(outs[0] * outs[0]) + tf.reduce_sum(outs[2])
+                                        + tf.reduce_sum(outs[1] * outs[1]), x)[0], name="grad")
         gd = tf.get_default_graph().as_graph_def()
         with tf.Session() as sess:
             want = sess.run(outs + [grad], {x: xv})
     ops = {n.name: n.op for n in gd.node}
     assert ops["bilinear"] == "ResizeBilinear" and ops["bicubic"] == "ResizeBicubic"
-    assert "ResizeBilinearGrad" in ops.values() and "ResizeBicubicGrad" in ops.values()
+    assert {"ResizeBilinearGrad", "ResizeBicubicGrad", "ResizeNearestNeighborGrad"} <= set(ops.values())
     with tf.Graph().as_default():
         back = tf.import_graph_def(gd, return_elements=["bilinear:0", "grad:0"])
         with tf.Session() as sess:
@@ -616,3 +617,28 @@ def test_graphc_sparse_file_and_codec_ops_are_written_as_tensorflows(tmp_path):
         assert in_tf[key].dtype == np.asarray(want[key]).dtype, key
         # JPEG: TF's and Pillow's codecs may round a flat image's level differently by a step or two
         np.testing.assert_allclose(in_tf[key], want[key], rtol=1e-5, atol=2 if key == "jpeg" else 1e-5, err_msg=key)
+
+
+def test_nearest_resize_gradient_of_an_unknown_shape_is_written_with_tensorflows_size_input(tmp_path):
+    xv = np.random.default_rng(2).uniform(size=(2, 3, 5, 1)).astype(np.float32)
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [None, None, None, 1], name="x")
+        y = tf.image.resize_nearest_neighbor(x, [4, 7])
+        outs = {"grad": tf.identity(tf.gradients(tf.reduce_sum(y * y), x)[0], name="grad")}
+        gd = g.as_graph_def()
+        with tf.Session() as sess:
+            want = sess.run(outs, {x: xv})
+    node = next(n for n in gd.node if n.op == "ResizeNearestNeighborGrad")
+    assert next(m.op for m in gd.node if m.name == node.input[1]) == "StridedSlice"     # the size, from Shape(x)
+    with tf.Graph().as_default():
+        again, = tf.import_graph_def(gd, return_elements=["grad:0"], name="")
+        with tf.Session() as sess:
+            np.testing.assert_allclose(sess.run(again, {"x:0": xv}), want["grad"], rtol=1e-6)
+    python = tensorflow_python()        # the rest needs TensorFlow (skipped without it)
+    tf.train.write_graph(gd, str(tmp_path), "graph.pb", as_text=False)
+    np.savez(tmp_path / "feeds.npz", x=xv)
+    (tmp_path / "names.json").write_text(json.dumps({"grad": "grad:0"}))
+    res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    np.testing.assert_allclose(np.load(tmp_path / "got.npz")["grad"], want["grad"], rtol=1e-5, atol=1e-5)
