@@ -22,7 +22,7 @@ from graphc.framework.op_mapping import (OpMapping, composition, same_op, static
                                          type_attr)
 from graphc.graph import Operation
 from graphc.ops import image_resize, sequence  # noqa: F401  (registers the resizes, ReverseSequence, InTopKV2)
-from graphc.ops import array, join_split, math, state
+from graphc.ops import array, join_split, logging_ops, math, state
 from graphc.ops.core import make_op
 
 
@@ -437,6 +437,18 @@ def _segment_sum_to_tf(op: Operation, const: Callable) -> tuple:
                      "Tnumsegments": dtype_attr(op.inputs[2].dtype)}
 
 
+def _print_to_tf(op: Operation, const: Callable) -> tuple:
+    return tf_inputs(op), {**type_attr(op), "U": AttrValue(list=AttrValue.ListValue(
+        type=[dtype_attr(t.dtype).type for t in op.inputs[1:]])), "message": AttrValue(s=op.attrs["message"].encode()),
+        "first_n": AttrValue(i=op.attrs["first_n"]), "summarize": AttrValue(i=op.attrs["summarize"])}
+
+
+def _print(inputs: list, attrs: dict) -> Any:
+    message = attrs.get("message", b"")
+    return logging_ops.Print(inputs[0], inputs[1:], message.decode() if isinstance(message, bytes) else message,
+                             first_n=attrs.get("first_n", -1), summarize=attrs.get("summarize", 3))
+
+
 def _svd_to_tf(op: Operation, const: Callable) -> tuple:
     return tf_inputs(op), {**type_attr(op), "compute_uv": AttrValue(b=bool(op.attrs["compute_uv"])),
                      "full_matrices": AttrValue(b=False)}
@@ -550,6 +562,7 @@ _ROWS = [
                                                               "MaxPoolGradGrad")],
     OpMapping("IdentityN", "IdentityN", _identity_n_to_tf, same_op("IdentityN")),
     OpMapping("Svd", "Svd", _svd_to_tf, _build_svd),
+    OpMapping("Print", "Print", _print_to_tf, composition(_print)),
     OpMapping("UnsortedSegmentSum", "UnsortedSegmentSum", _segment_sum_to_tf, same_op("UnsortedSegmentSum")),
     *[OpMapping(t, t, _depthwise_to_tf, _build_conv(t)) for t in (
         "DepthwiseConv2dNative", "DepthwiseConv2dNativeBackpropInput", "DepthwiseConv2dNativeBackpropFilter")],

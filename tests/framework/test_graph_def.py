@@ -518,6 +518,7 @@ def _index_and_linalg_ops_model():
         "band_part": tf.matrix_band_part(x, 0, 1), "inverse": tf.matrix_inverse(spd, adjoint=True),
         "cholesky": tf.cholesky(spd), "diag": tf.diag(x[0]), "diag_part": tf.diag_part(x),
         "einsum": tf.einsum("ij,kj->ik", x, x * 2.0),
+        "print": tf.Print(x, [x, ids], "graphc printed: ", first_n=1, summarize=2),
         "depthwise": depthwise,
         "depthwise_grads": tf.add_n([tf.reduce_sum(g) for g in tf.gradients(tf.reduce_sum(depthwise * depthwise),
                                                                              [img, filt])]),
@@ -530,7 +531,7 @@ INDEX_OPS_WRITTEN = {"GatherNd", "ScatterNd", "TensorScatterUpdate", "TensorScat
                      "Cumsum", "Cumprod", "ReverseV2", "Where", "Unique", "ListDiff", "SegmentSum", "SegmentMean",
                      "SegmentMax", "SegmentMin", "SegmentProd", "UnsortedSegmentMax", "UnsortedSegmentMin",
                      "UnsortedSegmentProd", "MatrixBandPart", "MatrixInverse", "Cholesky", "Diag", "DiagPart",
-                     "Einsum", "DepthwiseConv2dNative", "DepthwiseConv2dNativeBackpropInput",
+                     "Einsum", "Print", "DepthwiseConv2dNative", "DepthwiseConv2dNativeBackpropInput",
                      "DepthwiseConv2dNativeBackpropFilter"}
 
 
