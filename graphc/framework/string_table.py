@@ -4,6 +4,7 @@ the ``OpMapping`` rows in ``ROWS``. graphc counts bytes and changes ASCII case o
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 import numpy as np
@@ -72,6 +73,42 @@ def _build_string_split(inputs: list, attrs: dict, name: str) -> Any:
                                                "skip_empty": bool(attrs.get("skip_empty", True))}, name)
 
 
+def _string_split_v2_to_tf(op: Operation, const: Callable) -> tuple:
+    return tf_inputs(op) + [const("sep", np.array(op.attrs["sep"], dtype=object))], \
+        {"maxsplit": AttrValue(i=int(op.attrs["maxsplit"]))}
+
+
+def _build_string_split_v2(inputs: list, attrs: dict, name: str) -> Any:
+    sep = bytes(static_value(inputs[1], "sep", name).item())
+    return make_op("StringSplitV2", inputs[:1], {"sep": sep, "maxsplit": int(attrs.get("maxsplit", -1))}, name)
+
+
+# AsString: graphc keeps TF's attrs as one printf spec, "%[0][width][.precision](f|e|g|d)"
+_AS_STRING_SPEC = re.compile(r"%(0?)(\d*)(?:\.(\d+))?([efgd])")
+
+
+def _as_string_to_tf(op: Operation, const: Callable) -> tuple:
+    fill, width, precision, kind = _AS_STRING_SPEC.fullmatch(op.attrs["fmt"]).groups()
+    return tf_inputs(op), {**type_attr(op), "precision": AttrValue(i=int(precision) if precision else -1),
+                           "scientific": AttrValue(b=kind == "e"), "shortest": AttrValue(b=kind == "g"),
+                           "width": AttrValue(i=int(width) if width else -1), "fill": AttrValue(s=fill.encode())}
+
+
+def _build_as_string(inputs: list, attrs: dict, name: str) -> Any:
+    fill = attrs.get("fill", b"")
+    fill = fill.decode() if isinstance(fill, bytes) else fill
+    if fill not in ("", " ", "0"):
+        raise ValueError(f"AsString with fill={fill!r} is not supported (graphc: '', ' ' or '0')")
+    width, precision = attrs.get("width", -1), attrs.get("precision", -1)
+    spec = "%" + ("0" if fill == "0" else "") + (str(width) if width > -1 else "")
+    if inputs[0].dtype.is_floating:
+        spec += (f".{precision}" if precision > -1 else "") + \
+            ("e" if attrs.get("scientific") else "g" if attrs.get("shortest") else "f")
+    else:
+        spec += "d"
+    return make_op("AsString", inputs, {"fmt": spec}, name)
+
+
 ROWS = [
     *[OpMapping(t, t, _string_to_tf, _build_string(t)) for t in _STRING_ATTRS],
     OpMapping("Substr", "Substr", _substr_to_tf, _build_substr),
@@ -81,6 +118,8 @@ ROWS = [
               same_op("StringToNumber", ("out_type",))),
     OpMapping("RegexReplace", "RegexReplace", _regex_replace_to_tf, _build_regex_replace),
     OpMapping("StringSplit", "StringSplit", _string_split_to_tf, _build_string_split),
+    OpMapping("StringSplitV2", "StringSplitV2", _string_split_v2_to_tf, _build_string_split_v2),
+    OpMapping("AsString", "AsString", _as_string_to_tf, _build_as_string),
 ]
 
 __all__ = ["ROWS"]

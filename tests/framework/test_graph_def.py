@@ -367,6 +367,10 @@ def _strings_and_gradient_ops_model():
         "number": tf.strings.to_number(tf.strings.substr(tf.strings.join(["1", s]), 0, 1), tf.int32),
         "split_values": tf.string_split(s, delimiter="a").values,
         "split_indices": tf.string_split(s, delimiter="a").indices,
+        "split_v2_values": tf.strings.split(s, sep="a", maxsplit=1).values,
+        "split_v2_whitespace": tf.strings.split(s).indices,
+        "as_string": tf.as_string(m, precision=2), "as_string_e": tf.as_string(m, scientific=True, width=12),
+        "as_string_int": tf.as_string(tf.cast(m * 10.0, tf.int32), width=4, fill="0"),
         "pool_grad_grad": tf.gradients(tf.reduce_sum(first * x), x)[0],
         "mirror_and_slice_grad": tf.gradients(tf.reduce_sum(padded * padded), x)[0],
         "svd": svd(m),
@@ -384,7 +388,8 @@ def test_graphc_string_and_gradient_ops_are_written_as_tensorflows(tmp_path):
             want = sess.run(outs, {f"{k}:0": v for k, v in feeds.items()})
     written = {n.op for n in gd.node if "_graphc" not in n.attr}
     assert written >= {"StringLower", "StringUpper", "StringStrip", "StringLength", "Substr", "StringJoin",
-                       "RegexReplace", "StringToNumber", "StringSplit", "MaxPoolGradGrad", "MirrorPadGrad",
+                       "RegexReplace", "StringToNumber", "StringSplit", "StringSplitV2", "AsString",
+                       "MaxPoolGradGrad", "MirrorPadGrad",
                        "StridedSliceGrad", "Svd"}
     assert not any("_graphc" in n.attr for n in gd.node if n.op in written)
     with tf.Graph().as_default():
