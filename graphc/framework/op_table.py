@@ -17,7 +17,7 @@ import numpy as np
 
 from graphc import dtypes
 from graphc.framework.attr_values import AttrValue, dtype_attr, ints, make_tensor_proto, shape_proto
-from graphc.framework import index_table, sparse_io_table, string_table, tf_compositions
+from graphc.framework import index_table, sparse_io_table, string_table, summary_table, tf_compositions
 from graphc.framework.op_mapping import (OpMapping, composition, same_op, static_value, tensor_name, tf_inputs,
                                          type_attr)
 from graphc.graph import Operation
@@ -568,6 +568,7 @@ _ROWS = [
         "DepthwiseConv2dNative", "DepthwiseConv2dNativeBackpropInput", "DepthwiseConv2dNativeBackpropFilter")],
     *index_table.ROWS,
     *sparse_io_table.ROWS,
+    *summary_table.ROWS,
     *tf_compositions.ROWS,
     *string_table.ROWS,
 ]

@@ -648,3 +648,37 @@ def test_nearest_resize_gradient_of_an_unknown_shape_is_written_with_tensorflows
                          timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
     np.testing.assert_allclose(np.load(tmp_path / "got.npz")["grad"], want["grad"], rtol=1e-5, atol=1e-5)
+
+
+def test_summaries_are_written_with_tensorflows_tag_inputs_and_run_there(tmp_path):
+    xv = np.random.RandomState(9).uniform(size=(2, 3, 3, 1)).astype(np.float32)
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [2, 3, 3, 1], name="x")
+        with tf.name_scope("stats"):
+            merged = tf.summary.merge([tf.summary.scalar("mean", tf.reduce_mean(x)),
+                                       tf.summary.histogram("values", x),
+                                       tf.summary.image("images", x, max_outputs=1)])
+        out = tf.identity(merged, name="merged")
+        gd = g.as_graph_def()
+        with tf.Session() as sess:
+            want = tf.Summary.FromString(sess.run(out, {x: xv}))
+    assert {"ScalarSummary", "HistogramSummary", "ImageSummary", "MergeSummary"} <= {n.op for n in gd.node}
+    with tf.Graph().as_default():
+        again, = tf.import_graph_def(gd, return_elements=["merged:0"], name="")
+        with tf.Session() as sess:
+            assert tf.Summary.FromString(sess.run(again, {"x:0": xv})) == want
+    python = tensorflow_python()        # the rest needs TensorFlow (skipped without it)
+    tf.train.write_graph(gd, str(tmp_path), "graph.pb", as_text=False)
+    np.savez(tmp_path / "feeds.npz", x=xv)
+    (tmp_path / "names.json").write_text(json.dumps({"merged": "merged:0"}))
+    res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    got = tf.Summary.FromString(np.load(tmp_path / "got.npz")["merged"].item())
+    # "mean_1": the scope's Mean op holds "stats/Mean", and names are unique regardless of case (as TF1's)
+    assert [v.tag for v in got.value] == [v.tag for v in want.value] == ["stats/mean_1", "stats/values",
+                                                                        "stats/images/image"]
+    np.testing.assert_allclose(got.value[0].simple_value, want.value[0].simple_value, rtol=1e-6)
+    assert got.value[1].histo == want.value[1].histo
+    for key in ("height", "width", "colorspace"):
+        assert getattr(got.value[2].image, key) == getattr(want.value[2].image, key), key
