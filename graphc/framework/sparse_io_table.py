@@ -1,5 +1,5 @@
 """Rows of ``op_table`` for the sparse ops (indices, values, dense_shape inputs, as TensorFlow's), file
-reading, raw bytes and the PNG/JPEG codecs. One ``OpMapping`` row each in ``ROWS``.
+reading, CSV lines, raw bytes and the PNG/JPEG codecs. One ``OpMapping`` row each in ``ROWS``.
 """
 from __future__ import annotations
 
@@ -56,6 +56,38 @@ def _build_decode(op_type: str) -> Callable:
     return build
 
 
+def _decode_csv_to_tf(op: Operation, const: Callable) -> tuple:
+    """graphc's columns attr ((dtype, default or None), ...) as TF's record_defaults inputs: a one-value
+    Const per column, an empty one for a required field."""
+    defaults = [const(f"record_defaults_{j}", np.array([] if value is None else [value],
+                                                       dtype=object if dt is dtypes.string else dt.np_type))
+                for j, (dt, value) in enumerate(op.attrs["columns"])]
+    select = op.attrs["select_cols"]
+    return tf_inputs(op) + defaults, {
+        "OUT_TYPE": AttrValue(list=AttrValue.ListValue(type=[dtype_attr(dt).type for dt, _ in op.attrs["columns"]])),
+        "field_delim": AttrValue(s=op.attrs["field_delim"].encode()),
+        "use_quote_delim": AttrValue(b=bool(op.attrs["use_quote_delim"])),
+        "na_value": AttrValue(s=op.attrs["na_value"].encode()),
+        "select_cols": AttrValue(list=AttrValue.ListValue(i=list(select or ())))}
+
+
+def _text(value: Any, default: str) -> str:
+    return value.decode() if isinstance(value, bytes) else default if value is None else str(value)
+
+
+def _build_decode_csv(inputs: list, attrs: dict, name: str) -> Any:
+    columns = []
+    for j, t in enumerate(inputs[1:]):
+        values = static_value(t, f"record_defaults[{j}]", name).reshape(-1).tolist()
+        value = values[0] if values else None
+        columns.append((t.dtype, value.encode() if isinstance(value, str) else value))
+    select = attrs.get("select_cols") or None
+    return make_op("DecodeCSV", inputs[:1], {
+        "columns": tuple(columns), "field_delim": _text(attrs.get("field_delim"), ","),
+        "use_quote_delim": bool(attrs.get("use_quote_delim", True)), "na_value": _text(attrs.get("na_value"), ""),
+        "select_cols": None if select is None else tuple(int(c) for c in select)}, name)
+
+
 ROWS = [
     typed_row("SparseToDense", {"T": 2, "Tindices": 0}, bools=("validate_indices",)),
     typed_row("SparseTensorDenseMatMul", {"T": 1, "Tindices": 0}, bools=("adjoint_a", "adjoint_b")),
@@ -64,6 +96,7 @@ ROWS = [
     typed_row("SparseReorder", {"T": 1}),
     OpMapping("SparseReduceSum", "SparseReduceSum", _sparse_reduce_sum_to_tf, _build_sparse_reduce_sum),
     typed_row("ReadFile", {}),
+    OpMapping("DecodeCSV", "DecodeCSV", _decode_csv_to_tf, _build_decode_csv),
     typed_row("DecodeRaw", {}, bools=("little_endian",), dtype_attrs=("out_type",)),
     *[OpMapping(t, t, _decode_to_tf, _build_decode(t)) for t in ("DecodePng", "DecodeJpeg", "DecodeImage")],
     typed_row("EncodePng", {"T": 0}, int_attrs=("compression",)),
