@@ -330,26 +330,6 @@ def test_tensorflows_composed_ops_give_tensorflows_values_in_graphc(backend):
         np.testing.assert_allclose(value, want[name], rtol=1e-5, atol=1e-5, err_msg=name)
 
 
-RUN_STRINGS_IN_TF = r"""
-import json, sys
-import numpy as np
-import tensorflow as tf
-tf1 = tf.compat.v1
-tf1.disable_v2_behavior()
-directory = sys.argv[1]
-gd = tf1.GraphDef()
-gd.ParseFromString(open(directory + "/graph.pb", "rb").read())
-names = json.load(open(directory + "/names.json"))
-feeds = np.load(directory + "/feeds.npz")
-with tf1.Graph().as_default():
-    outs = tf1.import_graph_def(gd, return_elements=list(names.values()), name="")
-    with tf1.Session() as sess:
-        got = sess.run(outs, {"s:0": feeds["s"].astype(object), "x:0": feeds["x"], "m:0": feeds["m"]})
-np.savez(directory + "/got.npz", **{k: np.array(v.tolist(), dtype=bytes) if np.asarray(v).dtype == object else v
-                                    for k, v in zip(names, got)})
-"""
-
-
 def _strings_and_gradient_ops_model():
     """graphc ops written as TF's own: string ops, second-order pooling and slicing gradients, Svd."""
     s = tf.placeholder(tf.string, [None], name="s")
@@ -380,6 +360,26 @@ def _strings_and_gradient_ops_model():
     return outs, feeds
 
 
+RUN_WITH_FEEDS_IN_TF = r"""
+import json, sys
+import numpy as np
+import tensorflow as tf
+tf1 = tf.compat.v1
+tf1.disable_v2_behavior()
+directory = sys.argv[1]
+gd = tf1.GraphDef()
+gd.ParseFromString(open(directory + "/graph.pb", "rb").read())
+names = json.load(open(directory + "/names.json"))
+feeds = np.load(directory + "/feeds.npz")
+with tf1.Graph().as_default():
+    outs = tf1.import_graph_def(gd, return_elements=list(names.values()), name="")
+    with tf1.Session() as sess:
+        got = sess.run(outs, {k + ":0": feeds[k] for k in feeds.files})
+np.savez(directory + "/got.npz", **{k: np.array(v.tolist(), dtype=bytes) if np.asarray(v).dtype == object else v
+                                    for k, v in zip(names, got)})
+"""
+
+
 def test_graphc_string_and_gradient_ops_are_written_as_tensorflows(tmp_path):
     with tf.Graph().as_default() as g:
         outs, feeds = _strings_and_gradient_ops_model()
@@ -402,7 +402,7 @@ def test_graphc_string_and_gradient_ops_are_written_as_tensorflows(tmp_path):
     tf.train.write_graph(gd, str(tmp_path), "graph.pb", as_text=False)
     np.savez(tmp_path / "feeds.npz", **feeds)
     (tmp_path / "names.json").write_text(json.dumps({k: t.name for k, t in outs.items()}))
-    res = subprocess.run([python, "-c", RUN_STRINGS_IN_TF, str(tmp_path)], capture_output=True, text=True,
+    res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
                          timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
     in_tf = np.load(tmp_path / "got.npz")
@@ -476,26 +476,6 @@ def test_resize_ops_are_written_as_tensorflows_and_run_there(tmp_path):
     got = np.load(tmp_path / "got.npz")
     for i, w in enumerate(want):
         np.testing.assert_allclose(got[f"arr_{i}"], w, rtol=1e-5, atol=1e-5)
-
-
-RUN_WITH_FEEDS_IN_TF = r"""
-import json, sys
-import numpy as np
-import tensorflow as tf
-tf1 = tf.compat.v1
-tf1.disable_v2_behavior()
-directory = sys.argv[1]
-gd = tf1.GraphDef()
-gd.ParseFromString(open(directory + "/graph.pb", "rb").read())
-names = json.load(open(directory + "/names.json"))
-feeds = np.load(directory + "/feeds.npz")
-with tf1.Graph().as_default():
-    outs = tf1.import_graph_def(gd, return_elements=list(names.values()), name="")
-    with tf1.Session() as sess:
-        got = sess.run(outs, {k + ":0": feeds[k] for k in feeds.files})
-np.savez(directory + "/got.npz", **{k: np.array(v.tolist(), dtype=bytes) if np.asarray(v).dtype == object else v
-                                    for k, v in zip(names, got)})
-"""
 
 
 def _index_and_linalg_ops_model():
