@@ -54,14 +54,20 @@ def _matching_step(values: list, history: list, k: int):
 
 @pytest.fixture
 def no_gc_callbacks():
-    """Clears gc.callbacks for a test. Another library's callback (hypothesis installs one once its
-    tests have run in the session) runs Python code at any allocation; a SIGINT handled there raises
-    KeyboardInterrupt inside the callback, which Python reports as unraisable and drops, so the test
-    could not see it."""
+    """Keeps the collector's Python code out of a test's timing. A SIGINT handled inside code that
+    Python runs on its own (gc.callbacks, which hypothesis installs once its tests have run; the
+    weakref callbacks of earlier tests' graphs when the cyclic collector frees them) raises
+    KeyboardInterrupt there, which Python reports as unraisable and drops, so the test could not
+    see it: clear the callbacks, collect the garbage now, and pause the collector for the test."""
     saved = list(gc.callbacks)
     gc.callbacks.clear()
-    yield
-    gc.callbacks.extend(saved)
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.callbacks.extend(saved)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
