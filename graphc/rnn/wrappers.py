@@ -5,6 +5,7 @@ would have unwrapped (``rnn/basic_lstm_cell/kernel``), so checkpoints line up wi
 """
 from __future__ import annotations
 
+import abc
 import hashlib
 import numbers
 from typing import Any, Callable, Optional
@@ -18,7 +19,7 @@ from graphc.control_flow import nest
 from graphc.rnn.cells import LSTMStateTuple, RNNCell, assert_like_rnncell
 
 
-class _Wrapper(RNNCell):
+class _Wrapper(RNNCell, abc.ABC):
     """A cell around ``cell``: same state and output sizes, calls go through ``_call_wrapped_cell``."""
 
     def __init__(self, cell: Any, dtype: Any = None) -> None:
@@ -57,8 +58,9 @@ class _Wrapper(RNNCell):
     def __call__(self, inputs: Any, state: Any, scope: Any = None) -> tuple:
         return self._call_wrapped_cell(inputs, state, self.cell.__call__, scope=scope)
 
+    @abc.abstractmethod
     def _call_wrapped_cell(self, inputs: Any, state: Any, cell_call_fn: Callable, **kwargs: Any) -> tuple:
-        raise NotImplementedError
+        """The wrapper's rule around ``cell_call_fn(inputs, state)`` (each wrapper defines it)."""
 
 
 def _default_dropout_state_filter_visitor(substate: Any) -> Any:

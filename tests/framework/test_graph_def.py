@@ -161,32 +161,15 @@ def test_graphc_frozen_graph_reimports_in_graphc():
         np.testing.assert_allclose(value, want[key], rtol=1e-6, atol=1e-6, err_msg=key)
 
 
-RUN_IN_TF = r"""
-import json, sys
-import numpy as np
-import tensorflow as tf
-tf1 = tf.compat.v1
-tf1.disable_v2_behavior()
-directory = sys.argv[1]
-gd = tf1.GraphDef()
-gd.ParseFromString(open(directory + "/frozen.pb", "rb").read())
-names = json.load(open(directory + "/names.json"))
-with tf1.Graph().as_default():
-    outs = tf1.import_graph_def(gd, return_elements=list(names.values()), name="")
-    with tf1.Session() as sess:
-        got = sess.run(outs, {"x:0": np.load(directory + "/x.npy")})
-np.savez(directory + "/got.npz", **dict(zip(names, got)))
-"""
-
-
 def test_graphc_frozen_graph_runs_in_tensorflow_with_the_same_results(tmp_path):
     python = tensorflow_python()
     with tf.Graph().as_default():
         frozen, xd, want, names = _freeze_graphc_model()
-    tf.train.write_graph(frozen, str(tmp_path), "frozen.pb", as_text=False)
-    np.save(tmp_path / "x.npy", xd)
+    tf.train.write_graph(frozen, str(tmp_path), "graph.pb", as_text=False)
+    np.savez(tmp_path / "feeds.npz", x=xd)
     (tmp_path / "names.json").write_text(json.dumps(names))
-    res = subprocess.run([python, "-c", RUN_IN_TF, str(tmp_path)], capture_output=True, text=True, timeout=300)
+    res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
+                         timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
     got = np.load(tmp_path / "got.npz")
     for key in names:
