@@ -120,6 +120,8 @@ def _spread(kernel: Callable, args: list, errs: list, base: list) -> list:
                 outs = _outputs(kernel(*moved))
             except (ValueError, TypeError, IndexError, ArithmeticError):   # moved out of range: anything goes
                 return [np.full(np.shape(b), np.inf) for b in base]
+            if any(np.shape(o) != np.shape(b) for o, b in zip(outs, base)):  # a moved size or offset: likewise
+                return [np.full(np.shape(b), np.inf) for b in base]
             for k, (o, b) in enumerate(zip(outs, base)):
                 change = np.abs(np.asarray(o, np.float64) - np.asarray(b, np.float64))
                 spread[k] = np.fmax(spread[k], np.where(np.isnan(change), np.inf, change))
