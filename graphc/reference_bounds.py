@@ -168,6 +168,10 @@ class _FreshCounters:
         self.counters[op] = c + 1
         return c
 
+    def op_state(self, op: Any) -> dict:
+        """A stateful op's state at its first run (every evaluation starts from it)."""
+        return {}
+
 
 def _region(op: Any, args: Sequence) -> tuple:
     """A cond or loop evaluated as the backends do (its bodies in their own dtypes, eagerly), on
@@ -224,6 +228,8 @@ def bound_run(fetches: Sequence[Any], feed_dict: Optional[Mapping] = None, *, ta
                 if _od.kind is OpKind.RANDOM:   # the same stream for every evaluation
                     _attrs = dict(_attrs, rng=make_rng(_op.attrs["seed"], _op.attrs["seed2"],
                                                        counts.get(_op, 0)))
+                if _od.session_state:           # the op's state at its first run, for every evaluation
+                    _attrs = dict(_attrs, op_state={})
                 return _od.numpy(*a, **_attrs)
 
             outs = [_as_reference(o) for o in _outputs(kernel(*args))]
