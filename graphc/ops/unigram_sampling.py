@@ -20,7 +20,6 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from graphc import dtypes, gfile
-from graphc.graph import Tensor
 from graphc.ops import random
 from graphc.ops.candidate_sampling import CandidateSamplerResult, expected_counts
 from graphc.ops.core import OpDef, _graph_of, convert_to_tensor, make_op, register
