@@ -1,7 +1,7 @@
 """tf.layers.batch_normalization with renorm / renorm_clipping / renorm_momentum and virtual_batch_size
 (graphc/layers/normalization.py) against TF 2.21 compat.v1 + tf-keras: tests/data/batch_renorm/tf1.json,
-recorded by make_tf1.py there from the cases in cases.py (forward in training, gradients, three training
-steps with UPDATE_OPS, the moving/renorm statistics, inference after)."""
+recorded by make_tf1.py there from the cases in batch_renorm_cases.py (forward in training, gradients,
+three training steps with UPDATE_OPS, the moving/renorm statistics, inference after)."""
 import json
 import sys
 
@@ -13,7 +13,7 @@ import repo_paths
 from graphc.runtime.session import available_backends
 
 sys.path.insert(0, str(repo_paths.DATA / "batch_renorm"))
-import cases  # noqa: E402
+import batch_renorm_cases as cases  # noqa: E402
 
 TF1 = json.loads((repo_paths.DATA / "batch_renorm" / "tf1.json").read_text())
 BACKENDS = [b for b in available_backends() if b not in ("auto", "interpret")]

@@ -27,4 +27,7 @@ CASES += [    # a label repeated in one operand: the gradient lies on the diagon
     GradCase("einsum_diagonal_summed", {"Einsum"}, lambda c: tf.einsum("iij->j", c) ** 2, [d334]),
     GradCase("einsum_diagonal_times_vector", {"Einsum"}, lambda a, v: tf.einsum("ii,i->i", a, v) ** 2, [d33, d3]),
     GradCase("einsum_diagonal_kept_and_broadcast", {"Einsum"}, lambda c: tf.einsum("iij->ij", c) ** 2, [d334]),
+    GradCase("einsum_diagonal_with_another_operand", {"Einsum"}, lambda a, b: tf.einsum("ii,ij->j", a, b) ** 2,
+             [d33, r.normal(size=(3, 4))]),
+    GradCase("einsum_triple_diagonal", {"Einsum"}, lambda c: tf.einsum("iii->i", c) ** 2, [r.normal(size=(2, 2, 2))]),
 ]

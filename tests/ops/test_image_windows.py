@@ -1,6 +1,6 @@
 """tf.image crops and pads whose offsets/sizes are tensors (or whose image has run-time height and
 width), random_crop with a fed size, and resize_area, against TF 2.21 compat.v1 numbers
-(tests/data/image_windows/tf1.json, recorded by make_tf1.py there from the cases in cases.py).
+(tests/data/image_windows/tf1.json, recorded by make_tf1.py there from the cases in image_window_cases.py).
 The run-time windows are host steps on every backend, so each case runs on each of them."""
 import json
 import sys
@@ -13,7 +13,7 @@ import repo_paths
 from graphc.runtime.session import available_backends
 
 sys.path.insert(0, str(repo_paths.DATA / "image_windows"))
-import cases  # noqa: E402
+import image_window_cases as cases  # noqa: E402
 
 TF1 = json.loads((repo_paths.DATA / "image_windows" / "tf1.json").read_text())
 BACKENDS = [b for b in available_backends() if b != "auto"]

@@ -6,7 +6,7 @@ import os
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 import tensorflow as tf  # noqa: E402
 
-from cases import CASES, run  # noqa: E402
+from batch_renorm_cases import CASES, run  # noqa: E402
 
 tf.compat.v1.disable_v2_behavior()
 out = {}

@@ -1,12 +1,12 @@
 """Records tf1.json with TF 2.21 compat.v1 (run with /tmp/tfenv/bin/python from tests/data/image_windows):
-each case of cases.py with its static shape, value and the gradient of cases.loss_of, the error class of
+each case of image_window_cases.py with its static shape, value and the gradient of loss_of, the error class of
 the BAD feeds, and resize_area / resize_images(method=AREA)."""
 import json
 
 import numpy as np
 import tensorflow as tf
 
-from cases import AREA_SIZES, BAD, CASES, IMG, build, image_for, loss_of
+from image_window_cases import AREA_SIZES, BAD, CASES, IMG, build, image_for, loss_of
 
 tf.compat.v1.disable_v2_behavior()
 v1 = tf.compat.v1
