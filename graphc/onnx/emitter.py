@@ -13,7 +13,9 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from graphc import dtypes
-from graphc.graph import Operation, Tensor
+from graphc.graph import Graph, Operation, Tensor
+from graphc.ops.state import STATE_READ
+from graphc.traversal import postorder
 
 
 class UnsupportedOpError(ValueError):
@@ -28,16 +30,36 @@ def tensor_type(onnx: Any, dtype: dtypes.DType, what: str) -> int:
         raise UnsupportedOpError(f"{what} has dtype {dtype.name}, which ONNX has no tensor type for") from None
 
 
+def ops_between(inputs: Sequence[Tensor], outputs: Sequence[Tensor]) -> list:
+    """The ops ``outputs`` need, after their inputs; the graph is cut at ``inputs``."""
+    fed = set(inputs)
+    return [op for op in postorder([t.op for t in outputs],
+                                   lambda op: [t.op for t in op.inputs if t not in fed])
+            if not all(t in fed for t in op.outputs)]
+
+
+def subgraphs(op: Operation) -> dict:
+    """A region op's bodies by attr name (``then_branch``, ``body``, ...): its graph-valued attrs."""
+    return {name: value for name, value in op.attrs.items() if isinstance(value, Graph)}
+
+
 class Emitter:
     """The ONNX graph being written: ``nodes`` in order, ``initializers``, and names for graphc tensors."""
 
-    def __init__(self, onnx: Any, opset: int) -> None:
+    def __init__(self, onnx: Any, opset: int, rules: Optional[dict] = None, parent: Optional["Emitter"] = None) -> None:
         self.onnx, self.opset = onnx, opset
+        self.rules: dict = rules if rules is not None else (parent.rules if parent is not None else {})
         self.nodes: list = []
-        self.initializers: list = []
+        # a subgraph's constants are written as the main graph's initializers, which it sees by name
+        self.initializers: list = parent.initializers if parent is not None else []
         self._names: dict = {}          # graphc Tensor -> ONNX value name
         self._pending: dict = {}        # graphc Tensor -> the value of its initializer, until first read
-        self._used: set = set()
+        self._used: set = parent._used if parent is not None else set()   # one namespace: ONNX wants SSA
+        self.parent = parent
+
+    def child(self) -> "Emitter":
+        """An emitter for a subgraph (a branch or loop body): its own nodes, the same names and initializers."""
+        return Emitter(self.onnx, self.opset, parent=self)
 
     # names -------------------------------------------------------------------------------------
 
@@ -58,6 +80,22 @@ class Emitter:
         if t in self._pending:
             self._write_initializer(t, self._pending.pop(t))
         return self._names[t]
+
+    def write_ops(self, ops: Sequence[Operation], values: Optional[dict] = None) -> None:
+        """Writes ``ops`` (in execution order) with their rules; a constant, or a variable read whose value
+        is in ``values``, becomes an initializer."""
+        for op in ops:
+            if op.type == "Const":
+                self.initializer(op.outputs[0], op.attrs["value"])
+            elif op.type == STATE_READ and values is not None and op in values:
+                self.initializer(op.outputs[0], np.asarray(values[op]))
+            else:
+                try:
+                    self.rules[op.type](self, op)
+                except UnsupportedOpError:
+                    raise
+                except (KeyError, TypeError, ValueError) as err:
+                    raise UnsupportedOpError(f"Cannot export operation '{op.name}' ({op.type}) to ONNX: {err}") from err
 
     def inp(self, op: Operation, index: int = 0) -> str:
         return self.name_of(op.inputs[index])
@@ -105,6 +143,12 @@ class Emitter:
                              dtype=object).reshape(array.shape)
         self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
         self.bind(t, name)
+
+    def value_info(self, t: Tensor, name: str) -> Any:
+        """The ONNX type of graphc tensor ``t`` under ``name``: its dtype and what is known of its shape."""
+        dims = t.shape.as_tuple()
+        return self.onnx.helper.make_tensor_value_info(name, tensor_type(self.onnx, t.dtype, t.name),
+                                                       None if dims is None else list(dims))
 
     def cast(self, name: str, dtype: dtypes.DType, op: Operation, hint: str = "cast",
              outputs: Optional[Sequence[str]] = None) -> str:
