@@ -1,0 +1,73 @@
+"""graphc.onnx.export of control flow: tf.cond as ONNX If, tf.while_loop (map_fn, scan, dynamic_rnn)
+as ONNX Loop with subgraph bodies; onnxruntime gives graphc's numbers (the eager reference)."""
+import numpy as np
+import pytest
+
+import graphc as tf
+import graphc.onnx
+
+from onnx_roundtrip import export_and_compare
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+
+def test_conds_and_loops(tmp_path):
+    rng = np.random.RandomState(20)
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 3], name="x")
+        p = tf.placeholder(tf.bool, [], name="p")
+        w = tf.Variable(rng.randn(3, 3).astype(np.float32), name="w")
+        c = tf.cond(p, lambda: tf.matmul(x, w) + 1.0, lambda: x * 2.0 - tf.reduce_sum(w))
+        c2 = tf.cond(tf.reduce_sum(x) > 0, lambda: (x, tf.constant(1)), lambda: (-x, tf.constant(2)))
+        case = tf.case([(tf.reduce_max(x) > 1.0, lambda: x + 10.0), (p, lambda: x - 10.0)], default=lambda: x)
+        i, acc = tf.while_loop(lambda i, a: i < 4, lambda i, a: (i + 1, tf.tanh(tf.matmul(a, w))), [0, x])
+        j, v = tf.while_loop(lambda j, v: tf.reduce_sum(v) < 50.0, lambda j, v: (j + 1, v * 2.0 + 1.0),
+                             [tf.constant(0), tf.abs(x)], maximum_iterations=10)
+        mapped = tf.map_fn(lambda r: r * tf.reduce_max(r), x)
+        scanned = tf.scan(lambda a, r: a + r, x)
+        folded = tf.foldl(lambda a, r: a * 0.5 + r, x)
+        nested = tf.while_loop(lambda k, s: k < 3,
+                               lambda k, s: (k + 1, tf.cond(k > 0, lambda: s + 1.0, lambda: s * 3.0)), [0, x])[1]
+        outs = [c, c2[0], c2[1], case, i, acc, j, v, mapped, scanned, folded, nested]
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            model = export_and_compare(sess, [x, p], outs,
+                                       [[rng.randn(2, 3).astype(np.float32), np.array(True)],
+                                        [rng.randn(4, 3).astype(np.float32) - 3.0, np.array(False)],
+                                        [rng.randn(1, 3).astype(np.float32) * 0.1, np.array(True)]],
+                                       tmp_path / "cf.onnx", rtol=1e-5, atol=1e-5)
+    kinds = [n.op_type for n in model.graph.node]
+    assert "If" in kinds and "Loop" in kinds
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "multi"])
+def test_dynamic_rnn(tmp_path, cell):
+    """An LSTM (and GRU, stacked cells) dynamic_rnn: its while loop as an ONNX Loop over TensorArrays."""
+    rng = np.random.RandomState(21)
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, None, 3], name="x")
+        lengths = tf.placeholder(tf.int32, [None], name="lengths")
+        make = {"lstm": lambda: tf.nn.rnn_cell.LSTMCell(4, use_peepholes=True),
+                "gru": lambda: tf.nn.rnn_cell.GRUCell(3),
+                "multi": lambda: tf.nn.rnn_cell.MultiRNNCell([tf.nn.rnn_cell.BasicLSTMCell(2),
+                                                             tf.nn.rnn_cell.BasicRNNCell(3)])}[cell]
+        outputs, state = tf.nn.dynamic_rnn(make(), x, sequence_length=lengths, dtype=tf.float32)
+        logits = tf.layers.dense(outputs[:, -1], 2)
+        fetches = [outputs, logits] + tf.nest.flatten(state)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            export_and_compare(sess, [x, lengths], fetches,
+                               [[rng.randn(2, 5, 3).astype(np.float32), np.array([5, 2], np.int32)],
+                                [rng.randn(3, 2, 3).astype(np.float32), np.array([1, 2, 0], np.int32)]],
+                               tmp_path / "rnn.onnx", rtol=1e-5, atol=1e-5)
+
+
+def test_a_growing_tensor_array_is_a_clear_error():
+    with tf.Graph().as_default():
+        n = tf.placeholder(tf.int32, [], name="n")
+        ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
+        _, ta = tf.while_loop(lambda i, t: i < n, lambda i, t: (i + 1, t.write(i, tf.cast(i, tf.float32))), [0, ta])
+        with tf.Session() as sess:
+            with pytest.raises(graphc.onnx.UnsupportedOpError, match=r"dynamic_size TensorArray.*fixed size"):
+                graphc.onnx.export(sess, [n], [ta.stack()], None)
