@@ -144,6 +144,16 @@ class Emitter:
         self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
         self.bind(t, name)
 
+    def dims(self, name: str, op: Operation, hint: str, start: int = 0, end: Optional[int] = None) -> str:
+        """``Shape(name)[start:end]`` as int64 (Shape's start/end attrs are opset 15: a Slice before)."""
+        if self.opset >= 15:
+            attrs = {"start": start} if end is None else {"start": start, "end": end}
+            return self.node("Shape", [name], op, hint, **attrs)
+        shape = self.node("Shape", [name], op, f"{hint}_shape")
+        bounds = [self.int64s([start], op, f"{hint}_start"), self.int64s([np.iinfo(np.int64).max if end is None else end],
+                                                                          op, f"{hint}_end")]
+        return self.node("Slice", [shape, *bounds], op, hint)
+
     def value_info(self, t: Tensor, name: str) -> Any:
         """The ONNX type of graphc tensor ``t`` under ``name``: its dtype and what is known of its shape."""
         dims = t.shape.as_tuple()

@@ -120,12 +120,12 @@ def _tensor_array_scatter(e: Emitter, op: Operation) -> None:
     index = e.node("Reshape", [index, e.int64s([-1, 1], op, "column")], op, "index")
     buffer = e.inp(op, 0)
     if _fresh(op.inputs[0]):      # zeros of the first write's element shape
-        row_shape = e.node("Shape", [rows], op, "row_shape", start=1)
+        row_shape = e.dims(rows, op, "row_shape", start=1)
         size = e.node("Shape", [e.inp(op, 1)], op, "size")
         buffer = _fill_value(e, e.node("Concat", [size, row_shape], op, "buffer_shape", axis=0),
                              op.inputs[0].dtype, 0, op, "fresh")
     e.node("ScatterND", [buffer, index, rows], op, outputs=[e.out(op, 0)])
-    count = e.node("Shape", [index], op, "count", end=1)
+    count = e.dims(index, op, "count", end=1)
     marks = _fill_value(e, count, dtypes.bool_, True, op, "marks")
     e.node("ScatterND", [e.inp(op, 1), index, marks], op, "written", outputs=[e.out(op, 1)])
 

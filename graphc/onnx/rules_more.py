@@ -91,7 +91,7 @@ def _sample_from_logits(e: Emitter, op: Operation) -> None:
                    op, "below")                                                      # [batch, samples, classes]
     count = e.node("ReduceSum", [e.cast(below, dtypes.int64, op, "below64"), e.int64s([2], op, "count_axis")], op,
                    "count", keepdims=0)
-    last = e.node("Sub", [e.node("Shape", [e.inp(op, 0)], op, "classes", start=1, end=2), e.int64s([1], op, "one")],
+    last = e.node("Sub", [e.dims(e.inp(op, 0), op, "classes", start=1, end=2), e.int64s([1], op, "one")],
                   op, "last_class")
     e.cast(e.node("Min", [count, last], op, "index"), op.attrs["output_dtype"], op, outputs=[e.out(op)])
 
@@ -175,6 +175,50 @@ def _tensor_scatter(mode: str) -> Callable:
     return rule
 
 
+# sparse tensors as their dense components (indices, values, dense_shape) ----------------------------
+
+def _coordinates(e: Emitter, op: Operation, indices: int, shape: int) -> str:
+    """The sparse indices as [n, rank] int64 (a vector of indices of a rank-1 tensor included)."""
+    rank = op.inputs[shape].shape.as_tuple()
+    if rank is None or rank[0] is None:
+        raise UnsupportedOpError(f"Operation {op.name} ({op.type}): the length of dense_shape {op.inputs[shape].name} "
+                                 "must be known to write it as ONNX")
+    return e.node("Reshape", [_as_int64(e, op, indices, "indices64"), e.int64s([-1, rank[0]], op, "rows")], op,
+                  "coordinates")
+
+
+def _sparse_to_dense(e: Emitter, op: Operation) -> None:
+    """default_value broadcast to output_shape with the values written at the indices."""
+    coords = _coordinates(e, op, 0, 1)
+    base = e.node("Expand", [e.inp(op, 3), _as_int64(e, op, 1, "shape")], op, "defaults")
+    values = e.node("Expand", [e.inp(op, 2), e.dims(coords, op, "count", end=1)], op, "values")
+    e.node("ScatterND", [base, coords, values], op, outputs=[e.out(op)])
+
+
+def _densify(e: Emitter, op: Operation, zeros_like: str) -> str:
+    """The sparse operand (inputs 0-2) as a dense tensor: duplicate indices add, as TF's kernels do."""
+    _needs_opset(e, op, 16, "ScatterND's reduction='add'")
+    zeros = e.node("ConstantOfShape", [zeros_like], op, "zeros",
+                   value=e.onnx.numpy_helper.from_array(np.zeros(1, op.inputs[1].dtype.np_type), "value"))
+    return e.node("ScatterND", [zeros, _coordinates(e, op, 0, 2), e.inp(op, 1)], op, "dense", reduction="add")
+
+
+def _sparse_dense_add(e: Emitter, op: Operation) -> None:
+    _needs_opset(e, op, 16, "ScatterND's reduction='add'")
+    e.node("ScatterND", [e.inp(op, 3), _coordinates(e, op, 0, 2), e.inp(op, 1)], op, outputs=[e.out(op)],
+           reduction="add")
+
+
+def _sparse_dense_matmul(e: Emitter, op: Operation) -> None:
+    a = _densify(e, op, _as_int64(e, op, 2, "shape"))
+    if op.attrs.get("adjoint_a"):
+        a = e.node("Transpose", [a], op, "a_t", perm=[1, 0])
+    b = e.inp(op, 3)
+    if op.attrs.get("adjoint_b"):
+        b = e.node("Transpose", [b], op, "b_t", perm=[1, 0])
+    e.node("MatMul", [a, b], op, outputs=[e.out(op)])
+
+
 # selection -------------------------------------------------------------------------------------
 
 def _top_k(e: Emitter, op: Operation) -> None:
@@ -220,7 +264,7 @@ def _in_top_k(e: Emitter, op: Operation) -> None:
     """target's prediction has fewer than k larger ones in its row (ties are in), the row is finite and
     the target a class (TF's in_top_k)."""
     targets = e.cast(e.inp(op, 1), dtypes.int64, op, "targets64")
-    classes = e.node("Shape", [e.inp(op, 0)], op, "classes", start=1, end=2)
+    classes = e.dims(e.inp(op, 0), op, "classes", start=1, end=2)
     in_range = e.node("And", [e.node("GreaterOrEqual", [targets, e.int64s([0], op, "zero")], op, "nonnegative"),
                               e.node("Less", [targets, classes], op, "below_classes")], op, "in_range")
     safe = e.node("Where", [in_range, targets, e.int64s([0], op, "first")], op, "safe")
@@ -243,7 +287,7 @@ def _reverse_sequence(e: Emitter, op: Operation) -> None:
 
 def _labels_one_hot(e: Emitter, op: Operation) -> None:
     """The labels one-hot over the logits' last dimension, in the logits' dtype."""
-    depth = e.node("Shape", [e.inp(op, 1)], op, "depth", start=-1)
+    depth = e.dims(e.inp(op, 1), op, "depth", start=-1)
     values = e.const(np.array([0, 1], dtype=op.outputs[0].dtype.np_type), op, "values")
     labels = e.cast(e.inp(op, 0), dtypes.int64, op, "labels64")       # onnxruntime's OneHot: int64 with int64 depth
     e.node("OneHot", [labels, depth, values], op, outputs=[e.out(op)], axis=-1)
@@ -312,7 +356,7 @@ def _identity(reduction: str, dtype: Any) -> Any:
 def _scatter_rows(e: Emitter, op: Operation, reduction: str, data: str, ids: str, rows: str, hint: str,
                   dtype: Any) -> str:
     """[rows, *data.shape[1:]] filled with the reduction's identity, each data row reduced into its id's row."""
-    tail = e.node("Shape", [data], op, f"{hint}_tail", start=1)
+    tail = e.dims(data, op, f"{hint}_tail", start=1)
     fill = e.node("ConstantOfShape", [e.node("Concat", [rows, tail], op, f"{hint}_shape", axis=0)], op, f"{hint}_fill",
                   value=e.onnx.numpy_helper.from_array(np.array([_identity(reduction, dtype)], dtype), "value"))
     index = e.node("Unsqueeze", [ids, e.int64s([1], op, f"{hint}_index_axis")], op, f"{hint}_index")
@@ -333,7 +377,7 @@ def _segment(reduction: str, sorted_ids: bool) -> Callable:
             rows = e.node("Add", [e.node("ReduceMax", [ids], op, "last_id", keepdims=1), e.int64s([1], op, "one")],
                           op, "rows")
         else:
-            tail = e.node("Shape", [data], op, "data_tail", start=ids_rank)
+            tail = e.dims(data, op, "data_tail", start=ids_rank)
             data = e.node("Reshape", [data, e.node("Concat", [e.int64s([-1], op, "lead"), tail], op, "data_shape",
                                                    axis=0)], op, "data")
             num = e.node("Reshape", [_as_int64(e, op, 2, "num"), e.int64s([1], op, "one_dim")], op, "num")
@@ -388,6 +432,8 @@ MORE_RULES: dict = {
     **{f"Segment{r}": _segment(r, True) for r in ("Sum", "Mean", "Max", "Min", "Prod")},
     **{f"UnsortedSegment{r}": _segment(r, False) for r in ("Max", "Min", "Prod")},
     "Print": _print,
+    "SparseToDense": _sparse_to_dense, "SparseTensorDenseAdd": _sparse_dense_add,
+    "SparseTensorDenseMatMul": _sparse_dense_matmul,
 }
 
 _GRADIENT = "a gradient op: export the inference graph (the outputs of the forward pass), not a training step"
@@ -395,7 +441,8 @@ _STATE = "a state op: an ONNX model has no variables; their current values are w
 _PIPELINE = ("an input-pipeline op: give the tensor it produces as one of export's inputs, and feed it to the "
              "ONNX model")
 _SUMMARY = "a summary op: it writes TensorBoard records, which an ONNX model does not"
-_SPARSE = "a sparse (or ragged) tensor op: ONNX has dense tensors only"
+_SPARSE = ("a sparse (or ragged) tensor op whose result's size depends on the values: ONNX has dense tensors only "
+           "(sparse_tensor_to_dense, sparse_tensor_dense_matmul and adding a sparse tensor to a dense one are written)")
 _PARSING = ("a parsing or decoding op with no ONNX operator: export from the tensors it produces (give them as "
             "inputs)")
 _LINALG = "ONNX's standard operators have no matrix factorization or inverse"
@@ -413,8 +460,7 @@ NO_ONNX: dict = {
                               "ReadFile")},
     **{t: _SUMMARY for t in ("ScalarSummary", "HistogramSummary", "ImageSummary", "MergeSummary")},
     **{t: _SPARSE for t in ("SparseAdd", "SparseGather", "SparseReduceSum", "SparseReorder", "SparseRetainPositions",
-                            "SparseTensorDenseAdd", "SparseTensorDenseMatMul", "SparseToDense", "RaggedCheckSplits",
-                            "RaggedRowSplits", "RaggedSparseIndices")},
+                            "RaggedCheckSplits", "RaggedRowSplits", "RaggedSparseIndices")},
     **{t: _PARSING for t in ("DecodeCSV", "DecodeRaw", "DecodeImage", "DecodeJpeg", "DecodePng", "EncodeJpeg",
                              "EncodePng", "ParseExample", "ParseSequenceExample")},
     **{t: _LINALG for t in ("Cholesky", "MatrixInverse", "Svd")},

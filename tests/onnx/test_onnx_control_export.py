@@ -6,13 +6,14 @@ import pytest
 import graphc as tf
 import graphc.onnx
 
-from onnx_roundtrip import export_and_compare
+from onnx_roundtrip import export_and_compare, run_onnx
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
 
-def test_conds_and_loops(tmp_path):
+@pytest.mark.parametrize("opset", [14, 17])
+def test_conds_and_loops(tmp_path, opset):
     rng = np.random.RandomState(20)
     with tf.Graph().as_default():
         x = tf.placeholder(tf.float32, [None, 3], name="x")
@@ -36,13 +37,13 @@ def test_conds_and_loops(tmp_path):
                                        [[rng.randn(2, 3).astype(np.float32), np.array(True)],
                                         [rng.randn(4, 3).astype(np.float32) - 3.0, np.array(False)],
                                         [rng.randn(1, 3).astype(np.float32) * 0.1, np.array(True)]],
-                                       tmp_path / "cf.onnx", rtol=1e-5, atol=1e-5)
+                                       tmp_path / "cf.onnx", rtol=1e-5, atol=1e-5, opset=opset)
     kinds = [n.op_type for n in model.graph.node]
     assert "If" in kinds and "Loop" in kinds
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru", "multi"])
-def test_dynamic_rnn(tmp_path, cell):
+@pytest.mark.parametrize("cell, opset", [("lstm", 17), ("gru", 14), ("multi", 17)])
+def test_dynamic_rnn(tmp_path, cell, opset):
     """An LSTM (and GRU, stacked cells) dynamic_rnn: its while loop as an ONNX Loop over TensorArrays."""
     rng = np.random.RandomState(21)
     with tf.Graph().as_default():
@@ -60,7 +61,7 @@ def test_dynamic_rnn(tmp_path, cell):
             export_and_compare(sess, [x, lengths], fetches,
                                [[rng.randn(2, 5, 3).astype(np.float32), np.array([5, 2], np.int32)],
                                 [rng.randn(3, 2, 3).astype(np.float32), np.array([1, 2, 0], np.int32)]],
-                               tmp_path / "rnn.onnx", rtol=1e-5, atol=1e-5)
+                               tmp_path / "rnn.onnx", rtol=1e-5, atol=1e-5, opset=opset)
 
 
 def test_a_growing_tensor_array_is_a_clear_error():
@@ -71,3 +72,19 @@ def test_a_growing_tensor_array_is_a_clear_error():
         with tf.Session() as sess:
             with pytest.raises(graphc.onnx.UnsupportedOpError, match=r"dynamic_size TensorArray.*fixed size"):
                 graphc.onnx.export(sess, [n], [ta.stack()], None)
+
+
+def test_random_draws_in_branches_and_loop_bodies(tmp_path):
+    """A branch draws only when taken; a loop body draws fresh numbers each iteration (moments, n = 4000)."""
+    with tf.Graph().as_default():
+        p = tf.placeholder(tf.bool, [], name="p")
+        drawn = tf.cond(p, lambda: tf.random_normal([4000]) + 5.0, lambda: tf.zeros([4000]))
+        summed = tf.while_loop(lambda i, s: i < 10, lambda i, s: (i + 1, s + tf.random_uniform([4000])),
+                               [0, tf.zeros([4000])])[1]
+        with tf.Session() as sess:
+            graphc.onnx.export(sess, [p], [drawn, summed], tmp_path / "random.onnx")
+    drawn, summed = run_onnx(tmp_path / "random.onnx", {"p:0": np.array(True)})
+    np.testing.assert_allclose([drawn.mean(), drawn.std()], [5.0, 1.0], atol=0.06)
+    # ten independent uniforms: mean 5, std sqrt(10 / 12) (one draw reused would give std 10 / sqrt(12))
+    np.testing.assert_allclose([summed.mean(), summed.std()], [5.0, np.sqrt(10.0 / 12.0)], atol=0.05)
+    assert not run_onnx(tmp_path / "random.onnx", {"p:0": np.array(False)})[0].any()

@@ -51,6 +51,22 @@ def test_scans_gathers_scatters_selection_segments_and_matrices(tmp_path):
             export_and_compare(sess, [x, i, sq], outs, feeds, tmp_path / "more.onnx", opset=18)
 
 
+def test_sparse_tensors_to_dense_and_their_products(tmp_path):
+    rng = np.random.RandomState(31)
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [3, 4], name="x")
+        v = tf.placeholder(tf.float32, [3], name="v")
+        sp = tf.SparseTensor([[0, 1], [2, 3], [0, 1]], v, [3, 4])          # a repeated index adds
+        outs = [tf.sparse_tensor_to_dense(tf.SparseTensor([[0, 1], [2, 3]], v[:2], [3, 4]), default_value=-1.0),
+                tf.sparse_tensor_to_dense(tf.SparseTensor([[1], [4]], v[:2], [6])),
+                tf.sparse_tensor_dense_matmul(sp, tf.transpose(x)),
+                tf.sparse_tensor_dense_matmul(sp, x, adjoint_a=True), tf.sparse_add(x, sp),
+                tf.sparse_to_dense([1, 3], [5], 2.0, 0.5)]
+        with tf.Session() as sess:
+            export_and_compare(sess, [x, v], outs, [[rng.randn(3, 4).astype(np.float32),
+                                                     rng.randn(3).astype(np.float32)]], tmp_path / "sparse.onnx")
+
+
 def test_scatter_reductions_need_their_opset():
     with tf.Graph().as_default():
         x = tf.placeholder(tf.float32, [4, 3], name="x")
@@ -65,7 +81,8 @@ def _moments(values):
     return float(np.mean(values)), float(np.std(values))
 
 
-def test_random_ops_have_the_shape_and_moments_of_their_distributions(tmp_path):
+@pytest.mark.parametrize("opset", [14, 17])
+def test_random_ops_have_the_shape_and_moments_of_their_distributions(tmp_path, opset):
     """ONNX draws its own numbers: the test checks shapes, ranges and moments (n = 40000), not values."""
     with tf.Graph().as_default():
         n = tf.placeholder(tf.int32, [], name="n")
@@ -73,7 +90,7 @@ def test_random_ops_have_the_shape_and_moments_of_their_distributions(tmp_path):
                 tf.truncated_normal([40000], stddev=0.5), tf.random_uniform([40000], 2, 9, dtype=tf.int32),
                 tf.random_normal([n], dtype=tf.float64, seed=5), tf.multinomial(tf.log([[0.2, 0.5, 0.3]]), 40000)]
         with tf.Session() as sess:
-            graphc.onnx.export(sess, [n], outs, tmp_path / "random.onnx")
+            graphc.onnx.export(sess, [n], outs, tmp_path / "random.onnx", opset=opset)
     normal, uniform, truncated, ints, seeded, classes = run_onnx(tmp_path / "random.onnx", {"n:0": np.array(20000, np.int32)})
     assert normal.shape == (200, 200) and normal.dtype == np.float32
     np.testing.assert_allclose(_moments(normal), (1.0, 2.0), atol=0.06)
