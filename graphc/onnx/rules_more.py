@@ -15,7 +15,7 @@ import numpy as np
 from graphc import dtypes
 from graphc.graph import Operation
 from graphc.onnx.emitter import Emitter, UnsupportedOpError, tensor_type
-from graphc.onnx.rules import _INT64_MAX, _as_int64, _rank
+from graphc.onnx.rules import _INT64_MAX, _as_int64, _rank, _static_input
 from graphc.ops.core import constant_value
 
 # random ----------------------------------------------------------------------------------------
@@ -133,6 +133,32 @@ def _string_join(e: Emitter, op: Operation) -> None:
 def _cumsum(e: Emitter, op: Operation) -> None:
     e.node("CumSum", [e.inp(op), e.inp(op, 1)], op, outputs=[e.out(op)], exclusive=int(op.attrs["exclusive"]),
            reverse=int(op.attrs["reverse"]))
+
+
+def _cumprod(e: Emitter, op: Operation) -> None:
+    """ONNX has no cumulative product: along an axis of known length n, n - 1 ``Mul`` nodes on its
+    slices, in order (numbers as graphc's sequential product), concatenated back."""
+    rank = _rank(op)
+    axis = int(np.ravel(_static_input(op, 1, "axis"))[0]) % max(rank, 1)
+    n = op.inputs[0].shape.as_tuple()[axis]
+    if n is None:
+        raise UnsupportedOpError(f"Operation {op.name} (Cumprod): ONNX has no cumulative product, and the length of "
+                                 f"axis {axis} of {op.inputs[0].name} ({op.inputs[0].shape}) must be known to write "
+                                 "it as products of slices")
+    if n == 0:
+        e.node("Identity", [e.inp(op)], op, outputs=[e.out(op)])
+        return
+    parts = [e.unique(f"{op.name}/part_{k}") for k in range(n)]
+    e.node("Split", [e.inp(op), e.int64s([1] * n, op, "sizes")], op, "split", outputs=parts, axis=axis)
+    order = parts[::-1] if op.attrs["reverse"] else parts
+    running = [order[0]]
+    for k, part in enumerate(order[1:], 1):
+        running.append(e.node("Mul", [running[-1], part], op, f"product_{k}"))
+    if op.attrs["exclusive"]:
+        ones = e.node("Expand", [e.const(np.ones((), op.inputs[0].dtype.np_type), op, "one"),
+                                 e.node("Shape", [order[0]], op, "part_shape")], op, "ones")
+        running = [ones] + running[:-1]
+    e.node("Concat", running[::-1] if op.attrs["reverse"] else running, op, outputs=[e.out(op)], axis=axis)
 
 
 def _einsum(e: Emitter, op: Operation) -> None:
@@ -423,7 +449,7 @@ MORE_RULES: dict = {
     "RandomUniformInt": _random_uniform_int, "SampleFromLogits": _sample_from_logits,
     "StringLower": _string_case("LOWER"), "StringUpper": _string_case("UPPER"),
     "StringToNumber": _string_to_number, "StringJoin": _string_join,
-    "Cumsum": _cumsum, "Einsum": _einsum, "GatherNd": _gather_nd, "ScatterNd": _scatter_nd,
+    "Cumsum": _cumsum, "Cumprod": _cumprod, "Einsum": _einsum, "GatherNd": _gather_nd, "ScatterNd": _scatter_nd,
     "TensorScatterUpdate": _tensor_scatter("update"), "TensorScatterAdd": _tensor_scatter("add"),
     "TensorScatterSub": _tensor_scatter("sub"),
     "TopKV2": _top_k, "Where": _where_indices, "Unique": _unique, "ListDiff": _list_diff, "InTopKV2": _in_top_k,
@@ -466,7 +492,6 @@ NO_ONNX: dict = {
     **{t: _LINALG for t in ("Cholesky", "MatrixInverse", "Svd")},
     **{t: _STRINGS for t in ("AsString", "RegexReplace", "StringLength", "StringSplit", "StringSplitV2",
                              "StringStrip", "Substr")},
-    "Cumprod": "ONNX has no cumulative product (CumSum only)",
     "RandomOrthogonal": "it needs a QR factorization, which ONNX's standard operators do not have",
     "CandidateExpectedCount": "a sampled-softmax training op: export the inference graph (the full logits)",
     "SampleCandidates": "a sampled-softmax training op: export the inference graph (the full logits)",

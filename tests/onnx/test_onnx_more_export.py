@@ -27,7 +27,8 @@ def test_scans_gathers_scatters_selection_segments_and_matrices(tmp_path):
         i = tf.placeholder(tf.int32, [None], name="i")
         sq = tf.placeholder(tf.float32, [3, 3], name="sq")
         outs = [
-            tf.cumsum(x, 1, exclusive=True, reverse=True), tf.cumsum(x, 0), *tf.nn.top_k(x, 2),
+            tf.cumsum(x, 1, exclusive=True, reverse=True), tf.cumsum(x, 0), *tf.nn.top_k(x, 2), tf.cumprod(x, 1),
+            tf.cumprod(x, -1, exclusive=True), tf.cumprod(x, 1, reverse=True), tf.cumprod(tf.reshape(i[:4], [4]), 0, True, True),
             tf.einsum("ij,kj->ik", x, x), tf.einsum("ij->j", x), tf.gather_nd(x, [[0, 1], [1, 2]]),
             tf.gather_nd(x, [[1]]), tf.scatter_nd([[1], [1], [0]], [[1.0, 2.0, 3.0]] * 3, [4, 3]), *tf.unique(i),
             tf.where(x > 0), tf.where(i > 1), tf.nn.in_top_k(x, i[:4] - 1, 2), tf.nn.in_top_k(x, i[:4], i[4] - 4),
@@ -67,10 +68,13 @@ def test_sparse_tensors_to_dense_and_their_products(tmp_path):
                                                      rng.randn(3).astype(np.float32)]], tmp_path / "sparse.onnx")
 
 
-def test_scatter_reductions_need_their_opset():
+def test_rules_that_need_an_opset_or_a_known_size_say_so():
     with tf.Graph().as_default():
         x = tf.placeholder(tf.float32, [4, 3], name="x")
         with tf.Session() as sess:
+            ragged = tf.placeholder(tf.float32, [None], name="ragged")
+            with pytest.raises(graphc.onnx.UnsupportedOpError, match=r"Cumprod.*length of axis 0 of ragged:0"):
+                graphc.onnx.export(sess, [ragged], [tf.cumprod(ragged)], None)
             with pytest.raises(graphc.onnx.UnsupportedOpError, match=r"SegmentMax.*opset 18.*opset=18"):
                 graphc.onnx.export(sess, [x], [tf.segment_max(x, [0, 0, 1, 1])], None, opset=17)
             with pytest.raises(graphc.onnx.UnsupportedOpError, match=r"ScatterNd.*opset 16"):
