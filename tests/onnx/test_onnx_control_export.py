@@ -88,3 +88,38 @@ def test_random_draws_in_branches_and_loop_bodies(tmp_path):
     # ten independent uniforms: mean 5, std sqrt(10 / 12) (one draw reused would give std 10 / sqrt(12))
     np.testing.assert_allclose([summed.mean(), summed.std()], [5.0, np.sqrt(10.0 / 12.0)], atol=0.05)
     assert not run_onnx(tmp_path / "random.onnx", {"p:0": np.array(False)})[0].any()
+
+
+def test_nested_loops_a_loop_in_a_branch_and_a_growing_loop_var(tmp_path):
+    rng = np.random.RandomState(22)
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 3], name="x")
+        n = tf.placeholder(tf.int32, [], name="n")
+
+        def outer(i, acc):
+            inner = tf.while_loop(lambda j, a: j < i, lambda j, a: (j + 1, a + x[0] * tf.cast(j, tf.float32)),
+                                  [0, acc])[1]
+            return i + 1, inner
+        nested = tf.while_loop(lambda i, a: i < n, outer, [0, tf.zeros([3])])[1]
+        grown = tf.while_loop(lambda i, v: i < n, lambda i, v: (i + 1, tf.concat([v, v[-1:] * 2.0], 0)),
+                              [0, x[:1, 0]], shape_invariants=[tf.TensorShape([]), tf.TensorShape([None])])[1]
+        in_branch = tf.cond(n > 2, lambda: tf.while_loop(lambda k, v: k < n, lambda k, v: (k + 1, v * 1.5), [0, x])[1],
+                            lambda: x[:1])
+        with tf.Session() as sess:
+            export_and_compare(sess, [x, n], [nested, grown, in_branch],
+                               [[rng.randn(2, 3).astype(np.float32), np.array(4, np.int32)],
+                                [rng.randn(3, 3).astype(np.float32), np.array(1, np.int32)]], tmp_path / "nested.onnx")
+
+
+def test_bidirectional_rnn(tmp_path):
+    rng = np.random.RandomState(23)
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 4, 2], name="x")
+        lengths = tf.placeholder(tf.int32, [None], name="lengths")
+        (fw, bw), _ = tf.nn.bidirectional_dynamic_rnn(tf.nn.rnn_cell.LSTMCell(3), tf.nn.rnn_cell.GRUCell(2), x,
+                                                      sequence_length=lengths, dtype=tf.float32)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            export_and_compare(sess, [x, lengths], [fw, bw],
+                               [[rng.randn(3, 4, 2).astype(np.float32), np.array([4, 1, 3], np.int32)]],
+                               tmp_path / "birnn.onnx")
