@@ -144,6 +144,13 @@ class Emitter:
         self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
         self.bind(t, name)
 
+    def reduce(self, onnx_type: str, x: str, axes: Sequence[int], op: Operation, hint: str, keepdims: int = 0) -> str:
+        """``onnx_type`` (ReduceMax, ReduceSum, ...) over ``axes``: an input from opset 18 (ReduceSum: 13),
+        an attr before."""
+        if self.opset >= 18 or onnx_type == "ReduceSum":
+            return self.node(onnx_type, [x, self.int64s(list(axes), op, f"{hint}_axes")], op, hint, keepdims=keepdims)
+        return self.node(onnx_type, [x], op, hint, keepdims=keepdims, axes=list(axes))
+
     def dims(self, name: str, op: Operation, hint: str, start: int = 0, end: Optional[int] = None) -> str:
         """``Shape(name)[start:end]`` as int64 (Shape's start/end attrs are opset 15: a Slice before)."""
         if self.opset >= 15:

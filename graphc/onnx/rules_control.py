@@ -62,8 +62,7 @@ def _while(e: Emitter, op: Operation) -> None:
     count_in = child.unique(f"{op.name}/count_in")
     var_names = [child.unique(f"{t.name}_in") for t in body.inputs[:n]]
     new_values = _write_body(child, body, var_names + captures, body.outputs, "body")
-    cond_child = child    # the test of the new values, in the same body
-    test = _write_body(cond_child, cond, new_values + captures, cond.outputs, "next_cond")[0]
+    test = _write_body(child, cond, new_values + captures, cond.outputs, "next_cond")[0]     # on the new values
     count = child.node("Add", [count_in, child.const(np.int32(1), op, "one")], op, "count")
     int64 = tensor_type(e.onnx, dtypes.int64, op.name)
     inputs = [e.onnx.helper.make_tensor_value_info(iteration, int64, []),

@@ -79,8 +79,7 @@ def _sample_from_logits(e: Emitter, op: Operation) -> None:
     """``tf.multinomial``'s inverse-CDF step, as graphc computes it: per row, the number of classes
     whose softmax CDF is <= u * total (in float64), at most classes - 1."""
     x = e.cast(e.inp(op, 0), dtypes.float64, op, "logits64")
-    top = e.node("ReduceMax", [x], op, "max", keepdims=1, axes=[1]) if e.opset < 18 else \
-        e.node("ReduceMax", [x, e.int64s([1], op, "axis1")], op, "max", keepdims=1)
+    top = e.reduce("ReduceMax", x, [1], op, "max", keepdims=1)
     cdf = e.node("CumSum", [e.node("Exp", [e.node("Sub", [x, top], op, "shifted")], op, "exp"),
                             e.int64s([1], op, "cumsum_axis")], op, "cdf")
     total = e.node("Slice", [cdf, e.int64s([-1], op, "last"), e.int64s([_INT64_MAX], op, "end"),
@@ -89,8 +88,7 @@ def _sample_from_logits(e: Emitter, op: Operation) -> None:
     below = e.node("LessOrEqual", [e.node("Unsqueeze", [cdf, e.int64s([1], op, "sample_axis")], op, "cdf3"),
                                    e.node("Unsqueeze", [target, e.int64s([2], op, "class_axis3")], op, "target3")],
                    op, "below")                                                      # [batch, samples, classes]
-    count = e.node("ReduceSum", [e.cast(below, dtypes.int64, op, "below64"), e.int64s([2], op, "count_axis")], op,
-                   "count", keepdims=0)
+    count = e.reduce("ReduceSum", e.cast(below, dtypes.int64, op, "below64"), [2], op, "count")
     last = e.node("Sub", [e.dims(e.inp(op, 0), op, "classes", start=1, end=2), e.int64s([1], op, "one")],
                   op, "last_class")
     e.cast(e.node("Min", [count, last], op, "index"), op.attrs["output_dtype"], op, outputs=[e.out(op)])
@@ -274,10 +272,8 @@ def _unique(e: Emitter, op: Operation) -> None:
 def _list_diff(e: Emitter, op: Operation) -> None:
     """The values of x not in y, in order, and their positions (``tf.setdiff1d``)."""
     column = e.node("Unsqueeze", [e.inp(op, 0), e.int64s([1], op, "column_axis")], op, "x_column")
-    found = e.node("ReduceMax", [e.cast(e.node("Equal", [column, e.inp(op, 1)], op, "equal"), dtypes.int32, op),
-                                 e.int64s([1], op, "axis1")], op, "found", keepdims=0) if e.opset >= 18 else \
-        e.node("ReduceMax", [e.cast(e.node("Equal", [column, e.inp(op, 1)], op, "equal"), dtypes.int32, op)],
-               op, "found", keepdims=0, axes=[1])
+    equal = e.cast(e.node("Equal", [column, e.inp(op, 1)], op, "equal"), dtypes.int32, op)
+    found = e.reduce("ReduceMax", equal, [1], op, "found")
     # an empty y leaves found empty along axis 1: ReduceMax of nothing is the lowest int, so "< 1" keeps it
     keep = e.node("Less", [found, e.const(np.int32(1), op, "one")], op, "keep")
     positions = e.node("Squeeze", [e.node("NonZero", [keep], op, "nonzero"), e.int64s([0], op, "axis0")], op,
@@ -296,12 +292,12 @@ def _in_top_k(e: Emitter, op: Operation) -> None:
     safe = e.node("Where", [in_range, targets, e.int64s([0], op, "first")], op, "safe")
     picked = e.node("GatherElements", [e.inp(op, 0), e.node("Unsqueeze", [safe, e.int64s([1], op, "axis1")], op,
                                                              "column")], op, "picked", axis=1)
-    larger = e.node("ReduceSum", [e.cast(e.node("Greater", [e.inp(op, 0), picked], op, "greater"), dtypes.int64, op,
-                                         "greater64"), e.int64s([1], op, "sum_axis")], op, "larger", keepdims=0)
-    finite = e.node("Not", [e.node("Cast", [e.node("ReduceMax", [e.cast(e.node(
-        "Or", [e.node("IsNaN", [e.inp(op, 0)], op, "isnan"), e.node("IsInf", [e.inp(op, 0)], op, "isinf")], op, "bad"),
-        dtypes.int32, op, "bad32"), e.int64s([1], op, "bad_axis")], op, "any_bad", keepdims=0)], op, "any_bad_bool",
-        to=tensor_type(e.onnx, dtypes.bool_, op.name))], op, "finite")
+    greater = e.cast(e.node("Greater", [e.inp(op, 0), picked], op, "greater"), dtypes.int64, op, "greater64")
+    larger = e.reduce("ReduceSum", greater, [1], op, "larger")
+    bad = e.node("Or", [e.node("IsNaN", [e.inp(op, 0)], op, "isnan"), e.node("IsInf", [e.inp(op, 0)], op, "isinf")],
+                 op, "bad")
+    any_bad = e.reduce("ReduceMax", e.cast(bad, dtypes.int32, op, "bad32"), [1], op, "any_bad")
+    finite = e.node("Less", [any_bad, e.const(np.int32(1), op, "none_bad")], op, "finite")   # no classes: lowest
     within = e.node("Less", [larger, _as_int64(e, op, 2, "k")], op, "within")
     e.node("And", [e.node("And", [in_range, finite], op, "valid"), within], op, outputs=[e.out(op)])
 

@@ -20,7 +20,8 @@ def test_every_graphc_op_has_a_rule_or_a_reason():
     assert not set(RULES) & set(NO_ONNX)
 
 
-def test_scans_gathers_scatters_selection_segments_and_matrices(tmp_path):
+@pytest.mark.parametrize("opset", [16, 18])
+def test_scans_gathers_scatters_selection_segments_and_matrices(tmp_path, opset):
     rng = np.random.RandomState(30)
     with tf.Graph().as_default():
         x = tf.placeholder(tf.float32, [None, 3], name="x")
@@ -32,11 +33,9 @@ def test_scans_gathers_scatters_selection_segments_and_matrices(tmp_path):
             tf.einsum("ij,kj->ik", x, x), tf.einsum("ij->j", x), tf.gather_nd(x, [[0, 1], [1, 2]]),
             tf.gather_nd(x, [[1]]), tf.scatter_nd([[1], [1], [0]], [[1.0, 2.0, 3.0]] * 3, [4, 3]), *tf.unique(i),
             tf.where(x > 0), tf.where(i > 1), tf.nn.in_top_k(x, i[:4] - 1, 2), tf.nn.in_top_k(x, i[:4], i[4] - 4),
-            tf.diag_part(sq), tf.diag(x[0]), tf.diag(sq), tf.segment_max(x[:4], [0, 0, 2, 2]),
+            tf.diag_part(sq), tf.diag(x[0]), tf.diag(sq),
             tf.segment_sum(x[:4], [0, 1, 1, 3]), tf.segment_mean(x[:4], [0, 0, 1, 3]),
-            tf.segment_min(x[:4], [1, 1, 1, 1]), tf.segment_prod(x[:4], [0, 0, 0, 2]),
-            tf.unsorted_segment_max(x[:2], i[:2] - 1, 4), tf.unsorted_segment_min(x, i[:4] % 3, 3),
-            tf.unsorted_segment_prod(x[:2], [1, -1], 2), tf.unsorted_segment_max(x[:2, :2], [[0, 2], [2, -1]], 3),
+            tf.segment_prod(x[:4], [0, 0, 0, 2]), tf.unsorted_segment_prod(x[:2], [1, -1], 2),
             tf.Print(x, [x], "printed: "), *tf.setdiff1d(i, [1, 3]), tf.matrix_band_part(sq, 1, -1),
             tf.matrix_band_part(sq, 0, 0), tf.matrix_band_part(x, -1, 1),
             tf.tensor_scatter_add(x[:2], [[0]], [[1.0, 2.0, 3.0]]), tf.tensor_scatter_sub(x[:2], [[1, 1]], [5.0]),
@@ -44,12 +43,16 @@ def test_scans_gathers_scatters_selection_segments_and_matrices(tmp_path):
             tf.reverse_sequence(x[:2], [2, 3], seq_axis=1, batch_axis=0),
             tf.nn.sparse_softmax_cross_entropy_with_logits(labels=i[:4] % 3, logits=x),
         ]
+        if opset >= 18:         # ScatterND's max and min reductions
+            outs += [tf.segment_max(x[:4], [0, 0, 2, 2]), tf.segment_min(x[:4], [1, 1, 1, 1]),
+                     tf.unsorted_segment_max(x[:2], i[:2] - 1, 4), tf.unsorted_segment_min(x, i[:4] % 3, 3),
+                     tf.unsorted_segment_max(x[:2, :2], [[0, 2], [2, -1]], 3)]
         feeds = [[rng.randn(4, 3).astype(np.float32), np.array([1, 2, 1, 0, 5], np.int32),
                   rng.randn(3, 3).astype(np.float32)],
                  [rng.randn(4, 3).astype(np.float32) * 3.0, np.array([2, 2, 0, 3, 6, 1], np.int32),
                   rng.randn(3, 3).astype(np.float32)]]
         with tf.Session() as sess:
-            export_and_compare(sess, [x, i, sq], outs, feeds, tmp_path / "more.onnx", opset=18)
+            export_and_compare(sess, [x, i, sq], outs, feeds, tmp_path / "more.onnx", opset=opset)
 
 
 def test_sparse_tensors_to_dense_and_their_products(tmp_path):
