@@ -110,6 +110,17 @@ def _string_to_number(e: Emitter, op: Operation) -> None:
     e.cast(e.inp(op), op.attrs["out_type"], op, outputs=[e.out(op)])
 
 
+def _as_string(e: Emitter, op: Operation) -> None:
+    """Integers in plain decimal (``%d``) are ONNX's Cast to string; other formats (floats, widths, fills,
+    bools as true/false) are not what Cast writes."""
+    dtype = op.inputs[0].dtype
+    if not dtype.is_integer or op.attrs["fmt"] != "%d":
+        raise UnsupportedOpError(f"Operation {op.name} (AsString): ONNX's Cast to string writes integers in plain "
+                                 f"decimal only, not {dtype.name} as {op.attrs['fmt']!r}; format the numbers after "
+                                 "running the model")
+    e.node("Cast", [e.inp(op)], op, outputs=[e.out(op)], to=tensor_type(e.onnx, dtypes.string, op.name))
+
+
 def _string_join(e: Emitter, op: Operation) -> None:
     if e.opset < 20:
         raise UnsupportedOpError(f"Operation {op.name} (StringJoin): ONNX's StringConcat needs opset 20 or later; "
@@ -444,7 +455,7 @@ MORE_RULES: dict = {
     "RandomStandardNormal": _random_normal, "RandomUniform": _random_uniform, "TruncatedNormal": _truncated_normal,
     "RandomUniformInt": _random_uniform_int, "SampleFromLogits": _sample_from_logits,
     "StringLower": _string_case("LOWER"), "StringUpper": _string_case("UPPER"),
-    "StringToNumber": _string_to_number, "StringJoin": _string_join,
+    "StringToNumber": _string_to_number, "StringJoin": _string_join, "AsString": _as_string,
     "Cumsum": _cumsum, "Cumprod": _cumprod, "Einsum": _einsum, "GatherNd": _gather_nd, "ScatterNd": _scatter_nd,
     "TensorScatterUpdate": _tensor_scatter("update"), "TensorScatterAdd": _tensor_scatter("add"),
     "TensorScatterSub": _tensor_scatter("sub"),
@@ -486,7 +497,7 @@ NO_ONNX: dict = {
     **{t: _PARSING for t in ("DecodeCSV", "DecodeRaw", "DecodeImage", "DecodeJpeg", "DecodePng", "EncodeJpeg",
                              "EncodePng", "ParseExample", "ParseSequenceExample")},
     **{t: _LINALG for t in ("Cholesky", "MatrixInverse", "Svd")},
-    **{t: _STRINGS for t in ("AsString", "RegexReplace", "StringLength", "StringSplit", "StringSplitV2",
+    **{t: _STRINGS for t in ("RegexReplace", "StringLength", "StringSplit", "StringSplitV2",
                              "StringStrip", "Substr")},
     "RandomOrthogonal": "it needs a QR factorization, which ONNX's standard operators do not have",
     "CandidateExpectedCount": "a sampled-softmax training op: export the inference graph (the full logits)",

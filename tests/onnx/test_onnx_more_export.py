@@ -119,7 +119,8 @@ def test_string_ops(tmp_path):
     with tf.Graph().as_default():
         s = tf.placeholder(tf.string, [None, 2], name="s")
         outs = [tf.strings.lower(s), tf.strings.upper(s), tf.strings.join([s, s[:, ::-1]], separator="+"),
-                tf.strings.join([s, tf.strings.upper(s)]), tf.string_to_number(tf.constant(["1.5", "-2e3"]))]
+                tf.strings.join([s, tf.strings.upper(s)]), tf.as_string(tf.constant([-12, 0, 7], tf.int64)),
+                tf.string_to_number(tf.constant(["1.5", "-2e3"]))]
         with tf.Session() as sess:
             graphc.onnx.export(sess, [s], outs, tmp_path / "s.onnx", opset=20)
             feed = np.array([[b"Hello", b"wORLD"], [b"a1B2", b""]], dtype=object)
@@ -129,7 +130,9 @@ def test_string_ops(tmp_path):
             with pytest.raises(graphc.onnx.UnsupportedOpError,
                                match=r"'StringLength' has no ONNX mapping \(ONNX's string operators"):
                 graphc.onnx.export(sess, [s], tf.strings.length(s), None)
+            with pytest.raises(graphc.onnx.UnsupportedOpError, match=r"AsString.*not float32 as '%f'"):
+                graphc.onnx.export(sess, [s], tf.as_string(tf.string_to_number(s)), None)
     got = run_onnx(tmp_path / "s.onnx", {"s:0": feed.astype(str).astype(object)})    # onnxruntime takes str
-    for g, w in zip(got[:4], want[:4]):
+    for g, w in zip(got[:5], want[:5]):
         assert [v.encode() if isinstance(v, str) else v for v in g.ravel()] == list(w.ravel())
-    np.testing.assert_array_equal(got[4], want[4])
+    np.testing.assert_array_equal(got[5], want[5])
