@@ -137,10 +137,20 @@ def _tensor_array_stack(e: Emitter, op: Operation) -> None:
     e.node("Identity", [e.inp(op, 0)], op, outputs=[e.out(op)])
 
 
+def _tensor_array_split_rows(e: Emitter, op: Operation) -> None:
+    """``TensorArray.split``: the value cut into len(lengths) rows of equal length (graphc's TensorArray
+    holds elements of one shape)."""
+    count = e.node("Shape", [e.inp(op, 1)], op, "count")
+    shape = e.node("Concat", [count, e.int64s([-1], op, "length"), e.dims(e.inp(op), op, "rest", start=1)], op,
+                   "rows_shape", axis=0)
+    e.node("Reshape", [e.inp(op), shape], op, outputs=[e.out(op)])
+
+
 CONTROL_RULES: dict = {
     "If": _if, "While": _while,
     "TensorArrayNew": _tensor_array_new, "TensorArrayScatter": _tensor_array_scatter,
     "TensorArrayGather": _tensor_array_gather, "TensorArrayStack": _tensor_array_stack,
+    "TensorArraySplitRows": _tensor_array_split_rows,
 }
 
 __all__ = ["CONTROL_RULES"]

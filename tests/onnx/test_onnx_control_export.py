@@ -28,9 +28,11 @@ def test_conds_and_loops(tmp_path, opset):
         mapped = tf.map_fn(lambda r: r * tf.reduce_max(r), x)
         scanned = tf.scan(lambda a, r: a + r, x)
         folded = tf.foldl(lambda a, r: a * 0.5 + r, x)
+        split = tf.TensorArray(tf.float32, size=2).split(tf.concat([x, x + 1.0], 0), [tf.shape(x)[0]] * 2)
+        read_back = split.read(1) * 2.0 + split.stack()[0]
         nested = tf.while_loop(lambda k, s: k < 3,
                                lambda k, s: (k + 1, tf.cond(k > 0, lambda: s + 1.0, lambda: s * 3.0)), [0, x])[1]
-        outs = [c, c2[0], c2[1], case, i, acc, j, v, mapped, scanned, folded, nested]
+        outs = [c, c2[0], c2[1], case, i, acc, j, v, mapped, scanned, folded, nested, read_back]
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
             model = export_and_compare(sess, [x, p], outs,
