@@ -254,6 +254,43 @@ def _sparse_dense_matmul(e: Emitter, op: Operation) -> None:
     e.node("MatMul", [a, b], op, outputs=[e.out(op)])
 
 
+def _sparse_gather(e: Emitter, op: Operation) -> None:
+    e.node("GatherND", [e.inp(op), _as_int64(e, op, 1, "indices64")], op, outputs=[e.out(op)])
+
+
+def _sparse_retain_positions(e: Emitter, op: Operation) -> None:
+    e.node("Squeeze", [e.node("NonZero", [e.inp(op)], op, "nonzero"), e.int64s([0], op, "axis0")], op,
+           outputs=[e.out(op)])
+
+
+def _sparse_reduce_sum(e: Emitter, op: Operation) -> None:
+    """The densified operand summed over ``axes`` (all when None)."""
+    dense = _densify(e, op, _as_int64(e, op, 2, "shape"))
+    axes = op.attrs["axes"]
+    rank = op.inputs[2].shape.as_tuple()[0]
+    axes = list(range(rank)) if axes is None else [int(a) % rank for a in axes]
+    e.node("ReduceSum", [dense, e.int64s(axes, op, "axes")], op, outputs=[e.out(op)],
+           keepdims=int(op.attrs["keep_dims"]))
+
+
+def _sparse_reorder(e: Emitter, op: Operation) -> None:
+    """Entries in row-major order: a stable ascending TopK of each index's row-major position (ONNX's
+    TopK puts the lower index first among equal keys)."""
+    coords = _coordinates(e, op, 0, 2)
+    rank = op.inputs[2].shape.as_tuple()[0]
+    shape = _as_int64(e, op, 2, "shape")
+    strides = [e.node("ReduceProd", [e.node("Slice", [shape, e.int64s([i + 1], op, f"after_{i}"),
+                                                      e.int64s([rank], op, f"rank_{i}")], op, f"later_{i}")],
+                      op, f"stride_{i}", keepdims=1) for i in range(rank)]
+    stride = e.node("Concat", strides, op, "strides", axis=0) if rank else e.int64s([], op, "strides")
+    keys = e.reduce("ReduceSum", e.node("Mul", [coords, stride], op, "weighted"), [1], op, "keys")
+    order = e.unique(f"{op.name}/order")
+    e.node("TopK", [keys, e.dims(keys, op, "count")], op, "sort", outputs=[e.unique(f"{op.name}/sorted"), order],
+           axis=0, largest=0, sorted=1)
+    e.node("Gather", [coords, order], op, outputs=[e.out(op, 0)], axis=0)
+    e.node("Gather", [e.inp(op, 1), order], op, "values", outputs=[e.out(op, 1)], axis=0)
+
+
 # selection -------------------------------------------------------------------------------------
 
 def _top_k(e: Emitter, op: Operation) -> None:
@@ -466,7 +503,9 @@ MORE_RULES: dict = {
     **{f"UnsortedSegment{r}": _segment(r, False) for r in ("Max", "Min", "Prod")},
     "Print": _print,
     "SparseToDense": _sparse_to_dense, "SparseTensorDenseAdd": _sparse_dense_add,
-    "SparseTensorDenseMatMul": _sparse_dense_matmul,
+    "SparseTensorDenseMatMul": _sparse_dense_matmul, "SparseGather": _sparse_gather,
+    "SparseRetainPositions": _sparse_retain_positions, "SparseReduceSum": _sparse_reduce_sum,
+    "SparseReorder": _sparse_reorder,
 }
 
 _GRADIENT = "a gradient op: export the inference graph (the outputs of the forward pass), not a training step"
@@ -475,7 +514,7 @@ _PIPELINE = ("an input-pipeline op: give the tensor it produces as one of export
              "ONNX model")
 _SUMMARY = "a summary op: it writes TensorBoard records, which an ONNX model does not"
 _SPARSE = ("a sparse (or ragged) tensor op whose result's size depends on the values: ONNX has dense tensors only "
-           "(sparse_tensor_to_dense, sparse_tensor_dense_matmul and adding a sparse tensor to a dense one are written)")
+           "(sparse to dense, matmul, reduce_sum, reorder, retain and adding to a dense tensor are written)")
 _PARSING = ("a parsing or decoding op with no ONNX operator: export from the tensors it produces (give them as "
             "inputs)")
 _LINALG = "ONNX's standard operators have no matrix factorization or inverse"
@@ -492,8 +531,7 @@ NO_ONNX: dict = {
                               "QueueDequeueV2", "QueueEnqueueManyV2", "QueueEnqueueV2", "QueueSizeV2", "ReaderReadV2",
                               "ReadFile")},
     **{t: _SUMMARY for t in ("ScalarSummary", "HistogramSummary", "ImageSummary", "MergeSummary")},
-    **{t: _SPARSE for t in ("SparseAdd", "SparseGather", "SparseReduceSum", "SparseReorder", "SparseRetainPositions",
-                            "RaggedCheckSplits", "RaggedRowSplits", "RaggedSparseIndices")},
+    **{t: _SPARSE for t in ("SparseAdd", "RaggedCheckSplits", "RaggedRowSplits", "RaggedSparseIndices")},
     **{t: _PARSING for t in ("DecodeCSV", "DecodeRaw", "DecodeImage", "DecodeJpeg", "DecodePng", "EncodeJpeg",
                              "EncodePng", "ParseExample", "ParseSequenceExample")},
     **{t: _LINALG for t in ("Cholesky", "MatrixInverse", "Svd")},

@@ -7,6 +7,7 @@ import graphc as tf
 import graphc.onnx
 from graphc.onnx.table import NO_ONNX, RULES
 from graphc.ops.core import OPS
+from graphc.ops.sparse import sparse_gather
 
 from onnx_roundtrip import export_and_compare, run_onnx
 
@@ -65,7 +66,14 @@ def test_sparse_tensors_to_dense_and_their_products(tmp_path):
                 tf.sparse_tensor_to_dense(tf.SparseTensor([[1], [4]], v[:2], [6])),
                 tf.sparse_tensor_dense_matmul(sp, tf.transpose(x)),
                 tf.sparse_tensor_dense_matmul(sp, x, adjoint_a=True), tf.sparse_add(x, sp),
-                tf.sparse_to_dense([1, 3], [5], 2.0, 0.5)]
+                tf.sparse_to_dense([1, 3], [5], 2.0, 0.5), tf.sparse_reduce_sum(sp, 1), tf.sparse_reduce_sum(sp),
+                tf.sparse_reduce_sum(sp, [0], keepdims=True)]
+        shuffled = tf.SparseTensor(tf.constant([[2, 0], [0, 3], [1, 1], [0, 1]], tf.int64), tf.concat([v, v[:1]], 0),
+                                   [3, 4])
+        reordered = tf.sparse_reorder(shuffled)
+        kept = tf.sparse_retain(shuffled, tf.concat([v > 0.0, [True]], 0))
+        outs += [reordered.indices, reordered.values, kept.indices, kept.values,
+                 sparse_gather(x, tf.constant([[2, 1], [0, 3]], tf.int64))]      # the values-gradient op
         with tf.Session() as sess:
             export_and_compare(sess, [x, v], outs, [[rng.randn(3, 4).astype(np.float32),
                                                      rng.randn(3).astype(np.float32)]], tmp_path / "sparse.onnx")
