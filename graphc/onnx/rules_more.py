@@ -22,7 +22,8 @@ from graphc.ops.core import constant_value
 
 
 def _seed(op: Operation) -> dict:
-    """ONNX's float seed from the op's (graph seed, op seed); none for an unseeded op."""
+    """ONNX's float seed from the op's (graph seed, op seed), mixed into 24 bits (a float holds them
+    exactly); none for an unseeded op, which draws fresh numbers."""
     if op.attrs.get("seed") is None:
         return {}
     return {"seed": float((int(op.attrs["seed"]) * 7919 + int(op.attrs["seed2"] or 0)) % (1 << 24))}
@@ -122,9 +123,7 @@ def _as_string(e: Emitter, op: Operation) -> None:
 
 
 def _string_join(e: Emitter, op: Operation) -> None:
-    if e.opset < 20:
-        raise UnsupportedOpError(f"Operation {op.name} (StringJoin): ONNX's StringConcat needs opset 20 or later; "
-                                 "export with opset=20")
+    _needs_opset(e, op, 20, "ONNX's StringConcat")
     sep = op.attrs["separator"]
     separator = e.const(np.array(sep if isinstance(sep, bytes) else str(sep).encode(), dtype=object), op, "separator")
     value = e.inp(op, 0)
