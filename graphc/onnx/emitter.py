@@ -77,8 +77,11 @@ class Emitter:
         self._used.add(name)
 
     def name_of(self, t: Tensor) -> str:
+        """The ONNX name of graphc tensor ``t``: this graph's, else an enclosing graph's (which a subgraph sees)."""
         if t in self._pending:
             self._write_initializer(t, self._pending.pop(t))
+        if t not in self._names and self.parent is not None:
+            return self.parent.name_of(t)
         return self._names[t]
 
     def write_ops(self, ops: Sequence[Operation], values: Optional[dict] = None) -> None:

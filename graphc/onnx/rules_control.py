@@ -104,6 +104,42 @@ def _fresh(buffer: Tensor) -> bool:
     return elem is None or None in elem
 
 
+def _shapes_match(buffer: Tensor, value: Tensor, index_rank: int) -> bool:
+    """Whether the buffer's static element shape is known and the written rows' (so it was settled)."""
+    b, v = buffer.shape.as_tuple(), value.shape.as_tuple()
+    return b is not None and v is not None and None not in b[1:] and tuple(b[1:]) == tuple(v[index_rank:])
+
+
+def _fresh_buffer(e: Emitter, op: Operation, rows: str) -> str:
+    """Zeros of [size, *the rows' element shape] (graphc's first write replaces a buffer of unknown shape)."""
+    shape = e.node("Concat", [e.node("Shape", [e.inp(op, 1)], op, "size"), e.dims(rows, op, "row_shape", start=1)],
+                   op, "buffer_shape", axis=0)
+    return _fill_value(e, shape, op.inputs[0].dtype, 0, op, "fresh")
+
+
+def _buffer_to_write(e: Emitter, op: Operation, rows: str, index_rank: int) -> str:
+    """The buffer a write goes into: itself once its element shape is settled; a fresh one for a new
+    TensorArray of unknown element shape; otherwise (a loop var whose first write is in the body) an
+    ``If`` on whether anything was written, the fresh buffer made only in that branch."""
+    buffer = op.inputs[0]
+    if buffer.op.type == "TensorArrayNew" and _fresh(buffer):
+        return _fresh_buffer(e, op, rows)
+    if _shapes_match(buffer, op.inputs[3], index_rank):
+        return e.inp(op, 0)
+    written = e.cast(e.inp(op, 1), dtypes.int32, op, "written32")
+    any_written = e.node("Greater", [e.reduce("ReduceMax", written, [0], op, "any_written"),
+                                     e.const(np.int32(0), op, "zero")], op, "was_written")
+    keep, fresh = e.child(), e.child()
+    kept = keep.node("Identity", [e.inp(op, 0)], op, "kept")
+    made = _fresh_buffer(fresh, op, rows)
+    info = e.value_info(buffer, "")
+    graphs = {attr: e.onnx.helper.make_graph(child.nodes, e.unique(f"{op.name}/{attr}"), [],
+                                             [e.onnx.helper.make_tensor_value_info(
+                                                 out, info.type.tensor_type.elem_type, None)])
+              for attr, child, out in (("then_branch", keep, kept), ("else_branch", fresh, made))}
+    return e.node("If", [any_written], op, "buffer", **graphs)
+
+
 def _tensor_array_scatter(e: Emitter, op: Operation) -> None:
     if op.attrs["dynamic_size"]:
         raise UnsupportedOpError(f"Operation {op.name} (TensorArrayScatter): a dynamic_size TensorArray grows at "
@@ -117,13 +153,7 @@ def _tensor_array_scatter(e: Emitter, op: Operation) -> None:
         rows = e.node("Unsqueeze", [rows, e.int64s([0], op, "row_axis")], op, "rows")
     index = e.node("Cast", [e.inp(op, 2)], op, "index64", to=tensor_type(e.onnx, dtypes.int64, op.name))
     index = e.node("Reshape", [index, e.int64s([-1, 1], op, "column")], op, "index")
-    buffer = e.inp(op, 0)
-    if _fresh(op.inputs[0]):      # zeros of the first write's element shape
-        row_shape = e.dims(rows, op, "row_shape", start=1)
-        size = e.node("Shape", [e.inp(op, 1)], op, "size")
-        buffer = _fill_value(e, e.node("Concat", [size, row_shape], op, "buffer_shape", axis=0),
-                             op.inputs[0].dtype, 0, op, "fresh")
-    e.node("ScatterND", [buffer, index, rows], op, outputs=[e.out(op, 0)])
+    e.node("ScatterND", [_buffer_to_write(e, op, rows, index_rank), index, rows], op, outputs=[e.out(op, 0)])
     count = e.dims(index, op, "count", end=1)
     marks = _fill_value(e, count, dtypes.bool_, True, op, "marks")
     e.node("ScatterND", [e.inp(op, 1), index, marks], op, "written", outputs=[e.out(op, 1)])

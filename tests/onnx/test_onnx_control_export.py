@@ -125,3 +125,17 @@ def test_bidirectional_rnn(tmp_path):
             export_and_compare(sess, [x, lengths], [fw, bw],
                                [[rng.randn(3, 4, 2).astype(np.float32), np.array([4, 1, 3], np.int32)]],
                                tmp_path / "birnn.onnx")
+
+
+def test_tensor_arrays_whose_element_shape_is_known_only_at_run_time(tmp_path):
+    """The first write inside a loop sets the buffer's element shape (an If on whether anything was written)."""
+    rng = np.random.RandomState(24)
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, None], name="x")
+        ta = tf.TensorArray(tf.float32, size=tf.shape(x)[0])
+        _, ta = tf.while_loop(lambda i, t: i < tf.shape(x)[0], lambda i, t: (i + 1, t.write(i, tf.gather(x, i) * 3.0)),
+                              [0, ta])
+        outs = [tf.map_fn(lambda r: r * 2.0, x), tf.scan(lambda a, r: a + r, x), ta.stack()]
+        with tf.Session() as sess:
+            export_and_compare(sess, [x], outs, [[rng.randn(3, 4).astype(np.float32)],
+                                                 [rng.randn(2, 6).astype(np.float32)]], tmp_path / "ta.onnx")
