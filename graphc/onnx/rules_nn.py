@@ -120,33 +120,48 @@ def _resize_mode(op: Operation) -> dict:
     return {"mode": "linear", "coordinate_transformation_mode": coords}
 
 
-def _static_resize(e: Emitter, op: Operation, x: str) -> Optional[str]:
-    """Bicubic with known sizes as TF computes it: two MatMuls with TF's weight matrices (its Keys
-    coefficients come from a table at 1/1024 steps, which ONNX's cubic Resize does not use, and
-    onnxruntime's cubic Resize refuses some downscales). None when a size is not known."""
+def _static_sizes(op: Operation) -> Optional[list]:
+    """[(in, out)] for height and width when both are known when the graph is built, else None."""
     dims, size = op.inputs[0].shape.as_tuple(), constant_value(op.inputs[1])
-    if op.type != "ResizeBicubic" or size is None or None in dims[1:3]:
+    if size is None or None in dims[1:3]:
         return None
+    return [(int(n), int(m)) for n, m in zip(dims[1:3], np.ravel(size))]
+
+
+def _weights(op: Operation, sizes: list) -> list:
     align, half = op.attrs["align_corners"], op.attrs["half_pixel_centers"]
-    wh, ww = (resize_weights(op.type, n, int(m), align, half) for n, m in zip(dims[1:3], np.ravel(size)))
-    dtype = op.inputs[0].dtype.np_type
-    rows = e.node("MatMul", [e.const(wh.astype(dtype), op, "row_weights"), x], op, "rows")
-    return e.node("MatMul", [rows, e.const(ww.T.astype(dtype), op, "column_weights")], op, "resize")
+    return [resize_weights(op.type, n, m, align, half) for n, m in sizes]
 
 
 def _resize(e: Emitter, op: Operation) -> None:
+    """Nearest with known sizes as two Gathers of TF's source rows and columns (exact, any dtype); bicubic
+    with known sizes as two MatMuls with TF's weight matrices (its Keys coefficients come from a table at
+    1/1024 steps, which ONNX's cubic Resize does not use, and onnxruntime's cubic Resize refuses some
+    downscales); otherwise ONNX's Resize on NCHW. Bilinear and bicubic give float32, as TF's kernels."""
     if _rank(op) != 4:
         raise UnsupportedOpError(f"Operation {op.name} ({op.type}): images {op.inputs[0].name} must be rank 4 "
                                  "(NHWC) to write it as ONNX")
-    x = e.node("Transpose", [e.inp(op)], op, "to_nchw", perm=_TO_NCHW)
-    y = _static_resize(e, op, x)
-    if y is not None:
-        e.node("Transpose", [y], op, outputs=[e.out(op)], perm=_TO_NHWC)
+    sizes = _static_sizes(op)
+    if op.type == "ResizeNearestNeighbor" and sizes is not None:
+        rows, cols = (e.int64s(w.argmax(axis=1).tolist(), op, f"{what}_sources")
+                      for w, what in zip(_weights(op, sizes), ("row", "column")))
+        picked = e.node("Gather", [e.inp(op), rows], op, "rows", axis=1)
+        e.node("Gather", [picked, cols], op, outputs=[e.out(op)], axis=2)
         return
-    batch_channels = e.node("Slice", [e.node("Shape", [x], op, "shape"), e.int64s([0], op, "zero"),
-                                      e.int64s([2], op, "two")], op, "batch_channels")
-    sizes = e.node("Concat", [batch_channels, _as_int64(e, op, 1, "hw")], op, "sizes", axis=0)
-    y = e.node("Resize", [x, "", "", sizes], op, "resize", **_resize_mode(op))
+    image = e.inp(op)
+    if op.inputs[0].dtype != op.outputs[0].dtype:
+        image = e.cast(image, op.outputs[0].dtype, op, "as_float")
+    x = e.node("Transpose", [image], op, "to_nchw", perm=_TO_NCHW)
+    if op.type == "ResizeBicubic" and sizes is not None:
+        wh, ww = _weights(op, sizes)
+        dtype = op.outputs[0].dtype.np_type
+        y = e.node("MatMul", [e.const(wh.astype(dtype), op, "row_weights"), x], op, "rows")
+        y = e.node("MatMul", [y, e.const(ww.T.astype(dtype), op, "column_weights")], op, "resize")
+    else:
+        batch_channels = e.node("Slice", [e.node("Shape", [x], op, "shape"), e.int64s([0], op, "zero"),
+                                          e.int64s([2], op, "two")], op, "batch_channels")
+        sizes_input = e.node("Concat", [batch_channels, _as_int64(e, op, 1, "hw")], op, "sizes", axis=0)
+        y = e.node("Resize", [x, "", "", sizes_input], op, "resize", **_resize_mode(op))
     e.node("Transpose", [y], op, outputs=[e.out(op)], perm=_TO_NHWC)
 
 

@@ -97,3 +97,16 @@ def test_crops_pads_and_flips(tmp_path):
                 tf.image.transpose_image(x)]
         with tf.Session() as sess:
             export_and_compare(sess, [x], outs, [[rng.randn(2, 5, 6, 2).astype(np.float32)]], tmp_path / "img.onnx")
+
+
+@pytest.mark.parametrize("dtype", [tf.uint8, tf.int32, tf.float64])
+def test_resizes_of_other_dtypes(tmp_path, dtype):
+    """Bilinear and bicubic give float32 (as TF's kernels); nearest keeps the dtype."""
+    rng = np.random.RandomState(14)
+    with tf.Graph().as_default():
+        x = tf.placeholder(dtype, [None, 4, 3, 2], name="x")
+        outs = [tf.image.resize_bilinear(x, [5, 7]), tf.image.resize_bicubic(x, [3, 2], half_pixel_centers=True),
+                tf.image.resize_nearest_neighbor(x, [7, 5], align_corners=True)]
+        feed = (rng.rand(2, 4, 3, 2) * 100).astype(dtype.np_type)
+        with tf.Session() as sess:
+            export_and_compare(sess, [x], outs, [[feed]], tmp_path / "typed.onnx", rtol=1e-5, atol=1e-4)
