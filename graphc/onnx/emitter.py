@@ -82,6 +82,10 @@ class Emitter:
             self._write_initializer(t, self._pending.pop(t))
         if t not in self._names and self.parent is not None:
             return self.parent.name_of(t)
+        if t not in self._names:
+            raise UnsupportedOpError(f"{t.name} has no ONNX value: it is an output the exporter does not write (a "
+                                     f"while loop's per-iteration stacks, a region's kept random draws: what only "
+                                     "gradients read); export the inference graph")
         return self._names[t]
 
     def write_ops(self, ops: Sequence[Operation], values: Optional[dict] = None) -> None:
@@ -101,7 +105,11 @@ class Emitter:
                     raise UnsupportedOpError(f"Cannot export operation '{op.name}' ({op.type}) to ONNX: {err}") from err
 
     def inp(self, op: Operation, index: int = 0) -> str:
-        return self.name_of(op.inputs[index])
+        """The ONNX name of ``op``'s input ``index``."""
+        try:
+            return self.name_of(op.inputs[index])
+        except UnsupportedOpError as err:
+            raise UnsupportedOpError(f"Cannot export operation '{op.name}' ({op.type}): its input {err}") from None
 
     def out(self, op: Operation, index: int = 0) -> str:
         """The name the rule's result for ``op.outputs[index]`` must have: the tensor's TF name."""

@@ -13,7 +13,6 @@ import os
 import re
 from typing import Any, Optional, Union
 
-
 from graphc.graph import Tensor
 from graphc.onnx.emitter import Emitter, UnsupportedOpError, ops_between, subgraphs, tensor_type
 from graphc.onnx.table import NO_ONNX, RULES

@@ -66,6 +66,16 @@ def test_dynamic_rnn(tmp_path, cell, opset):
                                tmp_path / "rnn.onnx", rtol=1e-5, atol=1e-5, opset=opset)
 
 
+def test_reading_a_regions_gradient_outputs_is_a_clear_error():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [3], name="x")
+        p = tf.placeholder(tf.bool, [], name="p")
+        kept_draw = tf.cond(p, lambda: tf.random_normal([3]) + x, lambda: x).op.outputs[1]
+        with tf.Session() as sess:
+            with pytest.raises(graphc.onnx.UnsupportedOpError, match=r"'mul' \(Mul\): its input cond:1 has no ONNX"):
+                graphc.onnx.export(sess, [x, p], [tf.multiply(kept_draw, 2.0, name="mul")], None)
+
+
 def test_a_growing_tensor_array_is_a_clear_error():
     with tf.Graph().as_default():
         n = tf.placeholder(tf.int32, [], name="n")
