@@ -1,10 +1,12 @@
 """What an ONNX conversion rule writes into: nodes, initializers and the names of graphc tensors.
 
-A rule (``graphc/onnx/rules.py``) reads its graphc op's inputs with ``e.inp(op, i)`` (the ONNX name
+A rule (``graphc/onnx/rules*.py``, joined in ``table.py``) reads its graphc op's inputs with ``e.inp(op, i)`` (the ONNX name
 of input ``i``), writes ONNX nodes with ``e.node(...)`` and constants with ``e.const(...)``, and its
 last nodes write the names ``e.out(op, i)``: each graphc tensor keeps its TF name (``dense/MatMul:0``)
 in the ONNX graph, so a model can be read against the graph it came from. Helper values get unique
-names under the op's (``dense/MatMul/transpose_a``).
+names under the op's (``dense/MatMul/transpose_a``). A region's body is written by a child emitter
+(``e.child()``): its own nodes, the same namespace (ONNX wants every name assigned once) and
+initializers, and the enclosing graphs' values readable by name.
 """
 from __future__ import annotations
 

@@ -1,11 +1,12 @@
 """``graphc.onnx.export``: the inference part of a session's graph as an ONNX model.
 
 The ops between ``inputs`` and ``outputs`` are written in execution order, one rule per op type
-(``graphc/onnx/rules.py``); constants and the session's current variable values become
-initializers; ``inputs`` become the model's inputs (a dimension of unknown size is a symbolic
-dimension). Every op type is checked before anything is read from the session, so an op with no
-ONNX form is an ``UnsupportedOpError`` (a ValueError) naming the op and its type; the finished
-model passes ``onnx.checker`` (with shape inference) before it is written.
+(``graphc/onnx/table.py``; region ops write their bodies as subgraphs); constants and the
+session's current variable values become initializers; ``inputs`` become the model's inputs (a
+dimension of unknown size is a symbolic dimension). Every op type, in region bodies too, is checked
+before anything is read from the session, so an op with no ONNX form is an ``UnsupportedOpError``
+(a ValueError) naming the op, its type and why (``NO_ONNX``); the finished model passes
+``onnx.checker`` (with shape inference) before it is written.
 """
 from __future__ import annotations
 
