@@ -512,8 +512,10 @@ _STATE = "a state op: an ONNX model has no variables; their current values are w
 _PIPELINE = ("an input-pipeline op: give the tensor it produces as one of export's inputs, and feed it to the "
              "ONNX model")
 _SUMMARY = "a summary op: it writes TensorBoard records, which an ONNX model does not"
-_SPARSE = ("a sparse (or ragged) tensor op whose result's size depends on the values: ONNX has dense tensors only "
+_SPARSE = ("the union of two sparse tensors, whose size depends on the values: ONNX has dense tensors only "
            "(sparse to dense, matmul, reduce_sum, reorder, retain and adding to a dense tensor are written)")
+_RAGGED = ("a ragged tensor op: graphc writes no ONNX for ragged tensors (their row-split checks are run-time "
+           "errors, which ONNX cannot raise); export from the dense tensors (ragged.to_tensor())")
 _PARSING = ("a parsing or decoding op with no ONNX operator: export from the tensors it produces (give them as "
             "inputs)")
 _LINALG = "ONNX's standard operators have no matrix factorization or inverse"
@@ -530,7 +532,8 @@ NO_ONNX: dict = {
                               "QueueDequeueV2", "QueueEnqueueManyV2", "QueueEnqueueV2", "QueueSizeV2", "ReaderReadV2",
                               "ReadFile")},
     **{t: _SUMMARY for t in ("ScalarSummary", "HistogramSummary", "ImageSummary", "MergeSummary")},
-    **{t: _SPARSE for t in ("SparseAdd", "RaggedCheckSplits", "RaggedRowSplits", "RaggedSparseIndices")},
+    "SparseAdd": _SPARSE,
+    **{t: _RAGGED for t in ("RaggedCheckSplits", "RaggedRowSplits", "RaggedSparseIndices")},
     **{t: _PARSING for t in ("DecodeCSV", "DecodeRaw", "DecodeImage", "DecodeJpeg", "DecodePng", "EncodeJpeg",
                              "EncodePng", "ParseExample", "ParseSequenceExample")},
     **{t: _LINALG for t in ("Cholesky", "MatrixInverse", "Svd")},
