@@ -32,7 +32,7 @@ def test_conds_and_loops(tmp_path, opset):
         read_back = split.read(1) * 2.0 + split.stack()[0]
         nested = tf.while_loop(lambda k, s: k < 3,
                                lambda k, s: (k + 1, tf.cond(k > 0, lambda: s + 1.0, lambda: s * 3.0)), [0, x])[1]
-        doubled = tf.while_loop(lambda a: a < 100.0, lambda a: a * 2.0 + 1.0, [tf.reduce_max(x) * 50.0])
+        doubled = tf.while_loop(lambda a: a < 100.0, lambda a: a * 2.0 + 1.0, [tf.abs(tf.reduce_max(x)) * 50.0])
         iterations = doubled.op.outputs[1]      # the While op's iteration count (0 when the first test fails)
         outs = [c, c2[0], c2[1], case, i, acc, j, v, mapped, scanned, folded, nested, read_back, doubled, iterations]
         with tf.Session() as sess:
