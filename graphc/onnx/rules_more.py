@@ -487,6 +487,24 @@ def _print(e: Emitter, op: Operation) -> None:
     e.node("Identity", [e.inp(op)], op, outputs=[e.out(op)])
 
 
+def _dynamic_slice(e: Emitter, op: Operation) -> None:
+    """A window with run-time ``begin``/``size`` (size -1: to the end). ONNX's Slice clamps a window that
+    does not fit where graphc's kernel raises InvalidArgumentError."""
+    begin, size = (e.cast(e.inp(op, i), dtypes.int64, op, what) for i, what in ((1, "begin"), (2, "size")))
+    to_end = e.node("Equal", [size, e.int64s([-1], op, "minus_one")], op, "to_end")
+    ends = e.node("Where", [to_end, e.int64s([_INT64_MAX], op, "end"), e.node("Add", [begin, size], op, "stop")],
+                  op, "ends")
+    e.node("Slice", [e.inp(op), begin, ends], op, outputs=[e.out(op)])
+
+
+def _dynamic_pad(e: Emitter, op: Operation) -> None:
+    """Zeros around, by a run-time ``[rank, 2]`` paddings tensor: ONNX's pads are all befores, then all afters."""
+    rows = e.cast(e.inp(op, 1), dtypes.int64, op, "paddings")
+    pads = e.node("Reshape", [e.node("Transpose", [rows], op, "by_side", perm=[1, 0]), e.int64s([-1], op, "flat")],
+                  op, "pads")
+    e.node("Pad", [e.inp(op), pads], op, outputs=[e.out(op)], mode="constant")
+
+
 MORE_RULES: dict = {
     "RandomStandardNormal": _random_normal, "RandomUniform": _random_uniform, "TruncatedNormal": _truncated_normal,
     "RandomUniformInt": _random_uniform_int, "SampleFromLogits": _sample_from_logits,
@@ -504,7 +522,7 @@ MORE_RULES: dict = {
     "SparseToDense": _sparse_to_dense, "SparseTensorDenseAdd": _sparse_dense_add,
     "SparseTensorDenseMatMul": _sparse_dense_matmul, "SparseGather": _sparse_gather,
     "SparseRetainPositions": _sparse_retain_positions, "SparseReduceSum": _sparse_reduce_sum,
-    "SparseReorder": _sparse_reorder,
+    "SparseReorder": _sparse_reorder, "DynamicSlice": _dynamic_slice, "DynamicPad": _dynamic_pad,
 }
 
 _GRADIENT = "a gradient op: export the inference graph (the outputs of the forward pass), not a training step"
@@ -541,7 +559,8 @@ NO_ONNX: dict = {
                              "StringStrip", "Substr")},
     "RandomOrthogonal": "it needs a QR factorization, which ONNX's standard operators do not have",
     "CandidateExpectedCount": "a sampled-softmax training op: export the inference graph (the full logits)",
-    "SampleCandidates": "a sampled-softmax training op: export the inference graph (the full logits)",
+    **{t: "a sampled-softmax training op: export the inference graph (the full logits)"
+       for t in ("SampleCandidates", "FixedUnigramCandidateSampler", "LearnedUnigramCandidateSampler")},
     "PyFunc": "it runs Python code, which an ONNX model cannot call",
     "PyFuncStateless": "it runs Python code, which an ONNX model cannot call",
     "CaseGuard": ("tf.case's run-time check that one predicate holds (exclusive=True or no default) has no ONNX "

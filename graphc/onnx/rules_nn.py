@@ -15,7 +15,7 @@ import numpy as np
 from graphc.graph import Operation
 from graphc.onnx.emitter import Emitter, UnsupportedOpError
 from graphc.ops.core import constant_value
-from graphc.ops.image_resize import resize_weights
+from graphc.ops.image_resize import area_weights, resize_weights
 from graphc.onnx.rules import _INT64_MIN, _as_int64, _rank, _static_input
 
 _TO_NCHW, _TO_NHWC = [0, 3, 1, 2], [0, 2, 3, 1]
@@ -165,6 +165,24 @@ def _resize(e: Emitter, op: Operation) -> None:
     e.node("Transpose", [y], op, outputs=[e.out(op)], perm=_TO_NHWC)
 
 
+def _resize_area(e: Emitter, op: Operation) -> None:
+    """TF1's ResizeArea as two MatMuls with its coverage weights (ONNX's Resize has no area mode), so
+    the image's height/width and the target size must be known when the graph is built."""
+    sizes = _static_sizes(op) if _rank(op) == 4 else None
+    if sizes is None:
+        raise UnsupportedOpError(f"Operation {op.name} (ResizeArea): ONNX has no area resize; it is written as "
+                                 "matrix products, which needs rank-4 images whose height, width and target size "
+                                 f"are known when the graph is built (images {op.inputs[0].shape})")
+    wh, ww = (area_weights(n, m, bool(op.attrs["align_corners"])) for n, m in sizes)
+    image = e.inp(op)
+    if op.inputs[0].dtype != op.outputs[0].dtype:
+        image = e.cast(image, op.outputs[0].dtype, op, "as_float")
+    x = e.node("Transpose", [image], op, "to_nchw", perm=_TO_NCHW)
+    y = e.node("MatMul", [e.const(wh, op, "row_weights"), x], op, "rows")
+    y = e.node("MatMul", [y, e.const(np.ascontiguousarray(ww.T), op, "column_weights")], op, "resize")
+    e.node("Transpose", [y], op, outputs=[e.out(op)], perm=_TO_NHWC)
+
+
 def _reverse(e: Emitter, op: Operation) -> None:
     rank = _rank(op)
     axes = sorted({int(a) % rank for a in _static_input(op, 1, "axis").reshape(-1)})
@@ -180,7 +198,7 @@ NN_RULES: dict = {
     "Conv2D": _conv2d, "DepthwiseConv2dNative": _depthwise, "Conv2DBackpropInput": _conv2d_transpose,
     "MaxPool": _pool("MaxPool"), "AvgPool": _pool("AveragePool", count_include_pad=0),
     "ResizeBilinear": _resize, "ResizeNearestNeighbor": _resize, "ResizeBicubic": _resize,
-    "ReverseV2": _reverse,
+    "ResizeArea": _resize_area, "ReverseV2": _reverse,
 }
 
 __all__ = ["NN_RULES"]

@@ -139,6 +139,14 @@ def resize_weights(op_type: str, in_size: int, out_size: int, align_corners: boo
     return _WEIGHTS[op_type](in_size, out_size, align_corners, half_pixel_centers)
 
 
+def area_weights(in_size: int, out_size: int, align_corners: bool) -> np.ndarray:
+    """``ResizeArea``'s [out_size, in_size] float32 matrix for one axis, normalized by that axis' scale
+    (the kernel normalizes by both scales at once: the two agree to float32 rounding); the ONNX
+    exporter writes area resizes with it."""
+    scale = np.float64(_scale(in_size, out_size, align_corners))
+    return (_area_weights(in_size, out_size, align_corners, False) / scale).astype(np.float32)
+
+
 def _apply_weights(x: np.ndarray, wh: np.ndarray, ww: np.ndarray) -> np.ndarray:
     return np.einsum("ip,bpqc,jq->bijc", wh, x, ww, optimize=True)
 

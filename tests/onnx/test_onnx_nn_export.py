@@ -110,3 +110,39 @@ def test_resizes_of_other_dtypes(tmp_path, dtype):
         feed = (rng.rand(2, 4, 3, 2) * 100).astype(dtype.np_type)
         with tf.Session() as sess:
             export_and_compare(sess, [x], outs, [[feed]], tmp_path / "typed.onnx", rtol=1e-5, atol=1e-4)
+
+
+def test_area_resize_with_known_sizes(tmp_path):
+    """ResizeArea (no ONNX mode) as two matrix products with its coverage weights; uint8 gives float32."""
+    rng = np.random.RandomState(15)
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 5, 7, 2], name="x")
+        ints = tf.placeholder(tf.uint8, [1, 4, 4, 1], name="ints")
+        outs = [tf.image.resize_area(x, [3, 4]), tf.image.resize_area(x, [8, 11], align_corners=True),
+                tf.image.resize_images(ints, [3, 3], method=tf.image.ResizeMethod.AREA)]
+        feeds = [[rng.randn(2, 5, 7, 2).astype(np.float32), rng.randint(0, 255, (1, 4, 4, 1)).astype(np.uint8)]]
+        with tf.Session() as sess:
+            export_and_compare(sess, [x, ints], outs, feeds, tmp_path / "area.onnx", rtol=1e-5, atol=1e-4)
+
+
+def test_area_resize_of_run_time_sizes_is_a_clear_error(tmp_path):
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [1, None, None, 1], name="x")
+        y = tf.image.resize_area(x, [3, 3])
+        with tf.Session() as sess, pytest.raises(graphc.onnx.UnsupportedOpError, match="ResizeArea"):
+            graphc.onnx.export(sess, [x], [y], tmp_path / "bad.onnx")
+
+
+def test_crops_and_pads_with_run_time_offsets(tmp_path):
+    """Windows whose offsets and sizes are fed (DynamicSlice / DynamicPad) as Slice and Pad with tensor bounds."""
+    rng = np.random.RandomState(16)
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 6, 7, 2], name="x")
+        top = tf.placeholder(tf.int32, [], name="top")
+        size = tf.placeholder(tf.int32, [], name="size")
+        outs = [tf.image.crop_to_bounding_box(x, top, 1, size, 3), tf.image.pad_to_bounding_box(x, top, 2, 9, size + 8),
+                tf.image.resize_image_with_crop_or_pad(x, size, size + 2)]
+        feeds = [[rng.randn(2, 6, 7, 2).astype(np.float32), np.array(1, np.int32), np.array(4, np.int32)],
+                 [rng.randn(1, 6, 7, 2).astype(np.float32), np.array(2, np.int32), np.array(3, np.int32)]]
+        with tf.Session() as sess:
+            export_and_compare(sess, [x, top, size], outs, feeds, tmp_path / "windows.onnx")
