@@ -25,13 +25,15 @@ Factory = Callable[[RunPlan], Any]
 _executables: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def _executable(body, factory: Factory, replay: bool):
-    """The body's sub-executable; with ``replay`` its kept values are fed (after its inputs), not drawn."""
+def _executable(body, factory: Factory, replay: bool, saved: Sequence = ()):
+    """The body's sub-executable; with ``replay`` its kept values are fed (after its inputs), not drawn;
+    ``saved``: intermediates of the body it also fetches (after the kept values)."""
     per_factory = _executables.setdefault(body, weakref.WeakKeyDictionary()).setdefault(factory, {})
-    exe = per_factory.get(replay)
+    key = (replay, tuple(id(t) for t in saved))
+    exe = per_factory.get(key)
     if exe is None:
         feeds = list(body.inputs) + (list(body.kept) if replay else [])
-        exe = per_factory[replay] = factory(RunPlan(list(body.outputs) + list(body.kept), [], feeds))
+        exe = per_factory[key] = factory(RunPlan(list(body.outputs) + list(body.kept) + list(saved), [], feeds))
     return exe
 
 
@@ -41,12 +43,14 @@ def body_executable(body, factory: Factory, replay: bool = False):
 
 
 def _run_body(body, factory: Factory, args: Sequence[np.ndarray], state: Any, kept: Any = None,
-              donated: Sequence[np.ndarray] = ()) -> list:
-    """The body's outputs then kept values on ``args``; ``kept``: the values to replay, if any;
-    ``donated``: arguments the caller gives up (a TensorArray write may update them in place)."""
+              donated: Sequence[np.ndarray] = (), saved: Sequence = ()) -> list:
+    """The body's outputs, kept values, then ``saved`` intermediates on ``args``; ``kept``: the values
+    to replay, if any; ``donated``: arguments the caller gives up (a TensorArray write may update
+    them in place)."""
     replay = kept is not None
     with tensor_array.donating(donated):     # (always: a nested body must not see its parent's set)
-        results, _ = _executable(body, factory, replay).run(list(args) + (list(kept) if replay else []), state)
+        exe = _executable(body, factory, replay, saved)
+        results, _ = exe.run(list(args) + (list(kept) if replay else []), state)
     return results
 
 
@@ -131,11 +135,15 @@ def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Cal
     n, cond, body = op.attrs["num_vars"], op.attrs["cond"], op.attrs["body"]
     record = op.attrs["record"].on
     valued = op.attrs["record"].values     # the loop vars a gradient reads the values of
+    # the intermediates a gradient reads (as many as this op has outputs for: a node compiled
+    # before a later gradient saved more has fewer)
+    saved = op.attrs["record"].saved[:len(op.outputs) - 2 * n - 1 - len(body.kept)]
     ncap = len(body.inputs) - n
     values, captures, recorded = list(args[:n]), list(args[n:n + ncap]), list(args[n + ncap:])
     replay = bool(op.attrs.get("replay"))
     history: list = [[] for _ in range(n)]
     kept: list = [[] for _ in body.kept]
+    intermediates: list = [[] for _ in saved]
     count = 0
     done = whole(values, captures, state) if whole is not None and not record and not replay else None
     if done is not None:      # the whole loop ran in compiled code
@@ -143,16 +151,18 @@ def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Cal
         values = [np.asarray(v) for v in values]
     # loop vars only a TensorArray write reads, and no gradient records: written in place, after one
     # copy of the value the loop was given (the caller's)
-    in_place = [i for i in written_only(body, n) if not (record and i in valued)] if done is None else []
+    in_place = [i for i in written_only(body, n) if not (record and (i in valued or body.outputs[i] in saved))] \
+        if done is None else []
     for i in in_place:
         values[i] = np.array(values[i], copy=True)
     while done is None and bool(np.asarray(_run_body(cond, factory, values + captures, state)[0])):
         kept_in = _iteration(op, recorded, count) if replay else None
-        results = _run_body(body, factory, values + captures, state, kept_in, [values[i] for i in in_place])
+        results = _run_body(body, factory, values + captures, state, kept_in, [values[i] for i in in_place],
+                            saved if record else ())
         if record:
             for i, (h, v) in enumerate(zip(history, values)):
                 h.append(v if i in valued else np.shape(v))
-            for h, v in zip(kept, results[n:]):
+            for h, v in zip(kept + intermediates, results[n:]):
                 h.append(v)
         values = results[:n]
         for i, v in enumerate(values):
@@ -160,7 +170,7 @@ def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Cal
         count += 1
     return (tuple(np.array(v, copy=True) for v in values) + (np.array(count, dtype=np.int32),)
             + tuple(_stack(h, t) for h, t in zip(history, body.inputs[:n]))
-            + tuple(_stack(h, t) for h, t in zip(kept, body.kept)))
+            + tuple(_stack(h, t) for h, t in zip(kept + intermediates, list(body.kept) + list(saved))))
 
 
 def _iteration(op, recorded: list, i: int) -> list:
