@@ -24,6 +24,8 @@ from graphc.codegen import kernel_common as kc
 from graphc.codegen import numba_host
 from graphc.codegen import run_policy as policy
 from graphc.codegen.numba_printer import KernelSource
+from graphc.ops import tensor_array
+from graphc.ops.core import OpKind
 from graphc.passes.fusion import KernelKind, facts
 from graphc.toolchain import cache
 
@@ -240,6 +242,13 @@ class CompiledStep:
         return [product.reshape(-1)]
 
 
+def _stand_in(arr: np.ndarray) -> bool:
+    """Whether ``arr`` is a read-only row repeated (``regions._stack``'s stand-in for a loop var's
+    history whose values no gradient reads): only region bodies read it, as a feed (copied there
+    when a body reads it whole)."""
+    return arr.ndim > 0 and arr.strides[0] == 0 and not arr.flags.writeable
+
+
 _CACHE_HITS: dict = {}   # dispatcher id -> disk-cache hits seen so far
 
 
@@ -271,6 +280,7 @@ class NumpyStep:
         self.numpy_on_data = kernel.kind == KernelKind.OPAQUE
         self.certain = False
         self.promised: list = []     # (value, static shape) that later certain steps rely on
+        self.regions = any(n.kind is OpKind.REGION for n in kernel.nodes)
 
     def run(self, ctx: RunContext) -> None:
         env = ctx.env
@@ -281,8 +291,14 @@ class NumpyStep:
             for v in self.kernel.outputs:
                 env[v] = policy.c_array(local[v])
             return
-        inputs = [env[v] for v in self.kernel.inputs if v in env]
+        # a buffer its owner gave up (a loop driver's TensorArray buffer) may come back as the
+        # output: the write updated it in place, and nothing else reads it
+        inputs = [env[v] for v in self.kernel.inputs if v in env and not tensor_array.donated(env[v])]
         for v in self.kernel.outputs:
-            out = policy.unshared(local[v], inputs)
+            out = local[v]
+            if self.regions and _stand_in(out):
+                env[v] = out         # a loop's shape-only history: read for its shape, never copied
+                continue
+            out = policy.unshared(out, inputs)
             ctx.fresh.add(id(out))
             env[v] = out
