@@ -16,6 +16,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from graphc import errors
+from graphc.control_flow.func_graph import ops_needed
 from graphc.ops import tensor_array
 from graphc.passes.run_plan import RunPlan
 
@@ -55,19 +56,23 @@ def _run_body(body, factory: Factory, args: Sequence[np.ndarray], state: Any, ke
 
 
 _written_only: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # body -> loop var indices
+# (op type, input index): inputs an op updates in place when their owner gave them up (``donating``)
+IN_PLACE_UPDATES = {("TensorArrayScatter", 0), ("TensorArrayClearRows", 1), ("TensorArrayTakeRows", 1),
+                    ("TensorArrayAccumulate", 0)}
 
 
 def written_only(body, n: int) -> list:
-    """The loop vars of ``body`` (of ``n``) that only a TensorArray write reads, as its buffer: the
-    driver may let that write update the previous version in place (nothing reads it afterwards)."""
+    """The loop vars of ``body`` (of ``n``) whose one reader updates them in place (a TensorArray
+    write into its buffer, a gradient buffer cleared or added to, ``IN_PLACE_UPDATES``): the driver
+    may let that op update the previous version (nothing reads it afterwards)."""
     found = _written_only.get(body)
     if found is None:
         returned = {id(t) for t in list(body.outputs) + list(body.kept)}
+        live = ops_needed(list(body.outputs) + list(body.kept))     # (not the ops the body does not run)
         found = []
         for i, ph in enumerate(body.inputs[:n]):
-            uses = [(c, k) for c in body.get_operations() for k, t in enumerate(c.inputs) if t is ph]
-            if len(uses) == 1 and uses[0][0].type == "TensorArrayScatter" and uses[0][1] == 0 \
-                    and id(ph) not in returned:
+            uses = [(c.type, k) for c in live for k, t in enumerate(c.inputs) if t is ph]
+            if len(uses) == 1 and uses[0] in IN_PLACE_UPDATES and id(ph) not in returned:
                 found.append(i)
         _written_only[body] = found
     return found

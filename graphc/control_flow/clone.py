@@ -69,6 +69,9 @@ def clone(body, input_map: dict, targets: Sequence[Tensor]) -> dict:
         base = op.name.rsplit("/", 1)[-1]
         with graph.control_dependencies(ctrl):
             new = graph.create_op(op.type, tuple(ins), attrs, specs, base)
+        for t, n in zip(op.outputs, new.outputs):   # what set_shape added to the original's shapes
+            if t.shape.is_compatible_with(n.shape) and t.shape != n.shape:
+                n.set_shape(t.shape)
         copied[op] = new
         mapping.update((t, n) for t, n in zip(op.outputs, new.outputs) if t not in mapping)
     return mapping

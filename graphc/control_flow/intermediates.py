@@ -24,7 +24,7 @@ from graphc.ops.core import OPS, OpKind
 from graphc.shape import TensorShape
 
 # (op type, input index) pairs that read only their input's shape, never its values
-SHAPE_READS = {("TensorArrayClearRows", 0), ("Shape", 0), ("Size", 0), ("Rank", 0)}
+SHAPE_READS = {("TensorArrayClearRows", 0), ("TensorArrayTakeRows", 0), ("Shape", 0), ("Size", 0), ("Rank", 0)}
 _NOT_COPIED = (OpKind.REGION, OpKind.RANDOM)
 
 

@@ -24,7 +24,7 @@ from graphc.control_flow.intermediates import (SHAPE_READS, ancestors, read_reco
                                                  stacked)
 from graphc.gradients import gradients
 from graphc.graph import Operation, Tensor, get_default_graph
-from graphc.ops import array, gather
+from graphc.ops import array, gather, tensor_array
 from graphc.ops import math as m
 from graphc.ops.core import OpDef, OpKind, convert_to_tensor, make_op, register
 from graphc.shape import TensorShape
@@ -179,6 +179,13 @@ def _reads_value(x: Tensor, live: set) -> bool:
                for c in x.consumers() if c in live for k, t in enumerate(c.inputs) if t is x)
 
 
+def _accumulate(total: Tensor, g: Tensor) -> Tensor:
+    """``total + g`` for a captured tensor's running gradient sum; a TensorArray read's gradient
+    adds its rows into the sum (which the loop driver then updates in place, see regions.py)."""
+    rows_added = tensor_array.accumulated(total, g)
+    return rows_added if rows_added is not None else m.add(total, g)
+
+
 def _while_grad(op: Operation, *dys) -> list:
     n, body = op.attrs["num_vars"], op.attrs["body"]
     if not op.attrs["back_prop"]:
@@ -216,7 +223,7 @@ def _while_grad(op: Operation, *dys) -> list:
         grad_ys = list(gs) + [gather.gather(graph.capture(dy), j) for _, dy in saved_grads]
         grads = gradients([copied[y] for y in ys], [xs[i] for i in fv] + [inner_caps[i] for i in fc],
                           grad_ys=grad_ys, unconnected_gradients="zero")
-        new_accs = [m.add(a, g) for a, g in zip(accs, grads[len(fv):])]
+        new_accs = [_accumulate(a, g) for a, g in zip(accs, grads[len(fv):])]
         new_gs = [g if dh is None else m.add(g, gather.gather(graph.capture(dh), j))
                   for g, dh in zip(grads[:len(fv)], history_grads)]
         outs = read_recorded(op, body, copied, mapping, [m.subtract(j, 1)] + new_gs + new_accs, j)
