@@ -242,10 +242,10 @@ class CompiledStep:
         return [product.reshape(-1)]
 
 
-def _stand_in(arr: np.ndarray) -> bool:
-    """Whether ``arr`` is a read-only row repeated (``regions._stack``'s stand-in for a loop var's
-    history whose values no gradient reads): only region bodies read it, as a feed (copied there
-    when a body reads it whole)."""
+def stand_in(arr: np.ndarray) -> bool:
+    """Whether ``arr`` is a read-only row repeated (``regions._stack``'s stand-in for the history of
+    a value a loop's gradient reads the shape of alone): only region bodies read it, as a feed that
+    only numpy steps (a Shape, a row gather) read; a feed a compiled kernel reads is copied."""
     return arr.ndim > 0 and arr.strides[0] == 0 and not arr.flags.writeable
 
 
@@ -296,7 +296,7 @@ class NumpyStep:
         inputs = [env[v] for v in self.kernel.inputs if v in env and not tensor_array.donated(env[v])]
         for v in self.kernel.outputs:
             out = local[v]
-            if self.regions and _stand_in(out):
+            if self.regions and stand_in(out):
                 env[v] = out         # a loop's shape-only history: read for its shape, never copied
                 continue
             out = policy.unshared(out, inputs)

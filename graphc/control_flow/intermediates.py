@@ -20,7 +20,7 @@ from graphc.control_flow.clone import clone
 from graphc.control_flow.func_graph import ops_needed as ancestors
 from graphc.graph import Operation, Tensor, get_default_graph
 from graphc.ops import gather
-from graphc.ops.core import OPS, OpKind
+from graphc.ops.core import OPS, OpKind, constant
 from graphc.shape import TensorShape
 
 # (op type, input index) pairs that read only their input's shape, never its values
@@ -44,21 +44,26 @@ def _varying(body, n: int) -> set:
     return found
 
 
-def _boundary(body, n: int, copy_of: dict, live: list) -> list:
-    """The forward tensors whose copies a live op other than a copied forward op reads by value."""
+def _boundary(body, n: int, copy_of: dict, live: list) -> tuple:
+    """The forward tensors whose copies a live op other than a copied forward op reads by value, and
+    the ``Shape`` ops reading the copy of a forward tensor of static shape (op, tensor)."""
     copied_ops = {c.op for c in copy_of}
     varying = _varying(body, n)
     found: list = []
+    shapes: list = []
     for o in live:
         if o in copied_ops:
             continue
         for k, u in enumerate(o.inputs):
             t = copy_of.get(u)
-            if t is None or (o.type, k) in SHAPE_READS or t in found:
+            if t is None or t.op not in varying or OPS[t.op.type].kind is OpKind.REGION:
                 continue
-            if t.op in varying and OPS[t.op.type].kind is not OpKind.REGION:
+            if o.type == "Shape":
+                if t.shape.is_fully_defined():
+                    shapes.append((o, t))       # a constant
+            elif (o.type, k) not in SHAPE_READS and t not in found:
                 found.append(t)
-    return found
+    return found, shapes
 
 
 def _affected(live: list, replace: dict) -> set:
@@ -85,14 +90,17 @@ def _substitute(outs: list, replace: dict) -> list:
 def read_recorded(op: Operation, body, copied: dict, base: dict, outs: list, j: Tensor) -> list:
     """``outs`` (the gradient body's outputs) rebuilt to read the forward values of loop ``op``'s
     iteration ``j`` from its saved stacks instead of the copies of forward ops in ``copied`` (the
-    map ``clone`` returned; ``base``: the map it was given). Appends the loop's new saved outputs."""
+    map ``clone`` returned; ``base``: the map it was given). Appends the loop's new saved outputs.
+    A ``Shape`` of a copy whose static shape is known becomes a constant; one whose shape is known
+    only at run time is left reading the copy (a compiled body folds it with the feed shapes)."""
     n = op.attrs["num_vars"]
     copy_of = {c: t for t, c in copied.items() if t not in base and c is not t}
     live = sorted(ancestors(outs), key=lambda o: o._id)      # ids grow with creation: topological
-    boundary = _boundary(body, n, copy_of, live)
-    if not boundary:
+    boundary, shape_reads = _boundary(body, n, copy_of, live)
+    if not boundary and not shape_reads:
         return outs
-    replace_set = {c for c, t in copy_of.items() if t in set(boundary)}
+    valued = set(boundary)
+    replace_set = {c for c, t in copy_of.items() if t in valued} | {o.outputs[0] for o, _ in shape_reads}
     if any(OPS[o.type].kind in _NOT_COPIED for o in _affected(live, replace_set)):
         return outs
     record = op.attrs["record"]
@@ -103,7 +111,10 @@ def read_recorded(op: Operation, body, copied: dict, base: dict, outs: list, j: 
             op.outputs.append(Tensor(op, len(op.outputs), t.dtype, stacked(t.shape)))
     graph = get_default_graph()
     rows = {t: gather.gather(graph.capture(op.outputs[first + record.saved.index(t)]), j) for t in boundary}
-    return _substitute(outs, {c: rows[t] for c, t in copy_of.items() if t in rows})
+    replace = {c: rows[t] for c, t in copy_of.items() if t in rows}
+    for o, t in shape_reads:
+        replace[o.outputs[0]] = constant(t.shape.as_list(), dtype=o.attrs["out_type"])
+    return _substitute(outs, replace)
 
 
 def shape_reads_from_final(op: Operation, xs: Sequence[Tensor], outs: list) -> list:
