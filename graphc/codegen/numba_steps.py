@@ -4,7 +4,8 @@ A ``CompiledStep`` computes a kernel's geometry (sizes and strides in one int64 
 time when every shape is static, else cached per input shapes), takes its output arrays from the
 run context (pooled, recycled or a variable's own array, by ``run_policy``'s rules) and calls the
 serial or the parallel (prange) variant; a matmul kernel's product comes from numpy's BLAS first
-(one BLAS thread pool per process, shared with numpy kernels such as conv). A ``NumpyStep`` runs
+(one BLAS thread pool per process, shared with numpy kernels such as conv; a small product runs
+on one BLAS thread, ``ops/blas_threads.py``). A ``NumpyStep`` runs
 opaque ops, views, shape queries and kernels the printer cannot print with their numpy kernels
 (or the hand-written njit kernels of ``numba_host.py``).
 """
@@ -24,7 +25,7 @@ from graphc.codegen import kernel_common as kc
 from graphc.codegen import numba_host
 from graphc.codegen import run_policy as policy
 from graphc.codegen.numba_printer import KernelSource
-from graphc.ops import tensor_array
+from graphc.ops import blas_threads, tensor_array
 from graphc.ops.core import OpKind
 from graphc.passes.fusion import KernelKind, facts
 from graphc.toolchain import cache
@@ -238,7 +239,7 @@ class CompiledStep:
             if self.scratch is None or self.scratch.size < n:
                 self.scratch = np.empty(n, dtype=self.matmul.outputs[0].dtype.np_type)
             product = self.scratch[:n].reshape(shape)
-        np.matmul(a3, b3, out=kc.as_batch_of_matrices(product))
+        blas_threads.matmul(a3, b3, out=kc.as_batch_of_matrices(product))
         return [product.reshape(-1)]
 
 
