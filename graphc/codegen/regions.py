@@ -29,8 +29,13 @@ _executables: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 def _executable(body, factory: Factory, replay: bool, saved: Sequence = ()):
     """The body's sub-executable; with ``replay`` its kept values are fed (after its inputs), not drawn;
     ``saved``: intermediates of the body it also fetches (after the kept values)."""
-    per_factory = _executables.setdefault(body, weakref.WeakKeyDictionary()).setdefault(factory, {})
-    key = (replay, tuple(id(t) for t in saved))
+    per_body = _executables.get(body)
+    if per_body is None:
+        per_body = _executables[body] = weakref.WeakKeyDictionary()
+    per_factory = per_body.get(factory)
+    if per_factory is None:
+        per_factory = per_body[factory] = {}
+    key = (replay, tuple(id(t) for t in saved)) if saved else replay
     exe = per_factory.get(key)
     if exe is None:
         feeds = list(body.inputs) + (list(body.kept) if replay else [])
@@ -49,9 +54,12 @@ def _run_body(body, factory: Factory, args: Sequence[np.ndarray], state: Any, ke
     to replay, if any; ``donated``: arguments the caller gives up (a TensorArray write may update
     them in place)."""
     replay = kept is not None
+    exe = _executable(body, factory, replay, saved)
+    feeds = list(args) + (list(kept) if replay else [])
+    if not donated and not tensor_array.any_donated():
+        return exe.run(feeds, state)[0]
     with tensor_array.donating(donated):     # (always: a nested body must not see its parent's set)
-        exe = _executable(body, factory, replay, saved)
-        results, _ = exe.run(list(args) + (list(kept) if replay else []), state)
+        results, _ = exe.run(feeds, state)
     return results
 
 

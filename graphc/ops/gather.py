@@ -42,9 +42,12 @@ def _check_indices(indices: np.ndarray, limit: int, what: str) -> None:
 
 
 def _gather_numpy(params, indices, axis):
-    _check_indices(indices, params.shape[axis], "indices")
     if np.ndim(indices) == 0:   # one slice: a plain copy (np.take is ~100x slower on a strided view)
-        return np.array(params[(slice(None),) * (axis % params.ndim) + (int(indices),)], copy=True)
+        i, limit = int(indices), params.shape[axis]
+        if not 0 <= i < limit:
+            raise ValueError(f"indices[] = {i} is not in [0, {limit})")
+        return np.array(params[(slice(None),) * (axis % params.ndim) + (i,)], copy=True)
+    _check_indices(indices, params.shape[axis], "indices")
     return np.take(params, indices, axis=axis)
 
 

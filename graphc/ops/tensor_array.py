@@ -120,6 +120,11 @@ def donating(buffers: Iterable[np.ndarray]) -> Iterator[None]:
         _DONATED.reset(token)
 
 
+def any_donated() -> bool:
+    """Whether some buffer is given up now (a ``donating`` block is active with buffers)."""
+    return bool(_DONATED.get())
+
+
 def donated(buffer: Any) -> bool:
     """Whether ``buffer`` was given up (``donating``): its reader may write into it."""
     return id(buffer) in _DONATED.get()
