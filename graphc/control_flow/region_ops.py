@@ -9,9 +9,11 @@ branch and of the else branch (zeros for the branch not taken).
 body: its draw in each iteration); attrs ``cond``/``body`` (FuncGraphs with that input
 layout), ``num_vars``, ``back_prop``, ``parallel_iterations``, ``record``; outputs: the final loop
 vars, the iteration count (int32), one stack per loop var of its value entering each iteration,
-one stack per kept random draw of the body. Stacks are filled only while ``record.on``.
+one stack per kept random draw of the body, then one stack per intermediate its gradient reads
+(``record.saved``, appended when the gradient is built). Stacks are filled only while ``record.on``.
 
-Gradients recompute: see ARCHITECTURE.md, "Control flow".
+cond's gradient recomputes the taken branch; while's reads the saved intermediates
+(``intermediates.py``): see ARCHITECTURE.md, "Control flow".
 """
 from __future__ import annotations
 
