@@ -110,7 +110,8 @@ def read_recorded(op: Operation, body, copied: dict, base: dict, outs: list, j: 
             record.saved.append(t)
             op.outputs.append(Tensor(op, len(op.outputs), t.dtype, stacked(t.shape)))
     graph = get_default_graph()
-    rows = {t: gather.gather(graph.capture(op.outputs[first + record.saved.index(t)]), j) for t in boundary}
+    stacks = [graph.capture(op.outputs[first + record.saved.index(t)]) for t in boundary]
+    rows = dict(zip(boundary, gather.gather_rows(stacks, j)))        # one step for every saved row
     replace = {c: rows[t] for c, t in copy_of.items() if t in rows}
     for o, t in shape_reads:
         replace[o.outputs[0]] = constant(t.shape.as_list(), dtype=o.attrs["out_type"])

@@ -81,6 +81,41 @@ def gather(params: Any, indices: Any, validate_indices: Any = None, name: str = 
     return apply("GatherV2", [params, indices], {"axis": axis}, name)
 
 
+def _gather_rows_infer(inputs, attrs):
+    index, stacks = inputs[0], inputs[1:]
+    check_int("gather_rows index", index)
+    check_scalar("gather_rows index", index)
+    out = []
+    for t in stacks:
+        dims = t.shape.as_tuple()
+        if dims is not None and not dims:
+            raise ValueError(f"gather_rows: {t.name} is a scalar; it needs a first dimension to take a row of")
+        out.append((t.dtype, TensorShape(None if dims is None else list(dims[1:]))))
+    return out
+
+
+def _gather_rows_numpy(index, *stacks):
+    return tuple(_gather_numpy(s, index, 0) for s in stacks)
+
+
+def _gather_rows_grad(op, *gs):
+    index = op.inputs[0]
+    return [None] + [None if g is None else unsorted_segment_sum(g, index, array.dim_or_tensor(t, 0))
+                     for g, t in zip(gs, op.inputs[1:])]
+
+
+register(OpDef("GatherRows", "opaque", infer=_gather_rows_infer, numpy=_gather_rows_numpy, grad=_gather_rows_grad))
+
+
+def gather_rows(stacks: list, index: Any, name: str = "GatherRows") -> list:
+    """Row ``index`` of each tensor of ``stacks`` (``gather(t, index)`` for each, as one op: a loop
+    gradient reads iteration ``j`` of every forward stack with one step instead of one per stack)."""
+    if not stacks:
+        return []
+    op = core.make_op("GatherRows", [index] + list(stacks), {}, name)
+    return list(op.outputs)
+
+
 def _segment_sum_infer(inputs, attrs):
     data, ids, num = inputs
     check_int("segment_ids", ids)
