@@ -53,6 +53,10 @@ NUMBA_PARALLEL_MIN = Switch(
     "GRAPHC_NUMBA_PARALLEL_MIN", str(2 ** 22),
     "Elements (an integer, read once at import) from which a numba kernel runs its loop in "
     "parallel threads; smaller kernels run on one thread.")
+EXECUTABLE_CACHE = Switch(
+    "GRAPHC_EXECUTABLE_CACHE", None,
+    "Executables a session keeps (a positive integer; Session(executable_cache_size=...) wins): the "
+    "least recently used is dropped past it (graphc.runtime.stats()['executables_evicted']); unset: 64.")
 TRITON_ARRAYS = Switch(
     "GRAPHC_TRITON_ARRAYS", "host",
     "Under TRITON_INTERPRET=1 (no GPU), where the Triton backend keeps arrays: host (numpy), "

@@ -16,7 +16,7 @@ from graphc.ops.state import QUERY_ANSWERS, SESSION_CLOSED, STATE_QUERIES
 from graphc.toolchain import compile_notice
 from graphc.passes.run_plan import RunPlan, check_assigned_shapes
 from graphc.codegen import commit, driver
-from graphc.runtime import session_config
+from graphc.runtime import executable_cache, session_config
 from graphc.runtime.fetch import FetchMapper, expand_feeds
 from graphc.runtime.host_run import HostRun
 
@@ -54,10 +54,13 @@ class Session:
     "interpret" (the fused kernel plan run with numpy; for checking plans).
     ``config`` (a ``tf.ConfigProto``): see ``graphc.config.ConfigProto`` for what is honoured
     (intra-op threads, placement logging, ``device_count={'GPU': 0}``); ``target`` is accepted.
+    ``executable_cache_size`` (a graphc extension): how many executables the session keeps, least
+    recently used dropped first (default ``$GRAPHC_EXECUTABLE_CACHE``, else 64; see
+    ``runtime/executable_cache.py``, which also says how new feed shapes share one plan).
     """
 
     def __init__(self, target: str = "", graph: Optional[Graph] = None, config: Any = None,
-                 backend: Optional[str] = None) -> None:
+                 backend: Optional[str] = None, executable_cache_size: Optional[int] = None) -> None:
         if graph is not None and not isinstance(graph, Graph):
             raise TypeError(f"Argument `graph` must be a tf.Graph, but got {type(graph).__name__!r}")
         self.graph = graph if graph is not None else get_default_graph()
@@ -76,7 +79,7 @@ class Session:
         self.config = config
         self._settings = session_config.SessionSettings(config, self.backend)
         self._state = SessionState()
-        self._cache: dict = {}
+        self._cache = executable_cache.ExecutableCache(executable_cache.capacity_from(executable_cache_size))
         self._fetch_specs: dict = {}
         self._lock = threading.RLock()
         self._closed = False
@@ -256,33 +259,36 @@ class Session:
         return tensors, answers, host
 
     def _executable(self, fetch_tensors: list, targets: list, feed_tensors: list, feed_values: list):
-        """The cached executable for this fetch/feed set (and feed shapes, for shape-specialized backends)."""
-        feed_shapes = tuple(tuple(v.shape) for v in feed_values) if self._shape_specialized else None
-        key = (tuple(fetch_tensors), tuple(targets), tuple(feed_tensors), feed_shapes)
-        exe = self._cache.get(key)
+        """The cached executable for this fetch/feed set (and feed shapes or their pattern, for
+        shape-specialized backends: see ``runtime/executable_cache.py``)."""
+        feed_set = (tuple(fetch_tensors), tuple(targets), tuple(feed_tensors))
+        shapes = tuple([tuple(v.shape) for v in feed_values]) if self._shape_specialized else None
+        exe = self._cache.lookup((feed_set, shapes))
         if exe is None:
+            static_dims = [t._shape._dims for t in feed_tensors]
+            exe, built = self._cache.miss(feed_set, shapes, static_dims,
+                                          self._builder(fetch_tensors, targets, feed_tensors))
+            if built:
+                return exe
+        STATS["executable_memory_hits"] += 1
+        return exe
+
+    def _builder(self, fetch_tensors: list, targets: list, feed_tensors: list) -> Callable:
+        """``build(feed_shapes, reason)``: a new executable for this fetch/feed set (the cache's callback)."""
+        def build(feed_shapes: Optional[tuple], reason: str) -> Any:
             plan = RunPlan(fetch_tensors, targets, feed_tensors)
             request = compile_notice.CompileRequest.of_run(self.backend, fetch_tensors, targets, feed_tensors,
-                                                           feed_shapes, self._why_new(key))
+                                                           feed_shapes, reason)
             with compile_notice.building(request):
                 exe = _compile(self.backend, plan, feed_shapes, self._device)
             compile_notice.watch_first_run(exe, request)
             self._settings.placed(plan.ops)
             _dump_sources(exe)
-            self._cache[key] = exe
             STATS["executables_built"] += 1
             if log.isEnabledFor(logging.INFO):
                 log.info("compiled a %s executable (%s): fetches %s", self.backend, request.reason, request.fetches)
-        else:
-            STATS["executable_memory_hits"] += 1
-        return exe
-
-    def _why_new(self, key: tuple) -> str:
-        """Which part of the cache key differs from the nearest cached executable."""
-        for other in self._cache:
-            if other is not key and other[:3] == key[:3]:
-                return f"feed shapes changed from {other[3]} to {key[3]}"
-        return "first run of this fetch/feed set"
+            return exe
+        return build
 
     # feeds ------------------------------------------------------------------------------------
     def _feed_key(self, key: Any) -> Tensor:
