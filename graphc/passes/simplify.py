@@ -138,12 +138,14 @@ def _transpose(node):
 
 
 def _sum_to(node):
-    """SumTo with fully known shapes becomes a Sum over static axes (a fusible reduction)."""
+    """SumTo to a shape of known rank becomes a Sum over static axes (a fusible reduction). Dims
+    may be unknown (a shape pattern's batch dim): such a dim is never 1 (the static-broadcasting
+    rule above), so a gradient dim is summed exactly where the target has a 1 (or no dim)."""
     same = _keeps(node.inputs[0], node)
     if same is not None:
         return same
     g, out = node.inputs[0], node.outputs[0]
-    if not (g.shape.is_fully_defined() and out.shape.is_fully_defined()):
+    if g.shape.ndims is None or out.shape.ndims is None or g.shape.ndims < out.shape.ndims:
         return None
     gdims, target = g.shape.as_list(), out.shape.as_list()
     lead = len(gdims) - len(target)
@@ -153,6 +155,8 @@ def _sum_to(node):
     summed = new_node("Sum", [g], {"axis": axes, "keepdims": lead == 0}, node.origin).outputs[0]
     if summed.shape.as_list() == target:
         return summed
+    if not out.shape.is_fully_defined():
+        return None
     shape = const_node(np.array(target, dtype=np.int32), _int32(), node.origin).outputs[0]
     return new_node("Reshape", [summed, shape], {}, node.origin).outputs[0]
 
