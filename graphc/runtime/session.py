@@ -126,10 +126,14 @@ class Session:
         """Computes ``fetches`` (any TF1 fetch structure), feeding ``feed_dict``; returns numpy values."""
         if self._closed:
             self._check_open()
+        if options is None and run_metadata is None:
+            spec = self._fetch_spec(fetches)
+            feed_tensors, feed_values = self._prepare_feeds(feed_dict)
+            return spec.rebuild(self._run_spec(spec, feed_tensors, feed_values))
         with self._settings.traced(options, run_metadata):
             spec = self._fetch_spec(fetches)
             feed_tensors, feed_values = self._prepare_feeds(feed_dict)
-            return spec.mapper.rebuild(self._run_spec(spec, feed_tensors, feed_values))
+            return spec.rebuild(self._run_spec(spec, feed_tensors, feed_values))
 
     def compile(self, fetches: Any, feed_dict: Optional[dict] = None) -> Any:
         """The executable ``run(fetches, feed_dict)`` would use (the same cache entry), without running it.
@@ -165,13 +169,17 @@ class Session:
                 self._check_open()
             feed_values = [convert(t, v) for t, v in zip(feed_tensors, args)]
             if options is None and run_metadata is None:
-                return spec.mapper.rebuild(self._run_spec(spec, feed_tensors, feed_values, on_device))
+                return spec.rebuild(self._run_spec(spec, feed_tensors, feed_values, on_device))
             with self._settings.traced(options, run_metadata):
-                return spec.mapper.rebuild(self._run_spec(spec, feed_tensors, feed_values, on_device))
+                return spec.rebuild(self._run_spec(spec, feed_tensors, feed_values, on_device))
         return call
 
     def _fetch_spec(self, fetches: Any) -> "_FetchSpec":
         """The flattened fetch structure, memoized for fetches that are one graph element or a flat list."""
+        if type(fetches) is Tensor:
+            spec = self._fetch_specs.get(fetches)
+            if spec is not None:
+                return spec
         key = _fetch_key(fetches)
         spec = self._fetch_specs.get(key) if key is not None else None
         if spec is None:
@@ -191,7 +199,7 @@ class Session:
         with self._lock:
             try:
                 self._check_open()       # close() may have run while this run waited for the lock
-                exe = self._executable(spec.tensors, spec.targets, feed_tensors, feed_values)
+                exe = self._executable(spec.tensors, spec.targets, feed_tensors, feed_values, spec.fetch_set)
             except BaseException:
                 if host is not None:
                     host.failed()
@@ -258,10 +266,12 @@ class Session:
             answers.extend(outputs)
         return tensors, answers, host
 
-    def _executable(self, fetch_tensors: list, targets: list, feed_tensors: list, feed_values: list):
+    def _executable(self, fetch_tensors: list, targets: list, feed_tensors: list, feed_values: list,
+                    fetch_set: Optional[tuple] = None):
         """The cached executable for this fetch/feed set (and feed shapes or their pattern, for
-        shape-specialized backends: see ``runtime/executable_cache.py``)."""
-        feed_set = (tuple(fetch_tensors), tuple(targets), tuple(feed_tensors))
+        shape-specialized backends: see ``runtime/executable_cache.py``); ``fetch_set``: the
+        fetches and targets as a tuple, when the caller has it."""
+        feed_set = (fetch_set or (*fetch_tensors, None, *targets), tuple(feed_tensors))
         shapes = tuple([tuple(v.shape) for v in feed_values]) if self._shape_specialized else None
         exe = self._cache.lookup((feed_set, shapes))
         if exe is None:
@@ -304,6 +314,15 @@ class Session:
     def _prepare_feeds(self, feed_dict: Optional[dict]) -> tuple:
         if feed_dict is None:
             return [], []
+        if type(feed_dict) is dict:
+            graph = self.graph
+            tensors = list(feed_dict)
+            for t in tensors:
+                if type(t) is not Tensor or t.op.graph is not graph:
+                    break
+            else:   # every key is one of this graph's tensors: no expansion, no duplicates
+                convert = self._convert_feed
+                return tensors, [convert(t, v) for t, v in feed_dict.items()]
         if not isinstance(feed_dict, Mapping):
             raise TypeError(f"feed_dict must be a dict (or other Mapping) from tensors or tensor names to "
                             f"values, not a {type(feed_dict).__name__}.")
@@ -319,6 +338,11 @@ class Session:
         On a device backend, an array already in the session's device memory (a torch/CuPy/JAX
         GPU array, through DLPack) stays there, cast on the device if needed: no host round trip.
         """
+        kind = type(value)
+        if (kind is np.ndarray and value.dtype == t.dtype.np_type) or (kind is float and t.dtype.is_floating):
+            arr = np.asarray(value, dtype=t.dtype.np_type)
+            _check_feed_shape(t, arr.shape)
+            return arr
         if isinstance(value, (Tensor, Operation)) or hasattr(value, "_graph_tensor"):
             raise TypeError(f"The value of a feed cannot be a tf.Tensor object. Acceptable feed values "
                             f"include Python scalars, lists and numpy ndarrays. The value {value!r} was "
@@ -374,13 +398,15 @@ def _dump_sources(exe: Any) -> None:
 class _FetchSpec:
     """A fetch structure resolved once: its tensors, its target ops, where each element's value goes."""
 
-    __slots__ = ("mapper", "tensors", "targets", "positions", "queries")
+    __slots__ = ("mapper", "tensors", "targets", "positions", "queries", "fetch_set", "rebuild")
 
     def __init__(self, mapper: FetchMapper) -> None:
         self.mapper = mapper
         self.queries: dict = {}      # feed tensors -> the state-query ops the run needs
         self.tensors = [e for e in mapper.elements if isinstance(e, Tensor)]
         self.targets = [e for e in mapper.elements if isinstance(e, Operation)]
+        self.fetch_set = (*self.tensors, None, *self.targets)   # the executable cache's key part
+        self.rebuild: Callable = mapper.rebuild      # the values of the elements -> the fetch structure
         if not self.targets:
             self.positions = None
         else:
