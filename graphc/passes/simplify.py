@@ -10,7 +10,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from graphc.ops.core import OPS
+from graphc.ops.core import OPS, OpKind
 from graphc.passes.ir import Program, Value, const_node, new_node
 
 
@@ -162,11 +162,26 @@ def _sum_to(node):
 
 
 def _fill(node):
-    """Fill(dims, v) is BroadcastTo(v, dims): an elementwise node the fusion planner can fuse."""
-    if not node.outputs[0].shape.is_fully_defined():
+    """Fill(dims, v) is BroadcastTo(v, dims): an elementwise node the fusion planner can fuse (its
+    rank known; a shape pattern's unknown dims come from ``dims`` at run time)."""
+    if node.outputs[0].shape.ndims is None:
         return None
     dims, value = node.inputs
     return new_node("BroadcastTo", [value, dims], {}, node.origin).outputs[0]
+
+
+def _shape_of(node):
+    """Shape(x) of an elementwise result reads the shape of an input with x's static shape, so x
+    itself is not computed for its shape alone (a shape pattern's gradient seeds: ones_like(loss)).
+    Under the static-broadcasting rule that input's shape is x's in every run that succeeds."""
+    src = node.inputs[0].op
+    od = OPS.get(src.type)    # None for the IR's own nodes (feeds, variable reads)
+    if od is None or od.kind is not OpKind.ELEMENTWISE or len(src.outputs) != 1:
+        return None
+    for x in src.inputs:
+        if same_shape(x, node.inputs[0]):
+            return new_node(node.type, [x], dict(node.attrs), node.origin).outputs[0]
+    return None
 
 
 def _int32():
@@ -188,6 +203,7 @@ RULES: dict = {
     "SumTo": _sum_to,
     "BroadcastTo": _same_shape_noop,
     "Fill": _fill,
+    "Shape": _shape_of,
     "Reshape": _reshape,
     "Transpose": _transpose,
 }
