@@ -55,7 +55,7 @@ def _step_and_variables(sess, fetches, feed) -> list:
 
 
 @pytest.mark.parametrize("build", [_mlp_step, _lecture_step, _linear_step], ids=["mlp", "lecture", "linear"])
-@pytest.mark.parametrize("backend", ["numba", "interpret"])
+@pytest.mark.parametrize("backend", ["numba", "interpret", "triton"])
 def test_one_plan_serves_every_batch_size_with_per_shape_numbers(build, backend):
     placeholders, fetches = _with_init(build)
     shared = tf.Session(backend=backend)
