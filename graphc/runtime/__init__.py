@@ -17,7 +17,8 @@ def stats() -> dict:
     - ``device_uploads`` / ``device_downloads`` (and ``..._bytes``), ``device_copies``: host/device
       transfers and device-side copies made by the Triton backend (0 on the CPU backends).
     """
-    from graphc.runtime import executable_cache, session
+    from graphc.codegen import executable_cache
+    from graphc.runtime import session
     from graphc.toolchain import cache
 
     out = dict(session.STATS)

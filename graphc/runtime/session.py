@@ -15,8 +15,8 @@ from graphc.graph import Graph, Operation, Tensor, default_session, get_default_
 from graphc.ops.state import QUERY_ANSWERS, SESSION_CLOSED, STATE_QUERIES
 from graphc.toolchain import compile_notice
 from graphc.passes.run_plan import RunPlan, check_assigned_shapes
-from graphc.codegen import commit, driver
-from graphc.runtime import executable_cache, session_config
+from graphc.codegen import commit, driver, executable_cache
+from graphc.runtime import session_config
 from graphc.runtime.fetch import FetchMapper, expand_feeds
 from graphc.runtime.host_run import HostRun
 
@@ -56,7 +56,7 @@ class Session:
     (intra-op threads, placement logging, ``device_count={'GPU': 0}``); ``target`` is accepted.
     ``executable_cache_size`` (a graphc extension): how many executables the session keeps, least
     recently used dropped first (default ``$GRAPHC_EXECUTABLE_CACHE``, else 64; see
-    ``runtime/executable_cache.py``, which also says how new feed shapes share one plan).
+    ``codegen/executable_cache.py``, which also says how new feed shapes share one plan).
     """
 
     def __init__(self, target: str = "", graph: Optional[Graph] = None, config: Any = None,
@@ -269,7 +269,7 @@ class Session:
     def _executable(self, fetch_tensors: list, targets: list, feed_tensors: list, feed_values: list,
                     fetch_set: Optional[tuple] = None):
         """The cached executable for this fetch/feed set (and feed shapes or their pattern, for
-        shape-specialized backends: see ``runtime/executable_cache.py``); ``fetch_set``: the
+        shape-specialized backends: see ``codegen/executable_cache.py``); ``fetch_set``: the
         fetches and targets as a tuple, when the caller has it."""
         feed_set = (fetch_set or (*fetch_tensors, None, *targets), tuple(feed_tensors))
         shapes = tuple([tuple(v.shape) for v in feed_values]) if self._shape_specialized else None

@@ -6,7 +6,7 @@ import pytest
 import graphc as tf
 import graphc.runtime
 from builders import linear_sgd, two_layer_mlp_sgd
-from graphc.runtime.executable_cache import DEFAULT_CAPACITY, pattern_of
+from graphc.codegen.executable_cache import DEFAULT_CAPACITY, pattern_of
 
 SIZES = (5, 9, 2, 17, 1, 3, 64, 9)    # 1 is its own pattern (a size-1 dim broadcasts)
 
@@ -143,3 +143,31 @@ def test_the_cache_size_switch(monkeypatch):
     monkeypatch.setenv("GRAPHC_EXECUTABLE_CACHE", "many")
     with pytest.raises(ValueError, match="GRAPHC_EXECUTABLE_CACHE must be a positive integer"):
         tf.Session(backend="eager")
+
+
+def _rnn_step() -> tuple:
+    """A BasicLSTMCell dynamic_rnn SGD step: its while-loop body is compiled per feed shapes too."""
+    x = tf.placeholder(tf.float32, [None, 4, 3], name="x")
+    with tf.variable_scope("rnn", initializer=tf.constant_initializer(0.2)):   # the same in every session
+        outputs, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(5), x, dtype=tf.float32)
+    loss = tf.reduce_mean(tf.square(state.h)) + tf.reduce_mean(outputs)
+    return (x,), [loss, tf.train.GradientDescentOptimizer(0.5).minimize(loss)]
+
+
+def test_a_loop_body_is_planned_once_per_shape_pattern_too():
+    from graphc.codegen import regions
+
+    placeholders, fetches = _with_init(_rnn_step)
+    shared = tf.Session(backend="numba")
+    sizes = (3, 5, 7, 2, 6)
+    results = {n: _step_and_variables(shared, fetches, _feeds(placeholders, n)) for n in sizes}
+    for n in sizes:
+        with tf.Session(backend="numba") as alone:
+            expected = _step_and_variables(alone, fetches, _feeds(placeholders, n))
+        for got, want in zip(results[n], expected):
+            np.testing.assert_array_equal(got, want)
+    subs = [exe for per_factory in regions._executables.values() for per_replay in per_factory.values()
+            for exe in per_replay.values()]
+
+    assert subs and all(len(exe.compiled) <= 3 for exe in subs)   # per pattern: first shapes, pattern
+    assert any(any(None in shape for shape in key[1]) for exe in subs for key in exe.compiled.entries)

@@ -1,4 +1,5 @@
-"""A session's executables: keyed by fetch/feed set and feed shapes, planned once per shape pattern, LRU-bounded.
+"""Executables of a session (or of a region body): keyed by fetch/feed set and feed shapes, planned
+once per shape pattern, LRU-bounded.
 
 A shape-specialized backend (Numba, Triton, interpret) plans an executable for the feed shapes
 it is given. Planning for every new batch size would re-run the whole pass pipeline (milliseconds)
@@ -91,10 +92,10 @@ class ExecutableCache:
         (None for a backend that does not specialize on shapes): the first shape of a pattern gets
         its own executable; later ones share the pattern's, planned on the second."""
         if shapes is None:
-            return self._keep((feed_set, None), build(None, self._why_new(feed_set, None))), True
+            return self.keep((feed_set, None), build(None, self._why_new(feed_set, None))), True
         pattern = tuple(pattern_of(s, d) for s, d in zip(static_dims, shapes))
         if pattern == shapes:      # nothing left unknown: the exact executable is the pattern's
-            return self._keep((feed_set, shapes), build(shapes, self._why_new(feed_set, shapes))), True
+            return self.keep((feed_set, shapes), build(shapes, self._why_new(feed_set, shapes))), True
         key = (feed_set, pattern)
         exe = self.lookup(key)
         if exe is not None:
@@ -102,17 +103,26 @@ class ExecutableCache:
         first = self.first_shapes.get(key)
         if first is None:
             self._remember_first(key, shapes)
-            return self._keep((feed_set, shapes), build(shapes, self._why_new(feed_set, shapes))), True
+            return self.keep((feed_set, shapes), build(shapes, self._why_new(feed_set, shapes))), True
         why = (f"feed shapes changed from {first} to {shapes}: planned once for the shape pattern "
                f"{_pattern_text(pattern)}, which every later size of it shares")
-        return self._keep(key, build(pattern, why)), True
+        return self.keep(key, build(pattern, why)), True
+
+    def exact(self, feed_set: tuple, shapes: tuple, static_dims: list, build: Callable) -> Any:
+        """A new executable specialized on ``shapes`` whatever their pattern (recorded as the pattern's
+        first shapes if it has none), for a caller that needs static shapes."""
+        pattern = tuple(pattern_of(s, d) for s, d in zip(static_dims, shapes))
+        if (feed_set, pattern) not in self.first_shapes:
+            self._remember_first((feed_set, pattern), shapes)
+        return self.keep((feed_set, shapes), build(shapes, self._why_new(feed_set, shapes)))
 
     def _remember_first(self, key: tuple, shapes: tuple) -> None:
         self.first_shapes[key] = shapes
         while len(self.first_shapes) > self.capacity:
             self.first_shapes.popitem(last=False)
 
-    def _keep(self, key: tuple, exe: Any) -> Any:
+    def keep(self, key: tuple, exe: Any) -> Any:
+        """Caches ``exe`` under ``key``, dropping the least recently used past ``capacity``; returns it."""
         self.entries[key] = exe
         while len(self.entries) > self.capacity:
             self.entries.popitem(last=False)
