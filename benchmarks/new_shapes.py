@@ -2,8 +2,8 @@
 
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python3 benchmarks/new_shapes.py [--sizes 300] [--rss 10000]
 
-For the MLP SGD step (784-64-64-10) and the lecture's linear-regression step (scalar w, b; x and
-y_true fed as vectors of n), after a warm-up on three sizes, each of ``--sizes`` distinct batch
+For the MLP SGD step (784-64-64-10), the lecture's linear-regression step (scalar w, b; x and
+y_true fed as vectors of n) and a dynamic_rnn LSTM step (at most 60 sizes), after a warm-up on three sizes, each of ``--sizes`` distinct batch
 sizes (shuffled, 100..100+sizes) is run twice: new-size cost = first run - second run (same
 size, so the same arithmetic). Prints the median and quartiles of that cost, the cached run,
 and the executables the session holds. ``--rss N`` then feeds N more distinct sizes to the
@@ -49,6 +49,19 @@ def lecture() -> tuple:
     y = w * x + b
     train = tf.train.GradientDescentOptimizer(0.1).minimize(tf.square(y - y_true))
     return [y, train], lambda n: {x: rs.rand(n).astype(np.float32), y_true: rs.rand(n).astype(np.float32)}
+
+
+def lstm() -> tuple:
+    """A BasicLSTMCell (32 units) dynamic_rnn over 10 steps of 16 features, a dense head, SGD."""
+    rs = np.random.RandomState(0)
+    x = tf.placeholder(tf.float32, [None, 10, 16], name="x")
+    labels = tf.placeholder(tf.int32, [None], name="labels")
+    with tf.variable_scope("model", initializer=tf.random_uniform_initializer(-0.08, 0.08, seed=1)):
+        _, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(32), x, dtype=tf.float32)
+        logits = tf.layers.dense(state.h, 10, name="head")
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    return [loss, train], lambda n: {x: rs.randn(n, 10, 16).astype(np.float32), labels: rs.randint(0, 10, n)}
 
 
 def _timed(fn: Callable) -> float:
@@ -147,6 +160,7 @@ def main() -> None:
     if args.sizes:
         new_sizes("mlp_sgd 784-64-64-10", mlp, args.sizes)
         new_sizes("lecture step", lecture, args.sizes)
+        new_sizes("dynamic_rnn LSTM step", lstm, min(args.sizes, 60))
     if args.rss:
         rss_over(args.rss)
     if args.per_run:
