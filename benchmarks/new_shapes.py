@@ -86,8 +86,12 @@ def new_sizes(name: str, build: Callable, count: int) -> None:
             extra.append(first - second)
             cached.append(second)
         q = np.percentile(extra, [25, 50, 75]) * 1e6
+        kept = len(sess._cache)
+        fd = feed(int(sizes[0]))
+        hot = [_timed(lambda: sess.run(fetches, fd)) for _ in range(20)][-10:]   # its own plan by now
         print(f"{name}: new batch size costs {q[1]:.0f} us over a cached run (quartiles {q[0]:.0f}-{q[2]:.0f}); "
-              f"cached run {np.median(cached) * 1e6:.0f} us; {len(sess._cache)} executables kept")
+              f"cached run {np.median(cached) * 1e6:.0f} us; {kept} executables kept; a size run 20 times: "
+              f"{np.median(hot) * 1e6:.0f} us")
 
 
 def rss_over(count: int) -> None:

@@ -16,6 +16,11 @@ and keep one executable per size forever, so the cache plans at most two per fet
 - a **second** shape of that pattern plans one executable for the pattern itself, which then
   serves every further shape of it with no planning: a batch size not seen before costs only its
   geometry and buffers.
+- a shape the pattern's plan has served ``PROMOTE_AFTER`` times gets its own exact plan (planned
+  once, on that run): a pattern plan computes shapes at run time and cannot update variables in
+  place, which costs a loop of many small kernels (a ``dynamic_rnn`` step: about 1.5x), so sizes
+  that keep coming back run as fast as a single batch size does, while sizes seen once or twice
+  never pay for planning.
 
 Entries are kept in least-recently-used order and the oldest is dropped past ``capacity``
 (``Session(executable_cache_size=...)``, else ``$GRAPHC_EXECUTABLE_CACHE``, default
@@ -29,6 +34,7 @@ from typing import Any, Callable, Optional
 from graphc import switches
 
 DEFAULT_CAPACITY = 64
+PROMOTE_AFTER = 8     # runs of one shape on its pattern's plan before it gets an exact plan
 STATS = {"executables_evicted": 0}
 
 
@@ -69,6 +75,7 @@ class ExecutableCache:
         self.capacity = capacity
         self.entries: OrderedDict = OrderedDict()    # (fetch/feed set, shapes or pattern) -> executable
         self.first_shapes: OrderedDict = OrderedDict()   # (fetch/feed set, pattern) -> first exact shapes
+        self.pattern_runs: OrderedDict = OrderedDict()   # (fetch/feed set, shapes) -> runs on the pattern's plan
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -79,6 +86,7 @@ class ExecutableCache:
     def clear(self) -> None:
         self.entries.clear()
         self.first_shapes.clear()
+        self.pattern_runs.clear()
 
     def lookup(self, key: tuple) -> Any:
         """The executable cached under ``key`` (marked recently used), or None."""
@@ -99,14 +107,25 @@ class ExecutableCache:
         key = (feed_set, pattern)
         exe = self.lookup(key)
         if exe is not None:
-            return exe, False
+            exact = (feed_set, shapes)
+            runs = self.pattern_runs.pop(exact, 0) + 1
+            if runs < PROMOTE_AFTER:
+                self.pattern_runs[exact] = runs
+                while len(self.pattern_runs) > 4 * self.capacity:
+                    self.pattern_runs.popitem(last=False)
+                return exe, False
+            why = (f"feed shapes {shapes} ran {runs} times on the plan of their shape pattern "
+                   f"{_pattern_text(pattern)}: planned for them exactly")
+            return self.keep(exact, build(shapes, why)), True
         first = self.first_shapes.get(key)
         if first is None:
             self._remember_first(key, shapes)
             return self.keep((feed_set, shapes), build(shapes, self._why_new(feed_set, shapes))), True
         why = (f"feed shapes changed from {first} to {shapes}: planned once for the shape pattern "
                f"{_pattern_text(pattern)}, which every later size of it shares")
-        return self.keep(key, build(pattern, why)), True
+        exe = self.keep(key, build(pattern, why))
+        self.pattern_runs[(feed_set, shapes)] = 1
+        return exe, True
 
     def exact(self, feed_set: tuple, shapes: tuple, static_dims: list, build: Callable) -> Any:
         """A new executable specialized on ``shapes`` whatever their pattern (recorded as the pattern's

@@ -170,3 +170,23 @@ def test_a_loop_body_is_planned_once_per_shape_pattern_too():
             for per_replay in per_factory.values() for exe in per_replay.values()]
     assert subs and all(len(exe.compiled) <= 3 for exe in subs)   # per pattern: first shapes, pattern
     assert any(any(None in shape for shape in key[1]) for exe in subs for key in exe.compiled.entries)
+
+
+def test_a_shape_that_keeps_coming_back_gets_its_own_plan():
+    from graphc.codegen.executable_cache import PROMOTE_AFTER
+
+    placeholders, fetches = _with_init(_mlp_step)
+    shared = tf.Session(backend="numba")
+    for n in (4, 6):     # the first shape's plan, then the pattern's
+        _step_and_variables(shared, fetches, _feeds(placeholders, n))
+    before = graphc.runtime.stats()["executables_built"]
+    for _ in range(PROMOTE_AFTER - 2):
+        got = _step_and_variables(shared, fetches, _feeds(placeholders, 6))
+    assert graphc.runtime.stats()["executables_built"] == before   # still the pattern's plan
+    got = _step_and_variables(shared, fetches, _feeds(placeholders, 6))
+    assert graphc.runtime.stats()["executables_built"] == before + 1   # its own plan now
+    assert ((6, 6), (6, 3)) in [shapes for _, shapes in shared._cache.entries]
+    with tf.Session(backend="numba") as alone:
+        want = _step_and_variables(alone, fetches, _feeds(placeholders, 6))
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
