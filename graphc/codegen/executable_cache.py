@@ -16,7 +16,7 @@ and keep one executable per size forever, so the cache plans at most two per fet
 - a **second** shape of that pattern plans one executable for the pattern itself, which then
   serves every further shape of it with no planning: a batch size not seen before costs only its
   geometry and buffers.
-- a shape the pattern's plan has served ``PROMOTE_AFTER`` times gets its own exact plan (planned
+- a shape the pattern's plan has served ``promote_after`` times gets its own exact plan (planned
   once, on that run): a pattern plan computes shapes at run time and cannot update variables in
   place, which costs a loop of many small kernels (a ``dynamic_rnn`` step: about 1.5x), so sizes
   that keep coming back run as fast as a single batch size does, while sizes seen once or twice
@@ -71,8 +71,9 @@ class ExecutableCache:
     or a pattern with None dims); the cache calls it at most once per key it keeps.
     """
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, promote_after: int = PROMOTE_AFTER) -> None:
         self.capacity = capacity
+        self.promote_after = promote_after     # (a loop body runs once per iteration: it passes more)
         self.entries: OrderedDict = OrderedDict()    # (fetch/feed set, shapes or pattern) -> executable
         self.first_shapes: OrderedDict = OrderedDict()   # (fetch/feed set, pattern) -> first exact shapes
         self.pattern_runs: OrderedDict = OrderedDict()   # (fetch/feed set, shapes) -> runs on the pattern's plan
@@ -109,7 +110,7 @@ class ExecutableCache:
         if exe is not None:
             exact = (feed_set, shapes)
             runs = self.pattern_runs.pop(exact, 0) + 1
-            if runs < PROMOTE_AFTER:
+            if runs < self.promote_after:
                 self.pattern_runs[exact] = runs
                 while len(self.pattern_runs) > 4 * self.capacity:
                     self.pattern_runs.popitem(last=False)

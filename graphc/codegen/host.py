@@ -23,15 +23,17 @@ def _eager_body(plan) -> Any:
 class SubExecutable:
     """A region body's RunPlan compiled by one backend per feed shapes, on the first run with them,
     as a session does (``executable_cache``): the first shapes of a shape pattern exactly, later
-    ones through one plan of the pattern, at most ``BODY_EXECUTABLES`` kept. The loop then calls
+    ones through one plan of the pattern until they ran ``PROMOTE_AFTER`` iterations, at most
+    ``BODY_EXECUTABLES`` kept. The loop then calls
     compiled code each iteration, and a new batch size re-plans nothing after the second."""
 
     BODY_EXECUTABLES = 64
+    PROMOTE_AFTER = 64      # iterations of one shape on its pattern's plan before it gets an exact plan
 
     def __init__(self, job: "driver.CompileJob", plan) -> None:
         self.job = job
         self.plan = plan
-        self.compiled = executable_cache.ExecutableCache(self.BODY_EXECUTABLES)
+        self.compiled = executable_cache.ExecutableCache(self.BODY_EXECUTABLES, self.PROMOTE_AFTER)
         self.static_dims = [t._shape._dims for t in plan.feeds]
 
     def for_shapes(self, shapes: tuple, exact: bool = False) -> Any:
