@@ -10,6 +10,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from graphc import errors
 from graphc.ops.core import OPS, OpKind
 from graphc.passes.ir import Program, Value, const_node, new_node
 
@@ -184,6 +185,28 @@ def _shape_of(node):
     return None
 
 
+def _through_broadcasts(node):
+    """An elementwise node reads ``BroadcastTo(x, dims)`` as ``x`` when it broadcasts ``x`` to the same
+    result by itself (``zeros_like`` in a relu gradient's Select): no array of the broadcast shape,
+    and no shape query for ``dims`` in a plan whose dims are known only at run time."""
+    ins = list(node.inputs)
+    changed = False
+    for i, v in enumerate(ins):
+        if v.op.type == "BroadcastTo" and same_shape(v, node.outputs[0]):
+            ins[i] = v.op.inputs[0]
+            changed = True
+    if not changed:
+        return None
+    try:
+        new = new_node(node.type, ins, dict(node.attrs), node.origin)
+    except errors.OpError:
+        return None
+    out = new.outputs[0]
+    if len(new.outputs) != 1 or not same_shape(out, node.outputs[0]) or out.dtype is not node.outputs[0].dtype:
+        return None
+    return out
+
+
 def _int32():
     from graphc import dtypes
 
@@ -216,9 +239,9 @@ def run(prog: Program, rules: Optional[dict] = None) -> bool:
         if mapping:
             node.inputs = tuple(_resolve(v, mapping) for v in node.inputs)
         rule: Optional[Callable] = rules.get(node.type)
-        if rule is None:
-            continue
-        new = rule(node)
+        new = rule(node) if rule is not None else None
+        if new is None and rules is RULES and node.kind is OpKind.ELEMENTWISE and len(node.outputs) == 1:
+            new = _through_broadcasts(node)
         if new is not None and new is not node.outputs[0]:
             mapping[node.outputs[0]] = new
     if mapping:
