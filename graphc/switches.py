@@ -58,6 +58,10 @@ BLAS_SERIAL_MAX = Switch(
     "Multiply-adds (an integer, read once at import) up to which a matrix product computed with "
     "numpy's OpenBLAS (numba's matmul kernels, eager's MatMul) runs on one BLAS thread: on a "
     "loaded machine OpenBLAS's threads spin against other work; 0 leaves every product to OpenBLAS.")
+EXECUTABLE_CACHE = Switch(
+    "GRAPHC_EXECUTABLE_CACHE", None,
+    "Executables a session keeps (a positive integer; Session(executable_cache_size=...) wins): the "
+    "least recently used is dropped past it (graphc.runtime.stats()['executables_evicted']); unset: 64.")
 TRITON_ARRAYS = Switch(
     "GRAPHC_TRITON_ARRAYS", "host",
     "Under TRITON_INTERPRET=1 (no GPU), where the Triton backend keeps arrays: host (numpy), "

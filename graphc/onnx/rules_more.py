@@ -536,6 +536,8 @@ _RAGGED = ("a ragged tensor op: graphc writes no ONNX for ragged tensors (their 
            "errors, which ONNX cannot raise); export from the dense tensors (ragged.to_tensor())")
 _PARSING = ("a parsing or decoding op with no ONNX operator: export from the tensors it produces (give them as "
             "inputs)")
+_COLLECTIVE = ("a collective between processes (graphc.distribute on MPI): an ONNX model runs in one process; "
+               "export one rank's inference graph")
 _LINALG = "ONNX's standard operators have no matrix factorization or inverse"
 _STRINGS = "ONNX's string operators (StringNormalizer, StringConcat, Cast) have no equivalent of it"
 
@@ -544,7 +546,10 @@ NO_ONNX: dict = {
         "AvgPoolGrad", "MaxPoolGrad", "MaxPoolGradGrad", "Conv2DBackpropFilter", "DepthwiseConv2dNativeBackpropInput",
         "DepthwiseConv2dNativeBackpropFilter", "ResizeBilinearGrad", "ResizeNearestNeighborGrad", "ResizeBicubicGrad",
         "MirrorPadGrad", "StridedSliceGrad", "SumTo", "TileGrad", "TensorArrayScatterAdd", "TensorArrayClearRows",
-        "SparseAddValuesGrad", "SparseReduceSumGrad", "SparseReorderGrad")},
+        "SparseAddValuesGrad", "SparseReduceSumGrad", "SparseReorderGrad", "TensorArrayTakeRows",
+        "TensorArrayAccumulate", "GatherRows")},
+    **{t: _COLLECTIVE for t in ("MPIAllreduce", "MPIAllreduceStart", "MPIAllreduceWait", "MPIBroadcast",
+                                "MPIAllgather")},
     **{t: _STATE for t in ("Assign", "AssignAdd", "AssignSub", "VariableV2", "IsVariableInitialized")},
     **{t: _PIPELINE for t in ("IteratorGetNext", "IteratorToStringHandle", "MakeIterator", "QueueCloseV2",
                               "QueueDequeueV2", "QueueEnqueueManyV2", "QueueEnqueueV2", "QueueSizeV2", "ReaderReadV2",
