@@ -1,0 +1,255 @@
+"""graphc's region ops (``tf.cond``, ``tf.while_loop``) as TensorFlow's functional ``If``/``While`` nodes
+whose bodies are ``FunctionDef``s in ``GraphDef.library``, and back.
+
+Export: an ``If`` is TF's ``If`` (inputs ``[pred, *captures]``, ``Tcond``/``Tin``/``Tout``,
+``then_branch``/``else_branch``, ``output_shapes``); a ``While`` is TF's ``While`` over its loop vars and
+captures (inputs = outputs, ``T``, ``cond``/``body``, ``output_shapes``, ``parallel_iterations``), its
+body returning each capture unchanged. A body is written by the ordinary GraphDef writer and then
+turned into a FunctionDef: its inputs are the args ``arg0, arg1, ...``, its outputs ``out0, ...``, and
+node inputs use TF's ``node:output_arg:index`` form (``tf_op_outputs.OUTPUT_ARGS``). A region whose
+extra outputs (kept random draws, the recorded stacks a gradient reads) are used, or that replays
+recorded draws, has no TensorFlow form: ``tf_form`` says why, and the writer falls back to graphc's own
+node.
+
+Import: ``If``/``StatelessIf`` and ``While``/``StatelessWhile`` with FunctionDef bodies become graphc's
+region ops; a loop input the body returns unchanged is a capture, the others loop vars.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Optional
+
+from graphc.control_flow.clone import Recording
+from graphc.control_flow.func_graph import FuncGraph, seal
+from graphc.framework.attr_values import AttrValue, attr_to_python, dtype_attr, shape_proto
+from graphc.framework.protos import FunctionDef, NameAttrList, NodeDef
+from graphc.framework.tf_op_outputs import OUTPUT_ARGS
+from graphc.graph import Operation, Tensor, get_default_graph
+from graphc.ops.core import OPS, OpKind, make_op
+from graphc.shape import TensorShape
+
+FUNCTIONAL_TYPES = ("If", "StatelessIf", "While", "StatelessWhile")
+NATIVE_OUTPUT_ARG = "output"   # graphc's own ops in a FunctionDef: every output is ``node:output:k``
+
+
+def _real_outputs(op: Operation) -> int:
+    """How many leading outputs of a region op TensorFlow's form has (the rest are graphc's own)."""
+    if op.type == "If":
+        return len(op.attrs["then_branch"].outputs)
+    return op.attrs["num_vars"]
+
+
+def tf_form(op: Operation) -> Optional[str]:
+    """None when region op ``op`` can be written as TensorFlow's If/While, else why not."""
+    if op.attrs.get("replay"):
+        return "it replays recorded random draws (a gradient's copy of a region)"
+    real = _real_outputs(op)
+    used = sorted({t.value_index for t in op.outputs[real:] for _ in t.consumers()})
+    if used:
+        what = "iteration count or recorded stacks" if op.type == "While" else "kept random draws"
+        return f"its {what} (outputs {used}) are used, by a gradient"
+    return None
+
+
+def _shapes(tensors: list) -> Any:
+    return AttrValue(list=AttrValue.ListValue(shape=[shape_proto(t.shape) for t in tensors]))
+
+
+def _types(tensors: list) -> Any:
+    return AttrValue(list=AttrValue.ListValue(type=[dtype_attr(t.dtype).type for t in tensors]))
+
+
+def _function_name(body: FuncGraph, taken: set) -> str:
+    base = re.sub(r"[^A-Za-z0-9_]", "_", body.name.strip("/")) or "body"
+    name, i = base, 0
+    while name in taken:
+        i += 1
+        name = f"{base}_{i}"
+    taken.add(name)
+    return name
+
+
+def _output_arg(node: Any, index: int) -> str:
+    """``name:arg:k`` for flat output ``index`` of GraphDef node ``node`` (TF's FunctionDef reference)."""
+    args = OUTPUT_ARGS.get(node.op)
+    if args is None or "_graphc" in node.attr:
+        return f"{node.name}:{NATIVE_OUTPUT_ARG}:{index}"
+    start = 0
+    for arg, number_attr, type_list_attr in args:
+        size = node.attr[number_attr].i if number_attr else len(node.attr[type_list_attr].list.type) \
+            if type_list_attr else 1
+        if index < start + size:
+            return f"{node.name}:{arg}:{index - start}"
+        start += size
+    raise ValueError(f"Node {node.name} ({node.op}) has no output {index}")
+
+
+def body_function(body: FuncGraph, write_body: Callable, library: Any, ret_extra: int = 0) -> str:
+    """Adds ``body`` to ``library`` as a FunctionDef and returns its name; ``write_body(graph, ops)`` writes
+    ops as GraphDef nodes. With ``ret_extra``, the last ``ret_extra`` inputs are also returned unchanged."""
+    fdef = FunctionDef()
+    fdef.signature.name = _function_name(body, {f.signature.name for f in library.function})
+    args = {t.op.name: f"arg{i}" for i, t in enumerate(body.inputs)}
+    for i, t in enumerate(body.inputs):
+        fdef.signature.input_arg.add(name=f"arg{i}", type=dtype_attr(t.dtype).type)
+    ops = [op for op in body.get_operations() if op.name not in args]
+    nodes = write_body(body, ops)
+    by_name = {n.name: n for n in nodes}
+
+    def ref(name: str) -> str:
+        if name.startswith("^"):
+            return name
+        op_name, _, index = name.partition(":")
+        if op_name in args:
+            return args[op_name]
+        return _output_arg(by_name[op_name], int(index or 0))
+
+    for node in nodes:
+        fdef.node_def.add().CopyFrom(node)
+        written = fdef.node_def[-1]
+        del written.input[:]
+        written.input.extend(ref(i) for i in node.input if not (i.startswith("^") and i[1:] in args))
+    returned = list(body.outputs) + list(body.inputs[len(body.inputs) - ret_extra:] if ret_extra else [])
+    for i, t in enumerate(returned):
+        fdef.signature.output_arg.add(name=f"out{i}", type=dtype_attr(t.dtype).type)
+        fdef.ret[f"out{i}"] = ref(f"{t.op.name}:{t.value_index}")
+    fdef.signature.is_stateful = any(OPS[o.type].kind is OpKind.RANDOM or not OPS[o.type].pure
+                                     for o in ops if o.type in OPS)
+    library.function.add().CopyFrom(fdef)
+    return fdef.signature.name
+
+
+def region_to_tf(op: Operation, write_body: Callable, library: Any) -> tuple:
+    """``(inputs, attrs, tf_type)`` of TF's If/While for region op ``op``; its bodies go to ``library``."""
+    names = [_tensor_name(t) for t in op.inputs]
+    if op.type == "If":
+        then, other = op.attrs["then_branch"], op.attrs["else_branch"]
+        outs = op.outputs[:len(then.outputs)]
+        attrs = {"Tcond": dtype_attr(op.inputs[0].dtype), "Tin": _types(op.inputs[1:]), "Tout": _types(outs),
+                 "output_shapes": _shapes(outs),
+                 "then_branch": AttrValue(func=NameAttrList(name=body_function(then, write_body, library))),
+                 "else_branch": AttrValue(func=NameAttrList(name=body_function(other, write_body, library)))}
+        return names, attrs, "If"
+    n, cond, body = op.attrs["num_vars"], op.attrs["cond"], op.attrs["body"]
+    carried = list(op.inputs)
+    shapes = [ph.shape for ph in body.inputs]
+    attrs = {"T": _types(carried),
+             "output_shapes": AttrValue(list=AttrValue.ListValue(shape=[shape_proto(s) for s in shapes])),
+             "parallel_iterations": AttrValue(i=int(op.attrs.get("parallel_iterations", 10))),
+             "cond": AttrValue(func=NameAttrList(name=body_function(cond, write_body, library))),
+             "body": AttrValue(func=NameAttrList(name=body_function(body, write_body, library,
+                                                                    ret_extra=len(carried) - n)))}
+    return names, attrs, "While"
+
+
+def _tensor_name(t: Tensor) -> str:
+    return t.op.name if t.value_index == 0 else f"{t.op.name}:{t.value_index}"
+
+
+# ------------------------------------------------------------------------------------------------
+# import
+
+def function_nodes(fdef: Any) -> list:
+    """A FunctionDef's nodes with GraphDef-style inputs (``node:flat_index``); its args stay bare names."""
+    by_name = {n.name: n for n in fdef.node_def}
+    out = []
+    for node in fdef.node_def:
+        copy = NodeDef()
+        copy.CopyFrom(node)
+        del copy.input[:]
+        copy.input.extend(graph_def_input(i, by_name) for i in node.input)
+        out.append(copy)
+    return out
+
+
+def graph_def_input(ref: str, by_name: dict) -> str:
+    """A FunctionDef input (``arg``, ``node:arg:k``, ``^node``) as a GraphDef input (``arg``, ``node:i``)."""
+    if ref.startswith("^"):
+        return ref
+    parts = ref.split(":")
+    if len(parts) == 1:
+        return ref
+    node = by_name.get(parts[0])
+    if node is None:
+        raise ValueError(f"FunctionDef input {ref!r} names no node of the function")
+    index = int(parts[2]) if len(parts) > 2 else 0
+    if len(parts) == 2 and parts[1].isdigit():
+        return f"{parts[0]}:{parts[1]}"
+    args = OUTPUT_ARGS.get(node.op)
+    if args is None or parts[1] == NATIVE_OUTPUT_ARG and "_graphc" in node.attr:
+        return f"{parts[0]}:{index}"
+    start = 0
+    for arg, number_attr, type_list_attr in args:
+        if arg == parts[1]:
+            return f"{parts[0]}:{start + index}"
+        start += node.attr[number_attr].i if number_attr else len(node.attr[type_list_attr].list.type) \
+            if type_list_attr else 1
+    raise ValueError(f"FunctionDef input {ref!r}: op {node.op} has no output arg {parts[1]!r}")
+
+
+def _body(fdef: Any, name: str, specs: list, order: list, import_nodes: Callable,
+          outputs: Optional[list] = None) -> FuncGraph:
+    """A FuncGraph of FunctionDef ``fdef``: its inputs are args ``order`` (indices into the signature's
+    input args) with ``specs`` (dtype, shape); its outputs the rets ``outputs`` (default all)."""
+    outer = get_default_graph()
+    body = FuncGraph(name, outer)
+    arg_names = [a.name for a in fdef.signature.input_arg]
+    for (dtype, shape), k in zip(specs, order):
+        body.add_input(dtype, shape, name=arg_names[k])
+    input_map = {f"{arg_names[k]}:0": ph for k, ph in zip(order, body.inputs)}
+    rets = [fdef.ret[a.name] for a in fdef.signature.output_arg]
+    if outputs is not None:
+        rets = [rets[i] for i in outputs]
+    with body.as_default():
+        resolve = import_nodes(function_nodes(fdef), input_map)
+        by_name = {n.name: n for n in fdef.node_def}
+        body.outputs = [resolve(graph_def_input(r, by_name)) for r in rets]
+    return body
+
+
+def _function(library: dict, attrs: dict, key: str, node: Any) -> Any:
+    func = attrs.get(key)
+    fname = func.name if func is not None else None
+    if fname not in library:
+        raise ValueError(f"Cannot import node '{node.name}' ({node.op}): its {key} function {fname!r} is not in "
+                         "the GraphDef's library")
+    return library[fname]
+
+
+def build_functional(node: Any, inputs: list, library: dict, full: str, import_nodes: Callable) -> Operation:
+    """The graphc op for TF's If/StatelessIf/While/StatelessWhile ``node`` (``inputs`` built), named ``full``.
+    ``import_nodes(nodes, input_map)`` imports NodeDefs into the default graph and returns a resolver of
+    GraphDef input names to tensors."""
+    attrs = {k: v.func for k, v in node.attr.items() if v.WhichOneof("value") == "func"}
+    graph = get_default_graph()
+    if node.op in ("If", "StatelessIf"):
+        then_def, else_def = (_function(library, attrs, k, node) for k in ("then_branch", "else_branch"))
+        pred, args = inputs[0], inputs[1:]
+        specs = [(t.dtype, t.shape) for t in args]
+        order = list(range(len(args)))
+        then = _body(then_def, f"{full}then", specs, order, import_nodes)
+        other = _body(else_def, f"{full}else", specs, order, import_nodes)
+        seal([then, other])
+        return make_op("If", [pred, *args], {"then_branch": then, "else_branch": other}, full)
+    cond_def, body_def = (_function(library, attrs, k, node) for k in ("cond", "body"))
+    arg_names = [a.name for a in body_def.signature.input_arg]
+    rets = [body_def.ret[a.name] for a in body_def.signature.output_arg]
+    captured = [k for k, r in enumerate(rets) if r == arg_names[k]]
+    looped = [k for k in range(len(inputs)) if k not in captured]
+    shapes = attr_to_python(node.attr["output_shapes"]) if "output_shapes" in node.attr else []
+    shapes = shapes if len(shapes) == len(inputs) else [TensorShape(None)] * len(inputs)
+    specs = [(inputs[k].dtype, shapes[k]) for k in looped] + [(inputs[k].dtype, inputs[k].shape) for k in captured]
+    order = looped + captured
+    with graph.name_scope(full):
+        cond = _body(cond_def, f"{full}cond", specs, order, import_nodes, outputs=[0])
+        body = _body(body_def, f"{full}body", specs, order, import_nodes, outputs=looped)
+        seal([cond, body])
+        loop = make_op("While", [inputs[k] for k in order],
+                       {"cond": cond, "body": body, "num_vars": len(looped), "back_prop": True,
+                        "parallel_iterations": int(node.attr["parallel_iterations"].i or 10)
+                        if "parallel_iterations" in node.attr else 10, "record": Recording()}, f"{full}while/")
+    outs = [loop.outputs[looped.index(k)] if k in looped else inputs[k] for k in range(len(inputs))]
+    return make_op("IdentityN", outs, {}, full)
+
+
+__all__ = ["FUNCTIONAL_TYPES", "tf_form", "region_to_tf", "build_functional", "function_nodes", "graph_def_input"]
