@@ -69,7 +69,7 @@ def _function_name(body: FuncGraph, taken: set) -> str:
     return name
 
 
-def _output_arg(node: Any, index: int) -> str:
+def output_ref(node: Any, index: int) -> str:
     """``name:arg:k`` for flat output ``index`` of GraphDef node ``node`` (TF's FunctionDef reference)."""
     args = OUTPUT_ARGS.get(node.op)
     if args is None or "_graphc" in node.attr:
@@ -102,7 +102,7 @@ def body_function(body: FuncGraph, write_body: Callable, library: Any, ret_extra
         op_name, _, index = name.partition(":")
         if op_name in args:
             return args[op_name]
-        return _output_arg(by_name[op_name], int(index or 0))
+        return output_ref(by_name[op_name], int(index or 0))
 
     for node in nodes:
         fdef.node_def.add().CopyFrom(node)
@@ -252,4 +252,5 @@ def build_functional(node: Any, inputs: list, library: dict, full: str, import_n
     return make_op("IdentityN", outs, {}, full)
 
 
-__all__ = ["FUNCTIONAL_TYPES", "tf_form", "region_to_tf", "build_functional", "function_nodes", "graph_def_input"]
+__all__ = ["FUNCTIONAL_TYPES", "tf_form", "region_to_tf", "build_functional", "function_nodes", "graph_def_input",
+           "output_ref"]

@@ -13,7 +13,7 @@ from typing import Any, Optional
 from google.protobuf import text_format
 
 from graphc import dtypes, errors
-from graphc.framework import function_defs, op_table
+from graphc.framework import function_defs, op_table, tf1_frames
 from graphc.framework.attr_values import AttrValue, attr_to_python, native_attr, native_attr_value, shape_proto
 from graphc.framework.protos import GraphDef, NodeDef, VersionDef
 from graphc.graph import Graph, Operation, Tensor, get_default_graph
@@ -217,7 +217,9 @@ def import_graph_def(graph_def: Any, input_map: Optional[dict] = None, return_el
     graph = get_default_graph()
     skipped = set(skip)
     nodes = [n for n in graph_def.node if n.name not in skipped and op_table.LOWERING_HELPER not in n.attr]
-    check_supported(nodes, graph_def.library.function)
+    library = {f.signature.name: f for f in graph_def.library.function}
+    nodes = tf1_frames.functionalize(nodes, library)
+    check_supported(nodes, library.values())
     input_map = {_input_map_key(k): v for k, v in (input_map or {}).items()}
     known = {n.name for n in nodes}
     for key in input_map:
@@ -229,7 +231,6 @@ def import_graph_def(graph_def: Any, input_map: Optional[dict] = None, return_el
     else:
         with graph.name_scope(name or "import") as scope:
             prefix = scope
-    library = {f.signature.name: f for f in graph_def.library.function}
     with graph.control_dependencies(None):
         _import_nodes(nodes, input_map, prefix, library)
     if return_elements is None:

@@ -1,0 +1,100 @@
+"""Writes the TF1 control-flow GraphDefs under tests/data/tf_graphs/ that graphc's import tests read:
+frozen graphs with TF1's Switch/Merge conds and Enter/Merge/Switch/LoopCond/NextIteration/Exit loops,
+as real TensorFlow 2.21 compat.v1 builds them, with TensorFlow's outputs.
+
+Run with a Python that has real TensorFlow and tf-keras (never graphc dependencies), from the repository root:
+
+    TF_USE_LEGACY_KERAS=1 /tmp/tfenv/bin/python tests/data/make_tf1_control_flow.py
+
+- ``tf1_cond_frozen.pb``: nested ``tf.cond`` on fed predicates over a frozen variable; ``tf1_cond_expected.npz``
+  holds the feeds and outputs for each predicate pair.
+- ``tf1_while_frozen.pb``: a ``tf.while_loop`` with a nested loop and a cond in its body;
+  ``tf1_while_expected.npz``.
+- ``tf1_lstm_frozen.pb``: ``tf.nn.dynamic_rnn`` over a ``BasicLSTMCell`` (TensorArrayV3 ops in the loop),
+  with its weights folded to constants; ``tf1_lstm_expected.npz``.
+"""
+import os
+
+import numpy as np
+import tensorflow as tf
+
+tf1 = tf.compat.v1
+tf1.disable_v2_behavior()
+tf1.disable_control_flow_v2()
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tf_graphs")
+
+
+def _freeze(sess, outputs, name):
+    frozen = tf1.graph_util.convert_variables_to_constants(sess, sess.graph.as_graph_def(), outputs)
+    with open(os.path.join(OUT, f"{name}_frozen.pb"), "wb") as f:
+        f.write(frozen.SerializeToString())
+
+
+def cond() -> None:
+    with tf1.Graph().as_default():
+        x = tf1.placeholder(tf.float32, [3], name="x")
+        p = tf1.placeholder(tf.bool, [], name="p")
+        q = tf1.placeholder(tf.bool, [], name="q")
+        w = tf1.get_variable("w", initializer=np.array([0.5, -1.0, 2.0], np.float32))
+        inner = lambda: tf.cond(q, lambda: x * w, lambda: tf.exp(x) - 1.0, name="inner")  # noqa: E731
+        y = tf.cond(p, inner, lambda: x + w + 3.0, name="outer")
+        z, k = tf.cond(q, lambda: (tf.reduce_sum(x), tf.constant(7)), lambda: (tf.reduce_max(w), tf.constant(-2)),
+                       name="pair")
+        tf.identity(y, name="y"), tf.identity(z, name="z"), tf.identity(k, name="k")
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            xd = np.array([1.0, -2.0, 0.25], np.float32)
+            out = {"x": xd}
+            for pv in (False, True):
+                for qv in (False, True):
+                    got = sess.run(["y:0", "z:0", "k:0"], {x: xd, p: pv, q: qv})
+                    for key, v in zip("yzk", got):
+                        out[f"{key}_{int(pv)}{int(qv)}"] = v
+            _freeze(sess, ["y", "z", "k"], "tf1_cond")
+    np.savez(os.path.join(OUT, "tf1_cond_expected.npz"), **out)
+
+
+def while_loop() -> None:
+    with tf1.Graph().as_default():
+        n = tf1.placeholder(tf.int32, [], name="n")
+        x = tf1.placeholder(tf.float32, [2], name="x")
+        w = tf1.get_variable("w", initializer=np.array([1.5, -0.5], np.float32))
+
+        def body(i, acc):
+            inner = tf.while_loop(lambda j, s: j < i, lambda j, s: (j + 1, s + tf.cast(j, tf.float32) * w),
+                                  [0, tf.zeros([2])], name="inner")[1]
+            step = tf.cond(tf.equal(i % 2, 0), lambda: acc * 0.5 + x, lambda: acc - w, name="parity")
+            return i + 1, step + inner
+
+        i, acc = tf.while_loop(lambda i, acc: i < n, body, [tf.constant(0), x], name="outer")
+        tf.identity(i, name="i"), tf.identity(acc, name="acc")
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            xd = np.array([0.25, 2.0], np.float32)
+            out = {"x": xd}
+            for nv in (0, 1, 4):
+                out[f"i_{nv}"], out[f"acc_{nv}"] = sess.run(["i:0", "acc:0"], {n: nv, x: xd})
+            _freeze(sess, ["i", "acc"], "tf1_while")
+    np.savez(os.path.join(OUT, "tf1_while_expected.npz"), **out)
+
+
+def lstm() -> None:
+    with tf1.Graph().as_default():
+        tf1.set_random_seed(3)
+        x = tf1.placeholder(tf.float32, [2, 5, 3], name="x")
+        cell = tf1.nn.rnn_cell.BasicLSTMCell(4)
+        outputs, state = tf1.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+        tf.identity(outputs, name="outputs"), tf.identity(state.c, name="c"), tf.identity(state.h, name="h")
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            xd = np.random.RandomState(0).randn(2, 5, 3).astype(np.float32)
+            got = sess.run(["outputs:0", "c:0", "h:0"], {x: xd})
+            _freeze(sess, ["outputs", "c", "h"], "tf1_lstm")
+    np.savez(os.path.join(OUT, "tf1_lstm_expected.npz"), x=xd, outputs=got[0], c=got[1], h=got[2])
+
+
+if __name__ == "__main__":
+    cond()
+    while_loop()
+    lstm()
