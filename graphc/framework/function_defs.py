@@ -21,7 +21,9 @@ from typing import Any, Callable, Optional
 
 from graphc.control_flow.clone import Recording
 from graphc.control_flow.func_graph import FuncGraph, seal
-from graphc.framework.attr_values import AttrValue, attr_to_python, dtype_attr, shape_proto
+from graphc.control_flow.region_ops import common_shape
+from graphc.framework import tensor_array_table
+from graphc.framework.attr_values import AttrValue, dtype_attr, shape_proto
 from graphc.framework.protos import FunctionDef, NameAttrList, NodeDef
 from graphc.framework.tf_op_outputs import OUTPUT_ARGS
 from graphc.graph import Operation, Tensor, get_default_graph
@@ -187,24 +189,70 @@ def graph_def_input(ref: str, by_name: dict) -> str:
     raise ValueError(f"FunctionDef input {ref!r}: op {node.op} has no output arg {parts[1]!r}")
 
 
-def _body(fdef: Any, name: str, specs: list, order: list, import_nodes: Callable,
+def _entries(tensors: list, shapes: Optional[list] = None) -> list:
+    """Body inputs for outer ``tensors``: ``(dtype, shape, facts)`` each, a TensorArray flow followed by an
+    entry for its mask (facts ``"mask"``); ``shapes`` overrides the tensors' own shapes."""
+    out = []
+    for k, t in enumerate(tensors):
+        state = tensor_array_table.carried(t)
+        out.append((t.dtype, shapes[k] if shapes is not None else t.shape, state if state is not None else None))
+        if isinstance(state, Tensor):
+            out.append((state.dtype, state.shape, "mask"))
+    return out
+
+
+def _body(fdef: Any, name: str, entries: list, order: list, import_nodes: Callable,
           outputs: Optional[list] = None) -> FuncGraph:
-    """A FuncGraph of FunctionDef ``fdef``: its inputs are args ``order`` (indices into the signature's
-    input args) with ``specs`` (dtype, shape); its outputs the rets ``outputs`` (default all)."""
-    outer = get_default_graph()
-    body = FuncGraph(name, outer)
+    """A FuncGraph of FunctionDef ``fdef``: its inputs are ``entries`` (from ``_entries``) standing for the
+    args ``order`` (indices into the signature's input args; a mask entry follows its flow's); its outputs
+    the rets ``outputs`` (default all), each TensorArray flow followed by its mask."""
+    body = FuncGraph(name, get_default_graph())
     arg_names = [a.name for a in fdef.signature.input_arg]
-    for (dtype, shape), k in zip(specs, order):
-        body.add_input(dtype, shape, name=arg_names[k])
-    input_map = {f"{arg_names[k]}:0": ph for k, ph in zip(order, body.inputs)}
+    input_map, args = {}, iter(order)
+    for dtype, shape, state in entries:
+        if state == "mask":
+            tensor_array_table.carry(body.inputs[-1], body.add_input(dtype, shape, name="mask"))
+            continue
+        arg = arg_names[next(args)]
+        ph = body.add_input(dtype, shape, name=arg)
+        input_map[f"{arg}:0"] = ph
+        if state is not None and not isinstance(state, Tensor):
+            tensor_array_table.carry(ph, state)
     rets = [fdef.ret[a.name] for a in fdef.signature.output_arg]
     if outputs is not None:
         rets = [rets[i] for i in outputs]
     with body.as_default():
         resolve = import_nodes(function_nodes(fdef), input_map)
         by_name = {n.name: n for n in fdef.node_def}
-        body.outputs = [resolve(graph_def_input(r, by_name)) for r in rets]
+        body.outputs = []
+        for r in rets:
+            t = resolve(graph_def_input(r, by_name))
+            body.outputs.append(t)
+            if isinstance(tensor_array_table.carried(t), Tensor):
+                body.outputs.append(tensor_array_table.carried(t))
     return body
+
+
+def _outputs_of(op: Operation, entries: list, real: int) -> list:
+    """The outputs of region op ``op`` per TF output (the first ``real``), with masks carried."""
+    outs, k = [], 0
+    for _ in range(real):
+        outs.append(op.outputs[k])
+        if k + 1 < len(entries) and entries[k + 1][2] == "mask":
+            tensor_array_table.carry(op.outputs[k], op.outputs[k + 1])
+            k += 1
+        k += 1
+    return outs
+
+
+def _identities(outs: list, full: str) -> Operation:
+    """One IdentityN named ``full`` over ``outs``, with their TensorArray states carried."""
+    op = make_op("IdentityN", outs, {}, full)
+    for t, o in zip(outs, op.outputs):
+        state = tensor_array_table.carried(t)
+        if state is not None:
+            tensor_array_table.carry(o, state)
+    return op
 
 
 def _function(library: dict, attrs: dict, key: str, node: Any) -> Any:
@@ -225,31 +273,74 @@ def build_functional(node: Any, inputs: list, library: dict, full: str, import_n
     if node.op in ("If", "StatelessIf"):
         then_def, else_def = (_function(library, attrs, k, node) for k in ("then_branch", "else_branch"))
         pred, args = inputs[0], inputs[1:]
-        specs = [(t.dtype, t.shape) for t in args]
+        entries = _entries(args)
         order = list(range(len(args)))
-        then = _body(then_def, f"{full}then", specs, order, import_nodes)
-        other = _body(else_def, f"{full}else", specs, order, import_nodes)
-        seal([then, other])
-        return make_op("If", [pred, *args], {"then_branch": then, "else_branch": other}, full)
+        with graph.name_scope(full):
+            then = _body(then_def, f"{full}then", entries, order, import_nodes)
+            other = _body(else_def, f"{full}else", entries, order, import_nodes)
+            if [t.dtype for t in then.outputs] != [t.dtype for t in other.outputs]:
+                raise ValueError(f"Cannot import node '{node.name}' ({node.op}): its branches return "
+                                 f"{[t.dtype.name for t in then.outputs]} and {[t.dtype.name for t in other.outputs]}")
+            seal([then, other])
+            op = make_op("If", [pred, *_with_masks(args)], {"then_branch": then, "else_branch": other}, f"{full}if/")
+        return _identities(_if_outputs(op, then), full)
+    return _build_while(node, inputs, library, attrs, full, import_nodes)
+
+
+def _with_masks(tensors: list) -> list:
+    """``tensors``, each TensorArray flow followed by its mask (the layout of ``_entries``)."""
+    out = []
+    for t in tensors:
+        out.append(t)
+        if isinstance(tensor_array_table.carried(t), Tensor):
+            out.append(tensor_array_table.carried(t))
+    return out
+
+
+def _if_outputs(op: Operation, then: FuncGraph) -> list:
+    """An If's outputs per TF output: a branch output that is a TensorArray flow is followed by its mask."""
+    outs, k = [], 0
+    while k < len(then.outputs):
+        outs.append(op.outputs[k])
+        mask = tensor_array_table.carried(then.outputs[k])
+        if isinstance(mask, Tensor) and k + 1 < len(then.outputs) and then.outputs[k + 1] is mask:
+            tensor_array_table.carry(op.outputs[k], op.outputs[k + 1])
+            k += 1
+        k += 1
+    return outs
+
+
+def _build_while(node: Any, inputs: list, library: dict, attrs: dict, full: str, import_nodes: Callable) -> Any:
+    graph = get_default_graph()
     cond_def, body_def = (_function(library, attrs, k, node) for k in ("cond", "body"))
     arg_names = [a.name for a in body_def.signature.input_arg]
     rets = [body_def.ret[a.name] for a in body_def.signature.output_arg]
     captured = [k for k, r in enumerate(rets) if r == arg_names[k]]
     looped = [k for k in range(len(inputs)) if k not in captured]
-    shapes = attr_to_python(node.attr["output_shapes"]) if "output_shapes" in node.attr else []
-    shapes = shapes if len(shapes) == len(inputs) else [TensorShape(None)] * len(inputs)
-    specs = [(inputs[k].dtype, shapes[k]) for k in looped] + [(inputs[k].dtype, inputs[k].shape) for k in captured]
     order = looped + captured
+    base = _entries([inputs[k] for k in looped])
+    caps = _entries([inputs[k] for k in captured])
+    shapes = [e[1] for e in base]
     with graph.name_scope(full):
-        cond = _body(cond_def, f"{full}cond", specs, order, import_nodes, outputs=[0])
-        body = _body(body_def, f"{full}body", specs, order, import_nodes, outputs=looped)
+        for attempt in range(4):   # shape invariants: the entry shapes, relaxed until the body keeps them
+            entries = [(dtype, shape, state) for (dtype, _, state), shape in zip(base, shapes)] + caps
+            cond = _body(cond_def, f"{full}cond", entries, order, import_nodes, outputs=[0])
+            body = _body(body_def, f"{full}body", entries, order, import_nodes, outputs=looped)
+            relaxed = [common_shape(s, out.shape) for s, out in zip(shapes, body.outputs)]
+            if len(body.outputs) != len(shapes) or all(r == s for r, s in zip(relaxed, shapes)):
+                break
+            shapes = relaxed if attempt < 2 else [TensorShape(None)] * len(shapes)
+        if len(body.outputs) != len(shapes):
+            raise ValueError(f"Cannot import node '{node.name}' ({node.op}): a loop var that enters as a "
+                             "TensorArray flow leaves the body as another tensor")
         seal([cond, body])
-        loop = make_op("While", [inputs[k] for k in order],
-                       {"cond": cond, "body": body, "num_vars": len(looped), "back_prop": True,
+        loop = make_op("While", _with_masks([inputs[k] for k in looped]) + _with_masks([inputs[k] for k in captured]),
+                       {"cond": cond, "body": body, "num_vars": len(shapes), "back_prop": True,
                         "parallel_iterations": int(node.attr["parallel_iterations"].i or 10)
                         if "parallel_iterations" in node.attr else 10, "record": Recording()}, f"{full}while/")
-    outs = [loop.outputs[looped.index(k)] if k in looped else inputs[k] for k in range(len(inputs))]
-    return make_op("IdentityN", outs, {}, full)
+    finals = _outputs_of(loop, entries, len(looped))
+    outs = [finals[looped.index(k)] if k in looped else inputs[k] for k in range(len(inputs))]
+    return _identities(outs, full)
 
 
 __all__ = ["FUNCTIONAL_TYPES", "tf_form", "region_to_tf", "build_functional", "function_nodes", "graph_def_input",

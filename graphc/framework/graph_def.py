@@ -13,7 +13,7 @@ from typing import Any, Optional
 from google.protobuf import text_format
 
 from graphc import dtypes, errors
-from graphc.framework import function_defs, op_table, tf1_frames
+from graphc.framework import function_defs, op_table, tensor_array_table, tf1_frames
 from graphc.framework.attr_values import AttrValue, attr_to_python, native_attr, native_attr_value, shape_proto
 from graphc.framework.protos import GraphDef, NodeDef, VersionDef
 from graphc.graph import Graph, Operation, Tensor, get_default_graph
@@ -265,6 +265,7 @@ def _import_nodes(nodes: list, input_map: dict, prefix: str, library: dict) -> A
             op = _build_node(node, inputs, full, library, import_body)
         if isinstance(op, Tensor):
             op = op.op
+        tensor_array_table.follow(node.op, inputs, op)
         if node.device:
             op._device = node.device
         made[node.name] = op
