@@ -12,6 +12,8 @@ Run with a Python that has real TensorFlow and tf-keras (never graphc dependenci
   ``tf1_while_expected.npz``.
 - ``tf1_lstm_frozen.pb``: ``tf.nn.dynamic_rnn`` over a ``BasicLSTMCell`` (TensorArrayV3 ops in the loop),
   with its weights folded to constants; ``tf1_lstm_expected.npz``.
+- ``tf2_functional_frozen.pb``: a cond and a loop (with a cond inside) built with control flow v2: If/While
+  nodes with FunctionDef bodies; ``tf2_functional_expected.npz``.
 """
 import os
 
@@ -94,7 +96,40 @@ def lstm() -> None:
     np.savez(os.path.join(OUT, "tf1_lstm_expected.npz"), x=xd, outputs=got[0], c=got[1], h=got[2])
 
 
+def functional() -> None:
+    """The same kind of model with control flow v2: StatelessIf/If and StatelessWhile/While nodes whose
+    bodies are FunctionDefs in the GraphDef's library."""
+    tf1.enable_control_flow_v2()
+    try:
+        with tf1.Graph().as_default():
+            x = tf1.placeholder(tf.float32, [3], name="x")
+            p = tf1.placeholder(tf.bool, [], name="p")
+            n = tf1.placeholder(tf.int32, [], name="n")
+            w = tf1.get_variable("w", initializer=np.array([0.5, -1.0, 2.0], np.float32))
+            y = tf.cond(p, lambda: x * w, lambda: tf.exp(x) - w, name="c")
+
+            def body(i, acc):
+                inner = tf.cond(acc[0] > 4.0, lambda: acc * 0.5, lambda: acc + w, name="inner")
+                return i + 1, inner + tf.cast(i, tf.float32)
+
+            i, acc = tf.while_loop(lambda i, acc: i < n, body, [tf.constant(0), x], name="loop")
+            tf.identity(y, name="y"), tf.identity(i, name="i"), tf.identity(acc, name="acc")
+            with tf1.Session() as sess:
+                sess.run(tf1.global_variables_initializer())
+                xd = np.array([1.0, -2.0, 0.25], np.float32)
+                out = {"x": xd}
+                for pv in (False, True):
+                    out[f"y_{int(pv)}"] = sess.run("y:0", {x: xd, p: pv})
+                for nv in (0, 3, 6):
+                    out[f"i_{nv}"], out[f"acc_{nv}"] = sess.run(["i:0", "acc:0"], {x: xd, n: nv})
+                _freeze(sess, ["y", "i", "acc"], "tf2_functional")
+    finally:
+        tf1.disable_control_flow_v2()
+    np.savez(os.path.join(OUT, "tf2_functional_expected.npz"), **out)
+
+
 if __name__ == "__main__":
     cond()
     while_loop()
     lstm()
+    functional()

@@ -1,0 +1,190 @@
+"""Control flow in GraphDefs both ways: graphc's tf.cond / tf.while_loop regions are written as TensorFlow's
+If/While nodes with FunctionDef bodies (run in TensorFlow when an interpreter with it is available,
+GRAPHC_TENSORFLOW_PYTHON), and TensorFlow's graphs with TF1 frames (Switch/Merge/Enter/Exit/...,
+TensorArrayV3) or functional If/While come back as graphc regions with TensorFlow's recorded outputs
+(tests/data/tf_graphs/, written by tests/data/make_tf1_control_flow.py with TF 2.21 compat.v1)."""
+import json
+import subprocess
+
+import numpy as np
+import pytest
+
+import graphc as tf
+from graphc.framework.protos import FunctionDef
+
+from repo_paths import DATA as TEST_DATA
+from tensorflow_python import tensorflow_python
+from test_graph_def import RUN_WITH_FEEDS_IN_TF
+
+DATA = TEST_DATA / "tf_graphs"
+X = np.array([1.0, 2.0, -3.0], np.float32)
+
+
+def _load(name):
+    return tf.GraphDef.FromString((DATA / name).read_bytes())
+
+
+def _regions_model():
+    """A cond, a loop with a cond and a nested loop in its body, and a dynamic_rnn-free fed graph."""
+    x = tf.placeholder(tf.float32, [3], name="x")
+    p = tf.placeholder(tf.bool, [], name="p")
+    n = tf.placeholder(tf.int32, [], name="n")
+    w = tf.constant([0.5, -1.0, 2.0], name="w")
+    c = tf.cond(p, lambda: x * w + 1.0, lambda: tf.exp(x) - w, name="c")
+
+    def body(i, acc):
+        inner = tf.while_loop(lambda j, s: j < i, lambda j, s: (j + 1, s + w), [0, tf.zeros([3])], name="inner")[1]
+        step = tf.cond(tf.equal(i % 2, 0), lambda: acc * 0.5, lambda: acc - w, name="parity")
+        return i + 1, step + inner
+
+    i, acc = tf.while_loop(lambda i, acc: i < n, body, [tf.constant(0), x], name="loop")
+    outs = {"c": c, "i": i, "acc": acc}
+    return outs, {"x": X, "p": np.array(True), "n": np.array(4, np.int32)}
+
+
+def test_regions_are_written_as_if_and_while_with_function_def_bodies():
+    with tf.Graph().as_default() as g:
+        outs, _ = _regions_model()
+        gd = g.as_graph_def()
+    nodes = {n.name: n for n in gd.node}
+    cond, loop = nodes["c"], nodes["loop"]
+    assert (cond.op, loop.op) == ("If", "While")
+    assert list(cond.input) == ["p", "x", "w"]
+    assert [t for t in cond.attr["Tin"].list.type] == [1, 1] and list(cond.attr["Tout"].list.type) == [1]
+    library = {f.signature.name: f for f in gd.library.function}
+    then = library[cond.attr["then_branch"].func.name]
+    assert [a.name for a in then.signature.input_arg] == ["arg0", "arg1"]
+    mul = next(d for d in then.node_def if d.op == "Mul")
+    assert list(mul.input) == ["arg0", "arg1"]
+    add = next(d for d in then.node_def if d.op == "Add")
+    assert add.input[0] == f"{mul.name}:z:0"          # TF's node:output_arg:index references
+    assert dict(then.ret) == {"out0": f"{add.name}:z:0"}
+    body = library[loop.attr["body"].func.name]
+    # loop vars (i, acc) then the captured n and w, which the body returns unchanged
+    assert list(loop.input) == ["Const", "x", "n", "w"]
+    assert len(body.signature.input_arg) == len(body.signature.output_arg) == 4
+    assert (body.ret["out2"], body.ret["out3"]) == ("arg2", "arg3")
+    assert {d.op for d in body.node_def} >= {"While", "If"}      # the nested loop and cond, by name
+    assert len(library) == 8 and all(isinstance(f, FunctionDef) for f in library.values())
+
+
+@pytest.mark.parametrize("backend", ["eager", "numba"])
+def test_graphc_regions_reimport_with_the_same_results(backend):
+    with tf.Graph().as_default() as g:
+        outs, feeds = _regions_model()
+        gd = g.as_graph_def()
+        with tf.Session(backend=backend) as sess:
+            want = sess.run(outs, {f"{k}:0": v for k, v in feeds.items()})
+    with tf.Graph().as_default() as g2:
+        back = tf.import_graph_def(gd, return_elements=[t.name for t in outs.values()], name="")
+        assert {op.type for op in g2.get_operations()} >= {"If", "While"}
+        with tf.Session(backend=backend) as sess:
+            for pv in (True, False):
+                got = sess.run(back, {**{f"{k}:0": v for k, v in feeds.items()}, "p:0": pv})
+                assert got[1] == want["i"]
+                np.testing.assert_allclose(got[2], want["acc"], rtol=1e-6)
+            np.testing.assert_allclose(sess.run(back[0], {"x:0": X, "p:0": True}), want["c"], rtol=1e-6)
+
+
+def test_graphc_regions_run_in_tensorflow_with_the_same_results(tmp_path):
+    python = tensorflow_python()
+    with tf.Graph().as_default() as g:
+        outs, feeds = _regions_model()
+        gd = g.as_graph_def()
+        with tf.Session() as sess:
+            want = sess.run(outs, {f"{k}:0": v for k, v in feeds.items()})
+    tf.train.write_graph(gd, str(tmp_path), "graph.pb", as_text=False)
+    np.savez(tmp_path / "feeds.npz", **feeds)
+    (tmp_path / "names.json").write_text(json.dumps({k: t.name for k, t in outs.items()}))
+    res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    got = np.load(tmp_path / "got.npz")
+    for key in outs:
+        assert got[key].dtype == want[key].dtype, key
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-6, err_msg=key)
+
+
+def test_tf1_frozen_cond_imports_with_tensorflows_outputs():
+    want = np.load(DATA / "tf1_cond_expected.npz")
+    with tf.Graph().as_default() as g:
+        outs = tf.import_graph_def(_load("tf1_cond_frozen.pb"), return_elements=["y:0", "z:0", "k:0"], name="")
+        types = {op.type for op in g.get_operations()}
+        assert "If" in types and not types & {"Switch", "Merge"}
+        with tf.Session() as sess:
+            for p in (0, 1):
+                for q in (0, 1):
+                    got = sess.run(outs, {"x:0": want["x"], "p:0": bool(p), "q:0": bool(q)})
+                    for key, value in zip("yzk", got):
+                        expected = want[f"{key}_{p}{q}"]
+                        assert value.dtype == expected.dtype
+                        np.testing.assert_allclose(value, expected, rtol=1e-6, err_msg=f"{key} p={p} q={q}")
+
+
+@pytest.mark.parametrize("backend", ["eager", "numba"])
+def test_tf1_frozen_nested_while_loops_import_with_tensorflows_outputs(backend):
+    want = np.load(DATA / "tf1_while_expected.npz")
+    with tf.Graph().as_default():
+        outs = tf.import_graph_def(_load("tf1_while_frozen.pb"), return_elements=["i:0", "acc:0"], name="")
+        with tf.Session(backend=backend) as sess:
+            for n in (0, 1, 4):
+                i, acc = sess.run(outs, {"x:0": want["x"], "n:0": n})
+                assert i == want[f"i_{n}"]
+                np.testing.assert_allclose(acc, want[f"acc_{n}"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["eager", "numba"])
+def test_tf1_frozen_lstm_dynamic_rnn_with_tensor_arrays_imports_with_tensorflows_outputs(backend):
+    want = np.load(DATA / "tf1_lstm_expected.npz")
+    with tf.Graph().as_default() as g:
+        outs = tf.import_graph_def(_load("tf1_lstm_frozen.pb"), return_elements=["outputs:0", "c:0", "h:0"],
+                                   name="lstm")
+        assert "While" in {op.type for op in g.get_operations()}
+        with tf.Session(backend=backend) as sess:
+            got = sess.run(outs, {"lstm/x:0": want["x"]})
+    for key, value in zip(("outputs", "c", "h"), got):
+        np.testing.assert_allclose(value, want[key], rtol=1e-5, atol=1e-6, err_msg=key)
+
+
+def test_tf2_functional_if_and_while_import_with_tensorflows_outputs():
+    want = np.load(DATA / "tf2_functional_expected.npz")
+    gd = _load("tf2_functional_frozen.pb")
+    assert {n.op for n in gd.node} >= {"StatelessIf", "StatelessWhile"} and len(gd.library.function) == 6
+    with tf.Graph().as_default():
+        y, i, acc = tf.import_graph_def(gd, return_elements=["y:0", "i:0", "acc:0"], name="")
+        with tf.Session() as sess:
+            for p in (0, 1):
+                np.testing.assert_allclose(sess.run(y, {"x:0": want["x"], "p:0": bool(p)}), want[f"y_{p}"], rtol=1e-6)
+            for n in (0, 3, 6):
+                got_i, got_acc = sess.run([i, acc], {"x:0": want["x"], "n:0": n})
+                assert got_i == want[f"i_{n}"]
+                np.testing.assert_allclose(got_acc, want[f"acc_{n}"], rtol=1e-6)
+
+
+def test_imported_loop_differentiates_like_one_built_in_python():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [3], name="x")
+        _, acc = tf.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a * tf.sin(a)), [0, x])
+        gd = tf.get_default_graph().as_graph_def()
+        built = tf.gradients(tf.reduce_sum(acc), x)[0]
+        with tf.Session() as sess:
+            want = sess.run(built, {x: X})
+    with tf.Graph().as_default():
+        xi = tf.placeholder(tf.float32, [3], name="xi")
+        (acc,) = tf.import_graph_def(gd, input_map={"x": xi}, return_elements=[acc.name], name="")
+        grad = tf.gradients(tf.reduce_sum(acc), xi)[0]
+        with tf.Session() as sess:
+            np.testing.assert_allclose(sess.run(grad, {xi: X}), want, rtol=1e-6)
+
+
+def test_an_unsupported_op_in_a_function_body_is_named_at_import():
+    with tf.Graph().as_default() as g:
+        _regions_model()
+        gd = g.as_graph_def()
+    func = gd.library.function[0]
+    func.node_def[0].op = "NoSuchOp"
+    with tf.Graph().as_default() as g2:
+        with pytest.raises(ValueError, match=f"node '{func.node_def[0].name}': function {func.signature.name}: "
+                                             "op type 'NoSuchOp'"):
+            tf.import_graph_def(gd)
+        assert not g2.get_operations()
