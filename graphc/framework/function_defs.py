@@ -22,7 +22,7 @@ from typing import Any, Callable, Optional
 from graphc.control_flow.clone import Recording
 from graphc.control_flow.func_graph import FuncGraph, seal
 from graphc.control_flow.region_ops import common_shape
-from graphc.framework import tensor_array_table
+from graphc.framework import tensor_array_export, tensor_array_table
 from graphc.framework.attr_values import AttrValue, dtype_attr, shape_proto
 from graphc.framework.protos import FunctionDef, NameAttrList, NodeDef
 from graphc.framework.tf_op_outputs import OUTPUT_ARGS
@@ -53,12 +53,14 @@ def tf_form(op: Operation) -> Optional[str]:
     return None
 
 
-def _shapes(tensors: list) -> Any:
-    return AttrValue(list=AttrValue.ListValue(shape=[shape_proto(t.shape) for t in tensors]))
+def _shapes(tensors: list, handles: int = 0) -> Any:
+    shapes = [tensor_array_export.tf_shape(t) for t in tensors] + [shape_proto(TensorShape([]))] * handles
+    return AttrValue(list=AttrValue.ListValue(shape=shapes))
 
 
-def _types(tensors: list) -> Any:
-    return AttrValue(list=AttrValue.ListValue(type=[dtype_attr(t.dtype).type for t in tensors]))
+def _types(tensors: list, handles: int = 0) -> Any:
+    types = [tensor_array_export.tf_type(t) for t in tensors] + [tensor_array_export.DT_RESOURCE] * handles
+    return AttrValue(list=AttrValue.ListValue(type=types))
 
 
 def _function_name(body: FuncGraph, taken: set) -> str:
@@ -86,17 +88,21 @@ def output_ref(node: Any, index: int) -> str:
     raise ValueError(f"Node {node.name} ({node.op}) has no output {index}")
 
 
-def body_function(body: FuncGraph, write_body: Callable, library: Any, ret_extra: int = 0) -> str:
+def body_function(body: FuncGraph, write_body: Callable, library: Any, handles: int = 0,
+                  returned_args: tuple = ()) -> str:
     """Adds ``body`` to ``library`` as a FunctionDef and returns its name; ``write_body(graph, ops)`` writes
-    ops as GraphDef nodes. With ``ret_extra``, the last ``ret_extra`` inputs are also returned unchanged."""
+    ops as GraphDef nodes. ``handles`` more args (after the inputs) are TensorArray handles; the args
+    ``returned_args`` (indices) are returned unchanged after the outputs."""
     fdef = FunctionDef()
     fdef.signature.name = _function_name(body, {f.signature.name for f in library.function})
     args = {t.op.name: f"arg{i}" for i, t in enumerate(body.inputs)}
-    for i, t in enumerate(body.inputs):
-        fdef.signature.input_arg.add(name=f"arg{i}", type=dtype_attr(t.dtype).type)
+    types = [tensor_array_export.tf_type(t) for t in body.inputs] + [tensor_array_export.DT_RESOURCE] * handles
+    for i, dtype in enumerate(types):
+        fdef.signature.input_arg.add(name=f"arg{i}", type=dtype)
     ops = [op for op in body.get_operations() if op.name not in args]
     nodes = write_body(body, ops)
     by_name = {n.name: n for n in nodes}
+    handle_args = {f"arg{k}" for k in range(len(body.inputs), len(types))}
 
     def ref(name: str) -> str:
         if name.startswith("^"):
@@ -104,6 +110,8 @@ def body_function(body: FuncGraph, write_body: Callable, library: Any, ret_extra
         op_name, _, index = name.partition(":")
         if op_name in args:
             return args[op_name]
+        if op_name in handle_args:
+            return op_name
         return output_ref(by_name[op_name], int(index or 0))
 
     for node in nodes:
@@ -111,10 +119,11 @@ def body_function(body: FuncGraph, write_body: Callable, library: Any, ret_extra
         written = fdef.node_def[-1]
         del written.input[:]
         written.input.extend(ref(i) for i in node.input if not (i.startswith("^") and i[1:] in args))
-    returned = list(body.outputs) + list(body.inputs[len(body.inputs) - ret_extra:] if ret_extra else [])
-    for i, t in enumerate(returned):
-        fdef.signature.output_arg.add(name=f"out{i}", type=dtype_attr(t.dtype).type)
-        fdef.ret[f"out{i}"] = ref(f"{t.op.name}:{t.value_index}")
+    returned = [(tensor_array_export.tf_type(t), ref(tensor_array_export.flow_name(t))) for t in body.outputs]
+    returned += [(types[k], f"arg{k}") for k in returned_args]
+    for i, (dtype, r) in enumerate(returned):
+        fdef.signature.output_arg.add(name=f"out{i}", type=dtype)
+        fdef.ret[f"out{i}"] = r
     fdef.signature.is_stateful = any(OPS[o.type].kind is OpKind.RANDOM or not OPS[o.type].pure
                                      for o in ops if o.type in OPS)
     library.function.add().CopyFrom(fdef)
@@ -122,30 +131,29 @@ def body_function(body: FuncGraph, write_body: Callable, library: Any, ret_extra
 
 
 def region_to_tf(op: Operation, write_body: Callable, library: Any) -> tuple:
-    """``(inputs, attrs, tf_type)`` of TF's If/While for region op ``op``; its bodies go to ``library``."""
-    names = [_tensor_name(t) for t in op.inputs]
+    """``(inputs, attrs, tf_type)`` of TF's If/While for region op ``op``; its bodies go to ``library``
+    (a carried TensorArray's handle is one more input, after the others)."""
+    names = [tensor_array_export.flow_name(t) for t in op.inputs]
     if op.type == "If":
         then, other = op.attrs["then_branch"], op.attrs["else_branch"]
+        roots = tensor_array_export.region_arrays(op, [then, other], 1)
         outs = op.outputs[:len(then.outputs)]
-        attrs = {"Tcond": dtype_attr(op.inputs[0].dtype), "Tin": _types(op.inputs[1:]), "Tout": _types(outs),
-                 "output_shapes": _shapes(outs),
-                 "then_branch": AttrValue(func=NameAttrList(name=body_function(then, write_body, library))),
-                 "else_branch": AttrValue(func=NameAttrList(name=body_function(other, write_body, library)))}
-        return names, attrs, "If"
+        functions = [body_function(b, write_body, library, handles=len(roots)) for b in (then, other)]
+        attrs = {"Tcond": dtype_attr(op.inputs[0].dtype), "Tin": _types(op.inputs[1:], len(roots)),
+                 "Tout": _types(outs), "output_shapes": _shapes(outs),
+                 "then_branch": AttrValue(func=NameAttrList(name=functions[0])),
+                 "else_branch": AttrValue(func=NameAttrList(name=functions[1]))}
+        return names + [tensor_array_export.root_handle(r, op.graph) for r in roots], attrs, "If"
     n, cond, body = op.attrs["num_vars"], op.attrs["cond"], op.attrs["body"]
+    roots = tensor_array_export.region_arrays(op, [cond, body], 0)
     carried = list(op.inputs)
-    shapes = [ph.shape for ph in body.inputs]
-    attrs = {"T": _types(carried),
-             "output_shapes": AttrValue(list=AttrValue.ListValue(shape=[shape_proto(s) for s in shapes])),
+    passed = tuple(range(n, len(carried) + len(roots)))
+    attrs = {"T": _types(carried, len(roots)), "output_shapes": _shapes(body.inputs, len(roots)),
              "parallel_iterations": AttrValue(i=int(op.attrs.get("parallel_iterations", 10))),
-             "cond": AttrValue(func=NameAttrList(name=body_function(cond, write_body, library))),
-             "body": AttrValue(func=NameAttrList(name=body_function(body, write_body, library,
-                                                                    ret_extra=len(carried) - n)))}
-    return names, attrs, "While"
-
-
-def _tensor_name(t: Tensor) -> str:
-    return t.op.name if t.value_index == 0 else f"{t.op.name}:{t.value_index}"
+             "cond": AttrValue(func=NameAttrList(name=body_function(cond, write_body, library, len(roots)))),
+             "body": AttrValue(func=NameAttrList(name=body_function(body, write_body, library, len(roots),
+                                                                    passed)))}
+    return names + [tensor_array_export.root_handle(r, op.graph) for r in roots], attrs, "While"
 
 
 # ------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any, Optional
 from google.protobuf import text_format
 
 from graphc import dtypes, errors
-from graphc.framework import function_defs, op_table, tensor_array_table, tf1_frames
+from graphc.framework import function_defs, op_table, tensor_array_export, tensor_array_table, tf1_frames
 from graphc.framework.attr_values import AttrValue, attr_to_python, native_attr, native_attr_value, shape_proto
 from graphc.framework.protos import GraphDef, NodeDef, VersionDef
 from graphc.graph import Graph, Operation, Tensor, get_default_graph
@@ -59,7 +59,8 @@ def as_graph_def(graph: Optional[Graph] = None, add_shapes: bool = False, strict
     graph = graph if graph is not None else get_default_graph()
     ops = graph.get_operations()[from_version or 0:]   # version counts the ops created, in order
     out = GraphDef(versions=VersionDef(producer=GRAPH_DEF_PRODUCER))
-    _write_ops(ops, out.node, {op.name for op in graph.get_operations()}, out.library, strict, add_shapes)
+    with tensor_array_export.exporting():
+        _write_ops(ops, out.node, {op.name for op in graph.get_operations()}, out.library, strict, add_shapes)
     return out
 
 
@@ -73,15 +74,17 @@ def _write_ops(ops: list, nodes: Any, names: set, library: Any, strict: bool, ad
     for op in ops:
         const = _Emitter(nodes, op, names)
         row = op_table.BY_GRAPHC.get(op.type)
-        if row is not None:
+        written = tensor_array_export.to_tf(op, const)     # graphc's TensorArray ops (and a Size of one)
+        if written is None and row is not None:
             written = row.to_tf(op, const)
-        elif OPS[op.type].kind is OpKind.REGION and function_defs.tf_form(op) is None:
+        elif written is None and OPS[op.type].kind is OpKind.REGION and function_defs.tf_form(op) is None:
             written = function_defs.region_to_tf(op, write_body, library)
-        else:
+        elif written is None:
             written = _native_node(op, strict)
         inputs, attrs = written[:2]
         tf_type = written[2] if len(written) == 3 else (row.tf_type if row is not None else op.type)
         node = nodes.add(name=op.name, op=tf_type, device=op.device)
+        tensor_array_export.written(op, node)
         node.input.extend(inputs + [f"^{c.name}" for c in op.control_inputs])
         for key in sorted(attrs):
             node.attr[key].CopyFrom(attrs[key])

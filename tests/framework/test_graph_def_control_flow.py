@@ -188,3 +188,53 @@ def test_an_unsupported_op_in_a_function_body_is_named_at_import():
                                              "op type 'NoSuchOp'"):
             tf.import_graph_def(gd)
         assert not g2.get_operations()
+
+
+def _graphc_lstm():
+    """graphc's own dynamic_rnn over a BasicLSTMCell, frozen: its TensorArrays as TensorArrayV3 ops."""
+    xd = np.random.RandomState(0).randn(2, 5, 3).astype(np.float32)
+    x = tf.placeholder(tf.float32, [2, 5, 3], name="x")
+    outputs, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(4), x, dtype=tf.float32)
+    names = {"outputs": outputs.name, "c": state.c.name, "h": state.h.name}
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        want = dict(zip(names, sess.run([outputs, state.c, state.h], {x: xd})))
+        frozen = tf.graph_util.convert_variables_to_constants(
+            sess, tf.get_default_graph().as_graph_def(), [outputs.op.name, state.c.op.name, state.h.op.name])
+    return frozen, xd, want, names
+
+
+def test_graphc_dynamic_rnn_is_written_with_tensor_array_v3_ops_and_reimports():
+    with tf.Graph().as_default():
+        frozen, xd, want, names = _graphc_lstm()
+    types = {n.op for n in frozen.node}
+    assert types >= {"While", "TensorArrayV3", "TensorArrayScatterV3", "TensorArrayGatherV3", "TensorArraySizeV3"}
+    assert not any("_graphc" in n.attr for n in frozen.node)
+    (body,) = [f for f in frozen.library.function if f.signature.name.endswith("body")]
+    assert {d.op for d in body.node_def} >= {"TensorArrayReadV3", "TensorArrayWriteV3"}
+    # the two carried arrays' handles are resource args after the loop's own inputs, returned unchanged
+    assert [a.type for a in body.signature.input_arg[-2:]] == [20, 20]
+    assert [body.ret[a.name] for a in body.signature.output_arg[-2:]] == [a.name for a in body.signature.input_arg[-2:]]
+    loop = next(n for n in frozen.node if n.op == "While")
+    assert [frozen_node.op for frozen_node in frozen.node if frozen_node.name in loop.input[-2:]] == ["TensorArrayV3"] * 2
+    with tf.Graph().as_default():
+        back = tf.import_graph_def(frozen, return_elements=list(names.values()), name="")
+        with tf.Session() as sess:
+            got = sess.run(back, {"x:0": xd})
+    for key, value in zip(names, got):
+        np.testing.assert_allclose(value, want[key], rtol=1e-6, err_msg=key)
+
+
+def test_graphc_dynamic_rnn_runs_in_tensorflow_with_the_same_results(tmp_path):
+    python = tensorflow_python()
+    with tf.Graph().as_default():
+        frozen, xd, want, names = _graphc_lstm()
+    tf.train.write_graph(frozen, str(tmp_path), "graph.pb", as_text=False)
+    np.savez(tmp_path / "feeds.npz", x=xd)
+    (tmp_path / "names.json").write_text(json.dumps(names))
+    res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    got = np.load(tmp_path / "got.npz")
+    for key in names:
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-6, err_msg=key)
