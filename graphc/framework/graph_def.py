@@ -7,13 +7,15 @@ type neither vocabulary has is a ValueError naming the node and the type, before
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any, Optional
 
 from google.protobuf import text_format
 
 from graphc import dtypes, errors
-from graphc.framework import function_defs, op_table, tensor_array_export, tensor_array_table, tf1_frames
+from graphc.framework import (function_defs, lowered_table, op_table, tensor_array_export, tensor_array_table,
+                              tf1_frames)
 from graphc.framework.attr_values import AttrValue, attr_to_python, native_attr, native_attr_value, shape_proto
 from graphc.framework.protos import GraphDef, NodeDef, VersionDef
 from graphc.graph import Graph, Operation, Tensor, get_default_graph
@@ -29,7 +31,22 @@ _BODY_ATTRS = frozenset({"then_branch", "else_branch", "cond", "body", "record"}
 BODIES_OMITTED = "_graphc_bodies_omitted"
 
 
-def _native_node(op: Operation, strict: bool) -> tuple:
+@dataclasses.dataclass(frozen=True)
+class _Writing:
+    """How one ``as_graph_def`` call writes: where bodies go, and its options."""
+
+    library: Any
+    strict: bool
+    add_shapes: bool
+    for_tensorflow: bool
+
+
+def _native_node(op: Operation, how: _Writing) -> tuple:
+    if how.for_tensorflow:
+        why = function_defs.tf_form(op) if OPS[op.type].kind is OpKind.REGION else \
+            "TensorFlow has no op that computes it"
+        raise ValueError(f"Operation '{op.name}' ({op.type}) cannot be written for TensorFlow: {why}. Without "
+                         "for_tensorflow=True graphc writes it as its own op type, which only graphc reads back.")
     attrs = {}
     region = OPS[op.type].kind is OpKind.REGION
     for key, value in op.attrs.items():
@@ -38,7 +55,7 @@ def _native_node(op: Operation, strict: bool) -> tuple:
         try:
             attrs[key] = native_attr(value)
         except TypeError as e:
-            if not strict:
+            if not how.strict:
                 continue
             raise TypeError(f"Operation {op.name} ({op.type}) cannot be written to a GraphDef: attr {key!r}: {e}") \
                 from None
@@ -49,26 +66,28 @@ def _native_node(op: Operation, strict: bool) -> tuple:
 
 
 def as_graph_def(graph: Optional[Graph] = None, add_shapes: bool = False, strict: bool = True,
-                 from_version: Optional[int] = None) -> Any:
+                 from_version: Optional[int] = None, for_tensorflow: bool = False) -> Any:
     """``graph`` (default graph) as a ``GraphDef``: one NodeDef per op (plus a ``Const`` per attr that
     TensorFlow takes as an input), inputs by name (``^`` for control inputs), devices, and with
     ``add_shapes`` each node's ``_output_shapes``; the bodies of conds and loops as FunctionDefs in its
     ``library``. An attr no GraphDef can hold (a tf.data iterator's Python object) is a TypeError, or
     with ``strict=False`` (a graph to look at) left out. With ``from_version``, only the ops added since
-    ``graph.version`` had that value."""
+    ``graph.version`` had that value. With ``for_tensorflow``, an op graphc can only write as its own
+    op type (a queue, a py_func, a loop a gradient records) is a ValueError naming it and its node."""
     graph = graph if graph is not None else get_default_graph()
     ops = graph.get_operations()[from_version or 0:]   # version counts the ops created, in order
     out = GraphDef(versions=VersionDef(producer=GRAPH_DEF_PRODUCER))
     with tensor_array_export.exporting():
-        _write_ops(ops, out.node, {op.name for op in graph.get_operations()}, out.library, strict, add_shapes)
+        _write_ops(ops, out.node, {op.name for op in graph.get_operations()},
+                   _Writing(out.library, strict, add_shapes, for_tensorflow))
     return out
 
 
-def _write_ops(ops: list, nodes: Any, names: set, library: Any, strict: bool, add_shapes: bool) -> None:
-    """Appends the NodeDefs of ``ops`` to ``nodes``; region bodies go to ``library`` as FunctionDefs."""
+def _write_ops(ops: list, nodes: Any, names: set, how: _Writing) -> None:
+    """Appends the NodeDefs of ``ops`` to ``nodes``; region bodies go to ``how.library`` as FunctionDefs."""
     def write_body(body: Graph, body_ops: list) -> list:
         written = GraphDef()
-        _write_ops(body_ops, written.node, {o.name for o in body.get_operations()}, library, strict, add_shapes)
+        _write_ops(body_ops, written.node, {o.name for o in body.get_operations()}, how)
         return list(written.node)
 
     for op in ops:
@@ -78,9 +97,9 @@ def _write_ops(ops: list, nodes: Any, names: set, library: Any, strict: bool, ad
         if written is None and row is not None:
             written = row.to_tf(op, const)
         elif written is None and OPS[op.type].kind is OpKind.REGION and function_defs.tf_form(op) is None:
-            written = function_defs.region_to_tf(op, write_body, library)
+            written = function_defs.region_to_tf(op, write_body, how.library)
         elif written is None:
-            written = _native_node(op, strict)
+            written = _native_node(op, how)
         inputs, attrs = written[:2]
         tf_type = written[2] if len(written) == 3 else (row.tf_type if row is not None else op.type)
         node = nodes.add(name=op.name, op=tf_type, device=op.device)
@@ -88,7 +107,7 @@ def _write_ops(ops: list, nodes: Any, names: set, library: Any, strict: bool, ad
         node.input.extend(inputs + [f"^{c.name}" for c in op.control_inputs])
         for key in sorted(attrs):
             node.attr[key].CopyFrom(attrs[key])
-        if add_shapes and op.outputs:
+        if how.add_shapes and op.outputs:
             node.attr["_output_shapes"].CopyFrom(AttrValue(list=AttrValue.ListValue(
                 shape=[shape_proto(t.shape) for t in op.outputs])))
 
@@ -113,8 +132,11 @@ class _Emitter:
             node.attr[key].CopyFrom(attrs[key])
         return name
 
-    def __call__(self, suffix: str, value: Any) -> str:
+    def __call__(self, suffix: str, value: Any, helper: bool = False) -> str:
+        """A Const; with ``helper``, one of a lowered op's helpers (graphc skips it on import)."""
         _, attrs = op_table.BY_GRAPHC["Const"].to_tf(_ConstView(value), self)
+        if helper:
+            attrs[op_table.LOWERING_HELPER] = AttrValue(b=True)
         return self.node(suffix, "Const", [], attrs)
 
 
@@ -279,7 +301,7 @@ def _build_node(node: Any, inputs: list, full: str, library: dict, import_body: 
     """The graphc op (or composition) for one NodeDef whose inputs are built."""
     lowered = _lowered_type(node)
     if lowered is not None:
-        return make_op(lowered, inputs, {}, full)
+        return make_op(lowered, inputs, lowered_table.lowered_attrs(node), full)
     if BODIES_OMITTED in node.attr:
         raise errors.UnimplementedError(None, None, (
             f"Cannot import node '{node.name}' ({node.op}): the GraphDef does not hold the bodies of this "
@@ -304,7 +326,9 @@ def _build_node(node: Any, inputs: list, full: str, library: dict, import_body: 
 __all__ = ["as_graph_def", "write_graph", "import_graph_def", "check_supported", "GraphDef", "NodeDef"]
 
 
-def graph_method(self: Graph, from_version: Optional[int] = None, add_shapes: bool = False) -> Any:
+def graph_method(self: Graph, from_version: Optional[int] = None, add_shapes: bool = False,
+                 for_tensorflow: bool = False) -> Any:
     """``Graph.as_graph_def(from_version=None, add_shapes=False)``: this graph as a ``GraphDef`` (only
-    the ops added since ``graph.version`` was ``from_version``, when given)."""
-    return as_graph_def(self, add_shapes=add_shapes, from_version=from_version)
+    the ops added since ``graph.version`` was ``from_version``, when given); ``for_tensorflow=True``
+    refuses ops TensorFlow could not run (a ValueError naming the op and its node)."""
+    return as_graph_def(self, add_shapes=add_shapes, from_version=from_version, for_tensorflow=for_tensorflow)

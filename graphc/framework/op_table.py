@@ -17,10 +17,10 @@ import numpy as np
 
 from graphc import dtypes
 from graphc.framework.attr_values import AttrValue, dtype_attr, ints, make_tensor_proto, shape_proto
-from graphc.framework import (index_table, sparse_io_table, string_table, summary_table, tensor_array_table,
-                              tf_compositions)
-from graphc.framework.op_mapping import (OpMapping, composition, same_op, static_value, tensor_name, tf_inputs,
-                                         type_attr)
+from graphc.framework import (index_table, lowered_table, sparse_io_table, string_table, summary_table,
+                              tensor_array_table, tf_compositions)
+from graphc.framework.op_mapping import (LOWERED_ATTRS, LOWERED_INPUTS, LOWERED_TYPE, LOWERING_HELPER, OpMapping,
+                                         composition, same_op, static_value, tensor_name, tf_inputs, type_attr)
 from graphc.graph import Operation
 from graphc.ops import image_resize, sequence  # noqa: F401  (registers the resizes, ReverseSequence, InTopKV2)
 from graphc.ops import array, join_split, logging_ops, math, state
@@ -407,12 +407,7 @@ def _build_pool(graphc_type: str) -> Callable:
     return build
 
 
-# A graphc op TensorFlow lacks may be written as several TF nodes: the last carries the graphc type and
-# inputs in these attrs (TensorFlow ignores attrs starting with "_"), the others LOWERING_HELPER, so
-# graphc reads back its own op and skips the helpers.
-LOWERED_TYPE = "_graphc_type"
-LOWERED_INPUTS = "_graphc_inputs"
-LOWERING_HELPER = "_graphc_helper"
+# A graphc op TensorFlow lacks may be written as several TF nodes (op_mapping.LOWERED_TYPE & co.)
 
 
 def _sum_to_to_tf(op: Operation, emit: Any) -> tuple:
@@ -576,11 +571,12 @@ _ROWS = [
 ]
 
 # written as TensorFlow's ops, read back as graphc's own (by the LOWERED_TYPE attr), never from TensorFlow
-_LOWERED = [OpMapping("SumTo", "Reshape", _sum_to_to_tf, same_op("SumTo"))]
+_LOWERED = [OpMapping("SumTo", "Reshape", _sum_to_to_tf, same_op("SumTo")), *lowered_table.ROWS]
 
 BY_GRAPHC = {row.graphc_type: row for row in _ROWS + _LOWERED if row.graphc_type is not None}
 BY_TF = {row.tf_type: row for row in _ROWS}
 assert len(BY_TF) == len(_ROWS), "a TF op type has two rows"
 
 
-__all__ = ["OpMapping", "BY_GRAPHC", "BY_TF", "tensor_name", "LOWERED_TYPE", "LOWERED_INPUTS", "LOWERING_HELPER"]
+__all__ = ["OpMapping", "BY_GRAPHC", "BY_TF", "tensor_name", "LOWERED_TYPE", "LOWERED_INPUTS", "LOWERED_ATTRS",
+           "LOWERING_HELPER"]

@@ -238,3 +238,61 @@ def test_graphc_dynamic_rnn_runs_in_tensorflow_with_the_same_results(tmp_path):
     got = np.load(tmp_path / "got.npz")
     for key in names:
         np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-6, err_msg=key)
+
+
+def _case_model():
+    a, b = tf.placeholder(tf.bool, [], name="a"), tf.placeholder(tf.bool, [], name="b")
+    x = tf.placeholder(tf.float32, [2], name="x")
+    return tf.case([(a, lambda: x * 2.0), (b, lambda: x + 1.0)], exclusive=True, name="case")
+
+
+def test_case_guard_is_written_as_tf1s_assert_pattern_and_read_back():
+    with tf.Graph().as_default() as g:
+        y = _case_model()
+        gd = g.as_graph_def(for_tensorflow=True)
+    guard = next(n for n in gd.node if n.name == "case/CaseGuard")
+    assert guard.op == "Identity" and sorted(i for i in guard.input if i.startswith("^")) == [
+        "^case/CaseGuard/Exclusive/Assert", "^case/CaseGuard/OneTrue/Assert"]
+    assert {n.op for n in gd.node} >= {"Assert", "LessEqual", "Greater", "If"}
+    with tf.Graph().as_default() as g2:
+        (back,) = tf.import_graph_def(gd, return_elements=[y.name], name="")
+        assert "Assert" not in {o.type for o in g2.get_operations()}
+        with tf.Session() as sess:
+            np.testing.assert_array_equal(sess.run(back, {"a:0": False, "b:0": True, "x:0": [1.0, 2.0]}), [2.0, 3.0])
+            with pytest.raises(tf.errors.InvalidArgumentError, match="exclusive=True: more than 1 conditions"):
+                sess.run(back, {"a:0": True, "b:0": True, "x:0": [1.0, 2.0]})
+
+
+def test_case_guard_checks_run_in_tensorflow(tmp_path):
+    python = tensorflow_python()
+    with tf.Graph().as_default() as g:
+        y = _case_model()
+        gd = g.as_graph_def()
+    tf.train.write_graph(gd, str(tmp_path), "graph.pb", as_text=False)
+    (tmp_path / "names.json").write_text(json.dumps({"y": y.name}))
+    for b, ok in ((False, True), (True, False)):
+        np.savez(tmp_path / "feeds.npz", a=np.array(True), b=np.array(b), x=np.array([1.0, 2.0], np.float32))
+        res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
+                             timeout=300)
+        if ok:
+            assert res.returncode == 0, res.stderr[-3000:]
+            np.testing.assert_array_equal(np.load(tmp_path / "got.npz")["y"], [2.0, 4.0])
+        else:
+            assert "more than 1 conditions (a:0, b:0) evaluated as True" in res.stderr
+
+
+def test_for_tensorflow_refuses_ops_only_graphc_reads_naming_op_and_node():
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [3], name="x")
+        tf.py_func(lambda v: v * 2, [x], tf.float32, name="double")
+        g.as_graph_def()          # graphc's own op type, for graphc's meta graphs
+        with pytest.raises(ValueError, match="Operation 'double' \\(PyFunc\\) cannot be written for TensorFlow"):
+            g.as_graph_def(for_tensorflow=True)
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [3], name="x")
+        _, z = tf.while_loop(lambda i, v: i < 2, lambda i, v: (i + 1, v * v), [0, x], name="loop")
+        g.as_graph_def(for_tensorflow=True)
+        tf.gradients(z, x)
+        with pytest.raises(ValueError, match="Operation 'loop' \\(While\\) cannot be written for TensorFlow: its "
+                                             "iteration count or recorded stacks .* are used, by a gradient"):
+            g.as_graph_def(for_tensorflow=True)
