@@ -19,6 +19,7 @@ from graphc.framework import (function_defs, lowered_table, op_table, tensor_arr
 from graphc.framework.attr_values import AttrValue, attr_to_python, native_attr, native_attr_value, shape_proto
 from graphc.framework.protos import GraphDef, NodeDef, VersionDef
 from graphc.graph import Graph, Operation, Tensor, get_default_graph
+from graphc.ops import logging_ops
 from graphc.ops.core import OPS, OpKind, make_op
 
 GRAPH_DEF_PRODUCER = 22        # the GraphDef version graphc writes (TF1's graphs of this era)
@@ -188,7 +189,7 @@ def check_supported(nodes: Any, library: Any = ()) -> None:
     for where, group in [("", nodes), *functions]:
         for node in group:
             if node.op not in op_table.BY_TF and not _is_native(node) and _lowered_type(node) is None \
-                    and node.op not in function_defs.FUNCTIONAL_TYPES:
+                    and node.op not in function_defs.FUNCTIONAL_TYPES and node.op != "Assert":
                 raise ValueError(f"Cannot import node '{node.name}': {where}op type '{node.op}' is not supported by "
                                  f"graphc (its ops map to {len(op_table.BY_TF)} TensorFlow op types; see "
                                  "graphc/framework/op_table.py)")
@@ -282,8 +283,16 @@ def _import_nodes(nodes: list, input_map: dict, prefix: str, library: dict) -> A
     def import_body(body_nodes: list, body_map: dict) -> Any:
         return _import_nodes(body_nodes, body_map, "", library)
 
+    checks: dict = {}       # a TF Assert node -> (its inputs, summarize): checked on its dependents' inputs
     for node in _order(nodes):
         inputs = [tensor(i, node) for i in _inputs_of(node) if not i.startswith("^")]
+        if node.op == "Assert" and _lowered_type(node) is None:
+            checks[node.name] = (inputs, node.attr["summarize"].i if "summarize" in node.attr else 3)
+            continue
+        for name in [i[1:] for i in node.input if i.startswith("^") and i[1:] in checks]:
+            if inputs:    # the check runs before this node, on every backend, as a data dependency
+                (condition, *data), summarize = checks[name]
+                inputs[0] = logging_ops.checked(inputs[0], condition, data, summarize, name=f"{prefix}{name}")
         control = [made[i[1:]] for i in node.input if i.startswith("^") and i[1:] in made]
         full = f"{prefix}{node.name}/"
         with graph.control_dependencies(control):

@@ -1,7 +1,9 @@
-"""graphc ops TensorFlow lacks, written as small TensorFlow subgraphs that TensorFlow runs with the same
-effect and that graphc reads back as its own op (``op_mapping.LOWERED_TYPE``): one ``OpMapping`` row each
-in ``ROWS`` (never read from TensorFlow's own graphs).
+"""graphc's run-time checks, which TensorFlow lacks as ops, written as small TensorFlow subgraphs that
+TensorFlow runs with the same effect and that graphc reads back as its own op (``op_mapping.LOWERED_TYPE``):
+one ``OpMapping`` row each in ``LOWERED``.
 
+- ``Assert`` (an imported TensorFlow Assert: an identity of its input after the check) is TF's
+  ``Assert`` as a control input of an ``Identity``.
 - ``CaseGuard`` (``tf.case``'s run-time checks) is TF1's own pattern: an ``Assert`` that at most one
   predicate is true (``exclusive``) and/or that one is (no default), as a control input of an
   ``Identity`` of the stacked predicates.
@@ -54,7 +56,18 @@ def _case_guard_to_tf(op: Operation, emit: Any) -> tuple:
     return [preds] + [f"^{a}" for a in asserts], {"T": dtype_attr(dtypes.bool_), **lowered(op, [preds])}, "Identity"
 
 
-ROWS = [OpMapping("CaseGuard", "Identity", _case_guard_to_tf, same_op("CaseGuard"))]
+def _assert_to_tf(op: Operation, emit: Any) -> tuple:
+    """graphc's Assert(x, condition, *data) as TF's Assert(condition, *data) and an Identity of x after it."""
+    x, *checked = [tensor_name(t) for t in op.inputs]
+    types = [dtype_attr(t.dtype).type for t in op.inputs[2:]]
+    check = emit.node("Assert", "Assert", checked, {"T": AttrValue(list=AttrValue.ListValue(type=types)),
+                                                    "summarize": AttrValue(i=op.attrs["summarize"]), **_HELPER})
+    return [x, f"^{check}"], {"T": dtype_attr(op.inputs[0].dtype), **lowered(op, [x, *checked])}, "Identity"
+
+
+# written as TensorFlow's ops, read back by their LOWERED_TYPE attr (never from TensorFlow's own graphs)
+LOWERED = [OpMapping("CaseGuard", "Identity", _case_guard_to_tf, same_op("CaseGuard")),
+           OpMapping("Assert", "Identity", _assert_to_tf, same_op("Assert", ("summarize",)))]
 
 def lowered_attrs(node: Any) -> dict:
     """The graphc attrs ``lowered`` wrote on ``node``."""
@@ -65,4 +78,4 @@ def lowered_attrs(node: Any) -> dict:
     return out
 
 
-__all__ = ["ROWS", "lowered", "lowered_attrs"]
+__all__ = ["LOWERED", "lowered", "lowered_attrs"]

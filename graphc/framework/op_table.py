@@ -510,7 +510,6 @@ _ROWS = [
     _elementwise("LogicalNot", typed=False), _elementwise("LogicalAnd", typed=False),
     _elementwise("LogicalOr", typed=False),
     OpMapping("Select", "SelectV2", _select_to_tf, same_op("Select")),
-    OpMapping(None, "Select", None, same_op("Select")),
     OpMapping("Cast", "Cast", _cast_to_tf,
               lambda inputs, attrs, name: make_op("Cast", inputs, {"dtype": attrs["DstT"]}, name)),
     OpMapping("MatMul", "MatMul", _matmul_to_tf, same_op("MatMul", ("transpose_a", "transpose_b"))),
@@ -571,7 +570,8 @@ _ROWS = [
 ]
 
 # written as TensorFlow's ops, read back as graphc's own (by the LOWERED_TYPE attr), never from TensorFlow
-_LOWERED = [OpMapping("SumTo", "Reshape", _sum_to_to_tf, same_op("SumTo")), *lowered_table.ROWS]
+_LOWERED = [OpMapping("SumTo", "Reshape", _sum_to_to_tf, same_op("SumTo")),
+            *lowered_table.LOWERED]
 
 BY_GRAPHC = {row.graphc_type: row for row in _ROWS + _LOWERED if row.graphc_type is not None}
 BY_TF = {row.tf_type: row for row in _ROWS}

@@ -12,6 +12,8 @@ Run with a Python that has real TensorFlow and tf-keras (never graphc dependenci
   ``tf1_while_expected.npz``.
 - ``tf1_lstm_frozen.pb``: ``tf.nn.dynamic_rnn`` over a ``BasicLSTMCell`` (TensorArrayV3 ops in the loop),
   with its weights folded to constants; ``tf1_lstm_expected.npz``.
+- ``tf1_rnn_fns_frozen.pb``: a GRU ``dynamic_rnn`` with ``sequence_length``, ``map_fn``, ``scan`` and a loop with
+  ``maximum_iterations``; ``tf1_rnn_fns_expected.npz``.
 - ``tf2_functional_frozen.pb``: a cond and a loop (with a cond inside) built with control flow v2: If/While
   nodes with FunctionDef bodies; ``tf2_functional_expected.npz``.
 """
@@ -96,6 +98,31 @@ def lstm() -> None:
     np.savez(os.path.join(OUT, "tf1_lstm_expected.npz"), x=xd, outputs=got[0], c=got[1], h=got[2])
 
 
+def rnn_fns() -> None:
+    """A GRU dynamic_rnn with sequence_length (Select and an Assert in the graph), map_fn, scan and a loop
+    with maximum_iterations."""
+    with tf1.Graph().as_default():
+        tf1.set_random_seed(5)
+        x = tf1.placeholder(tf.float32, [2, 5, 3], name="x")
+        lengths = tf1.placeholder(tf.int32, [2], name="lengths")
+        outs, state = tf1.nn.dynamic_rnn(tf1.nn.rnn_cell.GRUCell(4), x, sequence_length=lengths, dtype=tf.float32)
+        rows = tf.reshape(x, [10, 3])
+        mapped = tf1.map_fn(lambda r: tf.reduce_sum(r * r), rows)
+        scanned = tf1.scan(lambda a, r: a + r, rows)
+        _, bounded = tf.while_loop(lambda i, v: i < 10, lambda i, v: (i + 1, v * 1.5), (0, tf.ones([2])),
+                                   maximum_iterations=3)
+        names = {"outs": outs, "state": state, "mapped": mapped, "scanned": scanned, "bounded": bounded}
+        for key, t in names.items():
+            tf.identity(t, name=key)
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            xd = np.random.RandomState(1).randn(2, 5, 3).astype(np.float32)
+            ld = np.array([3, 5], np.int32)
+            got = sess.run([f"{k}:0" for k in names], {x: xd, lengths: ld})
+            _freeze(sess, list(names), "tf1_rnn_fns")
+    np.savez(os.path.join(OUT, "tf1_rnn_fns_expected.npz"), x=xd, lengths=ld, **dict(zip(names, got)))
+
+
 def functional() -> None:
     """The same kind of model with control flow v2: StatelessIf/If and StatelessWhile/While nodes whose
     bodies are FunctionDefs in the GraphDef's library."""
@@ -132,4 +159,5 @@ if __name__ == "__main__":
     cond()
     while_loop()
     lstm()
+    rnn_fns()
     functional()

@@ -296,3 +296,38 @@ def test_for_tensorflow_refuses_ops_only_graphc_reads_naming_op_and_node():
         with pytest.raises(ValueError, match="Operation 'loop' \\(While\\) cannot be written for TensorFlow: its "
                                              "iteration count or recorded stacks .* are used, by a gradient"):
             g.as_graph_def(for_tensorflow=True)
+
+
+@pytest.mark.parametrize("backend", ["eager", "numba"])
+def test_tf1_gru_with_sequence_length_map_fn_scan_and_bounded_loop_import_with_tensorflows_outputs(backend):
+    want = np.load(DATA / "tf1_rnn_fns_expected.npz")
+    names = ("outs", "state", "mapped", "scanned", "bounded")
+    gd = _load("tf1_rnn_fns_frozen.pb")
+    assert {"Assert", "Select", "TensorArrayScatterV3", "LoopCond"} <= {n.op for n in gd.node}
+    with tf.Graph().as_default():
+        outs = tf.import_graph_def(gd, return_elements=[f"{k}:0" for k in names], name="")
+        with tf.Session(backend=backend) as sess:
+            got = sess.run(outs, {"x:0": want["x"], "lengths:0": want["lengths"]})
+    for key, value in zip(names, got):
+        np.testing.assert_allclose(value, want[key], rtol=1e-5, atol=1e-6, err_msg=key)
+
+
+def test_tensorflows_assert_checks_the_input_of_what_depends_on_it_on_every_backend():
+    """TF's pattern: Identity(x, ^Assert(All(x > 0), [message, x])); graphc checks before the Identity."""
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [3], name="x")
+        tf.reduce_all(x > 0.0, name="ok")
+        tf.constant("x must be positive:", name="message")
+        gd = g.as_graph_def()
+    node = gd.node.add(name="check", op="Assert", input=["ok", "message", "x"])
+    node.attr["T"].list.type.extend([7, 1])
+    node.attr["summarize"].i = 3
+    gd.node.add(name="y", op="Identity", input=["x", "^check"]).attr["T"].type = 1
+    for backend in ("eager", "numba"):
+        with tf.Graph().as_default():
+            (y,) = tf.import_graph_def(gd, return_elements=["y:0"], name="")
+            with tf.Session(backend=backend) as sess:
+                np.testing.assert_array_equal(sess.run(y, {"x:0": [1.0, 2.0, 3.0]}), [1.0, 2.0, 3.0])
+                with pytest.raises(tf.errors.InvalidArgumentError,
+                                   match=r"assertion failed: \[x must be positive:\] \[1 -2 3\]"):
+                    sess.run(y, {"x:0": [1.0, -2.0, 3.0]})
