@@ -331,3 +331,43 @@ def test_tensorflows_assert_checks_the_input_of_what_depends_on_it_on_every_back
                 with pytest.raises(tf.errors.InvalidArgumentError,
                                    match=r"assertion failed: \[x must be positive:\] \[1 -2 3\]"):
                     sess.run(y, {"x:0": [1.0, -2.0, 3.0]})
+
+
+def _graphc_rnn_fns():
+    """graphc's GRU dynamic_rnn with sequence_length, map_fn, scan, foldl and a bounded loop, frozen for TF."""
+    feeds = {"x": np.random.RandomState(1).randn(2, 5, 3).astype(np.float32), "lengths": np.array([3, 5], np.int32)}
+    x = tf.placeholder(tf.float32, [2, 5, 3], name="x")
+    lengths = tf.placeholder(tf.int32, [2], name="lengths")
+    outs, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(4), x, sequence_length=lengths, dtype=tf.float32)
+    rows = tf.reshape(x, [10, 3])
+    _, bounded = tf.while_loop(lambda i, v: i < 10, lambda i, v: (i + 1, v * 1.5), (0, tf.ones([2])),
+                               maximum_iterations=3)
+    fetch = {"outs": outs, "state": state, "mapped": tf.map_fn(lambda r: tf.reduce_sum(r * r), rows),
+             "scanned": tf.scan(lambda a, r: a + r, rows), "folded": tf.foldl(lambda a, r: a * 0.5 + r, rows),
+             "bounded": bounded}
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        want = sess.run(fetch, {f"{k}:0": v for k, v in feeds.items()})
+        frozen = tf.graph_util.convert_variables_to_constants(
+            sess, tf.get_default_graph().as_graph_def(for_tensorflow=True), [t.op.name for t in fetch.values()])
+    return frozen, feeds, want, {k: t.name for k, t in fetch.items()}
+
+
+def test_graphc_rnn_map_fn_scan_and_foldl_run_in_tensorflow_with_the_same_results(tmp_path):
+    python = tensorflow_python()
+    with tf.Graph().as_default():
+        frozen, feeds, want, names = _graphc_rnn_fns()
+    with tf.Graph().as_default():
+        back = tf.import_graph_def(frozen, return_elements=list(names.values()), name="")
+        with tf.Session() as sess:
+            for key, value in zip(names, sess.run(back, {f"{k}:0": v for k, v in feeds.items()})):
+                np.testing.assert_allclose(value, want[key], rtol=1e-6, err_msg=key)
+    tf.train.write_graph(frozen, str(tmp_path), "graph.pb", as_text=False)
+    np.savez(tmp_path / "feeds.npz", **feeds)
+    (tmp_path / "names.json").write_text(json.dumps(names))
+    res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    got = np.load(tmp_path / "got.npz")
+    for key in names:
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-6, err_msg=key)
