@@ -197,13 +197,13 @@ def graph_def_input(ref: str, by_name: dict) -> str:
     raise ValueError(f"FunctionDef input {ref!r}: op {node.op} has no output arg {parts[1]!r}")
 
 
-def _entries(tensors: list, shapes: Optional[list] = None) -> list:
-    """Body inputs for outer ``tensors``: ``(dtype, shape, facts)`` each, a TensorArray flow followed by an
-    entry for its mask (facts ``"mask"``); ``shapes`` overrides the tensors' own shapes."""
+def _entries(tensors: list) -> list:
+    """Body inputs for outer ``tensors``: ``(dtype, shape, state)`` each (state: a TensorArray handle's
+    facts, or None), a TensorArray flow followed by an entry for its mask (state ``"mask"``)."""
     out = []
-    for k, t in enumerate(tensors):
+    for t in tensors:
         state = tensor_array_table.carried(t)
-        out.append((t.dtype, shapes[k] if shapes is not None else t.shape, state if state is not None else None))
+        out.append((t.dtype, t.shape, None if isinstance(state, Tensor) else state))
         if isinstance(state, Tensor):
             out.append((state.dtype, state.shape, "mask"))
     return out
