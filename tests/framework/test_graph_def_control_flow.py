@@ -371,3 +371,22 @@ def test_graphc_rnn_map_fn_scan_and_foldl_run_in_tensorflow_with_the_same_result
     got = np.load(tmp_path / "got.npz")
     for key in names:
         np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-6, err_msg=key)
+
+
+def test_imported_tf1_lstm_differentiates_through_its_loop_and_tensor_arrays():
+    """tf.gradients through the imported frame (While, TensorArray reads and writes) agrees with central
+    differences of the imported graph (float32 weights: a loose tolerance)."""
+    want = np.load(DATA / "tf1_lstm_expected.npz")
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [2, 5, 3])
+        (out,) = tf.import_graph_def(_load("tf1_lstm_frozen.pb"), input_map={"x": x}, return_elements=["outputs:0"])
+        loss = tf.reduce_sum(out * out)
+        grad = tf.gradients(loss, x)[0]
+        with tf.Session() as sess:
+            got = sess.run(grad, {x: want["x"]})
+            for index in [(0, 0, 0), (1, 3, 2), (0, 4, 1)]:
+                plus, minus = want["x"].copy(), want["x"].copy()
+                plus[index] += 1e-2
+                minus[index] -= 1e-2
+                numeric = (sess.run(loss, {x: plus}) - sess.run(loss, {x: minus})) / 2e-2
+                np.testing.assert_allclose(got[index], numeric, rtol=2e-3, atol=1e-5, err_msg=str(index))
