@@ -13,7 +13,6 @@ its name, as an ``Identity`` of the new node's output.
 """
 from __future__ import annotations
 
-import functools
 from typing import Any, Optional
 
 from graphc.framework.attr_values import AttrValue
@@ -233,31 +232,51 @@ def _loops(rw: _Rewrite) -> Optional[list]:
 # conds
 
 def _rewrite_cond(rw: _Rewrite, merge: Any) -> list:
-    @functools.lru_cache(maxsize=None)
+    memo: dict = {}     # node name -> the (Switch, output) pairs its value comes through
+
+    def sources(refs: list) -> list:
+        return [_source(r)[0] for r in refs if _source(r)[0] in rw.by_name
+                and _kind(rw.by_name[_source(r)[0]]) != "Switch"]
+
     def switches_above(name: str) -> frozenset:
-        """The (Switch, output) pairs the value of node ``name`` comes through, a nested cond as one unit."""
-        node = rw.by_name[name]
-        if _kind(node) == "Switch":
-            return frozenset()
-        refs = list(node.input)
-        if _kind(node) == "Merge":
-            inner = own_switches(node)
-            refs = [r for s in inner for r in rw.by_name[s].input]
-        found: set = set()
-        for r in refs:
-            src = _source(r)
-            if src[0] not in rw.by_name:
+        """The (Switch, output) pairs the value of node ``name`` comes through (an output of None: a control
+        input), a nested cond taken as one unit (from the inputs of its own Switches). Iterative: a branch
+        may be a whole network deep."""
+        stack, steps = [name], 0
+        while stack:
+            steps += 1
+            if steps > 4 * len(rw.nodes) + 4:
+                raise ValueError(f"Cannot import the cond of Merge '{merge.name}': the graph has a cycle outside "
+                                 "a while loop's frame")
+            top = stack[-1]
+            if top in memo:
+                stack.pop()
                 continue
-            if _kind(rw.by_name[src[0]]) == "Switch":
-                found.add((src[0], max(src[1], 0) if src[1] >= 0 else None))
-            found |= switches_above(src[0])
-        return frozenset(found)
+            node = rw.by_name[top]
+            if _kind(node) == "Switch":
+                memo[top] = frozenset()
+                continue
+            missing = [s for s in sources(list(node.input)) if s not in memo]
+            refs = list(node.input)
+            if not missing and _kind(node) == "Merge":
+                refs = [r for s in own_switches(node) for r in rw.by_name[s].input]
+                missing = [s for s in sources(refs) if s not in memo]
+            if missing:
+                stack.extend(missing)
+                continue
+            found: set = set()
+            for r in refs:
+                found |= direct(r)
+            memo[top] = frozenset(found)
+        return memo[name]
 
     def own_switches(m: Any) -> set:
-        return {s for r in m.input for s, _ in _direct(r)}
+        return {s for r in m.input for s, _ in direct(r)}
 
-    def _direct(r: str) -> frozenset:
+    def direct(r: str) -> frozenset:
         src = _source(r)
+        if src[0] not in rw.by_name:
+            return frozenset()
         if _kind(rw.by_name[src[0]]) == "Switch":
             return frozenset({(src[0], src[1] if src[1] >= 0 else None)})
         return switches_above(src[0])
@@ -283,7 +302,7 @@ def _rewrite_cond(rw: _Rewrite, merge: Any) -> list:
     branches: list = [[], []]
     for m in group:
         data = [r for r in m.input if not r.startswith("^")]
-        sides = [{i for s, i in _direct(r) if s in {c.name for c in cond_switches} and i is not None}
+        sides = [{i for s, i in direct(r) if s in {c.name for c in cond_switches} and i is not None}
                  for r in data]
         if len(data) != 2:
             raise ValueError(f"Cannot import Merge '{m.name}': it has {len(data)} inputs, not a cond's two")

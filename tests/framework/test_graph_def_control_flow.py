@@ -390,3 +390,24 @@ def test_imported_tf1_lstm_differentiates_through_its_loop_and_tensor_arrays():
                 minus[index] -= 1e-2
                 numeric = (sess.run(loss, {x: plus}) - sess.run(loss, {x: minus})) / 2e-2
                 np.testing.assert_allclose(got[index], numeric, rtol=2e-3, atol=1e-5, err_msg=str(index))
+
+
+def test_a_tf1_cond_whose_branch_is_thousands_of_nodes_deep_imports():
+    """Switch(x, p) -> 1501 Negs on the true side, Identity on the false side -> Merge (TF1's layout)."""
+    gd = tf.GraphDef()
+    for name, dtype in (("p", 10), ("x", 1)):
+        gd.node.add(name=name, op="Placeholder").attr["dtype"].type = dtype
+    gd.node.add(name="s", op="Switch", input=["x", "p"]).attr["T"].type = 1
+    previous = "s:1"
+    for k in range(1501):
+        gd.node.add(name=f"neg{k}", op="Neg", input=[previous]).attr["T"].type = 1
+        previous = f"neg{k}"
+    gd.node.add(name="f", op="Identity", input=["s"]).attr["T"].type = 1
+    merge = gd.node.add(name="m", op="Merge", input=["f", previous])
+    merge.attr["T"].type, merge.attr["N"].i = 1, 2
+    with tf.Graph().as_default() as g:
+        (m,) = tf.import_graph_def(gd, return_elements=["m:0"], name="")
+        assert "If" in {op.type for op in g.get_operations()}
+        with tf.Session(backend="eager") as sess:
+            np.testing.assert_array_equal(sess.run(m, {"x:0": X, "p:0": True}), -X)
+            np.testing.assert_array_equal(sess.run(m, {"x:0": X, "p:0": False}), X)
