@@ -1,4 +1,5 @@
-"""TensorFlow's TensorArrayV3 ops read as graphc's TensorArray ops (one ``OpMapping`` row each in ``ROWS``).
+"""TensorFlow's TensorArrayV3 ops, and TF 2.x's TensorList ops, read as graphc's TensorArray ops (one
+``OpMapping`` row each in ``ROWS``).
 
 TensorFlow's TensorArray is a resource ``handle`` plus a scalar ``flow`` that orders its reads and writes;
 graphc's is a value, a (buffer, written-mask) pair (``graphc/ops/tensor_array.py``). Every flow tensor
@@ -13,12 +14,14 @@ import dataclasses
 import weakref
 from typing import Any, Optional
 
+import numpy as np
+
 from graphc import dtypes
 from graphc.framework.op_mapping import OpMapping
 from graphc.graph import Tensor
 from graphc.ops import array
 from graphc.ops import tensor_array as ta_ops
-from graphc.ops.core import make_op
+from graphc.ops.core import constant_value, make_op
 from graphc.shape import TensorShape
 
 
@@ -117,7 +120,80 @@ def _size(inputs: list, attrs: dict, name: str) -> Any:
     return make_op("Identity", [size], {}, name)
 
 
+# TF 2.x's TensorList ops (what control flow v2 uses for TensorArrays): a list is a value, exactly graphc's
+# (buffer, mask) pair, so the list tensor is the buffer with its mask carried, as a flow is.
+
+def _element_shape(t: Tensor, name: str) -> TensorShape:
+    value = constant_value(t)
+    if value is None or np.ndim(value) == 0:
+        return TensorShape(None)
+    return TensorShape([None if d < 0 else int(d) for d in np.asarray(value).reshape(-1)])
+
+
+def _list_state(buffer: Tensor, mask: Tensor, name: str) -> Any:
+    out = make_op("Identity", [buffer], {}, name)
+    carry(out.outputs[0], mask)
+    return out
+
+
+def _list_reserve(inputs: list, attrs: dict, name: str) -> Any:
+    shape, size = inputs
+    with size.graph.name_scope(name):
+        buffer, mask = ta_ops.new(size, attrs["element_dtype"], _element_shape(shape, name), name="TensorList")
+    return _list_state(buffer, mask, name)
+
+
+def _list_from_tensor(inputs: list, attrs: dict, name: str) -> Any:
+    tensor, _ = inputs
+    with tensor.graph.name_scope(name):
+        size = array.shape(tensor, out_type=dtypes.int32)[0]
+        elem = tensor.shape[1:] if tensor.shape.rank is not None else TensorShape(None)
+        buffer, mask = ta_ops.new(size, tensor.dtype, elem, name="TensorList")
+        indices = make_op("Range", [np.int32(0), size, np.int32(1)], {}, "indices").outputs[0]
+        buffer, mask = ta_ops.scatter(buffer, mask, indices, tensor, False, name[:-1], "unstack", name="unstack")
+    return _list_state(buffer, mask, name)
+
+
+def _list_set_item(inputs: list, attrs: dict, name: str) -> Any:
+    flow, index, item = inputs
+    buffer, mask = ta_ops.scatter(flow, _mask(flow, name), index, item,
+                                  bool(attrs.get("resize_if_index_out_of_bounds", False)), name[:-1], "write",
+                                  name=f"{name}scatter/")
+    return _list_state(buffer, mask, name)
+
+
+def _list_read(inputs: list, attrs: dict, name: str) -> Any:
+    """TensorListGetItem (list, index, element_shape) and TensorListGather (list, indices, element_shape)."""
+    flow, indices, shape = inputs
+    elem = _element_shape(shape, name)
+    if elem.rank is None and flow.shape.rank is not None:
+        elem = flow.shape[1:]
+    return ta_ops.gather(flow, _mask(flow, name), indices, elem, name[:-1], name=name)
+
+
+def _list_stack(inputs: list, attrs: dict, name: str) -> Any:
+    flow, shape = inputs
+    elem = _element_shape(shape, name)
+    if elem.rank is None and flow.shape.rank is not None:
+        elem = flow.shape[1:]
+    return ta_ops.stack(flow, _mask(flow, name), elem, name[:-1], name=name)
+
+
+def _list_length(inputs: list, attrs: dict, name: str) -> Any:
+    (flow,) = inputs
+    with flow.graph.name_scope(name):
+        size = array.shape(_mask(flow, name), out_type=dtypes.int32)[0]
+    return make_op("Identity", [size], {}, name)
+
+
 ROWS = [
+    OpMapping(None, "TensorListReserve", None, _list_reserve),
+    OpMapping(None, "TensorListFromTensor", None, _list_from_tensor),
+    OpMapping(None, "TensorListSetItem", None, _list_set_item),
+    OpMapping(None, "TensorListGetItem", None, _list_read),
+    OpMapping(None, "TensorListGather", None, _list_read),
+    OpMapping(None, "TensorListStack", None, _list_stack),
+    OpMapping(None, "TensorListLength", None, _list_length),
     OpMapping(None, "TensorArrayV3", None, _new),
     OpMapping(None, "TensorArrayWriteV3", None, _written("write", 1)),
     OpMapping(None, "TensorArrayScatterV3", None, _written("scatter", 1)),

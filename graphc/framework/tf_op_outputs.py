@@ -42,49 +42,53 @@ OUTPUT_ARGS = {
     'NotEqual': (('z', '', ''),), 'OneHot': (('output', '', ''),), 'OnesLike': (('y', '', ''),), 'Pack': (('output',
     '', ''),), 'Pad': (('output', '', ''),), 'PadV2': (('output', '', ''),), 'ParseExample': (('sparse_indices',
     'Nsparse', ''), ('sparse_values', '', 'sparse_types'), ('sparse_shapes', 'Nsparse', ''), ('dense_values', '',
-    'Tdense')), 'ParseSingleExample': (('sparse_indices', 'num_sparse', ''), ('sparse_values', '', 'sparse_types'),
-    ('sparse_shapes', 'num_sparse', ''), ('dense_values', '', 'Tdense')), 'Placeholder': (('output', '', ''),),
-    'PlaceholderWithDefault': (('output', '', ''),), 'Pow': (('z', '', ''),), 'PreventGradient': (('output', '',
-    ''),), 'Print': (('output', '', ''),), 'Prod': (('output', '', ''),), 'RandomStandardNormal': (('output', '',
-    ''),), 'RandomUniform': (('output', '', ''),), 'RandomUniformInt': (('output', '', ''),), 'Range': (('output', '',
-    ''),), 'Rank': (('output', '', ''),), 'ReadFile': (('contents', '', ''),), 'RealDiv': (('z', '', ''),),
-    'Reciprocal': (('y', '', ''),), 'RefEnter': (('output', '', ''),), 'RefExit': (('output', '', ''),), 'RefMerge':
-    (('output', '', ''), ('value_index', '', '')), 'RefNextIteration': (('output', '', ''),), 'RefSwitch':
-    (('output_false', '', ''), ('output_true', '', '')), 'RegexReplace': (('output', '', ''),), 'Relu':
-    (('activations', '', ''),), 'Relu6': (('activations', '', ''),), 'Reshape': (('output', '', ''),),
-    'ResizeBicubic': (('resized_images', '', ''),), 'ResizeBicubicGrad': (('output', '', ''),), 'ResizeBilinear':
-    (('resized_images', '', ''),), 'ResizeBilinearGrad': (('output', '', ''),), 'ResizeNearestNeighbor':
-    (('resized_images', '', ''),), 'ResizeNearestNeighborGrad': (('output', '', ''),), 'ReverseSequence': (('output',
-    '', ''),), 'ReverseV2': (('output', '', ''),), 'Round': (('y', '', ''),), 'Rsqrt': (('y', '', ''),),
-    'ScalarSummary': (('summary', '', ''),), 'ScatterNd': (('output', '', ''),), 'SegmentMax': (('output', '', ''),),
-    'SegmentMean': (('output', '', ''),), 'SegmentMin': (('output', '', ''),), 'SegmentProd': (('output', '', ''),),
-    'SegmentSum': (('output', '', ''),), 'Select': (('output', '', ''),), 'SelectV2': (('output', '', ''),), 'Selu':
-    (('activations', '', ''),), 'Shape': (('output', '', ''),), 'Sigmoid': (('y', '', ''),), 'Sign': (('y', '', ''),),
-    'Sin': (('y', '', ''),), 'Size': (('output', '', ''),), 'Slice': (('output', '', ''),), 'Snapshot': (('output',
-    '', ''),), 'Softmax': (('softmax', '', ''),), 'Softplus': (('activations', '', ''),), 'Softsign': (('activations',
-    '', ''),), 'SparseAdd': (('sum_indices', '', ''), ('sum_values', '', ''), ('sum_shape', '', '')),
-    'SparseReduceSum': (('output', '', ''),), 'SparseReorder': (('output_indices', '', ''), ('output_values', '',
-    '')), 'SparseTensorDenseAdd': (('output', '', ''),), 'SparseTensorDenseMatMul': (('product', '', ''),),
-    'SparseToDense': (('dense', '', ''),), 'Split': (('output', 'num_split', ''),), 'SplitV': (('output', 'num_split',
-    ''),), 'Sqrt': (('y', '', ''),), 'Square': (('y', '', ''),), 'SquaredDifference': (('z', '', ''),), 'Squeeze':
-    (('output', '', ''),), 'StatelessIf': (('output', '', 'Tout'),), 'StatelessWhile': (('output', '', 'T'),),
-    'StopGradient': (('output', '', ''),), 'StridedSlice': (('output', '', ''),), 'StridedSliceGrad': (('output', '',
-    ''),), 'StringJoin': (('output', '', ''),), 'StringLength': (('output', '', ''),), 'StringLower': (('output', '',
-    ''),), 'StringSplit': (('indices', '', ''), ('values', '', ''), ('shape', '', '')), 'StringSplitV2': (('indices',
-    '', ''), ('values', '', ''), ('shape', '', '')), 'StringStrip': (('output', '', ''),), 'StringToNumber':
-    (('output', '', ''),), 'StringUpper': (('output', '', ''),), 'Sub': (('z', '', ''),), 'Substr': (('output', '',
-    ''),), 'Sum': (('output', '', ''),), 'Svd': (('s', '', ''), ('u', '', ''), ('v', '', '')), 'Switch':
-    (('output_false', '', ''), ('output_true', '', '')), 'Tanh': (('y', '', ''),), 'TensorArray': (('handle', '',
-    ''),), 'TensorArrayCloseV3': (), 'TensorArrayConcatV3': (('value', '', ''), ('lengths', '', '')),
+    'Tdense')), 'ParseExampleV2': (('sparse_indices', 'num_sparse', ''), ('sparse_values', '', 'sparse_types'),
+    ('sparse_shapes', 'num_sparse', ''), ('dense_values', '', 'Tdense'), ('ragged_values', '', 'ragged_value_types'),
+    ('ragged_row_splits', '', 'ragged_split_types')), 'ParseSingleExample': (('sparse_indices', 'num_sparse', ''),
+    ('sparse_values', '', 'sparse_types'), ('sparse_shapes', 'num_sparse', ''), ('dense_values', '', 'Tdense')),
+    'Placeholder': (('output', '', ''),), 'PlaceholderWithDefault': (('output', '', ''),), 'Pow': (('z', '', ''),),
+    'PreventGradient': (('output', '', ''),), 'Print': (('output', '', ''),), 'Prod': (('output', '', ''),),
+    'RandomStandardNormal': (('output', '', ''),), 'RandomUniform': (('output', '', ''),), 'RandomUniformInt':
+    (('output', '', ''),), 'Range': (('output', '', ''),), 'Rank': (('output', '', ''),), 'ReadFile': (('contents',
+    '', ''),), 'RealDiv': (('z', '', ''),), 'Reciprocal': (('y', '', ''),), 'RefEnter': (('output', '', ''),),
+    'RefExit': (('output', '', ''),), 'RefMerge': (('output', '', ''), ('value_index', '', '')), 'RefNextIteration':
+    (('output', '', ''),), 'RefSwitch': (('output_false', '', ''), ('output_true', '', '')), 'RegexReplace':
+    (('output', '', ''),), 'Relu': (('activations', '', ''),), 'Relu6': (('activations', '', ''),), 'Reshape':
+    (('output', '', ''),), 'ResizeBicubic': (('resized_images', '', ''),), 'ResizeBicubicGrad': (('output', '', ''),),
+    'ResizeBilinear': (('resized_images', '', ''),), 'ResizeBilinearGrad': (('output', '', ''),),
+    'ResizeNearestNeighbor': (('resized_images', '', ''),), 'ResizeNearestNeighborGrad': (('output', '', ''),),
+    'ReverseSequence': (('output', '', ''),), 'ReverseV2': (('output', '', ''),), 'Round': (('y', '', ''),), 'Rsqrt':
+    (('y', '', ''),), 'ScalarSummary': (('summary', '', ''),), 'ScatterNd': (('output', '', ''),), 'SegmentMax':
+    (('output', '', ''),), 'SegmentMean': (('output', '', ''),), 'SegmentMin': (('output', '', ''),), 'SegmentProd':
+    (('output', '', ''),), 'SegmentSum': (('output', '', ''),), 'Select': (('output', '', ''),), 'SelectV2':
+    (('output', '', ''),), 'Selu': (('activations', '', ''),), 'Shape': (('output', '', ''),), 'Sigmoid': (('y', '',
+    ''),), 'Sign': (('y', '', ''),), 'Sin': (('y', '', ''),), 'Size': (('output', '', ''),), 'Slice': (('output', '',
+    ''),), 'Snapshot': (('output', '', ''),), 'Softmax': (('softmax', '', ''),), 'Softplus': (('activations', '',
+    ''),), 'Softsign': (('activations', '', ''),), 'SparseAdd': (('sum_indices', '', ''), ('sum_values', '', ''),
+    ('sum_shape', '', '')), 'SparseReduceSum': (('output', '', ''),), 'SparseReorder': (('output_indices', '', ''),
+    ('output_values', '', '')), 'SparseTensorDenseAdd': (('output', '', ''),), 'SparseTensorDenseMatMul': (('product',
+    '', ''),), 'SparseToDense': (('dense', '', ''),), 'Split': (('output', 'num_split', ''),), 'SplitV': (('output',
+    'num_split', ''),), 'Sqrt': (('y', '', ''),), 'Square': (('y', '', ''),), 'SquaredDifference': (('z', '', ''),),
+    'Squeeze': (('output', '', ''),), 'StatelessIf': (('output', '', 'Tout'),), 'StatelessWhile': (('output', '',
+    'T'),), 'StopGradient': (('output', '', ''),), 'StridedSlice': (('output', '', ''),), 'StridedSliceGrad':
+    (('output', '', ''),), 'StringJoin': (('output', '', ''),), 'StringLength': (('output', '', ''),), 'StringLower':
+    (('output', '', ''),), 'StringSplit': (('indices', '', ''), ('values', '', ''), ('shape', '', '')),
+    'StringSplitV2': (('indices', '', ''), ('values', '', ''), ('shape', '', '')), 'StringStrip': (('output', '',
+    ''),), 'StringToNumber': (('output', '', ''),), 'StringUpper': (('output', '', ''),), 'Sub': (('z', '', ''),),
+    'Substr': (('output', '', ''),), 'Sum': (('output', '', ''),), 'Svd': (('s', '', ''), ('u', '', ''), ('v', '',
+    '')), 'Switch': (('output_false', '', ''), ('output_true', '', '')), 'Tanh': (('y', '', ''),), 'TensorArray':
+    (('handle', '', ''),), 'TensorArrayCloseV3': (), 'TensorArrayConcatV3': (('value', '', ''), ('lengths', '', '')),
     'TensorArrayGather': (('value', '', ''),), 'TensorArrayGatherV3': (('value', '', ''),), 'TensorArrayReadV3':
     (('value', '', ''),), 'TensorArrayScatter': (('flow_out', '', ''),), 'TensorArrayScatterV3': (('flow_out', '',
     ''),), 'TensorArraySizeV3': (('size', '', ''),), 'TensorArraySplitV3': (('flow_out', '', ''),), 'TensorArrayV3':
-    (('handle', '', ''), ('flow', '', '')), 'TensorArrayWriteV3': (('flow_out', '', ''),), 'TensorScatterAdd':
-    (('output', '', ''),), 'TensorScatterSub': (('output', '', ''),), 'TensorScatterUpdate': (('output', '', ''),),
-    'Tile': (('output', '', ''),), 'TopKV2': (('values', '', ''), ('indices', '', '')), 'Transpose': (('y', '', ''),),
-    'TruncatedNormal': (('output', '', ''),), 'Unique': (('y', '', ''), ('idx', '', '')), 'Unpack': (('output', 'num',
-    ''),), 'UnsortedSegmentMax': (('output', '', ''),), 'UnsortedSegmentMin': (('output', '', ''),),
-    'UnsortedSegmentProd': (('output', '', ''),), 'UnsortedSegmentSum': (('output', '', ''),), 'Variable': (('ref',
-    '', ''),), 'VariableV2': (('ref', '', ''),), 'Where': (('index', '', ''),), 'While': (('output', '', 'T'),),
-    'ZerosLike': (('y', '', ''),)
+    (('handle', '', ''), ('flow', '', '')), 'TensorArrayWriteV3': (('flow_out', '', ''),), 'TensorListFromTensor':
+    (('output_handle', '', ''),), 'TensorListGather': (('values', '', ''),), 'TensorListGetItem': (('item', '', ''),),
+    'TensorListLength': (('length', '', ''),), 'TensorListReserve': (('handle', '', ''),), 'TensorListSetItem':
+    (('output_handle', '', ''),), 'TensorListStack': (('tensor', '', ''),), 'TensorScatterAdd': (('output', '', ''),),
+    'TensorScatterSub': (('output', '', ''),), 'TensorScatterUpdate': (('output', '', ''),), 'Tile': (('output', '',
+    ''),), 'TopKV2': (('values', '', ''), ('indices', '', '')), 'Transpose': (('y', '', ''),), 'TruncatedNormal':
+    (('output', '', ''),), 'Unique': (('y', '', ''), ('idx', '', '')), 'Unpack': (('output', 'num', ''),),
+    'UnsortedSegmentMax': (('output', '', ''),), 'UnsortedSegmentMin': (('output', '', ''),), 'UnsortedSegmentProd':
+    (('output', '', ''),), 'UnsortedSegmentSum': (('output', '', ''),), 'Variable': (('ref', '', ''),), 'VariableV2':
+    (('ref', '', ''),), 'Where': (('index', '', ''),), 'While': (('output', '', 'T'),), 'ZerosLike': (('y', '', ''),)
 }

@@ -4,7 +4,8 @@ as real TensorFlow 2.21 compat.v1 builds them, with TensorFlow's outputs.
 
 Run with a Python that has real TensorFlow and tf-keras (never graphc dependencies), from the repository root:
 
-    TF_USE_LEGACY_KERAS=1 /tmp/tfenv/bin/python tests/data/make_tf1_control_flow.py
+    TF_USE_LEGACY_KERAS=1 /tmp/tfenv/bin/python tests/data/make_tf1_control_flow.py            # all of them
+    TF_USE_LEGACY_KERAS=1 /tmp/tfenv/bin/python tests/data/make_tf1_control_flow.py lstm_v2    # the ones named
 
 - ``tf1_cond_frozen.pb``: nested ``tf.cond`` on fed predicates over a frozen variable; ``tf1_cond_expected.npz``
   holds the feeds and outputs for each predicate pair.
@@ -16,6 +17,8 @@ Run with a Python that has real TensorFlow and tf-keras (never graphc dependenci
   ``maximum_iterations``; ``tf1_rnn_fns_expected.npz``.
 - ``tf2_functional_frozen.pb``: a cond and a loop (with a cond inside) built with control flow v2: If/While
   nodes with FunctionDef bodies; ``tf2_functional_expected.npz``.
+- ``tf2_lstm_frozen.pb``: the LSTM with control flow v2 (TensorList ops in a StatelessWhile);
+  ``tf2_lstm_expected.npz``.
 """
 import os
 
@@ -83,7 +86,7 @@ def while_loop() -> None:
     np.savez(os.path.join(OUT, "tf1_while_expected.npz"), **out)
 
 
-def lstm() -> None:
+def lstm(name: str = "tf1_lstm") -> None:
     with tf1.Graph().as_default():
         tf1.set_random_seed(3)
         x = tf1.placeholder(tf.float32, [2, 5, 3], name="x")
@@ -94,8 +97,17 @@ def lstm() -> None:
             sess.run(tf1.global_variables_initializer())
             xd = np.random.RandomState(0).randn(2, 5, 3).astype(np.float32)
             got = sess.run(["outputs:0", "c:0", "h:0"], {x: xd})
-            _freeze(sess, ["outputs", "c", "h"], "tf1_lstm")
-    np.savez(os.path.join(OUT, "tf1_lstm_expected.npz"), x=xd, outputs=got[0], c=got[1], h=got[2])
+            _freeze(sess, ["outputs", "c", "h"], name)
+    np.savez(os.path.join(OUT, f"{name}_expected.npz"), x=xd, outputs=got[0], c=got[1], h=got[2])
+
+
+def lstm_v2() -> None:
+    """The LSTM with control flow v2: a StatelessWhile whose TensorArrays are TensorList ops."""
+    tf1.enable_control_flow_v2()
+    try:
+        lstm("tf2_lstm")
+    finally:
+        tf1.disable_control_flow_v2()
 
 
 def rnn_fns() -> None:
@@ -156,8 +168,6 @@ def functional() -> None:
 
 
 if __name__ == "__main__":
-    cond()
-    while_loop()
-    lstm()
-    rnn_fns()
-    functional()
+    import sys
+    for job in sys.argv[1:] or ["cond", "while_loop", "lstm", "rnn_fns", "functional", "lstm_v2"]:
+        globals()[job]()

@@ -411,3 +411,18 @@ def test_a_tf1_cond_whose_branch_is_thousands_of_nodes_deep_imports():
         with tf.Session(backend="eager") as sess:
             np.testing.assert_array_equal(sess.run(m, {"x:0": X, "p:0": True}), -X)
             np.testing.assert_array_equal(sess.run(m, {"x:0": X, "p:0": False}), X)
+
+
+@pytest.mark.parametrize("backend", ["eager", "numba"])
+def test_tf2_control_flow_v2_lstm_with_tensor_lists_imports_with_tensorflows_outputs(backend):
+    want = np.load(DATA / "tf2_lstm_expected.npz")
+    gd = _load("tf2_lstm_frozen.pb")
+    body_ops = {n.op for f in gd.library.function for n in f.node_def}
+    assert {"TensorListReserve", "TensorListFromTensor", "StatelessWhile"} <= {n.op for n in gd.node}
+    assert {"TensorListGetItem", "TensorListSetItem"} <= body_ops
+    with tf.Graph().as_default():
+        outs = tf.import_graph_def(gd, return_elements=["outputs:0", "c:0", "h:0"], name="")
+        with tf.Session(backend=backend) as sess:
+            got = sess.run(outs, {"x:0": want["x"]})
+    for key, value in zip(("outputs", "c", "h"), got):
+        np.testing.assert_allclose(value, want[key], rtol=1e-5, atol=1e-6, err_msg=key)
