@@ -19,13 +19,15 @@ import numpy as np
 
 from graphc import dtypes
 from graphc.framework.attr_values import AttrValue, dtype_attr, shape_proto
-from graphc.framework.op_mapping import tensor_name
+from graphc.framework.lowered_table import lowered
+from graphc.framework.op_mapping import LOWERING_HELPER, tensor_name
 from graphc.graph import Operation, Tensor
 from graphc.shape import TensorShape
 
 DT_RESOURCE = 20
 FLOW = dtypes.float32
 _ARRAY_OPS = ("TensorArrayNew", "TensorArrayScatter", "TensorArrayGather", "TensorArrayStack")
+# graphc's split (TensorArraySplitRows then a "split" scatter) is TF's TensorArraySplitV3 on the split's inputs
 
 
 class _Export:
@@ -130,6 +132,8 @@ def to_tf(op: Operation, emit: Any) -> Optional[tuple]:
     TensorFlow's; None for any other op."""
     if op.type == "Size" and root(op.inputs[0]) is not None:
         return [handle_name(op.inputs[0]), flow_name(op.inputs[0])], {}, "TensorArraySizeV3"
+    if op.type == "TensorArraySplitRows":
+        return _split_rows_to_tf(op, emit)
     if op.type not in _ARRAY_OPS:
         return None
     if op.type == "TensorArrayNew":
@@ -148,6 +152,13 @@ def to_tf(op: Operation, emit: Any) -> Optional[tuple]:
             if node is not None:
                 node.attr["dynamic_size"].CopyFrom(AttrValue(b=True))
         indices, value = op.inputs[2:]
+        if op.attrs["mode"] == "split" and value.op.type == "TensorArraySplitRows":
+            whole, lengths = value.op.inputs
+            lengths_name = tensor_name(lengths) if lengths.dtype == dtypes.int64 else emit.node(
+                "lengths", "Cast", [tensor_name(lengths)], {"SrcT": dtype_attr(lengths.dtype), "DstT":
+                                                              dtype_attr(dtypes.int64), "Truncate": AttrValue(b=False)})
+            return [handle, tensor_name(whole), lengths_name, flow], {"T": dtype_attr(whole.dtype)}, \
+                "TensorArraySplitV3"
         kind = "TensorArrayWriteV3" if indices.shape.ndims == 0 else "TensorArrayScatterV3"
         return [handle, tensor_name(indices), tensor_name(value), flow], {"T": dtype_attr(value.dtype)}, kind
     elem = op.attrs["element_shape"]
@@ -163,6 +174,27 @@ def to_tf(op: Operation, emit: Any) -> Optional[tuple]:
                                                 emit("delta", np.array(1, np.int32))], {"Tidx": index})
     return [handle, indices, flow], {"dtype": dtype_attr(buffer.dtype), "element_shape": AttrValue(shape=shape)}, \
         "TensorArrayGatherV3"
+
+
+def _split_rows_to_tf(op: Operation, emit: Any) -> tuple:
+    """TensorArraySplitRows(value, lengths) (rows of equal lengths) as TF's
+    Reshape(value, [Size(lengths), -1, *Shape(value)[1:]]), read back as itself."""
+    value, lengths = (tensor_name(t) for t in op.inputs)
+    int32 = dtype_attr(dtypes.int32)
+    helper = {LOWERING_HELPER: AttrValue(b=True)}
+    count = emit.node("count", "Size", [lengths], {"T": dtype_attr(op.inputs[1].dtype), "out_type": int32, **helper})
+    count = emit.node("count_1", "Reshape", [count, emit("one", np.array([1], np.int32), helper=True)],
+                      {"T": int32, "Tshape": int32, **helper})
+    shape = emit.node("shape", "Shape", [value], {"T": dtype_attr(op.inputs[0].dtype), "out_type": int32, **helper})
+    rest = emit.node("rest", "StridedSlice", [shape] + [emit(n, np.array([v], np.int32), helper=True) for n, v in (
+        ("begin", 1), ("end", 0), ("strides", 1))], {"T": int32, "Index": int32, "end_mask": AttrValue(i=1), **{
+            k: AttrValue(i=0) for k in ("begin_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")},
+            **helper})
+    target = emit.node("target", "ConcatV2", [count, emit("minus_one", np.array([-1], np.int32), helper=True), rest,
+                                              emit("axis", np.array(0, np.int32), helper=True)],
+                       {"T": int32, "N": AttrValue(i=3), "Tidx": int32, **helper})
+    return [value, target], {"T": dtype_attr(op.inputs[0].dtype), "Tshape": int32,
+                             **lowered(op, [value, lengths])}, "Reshape"
 
 
 def written(op: Operation, node: Any) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 from graphc import dtypes
 from graphc.framework.op_mapping import OpMapping
 from graphc.graph import Tensor
-from graphc.ops import array
+from graphc.ops import array, join_split, math
 from graphc.ops import tensor_array as ta_ops
 from graphc.ops.core import constant_value, make_op
 from graphc.shape import TensorShape
@@ -101,6 +101,33 @@ def _written(mode: str, index_input: int) -> Any:
         carry(out.outputs[0], mask)
         return out
     return build
+
+
+def _split(inputs: list, attrs: dict, name: str) -> Any:
+    """TensorArraySplitV3 (handle, value, lengths, flow): graphc's split (rows of equal lengths)."""
+    handle, value, lengths, flow = inputs
+    facts = _facts(handle, name)
+    with flow.graph.name_scope(name):
+        rows = ta_ops.split_rows(value, lengths, facts.name, name="split_rows")
+        count = math.cast(array.size(lengths), dtypes.int32)
+        indices = make_op("Range", [np.int32(0), count, np.int32(1)], {}, "indices").outputs[0]
+        buffer, mask = ta_ops.scatter(flow, _mask(flow, name), indices, rows, facts.dynamic_size, facts.name,
+                                      "split", name="scatter")
+    return _list_state(buffer, mask, name)
+
+
+def _concat(inputs: list, attrs: dict, name: str) -> Any:
+    """TensorArrayConcatV3 (handle, flow) -> (value, lengths): the stacked elements joined along their first
+    axis, and each element's length (int64)."""
+    handle, flow = inputs
+    facts = _facts(handle, name)
+    mask = _mask(flow, name)
+    with flow.graph.name_scope(name):
+        stacked = ta_ops.stack(flow, mask, facts.element_shape, facts.name, name="stack")
+        shape = array.shape(stacked, out_type=dtypes.int32)
+        value = array.reshape(stacked, join_split.concat([[-1], shape[2:]], 0))
+        lengths = array.fill(array.shape(mask, out_type=dtypes.int32), math.cast(shape[1], dtypes.int64))
+    return make_op("IdentityN", [value, lengths], {}, name)
 
 
 def _read(inputs: list, attrs: dict, name: str) -> Any:
@@ -200,6 +227,8 @@ ROWS = [
     OpMapping(None, "TensorArrayReadV3", None, _read),
     OpMapping(None, "TensorArrayGatherV3", None, _read),
     OpMapping(None, "TensorArraySizeV3", None, _size),
+    OpMapping(None, "TensorArraySplitV3", None, _split),
+    OpMapping(None, "TensorArrayConcatV3", None, _concat),
     OpMapping(None, "TensorArrayCloseV3", None, lambda inputs, attrs, name: make_op("NoOp", [], {}, name)),
 ]
 

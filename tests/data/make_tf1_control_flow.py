@@ -15,6 +15,8 @@ Run with a Python that has real TensorFlow and tf-keras (never graphc dependenci
   with its weights folded to constants; ``tf1_lstm_expected.npz``.
 - ``tf1_rnn_fns_frozen.pb``: a GRU ``dynamic_rnn`` with ``sequence_length``, ``map_fn``, ``scan`` and a loop with
   ``maximum_iterations``; ``tf1_rnn_fns_expected.npz``.
+- ``tf1_tensor_arrays_frozen.pb``: TensorArrayV3 split, read/write in a loop, gather, size and concat;
+  ``tf1_tensor_arrays_expected.npz``.
 - ``tf2_functional_frozen.pb``: a cond and a loop (with a cond inside) built with control flow v2: If/While
   nodes with FunctionDef bodies; ``tf2_functional_expected.npz``.
 - ``tf2_lstm_frozen.pb``: the LSTM with control flow v2 (TensorList ops in a StatelessWhile);
@@ -135,6 +137,24 @@ def rnn_fns() -> None:
     np.savez(os.path.join(OUT, "tf1_rnn_fns_expected.npz"), x=xd, lengths=ld, **dict(zip(names, got)))
 
 
+def tensor_arrays() -> None:
+    """TensorArrayV3's split, read, write, gather, size and concat around a loop."""
+    with tf1.Graph().as_default():
+        x = tf1.placeholder(tf.float32, [6, 2], name="x")
+        source = tf1.TensorArray(tf.float32, size=3).split(x, [2, 2, 2])
+        target = tf1.TensorArray(tf.float32, size=3, clear_after_read=False)
+        _, target = tf.while_loop(lambda i, t: i < 3, lambda i, t: (i + 1, t.write(i, source.read(i) * 2.0 + 1.0)),
+                                  [0, target])
+        names = {"joined": target.concat(), "picked": target.gather([2, 0]), "size": target.size()}
+        for key, t in names.items():
+            tf.identity(t, name=key)
+        with tf1.Session() as sess:
+            xd = np.arange(12, dtype=np.float32).reshape(6, 2)
+            got = sess.run([f"{k}:0" for k in names], {x: xd})
+            _freeze(sess, list(names), "tf1_tensor_arrays")
+    np.savez(os.path.join(OUT, "tf1_tensor_arrays_expected.npz"), x=xd, **dict(zip(names, got)))
+
+
 def functional() -> None:
     """The same kind of model with control flow v2: StatelessIf/If and StatelessWhile/While nodes whose
     bodies are FunctionDefs in the GraphDef's library."""
@@ -169,5 +189,6 @@ def functional() -> None:
 
 if __name__ == "__main__":
     import sys
-    for job in sys.argv[1:] or ["cond", "while_loop", "lstm", "rnn_fns", "functional", "lstm_v2"]:
+    for job in sys.argv[1:] or ["cond", "while_loop", "lstm", "rnn_fns", "tensor_arrays", "functional",
+                                     "lstm_v2"]:
         globals()[job]()

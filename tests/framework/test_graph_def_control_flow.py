@@ -426,3 +426,41 @@ def test_tf2_control_flow_v2_lstm_with_tensor_lists_imports_with_tensorflows_out
             got = sess.run(outs, {"x:0": want["x"]})
     for key, value in zip(("outputs", "c", "h"), got):
         np.testing.assert_allclose(value, want[key], rtol=1e-5, atol=1e-6, err_msg=key)
+
+
+def test_tf1_tensor_array_split_loop_gather_size_and_concat_import_with_tensorflows_outputs():
+    want = np.load(DATA / "tf1_tensor_arrays_expected.npz")
+    gd = _load("tf1_tensor_arrays_frozen.pb")
+    assert {"TensorArraySplitV3", "TensorArrayConcatV3", "TensorArrayGatherV3"} <= {
+        n.op for n in gd.node}
+    with tf.Graph().as_default():
+        outs = tf.import_graph_def(gd, return_elements=["joined:0", "picked:0", "size:0"], name="")
+        with tf.Session() as sess:
+            got = sess.run(outs, {"x:0": want["x"]})
+    for key, value in zip(("joined", "picked", "size"), got):
+        np.testing.assert_array_equal(value, want[key], err_msg=key)
+
+
+def test_graphc_tensor_array_split_and_concat_are_written_as_split_v3_and_run_in_tensorflow(tmp_path):
+    x_value = np.arange(12, dtype=np.float32).reshape(6, 2)
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [6, 2], name="x")
+        source = tf.TensorArray(tf.float32, size=3).split(x, [2, 2, 2])
+        _, target = tf.while_loop(lambda i, t: i < 3, lambda i, t: (i + 1, t.write(i, source.read(i) * 2.0 + 1.0)),
+                                  [0, tf.TensorArray(tf.float32, size=3)])
+        joined = target.concat()
+        gd = g.as_graph_def(for_tensorflow=True)
+    assert "TensorArraySplitV3" in {n.op for n in gd.node}
+    want = np.load(DATA / "tf1_tensor_arrays_expected.npz")["joined"]    # TF 2.21 compat.v1's, same program
+    with tf.Graph().as_default():
+        (back,) = tf.import_graph_def(gd, return_elements=[joined.name], name="")
+        with tf.Session() as sess:
+            np.testing.assert_array_equal(sess.run(back, {"x:0": x_value}), want)
+    python = tensorflow_python()
+    tf.train.write_graph(gd, str(tmp_path), "graph.pb", as_text=False)
+    np.savez(tmp_path / "feeds.npz", x=x_value)
+    (tmp_path / "names.json").write_text(json.dumps({"joined": joined.name}))
+    res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    np.testing.assert_array_equal(np.load(tmp_path / "got.npz")["joined"], want)
