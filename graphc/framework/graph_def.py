@@ -1,9 +1,12 @@
 """``Graph.as_graph_def``, ``tf.train.write_graph`` and ``tf.import_graph_def`` in TensorFlow's GraphDef.
 
-Ops in ``op_table`` are written as TensorFlow writes them, so TensorFlow runs the graph; graphc's own
-op types (gradient helpers such as ``SumTo``) are written under their graphc names with their attrs
-verbatim and the ``_graphc`` marker attr, which only graphc reads back. Importing a node whose op
-type neither vocabulary has is a ValueError naming the node and the type, before any op is built.
+Ops in ``op_table`` are written as TensorFlow writes them, so TensorFlow runs the graph; conds and loops
+as ``If``/``While`` with FunctionDef bodies (``function_defs``), TensorArrays as the TensorArrayV3 family
+(``tensor_array_export``). graphc's own op types (a queue, a ``py_func``, a loop a gradient records) are
+written under their graphc names with their attrs verbatim and the ``_graphc`` marker attr, which only
+graphc reads back (``for_tensorflow=True`` refuses them instead). On import, TF1's control-flow frames
+are first rewritten as ``If``/``While`` (``tf1_frames``). Importing a node whose op type neither
+vocabulary has is a ValueError naming the node and the type, before any op is built.
 """
 from __future__ import annotations
 
