@@ -43,6 +43,7 @@ class _Writing:
     strict: bool
     add_shapes: bool
     for_tensorflow: bool
+    shared: dict = dataclasses.field(default_factory=dict)   # what rows write once per GraphDef (queue nodes)
 
 
 def _native_node(op: Operation, how: _Writing) -> tuple:
@@ -95,7 +96,7 @@ def _write_ops(ops: list, nodes: Any, names: set, how: _Writing) -> None:
         return list(written.node)
 
     for op in ops:
-        const = _Emitter(nodes, op, names)
+        const = _Emitter(nodes, op, names, how.shared)
         row = op_table.BY_GRAPHC.get(op.type)
         written = tensor_array_export.to_tf(op, const)     # graphc's TensorArray ops (and a Size of one)
         if written is None and row is not None:
@@ -119,16 +120,21 @@ def _write_ops(ops: list, nodes: Any, names: set, how: _Writing) -> None:
 class _Emitter:
     """What a row's ``to_tf`` may add before its node: ``emit(suffix, array)`` a ``Const``, and
     ``emit.node(suffix, op_type, inputs, attrs)`` any node (a graphc op written as several TF ones),
-    each named ``<op>/<suffix>`` (made unique) and placed on the op's device; both return the name."""
+    each named ``<op>/<suffix>`` (made unique) and placed on the op's device; both return the name.
+    ``emit.named`` names a node outright; ``emit.shared`` is one dict for the whole GraphDef."""
 
-    def __init__(self, nodes: Any, op: Operation, names: set) -> None:
-        self._nodes, self._op, self._names = nodes, op, names
+    def __init__(self, nodes: Any, op: Operation, names: set, shared: dict) -> None:
+        self._nodes, self._op, self._names, self.shared = nodes, op, names, shared
 
     def node(self, suffix: str, op_type: str, inputs: list, attrs: dict) -> str:
-        name, i = f"{self._op.name}/{suffix}", 0
+        return self.named(f"{self._op.name}/{suffix}", op_type, inputs, attrs)
+
+    def named(self, base: str, op_type: str, inputs: list, attrs: dict) -> str:
+        """A node named ``base`` (made unique), on the op's device."""
+        name, i = base, 0
         while name in self._names:
             i += 1
-            name = f"{self._op.name}/{suffix}_{i}"
+            name = f"{base}_{i}"
         self._names.add(name)
         node = self._nodes.add(name=name, op=op_type, device=self._op.device)
         node.input.extend(inputs)

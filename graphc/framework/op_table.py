@@ -17,7 +17,7 @@ import numpy as np
 
 from graphc import dtypes
 from graphc.framework.attr_values import AttrValue, dtype_attr, ints, make_tensor_proto, shape_proto
-from graphc.framework import (index_table, lowered_table, parse_table, sparse_io_table, string_table,
+from graphc.framework import (index_table, lowered_table, parse_table, queue_table, sparse_io_table, string_table,
                               summary_table, tensor_array_table, tf_compositions)
 from graphc.framework.op_mapping import (LOWERED_ATTRS, LOWERED_INPUTS, LOWERED_TYPE, LOWERING_HELPER, OpMapping,
                                          composition, same_op, static_value, tensor_name, tf_inputs, type_attr)
@@ -568,6 +568,7 @@ _ROWS = [
     *string_table.ROWS,
     *tensor_array_table.ROWS,
     *parse_table.ROWS,
+    *queue_table.ROWS,
 ]
 
 # written as TensorFlow's ops, read back as graphc's own (by the LOWERED_TYPE attr), never from TensorFlow
