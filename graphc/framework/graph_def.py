@@ -67,7 +67,7 @@ def _native_node(op: Operation, how: _Writing) -> tuple:
     attrs[NATIVE_MARKER] = AttrValue(b=True)
     if region:
         attrs[BODIES_OMITTED] = AttrValue(b=True)
-    return [op_table.tensor_name(t) for t in op.inputs], attrs
+    return [tensor_array_export.native_name(t) for t in op.inputs], attrs
 
 
 def as_graph_def(graph: Optional[Graph] = None, add_shapes: bool = False, strict: bool = True,

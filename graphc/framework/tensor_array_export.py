@@ -94,6 +94,12 @@ def flow_name(t: Tensor) -> str:
     return tensor_name(t)
 
 
+def native_name(t: Tensor) -> str:
+    """``t``'s name as an input of a graphc-only node: a TensorArrayNew's buffer and mask are outputs 1 and
+    2 of the TensorArrayV3 node as graphc reads it back (0 is the handle)."""
+    return f"{t.op.name}:{1 + t.value_index}" if t.op.type == "TensorArrayNew" else tensor_name(t)
+
+
 def handle_name(t: Tensor) -> str:
     """The name of the handle of ``t``'s array in ``t``'s graph."""
     r = root(t)
@@ -204,4 +210,4 @@ def written(op: Operation, node: Any) -> None:
 
 
 __all__ = ["exporting", "root", "tf_type", "tf_shape", "flow_name", "handle_name", "region_arrays", "to_tf",
-           "written", "root_handle", "DT_RESOURCE"]
+           "written", "root_handle", "native_name", "DT_RESOURCE"]

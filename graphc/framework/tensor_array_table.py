@@ -84,9 +84,17 @@ def _new(inputs: list, attrs: dict, name: str) -> Any:
     with graph.name_scope(name):
         buffer, mask = ta_ops.new(size, attrs["dtype"], elem, name="TensorArray")
         handle = make_op("Identity", [size], {}, "handle").outputs[0]
-    out = make_op("IdentityN", [handle, buffer], {}, name)
+    out = make_op("IdentityN", [handle, buffer, mask], {}, name)   # TF's outputs, then the mask (see _array_state)
     carry(out.outputs[0], ArrayFacts(attrs["dtype"], elem, bool(attrs.get("dynamic_size", False)), ta_name))
-    carry(out.outputs[1], mask)
+    carry(out.outputs[1], out.outputs[2])
+    return out
+
+
+def _array_state(buffer: Tensor, mask: Tensor, name: str) -> Any:
+    """A node whose output 0 is the flow (the buffer, its mask carried) and output 1 the mask: graphc's own
+    ops written with the GraphDef (a TensorArray gradient's helpers) name the mask ``node:1``."""
+    out = make_op("IdentityN", [buffer, mask], {}, name)
+    carry(out.outputs[0], out.outputs[1])
     return out
 
 
@@ -97,9 +105,7 @@ def _written(mode: str, index_input: int) -> Any:
         facts = _facts(handle, name)
         buffer, mask = ta_ops.scatter(flow, _mask(flow, name), indices, value, facts.dynamic_size, facts.name,
                                       mode, name=f"{name}scatter/")
-        out = make_op("Identity", [buffer], {}, name)
-        carry(out.outputs[0], mask)
-        return out
+        return _array_state(buffer, mask, name)
     return build
 
 
@@ -113,7 +119,7 @@ def _split(inputs: list, attrs: dict, name: str) -> Any:
         indices = make_op("Range", [np.int32(0), count, np.int32(1)], {}, "indices").outputs[0]
         buffer, mask = ta_ops.scatter(flow, _mask(flow, name), indices, rows, facts.dynamic_size, facts.name,
                                       "split", name="scatter")
-    return _list_state(buffer, mask, name)
+    return _array_state(buffer, mask, name)
 
 
 def _concat(inputs: list, attrs: dict, name: str) -> Any:

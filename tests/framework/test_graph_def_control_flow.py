@@ -464,3 +464,22 @@ def test_graphc_tensor_array_split_and_concat_are_written_as_split_v3_and_run_in
                          timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
     np.testing.assert_array_equal(np.load(tmp_path / "got.npz")["joined"], want)
+
+
+def test_a_tensor_array_gradient_outside_loops_round_trips_through_graphcs_own_helper_ops():
+    """The gradient's helpers (graphc-only ops) read a TensorArray's buffer and mask by name; both come
+    back from the TensorArrayV3 family's nodes."""
+    x_value = np.arange(6, dtype=np.float32).reshape(3, 2)
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [3, 2], name="x")
+        ta = tf.TensorArray(tf.float32, size=3).unstack(x)
+        y = ta.read(1) * 3.0 + ta.stack()[2]
+        grad = tf.gradients(tf.reduce_sum(y * y), x)[0]
+        gd = g.as_graph_def()
+        with tf.Session() as sess:
+            want = sess.run(grad, {x: x_value})
+    assert {"TensorArrayV3", "TensorArrayScatterV3"} <= {n.op for n in gd.node}
+    with tf.Graph().as_default():
+        (back,) = tf.import_graph_def(gd, return_elements=[grad.name], name="")
+        with tf.Session() as sess:
+            np.testing.assert_array_equal(sess.run(back, {"x:0": x_value}), want)
