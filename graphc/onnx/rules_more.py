@@ -570,6 +570,7 @@ NO_ONNX: dict = {
     "PyFuncStateless": "it runs Python code, which an ONNX model cannot call",
     "CaseGuard": ("tf.case's run-time check that one predicate holds (exclusive=True or no default) has no ONNX "
                   "form; build the case with a default and exclusive=False"),
+    "Assert": "an imported TensorFlow Assert's run-time check has no ONNX form; export from before the check",
     "NoOp": "a control op with no value: export the tensors the model computes",
     "Placeholder": "a placeholder is an input: list it in export's inputs",
 }
