@@ -49,6 +49,9 @@ from benchmarks import harness, workloads
 from benchmarks.peer_common import (ADAM_B1, ADAM_B2, ADAM_EPS, ADAM_LR, GELU_C, GELU_K, LAYER_NORM_EPS,  # noqa: F401
                                     LECTURE_LR, MLP_LR, MLP_PARAMS, PEER_THREADS, Step, WorkloadInputs,
                                     base_name, stateless, workload_inputs, workload_named)
+from benchmarks.peer_jax import (_jax_adam, _jax_cnn_step, _jax_gelu, _jax_layer_norm, _jax_lecture_add,
+                                 _jax_lecture_train, _jax_lstm, _jax_mlp_sgd, _jax_rnn_unrolled, _jax_softmax,
+                                 _jax_sum_sq)
 from benchmarks.peer_torch import (_torch_adam, _torch_gelu, _torch_layer_norm, _torch_lecture_add,
                                    _torch_lecture_train, _torch_mlp_sgd, _torch_softmax, _torch_sum_sq)
 from graphc import switches
@@ -314,149 +317,6 @@ def _numexpr_adam(workload, size) -> Step:
 
 
 # ---------------------------------------------------------------------------------------------
-# JAX
-# ---------------------------------------------------------------------------------------------
-
-def _jaxstateless(fn: Callable, args: tuple, inputs: WorkloadInputs) -> Step:
-    import jax
-
-    jitted = jax.jit(fn)
-    args = tuple(jax.device_put(a) for a in args)
-    return stateless(lambda: jitted(*args).block_until_ready(), np.asarray, inputs)
-
-
-def _jax_gelu(workload, size) -> Step:
-    import jax
-
-    inp = workload_inputs(workload.name, size)
-    return _jaxstateless(lambda x: jax.nn.gelu(x, approximate=True), (inp.feeds["x"],), inp)
-
-
-def _jax_softmax(workload, size) -> Step:
-    import jax
-
-    inp = workload_inputs(workload.name, size)
-    return _jaxstateless(lambda x: jax.nn.softmax(x, axis=1), (inp.feeds["x"],), inp)
-
-
-def _jax_layer_norm(workload, size) -> Step:
-    import jax
-    import jax.numpy as jnp
-
-    inp = workload_inputs(workload.name, size)
-    x = inp.feeds["x"]
-    cols = x.shape[1]
-    gamma = np.linspace(0.5, 1.5, cols, dtype=np.float32)
-    beta = np.linspace(-0.1, 0.1, cols, dtype=np.float32)
-
-    def layer_norm(x, gamma, beta):
-        mean = jnp.mean(x, axis=1, keepdims=True)
-        var = jnp.mean(jnp.square(x - mean), axis=1, keepdims=True)
-        return (x - mean) * jax.lax.rsqrt(var + LAYER_NORM_EPS) * gamma + beta
-
-    return _jaxstateless(layer_norm, (x, gamma, beta), inp)
-
-
-def _jax_sum_sq(workload, size) -> Step:
-    import jax.numpy as jnp
-
-    inp = workload_inputs(workload.name, size)
-    return _jaxstateless(lambda x: jnp.sum(x * x), (inp.feeds["x"],), inp)
-
-
-def _jax_lecture_add(workload, size) -> Step:
-    import jax
-
-    inp = workload_inputs(workload.name, size)
-    add = jax.jit(lambda a, b: a + b)
-    a, b = inp.feeds["a"], inp.feeds["b"]  # Python numbers, passed on every call like feeds
-    return stateless(lambda: add(a, b).block_until_ready(), np.asarray, inp)
-
-
-def _jax_train(update: Callable, state: list, data: tuple, inputs: WorkloadInputs, names: tuple,
-               checked_entry: Optional[str] = None) -> Step:
-    """Runs ``update(state, *data) -> (checked value, new state)`` jitted, donating the state buffers.
-    With ``checked_entry`` the update returns None for the checked value, which is that entry of the
-    new state instead (returning one array twice would cost XLA a copy of it on every run)."""
-    import jax
-
-    jitted = jax.jit(update, donate_argnums=0)
-    cell = [[jax.device_put(s) for s in state]]
-    data = tuple(jax.device_put(d) if isinstance(d, np.ndarray) else d for d in data)
-
-    def run():
-        checked, cell[0] = jitted(cell[0], *data)
-        return jax.block_until_ready((checked, cell[0]))[0]
-
-    def first_run():
-        checked = run()
-        return [np.array(cell[0][names.index(checked_entry)] if checked_entry else checked)]
-
-    def current():  # the trainable variables, as graphc names them
-        return {n: np.array(s) for n, s in zip(names, cell[0]) if n in inputs.variables}
-
-    return Step(first_run, run, current, inputs.rtol, inputs.atol)
-
-
-def _jax_mlp_sgd(workload, size) -> Step:
-    import jax
-    import jax.numpy as jnp
-
-    inp = workload_inputs(workload.name, size)
-
-    def loss_fn(params, x, labels):
-        w0, b0, w1, b1, w2, b2 = params
-        h = jax.nn.relu(x @ w0 + b0)
-        h = jax.nn.relu(h @ w1 + b1)
-        log_probs = jax.nn.log_softmax(h @ w2 + b2)
-        return -jnp.mean(jnp.take_along_axis(log_probs, labels[:, None], axis=1))
-
-    def sgd_step(params, x, labels):
-        loss, grads = jax.value_and_grad(loss_fn)(params, x, labels)
-        return loss, [p - MLP_LR * g for p, g in zip(params, grads)]
-
-    params = [inp.variables[n] for n in MLP_PARAMS]
-    return _jax_train(sgd_step, params, (inp.feeds["x"], inp.feeds["labels"]), inp, MLP_PARAMS)
-
-
-def _jax_adam(workload, size) -> Step:
-    import jax.numpy as jnp
-
-    inp = workload_inputs(workload.name, size)
-    p = inp.variables["p"]
-
-    def adam(state, g):
-        p, m, v, b1_power, b2_power = state
-        lr_t = ADAM_LR * jnp.sqrt(1 - b2_power) / (1 - b1_power)
-        m = m + (g - m) * (1 - ADAM_B1)
-        v = v + (g * g - v) * (1 - ADAM_B2)
-        p = p - m * lr_t / (jnp.sqrt(v) + ADAM_EPS)
-        return None, [p, m, v, b1_power * ADAM_B1, b2_power * ADAM_B2]
-
-    state = [p, np.zeros_like(p), np.zeros_like(p), np.float32(ADAM_B1), np.float32(ADAM_B2)]
-    return _jax_train(adam, state, (inp.feeds["g"],), inp, ("p", "m", "v", "beta1_power", "beta2_power"),
-                      checked_entry="p")
-
-
-def _jax_lecture_train(workload, size) -> Step:
-    import jax
-
-    inp = workload_inputs(workload.name, size)
-
-    def loss_fn(params, x, y_true):
-        w, b = params
-        y = w * x + b
-        return (y - y_true) ** 2, y
-
-    def sgd_step(params, x, y_true):
-        (_, y), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, x, y_true)
-        return y, [p - LECTURE_LR * g for p, g in zip(params, grads)]
-
-    params = [np.float32(inp.variables[n]) for n in ("w", "b")]
-    return _jax_train(sgd_step, params, (inp.feeds["x"], inp.feeds["y_true"]), inp, ("w", "b"))
-
-
-# ---------------------------------------------------------------------------------------------
 # TensorFlow 1 (tensorflow.compat.v1): the workload's own builder, run by TensorFlow
 # ---------------------------------------------------------------------------------------------
 
@@ -511,7 +371,8 @@ def _implementations() -> dict:
         table["numexpr", name] = fn
     for name, fn in [("gelu", _jax_gelu), ("softmax", _jax_softmax), ("layer_norm", _jax_layer_norm),
                      ("sum_sq", _jax_sum_sq), ("mlp_sgd", _jax_mlp_sgd), ("adam", _jax_adam),
-                     ("lecture_add", _jax_lecture_add), ("lecture_train", _jax_lecture_train)]:
+                     ("lecture_add", _jax_lecture_add), ("lecture_train", _jax_lecture_train),
+                     ("lstm", _jax_lstm), ("cnn_step", _jax_cnn_step), ("rnn_unrolled", _jax_rnn_unrolled)]:
         table["jax", name] = fn
     for name, fn in [("gelu", _torch_gelu), ("softmax", _torch_softmax), ("layer_norm", _torch_layer_norm),
                      ("sum_sq", _torch_sum_sq), ("mlp_sgd", _torch_mlp_sgd), ("adam", _torch_adam),
