@@ -52,8 +52,9 @@ from benchmarks.peer_common import (ADAM_B1, ADAM_B2, ADAM_EPS, ADAM_LR, GELU_C,
 from benchmarks.peer_jax import (_jax_adam, _jax_cnn_step, _jax_gelu, _jax_layer_norm, _jax_lecture_add,
                                  _jax_lecture_train, _jax_lstm, _jax_mlp_sgd, _jax_rnn_unrolled, _jax_softmax,
                                  _jax_sum_sq)
-from benchmarks.peer_torch import (_torch_adam, _torch_gelu, _torch_layer_norm, _torch_lecture_add,
-                                   _torch_lecture_train, _torch_mlp_sgd, _torch_softmax, _torch_sum_sq)
+from benchmarks.peer_torch import (_torch_adam, _torch_cnn_step, _torch_gelu, _torch_layer_norm,
+                                   _torch_lecture_add, _torch_lecture_train, _torch_lstm, _torch_mlp_sgd,
+                                   _torch_rnn_unrolled, _torch_softmax, _torch_sum_sq)
 from graphc import switches
 
 PEERS = ("numexpr", "jax", "torch", "torch.compile", "tf1")
@@ -376,7 +377,8 @@ def _implementations() -> dict:
         table["jax", name] = fn
     for name, fn in [("gelu", _torch_gelu), ("softmax", _torch_softmax), ("layer_norm", _torch_layer_norm),
                      ("sum_sq", _torch_sum_sq), ("mlp_sgd", _torch_mlp_sgd), ("adam", _torch_adam),
-                     ("lecture_add", _torch_lecture_add), ("lecture_train", _torch_lecture_train)]:
+                     ("lecture_add", _torch_lecture_add), ("lecture_train", _torch_lecture_train),
+                     ("lstm", _torch_lstm), ("cnn_step", _torch_cnn_step), ("rnn_unrolled", _torch_rnn_unrolled)]:
         table["torch", name] = lambda w, s, fn=fn: fn(w, s, compiled=False)
         table["torch.compile", name] = lambda w, s, fn=fn: fn(w, s, compiled=True)
     for w in workloads.WORKLOADS:
