@@ -1,8 +1,8 @@
 """Peer frameworks for ``graphc bench --compare-peers``: the bench workloads in numexpr, JAX, PyTorch
 (eager and ``torch.compile``) and TensorFlow 1 (``tensorflow.compat.v1`` graph + Session).
 
-The inputs and the timed step every peer shares are in ``benchmarks/peer_common.py``; the PyTorch
-peers in ``benchmarks/peer_torch.py``. Every peer is optional: its package is imported only when that peer runs, and a peer whose
+The inputs and the timed step every peer shares are in ``benchmarks/peer_common.py``; the JAX
+peers in ``benchmarks/peer_jax.py``, the PyTorch peers in ``benchmarks/peer_torch.py``. Every peer is optional: its package is imported only when that peer runs, and a peer whose
 package does not import is simply left out of ``available_peers()``.
 
 Inputs are the graphc workload's own: ``workload_inputs`` builds the graphc graph of
@@ -16,12 +16,14 @@ What one timed call does, per peer (steady state, timed by ``harness.time_runs``
 * numexpr: ``numexpr.evaluate`` over numpy arrays; small per-row vectors (row max/sum/mean) go
   through numpy. Only the elementwise/reduction workloads and the Adam update (in place, ``out=``).
 * jax: one ``jax.jit`` function on arrays already on the CPU device, then ``block_until_ready``;
-  training steps are jitted pure update functions whose state buffers are donated.
+  training steps are jitted pure update functions whose state buffers are donated (the LSTM step
+  a ``lax.scan`` over time, the unrolled RNN a Python loop traced into one program).
 * torch / torch.compile: the same functions, plain or wrapped in ``torch.compile``, on tensors
   that share the numpy inputs (on a CUDA GPU when torch sees one: inputs copied there once,
   each timed call ends with ``torch.cuda.synchronize``); ``torch.no_grad`` where no gradient is needed; training steps take
-  gradients with ``torch.autograd.grad`` and update in place. Library ops are used where torch has
-  one for the same math (tanh-GELU, softmax, layer norm, cross-entropy).
+  gradients with ``torch.autograd.grad`` and update in place (recurrent steps: a Python loop over
+  time, which ``torch.compile`` unrolls). Library ops are used where torch has one for the same
+  math (tanh-GELU, softmax, layer norm, cross-entropy, conv2d and max pooling).
 * tf1: ``Session.make_callable`` with the feeds as numpy arrays / Python numbers, like the harness.
 
 Threads: torch, numexpr and TF1 use ``PEER_THREADS``; JAX uses XLA's default (all cores).
@@ -41,7 +43,7 @@ import sys
 import tempfile
 import time
 import types
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import numpy as np
 
