@@ -42,7 +42,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import types
 from typing import Any, Optional
 
 import numpy as np
@@ -177,7 +176,7 @@ def time_peer_isolated(peer: str, workload_names: list, size: str, min_time: flo
                        python: Optional[str] = None) -> dict:
     """``time_peer`` for each workload, run in a fresh Python process (``python``, default
     ``peer_python(peer)`` or this one):
-    {workload name: PeerResult or None}. Thread pools of one framework left spinning in a process
+    {workload name: PeerResult, None (no implementation) or PeerError (it raised there)}. Thread pools of one framework left spinning in a process
     (Numba's, XLA's, OpenMP's) slowed the next framework's runs there up to 15x on a 2-core machine;
     a process per peer keeps graphc's and every peer's numbers clean. Raises PeerUnavailable when
     the peer's package does not import in that process."""
@@ -202,12 +201,27 @@ def time_peer_isolated(peer: str, workload_names: list, size: str, min_time: flo
     return outcome
 
 
+@dataclasses.dataclass
+class PeerError:
+    """A workload that raised in its peer's process: the other workloads of that process still run."""
+    workload: str
+    message: str                    # "ExceptionClass: message"
+
+
 def _subprocess_main(argv: list) -> int:
     """``python -m benchmarks.peers PEER SIZE MIN_TIME OUT WORKLOAD...``: pickles to OUT the
-    {workload: PeerResult or None} of ``time_peer``, or the PeerUnavailable it raised."""
+    {workload: PeerResult, None, or PeerError when it raised} of ``time_peer``, or the
+    PeerUnavailable it raised."""
     peer, size, min_time, out, *names = argv
+    outcome: Any = {}
     try:
-        outcome: Any = {name: time_peer(peer, name, size, float(min_time)) for name in names}
+        for name in names:
+            try:
+                outcome[name] = time_peer(peer, name, size, float(min_time))
+            except PeerUnavailable:
+                raise
+            except Exception as e:  # noqa: BLE001 - any failure of one workload is reported in its row
+                outcome[name] = PeerError(name, f"{type(e).__name__}: {e}")
     except PeerUnavailable as e:
         outcome = e
     with open(out, "wb") as f:
@@ -331,11 +345,16 @@ def _tf1():
 
 
 def build_with(tf_module: Any, workload: workloads.Workload, size: str) -> workloads.Built:
-    """Calls ``workload.build(size)`` with its module-level ``tf`` bound to ``tf_module`` (e.g.
-    ``tensorflow.compat.v1``): graphc's workloads are TF1 programs, so TF1 runs the very same code."""
-    fn = workload.build
-    scope = dict(fn.__globals__, tf=tf_module)
-    return types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)(size)
+    """Calls ``workload.build(size)`` with its module's ``tf`` bound to ``tf_module`` (e.g.
+    ``tensorflow.compat.v1``) for the call: graphc's workloads are TF1 programs, so TF1 runs the very
+    same code, helpers the builder calls (such as the data workloads' model) included."""
+    module = sys.modules[workload.build.__module__]
+    saved = module.tf
+    module.tf = tf_module
+    try:
+        return workload.build(size)
+    finally:
+        module.tf = saved
 
 
 def _tf1_workload(workload, size) -> Step:

@@ -160,7 +160,7 @@ def _compare_peers(args: argparse.Namespace, selected: list, refs: dict) -> list
         return []
     print()
     print(f"{'workload':<14}" + "".join(f"{p:>15}" for p in results))
-    out = []
+    out, errors = [], []
     for name in names:
         cells = []
         for peer, by_workload in results.items():
@@ -168,11 +168,18 @@ def _compare_peers(args: argparse.Namespace, selected: list, refs: dict) -> list
             if r is None:
                 cells.append(f"{'-':>15}")
                 continue
+            if isinstance(r, peers.PeerError):
+                cells.append(f"{'failed':>15}")
+                errors.append(f"peer {peer} failed on {name}: {r.message.splitlines()[0][:300]}")
+                out.append({"peer": peer, "workload": name, "error": r.message})
+                continue
             match, err = r.compare(refs[name])
             cells.append(f"{_fmt_time(r.median, latency[name]):>13}{'' if match else '!'}{' ' if match else ''}")
             out.append({"peer": peer, **r.as_dict(), "match_eager": match, "max_error": err})
         print(f"{name:<14}" + "".join(cells))
     print("(! = result differs from graphc's eager reference)")
+    for line in errors:
+        print(line)
     return out
 
 

@@ -245,15 +245,45 @@ def test_isolated_run_rejects_bad_names_before_starting_a_process():
         peers.time_peer_isolated("numexpr", ["gelu", "conv"], "small")
 
 
+def test_a_workload_that_raises_in_the_peer_process_fails_only_its_row(monkeypatch, tmp_path):
+    def broken(workload, size):
+        raise RuntimeError("no kernel for this")
+
+    monkeypatch.setitem(peers._IMPLEMENTATIONS, ("jax", "gelu"), broken)
+    monkeypatch.setattr(peers, "_import_failure", lambda module: None)
+    out = tmp_path / "out.pickle"
+    assert peers._subprocess_main(["jax", "small", "0.0", str(out), "gelu", "data_feed"]) == 0
+    import pickle
+    outcome = pickle.loads(out.read_bytes())
+    assert outcome == {"gelu": peers.PeerError("gelu", "RuntimeError: no kernel for this"), "data_feed": None}
+
+
+def test_bench_prints_a_failed_peer_row_and_its_reason(monkeypatch, capsys):
+    import argparse
+
+    from graphc import benchcli
+
+    monkeypatch.setattr(peers, "available_peers", lambda: ["jax"])
+    monkeypatch.setattr(peers, "unavailable_peers", dict)
+    monkeypatch.setattr(peers, "time_peer_isolated",
+                        lambda peer, names, size, min_time, python=None: {"gelu": peers.PeerError("gelu", "ValueError: bad")})
+    rows = benchcli._compare_peers(argparse.Namespace(size="small", min_time=0.0), [peers.workload_named("gelu")],
+                                   {"gelu": []})
+    out = capsys.readouterr().out
+    assert "failed" in out.splitlines()[2] and "peer jax failed on gelu: ValueError: bad" in out
+    assert rows == [{"peer": "jax", "workload": "gelu", "error": "ValueError: bad"}]
+
+
 def test_build_with_runs_the_workload_builder_against_another_tf_module():
     import graphc
 
-    placeholders = []
+    placeholders, used = [], []
 
     class RecordingTF:
-        """graphc, noting every placeholder the builder makes through it."""
+        """graphc, noting every placeholder the builder makes and every other name it uses through it."""
 
         def __getattr__(self, name):
+            used.append(name)
             return getattr(graphc, name)
 
         def placeholder(self, dtype, shape=None, name=None):
@@ -263,6 +293,14 @@ def test_build_with_runs_the_workload_builder_against_another_tf_module():
     built = peers.build_with(RecordingTF(), peers.workload_named("mlp_sgd"), "small")
     assert placeholders == ["x", "labels"]
     assert sorted(k.name for k in built.feed_dict) == ["labels:0", "x:0"]
+    # the helpers a builder calls see the other module too (data_feed's model is built by a helper)
+    placeholders.clear()
+    used.clear()
+    with graphc.Graph().as_default():
+        built = peers.build_with(RecordingTF(), peers.workload_named("data_feed"), "small")
+        assert placeholders == ["images", "labels"] and len(built.fetches) == 2
+    assert {"layers", "train"} <= set(used)   # _data_mlp's tf.layers.dense, tf.train.AdamOptimizer
+    assert workloads.tf is graphc   # and afterwards the workloads are graphc's again
 
 
 def test_rnn_unrolled_workload_matches_eager_on_every_compiled_backend(capsys):
