@@ -280,6 +280,8 @@ WORKLOADS = [
 
 
 def select(pattern: Optional[str]) -> list:
+    """The workloads whose name contains ``pattern``, or any of its comma-separated parts (all: None)."""
     if not pattern:
         return list(WORKLOADS)
-    return [w for w in WORKLOADS if pattern in w.name]
+    parts = [p for p in pattern.split(",") if p]
+    return [w for w in WORKLOADS if any(p in w.name for p in parts)]

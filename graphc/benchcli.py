@@ -18,7 +18,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", choices=("small", "default", "large", "gpu"), default="default",
                    help="problem sizes (default: %(default)s; gpu: gelu 64M, softmax/layer norm 16384x4096, "
                         "MLP batch 4096, Adam 100M)")
-    p.add_argument("-k", dest="pattern", default=None, help="only workloads whose name contains PATTERN (default: all)")
+    p.add_argument("-k", dest="pattern", default=None, help="only workloads whose name contains PATTERN, or one of its comma-separated parts "
+                        "(e.g. lstm,cnn; default: all)")
     p.add_argument("--backend", action="append", dest="backends", default=None, metavar="BACKEND",
                    help="compiled backend(s) to compare with eager (default: all available)")
     p.add_argument("--min-time", type=float, default=0.25, metavar="SECONDS",
