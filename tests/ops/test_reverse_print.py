@@ -43,6 +43,26 @@ def test_print_passes_its_input_and_prints_tf1s_text(backend, capfd):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_print_reached_only_by_a_control_dependency_or_as_a_target_still_prints(backend, capfd):
+    """TF1 runs every op of the pruned graph: a Print that only a control edge leads to prints, and
+    so does one run as a target; the op it guards and a variable update beside it run too."""
+    p = tf.placeholder(tf.float32, [2])
+    v = tf.Variable(0.0)
+    shown = tf.Print(p, [p], message="guard ")
+    with tf.control_dependencies([shown, tf.assign_add(v, 1.0)]):
+        y = tf.identity(p * 2)
+    with tf.Session(backend=backend) as sess:
+        sess.run(v.initializer)
+        got = sess.run(y, {p: np.ones(2, np.float32)})
+        sess.run(shown.op, {p: np.full(2, 3, np.float32)})
+        count = sess.run(v)
+    np.testing.assert_array_equal(got, [2, 2])
+    assert count == 1.0
+    err = capfd.readouterr().err
+    assert err.count("guard [1 1]") == 1 and err.count("guard [3 3]") == 1, err
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_assert_passes_its_input_once_the_condition_holds_else_raises_tf1s_message(backend):
     x = tf.placeholder(tf.float32, [3])
     positive = tf.reduce_all(x > 0)
