@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import queue
 import sys
 import threading
@@ -114,7 +115,7 @@ class TieredExecutable:
         self._compiled: Optional[Any] = None    # ready: every run from now on uses it
         self._built: Optional[Any] = None       # built (by an attribute read) but not run yet
         self._error: Optional[BaseException] = None
-        self._queued = False
+        self._queued = 0                        # the pid that queued the background compile (a fork loses it)
         self._sync = False                      # a background failure was raised: compile in the foreground
         self._done = threading.Event()
         self._switched = False
@@ -127,7 +128,7 @@ class TieredExecutable:
 
     def wait(self, timeout: Optional[float] = None) -> bool:
         """Waits until the background compile has finished (True) or ``timeout`` seconds passed."""
-        if not self._queued:
+        if not self._queued_here():
             return self._compiled is not None
         return self._done.wait(timeout)
 
@@ -145,8 +146,9 @@ class TieredExecutable:
                 updates[var] = value.copy()
         self.eager_runs += 1
         STATS["eager_runs_while_compiling"] += 1
-        if not self._queued:
-            self._queued = True
+        if not self._queued_here():
+            self._queued = os.getpid()
+            self._done.clear()
             log.info("running %s eagerly while %s compiles it in the background", self._what(), self.backend)
             _submit(self, feed_values, state)
         return results, updates
@@ -155,6 +157,9 @@ class TieredExecutable:
         if name.startswith("_"):
             raise AttributeError(name)
         return getattr(self._build_for_inspection(), name)
+
+    def _queued_here(self) -> bool:
+        return self._queued == os.getpid()
 
     # -- the compiled executable --------------------------------------------------------------
     def _build(self) -> Any:
@@ -165,7 +170,7 @@ class TieredExecutable:
     def _build_for_inspection(self) -> Any:
         if self._compiled is not None:
             return self._compiled
-        if self._queued and not self._sync:
+        if self._queued_here() and not self._sync:
             self._done.wait()
             error, self._error = self._error, None
             if error is not None:
@@ -259,6 +264,18 @@ def _work() -> None:
                 sys.setswitchinterval(interval)
         del exe, ref, feed_values, trial
         _jobs.task_done()
+
+
+def _forget_worker_after_fork() -> None:
+    """A forked child has no compile thread: its tiered executables queue into a fresh one."""
+    global _jobs, _worker_lock
+    _jobs = queue.Queue()
+    _worker_lock = threading.Lock()
+    _worker.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_worker_after_fork)
 
 
 def pending() -> int:

@@ -1,6 +1,7 @@
 """Tiered execution (graphc/codegen/tiered.py): a new executable runs eagerly while Numba compiles
 it in the background, then the session switches to the compiled code."""
 import logging
+import os
 import threading
 
 import numpy as np
@@ -189,3 +190,33 @@ def test_a_trial_run_never_writes_the_variables_it_reads():
     exe.run(feeds, tiered.TrialState(values, {}))
     for var, arr in values.items():
         np.testing.assert_array_equal(arr, copies[var])
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_compiles_for_itself(monkeypatch):
+    # the parent's background compile is in flight (held at a gate) when the child forks; the child
+    # has no compile thread, so its next eager run queues the compile again in a thread of its own
+    loss, step, feed = _mlp()
+    gate = threading.Event()
+    real = numba_cpu.compile
+
+    def gated(job):
+        assert gate.wait(WAIT_S)
+        return real(job)
+    monkeypatch.setattr(numba_cpu, "compile", gated)
+    sess = _session()
+    sess.run([loss, step], feed)
+    exe = sess.compile([loss, step], feed)
+    pid = os.fork()
+    if pid == 0:                                     # the child: report through the exit code
+        code = 1
+        try:
+            gate.set()
+            sess.run([loss, step], feed)
+            code = 0 if exe.wait(WAIT_S) and exe.tier == "numba" else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    gate.set()
+    assert os.WEXITSTATUS(status) == 0
+    assert exe.wait(WAIT_S) and exe.tier == "numba"
