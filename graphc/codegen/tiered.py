@@ -2,7 +2,8 @@
 
 ``compile_run`` is the session's one way to get an executable. For a backend that tiers (Numba:
 ``Backend.tiers``) and unless compiles are synchronous (``GRAPHC_COMPILE=sync`` or
-``Session(compile_mode="sync")``; also whenever ``GRAPHC_DUMP`` is set), it returns a
+``Session(compile_mode="sync")``; also whenever ``GRAPHC_DUMP`` is set, and for plans with an op
+of ``SYNC_OPS``: a ``tf.while_loop``), it returns a
 ``TieredExecutable`` at once: its runs go through the eager executor (the numpy reference) until
 the compiled executable is ready, then through the compiled one.
 
@@ -67,12 +68,20 @@ def resolved_mode(mode: Optional[str] = None) -> str:
     return value
 
 
+# op types that make a plan compile synchronously, and why: eager would be far slower than the compile
+SYNC_OPS = {
+    "While": "the eager executor runs a loop body op by op in every iteration (the bench's 10^5 scalar "
+             "iterations: ~10 s eager, ~1 ms as one compiled loop), so waiting for the compile is faster",
+}
+
+
 def compile_run(backend: str, plan: RunPlan, feed_shapes: Optional[tuple] = None, device: Any = None,
                 mode: Optional[str] = None) -> Any:
     """The executable a session runs ``plan`` with: ``driver.compile_run``'s, or a
     ``TieredExecutable`` that runs eagerly until it is (see the module docstring)."""
     b = driver.BACKENDS[backend]
-    if not b.tiers or resolved_mode(mode) == SYNC or switches.DUMP.get():
+    if not b.tiers or resolved_mode(mode) == SYNC or switches.DUMP.get() or \
+            any(op.type in SYNC_OPS for op in plan.ops):
         return driver.compile_run(backend, plan, feed_shapes, device)
     return TieredExecutable(b, plan, feed_shapes if b.shape_specialized else None, device,
                             compile_notice.current())
@@ -111,7 +120,7 @@ class TieredExecutable:
         self._feed_shapes = feed_shapes
         self._device = device
         self._request = request
-        self._eager = driver.compile_run("eager", plan)
+        self._eager: Optional[Any] = None       # made by the first run (sess.compile only inspects)
         self._compiled: Optional[Any] = None    # ready: every run from now on uses it
         self._built: Optional[Any] = None       # built (by an attribute read) but not run yet
         self._error: Optional[BaseException] = None
@@ -140,6 +149,8 @@ class TieredExecutable:
             return exe.run(feed_values, state)
         if self._error is not None or self._sync:
             return self._run_synchronously(feed_values, state)
+        if self._eager is None:
+            self._eager = driver.compile_run("eager", self.plan)
         results, updates = self._eager.run(feed_values, state)
         for var, value in updates.items():      # compiled runs write variables in place: never into a fetch
             if any(value is r for r in results):

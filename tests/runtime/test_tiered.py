@@ -220,3 +220,21 @@ def test_a_forked_child_compiles_for_itself(monkeypatch):
     gate.set()
     assert os.WEXITSTATUS(status) == 0
     assert exe.wait(WAIT_S) and exe.tier == "numba"
+
+
+def test_a_plan_with_a_loop_compiles_synchronously():
+    # eager runs a loop body op by op per iteration: slower than waiting for the compile
+    x = tf.placeholder(tf.float32, [])
+    y = tf.while_loop(lambda i, v: i < 100, lambda i, v: (i + 1, v * 0.5 + 1.0), [0, x])[1]
+    sess = tf.Session(backend="numba", compile_mode="tiered")
+    assert not isinstance(sess.compile(y, {x: 1.0}), tiered.TieredExecutable)
+    assert sess.run(y, {x: 1.0}) == pytest.approx(2.0)
+
+
+def test_an_iterator_graph_tiers_and_compiling_it_does_not_run_it():
+    ds = tf.data.Dataset.from_tensor_slices(np.arange(6, dtype=np.float32)).batch(2)
+    y = ds.make_one_shot_iterator().get_next() * 2.0
+    sess = tf.Session(backend="numba", compile_mode="tiered")
+    sess.compile(y)                          # the iterator's op unanswered: inspected, never run
+    got = [sess.run(y) for _ in range(3)]
+    np.testing.assert_array_equal(np.concatenate(got), np.arange(6) * 2.0)
