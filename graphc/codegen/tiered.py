@@ -112,6 +112,8 @@ class TieredExecutable:
     builds it here when no run has started one).
     """
 
+    waits_for_compile = False      # no compile notice: its runs never wait for one (compile_notice)
+
     def __init__(self, backend: driver.Backend, plan: RunPlan, feed_shapes: Optional[tuple], device: Any,
                  request: Optional[compile_notice.CompileRequest]) -> None:
         self.backend = backend.name
@@ -207,7 +209,9 @@ class TieredExecutable:
         start = time.perf_counter()
         STATS["background_compiles"] += 1
         try:
-            with compile_notice.building(self._request, announce=False) if self._request else contextlib.nullcontext():
+            phase = compile_notice.building(self._request, announce=False) if self._request \
+                else contextlib.nullcontext()
+            with phase:
                 exe = self._build()
                 try:
                     exe.run(feed_values, trial)

@@ -114,7 +114,10 @@ def building(request: CompileRequest, announce: bool = True) -> _Phase:
 
 
 def watch_first_run(exe: Any, request: CompileRequest) -> None:
-    """Keeps the notice's clock running through ``exe``'s first run, where kernels compile."""
+    """Keeps the notice's clock running through ``exe``'s first run, where kernels compile (not for
+    an executable whose ``waits_for_compile`` is False: a tiered one compiles in the background)."""
+    if not getattr(exe, "waits_for_compile", True):
+        return
     original: Callable = exe.run
     done: list = []
 

@@ -238,3 +238,21 @@ def test_an_iterator_graph_tiers_and_compiling_it_does_not_run_it():
     sess.compile(y)                          # the iterator's op unanswered: inspected, never run
     got = [sess.run(y) for _ in range(3)]
     np.testing.assert_array_equal(np.concatenate(got), np.arange(6) * 2.0)
+
+
+def test_a_slow_eager_first_run_announces_no_compile(monkeypatch, caplog):
+    import time
+
+    from graphc.codegen import eager
+    from graphc.toolchain import compile_notice
+
+    loss, step, feed = _mlp()
+    sess = _session()
+    monkeypatch.setattr(compile_notice, "THRESHOLD_S", 0.3)
+    monkeypatch.delenv("GRAPHC_QUIET", raising=False)
+    real = eager.EagerExecutable.run
+    monkeypatch.setattr(eager.EagerExecutable, "run", lambda self, *a: (time.sleep(1.0), real(self, *a))[1])
+    with caplog.at_level(logging.DEBUG, logger="graphc.compile"):
+        sess.run([loss, step], feed)
+        assert sess.compile([loss, step], feed).wait(WAIT_S)
+    assert not [r for r in caplog.records if r.name == "graphc.compile" and "compiling" in r.getMessage()]
