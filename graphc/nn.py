@@ -14,6 +14,8 @@ from graphc.ops.nn import (  # noqa: F401
 from graphc.ops.selection import top_k  # noqa: F401
 from graphc.ops.candidate_sampling import (  # noqa: F401
     log_uniform_candidate_sampler, nce_loss, sampled_softmax_loss, uniform_candidate_sampler)
+from graphc.ops.unigram_sampling import (  # noqa: F401
+    fixed_unigram_candidate_sampler, learned_unigram_candidate_sampler)
 from graphc.ops.conv_variants import (  # noqa: F401
     atrous_conv2d, conv1d, conv2d_transpose, depthwise_conv2d, local_response_normalization, lrn, separable_conv2d)
 from graphc.ops.sparse import embedding_lookup_sparse  # noqa: F401

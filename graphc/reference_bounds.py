@@ -120,6 +120,8 @@ def _spread(kernel: Callable, args: list, errs: list, base: list) -> list:
                 outs = _outputs(kernel(*moved))
             except (ValueError, TypeError, IndexError, ArithmeticError):   # moved out of range: anything goes
                 return [np.full(np.shape(b), np.inf) for b in base]
+            if any(np.shape(o) != np.shape(b) for o, b in zip(outs, base)):  # a moved size or offset: likewise
+                return [np.full(np.shape(b), np.inf) for b in base]
             for k, (o, b) in enumerate(zip(outs, base)):
                 change = np.abs(np.asarray(o, np.float64) - np.asarray(b, np.float64))
                 spread[k] = np.fmax(spread[k], np.where(np.isnan(change), np.inf, change))
@@ -165,6 +167,10 @@ class _FreshCounters:
         c = self.counters.get(op, 0)
         self.counters[op] = c + 1
         return c
+
+    def op_state(self, op: Any) -> dict:
+        """A stateful op's state at its first run (every evaluation starts from it)."""
+        return {}
 
 
 def _region(op: Any, args: Sequence) -> tuple:
@@ -222,6 +228,8 @@ def bound_run(fetches: Sequence[Any], feed_dict: Optional[Mapping] = None, *, ta
                 if _od.kind is OpKind.RANDOM:   # the same stream for every evaluation
                     _attrs = dict(_attrs, rng=make_rng(_op.attrs["seed"], _op.attrs["seed2"],
                                                        counts.get(_op, 0)))
+                if _od.session_state:           # the op's state at its first run, for every evaluation
+                    _attrs = dict(_attrs, op_state={})
                 return _od.numpy(*a, **_attrs)
 
             outs = [_as_reference(o) for o in _outputs(kernel(*args))]

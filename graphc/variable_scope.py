@@ -33,7 +33,8 @@ class VariableScope:
     """A variable scope: its name, reuse flag and defaults for ``get_variable``."""
 
     def __init__(self, reuse: Any, name: str = "", initializer: Any = None, regularizer: Any = None,
-                 dtype: Any = dtypes.float32, name_scope: str = "", custom_getter: Optional[Callable] = None) -> None:
+                 dtype: Any = dtypes.float32, name_scope: str = "", custom_getter: Optional[Callable] = None,
+                 constraint: Optional[Callable] = None) -> None:
         self._name = name
         self._reuse = reuse if _reusing(reuse) else False
         self.initializer = initializer
@@ -41,6 +42,7 @@ class VariableScope:
         self.dtype = dtypes.as_dtype(dtype)
         self.original_name_scope = name_scope
         self.custom_getter = custom_getter
+        self.constraint = constraint
 
     @property
     def name(self) -> str:
@@ -67,10 +69,13 @@ class VariableScope:
     def set_custom_getter(self, custom_getter: Optional[Callable]) -> None:
         self.custom_getter = custom_getter
 
+    def set_constraint(self, constraint: Optional[Callable]) -> None:
+        self.constraint = constraint
+
     def get_variable(self, name: str, shape: Any = None, dtype: Any = None, initializer: Any = None,
                      regularizer: Any = None, trainable: bool = True, collections: Any = None,
                      validate_shape: bool = True, reuse: Any = None, custom_getter: Optional[Callable] = None,
-                     **_: Any) -> Variable:
+                     constraint: Optional[Callable] = None, **_: Any) -> Variable:
         """Gets the existing variable ``<scope>/<name>`` or creates it (see ``tf.get_variable``)."""
         full = f"{self._name}/{name}" if self._name else name
         reuse = reuse if _reusing(reuse) else self._reuse
@@ -82,7 +87,8 @@ class VariableScope:
                       initializer=initializer if initializer is not None else self.initializer,
                       regularizer=regularizer if regularizer is not None else self.regularizer,
                       reuse=reuse, trainable=trainable,
-                      collections=collections, validate_shape=validate_shape, default_dtype=self.dtype)
+                      collections=collections, validate_shape=validate_shape, default_dtype=self.dtype,
+                      constraint=constraint if constraint is not None else self.constraint)
 
 
 def _wrap_getter(custom: Callable, inner: Callable) -> Callable:
@@ -95,7 +101,8 @@ def _wrap_getter(custom: Callable, inner: Callable) -> Callable:
 def _true_getter(name: str, shape: Any = None, dtype: Any = None, initializer: Any = None,
                  regularizer: Any = None, reuse: Any = False, trainable: bool = True,
                  collections: Any = None, validate_shape: bool = True,
-                 default_dtype: dtypes.DType = dtypes.float32, **_: Any) -> Variable:
+                 default_dtype: dtypes.DType = dtypes.float32, constraint: Optional[Callable] = None,
+                 **_: Any) -> Variable:
     store = get_default_graph()._variable_store
     if name in store:
         if not _reusing(reuse):
@@ -105,7 +112,8 @@ def _true_getter(name: str, shape: Any = None, dtype: Any = None, initializer: A
     if reuse is True:
         raise ValueError(f"Variable {name} does not exist, or was not created with tf.get_variable(). "
                          "Did you mean to set reuse=tf.AUTO_REUSE in VarScope?")
-    var = _new_variable(name, shape, dtype, initializer, trainable, collections, validate_shape, default_dtype)
+    var = _new_variable(name, shape, dtype, initializer, trainable, collections, validate_shape, default_dtype,
+                        constraint)
     store[name] = var
     if regularizer is not None:
         graph = get_default_graph()
@@ -127,7 +135,7 @@ def _check_shared(var: Variable, shape: Any, dtype: Any) -> Variable:
 
 
 def _new_variable(name: str, shape: Any, dtype: Any, initializer: Any, trainable: bool, collections: Any,
-                  validate_shape: bool, default_dtype: dtypes.DType) -> Variable:
+                  validate_shape: bool, default_dtype: dtypes.DType, constraint: Optional[Callable] = None) -> Variable:
     if inspect.isclass(initializer):
         initializer = initializer()
     if initializer is not None and not callable(initializer):
@@ -138,7 +146,7 @@ def _new_variable(name: str, shape: Any, dtype: Any, initializer: Any, trainable
             initializer = initializers.GlorotUniform() if dt.is_floating else initializers.Zeros()
         initial_value = _initial_value_from_initializer(name, shape, dt, initializer)
     return Variable(initial_value, trainable=trainable, collections=collections,
-                    validate_shape=validate_shape, name=name + "/", dtype=dt)
+                    validate_shape=validate_shape, name=name + "/", dtype=dt, constraint=constraint)
 
 
 def _initial_value_from_value(name: str, shape: Any, dtype: Any, value: Any) -> tuple:
@@ -255,7 +263,8 @@ def variable_scope(name_or_scope: Any, default_name: Optional[str] = None, value
                                   regularizer if regularizer is not None else base.regularizer,
                                   dtype if dtype is not None else base.dtype,
                                   ns_name or "",
-                                  _compose_getters(base.custom_getter, custom_getter))
+                                  _compose_getters(base.custom_getter, custom_getter),
+                                  constraint if constraint is not None else base.constraint)
             stack.append(scope)
             try:
                 yield scope
@@ -288,7 +297,8 @@ def get_variable(name: str, shape: Any = None, dtype: Any = None, initializer: A
     """Gets an existing variable ``scope/name`` or creates a new one (TF1 ``tf.get_variable``).
 
     The default initializer is glorot uniform for floats and zeros otherwise. A non-callable
-    initializer (a value or tensor) gives the variable its value, dtype and shape.
+    initializer (a value or tensor) gives the variable its value, dtype and shape. ``constraint``
+    (or the scope's) is a callable that optimizers apply to the variable after each update.
     """
     return get_variable_scope().get_variable(name, shape, dtype, initializer, regularizer, trainable,
                                              collections, validate_shape, **kwargs)

@@ -24,6 +24,10 @@ class Variable:
             return
         if initial_value is None:
             raise ValueError("initial_value must be specified.")
+        if constraint is not None and not callable(constraint):
+            raise ValueError(f"The `constraint` argument must be a callable, got {constraint!r} "
+                             f"(variable {name or 'Variable'}).")
+        self._constraint = constraint
         graph = get_default_graph()._outermost()   # TF1's init_scope: never inside a loop or branch body
         with graph.as_default(), graph.control_dependencies(None), graph.name_scope(name or "Variable") as scope:
             if callable(initial_value):
@@ -57,6 +61,7 @@ class Variable:
         under ``import_scope``. It joins no collection: the meta graph's collections say which."""
         graph = get_default_graph()
         prefix = f"{import_scope}/" if import_scope else ""
+        self._constraint = None
         self._ref = graph.as_graph_element(prefix + variable_def.variable_name, allow_operation=False)
         if self._ref.op.type != state.STATE_READ:
             raise ValueError(f"VariableDef names {self._ref.name}, a {self._ref.op.type} op, not a variable")
@@ -106,6 +111,11 @@ class Variable:
     @property
     def initial_value(self) -> Tensor:
         return self._initial_value
+
+    @property
+    def constraint(self) -> Any:
+        """The callable optimizers apply after each update (``var.assign(constraint(var))``), or None."""
+        return self._constraint
 
     @property
     def trainable(self) -> bool:

@@ -32,7 +32,8 @@ class Executable(Protocol):
 
     ``run(feed_values, state) -> (results, updates)``: ``feed_values`` in the order of
     ``plan.feeds``; ``state`` is the session's ``SessionState`` (``values``: variable op -> array,
-    never modified by the run; ``next_count(op)`` for random streams); ``results`` in the order of
+    never modified by the run; ``next_count(op)`` for random streams; ``op_state(op)`` the dict an op
+    with ``OpDef.session_state`` keeps between runs); ``results`` in the order of
     ``plan.fetches``; ``updates`` maps variable ops to their new values. A backend that writes a
     variable's own array calls ``codegen/commit.writing_in_place()`` first, and never does when
     ``state.in_place`` is False (a background trial run, ``codegen/tiered.py``).

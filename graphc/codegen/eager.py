@@ -100,6 +100,8 @@ class EagerExecutable:
                     raise update_shape_mismatch(op, np.shape(args[0]), np.shape(args[1]))
                 if od.kind is OpKind.RANDOM:
                     kwargs = dict(op.attrs, rng=make_rng(op.attrs["seed"], op.attrs["seed2"], state.next_count(op)))
+                if od.session_state:
+                    kwargs = dict(kwargs, op_state=state.op_state(op))
                 try:
                     out = regions.run(op, args, state, compile_plan) if od.kind is OpKind.REGION \
                         else od.numpy(*args, **kwargs)

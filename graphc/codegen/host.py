@@ -71,6 +71,8 @@ def call_numpy(node, args: list, state) -> list:
     if od.kind is OpKind.RANDOM:
         kwargs = dict(node.attrs, rng=make_rng(node.attrs["seed"], node.attrs["seed2"],
                                                state.next_count(node.origin)))
+    if od.session_state:
+        kwargs = dict(kwargs, op_state=state.op_state(node.origin))
     return run_kernel(node, args, lambda: od.numpy(*args, **kwargs))
 
 

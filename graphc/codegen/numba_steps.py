@@ -4,7 +4,8 @@ A ``CompiledStep`` computes a kernel's geometry (sizes and strides in one int64 
 time when every shape is static, else cached per input shapes), takes its output arrays from the
 run context (pooled, recycled or a variable's own array, by ``run_policy``'s rules) and calls the
 serial or the parallel (prange) variant; a matmul kernel's product comes from numpy's BLAS first
-(one BLAS thread pool per process, shared with numpy kernels such as conv). A ``NumpyStep`` runs
+(one BLAS thread pool per process, shared with numpy kernels such as conv; a small product runs
+on one BLAS thread, ``ops/blas_threads.py``). A ``NumpyStep`` runs
 opaque ops, views, shape queries and kernels the printer cannot print with their numpy kernels
 (or the hand-written njit kernels of ``numba_host.py``).
 """
@@ -24,6 +25,8 @@ from graphc.codegen import kernel_common as kc
 from graphc.codegen import numba_host
 from graphc.codegen import run_policy as policy
 from graphc.codegen.numba_printer import KernelSource
+from graphc.ops import blas_threads, tensor_array
+from graphc.ops.core import OpKind
 from graphc.passes.fusion import KernelKind, facts
 from graphc.toolchain import cache
 
@@ -236,8 +239,15 @@ class CompiledStep:
             if self.scratch is None or self.scratch.size < n:
                 self.scratch = np.empty(n, dtype=self.matmul.outputs[0].dtype.np_type)
             product = self.scratch[:n].reshape(shape)
-        np.matmul(a3, b3, out=kc.as_batch_of_matrices(product))
+        blas_threads.matmul(a3, b3, out=kc.as_batch_of_matrices(product))
         return [product.reshape(-1)]
+
+
+def stand_in(arr: np.ndarray) -> bool:
+    """Whether ``arr`` is a read-only row repeated (``regions._stack``'s stand-in for the history of
+    a value a loop's gradient reads the shape of alone): only region bodies read it, as a feed that
+    only numpy steps (a Shape, a row gather) read; a feed a compiled kernel reads is copied."""
+    return arr.ndim > 0 and arr.strides[0] == 0 and not arr.flags.writeable
 
 
 _CACHE_HITS: dict = {}   # dispatcher id -> disk-cache hits seen so far
@@ -271,6 +281,7 @@ class NumpyStep:
         self.numpy_on_data = kernel.kind == KernelKind.OPAQUE
         self.certain = False
         self.promised: list = []     # (value, static shape) that later certain steps rely on
+        self.regions = any(n.kind is OpKind.REGION for n in kernel.nodes)
 
     def run(self, ctx: RunContext) -> None:
         env = ctx.env
@@ -281,8 +292,14 @@ class NumpyStep:
             for v in self.kernel.outputs:
                 env[v] = policy.c_array(local[v])
             return
-        inputs = [env[v] for v in self.kernel.inputs if v in env]
+        # a buffer its owner gave up (a loop driver's TensorArray buffer) may come back as the
+        # output: the write updated it in place, and nothing else reads it
+        inputs = [env[v] for v in self.kernel.inputs if v in env and not tensor_array.donated(env[v])]
         for v in self.kernel.outputs:
-            out = policy.unshared(local[v], inputs)
+            out = local[v]
+            if self.regions and stand_in(out):
+                env[v] = out         # a loop's shape-only history: read for its shape, never copied
+                continue
+            out = policy.unshared(out, inputs)
             ctx.fresh.add(id(out))
             env[v] = out

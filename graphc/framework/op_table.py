@@ -21,9 +21,9 @@ from graphc.framework import index_table, sparse_io_table, string_table, summary
 from graphc.framework.op_mapping import (OpMapping, composition, same_op, static_value, tensor_name, tf_inputs,
                                          type_attr)
 from graphc.graph import Operation
-from graphc.ops import image_resize, sequence  # noqa: F401  (registers the resizes, ReverseSequence, InTopKV2)
+from graphc.ops import dynamic_window, image_resize, sequence  # noqa: F401  (registers the resizes, run-time windows, ReverseSequence, InTopKV2)
 from graphc.ops import array, join_split, logging_ops, math, state
-from graphc.ops.core import make_op
+from graphc.ops.core import constant_value, make_op
 
 
 def _elementwise(graphc_type: str, tf_type: Optional[str] = None, typed: bool = True) -> OpMapping:
@@ -230,10 +230,29 @@ def _pad_to_tf(op: Operation, const: Callable) -> tuple:
 
 
 def _build_pad(inputs: list, attrs: dict, name: str) -> Any:
+    """TF's Pad/PadV2: graphc's Pad for constant paddings, its run-time DynamicPad (zeros) otherwise."""
     x, paddings = inputs[:2]
+    if len(inputs) == 2 and constant_value(paddings) is None:
+        return make_op("DynamicPad", [x, paddings], {"context": "Pad"}, name)
     value = inputs[2] if len(inputs) > 2 else np.zeros((), dtype=x.dtype.np_type)
     pads = tuple(tuple(int(p) for p in row) for row in static_value(paddings, "paddings", name))
     return make_op("Pad", [x, value], {"paddings": pads}, name)
+
+
+def _dynamic_pad_to_tf(op: Operation, const: Callable) -> tuple:
+    return tf_inputs(op), {**type_attr(op), "Tpaddings": dtype_attr(op.inputs[1].dtype)}
+
+
+def _dynamic_slice_to_tf(op: Operation, const: Callable) -> tuple:
+    return tf_inputs(op), {**type_attr(op), "Index": dtype_attr(op.inputs[1].dtype)}
+
+
+def _build_slice(inputs: list, attrs: dict, name: str) -> Any:
+    """TF's Slice: graphc's static slice for constant begin and size, its run-time DynamicSlice otherwise."""
+    begin, size = (constant_value(t) for t in inputs[1:])
+    if begin is None or size is None:
+        return make_op("DynamicSlice", inputs, {"context": "Slice", "positive_size": False}, name)
+    return array.slice(inputs[0], [int(b) for b in begin], [int(z) for z in size], name=name)
 
 
 def _mirror_pad_to_tf(op: Operation, const: Callable) -> tuple:
@@ -539,7 +558,10 @@ _ROWS = [
     OpMapping("BroadcastTo", "BroadcastTo", _broadcast_to_tf, same_op("BroadcastTo")),
     OpMapping("Range", "Range", _range_to_tf, same_op("Range")),
     OpMapping("Pad", "PadV2", _pad_to_tf, _build_pad),
-    OpMapping(None, "Pad", None, _build_pad),
+    OpMapping("DynamicPad", "Pad", _dynamic_pad_to_tf, _build_pad),
+    OpMapping("DynamicSlice", "Slice", _dynamic_slice_to_tf, _build_slice),
+    OpMapping("ResizeArea", "ResizeArea", lambda op, const: (tf_inputs(op), {
+        **type_attr(op), "align_corners": AttrValue(b=op.attrs["align_corners"])}), same_op("ResizeArea", ("align_corners",))),
     *[OpMapping(t, t, _mirror_pad_to_tf, _build_mirror_pad(t)) for t in ("MirrorPad", "MirrorPadGrad")],
     OpMapping("Split", "Split", _split_to_tf, _build_split),
     OpMapping("SplitV", "SplitV", _split_to_tf, _build_split_v),

@@ -81,11 +81,6 @@ def _selu(inputs: list, attrs: dict) -> Any:
     return math.where(math.greater(x, 0), x, math.elu(x) * alpha) * scale
 
 
-def _build_slice(inputs: list, attrs: dict, name: str) -> Any:
-    begin, size = (static_value(t, what, name) for t, what in zip(inputs[1:], ("begin", "size")))
-    return array.slice(inputs[0], [int(b) for b in begin], [int(z) for z in size], name=name)
-
-
 def _build_concat_v1(inputs: list, attrs: dict, name: str) -> Any:
     return make_op("ConcatV2", inputs[1:], {"axis": int(static_value(inputs[0], "concat_dim", name))}, name)
 
@@ -118,7 +113,6 @@ ROWS = [
     OpMapping(None, "Selu", None, composition(_selu)),
     OpMapping(None, "Softsign", None, composition(lambda inputs, attrs: nn.softsign(inputs[0]))),
     OpMapping(None, "PreventGradient", None, same_op("Identity")),
-    OpMapping(None, "Slice", None, _build_slice),
     OpMapping(None, "Concat", None, _build_concat_v1),
     *[OpMapping(None, t, None, _build_batch_matmul) for t in ("BatchMatMul", "BatchMatMulV2")],
     OpMapping(None, "OnesLike", None, composition(lambda inputs, attrs: array.ones_like(inputs[0]))),

@@ -1,5 +1,6 @@
 """Candidate samplers and the sampled losses: ``tf.nn.log_uniform_candidate_sampler``,
-``tf.nn.uniform_candidate_sampler``, ``tf.nn.nce_loss``, ``tf.nn.sampled_softmax_loss``.
+``tf.nn.uniform_candidate_sampler``, ``tf.nn.nce_loss``, ``tf.nn.sampled_softmax_loss`` (the unigram
+samplers are in ``unigram_sampling.py``).
 
 A sampler is two ops: ``SampleCandidates``, a random op (TF1's seeding, a new draw each run, the same
 draw on every backend) giving ``num_sampled`` ids and how many draws it took (``unique=True``
@@ -79,11 +80,16 @@ def _expected_infer(inputs, attrs):
     return [(dtypes.float32, inputs[0].shape)]
 
 
-def _expected_numpy(ids, num_tries, distribution, num_sampled, range_max):
-    p = _DISTRIBUTIONS[distribution][1](ids, range_max)
+def expected_counts(p: np.ndarray, num_tries: Any, num_sampled: int) -> np.ndarray:
+    """TF1's expected count of ids of probability ``p`` among ``num_sampled`` ids that took ``num_tries``
+    draws: ``p * num_sampled`` without rejections, else ``-expm1(num_tries * log1p(-p))``."""
     if int(num_tries) == num_sampled:
         return (p * num_sampled).astype(np.float32)
     return (-np.expm1(int(num_tries) * np.log1p(-p))).astype(np.float32)
+
+
+def _expected_numpy(ids, num_tries, distribution, num_sampled, range_max):
+    return expected_counts(_DISTRIBUTIONS[distribution][1](ids, range_max), num_tries, num_sampled)
 
 
 register(OpDef("CandidateExpectedCount", "opaque", infer=_expected_infer, numpy=_expected_numpy,

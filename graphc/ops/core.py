@@ -92,6 +92,8 @@ class OpDef:
     - ``ufunc``: the name in ``numpy`` of a function that computes the op on float operands with
       its semantics (``np.<ufunc>(x, ...)``); the Numba printer's rule for the op is then that
       call (float operands only), unless ``numba_scalar._RULES`` writes one of its own.
+    - ``session_state``: the numpy kernel also takes ``op_state``, a dict the session keeps for this
+      op from one run to the next (a learned sampler's counts); every executor passes it.
     """
 
     type: str
@@ -109,6 +111,7 @@ class OpDef:
     gather: bool = False
     nonnegative: bool = False
     ufunc: Optional[str] = None
+    session_state: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", OpKind(self.kind))   # ValueError for a misspelt kind

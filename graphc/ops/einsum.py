@@ -4,7 +4,8 @@ The equation is normalized while the graph is built: ``...`` becomes labels of i
 must be known), an implicit output (no ``->``) becomes the labels used once, in alphabetical order
 after the ellipsis' labels (numpy's and TF's rule). The numpy kernel is ``np.einsum``; the gradient
 of each operand is another einsum of the output gradient with the other operands, broadcast over
-the labels only that operand has (a label repeated in one operand, a diagonal, has no gradient).
+the labels only that operand has; a label repeated in one operand (a diagonal, ``'ii->i'``) gets
+its gradient on that diagonal and zero off it.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from graphc.graph import Tensor
 from graphc.ops import array
+from graphc.ops import math as m
 from graphc.ops.join_split import stack
 from graphc.ops.core import OpDef, _graph_of, apply, convert_n, register
 from graphc.shape import TensorShape
@@ -82,21 +84,57 @@ def _numpy(*operands, equation, terms, output):
 
 
 def _grad(op, g):
+    return [_operand_grad(op, g, i) for i in range(len(op.inputs))]
+
+
+def _operand_grad(op, g, i: int) -> Tensor:
+    """The gradient of operand ``i``: an einsum of ``g`` with the other operands over the operand's
+    distinct labels, broadcast over the labels only it has, then spread back onto the diagonals of
+    the labels it repeats (zero off them)."""
     terms, out = op.attrs["terms"], op.attrs["output"]
-    grads = []
-    for i, (x, term) in enumerate(zip(op.inputs, terms)):
-        if len(set(term)) != len(term):
-            raise LookupError(f"einsum {op.attrs['equation']!r}: operand {i} repeats a label (a diagonal); "
-                              "graphc has no gradient for that")
-        others = [t for j, t in enumerate(terms) if j != i]
-        elsewhere = set(out).union(*others)
-        kept = "".join(c for c in term if c in elsewhere)
-        partial = einsum(",".join([out] + others) + "->" + kept, g, *[t for j, t in enumerate(op.inputs) if j != i])
-        if kept != term:                           # labels only this operand had were summed: broadcast back
-            shape = [-1 if c in kept else 1 for c in term]
-            partial = array.broadcast_to(array.reshape(partial, _with_sizes(partial, kept, shape)), array.shape(x))
-        grads.append(partial)
-    return grads
+    x, term = op.inputs[i], terms[i]
+    distinct = "".join(dict.fromkeys(term))
+    others = [t for j, t in enumerate(terms) if j != i]
+    elsewhere = set(out).union(*others)
+    kept = "".join(c for c in distinct if c in elsewhere)
+    partial = einsum(",".join([out] + others) + "->" + kept, g, *[t for j, t in enumerate(op.inputs) if j != i])
+    first = [term.index(c) for c in distinct]
+    if kept != distinct:                         # labels only this operand had were summed: broadcast back
+        shape = [-1 if c in kept else 1 for c in distinct]
+        partial = array.broadcast_to(array.reshape(partial, _with_sizes(partial, kept, shape)),
+                                     _dims(x, first))
+    if distinct == term:
+        return partial
+    return _spread_on_diagonals(partial, distinct, term, x, set("".join(terms) + out))
+
+
+def _dims(x: Tensor, positions: list) -> Any:
+    """The sizes of ``x`` at ``positions`` (a shape vector)."""
+    full = array.shape(x)
+    return full if positions == list(range(x.shape.ndims or 0)) else stack([full[p] for p in positions])
+
+
+def _spread_on_diagonals(partial: Tensor, distinct: str, term: str, x: Tensor, used: set) -> Tensor:
+    """``partial`` (labels ``distinct``) as a tensor of ``term``'s layout that is zero wherever a
+    repeated label's indices differ: each repeat gets a fresh label tied to the first by an identity."""
+    fresh = iter(c for c in string.ascii_letters if c not in used)
+    spread, eyes, seen = "", [], set()
+    for pos, c in enumerate(term):
+        if c not in seen:
+            seen.add(c)
+            spread += c
+            continue
+        f = next(fresh)
+        spread += f
+        eyes.append((c + f, _identity(array.shape(x)[pos], x.dtype)))
+    return einsum(",".join([distinct] + [labels for labels, _ in eyes]) + "->" + spread,
+                  partial, *[eye for _, eye in eyes])
+
+
+def _identity(n: Tensor, dtype: Any) -> Tensor:
+    """An ``n`` x ``n`` identity matrix of ``dtype`` (``n`` may be known only at run time)."""
+    index = array.range(n)
+    return m.cast(m.equal(array.reshape(index, [-1, 1]), array.reshape(index, [1, -1])), dtype)
 
 
 def _with_sizes(t: Tensor, kept: str, shape: list) -> Any:

@@ -1,6 +1,8 @@
 """Image resizing ops with TF1's sampling conventions: ``ResizeBilinear``, ``ResizeNearestNeighbor``,
 ``ResizeBicubic`` and the gradients of the first two (``ResizeBilinearGrad``,
-``ResizeNearestNeighborGrad``; bicubic's gradient is ``ResizeBicubicGrad``).
+``ResizeNearestNeighborGrad``; bicubic's gradient is ``ResizeBicubicGrad``), and ``ResizeArea`` (each
+output pixel the mean of the input area it covers, fractional pixels weighted by the part covered;
+TF1 defines no gradient for it and neither does graphc: ``tf.gradients`` raises LookupError).
 
 Each op takes NHWC ``images`` and an int32 ``size`` [new_height, new_width] and has the attrs
 ``align_corners`` and ``half_pixel_centers`` (TF1's: the scale is (in - 1) / (out - 1) with
@@ -94,8 +96,55 @@ def _bicubic_weights(in_size: int, out_size: int, align: bool, half: bool) -> np
     return w
 
 
+def _area_weights(in_size: int, out_size: int, align: bool, half: bool) -> np.ndarray:
+    """TF1's ``ResizeArea`` coverage along one axis (float32 as its kernel): input pixel ``i`` weighs
+    the length of [i, i + 1) inside output pixel ``o``'s span [o * scale, (o + 1) * scale),
+    pixels past the edge folded onto the last one. The 1 / scale normalization is applied later."""
+    scale = _scale(in_size, out_size, align)
+    w = np.zeros((out_size, in_size), np.float32)
+    for o in range(out_size):
+        lo, hi = np.float32(o) * scale, np.float32(o + 1) * scale
+        for i in range(int(np.floor(lo)), int(np.ceil(hi))):
+            right = np.float32(i + 1)
+            if i < lo:
+                cover = scale if right > hi else right - lo
+            else:
+                cover = hi - np.float32(i) if right > hi else np.float32(1)
+            w[o, min(max(i, 0), in_size - 1)] += cover
+    return w
+
+
+def _area_numpy(images, size, align_corners=False):
+    out_h, out_w = _size_of(size, "ResizeArea")
+    _, in_h, in_w, _ = images.shape
+    norm = np.float32(1.0 / np.float64(_scale(in_h, out_h, align_corners) * _scale(in_w, out_w, align_corners)))
+    wh = _area_weights(in_h, out_h, align_corners, False)
+    ww = _area_weights(in_w, out_w, align_corners, False)
+    return (_apply_weights(images.astype(np.float32), wh, ww) * norm).astype(np.float32)
+
+
+def _no_area_gradient(op, g):
+    raise LookupError(f"No gradient defined for operation '{op.name}' (op type: ResizeArea), as in TF1. Use "
+                      "tf.stop_gradient if its input needs none, or a differentiable resize (bilinear, bicubic).")
+
+
 _WEIGHTS: dict = {"ResizeBilinear": _bilinear_weights, "ResizeNearestNeighbor": _nearest_weights,
                   "ResizeBicubic": _bicubic_weights}
+
+
+def resize_weights(op_type: str, in_size: int, out_size: int, align_corners: bool,
+                   half_pixel_centers: bool) -> np.ndarray:
+    """The [out_size, in_size] float32 matrix that resizes one axis as ``op_type`` does (each output
+    row/column a weighted sum of input ones); the ONNX exporter writes bicubic resizes with it."""
+    return _WEIGHTS[op_type](in_size, out_size, align_corners, half_pixel_centers)
+
+
+def area_weights(in_size: int, out_size: int, align_corners: bool) -> np.ndarray:
+    """``ResizeArea``'s [out_size, in_size] float32 matrix for one axis, normalized by that axis' scale
+    (the kernel normalizes by both scales at once: the two agree to float32 rounding); the ONNX
+    exporter writes area resizes with it."""
+    scale = np.float64(_scale(in_size, out_size, align_corners))
+    return (_area_weights(in_size, out_size, align_corners, False) / scale).astype(np.float32)
 
 
 def _apply_weights(x: np.ndarray, wh: np.ndarray, ww: np.ndarray) -> np.ndarray:
@@ -177,12 +226,18 @@ for _op, _grad_op in (("ResizeBilinear", "ResizeBilinearGrad"), ("ResizeNearestN
                    differentiable=False))
 
 
+register(OpDef("ResizeArea", "opaque", infer=_infer("ResizeArea"), numpy=_area_numpy, grad=_no_area_gradient,
+               meta_inputs=frozenset({1})))
+
+
 def resize(op_type: str, images: Tensor, size: Any, align_corners: bool, half_pixel_centers: bool,
            name: Any) -> Tensor:
     """Builds ``op_type`` on 4-D ``images`` (callers in graphc/image convert and check arguments)."""
     _check_attrs(align_corners, half_pixel_centers, op_type)
-    return apply(op_type, [images, size], {"align_corners": bool(align_corners),
-                                           "half_pixel_centers": bool(half_pixel_centers)}, name=name or op_type)
+    attrs = {"align_corners": bool(align_corners)}
+    if op_type != "ResizeArea":                   # TF1's ResizeArea has no half_pixel_centers
+        attrs["half_pixel_centers"] = bool(half_pixel_centers)
+    return apply(op_type, [images, size], attrs, name=name or op_type)
 
 
 __all__: list = []

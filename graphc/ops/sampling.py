@@ -15,7 +15,7 @@ import numpy as np
 
 from graphc import dtypes
 from graphc.graph import Tensor
-from graphc.ops import array, random, selection, source
+from graphc.ops import array, dynamic_window, random, selection, source
 from graphc.ops import math as m
 from graphc.ops.gather import gather
 from graphc.ops.join_split import stack
@@ -83,7 +83,8 @@ def random_shuffle(value: Any, seed: Optional[int] = None, name: Optional[str] =
 
 def random_crop(value: Any, size: Any, seed: Optional[int] = None, name: Optional[str] = None) -> Tensor:
     """A slice of ``value`` of shape ``size`` at a uniformly random offset (TF1's formula:
-    offset = uniform int in [0, int32 max) mod (shape - size + 1))."""
+    offset = uniform int in [0, int32 max) mod (shape - size + 1)). ``size`` may be a tensor known
+    only at run time: the crop is then a window planned with run-time shapes, checked when it runs."""
     graph = _graph_of([value, size])
     with graph.as_default(), graph.name_scope(name or "random_crop") as scope:
         value = convert_to_tensor(value, name="value")
@@ -102,7 +103,8 @@ def random_crop(value: Any, size: Any, seed: Optional[int] = None, name: Optiona
         draws = random.random_uniform(array.shape(size_t), maxval=int_max, dtype=size_t.dtype, seed=seed)
         offset = m.floormod(draws, limit)
         if want is None or None in want:
-            raise ValueError(f"random_crop: size {size_t.name} must be known while building the graph")
+            return source.identity(dynamic_window.dynamic_slice(value, offset, size_t, "random_crop"),
+                                   name=scope.rstrip("/"))
         result = value
         for axis, n in enumerate(want):      # offset[axis] + range(n) along each axis: a run-time offset
             result = gather(result, offset[axis] + array.range(n, dtype=size_t.dtype), axis=axis)

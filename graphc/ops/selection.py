@@ -84,7 +84,9 @@ register(OpDef("TopKV2", "opaque", infer=_top_k_infer, numpy=_top_k_numpy, grad=
 def top_k(input: Any, k: Any = 1, sorted: bool = True, name: Optional[str] = None) -> TopKV2:
     """The ``k`` largest entries of the last dimension and their indices (TF1 ``tf.nn.top_k``).
 
-    Equal values keep their order (the lower index first), as TF1; ``sorted=False`` still sorts.
+    Equal values keep their order (the lower index first), as TF1. With ``sorted=False`` TF1 promises
+    only the k largest, in an unspecified order (its CPU kernel returns heap order); graphc returns
+    them sorted all the same, which that contract allows. The gradient is the same either way.
     """
     with _graph_of([input, k]).as_default():
         x = convert_to_tensor(input, name="input")

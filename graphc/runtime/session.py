@@ -35,16 +35,22 @@ def _compile(backend: str, plan: RunPlan, feed_shapes: Optional[tuple] = None, d
 
 
 class SessionState:
-    """What a session owns between runs: variable values and per-op run counters (random streams)."""
+    """What a session owns between runs: variable values, per-op run counters (random streams) and
+    the host state of ops that keep some (``OpDef.session_state``)."""
 
     def __init__(self) -> None:
         self.values: dict = {}     # VariableV2 op -> ndarray, or a device array for the Triton backend
         self.counters: dict = {}   # random op -> times run
+        self.op_states: dict = {}  # op with session_state -> its dict
 
     def next_count(self, op: Operation) -> int:
         c = self.counters.get(op, 0)
         self.counters[op] = c + 1
         return c
+
+    def op_state(self, op: Operation) -> dict:
+        """The dict ``op`` keeps in this session between runs (empty at first)."""
+        return self.op_states.setdefault(op, {})
 
 
 class Session:

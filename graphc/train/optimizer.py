@@ -21,6 +21,16 @@ _INIT_NAMES = {0.0: "zeros", 1.0: "ones"}   # TF1's names for slot initial value
 _FLOAT_DTYPES = (dtypes.float16, dtypes.float32, dtypes.float64)
 
 
+def _constrained(update: Operation, var: Any) -> Operation:
+    """TF1's update of a variable with a ``constraint``: after the optimizer's update, the variable
+    is assigned ``constraint(var)`` (which reads the updated value)."""
+    constraint = getattr(var, "constraint", None)
+    if constraint is None:
+        return update
+    with update.graph.control_dependencies([update]):
+        return state.assign(var, constraint(var)).op
+
+
 def variable_tensor(var: Any) -> Tensor:
     """The ``VariableV2`` output behind a Variable (or the tensor itself)."""
     t = var._graph_tensor() if hasattr(var, "_graph_tensor") else var
@@ -124,7 +134,7 @@ class Optimizer:
                     if g is None:
                         continue
                     with graph.name_scope("update_" + _var_key(v).name):
-                        update_ops.append(self._apply_dense(g, v))
+                        update_ops.append(_constrained(self._apply_dense(g, v), v))
                 if global_step is None:
                     train_op = self._finish(update_ops, scope)
                 else:

@@ -93,8 +93,8 @@ def test_batch_normalization_class_and_reuse():
 
 
 def test_batch_normalization_errors():
-    with pytest.raises(ValueError, match="renorm"):
-        L.batch_normalization(IN["X2"], renorm=True)
+    with pytest.raises(ValueError, match="renorm_clipping"):
+        L.batch_normalization(IN["X2"], renorm=True, renorm_clipping={"r_max": 2.0})
     with pytest.raises(ValueError, match="fused=True"):
         L.batch_normalization(IN["X2"], fused=True)
     with pytest.raises(TypeError, match="bool"):

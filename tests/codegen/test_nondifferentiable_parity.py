@@ -108,6 +108,11 @@ CASES = [
     case("candidate_expected_count", lambda labels: [*tf.nn.log_uniform_candidate_sampler(labels, 2, 5, True, 9, seed=3),
                                                      *tf.nn.uniform_candidate_sampler(labels, 2, 4, False, 9, seed=4)],
          np.array([[1, 8], [0, 3]], np.int64), ops=["CandidateExpectedCount"]),
+    case("unigram_candidate_samplers",
+         lambda labels: [*tf.nn.learned_unigram_candidate_sampler(labels, 2, 5, True, 9, seed=5),
+                         *tf.nn.fixed_unigram_candidate_sampler(labels, 2, 4, False, 9, unigrams=[1., 2., 0., 3., 4.],
+                                                                num_reserved_ids=4, distortion=0.75, seed=6)],
+         np.array([[1, 8], [0, 3]], np.int64), ops=["LearnedUnigramCandidateSampler", "FixedUnigramCandidateSampler"]),
     # the resize ops' gradients (kernels of their own, no gradient of theirs)
     case("resize_grads", lambda x: [tf.gradients(tf.reduce_sum(fn(tf.reshape(x, [1, 4, 4, 1]), [3, 5]) *
                                                                tf.reshape(tf.range(15, dtype=tf.float32), [1, 3, 5, 1])), x)[0]

@@ -19,3 +19,15 @@ CASES = [
              [c234, r.normal(size=(4, 4))]),
     GradCase("einsum_outer_and_transpose", {"Einsum"}, lambda a: tf.einsum("ij,kj", a, a), [a23]),
 ]
+
+d33, d334, d3 = r.normal(size=(3, 3)), r.normal(size=(3, 3, 4)), r.normal(size=(3,))
+CASES += [    # a label repeated in one operand: the gradient lies on the diagonal, zero off it
+    GradCase("einsum_diagonal", {"Einsum"}, lambda a: tf.einsum("ii->i", a) ** 2, [d33]),
+    GradCase("einsum_trace", {"Einsum"}, lambda a: tf.einsum("ii", a) ** 2, [d33]),
+    GradCase("einsum_diagonal_summed", {"Einsum"}, lambda c: tf.einsum("iij->j", c) ** 2, [d334]),
+    GradCase("einsum_diagonal_times_vector", {"Einsum"}, lambda a, v: tf.einsum("ii,i->i", a, v) ** 2, [d33, d3]),
+    GradCase("einsum_diagonal_kept_and_broadcast", {"Einsum"}, lambda c: tf.einsum("iij->ij", c) ** 2, [d334]),
+    GradCase("einsum_diagonal_with_another_operand", {"Einsum"}, lambda a, b: tf.einsum("ii,ij->j", a, b) ** 2,
+             [d33, r.normal(size=(3, 4))]),
+    GradCase("einsum_triple_diagonal", {"Einsum"}, lambda c: tf.einsum("iii->i", c) ** 2, [r.normal(size=(2, 2, 2))]),
+]

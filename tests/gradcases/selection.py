@@ -12,3 +12,5 @@ CASES = [
     GradCase("top_k_values", {"TopKV2"}, lambda x: tf.nn.top_k(x, 2).values ** 2, [distinct]),
     GradCase("boolean_mask", {"Where", "GatherV2"}, lambda x: tf.boolean_mask(x, mask) ** 2, [distinct]),
 ]
+CASES += [GradCase("top_k_unsorted_values", {"TopKV2"}, lambda x: tf.nn.top_k(x, 3, sorted=False).values ** 2,
+                   [distinct])]

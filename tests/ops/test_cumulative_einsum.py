@@ -67,3 +67,26 @@ def test_einsum_refuses_bad_equations():
         tf.einsum("ij,jk->ik", A, B.T)
     with pytest.raises(ValueError, match="has 2 labels but rank 3"):
         tf.einsum("ij->i", C)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_einsum_repeated_label_and_its_gradient(backend):
+    """A label repeated in one operand reads a diagonal; its gradient lies on that diagonal."""
+    a = np.arange(9, dtype=np.float64).reshape(3, 3) * 0.5 - 1
+    c = np.arange(36, dtype=np.float64).reshape(3, 3, 4) * 0.25 - 4
+    pa = tf.placeholder(tf.float64, [3, 3])
+    pc = tf.placeholder(tf.float64, [None, None, 4])
+    diag, trace, summed = tf.einsum("ii->i", pa), tf.einsum("ii", pa), tf.einsum("iij->j", pc)
+    assert diag.shape.as_list() == [3] and trace.shape.as_list() == [] and summed.shape.as_list() == [4]
+    grads = [tf.gradients(tf.reduce_sum(diag * [1., -2., 3.]), pa)[0], tf.gradients(trace * 3, pa)[0],
+             tf.gradients(tf.reduce_sum(summed * [1., -1., 2., .5]), pc)[0]]
+    with tf.Session(backend=backend) as sess:
+        got = sess.run([diag, trace, summed] + grads, {pa: a, pc: c})
+    # recorded from TF 2.21 compat.v1
+    row = [1.0, -1.0, 2.0, 0.5]
+    zero = [0.0] * 4
+    want = [[-1.0, 1.0, 3.0], 3.0, [0.0, 0.75, 1.5, 2.25],
+            [[1.0, 0.0, 0.0], [0.0, -2.0, 0.0], [0.0, 0.0, 3.0]], [[3.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 3.0]],
+            [[row, zero, zero], [zero, row, zero], [zero, zero, row]]]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12)

@@ -96,3 +96,20 @@ def test_unique_and_setdiff1d(backend):
     np.testing.assert_array_equal(got[3], [0, 2, 4])
     with pytest.raises(ValueError, match="must be 1-D"):
         tf.unique(np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_top_k_unsorted_gives_the_k_largest_and_their_gradient(backend):
+    """sorted=False: TF1 leaves the order unspecified (its CPU kernel returns heap order); graphc
+    returns them sorted, which that contract allows. Values, indices (as sets) and the gradient
+    were recorded from TF 2.21 compat.v1."""
+    v = np.array([[3., 1., 4., 1.5, 5., 9., 2., 6.], [2., 7., 1., 8., 2.5, 8.5, 0., 4.]], np.float32)
+    p = tf.placeholder(tf.float32, [2, 8])
+    values, indices = tf.nn.top_k(p, 3, sorted=False)
+    assert values.shape.as_list() == [2, 3]
+    grad = tf.gradients(tf.reduce_sum(values * values), p)[0]
+    got_v, got_i, got_g = run([values, indices, grad], {p: v}, backend)
+    assert [sorted(r) for r in got_v.tolist()] == [[5., 6., 9.], [7., 8., 8.5]]
+    assert [sorted(r) for r in got_i.tolist()] == [[4, 5, 7], [1, 3, 5]]
+    np.testing.assert_array_equal(np.take_along_axis(v, got_i, -1), got_v)
+    np.testing.assert_array_equal(got_g, [[0., 0., 0., 0., 10., 18., 0., 12.], [0., 14., 0., 16., 0., 17., 0., 0.]])
