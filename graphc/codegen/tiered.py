@@ -27,6 +27,7 @@ compile and the switch are logged on ``graphc.codegen.tiered``.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import os
 import queue
@@ -89,18 +90,23 @@ def compile_run(backend: str, plan: RunPlan, feed_shapes: Optional[tuple] = None
 
 class TrialState:
     """The session state a background trial run sees: the variable values of one run (the same
-    arrays, never written: ``in_place`` is False), random counters of its own."""
+    arrays, never written: ``in_place`` is False), random counters and copies of the ops' host
+    state (``op_state``: a learned sampler's counts) of its own."""
 
     in_place = False
 
-    def __init__(self, values: dict, counters: dict) -> None:
+    def __init__(self, values: dict, counters: dict, op_states: dict) -> None:
         self.values = dict(values)
         self.counters = dict(counters)
+        self.op_states = {op: copy.deepcopy(kept) for op, kept in op_states.items()}
 
     def next_count(self, op: Any) -> int:
         c = self.counters.get(op, 0)
         self.counters[op] = c + 1
         return c
+
+    def op_state(self, op: Any) -> dict:
+        return self.op_states.setdefault(op, {})
 
 
 class TieredExecutable:
@@ -250,7 +256,7 @@ _worker_lock = threading.Lock()
 
 def _submit(exe: TieredExecutable, feed_values: Sequence[Any], state: Any) -> None:
     """Queues ``exe``'s background compile, with the trial inputs of the run that just finished."""
-    trial = TrialState(state.values, state.counters)
+    trial = TrialState(state.values, state.counters, getattr(state, "op_states", {}))
     _jobs.put((weakref.ref(exe), list(feed_values), trial))
     with _worker_lock:
         if not _worker:

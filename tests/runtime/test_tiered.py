@@ -187,7 +187,7 @@ def test_a_trial_run_never_writes_the_variables_it_reads():
     values = dict(sess._state.values)
     copies = {var: arr.copy() for var, arr in values.items()}
     feeds = [feed[t] for t in exe.plan.feeds]
-    exe.run(feeds, tiered.TrialState(values, {}))
+    exe.run(feeds, tiered.TrialState(values, {}, {}))
     for var, arr in values.items():
         np.testing.assert_array_equal(arr, copies[var])
 
@@ -256,3 +256,18 @@ def test_a_slow_eager_first_run_announces_no_compile(monkeypatch, caplog):
         sess.run([loss, step], feed)
         assert sess.compile([loss, step], feed).wait(WAIT_S)
     assert not [r for r in caplog.records if r.name == "graphc.compile" and "compiling" in r.getMessage()]
+
+
+def test_host_state_of_ops_is_the_sessions_alone_and_draws_match_a_synchronous_session():
+    # a learned sampler's counts live in the session (OpDef.session_state): the trial run
+    # works on a copy, so tiered and synchronous sessions draw the same ids run after run
+    true = tf.placeholder(tf.int64, [None, 1])
+    sampled = tf.nn.learned_unigram_candidate_sampler(true, 1, 4, True, 10, seed=3)[0]
+    ids = {true: np.array([[1], [2], [2]], np.int64)}
+    sync, sess = tf.Session(backend="numba", compile_mode="sync"), tf.Session(backend="numba", compile_mode="tiered")
+    want = [sync.run(sampled, ids) for _ in range(4)]
+    got = [sess.run(sampled, ids)]
+    assert sess.compile(sampled, ids).wait(WAIT_S)
+    got += [sess.run(sampled, ids) for _ in range(3)]
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)
