@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 
@@ -40,6 +41,8 @@ def _fmt_time(seconds: float, latency: bool) -> str:
 def run(args: argparse.Namespace) -> int:
     from benchmarks import harness, workloads
 
+    # first runs wait for their compile (the "1st run" column); GRAPHC_COMPILE=tiered measures tiering
+    os.environ.setdefault("GRAPHC_COMPILE", "sync")
     backends = args.backends or compiled_backends()
     selected = workloads.select(args.pattern)
     if not selected:

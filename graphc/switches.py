@@ -46,6 +46,11 @@ DEBUG = Switch(
     "GRAPHC_DEBUG", None,
     "Any non-empty value, read once at import: graphc's loggers print to stderr at INFO, so every "
     "compile (executables and kernels) and why it happened is logged.")
+COMPILE = Switch(
+    "GRAPHC_COMPILE", "tiered",
+    "tiered: a new executable of a compiled backend (numba) runs eagerly while it compiles in a "
+    "background thread, then switches to the compiled code; sync: the first run waits for the "
+    "compile (what tests and `graphc bench` use). Session(compile_mode=...) overrides it.")
 QUIET = Switch(
     "GRAPHC_QUIET", None,
     "Any value but empty or 0: no notice on stderr when a compile keeps a run waiting over a second.")

@@ -15,7 +15,7 @@ from graphc.graph import Graph, Operation, Tensor, default_session, get_default_
 from graphc.ops.state import QUERY_ANSWERS, SESSION_CLOSED, STATE_QUERIES
 from graphc.toolchain import compile_notice
 from graphc.passes.run_plan import RunPlan, check_assigned_shapes
-from graphc.codegen import commit, driver, executable_cache
+from graphc.codegen import commit, driver, executable_cache, tiered
 from graphc.runtime import session_config
 from graphc.runtime.fetch import FetchMapper, expand_feeds
 from graphc.runtime.host_run import HostRun
@@ -29,8 +29,9 @@ def available_backends() -> list:
     return driver.available_backends()
 
 
-def _compile(backend: str, plan: RunPlan, feed_shapes: Optional[tuple] = None, device: Any = None):
-    return driver.compile_run(backend, plan, feed_shapes, device)
+def _compile(backend: str, plan: RunPlan, feed_shapes: Optional[tuple] = None, device: Any = None,
+             mode: Optional[str] = None):
+    return tiered.compile_run(backend, plan, feed_shapes, device, mode)
 
 
 class SessionState:
@@ -63,10 +64,14 @@ class Session:
     ``executable_cache_size`` (a graphc extension): how many executables the session keeps, least
     recently used dropped first (default ``$GRAPHC_EXECUTABLE_CACHE``, else 64; see
     ``codegen/executable_cache.py``, which also says how new feed shapes share one plan).
+    ``compile_mode``: "tiered" (default, or ``$GRAPHC_COMPILE``: a new fetch/feed set runs eagerly
+    while Numba compiles it in the background, see ``codegen/tiered.py``) or "sync" (the first run
+    waits for the compile).
     """
 
     def __init__(self, target: str = "", graph: Optional[Graph] = None, config: Any = None,
-                 backend: Optional[str] = None, executable_cache_size: Optional[int] = None) -> None:
+                 backend: Optional[str] = None, executable_cache_size: Optional[int] = None,
+                 compile_mode: Optional[str] = None) -> None:
         if graph is not None and not isinstance(graph, Graph):
             raise TypeError(f"Argument `graph` must be a tf.Graph, but got {type(graph).__name__!r}")
         self.graph = graph if graph is not None else get_default_graph()
@@ -79,6 +84,7 @@ class Session:
         if not chosen.available():
             raise ValueError(chosen.unavailable_message())
         self.backend = chosen.name
+        self._compile_mode = tiered.check_mode(compile_mode)
         self._shape_specialized = chosen.shape_specialized
         self._device = chosen.make_device()
         self.sess_str = target
@@ -296,7 +302,7 @@ class Session:
             request = compile_notice.CompileRequest.of_run(self.backend, fetch_tensors, targets, feed_tensors,
                                                            feed_shapes, reason)
             with compile_notice.building(request):
-                exe = _compile(self.backend, plan, feed_shapes, self._device)
+                exe = _compile(self.backend, plan, feed_shapes, self._device, self._compile_mode)
             compile_notice.watch_first_run(exe, request)
             self._settings.placed(plan.ops)
             _dump_sources(exe)
@@ -438,8 +444,10 @@ class InteractiveSession(Session):
     """A Session that installs itself (and its graph) as the defaults, so ``Tensor.eval()`` works in a notebook."""
 
     def __init__(self, target: str = "", graph: Optional[Graph] = None, config: Any = None,
-                 backend: Optional[str] = None) -> None:
-        super().__init__(target, graph, config, backend)
+                 backend: Optional[str] = None, executable_cache_size: Optional[int] = None,
+                 compile_mode: Optional[str] = None) -> None:
+        super().__init__(target, graph, config, backend, executable_cache_size=executable_cache_size,
+                         compile_mode=compile_mode)
         self._defaults_ctx: Optional[contextlib.ExitStack] = contextlib.ExitStack()
         self._defaults_ctx.enter_context(self.graph.as_default())
         self._defaults_ctx.enter_context(self.as_default())

@@ -356,9 +356,14 @@ def test_one_by_one_matmul_with_epilogue_and_division_by_sqrt_zero():
 @pytest.mark.parametrize("ksize,strides,padding", [((2, 2), (2, 2), "VALID"), ((3, 3), (2, 2), "SAME"),
                                                    ((3, 2), (1, 2), "SAME"), ((2, 3), (3, 1), "VALID")])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_max_pool_njit_kernels_match_the_numpy_kernels(ksize, strides, padding, dtype):
+@pytest.mark.parametrize("variant", ["serial", "parallel"])
+def test_max_pool_njit_kernels_match_the_numpy_kernels(ksize, strides, padding, dtype, variant, monkeypatch):
     from graphc.codegen import numba_host
     from graphc.ops.core import OPS
+
+    # the prange variant runs from GRAPHC_NUMBA_PARALLEL_MIN's work on; 1: always, here
+    monkeypatch.setattr(numba_host, "PARALLEL_MIN", 1 if variant == "parallel" else 2 ** 62)
+    assert numba_host._pick("s", "p", 1, 1) == variant[0]
 
     rs = np.random.RandomState(3)
     x = rs.randint(-3, 3, size=(2, 7, 6, 3)).astype(dtype)    # many ties
