@@ -162,6 +162,9 @@ class Program:
                 n.inputs = tuple(sub(v) for v in n.inputs)
         self.fetches = [sub(v) for v in self.fetches]
         self.updates = {k: sub(v) for k, v in self.updates.items()}
+        # a node whose outputs a pass replaced was substituted by what it computes, effects included
+        # (a folded or inlined If): it is no longer an effect root of its own
+        self.effects = [n for n in self.effects if not any(v in mapping for v in n.outputs)]
 
     def dump(self) -> str:
         """A readable listing, one node per line."""
