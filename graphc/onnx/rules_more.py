@@ -544,6 +544,7 @@ NO_ONNX: dict = {
         "AvgPoolGrad", "MaxPoolGrad", "MaxPoolGradGrad", "Conv2DBackpropFilter", "DepthwiseConv2dNativeBackpropInput",
         "DepthwiseConv2dNativeBackpropFilter", "ResizeBilinearGrad", "ResizeNearestNeighborGrad", "ResizeBicubicGrad",
         "MirrorPadGrad", "StridedSliceGrad", "SumTo", "TileGrad", "TensorArrayScatterAdd", "TensorArrayClearRows",
+        "TensorArrayTakeRows", "TensorArrayAccumulate", "GatherRows",
         "SparseAddValuesGrad", "SparseReduceSumGrad", "SparseReorderGrad")},
     **{t: _STATE for t in ("Assign", "AssignAdd", "AssignSub", "VariableV2", "IsVariableInitialized")},
     **{t: _PIPELINE for t in ("IteratorGetNext", "IteratorToStringHandle", "MakeIterator", "QueueCloseV2",
