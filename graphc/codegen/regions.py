@@ -95,7 +95,7 @@ def fits(static, actual: tuple) -> bool:
 def check_loop_value(op, body, i: int, value: Any) -> None:
     """Raises InvalidArgumentError when loop variable ``i``'s new ``value`` breaks its shape invariant."""
     shape = body.inputs[i].shape
-    if not fits(shape, np.shape(value)):
+    if not fits(shape, value.shape if type(value) is np.ndarray else np.shape(value)):
         raise errors.InvalidArgumentError(None, getattr(op, "origin", op), (
             f"Loop variable {i} of {op.name} has shape {list(np.shape(value))} in an iteration, which its "
             f"shape invariant {shape} does not allow. Give tf.while_loop a less specific shape_invariants entry."))
