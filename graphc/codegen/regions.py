@@ -92,6 +92,23 @@ def fits(static, actual: tuple) -> bool:
     return dims is None or len(dims) == len(actual) and all(d is None or d == a for d, a in zip(dims, actual))
 
 
+_unsure: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # body -> loop vars to check
+
+
+def unsure_vars(body, n: int) -> list:
+    """The loop vars of ``body`` (of ``n``) whose new value's static shape does not already imply
+    their shape invariant: only those are checked after each iteration."""
+    found = _unsure.get(body)
+    if found is None:
+        found = _unsure[body] = []
+        for i, (ph, out) in enumerate(zip(body.inputs[:n], body.outputs)):
+            want, have = ph.shape.as_tuple(), out.shape.as_tuple()
+            if want is not None and (have is None or len(want) != len(have)
+                                     or any(w is not None and w != h for w, h in zip(want, have))):
+                found.append(i)
+    return found
+
+
 def check_loop_value(op, body, i: int, value: Any) -> None:
     """Raises InvalidArgumentError when loop variable ``i``'s new ``value`` breaks its shape invariant."""
     shape = body.inputs[i].shape
@@ -211,8 +228,8 @@ def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Cal
             for h, v in zip(kept + intermediates, results[n:]):
                 h.append(v)
         values = results[:n]
-        for i, v in enumerate(values):
-            check_loop_value(op, body, i, v)
+        for i in unsure_vars(body, n):
+            check_loop_value(op, body, i, values[i])
         count += 1
     if record:
         _last_count[body] = count
