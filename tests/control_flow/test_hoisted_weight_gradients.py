@@ -101,3 +101,33 @@ def test_a_kernel_used_twice_per_step_keeps_its_per_iteration_sum():
     with tf.Session(backend="eager") as sess:
         got = sess.run(gw)
     np.testing.assert_allclose(got, GW_TWICE, rtol=1e-5)
+
+
+# TF 2.21 compat.v1: d sum(h * h) / d w of _tanh_recurrence (TF has no second-order while gradient)
+GW_TANH = [[0.2492018, 0.45705932], [0.26629281, 0.5568068]]
+
+
+def _tanh_recurrence():
+    x0 = tf.constant([[1., 2.]])
+    w = tf.constant([[0.5, -0.2], [0.3, 0.8]])
+
+    def body(i, h):
+        return i + 1, tf.tanh(tf.matmul(h, w) * 0.7 + x0 * 0.1)
+    _, h = tf.while_loop(lambda i, h: i < 3, body, (0, x0))
+    (gw,) = tf.gradients(tf.reduce_sum(h * h), [w])
+    return [gw] + tf.gradients(tf.reduce_sum(gw * gw), [w, x0])
+
+
+@pytest.mark.parametrize("backend", ["eager", "numba"])
+def test_the_second_order_gradient_through_a_hoisted_sum_equals_the_per_iteration_one(monkeypatch, backend):
+    # the gradient loop's saved operands get gradients of their own (the hoisted product reads them)
+    got = []
+    for enabled in (True, False):
+        monkeypatch.setattr(hoist, "ENABLED", enabled)
+        with tf.Graph().as_default():
+            fetches = _tanh_recurrence()
+            with tf.Session(backend=backend) as sess:
+                got.append(sess.run(fetches))
+    np.testing.assert_allclose(got[0][0], GW_TANH, rtol=1e-5)
+    for hoisted, plain in zip(*got):
+        np.testing.assert_allclose(hoisted, plain, rtol=1e-5, atol=1e-6)
