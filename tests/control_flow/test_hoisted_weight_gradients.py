@@ -131,3 +131,20 @@ def test_the_second_order_gradient_through_a_hoisted_sum_equals_the_per_iteratio
     np.testing.assert_allclose(got[0][0], GW_TANH, rtol=1e-5)
     for hoisted, plain in zip(*got):
         np.testing.assert_allclose(hoisted, plain, rtol=1e-5, atol=1e-6)
+
+
+# TF 2.21 compat.v1: d sum(h * h) / d w after 2 iterations (after 0: zeros)
+GW_TWO_STEPS = [[0.70054966, 0.77956569], [0.85025418, 1.0227002]]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_hoisted_sum_over_zero_iterations_is_zero(backend):
+    n = tf.placeholder(tf.int32, [])
+    w = tf.constant([[0.5, -0.2], [0.3, 0.8]])
+    _, h = tf.while_loop(lambda i, h: i < n, lambda i, h: (i + 1, tf.tanh(tf.matmul(h, w))),
+                         (0, tf.constant([[1., 2.]])))
+    (gw,) = tf.gradients(tf.reduce_sum(h * h), [w])
+    with tf.Session(backend=backend) as sess:
+        np.testing.assert_array_equal(sess.run(gw, {n: 0}), np.zeros((2, 2)))
+        np.testing.assert_allclose(sess.run(gw, {n: 2}), GW_TWO_STEPS, rtol=1e-5)
+        np.testing.assert_array_equal(sess.run(gw, {n: 0}), np.zeros((2, 2)))   # after a longer run
