@@ -46,6 +46,11 @@ DEBUG = Switch(
     "GRAPHC_DEBUG", None,
     "Any non-empty value, read once at import: graphc's loggers print to stderr at INFO, so every "
     "compile (executables and kernels) and why it happened is logged.")
+COMPILE = Switch(
+    "GRAPHC_COMPILE", "tiered",
+    "tiered: a new executable of a compiled backend (numba) runs eagerly while it compiles in a "
+    "background thread, then switches to the compiled code; sync: the first run waits for the "
+    "compile (what tests and `graphc bench` use). Session(compile_mode=...) overrides it.")
 QUIET = Switch(
     "GRAPHC_QUIET", None,
     "Any value but empty or 0: no notice on stderr when a compile keeps a run waiting over a second.")
@@ -58,6 +63,10 @@ BLAS_SERIAL_MAX = Switch(
     "Multiply-adds (an integer, read once at import) up to which a matrix product computed with "
     "numpy's OpenBLAS (numba's matmul kernels, eager's MatMul) runs on one BLAS thread: on a "
     "loaded machine OpenBLAS's threads spin against other work; 0 leaves every product to OpenBLAS.")
+EXECUTABLE_CACHE = Switch(
+    "GRAPHC_EXECUTABLE_CACHE", None,
+    "Executables a session keeps (a positive integer; Session(executable_cache_size=...) wins): the "
+    "least recently used is dropped past it (graphc.runtime.stats()['executables_evicted']); unset: 64.")
 TRITON_ARRAYS = Switch(
     "GRAPHC_TRITON_ARRAYS", "host",
     "Under TRITON_INTERPRET=1 (no GPU), where the Triton backend keeps arrays: host (numpy), "

@@ -9,6 +9,9 @@ os.environ.setdefault("GRAPHC_CACHE_DIR", os.path.join(tempfile.gettempdir(), "g
 # Most tests check values against numpy on the reference executor; the compiled backends are
 # checked against it by the parity tests (test_backend_parity.py, test_random_graphs.py, ...).
 os.environ.setdefault("GRAPHC_BACKEND", "eager")
+# Compiled sessions compile before their first run (no background compile): deterministic tests.
+# tests/runtime/test_tiered.py asks for tiered execution itself.
+os.environ.setdefault("GRAPHC_COMPILE", "sync")
 # No GPU in CI: the Triton backend's kernels run on the CPU through Triton's interpreter.
 os.environ.setdefault("TRITON_INTERPRET", "1")
 

@@ -35,7 +35,8 @@ class Executable(Protocol):
     never modified by the run; ``next_count(op)`` for random streams; ``op_state(op)`` the dict an op
     with ``OpDef.session_state`` keeps between runs); ``results`` in the order of
     ``plan.fetches``; ``updates`` maps variable ops to their new values. A backend that writes a
-    variable's own array calls ``codegen/commit.writing_in_place()`` first.
+    variable's own array calls ``codegen/commit.writing_in_place()`` first, and never does when
+    ``state.in_place`` is False (a background trial run, ``codegen/tiered.py``).
     """
 
     backend: str
@@ -63,6 +64,7 @@ class Backend:
     may_be_unavailable: bool = False    # the module defines is_available() (asked once per process)
     automatic: bool = False             # "auto" picks it when its module's picked_automatically() says so
     owns_device: bool = False           # the module defines device(): a session's device memory
+    tiers: bool = False                 # a session runs new executables eagerly while it compiles (codegen/tiered.py)
 
     def load(self) -> Any:
         return importlib.import_module(self.module)
@@ -128,7 +130,7 @@ def register(backend: Backend) -> Backend:
     return backend
 
 
-register(Backend("numba", "graphc.codegen.numba_cpu"))
+register(Backend("numba", "graphc.codegen.numba_cpu", tiers=True))
 register(Backend("triton", "graphc.codegen.triton_gpu", may_be_unavailable=True, automatic=True, owns_device=True))
 register(Backend("eager", "graphc.codegen.eager", shape_specialized=False))
 register(Backend("interpret", "graphc.codegen.interpret"))

@@ -140,8 +140,12 @@ class NumbaExecutable:
         return NumpyStep(k, reason, self.call)
 
     def own_array(self, var, ctx: RunContext) -> Optional[np.ndarray]:
-        """The variable's current array if this run may overwrite it (C-contiguous, writeable, exact dtype)."""
-        arr = ctx.state.values.get(var)
+        """The variable's current array if this run may overwrite it (C-contiguous, writeable, exact
+        dtype; never in a trial run, whose state says ``in_place = False``)."""
+        state = ctx.state
+        if not getattr(state, "in_place", True):
+            return None
+        arr = state.values.get(var)
         if type(arr) is not np.ndarray or not arr.flags.c_contiguous or not arr.flags.writeable:
             return None
         if arr.dtype != var.outputs[0].dtype.np_type:

@@ -10,6 +10,12 @@ goes to the first maximum of each window in row-major order (NaN counts as the m
 ``np.add.at``, so results are bit-identical. Each entry says which input dtypes it takes (the
 numpy kernel runs for the others). Parity is tested in tests/codegen/test_numba_backend.py.
 
+Max pooling and its gradient have a serial and a parallel (prange) variant, two Python functions
+made from one body (``_variants``), each compiled only when a run needs it: the parallel one when
+the work (output elements times the window) reaches ``GRAPHC_NUMBA_PARALLEL_MIN``, as for the
+generated kernels. Compiling a parallel loop costs seconds (numba's parfor lowering): it was
+most of a cold CNN step's first run, whose pools run serially at the bench's sizes.
+
 The kernels are not declared ``cache=True``: numba would pick a cache directory next to this file
 or under ``~/.cache/numba`` at import (failing where neither is writable, and escaping
 ``GRAPHC_CACHE_DIR``). The first call gives them signed caches inside graphc's code cache
@@ -18,21 +24,35 @@ or under ``~/.cache/numba`` at import (failing where neither is writable, and es
 from __future__ import annotations
 
 import sys
+import types
 from typing import Callable, Optional
 
 import numba
 import numpy as np
 from numba import prange
 
+from graphc import switches
 from graphc.codegen.host import call_numpy, run_kernel
 from graphc.ops.conv import _check_out_backprop, _pool_geometry
 from graphc.toolchain import cache
 
-_OPTIONS = dict(error_model="numpy", parallel=True)
+_OPTIONS = dict(error_model="numpy")
 _cache_attached = False
+# work (output elements x window size) from which pooling runs its prange variant (read once)
+PARALLEL_MIN = int(switches.NUMBA_PARALLEL_MIN.get() or 2 ** 22)
 
 
-@numba.njit(**_OPTIONS)
+def _variants(fn: types.FunctionType) -> tuple:
+    """(serial, parallel) njit dispatchers of ``fn``'s body (prange is range in the serial one).
+    The serial one compiles a copy of ``fn`` named ``<name>_serial``: numba's disk cache names
+    its files after the function and does not key them by ``parallel``, so the two must differ."""
+    serial = types.FunctionType(fn.__code__, fn.__globals__, f"{fn.__name__}_serial", fn.__defaults__,
+                                fn.__closure__)
+    serial.__qualname__ = serial.__name__
+    serial.__module__ = fn.__module__
+    return numba.njit(**_OPTIONS)(serial), numba.njit(parallel=True, **_OPTIONS)(fn)
+
+
 def _max_pool(x, kh, kw, sh, sw, top, left, out):
     n, h, w, c = x.shape
     _, oh, ow, _ = out.shape
@@ -59,13 +79,11 @@ def _max_pool(x, kh, kw, sh, sw, top, left, out):
                     out[b, p, q, ch] = best
 
 
-@numba.njit(**_OPTIONS)
 def _max_pool_grad(x, g, kh, kw, sh, sw, top, left, out):
     n, h, w, c = x.shape
     _, oh, ow, _ = g.shape
     for b in prange(n):            # windows overlap only within one image: one thread per image
-        out[b] = 0
-        for p in range(oh):
+        for p in range(oh):         # (``out`` comes zeroed)
             for q in range(ow):
                 for ch in range(c):
                     # np.argmax over the window, padding included as -inf: the first maximum,
@@ -74,18 +92,33 @@ def _max_pool_grad(x, g, kh, kw, sh, sw, top, left, out):
                     best_r = -1
                     best_s = -1
                     for k in range(kh * kw):
-                        r = p * sh + k // kw - top
-                        s = q * sw + k % kw - left
-                        inside = r >= 0 and r < h and s >= 0 and s < w
-                        v = x[b, r, s, ch] if inside else -np.inf
+                        i = k // kw
+                        r = p * sh + i - top
+                        s = q * sw + (k - i * kw) - left
+                        # an if statement, not a conditional expression: with `x[...] if inside
+                        # else -inf` numba's serial loop ran 10x slower (1.0 vs 10 ms at 64x14x14x32)
+                        if r >= 0 and r < h and s >= 0 and s < w:
+                            v = x[b, r, s, ch]
+                            r_in = r
+                        else:
+                            v = -np.inf
+                            r_in = -1
                         if k == 0 or v > best or (v != v):
                             best = v
-                            best_r = r if inside else -1
+                            best_r = r_in
                             best_s = s
                             if v != v:
                                 break
                     if best_r >= 0:
                         out[b, best_r, best_s, ch] += g[b, p, q, ch]
+
+
+_max_pool_serial, _max_pool_parallel = _variants(_max_pool)
+_max_pool_grad_serial, _max_pool_grad_parallel = _variants(_max_pool_grad)
+
+
+def _pick(serial, parallel, out_size: int, window: int):
+    return parallel if out_size * window >= PARALLEL_MIN else serial
 
 
 @numba.njit(error_model="numpy")
@@ -115,7 +148,8 @@ def _max_pool_kernel(x, ksize, strides, padding):
     x = np.ascontiguousarray(x)
     out = np.empty((x.shape[0], out_hw[0], out_hw[1], x.shape[3]), x.dtype)
     if out.size:
-        _max_pool(x, ksize[0], ksize[1], strides[0], strides[1], pads[0][0], pads[1][0], out)
+        run = _pick(_max_pool_serial, _max_pool_parallel, out.size, ksize[0] * ksize[1])
+        run(x, ksize[0], ksize[1], strides[0], strides[1], pads[0][0], pads[1][0], out)
     return out
 
 
@@ -125,7 +159,8 @@ def _max_pool_grad_kernel(x, y, g, ksize, strides, padding):
     x, g = np.ascontiguousarray(x), np.ascontiguousarray(g)
     out = np.zeros(x.shape, g.dtype)
     if g.size:
-        _max_pool_grad(x, g, ksize[0], ksize[1], strides[0], strides[1], pads[0][0], pads[1][0], out)
+        run = _pick(_max_pool_grad_serial, _max_pool_grad_parallel, g.size, ksize[0] * ksize[1])
+        run(x, g, ksize[0], ksize[1], strides[0], strides[1], pads[0][0], pads[1][0], out)
     return out
 
 

@@ -12,6 +12,7 @@ opaque ops, views, shape queries and kernels the printer cannot print with their
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
@@ -120,6 +121,7 @@ class CompiledStep:
         self.scratch: Optional[np.ndarray] = None     # the matmul product when it is not an output
         self.product_output = gen.matmul is not None and gen.matmul.outputs[0] in kernel.outputs
         self.weight = work_weight(kernel)
+        self.recipe = geometry_recipe(gen)
         self.certain = False                          # set by run_policy.mark_certain_steps
         self.static_key, self.static = self._static_geometry()
         self.shape_inputs = self.in_values + list(self.mm_values)
@@ -146,19 +148,14 @@ class CompiledStep:
         return kc.fill_space(space, self.inputs, shapes, gen.meta, lambda v: env[v])
 
     def _compute_geometry(self, shapes: list, mm_shapes: list, env) -> tuple:
-        gen = self.gen
-        space = self._space(shapes, mm_shapes, env)
+        """(geometry array, space, output shapes, whether to run in parallel) for these input shapes:
+        the binding of a kernel to the sizes of a run (done once per shapes, see ``_geometry_for``)."""
+        space = [int(d) for d in self._space(shapes, mm_shapes, env)]
         for acc, shape in zip(self.inputs, shapes):
             self._check_input(acc, shape, space)
-        geo = kc.group_extents(space, gen.groups)
-        for a in gen.accesses:
-            if a.scalar:
-                continue
-            for dims in gen.groups:
-                if a.indexed[dims[0]]:
-                    geo.append(kc.group_stride(space, a, dims, gen.rank))
-        out_shapes = [tuple(int(s) for s in a.runtime_shape(space)) for a in self.outputs]
-        total = int(np.prod(space, dtype=np.int64))
+        geo = [math.prod([space[d] for d in dims]) for dims in self.recipe]
+        out_shapes = [a.runtime_shape(space) for a in self.outputs]
+        total = math.prod(space)
         return np.array(geo, dtype=np.int64), tuple(space), out_shapes, total * self.weight >= PARALLEL_MIN
 
     def _check_input(self, acc: kc.Access, shape: tuple, space: list) -> None:
@@ -248,6 +245,21 @@ def stand_in(arr: np.ndarray) -> bool:
     a value a loop's gradient reads the shape of alone): only region bodies read it, as a feed that
     only numpy steps (a Shape, a row gather) read; a feed a compiled kernel reads is copied."""
     return arr.ndim > 0 and arr.strides[0] == 0 and not arr.flags.writeable
+
+
+def geometry_recipe(gen: KernelSource) -> list:
+    """For each entry of a kernel's geometry array, the space dims whose sizes multiply into it:
+    each index group's extent (``kernel_common.group_extents``), then the stride of every access
+    that is not a scalar along each group it spans (``kernel_common.group_stride``). Worked out once
+    per kernel, so binding a kernel to new sizes is a few integer products."""
+    recipe = [tuple(dims) for dims in gen.groups]
+    for a in gen.accesses:
+        if a.scalar:
+            continue
+        for dims in gen.groups:
+            if a.indexed[dims[0]]:
+                recipe.append(tuple(d for d in range(dims[-1] + 1, gen.rank) if a.indexed[d]))
+    return recipe
 
 
 _CACHE_HITS: dict = {}   # dispatcher id -> disk-cache hits seen so far

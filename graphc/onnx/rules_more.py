@@ -536,6 +536,8 @@ _RAGGED = ("a ragged tensor op: graphc writes no ONNX for ragged tensors (their 
            "errors, which ONNX cannot raise); export from the dense tensors (ragged.to_tensor())")
 _PARSING = ("a parsing or decoding op with no ONNX operator: export from the tensors it produces (give them as "
             "inputs)")
+_COLLECTIVE = ("a collective between processes (graphc.distribute on MPI): an ONNX model runs in one process; "
+               "export one rank's inference graph")
 _LINALG = "ONNX's standard operators have no matrix factorization or inverse"
 _STRINGS = "ONNX's string operators (StringNormalizer, StringConcat, Cast) have no equivalent of it"
 
@@ -544,8 +546,10 @@ NO_ONNX: dict = {
         "AvgPoolGrad", "MaxPoolGrad", "MaxPoolGradGrad", "Conv2DBackpropFilter", "DepthwiseConv2dNativeBackpropInput",
         "DepthwiseConv2dNativeBackpropFilter", "ResizeBilinearGrad", "ResizeNearestNeighborGrad", "ResizeBicubicGrad",
         "MirrorPadGrad", "StridedSliceGrad", "SumTo", "TileGrad", "TensorArrayScatterAdd", "TensorArrayClearRows",
-        "TensorArrayTakeRows", "TensorArrayAccumulate", "GatherRows",
-        "SparseAddValuesGrad", "SparseReduceSumGrad", "SparseReorderGrad")},
+        "SparseAddValuesGrad", "SparseReduceSumGrad", "SparseReorderGrad", "TensorArrayTakeRows",
+        "TensorArrayAccumulate", "GatherRows")},
+    **{t: _COLLECTIVE for t in ("MPIAllreduce", "MPIAllreduceStart", "MPIAllreduceWait", "MPIBroadcast",
+                                "MPIAllgather")},
     **{t: _STATE for t in ("Assign", "AssignAdd", "AssignSub", "VariableV2", "IsVariableInitialized")},
     **{t: _PIPELINE for t in ("IteratorGetNext", "IteratorToStringHandle", "MakeIterator", "QueueCloseV2",
                               "QueueDequeueV2", "QueueEnqueueManyV2", "QueueEnqueueV2", "QueueSizeV2", "ReaderReadV2",
@@ -566,6 +570,7 @@ NO_ONNX: dict = {
     "PyFuncStateless": "it runs Python code, which an ONNX model cannot call",
     "CaseGuard": ("tf.case's run-time check that one predicate holds (exclusive=True or no default) has no ONNX "
                   "form; build the case with a default and exclusive=False"),
+    "Assert": "an imported TensorFlow Assert's run-time check has no ONNX form; export from before the check",
     "NoOp": "a control op with no value: export the tensors the model computes",
     "Placeholder": "a placeholder is an input: list it in export's inputs",
 }

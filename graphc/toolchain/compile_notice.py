@@ -86,15 +86,16 @@ def note_kernels(count: int) -> None:
 class _Phase:
     """Makes ``request`` current on this thread and announces it if the phase outlasts the threshold."""
 
-    def __init__(self, request: CompileRequest) -> None:
+    def __init__(self, request: CompileRequest, announce: bool = True) -> None:
         self.request = request
+        self.announce = announce
         self.timer: Optional[threading.Timer] = None
 
     def __enter__(self) -> CompileRequest:
         self.previous = current()
         _local.request = self.request
         left = THRESHOLD_S - (time.perf_counter() - self.request.started)
-        if not self.request.announced and not _quiet():
+        if self.announce and not self.request.announced and not _quiet():
             self.timer = threading.Timer(max(left, 0.0), self.request.announce)
             self.timer.daemon = True
             self.timer.start()
@@ -106,13 +107,17 @@ class _Phase:
         _local.request = self.previous
 
 
-def building(request: CompileRequest) -> _Phase:
-    """The context in which a session builds the executable for ``request``."""
-    return _Phase(request)
+def building(request: CompileRequest, announce: bool = True) -> _Phase:
+    """The context in which a session builds the executable for ``request``; ``announce=False``:
+    nobody waits for it (a background compile, ``codegen/tiered.py``), so no notice."""
+    return _Phase(request, announce)
 
 
 def watch_first_run(exe: Any, request: CompileRequest) -> None:
-    """Keeps the notice's clock running through ``exe``'s first run, where kernels compile."""
+    """Keeps the notice's clock running through ``exe``'s first run, where kernels compile (not for
+    an executable whose ``waits_for_compile`` is False: a tiered one compiles in the background)."""
+    if not getattr(exe, "waits_for_compile", True):
+        return
     original: Callable = exe.run
     done: list = []
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import graphc as tf
+import graphc.distribute  # noqa: F401  (registers the MPI op types, so the coverage check sees them in any order)
 import graphc.onnx
 from graphc.onnx.table import NO_ONNX, RULES
 from graphc.ops.core import OPS
