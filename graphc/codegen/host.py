@@ -51,7 +51,8 @@ class SubExecutable:
 
     def run(self, feed_values: list, state, **options: Any) -> tuple:
         """The executable's ``run`` (``options``: its keyword arguments, as Triton's ``device_fetches``)."""
-        return self.for_shapes(tuple(tuple(np.shape(x)) for x in feed_values)).run(feed_values, state, **options)
+        shapes = tuple(x.shape if type(x) is np.ndarray else tuple(np.shape(x)) for x in feed_values)
+        return self.for_shapes(shapes).run(feed_values, state, **options)
 
 
 def subplan_factory(job: "driver.CompileJob") -> regions.Factory:

@@ -241,7 +241,7 @@ class CompiledStep:
 
 
 def stand_in(arr: np.ndarray) -> bool:
-    """Whether ``arr`` is a read-only row repeated (``regions._stack``'s stand-in for the history of
+    """Whether ``arr`` is a read-only row repeated (``regions._Rows``'s stand-in for the history of
     a value a loop's gradient reads the shape of alone): only region bodies read it, as a feed that
     only numpy steps (a Shape, a row gather) read; a feed a compiled kernel reads is copied."""
     return arr.ndim > 0 and arr.strides[0] == 0 and not arr.flags.writeable

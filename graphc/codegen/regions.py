@@ -92,10 +92,27 @@ def fits(static, actual: tuple) -> bool:
     return dims is None or len(dims) == len(actual) and all(d is None or d == a for d, a in zip(dims, actual))
 
 
+_unsure: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # body -> loop vars to check
+
+
+def unsure_vars(body, n: int) -> list:
+    """The loop vars of ``body`` (of ``n``) whose new value's static shape does not already imply
+    their shape invariant: only those are checked after each iteration."""
+    found = _unsure.get(body)
+    if found is None:
+        found = _unsure[body] = []
+        for i, (ph, out) in enumerate(zip(body.inputs[:n], body.outputs)):
+            want, have = ph.shape.as_tuple(), out.shape.as_tuple()
+            if want is not None and (have is None or len(want) != len(have)
+                                     or any(w is not None and w != h for w, h in zip(want, have))):
+                found.append(i)
+    return found
+
+
 def check_loop_value(op, body, i: int, value: Any) -> None:
     """Raises InvalidArgumentError when loop variable ``i``'s new ``value`` breaks its shape invariant."""
     shape = body.inputs[i].shape
-    if not fits(shape, np.shape(value)):
+    if not fits(shape, value.shape if type(value) is np.ndarray else np.shape(value)):
         raise errors.InvalidArgumentError(None, getattr(op, "origin", op), (
             f"Loop variable {i} of {op.name} has shape {list(np.shape(value))} in an iteration, which its "
             f"shape invariant {shape} does not allow. Give tf.while_loop a less specific shape_invariants entry."))
@@ -123,25 +140,57 @@ def _run_if(op, args: list, state: Any, factory: Factory, whole: Optional[Callab
     return tuple(np.array(v, copy=True) for v in outs) + tuple(kept_then) + tuple(kept_else)
 
 
-def _stack(values: list, like) -> np.ndarray:
-    """The recorded values of loop var ``like`` stacked; shapes alone (a loop var no gradient reads
-    the values of) give a read-only stand-in of the stack's shape: one zero row, repeated."""
-    if values and isinstance(values[0], tuple):
-        if any(v != values[0] for v in values):
-            raise errors.InvalidArgumentError(None, None, (
-                f"The gradient of a while loop needs each loop variable's shape fixed across iterations, but "
-                f"{like.name} changes shape ({values[:3]}...)."))
-        # one zero row repeated: a row of it reads as fast as a row of a real stack
-        return np.broadcast_to(np.zeros(values[0], dtype=like.dtype.np_type), (len(values),) + values[0])
-    if values:
-        try:
-            return np.stack(values)
-        except ValueError:
-            raise errors.InvalidArgumentError(None, None, (
-                f"The gradient of a while loop needs each loop variable's shape fixed across iterations, but "
-                f"{like.name} changes shape ({[np.shape(v) for v in values[:3]]}...).")) from None
-    dims = like.shape.as_tuple()
-    return np.zeros((0,) + (() if dims is None else tuple(d or 0 for d in dims)), dtype=like.dtype.np_type)
+def _changes_shape(like, shapes: list) -> errors.InvalidArgumentError:
+    return errors.InvalidArgumentError(None, None, (
+        f"The gradient of a while loop needs each loop variable's shape fixed across iterations, but "
+        f"{like.name} changes shape ({shapes[:3]}...)."))
+
+
+class _Rows:
+    """One recorded value per iteration, written as row ``count`` of one preallocated ``[T, ...]``
+    array (doubled when full; first sized by the loop's previous run) instead of stacked after the
+    loop; shapes alone (a loop var no gradient reads the values of) give a read-only stand-in of
+    the stack's shape: one zero row, repeated."""
+
+    __slots__ = ("like", "buffer", "count", "shape")
+
+    def __init__(self, like, capacity: int) -> None:
+        self.like, self.buffer, self.count, self.shape = like, capacity, 0, None
+
+    def append(self, value) -> None:
+        if isinstance(value, tuple):            # a shape: only the stand-in is built
+            if self.shape is None:
+                self.shape = value
+            elif value != self.shape:
+                raise _changes_shape(self.like, [self.shape, value])
+            self.count += 1
+            return
+        value = np.asarray(value)
+        buffer = self.buffer
+        if isinstance(buffer, int):
+            buffer = self.buffer = np.empty((max(buffer, 1),) + value.shape, dtype=value.dtype)
+        elif value.shape != buffer.shape[1:]:
+            raise _changes_shape(self.like, [buffer.shape[1:], value.shape])
+        if self.count == len(buffer):
+            grown = np.empty((2 * len(buffer),) + buffer.shape[1:], dtype=buffer.dtype)
+            grown[:self.count] = buffer
+            buffer = self.buffer = grown
+        buffer[self.count] = value
+        self.count += 1
+
+    def stack(self) -> np.ndarray:
+        """The ``[count, ...]`` stack of the recorded values."""
+        if self.shape is not None:
+            # one zero row repeated: a row of it reads as fast as a row of a real stack
+            zero = np.zeros(self.shape, dtype=self.like.dtype.np_type)
+            return np.broadcast_to(zero, (self.count,) + self.shape)
+        if not isinstance(self.buffer, int):
+            return self.buffer[:self.count]
+        dims = self.like.shape.as_tuple()
+        return np.zeros((0,) + (() if dims is None else tuple(d or 0 for d in dims)), dtype=self.like.dtype.np_type)
+
+
+_last_count: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()    # body -> its last iteration count
 
 
 def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Callable] = None) -> tuple:
@@ -154,9 +203,10 @@ def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Cal
     ncap = len(body.inputs) - n
     values, captures, recorded = list(args[:n]), list(args[n:n + ncap]), list(args[n + ncap:])
     replay = bool(op.attrs.get("replay"))
-    history: list = [[] for _ in range(n)]
-    kept: list = [[] for _ in body.kept]
-    intermediates: list = [[] for _ in saved]
+    capacity = _last_count.get(body, 8) if record else 0
+    history = [_Rows(t, capacity) for t in body.inputs[:n]]
+    kept = [_Rows(t, capacity) for t in body.kept]
+    intermediates = [_Rows(t, capacity) for t in saved]
     count = 0
     done = whole(values, captures, state) if whole is not None and not record and not replay else None
     if done is not None:      # the whole loop ran in compiled code
@@ -178,12 +228,13 @@ def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Cal
             for h, v in zip(kept + intermediates, results[n:]):
                 h.append(v)
         values = results[:n]
-        for i, v in enumerate(values):
-            check_loop_value(op, body, i, v)
+        for i in unsure_vars(body, n):
+            check_loop_value(op, body, i, values[i])
         count += 1
+    if record:
+        _last_count[body] = count
     return (tuple(np.array(v, copy=True) for v in values) + (np.array(count, dtype=np.int32),)
-            + tuple(_stack(h, t) for h, t in zip(history, body.inputs[:n]))
-            + tuple(_stack(h, t) for h, t in zip(kept + intermediates, list(body.kept) + list(saved))))
+            + tuple(h.stack() for h in history + kept + intermediates))
 
 
 def _iteration(op, recorded: list, i: int) -> list:

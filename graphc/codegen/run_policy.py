@@ -170,9 +170,17 @@ def run_nodes(nodes: list, read: Callable, call: Callable, state) -> dict:
 
 def unshared(out: np.ndarray, inputs: Iterable) -> np.ndarray:
     """``out`` if it is a writeable C array sharing no memory with ``inputs``, else a C copy
-    (a numpy kernel may return a view of its input; the run must not hand that out)."""
-    if not out.flags.c_contiguous or not out.flags.writeable or any(
-            np.may_share_memory(out, x) for x in inputs if isinstance(x, np.ndarray)):
+    (a numpy kernel may return a view of its input; the run must not hand that out). An array that
+    owns its memory shares it only with itself and its views (whose ``base`` it is), so those are
+    the only inputs checked then; others are checked by address ranges."""
+    flags = out.flags
+    if not flags.c_contiguous or not flags.writeable:
+        return np.array(out, copy=True, order="C")
+    if flags.owndata:
+        if any(x is out or getattr(x, "base", None) is out for x in inputs):
+            return np.array(out, copy=True, order="C")
+        return out
+    if any(np.may_share_memory(out, x) for x in inputs if isinstance(x, np.ndarray)):
         return np.array(out, copy=True, order="C")
     return out
 

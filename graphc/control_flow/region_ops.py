@@ -22,6 +22,7 @@ from typing import Callable, Optional, Sequence
 from graphc import dtypes
 from graphc.control_flow.clone import Recording, clone
 from graphc.control_flow.func_graph import FuncGraph, outer_control_dependencies, seal
+from graphc.control_flow.hoist import hoist_matmul_sums
 from graphc.control_flow.intermediates import (SHAPE_READS, ancestors, read_recorded, shape_reads_from_final,
                                                  stacked)
 from graphc.gradients import gradients
@@ -237,11 +238,12 @@ def _while_grad(op: Operation, *dys) -> list:
     start = [m.subtract(count, 1)] + g0 + acc0
     invariants = [t.shape for t in start]
     grad_op = build_while(grad_cond, grad_body, start, invariants, name="while_grad")
+    sums = hoist_matmul_sums(grad_op, [1 + len(fv) + k for k in range(len(fc))])   # (hoist.py)
     result: list = [None] * len(op.inputs)
     for k, i in enumerate(fv):
         result[i] = grad_op.outputs[1 + k]
     for k, i in enumerate(fc):
-        result[n + i] = grad_op.outputs[1 + len(fv) + k]
+        result[n + i] = sums.get(1 + len(fv) + k, grad_op.outputs[1 + len(fv) + k])
     return result
 
 
