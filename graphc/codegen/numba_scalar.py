@@ -95,6 +95,23 @@ def store(typingctx, arr, offset, value):
     return types.none(arr, offset, value), codegen
 
 
+@intrinsic
+def fetch_add(typingctx, counters, index):
+    """Atomically adds 1 to ``counters[index]`` (an int64 array) and returns its previous value: how
+    the threads running one kernel claim its chunks of rows and count the finished ones
+    (``numba_threads``)."""
+    if not isinstance(counters, types.Array) or counters.dtype != types.int64 or \
+            not isinstance(index, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        i = context.cast(builder, args[1], signature.args[1], types.intp)
+        one = ir.Constant(ir.IntType(64), 1)
+        return builder.atomic_rmw("add", builder.gep(ary.data, [i]), one, "acq_rel")
+    return types.int64(counters, index), codegen
+
+
 def _nan_propagating(llvm_name: str):
     """An intrinsic for LLVM's NaN-propagating float max/min: numpy's semantics, and LLVM can
     vectorize it, also as a reduction (a compare-and-select with a NaN test it cannot)."""
