@@ -65,10 +65,23 @@ def test_in_place_update_runs_the_prange_variant(many_chunks):
     # runs its scalar fallback); numba's prange loop stays vectorized
     p = tf.Variable(np.arange(64, dtype=np.float32))
     g = tf.placeholder(tf.float32, [64])
-    step = tf.assign_sub(p, 0.1 * g)
+    step = tf.assign_add(p, g)
     state = initialized_state()
     original = state.values[p.op]
     exe, _, updates = run_against_eager(numba_backend, [], [g], [f32(64)], targets=[step.op], state=state)
     assert exe.inplace_variables == [p.op.name] and updates[p.op] is original
     kernel_step = next(s for s in exe.steps if getattr(s, "rows", None) is not None)
     assert kernel_step.parallel.signatures and not kernel_step.rows.signatures
+
+
+def test_large_in_place_update_below_the_parallel_size_runs_the_prange_variant(monkeypatch):
+    monkeypatch.setattr(numba_steps, "PARALLEL_MIN", 2 ** 62)
+    monkeypatch.setattr(numba_steps, "INPLACE_PRANGE_MIN", 256)
+    p = tf.Variable(np.linspace(-1, 1, 512, dtype=np.float32))
+    g = tf.placeholder(tf.float32, [512])
+    step = tf.assign_add(p, g)       # one rounding: the same in every loop form
+    state = initialized_state()
+    exe, _, _ = run_against_eager(numba_backend, [], [g], [f32(512)], targets=[step.op], state=state)
+    assert exe.inplace_variables == [p.op.name]
+    kernel_step = next(s for s in exe.steps if getattr(s, "rows", None) is not None)
+    assert kernel_step.parallel.signatures and not kernel_step.serial.signatures
