@@ -14,7 +14,7 @@ rounded result, measured over every 64th float32 bit pattern of both signs, and 
 | helper | max error (normal results) | elsewhere |
 |---|---|---|
 | ``exp32`` | 0.92 ulp | overflow -> inf, denormal results within 2 smallest denormals |
-| ``tanh32`` | 2.4 ulp (near 0.015; under 1 ulp beyond 0.5) | +-0, denormals and nan returned as is |
+| ``tanh32`` | 2.4 ulp (below 0.5; at most 1.5 ulp above) | +-0, denormals and nan returned as is |
 | ``sigmoid32`` | 2.5 ulp | results under 1.2e-38 may flush to 0 |
 
 ``log``, ``log1p``, ``sqrt`` and the rest are not approximated: they call numpy's (libm's) scalar
