@@ -25,15 +25,41 @@ def _rows_steps(exe) -> list:
     return [s for s in exe.steps if getattr(s, "rows", None) is not None]
 
 
+class _Counting:
+    """A kernel variant that counts its calls (compiled variants are shared by every test whose
+    kernel has the same source, so their signatures do not say which one ran)."""
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+        self.calls = 0
+
+    def __call__(self, *args):
+        self.calls += 1
+        return self.fn(*args)
+
+    def __getattr__(self, name: str):
+        return getattr(self.fn, name)
+
+
+def _variants_run(exe, values: list, state) -> list:
+    """Runs ``exe`` again; per kernel step with a rows variant, the names of the variants called."""
+    steps = _rows_steps(exe)
+    for s in steps:
+        s.serial, s.parallel, s.rows = _Counting(s.serial), _Counting(s.parallel), _Counting(s.rows)
+    exe.run(values, state)
+    return [[name for name in ("serial", "parallel", "rows") if getattr(s, name).calls] for s in steps]
+
+
 def test_pointwise_and_row_kernels_have_a_rows_variant_and_match_eager(many_chunks):
     x = tf.placeholder(tf.float32, [None, 96])
     softmax = tf.nn.softmax(x)
     mean = tf.reduce_mean(x, axis=1, keepdims=True)
     norm = (x - mean) * tf.rsqrt(tf.reduce_mean(tf.square(x - mean), axis=1, keepdims=True) + 1e-5)
-    exe, _, _ = run_against_eager(numba_backend, [gelu(x), softmax, norm], [x], [f32(37, 96, scale=3)])
+    value = f32(37, 96, scale=3)
+    exe, _, _ = run_against_eager(numba_backend, [gelu(x), softmax, norm], [x], [value])
     steps = _rows_steps(exe)
     assert steps and all("def kernel_rows(" in s.kernel.source for s in steps)
-    assert all(s.rows.signatures for s in steps)      # the rows variant is what ran
+    assert _variants_run(exe, [value], SessionState()) == [["rows"]] * len(steps)
 
 
 def test_rows_variant_agrees_bit_for_bit_with_the_serial_kernel(many_chunks):
@@ -46,11 +72,11 @@ def test_rows_variant_agrees_bit_for_bit_with_the_serial_kernel(many_chunks):
     serial_exe = driver.compile_run("numba", RunPlan([y], [], [x]), [(203, 50)])
     numba_steps.PARALLEL_MIN = parallel_min
     want = serial_exe.run([value], SessionState())[0][0]
-    assert all(s.serial.signatures for s in _rows_steps(serial_exe))
+    assert _variants_run(serial_exe, [value], SessionState()) == [["serial"]] * len(_rows_steps(serial_exe))
     for _ in range(3):   # helpers join at different moments each run
         got = exe.run([value], SessionState())[0][0]
-        assert all(s.rows.signatures for s in _rows_steps(exe))
         np.testing.assert_array_equal(got, want)
+    assert _variants_run(exe, [value], SessionState()) == [["rows"]] * len(_rows_steps(exe))
 
 
 def test_chunks_cover_every_row_once():
@@ -70,8 +96,7 @@ def test_in_place_update_runs_the_prange_variant(many_chunks):
     original = state.values[p.op]
     exe, _, updates = run_against_eager(numba_backend, [], [g], [f32(64)], targets=[step.op], state=state)
     assert exe.inplace_variables == [p.op.name] and updates[p.op] is original
-    kernel_step = next(s for s in exe.steps if getattr(s, "rows", None) is not None)
-    assert kernel_step.parallel.signatures and not kernel_step.rows.signatures
+    assert _variants_run(exe, [f32(64)], state) == [["parallel"]]
 
 
 def test_large_in_place_update_below_the_parallel_size_runs_the_prange_variant(monkeypatch):
@@ -83,5 +108,4 @@ def test_large_in_place_update_below_the_parallel_size_runs_the_prange_variant(m
     state = initialized_state()
     exe, _, _ = run_against_eager(numba_backend, [], [g], [f32(512)], targets=[step.op], state=state)
     assert exe.inplace_variables == [p.op.name]
-    kernel_step = next(s for s in exe.steps if getattr(s, "rows", None) is not None)
-    assert kernel_step.parallel.signatures and not kernel_step.serial.signatures
+    assert _variants_run(exe, [f32(512)], state) == [["parallel"]]
