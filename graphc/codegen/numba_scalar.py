@@ -204,9 +204,10 @@ def tanh32(x):
     an ulp), nan stays nan, -0 stays -0.
     """
     a = -x if x < 0 else x
-    a = np.float32(9.02) if a > np.float32(9.02) else a
+    a = a if a <= np.float32(9.02) else np.float32(9.02)     # nan too (x itself is returned for nan)
     y = a + a
-    t = np.floor(y * np.float32(1.4426950408889634) + np.float32(0.5))
+    n = np.int32(y * np.float32(1.4426950408889634) + np.float32(0.5))   # y >= 0: truncation rounds
+    t = np.float32(n)
     r = _reduce_ln2(y, t)
     p = np.float32(1.0 / 5040.0)
     p = p * r + np.float32(1.0 / 720.0)
@@ -215,7 +216,7 @@ def tanh32(x):
     p = p * r + np.float32(1.0 / 6.0)
     p = p * r + np.float32(0.5)
     em = fmuladd32(r * r, p, r)
-    two_n = _i32_as_f32((np.int32(t) + 127) << 23)
+    two_n = _i32_as_f32((n + 127) << 23)
     e = fmuladd32(two_n, em, two_n - np.float32(1.0))
     res = e / (e + np.float32(2.0))
     res = -res if x < 0 else res
