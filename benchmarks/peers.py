@@ -388,15 +388,18 @@ def _tf1_workload(workload, size) -> Step:
 
 def _implementations() -> dict:
     table: dict = {}
-    for name, fn in [("gelu", _numexpr_gelu), ("softmax", _numexpr_softmax), ("layer_norm", _numexpr_layer_norm),
+    for name, fn in [("gelu", _numexpr_gelu), ("gelu_1m", _numexpr_gelu),
+                     ("softmax", _numexpr_softmax), ("layer_norm", _numexpr_layer_norm),
                      ("sum_sq", _numexpr_sum_sq), ("adam", _numexpr_adam)]:
         table["numexpr", name] = fn
-    for name, fn in [("gelu", _jax_gelu), ("softmax", _jax_softmax), ("layer_norm", _jax_layer_norm),
+    for name, fn in [("gelu", _jax_gelu), ("gelu_1m", _jax_gelu),
+                     ("softmax", _jax_softmax), ("layer_norm", _jax_layer_norm),
                      ("sum_sq", _jax_sum_sq), ("mlp_sgd", _jax_mlp_sgd), ("adam", _jax_adam),
                      ("lecture_add", _jax_lecture_add), ("lecture_train", _jax_lecture_train),
                      ("lstm", _jax_lstm), ("cnn_step", _jax_cnn_step), ("rnn_unrolled", _jax_rnn_unrolled)]:
         table["jax", name] = fn
-    for name, fn in [("gelu", _torch_gelu), ("softmax", _torch_softmax), ("layer_norm", _torch_layer_norm),
+    for name, fn in [("gelu", _torch_gelu), ("gelu_1m", _torch_gelu),
+                     ("softmax", _torch_softmax), ("layer_norm", _torch_layer_norm),
                      ("sum_sq", _torch_sum_sq), ("mlp_sgd", _torch_mlp_sgd), ("adam", _torch_adam),
                      ("lecture_add", _torch_lecture_add), ("lecture_train", _torch_lecture_train),
                      ("lstm", _torch_lstm), ("cnn_step", _torch_cnn_step), ("rnn_unrolled", _torch_rnn_unrolled)]:

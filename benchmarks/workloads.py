@@ -51,6 +51,14 @@ def gelu(size: str) -> Built:
     return Built(y, {x: _rng().randn(n).astype(np.float32)}, bytes_moved=8 * n, flops=12 * n)
 
 
+def gelu_1m(size: str) -> Built:
+    """The gelu chain at a quarter of ``gelu``'s size: where a thread launch costs most per element."""
+    n = _pick(size, 1 << 14, 1 << 20, 1 << 22, 1 << 24)
+    x = tf.placeholder(tf.float32, [None], name="x")
+    y = 0.5 * x * (1 + tf.tanh(0.7978845608 * (x + 0.044715 * x * x * x)))
+    return Built(y, {x: _rng().randn(n).astype(np.float32)}, bytes_moved=8 * n, flops=12 * n)
+
+
 def softmax(size: str) -> Built:
     rows, cols = _pick(size, (256, 128), (4096, 1024), (16384, 1024), (16384, 4096))
     x = tf.placeholder(tf.float32, [None, cols], name="x")
@@ -257,6 +265,7 @@ def while_loop(size: str) -> Built:
 
 WORKLOADS = [
     Workload("gelu", "0.5*x*(1+tanh(0.798*(x+0.0447*x^3))), float32", gelu),
+    Workload("gelu_1m", "the gelu chain on 1M float32 (a quarter of gelu's size)", gelu_1m),
     Workload("softmax", "row softmax, float32", softmax),
     Workload("layer_norm", "row layer norm with scale and shift", layer_norm),
     Workload("sum_sq", "reduce_sum(x*x), float32", sum_of_squares),

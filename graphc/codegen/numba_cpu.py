@@ -12,9 +12,11 @@ kernel from the Python driver; ``NumbaExecutable.numpy_kernels`` lists each one 
 
 Every generated module is written to the code cache (``graphc.toolchain.cache``), which gives its
 njit functions a signed numba cache there, so compiled code is kept across processes. Each
-module has a serial ``kernel`` and a ``kernel_par`` (prange) variant; the parallel one runs when
-the kernel's work (elements times a per-op weight) reaches ``numba_steps.PARALLEL_MIN`` and is only
-compiled if some run needs it.
+module has a serial ``kernel`` and a ``kernel_par`` (prange) variant, and kernels that loop over
+kept dims a ``kernel_rows`` variant that threads share chunk by chunk (``numba_threads``); a
+parallel form runs when the kernel's work (elements times a per-op weight) reaches
+``numba_steps.PARALLEL_MIN`` (``kernel_rows`` unless an output shares memory with an input) and is
+only compiled if some run needs it.
 
 The driver precomputes per executable what it can: each kernel's geometry when every shape is
 static (a run whose feeds and variables have their static shapes then does no shape work),

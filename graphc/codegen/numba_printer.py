@@ -18,7 +18,9 @@ Kernel kinds and what they become:
 - ``matmul``: the launch step computes the product with numpy's BLAS into the product buffer, then
   the kernel runs the epilogue loop over it.
 
-Each module has a serial ``kernel`` and a ``kernel_par`` (prange) variant. Scalar expressions
+Each module has a serial ``kernel`` and a ``kernel_par`` (prange) variant, and a kernel that loops
+over kept dims also a ``kernel_rows`` variant that threads share chunk by chunk (``numba_threads``:
+the calling thread takes part, so a thread that the OS runs late costs nothing). Scalar expressions
 come from the rule table of ``numba_scalar.py``; the layout and frame analysis are shared with the
 Triton printer (``kernel_common.py``). A kernel it cannot print raises ``Unsupported``.
 """
@@ -175,8 +177,29 @@ class KernelSource(kc.FrameAnalysis):
         ]
         serial = self._function("kernel", parallel=False)
         par = self._function("kernel_par", parallel=True)
+        rows = []
+        if self.splits_rows:
+            rows = ["", "", "@numba.njit(nogil=True, **_OPTIONS)"] + self._function("kernel_rows", parallel=False,
+                                                                                    claimed=True)
         return "\n".join(header + ["", "@numba.njit(**_OPTIONS)"] + serial +
-                         ["", "", "@numba.njit(parallel=True, **_OPTIONS)"] + par) + "\n"
+                         ["", "", "@numba.njit(parallel=True, **_OPTIONS)"] + par + rows) + "\n"
+
+    @property
+    def splits_rows(self) -> bool:
+        """Whether the module has a ``kernel_rows`` variant: the outermost loop (over kept dims) in
+        chunks of ``claim[1]`` iterations that the calling threads claim from ``claim[0]`` one at a
+        time, counting finished chunks in ``claim[2]`` (``numba_threads``). Full and column
+        reductions keep their prange variant only."""
+        kept = [g for g, dims in enumerate(self.groups) if dims[0] not in self.axes]
+        red = [g for g, dims in enumerate(self.groups) if dims[0] in self.axes]
+        if not self.outputs or not kept:
+            return False
+        return not self._column_mode(kept, red)
+
+    @property
+    def split_group(self) -> int:
+        """The loop group that ``kernel_rows`` splits (its extent is ``geo[split_group]``)."""
+        return next(g for g, dims in enumerate(self.groups) if dims[0] not in self.axes)
 
     def _args(self) -> list:
         args = ["geo"] + [f"{a.name}_a" if a.scalar else a.name
@@ -185,8 +208,9 @@ class KernelSource(kc.FrameAnalysis):
             args.append("prod")
         return args + [a.name for a in self.outputs]
 
-    def _function(self, name: str, parallel: bool) -> list:
-        self.lines: list = [f"def {name}({', '.join(self._args())}):"]
+    def _function(self, name: str, parallel: bool, claimed: bool = False) -> list:
+        args = self._args() + (["claim"] if claimed else [])
+        self.lines: list = [f"def {name}({', '.join(args)}):"]
         self.names: dict = {}
         self.counter = 0
         ind = "    "
@@ -223,11 +247,20 @@ class KernelSource(kc.FrameAnalysis):
             return _drop_unused_index_math(self.lines)
         depth = ind
         for i, g in enumerate(kept_groups):
-            loop = "prange" if (parallel and i == 0) else "range"
-            self.lines.append(f"{depth}for i{g} in {loop}(e{g}):")
+            if claimed and i == 0:   # chunks of rows, claimed one at a time by the calling threads
+                self.lines += [f"{depth}while True:", f"{depth}{ind}lo = S.fetch_add(claim, 0) * claim[1]",
+                               f"{depth}{ind}if lo >= e{g}:", f"{depth}{ind}{ind}break",
+                               f"{depth}{ind}hi = min(lo + claim[1], e{g})"]
+                depth += ind
+                self.lines.append(f"{depth}for i{g} in range(lo, hi):")
+            else:
+                loop = "prange" if (parallel and i == 0) else "range"
+                self.lines.append(f"{depth}for i{g} in {loop}(e{g}):")
             depth += ind
             self._advance(offsets, g, depth)
         self._print_row(depth, offsets, red_groups, parallel=False, chunked=False)
+        if claimed:
+            self.lines.append(f"{ind}{ind}S.fetch_add(claim, 2)   # one more chunk done")
         return _drop_unused_index_math(self.lines)
 
     def _print_matmul(self, ind: str) -> None:

@@ -23,7 +23,7 @@ import numpy as np
 
 from graphc import errors, switches
 from graphc.codegen import kernel_common as kc
-from graphc.codegen import numba_host
+from graphc.codegen import numba_host, numba_threads
 from graphc.codegen import run_policy as policy
 from graphc.codegen.numba_printer import KernelSource
 from graphc.ops import blas_threads, tensor_array
@@ -44,6 +44,11 @@ _PARALLEL_LAUNCH = threading.Lock()
 # GRAPHC_NUMBA_PARALLEL_MIN overrides, a huge value disables it. A workqueue launch costs ~60-150 us
 # on the 2-vCPU machines measured, so memory-bound kernels gain only from several million elements.
 PARALLEL_MIN = int(switches.NUMBA_PARALLEL_MIN.get() or 2 ** 22)
+
+# Elements from which an in-place kernel (an output in an input's memory) runs its prange variant
+# even below PARALLEL_MIN: the serial loop's runtime alias check fails and LLVM runs its scalar
+# fallback, about 4x slower per element than the vector loop, which outweighs a ~40 us launch here.
+INPLACE_PRANGE_MIN = 2 ** 14
 
 STATS = {"modules": 0, "compiles": 0, "cache_loads": 0, "compile_seconds": 0.0}
 
@@ -89,6 +94,25 @@ class RunContext:
         return out
 
 
+def _overlap(outs: list, args: list) -> bool:
+    """Whether an output array shares memory with an input (an in-place update). LLVM then takes
+    the serial loop's scalar fallback (its runtime alias check fails); the prange variant's loop
+    stays vectorized, so in-place kernels run it instead of ``kernel_rows``."""
+    spans = [(a.ctypes.data, a.ctypes.data + a.nbytes) for a in args if isinstance(a, np.ndarray) and a.nbytes]
+    for o in outs:
+        lo, hi = o.ctypes.data, o.ctypes.data + o.nbytes
+        if any(a_lo < hi and lo < a_hi for a_lo, a_hi in spans):
+            return True
+    return False
+
+
+def _size(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
 def work_weight(kernel) -> int:
     """Work per element of the space, in units of a simple arithmetic op (at least 1)."""
     return 1 + sum(facts(n).cost for n in kernel.nodes)
@@ -110,6 +134,8 @@ class CompiledStep:
         self.gen = gen
         self.serial = module.kernel
         self.parallel = module.kernel_par
+        self.rows = getattr(module, "kernel_rows", None)   # shared by threads chunk by chunk (numba_threads)
+        self.split_group = gen.split_group if self.rows is not None else None
         self.module_file = module.__file__
         self.inputs = [a for a in gen.accesses if not a.is_output and a.value.op is not gen.matmul]
         self.in_values = [a.value for a in self.inputs]
@@ -194,9 +220,18 @@ class CompiledStep:
         outs = [alloc(v, shape) for v, shape in zip(self.out_values, out_shapes)]
         args.extend(outs)
         fn = self.parallel if parallel else self.serial
+        if parallel and self.rows is not None:
+            if not _overlap(outs, args[:len(args) - len(outs)]):
+                fn = self.rows
+        elif not parallel and outs and outs[0].size >= INPLACE_PRANGE_MIN and _overlap(outs, args[:len(args) - len(outs)]):
+            fn = self.parallel       # in place: the serial loop would run LLVM's scalar fallback
+            parallel = True
         compiled = len(fn.overloads)     # a new specialization is a compile (or a disk-cache load)
         start = time.perf_counter()
-        if parallel:
+        if fn is self.rows:
+            rows, total = int(geo[self.split_group]), _size(space)
+            self._call(fn, args, compiled, lambda *a: numba_threads.run(fn, list(a), rows, total))
+        elif parallel:
             with _PARALLEL_LAUNCH:  # the workqueue threading layer runs one parallel region at a time
                 self._call(fn, args, compiled)
         else:
@@ -206,17 +241,19 @@ class CompiledStep:
         for v, o in zip(self.out_values, outs):
             env[v] = o
 
-    def _call(self, fn, args: list, compiled: int) -> None:
-        """Calls the kernel; a corrupt numba disk-cache entry met while loading is discarded and rebuilt."""
+    def _call(self, fn, args: list, compiled: int, call: Optional[Callable] = None) -> None:
+        """Calls the kernel ``fn`` (through ``call`` when given); a corrupt numba disk-cache entry met
+        while loading is discarded and rebuilt."""
+        call = call or fn
         try:
-            fn(*args)
+            call(*args)
         except Exception:
             if len(fn.overloads) != compiled:
                 raise  # the kernel itself failed, not the cache
             cache.STATS["corrupt_entries"] += 1
             log.warning("discarding numba's cached code for %s (unreadable); recompiling", self.module_file)
             cache.discard_compiled(self.module_file)
-            fn(*args)
+            call(*args)
 
     def _matmul_args(self, ctx: RunContext, space: tuple) -> list:
         """Computes the product with numpy's BLAS (see ``_matmul``); returns the kernel's ``prod`` argument."""

@@ -63,9 +63,11 @@ def test_parallel_variants_of_row_and_full_reductions(monkeypatch):
     m = tf.reduce_max(x, axis=-1, keepdims=True)
     e = tf.exp(x - m)
     softmax = e / tf.reduce_sum(e, axis=-1, keepdims=True)
-    rows = 64                                   # 64 * 512 elements: the prange variant runs
+    rows = 64                                   # 64 * 512 elements: a parallel variant runs
     exe, _, _ = run_both([softmax, tf.reduce_sum(x * x)], [x], [f32(rows, 512, scale=3)])
-    assert all(step.parallel.signatures for step in exe.steps)
+    # the row softmax shares its rows among threads (kernel_rows), the full sum runs its prange
+    assert [bool((step.rows or step.parallel).signatures) for step in exe.steps] == [True, True]
+    assert sorted(step.rows is None for step in exe.steps) == [False, True]
 
 
 def _column_kernel_source(exe) -> str:

@@ -17,8 +17,8 @@ def _rng():
 
 # ---- numpy references at the "small" size, with inputs drawn as benchmarks/workloads.py draws them
 
-def _gelu():
-    x = _rng().randn(1 << 16).astype(np.float32).astype(np.float64)
+def _gelu(n: int = 1 << 16):
+    x = _rng().randn(n).astype(np.float32).astype(np.float64)
     return [0.5 * x * (1 + np.tanh(0.7978845608 * (x + 0.044715 * x ** 3)))], {}
 
 
@@ -102,7 +102,8 @@ def _rnn_unrolled():
     return [np.array(0.97680604)], None
 
 
-REFERENCES = {"lstm": _lstm, "cnn_step": _cnn_step, "rnn_unrolled": _rnn_unrolled, "gelu": _gelu, "softmax": _softmax, "layer_norm": _layer_norm, "sum_sq": _sum_sq,
+REFERENCES = {"lstm": _lstm, "cnn_step": _cnn_step, "rnn_unrolled": _rnn_unrolled, "gelu": _gelu,
+              "gelu_1m": lambda: _gelu(1 << 14), "softmax": _softmax, "layer_norm": _layer_norm, "sum_sq": _sum_sq,
               "mlp_sgd": _mlp_sgd, "adam": _adam, "lecture_add": _lecture_add, "lecture_train": _lecture_train}
 TOLERANCES = {"sum_sq": (1e-4, 0.0), "mlp_sgd": (1e-4, 1e-5), "lstm": (1e-4, 1e-5), "cnn_step": (1e-4, 1e-5),
               "rnn_unrolled": (1e-4, 1e-5)}   # (rtol, atol); default below
@@ -203,7 +204,7 @@ def test_installed_packages_make_their_peers_available():
 
 def test_peer_without_that_workload_gives_none():
     assert peers.time_peer("numexpr", "mlp_sgd", "small") is None
-    assert peers.implemented_workloads("numexpr") == ["gelu", "softmax", "layer_norm", "sum_sq", "adam"]
+    assert peers.implemented_workloads("numexpr") == ["gelu", "gelu_1m", "softmax", "layer_norm", "sum_sq", "adam"]
     assert peers.implemented_workloads("tf1") == [w.name for w in workloads.WORKLOADS]
 
 
