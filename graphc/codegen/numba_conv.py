@@ -5,16 +5,18 @@ dilations) and ``AvgPool``/``AvgPoolGrad`` run here instead of their numpy kerne
 ``graphc.ops.conv``, which stay the reference: same geometry (``_geometry``), same checks in the
 same order (same errors), same values within float rounding (sums are reassociated).
 
-Two ways to compute a convolution, chosen per shape by ``_direct_pays``:
+Each convolution is an im2col + one BLAS matmul: an njit kernel copies each output pixel's
+window into a row of ``cols`` [N*oh*ow, kh*kw*C] (zeros for padding), then numpy's BLAS (its own
+threads) multiplies it by the filter [kh*kw*C, F] (forward), or ``dy`` by the filter's transpose
+(input gradient: the product is scattered back by ``col2im``), or ``cols.T`` by ``dy`` (filter
+gradient; an input of fewer than ``SHALLOW_CHANNELS`` channels runs the numpy kernel, whose
+strided tensordot was faster there). A direct loop nest (output channels innermost) was measured
+too and lost to im2col at every shape of the ``cnn_step`` workload and at batch 8, for the
+forward pass and the input gradient (benchmarks/README.md, "Compiled convolutions").
 
-* **im2col + one BLAS matmul**: a parallel njit kernel copies each output pixel's window into a row
-  of ``cols`` [N*oh*ow, kh*kw*C] (zeros for padding), then numpy's BLAS multiplies it by the filter
-  [kh*kw*C, F] (forward), its transpose (input gradient: the product is scattered back by a
-  parallel ``col2im``, one image per thread) or ``dy`` (filter gradient: ``cols.T @ dy``).
-* **a direct loop nest** (forward and input gradient): one output row per thread, the filter's
-  output channels innermost (contiguous, vectorized). It wins where the window is shallow
-  (``kh*kw*C`` small, as a first layer on 1-3 channels) and the im2col copy would cost more than
-  the arithmetic.
+The njit kernels are serial: the copies are memory-bound, and on the shared 2-core machine
+measured, prange variants (workqueue or OpenMP threads next to OpenBLAS's) made the CNN step's p25
+2-3x slower (benchmarks/README.md, "Compiled convolutions").
 
 Float32 and float64 only (one dtype for every float input); other dtypes run the numpy kernel.
 The njit functions get signed caches next to ``numba_host``'s (``cache.attach_host_kernels``).
@@ -23,13 +25,12 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import prange
 
-from graphc.ops.conv import _check_out_backprop, _check_valid_fits, _geometry, _pool_geometry
+from graphc.ops.conv import (_backprop_filter_numpy, _check_out_backprop, _check_valid_fits, _geometry,
+                             _pool_geometry)
 
-_OPTIONS = dict(error_model="numpy", parallel=True)
-DIRECT_MAX_TAPS = 32          # kh*kw*C up to which the direct forward loop beats im2col + BLAS
-DIRECT_MAX_FILTERS = 64       # ... when the filter has at most this many output channels
+_OPTIONS = dict(error_model="numpy")   # serial: see the module docstring
+SHALLOW_CHANNELS = 4          # below this input depth the numpy filter gradient is faster (README)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -38,7 +39,7 @@ DIRECT_MAX_FILTERS = 64       # ... when the filter has at most this many output
 @numba.njit(**_OPTIONS)
 def _im2col(x, kh, kw, sh, sw, dh, dw, top, left, oh, ow, cols):
     n, h, wd, c = x.shape
-    for bp in prange(n * oh):
+    for bp in range(n * oh):
         b = bp // oh
         p = bp % oh
         for q in range(ow):
@@ -59,7 +60,7 @@ def _im2col(x, kh, kw, sh, sw, dh, dw, top, left, oh, ow, cols):
 @numba.njit(**_OPTIONS)
 def _col2im(dcols, kh, kw, sh, sw, dh, dw, top, left, oh, ow, dx):
     n, h, wd, c = dx.shape
-    for b in prange(n):               # windows overlap only within one image: one thread per image
+    for b in range(n):               # image by image: windows overlap only within one
         for p in range(oh):
             for q in range(ow):
                 m = (b * oh + p) * ow + q
@@ -77,60 +78,10 @@ def _col2im(dcols, kh, kw, sh, sw, dh, dw, top, left, oh, ow, dx):
 
 
 @numba.njit(**_OPTIONS)
-def _conv_direct(x, w, sh, sw, dh, dw, top, left, out):
-    n, h, wd, c = x.shape
-    kh, kw, _, f = w.shape
-    _, oh, ow, _ = out.shape
-    for bp in prange(n * oh):
-        b = bp // oh
-        p = bp % oh
-        acc = np.empty(f, dtype=out.dtype)
-        for q in range(ow):
-            acc[:] = 0
-            for i in range(kh):
-                r = p * sh + i * dh - top
-                if r < 0 or r >= h:
-                    continue
-                for j in range(kw):
-                    s = q * sw + j * dw - left
-                    if s < 0 or s >= wd:
-                        continue
-                    for ch in range(c):
-                        v = x[b, r, s, ch]
-                        for k in range(f):
-                            acc[k] += v * w[i, j, ch, k]
-            for k in range(f):
-                out[b, p, q, k] = acc[k]
-
-
-@numba.njit(**_OPTIONS)
-def _backprop_input_direct(dy, w, sh, sw, dh, dw, top, left, zero, dx):
-    n, h, wd, c = dx.shape
-    kh, kw, _, f = w.shape
-    _, oh, ow, _ = dy.shape
-    for b in prange(n):               # one thread per image: its windows' sums overlap
-        for p in range(oh):
-            for q in range(ow):
-                for i in range(kh):
-                    r = p * sh + i * dh - top
-                    if r < 0 or r >= h:
-                        continue
-                    for j in range(kw):
-                        s = q * sw + j * dw - left
-                        if s < 0 or s >= wd:
-                            continue
-                        for ch in range(c):
-                            total = zero          # dy's dtype: float32 sums stay float32
-                            for k in range(f):
-                                total += dy[b, p, q, k] * w[i, j, ch, k]
-                            dx[b, r, s, ch] += total
-
-
-@numba.njit(**_OPTIONS)
 def _avg_pool(x, kh, kw, sh, sw, top, left, out):
     n, h, wd, c = x.shape
     _, oh, ow, _ = out.shape
-    for bp in prange(n * oh):
+    for bp in range(n * oh):
         b = bp // oh
         p = bp % oh
         r0 = max(p * sh - top, 0)
@@ -153,7 +104,7 @@ def _avg_pool(x, kh, kw, sh, sw, top, left, out):
 def _avg_pool_grad(g, kh, kw, sh, sw, top, left, dx):
     n, h, wd, c = dx.shape
     _, oh, ow, _ = g.shape
-    for b in prange(n):               # windows overlap only within one image
+    for b in range(n):
         for p in range(oh):
             r0 = max(p * sh - top, 0)
             r1 = min(p * sh - top + kh, h)
@@ -169,11 +120,6 @@ def _avg_pool_grad(g, kh, kw, sh, sw, top, left, dx):
 
 # ------------------------------------------------------------------------------------------------
 # kernels with the numpy kernels' signatures and checks
-
-def _direct_pays(taps: int, filters: int) -> bool:
-    """True where the direct loop nest beats im2col + BLAS (a shallow window, few output channels)."""
-    return taps <= DIRECT_MAX_TAPS and filters <= DIRECT_MAX_FILTERS
-
 
 def _cols(x: np.ndarray, k_hw: tuple, strides: tuple, dilations: tuple, out_hw: tuple, pads: tuple) -> np.ndarray:
     """The im2col matrix [N*oh*ow, kh*kw*C] of NHWC ``x`` (window taps row-major, channel innermost)."""
@@ -197,9 +143,6 @@ def conv2d(x, w, strides, dilations, padding):
     out = np.zeros((x.shape[0], out_hw[0], out_hw[1], f), x.dtype)
     if out.size == 0 or c == 0:
         return out
-    if _direct_pays(kh * kw * c, f):
-        _conv_direct(x, w, strides[0], strides[1], dilations[0], dilations[1], pads[0][0], pads[1][0], out)
-        return out
     cols = _cols(x, (kh, kw), strides, dilations, out_hw, pads)
     np.matmul(cols, w.reshape(kh * kw * c, f), out=out.reshape(cols.shape[0], f))
     return out
@@ -215,12 +158,9 @@ def conv2d_backprop_input(sizes, w, dy, strides, dilations, padding):
     if dy.size == 0 or dx.size == 0:
         return dx
     w, dy = np.ascontiguousarray(w, dy.dtype), np.ascontiguousarray(dy)
-    geometry = (strides[0], strides[1], dilations[0], dilations[1], pads[0][0], pads[1][0])
-    if _direct_pays(kh * kw * c, f):
-        _backprop_input_direct(dy, w, *geometry, dy.dtype.type(0), dx)
-        return dx
     dcols = dy.reshape(-1, f) @ w.reshape(kh * kw * c, f).T
-    _col2im(dcols, kh, kw, *geometry, out_hw[0], out_hw[1], dx)
+    _col2im(dcols, kh, kw, strides[0], strides[1], dilations[0], dilations[1], pads[0][0], pads[1][0],
+            out_hw[0], out_hw[1], dx)
     return dx
 
 
@@ -231,6 +171,8 @@ def conv2d_backprop_filter(x, sizes, dy, strides, dilations, padding):
     _check_out_backprop(dy.shape, (x.shape[0], out_hw[0], out_hw[1], f), "Conv2DBackpropFilter")
     if dy.size == 0 or x.shape[3] == 0:
         return np.zeros((kh, kw, c, f), x.dtype)
+    if x.shape[3] < SHALLOW_CHANNELS:
+        return _backprop_filter_numpy(x, sizes, dy, strides, dilations, padding)
     cols = _cols(np.ascontiguousarray(x), (kh, kw), strides, dilations, out_hw, pads)
     return (cols.T @ np.ascontiguousarray(dy, x.dtype).reshape(-1, f)).reshape(kh, kw, c, f)
 

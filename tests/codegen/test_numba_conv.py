@@ -1,7 +1,7 @@
 """The Numba backend's compiled convolutions and average pooling (graphc/codegen/numba_conv.py):
 each kernel against its numpy kernel (the reference) over strides, paddings, dilations, odd shapes
-and an empty batch, on both the direct loop nest and im2col + BLAS; the same errors; and the
-gradient checks of the conv cases run through a Numba session."""
+and an empty batch; the same errors; and the gradient checks of the conv cases run through a Numba
+session (their shallow inputs take the numpy filter gradient; a deeper case checks the compiled one)."""
 import numpy as np
 import pytest
 
@@ -11,30 +11,25 @@ from graphc.ops.core import OPS
 from graphc.testing import assert_gradients_close
 
 import gradcases.conv as conv_cases
+from gradcheck import GradCase
 from backend_util import compiled_backend, f32, run_against_eager
 
 # (input NHWC, filter [kh, kw, in, out], strides, dilations, padding)
 GEOMETRIES = [
-    ((2, 7, 6, 3), (3, 2, 3, 4), (1, 1), (1, 1), "SAME"),
-    ((2, 9, 8, 3), (3, 3, 3, 5), (2, 3), (1, 1), "SAME"),
-    ((2, 9, 8, 3), (3, 3, 3, 5), (2, 1), (2, 2), "VALID"),
-    ((1, 5, 5, 2), (5, 5, 2, 1), (1, 1), (2, 1), "SAME"),       # a window wider than the input
-    ((3, 4, 5, 1), (1, 1, 1, 6), (3, 2), (1, 1), "VALID"),       # 1x1 filter, strides skip pixels
-    ((0, 6, 6, 2), (3, 3, 2, 4), (1, 1), (1, 1), "SAME"),        # empty batch
+    ((2, 7, 6, 5), (3, 2, 5, 4), (1, 1), (1, 1), "SAME"),
+    ((2, 9, 8, 4), (3, 3, 4, 5), (2, 3), (1, 1), "SAME"),
+    ((2, 9, 8, 6), (3, 3, 6, 5), (2, 1), (2, 2), "VALID"),
+    ((1, 5, 5, 4), (5, 5, 4, 1), (1, 1), (2, 1), "SAME"),       # a window wider than the input
+    ((3, 4, 5, 1), (1, 1, 1, 6), (3, 2), (1, 1), "VALID"),       # 1x1 filter, strides skip pixels; shallow
+    ((2, 6, 5, 3), (2, 3, 3, 2), (2, 2), (1, 2), "SAME"),        # shallow: the numpy filter gradient
+    ((0, 6, 6, 4), (3, 3, 4, 4), (1, 1), (1, 1), "SAME"),        # empty batch
 ]
 TOLERANCE = {np.float32: dict(rtol=1e-4, atol=1e-4), np.float64: dict(rtol=1e-12, atol=1e-12)}
 
 
-@pytest.fixture(params=["direct", "im2col"])
-def path(request, monkeypatch):
-    """Runs the test once with each way of computing a convolution."""
-    monkeypatch.setattr(numba_conv, "_direct_pays", lambda taps, filters: request.param == "direct")
-    return request.param
-
-
 @pytest.mark.parametrize("geometry", GEOMETRIES, ids=lambda g: "x".join(map(str, g[0])) + "-" + g[4])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_conv_kernels_match_the_numpy_kernels(geometry, dtype, path):
+def test_conv_kernels_match_the_numpy_kernels(geometry, dtype):
     x_shape, w_shape, strides, dilations, padding = geometry
     rs = np.random.RandomState(5)
     x, w = rs.randn(*x_shape).astype(dtype), rs.randn(*w_shape).astype(dtype)
@@ -98,11 +93,16 @@ def test_other_float_dtypes_run_the_numpy_kernels():
     assert not takes(f32(1, 3, 3, 1), f32(1, 1, 1, 1).astype(np.float64))
 
 
-CONV_CASES = [c for c in conv_cases.CASES if c.op_types & set(numba_conv.KERNELS)]
+_deep = np.random.default_rng(7)
+DEEP_CASE = GradCase("conv2d_deep_input", {"Conv2D"},
+                     lambda x, w: tf.nn.conv2d(x, w, [1, 2, 1, 1], "SAME", dilations=[1, 1, 1, 1]),
+                     [_deep.standard_normal((2, 5, 4, numba_conv.SHALLOW_CHANNELS)),
+                      _deep.standard_normal((3, 2, numba_conv.SHALLOW_CHANNELS, 3))])
+CONV_CASES = [c for c in conv_cases.CASES if c.op_types & set(numba_conv.KERNELS)] + [DEEP_CASE]
 
 
 @pytest.mark.parametrize("case", CONV_CASES, ids=[c.name for c in CONV_CASES])
-def test_conv_gradients_on_numba_match_central_differences(case, path):
+def test_conv_gradients_on_numba_match_central_differences(case):
     graph = tf.Graph()
     with graph.as_default():
         phs = [tf.placeholder(tf.as_dtype(np.asarray(v).dtype), np.shape(v)) for v in case.values]
@@ -112,12 +112,12 @@ def test_conv_gradients_on_numba_match_central_differences(case, path):
 
 
 def test_a_cnn_training_graph_runs_the_compiled_conv_kernels():
-    x = tf.placeholder(tf.float32, [None, 8, 8, 1])
-    w1, w2 = tf.constant(f32(3, 3, 1, 4)), tf.constant(f32(3, 3, 4, 6))
+    x = tf.placeholder(tf.float32, [None, 8, 8, 4])
+    w1, w2 = tf.constant(f32(3, 3, 4, 4)), tf.constant(f32(3, 3, 4, 6))
     h = tf.nn.avg_pool(tf.nn.conv2d(x, w1, 1, "SAME"), 2, 2, "SAME")
     y = tf.nn.conv2d(h, w2, 2, "VALID", dilations=1)
     grads = tf.gradients(tf.reduce_sum(y * y), [x, w1, w2])
-    exe, _, _ = run_against_eager(compiled_backend("numba"), [y] + grads, [x], [f32(3, 8, 8, 1)])
+    exe, _, _ = run_against_eager(compiled_backend("numba"), [y] + grads, [x], [f32(3, 8, 8, 4)])
     ran = " ".join(k.source for k in exe.kernels)
     for op in ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "AvgPool", "AvgPoolGrad"):
         assert f"numba_host.KERNELS[{op!r}]" in ran, op
