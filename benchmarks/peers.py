@@ -1,8 +1,8 @@
 """Peer frameworks for ``graphc bench --compare-peers``: the bench workloads in numexpr, JAX, PyTorch
 (eager and ``torch.compile``) and TensorFlow 1 (``tensorflow.compat.v1`` graph + Session).
 
-The inputs and the timed step every peer shares are in ``benchmarks/peer_common.py``; the PyTorch
-peers in ``benchmarks/peer_torch.py``. Every peer is optional: its package is imported only when that peer runs, and a peer whose
+The inputs and the timed step every peer shares are in ``benchmarks/peer_common.py``; the JAX
+peers in ``benchmarks/peer_jax.py``, the PyTorch peers in ``benchmarks/peer_torch.py``. Every peer is optional: its package is imported only when that peer runs, and a peer whose
 package does not import is simply left out of ``available_peers()``.
 
 Inputs are the graphc workload's own: ``workload_inputs`` builds the graphc graph of
@@ -16,12 +16,14 @@ What one timed call does, per peer (steady state, timed by ``harness.time_runs``
 * numexpr: ``numexpr.evaluate`` over numpy arrays; small per-row vectors (row max/sum/mean) go
   through numpy. Only the elementwise/reduction workloads and the Adam update (in place, ``out=``).
 * jax: one ``jax.jit`` function on arrays already on the CPU device, then ``block_until_ready``;
-  training steps are jitted pure update functions whose state buffers are donated.
+  training steps are jitted pure update functions whose state buffers are donated (the LSTM step
+  a ``lax.scan`` over time, the unrolled RNN a Python loop traced into one program).
 * torch / torch.compile: the same functions, plain or wrapped in ``torch.compile``, on tensors
   that share the numpy inputs (on a CUDA GPU when torch sees one: inputs copied there once,
   each timed call ends with ``torch.cuda.synchronize``); ``torch.no_grad`` where no gradient is needed; training steps take
-  gradients with ``torch.autograd.grad`` and update in place. Library ops are used where torch has
-  one for the same math (tanh-GELU, softmax, layer norm, cross-entropy).
+  gradients with ``torch.autograd.grad`` and update in place (recurrent steps: a Python loop over
+  time, which ``torch.compile`` unrolls). Library ops are used where torch has one for the same
+  math (tanh-GELU, softmax, layer norm, cross-entropy, conv2d and max pooling).
 * tf1: ``Session.make_callable`` with the feeds as numpy arrays / Python numbers, like the harness.
 
 Threads: torch, numexpr and TF1 use ``PEER_THREADS``; JAX uses XLA's default (all cores).
@@ -40,8 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import types
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -49,8 +50,12 @@ from benchmarks import harness, workloads
 from benchmarks.peer_common import (ADAM_B1, ADAM_B2, ADAM_EPS, ADAM_LR, GELU_C, GELU_K, LAYER_NORM_EPS,  # noqa: F401
                                     LECTURE_LR, MLP_LR, MLP_PARAMS, PEER_THREADS, Step, WorkloadInputs,
                                     base_name, stateless, workload_inputs, workload_named)
-from benchmarks.peer_torch import (_torch_adam, _torch_gelu, _torch_layer_norm, _torch_lecture_add,
-                                   _torch_lecture_train, _torch_mlp_sgd, _torch_softmax, _torch_sum_sq)
+from benchmarks.peer_jax import (_jax_adam, _jax_cnn_step, _jax_gelu, _jax_layer_norm, _jax_lecture_add,
+                                 _jax_lecture_train, _jax_lstm, _jax_mlp_sgd, _jax_rnn_unrolled, _jax_softmax,
+                                 _jax_sum_sq)
+from benchmarks.peer_torch import (_torch_adam, _torch_cnn_step, _torch_gelu, _torch_layer_norm,
+                                   _torch_lecture_add, _torch_lecture_train, _torch_lstm, _torch_mlp_sgd,
+                                   _torch_rnn_unrolled, _torch_softmax, _torch_sum_sq)
 from graphc import switches
 
 PEERS = ("numexpr", "jax", "torch", "torch.compile", "tf1")
@@ -171,7 +176,7 @@ def time_peer_isolated(peer: str, workload_names: list, size: str, min_time: flo
                        python: Optional[str] = None) -> dict:
     """``time_peer`` for each workload, run in a fresh Python process (``python``, default
     ``peer_python(peer)`` or this one):
-    {workload name: PeerResult or None}. Thread pools of one framework left spinning in a process
+    {workload name: PeerResult, None (no implementation) or PeerError (it raised there)}. Thread pools of one framework left spinning in a process
     (Numba's, XLA's, OpenMP's) slowed the next framework's runs there up to 15x on a 2-core machine;
     a process per peer keeps graphc's and every peer's numbers clean. Raises PeerUnavailable when
     the peer's package does not import in that process."""
@@ -196,12 +201,27 @@ def time_peer_isolated(peer: str, workload_names: list, size: str, min_time: flo
     return outcome
 
 
+@dataclasses.dataclass
+class PeerError:
+    """A workload that raised in its peer's process: the other workloads of that process still run."""
+    workload: str
+    message: str                    # "ExceptionClass: message"
+
+
 def _subprocess_main(argv: list) -> int:
     """``python -m benchmarks.peers PEER SIZE MIN_TIME OUT WORKLOAD...``: pickles to OUT the
-    {workload: PeerResult or None} of ``time_peer``, or the PeerUnavailable it raised."""
+    {workload: PeerResult, None, or PeerError when it raised} of ``time_peer``, or the
+    PeerUnavailable it raised."""
     peer, size, min_time, out, *names = argv
+    outcome: Any = {}
     try:
-        outcome: Any = {name: time_peer(peer, name, size, float(min_time)) for name in names}
+        for name in names:
+            try:
+                outcome[name] = time_peer(peer, name, size, float(min_time))
+            except PeerUnavailable:
+                raise
+            except Exception as e:  # noqa: BLE001 - any failure of one workload is reported in its row
+                outcome[name] = PeerError(name, f"{type(e).__name__}: {e}")
     except PeerUnavailable as e:
         outcome = e
     with open(out, "wb") as f:
@@ -314,149 +334,6 @@ def _numexpr_adam(workload, size) -> Step:
 
 
 # ---------------------------------------------------------------------------------------------
-# JAX
-# ---------------------------------------------------------------------------------------------
-
-def _jaxstateless(fn: Callable, args: tuple, inputs: WorkloadInputs) -> Step:
-    import jax
-
-    jitted = jax.jit(fn)
-    args = tuple(jax.device_put(a) for a in args)
-    return stateless(lambda: jitted(*args).block_until_ready(), np.asarray, inputs)
-
-
-def _jax_gelu(workload, size) -> Step:
-    import jax
-
-    inp = workload_inputs(workload.name, size)
-    return _jaxstateless(lambda x: jax.nn.gelu(x, approximate=True), (inp.feeds["x"],), inp)
-
-
-def _jax_softmax(workload, size) -> Step:
-    import jax
-
-    inp = workload_inputs(workload.name, size)
-    return _jaxstateless(lambda x: jax.nn.softmax(x, axis=1), (inp.feeds["x"],), inp)
-
-
-def _jax_layer_norm(workload, size) -> Step:
-    import jax
-    import jax.numpy as jnp
-
-    inp = workload_inputs(workload.name, size)
-    x = inp.feeds["x"]
-    cols = x.shape[1]
-    gamma = np.linspace(0.5, 1.5, cols, dtype=np.float32)
-    beta = np.linspace(-0.1, 0.1, cols, dtype=np.float32)
-
-    def layer_norm(x, gamma, beta):
-        mean = jnp.mean(x, axis=1, keepdims=True)
-        var = jnp.mean(jnp.square(x - mean), axis=1, keepdims=True)
-        return (x - mean) * jax.lax.rsqrt(var + LAYER_NORM_EPS) * gamma + beta
-
-    return _jaxstateless(layer_norm, (x, gamma, beta), inp)
-
-
-def _jax_sum_sq(workload, size) -> Step:
-    import jax.numpy as jnp
-
-    inp = workload_inputs(workload.name, size)
-    return _jaxstateless(lambda x: jnp.sum(x * x), (inp.feeds["x"],), inp)
-
-
-def _jax_lecture_add(workload, size) -> Step:
-    import jax
-
-    inp = workload_inputs(workload.name, size)
-    add = jax.jit(lambda a, b: a + b)
-    a, b = inp.feeds["a"], inp.feeds["b"]  # Python numbers, passed on every call like feeds
-    return stateless(lambda: add(a, b).block_until_ready(), np.asarray, inp)
-
-
-def _jax_train(update: Callable, state: list, data: tuple, inputs: WorkloadInputs, names: tuple,
-               checked_entry: Optional[str] = None) -> Step:
-    """Runs ``update(state, *data) -> (checked value, new state)`` jitted, donating the state buffers.
-    With ``checked_entry`` the update returns None for the checked value, which is that entry of the
-    new state instead (returning one array twice would cost XLA a copy of it on every run)."""
-    import jax
-
-    jitted = jax.jit(update, donate_argnums=0)
-    cell = [[jax.device_put(s) for s in state]]
-    data = tuple(jax.device_put(d) if isinstance(d, np.ndarray) else d for d in data)
-
-    def run():
-        checked, cell[0] = jitted(cell[0], *data)
-        return jax.block_until_ready((checked, cell[0]))[0]
-
-    def first_run():
-        checked = run()
-        return [np.array(cell[0][names.index(checked_entry)] if checked_entry else checked)]
-
-    def current():  # the trainable variables, as graphc names them
-        return {n: np.array(s) for n, s in zip(names, cell[0]) if n in inputs.variables}
-
-    return Step(first_run, run, current, inputs.rtol, inputs.atol)
-
-
-def _jax_mlp_sgd(workload, size) -> Step:
-    import jax
-    import jax.numpy as jnp
-
-    inp = workload_inputs(workload.name, size)
-
-    def loss_fn(params, x, labels):
-        w0, b0, w1, b1, w2, b2 = params
-        h = jax.nn.relu(x @ w0 + b0)
-        h = jax.nn.relu(h @ w1 + b1)
-        log_probs = jax.nn.log_softmax(h @ w2 + b2)
-        return -jnp.mean(jnp.take_along_axis(log_probs, labels[:, None], axis=1))
-
-    def sgd_step(params, x, labels):
-        loss, grads = jax.value_and_grad(loss_fn)(params, x, labels)
-        return loss, [p - MLP_LR * g for p, g in zip(params, grads)]
-
-    params = [inp.variables[n] for n in MLP_PARAMS]
-    return _jax_train(sgd_step, params, (inp.feeds["x"], inp.feeds["labels"]), inp, MLP_PARAMS)
-
-
-def _jax_adam(workload, size) -> Step:
-    import jax.numpy as jnp
-
-    inp = workload_inputs(workload.name, size)
-    p = inp.variables["p"]
-
-    def adam(state, g):
-        p, m, v, b1_power, b2_power = state
-        lr_t = ADAM_LR * jnp.sqrt(1 - b2_power) / (1 - b1_power)
-        m = m + (g - m) * (1 - ADAM_B1)
-        v = v + (g * g - v) * (1 - ADAM_B2)
-        p = p - m * lr_t / (jnp.sqrt(v) + ADAM_EPS)
-        return None, [p, m, v, b1_power * ADAM_B1, b2_power * ADAM_B2]
-
-    state = [p, np.zeros_like(p), np.zeros_like(p), np.float32(ADAM_B1), np.float32(ADAM_B2)]
-    return _jax_train(adam, state, (inp.feeds["g"],), inp, ("p", "m", "v", "beta1_power", "beta2_power"),
-                      checked_entry="p")
-
-
-def _jax_lecture_train(workload, size) -> Step:
-    import jax
-
-    inp = workload_inputs(workload.name, size)
-
-    def loss_fn(params, x, y_true):
-        w, b = params
-        y = w * x + b
-        return (y - y_true) ** 2, y
-
-    def sgd_step(params, x, y_true):
-        (_, y), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, x, y_true)
-        return y, [p - LECTURE_LR * g for p, g in zip(params, grads)]
-
-    params = [np.float32(inp.variables[n]) for n in ("w", "b")]
-    return _jax_train(sgd_step, params, (inp.feeds["x"], inp.feeds["y_true"]), inp, ("w", "b"))
-
-
-# ---------------------------------------------------------------------------------------------
 # TensorFlow 1 (tensorflow.compat.v1): the workload's own builder, run by TensorFlow
 # ---------------------------------------------------------------------------------------------
 
@@ -468,11 +345,16 @@ def _tf1():
 
 
 def build_with(tf_module: Any, workload: workloads.Workload, size: str) -> workloads.Built:
-    """Calls ``workload.build(size)`` with its module-level ``tf`` bound to ``tf_module`` (e.g.
-    ``tensorflow.compat.v1``): graphc's workloads are TF1 programs, so TF1 runs the very same code."""
-    fn = workload.build
-    scope = dict(fn.__globals__, tf=tf_module)
-    return types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)(size)
+    """Calls ``workload.build(size)`` with its module's ``tf`` bound to ``tf_module`` (e.g.
+    ``tensorflow.compat.v1``) for the call: graphc's workloads are TF1 programs, so TF1 runs the very
+    same code, helpers the builder calls (such as the data workloads' model) included."""
+    module = sys.modules[workload.build.__module__]
+    saved = module.tf
+    module.tf = tf_module
+    try:
+        return workload.build(size)
+    finally:
+        module.tf = saved
 
 
 def _tf1_workload(workload, size) -> Step:
@@ -511,11 +393,13 @@ def _implementations() -> dict:
         table["numexpr", name] = fn
     for name, fn in [("gelu", _jax_gelu), ("softmax", _jax_softmax), ("layer_norm", _jax_layer_norm),
                      ("sum_sq", _jax_sum_sq), ("mlp_sgd", _jax_mlp_sgd), ("adam", _jax_adam),
-                     ("lecture_add", _jax_lecture_add), ("lecture_train", _jax_lecture_train)]:
+                     ("lecture_add", _jax_lecture_add), ("lecture_train", _jax_lecture_train),
+                     ("lstm", _jax_lstm), ("cnn_step", _jax_cnn_step), ("rnn_unrolled", _jax_rnn_unrolled)]:
         table["jax", name] = fn
     for name, fn in [("gelu", _torch_gelu), ("softmax", _torch_softmax), ("layer_norm", _torch_layer_norm),
                      ("sum_sq", _torch_sum_sq), ("mlp_sgd", _torch_mlp_sgd), ("adam", _torch_adam),
-                     ("lecture_add", _torch_lecture_add), ("lecture_train", _torch_lecture_train)]:
+                     ("lecture_add", _torch_lecture_add), ("lecture_train", _torch_lecture_train),
+                     ("lstm", _torch_lstm), ("cnn_step", _torch_cnn_step), ("rnn_unrolled", _torch_rnn_unrolled)]:
         table["torch", name] = lambda w, s, fn=fn: fn(w, s, compiled=False)
         table["torch.compile", name] = lambda w, s, fn=fn: fn(w, s, compiled=True)
     for w in workloads.WORKLOADS:

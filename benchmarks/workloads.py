@@ -214,6 +214,38 @@ def lstm_step(size: str) -> Built:
     return Built([loss, train], feed, flops=2 * macs, check=loss, rtol=1e-3)
 
 
+RNN_LR = 1e-2
+
+
+def rnn_unrolled(size: str) -> Built:
+    """examples/rnn_sequence.py's hand-unrolled model as one training step: a tanh cell
+    h_t = tanh(x_t W_x + h_{t-1} W_h + b) written out for every step (variables shared), rows past
+    their length kept by tf.where, a linear read-out, mean squared error, Adam. Many tiny kernels and
+    matmuls: the per-kernel overhead of a step, not its arithmetic."""
+    batch, steps, units = _pick(size, (16, 5, 8), (64, 10, 16), (256, 20, 64))
+    rs = _rng()
+    x = tf.placeholder(tf.float32, [None, steps, 1], name="inputs")
+    lengths = tf.placeholder(tf.int32, [None], name="lengths")
+    targets = tf.placeholder(tf.float32, [None, 1], name="targets")
+    tf.set_random_seed(0)
+    h = tf.zeros(tf.stack([tf.shape(x)[0], units]))
+    for t in range(steps):
+        with tf.variable_scope("rnn_cell", reuse=tf.AUTO_REUSE):
+            w_x = tf.get_variable("w_x", [1, units])
+            w_h = tf.get_variable("w_h", [units, units])
+            b = tf.get_variable("b", [units], initializer=tf.zeros_initializer())
+        h = tf.where(t < lengths, tf.tanh(tf.matmul(x[:, t, :], w_x) + tf.matmul(h, w_h) + b), h)
+    predictions = tf.layers.dense(h, 1, name="readout")
+    loss = tf.reduce_mean(tf.square(predictions - targets))
+    train = tf.train.AdamOptimizer(RNN_LR).minimize(loss)
+    seq_lengths = rs.randint(1, steps + 1, batch).astype(np.int32)
+    inputs = rs.uniform(-1.0, 1.0, (batch, steps, 1)).astype(np.float32)
+    valid = np.arange(steps)[None, :, None] < seq_lengths[:, None, None]
+    feed = {x: inputs, lengths: seq_lengths, targets: (inputs * valid).sum(axis=1)}
+    macs = 3 * batch * steps * (1 + units) * units   # forward, and twice that backward
+    return Built([loss, train], feed, flops=2 * macs, check=loss, rtol=1e-4)
+
+
 def while_loop(size: str) -> Built:
     """A scalar tf.while_loop: i += 1; x = x * 0.999 + 0.001, 10^5 iterations (a compiled loop should
     cost nanoseconds per iteration, not a Python call)."""
@@ -232,6 +264,8 @@ WORKLOADS = [
     Workload("cnn_step", "small CNN SGD step (2 conv+pool, dense), 28x28 inputs", cnn_step, stateful=True),
     Workload("lstm", "BasicLSTMCell dynamic_rnn SGD step, lengths masked, dense head", lstm_step,
              stateful=True),
+    Workload("rnn_unrolled", "examples/rnn_sequence.py's tanh RNN unrolled by hand, Adam step", rnn_unrolled,
+             stateful=True),
     Workload("adam", "Adam update of one variable", adam, stateful=True),
     Workload("lecture_add", "the lecture's a + b, per sess.run", lecture_add, per_run_latency=True),
     Workload("lecture_train", "the lecture's training step, per sess.run", lecture_train,
@@ -246,6 +280,8 @@ WORKLOADS = [
 
 
 def select(pattern: Optional[str]) -> list:
+    """The workloads whose name contains ``pattern``, or any of its comma-separated parts (all: None)."""
     if not pattern:
         return list(WORKLOADS)
-    return [w for w in WORKLOADS if pattern in w.name]
+    parts = [p for p in pattern.split(",") if p]
+    return [w for w in WORKLOADS if any(p in w.name for p in parts)]

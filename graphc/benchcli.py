@@ -18,7 +18,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", choices=("small", "default", "large", "gpu"), default="default",
                    help="problem sizes (default: %(default)s; gpu: gelu 64M, softmax/layer norm 16384x4096, "
                         "MLP batch 4096, Adam 100M)")
-    p.add_argument("-k", dest="pattern", default=None, help="only workloads whose name contains PATTERN (default: all)")
+    p.add_argument("-k", dest="pattern", default=None, help="only workloads whose name contains PATTERN, or one of its comma-separated parts "
+                        "(e.g. lstm,cnn; default: all)")
     p.add_argument("--backend", action="append", dest="backends", default=None, metavar="BACKEND",
                    help="compiled backend(s) to compare with eager (default: all available)")
     p.add_argument("--min-time", type=float, default=0.25, metavar="SECONDS",
@@ -160,7 +161,7 @@ def _compare_peers(args: argparse.Namespace, selected: list, refs: dict) -> list
         return []
     print()
     print(f"{'workload':<14}" + "".join(f"{p:>15}" for p in results))
-    out = []
+    out, errors = [], []
     for name in names:
         cells = []
         for peer, by_workload in results.items():
@@ -168,11 +169,18 @@ def _compare_peers(args: argparse.Namespace, selected: list, refs: dict) -> list
             if r is None:
                 cells.append(f"{'-':>15}")
                 continue
+            if isinstance(r, peers.PeerError):
+                cells.append(f"{'failed':>15}")
+                errors.append(f"peer {peer} failed on {name}: {r.message.splitlines()[0][:300]}")
+                out.append({"peer": peer, "workload": name, "error": r.message})
+                continue
             match, err = r.compare(refs[name])
             cells.append(f"{_fmt_time(r.median, latency[name]):>13}{'' if match else '!'}{' ' if match else ''}")
             out.append({"peer": peer, **r.as_dict(), "match_eager": match, "max_error": err})
         print(f"{name:<14}" + "".join(cells))
     print("(! = result differs from graphc's eager reference)")
+    for line in errors:
+        print(line)
     return out
 
 

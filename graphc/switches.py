@@ -53,6 +53,15 @@ NUMBA_PARALLEL_MIN = Switch(
     "GRAPHC_NUMBA_PARALLEL_MIN", str(2 ** 22),
     "Elements (an integer, read once at import) from which a numba kernel runs its loop in "
     "parallel threads; smaller kernels run on one thread.")
+BLAS_SERIAL_MAX = Switch(
+    "GRAPHC_BLAS_SERIAL_MAX", str(2 ** 26),
+    "Multiply-adds (an integer, read once at import) up to which a matrix product computed with "
+    "numpy's OpenBLAS (numba's matmul kernels, eager's MatMul) runs on one BLAS thread: on a "
+    "loaded machine OpenBLAS's threads spin against other work; 0 leaves every product to OpenBLAS.")
+EXECUTABLE_CACHE = Switch(
+    "GRAPHC_EXECUTABLE_CACHE", None,
+    "Executables a session keeps (a positive integer; Session(executable_cache_size=...) wins): the "
+    "least recently used is dropped past it (graphc.runtime.stats()['executables_evicted']); unset: 64.")
 TRITON_ARRAYS = Switch(
     "GRAPHC_TRITON_ARRAYS", "host",
     "Under TRITON_INTERPRET=1 (no GPU), where the Triton backend keeps arrays: host (numpy), "

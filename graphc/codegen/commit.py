@@ -59,21 +59,31 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-@contextlib.contextmanager
-def deferred_from_first_write() -> Iterator[None]:
+class _FromFirstWrite:
+    """The context ``deferred_from_first_write`` returns (a class: entered once per run, it costs
+    less than a generator-based context manager)."""
+
+    __slots__ = ("deferral",)
+
+    def __enter__(self) -> None:
+        if _armed[0] is not None or not _main_thread():
+            self.deferral = None
+            return
+        self.deferral = _armed[0] = _Deferral()
+
+    def __exit__(self, *exc: Any) -> None:
+        deferral = self.deferral
+        if deferral is not None:
+            _armed[0] = None
+            deferral.finish()
+
+
+def deferred_from_first_write() -> _FromFirstWrite:
     """Wraps a run and its commit: signals stay prompt (Ctrl-C during a long compile stops the run
     and changes nothing) until an executor calls ``writing_in_place``; from then on they are
     deferred until the block ends, after the commit. Outside the main thread signals cannot raise
     into the run, and it does nothing."""
-    if _armed[0] is not None or not _main_thread():
-        yield
-        return
-    deferral = _armed[0] = _Deferral()
-    try:
-        yield
-    finally:
-        _armed[0] = None
-        deferral.finish()
+    return _FromFirstWrite()
 
 
 def writing_in_place() -> None:

@@ -11,7 +11,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from graphc import errors
-from graphc.codegen import driver, regions
+from graphc.codegen import driver, executable_cache, regions
 from graphc.ops.core import OPS, OpKind
 from graphc.ops.random import make_rng
 
@@ -21,22 +21,33 @@ def _eager_body(plan) -> Any:
 
 
 class SubExecutable:
-    """A region body's RunPlan compiled by one backend, once per tuple of feed shapes (on first run
-    with them): the loop then calls compiled code each iteration, with no re-plan."""
+    """A region body's RunPlan compiled by one backend per feed shapes, on the first run with them,
+    as a session does (``executable_cache``): the first shapes of a shape pattern exactly, later
+    ones through one plan of the pattern until they ran ``PROMOTE_AFTER`` iterations, at most
+    ``BODY_EXECUTABLES`` kept. The loop then calls
+    compiled code each iteration, and a new batch size re-plans nothing after the second."""
+
+    BODY_EXECUTABLES = 64
+    PROMOTE_AFTER = 64      # iterations of one shape on its pattern's plan before it gets an exact plan
 
     def __init__(self, job: "driver.CompileJob", plan) -> None:
         self.job = job
         self.plan = plan
-        self.compiled: dict = {}     # feed shapes -> executable
+        self.compiled = executable_cache.ExecutableCache(self.BODY_EXECUTABLES, self.PROMOTE_AFTER)
+        self.static_dims = [t._shape._dims for t in plan.feeds]
 
-    def for_shapes(self, shapes: tuple) -> Any:
-        """The executable specialized on feed ``shapes``."""
-        exe = self.compiled.get(shapes)
+    def for_shapes(self, shapes: tuple, exact: bool = False) -> Any:
+        """The executable for feed ``shapes``: specialized on them, or on their pattern once a second
+        shape of it ran; ``exact``: always specialized on them (a whole loop needs static shapes)."""
+        exe = self.compiled.lookup((None, shapes))
         if exe is None:
-            if len(self.compiled) > 64:      # a loop variable whose shape changes every iteration
-                self.compiled.clear()
-            exe = self.compiled[shapes] = self.job.compile_subplan(self.plan, shapes)
+            if exact:
+                return self.compiled.exact(None, shapes, self.static_dims, self._compile)
+            exe, _ = self.compiled.miss(None, shapes, self.static_dims, self._compile)
         return exe
+
+    def _compile(self, feed_shapes: Optional[tuple], why: str) -> Any:
+        return self.job.compile_subplan(self.plan, feed_shapes)
 
     def run(self, feed_values: list, state, **options: Any) -> tuple:
         """The executable's ``run`` (``options``: its keyword arguments, as Triton's ``device_fetches``)."""

@@ -34,7 +34,7 @@ from graphc.codegen import run_policy as policy
 from graphc.codegen.driver import CompileJob
 from graphc.codegen.host import subplan_factory, with_regions
 from graphc.codegen.numba_printer import KernelSource
-from graphc.codegen.numba_steps import STATS, CompiledStep, NumpyStep, RunContext
+from graphc.codegen.numba_steps import STATS, CompiledStep, NumpyStep, RunContext, stand_in
 from graphc.ops.core import OPS, Lowering, OpKind
 from graphc.passes.fusion import KernelKind
 from graphc.passes.memory import Place
@@ -108,6 +108,11 @@ class NumbaExecutable:
         self.fetches = list(prog.fetches)
         self.updates = list(prog.updates.items())
         self.steps = [self._step(k) for k in self.kernel_plan.kernels]
+        # feeds no compiled kernel reads (its geometry assumes C order): a loop's stand-in stack
+        # (read-only, one row repeated) goes to their numpy steps as it is, never copied
+        compiled_reads = {v for step in self.steps if isinstance(step, CompiledStep)
+                          for v in list(step.in_values) + list(step.mm_values)}
+        self.strided_feeds = {slot for value, slot, _shape, _node in self.feed_slots if value not in compiled_reads}
         static = [n.outputs[0] for n in list(prog.feeds) + list(prog.reads.values())
                   if n.outputs[0].shape.is_fully_defined()]
         policy.mark_certain_steps(self.steps, static, self.consts)
@@ -155,7 +160,9 @@ class NumbaExecutable:
         for value, slot, shape, node in self.feed_slots:
             x = feed_values[slot]
             if type(x) is not np.ndarray or x.shape != shape or not x.flags.c_contiguous:
-                x = self._feed(node, x)
+                if not (slot in self.strided_feeds and type(x) is np.ndarray and x.shape == shape
+                        and stand_in(x)):
+                    x = self._feed(node, x)
             env[value] = x
         trusted = True
         values = state.values

@@ -28,7 +28,12 @@ COMPILED_WHOLE = "compiled whole: one njit function runs every iteration"
 
 
 class Refused(Exception):
-    """Why a loop is not compiled as one function (the message is the reason)."""
+    """Why a loop is not compiled as one function (the message is the reason); ``size_dependent``:
+    other sizes of the same shape pattern might be compiled whole."""
+
+    def __init__(self, reason: str, size_dependent: bool = False) -> None:
+        super().__init__(reason)
+        self.size_dependent = size_dependent
 
 
 class _Names:
@@ -121,7 +126,7 @@ class WholeLoop:
                 raise Refused(f"kernel {step.kernel.index} of its body has no static geometry")
             geo, _, out_shapes, parallel = step.static
             if parallel:
-                raise Refused(f"kernel {step.kernel.index} is large enough to run in parallel")
+                raise Refused(f"kernel {step.kernel.index} is large enough to run in parallel", size_dependent=True)
             fn = f"{prefix}k{s}"
             self.globals[fn] = step.serial
             args = [names.add_fixed(f"{prefix}g{s}", geo, geo.shape)]
@@ -158,21 +163,26 @@ class Loops:
         self.dump_dir = dump_dir                             # GRAPHC_DUMP's directory for this plan
         self.made: Dict[Any, Optional[WholeLoop]] = {}     # (node, shapes) -> the function, or None
         self.why: Dict[str, str] = {}
+        self.refused: set = set()    # loop nodes refused for a reason no size changes: not tried again
 
     def whole(self, node, shapes: tuple) -> Optional[WholeLoop]:
         """``node``'s whole-loop function for loop variables and captures of ``shapes``, or None."""
         key = (node, shapes)
         if key not in self.made:
+            if node in self.refused:   # its bodies run one by one, planned per shape pattern
+                return None
             if len(self.made) > 64:
                 self.made.clear()
             try:
-                cond = regions.body_executable(node.attrs["cond"], self.factory).for_shapes(shapes)
-                body = regions.body_executable(node.attrs["body"], self.factory).for_shapes(shapes)
+                cond = regions.body_executable(node.attrs["cond"], self.factory).for_shapes(shapes, exact=True)
+                body = regions.body_executable(node.attrs["body"], self.factory).for_shapes(shapes, exact=True)
                 self.made[key] = WholeLoop(node, shapes, cond, body)
                 self.why[node.name] = COMPILED_WHOLE
             except Refused as e:
                 self.made[key] = None
                 self.why[node.name] = f"not compiled whole: {e}"
+                if not e.size_dependent:
+                    self.refused.add(node)
             self._dump(node, shapes)
         return self.made[key]
 

@@ -4,13 +4,15 @@ A ``CompiledStep`` computes a kernel's geometry (sizes and strides in one int64 
 time when every shape is static, else cached per input shapes), takes its output arrays from the
 run context (pooled, recycled or a variable's own array, by ``run_policy``'s rules) and calls the
 serial or the parallel (prange) variant; a matmul kernel's product comes from numpy's BLAS first
-(one BLAS thread pool per process, shared with numpy kernels such as conv). A ``NumpyStep`` runs
+(one BLAS thread pool per process, shared with numpy kernels such as conv; a small product runs
+on one BLAS thread, ``ops/blas_threads.py``). A ``NumpyStep`` runs
 opaque ops, views, shape queries and kernels the printer cannot print with their numpy kernels
 (or the hand-written njit kernels of ``numba_host.py``).
 """
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
@@ -24,6 +26,8 @@ from graphc.codegen import kernel_common as kc
 from graphc.codegen import numba_host
 from graphc.codegen import run_policy as policy
 from graphc.codegen.numba_printer import KernelSource
+from graphc.ops import blas_threads, tensor_array
+from graphc.ops.core import OpKind
 from graphc.passes.fusion import KernelKind, facts
 from graphc.toolchain import cache
 
@@ -117,6 +121,7 @@ class CompiledStep:
         self.scratch: Optional[np.ndarray] = None     # the matmul product when it is not an output
         self.product_output = gen.matmul is not None and gen.matmul.outputs[0] in kernel.outputs
         self.weight = work_weight(kernel)
+        self.recipe = geometry_recipe(gen)
         self.certain = False                          # set by run_policy.mark_certain_steps
         self.static_key, self.static = self._static_geometry()
         self.shape_inputs = self.in_values + list(self.mm_values)
@@ -143,19 +148,14 @@ class CompiledStep:
         return kc.fill_space(space, self.inputs, shapes, gen.meta, lambda v: env[v])
 
     def _compute_geometry(self, shapes: list, mm_shapes: list, env) -> tuple:
-        gen = self.gen
-        space = self._space(shapes, mm_shapes, env)
+        """(geometry array, space, output shapes, whether to run in parallel) for these input shapes:
+        the binding of a kernel to the sizes of a run (done once per shapes, see ``_geometry_for``)."""
+        space = [int(d) for d in self._space(shapes, mm_shapes, env)]
         for acc, shape in zip(self.inputs, shapes):
             self._check_input(acc, shape, space)
-        geo = kc.group_extents(space, gen.groups)
-        for a in gen.accesses:
-            if a.scalar:
-                continue
-            for dims in gen.groups:
-                if a.indexed[dims[0]]:
-                    geo.append(kc.group_stride(space, a, dims, gen.rank))
-        out_shapes = [tuple(int(s) for s in a.runtime_shape(space)) for a in self.outputs]
-        total = int(np.prod(space, dtype=np.int64))
+        geo = [math.prod([space[d] for d in dims]) for dims in self.recipe]
+        out_shapes = [a.runtime_shape(space) for a in self.outputs]
+        total = math.prod(space)
         return np.array(geo, dtype=np.int64), tuple(space), out_shapes, total * self.weight >= PARALLEL_MIN
 
     def _check_input(self, acc: kc.Access, shape: tuple, space: list) -> None:
@@ -236,8 +236,30 @@ class CompiledStep:
             if self.scratch is None or self.scratch.size < n:
                 self.scratch = np.empty(n, dtype=self.matmul.outputs[0].dtype.np_type)
             product = self.scratch[:n].reshape(shape)
-        np.matmul(a3, b3, out=kc.as_batch_of_matrices(product))
+        blas_threads.matmul(a3, b3, out=kc.as_batch_of_matrices(product))
         return [product.reshape(-1)]
+
+
+def stand_in(arr: np.ndarray) -> bool:
+    """Whether ``arr`` is a read-only row repeated (``regions._stack``'s stand-in for the history of
+    a value a loop's gradient reads the shape of alone): only region bodies read it, as a feed that
+    only numpy steps (a Shape, a row gather) read; a feed a compiled kernel reads is copied."""
+    return arr.ndim > 0 and arr.strides[0] == 0 and not arr.flags.writeable
+
+
+def geometry_recipe(gen: KernelSource) -> list:
+    """For each entry of a kernel's geometry array, the space dims whose sizes multiply into it:
+    each index group's extent (``kernel_common.group_extents``), then the stride of every access
+    that is not a scalar along each group it spans (``kernel_common.group_stride``). Worked out once
+    per kernel, so binding a kernel to new sizes is a few integer products."""
+    recipe = [tuple(dims) for dims in gen.groups]
+    for a in gen.accesses:
+        if a.scalar:
+            continue
+        for dims in gen.groups:
+            if a.indexed[dims[0]]:
+                recipe.append(tuple(d for d in range(dims[-1] + 1, gen.rank) if a.indexed[d]))
+    return recipe
 
 
 _CACHE_HITS: dict = {}   # dispatcher id -> disk-cache hits seen so far
@@ -271,6 +293,7 @@ class NumpyStep:
         self.numpy_on_data = kernel.kind == KernelKind.OPAQUE
         self.certain = False
         self.promised: list = []     # (value, static shape) that later certain steps rely on
+        self.regions = any(n.kind is OpKind.REGION for n in kernel.nodes)
 
     def run(self, ctx: RunContext) -> None:
         env = ctx.env
@@ -281,8 +304,14 @@ class NumpyStep:
             for v in self.kernel.outputs:
                 env[v] = policy.c_array(local[v])
             return
-        inputs = [env[v] for v in self.kernel.inputs if v in env]
+        # a buffer its owner gave up (a loop driver's TensorArray buffer) may come back as the
+        # output: the write updated it in place, and nothing else reads it
+        inputs = [env[v] for v in self.kernel.inputs if v in env and not tensor_array.donated(env[v])]
         for v in self.kernel.outputs:
-            out = policy.unshared(local[v], inputs)
+            out = local[v]
+            if self.regions and stand_in(out):
+                env[v] = out         # a loop's shape-only history: read for its shape, never copied
+                continue
+            out = policy.unshared(out, inputs)
             ctx.fresh.add(id(out))
             env[v] = out

@@ -16,6 +16,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from graphc import errors
+from graphc.control_flow.func_graph import ops_needed
 from graphc.ops import tensor_array
 from graphc.passes.run_plan import RunPlan
 
@@ -25,13 +26,20 @@ Factory = Callable[[RunPlan], Any]
 _executables: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def _executable(body, factory: Factory, replay: bool):
-    """The body's sub-executable; with ``replay`` its kept values are fed (after its inputs), not drawn."""
-    per_factory = _executables.setdefault(body, weakref.WeakKeyDictionary()).setdefault(factory, {})
-    exe = per_factory.get(replay)
+def _executable(body, factory: Factory, replay: bool, saved: Sequence = ()):
+    """The body's sub-executable; with ``replay`` its kept values are fed (after its inputs), not drawn;
+    ``saved``: intermediates of the body it also fetches (after the kept values)."""
+    per_body = _executables.get(body)
+    if per_body is None:
+        per_body = _executables[body] = weakref.WeakKeyDictionary()
+    per_factory = per_body.get(factory)
+    if per_factory is None:
+        per_factory = per_body[factory] = {}
+    key = (replay, tuple(id(t) for t in saved)) if saved else replay
+    exe = per_factory.get(key)
     if exe is None:
         feeds = list(body.inputs) + (list(body.kept) if replay else [])
-        exe = per_factory[replay] = factory(RunPlan(list(body.outputs) + list(body.kept), [], feeds))
+        exe = per_factory[key] = factory(RunPlan(list(body.outputs) + list(body.kept) + list(saved), [], feeds))
     return exe
 
 
@@ -41,29 +49,38 @@ def body_executable(body, factory: Factory, replay: bool = False):
 
 
 def _run_body(body, factory: Factory, args: Sequence[np.ndarray], state: Any, kept: Any = None,
-              donated: Sequence[np.ndarray] = ()) -> list:
-    """The body's outputs then kept values on ``args``; ``kept``: the values to replay, if any;
-    ``donated``: arguments the caller gives up (a TensorArray write may update them in place)."""
+              donated: Sequence[np.ndarray] = (), saved: Sequence = ()) -> list:
+    """The body's outputs, kept values, then ``saved`` intermediates on ``args``; ``kept``: the values
+    to replay, if any; ``donated``: arguments the caller gives up (a TensorArray write may update
+    them in place)."""
     replay = kept is not None
+    exe = _executable(body, factory, replay, saved)
+    feeds = list(args) + (list(kept) if replay else [])
+    if not donated and not tensor_array.any_donated():
+        return exe.run(feeds, state)[0]
     with tensor_array.donating(donated):     # (always: a nested body must not see its parent's set)
-        results, _ = _executable(body, factory, replay).run(list(args) + (list(kept) if replay else []), state)
+        results, _ = exe.run(feeds, state)
     return results
 
 
 _written_only: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # body -> loop var indices
+# (op type, input index): inputs an op updates in place when their owner gave them up (``donating``)
+IN_PLACE_UPDATES = {("TensorArrayScatter", 0), ("TensorArrayClearRows", 1), ("TensorArrayTakeRows", 1),
+                    ("TensorArrayAccumulate", 0)}
 
 
 def written_only(body, n: int) -> list:
-    """The loop vars of ``body`` (of ``n``) that only a TensorArray write reads, as its buffer: the
-    driver may let that write update the previous version in place (nothing reads it afterwards)."""
+    """The loop vars of ``body`` (of ``n``) whose one reader updates them in place (a TensorArray
+    write into its buffer, a gradient buffer cleared or added to, ``IN_PLACE_UPDATES``): the driver
+    may let that op update the previous version (nothing reads it afterwards)."""
     found = _written_only.get(body)
     if found is None:
         returned = {id(t) for t in list(body.outputs) + list(body.kept)}
+        live = ops_needed(list(body.outputs) + list(body.kept))     # (not the ops the body does not run)
         found = []
         for i, ph in enumerate(body.inputs[:n]):
-            uses = [(c, k) for c in body.get_operations() for k, t in enumerate(c.inputs) if t is ph]
-            if len(uses) == 1 and uses[0][0].type == "TensorArrayScatter" and uses[0][1] == 0 \
-                    and id(ph) not in returned:
+            uses = [(c.type, k) for c in live for k, t in enumerate(c.inputs) if t is ph]
+            if len(uses) == 1 and uses[0] in IN_PLACE_UPDATES and id(ph) not in returned:
                 found.append(i)
         _written_only[body] = found
     return found
@@ -131,11 +148,15 @@ def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Cal
     n, cond, body = op.attrs["num_vars"], op.attrs["cond"], op.attrs["body"]
     record = op.attrs["record"].on
     valued = op.attrs["record"].values     # the loop vars a gradient reads the values of
+    # the intermediates a gradient reads (as many as this op has outputs for: a node compiled
+    # before a later gradient saved more has fewer)
+    saved = op.attrs["record"].saved[:len(op.outputs) - 2 * n - 1 - len(body.kept)]
     ncap = len(body.inputs) - n
     values, captures, recorded = list(args[:n]), list(args[n:n + ncap]), list(args[n + ncap:])
     replay = bool(op.attrs.get("replay"))
     history: list = [[] for _ in range(n)]
     kept: list = [[] for _ in body.kept]
+    intermediates: list = [[] for _ in saved]
     count = 0
     done = whole(values, captures, state) if whole is not None and not record and not replay else None
     if done is not None:      # the whole loop ran in compiled code
@@ -143,16 +164,18 @@ def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Cal
         values = [np.asarray(v) for v in values]
     # loop vars only a TensorArray write reads, and no gradient records: written in place, after one
     # copy of the value the loop was given (the caller's)
-    in_place = [i for i in written_only(body, n) if not (record and i in valued)] if done is None else []
+    in_place = [i for i in written_only(body, n) if not (record and (i in valued or body.outputs[i] in saved))] \
+        if done is None else []
     for i in in_place:
         values[i] = np.array(values[i], copy=True)
     while done is None and bool(np.asarray(_run_body(cond, factory, values + captures, state)[0])):
         kept_in = _iteration(op, recorded, count) if replay else None
-        results = _run_body(body, factory, values + captures, state, kept_in, [values[i] for i in in_place])
+        results = _run_body(body, factory, values + captures, state, kept_in, [values[i] for i in in_place],
+                            saved if record else ())
         if record:
             for i, (h, v) in enumerate(zip(history, values)):
                 h.append(v if i in valued else np.shape(v))
-            for h, v in zip(kept, results[n:]):
+            for h, v in zip(kept + intermediates, results[n:]):
                 h.append(v)
         values = results[:n]
         for i, v in enumerate(values):
@@ -160,7 +183,7 @@ def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Cal
         count += 1
     return (tuple(np.array(v, copy=True) for v in values) + (np.array(count, dtype=np.int32),)
             + tuple(_stack(h, t) for h, t in zip(history, body.inputs[:n]))
-            + tuple(_stack(h, t) for h, t in zip(kept, body.kept)))
+            + tuple(_stack(h, t) for h, t in zip(kept + intermediates, list(body.kept) + list(saved))))
 
 
 def _iteration(op, recorded: list, i: int) -> list:

@@ -16,19 +16,23 @@ class Recording:
     """A While op's flag: record each iteration's kept draws and loop vars (set once a gradient
     needs them). ``values``: the loop vars whose values a gradient reads; the others' stacks are
     zero-cost stand-ins of the right shape (a TensorArray buffer the body only writes is read by
-    its gradient for its shape alone, and recording its every version would cost O(T^2) memory)."""
+    its gradient for its shape alone, and recording its every version would cost O(T^2) memory).
+    ``saved``: tensors of the body (intermediates) its gradient reads instead of recomputing them;
+    the loop has one more output per saved tensor, its value in each iteration (appended when a
+    gradient is built, so a copy of the loop keeps the list and the outputs)."""
 
-    def __init__(self) -> None:
+    def __init__(self, saved: Sequence[Tensor] = ()) -> None:
         self.on = False
         self.values: set = set()
+        self.saved: list = list(saved)
 
     def __repr__(self) -> str:
-        return f"Recording(on={self.on}, values={sorted(self.values)})"
+        return f"Recording(on={self.on}, values={sorted(self.values)}, saved={len(self.saved)})"
 
 
 def _fresh(value):
-    """An attr value for a copied op: a loop's recording flag is its own."""
-    return Recording() if isinstance(value, Recording) else value
+    """An attr value for a copied op: a loop's recording flag is its own (with the same saved tensors)."""
+    return Recording(value.saved) if isinstance(value, Recording) else value
 
 
 def clone(body, input_map: dict, targets: Sequence[Tensor]) -> dict:
@@ -65,6 +69,9 @@ def clone(body, input_map: dict, targets: Sequence[Tensor]) -> dict:
         base = op.name.rsplit("/", 1)[-1]
         with graph.control_dependencies(ctrl):
             new = graph.create_op(op.type, tuple(ins), attrs, specs, base)
+        for t, n in zip(op.outputs, new.outputs):   # what set_shape added to the original's shapes
+            if t.shape.is_compatible_with(n.shape) and t.shape != n.shape:
+                n.set_shape(t.shape)
         copied[op] = new
         mapping.update((t, n) for t, n in zip(op.outputs, new.outputs) if t not in mapping)
     return mapping

@@ -120,9 +120,10 @@ class FuncGraph(Graph):
             self.control_captures.append(op)
 
 
-# region op type -> the index of its first output that holds random draws (its bodies' kept values)
-_FIRST_KEPT = {"If": lambda attrs: len(attrs["then_branch"].outputs),
-               "While": lambda attrs: 2 * attrs["num_vars"] + 1}
+# region op type -> the slice of its outputs that holds random draws (its bodies' kept values); a
+# loop's outputs after them are the intermediates its gradient reads (``Recording.saved``)
+_KEPT = {"If": lambda attrs: slice(len(attrs["then_branch"].outputs), None),
+         "While": lambda attrs: slice(2 * attrs["num_vars"] + 1, 2 * attrs["num_vars"] + 1 + len(attrs["body"].kept))}
 
 
 def kept_outputs(op: Operation) -> list:
@@ -131,8 +132,8 @@ def kept_outputs(op: Operation) -> list:
     od = OPS.get(op.type)
     if od is not None and od.kind is OpKind.RANDOM:
         return list(op.outputs)
-    first = _FIRST_KEPT.get(op.type)
-    return list(op.outputs[first(op.attrs):]) if first is not None else []
+    kept = _KEPT.get(op.type)
+    return list(op.outputs[kept(op.attrs)]) if kept is not None else []
 
 
 def outer_control_dependencies(graph: Graph, bodies: list) -> Any:
@@ -149,9 +150,32 @@ def seal(bodies: list, num_inputs: Optional[list] = None) -> list:
     finalizes the bodies."""
     union: list = []
     for body in bodies:
+        _drop_unused_captures(body)
         union.extend(t for t in body.captures if t not in union)
     for body in bodies:
         for t in union:
             body.inputs.append(body.capture(t))   # unused by this body: an idle placeholder
         body.finalize()
     return union
+
+
+def ops_needed(tensors: list) -> set:
+    """The ops ``tensors`` depend on in their graph (data and control inputs): what a body runs."""
+    seen: set = set()
+    todo = [t.op for t in tensors]
+    while todo:
+        o = todo.pop()
+        if o not in seen:
+            seen.add(o)
+            todo.extend(t.op for t in o.inputs)
+            todo.extend(o.control_inputs)
+    return seen
+
+
+def _drop_unused_captures(body: FuncGraph) -> None:
+    """Forgets the captures no op the body runs reads (a gradient body's first draft reads more than
+    its final ops, see ``intermediates.py``), so the region op does not take those tensors."""
+    live = ops_needed(list(body.outputs) + list(body.kept))
+    for outer, inner in list(body.captures.items()):
+        if inner.op not in live:
+            del body.captures[outer]

@@ -9,9 +9,11 @@ branch and of the else branch (zeros for the branch not taken).
 body: its draw in each iteration); attrs ``cond``/``body`` (FuncGraphs with that input
 layout), ``num_vars``, ``back_prop``, ``parallel_iterations``, ``record``; outputs: the final loop
 vars, the iteration count (int32), one stack per loop var of its value entering each iteration,
-one stack per kept random draw of the body. Stacks are filled only while ``record.on``.
+one stack per kept random draw of the body, then one stack per intermediate its gradient reads
+(``record.saved``, appended when the gradient is built). Stacks are filled only while ``record.on``.
 
-Gradients recompute: see ARCHITECTURE.md, "Control flow".
+cond's gradient recomputes the taken branch; while's reads the saved intermediates
+(``intermediates.py``): see ARCHITECTURE.md, "Control flow".
 """
 from __future__ import annotations
 
@@ -20,9 +22,11 @@ from typing import Callable, Optional, Sequence
 from graphc import dtypes
 from graphc.control_flow.clone import Recording, clone
 from graphc.control_flow.func_graph import FuncGraph, outer_control_dependencies, seal
+from graphc.control_flow.intermediates import (SHAPE_READS, ancestors, read_recorded, shape_reads_from_final,
+                                                 stacked)
 from graphc.gradients import gradients
 from graphc.graph import Operation, Tensor, get_default_graph
-from graphc.ops import array, gather
+from graphc.ops import array, gather, tensor_array
 from graphc.ops import math as m
 from graphc.ops.core import OpDef, OpKind, convert_to_tensor, make_op, register
 from graphc.shape import TensorShape
@@ -34,11 +38,6 @@ def common_shape(a: TensorShape, b: TensorShape) -> TensorShape:
     if da is None or db is None or len(da) != len(db):
         return TensorShape(None)
     return TensorShape([x if x == y else None for x, y in zip(da, db)])
-
-
-def stacked(shape: TensorShape) -> TensorShape:
-    dims = shape.as_tuple()
-    return TensorShape(None) if dims is None else TensorShape((None,) + tuple(dims))
 
 
 def _if_infer(inputs, attrs) -> list:
@@ -54,7 +53,8 @@ def _while_infer(inputs, attrs) -> list:
     n, body = attrs["num_vars"], attrs["body"]
     loop = [(ph.dtype, ph.shape) for ph in body.inputs[:n]]
     return (loop + [(dtypes.int32, TensorShape([]))] + [(dt, stacked(sh)) for dt, sh in loop]
-            + [(t.dtype, stacked(t.shape)) for t in body.kept])
+            + [(t.dtype, stacked(t.shape)) for t in body.kept]
+            + [(t.dtype, stacked(t.shape)) for t in attrs["record"].saved])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -173,29 +173,19 @@ def _if_grad(op: Operation, *dys) -> list:
     return result
 
 
-# (op type, input index) pairs that read only their input's shape, never its values
-_SHAPE_READS = {("TensorArrayClearRows", 0), ("Shape", 0), ("Size", 0), ("Rank", 0)}
-
-
-def _ancestors(tensors: Sequence[Tensor]) -> set:
-    """The ops ``tensors`` depend on in their graph (data and control inputs): what a body runs."""
-    seen: set = set()
-    todo = [t.op for t in tensors]
-    while todo:
-        o = todo.pop()
-        if o not in seen:
-            seen.add(o)
-            todo.extend(t.op for t in o.inputs)
-            todo.extend(o.control_inputs)
-    return seen
-
-
 def _reads_value(x: Tensor, live: set) -> bool:
     """Whether an op in ``live`` reads the values of ``x`` (a recorded loop var inside a gradient
     body), not just its shape: the forward loop then records that loop var in every iteration. The
     body's recomputed forward ops that no gradient needs (a TensorArray write) are not in ``live``."""
-    return any((c.type, k) not in _SHAPE_READS
+    return any((c.type, k) not in SHAPE_READS
                for c in x.consumers() if c in live for k, t in enumerate(c.inputs) if t is x)
+
+
+def _accumulate(total: Tensor, g: Tensor) -> Tensor:
+    """``total + g`` for a captured tensor's running gradient sum; a TensorArray read's gradient
+    adds its rows into the sum (which the loop driver then updates in place, see regions.py)."""
+    rows_added = tensor_array.accumulated(total, g)
+    return rows_added if rows_added is not None else m.add(total, g)
 
 
 def _while_grad(op: Operation, *dys) -> list:
@@ -211,10 +201,12 @@ def _while_grad(op: Operation, *dys) -> list:
     record_nested([body])
     count = op.outputs[n]
     histories = op.outputs[n + 1:2 * n + 1]
-    kept_histories = op.outputs[2 * n + 1:]
+    first_saved = 2 * n + 1 + len(body.kept)
+    kept_histories = op.outputs[2 * n + 1:first_saved]
     g0 = _zeros_for([dys[i] for i in fv], [op.outputs[i] for i in fv])
     history_grads = [dys[n + 1 + i] for i in fv]   # the stacks' own gradients (second order: the
     # gradient loop reads the stacks, so differentiating it gives them gradients)
+    saved_grads = [(t, dy) for t, dy in zip(op.attrs["record"].saved, dys[first_saved:]) if dy is not None]
     acc0 = [array.zeros_like(caps[i]) for i in fc]
 
     def grad_cond(vs: list) -> Tensor:
@@ -228,15 +220,17 @@ def _while_grad(op: Operation, *dys) -> list:
         mapping = dict(zip(body.inputs[:n], xs))
         mapping.update(zip(body.inputs[n:], inner_caps))
         mapping.update((k, gather.gather(graph.capture(h), j)) for k, h in zip(body.kept, kept_histories))
-        ys = [body.outputs[i] for i in fv]
+        ys = [body.outputs[i] for i in fv] + [t for t, _ in saved_grads]
         copied = clone(body, mapping, ys)
+        grad_ys = list(gs) + [gather.gather(graph.capture(dy), j) for _, dy in saved_grads]
         grads = gradients([copied[y] for y in ys], [xs[i] for i in fv] + [inner_caps[i] for i in fc],
-                          grad_ys=list(gs), unconnected_gradients="zero")
-        new_accs = [m.add(a, g) for a, g in zip(accs, grads[len(fv):])]
+                          grad_ys=grad_ys, unconnected_gradients="zero")
+        new_accs = [_accumulate(a, g) for a, g in zip(accs, grads[len(fv):])]
         new_gs = [g if dh is None else m.add(g, gather.gather(graph.capture(dh), j))
                   for g, dh in zip(grads[:len(fv)], history_grads)]
-        outs = [m.subtract(j, 1)] + new_gs + new_accs
-        live = _ancestors(outs)
+        outs = read_recorded(op, body, copied, mapping, [m.subtract(j, 1)] + new_gs + new_accs, j)
+        outs = shape_reads_from_final(op, xs, outs)
+        live = ancestors(outs)
         op.attrs["record"].values.update(i for i, x in enumerate(xs) if _reads_value(x, live))
         return outs
 

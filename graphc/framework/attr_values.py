@@ -80,6 +80,15 @@ def dtype_attr(dtype: Any) -> Any:
     return AttrValue(type=dtypes.as_dtype(dtype).as_datatype_enum)
 
 
+_HANDLE_TYPES = (20, 21)    # DT_RESOURCE, DT_VARIANT
+
+
+def _dtype_or_enum(value: int) -> Any:
+    """A DataType enum as graphc's DType; TensorFlow's resource and variant handles (which graphc reads as
+    its TensorArray values) stay the enum."""
+    return int(value) if value in _HANDLE_TYPES else dtypes.as_dtype(value)
+
+
 def attr_to_python(attr: Any) -> Any:
     """An ``AttrValue`` as a Python value: DType, TensorShape, ndarray, bytes, number, bool or a list."""
     kind = attr.WhichOneof("value")
@@ -91,12 +100,12 @@ def attr_to_python(attr: Any) -> Any:
             if len(getattr(lst, field)):
                 return [conv(v) for v in getattr(lst, field)]
         if len(lst.type):
-            return [dtypes.as_dtype(t) for t in lst.type]
+            return [_dtype_or_enum(t) for t in lst.type]
         if len(lst.shape):
             return [shape_from_proto(s) for s in lst.shape]
         return []
     if kind == "type":
-        return dtypes.as_dtype(attr.type)
+        return _dtype_or_enum(attr.type)
     if kind == "shape":
         return shape_from_proto(attr.shape)
     if kind == "tensor":

@@ -15,6 +15,15 @@ from graphc.graph import Operation, Tensor
 from graphc.ops.core import constant_value, make_op
 
 
+# A graphc op TensorFlow lacks may be written as several TF nodes: the last carries the graphc type, inputs
+# and attrs (graphc's native encoding) in these attrs (TensorFlow ignores attrs starting with "_"), the
+# others LOWERING_HELPER, so graphc reads back its own op and skips the helpers.
+LOWERED_TYPE = "_graphc_type"
+LOWERED_INPUTS = "_graphc_inputs"
+LOWERED_ATTRS = "_graphc_attrs"
+LOWERING_HELPER = "_graphc_helper"
+
+
 @dataclasses.dataclass(frozen=True)
 class OpMapping:
     """One op type in both vocabularies (``graphc_type`` None: read from TensorFlow only).
@@ -92,5 +101,5 @@ def composition_n(fn: Callable) -> Callable:
     return build
 
 
-__all__ = ["OpMapping", "tensor_name", "tf_inputs", "type_attr", "static_value", "same_op", "typed_row", "composition",
+__all__ = ["LOWERED_TYPE", "LOWERED_INPUTS", "LOWERED_ATTRS", "LOWERING_HELPER", "OpMapping", "tensor_name", "tf_inputs", "type_attr", "static_value", "same_op", "typed_row", "composition",
            "composition_n"]

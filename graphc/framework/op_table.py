@@ -17,9 +17,10 @@ import numpy as np
 
 from graphc import dtypes
 from graphc.framework.attr_values import AttrValue, dtype_attr, ints, make_tensor_proto, shape_proto
-from graphc.framework import index_table, sparse_io_table, string_table, summary_table, tf_compositions
-from graphc.framework.op_mapping import (OpMapping, composition, same_op, static_value, tensor_name, tf_inputs,
-                                         type_attr)
+from graphc.framework import (index_table, lowered_table, parse_table, queue_table, sparse_io_table, string_table,
+                              summary_table, tensor_array_table, tf_compositions)
+from graphc.framework.op_mapping import (LOWERED_ATTRS, LOWERED_INPUTS, LOWERED_TYPE, LOWERING_HELPER, OpMapping,
+                                         composition, same_op, static_value, tensor_name, tf_inputs, type_attr)
 from graphc.graph import Operation
 from graphc.ops import dynamic_window, image_resize, sequence  # noqa: F401  (registers the resizes, run-time windows, ReverseSequence, InTopKV2)
 from graphc.ops import array, join_split, logging_ops, math, state
@@ -425,12 +426,7 @@ def _build_pool(graphc_type: str) -> Callable:
     return build
 
 
-# A graphc op TensorFlow lacks may be written as several TF nodes: the last carries the graphc type and
-# inputs in these attrs (TensorFlow ignores attrs starting with "_"), the others LOWERING_HELPER, so
-# graphc reads back its own op and skips the helpers.
-LOWERED_TYPE = "_graphc_type"
-LOWERED_INPUTS = "_graphc_inputs"
-LOWERING_HELPER = "_graphc_helper"
+# A graphc op TensorFlow lacks may be written as several TF nodes (op_mapping.LOWERED_TYPE & co.)
 
 
 def _sum_to_to_tf(op: Operation, emit: Any) -> tuple:
@@ -533,7 +529,6 @@ _ROWS = [
     _elementwise("LogicalNot", typed=False), _elementwise("LogicalAnd", typed=False),
     _elementwise("LogicalOr", typed=False),
     OpMapping("Select", "SelectV2", _select_to_tf, same_op("Select")),
-    OpMapping(None, "Select", None, same_op("Select")),
     OpMapping("Cast", "Cast", _cast_to_tf,
               lambda inputs, attrs, name: make_op("Cast", inputs, {"dtype": attrs["DstT"]}, name)),
     OpMapping("MatMul", "MatMul", _matmul_to_tf, same_op("MatMul", ("transpose_a", "transpose_b"))),
@@ -593,14 +588,19 @@ _ROWS = [
     *summary_table.ROWS,
     *tf_compositions.ROWS,
     *string_table.ROWS,
+    *tensor_array_table.ROWS,
+    *parse_table.ROWS,
+    *queue_table.ROWS,
 ]
 
 # written as TensorFlow's ops, read back as graphc's own (by the LOWERED_TYPE attr), never from TensorFlow
-_LOWERED = [OpMapping("SumTo", "Reshape", _sum_to_to_tf, same_op("SumTo"))]
+_LOWERED = [OpMapping("SumTo", "Reshape", _sum_to_to_tf, same_op("SumTo")),
+            *lowered_table.LOWERED]
 
 BY_GRAPHC = {row.graphc_type: row for row in _ROWS + _LOWERED if row.graphc_type is not None}
 BY_TF = {row.tf_type: row for row in _ROWS}
 assert len(BY_TF) == len(_ROWS), "a TF op type has two rows"
 
 
-__all__ = ["OpMapping", "BY_GRAPHC", "BY_TF", "tensor_name", "LOWERED_TYPE", "LOWERED_INPUTS", "LOWERING_HELPER"]
+__all__ = ["OpMapping", "BY_GRAPHC", "BY_TF", "tensor_name", "LOWERED_TYPE", "LOWERED_INPUTS", "LOWERED_ATTRS",
+           "LOWERING_HELPER"]

@@ -7,11 +7,12 @@ because ``Saver.save`` writes a ``.meta`` by default (as TF1 does).
 """
 from __future__ import annotations
 
-from tensorboard.compat.proto import (attr_value_pb2, graph_pb2, meta_graph_pb2, node_def_pb2, saver_pb2,
+from tensorboard.compat.proto import (attr_value_pb2, function_pb2, graph_pb2, meta_graph_pb2, node_def_pb2, saver_pb2,
                                       tensor_pb2, tensor_shape_pb2, types_pb2, variable_pb2, versions_pb2)
 
 GraphDef = graph_pb2.GraphDef
 NodeDef = node_def_pb2.NodeDef
+FunctionDef = function_pb2.FunctionDef
 AttrValue = attr_value_pb2.AttrValue
 NameAttrList = attr_value_pb2.NameAttrList
 TensorProto = tensor_pb2.TensorProto
@@ -23,5 +24,5 @@ SaverDef = saver_pb2.SaverDef
 VariableDef = variable_pb2.VariableDef
 DataType = types_pb2.DataType
 
-__all__ = ["GraphDef", "NodeDef", "AttrValue", "NameAttrList", "TensorProto", "TensorShapeProto", "VersionDef",
+__all__ = ["GraphDef", "NodeDef", "FunctionDef", "AttrValue", "NameAttrList", "TensorProto", "TensorShapeProto", "VersionDef",
            "MetaGraphDef", "CollectionDef", "SaverDef", "VariableDef", "DataType"]

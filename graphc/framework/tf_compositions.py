@@ -90,6 +90,15 @@ def _build_batch_matmul(inputs: list, attrs: dict, name: str) -> Any:
                                       "transpose_b": bool(attrs.get("adj_y", False))}, name)
 
 
+def _select_v1(inputs: list, attrs: dict) -> Any:
+    """TF1's Select: a vector condition with matrix (or higher) branches picks whole rows."""
+    condition, x, y = inputs
+    rank = x.shape.ndims
+    if condition.shape.ndims == 1 and rank is not None and rank > 1:
+        condition = array.reshape(condition, [-1] + [1] * (rank - 1))
+    return make_op("Select", [condition, x, y], {}, "Select").outputs[0]
+
+
 def _bias_add_grad(inputs: list, attrs: dict) -> Any:
     g = inputs[0]
     return reduce.reduce_sum(g, axis=list(range(g.shape.rank - 1)))
@@ -115,6 +124,7 @@ ROWS = [
     OpMapping(None, "PreventGradient", None, same_op("Identity")),
     OpMapping(None, "Concat", None, _build_concat_v1),
     *[OpMapping(None, t, None, _build_batch_matmul) for t in ("BatchMatMul", "BatchMatMulV2")],
+    OpMapping(None, "Select", None, composition(_select_v1)),
     OpMapping(None, "OnesLike", None, composition(lambda inputs, attrs: array.ones_like(inputs[0]))),
 ]
 

@@ -1,10 +1,12 @@
 """What an ONNX conversion rule writes into: nodes, initializers and the names of graphc tensors.
 
-A rule (``graphc/onnx/rules.py``) reads its graphc op's inputs with ``e.inp(op, i)`` (the ONNX name
+A rule (``graphc/onnx/rules*.py``, joined in ``table.py``) reads its graphc op's inputs with ``e.inp(op, i)`` (the ONNX name
 of input ``i``), writes ONNX nodes with ``e.node(...)`` and constants with ``e.const(...)``, and its
 last nodes write the names ``e.out(op, i)``: each graphc tensor keeps its TF name (``dense/MatMul:0``)
 in the ONNX graph, so a model can be read against the graph it came from. Helper values get unique
-names under the op's (``dense/MatMul/transpose_a``).
+names under the op's (``dense/MatMul/transpose_a``). A region's body is written by a child emitter
+(``e.child()``): its own nodes, the same namespace (ONNX wants every name assigned once) and
+initializers, and the enclosing graphs' values readable by name.
 """
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from graphc import dtypes
-from graphc.graph import Operation, Tensor
+from graphc.graph import Graph, Operation, Tensor
+from graphc.ops.state import STATE_READ
+from graphc.traversal import postorder
 
 
 class UnsupportedOpError(ValueError):
@@ -28,16 +32,36 @@ def tensor_type(onnx: Any, dtype: dtypes.DType, what: str) -> int:
         raise UnsupportedOpError(f"{what} has dtype {dtype.name}, which ONNX has no tensor type for") from None
 
 
+def ops_between(inputs: Sequence[Tensor], outputs: Sequence[Tensor]) -> list:
+    """The ops ``outputs`` need, after their inputs; the graph is cut at ``inputs``."""
+    fed = set(inputs)
+    return [op for op in postorder([t.op for t in outputs],
+                                   lambda op: [t.op for t in op.inputs if t not in fed])
+            if not all(t in fed for t in op.outputs)]
+
+
+def subgraphs(op: Operation) -> dict:
+    """A region op's bodies by attr name (``then_branch``, ``body``, ...): its graph-valued attrs."""
+    return {name: value for name, value in op.attrs.items() if isinstance(value, Graph)}
+
+
 class Emitter:
     """The ONNX graph being written: ``nodes`` in order, ``initializers``, and names for graphc tensors."""
 
-    def __init__(self, onnx: Any, opset: int) -> None:
+    def __init__(self, onnx: Any, opset: int, rules: Optional[dict] = None, parent: Optional["Emitter"] = None) -> None:
         self.onnx, self.opset = onnx, opset
+        self.rules: dict = rules if rules is not None else (parent.rules if parent is not None else {})
         self.nodes: list = []
-        self.initializers: list = []
+        # a subgraph's constants are written as the main graph's initializers, which it sees by name
+        self.initializers: list = parent.initializers if parent is not None else []
         self._names: dict = {}          # graphc Tensor -> ONNX value name
         self._pending: dict = {}        # graphc Tensor -> the value of its initializer, until first read
-        self._used: set = set()
+        self._used: set = parent._used if parent is not None else set()   # one namespace: ONNX wants SSA
+        self.parent = parent
+
+    def child(self) -> "Emitter":
+        """An emitter for a subgraph (a branch or loop body): its own nodes, the same names and initializers."""
+        return Emitter(self.onnx, self.opset, parent=self)
 
     # names -------------------------------------------------------------------------------------
 
@@ -55,12 +79,39 @@ class Emitter:
         self._used.add(name)
 
     def name_of(self, t: Tensor) -> str:
+        """The ONNX name of graphc tensor ``t``: this graph's, else an enclosing graph's (which a subgraph sees)."""
         if t in self._pending:
             self._write_initializer(t, self._pending.pop(t))
+        if t not in self._names and self.parent is not None:
+            return self.parent.name_of(t)
+        if t not in self._names:
+            raise UnsupportedOpError(f"{t.name} has no ONNX value: it is an output the exporter does not write (a "
+                                     f"while loop's per-iteration stacks, a region's kept random draws: what only "
+                                     "gradients read); export the inference graph")
         return self._names[t]
 
+    def write_ops(self, ops: Sequence[Operation], values: Optional[dict] = None) -> None:
+        """Writes ``ops`` (in execution order) with their rules; a constant, or a variable read whose value
+        is in ``values``, becomes an initializer."""
+        for op in ops:
+            if op.type == "Const":
+                self.initializer(op.outputs[0], op.attrs["value"])
+            elif op.type == STATE_READ and values is not None and op in values:
+                self.initializer(op.outputs[0], np.asarray(values[op]))
+            else:
+                try:
+                    self.rules[op.type](self, op)
+                except UnsupportedOpError:
+                    raise
+                except (KeyError, TypeError, ValueError) as err:
+                    raise UnsupportedOpError(f"Cannot export operation '{op.name}' ({op.type}) to ONNX: {err}") from err
+
     def inp(self, op: Operation, index: int = 0) -> str:
-        return self.name_of(op.inputs[index])
+        """The ONNX name of ``op``'s input ``index``."""
+        try:
+            return self.name_of(op.inputs[index])
+        except UnsupportedOpError as err:
+            raise UnsupportedOpError(f"Cannot export operation '{op.name}' ({op.type}): its input {err}") from None
 
     def out(self, op: Operation, index: int = 0) -> str:
         """The name the rule's result for ``op.outputs[index]`` must have: the tensor's TF name."""
@@ -105,6 +156,29 @@ class Emitter:
                              dtype=object).reshape(array.shape)
         self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
         self.bind(t, name)
+
+    def reduce(self, onnx_type: str, x: str, axes: Sequence[int], op: Operation, hint: str, keepdims: int = 0) -> str:
+        """``onnx_type`` (ReduceMax, ReduceSum, ...) over ``axes``: an input from opset 18 (ReduceSum: 13),
+        an attr before."""
+        if self.opset >= 18 or onnx_type == "ReduceSum":
+            return self.node(onnx_type, [x, self.int64s(list(axes), op, f"{hint}_axes")], op, hint, keepdims=keepdims)
+        return self.node(onnx_type, [x], op, hint, keepdims=keepdims, axes=list(axes))
+
+    def dims(self, name: str, op: Operation, hint: str, start: int = 0, end: Optional[int] = None) -> str:
+        """``Shape(name)[start:end]`` as int64 (Shape's start/end attrs are opset 15: a Slice before)."""
+        if self.opset >= 15:
+            attrs = {"start": start} if end is None else {"start": start, "end": end}
+            return self.node("Shape", [name], op, hint, **attrs)
+        shape = self.node("Shape", [name], op, f"{hint}_shape")
+        bounds = [self.int64s([start], op, f"{hint}_start"), self.int64s([np.iinfo(np.int64).max if end is None else end],
+                                                                          op, f"{hint}_end")]
+        return self.node("Slice", [shape, *bounds], op, hint)
+
+    def value_info(self, t: Tensor, name: str) -> Any:
+        """The ONNX type of graphc tensor ``t`` under ``name``: its dtype and what is known of its shape."""
+        dims = t.shape.as_tuple()
+        return self.onnx.helper.make_tensor_value_info(name, tensor_type(self.onnx, t.dtype, t.name),
+                                                       None if dims is None else list(dims))
 
     def cast(self, name: str, dtype: dtypes.DType, op: Operation, hint: str = "cast",
              outputs: Optional[Sequence[str]] = None) -> str:

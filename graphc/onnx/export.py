@@ -1,11 +1,12 @@
 """``graphc.onnx.export``: the inference part of a session's graph as an ONNX model.
 
 The ops between ``inputs`` and ``outputs`` are written in execution order, one rule per op type
-(``graphc/onnx/rules.py``); constants and the session's current variable values become
-initializers; ``inputs`` become the model's inputs (a dimension of unknown size is a symbolic
-dimension). Every op type is checked before anything is read from the session, so an op with no
-ONNX form is an ``UnsupportedOpError`` (a ValueError) naming the op and its type; the finished
-model passes ``onnx.checker`` (with shape inference) before it is written.
+(``graphc/onnx/table.py``; region ops write their bodies as subgraphs); constants and the
+session's current variable values become initializers; ``inputs`` become the model's inputs (a
+dimension of unknown size is a symbolic dimension). Every op type, in region bodies too, is checked
+before anything is read from the session, so an op with no ONNX form is an ``UnsupportedOpError``
+(a ValueError) naming the op, its type and why (``NO_ONNX``); the finished model passes
+``onnx.checker`` (with shape inference) before it is written.
 """
 from __future__ import annotations
 
@@ -13,13 +14,10 @@ import os
 import re
 from typing import Any, Optional, Union
 
-import numpy as np
-
-from graphc.graph import Operation, Tensor
-from graphc.onnx.emitter import Emitter, UnsupportedOpError, tensor_type
-from graphc.onnx.rules import RULES
+from graphc.graph import Tensor
+from graphc.onnx.emitter import Emitter, UnsupportedOpError, ops_between, subgraphs, tensor_type
+from graphc.onnx.table import NO_ONNX, RULES
 from graphc.ops.state import STATE_READ
-from graphc.traversal import postorder
 from graphc.version import __version__
 
 DEFAULT_OPSET = 17
@@ -55,23 +53,19 @@ def _tensors(graph: Any, values: Any, what: str) -> list:
     return out
 
 
-def _ops_to_write(inputs: list, outputs: list) -> list:
-    """The ops the outputs need, after their inputs; the graph is cut at ``inputs``."""
-    fed = set(inputs)
-    return [op for op in postorder([t.op for t in outputs],
-                                   lambda op: [t.op for t in op.inputs if t not in fed])
-            if not all(t in fed for t in op.outputs)]
-
-
-def _check_writable(ops: list) -> None:
+def _check_writable(ops: list, where: str = "") -> None:
+    """Every op has a rule (or is a constant or variable read); a region op's bodies are checked too."""
     for op in ops:
         if op.type == "Placeholder":
             raise ValueError(f"graphc.onnx.export: the outputs depend on placeholder '{op.name}', which is not "
                              "in inputs; add it to inputs (or export a tensor that does not need it)")
         if op.type not in RULES and op.type not in ("Const", STATE_READ):
-            raise UnsupportedOpError(f"Cannot export operation '{op.name}' to ONNX: op type '{op.type}' has no "
-                                     f"ONNX mapping (graphc writes {len(RULES)} op types; see "
-                                     "graphc/onnx/rules.py)")
+            reason = NO_ONNX.get(op.type, "graphc has no rule for it")
+            raise UnsupportedOpError(f"Cannot export operation '{op.name}'{where} to ONNX: op type '{op.type}' has no "
+                                     f"ONNX mapping ({reason}; graphc writes {len(RULES)} op types, listed in "
+                                     "README's \"Export to ONNX\")")
+        for attr, body in sorted(subgraphs(op).items()):
+            _check_writable(ops_between(body.inputs, body.outputs), f" (in the {attr} of '{op.name}')")
 
 
 def _dim_param(name: str, axis: int) -> str:
@@ -155,37 +149,22 @@ def export(sess: Any, inputs: Any, outputs: Any, path: Optional[Union[str, os.Pa
     ins, outs = _tensors(graph, inputs, "inputs"), _tensors(graph, outputs, "outputs")
     if len(set(ins)) != len(ins):
         raise ValueError("graphc.onnx.export: an input is listed twice")
-    ops = _ops_to_write(ins, outs)
+    ops = ops_between(ins, outs)
     _check_writable(ops)
     variables = [op for op in ops if op.type == STATE_READ]
     values = dict(zip(variables, sess.run([op.outputs[0] for op in variables]))) if variables else {}
 
-    e = Emitter(onnx, opset)
+    e = Emitter(onnx, opset, RULES)
     graph_inputs = []
     for t in ins:
         e.bind(t, e.unique(t.name))
         graph_inputs.append(_value_info(onnx, t, e.name_of(t), symbolic=True))
-    for op in ops:
-        if op.type == "Const":
-            e.initializer(op.outputs[0], op.attrs["value"])
-        elif op.type == STATE_READ:
-            e.initializer(op.outputs[0], np.asarray(values[op]))
-        else:
-            _convert(e, op)
+    e.write_ops(ops, values)
     model = _model(onnx, e, graph_inputs, outs, opset, model_name)
     onnx.checker.check_model(model, full_check=True)
     if path is not None:
         _write(onnx, model, path)
     return model
-
-
-def _convert(e: Emitter, op: Operation) -> None:
-    try:
-        RULES[op.type](e, op)
-    except UnsupportedOpError:
-        raise
-    except (KeyError, TypeError, ValueError) as err:
-        raise UnsupportedOpError(f"Cannot export operation '{op.name}' ({op.type}) to ONNX: {err}") from err
 
 
 __all__ = ["export", "DEFAULT_OPSET", "MIN_OPSET", "UnsupportedOpError"]

@@ -2,9 +2,11 @@
 
 A rule reads inputs with ``e.inp(op, i)`` and writes ``e.out(op, i)`` (``graphc/onnx/emitter.py``).
 graphc's compositions (softmax, batch norm, relu6, leaky_relu, selu, bias_add, dense, ...) are
-written as the primitives they are made of, so they need no rule of their own. Images are NHWC in
-graphc and NCHW in ONNX: convolutions and pooling are written between two ``Transpose`` nodes.
-Attrs TensorFlow takes as inputs (axes, perms, shapes) become int64 initializers, as ONNX wants.
+written as the primitives they are made of, so they need no rule of their own. Attrs TensorFlow
+takes as inputs (axes, perms, shapes) become int64 initializers, as ONNX wants. This file holds the
+elementwise, reduction and array rules; ``rules_nn.py`` (convolutions, pooling, images),
+``rules_control.py`` (``If``/``While``, TensorArrays) and ``rules_more.py`` (random, strings, the
+rest) the other families; ``table.py`` joins them.
 """
 from __future__ import annotations
 
@@ -19,7 +21,6 @@ from graphc.ops.core import constant_value
 
 _INT64_MAX = np.iinfo(np.int64).max
 _INT64_MIN = np.iinfo(np.int64).min
-_TO_NCHW, _TO_NHWC = [0, 3, 1, 2], [0, 2, 3, 1]
 
 
 def _rank(op: Operation, index: int = 0) -> int:
@@ -397,32 +398,7 @@ def _unsorted_segment_sum(e: Emitter, op: Operation) -> None:
     e.node("Reshape", [summed, shape], op, outputs=[e.out(op)])
 
 
-# nn --------------------------------------------------------------------------------------------
-
-def _auto_pad(op: Operation) -> str:
-    return {"SAME": "SAME_UPPER", "VALID": "VALID"}[op.attrs["padding"]]   # TF puts SAME's odd pixel at the end
-
-
-def _nchw(e: Emitter, op: Operation, onnx_type: str, inputs: list, **attrs: Any) -> None:
-    """``onnx_type`` on NCHW data between transposes from and back to graphc's NHWC."""
-    x = e.node("Transpose", [inputs[0]], op, "to_nchw", perm=_TO_NCHW)
-    y = e.node(onnx_type, [x, *inputs[1:]], op, onnx_type.lower(), auto_pad=_auto_pad(op), **attrs)
-    e.node("Transpose", [y], op, outputs=[e.out(op)], perm=_TO_NHWC)
-
-
-def _conv2d(e: Emitter, op: Operation) -> None:
-    w = e.node("Transpose", [e.inp(op, 1)], op, "filter_oihw", perm=[3, 2, 0, 1])
-    _nchw(e, op, "Conv", [e.inp(op), w], strides=list(op.attrs["strides"]), dilations=list(op.attrs["dilations"]))
-
-
-def _pool(onnx_type: str, **extra: Any) -> Callable:
-    def rule(e: Emitter, op: Operation) -> None:
-        _nchw(e, op, onnx_type, [e.inp(op)], kernel_shape=list(op.attrs["ksize"]), strides=list(op.attrs["strides"]),
-              **extra)
-    return rule
-
-
-RULES: dict = {
+BASIC_RULES: dict = {
     **{t: _same(t) for t in ("Abs", "Ceil", "Cos", "Exp", "Floor", "Log", "Neg", "Reciprocal", "Relu", "Round",
                              "Sigmoid", "Sign", "Sin", "Softplus", "Sqrt", "Tanh", "Identity", "Elu",
                              "Add", "Sub", "Mul", "Pow", "Equal", "Greater", "Less")},
@@ -441,8 +417,7 @@ RULES: dict = {
     "Shape": _shape, "Size": _shape, "Rank": _rank_op, "Fill": _fill, "Tile": _tile, "BroadcastTo": _broadcast_to,
     "Range": _same("Range"), "Pad": _pad, "MirrorPad": _mirror_pad, "StridedSlice": _strided_slice,
     "GatherV2": _gather, "OneHot": _one_hot, "UnsortedSegmentSum": _unsorted_segment_sum,
-    "Conv2D": _conv2d, "MaxPool": _pool("MaxPool"), "AvgPool": _pool("AveragePool", count_include_pad=0),
     "PlaceholderWithDefault": _same("Identity"), "IdentityN": _identity_n,
 }
 
-__all__ = ["RULES"]
+__all__ = ["BASIC_RULES"]

@@ -42,9 +42,12 @@ def _check_indices(indices: np.ndarray, limit: int, what: str) -> None:
 
 
 def _gather_numpy(params, indices, axis):
-    _check_indices(indices, params.shape[axis], "indices")
     if np.ndim(indices) == 0:   # one slice: a plain copy (np.take is ~100x slower on a strided view)
-        return np.array(params[(slice(None),) * (axis % params.ndim) + (int(indices),)], copy=True)
+        i, limit = int(indices), params.shape[axis]
+        if not 0 <= i < limit:
+            raise ValueError(f"indices[] = {i} is not in [0, {limit})")
+        return np.array(params[(slice(None),) * (axis % params.ndim) + (i,)], copy=True)
+    _check_indices(indices, params.shape[axis], "indices")
     return np.take(params, indices, axis=axis)
 
 
@@ -76,6 +79,41 @@ def gather(params: Any, indices: Any, validate_indices: Any = None, name: str = 
         raise ValueError(f"gather supports batch_dims=0 only, got {batch_dims}; reshape the batch dims away")
     axis = 0 if axis is None else static_int(axis)
     return apply("GatherV2", [params, indices], {"axis": axis}, name)
+
+
+def _gather_rows_infer(inputs, attrs):
+    index, stacks = inputs[0], inputs[1:]
+    check_int("gather_rows index", index)
+    check_scalar("gather_rows index", index)
+    out = []
+    for t in stacks:
+        dims = t.shape.as_tuple()
+        if dims is not None and not dims:
+            raise ValueError(f"gather_rows: {t.name} is a scalar; it needs a first dimension to take a row of")
+        out.append((t.dtype, TensorShape(None if dims is None else list(dims[1:]))))
+    return out
+
+
+def _gather_rows_numpy(index, *stacks):
+    return tuple(_gather_numpy(s, index, 0) for s in stacks)
+
+
+def _gather_rows_grad(op, *gs):
+    index = op.inputs[0]
+    return [None] + [None if g is None else unsorted_segment_sum(g, index, array.dim_or_tensor(t, 0))
+                     for g, t in zip(gs, op.inputs[1:])]
+
+
+register(OpDef("GatherRows", "opaque", infer=_gather_rows_infer, numpy=_gather_rows_numpy, grad=_gather_rows_grad))
+
+
+def gather_rows(stacks: list, index: Any, name: str = "GatherRows") -> list:
+    """Row ``index`` of each tensor of ``stacks`` (``gather(t, index)`` for each, as one op: a loop
+    gradient reads iteration ``j`` of every forward stack with one step instead of one per stack)."""
+    if not stacks:
+        return []
+    op = core.make_op("GatherRows", [index] + list(stacks), {}, name)
+    return list(op.outputs)
 
 
 def _segment_sum_infer(inputs, attrs):

@@ -132,6 +132,21 @@ _WEIGHTS: dict = {"ResizeBilinear": _bilinear_weights, "ResizeNearestNeighbor": 
                   "ResizeBicubic": _bicubic_weights}
 
 
+def resize_weights(op_type: str, in_size: int, out_size: int, align_corners: bool,
+                   half_pixel_centers: bool) -> np.ndarray:
+    """The [out_size, in_size] float32 matrix that resizes one axis as ``op_type`` does (each output
+    row/column a weighted sum of input ones); the ONNX exporter writes bicubic resizes with it."""
+    return _WEIGHTS[op_type](in_size, out_size, align_corners, half_pixel_centers)
+
+
+def area_weights(in_size: int, out_size: int, align_corners: bool) -> np.ndarray:
+    """``ResizeArea``'s [out_size, in_size] float32 matrix for one axis, normalized by that axis' scale
+    (the kernel normalizes by both scales at once: the two agree to float32 rounding); the ONNX
+    exporter writes area resizes with it."""
+    scale = np.float64(_scale(in_size, out_size, align_corners))
+    return (_area_weights(in_size, out_size, align_corners, False) / scale).astype(np.float32)
+
+
 def _apply_weights(x: np.ndarray, wh: np.ndarray, ww: np.ndarray) -> np.ndarray:
     return np.einsum("ip,bpqc,jq->bijc", wh, x, ww, optimize=True)
 

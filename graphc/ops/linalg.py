@@ -8,7 +8,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from graphc.graph import Tensor
-from graphc.ops import array
+from graphc.ops import array, blas_threads
 from graphc.ops.core import (OpDef, _graph_of, _graph_tensor_or_none, apply, constant_value, convert_n,
                              convert_to_tensor, register)
 from graphc.shape import TensorShape
@@ -19,7 +19,7 @@ def _swap(x, transpose):
 
 
 def _matmul_numpy(a, b, transpose_a, transpose_b):
-    return np.matmul(_swap(a, transpose_a), _swap(b, transpose_b))
+    return blas_threads.matmul(_swap(a, transpose_a), _swap(b, transpose_b))
 
 
 def _matmul_infer(inputs, attrs):

@@ -120,6 +120,11 @@ def donating(buffers: Iterable[np.ndarray]) -> Iterator[None]:
         _DONATED.reset(token)
 
 
+def any_donated() -> bool:
+    """Whether some buffer is given up now (a ``donating`` block is active with buffers)."""
+    return bool(_DONATED.get())
+
+
 def donated(buffer: Any) -> bool:
     """Whether ``buffer`` was given up (``donating``): its reader may write into it."""
     return id(buffer) in _DONATED.get()
@@ -194,7 +199,8 @@ def _scatter_grad(op, g_buffer, g_written):
     if g_buffer is None:
         return [None, None, None, None]
     value = op.inputs[3]
-    return [clear_rows(buffer, g_buffer, indices), None, None, _shaped_like(gather_ops.gather(g_buffer, indices), value)]
+    rows, rest = take_rows(buffer, g_buffer, indices)
+    return [rest, None, None, _shaped_like(rows, value)]
 
 
 def _shaped_like(g: Any, x: Any) -> Any:
@@ -350,8 +356,8 @@ def _clear_rows_infer(inputs, attrs):
 def _clear_rows_numpy(buffer, g, indices):
     if buffer.shape[1:] != g.shape[1:]:   # a placeholder buffer, replaced by the first write
         return np.zeros(buffer.shape, dtype=g.dtype)
-    if buffer.shape == g.shape:           # one pass over the rows (no zeros first)
-        out = np.array(g, copy=True)
+    if buffer.shape == g.shape:           # one pass over the rows (no zeros first); none when given up
+        out = g if donated(g) and g.flags.writeable else np.array(g, copy=True)
     else:
         out = np.zeros(buffer.shape, dtype=g.dtype)
         rows = min(buffer.shape[0], g.shape[0])
@@ -376,6 +382,95 @@ def clear_rows(buffer: Any, g: Any, indices: Any, name: str = "TensorArrayClearR
     gradient is ``g``: ``g`` cut (or zero-padded) to the buffer's rows, those at ``indices`` zero;
     all zeros for a placeholder buffer (its first write replaced it)."""
     return apply("TensorArrayClearRows", [buffer, g, indices], name=name)
+
+
+def _take_rows_infer(inputs, attrs):
+    buffer, g, indices = inputs
+    _check_index_dtype(indices, "indices")
+    irank, gdims = indices.shape.ndims, g.shape.as_tuple()
+    rows = TensorShape(None) if irank is None or gdims is None else \
+        TensorShape(list(indices.shape.as_tuple()) + list(gdims[1:]))
+    return [(g.dtype, rows)] + _clear_rows_infer(inputs, attrs)
+
+
+def _take_rows_numpy(buffer, g, indices):
+    idx = np.asarray(indices, dtype=np.int64)
+    flat = idx.reshape(-1)
+    if flat.size and (flat.min() < 0 or flat.max() >= g.shape[0]):
+        raise ValueError(f"TensorArray gradient: indices {flat.tolist()} out of range for a gradient of "
+                         f"{g.shape[0]} rows")
+    rows = np.array(g[int(idx)], copy=True) if idx.ndim == 0 else np.take(g, idx, axis=0)
+    return rows, _clear_rows_numpy(buffer, g, indices)      # (rows copied first: the clear may be in place)
+
+
+def _take_rows_grad(op, g_rows, g_rest):
+    _, g, indices = op.inputs
+    # rest's adjoint is clear_rows' (g's shape, the taken rows zero); the taken rows' adds at them
+    total = clear_rows(g, g_rest, indices) if g_rest is not None else None
+    if g_rows is None:
+        return [None, total, None]
+    return [None, accumulate(total if total is not None else array.zeros_like(g), indices, g_rows), None]
+
+
+register(OpDef("TensorArrayTakeRows", "opaque", infer=_take_rows_infer, numpy=_take_rows_numpy,
+               grad=_take_rows_grad))
+
+
+def take_rows(buffer: Any, g: Any, indices: Any, name: str = "TensorArrayTakeRows") -> list:
+    """A write's gradient in one op: ``g``'s rows at ``indices`` (the written value's gradient) and
+    ``clear_rows(buffer, g, indices)`` (the earlier buffer's). One op reads ``g`` then clears it, so
+    a loop driver that gives ``g`` up lets it clear in place (``donating``) without a copy of ``g``."""
+    return apply("TensorArrayTakeRows", [buffer, g, indices], name=name)
+
+
+def _accumulate_infer(inputs, attrs):
+    total, indices, g = inputs
+    _check_index_dtype(indices, "indices")
+    if g.dtype is not total.dtype:
+        raise TypeError(f"TensorArrayAccumulate: {g.name} ({g.dtype.name}) added to {total.name} ({total.dtype.name})")
+    return [(total.dtype, total.shape)]
+
+
+def _accumulate_numpy(total, indices, g):
+    idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+    rows = np.asarray(g).reshape((idx.size,) + np.shape(g)[np.ndim(indices):])
+    if rows.shape[1:] != total.shape[1:] or idx.size and (idx.min() < 0 or idx.max() >= total.shape[0]):
+        raise ValueError(f"TensorArrayAccumulate: rows of shape {list(rows.shape[1:])} at indices "
+                         f"{idx.tolist()} do not fit a gradient buffer of shape {list(total.shape)}")
+    out = total if donated(total) and total.flags.writeable else np.array(total, copy=True)
+    if idx.size == 1:
+        out[idx[0]] += rows[0]
+    else:
+        np.add.at(out, idx, rows)
+    return out
+
+
+def _accumulate_grad(op, gg):
+    _, indices, _ = op.inputs
+    return [gg, None, gather_ops.gather(gg, indices)]
+
+
+register(OpDef("TensorArrayAccumulate", "opaque", infer=_accumulate_infer, numpy=_accumulate_numpy,
+               grad=_accumulate_grad))
+
+
+def accumulate(total: Any, indices: Any, g: Any, name: str = "TensorArrayAccumulate") -> Any:
+    """``total + scatter_add(written, indices, g)`` in one op: ``total`` with ``g``'s rows added at
+    ``indices`` (a while gradient's running sum of a TensorArray's gradient; a loop driver that gives
+    up ``total`` lets it add in place instead of building a zero buffer and a sum every iteration)."""
+    return apply("TensorArrayAccumulate", [total, indices, g], name=name)
+
+
+def accumulated(total: Any, g: Any) -> Optional[Any]:
+    """``total + g`` as one ``accumulate`` when ``g`` is a read's gradient (``TensorArrayScatterAdd``)
+    into a buffer of ``total``'s shape (checked again at run time); None otherwise."""
+    if g.op.type != "TensorArrayScatterAdd" or total.dtype is not g.dtype:
+        return None
+    a, b = total.shape, g.shape
+    if a.ndims is None or a.ndims != b.ndims or not a.is_compatible_with(b):
+        return None
+    _, indices, rows = g.op.inputs
+    return accumulate(total, indices, rows)
 
 
 # ------------------------------------------------------------------------------------------------

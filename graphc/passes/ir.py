@@ -124,14 +124,15 @@ class Program:
         self.fetches: list = []      # Values, in fetch order
         self.fetch_names: list = []  # the fetched tensors' TF names, in fetch order (for dumps)
         self.updates: dict = {}      # variable op -> Value of its new value
+        self.effects: list = []      # impure nodes the run needs that nothing reads (a Print in a control dependency)
         self.nodes: list = []        # topological order (rebuilt by `toposort`)
 
     def outputs(self) -> list:
         return list(self.fetches) + list(self.updates.values())
 
     def toposort(self) -> None:
-        """Recomputes ``nodes``: everything the outputs need, producers first."""
-        order = postorder([v.op for v in self.outputs()], lambda node: [v.op for v in node.inputs],
+        """Recomputes ``nodes``: everything the outputs and the effects need, producers first."""
+        order = postorder([v.op for v in self.outputs()] + self.effects, lambda node: [v.op for v in node.inputs],
                           key=lambda node: node.id)
         seen = {node.id for node in order}
         self.nodes = order
@@ -244,6 +245,8 @@ def build(plan: RunPlan, feed_shapes: Optional[Sequence[tuple]] = None) -> Progr
             prog.updates[op.inputs[0].op] = value
             continue
         node = new_node(op.type, ins, dict(op.attrs), origin=op)
+        if not OPS[op.type].pure:
+            prog.effects.append(node)       # runs as TF1 runs it even when only a control edge leads to it
         for t, v in zip(op.outputs, node.outputs):
             env[t] = v
     for t in plan.fetches:

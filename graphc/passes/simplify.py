@@ -10,7 +10,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from graphc.ops.core import OPS
+from graphc import errors
+from graphc.ops.core import OPS, OpKind
 from graphc.passes.ir import Program, Value, const_node, new_node
 
 
@@ -138,12 +139,14 @@ def _transpose(node):
 
 
 def _sum_to(node):
-    """SumTo with fully known shapes becomes a Sum over static axes (a fusible reduction)."""
+    """SumTo to a shape of known rank becomes a Sum over static axes (a fusible reduction). Dims
+    may be unknown (a shape pattern's batch dim): such a dim is never 1 (the static-broadcasting
+    rule above), so a gradient dim is summed exactly where the target has a 1 (or no dim)."""
     same = _keeps(node.inputs[0], node)
     if same is not None:
         return same
     g, out = node.inputs[0], node.outputs[0]
-    if not (g.shape.is_fully_defined() and out.shape.is_fully_defined()):
+    if g.shape.ndims is None or out.shape.ndims is None or g.shape.ndims < out.shape.ndims:
         return None
     gdims, target = g.shape.as_list(), out.shape.as_list()
     lead = len(gdims) - len(target)
@@ -153,16 +156,55 @@ def _sum_to(node):
     summed = new_node("Sum", [g], {"axis": axes, "keepdims": lead == 0}, node.origin).outputs[0]
     if summed.shape.as_list() == target:
         return summed
+    if not out.shape.is_fully_defined():
+        return None
     shape = const_node(np.array(target, dtype=np.int32), _int32(), node.origin).outputs[0]
     return new_node("Reshape", [summed, shape], {}, node.origin).outputs[0]
 
 
 def _fill(node):
-    """Fill(dims, v) is BroadcastTo(v, dims): an elementwise node the fusion planner can fuse."""
-    if not node.outputs[0].shape.is_fully_defined():
+    """Fill(dims, v) is BroadcastTo(v, dims): an elementwise node the fusion planner can fuse (its
+    rank known; a shape pattern's unknown dims come from ``dims`` at run time)."""
+    if node.outputs[0].shape.ndims is None:
         return None
     dims, value = node.inputs
     return new_node("BroadcastTo", [value, dims], {}, node.origin).outputs[0]
+
+
+def _shape_of(node):
+    """Shape(x) of an elementwise result reads the shape of an input with x's static shape, so x
+    itself is not computed for its shape alone (a shape pattern's gradient seeds: ones_like(loss)).
+    Under the static-broadcasting rule that input's shape is x's in every run that succeeds."""
+    src = node.inputs[0].op
+    od = OPS.get(src.type)    # None for the IR's own nodes (feeds, variable reads)
+    if od is None or od.kind is not OpKind.ELEMENTWISE or len(src.outputs) != 1:
+        return None
+    for x in src.inputs:
+        if same_shape(x, node.inputs[0]):
+            return new_node(node.type, [x], dict(node.attrs), node.origin).outputs[0]
+    return None
+
+
+def _through_broadcasts(node):
+    """An elementwise node reads ``BroadcastTo(x, dims)`` as ``x`` when it broadcasts ``x`` to the same
+    result by itself (``zeros_like`` in a relu gradient's Select): no array of the broadcast shape,
+    and no shape query for ``dims`` in a plan whose dims are known only at run time."""
+    ins = list(node.inputs)
+    changed = False
+    for i, v in enumerate(ins):
+        if v.op.type == "BroadcastTo" and same_shape(v, node.outputs[0]):
+            ins[i] = v.op.inputs[0]
+            changed = True
+    if not changed:
+        return None
+    try:
+        new = new_node(node.type, ins, dict(node.attrs), node.origin)
+    except errors.OpError:
+        return None
+    out = new.outputs[0]
+    if len(new.outputs) != 1 or not same_shape(out, node.outputs[0]) or out.dtype is not node.outputs[0].dtype:
+        return None
+    return out
 
 
 def _int32():
@@ -184,6 +226,7 @@ RULES: dict = {
     "SumTo": _sum_to,
     "BroadcastTo": _same_shape_noop,
     "Fill": _fill,
+    "Shape": _shape_of,
     "Reshape": _reshape,
     "Transpose": _transpose,
 }
@@ -196,9 +239,9 @@ def run(prog: Program, rules: Optional[dict] = None) -> bool:
         if mapping:
             node.inputs = tuple(_resolve(v, mapping) for v in node.inputs)
         rule: Optional[Callable] = rules.get(node.type)
-        if rule is None:
-            continue
-        new = rule(node)
+        new = rule(node) if rule is not None else None
+        if new is None and rules is RULES and node.kind is OpKind.ELEMENTWISE and len(node.outputs) == 1:
+            new = _through_broadcasts(node)
         if new is not None and new is not node.outputs[0]:
             mapping[node.outputs[0]] = new
     if mapping:

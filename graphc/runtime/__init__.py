@@ -9,16 +9,20 @@ def stats() -> dict:
 
     - ``executables_built`` / ``executable_memory_hits``: Session.run plans built, and runs that
       found theirs in the session's in-memory cache;
+    - ``executables_evicted``: executables sessions dropped from their bounded caches (least
+      recently used first; ``Session(executable_cache_size=...)``, ``GRAPHC_EXECUTABLE_CACHE``);
     - ``compiles``: kernels numba compiled; ``disk_hits``: kernels numba loaded from the disk cache;
     - ``module_memory_hits``: generated modules found already imported in this process;
     - ``modules_written`` / ``modules_imported`` / ``corrupt_entries``: the code cache's files;
     - ``device_uploads`` / ``device_downloads`` (and ``..._bytes``), ``device_copies``: host/device
       transfers and device-side copies made by the Triton backend (0 on the CPU backends).
     """
+    from graphc.codegen import executable_cache
     from graphc.runtime import session
     from graphc.toolchain import cache
 
     out = dict(session.STATS)
+    out.update(executable_cache.STATS)
     out.update(cache.STATS)
     numba_cpu = sys.modules.get("graphc.codegen.numba_cpu")
     out["compiles"] = numba_cpu.STATS["compiles"] if numba_cpu else 0

@@ -15,7 +15,7 @@ from graphc.graph import Graph, Operation, Tensor, default_session, get_default_
 from graphc.ops.state import QUERY_ANSWERS, SESSION_CLOSED, STATE_QUERIES
 from graphc.toolchain import compile_notice
 from graphc.passes.run_plan import RunPlan, check_assigned_shapes
-from graphc.codegen import commit, driver
+from graphc.codegen import commit, driver, executable_cache
 from graphc.runtime import session_config
 from graphc.runtime.fetch import FetchMapper, expand_feeds
 from graphc.runtime.host_run import HostRun
@@ -60,10 +60,13 @@ class Session:
     "interpret" (the fused kernel plan run with numpy; for checking plans).
     ``config`` (a ``tf.ConfigProto``): see ``graphc.config.ConfigProto`` for what is honoured
     (intra-op threads, placement logging, ``device_count={'GPU': 0}``); ``target`` is accepted.
+    ``executable_cache_size`` (a graphc extension): how many executables the session keeps, least
+    recently used dropped first (default ``$GRAPHC_EXECUTABLE_CACHE``, else 64; see
+    ``codegen/executable_cache.py``, which also says how new feed shapes share one plan).
     """
 
     def __init__(self, target: str = "", graph: Optional[Graph] = None, config: Any = None,
-                 backend: Optional[str] = None) -> None:
+                 backend: Optional[str] = None, executable_cache_size: Optional[int] = None) -> None:
         if graph is not None and not isinstance(graph, Graph):
             raise TypeError(f"Argument `graph` must be a tf.Graph, but got {type(graph).__name__!r}")
         self.graph = graph if graph is not None else get_default_graph()
@@ -82,7 +85,7 @@ class Session:
         self.config = config
         self._settings = session_config.SessionSettings(config, self.backend)
         self._state = SessionState()
-        self._cache: dict = {}
+        self._cache = executable_cache.ExecutableCache(executable_cache.capacity_from(executable_cache_size))
         self._fetch_specs: dict = {}
         self._lock = threading.RLock()
         self._closed = False
@@ -129,10 +132,14 @@ class Session:
         """Computes ``fetches`` (any TF1 fetch structure), feeding ``feed_dict``; returns numpy values."""
         if self._closed:
             self._check_open()
+        if options is None and run_metadata is None:
+            spec = self._fetch_spec(fetches)
+            feed_tensors, feed_values = self._prepare_feeds(feed_dict)
+            return spec.rebuild(self._run_spec(spec, feed_tensors, feed_values))
         with self._settings.traced(options, run_metadata):
             spec = self._fetch_spec(fetches)
             feed_tensors, feed_values = self._prepare_feeds(feed_dict)
-            return spec.mapper.rebuild(self._run_spec(spec, feed_tensors, feed_values))
+            return spec.rebuild(self._run_spec(spec, feed_tensors, feed_values))
 
     def compile(self, fetches: Any, feed_dict: Optional[dict] = None) -> Any:
         """The executable ``run(fetches, feed_dict)`` would use (the same cache entry), without running it.
@@ -168,13 +175,17 @@ class Session:
                 self._check_open()
             feed_values = [convert(t, v) for t, v in zip(feed_tensors, args)]
             if options is None and run_metadata is None:
-                return spec.mapper.rebuild(self._run_spec(spec, feed_tensors, feed_values, on_device))
+                return spec.rebuild(self._run_spec(spec, feed_tensors, feed_values, on_device))
             with self._settings.traced(options, run_metadata):
-                return spec.mapper.rebuild(self._run_spec(spec, feed_tensors, feed_values, on_device))
+                return spec.rebuild(self._run_spec(spec, feed_tensors, feed_values, on_device))
         return call
 
     def _fetch_spec(self, fetches: Any) -> "_FetchSpec":
         """The flattened fetch structure, memoized for fetches that are one graph element or a flat list."""
+        if type(fetches) is Tensor:
+            spec = self._fetch_specs.get(fetches)
+            if spec is not None:
+                return spec
         key = _fetch_key(fetches)
         spec = self._fetch_specs.get(key) if key is not None else None
         if spec is None:
@@ -194,7 +205,7 @@ class Session:
         with self._lock:
             try:
                 self._check_open()       # close() may have run while this run waited for the lock
-                exe = self._executable(spec.tensors, spec.targets, feed_tensors, feed_values)
+                exe = self._executable(spec.tensors, spec.targets, feed_tensors, feed_values, spec.fetch_set)
             except BaseException:
                 if host is not None:
                     host.failed()
@@ -261,34 +272,39 @@ class Session:
             answers.extend(outputs)
         return tensors, answers, host
 
-    def _executable(self, fetch_tensors: list, targets: list, feed_tensors: list, feed_values: list):
-        """The cached executable for this fetch/feed set (and feed shapes, for shape-specialized backends)."""
-        feed_shapes = tuple(tuple(v.shape) for v in feed_values) if self._shape_specialized else None
-        key = (tuple(fetch_tensors), tuple(targets), tuple(feed_tensors), feed_shapes)
-        exe = self._cache.get(key)
+    def _executable(self, fetch_tensors: list, targets: list, feed_tensors: list, feed_values: list,
+                    fetch_set: Optional[tuple] = None):
+        """The cached executable for this fetch/feed set (and feed shapes or their pattern, for
+        shape-specialized backends: see ``codegen/executable_cache.py``); ``fetch_set``: the
+        fetches and targets as a tuple, when the caller has it."""
+        feed_set = (fetch_set or (*fetch_tensors, None, *targets), tuple(feed_tensors))
+        shapes = tuple([tuple(v.shape) for v in feed_values]) if self._shape_specialized else None
+        exe = self._cache.lookup((feed_set, shapes))
         if exe is None:
+            static_dims = [t._shape._dims for t in feed_tensors]
+            exe, built = self._cache.miss(feed_set, shapes, static_dims,
+                                          self._builder(fetch_tensors, targets, feed_tensors))
+            if built:
+                return exe
+        STATS["executable_memory_hits"] += 1
+        return exe
+
+    def _builder(self, fetch_tensors: list, targets: list, feed_tensors: list) -> Callable:
+        """``build(feed_shapes, reason)``: a new executable for this fetch/feed set (the cache's callback)."""
+        def build(feed_shapes: Optional[tuple], reason: str) -> Any:
             plan = RunPlan(fetch_tensors, targets, feed_tensors)
             request = compile_notice.CompileRequest.of_run(self.backend, fetch_tensors, targets, feed_tensors,
-                                                           feed_shapes, self._why_new(key))
+                                                           feed_shapes, reason)
             with compile_notice.building(request):
                 exe = _compile(self.backend, plan, feed_shapes, self._device)
             compile_notice.watch_first_run(exe, request)
             self._settings.placed(plan.ops)
             _dump_sources(exe)
-            self._cache[key] = exe
             STATS["executables_built"] += 1
             if log.isEnabledFor(logging.INFO):
                 log.info("compiled a %s executable (%s): fetches %s", self.backend, request.reason, request.fetches)
-        else:
-            STATS["executable_memory_hits"] += 1
-        return exe
-
-    def _why_new(self, key: tuple) -> str:
-        """Which part of the cache key differs from the nearest cached executable."""
-        for other in self._cache:
-            if other is not key and other[:3] == key[:3]:
-                return f"feed shapes changed from {other[3]} to {key[3]}"
-        return "first run of this fetch/feed set"
+            return exe
+        return build
 
     # feeds ------------------------------------------------------------------------------------
     def _feed_key(self, key: Any) -> Tensor:
@@ -304,6 +320,15 @@ class Session:
     def _prepare_feeds(self, feed_dict: Optional[dict]) -> tuple:
         if feed_dict is None:
             return [], []
+        if type(feed_dict) is dict:
+            graph = self.graph
+            tensors = list(feed_dict)
+            for t in tensors:
+                if type(t) is not Tensor or t.op.graph is not graph:
+                    break
+            else:   # every key is one of this graph's tensors: no expansion, no duplicates
+                convert = self._convert_feed
+                return tensors, [convert(t, v) for t, v in feed_dict.items()]
         if not isinstance(feed_dict, Mapping):
             raise TypeError(f"feed_dict must be a dict (or other Mapping) from tensors or tensor names to "
                             f"values, not a {type(feed_dict).__name__}.")
@@ -319,6 +344,11 @@ class Session:
         On a device backend, an array already in the session's device memory (a torch/CuPy/JAX
         GPU array, through DLPack) stays there, cast on the device if needed: no host round trip.
         """
+        kind = type(value)
+        if (kind is np.ndarray and value.dtype == t.dtype.np_type) or (kind is float and t.dtype.is_floating):
+            arr = np.asarray(value, dtype=t.dtype.np_type)
+            _check_feed_shape(t, arr.shape)
+            return arr
         if isinstance(value, (Tensor, Operation)) or hasattr(value, "_graph_tensor"):
             raise TypeError(f"The value of a feed cannot be a tf.Tensor object. Acceptable feed values "
                             f"include Python scalars, lists and numpy ndarrays. The value {value!r} was "
@@ -374,13 +404,15 @@ def _dump_sources(exe: Any) -> None:
 class _FetchSpec:
     """A fetch structure resolved once: its tensors, its target ops, where each element's value goes."""
 
-    __slots__ = ("mapper", "tensors", "targets", "positions", "queries")
+    __slots__ = ("mapper", "tensors", "targets", "positions", "queries", "fetch_set", "rebuild")
 
     def __init__(self, mapper: FetchMapper) -> None:
         self.mapper = mapper
         self.queries: dict = {}      # feed tensors -> the state-query ops the run needs
         self.tensors = [e for e in mapper.elements if isinstance(e, Tensor)]
         self.targets = [e for e in mapper.elements if isinstance(e, Operation)]
+        self.fetch_set = (*self.tensors, None, *self.targets)   # the executable cache's key part
+        self.rebuild: Callable = mapper.rebuild      # the values of the elements -> the fetch structure
         if not self.targets:
             self.positions = None
         else:

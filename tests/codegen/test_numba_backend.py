@@ -8,6 +8,7 @@ the error bound of a correct evaluation (backend_util: fused kernels reassociate
 polynomial exp/tanh accurate to a few ulps).
 """
 import functools
+import math
 import os
 import re
 
@@ -412,3 +413,25 @@ def test_pooling_runs_the_njit_kernels_in_a_session():
     exe, _, _ = run_both([pooled, grad], [x], [f32(3, 8, 8, 2)])
     assert exe.numpy_kernels == []
     assert any("numba_host.KERNELS['MaxPoolGrad']" in k.source for k in exe.kernels)
+
+
+def test_runtime_geometry_is_the_build_time_geometry():
+    """A kernel bound to sizes at run time (``geometry_recipe``) gets the geometry that
+    ``kernel_common.group_extents``/``group_stride`` compute for the same static shapes."""
+    from graphc.codegen import kernel_common as kc
+
+    x = tf.placeholder(tf.float32, [5, 4, 3])
+    b = tf.placeholder(tf.float32, [4, 1])
+    y = tf.reduce_sum(gelu(x) * b, axis=[0, 2]) + tf.reduce_max(tf.transpose(x, [2, 0, 1]), axis=1)[0]
+    z = tf.nn.softmax(x * 2.0) + tf.matmul(tf.reshape(x, [20, 3]), tf.ones([3, 3]))[:5, None, :1]
+    exe = tf.Session(backend="numba").compile([y, z], {x: f32(5, 4, 3), b: f32(4, 1)})
+    steps = [s for s in exe.steps if isinstance(s, numba_steps.CompiledStep)]
+    assert len(steps) >= 3
+    for step in steps:
+        gen, space = step.gen, list(step.static[1])
+        want = kc.group_extents(space, gen.groups)
+        for a in gen.accesses:
+            if not a.scalar:
+                want += [kc.group_stride(space, a, dims, gen.rank) for dims in gen.groups if a.indexed[dims[0]]]
+        assert step.static[0].tolist() == want
+        assert [math.prod([space[d] for d in dims]) for dims in step.recipe] == want

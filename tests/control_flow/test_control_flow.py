@@ -333,13 +333,19 @@ def test_a_body_cannot_assign_a_variable_and_a_plain_graph_refuses_foreign_tenso
         tf.add(foreign, tf.constant(2.0))
 
 
-def test_graph_def_of_a_region_op_is_written_without_bodies_and_import_says_so(tmp_path):
+def test_graph_def_of_a_cond_has_its_bodies_and_a_recorded_loop_is_written_without_and_import_says_so(tmp_path):
     x = tf.Variable([1.0, 2.0])
     p = tf.placeholder(tf.bool, [])
     y = tf.cond(p, lambda: x * 2.0, lambda: x + 1.0)
     graph_def = tf.get_default_graph().as_graph_def()
     node = [n for n in graph_def.node if n.op == "If"][0]
     assert list(node.input) == ["Placeholder", "Variable"]
+    assert {f.signature.name for f in graph_def.library.function} == {"cond_then", "cond_else"}
+    _, z = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * x), [0, x])
+    tf.gradients(z, x)     # the gradient reads the loop's recorded iterations: TF's While has no such outputs
+    graph_def = tf.get_default_graph().as_graph_def()
+    loop = [n for n in graph_def.node if n.name == "while"][0]
+    assert "_graphc_bodies_omitted" in loop.attr
     with tf.Session() as sess:     # a Saver writes the .meta graph too
         sess.run(tf.global_variables_initializer())
         tf.train.Saver().save(sess, str(tmp_path / "model"))

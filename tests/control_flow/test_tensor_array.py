@@ -349,15 +349,25 @@ def _forward_loop(graph):
 def test_the_gradient_records_only_the_loop_vars_whose_values_it_reads():
     fetches = _recurrence()
     loop = _forward_loop(tf.get_default_graph())
+    record = loop.attrs["record"]
     # loop vars: i, h, the output array's buffer and written mask. The body only writes the output
-    # array: its gradient reads the buffer's shape, so the buffer is not recorded per iteration.
-    assert loop.attrs["record"].on and loop.attrs["record"].values == {0, 1}
+    # array: its gradient reads the buffer's shape, so the buffer is not recorded per iteration. Nor
+    # is h: the gradient reads the body's intermediates that depend on it (h[None], the matmul's
+    # input, and the tanh) from the loop's saved outputs instead of recomputing them from h.
+    assert record.on and record.values == {0}
+    assert sorted(t.op.type for t in record.saved) == ["StridedSlice", "Tanh"]
     n = loop.attrs["num_vars"]
     history_h, history_buffer = loop.outputs[n + 2], loop.outputs[n + 3]
-    st, h, gx, gw, hh, hb = run(fetches + [history_h, history_buffer])
+    first_saved = 2 * n + 1 + len(loop.attrs["body"].kept)
+    saved = {t.op.type: loop.outputs[first_saved + k] for k, t in enumerate(record.saved)}
+    st, h, gx, gw, hh, hb, h_rows, tanhs = run(fetches + [history_h, history_buffer, saved["StridedSlice"],
+                                                          saved["Tanh"]])
     np.testing.assert_allclose(gw, [[0.84489894, 0.9726477], [1.1955496, 1.4262313]], rtol=1e-5)
-    np.testing.assert_allclose(hh, np.concatenate([np.zeros((1, 2), np.float32), st[:2]]), rtol=1e-6)
+    assert hh.shape == (3, 2) and not hh.any()        # h's stand-in
     assert hb.shape == (3, 3, 2) and not hb.any()     # the buffer's stand-in: its shape, no values
+    # the saved values: h[None] entering each iteration, and the tanh each iteration computed
+    np.testing.assert_allclose(h_rows, np.concatenate([np.zeros((1, 2), np.float32), st[:2]])[:, None], rtol=1e-6)
+    np.testing.assert_allclose(tanhs, st, rtol=1e-6)
 
 
 def test_a_loop_var_the_gradient_reads_stays_recorded():

@@ -3,7 +3,7 @@ second order."""
 import numpy as np
 
 import graphc as tf
-from graphc.ops import array
+from graphc.ops import array, gather
 from gradcheck import GradCase, rng
 
 r = rng(2)
@@ -24,6 +24,12 @@ def grad_of(y, x):
 
 def squared(t):
     return t * t
+
+
+def _gather_rows(p, q):
+    """Rows of two stacks in one op (a loop gradient's reads of its forward stacks)."""
+    a, b = gather.gather_rows([p, q], tf.constant(1))
+    return squared(a) * tf.reduce_sum(b * gather.gather_rows([q], tf.constant(0))[0])
 
 
 CASES = [
@@ -65,6 +71,7 @@ CASES = [
     GradCase("gather", {"GatherV2"}, lambda p, i: squared(tf.gather(p, i)), [x34, ids], wrt=[0]),
     GradCase("gather_axis1", {"GatherV2"},
              lambda p, i: squared(tf.gather(p, i, axis=1)), [x234, ids], wrt=[0]),
+    GradCase("gather_rows", {"GatherRows"}, _gather_rows, [x34, x234]),
     GradCase("gather_grad", {"GatherV2", "UnsortedSegmentSum"},
              lambda p, i: squared(grad_of(squared(tf.gather(p, i)), p)), [x34, ids], wrt=[0]),
     GradCase("unsorted_segment_sum", {"UnsortedSegmentSum"},

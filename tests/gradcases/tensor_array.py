@@ -55,8 +55,12 @@ CASES = [
     # second order: the gradient ops' own rules
     GradCase("tensor_array_reads_grad", {"TensorArrayScatterAdd", "TensorArrayGather"},
              lambda a: squared(grad_of(tf.reduce_sum(squared(_reads(a))), a)), [x34]),
-    GradCase("tensor_array_writes_grad", {"TensorArrayClearRows"},
+    GradCase("tensor_array_writes_grad", {"TensorArrayTakeRows", "TensorArrayClearRows"},
              lambda a, b: squared(grad_of(tf.reduce_sum(squared(_writes(a, b))), a)), [x34[0], x2]),
-    GradCase("tensor_array_scatter_gather_grad", {"TensorArrayScatterAdd", "TensorArrayClearRows"},
+    GradCase("tensor_array_scatter_gather_grad", {"TensorArrayScatterAdd", "TensorArrayTakeRows"},
              lambda a: squared(grad_of(tf.reduce_sum(squared(_scatter_gather(a))), a)), [x34]),
+    # third order: the rules of the ops the write's gradient rule builds (a clear, rows added back)
+    GradCase("tensor_array_writes_grad_grad", {"TensorArrayClearRows", "TensorArrayAccumulate"},
+             lambda a, b: squared(grad_of(tf.reduce_sum(squared(grad_of(tf.reduce_sum(squared(_writes(a, b))), a))),
+                                          a)), [x34[0], x2]),
 ]

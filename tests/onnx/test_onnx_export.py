@@ -9,33 +9,12 @@ import pytest
 import graphc as tf
 import graphc.onnx
 
+from onnx_roundtrip import export_and_compare as _export_and_compare
+from onnx_roundtrip import run_onnx as _run_onnx
 from repo_paths import DATA as TEST_DATA
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
-
-
-def _run_onnx(path, feeds):
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return session.run(None, feeds)
-
-
-def _export_and_compare(sess, inputs, outputs, feeds_list, path, rtol=1e-5, atol=1e-5, **kwargs):
-    """Exports, checks the file with onnx.checker, and compares onnxruntime with the session on each feed."""
-    model = graphc.onnx.export(sess, inputs, outputs, path, **kwargs)
-    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
-    for feeds in feeds_list:
-        want = sess.run(outputs, {t: v for t, v in zip(inputs, feeds)})
-        got = _run_onnx(path, {t.name: v for t, v in zip(inputs, feeds)})
-        for t, g, w in zip(outputs, got, want):
-            w = np.asarray(w)
-            assert g.dtype == w.dtype, t.name
-            assert g.shape == w.shape, t.name
-            if w.dtype.kind in "biu":
-                np.testing.assert_array_equal(g, w, err_msg=t.name)
-            else:
-                np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, err_msg=t.name)
-    return model
 
 
 def _dims(value_info):
@@ -185,10 +164,15 @@ def test_an_op_with_no_onnx_mapping_is_an_error_naming_it(tmp_path):
     with tf.Graph().as_default():
         x = tf.placeholder(tf.float32, [None, 3], name="x")
         w = tf.Variable(tf.ones([3, 3]), name="w")
-        noisy = tf.matmul(x, w) + tf.random_uniform([3], name="noise")
+        products = tf.matmul(x, w) + tf.matrix_inverse(w, name="products")[0]
+        looped = tf.while_loop(lambda i, v: i < 2, lambda i, v: (i + 1, tf.matrix_inverse(v, name="inner")), [0, w],
+                               name="loop")[1]
         with tf.Session() as sess:      # variables not initialized: the op check comes before any run
-            with pytest.raises(graphc.onnx.UnsupportedOpError, match=r"'noise/RandomUniform'.*op type 'RandomUniform'"):
-                graphc.onnx.export(sess, [x], [noisy], tmp_path / "bad.onnx")
+            with pytest.raises(graphc.onnx.UnsupportedOpError,
+                               match=r"'products'.*op type 'MatrixInverse' has no ONNX mapping \(ONNX's standard operators"):
+                graphc.onnx.export(sess, [x], [products], tmp_path / "bad.onnx")
+            with pytest.raises(graphc.onnx.UnsupportedOpError, match=r"'loop/inner' \(in the body of 'loop'\)"):
+                graphc.onnx.export(sess, [x], [looped], tmp_path / "bad.onnx")
     assert not (tmp_path / "bad.onnx").exists()
 
 

@@ -100,7 +100,8 @@ def test_new_batch_size_compiles_nothing():
         assert out.shape == (n,)
     after = graphc.runtime.stats()
     assert after["compiles"] == before["compiles"]
-    assert after["executables_built"] == before["executables_built"] + 3
+    # one plan for the shape pattern (None, 3), made on the second size, serves every later size
+    assert after["executables_built"] == before["executables_built"] + 1
 
 
 def test_session_run_from_many_threads():

@@ -54,6 +54,15 @@ def test_a_wrong_backend_makes_bench_fail(monkeypatch, capsys):
     assert "does NOT match eager" in captured.err
 
 
+def test_pattern_parts_select_every_workload_they_name():
+    from benchmarks import workloads
+
+    assert [w.name for w in workloads.select("lstm,cnn,lecture")] == ["cnn_step", "lstm", "lecture_add",
+                                                                       "lecture_train"]
+    assert [w.name for w in workloads.select("rnn")] == ["rnn_unrolled"]
+    assert workloads.select(None) == workloads.WORKLOADS
+
+
 def test_unknown_workload_pattern_is_an_error():
     assert bench("-k", "no-such-workload") == 2
 

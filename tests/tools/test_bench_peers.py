@@ -92,9 +92,20 @@ def _lstm():
     return [np.array(2.3129196)], None
 
 
-REFERENCES = {"lstm": _lstm, "gelu": _gelu, "softmax": _softmax, "layer_norm": _layer_norm, "sum_sq": _sum_sq,
+def _cnn_step():
+    # the first loss, recorded from TF 2.21 compat.v1 (the tf1 peer, graphc's initial values)
+    return [np.array(2.3145995)], None
+
+
+def _rnn_unrolled():
+    # the first loss, recorded from TF 2.21 compat.v1 (the tf1 peer, graphc's initial values)
+    return [np.array(0.97680604)], None
+
+
+REFERENCES = {"lstm": _lstm, "cnn_step": _cnn_step, "rnn_unrolled": _rnn_unrolled, "gelu": _gelu, "softmax": _softmax, "layer_norm": _layer_norm, "sum_sq": _sum_sq,
               "mlp_sgd": _mlp_sgd, "adam": _adam, "lecture_add": _lecture_add, "lecture_train": _lecture_train}
-TOLERANCES = {"sum_sq": (1e-4, 0.0), "mlp_sgd": (1e-4, 1e-5), "lstm": (1e-4, 1e-5)}   # (rtol, atol); default below
+TOLERANCES = {"sum_sq": (1e-4, 0.0), "mlp_sgd": (1e-4, 1e-5), "lstm": (1e-4, 1e-5), "cnn_step": (1e-4, 1e-5),
+              "rnn_unrolled": (1e-4, 1e-5)}   # (rtol, atol); default below
 
 PAIRS = [(p, w.name) for p in peers.PEERS for w in workloads.WORKLOADS if (p, w.name) in peers._IMPLEMENTATIONS]
 
@@ -117,6 +128,38 @@ def test_peer_matches_numpy_reference(peer, workload):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5, err_msg=name)
     assert 0 < result.p10 <= result.median <= result.p90
     assert result.steady.reps >= 5 and result.first_run_s > 0
+
+
+def _graphc_eager_step(workload: str) -> tuple:
+    """graphc's eager first run of ``workload`` at ``small``: (checked values, trainable variables after it)."""
+    import graphc
+
+    built_workload = peers.workload_named(workload)
+    graph = graphc.Graph()
+    with graph.as_default():
+        built = built_workload.build("small")
+        sess = graphc.Session(graph=graph, backend="eager")
+        sess.run(graphc.global_variables_initializer())
+        values = sess.run([built.fetches, built.check], built.feed_dict)[1]
+        variables = graphc.trainable_variables()
+        state = {peers.base_name(v.name): x for v, x in zip(variables, sess.run(variables))}
+    return [np.asarray(values)], state
+
+
+TRAINING_PAIRS = [(p, w) for p, w in PAIRS if w in ("lstm", "cnn_step", "rnn_unrolled") and p != "tf1"]
+
+
+@pytest.mark.parametrize("peer,workload", TRAINING_PAIRS, ids=[f"{p}-{w}" for p, w in TRAINING_PAIRS])
+def test_training_peer_takes_graphc_eagers_step(peer, workload):
+    """The first loss equals graphc's eager loss, and the variables after that step graphc's too
+    (so the peer's gradients and update are graphc's: SGD, or TF1's Adam for rnn_unrolled)."""
+    pytest.importorskip(PEER_MODULES[peer])
+    result = peers.time_peer(peer, workload, "small", min_time=0.0)
+    want_values, want_state = _graphc_eager_step(workload)
+    assert result.compare(want_values)[0], (result.values, want_values)
+    assert sorted(result.state) == sorted(want_state)
+    for name, want in want_state.items():
+        np.testing.assert_allclose(result.state[name], want, rtol=1e-4, atol=1e-5, err_msg=name)
 
 
 def test_peer_values_compare_with_graphc_eager_values():
@@ -202,15 +245,45 @@ def test_isolated_run_rejects_bad_names_before_starting_a_process():
         peers.time_peer_isolated("numexpr", ["gelu", "conv"], "small")
 
 
+def test_a_workload_that_raises_in_the_peer_process_fails_only_its_row(monkeypatch, tmp_path):
+    def broken(workload, size):
+        raise RuntimeError("no kernel for this")
+
+    monkeypatch.setitem(peers._IMPLEMENTATIONS, ("jax", "gelu"), broken)
+    monkeypatch.setattr(peers, "_import_failure", lambda module: None)
+    out = tmp_path / "out.pickle"
+    assert peers._subprocess_main(["jax", "small", "0.0", str(out), "gelu", "data_feed"]) == 0
+    import pickle
+    outcome = pickle.loads(out.read_bytes())
+    assert outcome == {"gelu": peers.PeerError("gelu", "RuntimeError: no kernel for this"), "data_feed": None}
+
+
+def test_bench_prints_a_failed_peer_row_and_its_reason(monkeypatch, capsys):
+    import argparse
+
+    from graphc import benchcli
+
+    monkeypatch.setattr(peers, "available_peers", lambda: ["jax"])
+    monkeypatch.setattr(peers, "unavailable_peers", dict)
+    monkeypatch.setattr(peers, "time_peer_isolated",
+                        lambda peer, names, size, min_time, python=None: {"gelu": peers.PeerError("gelu", "ValueError: bad")})
+    rows = benchcli._compare_peers(argparse.Namespace(size="small", min_time=0.0), [peers.workload_named("gelu")],
+                                   {"gelu": []})
+    out = capsys.readouterr().out
+    assert "failed" in out.splitlines()[2] and "peer jax failed on gelu: ValueError: bad" in out
+    assert rows == [{"peer": "jax", "workload": "gelu", "error": "ValueError: bad"}]
+
+
 def test_build_with_runs_the_workload_builder_against_another_tf_module():
     import graphc
 
-    placeholders = []
+    placeholders, used = [], []
 
     class RecordingTF:
-        """graphc, noting every placeholder the builder makes through it."""
+        """graphc, noting every placeholder the builder makes and every other name it uses through it."""
 
         def __getattr__(self, name):
+            used.append(name)
             return getattr(graphc, name)
 
         def placeholder(self, dtype, shape=None, name=None):
@@ -220,6 +293,35 @@ def test_build_with_runs_the_workload_builder_against_another_tf_module():
     built = peers.build_with(RecordingTF(), peers.workload_named("mlp_sgd"), "small")
     assert placeholders == ["x", "labels"]
     assert sorted(k.name for k in built.feed_dict) == ["labels:0", "x:0"]
+    # the helpers a builder calls see the other module too (data_feed's model is built by a helper)
+    placeholders.clear()
+    used.clear()
+    with graphc.Graph().as_default():
+        built = peers.build_with(RecordingTF(), peers.workload_named("data_feed"), "small")
+        assert placeholders == ["images", "labels"] and len(built.fetches) == 2
+    assert {"layers", "train"} <= set(used)   # _data_mlp's tf.layers.dense, tf.train.AdamOptimizer
+    assert workloads.tf is graphc   # and afterwards the workloads are graphc's again
+
+
+def test_rnn_unrolled_workload_matches_eager_on_every_compiled_backend(capsys):
+    """The new workload through ``graphc bench``: numba's (and Triton's, interpreted) first loss equals eager's."""
+    from graphc import cli
+    from graphc.runtime.session import available_backends
+
+    backends = [b for b in ("numba", "triton") if b in available_backends()]
+    args = [a for b in backends for a in ("--backend", b)]
+    assert cli.main(["bench", "--size", "small", "--min-time", "0.01", "-k", "rnn_unrolled", *args]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("rnn_unrolled")]
+    assert [r[1] for r in rows] == backends and all(r[-1] == "ok" for r in rows)
+
+
+def test_rnn_unrolled_workload_gives_tensorflows_first_loss_and_the_tf1_peer_runs_it():
+    from tensorflow_python import tensorflow_python
+
+    values, _ = _graphc_eager_step("rnn_unrolled")
+    np.testing.assert_allclose(values[0], _rnn_unrolled()[0][0], rtol=1e-5)   # TF 2.21's loss
+    result = peers.time_peer_isolated("tf1", ["rnn_unrolled"], "small", 0.0, python=tensorflow_python())
+    assert result["rnn_unrolled"].compare(values)[0]
 
 
 def test_lstm_workload_gives_tensorflows_first_loss_and_the_tf1_peer_runs_it():
