@@ -20,6 +20,9 @@ The kernels are not declared ``cache=True``: numba would pick a cache directory 
 or under ``~/.cache/numba`` at import (failing where neither is writable, and escaping
 ``GRAPHC_CACHE_DIR``). The first call gives them signed caches inside graphc's code cache
 (``graphc.toolchain.cache.attach_host_kernels``), or leaves them compiling in memory.
+
+Convolutions and average pooling have their own module, ``numba_conv.py``; its table is merged
+into ``KERNELS`` here.
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ import numpy as np
 from numba import prange
 
 from graphc import switches
+from graphc.codegen import numba_conv
 from graphc.codegen.host import call_numpy, run_kernel
 from graphc.ops.conv import _check_out_backprop, _pool_geometry
 from graphc.toolchain import cache
@@ -174,7 +178,7 @@ def _float_data_int_ids(data, ids, num) -> bool:
 
 # op type -> (which inputs it takes, kernel with the numpy kernel's signature: inputs, then attrs)
 KERNELS: dict = {"MaxPool": (_floats, _max_pool_kernel), "MaxPoolGrad": (_floats, _max_pool_grad_kernel),
-                 "UnsortedSegmentSum": (_float_data_int_ids, _segment_sum_kernel)}
+                 "UnsortedSegmentSum": (_float_data_int_ids, _segment_sum_kernel), **numba_conv.KERNELS}
 
 
 def kernel_for(op_type: str) -> Optional[Callable]:
@@ -192,4 +196,5 @@ def call(node, args: list, state) -> list:
     if not _cache_attached:
         _cache_attached = True
         cache.attach_host_kernels(sys.modules[__name__])
+        cache.attach_host_kernels(numba_conv)
     return run_kernel(node, args, lambda: entry[1](*args, **node.attrs))

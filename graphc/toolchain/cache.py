@@ -7,7 +7,7 @@ hash of a helper module the source imports). The module is executed from the sou
 generated in memory, never from the file (so no ``.pyc`` is read or written); the file is there
 for people, Triton's source lookups and numba's cache, which keeps each module's compiled code,
 signed, in ``<h[:2]>/__pycache__`` (:mod:`graphc.toolchain.numba_cache`). The njit host kernels of
-``graphc.codegen.numba_host`` keep theirs in ``host/<stamp>/``.
+``graphc.codegen.numba_host`` and ``numba_conv`` keep theirs in ``host/<stamp>/``.
 
 Who may write the cache, and what happens when it cannot be used (read-only, another user's,
 full, a file where a directory should be): :mod:`graphc.toolchain.cache_trust`; in every such case
@@ -41,7 +41,7 @@ _ENTRY = re.compile(r"^[A-Za-z]+_[0-9a-f]{64}\.py$")          # a generated modu
 _COMPILED = re.compile(r"^[A-Za-z]+_[0-9a-f]{64}\.")           # its .nbi/.nbc (and old .pyc) files
 _TEMP = re.compile(r"^\.tmp_\w+\.(py|tmp)$")                   # graphc's temporary files
 _SHARD = re.compile(r"^[0-9a-f]{2}$")
-_HOST_FILE = re.compile(r"^numba_host\.\w+-\d+\.py\d+\w*(\.\d+\.nbc|\.nbi)$")
+_HOST_FILE = re.compile(r"^numba_(host|conv)\.\w+-\d+\.py\d+\w*(\.\d+\.nbc|\.nbi)$")
 _HEX = re.compile(r"^[0-9a-f]{16}$")
 HOST_DIR = "host"
 
