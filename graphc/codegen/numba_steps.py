@@ -23,10 +23,10 @@ import numpy as np
 
 from graphc import errors, switches
 from graphc.codegen import kernel_common as kc
-from graphc.codegen import numba_host
+from graphc.codegen import host, numba_host
 from graphc.codegen import run_policy as policy
 from graphc.codegen.numba_printer import KernelSource
-from graphc.ops import blas_threads, tensor_array
+from graphc.ops import blas_threads, gather, tensor_array
 from graphc.ops.core import OpKind
 from graphc.passes.fusion import KernelKind, facts
 from graphc.toolchain import cache
@@ -276,6 +276,10 @@ def _record_compile(fn, kernel, seconds: float, parallel: bool) -> None:
              " ".join(kernel.op_types), ", parallel" if parallel else "", seconds)
 
 
+# op type -> its numpy kernel returning views of its inputs' rows (run as ``NumpyStep.row_views``)
+ROW_VIEW_OPS = {"GatherRows": gather.gather_rows_views}
+
+
 class NumpyStep:
     """Runs a kernel's nodes with their numpy kernels from the driver (opaque ops and fallbacks)."""
 
@@ -294,9 +298,29 @@ class NumpyStep:
         self.certain = False
         self.promised: list = []     # (value, static shape) that later certain steps rely on
         self.regions = any(n.kind is OpKind.REGION for n in kernel.nodes)
+        # a lone row read of stacks (a loop gradient's GatherRows): the rows are handed on as views
+        self.row_views = len(kernel.nodes) == 1 and kernel.nodes[0].type in ROW_VIEW_OPS
+
+    def _run_row_views(self, ctx: RunContext) -> None:
+        """Row ``index`` of each stack as a view (no copy): the stacks are a loop's recorded
+        outputs, which nothing writes while the body runs; a row that is not a writeable C array (a
+        shape-only stand-in) or of a buffer given up for in-place writes is copied."""
+        env = ctx.env
+        node = self.kernel.nodes[0]
+        args = [env[v] for v in node.inputs]
+        rows = host.run_kernel(node, args, lambda: ROW_VIEW_OPS[node.type](*args))
+        for v, row, stack in zip(node.outputs, rows, args[1:]):
+            flags = row.flags
+            if not (flags.c_contiguous and flags.writeable) or tensor_array.donated(stack):
+                row = np.array(row, copy=True, order="C")
+                ctx.fresh.add(id(row))
+            env[v] = row
 
     def run(self, ctx: RunContext) -> None:
         env = ctx.env
+        if self.row_views:
+            self._run_row_views(ctx)
+            return
         local = policy.run_nodes(self.kernel.nodes, env.__getitem__, self.call, ctx.state)
         if ctx.trusted:
             policy.check_promised(self.promised, local)
