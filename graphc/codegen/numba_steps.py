@@ -51,10 +51,11 @@ STATS = {"modules": 0, "compiles": 0, "cache_loads": 0, "compile_seconds": 0.0}
 class RunContext:
     """Per-run state shared by the steps: the value environment and the arrays handed out."""
 
-    __slots__ = ("env", "fresh", "state", "exe", "trusted", "written")
+    __slots__ = ("env", "fresh", "state", "exe", "trusted", "written", "into")
 
-    def __init__(self, exe, state) -> None:
+    def __init__(self, exe, state, into: Optional[dict] = None) -> None:
         self.exe = exe
+        self.into = into                 # fetched value -> the caller's array its kernel writes into
         self.env: dict = {}
         self.fresh: set = set()          # ids of arrays allocated for this run only (safe to hand out)
         self.state = state
@@ -73,6 +74,12 @@ class RunContext:
         if pooled is not None:
             view = exe.pool.views.get((pooled, shape))
             return view if view is not None else exe.pool.view(pooled, shape, value.dtype.np_type)
+        into = self.into
+        if into is not None:
+            arr = into.get(value)
+            if arr is not None and arr.shape == shape and arr.dtype == value.dtype.np_type:
+                self.fresh.add(id(arr))
+                return arr
         if self.trusted:
             var = exe.inplace.get(value)
             if var is not None:
