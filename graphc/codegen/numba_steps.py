@@ -311,14 +311,17 @@ class NumpyStep:
     def _run_row_views(self, ctx: RunContext) -> None:
         """Row ``index`` of each stack as a view (no copy): the stacks are a loop's recorded
         outputs, which nothing writes while the body runs; a row that is not a writeable C array (a
-        shape-only stand-in) or of a buffer given up for in-place writes is copied."""
+        shape-only stand-in), of a buffer given up for in-place writes, or of a pooled buffer (which
+        a later kernel may reuse) is copied."""
         env = ctx.env
         node = self.kernel.nodes[0]
         args = [env[v] for v in node.inputs]
         rows = host.run_kernel(node, args, lambda: ROW_VIEW_OPS[node.type](*args))
+        pooled = {id(a) for a in ctx.exe.pool.arrays.values()}
         for v, row, stack in zip(node.outputs, rows, args[1:]):
             flags = row.flags
-            if not (flags.c_contiguous and flags.writeable) or tensor_array.donated(stack):
+            if (not (flags.c_contiguous and flags.writeable) or id(row.base) in pooled
+                    or tensor_array.donated(stack)):
                 row = np.array(row, copy=True, order="C")
                 ctx.fresh.add(id(row))
             env[v] = row

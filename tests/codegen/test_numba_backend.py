@@ -465,3 +465,18 @@ def test_gather_rows_reads_rows_as_views_but_hands_out_copies(monkeypatch):
         assert not np.shares_memory(got_row, data) and viewed
         with pytest.raises(errors.InvalidArgumentError, match="GatherRows.*not in \\[0, 3\\)"):
             sess.run(doubled, {stack: data, index: 3})
+
+
+def test_gather_rows_of_a_pooled_intermediate_copies_its_row():
+    """A row of a stack computed inside the run (its buffer reused by later kernels) is copied."""
+    from graphc.ops import gather
+    x = tf.placeholder(tf.float32, [3, 2, 4])
+    row, = gather.gather_rows([tf.exp(x) + 1.0], tf.constant(1))
+    # computed after the row read into a buffer of the stack's size: may reuse the stack's
+    later, = gather.gather_rows([tf.tanh(x * row[0, 0])], tf.constant(2))
+    out = row * 2.0 + later
+    data = f32(3, 2, 4)
+    with tf.Session(backend="numba", compile_mode="sync") as sess:
+        got = sess.run(out, {x: data})
+    want = (np.exp(data[1]) + 1.0) * 2.0 + np.tanh(data[2] * (np.exp(data[1, 0, 0]) + 1.0))
+    np.testing.assert_allclose(got, want, rtol=1e-5)
