@@ -155,13 +155,18 @@ class NumbaExecutable:
         return arr
 
     # -- running ----------------------------------------------------------------------------------
-    def run(self, feed_values: Sequence[np.ndarray], state: Any) -> tuple:
+    writes_into = True     # ``run`` takes ``into`` (see there)
+
+    def run(self, feed_values: Sequence[np.ndarray], state: Any, into: Optional[dict] = None) -> tuple:
         """Returns (fetch values, {variable op: new value}).
 
         ``state.values`` (the dict) is never modified; a variable's array is overwritten only when
         the memory plan and ``inplace_variables`` say so, and then it is also the returned new value.
+        ``into``: {fetch position: a C array of its shape and dtype}: a fetch that a compiled kernel
+        computes is written straight into that array (a loop's row of a recorded value), which is
+        then the fetch returned; others are returned as usual.
         """
-        ctx = RunContext(self, state)
+        ctx = RunContext(self, state, {self.fetches[i]: a for i, a in into.items()} if into else None)
         env = ctx.env
         for value, slot, shape, node in self.feed_slots:
             x = feed_values[slot]

@@ -23,10 +23,10 @@ import numpy as np
 
 from graphc import errors, switches
 from graphc.codegen import kernel_common as kc
-from graphc.codegen import numba_host, numba_threads
+from graphc.codegen import host, numba_host, numba_threads
 from graphc.codegen import run_policy as policy
 from graphc.codegen.numba_printer import KernelSource
-from graphc.ops import blas_threads, tensor_array
+from graphc.ops import blas_threads, gather, tensor_array
 from graphc.ops.core import OpKind
 from graphc.passes.fusion import KernelKind, facts
 from graphc.toolchain import cache
@@ -56,10 +56,11 @@ STATS = {"modules": 0, "compiles": 0, "cache_loads": 0, "compile_seconds": 0.0}
 class RunContext:
     """Per-run state shared by the steps: the value environment and the arrays handed out."""
 
-    __slots__ = ("env", "fresh", "state", "exe", "trusted", "written")
+    __slots__ = ("env", "fresh", "state", "exe", "trusted", "written", "into")
 
-    def __init__(self, exe, state) -> None:
+    def __init__(self, exe, state, into: Optional[dict] = None) -> None:
         self.exe = exe
+        self.into = into                 # fetched value -> the caller's array its kernel writes into
         self.env: dict = {}
         self.fresh: set = set()          # ids of arrays allocated for this run only (safe to hand out)
         self.state = state
@@ -78,6 +79,12 @@ class RunContext:
         if pooled is not None:
             view = exe.pool.views.get((pooled, shape))
             return view if view is not None else exe.pool.view(pooled, shape, value.dtype.np_type)
+        into = self.into
+        if into is not None:
+            arr = into.get(value)
+            if arr is not None and arr.shape == shape and arr.dtype == value.dtype.np_type:
+                self.fresh.add(id(arr))
+                return arr
         if self.trusted:
             var = exe.inplace.get(value)
             if var is not None:
@@ -313,6 +320,10 @@ def _record_compile(fn, kernel, seconds: float, parallel: bool) -> None:
              " ".join(kernel.op_types), ", parallel" if parallel else "", seconds)
 
 
+# op type -> its numpy kernel returning views of its inputs' rows (run as ``NumpyStep.row_views``)
+ROW_VIEW_OPS = {"GatherRows": gather.gather_rows_views}
+
+
 class NumpyStep:
     """Runs a kernel's nodes with their numpy kernels from the driver (opaque ops and fallbacks)."""
 
@@ -331,9 +342,32 @@ class NumpyStep:
         self.certain = False
         self.promised: list = []     # (value, static shape) that later certain steps rely on
         self.regions = any(n.kind is OpKind.REGION for n in kernel.nodes)
+        # a lone row read of stacks (a loop gradient's GatherRows): the rows are handed on as views
+        self.row_views = len(kernel.nodes) == 1 and kernel.nodes[0].type in ROW_VIEW_OPS
+
+    def _run_row_views(self, ctx: RunContext) -> None:
+        """Row ``index`` of each stack as a view (no copy): the stacks are a loop's recorded
+        outputs, which nothing writes while the body runs; a row that is not a writeable C array (a
+        shape-only stand-in), of a buffer given up for in-place writes, or of a pooled buffer (which
+        a later kernel may reuse) is copied."""
+        env = ctx.env
+        node = self.kernel.nodes[0]
+        args = [env[v] for v in node.inputs]
+        rows = host.run_kernel(node, args, lambda: ROW_VIEW_OPS[node.type](*args))
+        pooled = {id(a) for a in ctx.exe.pool.arrays.values()}
+        for v, row, stack in zip(node.outputs, rows, args[1:]):
+            flags = row.flags
+            if (not (flags.c_contiguous and flags.writeable) or id(row.base) in pooled
+                    or tensor_array.donated(stack)):
+                row = np.array(row, copy=True, order="C")
+                ctx.fresh.add(id(row))
+            env[v] = row
 
     def run(self, ctx: RunContext) -> None:
         env = ctx.env
+        if self.row_views:
+            self._run_row_views(ctx)
+            return
         local = policy.run_nodes(self.kernel.nodes, env.__getitem__, self.call, ctx.state)
         if ctx.trusted:
             policy.check_promised(self.promised, local)
