@@ -47,18 +47,29 @@ def tf_form(op: Operation) -> Optional[str]:
         return "it replays recorded random draws (a gradient's copy of a region)"
     real = _real_outputs(op)
     used = sorted({t.value_index for t in op.outputs[real:] for _ in t.consumers()})
-    if used:
-        what = "iteration count or recorded stacks" if op.type == "While" else "kept random draws"
-        return f"its {what} (outputs {used}) are used, by a gradient"
+    if op.type == "If":
+        return f"its kept random draws (outputs {used}) are used, by a gradient" if used else None
+    arrays = [i for i, t in recorded_outputs(op) if t is not None and tensor_array_export.root(t) is not None]
+    if arrays:
+        return f"a gradient reads the per-iteration values of its TensorArray states (outputs {arrays})"
     return None
 
 
-def _shapes(tensors: list, handles: int = 0) -> Any:
+def recorded_outputs(op: Operation) -> list:
+    """``(output index, body tensor)`` for each extra output of While ``op`` that something reads: the
+    iteration count (tensor None), a loop var's value entering each iteration, a kept random draw's,
+    a saved intermediate's (``region_ops``' output layout)."""
+    n, body = op.attrs["num_vars"], op.attrs["body"]
+    sources = [None] + list(body.inputs[:n]) + list(body.kept) + list(op.attrs["record"].saved)
+    return [(t.value_index, sources[t.value_index - n]) for t in op.outputs[n:] if t.consumers()]
+
+
+def shapes_attr(tensors: list, handles: int = 0) -> Any:
     shapes = [tensor_array_export.tf_shape(t) for t in tensors] + [shape_proto(TensorShape([]))] * handles
     return AttrValue(list=AttrValue.ListValue(shape=shapes))
 
 
-def _types(tensors: list, handles: int = 0) -> Any:
+def types_attr(tensors: list, handles: int = 0) -> Any:
     types = [tensor_array_export.tf_type(t) for t in tensors] + [tensor_array_export.DT_RESOURCE] * handles
     return AttrValue(list=AttrValue.ListValue(type=types))
 
@@ -89,14 +100,17 @@ def output_ref(node: Any, index: int) -> str:
 
 
 def body_function(body: FuncGraph, write_body: Callable, library: Any, handles: int = 0,
-                  returned_args: tuple = ()) -> str:
+                  returned_args: tuple = (), extra_types: tuple = (), extend: Optional[Callable] = None) -> str:
     """Adds ``body`` to ``library`` as a FunctionDef and returns its name; ``write_body(graph, ops)`` writes
-    ops as GraphDef nodes. ``handles`` more args (after the inputs) are TensorArray handles; the args
-    ``returned_args`` (indices) are returned unchanged after the outputs."""
+    ops as GraphDef nodes. ``handles`` more args (after the inputs) are TensorArray handles, then one arg
+    per TF type of ``extra_types``; the args ``returned_args`` (indices) are returned unchanged after the
+    outputs. ``extend(ref)`` (``ref``: a body tensor's name -> its FunctionDef reference) returns more
+    FunctionDef nodes and ``(type, reference)`` outputs, returned last."""
     fdef = FunctionDef()
     fdef.signature.name = _function_name(body, {f.signature.name for f in library.function})
     args = {t.op.name: f"arg{i}" for i, t in enumerate(body.inputs)}
-    types = [tensor_array_export.tf_type(t) for t in body.inputs] + [tensor_array_export.DT_RESOURCE] * handles
+    types = [tensor_array_export.tf_type(t) for t in body.inputs] + [tensor_array_export.DT_RESOURCE] * handles \
+        + list(extra_types)
     for i, dtype in enumerate(types):
         fdef.signature.input_arg.add(name=f"arg{i}", type=dtype)
     ops = [op for op in body.get_operations() if op.name not in args]
@@ -121,6 +135,10 @@ def body_function(body: FuncGraph, write_body: Callable, library: Any, handles: 
         written.input.extend(ref(i) for i in node.input if not (i.startswith("^") and i[1:] in args))
     returned = [(tensor_array_export.tf_type(t), ref(tensor_array_export.flow_name(t))) for t in body.outputs]
     returned += [(types[k], f"arg{k}") for k in returned_args]
+    if extend is not None:
+        extra_nodes, extra_returned = extend(ref)
+        fdef.node_def.extend(extra_nodes)
+        returned += extra_returned
     for i, (dtype, r) in enumerate(returned):
         fdef.signature.output_arg.add(name=f"out{i}", type=dtype)
         fdef.ret[f"out{i}"] = r
@@ -132,15 +150,16 @@ def body_function(body: FuncGraph, write_body: Callable, library: Any, handles: 
 
 def region_to_tf(op: Operation, write_body: Callable, library: Any) -> tuple:
     """``(inputs, attrs, tf_type)`` of TF's If/While for region op ``op``; its bodies go to ``library``
-    (a carried TensorArray's handle is one more input, after the others)."""
+    (a carried TensorArray's handle is one more input, after the others). A loop whose recorded outputs
+    are read is written by ``recorded_loop`` instead."""
     names = [tensor_array_export.flow_name(t) for t in op.inputs]
     if op.type == "If":
         then, other = op.attrs["then_branch"], op.attrs["else_branch"]
         roots = tensor_array_export.region_arrays(op, [then, other], 1)
         outs = op.outputs[:len(then.outputs)]
         functions = [body_function(b, write_body, library, handles=len(roots)) for b in (then, other)]
-        attrs = {"Tcond": dtype_attr(op.inputs[0].dtype), "Tin": _types(op.inputs[1:], len(roots)),
-                 "Tout": _types(outs), "output_shapes": _shapes(outs),
+        attrs = {"Tcond": dtype_attr(op.inputs[0].dtype), "Tin": types_attr(op.inputs[1:], len(roots)),
+                 "Tout": types_attr(outs), "output_shapes": shapes_attr(outs),
                  "then_branch": AttrValue(func=NameAttrList(name=functions[0])),
                  "else_branch": AttrValue(func=NameAttrList(name=functions[1]))}
         return names + [tensor_array_export.root_handle(r, op.graph) for r in roots], attrs, "If"
@@ -148,7 +167,7 @@ def region_to_tf(op: Operation, write_body: Callable, library: Any) -> tuple:
     roots = tensor_array_export.region_arrays(op, [cond, body], 0)
     carried = list(op.inputs)
     passed = tuple(range(n, len(carried) + len(roots)))
-    attrs = {"T": _types(carried, len(roots)), "output_shapes": _shapes(body.inputs, len(roots)),
+    attrs = {"T": types_attr(carried, len(roots)), "output_shapes": shapes_attr(body.inputs, len(roots)),
              "parallel_iterations": AttrValue(i=int(op.attrs.get("parallel_iterations", 10))),
              "cond": AttrValue(func=NameAttrList(name=body_function(cond, write_body, library, len(roots)))),
              "body": AttrValue(func=NameAttrList(name=body_function(body, write_body, library, len(roots),
@@ -351,5 +370,5 @@ def _build_while(node: Any, inputs: list, library: dict, attrs: dict, full: str,
     return _identities(outs, full)
 
 
-__all__ = ["FUNCTIONAL_TYPES", "tf_form", "region_to_tf", "build_functional", "function_nodes", "graph_def_input",
+__all__ = ["FUNCTIONAL_TYPES", "tf_form", "recorded_outputs", "body_function", "types_attr", "shapes_attr", "region_to_tf", "build_functional", "function_nodes", "graph_def_input",
            "output_ref"]

@@ -17,8 +17,8 @@ from typing import Any, Optional
 from google.protobuf import text_format
 
 from graphc import dtypes, errors
-from graphc.framework import (function_defs, lowered_table, op_table, tensor_array_export, tensor_array_table,
-                              tf1_frames)
+from graphc.framework import (function_defs, lowered_table, op_table, recorded_loop, tensor_array_export,
+                              tensor_array_table, tf1_frames)
 from graphc.framework.attr_values import AttrValue, attr_to_python, native_attr, native_attr_value, shape_proto
 from graphc.framework.protos import GraphDef, NodeDef, VersionDef
 from graphc.graph import Graph, Operation, Tensor, get_default_graph
@@ -102,7 +102,8 @@ def _write_ops(ops: list, nodes: Any, names: set, how: _Writing) -> None:
         if written is None and row is not None:
             written = row.to_tf(op, const)
         elif written is None and OPS[op.type].kind is OpKind.REGION and function_defs.tf_form(op) is None:
-            written = function_defs.region_to_tf(op, write_body, how.library)
+            written = recorded_loop.to_tf(op, write_body, how.library, const) \
+                if recorded_loop.applies(op) else function_defs.region_to_tf(op, write_body, how.library)
         elif written is None:
             written = _native_node(op, how)
         inputs, attrs = written[:2]
