@@ -20,10 +20,11 @@ import re
 from typing import Any, Callable, Optional
 
 from graphc.control_flow.clone import Recording
-from graphc.control_flow.func_graph import FuncGraph, seal
+from graphc.control_flow.func_graph import FuncGraph, ops_needed, seal
 from graphc.control_flow.region_ops import common_shape
 from graphc.framework import tensor_array_export, tensor_array_table
 from graphc.framework.attr_values import AttrValue, dtype_attr, shape_proto
+from graphc.framework.op_mapping import LOWERED_INPUTS, LOWERING_HELPER
 from graphc.framework.protos import FunctionDef, NameAttrList, NodeDef
 from graphc.framework.tf_op_outputs import OUTPUT_ARGS
 from graphc.graph import Operation, Tensor, get_default_graph
@@ -49,19 +50,19 @@ def tf_form(op: Operation) -> Optional[str]:
     used = sorted({t.value_index for t in op.outputs[real:] for _ in t.consumers()})
     if op.type == "If":
         return f"its kept random draws (outputs {used}) are used, by a gradient" if used else None
-    arrays = [i for i, t in recorded_outputs(op) if t is not None and tensor_array_export.root(t) is not None]
-    if arrays:
-        return f"a gradient reads the per-iteration values of its TensorArray states (outputs {arrays})"
     return None
 
 
 def recorded_outputs(op: Operation) -> list:
     """``(output index, body tensor)`` for each extra output of While ``op`` that something reads: the
     iteration count (tensor None), a loop var's value entering each iteration, a kept random draw's,
-    a saved intermediate's (``region_ops``' output layout)."""
+    a saved intermediate's (``region_ops``' output layout). A TensorArray state's history is left out:
+    a gradient reads it only in the copy of the forward body it never runs (its rows are saved
+    intermediates instead, ``intermediates.py``)."""
     n, body = op.attrs["num_vars"], op.attrs["body"]
     sources = [None] + list(body.inputs[:n]) + list(body.kept) + list(op.attrs["record"].saved)
-    return [(t.value_index, sources[t.value_index - n]) for t in op.outputs[n:] if t.consumers()]
+    return [(t.value_index, sources[t.value_index - n]) for t in op.outputs[n:] if t.consumers()
+            and (sources[t.value_index - n] is None or tensor_array_export.root(sources[t.value_index - n]) is None)]
 
 
 def shapes_attr(tensors: list, handles: int = 0) -> Any:
@@ -100,12 +101,14 @@ def output_ref(node: Any, index: int) -> str:
 
 
 def body_function(body: FuncGraph, write_body: Callable, library: Any, handles: int = 0,
-                  returned_args: tuple = (), extra_types: tuple = (), extend: Optional[Callable] = None) -> str:
+                  returned_args: tuple = (), extra_types: tuple = (), extend: Optional[Callable] = None,
+                  keep: tuple = ()) -> str:
     """Adds ``body`` to ``library`` as a FunctionDef and returns its name; ``write_body(graph, ops)`` writes
     ops as GraphDef nodes. ``handles`` more args (after the inputs) are TensorArray handles, then one arg
     per TF type of ``extra_types``; the args ``returned_args`` (indices) are returned unchanged after the
     outputs. ``extend(ref)`` (``ref``: a body tensor's name -> its FunctionDef reference) returns more
-    FunctionDef nodes and ``(type, reference)`` outputs, returned last."""
+    FunctionDef nodes and ``(type, reference)`` outputs, returned last. Only the ops graphc runs (those
+    the outputs, the kept draws and the tensors ``keep`` need) are written."""
     fdef = FunctionDef()
     fdef.signature.name = _function_name(body, {f.signature.name for f in library.function})
     args = {t.op.name: f"arg{i}" for i, t in enumerate(body.inputs)}
@@ -113,7 +116,8 @@ def body_function(body: FuncGraph, write_body: Callable, library: Any, handles: 
         + list(extra_types)
     for i, dtype in enumerate(types):
         fdef.signature.input_arg.add(name=f"arg{i}", type=dtype)
-    ops = [op for op in body.get_operations() if op.name not in args]
+    runs = ops_needed(list(body.outputs) + list(body.kept) + list(keep))    # what graphc runs of the body
+    ops = [op for op in body.get_operations() if op.name not in args and op in runs]
     nodes = write_body(body, ops)
     by_name = {n.name: n for n in nodes}
     handle_args = {f"arg{k}" for k in range(len(body.inputs), len(types))}
@@ -133,6 +137,9 @@ def body_function(body: FuncGraph, write_body: Callable, library: Any, handles: 
         written = fdef.node_def[-1]
         del written.input[:]
         written.input.extend(ref(i) for i in node.input if not (i.startswith("^") and i[1:] in args))
+        if LOWERED_INPUTS in written.attr:      # a lowered op's own inputs, read back by graphc: args by name
+            lowered = written.attr[LOWERED_INPUTS].list.s
+            lowered[:] = [args.get(i.decode().partition(":")[0], i.decode()).encode() for i in lowered]
     returned = [(tensor_array_export.tf_type(t), ref(tensor_array_export.flow_name(t))) for t in body.outputs]
     returned += [(types[k], f"arg{k}") for k in returned_args]
     if extend is not None:
@@ -179,10 +186,13 @@ def region_to_tf(op: Operation, write_body: Callable, library: Any) -> tuple:
 # import
 
 def function_nodes(fdef: Any) -> list:
-    """A FunctionDef's nodes with GraphDef-style inputs (``node:flat_index``); its args stay bare names."""
+    """A FunctionDef's nodes with GraphDef-style inputs (``node:flat_index``); its args stay bare names. The
+    helpers of a lowered op (``op_mapping.LOWERING_HELPER``) are left out, as in a GraphDef."""
     by_name = {n.name: n for n in fdef.node_def}
     out = []
     for node in fdef.node_def:
+        if LOWERING_HELPER in node.attr:
+            continue
         copy = NodeDef()
         copy.CopyFrom(node)
         del copy.input[:]

@@ -18,7 +18,7 @@ from google.protobuf import text_format
 
 from graphc import dtypes, errors
 from graphc.framework import (function_defs, lowered_table, op_table, recorded_loop, tensor_array_export,
-                              tensor_array_table, tf1_frames)
+                              tensor_array_grad_export, tensor_array_table, tf1_frames)
 from graphc.framework.attr_values import AttrValue, attr_to_python, native_attr, native_attr_value, shape_proto
 from graphc.framework.protos import GraphDef, NodeDef, VersionDef
 from graphc.graph import Graph, Operation, Tensor, get_default_graph
@@ -104,6 +104,8 @@ def _write_ops(ops: list, nodes: Any, names: set, how: _Writing) -> None:
         elif written is None and OPS[op.type].kind is OpKind.REGION and function_defs.tf_form(op) is None:
             written = recorded_loop.to_tf(op, write_body, how.library, const) \
                 if recorded_loop.applies(op) else function_defs.region_to_tf(op, write_body, how.library)
+        elif written is None and how.for_tensorflow and op.type in tensor_array_grad_export.TYPES:
+            written = tensor_array_grad_export.to_tf(op, const)
         elif written is None:
             written = _native_node(op, how)
         inputs, attrs = written[:2]
@@ -198,6 +200,8 @@ def check_supported(nodes: Any, library: Any = ()) -> None:
     functions = [(f"function {f.signature.name}: ", f.node_def) for f in library]
     for where, group in [("", nodes), *functions]:
         for node in group:
+            if op_table.LOWERING_HELPER in node.attr:
+                continue
             if node.op not in op_table.BY_TF and not _is_native(node) and _lowered_type(node) is None \
                     and node.op not in function_defs.FUNCTIONAL_TYPES and node.op != "Assert":
                 raise ValueError(f"Cannot import node '{node.name}': {where}op type '{node.op}' is not supported by "

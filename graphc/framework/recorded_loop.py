@@ -11,7 +11,7 @@ a loop with such outputs in use is written as:
   (``TensorArrayWriteV3``) and adds 1 to the counter (TF1 stacks its forward values the same way);
 - after it, each array's rows (read through its outer handle: the loop's flow orders the read) ``0 .. count-1`` (``TensorArrayGatherV3`` over a ``Range``);
 - an ``IdentityN`` named as graphc's loop over graphc's output layout: the loop vars, the count, the
-  stacks (a zero scalar stands for an output nothing reads), so ``loop:k`` means what it means in
+  stacks (zeros with no rows stand for an output nothing reads), so ``loop:k`` means what it means in
   graphc.
 
 graphc reads it back as its own ops (a loop that writes TensorArrays), TensorFlow runs it.
@@ -84,7 +84,8 @@ def to_tf(op: Operation, write_body: Callable, library: Any, emit: Any) -> tuple
         "tensor_array_name": AttrValue(s=b"")}) for k, t in enumerate(recorded)]
     cond_name = function_defs.body_function(cond, write_body, library, len(roots), extra_types=extra)
     body_name = function_defs.body_function(body, write_body, library, len(roots),
-                                            tuple(range(n, first)), extra, _counter_and_writes(recorded, first))
+                                            tuple(range(n, first)), extra, _counter_and_writes(recorded, first),
+                                            keep=tuple(recorded))
     types = function_defs.types_attr(carried, len(roots))
     types.list.type.extend(extra)
     shapes = function_defs.shapes_attr(body.inputs, len(roots))
@@ -111,7 +112,9 @@ def to_tf(op: Operation, write_body: Callable, library: Any, emit: Any) -> tuple
         k += 1
     outs = [f"{loop}:{i}" for i in range(n)]
     for t in op.outputs[n:]:
-        outs.append(by_index.get(t.value_index) or emit(f"unread_{t.value_index}", np.zeros((), t.dtype.np_type)))
+        dims = t.shape.as_tuple()
+        unread = np.zeros([d or 0 for d in dims] if dims is not None else [], t.dtype.np_type)
+        outs.append(by_index.get(t.value_index) or emit(f"unread_{t.value_index}", unread))
     types_out = [tensor_array_export.tf_type(t) for t in op.outputs[:n]] + [dtype_attr(t.dtype).type
                                                                             for t in op.outputs[n:]]
     return outs, {"T": AttrValue(list=AttrValue.ListValue(type=types_out))}, "IdentityN"

@@ -1,0 +1,102 @@
+"""graphc training graphs with loops in GraphDefs: a dynamic_rnn's loss, its graphc-built gradients and a
+GradientDescent step, written with ``as_graph_def(for_tensorflow=True)`` (the forward loop records what
+its gradient loop reads into TensorArrays, graphc's TensorArray gradient ops become dense row ops), run in
+TensorFlow (GRAPHC_TENSORFLOW_PYTHON) and read back by graphc with the same numbers."""
+import json
+import subprocess
+
+import numpy as np
+
+import graphc as tf
+
+from tensorflow_python import tensorflow_python
+
+# runs in TensorFlow: import graph.pb, set the variables, run the fetches, then one training step
+RUN_TRAINING_IN_TF = r"""
+import json, sys
+import numpy as np
+import tensorflow as tf
+tf.compat.v1.disable_v2_behavior()
+d = sys.argv[1]
+spec = json.load(open(d + "/spec.json"))
+gd = tf.compat.v1.GraphDef.FromString(open(d + "/graph.pb", "rb").read())
+values = np.load(d + "/values.npz")
+with tf.Graph().as_default() as g:
+    tf.import_graph_def(gd, name="")
+    sets = [tf.compat.v1.assign(g.get_tensor_by_name(v), values[f"arr_{k}"]) for k, v in enumerate(spec["variables"])]
+    with tf.compat.v1.Session() as sess:
+        sess.run(sets)
+        feeds = {"x:0": np.load(d + "/feeds.npz")["x"]}
+        got = sess.run(spec["fetches"], feeds)
+        sess.run(spec["train"], feeds)
+        after = sess.run(spec["variables"])
+np.savez(d + "/got.npz", *got)
+np.savez(d + "/after.npz", *after)
+"""
+
+
+def _lstm_training(xd):
+    """A dynamic_rnn over a BasicLSTMCell with a loss, graphc's gradients and a GradientDescent step;
+    its values before and after one step."""
+    x = tf.placeholder(tf.float32, list(xd.shape), name="x")
+    outputs, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(4), x, dtype=tf.float32)
+    loss = tf.reduce_mean(tf.square(outputs)) + tf.reduce_sum(state.c * state.h)
+    variables = tf.trainable_variables()
+    fetches = [loss] + tf.gradients(loss, variables + [x])
+    train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        values = sess.run(variables)
+        want = sess.run(fetches, {x: xd})
+        sess.run(train, {x: xd})
+        after = sess.run(variables)
+    spec = {"variables": [v.name for v in variables], "fetches": [t.name for t in fetches], "train": train.name}
+    return spec, values, want, after
+
+
+def _training_graph():
+    xd = np.random.RandomState(0).randn(2, 5, 3).astype(np.float32)
+    with tf.Graph().as_default() as g:
+        spec, values, want, after = _lstm_training(xd)
+        gd = g.as_graph_def(for_tensorflow=True)
+    return gd, xd, spec, values, want, after
+
+
+def test_a_dynamic_rnn_training_graph_is_written_for_tensorflow_and_reimports_with_the_same_step():
+    gd, xd, spec, values, want, after = _training_graph()
+    assert not any("_graphc" in n.attr for n in gd.node)
+    whiles = [n for n in gd.node if n.op == "While"]
+    # the forward loop and each gradient loop (tf.gradients' and minimize's) record what is read after them
+    assert "rnn/while/recorded" in {n.name for n in whiles} and len(whiles) == 3
+    assert all(n.name.endswith("/recorded") for n in whiles)
+    for f in gd.library.function:
+        assert not any("_graphc" in d.attr for d in f.node_def), f.signature.name
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(gd, name="")
+        variables = [g.get_tensor_by_name(v) for v in spec["variables"]]
+        with tf.Session() as sess:
+            sess.run([tf.assign(v, value) for v, value in zip(variables, values)])
+            got = sess.run(spec["fetches"], {"x:0": xd})
+            sess.run(spec["train"], {"x:0": xd})
+            stepped = sess.run(variables)
+    for k, (a, b) in enumerate(zip(got, want)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=spec["fetches"][k])
+    for a, b in zip(stepped, after):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_dynamic_rnn_training_graph_runs_in_tensorflow_with_graphcs_gradients(tmp_path):
+    python = tensorflow_python()
+    gd, xd, spec, values, want, after = _training_graph()
+    tf.train.write_graph(gd, str(tmp_path), "graph.pb", as_text=False)
+    np.savez(tmp_path / "feeds.npz", x=xd)
+    np.savez(tmp_path / "values.npz", *values)
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    res = subprocess.run([python, "-c", RUN_TRAINING_IN_TF, str(tmp_path)], capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    got, stepped = np.load(tmp_path / "got.npz"), np.load(tmp_path / "after.npz")
+    for k, b in enumerate(want):
+        np.testing.assert_allclose(got[f"arr_{k}"], b, rtol=1e-5, atol=1e-6, err_msg=spec["fetches"][k])
+    for k, b in enumerate(after):
+        np.testing.assert_allclose(stepped[f"arr_{k}"], b, rtol=1e-5, atol=1e-6, err_msg=spec["variables"][k])
