@@ -6,10 +6,10 @@ Export: an ``If`` is TF's ``If`` (inputs ``[pred, *captures]``, ``Tcond``/``Tin`
 captures (inputs = outputs, ``T``, ``cond``/``body``, ``output_shapes``, ``parallel_iterations``), its
 body returning each capture unchanged. A body is written by the ordinary GraphDef writer and then
 turned into a FunctionDef: its inputs are the args ``arg0, arg1, ...``, its outputs ``out0, ...``, and
-node inputs use TF's ``node:output_arg:index`` form (``tf_op_outputs.OUTPUT_ARGS``). A region whose
-extra outputs (kept random draws, the recorded stacks a gradient reads) are used, or that replays
-recorded draws, has no TensorFlow form: ``tf_form`` says why, and the writer falls back to graphc's own
-node.
+node inputs use TF's ``node:output_arg:index`` form (``tf_op_outputs.OUTPUT_ARGS``). A loop whose
+recorded outputs a gradient reads is written by ``recorded_loop`` (``recorded_outputs`` lists them). A
+cond whose kept random draws are used, or a region that replays recorded draws, has no TensorFlow form:
+``tf_form`` says why, and the writer falls back to graphc's own node.
 
 Import: ``If``/``StatelessIf`` and ``While``/``StatelessWhile`` with FunctionDef bodies become graphc's
 region ops; a loop input the body returns unchanged is a capture, the others loop vars.

@@ -2,7 +2,8 @@
 
 Ops in ``op_table`` are written as TensorFlow writes them, so TensorFlow runs the graph; conds and loops
 as ``If``/``While`` with FunctionDef bodies (``function_defs``), TensorArrays as the TensorArrayV3 family
-(``tensor_array_export``). graphc's own op types (a queue, a ``py_func``, a loop a gradient records) are
+(``tensor_array_export``), a loop whose recorded iterations a gradient reads as a ``While`` writing
+them into TensorArrays (``recorded_loop``). graphc's own op types (a queue, a ``py_func``) are
 written under their graphc names with their attrs verbatim and the ``_graphc`` marker attr, which only
 graphc reads back (``for_tensorflow=True`` refuses them instead). On import, TF1's control-flow frames
 are first rewritten as ``If``/``While`` (``tf1_frames``). Importing a node whose op type neither
@@ -29,7 +30,7 @@ GRAPH_DEF_PRODUCER = 22        # the GraphDef version graphc writes (TF1's graph
 NATIVE_MARKER = "_graphc"      # attr on nodes of graphc's own op types
 _NOT_WRITTEN = frozenset({"variable"})   # attrs that are Python objects of the session's, not graph data
 # a cond's or loop's bodies (FuncGraphs) and recording flag: a region TensorFlow's If/While cannot express
-# (function_defs.tf_form: one a gradient reads the recorded stacks of) is written without them (a graph
+# (function_defs.tf_form: a cond whose kept draws a gradient reads) is written without them (a graph
 # to look at, a Saver's .meta) and marked
 _BODY_ATTRS = frozenset({"then_branch", "else_branch", "cond", "body", "record"})
 BODIES_OMITTED = "_graphc_bodies_omitted"
@@ -78,7 +79,7 @@ def as_graph_def(graph: Optional[Graph] = None, add_shapes: bool = False, strict
     ``library``. An attr no GraphDef can hold (a tf.data iterator's Python object) is a TypeError, or
     with ``strict=False`` (a graph to look at) left out. With ``from_version``, only the ops added since
     ``graph.version`` had that value. With ``for_tensorflow``, an op graphc can only write as its own
-    op type (a queue, a py_func, a loop a gradient records) is a ValueError naming it and its node."""
+    op type (a queue, a py_func) is a ValueError naming it and its node."""
     graph = graph if graph is not None else get_default_graph()
     ops = graph.get_operations()[from_version or 0:]   # version counts the ops created, in order
     out = GraphDef(versions=VersionDef(producer=GRAPH_DEF_PRODUCER))

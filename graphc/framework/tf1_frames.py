@@ -347,10 +347,21 @@ def _dead_after(rw: _Rewrite, switches: set, merges: set) -> set:
     return dead
 
 
+# TF1's while-loop gradient machinery: forward values pushed on stacks, gradient TensorArrays
+GRADIENT_FRAME_TYPES = frozenset({"StackV2", "StackPushV2", "StackPopV2", "StackCloseV2", "TensorArrayGradV3",
+                                  "TensorArrayGradWithShape"})
+
+
 def functionalize(nodes: list, library: dict) -> list:
     """``nodes`` with every TF1 loop and cond replaced by a While/If node whose bodies are FunctionDefs added
     to ``library`` (name -> FunctionDef)."""
     nodes = list(nodes)
+    gradient_frame = next((n for n in nodes if n.op in GRADIENT_FRAME_TYPES), None)
+    if gradient_frame is not None:
+        raise ValueError(f"Cannot import node '{gradient_frame.name}': op type '{gradient_frame.op}' belongs to "
+                         "a TF1 while-loop gradient frame (its stacks and gradient TensorArrays), which graphc does "
+                         "not import yet. Export the graph without its gradients (the forward model, or a frozen "
+                         "inference graph), import that, and build the gradients and training ops in graphc.")
     while any(_kind(n) in ("Enter", "Merge") for n in nodes):
         rw = _Rewrite(nodes, library)
         rewritten = _loops(rw)
@@ -361,4 +372,4 @@ def functionalize(nodes: list, library: dict) -> list:
     return nodes
 
 
-__all__ = ["TF1_TYPES", "functionalize"]
+__all__ = ["TF1_TYPES", "GRADIENT_FRAME_TYPES", "functionalize"]

@@ -6,10 +6,14 @@ import json
 import subprocess
 
 import numpy as np
+import pytest
 
 import graphc as tf
 
+from repo_paths import DATA as TEST_DATA
 from tensorflow_python import tensorflow_python
+
+DATA = TEST_DATA / "tf_graphs"
 
 # runs in TensorFlow: import graph.pb, set the variables, run the fetches, then one training step
 RUN_TRAINING_IN_TF = r"""
@@ -100,3 +104,63 @@ def test_a_dynamic_rnn_training_graph_runs_in_tensorflow_with_graphcs_gradients(
         np.testing.assert_allclose(got[f"arr_{k}"], b, rtol=1e-5, atol=1e-6, err_msg=spec["fetches"][k])
     for k, b in enumerate(after):
         np.testing.assert_allclose(stepped[f"arr_{k}"], b, rtol=1e-5, atol=1e-6, err_msg=spec["variables"][k])
+
+
+def _tf_graph(name):
+    return tf.GraphDef.FromString((DATA / name).read_bytes())
+
+
+def test_tf1_gradient_frames_are_refused_at_import_naming_the_node_and_what_to_do():
+    for name in ("tf1_while_grad_frozen.pb", "tf1_lstm_training.pb"):
+        with tf.Graph().as_default() as g:
+            with pytest.raises(ValueError, match="op type '(StackV2|TensorArrayGradV3)' belongs to a TF1 while-loop "
+                                                 "gradient frame .* build the gradients and training ops in graphc"):
+                tf.import_graph_def(_tf_graph(name), name="")
+            assert not g.get_operations()
+
+
+def test_tf1_lstm_training_graphs_forward_part_trains_in_graphc_with_tensorflows_gradients_and_step():
+    """The forward model of TF's training graph (its gradient frames left out) with graphc's gradients and
+    GradientDescent step: TF 2.21 compat.v1's recorded loss, gradients and updated weights."""
+    gd = _tf_graph("tf1_lstm_training.pb")
+    rec = np.load(DATA / "tf1_lstm_training_expected.npz")
+    names = [str(n) for n in rec["names"]]
+    kernel, bias, loss_name = names[:3]
+    grads_of = [n for n in gd.node if n.name.startswith(("gradients", "train", "grad_"))]
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [2, 5, 3], name="feed_x")
+        loss, k, b = tf.import_graph_def(gd, input_map={"x:0": x}, return_elements=[loss_name, kernel, bias],
+                                         name="", skip=[n.name for n in grads_of])
+        grads = tf.gradients(loss, [k, b, x])
+        step = [tf.assign_sub(v, 0.5 * g) for v, g in zip([k, b], grads)]
+        with tf.Session() as sess:
+            sess.run([tf.assign(k, rec["before_0"]), tf.assign(b, rec["before_1"])])
+            got = sess.run([loss] + grads, {x: rec["x"]})
+            sess.run(step, {x: rec["x"]})
+            after = sess.run([k, b])
+    np.testing.assert_allclose(got[0], rec["loss"], rtol=1e-5)
+    for i, value in enumerate(got[1:]):
+        np.testing.assert_allclose(value, rec[f"grad_{i}"], rtol=1e-4, atol=1e-6, err_msg=f"grad_{i}")
+    for i, value in enumerate(after):
+        np.testing.assert_allclose(value, rec[f"after_{i}"], rtol=1e-5, atol=1e-6, err_msg=f"after_{i}")
+
+
+def test_a_loop_built_in_graphc_has_tensorflows_recorded_loop_gradients():
+    """tf1_while_grad's loop, built in graphc, differentiated by graphc: TF 2.21 compat.v1's recorded numbers."""
+    rec = np.load(DATA / "tf1_while_grad_expected.npz")
+    with tf.Graph().as_default():
+        names, _ = _loop_names()
+        with tf.Session() as sess:
+            got = sess.run(names, {"x:0": rec["x"]})
+    for key in names:
+        np.testing.assert_allclose(got[key], rec[key], rtol=1e-5, atol=1e-6, err_msg=key)
+
+
+def _loop_names():
+    """The same loop as tests/data/make_tf1_control_flow.py's while_grad."""
+    x = tf.placeholder(tf.float32, [3], name="x")
+    w = tf.constant([0.5, -1.5, 2.0], name="w")
+    _, z = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, tf.sin(v) * v + w * v), [0, x], name="loop")
+    loss = tf.reduce_sum(z * z, name="loss")
+    gx, gw = tf.gradients(loss, [x, w])
+    return {"loss": loss, "gx": gx, "gw": gw}, x
