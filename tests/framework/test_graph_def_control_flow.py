@@ -477,19 +477,29 @@ def test_a_tensor_array_gradient_outside_loops_round_trips_through_graphcs_own_h
             np.testing.assert_array_equal(sess.run(back, {"x:0": x_value}), want)
 
 
-def _loop_gradient_model():
-    """A loop differentiated by graphc: its gradient loop reads the forward loop's recorded rows."""
+def _loop_gradient_model(nested=False):
+    """A loop differentiated by graphc: its gradient loop reads the forward loop's recorded rows (with
+    ``nested``, its body has a loop and a cond of its own, whose gradients read theirs)."""
     x = tf.placeholder(tf.float32, [3], name="x")
     w = tf.constant([0.5, -1.5, 2.0], name="w")
-    _, z = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, tf.sin(v) * v + w * v), [0, x], name="loop")
+
+    def body(i, v):
+        if not nested:
+            return i + 1, tf.sin(v) * v + w * v
+        inner = tf.while_loop(lambda j, s: j < i, lambda j, s: (j + 1, s * tf.cos(v) + w), [0, tf.zeros([3])],
+                              name="inner")[1]
+        return i + 1, tf.cond(tf.equal(i % 2, 0), lambda: v * tf.sin(v), lambda: v - w * v, name="parity") + inner
+
+    _, z = tf.while_loop(lambda i, v: i < 3, body, [0, x], name="loop")
     loss = tf.reduce_sum(z * z, name="loss")
     gx, gw = tf.gradients(loss, [x, w])
     return {"loss": loss.name, "gx": gx.name, "gw": gw.name}, np.array([0.3, -0.7, 1.1], np.float32)
 
 
-def test_a_differentiated_loop_is_written_as_whiles_that_record_into_tensor_arrays_and_reimports():
+@pytest.mark.parametrize("nested", [False, True])
+def test_a_differentiated_loop_is_written_as_whiles_that_record_into_tensor_arrays_and_reimports(nested):
     with tf.Graph().as_default() as g:
-        names, xd = _loop_gradient_model()
+        names, xd = _loop_gradient_model(nested)
         gd = g.as_graph_def(for_tensorflow=True)
         with tf.Session() as sess:
             want = sess.run(names, {"x:0": xd})
@@ -509,10 +519,11 @@ def test_a_differentiated_loop_is_written_as_whiles_that_record_into_tensor_arra
         np.testing.assert_allclose(value, want[key], rtol=1e-6, err_msg=key)
 
 
-def test_a_differentiated_loop_runs_in_tensorflow_with_graphcs_gradients(tmp_path):
+@pytest.mark.parametrize("nested", [False, True])
+def test_a_differentiated_loop_runs_in_tensorflow_with_graphcs_gradients(tmp_path, nested):
     python = tensorflow_python()
     with tf.Graph().as_default() as g:
-        names, xd = _loop_gradient_model()
+        names, xd = _loop_gradient_model(nested)
         gd = g.as_graph_def(for_tensorflow=True)
         with tf.Session() as sess:
             want = sess.run(names, {"x:0": xd})
