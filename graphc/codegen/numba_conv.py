@@ -131,20 +131,35 @@ def _cols(x: np.ndarray, k_hw: tuple, strides: tuple, dilations: tuple, out_hw: 
     return cols
 
 
+def conv2d_output_shape(x_shape: tuple, w_shape: tuple, strides, dilations, padding) -> tuple:
+    """``Conv2D``'s output shape for these input shapes, after the numpy kernel's checks (ValueError)."""
+    if padding == "VALID":
+        _check_valid_fits(x_shape[1:3], w_shape[:2], dilations, "conv2d")
+    out_hw, _ = _geometry(x_shape[1:3], w_shape[:2], strides, dilations, padding)
+    if x_shape[3] != w_shape[2]:
+        raise ValueError(f"conv2d: input depth {x_shape[3]} does not match filter input depth {w_shape[2]}")
+    return (x_shape[0], out_hw[0], out_hw[1], w_shape[3])
+
+
+def conv2d_into(x, w, out, strides, dilations, padding) -> None:
+    """Writes ``Conv2D(x, w)`` into ``out`` (C-contiguous, of ``conv2d_output_shape``): the product
+    a compiled epilogue (bias, activation) then reads in place (``numba_steps.CompiledStep``)."""
+    kh, kw, c, f = w.shape
+    if out.size == 0:
+        return
+    if c == 0:
+        out[...] = 0
+        return
+    _, pads = _geometry(x.shape[1:3], w.shape[:2], strides, dilations, padding)
+    cols = _cols(np.ascontiguousarray(x), (kh, kw), strides, dilations, out.shape[1:3], pads)
+    np.matmul(cols, np.ascontiguousarray(w).reshape(kh * kw * c, f), out=out.reshape(cols.shape[0], f))
+
+
 def conv2d(x, w, strides, dilations, padding):
     """``Conv2D``'s kernel (the numpy kernel's checks and values)."""
-    if padding == "VALID":
-        _check_valid_fits(x.shape[1:3], w.shape[:2], dilations, "conv2d")
-    out_hw, pads = _geometry(x.shape[1:3], w.shape[:2], strides, dilations, padding)
-    if x.shape[3] != w.shape[2]:
-        raise ValueError(f"conv2d: input depth {x.shape[3]} does not match filter input depth {w.shape[2]}")
-    kh, kw, c, f = w.shape
-    x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
-    out = np.zeros((x.shape[0], out_hw[0], out_hw[1], f), x.dtype)
-    if out.size == 0 or c == 0:
-        return out
-    cols = _cols(x, (kh, kw), strides, dilations, out_hw, pads)
-    np.matmul(cols, w.reshape(kh * kw * c, f), out=out.reshape(cols.shape[0], f))
+    shape = conv2d_output_shape(x.shape, w.shape, strides, dilations, padding)
+    out = np.empty(shape, x.dtype)
+    conv2d_into(x, w, out, strides, dilations, padding)
     return out
 
 

@@ -264,7 +264,7 @@ class KernelSource(kc.FrameAnalysis):
         return _drop_unused_index_math(self.lines)
 
     def _print_matmul(self, ind: str) -> None:
-        self.lines.append(f"{ind}# MatMul: the driver wrote the product into prod (numpy's BLAS)")
+        self.lines.append(f"{ind}# {self.matmul.type}: the driver wrote the product into prod (numpy's BLAS)")
 
     def _advance(self, offsets: dict, g: int, depth: str) -> None:
         """Offsets of the arrays that span loop group ``g``, inside that loop."""
