@@ -156,3 +156,12 @@ def test_conv_epilogue_on_numba_reports_a_misfit_input_like_eager():
                 sess.run(y, {x: f32(1, 2, 5, 2)})
             with pytest.raises(tf.errors.InvalidArgumentError, match="input depth 3 does not match"):
                 sess.run(y, {x: f32(1, 5, 5, 3)})
+
+
+def test_conv_epilogue_whose_product_is_also_fetched_and_an_empty_batch():
+    x = tf.placeholder(tf.float64, [None, 6, 5, 3])
+    c = tf.nn.conv2d(x, tf.constant(_RS.randn(3, 3, 3, 4)), 1, "SAME")
+    z = tf.nn.sigmoid(c + tf.constant(_RS.randn(4)))
+    fetches = [c, z, tf.gradients(tf.reduce_sum(z * c), x)[0]]
+    for batch in (2, 0):
+        run_against_eager(compiled_backend("numba"), fetches, [x], [_RS.randn(batch, 6, 5, 3)])
