@@ -123,8 +123,20 @@ class NumbaExecutable:
         self.whole_loops = self.loops.why
 
     def _step(self, k):
+        if k.kind == KernelKind.CONV and len(k.nodes) > 1:   # a Conv2D and its compiled epilogue
+            return self._conv_step(k)
         return policy.kernel_step(k, KernelSource, lambda k, gen: CompiledStep(k, gen, _load(gen)),
                                   self._numpy_step, NUMPY_KINDS)
+
+    def _conv_step(self, k):
+        """The convolution into a product buffer (numba_conv), then its elementwise epilogue
+        (bias, activation) as a generated kernel over it, like a matmul's."""
+        try:
+            gen = KernelSource(k)
+        except kc.Unsupported as e:
+            return self._numpy_step(k, f"conv epilogue not compiled: {e}")
+        k.source = gen.source
+        return CompiledStep(k, gen, _load(gen))
 
     def _numpy_step(self, k, reason: str) -> NumpyStep:
         if all(numba_host.kernel_for(n.type) for n in k.nodes):

@@ -23,7 +23,8 @@ import numpy as np
 
 from graphc import errors, switches
 from graphc.codegen import kernel_common as kc
-from graphc.codegen import host, numba_host, numba_threads
+from graphc.codegen import host, numba_conv, numba_host, numba_threads
+from graphc.codegen.host import run_kernel
 from graphc.codegen import run_policy as policy
 from graphc.codegen.numba_printer import KernelSource
 from graphc.ops import blas_threads, gather, tensor_array
@@ -150,6 +151,7 @@ class CompiledStep:
         self.out_values = [a.value for a in self.outputs]
         self.matmul = gen.matmul
         self.mm_values = tuple(gen.matmul.inputs[:2]) if gen.matmul is not None else ()
+        self.conv = gen.matmul is not None and gen.matmul.type == "Conv2D"   # im2col + BLAS (numba_conv)
         self.geometry: dict = {}
         self.scratch: Optional[np.ndarray] = None     # the matmul product when it is not an output
         self.product_output = gen.matmul is not None and gen.matmul.outputs[0] in kernel.outputs
@@ -174,11 +176,24 @@ class CompiledStep:
     def _space(self, shapes: list, mm_shapes: list, env) -> list:
         gen = self.gen
         space = list(gen.space)
-        if self.matmul is not None:
+        if self.conv:
+            space = list(self._conv_shape(mm_shapes, env))
+        elif self.matmul is not None:
             a, b = mm_shapes
             m, n, _ = kc.matmul_dims(a, b, self.matmul.attrs, self._fail)
             space = list(a[:-2]) + [m, n]
         return kc.fill_space(space, self.inputs, shapes, gen.meta, lambda v: env[v])
+
+    def _conv_shape(self, shapes: list, env) -> tuple:
+        """The convolution's output shape; inputs it does not fit fail as its numpy kernel's do."""
+        def shape() -> tuple:
+            return numba_conv.conv2d_output_shape(shapes[0], shapes[1], **self.matmul.attrs)
+        if env is None:       # build time, static shapes: a misfit is left to the run-time check
+            try:
+                return shape()
+            except ValueError as e:
+                self._fail(str(e))
+        return tuple(run_kernel(self.matmul, [env[v] for v in self.mm_values], lambda: np.array(shape()))[0].tolist())
 
     def _compute_geometry(self, shapes: list, mm_shapes: list, env) -> tuple:
         """(geometry array, space, output shapes, whether to run in parallel) for these input shapes:
@@ -266,11 +281,6 @@ class CompiledStep:
         """Computes the product with numpy's BLAS (see ``_matmul``); returns the kernel's ``prod`` argument."""
         env = ctx.env
         a, b = env[self.matmul.inputs[0]], env[self.matmul.inputs[1]]
-        a3, b3 = kc.as_batch_of_matrices(a), kc.as_batch_of_matrices(b)
-        if self.matmul.attrs["transpose_a"]:
-            a3 = a3.transpose(0, 2, 1)
-        if self.matmul.attrs["transpose_b"]:
-            b3 = b3.transpose(0, 2, 1)
         shape = tuple(space)
         if self.product_output:
             product = ctx.alloc(self.matmul.outputs[0], shape)
@@ -280,7 +290,15 @@ class CompiledStep:
             if self.scratch is None or self.scratch.size < n:
                 self.scratch = np.empty(n, dtype=self.matmul.outputs[0].dtype.np_type)
             product = self.scratch[:n].reshape(shape)
-        blas_threads.matmul(a3, b3, out=kc.as_batch_of_matrices(product))
+        if self.conv:
+            numba_conv.conv2d_into(a, b, product, **self.matmul.attrs)
+        else:
+            a3, b3 = kc.as_batch_of_matrices(a), kc.as_batch_of_matrices(b)
+            if self.matmul.attrs["transpose_a"]:    # a strided view: BLAS's transpose flag, no copy
+                a3 = a3.transpose(0, 2, 1)
+            if self.matmul.attrs["transpose_b"]:
+                b3 = b3.transpose(0, 2, 1)
+            blas_threads.matmul(a3, b3, out=kc.as_batch_of_matrices(product))
         return [product.reshape(-1)]
 
 
