@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from graphc.framework.attr_values import AttrValue
-from graphc.framework import tf1_stacks
+from graphc.framework import tf1_grad_arrays, tf1_stacks
 from graphc.framework.function_defs import output_ref
 from graphc.framework.protos import FunctionDef, NameAttrList, NodeDef
 
@@ -171,6 +171,15 @@ def _frame_content(rw: _Rewrite, enters: list) -> tuple:
     return depth, exits
 
 
+def _switch_above(rw: _Rewrite, leave: Any) -> Any:
+    """The loop's Switch an Exit takes, Identities between them looked through (TF1's gradient loops exit
+    through a ``tuple/control_dependency`` Identity of the Switch's output 0)."""
+    node = rw.by_name[_source(leave.input[0])[0]]
+    while _kind(node) == "Identity":
+        node = rw.by_name[_source(node.input[0])[0]]
+    return node
+
+
 def _rewrite_loop(rw: _Rewrite, frame: str, enters: list) -> list:
     depth, exits = _frame_content(rw, enters)
     content = set(depth)
@@ -212,7 +221,7 @@ def _rewrite_loop(rw: _Rewrite, frame: str, enters: list) -> list:
     loop.attr["parallel_iterations"].CopyFrom(AttrValue(i=enters[0].attr["parallel_iterations"].i or 10))
     added = [loop]
     for x in exits:
-        k = switches.index(rw.by_name[_source(x.input[0])[0]])
+        k = switches.index(_switch_above(rw, x))
         added.append(_identity(x.name, _ref(name, k), types[k]))
     return rw.replace(content | {x.name for x in exits}, added)
 
@@ -357,7 +366,7 @@ GRADIENT_FRAME_TYPES = frozenset({"StackV2", "StackPushV2", "StackPopV2", "Stack
 def functionalize(nodes: list, library: dict) -> list:
     """``nodes`` with every TF1 loop and cond replaced by a While/If node whose bodies are FunctionDefs added
     to ``library`` (name -> FunctionDef)."""
-    nodes = tf1_stacks.rewrite(list(nodes))
+    nodes = tf1_grad_arrays.rewrite(tf1_stacks.rewrite(list(nodes)))
     gradient_frame = next((n for n in nodes if n.op in GRADIENT_FRAME_TYPES), None)
     if gradient_frame is not None:
         raise ValueError(f"Cannot import node '{gradient_frame.name}': op type '{gradient_frame.op}' belongs to "

@@ -110,12 +110,28 @@ def _tf_graph(name):
     return tf.GraphDef.FromString((DATA / name).read_bytes())
 
 
-def test_tf1_gradient_tensor_arrays_are_refused_at_import_naming_the_node_and_what_to_do():
+@pytest.mark.parametrize("backend", ["eager", "interpret", "numba"])
+def test_tf1_lstm_training_graph_imports_with_its_gradient_tensor_arrays_and_trains_as_tensorflow(backend):
+    """TF's own dynamic_rnn training graph (tf.gradients and a GradientDescent step: stacks, TensorArrayGradV3
+    arrays of both gradient sources, a b_acc-accumulated gradient flow) imported whole: TF 2.21 compat.v1's
+    recorded loss, gradients and updated weights."""
+    gd = _tf_graph("tf1_lstm_training.pb")
+    assert sum(n.op == "TensorArrayGradV3" for n in gd.node) == 6
+    rec = np.load(DATA / "tf1_lstm_training_expected.npz")
+    names = [str(n) for n in rec["names"]]
     with tf.Graph().as_default() as g:
-        with pytest.raises(ValueError, match="op type 'TensorArrayGradV3' belongs to a TF1 while-loop gradient frame "
-                                             ".* build the gradients and training ops in graphc"):
-            tf.import_graph_def(_tf_graph("tf1_lstm_training.pb"), name="")
-        assert not g.get_operations()
+        kernel, bias, *fetches = tf.import_graph_def(gd, return_elements=names[:6], name="")
+        train = g.get_operation_by_name(names[6])
+        with tf.Session(backend=backend) as sess:
+            sess.run([tf.assign(kernel, rec["before_0"]), tf.assign(bias, rec["before_1"])])
+            got = sess.run(fetches, {"x:0": rec["x"]})
+            sess.run(train, {"x:0": rec["x"]})
+            after = sess.run([kernel, bias])
+    np.testing.assert_allclose(got[0], rec["loss"], rtol=1e-5)
+    for i, value in enumerate(got[1:]):
+        np.testing.assert_allclose(value, rec[f"grad_{i}"], rtol=1e-4, atol=1e-6, err_msg=f"grad_{i}")
+    for i, value in enumerate(after):
+        np.testing.assert_allclose(value, rec[f"after_{i}"], rtol=1e-5, atol=1e-6, err_msg=f"after_{i}")
 
 
 @pytest.mark.parametrize("backend", ["eager", "interpret", "numba"])
