@@ -10,7 +10,8 @@ from its Enters up to its own Exits, nested frames included), then conds (the br
 is found by walking up to the Switches of its predicate, treating a nested cond as one unit). Each body
 is rewritten again the same way, so nested loops and conds become nested regions. A Merge or Exit keeps
 its name, as an ``Identity`` of the new node's output. A gradient frame's stacks are first rewritten as
-TensorArrays (``tf1_stacks``); its other ops (``GRADIENT_FRAME_TYPES``) are refused with what to do.
+TensorArrays (``tf1_stacks``) and its gradient TensorArrays as TensorArrays with threaded flows
+(``tf1_grad_arrays``); what is left of ``GRADIENT_FRAME_TYPES`` is refused with what to do.
 """
 from __future__ import annotations
 
@@ -370,9 +371,10 @@ def functionalize(nodes: list, library: dict) -> list:
     gradient_frame = next((n for n in nodes if n.op in GRADIENT_FRAME_TYPES), None)
     if gradient_frame is not None:
         raise ValueError(f"Cannot import node '{gradient_frame.name}': op type '{gradient_frame.op}' belongs to "
-                         "a TF1 while-loop gradient frame that graphc does not import yet (it reads a stack pushed "
-                         "and popped once per iteration, tf1_stacks.py, but not TF1's gradient TensorArrays). Export the graph without its gradients (the forward model, or a frozen "
-                         "inference graph), import that, and build the gradients and training ops in graphc.")
+                         "a TF1 while-loop gradient frame in a form graphc does not import (it reads a stack pushed "
+                         "and popped once per iteration, tf1_stacks.py, and TensorArrayGradV3 arrays, "
+                         "tf1_grad_arrays.py). Export the graph without its gradients (the forward model, or a "
+                         "frozen inference graph), import that, and build the gradients and training ops in graphc.")
     while any(_kind(n) in ("Enter", "Merge") for n in nodes):
         rw = _Rewrite(nodes, library)
         rewritten = _loops(rw)
