@@ -30,7 +30,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from graphc.codegen import kernel_common as kc
-from graphc.codegen import numba_host, numba_loop
+from graphc.codegen import numba_driver, numba_host, numba_loop
 from graphc.codegen import numba_scalar as scalar
 from graphc.codegen import run_policy as policy
 from graphc.codegen.driver import CompileJob
@@ -121,6 +121,10 @@ class NumbaExecutable:
         self.inplace, self.inplace_note = policy.plan_inplace(self.kernel_plan, self.storage, self.steps)
         self.inplace_variables = sorted({var.name for var in self.inplace.values()})
         self.whole_loops = self.loops.why
+        # numba_driver.Driver after the first trusted run; False: none (switched off when compiled,
+        # or nothing to inline)
+        self.driver: Any = None if numba_driver.enabled() else False
+        self.driver_source = ""      # the generated driver's text (numba_driver.py), once built
 
     def _step(self, k):
         return policy.kernel_step(k, KernelSource, lambda k, gen: CompiledStep(k, gen, _load(gen)),
@@ -181,14 +185,27 @@ class NumbaExecutable:
             env[value] = arr
         ctx.trusted = trusted
         env.update(self.consts)
-        for step in self.steps:
-            step.run(ctx)
+        driver = self.driver if trusted else None
+        if driver:
+            driver.run(ctx, env, ctx.alloc)
+        else:
+            for step in self.steps:
+                step.run(ctx)
+            if trusted and driver is None:
+                self._build_driver()
         handed: set = set()
         hand_out = self._hand_out
         results = [hand_out(env[v], ctx, handed) for v in self.fetches]
         written = ctx.written
         updates = {var: written[var] if var in written else hand_out(env[v], ctx, handed) for var, v in self.updates}
         return results, updates
+
+    def _build_driver(self) -> None:
+        """Generates the straight-line driver after a first trusted run has loaded every kernel
+        (``numba_driver.py``); False when it would inline nothing."""
+        built = numba_driver.straight_line(self)
+        self.driver = built or False
+        self.driver_source = built.source if built else ""
 
     @staticmethod
     def _feed(node, value) -> np.ndarray:
