@@ -16,7 +16,8 @@ steps in order with everything a trusted run fixes bound as constants of the fun
 - a matmul kernel's product is one ``np.matmul`` on views reshaped at build time, on one BLAS
   thread (set once for a stretch of consecutive products, restored before any other step and when
   the run ends or fails, ``blas_threads``);
-- every other step (numpy steps, views, regions, parallel or in-place-sized kernels, steps whose
+- a view (Reshape, ExpandDims, Squeeze) of a C array with static shapes is ``x.reshape(shape)``;
+- every other step (numpy steps, other views, regions, parallel or in-place-sized kernels, steps whose
   shapes are known only at run time) is called as the step loop calls it, with the values it reads
   put in the run's value dict first.
 
@@ -37,6 +38,7 @@ from graphc import switches
 from graphc.codegen import kernel_common as kc
 from graphc.codegen.numba_steps import INPLACE_PRANGE_MIN, CompiledStep
 from graphc.ops import blas_threads
+from graphc.passes.fusion import KernelKind
 
 __all__ = ["enabled", "straight_line", "Driver"]
 
@@ -66,6 +68,23 @@ def _inlinable(step, exe) -> bool:
     if parallel:
         return False
     return all(math.prod(s) < INPLACE_PRANGE_MIN for s in out_shapes)
+
+
+def _reshape_view(step, strided: set) -> Optional[tuple]:
+    """(input, output, static shape) of a certain view step (Reshape, ExpandDims, Squeeze: one
+    node, static shapes of equal size, a C-contiguous input), which the driver prints as
+    ``input.reshape(shape)``; else None."""
+    k = step.kernel
+    if isinstance(step, CompiledStep) or k.kind != KernelKind.VIEW or not step.certain or len(k.nodes) != 1:
+        return None
+    node = k.nodes[0]
+    source, out = node.inputs[0], node.outputs[0]
+    if not (source.shape.is_fully_defined() and out.shape.is_fully_defined()) or source in strided:
+        return None
+    shape = tuple(int(d) for d in out.shape.as_tuple())
+    if math.prod(source.shape.as_tuple()) != math.prod(shape) or out not in k.outputs:
+        return None
+    return source, out, shape
 
 
 class _Printer:
@@ -120,7 +139,8 @@ class _Printer:
 def straight_line(exe) -> Optional[Driver]:
     """The generated driver of NumbaExecutable ``exe``, or None when no step would be inlined."""
     steps = exe.steps
-    inline = [_inlinable(s, exe) for s in steps]
+    strided = {value for value, slot, _shape, _node in exe.feed_slots if slot in exe.strided_feeds}
+    inline = [_inlinable(s, exe) or _reshape_view(s, strided) is not None for s in steps]
     if not any(inline):
         return None
     p = _Printer(exe)
@@ -131,8 +151,16 @@ def straight_line(exe) -> Optional[Driver]:
             wanted_in_env.update(step.kernel.inputs)
             wanted_in_env.update(v for n in step.kernel.nodes for v in n.inputs)
     for step, inl in zip(steps, inline):
-        if inl:
+        if inl and isinstance(step, CompiledStep):
             _print_compiled(p, step, wanted_in_env)
+            continue
+        if inl:
+            source, out, shape = _reshape_view(step, strided)
+            name = p.value(source)
+            target = p.new_local(out)
+            p.emit(f"{target} = {name}.reshape({shape!r})")
+            if out in wanted_in_env:
+                p.emit(f"env[{p.const('V', out)}] = {target}")
             continue
         p.blas_single(False)
         p.emit(f"{p.const('S', step.run)}(ctx)")
