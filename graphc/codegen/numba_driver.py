@@ -36,7 +36,10 @@ import numpy as np
 
 from graphc import switches
 from graphc.codegen import kernel_common as kc
-from graphc.codegen.numba_steps import INPLACE_PRANGE_MIN, CompiledStep
+from graphc.codegen import numba_host
+from graphc.codegen import run_policy as policy
+from graphc.codegen.numba_steps import INPLACE_PRANGE_MIN, CompiledStep, NumpyStep
+from graphc.ops.core import OPS, OpKind
 from graphc.ops import blas_threads
 from graphc.passes.fusion import KernelKind
 
@@ -87,12 +90,71 @@ def _reshape_view(step, strided: set) -> Optional[tuple]:
     return source, out, shape
 
 
+# node kinds whose numpy kernels are pure functions of their inputs and attributes
+_PURE_KINDS = {OpKind.ELEMENTWISE, OpKind.REDUCTION, OpKind.MOVEMENT, OpKind.MATMUL}
+
+
+def _plain_numpy(step) -> bool:
+    """A certain numpy step of pure single-output numpy kernels (no regions, random streams,
+    session state or hand-written njit kernels): the driver calls the kernels directly and falls
+    back on the step's own ``run`` (which raises the step loop's error) when anything fails."""
+    k = step.kernel
+    if not isinstance(step, NumpyStep) or not step.certain or step.regions or not step.checks_outputs:
+        return False
+    if k.kind in (KernelKind.VIEW, KernelKind.HOST):
+        return False
+    for node in k.nodes:
+        od = OPS[node.type]
+        if od.kind not in _PURE_KINDS or od.session_state or len(node.outputs) != 1 or node.type in numba_host.KERNELS:
+            return False
+    return True
+
+
+def _print_numpy(p: "_Printer", step, wanted_in_env: set) -> None:
+    """Prints a plain numpy step (``_plain_numpy``) as the step loop runs it (``NumpyStep.run``):
+    each node's numpy kernel with warnings off, the static shapes checked, outputs that share memory
+    with an input copied and marked as made by this run. Any failure reruns the step through its
+    ``run``, which raises the step loop's error."""
+    k = step.kernel
+    wanted_in_env.update(k.inputs)
+    inputs = [p.value(v) for v in k.inputs]
+    out_names = {}
+    p.emit("try:")
+    p.emit("    with _quiet():")
+    for node in k.nodes:
+        od = OPS[node.type]
+        args = [out_names[v] if v in out_names else p.value(v) for v in node.inputs]
+        target = f"x{p.names}"
+        p.names += 1
+        call = f"{p.const('N', od.numpy)}({', '.join(args)}, **{p.const('A', dict(node.attrs))})"
+        p.emit(f"        {target} = {call}")
+        p.emit(f"        {target} = _asarray({target}[0] if {target}.__class__ is tuple else {target})")
+        out_names[node.outputs[0]] = target
+    checks = [f"{out_names[v]}.shape != {shape!r}" for v, shape in step.promised]
+    if checks:
+        p.emit(f"    if {' or '.join(checks)}:")
+        p.emit("        raise ValueError")
+    p.emit("except Exception:")
+    p.emit(f"    {p.const('S', step.run)}(ctx)")
+    for v in k.outputs:
+        p.emit(f"    {out_names[v]} = env[{p.const('V', v)}]")
+    p.emit("else:")
+    for v in k.outputs:
+        name = out_names[v]
+        p.emit(f"    {name} = _unshared({name}, ({''.join(x + ', ' for x in inputs)}))")
+        p.emit(f"    fresh(id({name}))")
+        p.emit(f"    env[{p.const('V', v)}] = {name}")
+    for v in k.outputs:
+        p.local[v] = out_names[v]
+
+
 class _Printer:
     """Collects the driver's lines and the constants they name."""
 
     def __init__(self, exe) -> None:
         self.exe = exe
-        self.ns: dict = {"np": np, "_matmul": np.matmul}
+        self.ns: dict = {"np": np, "_matmul": np.matmul, "_asarray": np.asarray, "_unshared": policy.unshared,
+                         "_quiet": lambda: np.errstate(all="ignore")}
         self.lines: list = []
         self.local: dict = {}        # value -> local name holding it in the driver
         self.counter = 0
@@ -141,7 +203,8 @@ def straight_line(exe) -> Optional[Driver]:
     steps = exe.steps
     strided = {value for value, slot, _shape, _node in exe.feed_slots if slot in exe.strided_feeds}
     inline = [_inlinable(s, exe) or _reshape_view(s, strided) is not None for s in steps]
-    if not any(inline):
+    plain = [not inl and _plain_numpy(s) for s, inl in zip(steps, inline)]
+    if not any(inline) and not any(plain):
         return None
     p = _Printer(exe)
     # values a called step, a fetch or an update reads from the value dict
@@ -150,7 +213,11 @@ def straight_line(exe) -> Optional[Driver]:
         if not inl:
             wanted_in_env.update(step.kernel.inputs)
             wanted_in_env.update(v for n in step.kernel.nodes for v in n.inputs)
-    for step, inl in zip(steps, inline):
+    for step, inl, lean in zip(steps, inline, plain):
+        if lean:
+            p.blas_single(False)
+            _print_numpy(p, step, wanted_in_env)
+            continue
         if inl and isinstance(step, CompiledStep):
             _print_compiled(p, step, wanted_in_env)
             continue
@@ -170,12 +237,12 @@ def straight_line(exe) -> Optional[Driver]:
     if blas_threads._CONTROL is not None:
         setter, getter = blas_threads._CONTROL
         p.ns["_one_thread"], p.ns["_restore_threads"] = _thread_switches(getter, setter)
-        source = ("def drive(ctx, env, alloc):\n    try:\n"
+        source = ("def drive(ctx, env, alloc):\n    fresh = ctx.fresh.add\n    try:\n"
                   + "\n".join("    " + line for line in body.split("\n"))
                   + "\n    finally:\n        _restore_threads()\n")
     else:
-        source = "def drive(ctx, env, alloc):\n" + body + "\n"
-    p.ns["_INLINE"] = sum(inline)
+        source = "def drive(ctx, env, alloc):\n    fresh = ctx.fresh.add\n" + body + "\n"
+    p.ns["_INLINE"] = sum(inline) + sum(plain)
     return Driver(source, p.ns)
 
 
