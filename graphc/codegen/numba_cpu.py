@@ -22,6 +22,8 @@ The driver precomputes per executable what it can: each kernel's geometry when e
 static (a run whose feeds and variables have their static shapes then does no shape work),
 pooled views for values that stay inside a run, recycled arrays for values that leave it.
 Arrays of any rank are passed to kernels as they are (kernels address them by flat offset).
+From an executable's second trusted run on, the steps run through one generated straight-line
+function instead of the step loop (``numba_driver.py``; ``driver_source`` shows it).
 """
 from __future__ import annotations
 

@@ -17,6 +17,9 @@ steps in order with everything a trusted run fixes bound as constants of the fun
   thread (set once for a stretch of consecutive products, restored before any other step and when
   the run ends or fails, ``blas_threads``);
 - a view (Reshape, ExpandDims, Squeeze) of a C array with static shapes is ``x.reshape(shape)``;
+- a certain numpy step of pure single-output kernels (elementwise, reductions, movement, products)
+  calls them directly and checks their static shapes; if anything fails, the step's own ``run``
+  runs instead and raises the step loop's error;
 - every other step (numpy steps, other views, regions, parallel or in-place-sized kernels, steps whose
   shapes are known only at run time) is called as the step loop calls it, with the values it reads
   put in the run's value dict first.
