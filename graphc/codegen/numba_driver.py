@@ -113,6 +113,21 @@ def _plain_numpy(step) -> bool:
     return True
 
 
+def _small_products(step) -> bool:
+    """Whether every product a numpy step computes has static shapes and runs on one BLAS thread
+    anyway (``blas_threads.serial``): a stretch of products on one thread may go on through it."""
+    for node in step.kernel.nodes:
+        if OPS[node.type].kind is not OpKind.MATMUL:
+            continue
+        shapes = [v.shape.as_tuple() for v in node.inputs[:2]]
+        if any(s is None or None in s or len(s) < 2 for s in shapes):
+            return False
+        (a, b) = shapes     # an upper bound of the multiply-adds, whichever operand is transposed
+        if not blas_threads.serial(max(math.prod(a), math.prod(b)) * max(a[-1], a[-2], b[-1], b[-2])):
+            return False
+    return True
+
+
 def _print_numpy(p: "_Printer", step, wanted_in_env: set) -> None:
     """Prints a plain numpy step (``_plain_numpy``) as the step loop runs it (``NumpyStep.run``):
     each node's numpy kernel with warnings off, the static shapes checked, outputs that share memory
@@ -218,7 +233,8 @@ def straight_line(exe) -> Optional[Driver]:
             wanted_in_env.update(v for n in step.kernel.nodes for v in n.inputs)
     for step, inl, lean in zip(steps, inline, plain):
         if lean:
-            p.blas_single(False)
+            if not _small_products(step):
+                p.blas_single(False)
             _print_numpy(p, step, wanted_in_env)
             continue
         if inl and isinstance(step, CompiledStep):
