@@ -188,13 +188,13 @@ class NumbaExecutable:
         ctx.trusted = trusted
         env.update(self.consts)
         driver = self.driver if trusted else None
-        if driver:
+        if driver and driver.accepts(env):
             driver.run(ctx, env, ctx.alloc)
         else:
             for step in self.steps:
                 step.run(ctx)
             if trusted and driver is None:
-                self._build_driver()
+                self._build_driver(env)
         handed: set = set()
         hand_out = self._hand_out
         results = [hand_out(env[v], ctx, handed) for v in self.fetches]
@@ -202,10 +202,10 @@ class NumbaExecutable:
         updates = {var: written[var] if var in written else hand_out(env[v], ctx, handed) for var, v in self.updates}
         return results, updates
 
-    def _build_driver(self) -> None:
+    def _build_driver(self, env: dict) -> None:
         """Generates the straight-line driver after a first trusted run has loaded every kernel
         (``numba_driver.py``); False when it would inline nothing."""
-        built = numba_driver.straight_line(self)
+        built = numba_driver.straight_line(self, env)
         self.driver = built or False
         self.driver_source = built.source if built else ""
 

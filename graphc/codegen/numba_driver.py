@@ -57,12 +57,21 @@ def enabled() -> bool:
 class Driver:
     """A generated driver: ``run(ctx)`` does the steps of a trusted run; ``source`` is its text."""
 
-    def __init__(self, source: str, namespace: dict) -> None:
+    def __init__(self, source: str, namespace: dict, typed: list) -> None:
         self.source = source
+        self.typed = typed           # (value, dtype): the run's inputs the bound overloads were typed with
         code = compile(source, "<graphc numba driver>", "exec")
         exec(code, namespace)
         self.run: Callable = namespace["drive"]
         self.inline_steps = namespace["_INLINE"]
+
+    def accepts(self, env: dict) -> bool:
+        """Whether this run's feeds and variables have the dtypes the kernels' bound overloads were
+        compiled for (a feed of another dtype given to ``run`` directly takes the step loop)."""
+        for v, dtype in self.typed:
+            if env[v].dtype != dtype:
+                return False
+        return True
 
 
 def _inlinable(step, exe) -> bool:
@@ -216,8 +225,10 @@ class _Printer:
         self.one_thread = on
 
 
-def straight_line(exe) -> Optional[Driver]:
-    """The generated driver of NumbaExecutable ``exe``, or None when no step would be inlined."""
+def straight_line(exe, env: dict) -> Optional[Driver]:
+    """The generated driver of NumbaExecutable ``exe``, or None when no step would be inlined;
+    ``env``: the values of the trusted run that just ended (their types pick each kernel's
+    compiled overload, called through its ``entry_point`` without the dispatcher's typing)."""
     steps = exe.steps
     strided = {value for value, slot, _shape, _node in exe.feed_slots if slot in exe.strided_feeds}
     inline = [_inlinable(s, exe) or _reshape_view(s, strided) is not None for s in steps]
@@ -225,6 +236,7 @@ def straight_line(exe) -> Optional[Driver]:
     if not any(inline) and not any(plain):
         return None
     p = _Printer(exe)
+    p.env = env
     # values a called step, a fetch or an update reads from the value dict
     wanted_in_env = set(exe.fetches) | {v for _var, v in exe.updates}
     for step, inl in zip(steps, inline):
@@ -262,7 +274,9 @@ def straight_line(exe) -> Optional[Driver]:
     else:
         source = "def drive(ctx, env, alloc):\n    fresh = ctx.fresh.add\n" + body + "\n"
     p.ns["_INLINE"] = sum(inline) + sum(plain)
-    return Driver(source, p.ns)
+    typed = [(v, env[v].dtype) for v, _slot, _shape, _node in exe.feed_slots if v in env]
+    typed += [(v, env[v].dtype) for v, _var, _shape in exe.read_slots if v in env]
+    return Driver(source, p.ns, typed)
 
 
 def _thread_switches(getter: Callable, setter: Callable) -> tuple:
@@ -286,8 +300,10 @@ def _print_compiled(p: _Printer, step: CompiledStep, wanted_in_env: set) -> None
     geo, space, out_shapes, _parallel = step.static
     exe = p.exe
     args = [p.const("G", geo)] + [p.value(v) for v in step.in_values]
+    scratch = None
     if step.matmul is not None:
         args.append(_print_matmul(p, step, space, wanted_in_env))
+        scratch = p.ns.get(args[-1])       # the bound product array when it is not an output
     outs = []
     for v, shape in zip(step.out_values, out_shapes):
         pooled = exe.pooled.get(v)
@@ -298,10 +314,36 @@ def _print_compiled(p: _Printer, step: CompiledStep, wanted_in_env: set) -> None
         else:
             p.emit(f"{name} = alloc({p.const('V', v)}, {tuple(shape)!r})")
         outs.append(name)
-    p.emit(f"{p.const('K', step.serial)}({', '.join(args + outs)})")
+    p.emit(f"{p.const('K', _entry_point(step, p.env, scratch))}({', '.join(args + outs)})")
     for v, name in zip(step.out_values, outs):
         if v in wanted_in_env or v not in exe.pooled:
             p.emit(f"env[{p.const('V', v)}] = {name}")
+
+
+def _entry_point(step: CompiledStep, env: dict, scratch: Optional[np.ndarray]) -> Callable:
+    """The serial kernel's compiled overload for the argument types of the run in ``env`` (its
+    ``entry_point``: the dispatcher's per-call typing skipped), or the dispatcher itself when the
+    run's arrays are not all there or no overload matches."""
+    fn = step.serial
+    geo = step.static[0]
+    try:
+        arrays = [geo] + [env[v] for v in step.in_values]
+        if step.matmul is not None:
+            product = scratch if scratch is not None else env[step.matmul.outputs[0]].reshape(-1)
+            arrays.append(product)
+        arrays += [env[v] for v in step.out_values]
+    except KeyError:
+        return fn
+    if not all(type(a) is np.ndarray for a in arrays):
+        return fn
+    # arguments are typed as their mutable C-order versions (inputs are only read; outputs, pooled
+    # views and recycled arrays are writeable C arrays)
+    sig = tuple(fn.typeof_pyval(a) for a in arrays)
+    sig = tuple(t.copy(readonly=False) if getattr(t, "readonly", False) else t for t in sig)
+    compiled = fn.overloads.get(sig)
+    if compiled is None or any(getattr(t, "layout", "C") != "C" for t in sig):
+        return fn
+    return compiled.entry_point
 
 
 def _print_matmul(p: _Printer, step: CompiledStep, space: tuple, wanted_in_env: set) -> str:
