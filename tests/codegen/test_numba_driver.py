@@ -143,3 +143,19 @@ def test_switched_off_the_step_loop_runs(monkeypatch):
     for _ in range(3):
         state.values.update(loop.run([f32(8, 5), f32(8, 3)], state)[1])
     assert loop.driver is False and loop.driver_source == ""
+
+
+def test_a_feed_of_another_dtype_takes_the_step_loop(monkeypatch):
+    """The driver calls each kernel's overload compiled for the first trusted run's dtypes; an
+    array of another dtype given to ``run`` directly must not reach those overloads."""
+    x = tf.placeholder(tf.float32, [4, 3])
+    y = tf.tanh(tf.matmul(x, tf.constant(f32(3, 3)))) + x * 2.0
+    loop, straight = _executables(monkeypatch, [y], [(x, f32(4, 3))])
+    state = initialized_state()
+    xv = f32(4, 3)
+    for _ in range(2):
+        straight.run([xv], state)
+    assert straight.driver and straight.driver.typed
+    wide = xv.astype(np.float64) + 1e-3
+    _same(loop.run([wide], state)[0], straight.run([wide], state)[0], "float64 feed")
+    _same(loop.run([xv], state)[0], straight.run([xv], state)[0], "float32 feed after it")
