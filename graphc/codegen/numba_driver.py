@@ -10,7 +10,9 @@ steps in order with everything a trusted run fixes bound as constants of the fun
 
 - a *certain* compiled step (its shapes fixed by the static shapes, ``run_policy``) that runs its
   serial variant on small arrays becomes its kernel's call: the build-time geometry array, its
-  inputs as locals, its pooled output views bound once; outputs that leave the run still come from
+  inputs as locals, its pooled output views bound once, the kernel's overload for the first trusted
+  run's argument types called through its ``entry_point`` (no per-call typing by the dispatcher;
+  a run whose feeds or variables have other dtypes takes the step loop, ``Driver.accepts``); outputs that leave the run still come from
   ``RunContext.alloc`` (recycled arrays, or a variable's own array for an in-place update, which
   announces the first in-place write to ``commit`` as before);
 - a matmul kernel's product is one ``np.matmul`` on views reshaped at build time, on one BLAS
