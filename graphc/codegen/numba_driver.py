@@ -57,7 +57,9 @@ def enabled() -> bool:
 
 
 class Driver:
-    """A generated driver: ``run(ctx)`` does the steps of a trusted run; ``source`` is its text."""
+    """A generated driver: ``run(ctx, env, alloc)`` does the steps of a trusted run (``ctx``: the
+    ``RunContext``, ``env`` its value dict, ``alloc`` its ``alloc``); ``source`` is its text;
+    ``inline_steps`` counts the steps written out rather than called."""
 
     def __init__(self, source: str, namespace: dict, typed: list) -> None:
         self.source = source
