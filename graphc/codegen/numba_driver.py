@@ -43,7 +43,8 @@ from graphc import switches
 from graphc.codegen import kernel_common as kc
 from graphc.codegen import numba_host
 from graphc.codegen import run_policy as policy
-from graphc.codegen.numba_steps import INPLACE_PRANGE_MIN, CompiledStep, NumpyStep
+from graphc.codegen import numba_steps
+from graphc.codegen.numba_steps import CompiledStep, NumpyStep
 from graphc.ops.core import OPS, OpKind
 from graphc.ops import blas_threads
 from graphc.passes.fusion import KernelKind
@@ -86,7 +87,7 @@ def _inlinable(step, exe) -> bool:
     _geo, _space, out_shapes, parallel = step.static
     if parallel:
         return False
-    return all(math.prod(s) < INPLACE_PRANGE_MIN for s in out_shapes)
+    return all(math.prod(s) < numba_steps.INPLACE_PRANGE_MIN for s in out_shapes)
 
 
 def _reshape_view(step, strided: set) -> Optional[tuple]:
