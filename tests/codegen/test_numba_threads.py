@@ -44,6 +44,7 @@ class _Counting:
 def _variants_run(exe, values: list, state) -> list:
     """Runs ``exe`` again; per kernel step with a rows variant, the names of the variants called."""
     steps = _rows_steps(exe)
+    exe.driver = False   # the step loop's choice (the generated driver inlines only steps whose choice is serial)
     for s in steps:
         s.serial, s.parallel, s.rows = _Counting(s.serial), _Counting(s.parallel), _Counting(s.rows)
     exe.run(values, state)
