@@ -81,8 +81,9 @@ class Driver:
 
 def _inlinable(step, exe) -> bool:
     """A compiled step the driver calls directly: certain, serial, and too small for the in-place
-    prange rule (``numba_steps.INPLACE_PRANGE_MIN``), with build-time geometry."""
-    if not isinstance(step, CompiledStep) or not step.certain or step.static is None:
+    prange rule (``numba_steps.INPLACE_PRANGE_MIN``), with build-time geometry; not a convolution
+    epilogue (its product comes from numba_conv, which the step itself calls)."""
+    if not isinstance(step, CompiledStep) or not step.certain or step.static is None or step.conv:
         return False
     _geo, _space, out_shapes, parallel = step.static
     if parallel:
