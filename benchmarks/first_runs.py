@@ -16,8 +16,9 @@ Python process, so nothing is compiled or imported beforehand:
 * peers (``--peers``): ``benchmarks.peers`` in a fresh process per workload, each peer's first call
   (``jax.jit`` tracing and compiling; ``torch.compile`` with ``--torch-python``).
 
-All first-run times include the session's variable initializer (a run of its own), because in a new
-process that run pays numba's one-time start-up (its registries, scipy's BLAS check) when it compiles.
+All first-run times include the session's variable initializer (a run of its own; it runs on the eager
+executor, see ``codegen/tiered.initializes_only``), so they count everything a training script waits
+for before its first step. ``--modes cold,warm`` measures only the compile work (cold and warm disk).
 """
 from __future__ import annotations
 
