@@ -64,10 +64,12 @@ NUMBA_DRIVER = Switch(
     "straight-line function with the small kernels' calls, geometry, buffers and matrix products "
     "bound once; other steps called from it) or steps (the step loop, one Python call per step).")
 BLAS_SERIAL_MAX = Switch(
-    "GRAPHC_BLAS_SERIAL_MAX", str(2 ** 26),
+    "GRAPHC_BLAS_SERIAL_MAX", None,
     "Multiply-adds (an integer, read once at import) up to which a matrix product computed with "
-    "numpy's OpenBLAS (numba's matmul kernels, eager's MatMul) runs on one BLAS thread: on a "
-    "loaded machine OpenBLAS's threads spin against other work; 0 leaves every product to OpenBLAS.")
+    "numpy's OpenBLAS (numba's matmul kernels and convolutions, eager's MatMul) runs on one BLAS "
+    "thread; 0 leaves every product to OpenBLAS. Unset: by load (ops/blas_threads.py): up to 2^21 "
+    "always, up to 2^26 while the load average exceeds the core count (OpenBLAS's threads spin "
+    "against other work).")
 EXECUTABLE_CACHE = Switch(
     "GRAPHC_EXECUTABLE_CACHE", None,
     "Executables a session keeps (a positive integer; Session(executable_cache_size=...) wins): the "
