@@ -295,7 +295,7 @@ class Session:
         """The cached executable for this fetch/feed set (and feed shapes or their pattern, for
         shape-specialized backends: see ``codegen/executable_cache.py``); ``fetch_set``: the
         fetches and targets as a tuple, when the caller has it."""
-        feed_set = (fetch_set or (*fetch_tensors, None, *targets), tuple(feed_tensors))
+        feed_set: tuple = (fetch_set or (*fetch_tensors, None, *targets), tuple(feed_tensors))
         reshaped = self._state.reshaped
         if reshaped:    # variables whose value has another shape than their static one: planned with it
             feed_set = (*feed_set, tuple(reshaped.items()))
