@@ -49,10 +49,16 @@ class SubExecutable:
     def _compile(self, feed_shapes: Optional[tuple], why: str) -> Any:
         return self.job.compile_subplan(self.plan, feed_shapes)
 
+    writes_into = True     # ``run`` takes ``into``; dropped for an executable that cannot write into arrays
+
     def run(self, feed_values: list, state, **options: Any) -> tuple:
-        """The executable's ``run`` (``options``: its keyword arguments, as Triton's ``device_fetches``)."""
+        """The executable's ``run`` (``options``: its keyword arguments, as Triton's ``device_fetches``
+        and Numba's ``into``: arrays fetches may be written into, which other backends ignore)."""
         shapes = tuple(x.shape if type(x) is np.ndarray else tuple(np.shape(x)) for x in feed_values)
-        return self.for_shapes(shapes).run(feed_values, state, **options)
+        exe = self.for_shapes(shapes)
+        if "into" in options and not getattr(exe, "writes_into", False):
+            del options["into"]
+        return exe.run(feed_values, state, **options)
 
 
 def subplan_factory(job: "driver.CompileJob") -> regions.Factory:

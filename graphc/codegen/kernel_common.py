@@ -82,6 +82,9 @@ def index_groups(space: tuple, kinds: Sequence, accesses: list, unmerged: frozen
 # ------------------------------------------------------------------------------------------------
 # analysis of a kernel's nodes
 
+_PRODUCT_OPS = {KernelKind.MATMUL: "MatMul", KernelKind.CONV: "Conv2D"}
+
+
 class FrameAnalysis:
     """Frames ("full" space or a row: "keep"/"drop") and pass levels of a kernel's nodes.
 
@@ -99,7 +102,10 @@ class FrameAnalysis:
         self.axes = axes
         self.kept = [d for d in range(self.rank) if d not in self.axes]
         self.members = {id(n) for n in kernel.nodes}
-        self.matmul = next((n for n in kernel.nodes if n.type == "MatMul"), None) if kernel.kind == KernelKind.MATMUL else None
+        # the library product (a MatMul, or a Conv2D: its epilogue is compiled the same way), which
+        # the launch step computes into ``prod`` before the kernel runs
+        product_op = _PRODUCT_OPS.get(kernel.kind)
+        self.matmul = next((n for n in kernel.nodes if n.type == product_op), None) if product_op else None
 
     def _frame_of(self, value) -> str:
         dims = value.shape.as_tuple()

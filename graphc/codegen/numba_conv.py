@@ -7,7 +7,8 @@ same order (same errors), same values within float rounding (sums are reassociat
 
 Each convolution is an im2col + one BLAS matmul: an njit kernel copies each output pixel's
 window into a row of ``cols`` [N*oh*ow, kh*kw*C] (zeros for padding), then numpy's BLAS (its own
-threads) multiplies it by the filter [kh*kw*C, F] (forward), or ``dy`` by the filter's transpose
+threads, or one thread for a product under ``GRAPHC_BLAS_SERIAL_MAX``: ``ops/blas_threads.py``)
+multiplies it by the filter [kh*kw*C, F] (forward), or ``dy`` by the filter's transpose
 (input gradient: the product is scattered back by ``col2im``), or ``cols.T`` by ``dy`` (filter
 gradient; an input of fewer than ``SHALLOW_CHANNELS`` channels runs the numpy kernel, whose
 strided tensordot was faster there). A direct loop nest (output channels innermost) was measured
@@ -26,6 +27,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from graphc.ops import blas_threads
 from graphc.ops.conv import (_backprop_filter_numpy, _check_out_backprop, _check_valid_fits, _geometry,
                              _pool_geometry)
 
@@ -131,20 +133,35 @@ def _cols(x: np.ndarray, k_hw: tuple, strides: tuple, dilations: tuple, out_hw: 
     return cols
 
 
+def conv2d_output_shape(x_shape: tuple, w_shape: tuple, strides, dilations, padding) -> tuple:
+    """``Conv2D``'s output shape for these input shapes, after the numpy kernel's checks (ValueError)."""
+    if padding == "VALID":
+        _check_valid_fits(x_shape[1:3], w_shape[:2], dilations, "conv2d")
+    out_hw, _ = _geometry(x_shape[1:3], w_shape[:2], strides, dilations, padding)
+    if x_shape[3] != w_shape[2]:
+        raise ValueError(f"conv2d: input depth {x_shape[3]} does not match filter input depth {w_shape[2]}")
+    return (x_shape[0], out_hw[0], out_hw[1], w_shape[3])
+
+
+def conv2d_into(x, w, out, strides, dilations, padding) -> None:
+    """Writes ``Conv2D(x, w)`` into ``out`` (C-contiguous, of ``conv2d_output_shape``): the product
+    a compiled epilogue (bias, activation) then reads in place (``numba_steps.CompiledStep``)."""
+    kh, kw, c, f = w.shape
+    if out.size == 0:
+        return
+    if c == 0:
+        out[...] = 0
+        return
+    _, pads = _geometry(x.shape[1:3], w.shape[:2], strides, dilations, padding)
+    cols = _cols(np.ascontiguousarray(x), (kh, kw), strides, dilations, out.shape[1:3], pads)
+    blas_threads.matmul(cols, np.ascontiguousarray(w).reshape(kh * kw * c, f), out=out.reshape(cols.shape[0], f))
+
+
 def conv2d(x, w, strides, dilations, padding):
     """``Conv2D``'s kernel (the numpy kernel's checks and values)."""
-    if padding == "VALID":
-        _check_valid_fits(x.shape[1:3], w.shape[:2], dilations, "conv2d")
-    out_hw, pads = _geometry(x.shape[1:3], w.shape[:2], strides, dilations, padding)
-    if x.shape[3] != w.shape[2]:
-        raise ValueError(f"conv2d: input depth {x.shape[3]} does not match filter input depth {w.shape[2]}")
-    kh, kw, c, f = w.shape
-    x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
-    out = np.zeros((x.shape[0], out_hw[0], out_hw[1], f), x.dtype)
-    if out.size == 0 or c == 0:
-        return out
-    cols = _cols(x, (kh, kw), strides, dilations, out_hw, pads)
-    np.matmul(cols, w.reshape(kh * kw * c, f), out=out.reshape(cols.shape[0], f))
+    shape = conv2d_output_shape(x.shape, w.shape, strides, dilations, padding)
+    out = np.empty(shape, x.dtype)
+    conv2d_into(x, w, out, strides, dilations, padding)
     return out
 
 
@@ -158,7 +175,7 @@ def conv2d_backprop_input(sizes, w, dy, strides, dilations, padding):
     if dy.size == 0 or dx.size == 0:
         return dx
     w, dy = np.ascontiguousarray(w, dy.dtype), np.ascontiguousarray(dy)
-    dcols = dy.reshape(-1, f) @ w.reshape(kh * kw * c, f).T
+    dcols = blas_threads.matmul(dy.reshape(-1, f), w.reshape(kh * kw * c, f).T)
     _col2im(dcols, kh, kw, strides[0], strides[1], dilations[0], dilations[1], pads[0][0], pads[1][0],
             out_hw[0], out_hw[1], dx)
     return dx
@@ -171,10 +188,12 @@ def conv2d_backprop_filter(x, sizes, dy, strides, dilations, padding):
     _check_out_backprop(dy.shape, (x.shape[0], out_hw[0], out_hw[1], f), "Conv2DBackpropFilter")
     if dy.size == 0 or x.shape[3] == 0:
         return np.zeros((kh, kw, c, f), x.dtype)
-    if x.shape[3] < SHALLOW_CHANNELS:
-        return _backprop_filter_numpy(x, sizes, dy, strides, dilations, padding)
+    if x.shape[3] < SHALLOW_CHANNELS:   # its tensordot on one BLAS thread when small, like a matmul's
+        return blas_threads.run_sized(dy.size * kh * kw * c,
+                                      lambda: _backprop_filter_numpy(x, sizes, dy, strides, dilations, padding))
     cols = _cols(np.ascontiguousarray(x), (kh, kw), strides, dilations, out_hw, pads)
-    return (cols.T @ np.ascontiguousarray(dy, x.dtype).reshape(-1, f)).reshape(kh, kw, c, f)
+    dw = blas_threads.matmul(cols.T, np.ascontiguousarray(dy, x.dtype).reshape(-1, f))
+    return dw.reshape(kh, kw, c, f)
 
 
 def avg_pool(x, ksize, strides, padding):

@@ -123,8 +123,20 @@ class NumbaExecutable:
         self.whole_loops = self.loops.why
 
     def _step(self, k):
+        if k.kind == KernelKind.CONV and len(k.nodes) > 1:   # a Conv2D and its compiled epilogue
+            return self._conv_step(k)
         return policy.kernel_step(k, KernelSource, lambda k, gen: CompiledStep(k, gen, _load(gen)),
                                   self._numpy_step, NUMPY_KINDS)
+
+    def _conv_step(self, k):
+        """The convolution into a product buffer (numba_conv), then its elementwise epilogue
+        (bias, activation) as a generated kernel over it, like a matmul's."""
+        try:
+            gen = KernelSource(k)
+        except kc.Unsupported as e:
+            return self._numpy_step(k, f"conv epilogue not compiled: {e}")
+        k.source = gen.source
+        return CompiledStep(k, gen, _load(gen))
 
     def _numpy_step(self, k, reason: str) -> NumpyStep:
         if all(numba_host.kernel_for(n.type) for n in k.nodes):
@@ -155,13 +167,18 @@ class NumbaExecutable:
         return arr
 
     # -- running ----------------------------------------------------------------------------------
-    def run(self, feed_values: Sequence[np.ndarray], state: Any) -> tuple:
+    writes_into = True     # ``run`` takes ``into`` (see there)
+
+    def run(self, feed_values: Sequence[np.ndarray], state: Any, into: Optional[dict] = None) -> tuple:
         """Returns (fetch values, {variable op: new value}).
 
         ``state.values`` (the dict) is never modified; a variable's array is overwritten only when
         the memory plan and ``inplace_variables`` say so, and then it is also the returned new value.
+        ``into``: {fetch position: a C array of its shape and dtype}: a fetch that a compiled kernel
+        computes is written straight into that array (a loop's row of a recorded value), which is
+        then the fetch returned; others are returned as usual.
         """
-        ctx = RunContext(self, state)
+        ctx = RunContext(self, state, {self.fetches[i]: a for i, a in into.items()} if into else None)
         env = ctx.env
         for value, slot, shape, node in self.feed_slots:
             x = feed_values[slot]

@@ -58,63 +58,69 @@ def _variants(fn: types.FunctionType) -> tuple:
 
 
 def _max_pool(x, kh, kw, sh, sw, top, left, out):
+    # window taps outside, channels innermost: each tap is a contiguous row of channels (a vector
+    # loop), where a per-channel window walk strode over the input (benchmarks/README.md, "Epilogues")
     n, h, w, c = x.shape
     _, oh, ow, _ = out.shape
     for b in prange(n):
         for p in range(oh):
             for q in range(ow):
                 for ch in range(c):
-                    best = -np.inf
-                    for i in range(kh):
-                        r = p * sh + i - top
-                        if r < 0 or r >= h:
+                    out[b, p, q, ch] = -np.inf
+                for i in range(kh):
+                    r = p * sh + i - top
+                    if r < 0 or r >= h:
+                        continue
+                    for j in range(kw):
+                        s = q * sw + j - left
+                        if s < 0 or s >= w:
                             continue
-                        for j in range(kw):
-                            s = q * sw + j - left
-                            if s < 0 or s >= w:
-                                continue
+                        for ch in range(c):
                             v = x[b, r, s, ch]
-                            if v > best or v != v:
-                                best = v
-                                if v != v:
-                                    break
-                        if best != best:
-                            break
-                    out[b, p, q, ch] = best
+                            best = out[b, p, q, ch]
+                            # the first NaN wins (np.max propagates it)
+                            if v > best or (v != v and best == best):
+                                out[b, p, q, ch] = v
 
 
 def _max_pool_grad(x, g, kh, kw, sh, sw, top, left, out):
+    # np.argmax over each window, padding included as -inf: the first maximum, or the first NaN; a
+    # window whose first maximum is padding drops its gradient. Taps outside, channels innermost
+    # (contiguous), the running maximum and its tap per channel in a row of scratch.
     n, h, w, c = x.shape
     _, oh, ow, _ = g.shape
     for b in prange(n):            # windows overlap only within one image: one thread per image
-        for p in range(oh):         # (``out`` comes zeroed)
+        best = np.empty(c, x.dtype)          # (``out`` comes zeroed)
+        tap = np.empty(c, np.int64)          # the window tap of the maximum; -1: padding
+        for p in range(oh):
             for q in range(ow):
-                for ch in range(c):
-                    # np.argmax over the window, padding included as -inf: the first maximum,
-                    # or the first NaN; a window whose first maximum is padding drops its gradient
-                    best = -np.inf
-                    best_r = -1
-                    best_s = -1
-                    for k in range(kh * kw):
-                        i = k // kw
-                        r = p * sh + i - top
-                        s = q * sw + (k - i * kw) - left
-                        # an if statement, not a conditional expression: with `x[...] if inside
-                        # else -inf` numba's serial loop ran 10x slower (1.0 vs 10 ms at 64x14x14x32)
-                        if r >= 0 and r < h and s >= 0 and s < w:
-                            v = x[b, r, s, ch]
-                            r_in = r
+                for k in range(kh * kw):
+                    i = k // kw
+                    r = p * sh + i - top
+                    s = q * sw + (k - i * kw) - left
+                    if r >= 0 and r < h and s >= 0 and s < w:
+                        if k == 0:
+                            for ch in range(c):
+                                best[ch] = x[b, r, s, ch]
+                                tap[ch] = 0
                         else:
-                            v = -np.inf
-                            r_in = -1
-                        if k == 0 or v > best or (v != v):
-                            best = v
-                            best_r = r_in
-                            best_s = s
-                            if v != v:
-                                break
-                    if best_r >= 0:
-                        out[b, best_r, best_s, ch] += g[b, p, q, ch]
+                            for ch in range(c):
+                                v = x[b, r, s, ch]
+                                m = best[ch]
+                                if v > m or (v != v and m == m):
+                                    best[ch] = v
+                                    tap[ch] = k
+                    elif k == 0:              # padding first: -inf, beaten by any larger value
+                        for ch in range(c):
+                            best[ch] = -np.inf
+                            tap[ch] = -1
+                for ch in range(c):
+                    k = tap[ch]
+                    i = k // kw
+                    r = p * sh + i - top
+                    s = q * sw + (k - i * kw) - left
+                    if k >= 0:
+                        out[b, r, s, ch] += g[b, p, q, ch]
 
 
 _max_pool_serial, _max_pool_parallel = _variants(_max_pool)

@@ -16,7 +16,8 @@ Kernel kinds and what they become:
   rows contiguously into per-column partial results instead, in tiles of (row chunk, column
   block) whose sizes depend on the shape only, so results never depend on the thread count.
 - ``matmul``: the launch step computes the product with numpy's BLAS into the product buffer, then
-  the kernel runs the epilogue loop over it.
+  the kernel runs the epilogue loop over it. A ``conv`` kernel (a Conv2D and its epilogue) is
+  printed the same way: its product is the convolution (``numba_conv.conv2d_into``).
 
 Each module has a serial ``kernel`` and a ``kernel_par`` (prange) variant, and a kernel that loops
 over kept dims also a ``kernel_rows`` variant that threads share chunk by chunk (``numba_threads``:
@@ -264,7 +265,7 @@ class KernelSource(kc.FrameAnalysis):
         return _drop_unused_index_math(self.lines)
 
     def _print_matmul(self, ind: str) -> None:
-        self.lines.append(f"{ind}# MatMul: the driver wrote the product into prod (numpy's BLAS)")
+        self.lines.append(f"{ind}# {self.matmul.type}: the driver wrote the product into prod (numpy's BLAS)")
         self.lines.append(f"{ind}pass   # the whole body when the product is 1x1 and nothing is fused")
 
     def _advance(self, offsets: dict, g: int, depth: str) -> None:

@@ -23,10 +23,11 @@ import numpy as np
 
 from graphc import errors, switches
 from graphc.codegen import kernel_common as kc
-from graphc.codegen import numba_host, numba_threads
+from graphc.codegen import host, numba_conv, numba_host, numba_threads
+from graphc.codegen.host import run_kernel
 from graphc.codegen import run_policy as policy
 from graphc.codegen.numba_printer import KernelSource
-from graphc.ops import blas_threads, tensor_array
+from graphc.ops import blas_threads, gather, tensor_array
 from graphc.ops.core import OpKind
 from graphc.passes.fusion import KernelKind, facts
 from graphc.toolchain import cache
@@ -56,10 +57,11 @@ STATS = {"modules": 0, "compiles": 0, "cache_loads": 0, "compile_seconds": 0.0}
 class RunContext:
     """Per-run state shared by the steps: the value environment and the arrays handed out."""
 
-    __slots__ = ("env", "fresh", "state", "exe", "trusted", "written")
+    __slots__ = ("env", "fresh", "state", "exe", "trusted", "written", "into")
 
-    def __init__(self, exe, state) -> None:
+    def __init__(self, exe, state, into: Optional[dict] = None) -> None:
         self.exe = exe
+        self.into = into                 # fetched value -> the caller's array its kernel writes into
         self.env: dict = {}
         self.fresh: set = set()          # ids of arrays allocated for this run only (safe to hand out)
         self.state = state
@@ -78,6 +80,12 @@ class RunContext:
         if pooled is not None:
             view = exe.pool.views.get((pooled, shape))
             return view if view is not None else exe.pool.view(pooled, shape, value.dtype.np_type)
+        into = self.into
+        if into is not None:
+            arr = into.get(value)
+            if arr is not None and arr.shape == shape and arr.dtype == value.dtype.np_type:
+                self.fresh.add(id(arr))
+                return arr
         if self.trusted:
             var = exe.inplace.get(value)
             if var is not None:
@@ -143,6 +151,7 @@ class CompiledStep:
         self.out_values = [a.value for a in self.outputs]
         self.matmul = gen.matmul
         self.mm_values = tuple(gen.matmul.inputs[:2]) if gen.matmul is not None else ()
+        self.conv = gen.matmul is not None and gen.matmul.type == "Conv2D"   # im2col + BLAS (numba_conv)
         self.geometry: dict = {}
         self.scratch: Optional[np.ndarray] = None     # the matmul product when it is not an output
         self.product_output = gen.matmul is not None and gen.matmul.outputs[0] in kernel.outputs
@@ -167,11 +176,24 @@ class CompiledStep:
     def _space(self, shapes: list, mm_shapes: list, env) -> list:
         gen = self.gen
         space = list(gen.space)
-        if self.matmul is not None:
+        if self.conv:
+            space = list(self._conv_shape(mm_shapes, env))
+        elif self.matmul is not None:
             a, b = mm_shapes
             m, n, _ = kc.matmul_dims(a, b, self.matmul.attrs, self._fail)
             space = list(a[:-2]) + [m, n]
         return kc.fill_space(space, self.inputs, shapes, gen.meta, lambda v: env[v])
+
+    def _conv_shape(self, shapes: list, env) -> tuple:
+        """The convolution's output shape; inputs it does not fit fail as its numpy kernel's do."""
+        def shape() -> tuple:
+            return numba_conv.conv2d_output_shape(shapes[0], shapes[1], **self.matmul.attrs)
+        if env is None:       # build time, static shapes: a misfit is left to the run-time check
+            try:
+                return shape()
+            except ValueError as e:
+                self._fail(str(e))
+        return tuple(run_kernel(self.matmul, [env[v] for v in self.mm_values], lambda: np.array(shape()))[0].tolist())
 
     def _compute_geometry(self, shapes: list, mm_shapes: list, env) -> tuple:
         """(geometry array, space, output shapes, whether to run in parallel) for these input shapes:
@@ -259,11 +281,6 @@ class CompiledStep:
         """Computes the product with numpy's BLAS (see ``_matmul``); returns the kernel's ``prod`` argument."""
         env = ctx.env
         a, b = env[self.matmul.inputs[0]], env[self.matmul.inputs[1]]
-        a3, b3 = kc.as_batch_of_matrices(a), kc.as_batch_of_matrices(b)
-        if self.matmul.attrs["transpose_a"]:
-            a3 = a3.transpose(0, 2, 1)
-        if self.matmul.attrs["transpose_b"]:
-            b3 = b3.transpose(0, 2, 1)
         shape = tuple(space)
         if self.product_output:
             product = ctx.alloc(self.matmul.outputs[0], shape)
@@ -273,7 +290,15 @@ class CompiledStep:
             if self.scratch is None or self.scratch.size < n:
                 self.scratch = np.empty(n, dtype=self.matmul.outputs[0].dtype.np_type)
             product = self.scratch[:n].reshape(shape)
-        blas_threads.matmul(a3, b3, out=kc.as_batch_of_matrices(product))
+        if self.conv:
+            numba_conv.conv2d_into(a, b, product, **self.matmul.attrs)
+        else:
+            a3, b3 = kc.as_batch_of_matrices(a), kc.as_batch_of_matrices(b)
+            if self.matmul.attrs["transpose_a"]:    # a strided view: BLAS's transpose flag, no copy
+                a3 = a3.transpose(0, 2, 1)
+            if self.matmul.attrs["transpose_b"]:
+                b3 = b3.transpose(0, 2, 1)
+            blas_threads.matmul(a3, b3, out=kc.as_batch_of_matrices(product))
         return [product.reshape(-1)]
 
 
@@ -313,6 +338,10 @@ def _record_compile(fn, kernel, seconds: float, parallel: bool) -> None:
              " ".join(kernel.op_types), ", parallel" if parallel else "", seconds)
 
 
+# op type -> its numpy kernel returning views of its inputs' rows (run as ``NumpyStep.row_views``)
+ROW_VIEW_OPS = {"GatherRows": gather.gather_rows_views}
+
+
 class NumpyStep:
     """Runs a kernel's nodes with their numpy kernels from the driver (opaque ops and fallbacks)."""
 
@@ -331,9 +360,32 @@ class NumpyStep:
         self.certain = False
         self.promised: list = []     # (value, static shape) that later certain steps rely on
         self.regions = any(n.kind is OpKind.REGION for n in kernel.nodes)
+        # a lone row read of stacks (a loop gradient's GatherRows): the rows are handed on as views
+        self.row_views = len(kernel.nodes) == 1 and kernel.nodes[0].type in ROW_VIEW_OPS
+
+    def _run_row_views(self, ctx: RunContext) -> None:
+        """Row ``index`` of each stack as a view (no copy): the stacks are a loop's recorded
+        outputs, which nothing writes while the body runs; a row that is not a writeable C array (a
+        shape-only stand-in), of a buffer given up for in-place writes, or of a pooled buffer (which
+        a later kernel may reuse) is copied."""
+        env = ctx.env
+        node = self.kernel.nodes[0]
+        args = [env[v] for v in node.inputs]
+        rows = host.run_kernel(node, args, lambda: ROW_VIEW_OPS[node.type](*args))
+        pooled = {id(a) for a in ctx.exe.pool.arrays.values()}
+        for v, row, stack in zip(node.outputs, rows, args[1:]):
+            flags = row.flags
+            if (not (flags.c_contiguous and flags.writeable) or id(row.base) in pooled
+                    or tensor_array.donated(stack)):
+                row = np.array(row, copy=True, order="C")
+                ctx.fresh.add(id(row))
+            env[v] = row
 
     def run(self, ctx: RunContext) -> None:
         env = ctx.env
+        if self.row_views:
+            self._run_row_views(ctx)
+            return
         local = policy.run_nodes(self.kernel.nodes, env.__getitem__, self.call, ctx.state)
         if ctx.trusted:
             policy.check_promised(self.promised, local)

@@ -49,17 +49,19 @@ def body_executable(body, factory: Factory, replay: bool = False):
 
 
 def _run_body(body, factory: Factory, args: Sequence[np.ndarray], state: Any, kept: Any = None,
-              donated: Sequence[np.ndarray] = (), saved: Sequence = ()) -> list:
+              donated: Sequence[np.ndarray] = (), saved: Sequence = (), into: Optional[dict] = None) -> list:
     """The body's outputs, kept values, then ``saved`` intermediates on ``args``; ``kept``: the values
     to replay, if any; ``donated``: arguments the caller gives up (a TensorArray write may update
-    them in place)."""
+    them in place); ``into``: {result position: array} the executable may write those results into
+    (when it ``writes_into``)."""
     replay = kept is not None
     exe = _executable(body, factory, replay, saved)
     feeds = list(args) + (list(kept) if replay else [])
+    options = {"into": into} if into and getattr(exe, "writes_into", False) else {}
     if not donated and not tensor_array.any_donated():
-        return exe.run(feeds, state)[0]
+        return exe.run(feeds, state, **options)[0]
     with tensor_array.donating(donated):     # (always: a nested body must not see its parent's set)
-        results, _ = exe.run(feeds, state)
+        results, _ = exe.run(feeds, state, **options)
     return results
 
 
@@ -152,10 +154,11 @@ class _Rows:
     loop; shapes alone (a loop var no gradient reads the values of) give a read-only stand-in of
     the stack's shape: one zero row, repeated."""
 
-    __slots__ = ("like", "buffer", "count", "shape")
+    __slots__ = ("like", "buffer", "count", "shape", "target")
 
     def __init__(self, like, capacity: int) -> None:
         self.like, self.buffer, self.count, self.shape = like, capacity, 0, None
+        self.target: Optional[np.ndarray] = None     # the row handed to the body for its next value
 
     def append(self, value) -> None:
         if isinstance(value, tuple):            # a shape: only the stand-in is built
@@ -165,6 +168,11 @@ class _Rows:
                 raise _changes_shape(self.like, [self.shape, value])
             self.count += 1
             return
+        if value is self.target:        # the body wrote it into its row already
+            self.target = None
+            self.count += 1
+            return
+        self.target = None
         value = np.asarray(value)
         buffer = self.buffer
         if isinstance(buffer, int):
@@ -172,11 +180,27 @@ class _Rows:
         elif value.shape != buffer.shape[1:]:
             raise _changes_shape(self.like, [buffer.shape[1:], value.shape])
         if self.count == len(buffer):
-            grown = np.empty((2 * len(buffer),) + buffer.shape[1:], dtype=buffer.dtype)
-            grown[:self.count] = buffer
-            buffer = self.buffer = grown
+            buffer = self._grow()
         buffer[self.count] = value
         self.count += 1
+
+    def _grow(self) -> np.ndarray:
+        buffer = self.buffer
+        grown = np.empty((2 * len(buffer),) + buffer.shape[1:], dtype=buffer.dtype)
+        grown[:self.count] = buffer[:self.count]
+        self.buffer = grown
+        return grown
+
+    def next_row(self) -> Optional[np.ndarray]:
+        """The row the next value goes into, for the body to write it there (None before the first
+        value gave the row's shape); ``append`` of that very array then copies nothing."""
+        buffer = self.buffer
+        if isinstance(buffer, int) or self.shape is not None:
+            return None
+        if self.count == len(buffer):
+            buffer = self._grow()
+        self.target = buffer[self.count, ...]     # (a 0-d view for scalar rows, not a numpy scalar)
+        return self.target
 
     def stack(self) -> np.ndarray:
         """The ``[count, ...]`` stack of the recorded values."""
@@ -218,10 +242,18 @@ def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Cal
         if done is None else []
     for i in in_place:
         values[i] = np.array(values[i], copy=True)
+    # recorded results written straight into their rows: not one that is also a loop var's new value
+    # (the next iteration would read, and might update, the row)
+    outputs = {id(t) for t in body.outputs}
+    direct = [(n + j, rows) for j, (t, rows) in enumerate(zip(list(body.kept) + list(saved), kept + intermediates))
+              if id(t) not in outputs] if record else []
     while done is None and bool(np.asarray(_run_body(cond, factory, values + captures, state)[0])):
         kept_in = _iteration(op, recorded, count) if replay else None
+        into = None
+        if direct:
+            into = {k: row for k, row in ((k, rows.next_row()) for k, rows in direct) if row is not None}
         results = _run_body(body, factory, values + captures, state, kept_in, [values[i] for i in in_place],
-                            saved if record else ())
+                            saved if record else (), into)
         if record:
             for i, (h, v) in enumerate(zip(history, values)):
                 h.append(v if i in valued else np.shape(v))

@@ -6,10 +6,10 @@ Export: an ``If`` is TF's ``If`` (inputs ``[pred, *captures]``, ``Tcond``/``Tin`
 captures (inputs = outputs, ``T``, ``cond``/``body``, ``output_shapes``, ``parallel_iterations``), its
 body returning each capture unchanged. A body is written by the ordinary GraphDef writer and then
 turned into a FunctionDef: its inputs are the args ``arg0, arg1, ...``, its outputs ``out0, ...``, and
-node inputs use TF's ``node:output_arg:index`` form (``tf_op_outputs.OUTPUT_ARGS``). A region whose
-extra outputs (kept random draws, the recorded stacks a gradient reads) are used, or that replays
-recorded draws, has no TensorFlow form: ``tf_form`` says why, and the writer falls back to graphc's own
-node.
+node inputs use TF's ``node:output_arg:index`` form (``tf_op_outputs.OUTPUT_ARGS``). A loop whose
+recorded outputs a gradient reads is written by ``recorded_loop`` (``recorded_outputs`` lists them). A
+cond whose kept random draws are used, or a region that replays recorded draws, has no TensorFlow form:
+``tf_form`` says why, and the writer falls back to graphc's own node.
 
 Import: ``If``/``StatelessIf`` and ``While``/``StatelessWhile`` with FunctionDef bodies become graphc's
 region ops; a loop input the body returns unchanged is a capture, the others loop vars.
@@ -20,10 +20,11 @@ import re
 from typing import Any, Callable, Optional
 
 from graphc.control_flow.clone import Recording
-from graphc.control_flow.func_graph import FuncGraph, seal
+from graphc.control_flow.func_graph import FuncGraph, ops_needed, seal
 from graphc.control_flow.region_ops import common_shape
 from graphc.framework import tensor_array_export, tensor_array_table
 from graphc.framework.attr_values import AttrValue, dtype_attr, shape_proto
+from graphc.framework.op_mapping import LOWERED_INPUTS, LOWERING_HELPER
 from graphc.framework.protos import FunctionDef, NameAttrList, NodeDef
 from graphc.framework.tf_op_outputs import OUTPUT_ARGS
 from graphc.graph import Operation, Tensor, get_default_graph
@@ -47,18 +48,29 @@ def tf_form(op: Operation) -> Optional[str]:
         return "it replays recorded random draws (a gradient's copy of a region)"
     real = _real_outputs(op)
     used = sorted({t.value_index for t in op.outputs[real:] for _ in t.consumers()})
-    if used:
-        what = "iteration count or recorded stacks" if op.type == "While" else "kept random draws"
-        return f"its {what} (outputs {used}) are used, by a gradient"
+    if op.type == "If":
+        return f"its kept random draws (outputs {used}) are used, by a gradient" if used else None
     return None
 
 
-def _shapes(tensors: list, handles: int = 0) -> Any:
+def recorded_outputs(op: Operation) -> list:
+    """``(output index, body tensor)`` for each extra output of While ``op`` that something reads: the
+    iteration count (tensor None), a loop var's value entering each iteration, a kept random draw's,
+    a saved intermediate's (``region_ops``' output layout). A TensorArray state's history is left out:
+    a gradient reads it only in the copy of the forward body it never runs (its rows are saved
+    intermediates instead, ``intermediates.py``)."""
+    n, body = op.attrs["num_vars"], op.attrs["body"]
+    sources = [None] + list(body.inputs[:n]) + list(body.kept) + list(op.attrs["record"].saved)
+    return [(t.value_index, sources[t.value_index - n]) for t in op.outputs[n:] if t.consumers()
+            and (sources[t.value_index - n] is None or tensor_array_export.root(sources[t.value_index - n]) is None)]
+
+
+def shapes_attr(tensors: list, handles: int = 0) -> Any:
     shapes = [tensor_array_export.tf_shape(t) for t in tensors] + [shape_proto(TensorShape([]))] * handles
     return AttrValue(list=AttrValue.ListValue(shape=shapes))
 
 
-def _types(tensors: list, handles: int = 0) -> Any:
+def types_attr(tensors: list, handles: int = 0) -> Any:
     types = [tensor_array_export.tf_type(t) for t in tensors] + [tensor_array_export.DT_RESOURCE] * handles
     return AttrValue(list=AttrValue.ListValue(type=types))
 
@@ -89,17 +101,23 @@ def output_ref(node: Any, index: int) -> str:
 
 
 def body_function(body: FuncGraph, write_body: Callable, library: Any, handles: int = 0,
-                  returned_args: tuple = ()) -> str:
+                  returned_args: tuple = (), extra_types: tuple = (), extend: Optional[Callable] = None,
+                  keep: tuple = ()) -> str:
     """Adds ``body`` to ``library`` as a FunctionDef and returns its name; ``write_body(graph, ops)`` writes
-    ops as GraphDef nodes. ``handles`` more args (after the inputs) are TensorArray handles; the args
-    ``returned_args`` (indices) are returned unchanged after the outputs."""
+    ops as GraphDef nodes. ``handles`` more args (after the inputs) are TensorArray handles, then one arg
+    per TF type of ``extra_types``; the args ``returned_args`` (indices) are returned unchanged after the
+    outputs. ``extend(ref)`` (``ref``: a body tensor's name -> its FunctionDef reference) returns more
+    FunctionDef nodes and ``(type, reference)`` outputs, returned last. Only the ops graphc runs (those
+    the outputs, the kept draws and the tensors ``keep`` need) are written."""
     fdef = FunctionDef()
     fdef.signature.name = _function_name(body, {f.signature.name for f in library.function})
     args = {t.op.name: f"arg{i}" for i, t in enumerate(body.inputs)}
-    types = [tensor_array_export.tf_type(t) for t in body.inputs] + [tensor_array_export.DT_RESOURCE] * handles
+    types = [tensor_array_export.tf_type(t) for t in body.inputs] + [tensor_array_export.DT_RESOURCE] * handles \
+        + list(extra_types)
     for i, dtype in enumerate(types):
         fdef.signature.input_arg.add(name=f"arg{i}", type=dtype)
-    ops = [op for op in body.get_operations() if op.name not in args]
+    runs = ops_needed(list(body.outputs) + list(body.kept) + list(keep))    # what graphc runs of the body
+    ops = [op for op in body.get_operations() if op.name not in args and op in runs]
     nodes = write_body(body, ops)
     by_name = {n.name: n for n in nodes}
     handle_args = {f"arg{k}" for k in range(len(body.inputs), len(types))}
@@ -119,8 +137,15 @@ def body_function(body: FuncGraph, write_body: Callable, library: Any, handles: 
         written = fdef.node_def[-1]
         del written.input[:]
         written.input.extend(ref(i) for i in node.input if not (i.startswith("^") and i[1:] in args))
+        if LOWERED_INPUTS in written.attr:      # a lowered op's own inputs, read back by graphc: args by name
+            lowered = written.attr[LOWERED_INPUTS].list.s
+            lowered[:] = [args.get(i.decode().partition(":")[0], i.decode()).encode() for i in lowered]
     returned = [(tensor_array_export.tf_type(t), ref(tensor_array_export.flow_name(t))) for t in body.outputs]
     returned += [(types[k], f"arg{k}") for k in returned_args]
+    if extend is not None:
+        extra_nodes, extra_returned = extend(ref)
+        fdef.node_def.extend(extra_nodes)
+        returned += extra_returned
     for i, (dtype, r) in enumerate(returned):
         fdef.signature.output_arg.add(name=f"out{i}", type=dtype)
         fdef.ret[f"out{i}"] = r
@@ -132,15 +157,16 @@ def body_function(body: FuncGraph, write_body: Callable, library: Any, handles: 
 
 def region_to_tf(op: Operation, write_body: Callable, library: Any) -> tuple:
     """``(inputs, attrs, tf_type)`` of TF's If/While for region op ``op``; its bodies go to ``library``
-    (a carried TensorArray's handle is one more input, after the others)."""
+    (a carried TensorArray's handle is one more input, after the others). A loop whose recorded outputs
+    are read is written by ``recorded_loop`` instead."""
     names = [tensor_array_export.flow_name(t) for t in op.inputs]
     if op.type == "If":
         then, other = op.attrs["then_branch"], op.attrs["else_branch"]
         roots = tensor_array_export.region_arrays(op, [then, other], 1)
         outs = op.outputs[:len(then.outputs)]
         functions = [body_function(b, write_body, library, handles=len(roots)) for b in (then, other)]
-        attrs = {"Tcond": dtype_attr(op.inputs[0].dtype), "Tin": _types(op.inputs[1:], len(roots)),
-                 "Tout": _types(outs), "output_shapes": _shapes(outs),
+        attrs = {"Tcond": dtype_attr(op.inputs[0].dtype), "Tin": types_attr(op.inputs[1:], len(roots)),
+                 "Tout": types_attr(outs), "output_shapes": shapes_attr(outs),
                  "then_branch": AttrValue(func=NameAttrList(name=functions[0])),
                  "else_branch": AttrValue(func=NameAttrList(name=functions[1]))}
         return names + [tensor_array_export.root_handle(r, op.graph) for r in roots], attrs, "If"
@@ -148,7 +174,7 @@ def region_to_tf(op: Operation, write_body: Callable, library: Any) -> tuple:
     roots = tensor_array_export.region_arrays(op, [cond, body], 0)
     carried = list(op.inputs)
     passed = tuple(range(n, len(carried) + len(roots)))
-    attrs = {"T": _types(carried, len(roots)), "output_shapes": _shapes(body.inputs, len(roots)),
+    attrs = {"T": types_attr(carried, len(roots)), "output_shapes": shapes_attr(body.inputs, len(roots)),
              "parallel_iterations": AttrValue(i=int(op.attrs.get("parallel_iterations", 10))),
              "cond": AttrValue(func=NameAttrList(name=body_function(cond, write_body, library, len(roots)))),
              "body": AttrValue(func=NameAttrList(name=body_function(body, write_body, library, len(roots),
@@ -160,10 +186,13 @@ def region_to_tf(op: Operation, write_body: Callable, library: Any) -> tuple:
 # import
 
 def function_nodes(fdef: Any) -> list:
-    """A FunctionDef's nodes with GraphDef-style inputs (``node:flat_index``); its args stay bare names."""
+    """A FunctionDef's nodes with GraphDef-style inputs (``node:flat_index``); its args stay bare names. The
+    helpers of a lowered op (``op_mapping.LOWERING_HELPER``) are left out, as in a GraphDef."""
     by_name = {n.name: n for n in fdef.node_def}
     out = []
     for node in fdef.node_def:
+        if LOWERING_HELPER in node.attr:
+            continue
         copy = NodeDef()
         copy.CopyFrom(node)
         del copy.input[:]
@@ -351,5 +380,5 @@ def _build_while(node: Any, inputs: list, library: dict, attrs: dict, full: str,
     return _identities(outs, full)
 
 
-__all__ = ["FUNCTIONAL_TYPES", "tf_form", "region_to_tf", "build_functional", "function_nodes", "graph_def_input",
+__all__ = ["FUNCTIONAL_TYPES", "tf_form", "recorded_outputs", "body_function", "types_attr", "shapes_attr", "region_to_tf", "build_functional", "function_nodes", "graph_def_input",
            "output_ref"]

@@ -2,7 +2,8 @@
 
 Ops in ``op_table`` are written as TensorFlow writes them, so TensorFlow runs the graph; conds and loops
 as ``If``/``While`` with FunctionDef bodies (``function_defs``), TensorArrays as the TensorArrayV3 family
-(``tensor_array_export``). graphc's own op types (a queue, a ``py_func``, a loop a gradient records) are
+(``tensor_array_export``), a loop whose recorded iterations a gradient reads as a ``While`` writing
+them into TensorArrays (``recorded_loop``). graphc's own op types (a queue, a ``py_func``) are
 written under their graphc names with their attrs verbatim and the ``_graphc`` marker attr, which only
 graphc reads back (``for_tensorflow=True`` refuses them instead). On import, TF1's control-flow frames
 are first rewritten as ``If``/``While`` (``tf1_frames``). Importing a node whose op type neither
@@ -17,8 +18,8 @@ from typing import Any, Optional
 from google.protobuf import text_format
 
 from graphc import dtypes, errors
-from graphc.framework import (function_defs, lowered_table, op_table, tensor_array_export, tensor_array_table,
-                              tf1_frames)
+from graphc.framework import (function_defs, lowered_table, op_table, recorded_loop, tensor_array_export,
+                              tensor_array_grad_export, tensor_array_table, tf1_frames)
 from graphc.framework.attr_values import AttrValue, attr_to_python, native_attr, native_attr_value, shape_proto
 from graphc.framework.protos import GraphDef, NodeDef, VersionDef
 from graphc.graph import Graph, Operation, Tensor, get_default_graph
@@ -29,7 +30,7 @@ GRAPH_DEF_PRODUCER = 22        # the GraphDef version graphc writes (TF1's graph
 NATIVE_MARKER = "_graphc"      # attr on nodes of graphc's own op types
 _NOT_WRITTEN = frozenset({"variable"})   # attrs that are Python objects of the session's, not graph data
 # a cond's or loop's bodies (FuncGraphs) and recording flag: a region TensorFlow's If/While cannot express
-# (function_defs.tf_form: one a gradient reads the recorded stacks of) is written without them (a graph
+# (function_defs.tf_form: a cond whose kept draws a gradient reads) is written without them (a graph
 # to look at, a Saver's .meta) and marked
 _BODY_ATTRS = frozenset({"then_branch", "else_branch", "cond", "body", "record"})
 BODIES_OMITTED = "_graphc_bodies_omitted"
@@ -78,7 +79,7 @@ def as_graph_def(graph: Optional[Graph] = None, add_shapes: bool = False, strict
     ``library``. An attr no GraphDef can hold (a tf.data iterator's Python object) is a TypeError, or
     with ``strict=False`` (a graph to look at) left out. With ``from_version``, only the ops added since
     ``graph.version`` had that value. With ``for_tensorflow``, an op graphc can only write as its own
-    op type (a queue, a py_func, a loop a gradient records) is a ValueError naming it and its node."""
+    op type (a queue, a py_func) is a ValueError naming it and its node."""
     graph = graph if graph is not None else get_default_graph()
     ops = graph.get_operations()[from_version or 0:]   # version counts the ops created, in order
     out = GraphDef(versions=VersionDef(producer=GRAPH_DEF_PRODUCER))
@@ -102,7 +103,10 @@ def _write_ops(ops: list, nodes: Any, names: set, how: _Writing) -> None:
         if written is None and row is not None:
             written = row.to_tf(op, const)
         elif written is None and OPS[op.type].kind is OpKind.REGION and function_defs.tf_form(op) is None:
-            written = function_defs.region_to_tf(op, write_body, how.library)
+            written = recorded_loop.to_tf(op, write_body, how.library, const) \
+                if recorded_loop.applies(op) else function_defs.region_to_tf(op, write_body, how.library)
+        elif written is None and how.for_tensorflow and op.type in tensor_array_grad_export.TYPES:
+            written = tensor_array_grad_export.to_tf(op, const)
         elif written is None:
             written = _native_node(op, how)
         inputs, attrs = written[:2]
@@ -197,6 +201,8 @@ def check_supported(nodes: Any, library: Any = ()) -> None:
     functions = [(f"function {f.signature.name}: ", f.node_def) for f in library]
     for where, group in [("", nodes), *functions]:
         for node in group:
+            if op_table.LOWERING_HELPER in node.attr:
+                continue
             if node.op not in op_table.BY_TF and not _is_native(node) and _lowered_type(node) is None \
                     and node.op not in function_defs.FUNCTIONAL_TYPES and node.op != "Assert":
                 raise ValueError(f"Cannot import node '{node.name}': {where}op type '{node.op}' is not supported by "

@@ -593,8 +593,21 @@ _ROWS = [
     *queue_table.ROWS,
 ]
 
-# written as TensorFlow's ops, read back as graphc's own (by the LOWERED_TYPE attr), never from TensorFlow
+def _gather_rows_to_tf(op: Operation, const: Callable) -> tuple:
+    """GatherRows(index, *stacks) (a loop gradient's reads of iteration ``index``) as one GatherV2 per
+    stack and an IdentityN named as the op; read back as those ops (the same values)."""
+    index, *stacks = op.inputs
+    axis = const("axis", np.array(0, dtype=np.int32))
+    rows = [const.node(f"row_{k}", "GatherV2", [tensor_name(s), tensor_name(index), axis], {
+        "Tparams": dtype_attr(s.dtype), "Tindices": dtype_attr(index.dtype), "Taxis": dtype_attr(dtypes.int32),
+        "batch_dims": AttrValue(i=0)}) for k, s in enumerate(stacks)]
+    return rows, {"T": AttrValue(list=AttrValue.ListValue(type=[dtype_attr(t.dtype).type for t in op.outputs]))}
+
+
+# written as TensorFlow's ops, read back as graphc's own (by the LOWERED_TYPE attr), never from TensorFlow;
+# GatherRows is read back as the TensorFlow ops it is written as
 _LOWERED = [OpMapping("SumTo", "Reshape", _sum_to_to_tf, same_op("SumTo")),
+            OpMapping("GatherRows", "IdentityN", _gather_rows_to_tf, same_op("IdentityN")),
             *lowered_table.LOWERED]
 
 BY_GRAPHC = {row.graphc_type: row for row in _ROWS + _LOWERED if row.graphc_type is not None}

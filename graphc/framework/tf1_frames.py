@@ -9,13 +9,15 @@ output 0 leaves through ``Exit``. Loops are rewritten first (a frame's content i
 from its Enters up to its own Exits, nested frames included), then conds (the branch of a Merge input
 is found by walking up to the Switches of its predicate, treating a nested cond as one unit). Each body
 is rewritten again the same way, so nested loops and conds become nested regions. A Merge or Exit keeps
-its name, as an ``Identity`` of the new node's output.
+its name, as an ``Identity`` of the new node's output. A gradient frame's stacks are first rewritten as
+TensorArrays (``tf1_stacks``); its other ops (``GRADIENT_FRAME_TYPES``) are refused with what to do.
 """
 from __future__ import annotations
 
 from typing import Any, Optional
 
 from graphc.framework.attr_values import AttrValue
+from graphc.framework import tf1_stacks
 from graphc.framework.function_defs import output_ref
 from graphc.framework.protos import FunctionDef, NameAttrList, NodeDef
 
@@ -347,10 +349,21 @@ def _dead_after(rw: _Rewrite, switches: set, merges: set) -> set:
     return dead
 
 
+# TF1's while-loop gradient machinery: forward values pushed on stacks, gradient TensorArrays
+GRADIENT_FRAME_TYPES = frozenset({"StackV2", "StackPushV2", "StackPopV2", "StackCloseV2", "TensorArrayGradV3",
+                                  "TensorArrayGradWithShape"})
+
+
 def functionalize(nodes: list, library: dict) -> list:
     """``nodes`` with every TF1 loop and cond replaced by a While/If node whose bodies are FunctionDefs added
     to ``library`` (name -> FunctionDef)."""
-    nodes = list(nodes)
+    nodes = tf1_stacks.rewrite(list(nodes))
+    gradient_frame = next((n for n in nodes if n.op in GRADIENT_FRAME_TYPES), None)
+    if gradient_frame is not None:
+        raise ValueError(f"Cannot import node '{gradient_frame.name}': op type '{gradient_frame.op}' belongs to "
+                         "a TF1 while-loop gradient frame that graphc does not import yet (it reads a stack pushed "
+                         "and popped once per iteration, tf1_stacks.py, but not TF1's gradient TensorArrays). Export the graph without its gradients (the forward model, or a frozen "
+                         "inference graph), import that, and build the gradients and training ops in graphc.")
     while any(_kind(n) in ("Enter", "Merge") for n in nodes):
         rw = _Rewrite(nodes, library)
         rewritten = _loops(rw)
@@ -361,4 +374,4 @@ def functionalize(nodes: list, library: dict) -> list:
     return nodes
 
 
-__all__ = ["TF1_TYPES", "functionalize"]
+__all__ = ["TF1_TYPES", "GRADIENT_FRAME_TYPES", "functionalize"]

@@ -57,6 +57,11 @@ def matmul(a: np.ndarray, b: np.ndarray, out: Optional[np.ndarray] = None) -> An
     return _on_one_thread(lambda: np.matmul(a, b, out=out))
 
 
+def run_sized(work: int, compute: Callable[[], Any]) -> Any:
+    """``compute()`` (BLAS calls of ``work`` multiply-adds in all) on one BLAS thread when ``serial``."""
+    return _on_one_thread(compute) if serial(work) else compute()
+
+
 def _on_one_thread(compute: Callable[[], Any]) -> Any:
     setter, getter = _CONTROL
     threads = getter()

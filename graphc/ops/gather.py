@@ -98,6 +98,18 @@ def _gather_rows_numpy(index, *stacks):
     return tuple(_gather_numpy(s, index, 0) for s in stacks)
 
 
+def gather_rows_views(index, *stacks) -> tuple:
+    """GatherRows's rows as views of ``stacks`` (for a compiled backend that hands them on without
+    copying); the same bounds check and message as the numpy kernel."""
+    i = int(index)
+    rows = []
+    for s in stacks:
+        if not 0 <= i < s.shape[0]:
+            raise ValueError(f"indices[] = {i} is not in [0, {s.shape[0]})")
+        rows.append(s[i])
+    return tuple(rows)
+
+
 def _gather_rows_grad(op, *gs):
     index = op.inputs[0]
     return [None] + [None if g is None else unsorted_segment_sum(g, index, array.dim_or_tensor(t, 0))

@@ -444,3 +444,43 @@ def test_runtime_geometry_is_the_build_time_geometry():
                 want += [kc.group_stride(space, a, dims, gen.rank) for dims in gen.groups if a.indexed[dims[0]]]
         assert step.static[0].tolist() == want
         assert [math.prod([space[d] for d in dims]) for dims in step.recipe] == want
+
+
+# ------------------------------------------------------------------------------------------------
+# row reads handed on as views
+
+def test_gather_rows_reads_rows_as_views_but_hands_out_copies(monkeypatch):
+    """A loop gradient's GatherRows runs as views of its stacks (no copy); a fetched row is still
+    the run's own array, and an index out of range names the op."""
+    from graphc.ops import gather
+    stack = tf.placeholder(tf.float32, [3, 2, 4])
+    index = tf.placeholder(tf.int32, [])
+    row, = gather.gather_rows([stack], index)
+    doubled = row * 2.0
+    data = f32(3, 2, 4)
+    viewed = []
+    run_views = numba_steps.NumpyStep._run_row_views
+    monkeypatch.setattr(numba_steps.NumpyStep, "_run_row_views",
+                        lambda step, ctx: viewed.append(step) or run_views(step, ctx))
+    with tf.Session(backend="numba", compile_mode="sync") as sess:
+        got_row, got_doubled = sess.run([row, doubled], {stack: data, index: 2})
+        np.testing.assert_array_equal(got_doubled, data[2] * 2.0)
+        np.testing.assert_array_equal(got_row, data[2])
+        assert not np.shares_memory(got_row, data) and viewed
+        with pytest.raises(errors.InvalidArgumentError, match="GatherRows.*not in \\[0, 3\\)"):
+            sess.run(doubled, {stack: data, index: 3})
+
+
+def test_gather_rows_of_a_pooled_intermediate_copies_its_row():
+    """A row of a stack computed inside the run (its buffer reused by later kernels) is copied."""
+    from graphc.ops import gather
+    x = tf.placeholder(tf.float32, [3, 2, 4])
+    row, = gather.gather_rows([tf.exp(x) + 1.0], tf.constant(1))
+    # computed after the row read into a buffer of the stack's size: may reuse the stack's
+    later, = gather.gather_rows([tf.tanh(x * row[0, 0])], tf.constant(2))
+    out = row * 2.0 + later
+    data = f32(3, 2, 4)
+    with tf.Session(backend="numba", compile_mode="sync") as sess:
+        got = sess.run(out, {x: data})
+    want = (np.exp(data[1]) + 1.0) * 2.0 + np.tanh(data[2] * (np.exp(data[1, 0, 0]) + 1.0))
+    np.testing.assert_allclose(got, want, rtol=1e-5)

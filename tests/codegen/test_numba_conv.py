@@ -128,3 +128,40 @@ def test_a_cnn_training_graph_runs_the_compiled_conv_kernels():
     ran = " ".join(k.source for k in exe.kernels)
     for op in ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "AvgPool", "AvgPoolGrad"):
         assert f"numba_host.KERNELS[{op!r}]" in ran, op
+
+
+EPILOGUES = {"relu": tf.nn.relu, "tanh": tf.nn.tanh, "sigmoid": tf.nn.sigmoid}
+
+
+@pytest.mark.parametrize("backend", ["numba", "triton"])
+@pytest.mark.parametrize("activation", sorted(EPILOGUES))
+def test_conv_bias_activation_epilogue_matches_eager_with_its_gradients(backend, activation):
+    x = tf.placeholder(tf.float32, [None, 7, 6, 5])      # the batch bound at run time
+    w, b = tf.constant(f32(3, 2, 5, 4)), tf.constant(f32(4))
+    y = EPILOGUES[activation](tf.nn.conv2d(x, w, [1, 2, 1, 1], "SAME") + b)
+    grads = tf.gradients(tf.reduce_sum(y * y), [x, w, b])
+    exe, _, _ = run_against_eager(compiled_backend(backend), [y] + grads, [x], [f32(3, 7, 6, 5)])
+    if backend == "numba":   # the conv and its epilogue are one generated kernel, fed by im2col + BLAS
+        conv = [k for k in exe.kernels if "Conv2D" in k.op_types and len(k.nodes) > 1]
+        assert conv and all("def kernel(" in k.source and "Conv2D: the driver wrote the product" in k.source
+                            for k in conv)
+
+
+def test_conv_epilogue_on_numba_reports_a_misfit_input_like_eager():
+    x = tf.placeholder(tf.float32, [None, None, None, None])
+    y = tf.nn.relu(tf.nn.conv2d(x, tf.constant(f32(3, 3, 2, 4)), 1, "VALID") + tf.constant(f32(4)))
+    for backend in ("eager", "numba"):
+        with tf.Session(backend=backend) as sess:
+            with pytest.raises(tf.errors.InvalidArgumentError, match="VALID window of 3"):
+                sess.run(y, {x: f32(1, 2, 5, 2)})
+            with pytest.raises(tf.errors.InvalidArgumentError, match="input depth 3 does not match"):
+                sess.run(y, {x: f32(1, 5, 5, 3)})
+
+
+def test_conv_epilogue_whose_product_is_also_fetched_and_an_empty_batch():
+    x = tf.placeholder(tf.float64, [None, 6, 5, 3])
+    c = tf.nn.conv2d(x, tf.constant(_RS.randn(3, 3, 3, 4)), 1, "SAME")
+    z = tf.nn.sigmoid(c + tf.constant(_RS.randn(4)))
+    fetches = [c, z, tf.gradients(tf.reduce_sum(z * c), x)[0]]
+    for batch in (2, 0):
+        run_against_eager(compiled_backend("numba"), fetches, [x], [_RS.randn(batch, 6, 5, 3)])

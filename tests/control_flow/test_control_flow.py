@@ -333,7 +333,7 @@ def test_a_body_cannot_assign_a_variable_and_a_plain_graph_refuses_foreign_tenso
         tf.add(foreign, tf.constant(2.0))
 
 
-def test_graph_def_of_a_cond_has_its_bodies_and_a_recorded_loop_is_written_without_and_import_says_so(tmp_path):
+def test_graph_def_of_a_cond_has_its_bodies_and_a_recorded_loop_records_into_tensor_arrays(tmp_path):
     x = tf.Variable([1.0, 2.0])
     p = tf.placeholder(tf.bool, [])
     y = tf.cond(p, lambda: x * 2.0, lambda: x + 1.0)
@@ -342,17 +342,20 @@ def test_graph_def_of_a_cond_has_its_bodies_and_a_recorded_loop_is_written_witho
     assert list(node.input) == ["Placeholder", "Variable"]
     assert {f.signature.name for f in graph_def.library.function} == {"cond_then", "cond_else"}
     _, z = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * x), [0, x])
-    tf.gradients(z, x)     # the gradient reads the loop's recorded iterations: TF's While has no such outputs
+    g, = tf.gradients(z, x)   # the gradient reads the loop's recorded iterations: written as TensorArray writes
     graph_def = tf.get_default_graph().as_graph_def()
-    loop = [n for n in graph_def.node if n.name == "while"][0]
-    assert "_graphc_bodies_omitted" in loop.attr
+    nodes = {n.name: n for n in graph_def.node}
+    assert nodes["while"].op == "IdentityN" and nodes["while/recorded"].op == "While"
     with tf.Session() as sess:     # a Saver writes the .meta graph too
         sess.run(tf.global_variables_initializer())
         tf.train.Saver().save(sess, str(tmp_path / "model"))
         np.testing.assert_array_equal(sess.run(y, {p: True}), [2.0, 4.0])
+        want = sess.run(g)
     with tf.Graph().as_default():
-        with pytest.raises(tf.errors.UnimplementedError, match="does not hold the bodies"):
-            tf.import_graph_def(graph_def, name="")
+        back, init = tf.import_graph_def(graph_def, return_elements=[g.name, x.initializer.name], name="")
+        with tf.Session() as sess:
+            sess.run(init)
+            np.testing.assert_allclose(sess.run(back), want, rtol=1e-6)
 
 
 def test_a_constant_predicate_folds_to_the_taken_branch_in_the_compiled_ir():

@@ -21,6 +21,12 @@ Run with a Python that has real TensorFlow and tf-keras (never graphc dependenci
   nodes with FunctionDef bodies; ``tf2_functional_expected.npz``.
 - ``tf2_lstm_frozen.pb``: the LSTM with control flow v2 (TensorList ops in a StatelessWhile);
   ``tf2_lstm_expected.npz``.
+- ``tf1_while_grad_frozen.pb``: a ``tf.while_loop`` differentiated with ``tf.gradients``: TF1's gradient
+  frame (StackV2/StackPushV2/StackPopV2, the forward and backward counters); ``tf1_while_grad_expected.npz``.
+- ``tf1_lstm_training.pb``: a ``BasicLSTMCell`` ``dynamic_rnn`` with a loss, ``tf.gradients`` and a
+  ``GradientDescentOptimizer`` step (TensorArrayGradV3 and stacks in the gradient frame), variables kept;
+  ``tf1_lstm_training_expected.npz`` holds the feed, the variables' values before, the loss and gradients,
+  and the variables after one step (names in ``names``).
 """
 import os
 
@@ -187,8 +193,49 @@ def functional() -> None:
     np.savez(os.path.join(OUT, "tf2_functional_expected.npz"), **out)
 
 
+def while_grad() -> None:
+    """A loop whose gradient TF1 builds as a second frame reading the forward values from stacks."""
+    with tf1.Graph().as_default():
+        x = tf1.placeholder(tf.float32, [3], name="x")
+        w = tf.constant([0.5, -1.5, 2.0], name="w")
+        _, z = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, tf.sin(v) * v + w * v), [0, x], name="loop")
+        loss = tf.reduce_sum(z * z, name="loss")
+        gx, gw = tf.gradients(loss, [x, w])
+        tf.identity(gx, name="gx"), tf.identity(gw, name="gw")
+        xd = np.array([0.3, -0.7, 1.1], np.float32)
+        with tf1.Session() as sess:
+            got = sess.run(["loss:0", "gx:0", "gw:0"], {x: xd})
+            _freeze(sess, ["loss", "gx", "gw"], "tf1_while_grad")
+    np.savez(os.path.join(OUT, "tf1_while_grad_expected.npz"), x=xd, loss=got[0], gx=got[1], gw=got[2])
+
+
+def lstm_training() -> None:
+    """A BasicLSTMCell dynamic_rnn with its gradients and one GradientDescent step, variables kept."""
+    with tf1.Graph().as_default() as g:
+        tf1.set_random_seed(3)
+        x = tf1.placeholder(tf.float32, [2, 5, 3], name="x")
+        outputs, state = tf1.nn.dynamic_rnn(tf1.nn.rnn_cell.BasicLSTMCell(4), x, dtype=tf.float32)
+        loss = tf.identity(tf.reduce_mean(tf.square(outputs)) + tf.reduce_sum(state.c * state.h), name="loss")
+        variables = tf1.trainable_variables()
+        grads = [tf.identity(t, name=f"grad_{k}") for k, t in enumerate(tf.gradients(loss, variables + [x]))]
+        train = tf1.train.GradientDescentOptimizer(0.5).minimize(loss, name="train")
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            xd = np.random.RandomState(0).randn(2, 5, 3).astype(np.float32)
+            before = sess.run(variables)
+            got = sess.run([loss] + grads, {x: xd})
+            sess.run(train, {x: xd})
+            after = sess.run(variables)
+        with open(os.path.join(OUT, "tf1_lstm_training.pb"), "wb") as f:
+            f.write(g.as_graph_def().SerializeToString())
+    names = np.array([v.name for v in variables] + [loss.name] + [t.name for t in grads] + [train.name])
+    np.savez(os.path.join(OUT, "tf1_lstm_training_expected.npz"), x=xd, names=names, loss=got[0],
+             **{f"before_{k}": v for k, v in enumerate(before)}, **{f"grad_{k}": v for k, v in enumerate(got[1:])},
+             **{f"after_{k}": v for k, v in enumerate(after)})
+
+
 if __name__ == "__main__":
     import sys
     for job in sys.argv[1:] or ["cond", "while_loop", "lstm", "rnn_fns", "tensor_arrays", "functional",
-                                     "lstm_v2"]:
+                                     "lstm_v2", "while_grad", "lstm_training"]:
         globals()[job]()

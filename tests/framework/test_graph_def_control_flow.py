@@ -288,14 +288,6 @@ def test_for_tensorflow_refuses_ops_only_graphc_reads_naming_op_and_node():
         g.as_graph_def()          # graphc's own op type, for graphc's meta graphs
         with pytest.raises(ValueError, match="Operation 'double' \\(PyFunc\\) cannot be written for TensorFlow"):
             g.as_graph_def(for_tensorflow=True)
-    with tf.Graph().as_default() as g:
-        x = tf.placeholder(tf.float32, [3], name="x")
-        _, z = tf.while_loop(lambda i, v: i < 2, lambda i, v: (i + 1, v * v), [0, x], name="loop")
-        g.as_graph_def(for_tensorflow=True)
-        tf.gradients(z, x)
-        with pytest.raises(ValueError, match="Operation 'loop' \\(While\\) cannot be written for TensorFlow: its "
-                                             "iteration count or recorded stacks .* are used, by a gradient"):
-            g.as_graph_def(for_tensorflow=True)
 
 
 @pytest.mark.parametrize("backend", ["eager", "numba"])
@@ -483,3 +475,64 @@ def test_a_tensor_array_gradient_outside_loops_round_trips_through_graphcs_own_h
         (back,) = tf.import_graph_def(gd, return_elements=[grad.name], name="")
         with tf.Session() as sess:
             np.testing.assert_array_equal(sess.run(back, {"x:0": x_value}), want)
+
+
+def _loop_gradient_model(nested=False):
+    """A loop differentiated by graphc: its gradient loop reads the forward loop's recorded rows (with
+    ``nested``, its body has a loop and a cond of its own, whose gradients read theirs)."""
+    x = tf.placeholder(tf.float32, [3], name="x")
+    w = tf.constant([0.5, -1.5, 2.0], name="w")
+
+    def body(i, v):
+        if not nested:
+            return i + 1, tf.sin(v) * v + w * v
+        inner = tf.while_loop(lambda j, s: j < i, lambda j, s: (j + 1, s * tf.cos(v) + w), [0, tf.zeros([3])],
+                              name="inner")[1]
+        return i + 1, tf.cond(tf.equal(i % 2, 0), lambda: v * tf.sin(v), lambda: v - w * v, name="parity") + inner
+
+    _, z = tf.while_loop(lambda i, v: i < 3, body, [0, x], name="loop")
+    loss = tf.reduce_sum(z * z, name="loss")
+    gx, gw = tf.gradients(loss, [x, w])
+    return {"loss": loss.name, "gx": gx.name, "gw": gw.name}, np.array([0.3, -0.7, 1.1], np.float32)
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_a_differentiated_loop_is_written_as_whiles_that_record_into_tensor_arrays_and_reimports(nested):
+    with tf.Graph().as_default() as g:
+        names, xd = _loop_gradient_model(nested)
+        gd = g.as_graph_def(for_tensorflow=True)
+        with tf.Session() as sess:
+            want = sess.run(names, {"x:0": xd})
+    nodes = {n.name: n for n in gd.node}
+    assert nodes["loop"].op == "IdentityN" and nodes["loop/recorded"].op == "While"
+    assert not any("_graphc" in n.attr for n in gd.node)
+    # the forward loop writes what the gradient loop reads (its count and recorded rows) into TensorArrays
+    body = next(f for f in gd.library.function if f.signature.name == nodes["loop/recorded"].attr["body"].func.name)
+    assert "TensorArrayWriteV3" in {d.op for d in body.node_def}
+    assert nodes["loop"].input[2].startswith("loop/recorded:")       # graphc's output 2, the iteration count
+    assert any(n.op == "TensorArrayGatherV3" and n.input[0].startswith("loop/recorded_") for n in gd.node)
+    with tf.Graph().as_default():
+        back = tf.import_graph_def(gd, return_elements=list(names.values()), name="")
+        with tf.Session() as sess:
+            got = sess.run(back, {"x:0": xd})
+    for key, value in zip(names, got):
+        np.testing.assert_allclose(value, want[key], rtol=1e-6, err_msg=key)
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_a_differentiated_loop_runs_in_tensorflow_with_graphcs_gradients(tmp_path, nested):
+    python = tensorflow_python()
+    with tf.Graph().as_default() as g:
+        names, xd = _loop_gradient_model(nested)
+        gd = g.as_graph_def(for_tensorflow=True)
+        with tf.Session() as sess:
+            want = sess.run(names, {"x:0": xd})
+    tf.train.write_graph(gd, str(tmp_path), "graph.pb", as_text=False)
+    np.savez(tmp_path / "feeds.npz", x=xd)
+    (tmp_path / "names.json").write_text(json.dumps(names))
+    res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    got = np.load(tmp_path / "got.npz")
+    for key in names:
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-6, err_msg=key)
