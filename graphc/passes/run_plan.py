@@ -186,7 +186,11 @@ def reshaped_value(var: Operation, value: Any) -> Optional[tuple]:
     """The shape of ``value`` if it does not fit the static shape of variable ``var`` (a
     ``validate_shape=False`` assign gave it another shape), else None."""
     shape = tuple(getattr(value, "shape", ()))
-    return None if var.outputs[0].shape.is_compatible_with(shape) else shape
+    dims = var.outputs[0].shape.as_tuple()     # (this runs for every update of every run: kept cheap)
+    if dims is None or dims == shape:
+        return None
+    fits = len(dims) == len(shape) and all(d is None or d == n for d, n in zip(dims, shape))
+    return None if fits else shape
 
 
 def check_assigned_shapes(shapes: dict, updates: dict) -> None:
