@@ -16,8 +16,9 @@ Python process, so nothing is compiled or imported beforehand:
 * peers (``--peers``): ``benchmarks.peers`` in a fresh process per workload, each peer's first call
   (``jax.jit`` tracing and compiling; ``torch.compile`` with ``--torch-python``).
 
-All first-run times include the session's variable initializer (a run of its own), because in a new
-process that run pays numba's one-time start-up (its registries, scipy's BLAS check) when it compiles.
+All first-run times include the session's variable initializer (a run of its own; it runs on the eager
+executor, see ``codegen/tiered.initializes_only``), so they count everything a training script waits
+for before its first step. ``--modes cold,warm`` measures only the compile work (cold and warm disk).
 """
 from __future__ import annotations
 
@@ -93,17 +94,24 @@ def _peer(peer: str, workload_name: str, size: str, python: str | None) -> float
     return None if result is None else result.first_run_s
 
 
-def measure(names: list, size: str, peers: list, torch_python: str | None) -> list:
+MODES = ("eager", "cold", "warm", "tiered")
+
+
+def measure(names: list, size: str, peers: list, torch_python: str | None, modes: tuple = MODES) -> list:
+    """One row per workload: each of ``modes`` (a subset of :data:`MODES`) in fresh processes, then peers."""
     rows = []
     for name in names:
         print(f"  {name} ...", file=sys.stderr, flush=True)
         row = {"workload": name}
         with tempfile.TemporaryDirectory() as eager_cache, tempfile.TemporaryDirectory() as cache, \
                 tempfile.TemporaryDirectory() as tiered_cache:
-            row["eager"] = _child(name, "eager", size, eager_cache)
-            row["cold"] = _child(name, "sync", size, cache)
-            row["warm"] = _child(name, "sync", size, cache)
-            row["tiered"] = _child(name, "tiered", size, tiered_cache)
+            runs = {"eager": ("eager", eager_cache), "cold": ("sync", cache), "warm": ("sync", cache),
+                    "tiered": ("tiered", tiered_cache)}
+            if "warm" in modes and "cold" not in modes:
+                _child(name, "sync", size, cache)          # fills the cache the warm run reads
+            for mode in MODES:
+                session_mode, cache_dir = runs[mode]
+                row[mode] = _child(name, session_mode, size, cache_dir) if mode in modes else {}
         for peer in peers:
             row[peer] = _peer(peer, name, size, torch_python if peer.startswith("torch") else None)
         rows.append(row)
@@ -137,6 +145,7 @@ def main(argv: list | None = None) -> int:
     p.add_argument("--peers", default="jax", help="comma-separated peers (jax, torch.compile); empty: none")
     p.add_argument("--torch-python", default=None, help="a Python with torch (e.g. /tmp/torchenv/bin/python)")
     p.add_argument("--json", dest="json_path", default=None)
+    p.add_argument("--modes", default=",".join(MODES), help="comma-separated subset of " + ",".join(MODES))
     p.add_argument("--one", nargs=2, metavar=("WORKLOAD", "MODE"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.one:
@@ -146,7 +155,11 @@ def main(argv: list | None = None) -> int:
 
     names = [w.name for w in workloads.select(args.pattern)]
     peers = [x for x in args.peers.split(",") if x]
-    rows = measure(names, args.size, peers, args.torch_python)
+    modes = tuple(m for m in args.modes.split(",") if m)
+    unknown = set(modes) - set(MODES)
+    if unknown:
+        p.error(f"unknown --modes {sorted(unknown)}; choose from {','.join(MODES)}")
+    rows = measure(names, args.size, peers, args.torch_python, modes)
     if args.json_path:
         with open(args.json_path, "w") as f:
             json.dump(rows, f, indent=2)

@@ -58,6 +58,11 @@ NUMBA_PARALLEL_MIN = Switch(
     "GRAPHC_NUMBA_PARALLEL_MIN", str(2 ** 22),
     "Elements (an integer, read once at import) from which a numba kernel runs its loop in "
     "parallel threads; smaller kernels run on one thread.")
+NUMBA_DRIVER = Switch(
+    "GRAPHC_NUMBA_DRIVER", "straight",
+    "How a numba executable runs its steps: straight (default: from its second run, a generated "
+    "straight-line function with the small kernels' calls, geometry, buffers and matrix products "
+    "bound once; other steps called from it) or steps (the step loop, one Python call per step).")
 BLAS_SERIAL_MAX = Switch(
     "GRAPHC_BLAS_SERIAL_MAX", str(2 ** 26),
     "Multiply-adds (an integer, read once at import) up to which a matrix product computed with "

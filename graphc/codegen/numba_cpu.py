@@ -22,6 +22,8 @@ The driver precomputes per executable what it can: each kernel's geometry when e
 static (a run whose feeds and variables have their static shapes then does no shape work),
 pooled views for values that stay inside a run, recycled arrays for values that leave it.
 Arrays of any rank are passed to kernels as they are (kernels address them by flat offset).
+From an executable's second trusted run on, the steps run through one generated straight-line
+function instead of the step loop (``numba_driver.py``; ``driver_source`` shows it).
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from graphc.codegen import kernel_common as kc
-from graphc.codegen import numba_host, numba_loop
+from graphc.codegen import numba_driver, numba_host, numba_loop
 from graphc.codegen import numba_scalar as scalar
 from graphc.codegen import run_policy as policy
 from graphc.codegen.driver import CompileJob
@@ -121,6 +123,10 @@ class NumbaExecutable:
         self.inplace, self.inplace_note = policy.plan_inplace(self.kernel_plan, self.storage, self.steps)
         self.inplace_variables = sorted({var.name for var in self.inplace.values()})
         self.whole_loops = self.loops.why
+        # numba_driver.Driver after the first trusted run; False: none (switched off when compiled,
+        # or nothing to inline)
+        self.driver: Any = None if numba_driver.enabled() else False
+        self.driver_source = ""      # the generated driver's text (numba_driver.py), once built
 
     def _step(self, k):
         if k.kind == KernelKind.CONV and len(k.nodes) > 1:   # a Conv2D and its compiled epilogue
@@ -198,14 +204,27 @@ class NumbaExecutable:
             env[value] = arr
         ctx.trusted = trusted
         env.update(self.consts)
-        for step in self.steps:
-            step.run(ctx)
+        driver = self.driver if trusted else None
+        if driver and driver.accepts(env):
+            driver.run(ctx, env, ctx.alloc)
+        else:
+            for step in self.steps:
+                step.run(ctx)
+            if trusted and driver is None:
+                self._build_driver(env)
         handed: set = set()
         hand_out = self._hand_out
         results = [hand_out(env[v], ctx, handed) for v in self.fetches]
         written = ctx.written
         updates = {var: written[var] if var in written else hand_out(env[v], ctx, handed) for var, v in self.updates}
         return results, updates
+
+    def _build_driver(self, env: dict) -> None:
+        """Generates the straight-line driver after a first trusted run has loaded every kernel
+        (``numba_driver.py``); False when it would inline nothing."""
+        built = numba_driver.straight_line(self, env)
+        self.driver = built or False
+        self.driver_source = built.source if built else ""
 
     @staticmethod
     def _feed(node, value) -> np.ndarray:

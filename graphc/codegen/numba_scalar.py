@@ -37,6 +37,9 @@ from numba.extending import intrinsic
 import graphc.ops.math  # noqa: F401  (registers the ops whose OpDef names a numpy function)
 from graphc.codegen import kernel_common as kc
 from graphc.ops.core import OPS
+from graphc.toolchain import numba_startup
+
+numba_startup.install()      # before the first compile: numba's start-up without scipy.linalg
 
 FASTMATH = {"contract", "nsz", "reassoc"}   # keeps NaN/Inf semantics: no nnan/ninf, and no arcp (x/sqrt(0) must stay inf)
 

@@ -24,6 +24,10 @@ from typing import Callable, Optional
 import numba
 import numpy as np
 
+from graphc.toolchain import numba_startup
+
+numba_startup.install()      # before the first compile: numba's start-up without scipy.linalg
+
 CHUNK_ELEMENTS = 1 << 16     # elements per claimed chunk (a few tens of microseconds of work)
 MAX_CHUNKS = 256
 

@@ -10,14 +10,15 @@ from its Enters up to its own Exits, nested frames included), then conds (the br
 is found by walking up to the Switches of its predicate, treating a nested cond as one unit). Each body
 is rewritten again the same way, so nested loops and conds become nested regions. A Merge or Exit keeps
 its name, as an ``Identity`` of the new node's output. A gradient frame's stacks are first rewritten as
-TensorArrays (``tf1_stacks``); its other ops (``GRADIENT_FRAME_TYPES``) are refused with what to do.
+TensorArrays (``tf1_stacks``) and its gradient TensorArrays as TensorArrays with threaded flows
+(``tf1_grad_arrays``); what is left of ``GRADIENT_FRAME_TYPES`` is refused with what to do.
 """
 from __future__ import annotations
 
 from typing import Any, Optional
 
 from graphc.framework.attr_values import AttrValue
-from graphc.framework import tf1_stacks
+from graphc.framework import tf1_grad_arrays, tf1_stacks
 from graphc.framework.function_defs import output_ref
 from graphc.framework.protos import FunctionDef, NameAttrList, NodeDef
 
@@ -171,6 +172,15 @@ def _frame_content(rw: _Rewrite, enters: list) -> tuple:
     return depth, exits
 
 
+def _switch_above(rw: _Rewrite, leave: Any) -> Any:
+    """The loop's Switch an Exit takes, Identities between them looked through (TF1's gradient loops exit
+    through a ``tuple/control_dependency`` Identity of the Switch's output 0)."""
+    node = rw.by_name[_source(leave.input[0])[0]]
+    while _kind(node) == "Identity":
+        node = rw.by_name[_source(node.input[0])[0]]
+    return node
+
+
 def _rewrite_loop(rw: _Rewrite, frame: str, enters: list) -> list:
     depth, exits = _frame_content(rw, enters)
     content = set(depth)
@@ -212,7 +222,7 @@ def _rewrite_loop(rw: _Rewrite, frame: str, enters: list) -> list:
     loop.attr["parallel_iterations"].CopyFrom(AttrValue(i=enters[0].attr["parallel_iterations"].i or 10))
     added = [loop]
     for x in exits:
-        k = switches.index(rw.by_name[_source(x.input[0])[0]])
+        k = switches.index(_switch_above(rw, x))
         added.append(_identity(x.name, _ref(name, k), types[k]))
     return rw.replace(content | {x.name for x in exits}, added)
 
@@ -357,13 +367,14 @@ GRADIENT_FRAME_TYPES = frozenset({"StackV2", "StackPushV2", "StackPopV2", "Stack
 def functionalize(nodes: list, library: dict) -> list:
     """``nodes`` with every TF1 loop and cond replaced by a While/If node whose bodies are FunctionDefs added
     to ``library`` (name -> FunctionDef)."""
-    nodes = tf1_stacks.rewrite(list(nodes))
+    nodes = tf1_grad_arrays.rewrite(tf1_stacks.rewrite(list(nodes)))
     gradient_frame = next((n for n in nodes if n.op in GRADIENT_FRAME_TYPES), None)
     if gradient_frame is not None:
         raise ValueError(f"Cannot import node '{gradient_frame.name}': op type '{gradient_frame.op}' belongs to "
-                         "a TF1 while-loop gradient frame that graphc does not import yet (it reads a stack pushed "
-                         "and popped once per iteration, tf1_stacks.py, but not TF1's gradient TensorArrays). Export the graph without its gradients (the forward model, or a frozen "
-                         "inference graph), import that, and build the gradients and training ops in graphc.")
+                         "a TF1 while-loop gradient frame in a form graphc does not import (it reads a stack pushed "
+                         "and popped once per iteration, tf1_stacks.py, and TensorArrayGradV3 arrays, "
+                         "tf1_grad_arrays.py). Export the graph without its gradients (the forward model, or a "
+                         "frozen inference graph), import that, and build the gradients and training ops in graphc.")
     while any(_kind(n) in ("Enter", "Merge") for n in nodes):
         rw = _Rewrite(nodes, library)
         rewritten = _loops(rw)

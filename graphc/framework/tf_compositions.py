@@ -1,14 +1,18 @@
 """TensorFlow-only ops that graphc reads as compositions of its own ops (never written): ``BiasAdd``,
-``Softmax``, ``FusedBatchNorm``, ``ApplyAdam``, ``LeakyRelu``, ... One ``OpMapping`` row each in ``ROWS``.
+``Softmax``, ``FusedBatchNorm``, ``ApplyAdam``, ``LeakyRelu``, and the gradient helpers TF1's own gradient
+graphs hold (``SigmoidGrad``, ``TanhGrad``, ``ConcatOffset``, ``InvertPermutation``, ``ApplyGradientDescent``),
+... One ``OpMapping`` row each in ``ROWS``.
 """
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from graphc.framework.op_mapping import OpMapping, composition, composition_n, same_op, static_value
 from graphc.graph import Tensor
-from graphc.ops import array, gather, math, nn, reduce, source, state
-from graphc.ops.core import make_op
+from graphc.ops import array, gather, join_split, math, nn, reduce, scatter, source, state
+from graphc.ops.core import constant, constant_value, make_op
 
 
 def _bias_add(inputs: list, attrs: dict) -> Any:
@@ -100,8 +104,36 @@ def _select_v1(inputs: list, attrs: dict) -> Any:
 
 
 def _bias_add_grad(inputs: list, attrs: dict) -> Any:
+    """The bias gradient: the sum over every axis but the last (of its rows, when the rank is unknown, as in
+    an imported loop body)."""
     g = inputs[0]
+    if g.shape.rank is None:
+        rows = array.reshape(g, join_split.stack([-1, array.shape(g)[-1]]))
+        return reduce.reduce_sum(rows, axis=[0])
     return reduce.reduce_sum(g, axis=list(range(g.shape.rank - 1)))
+
+
+def _concat_offset(inputs: list, attrs: dict) -> list:
+    """TF's ConcatOffset (concat_dim, shape_0, ..., shape_n-1): where each input starts in the concatenation,
+    ``shape_0[dim] + ... + shape_i-1[dim]`` on axis ``dim`` and 0 elsewhere."""
+    concat_dim, shapes = inputs[0], inputs[1:]
+    rank = array.size(shapes[0], out_type=concat_dim.dtype)
+    on_axis = math.cast(math.equal(array.range(0, rank), math.floormod(concat_dim, rank)), shapes[0].dtype)
+    offsets, before = [], array.zeros_like(shapes[0])
+    for shape in shapes:
+        offsets.append(before * on_axis)
+        before = before + shape
+    return offsets
+
+
+def _invert_permutation(inputs: list, attrs: dict) -> Any:
+    """TF's InvertPermutation: ``y[x[i]] = i`` (a constant when ``x`` is, as Transpose needs its perm)."""
+    x = inputs[0]
+    known = constant_value(x)
+    if known is not None:
+        return constant(np.argsort(np.asarray(known)).astype(x.dtype.as_numpy_dtype), name="inverse")
+    n = array.size(x, out_type=x.dtype)
+    return scatter.scatter_nd(array.reshape(x, [-1, 1]), array.range(0, n, dtype=x.dtype), array.reshape(n, [1]))
 
 
 ROWS = [
@@ -113,6 +145,13 @@ ROWS = [
     OpMapping(None, "SquaredDifference", None,
               composition(lambda inputs, attrs: math.square(math.subtract(inputs[0], inputs[1])))),
     OpMapping(None, "ApplyAdam", None, composition(_apply_adam)),
+    OpMapping(None, "ApplyGradientDescent", None,
+              composition(lambda inputs, attrs: state.assign_sub(inputs[0], inputs[1] * inputs[2], name="update"))),
+    OpMapping(None, "SigmoidGrad", None,
+              composition(lambda inputs, attrs: inputs[1] * inputs[0] * (1 - inputs[0]))),
+    OpMapping(None, "TanhGrad", None, composition(lambda inputs, attrs: inputs[1] * (1 - inputs[0] * inputs[0]))),
+    OpMapping(None, "ConcatOffset", None, composition_n(_concat_offset)),
+    OpMapping(None, "InvertPermutation", None, composition(_invert_permutation)),
     OpMapping(None, "ZerosLike", None, composition(lambda inputs, attrs: array.zeros_like(inputs[0]))),
     *[OpMapping(None, t, None, composition_n(_fused_batch_norm)) for t in ("FusedBatchNorm", "FusedBatchNormV2")],
     OpMapping(None, "FusedBatchNormV3", None,

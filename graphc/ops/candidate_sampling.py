@@ -96,23 +96,35 @@ register(OpDef("CandidateExpectedCount", "opaque", infer=_expected_infer, numpy=
                differentiable=False))
 
 
-def _sampler(distribution: str, true_classes: Any, num_true: int, num_sampled: int, unique: bool, range_max: int,
-             seed: Optional[int], name: Optional[str], default_name: str) -> CandidateSamplerResult:
+def checked_counts(num_sampled: int, range_max: int, unique: bool, fn: str) -> tuple:
+    """``(num_sampled, range_max)`` as ints, after TF1's checks of a candidate sampler's counts."""
     num_sampled, range_max = int(num_sampled), int(range_max)
     if range_max < 1 or num_sampled < 1:
-        raise ValueError(f"{default_name}: num_sampled ({num_sampled}) and range_max ({range_max}) must be positive")
+        raise ValueError(f"{fn}: num_sampled ({num_sampled}) and range_max ({range_max}) must be positive")
     if unique and num_sampled > range_max:
-        raise ValueError(f"{default_name}: Sampler without replacement cannot take {num_sampled} unique ids from a "
-                         f"range of {range_max}")
+        raise ValueError(f"{fn}: Sampler without replacement cannot take {num_sampled} unique ids from a range of "
+                         f"{range_max}")
+    return num_sampled, range_max
+
+
+def checked_true_classes(true_classes: Any, num_true: int, fn: str) -> Any:
+    """A sampler's ``true_classes`` as an int64 ``[batch_size, num_true]`` tensor (in the current graph)."""
+    true_classes = convert_to_tensor(true_classes, name="true_classes")
+    if true_classes.dtype is not dtypes.int64:
+        raise TypeError(f"{fn}: true_classes {true_classes.name} must be int64, got {true_classes.dtype.name} "
+                        "(use tf.cast)")
+    if true_classes.shape.ndims not in (None, 2) or true_classes.shape.as_tuple()[1:] not in ((None,), (num_true,)):
+        raise ValueError(f"{fn}: true_classes {true_classes.name} must be [batch_size, num_true={num_true}], "
+                         f"got {true_classes.shape}")
+    return true_classes
+
+
+def _sampler(distribution: str, true_classes: Any, num_true: int, num_sampled: int, unique: bool, range_max: int,
+             seed: Optional[int], name: Optional[str], default_name: str) -> CandidateSamplerResult:
+    num_sampled, range_max = checked_counts(num_sampled, range_max, unique, default_name)
     graph = _graph_of([true_classes])
     with graph.as_default(), graph.name_scope(name or default_name):
-        true_classes = convert_to_tensor(true_classes, name="true_classes")
-        if true_classes.dtype is not dtypes.int64:
-            raise TypeError(f"{default_name}: true_classes {true_classes.name} must be int64, got "
-                            f"{true_classes.dtype.name} (use tf.cast)")
-        if true_classes.shape.ndims not in (None, 2) or true_classes.shape.as_tuple()[1:] not in ((None,), (num_true,)):
-            raise ValueError(f"{default_name}: true_classes {true_classes.name} must be [batch_size, num_true="
-                             f"{num_true}], got {true_classes.shape}")
+        true_classes = checked_true_classes(true_classes, num_true, default_name)
         s1, s2 = random.get_seed(seed)
         attrs = {"distribution": distribution, "num_sampled": num_sampled, "unique": bool(unique),
                  "range_max": range_max, "seed": s1, "seed2": s2}

@@ -21,8 +21,9 @@ import numpy as np
 
 from graphc import dtypes, gfile
 from graphc.ops import random
-from graphc.ops.candidate_sampling import CandidateSamplerResult, expected_counts
-from graphc.ops.core import OpDef, _graph_of, convert_to_tensor, make_op, register
+from graphc.ops.candidate_sampling import (CandidateSamplerResult, checked_counts, checked_true_classes,
+                                            expected_counts)
+from graphc.ops.core import OpDef, _graph_of, make_op, register
 from graphc.shape import TensorShape
 
 
@@ -102,21 +103,10 @@ register(OpDef("FixedUnigramCandidateSampler", "opaque", infer=_infer, numpy=_fi
 
 def _build(op_type: str, true_classes: Any, num_true: int, num_sampled: int, unique: bool, range_max: int,
            seed: Optional[int], name: Optional[str], fn: str, **attrs: Any) -> CandidateSamplerResult:
-    num_sampled, range_max = int(num_sampled), int(range_max)
-    if range_max < 1 or num_sampled < 1:
-        raise ValueError(f"{fn}: num_sampled ({num_sampled}) and range_max ({range_max}) must be positive")
-    if unique and num_sampled > range_max:
-        raise ValueError(f"{fn}: Sampler without replacement cannot take {num_sampled} unique ids from a range of "
-                         f"{range_max}")
+    num_sampled, range_max = checked_counts(num_sampled, range_max, unique, fn)
     graph = _graph_of([true_classes])
     with graph.as_default():
-        true_classes = convert_to_tensor(true_classes, name="true_classes")
-        if true_classes.dtype is not dtypes.int64:
-            raise TypeError(f"{fn}: true_classes {true_classes.name} must be int64, got {true_classes.dtype.name} "
-                            "(use tf.cast)")
-        if true_classes.shape.ndims not in (None, 2) or true_classes.shape.as_tuple()[1:] not in ((None,), (num_true,)):
-            raise ValueError(f"{fn}: true_classes {true_classes.name} must be [batch_size, num_true={num_true}], "
-                             f"got {true_classes.shape}")
+        true_classes = checked_true_classes(true_classes, num_true, fn)
         s1, s2 = random.get_seed(seed)
         attrs.update(num_sampled=num_sampled, unique=bool(unique), range_max=range_max, seed=s1, seed2=s2)
         outputs = make_op(op_type, [true_classes], attrs, name or op_type).outputs

@@ -44,6 +44,7 @@ class _Counting:
 def _variants_run(exe, values: list, state) -> list:
     """Runs ``exe`` again; per kernel step with a rows variant, the names of the variants called."""
     steps = _rows_steps(exe)
+    exe.driver = False   # the step loop's choice (the generated driver inlines only steps whose choice is serial)
     for s in steps:
         s.serial, s.parallel, s.rows = _Counting(s.serial), _Counting(s.parallel), _Counting(s.rows)
     exe.run(values, state)
@@ -109,3 +110,24 @@ def test_large_in_place_update_below_the_parallel_size_runs_the_prange_variant(m
     exe, _, _ = run_against_eager(numba_backend, [], [g], [f32(512)], targets=[step.op], state=state)
     assert exe.inplace_variables == [p.op.name]
     assert _variants_run(exe, [f32(512)], state) == [["parallel"]]
+
+
+def test_small_in_place_output_beside_a_large_one_runs_the_serial_variant(monkeypatch):
+    """Only a large in-place output picks prange below PARALLEL_MIN: a bias updated in place beside
+    a large output (the MLP's ReLU-gradient kernel) keeps the serial kernel, which compiles in a
+    fraction of the prange one's time."""
+    monkeypatch.setattr(numba_steps, "PARALLEL_MIN", 2 ** 62)
+    monkeypatch.setattr(numba_steps, "INPLACE_PRANGE_MIN", 256)
+    b = tf.Variable(np.linspace(-1, 1, 8, dtype=np.float32))
+    x = tf.placeholder(tf.float32, [64, 8])
+    y = tf.nn.relu(x)                                        # 512 elements, a fresh output
+    step = tf.assign_sub(b, 0.5 * tf.reduce_sum(y, axis=0))  # 8 elements, in place
+    state = initialized_state()
+    value = f32(64, 8)
+    exe, _, _ = run_against_eager(numba_backend, [y], [x], [value], targets=[step.op], state=state)
+    assert exe.inplace_variables == [b.op.name]
+    steps = [s for s in exe.steps if hasattr(s, "parallel") and hasattr(s, "serial")]
+    for s in steps:
+        s.serial, s.parallel = _Counting(s.serial), _Counting(s.parallel)
+    exe.run([value], state)
+    assert [[n for n in ("serial", "parallel") if getattr(s, n).calls] for s in steps] == [["serial"]]

