@@ -213,7 +213,7 @@ def bound_run(fetches: Sequence[Any], feed_dict: Optional[Mapping] = None, *, ta
         return None, None
 
     with np.errstate(all="ignore"):
-        for op, od, sources in EagerExecutable(plan)._steps:
+        for op, od, sources, _bound in EagerExecutable(plan)._steps:
             pairs = [read(kind, src) for kind, src in sources]
             args = [p[0] for p in pairs]
             errs = [p[1] for p in pairs]

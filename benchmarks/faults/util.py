@@ -37,9 +37,11 @@ def ones(*shape: int) -> np.ndarray:
 
 
 def child_env(ctx: Context, cache_dir: str | None = None, **extra: str) -> dict:
-    """The environment of a child graphc process: the backend, a cache, graphc from this checkout."""
+    """The environment of a child graphc process: the backend, a cache, graphc from this checkout,
+    compiles done before a run returns (GRAPHC_COMPILE=sync: a tiered compile would still be in its
+    background thread when a one-run child exits, and the cache cases are about what it writes)."""
     env = dict(os.environ, GRAPHC_BACKEND=ctx.backend, GRAPHC_QUIET="1", PYTHONDONTWRITEBYTECODE="1",
-               GRAPHC_CACHE_DIR=cache_dir or ctx.cache_dir, PYTHONPATH=ctx.repo)
+               GRAPHC_CACHE_DIR=cache_dir or ctx.cache_dir, PYTHONPATH=ctx.repo, GRAPHC_COMPILE="sync")
     env.pop("NUMBA_CACHE_DIR", None)
     env.update(extra)
     return env

@@ -35,6 +35,9 @@ class EagerExecutable:
         self.plan = plan
         self._job = job      # the driver's job: its plans are computed only if someone asks
         self._steps = []
+        # ops that read a variable whose value has another shape than its static one (TF1 takes
+        # the run-time shape there), or read such an op: their static shapes do not bind them
+        unbound = _downstream_of(plan.read_shapes, plan.ops)
         for op in plan.ops:
             if op.type == STATE_READ:
                 continue
@@ -52,7 +55,7 @@ class EagerExecutable:
                     sources.append(("var", t.op) if src is None else ("val", src.outputs[0]))
                 else:
                     sources.append(("val", t))
-            self._steps.append((op, od, sources))
+            self._steps.append((op, od, sources, op not in unbound))
 
     def _plans(self) -> CompileJob:
         if self._job is None:
@@ -92,7 +95,7 @@ class EagerExecutable:
             return v
 
         with np.errstate(all="ignore"):
-            for op, od, sources in self._steps:
+            for op, od, sources, bound in self._steps:
                 args = [values[src] if kind == "val" else (read_var(src, op) if kind == "var" else None)
                         for kind, src in sources]
                 kwargs = op.attrs
@@ -116,13 +119,13 @@ class EagerExecutable:
                     raise errors.InvalidArgumentError(None, op, (
                         f"{errors.op_context(op)} failed at run time with input shapes [{shapes}]: {e}")) from None
                 if op.type in ASSIGN_UPDATES:
-                    _check_assign(op, np.asarray(out))
-                outs = [_check_output(op, t, v) for t, v in zip(op.outputs, out if isinstance(out, tuple) else (out,))]
+                    _check_assign(op, np.asarray(out), plan.read_shapes)
+                outs = [_check_output(op, t, v, bound) for t, v in zip(op.outputs, out if isinstance(out, tuple) else (out,))]
                 for t, v in zip(op.outputs, outs):
                     if t not in fed:  # a fed output keeps the fed value even if its op runs
                         values[t] = v
                 if op.type in ASSIGN_UPDATES:
-                    updates[op.inputs[0].op] = _check_assign(op, outs[0])
+                    updates[op.inputs[0].op] = _check_assign(op, outs[0], plan.read_shapes)
                 if op.type == "Const":
                     foreign.add(id(values[op.outputs[0]]))
 
@@ -139,23 +142,36 @@ class EagerExecutable:
         return results, updates
 
 
-def _check_output(op, t, v) -> np.ndarray:
+def _downstream_of(variables: dict, ops: list) -> set:
+    """The ops of ``ops`` (in execution order) that read one of ``variables``, directly or through others."""
+    if not variables:
+        return set()
+    out: set = set()
+    for op in ops:
+        if any(t.op in variables or t.op in out for t in op.inputs):
+            out.add(op)
+    return out
+
+
+def _check_output(op, t, v, bound: bool = True) -> np.ndarray:
     v = np.asarray(v)
     if v.dtype != t.dtype.np_type:
         raise errors.InternalError(None, op, (
             f"{errors.op_context(op)} produced {v.dtype} but its declared dtype is {t.dtype.name}: "
             "a bug in this op's kernel, please report it."))
-    if not fits(t.shape, v.shape):
+    if bound and not fits(t.shape, v.shape):
         raise errors.InvalidArgumentError(None, op, (
             f"{errors.op_context(op)} produced shape {v.shape}, incompatible with its static shape "
             f"{t.shape}. A fed value probably has a shape the graph was not built for."))
     return v
 
 
-def _check_assign(op, value: np.ndarray) -> np.ndarray:
+def _check_assign(op, value: np.ndarray, read_shapes: dict) -> np.ndarray:
+    """``value`` if assign ``op`` may store it: of its variable's shape (the value's at the run's start
+    where ``read_shapes`` has it, as TF1's kernel compares), unless it does not ``validate_shape``."""
     var = op.inputs[0].op
     if op.attrs.get("validate_shape", True) and var.outputs[0].shape.is_fully_defined():
-        expected = tuple(var.outputs[0].shape.as_list())
+        expected = read_shapes[var] if var in read_shapes else tuple(var.outputs[0].shape.as_list())
         if value.shape != expected:
             raise shape_mismatch(op, expected, value.shape)
     return value

@@ -266,6 +266,7 @@ class KernelSource(kc.FrameAnalysis):
 
     def _print_matmul(self, ind: str) -> None:
         self.lines.append(f"{ind}# {self.matmul.type}: the driver wrote the product into prod (numpy's BLAS)")
+        self.lines.append(f"{ind}pass   # the whole body when the product is 1x1 and nothing is fused")
 
     def _advance(self, offsets: dict, g: int, depth: str) -> None:
         """Offsets of the arrays that span loop group ``g``, inside that loop."""

@@ -216,7 +216,9 @@ def build(plan: RunPlan, feed_shapes: Optional[Sequence[tuple]] = None) -> Progr
     def read(var_op) -> Value:
         if var_op not in prog.reads:
             t = var_op.outputs[0]
-            prog.reads[var_op] = Node(READ_VARIABLE, (), {"variable": var_op}, [(t.dtype, t.shape)],
+            value_shape = plan.read_shapes.get(var_op)    # a validate_shape=False assign reshaped it
+            shape = t.shape if value_shape is None else TensorShape(value_shape)
+            prog.reads[var_op] = Node(READ_VARIABLE, (), {"variable": var_op}, [(t.dtype, shape)],
                                       origin=var_op, name=var_op.name)
         return prog.reads[var_op].outputs[0]
 

@@ -17,9 +17,13 @@ class RunPlan:
 
     ``read_source[(op, i)]`` is, for input ``i`` of ``op`` reading a variable, the assign op whose
     output it must see, or None for the value at the start of the run.
+    ``read_shapes[variable op]`` is the shape of a variable's value at the start of the run where it
+    differs from the variable's static shape (a ``validate_shape=False`` assign changed it): TF1's
+    kernels take the run-time shape, so the plan reads it with that shape (see ``ir.build``).
     """
 
-    def __init__(self, fetches: Sequence[Tensor], targets: Sequence[Operation], feeds: Sequence[Tensor]) -> None:
+    def __init__(self, fetches: Sequence[Tensor], targets: Sequence[Operation], feeds: Sequence[Tensor],
+                 value_shapes: Optional[dict] = None) -> None:
         self.fetches = list(fetches)
         self.targets = list(targets)
         self.feeds = list(feeds)
@@ -30,7 +34,9 @@ class RunPlan:
         self.assigns = [op for op in self.ops if op.type in ASSIGN_UPDATES]
         _check_assigns_ordered(self.assigns, previous)
         self._check_feeds(fed)
-        self.validated_shapes = _validated_shapes(self.assigns)
+        self.read_shapes = {var: value_shapes[var] for var in self.variables
+                            if value_shapes and var in value_shapes}
+        self.validated_shapes = _validated_shapes(self.assigns, self.read_shapes)
 
     def _check_feeds(self, fed: set) -> None:
         for op in self.ops:
@@ -111,9 +117,11 @@ def _resolve_reads(ops: list, fed: set):
     return read_source, previous
 
 
-def _validated_shapes(assigns: list) -> dict:
-    """{variable op: (static shape, an assign op)} for the variables of fully defined shape that this
-    run assigns only with ``validate_shape`` (TF1 then rejects a new value of another shape)."""
+def _validated_shapes(assigns: list, read_shapes: dict) -> dict:
+    """{variable op: (shape, an assign op)} for the variables of fully defined shape that this run
+    assigns only with ``validate_shape`` (TF1 then rejects a new value of another shape). The shape
+    is the static one, or that of the value at the run's start where ``read_shapes`` has it (TF1's
+    kernel compares with the variable's current value)."""
     out: dict = {}
     loose = set()
     for op in assigns:
@@ -122,7 +130,7 @@ def _validated_shapes(assigns: list) -> dict:
         if not op.attrs.get("validate_shape", True) or not shape.is_fully_defined():
             loose.add(var)
         elif var not in out:
-            out[var] = (tuple(shape.as_list()), op)
+            out[var] = (read_shapes.get(var, tuple(shape.as_list())), op)
     return {var: v for var, v in out.items() if var not in loose}
 
 
@@ -172,6 +180,17 @@ def _path_to(target: Operation, fetches, targets, fed: set) -> str:
                     parent[dep] = op
                     queue.append(dep)
     return "the fetches"
+
+
+def reshaped_value(var: Operation, value: Any) -> Optional[tuple]:
+    """The shape of ``value`` if it does not fit the static shape of variable ``var`` (a
+    ``validate_shape=False`` assign gave it another shape), else None."""
+    shape = tuple(getattr(value, "shape", ()))
+    dims = var.outputs[0].shape.as_tuple()     # (this runs for every update of every run: kept cheap)
+    if dims is None or dims == shape:
+        return None
+    fits = len(dims) == len(shape) and all(d is None or d == n for d, n in zip(dims, shape))
+    return None if fits else shape
 
 
 def check_assigned_shapes(shapes: dict, updates: dict) -> None:

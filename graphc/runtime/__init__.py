@@ -27,12 +27,13 @@ def stats() -> dict:
     out.update(executable_cache.STATS)
     out.update(cache.STATS)
     out.update(tiered.STATS)
-    numba_cpu = sys.modules.get("graphc.codegen.numba_cpu")
-    out["compiles"] = numba_cpu.STATS["compiles"] if numba_cpu else 0
-    out["disk_hits"] = numba_cpu.STATS["cache_loads"] if numba_cpu else 0
-    out["compile_seconds"] = numba_cpu.STATS["compile_seconds"] if numba_cpu else 0.0
-    triton_memory = sys.modules.get("graphc.codegen.triton_memory")
+    # None until imported; a tiered compile's thread may be importing it now (no STATS yet, nothing compiled)
+    numba_stats = getattr(sys.modules.get("graphc.codegen.numba_cpu"), "STATS", None)
+    out["compiles"] = numba_stats["compiles"] if numba_stats else 0
+    out["disk_hits"] = numba_stats["cache_loads"] if numba_stats else 0
+    out["compile_seconds"] = numba_stats["compile_seconds"] if numba_stats else 0.0
+    transfers = getattr(sys.modules.get("graphc.codegen.triton_memory"), "TRANSFERS", None)
     for key in ("uploads", "upload_bytes", "downloads", "download_bytes", "device_copies"):
         name = key if key.startswith("device_") else f"device_{key}"
-        out[name] = triton_memory.TRANSFERS[key] if triton_memory else 0
+        out[name] = transfers[key] if transfers else 0
     return out

@@ -14,7 +14,7 @@ from graphc import errors, switches
 from graphc.graph import Graph, Operation, Tensor, default_session, get_default_graph
 from graphc.ops.state import QUERY_ANSWERS, SESSION_CLOSED, STATE_QUERIES
 from graphc.toolchain import compile_notice
-from graphc.passes.run_plan import RunPlan, check_assigned_shapes
+from graphc.passes.run_plan import RunPlan, check_assigned_shapes, reshaped_value
 from graphc.codegen import commit, driver, executable_cache, tiered
 from graphc.runtime import session_config
 from graphc.runtime.fetch import FetchMapper, expand_feeds
@@ -42,6 +42,18 @@ class SessionState:
         self.values: dict = {}     # VariableV2 op -> ndarray, or a device array for the Triton backend
         self.counters: dict = {}   # random op -> times run
         self.op_states: dict = {}  # op with session_state -> its dict
+        self.reshaped: dict = {}   # VariableV2 op -> shape of its value, where that is not its static shape
+
+    def commit(self, updates: dict) -> None:
+        """Stores a run's new variable values, noting those whose shape is not their static shape
+        (runs plan their reads with the value's shape, as TF1's kernels take run-time shapes)."""
+        self.values.update(updates)
+        for var, value in updates.items():
+            shape = reshaped_value(var, value)
+            if shape is not None:
+                self.reshaped[var] = shape
+            elif self.reshaped:
+                self.reshaped.pop(var, None)
 
     def next_count(self, op: Operation) -> int:
         c = self.counters.get(op, 0)
@@ -234,7 +246,7 @@ class Session:
                         raise errors.ResourceExhaustedError(None, None, f"OOM when allocating a tensor: {e}") from None
                     raise
                 if updates:
-                    state.values.update(updates)
+                    state.commit(updates)
         if host is not None:
             host.succeeded()     # outside the lock: an enqueue into a full queue waits for a dequeue
         # TF1 hands a fetched feed back as the fed array (0-d stays an ndarray); ops give None
@@ -283,22 +295,27 @@ class Session:
         """The cached executable for this fetch/feed set (and feed shapes or their pattern, for
         shape-specialized backends: see ``codegen/executable_cache.py``); ``fetch_set``: the
         fetches and targets as a tuple, when the caller has it."""
-        feed_set = (fetch_set or (*fetch_tensors, None, *targets), tuple(feed_tensors))
+        feed_set: tuple = (fetch_set or (*fetch_tensors, None, *targets), tuple(feed_tensors))
+        reshaped = self._state.reshaped
+        if reshaped:    # variables whose value has another shape than their static one: planned with it
+            feed_set = (*feed_set, tuple(reshaped.items()))
         shapes = tuple([tuple(v.shape) for v in feed_values]) if self._shape_specialized else None
         exe = self._cache.lookup((feed_set, shapes))
         if exe is None:
             static_dims = [t._shape._dims for t in feed_tensors]
             exe, built = self._cache.miss(feed_set, shapes, static_dims,
-                                          self._builder(fetch_tensors, targets, feed_tensors))
+                                          self._builder(fetch_tensors, targets, feed_tensors, dict(reshaped)))
             if built:
                 return exe
         STATS["executable_memory_hits"] += 1
         return exe
 
-    def _builder(self, fetch_tensors: list, targets: list, feed_tensors: list) -> Callable:
-        """``build(feed_shapes, reason)``: a new executable for this fetch/feed set (the cache's callback)."""
+    def _builder(self, fetch_tensors: list, targets: list, feed_tensors: list,
+                 value_shapes: Optional[dict] = None) -> Callable:
+        """``build(feed_shapes, reason)``: a new executable for this fetch/feed set (the cache's
+        callback); ``value_shapes``: the variables whose value is not of their static shape."""
         def build(feed_shapes: Optional[tuple], reason: str) -> Any:
-            plan = RunPlan(fetch_tensors, targets, feed_tensors)
+            plan = RunPlan(fetch_tensors, targets, feed_tensors, value_shapes)
             request = compile_notice.CompileRequest.of_run(self.backend, fetch_tensors, targets, feed_tensors,
                                                            feed_shapes, reason)
             with compile_notice.building(request):

@@ -222,6 +222,14 @@ def test_in_place_update_in_a_session_commits_and_a_failed_run_does_not():
         assert sess.run(picked, {g: np.ones(4, np.float32), idx: [1]}) == [-5.0]
 
 
+def test_a_lone_1x1_matmul_kernel_compiles():
+    # the product is the whole kernel: its body was only a comment (IndentationError)
+    p = tf.placeholder(tf.float32, [5])
+    y = tf.matmul(tf.reshape(p, [1, -1]), tf.reshape(p, [-1, 1]))
+    with tf.Session(backend="numba", compile_mode="sync") as sess:
+        assert sess.run(y, {p: np.arange(5, dtype=np.float32)}).tolist() == [[30.0]]
+
+
 def test_variable_whose_array_changed_shape_is_checked_not_trusted():
     v = tf.Variable(np.zeros(3, np.float32))
     grow = tf.assign(v, tf.ones([5]), validate_shape=False)
@@ -231,7 +239,9 @@ def test_variable_whose_array_changed_shape_is_checked_not_trusted():
         sess.run(step)
         assert sess.compile(step).inplace_variables == [v.op.name]
         sess.run(grow)
-        with pytest.raises(errors.InvalidArgumentError, match="does not fit"):
+        # the session plans runs that read the grown variable with its (5,) value, so the (3,)
+        # delta is refused before any kernel runs, with TF1's AssignAdd error
+        with pytest.raises(errors.InvalidArgumentError, match=r"shape \[5\] using a Tensor with shape \[3\]"):
             sess.run(step)
         np.testing.assert_array_equal(sess.run(v), np.ones(5, np.float32))
 
