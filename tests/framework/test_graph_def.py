@@ -2,7 +2,6 @@
 tests/data/make_tf_graphs.py) import and run in graphc with TensorFlow's recorded outputs, and graphc's
 graphs are written with TensorFlow's op names and attrs (recorded literals; run in TensorFlow when an
 interpreter with it is available, GRAPHC_TENSORFLOW_PYTHON)."""
-import json
 import os
 import subprocess
 
@@ -14,7 +13,7 @@ import graphc as tf
 from graphc.ops.svd import svd
 
 from repo_paths import DATA as TEST_DATA
-from tensorflow_python import tensorflow_python
+from tensorflow_python import run_in_tensorflow, tensorflow_python
 
 DATA = str(TEST_DATA / "tf_graphs")
 
@@ -165,13 +164,7 @@ def test_graphc_frozen_graph_runs_in_tensorflow_with_the_same_results(tmp_path):
     python = tensorflow_python()
     with tf.Graph().as_default():
         frozen, xd, want, names = _freeze_graphc_model()
-    tf.train.write_graph(frozen, str(tmp_path), "graph.pb", as_text=False)
-    np.savez(tmp_path / "feeds.npz", x=xd)
-    (tmp_path / "names.json").write_text(json.dumps(names))
-    res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
-                         timeout=300)
-    assert res.returncode == 0, res.stderr[-3000:]
-    got = np.load(tmp_path / "got.npz")
+    got = run_in_tensorflow(python, frozen, dict(x=xd), names, tmp_path)
     for key in names:
         assert got[key].dtype == want[key].dtype, key
         np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-5, err_msg=key)
@@ -343,26 +336,6 @@ def _strings_and_gradient_ops_model():
     return outs, feeds
 
 
-RUN_WITH_FEEDS_IN_TF = r"""
-import json, sys
-import numpy as np
-import tensorflow as tf
-tf1 = tf.compat.v1
-tf1.disable_v2_behavior()
-directory = sys.argv[1]
-gd = tf1.GraphDef()
-gd.ParseFromString(open(directory + "/graph.pb", "rb").read())
-names = json.load(open(directory + "/names.json"))
-feeds = np.load(directory + "/feeds.npz")
-with tf1.Graph().as_default():
-    outs = tf1.import_graph_def(gd, return_elements=list(names.values()), name="")
-    with tf1.Session() as sess:
-        got = sess.run(outs, {k + ":0": feeds[k] for k in feeds.files})
-np.savez(directory + "/got.npz", **{k: np.array(v.tolist(), dtype=bytes) if np.asarray(v).dtype == object else v
-                                    for k, v in zip(names, got)})
-"""
-
-
 def test_graphc_string_and_gradient_ops_are_written_as_tensorflows(tmp_path):
     with tf.Graph().as_default() as g:
         outs, feeds = _strings_and_gradient_ops_model()
@@ -382,13 +355,7 @@ def test_graphc_string_and_gradient_ops_are_written_as_tensorflows(tmp_path):
     for key, value in zip(outs, got):
         np.testing.assert_array_equal(value, want[key], err_msg=key)
     python = tensorflow_python()
-    tf.train.write_graph(gd, str(tmp_path), "graph.pb", as_text=False)
-    np.savez(tmp_path / "feeds.npz", **feeds)
-    (tmp_path / "names.json").write_text(json.dumps({k: t.name for k, t in outs.items()}))
-    res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
-                         timeout=300)
-    assert res.returncode == 0, res.stderr[-3000:]
-    in_tf = np.load(tmp_path / "got.npz")
+    in_tf = run_in_tensorflow(python, gd, feeds, {k: t.name for k, t in outs.items()}, tmp_path)
     for key in outs:
         expected = np.asarray(want[key])
         if expected.dtype == object:
@@ -519,13 +486,7 @@ def test_graphc_index_segment_and_linalg_ops_are_written_as_tensorflows(tmp_path
     for key, value in zip(outs, got):
         np.testing.assert_allclose(value, want[key], rtol=1e-6, atol=1e-6, err_msg=key)
     python = tensorflow_python()        # the rest needs TensorFlow (skipped without it)
-    tf.train.write_graph(gd, str(tmp_path), "graph.pb", as_text=False)
-    np.savez(tmp_path / "feeds.npz", **feeds)
-    (tmp_path / "names.json").write_text(json.dumps({k: t.name for k, t in outs.items()}))
-    res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
-                         timeout=300)
-    assert res.returncode == 0, res.stderr[-3000:]
-    in_tf = np.load(tmp_path / "got.npz")
+    in_tf = run_in_tensorflow(python, gd, feeds, {k: t.name for k, t in outs.items()}, tmp_path)
     for key in outs:
         assert in_tf[key].dtype == np.asarray(want[key]).dtype, key
         np.testing.assert_allclose(in_tf[key], want[key], rtol=1e-5, atol=1e-5, err_msg=key)
@@ -579,13 +540,7 @@ def test_graphc_sparse_file_and_codec_ops_are_written_as_tensorflows(tmp_path):
     for key, value in zip(outs, got):
         np.testing.assert_array_equal(value, want[key], err_msg=key)
     python = tensorflow_python()        # the rest needs TensorFlow (skipped without it)
-    tf.train.write_graph(gd, str(tmp_path), "graph.pb", as_text=False)
-    np.savez(tmp_path / "feeds.npz", **feeds)
-    (tmp_path / "names.json").write_text(json.dumps({k: t.name for k, t in outs.items()}))
-    res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
-                         timeout=300)
-    assert res.returncode == 0, res.stderr[-3000:]
-    in_tf = np.load(tmp_path / "got.npz")
+    in_tf = run_in_tensorflow(python, gd, feeds, {k: t.name for k, t in outs.items()}, tmp_path)
     for key in outs:
         if np.asarray(want[key]).dtype == object:
             np.testing.assert_array_equal(in_tf[key], np.asarray(want[key]).astype(bytes), err_msg=key)
@@ -611,13 +566,8 @@ def test_nearest_resize_gradient_of_an_unknown_shape_is_written_with_tensorflows
         with tf.Session() as sess:
             np.testing.assert_allclose(sess.run(again, {"x:0": xv}), want["grad"], rtol=1e-6)
     python = tensorflow_python()        # the rest needs TensorFlow (skipped without it)
-    tf.train.write_graph(gd, str(tmp_path), "graph.pb", as_text=False)
-    np.savez(tmp_path / "feeds.npz", x=xv)
-    (tmp_path / "names.json").write_text(json.dumps({"grad": "grad:0"}))
-    res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
-                         timeout=300)
-    assert res.returncode == 0, res.stderr[-3000:]
-    np.testing.assert_allclose(np.load(tmp_path / "got.npz")["grad"], want["grad"], rtol=1e-5, atol=1e-5)
+    in_tf = run_in_tensorflow(python, gd, dict(x=xv), {"grad": "grad:0"}, tmp_path)
+    np.testing.assert_allclose(in_tf["grad"], want["grad"], rtol=1e-5, atol=1e-5)
 
 
 def test_summaries_are_written_with_tensorflows_tag_inputs_and_run_there(tmp_path):
@@ -638,13 +588,8 @@ def test_summaries_are_written_with_tensorflows_tag_inputs_and_run_there(tmp_pat
         with tf.Session() as sess:
             assert tf.Summary.FromString(sess.run(again, {"x:0": xv})) == want
     python = tensorflow_python()        # the rest needs TensorFlow (skipped without it)
-    tf.train.write_graph(gd, str(tmp_path), "graph.pb", as_text=False)
-    np.savez(tmp_path / "feeds.npz", x=xv)
-    (tmp_path / "names.json").write_text(json.dumps({"merged": "merged:0"}))
-    res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
-                         timeout=300)
-    assert res.returncode == 0, res.stderr[-3000:]
-    got = tf.Summary.FromString(np.load(tmp_path / "got.npz")["merged"].item())
+    in_tf = run_in_tensorflow(python, gd, dict(x=xv), {"merged": "merged:0"}, tmp_path)
+    got = tf.Summary.FromString(in_tf["merged"].item())
     # "mean_1": the scope's Mean op holds "stats/Mean", and names are unique regardless of case (as TF1's)
     assert [v.tag for v in got.value] == [v.tag for v in want.value] == ["stats/mean_1", "stats/values",
                                                                         "stats/images/image"]

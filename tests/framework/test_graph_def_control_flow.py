@@ -13,8 +13,7 @@ import graphc as tf
 from graphc.framework.protos import FunctionDef
 
 from repo_paths import DATA as TEST_DATA
-from tensorflow_python import tensorflow_python
-from test_graph_def import RUN_WITH_FEEDS_IN_TF
+from tensorflow_python import RUN_WITH_FEEDS_IN_TF, run_in_tensorflow, tensorflow_python
 
 DATA = TEST_DATA / "tf_graphs"
 X = np.array([1.0, 2.0, -3.0], np.float32)
@@ -93,13 +92,7 @@ def test_graphc_regions_run_in_tensorflow_with_the_same_results(tmp_path):
         gd = g.as_graph_def()
         with tf.Session() as sess:
             want = sess.run(outs, {f"{k}:0": v for k, v in feeds.items()})
-    tf.train.write_graph(gd, str(tmp_path), "graph.pb", as_text=False)
-    np.savez(tmp_path / "feeds.npz", **feeds)
-    (tmp_path / "names.json").write_text(json.dumps({k: t.name for k, t in outs.items()}))
-    res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
-                         timeout=300)
-    assert res.returncode == 0, res.stderr[-3000:]
-    got = np.load(tmp_path / "got.npz")
+    got = run_in_tensorflow(python, gd, feeds, {k: t.name for k, t in outs.items()}, tmp_path)
     for key in outs:
         assert got[key].dtype == want[key].dtype, key
         np.testing.assert_allclose(got[key], want[key], rtol=1e-6, err_msg=key)
@@ -229,13 +222,7 @@ def test_graphc_dynamic_rnn_runs_in_tensorflow_with_the_same_results(tmp_path):
     python = tensorflow_python()
     with tf.Graph().as_default():
         frozen, xd, want, names = _graphc_lstm()
-    tf.train.write_graph(frozen, str(tmp_path), "graph.pb", as_text=False)
-    np.savez(tmp_path / "feeds.npz", x=xd)
-    (tmp_path / "names.json").write_text(json.dumps(names))
-    res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
-                         timeout=300)
-    assert res.returncode == 0, res.stderr[-3000:]
-    got = np.load(tmp_path / "got.npz")
+    got = run_in_tensorflow(python, frozen, dict(x=xd), names, tmp_path)
     for key in names:
         np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-6, err_msg=key)
 
@@ -354,13 +341,7 @@ def test_graphc_rnn_map_fn_scan_and_foldl_run_in_tensorflow_with_the_same_result
         with tf.Session() as sess:
             for key, value in zip(names, sess.run(back, {f"{k}:0": v for k, v in feeds.items()})):
                 np.testing.assert_allclose(value, want[key], rtol=1e-6, err_msg=key)
-    tf.train.write_graph(frozen, str(tmp_path), "graph.pb", as_text=False)
-    np.savez(tmp_path / "feeds.npz", **feeds)
-    (tmp_path / "names.json").write_text(json.dumps(names))
-    res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
-                         timeout=300)
-    assert res.returncode == 0, res.stderr[-3000:]
-    got = np.load(tmp_path / "got.npz")
+    got = run_in_tensorflow(python, frozen, feeds, names, tmp_path)
     for key in names:
         np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-6, err_msg=key)
 
@@ -449,13 +430,8 @@ def test_graphc_tensor_array_split_and_concat_are_written_as_split_v3_and_run_in
         with tf.Session() as sess:
             np.testing.assert_array_equal(sess.run(back, {"x:0": x_value}), want)
     python = tensorflow_python()
-    tf.train.write_graph(gd, str(tmp_path), "graph.pb", as_text=False)
-    np.savez(tmp_path / "feeds.npz", x=x_value)
-    (tmp_path / "names.json").write_text(json.dumps({"joined": joined.name}))
-    res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
-                         timeout=300)
-    assert res.returncode == 0, res.stderr[-3000:]
-    np.testing.assert_array_equal(np.load(tmp_path / "got.npz")["joined"], want)
+    in_tf = run_in_tensorflow(python, gd, dict(x=x_value), {"joined": joined.name}, tmp_path)
+    np.testing.assert_array_equal(in_tf["joined"], want)
 
 
 def test_a_tensor_array_gradient_outside_loops_round_trips_through_graphcs_own_helper_ops():
@@ -527,12 +503,6 @@ def test_a_differentiated_loop_runs_in_tensorflow_with_graphcs_gradients(tmp_pat
         gd = g.as_graph_def(for_tensorflow=True)
         with tf.Session() as sess:
             want = sess.run(names, {"x:0": xd})
-    tf.train.write_graph(gd, str(tmp_path), "graph.pb", as_text=False)
-    np.savez(tmp_path / "feeds.npz", x=xd)
-    (tmp_path / "names.json").write_text(json.dumps(names))
-    res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
-                         timeout=300)
-    assert res.returncode == 0, res.stderr[-3000:]
-    got = np.load(tmp_path / "got.npz")
+    got = run_in_tensorflow(python, gd, dict(x=xd), names, tmp_path)
     for key in names:
         np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-6, err_msg=key)

@@ -2,16 +2,13 @@
 (tests/data/tf_graphs/parse_example_frozen.pb, written by tests/data/make_tf_parse_example.py with TF 2.21
 compat.v1) imports with TensorFlow's outputs, and graphc's parsing is written as TensorFlow's
 ParseExample / ParseSingleExample (run in TensorFlow when GRAPHC_TENSORFLOW_PYTHON names one)."""
-import json
-import subprocess
 
 import numpy as np
 
 import graphc as tf
 
 from repo_paths import DATA as TEST_DATA
-from tensorflow_python import tensorflow_python
-from test_graph_def import RUN_WITH_FEEDS_IN_TF
+from tensorflow_python import run_in_tensorflow, tensorflow_python
 
 DATA = TEST_DATA / "tf_graphs"
 
@@ -70,12 +67,8 @@ def test_graphc_parsing_runs_in_tensorflow_with_the_same_results(tmp_path):
     with tf.Graph().as_default() as g:
         fetch, feeds = _parsing_model()
         gd = g.as_graph_def(for_tensorflow=True)
-    tf.train.write_graph(gd, str(tmp_path), "graph.pb", as_text=False)
-    np.savez(tmp_path / "feeds.npz", s=feeds["s"].astype(bytes), one=np.array(feeds["one"]))
-    (tmp_path / "names.json").write_text(json.dumps({k: t.name for k, t in fetch.items()}))
-    res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
-                         timeout=300)
-    assert res.returncode == 0, res.stderr[-3000:]
-    got, expected = np.load(tmp_path / "got.npz"), np.load(DATA / "parse_example_expected.npz")
+    got = run_in_tensorflow(python, gd, dict(s=feeds["s"].astype(bytes), one=np.array(feeds["one"])),
+                            {k: t.name for k, t in fetch.items()}, tmp_path)
+    expected = np.load(DATA / "parse_example_expected.npz")
     for key in fetch:
         assert got[key].tolist() == expected[key].tolist(), key

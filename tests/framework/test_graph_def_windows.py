@@ -2,14 +2,11 @@
 are written as TensorFlow's Slice, Pad and ResizeArea, read back (a Slice/Pad with run-time begin, size
 or paddings becomes the run-time op again) and, where TensorFlow is available (GRAPHC_TENSORFLOW_PYTHON),
 run there with TensorFlow's own results equal to graphc's."""
-import json
-import subprocess
 
 import numpy as np
 
 import graphc as tf
-from tensorflow_python import tensorflow_python
-from test_graph_def import RUN_WITH_FEEDS_IN_TF
+from tensorflow_python import run_in_tensorflow, tensorflow_python
 
 
 def _model():
@@ -44,12 +41,6 @@ def test_run_time_windows_and_area_resize_are_written_as_tensorflows(tmp_path):
     for key, value in zip(outs, got):
         np.testing.assert_allclose(value, want[key], rtol=1e-6, err_msg=key)
     python = tensorflow_python()        # the rest needs TensorFlow (skipped without it)
-    tf.train.write_graph(gd, str(tmp_path), "graph.pb", as_text=False)
-    np.savez(tmp_path / "feeds.npz", **feeds)
-    (tmp_path / "names.json").write_text(json.dumps({k: t.name for k, t in outs.items()}))
-    res = subprocess.run([python, "-c", RUN_WITH_FEEDS_IN_TF, str(tmp_path)], capture_output=True, text=True,
-                         timeout=300)
-    assert res.returncode == 0, res.stderr[-3000:]
-    in_tf = np.load(tmp_path / "got.npz")
+    in_tf = run_in_tensorflow(python, gd, feeds, {k: t.name for k, t in outs.items()}, tmp_path)
     for key in outs:
         np.testing.assert_allclose(in_tf[key], want[key], rtol=1e-5, atol=1e-5, err_msg=key)
