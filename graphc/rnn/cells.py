@@ -10,6 +10,7 @@ as TF1. A user subclass implements ``call(inputs, state)`` (``get_variable`` ins
 """
 from __future__ import annotations
 
+import abc
 import collections
 import re
 from typing import Any, Callable, Optional
@@ -52,7 +53,7 @@ def zero_state_tensors(state_size: Any, batch_size: Any, dtype: Any) -> Any:
     return nest.map_structure(zeros, state_size)
 
 
-class RNNCell:
+class RNNCell(abc.ABC):
     """An RNN cell: ``(output, new_state) = cell(inputs, state)`` (TF1's ``tf.nn.rnn_cell.RNNCell``).
 
     Subclasses implement ``call(inputs, state)`` and the ``state_size``/``output_size`` properties;
@@ -64,6 +65,9 @@ class RNNCell:
                  _reuse: Any = None, **kwargs: Any) -> None:
         if kwargs:
             raise TypeError(f"{type(self).__name__} got unexpected keyword arguments {sorted(kwargs)}")
+        if not hasattr(self, "call") and type(self).__call__ is RNNCell.__call__:
+            raise TypeError(f"Can't instantiate {type(self).__name__}: an RNNCell defines call(inputs, state) "
+                            "(or __call__)")
         self.trainable = trainable
         self._base_name = name or _snake_case(type(self).__name__)
         self._dtype = dtypes.as_dtype(dtype) if dtype is not None else None
@@ -74,14 +78,14 @@ class RNNCell:
 
     # -- the properties a cell defines -----------------------------------------------------------
     @property
+    @abc.abstractmethod
     def state_size(self) -> Any:
         """The size(s) of the state: an int, a TensorShape or a (nested) tuple of them."""
-        raise NotImplementedError(f"{type(self).__name__} must define state_size")
 
     @property
+    @abc.abstractmethod
     def output_size(self) -> Any:
         """The size of the output: an int or TensorShape."""
-        raise NotImplementedError(f"{type(self).__name__} must define output_size")
 
     @property
     def name(self) -> str:
@@ -112,9 +116,6 @@ class RNNCell:
     def build(self, inputs_shape: TensorShape) -> None:
         """Creates the cell's weights; called once, inside the cell's scope, before the first ``call``."""
         self.built = True
-
-    def call(self, inputs: Any, state: Any) -> tuple:
-        raise NotImplementedError(f"{type(self).__name__} must define call(inputs, state)")
 
     # -- calling ---------------------------------------------------------------------------------
     def _track(self, getter: Callable, name: str, *args: Any, **kwargs: Any) -> Any:

@@ -275,3 +275,28 @@ def test_residual_wrapper_shape_mismatch():
     cell = tf.nn.rnn_cell.ResidualWrapper(tf.nn.rnn_cell.BasicRNNCell(3))
     with pytest.raises(ValueError, match="same shape"):
         cell(tf.zeros([2, 4]), tf.zeros([2, 3]))
+
+
+def test_an_incomplete_cell_subclass_is_refused_when_made():
+    """state_size and output_size are abstract; call (or an own __call__) is required."""
+    rnn = tf.nn.rnn_cell
+
+    class NoSizes(rnn.RNNCell):
+        def call(self, inputs, state):
+            return inputs, state
+
+    class NoCall(rnn.RNNCell):
+        state_size = output_size = 2
+
+    class OwnCall(rnn.RNNCell):
+        state_size = output_size = 2
+
+        def __call__(self, inputs, state, scope=None):
+            return inputs, state
+
+    with pytest.raises(TypeError, match="abstract"):
+        NoSizes()
+    with pytest.raises(TypeError, match="call\\(inputs, state\\)"):
+        NoCall()
+    x = tf.zeros([1, 2])
+    assert OwnCall()(x, x) == (x, x)
