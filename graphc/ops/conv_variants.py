@@ -17,7 +17,7 @@ from graphc.graph import Tensor
 from graphc.ops import array, conv
 from graphc.ops import math as m
 from graphc.ops.conv import (_check_float, _conv_attrs, _conv_attrs_from_args, _conv_output_shape, _geometry,
-                             _pad, _rank4_dims, _sizes_dims, _tap_slice, _windows)
+                             _pad, _rank4_dims, _scatter_taps, _sizes_dims, _windows)
 from graphc.ops.tile_pad import pad
 from graphc.ops.core import OpDef, _graph_of, apply, as_shape_tensor, convert_n, convert_to_tensor, register
 from graphc.shape import TensorShape
@@ -127,14 +127,8 @@ def _depthwise_backprop_input_numpy(sizes, w, dy, strides, dilations, padding):
     kh, kw, _, mult = w.shape
     out_hw, pads = _geometry((h, wd), (kh, kw), strides, dilations, padding)
     dy = dy.reshape(dy.shape[:3] + (c, mult))
-    (top, bottom), (left, right) = pads
-    buf = np.zeros((n, h + top + bottom, wd + left + right, c), dtype=dy.dtype)
-    for i in range(kh):
-        rows = _tap_slice(i * dilations[0], out_hw[0], strides[0])
-        for j in range(kw):
-            cols = _tap_slice(j * dilations[1], out_hw[1], strides[1])
-            buf[:, rows, cols, :] += np.einsum("nhwcm,cm->nhwc", dy, w[i, j])
-    return buf[:, top:top + h, left:left + wd, :]
+    return _scatter_taps(lambda i, j: np.einsum("nhwcm,cm->nhwc", dy, w[i, j]), (n, c), (h, wd), (kh, kw),
+                         strides, dilations, out_hw, pads, dy.dtype)
 
 
 def _depthwise_backprop_filter_numpy(x, sizes, dy, strides, dilations, padding):

@@ -1,5 +1,5 @@
 """Segment reductions: ``tf.segment_sum/mean/max/min/prod`` (sorted ids) and
-``tf.unsorted_segment_max/min/prod/mean/sqrt_n`` (``unsorted_segment_sum`` is in ``ops/array.py``,
+``tf.unsorted_segment_max/min/prod/mean/sqrt_n`` (``unsorted_segment_sum`` is in ``ops/gather.py``,
 as gather's gradient).
 
 Sorted ops take a 1-D non-decreasing ``segment_ids`` as long as ``data``'s first dim and produce
