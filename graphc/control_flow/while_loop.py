@@ -123,7 +123,7 @@ def _call(fn: Callable, lv: Any) -> Any:
 def _loop(cond, body, loop_vars, shape_invariants, try_to_pack: bool, parallel_iterations: int, back_prop: bool,
           name: Optional[str]) -> Any:
     loop_vars = nest.map_structure(_as_loop_tensor, loop_vars)
-    flat = [t for t in nest.flatten(loop_vars)]
+    flat = nest.flatten(loop_vars)
     invariants = _flat_invariants(loop_vars, shape_invariants)
     for t, inv in zip(flat, invariants):
         if not _less_or_equal(t.shape, inv):
@@ -134,7 +134,7 @@ def _loop(cond, body, loop_vars, shape_invariants, try_to_pack: bool, parallel_i
 
     def cond_fn(tensors: list) -> Tensor:
         packed = nest.pack_sequence_as(loop_vars, tensors)
-        pred = cond(*packed) if isinstance(packed, (list, tuple)) and not nest._is_namedtuple(packed) else cond(packed)
+        pred = _call(cond, packed)
         pred = convert_to_tensor(pred)
         if pred.dtype is not dtypes.bool_:
             raise TypeError(f"Input 'input' of 'LoopCond' Op has type {pred.dtype.name} that does not match "
@@ -143,7 +143,7 @@ def _loop(cond, body, loop_vars, shape_invariants, try_to_pack: bool, parallel_i
 
     def body_fn(tensors: list) -> list:
         packed = nest.pack_sequence_as(loop_vars, tensors)
-        result = _call(body, packed) if isinstance(packed, (list, tuple)) else body(packed)
+        result = _call(body, packed)
         if not nest.is_sequence(result):
             result = [result]
         expected = list(packed) if isinstance(packed, (list, tuple)) and not nest._is_namedtuple(packed) else packed

@@ -48,13 +48,12 @@ class _Writing:
 
 
 def _native_node(op: Operation, how: _Writing) -> tuple:
+    region = OPS[op.type].kind is OpKind.REGION
     if how.for_tensorflow:
-        why = function_defs.tf_form(op) if OPS[op.type].kind is OpKind.REGION else \
-            "TensorFlow has no op that computes it"
+        why = function_defs.tf_form(op) if region else "TensorFlow has no op that computes it"
         raise ValueError(f"Operation '{op.name}' ({op.type}) cannot be written for TensorFlow: {why}. Without "
                          "for_tensorflow=True graphc writes it as its own op type, which only graphc reads back.")
     attrs = {}
-    region = OPS[op.type].kind is OpKind.REGION
     for key, value in op.attrs.items():
         if key in _NOT_WRITTEN or region and key in _BODY_ATTRS:
             continue

@@ -132,10 +132,9 @@ def _buffer_to_write(e: Emitter, op: Operation, rows: str, index_rank: int) -> s
     keep, fresh = e.child(), e.child()
     kept = keep.node("Identity", [e.inp(op, 0)], op, "kept")
     made = _fresh_buffer(fresh, op, rows)
-    info = e.value_info(buffer, "")
+    elem = tensor_type(e.onnx, buffer.dtype, op.name)
     graphs = {attr: e.onnx.helper.make_graph(child.nodes, e.unique(f"{op.name}/{attr}"), [],
-                                             [e.onnx.helper.make_tensor_value_info(
-                                                 out, info.type.tensor_type.elem_type, None)])
+                                             [e.onnx.helper.make_tensor_value_info(out, elem, None)])
               for attr, child, out in (("then_branch", keep, kept), ("else_branch", fresh, made))}
     return e.node("If", [any_written], op, "buffer", **graphs)
 
