@@ -169,7 +169,7 @@ class Session:
         spec = self._fetch_spec(fetches)
         feed_tensors, feed_values = self._prepare_feeds(feed_dict)
         with self._lock:
-            return self._executable(spec.tensors, spec.targets, feed_tensors, feed_values)
+            return self._executable(spec.tensors, spec.targets, feed_tensors, feed_values, spec.fetch_set)
 
     def make_callable(self, fetches: Any, feed_list: Optional[Sequence[Any]] = None,
                       accept_options: bool = False, device_fetches: bool = False) -> Callable:
@@ -291,11 +291,11 @@ class Session:
         return tensors, answers, host
 
     def _executable(self, fetch_tensors: list, targets: list, feed_tensors: list, feed_values: list,
-                    fetch_set: Optional[tuple] = None):
+                    fetch_set: tuple):
         """The cached executable for this fetch/feed set (and feed shapes or their pattern, for
         shape-specialized backends: see ``codegen/executable_cache.py``); ``fetch_set``: the
-        fetches and targets as a tuple, when the caller has it."""
-        feed_set: tuple = (fetch_set or (*fetch_tensors, None, *targets), tuple(feed_tensors))
+        fetches and targets as one tuple (``_FetchSpec.fetch_set``)."""
+        feed_set: tuple = (fetch_set, tuple(feed_tensors))
         reshaped = self._state.reshaped
         if reshaped:    # variables whose value has another shape than their static one: planned with it
             feed_set = (*feed_set, tuple(reshaped.items()))
