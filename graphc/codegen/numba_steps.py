@@ -106,12 +106,9 @@ def _overlap(outs: list, args: list) -> bool:
     """Whether an output array shares memory with an input (an in-place update). LLVM then takes
     the serial loop's scalar fallback (its runtime alias check fails); the prange variant's loop
     stays vectorized, so in-place kernels run it instead of ``kernel_rows``."""
-    spans = [(a.ctypes.data, a.ctypes.data + a.nbytes) for a in args if isinstance(a, np.ndarray) and a.nbytes]
-    for o in outs:
-        lo, hi = o.ctypes.data, o.ctypes.data + o.nbytes
-        if any(a_lo < hi and lo < a_hi for a_lo, a_hi in spans):
-            return True
-    return False
+    arrays = [a for a in args if type(a) is np.ndarray]
+    share = np.may_share_memory     # compares the memory bounds only: ~0.2 us against ~1.6 us for two .ctypes
+    return any(share(o, a) for o in outs for a in arrays)
 
 
 def _large_inplace(outs: list, args: list) -> bool:

@@ -17,6 +17,7 @@ import numpy as np
 
 from graphc import errors
 from graphc.control_flow.func_graph import ops_needed
+from graphc.codegen import run_policy as policy
 from graphc.ops import tensor_array
 from graphc.passes.run_plan import RunPlan
 
@@ -26,21 +27,37 @@ Factory = Callable[[RunPlan], Any]
 _executables: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def _executable(body, factory: Factory, replay: bool, saved: Sequence = ()):
+def _executable(body, factory: Factory, replay: bool, saved: Sequence = (), skip: tuple = ()):
     """The body's sub-executable; with ``replay`` its kept values are fed (after its inputs), not drawn;
-    ``saved``: intermediates of the body it also fetches (after the kept values)."""
+    ``saved``: intermediates of the body it also fetches (after the kept values); ``skip``: positions
+    of body outputs it does not fetch (inputs passed through, see ``_passed_through``)."""
     per_body = _executables.get(body)
     if per_body is None:
         per_body = _executables[body] = weakref.WeakKeyDictionary()
     per_factory = per_body.get(factory)
     if per_factory is None:
         per_factory = per_body[factory] = {}
-    key = (replay, tuple(id(t) for t in saved)) if saved else replay
+    key = (replay, tuple(id(t) for t in saved), skip) if saved or skip else replay
     exe = per_factory.get(key)
     if exe is None:
         feeds = list(body.inputs) + (list(body.kept) if replay else [])
-        exe = per_factory[key] = factory(RunPlan(list(body.outputs) + list(body.kept) + list(saved), [], feeds))
+        outputs = [t for j, t in enumerate(body.outputs) if j not in skip]
+        exe = per_factory[key] = factory(RunPlan(outputs + list(body.kept) + list(saved), [], feeds))
     return exe
+
+
+_passed: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # body -> [(output j, input k)]
+
+
+def _passed_through(body) -> list:
+    """``(j, k)`` for each body output ``j`` that is body input ``k`` itself (a loop var no iteration
+    changes, as ``hoist.py`` leaves a weight-gradient sum): the caller's array is the result, so the
+    executable neither fetches nor copies it each iteration."""
+    found = _passed.get(body)
+    if found is None:
+        inputs = {id(t): k for k, t in enumerate(body.inputs)}
+        found = _passed[body] = [(j, inputs[id(t)]) for j, t in enumerate(body.outputs) if id(t) in inputs]
+    return found
 
 
 def body_executable(body, factory: Factory, replay: bool = False):
@@ -49,19 +66,32 @@ def body_executable(body, factory: Factory, replay: bool = False):
 
 
 def _run_body(body, factory: Factory, args: Sequence[np.ndarray], state: Any, kept: Any = None,
-              donated: Sequence[np.ndarray] = (), saved: Sequence = (), into: Optional[dict] = None) -> list:
+              donated: Sequence[np.ndarray] = (), saved: Sequence = (), into: Optional[dict] = None,
+              dead: tuple = ()) -> list:
     """The body's outputs, kept values, then ``saved`` intermediates on ``args``; ``kept``: the values
     to replay, if any; ``donated``: arguments the caller gives up (a TensorArray write may update
     them in place); ``into``: {result position: array} the executable may write those results into
-    (when it ``writes_into``)."""
+    (when it ``writes_into``); ``dead``: loop vars the body need not compute (``dead_loop_vars``),
+    whose arguments come back unchanged."""
     replay = kept is not None
-    exe = _executable(body, factory, replay, saved)
+    passed = _passed_through(body)
+    if dead:
+        passed = sorted({(j, k) for j, k in passed if j not in dead} | {(i, i) for i in dead})
+    skip = tuple(j for j, _k in passed)
+    exe = _executable(body, factory, replay, saved, skip)
     feeds = list(args) + (list(kept) if replay else [])
+    if into and skip:     # result positions -> the executable's fetch positions
+        into = {i - sum(1 for j in skip if j < i): row for i, row in into.items()}
     options = {"into": into} if into and getattr(exe, "writes_into", False) else {}
     if not donated and not tensor_array.any_donated():
-        return exe.run(feeds, state, **options)[0]
-    with tensor_array.donating(donated):     # (always: a nested body must not see its parent's set)
-        results, _ = exe.run(feeds, state, **options)
+        results = exe.run(feeds, state, **options)[0]
+    else:
+        with tensor_array.donating(donated):     # (always: a nested body must not see its parent's set)
+            results, _ = exe.run(feeds, state, **options)
+    if skip:
+        results = list(results)
+        for j, k in passed:
+            results.insert(j, args[k])
     return results
 
 
@@ -154,11 +184,23 @@ class _Rows:
     loop; shapes alone (a loop var no gradient reads the values of) give a read-only stand-in of
     the stack's shape: one zero row, repeated."""
 
-    __slots__ = ("like", "buffer", "count", "shape", "target")
+    __slots__ = ("like", "buffer", "count", "shape", "target", "recycler", "key")
 
-    def __init__(self, like, capacity: int) -> None:
+    def __init__(self, like, capacity: int, recycler: Optional[policy.Recycler] = None, key: Any = None) -> None:
         self.like, self.buffer, self.count, self.shape = like, capacity, 0, None
         self.target: Optional[np.ndarray] = None     # the row handed to the body for its next value
+        # the loop's recycler: last run's buffers, once nothing reads them, instead of fresh arrays
+        # (a fresh one costs a page fault per 4 KiB written, every run)
+        self.recycler, self.key = recycler, key
+
+    def _empty(self, rows: int, row_shape: tuple, dtype) -> np.ndarray:
+        shape = (rows,) + row_shape
+        if self.recycler is None:
+            return np.empty(shape, dtype=dtype)
+        n = 1
+        for d in shape:
+            n *= d
+        return self.recycler.array(self.key, n, dtype).reshape(shape)
 
     def append(self, value) -> None:
         if isinstance(value, tuple):            # a shape: only the stand-in is built
@@ -176,7 +218,7 @@ class _Rows:
         value = np.asarray(value)
         buffer = self.buffer
         if isinstance(buffer, int):
-            buffer = self.buffer = np.empty((max(buffer, 1),) + value.shape, dtype=value.dtype)
+            buffer = self.buffer = self._empty(max(buffer, 1), value.shape, value.dtype)
         elif value.shape != buffer.shape[1:]:
             raise _changes_shape(self.like, [buffer.shape[1:], value.shape])
         if self.count == len(buffer):
@@ -186,7 +228,7 @@ class _Rows:
 
     def _grow(self) -> np.ndarray:
         buffer = self.buffer
-        grown = np.empty((2 * len(buffer),) + buffer.shape[1:], dtype=buffer.dtype)
+        grown = self._empty(2 * len(buffer), buffer.shape[1:], buffer.dtype)
         grown[:self.count] = buffer[:self.count]
         self.buffer = grown
         return grown
@@ -215,6 +257,7 @@ class _Rows:
 
 
 _last_count: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()    # body -> its last iteration count
+_recyclers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()     # body -> its rows' Recycler
 
 
 def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Callable] = None) -> tuple:
@@ -228,9 +271,12 @@ def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Cal
     values, captures, recorded = list(args[:n]), list(args[n:n + ncap]), list(args[n + ncap:])
     replay = bool(op.attrs.get("replay"))
     capacity = _last_count.get(body, 8) if record else 0
-    history = [_Rows(t, capacity) for t in body.inputs[:n]]
-    kept = [_Rows(t, capacity) for t in body.kept]
-    intermediates = [_Rows(t, capacity) for t in saved]
+    recycler = _recyclers.get(body)
+    if recycler is None:
+        recycler = _recyclers[body] = policy.Recycler()
+    history = [_Rows(t, capacity, recycler, ("var", i)) for i, t in enumerate(body.inputs[:n])]
+    kept = [_Rows(t, capacity, recycler, ("kept", i)) for i, t in enumerate(body.kept)]
+    intermediates = [_Rows(t, capacity, recycler, ("saved", i)) for i, t in enumerate(saved)]
     count = 0
     done = whole(values, captures, state) if whole is not None and not record and not replay else None
     if done is not None:      # the whole loop ran in compiled code
@@ -238,8 +284,9 @@ def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Cal
         values = [np.asarray(v) for v in values]
     # loop vars only a TensorArray write reads, and no gradient records: written in place, after one
     # copy of the value the loop was given (the caller's)
-    in_place = [i for i in written_only(body, n) if not (record and (i in valued or body.outputs[i] in saved))] \
-        if done is None else []
+    dead = tuple(op.attrs.get("dead_vars", ())) if done is None else ()
+    in_place = [i for i in written_only(body, n)
+                if i not in dead and not (record and (i in valued or body.outputs[i] in saved))] if done is None else []
     for i in in_place:
         values[i] = np.array(values[i], copy=True)
     # recorded results written straight into their rows: not one that is also a loop var's new value
@@ -253,7 +300,7 @@ def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Cal
         if direct:
             into = {k: row for k, row in ((k, rows.next_row()) for k, rows in direct) if row is not None}
         results = _run_body(body, factory, values + captures, state, kept_in, [values[i] for i in in_place],
-                            saved if record else (), into)
+                            saved if record else (), into, dead)
         if record:
             for i, (h, v) in enumerate(zip(history, values)):
                 h.append(v if i in valued else np.shape(v))
@@ -265,7 +312,9 @@ def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Cal
         count += 1
     if record:
         _last_count[body] = count
-    return (tuple(np.array(v, copy=True) for v in values) + (np.array(count, dtype=np.int32),)
+    # (a dead var's final value is its initial one, which nothing reads: not copied)
+    return (tuple(v if i in dead else np.array(v, copy=True) for i, v in enumerate(values))
+            + (np.array(count, dtype=np.int32),)
             + tuple(h.stack() for h in history + kept + intermediates))
 
 

@@ -10,7 +10,7 @@ import os
 from typing import Callable, Optional, Sequence
 
 from graphc import switches
-from graphc.passes import cse, fold, fusion, inline_regions, ir, memory, remat, simplify, split_wide
+from graphc.passes import cse, dead_loop_vars, fold, fusion, inline_regions, ir, memory, remat, simplify, split_wide
 from graphc.toolchain import compile_notice
 
 MAX_ROUNDS = 4
@@ -29,6 +29,7 @@ PASSES: Sequence[tuple] = (
     ("simplify", simplify.run),
     ("cse", cse.run),
     ("prune", prune),
+    ("dead_loop_vars", dead_loop_vars.run),
     ("split_wide", split_wide.run),
 )
 
