@@ -119,6 +119,8 @@ def _plain_numpy(step) -> bool:
     k = step.kernel
     if not isinstance(step, NumpyStep) or not step.certain or step.regions or not step.checks_outputs:
         return False
+    if step.row_views or step.lean is not None:     # its own run is leaner (and writes into a loop's rows)
+        return False
     if k.kind in (KernelKind.VIEW, KernelKind.HOST):
         return False
     for node in k.nodes:

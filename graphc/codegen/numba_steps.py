@@ -23,7 +23,7 @@ import numpy as np
 
 from graphc import errors, switches
 from graphc.codegen import kernel_common as kc
-from graphc.codegen import host, numba_conv, numba_host, numba_threads
+from graphc.codegen import host, numba_conv, numba_host, numba_threads, static_movement
 from graphc.codegen.host import run_kernel
 from graphc.codegen import run_policy as policy
 from graphc.codegen.numba_printer import KernelSource
@@ -68,6 +68,21 @@ class RunContext:
         self.trusted = False             # every fed and variable shape is the static one (see NumbaExecutable)
         self.written: dict = {}          # variable op -> its own array, written in place by this run
 
+    def into_array(self, value, shape: Optional[tuple] = None) -> Optional[np.ndarray]:
+        """The caller's array fetch ``value`` is to be written into (``into``), if it has ``shape``
+        (default: the value's static shape) and the value's dtype; else None."""
+        into = self.into
+        if into is None:
+            return None
+        arr = into.get(value)
+        if arr is None:
+            return None
+        if shape is None:
+            shape = value.shape.as_tuple()
+        if arr.shape != shape or arr.dtype != value.dtype.np_type:
+            return None
+        return arr
+
     def alloc(self, value, shape: tuple) -> np.ndarray:
         """The array that kernel output ``value`` is written into.
 
@@ -80,12 +95,10 @@ class RunContext:
         if pooled is not None:
             view = exe.pool.views.get((pooled, shape))
             return view if view is not None else exe.pool.view(pooled, shape, value.dtype.np_type)
-        into = self.into
-        if into is not None:
-            arr = into.get(value)
-            if arr is not None and arr.shape == shape and arr.dtype == value.dtype.np_type:
-                self.fresh.add(id(arr))
-                return arr
+        arr = self.into_array(value, shape)
+        if arr is not None:
+            self.fresh.add(id(arr))
+            return arr
         if self.trusted:
             var = exe.inplace.get(value)
             if var is not None:
@@ -370,6 +383,11 @@ class NumpyStep:
         self.regions = any(n.kind is OpKind.REGION for n in kernel.nodes)
         # a lone row read of stacks (a loop gradient's GatherRows): the rows are handed on as views
         self.row_views = len(kernel.nodes) == 1 and kernel.nodes[0].type in ROW_VIEW_OPS
+        # a lone split or concat of static shapes: its recipe (static_movement.py), else None
+        self.lean = None
+        if len(kernel.nodes) == 1 and kernel.kind == KernelKind.OPAQUE:
+            node = kernel.nodes[0]
+            self.lean = static_movement.recipe(node, [v in kernel.outputs for v in node.outputs])
 
     def _run_row_views(self, ctx: RunContext) -> None:
         """Row ``index`` of each stack as a view (no copy): the stacks are a loop's recorded
@@ -382,6 +400,12 @@ class NumpyStep:
         rows = host.run_kernel(node, args, lambda: ROW_VIEW_OPS[node.type](*args))
         pooled = {id(a) for a in ctx.exe.pool.arrays.values()}
         for v, row, stack in zip(node.outputs, rows, args[1:]):
+            target = ctx.into_array(v, row.shape)
+            if target is not None:       # a loop records it: copied once, into its row
+                np.copyto(target, row)
+                ctx.fresh.add(id(target))
+                env[v] = target
+                continue
             flags = row.flags
             if (not (flags.c_contiguous and flags.writeable) or id(row.base) in pooled
                     or tensor_array.donated(stack)):
@@ -389,10 +413,27 @@ class NumpyStep:
                 ctx.fresh.add(id(row))
             env[v] = row
 
+    def _run_lean(self, ctx: RunContext) -> bool:
+        """The step through its static recipe; False when the arguments' shapes are not the static
+        ones (the general path then runs it, and raises the op's error)."""
+        env = ctx.env
+        node = self.kernel.nodes[0]
+        outs = self.lean([env[v] for v in node.inputs], [ctx.into_array(v) for v in node.outputs])
+        if outs is None:
+            return False
+        fresh = ctx.fresh.add
+        for v, out in zip(node.outputs, outs):
+            if out is not None:
+                fresh(id(out))
+                env[v] = out
+        return True
+
     def run(self, ctx: RunContext) -> None:
         env = ctx.env
         if self.row_views:
             self._run_row_views(ctx)
+            return
+        if self.lean is not None and self._run_lean(ctx):
             return
         local = policy.run_nodes(self.kernel.nodes, env.__getitem__, self.call, ctx.state)
         if ctx.trusted:

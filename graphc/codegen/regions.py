@@ -10,6 +10,7 @@ per-iteration Python loop.
 """
 from __future__ import annotations
 
+import math
 import weakref
 from typing import Any, Callable, Optional, Sequence
 
@@ -248,12 +249,30 @@ class _Rows:
         """The ``[count, ...]`` stack of the recorded values."""
         if self.shape is not None:
             # one zero row repeated: a row of it reads as fast as a row of a real stack
-            zero = np.zeros(self.shape, dtype=self.like.dtype.np_type)
-            return np.broadcast_to(zero, (self.count,) + self.shape)
+            return np.broadcast_to(_zero_row(self.shape, self.like.dtype.np_type), (self.count,) + self.shape)
         if not isinstance(self.buffer, int):
             return self.buffer[:self.count]
         dims = self.like.shape.as_tuple()
         return np.zeros((0,) + (() if dims is None else tuple(d or 0 for d in dims)), dtype=self.like.dtype.np_type)
+
+
+_ZERO_ROWS: dict = {}       # (shape, dtype) -> a read-only zero array (a stand-in's one row)
+_ZERO_ROW_CACHED_MAX = 64 << 20     # bytes: larger ones are made each time, not kept
+
+
+def _zero_row(shape: tuple, dtype) -> np.ndarray:
+    """A read-only zero array of ``shape``, made once: a TensorArray buffer's stand-in row is the
+    whole buffer's size, and zeroing megabytes every run shows in a loop's time."""
+    key = (shape, np.dtype(dtype))
+    if math.prod(shape) * key[1].itemsize > _ZERO_ROW_CACHED_MAX:
+        return np.zeros(shape, dtype=dtype)
+    zero = _ZERO_ROWS.get(key)
+    if zero is None:
+        if len(_ZERO_ROWS) > 64:
+            _ZERO_ROWS.clear()
+        zero = _ZERO_ROWS[key] = np.zeros(shape, dtype=dtype)
+        zero.flags.writeable = False
+    return zero
 
 
 _last_count: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()    # body -> its last iteration count

@@ -254,6 +254,9 @@ def _gather_infer(inputs, attrs):
     elem_shape = TensorShape(None if elem is None else list(elem))
     if irank is None:
         return [(buffer.dtype, TensorShape(None))]
+    rows = buffer.shape[1:] if buffer.shape.ndims else TensorShape(None)
+    if rows.is_compatible_with(elem_shape):      # a buffer's rows are elements: their dims known at run time
+        elem_shape = elem_shape.merge_with(rows)
     return [(buffer.dtype, TensorShape(list(indices.shape.as_tuple())).concatenate(elem_shape))]
 
 
