@@ -124,13 +124,16 @@ def _overlap(outs: list, args: list) -> bool:
     return any(share(o, a) for o in outs for a in arrays)
 
 
-def _large_inplace(outs: list, args: list) -> bool:
+def _large_inplace(outs: list, args: list, fresh: set) -> bool:
     """Whether an output of at least INPLACE_PRANGE_MIN elements shares memory with an input. Only
     a large in-place output makes the prange variant pay: a small one (a bias updated beside a big
     column reduction) costs little in the scalar fallback, while compiling prange costs 2-4x the
-    serial kernel (the MLP's bias-gradient kernel: 6.9 s against 2.0 s cold under load)."""
+    serial kernel (the MLP's bias-gradient kernel: 6.9 s against 2.0 s cold under load). An output
+    made for this run (``fresh``: a recycled array nobody else holds, a loop's row) is not checked:
+    only pooled buffers and variables' own arrays can be an input's memory (an LSTM gate kernel's
+    8 outputs against 17 arguments were 136 checks a call)."""
     for o in outs:
-        if o.size >= INPLACE_PRANGE_MIN and _overlap([o], args):
+        if o.size >= INPLACE_PRANGE_MIN and id(o) not in fresh and _overlap([o], args):
             return True
     return False
 
@@ -266,7 +269,7 @@ class CompiledStep:
         if parallel and self.rows is not None:
             if not _overlap(outs, args[:len(args) - len(outs)]):
                 fn = self.rows
-        elif not parallel and outs and _large_inplace(outs, args[:len(args) - len(outs)]):
+        elif not parallel and outs and _large_inplace(outs, args[:len(args) - len(outs)], ctx.fresh):
             fn = self.parallel       # in place: the serial loop would run LLVM's scalar fallback
             parallel = True
         compiled = len(fn.overloads)     # a new specialization is a compile (or a disk-cache load)
@@ -383,7 +386,8 @@ class NumpyStep:
         self.regions = any(n.kind is OpKind.REGION for n in kernel.nodes)
         # a lone row read of stacks (a loop gradient's GatherRows): the rows are handed on as views
         self.row_views = len(kernel.nodes) == 1 and kernel.nodes[0].type in ROW_VIEW_OPS
-        # a lone split or concat of static shapes: its recipe (static_movement.py), else None
+        # a lone movement node of static shapes (split, concat, one-row gather or TensorArray
+        # write): its recipe (static_movement.py), else None
         self.lean = None
         if len(kernel.nodes) == 1 and kernel.kind == KernelKind.OPAQUE:
             node = kernel.nodes[0]

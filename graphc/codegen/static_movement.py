@@ -1,20 +1,24 @@
-"""Lean recipes for a numpy step that is one split or concat of static shapes.
+"""Lean recipes for a numpy step that is one data-movement node of static shapes.
 
 A loop body of an RNN cell splits its gate pre-activations into four pieces and concatenates
-its input with its state every iteration (and its gradient does the reverse): a host step each
-time. Through ``NumpyStep.run``'s general path such a step costs ~50 us of Python (the numpy
-kernel's own argument handling, the error-state context, output checks) for ~10 us of copying.
+its input with its state every iteration, writes its output into a TensorArray (and its gradient
+does the reverse: takes that row back, gathers the saved rows of the iteration): a host step each
+time. Through ``NumpyStep.run``'s general path such a step costs 40-120 us of Python (the numpy
+kernel's own argument handling, the error-state context, output checks) for 5-10 us of copying.
 
 ``recipe(node)`` works out, once, what such a node does on its static shapes: the slices of a split,
-the axis of a concat. The recipe returns the outputs as fresh C arrays (or writes them into the
-arrays it is given for them: a loop's recorded row), or None when the arguments do not have the
-static shapes (the step then takes its general path, which raises the op's error).
+the axis of a concat, the row a one-index gather, TensorArray write or gradient row take touches.
+The recipe returns the outputs as fresh C arrays (or writes them into the arrays it is given for
+them: a loop's recorded row), or None when the arguments are not what the static shapes promise or
+anything would fail (the step then takes its general path, which raises the op's error).
 """
 from __future__ import annotations
 
 from typing import Callable, Optional
 
 import numpy as np
+
+from graphc.ops import tensor_array
 
 
 def _static(value) -> Optional[tuple]:
@@ -70,12 +74,99 @@ def _concat(node, wanted: list) -> Optional[Callable]:
     return run
 
 
+def _copy_into(out: Optional[np.ndarray], source: np.ndarray) -> np.ndarray:
+    """``source`` copied into ``out``, or into a new C array when ``out`` is None."""
+    if out is None:
+        return np.array(source, copy=True, order="C")
+    np.copyto(out, source)
+    return out
+
+
+def _one_index(node, position: int) -> bool:
+    return node.inputs[position].shape.ndims == 0
+
+
+def _gather(node, wanted: list) -> Optional[Callable]:
+    """A GatherV2 of one index (a scalar) along any axis: a C copy of that slice."""
+    params = _static(node.inputs[0])
+    if params is None or not params or not _one_index(node, 1) or _static(node.outputs[0]) is None:
+        return None
+    axis = node.attrs["axis"] % len(params)
+    lead, limit = (slice(None),) * axis, params[axis]
+
+    def run(args: list, into: list) -> Optional[list]:
+        data, index = args
+        if data.shape != params or index.ndim != 0:
+            return None
+        i = int(index)
+        if not 0 <= i < limit:
+            return None
+        return [_copy_into(into[0], data[lead + (i,)])]
+    return run
+
+
+def _given_up(buffer: np.ndarray) -> np.ndarray:
+    """``buffer`` itself when its owner gave it up (``tensor_array.donating``), else a copy."""
+    if tensor_array.donated(buffer) and buffer.flags.writeable:
+        return buffer
+    return np.array(buffer, copy=True)
+
+
+def _ta_write(node, wanted: list) -> Optional[Callable]:
+    """A TensorArrayScatter of one element (``ta.write(i, value)``) into a buffer of fixed size whose
+    rows have the value's shape: the row written (in place when the buffer was given up) and the
+    written flags with ``i`` set; None for an index out of range or already written."""
+    buffer, value = _static(node.inputs[0]), _static(node.inputs[3])
+    if (buffer is None or value is None or not _one_index(node, 2) or node.attrs["dynamic_size"]
+            or buffer[1:] != value):
+        return None
+    size = buffer[0]
+
+    def run(args: list, into: list) -> Optional[list]:
+        data, written, index, row = args
+        if data.shape != buffer or row.shape != value or written.shape != (size,) or index.ndim != 0:
+            return None
+        i = int(index)
+        if not 0 <= i < size or written[i]:
+            return None
+        out = _given_up(data)
+        out[i] = row
+        flags = written.copy()
+        flags[i] = True
+        return [out, flags]
+    return run
+
+
+def _ta_take_row(node, wanted: list) -> Optional[Callable]:
+    """A TensorArrayTakeRows of one index (the gradient of a one-element write): the row of the
+    gradient, copied, and the gradient with that row zeroed (in place when it was given up)."""
+    buffer, grad = _static(node.inputs[0]), _static(node.inputs[1])
+    if buffer is None or buffer != grad or not buffer or not _one_index(node, 2):
+        return None
+
+    def run(args: list, into: list) -> Optional[list]:
+        data, g, index = args
+        if data.shape != buffer or g.shape != buffer or index.ndim != 0:
+            return None
+        i = int(index)
+        if not 0 <= i < buffer[0]:
+            return None
+        row = _copy_into(into[0], g[i]) if wanted[0] else None    # before the row is cleared
+        rest = None
+        if wanted[1]:
+            rest = _given_up(g)
+            rest[i] = 0
+        return [row, rest]
+    return run
+
+
 # op type -> recipe builder (None: the node does not qualify)
-_RECIPES = {"Split": _split, "SplitV": _split, "ConcatV2": _concat}
+_RECIPES = {"Split": _split, "SplitV": _split, "ConcatV2": _concat, "GatherV2": _gather,
+            "TensorArrayScatter": _ta_write, "TensorArrayTakeRows": _ta_take_row}
 
 
 def recipe(node, wanted: list) -> Optional[Callable]:
-    """``run(args, into) -> outputs or None`` for a split or concat ``node`` of static shapes
+    """``run(args, into) -> outputs or None`` for a movement ``node`` of static shapes (``_RECIPES``)
     (``into``: per output, a C array of its shape and dtype to write it into, or None; ``wanted``:
     per output, whether anything reads it; an unwanted split piece is not copied and comes back as
     None); None for any other node."""

@@ -56,3 +56,64 @@ def test_a_new_batch_size_takes_the_general_path():
                 x = _x((rows, 4))
                 np.testing.assert_array_equal(sess.run(total, {p: x}),
                                               np.concatenate([2 * x[:, 2:], 2 * x[:, :2]], axis=1))
+
+
+def _lean_in_bodies() -> set:
+    """Node types run by lean recipes in any loop body's numba executable made so far."""
+    from graphc.codegen import regions
+    found = set()
+    for per_body in list(regions._executables.values()):
+        for per_factory in list(per_body.values()):
+            for sub in per_factory.values():
+                for exe in getattr(sub, "compiled", None).entries.values() if hasattr(sub, "compiled") else ():
+                    found.update(_lean_steps(exe))
+    return found
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_gather_of_one_index_is_the_slice(axis):
+    x = _x((3, 4))
+    with tf.Graph().as_default():
+        p = tf.placeholder(tf.float32, [3, 4])
+        i = tf.placeholder(tf.int32, [])
+        row = tf.gather(p * 2.0, i, axis=axis) + 1.0
+        with tf.Session(backend="numba") as sess:
+            for k in (0, 2, 1):
+                np.testing.assert_array_equal(sess.run(row, {p: x, i: k}), 2.0 * np.take(x, k, axis=axis) + 1.0)
+            assert "GatherV2" in _lean_steps(sess.compile(row, {p: x, i: 0}))
+            with pytest.raises(tf.errors.InvalidArgumentError, match="not in"):
+                sess.run(row, {p: x, i: 3 + axis})
+
+
+def test_tensor_array_writes_and_their_gradient_in_a_loop():
+    # out[t] = w * x[t]**2 written one row per iteration; d sum(out * c) / dx = 2 w x c
+    x = _x((5, 3)) / 4.0
+    c = np.linspace(-1.0, 2.0, 15, dtype=np.float32).reshape(5, 3)
+    with tf.Graph().as_default():
+        p = tf.placeholder(tf.float32, [5, 3])
+        w = tf.constant(1.5)
+        inputs = tf.TensorArray(tf.float32, size=5).unstack(p)
+
+        def body(t, ta):
+            return t + 1, ta.write(t, w * tf.square(inputs.read(t)))
+        _, ta = tf.while_loop(lambda t, _ta: t < 5, body, (tf.constant(0), tf.TensorArray(tf.float32, size=5)))
+        out = ta.stack()
+        grad, = tf.gradients(tf.reduce_sum(out * c), [p])
+        with tf.Session(backend="numba") as sess:
+            for _ in range(3):
+                got, got_grad = sess.run([out, grad], {p: x})
+        assert {"TensorArrayScatter", "TensorArrayTakeRows"} <= _lean_in_bodies()
+    np.testing.assert_allclose(got, 1.5 * x ** 2, rtol=1e-6)
+    np.testing.assert_allclose(got_grad, 2 * 1.5 * x * c, rtol=1e-5)
+
+
+def test_a_second_write_to_one_index_still_raises():
+    with tf.Graph().as_default():
+        p = tf.placeholder(tf.float32, [2])
+
+        def body(t, ta):
+            return t + 1, ta.write(t // 2, p * tf.cast(t, tf.float32))
+        _, ta = tf.while_loop(lambda t, _ta: t < 2, body, (tf.constant(0), tf.TensorArray(tf.float32, size=2)))
+        with tf.Session(backend="numba") as sess:
+            with pytest.raises(tf.errors.InvalidArgumentError, match="already been written"):
+                sess.run(ta.stack(), {p: np.ones(2, np.float32)})
