@@ -21,7 +21,8 @@ Kernel kinds and what they become:
 
 Each module has a serial ``kernel`` and a ``kernel_par`` (prange) variant, and a kernel that loops
 over kept dims also a ``kernel_rows`` variant that threads share chunk by chunk (``numba_threads``;
-each chunk a call of ``kernel_span``, the rows loop as a function of scalars and data arrays:
+each chunk a call of ``kernel_span``, the rows loop as a function of scalars and data arrays, which
+the serial ``kernel`` calls once for all rows:
 the calling thread takes part, so a thread that the OS runs late costs nothing). Scalar expressions
 come from the rule table of ``numba_scalar.py``; the layout and frame analysis are shared with the
 Triton printer (``kernel_common.py``). A kernel it cannot print raises ``Unsupported``.
@@ -177,14 +178,16 @@ class KernelSource(kc.FrameAnalysis):
             f"fastmath={_FASTMATH_TEXT if self.axes else _POINTWISE_FASTMATH_TEXT})",
             "",
         ]
-        serial = self._function("kernel", parallel=False)
         par = self._function("kernel_par", parallel=True)
-        rows = []
-        if self.splits_rows:
-            rows = (["", "", "@numba.njit(**_OPTIONS)"] + self._function("kernel_span", parallel=False, span=True)
-                    + ["", "", "@numba.njit(nogil=True, **_OPTIONS)"] + self._claim_loop())
-        return "\n".join(header + ["", "@numba.njit(**_OPTIONS)"] + serial +
-                         ["", "", "@numba.njit(parallel=True, **_OPTIONS)"] + par + rows) + "\n"
+        if not self.splits_rows:
+            serial = self._function("kernel", parallel=False)
+            return "\n".join(header + ["", "@numba.njit(**_OPTIONS)"] + serial +
+                             ["", "", "@numba.njit(parallel=True, **_OPTIONS)"] + par) + "\n"
+        span = self._function("kernel_span", parallel=False, span=True)
+        return "\n".join(header + ["", "@numba.njit(**_OPTIONS)"] + span +
+                         ["", "", "@numba.njit(**_OPTIONS)"] + self._spanning("kernel") +
+                         ["", "", "@numba.njit(parallel=True, **_OPTIONS)"] + par +
+                         ["", "", "@numba.njit(nogil=True, **_OPTIONS)"] + self._spanning("kernel_rows")) + "\n"
 
     @property
     def splits_rows(self) -> bool:
@@ -198,24 +201,28 @@ class KernelSource(kc.FrameAnalysis):
             return False
         return not self._column_mode(kept, red)
 
-    def _claim_loop(self) -> list:
-        """``kernel_rows``: reads the geometry and the one-element inputs, then claims chunks of the
-        split group's rows one at a time and runs each through ``kernel_span``, which takes them as
-        scalars. LLVM compiled the rows loop nested in the claim loop, or given the geometry array,
-        25-40% slower than the serial kernel (the gelu chain on AVX2: 88 instructions per 8 floats
-        against 52, every constant reloaded each iteration); as a function of scalars and data
-        arrays it runs at serial speed or better (1M floats, one thread, best of 12: 1.15-1.19 ms
-        against the nested loop's 1.35-1.57 and the serial kernel's 1.31-1.36)."""
+    def _spanning(self, name: str) -> list:
+        """``kernel`` (all rows) or ``kernel_rows`` (chunks of the split group's rows claimed one at a
+        time): reads the geometry and the one-element inputs, then runs the rows through
+        ``kernel_span``, which takes them as scalars. LLVM compiled the rows loop given the geometry
+        array, or nested in the claim loop, 13-40% slower (the gelu chain on AVX2: 88 instructions per
+        8 floats against 52 in the nested loop, every constant reloaded each iteration); as a function
+        of scalars and data arrays it runs faster (1M floats, one thread, best of 12: 1.15-1.19 ms,
+        against 1.35-1.57 nested in the claim loop and 1.31-1.36 in the old serial kernel)."""
         ind = "    "
-        lines = [f"def kernel_rows({', '.join(self._args() + ['claim'])}):"]
-        lines += [f"{ind}{name} = geo[{k}]" for name, k in self._geometry()]
+        claimed = name == "kernel_rows"
+        lines = [f"def {name}({', '.join(self._args() + (['claim'] if claimed else []))}):"]
+        lines += [f"{ind}{n} = geo[{k}]" for n, k in self._geometry()]
         lines += [f"{ind}{a.name} = S.load({a.name}_a, 0)" for a in self.accesses if a.scalar]
+        call = f"kernel_span({', '.join(self._args(span=True))}, "
+        if not claimed:
+            return lines + [f"{ind}{call}0, e{self.split_group})"]
         return lines + [f"{ind}rows = e{self.split_group}",
                         f"{ind}while True:",
                         f"{ind}{ind}lo = S.fetch_add(claim, 0) * claim[1]",
                         f"{ind}{ind}if lo >= rows:",
                         f"{ind}{ind}{ind}break",
-                        f"{ind}{ind}kernel_span({', '.join(self._args(span=True))}, lo, min(lo + claim[1], rows))",
+                        f"{ind}{ind}{call}lo, min(lo + claim[1], rows))",
                         f"{ind}{ind}S.fetch_add(claim, 2)   # one more chunk done"]
 
     def _geometry(self) -> list:
