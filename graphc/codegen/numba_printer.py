@@ -21,11 +21,12 @@ Kernel kinds and what they become:
 
 Each module has a serial ``kernel`` and a ``kernel_par`` (prange) variant, and a kernel that loops
 over kept dims also a ``kernel_rows`` variant that threads share chunk by chunk (``numba_threads``;
-each chunk a call of ``kernel_span``, the rows loop as a function of scalars and data arrays, which
-the serial ``kernel`` calls once for all rows:
-the calling thread takes part, so a thread that the OS runs late costs nothing). Scalar expressions
-come from the rule table of ``numba_scalar.py``; the layout and frame analysis are shared with the
-Triton printer (``kernel_common.py``). A kernel it cannot print raises ``Unsupported``.
+the calling thread takes part, so a thread that the OS runs late costs nothing). Both it and the
+serial ``kernel`` run their rows through ``kernel_span``, the rows loop as a function of the
+geometry's scalars and the data arrays (``kernel_rows`` per claimed chunk, ``kernel`` once).
+Scalar expressions come from the rule table of ``numba_scalar.py``; the layout and frame analysis
+are shared with the Triton printer (``kernel_common.py``). A kernel it cannot print raises
+``Unsupported``.
 """
 from __future__ import annotations
 
@@ -184,10 +185,12 @@ class KernelSource(kc.FrameAnalysis):
             return "\n".join(header + ["", "@numba.njit(**_OPTIONS)"] + serial +
                              ["", "", "@numba.njit(parallel=True, **_OPTIONS)"] + par) + "\n"
         span = self._function("kernel_span", parallel=False, span=True)
+        serial = self._spanning("kernel", claimed=False)
+        rows = self._spanning("kernel_rows", claimed=True)
         return "\n".join(header + ["", "@numba.njit(**_OPTIONS)"] + span +
-                         ["", "", "@numba.njit(**_OPTIONS)"] + self._spanning("kernel") +
+                         ["", "", "@numba.njit(**_OPTIONS)"] + serial +
                          ["", "", "@numba.njit(parallel=True, **_OPTIONS)"] + par +
-                         ["", "", "@numba.njit(nogil=True, **_OPTIONS)"] + self._spanning("kernel_rows")) + "\n"
+                         ["", "", "@numba.njit(nogil=True, **_OPTIONS)"] + rows) + "\n"
 
     @property
     def splits_rows(self) -> bool:
@@ -201,16 +204,15 @@ class KernelSource(kc.FrameAnalysis):
             return False
         return not self._column_mode(kept, red)
 
-    def _spanning(self, name: str) -> list:
+    def _spanning(self, name: str, claimed: bool) -> list:
         """``kernel`` (all rows) or ``kernel_rows`` (chunks of the split group's rows claimed one at a
         time): reads the geometry and the one-element inputs, then runs the rows through
         ``kernel_span``, which takes them as scalars. LLVM compiled the rows loop given the geometry
-        array, or nested in the claim loop, 13-40% slower (the gelu chain on AVX2: 88 instructions per
-        8 floats against 52 in the nested loop, every constant reloaded each iteration); as a function
+        array 5-12% slower, and nested in the claim loop 25-40% slower (the gelu chain on AVX2: 88
+        instructions per 8 floats against 52, every constant reloaded each iteration); as a function
         of scalars and data arrays it runs faster (1M floats, one thread, best of 12: 1.15-1.19 ms,
         against 1.35-1.57 nested in the claim loop and 1.31-1.36 in the old serial kernel)."""
         ind = "    "
-        claimed = name == "kernel_rows"
         lines = [f"def {name}({', '.join(self._args() + (['claim'] if claimed else []))}):"]
         lines += [f"{ind}{n} = geo[{k}]" for n, k in self._geometry()]
         lines += [f"{ind}{a.name} = S.load({a.name}_a, 0)" for a in self.accesses if a.scalar]
@@ -285,7 +287,7 @@ class KernelSource(kc.FrameAnalysis):
             return _drop_unused_index_math(self.lines)
         depth = ind
         for i, g in enumerate(kept_groups):
-            if span and i == 0:      # one chunk of rows (kernel_rows claims them)
+            if span and i == 0:      # rows lo..hi (all of them from kernel, a claimed chunk from kernel_rows)
                 self.lines.append(f"{depth}for i{g} in range(lo, hi):")
             else:
                 loop = "prange" if (parallel and i == 0) else "range"

@@ -41,11 +41,17 @@ def _split(node, wanted: list) -> Optional[Callable]:
         start += shape[axis]
     if start != x[axis]:
         return None
+    sizes = [shape[axis] for shape in outs]
+    checks_sizes = node.type == "SplitV"     # its sizes are an input (-1: the rest)
 
     def run(args: list, into: list) -> Optional[list]:
         data = args[0]
         if data.shape != x:
             return None
+        if checks_sizes:
+            given = np.asarray(args[1]).reshape(-1).tolist()
+            if len(given) != len(sizes) or any(g != s and g != -1 for g, s in zip(given, sizes)):
+                return None
         outs = []
         for index, out in zip(slices, into):
             if index is None:
@@ -70,7 +76,8 @@ def _concat(node, wanted: list) -> Optional[Callable]:
         for a, shape in zip(args, ins):
             if a.shape != shape:
                 return None
-        return [np.concatenate(args, axis=axis, out=into[0])]
+        out = np.concatenate(args, axis=axis, out=into[0])
+        return [out if out.flags.c_contiguous else np.ascontiguousarray(out)]
     return run
 
 
@@ -109,7 +116,7 @@ def _given_up(buffer: np.ndarray) -> np.ndarray:
     """``buffer`` itself when its owner gave it up (``tensor_array.donating``), else a copy."""
     if tensor_array.donated(buffer) and buffer.flags.writeable:
         return buffer
-    return np.array(buffer, copy=True)
+    return np.array(buffer, copy=True, order="C")
 
 
 def _ta_write(node, wanted: list) -> Optional[Callable]:
