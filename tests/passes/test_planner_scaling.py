@@ -120,8 +120,8 @@ def test_numba_kernel_sources_stay_small_on_long_chains():
     exe = tf.Session(backend="numba").compile(y, {x: np.ones(8, np.float32)})
     calls = [k.source.count("S.tanh32(") + k.source.count("S.exp32(") + k.source.count("S.sigmoid32(")
              for k in exe.kernels]
-    variants = {k.source.count("\ndef kernel") for k in exe.kernels}
-    assert len(variants) == 1, variants
-    # each call is written once per variant (serial, parallel, shared rows): 120 per variant
-    (n,) = variants
-    assert sum(calls) == 120 * n and max(calls) <= n * fusion.MAX_KERNEL_WEIGHT // 8
+    # each call is written once per function holding the loop: the serial rows loop (kernel_span,
+    # which kernel and kernel_rows call) and the prange variant: 120 per loop function
+    loops = {k.source.count("\ndef kernel_span(") + k.source.count("\ndef kernel_par(") for k in exe.kernels}
+    assert loops == {2}, loops
+    assert sum(calls) == 120 * 2 and max(calls) <= 2 * fusion.MAX_KERNEL_WEIGHT // 8
