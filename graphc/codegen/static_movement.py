@@ -26,6 +26,14 @@ def _static(value) -> Optional[tuple]:
     return None if dims is None or None in dims else tuple(int(d) for d in dims)
 
 
+def _copy_into(out: Optional[np.ndarray], source: np.ndarray) -> np.ndarray:
+    """``source`` copied into ``out``, or into a new C array when ``out`` is None."""
+    if out is None:
+        return np.array(source, copy=True, order="C")
+    np.copyto(out, source)
+    return out
+
+
 def _split(node, wanted: list) -> Optional[Callable]:
     """A Split/SplitV node: each wanted output a C copy of its slice of the input (others None)."""
     x = _static(node.inputs[0])
@@ -52,16 +60,7 @@ def _split(node, wanted: list) -> Optional[Callable]:
             given = np.asarray(args[1]).reshape(-1).tolist()
             if len(given) != len(sizes) or any(g != s and g != -1 for g, s in zip(given, sizes)):
                 return None
-        outs = []
-        for index, out in zip(slices, into):
-            if index is None:
-                outs.append(None)
-            elif out is None:
-                outs.append(np.array(data[index], copy=True, order="C"))
-            else:
-                np.copyto(out, data[index])
-                outs.append(out)
-        return outs
+        return [None if index is None else _copy_into(out, data[index]) for index, out in zip(slices, into)]
     return run
 
 
@@ -79,14 +78,6 @@ def _concat(node, wanted: list) -> Optional[Callable]:
         out = np.concatenate(args, axis=axis, out=into[0])
         return [out if out.flags.c_contiguous else np.ascontiguousarray(out)]
     return run
-
-
-def _copy_into(out: Optional[np.ndarray], source: np.ndarray) -> np.ndarray:
-    """``source`` copied into ``out``, or into a new C array when ``out`` is None."""
-    if out is None:
-        return np.array(source, copy=True, order="C")
-    np.copyto(out, source)
-    return out
 
 
 def _one_index(node, position: int) -> bool:
@@ -112,13 +103,6 @@ def _gather(node, wanted: list) -> Optional[Callable]:
     return run
 
 
-def _given_up(buffer: np.ndarray) -> np.ndarray:
-    """``buffer`` itself when its owner gave it up (``tensor_array.donating``), else a copy."""
-    if tensor_array.donated(buffer) and buffer.flags.writeable:
-        return buffer
-    return np.array(buffer, copy=True, order="C")
-
-
 def _ta_write(node, wanted: list) -> Optional[Callable]:
     """A TensorArrayScatter of one element (``ta.write(i, value)``) into a buffer of fixed size whose
     rows have the value's shape: the row written (in place when the buffer was given up) and the
@@ -136,7 +120,7 @@ def _ta_write(node, wanted: list) -> Optional[Callable]:
         i = int(index)
         if not 0 <= i < size or written[i]:
             return None
-        out = _given_up(data)
+        out = tensor_array.writable(data)
         out[i] = row
         flags = written.copy()
         flags[i] = True
@@ -161,7 +145,7 @@ def _ta_take_row(node, wanted: list) -> Optional[Callable]:
         row = _copy_into(into[0], g[i]) if wanted[0] else None    # before the row is cleared
         rest = None
         if wanted[1]:
-            rest = _given_up(g)
+            rest = tensor_array.writable(g)
             rest[i] = 0
         return [row, rest]
     return run

@@ -130,6 +130,14 @@ def donated(buffer: Any) -> bool:
     return id(buffer) in _DONATED.get()
 
 
+def writable(buffer: np.ndarray) -> np.ndarray:
+    """``buffer`` itself when it was given up (``donating``) and can be written, else a C copy:
+    the array an in-place update of it writes into."""
+    if donated(buffer) and buffer.flags.writeable:
+        return buffer
+    return np.array(buffer, copy=True, order="C")
+
+
 # ------------------------------------------------------------------------------------------------
 # TensorArrayScatter: (buffer, written, indices, value) -> (buffer, written)
 
@@ -189,7 +197,7 @@ def _scatter_numpy(buffer, written, indices, value, dynamic_size, ta_name, mode)
             raise ValueError(name + f"Could not write to TensorArray index {int(i)} because it has already "
                              "been written to.")
         seen[i] = True
-    out = buffer if donated(buffer) and buffer.flags.writeable else np.array(buffer, copy=True)
+    out = writable(buffer)
     out[idx] = rows
     return out, seen
 
@@ -360,7 +368,7 @@ def _clear_rows_numpy(buffer, g, indices):
     if buffer.shape[1:] != g.shape[1:]:   # a placeholder buffer, replaced by the first write
         return np.zeros(buffer.shape, dtype=g.dtype)
     if buffer.shape == g.shape:           # one pass over the rows (no zeros first); none when given up
-        out = g if donated(g) and g.flags.writeable else np.array(g, copy=True)
+        out = writable(g)
     else:
         out = np.zeros(buffer.shape, dtype=g.dtype)
         rows = min(buffer.shape[0], g.shape[0])
@@ -440,7 +448,7 @@ def _accumulate_numpy(total, indices, g):
     if rows.shape[1:] != total.shape[1:] or idx.size and (idx.min() < 0 or idx.max() >= total.shape[0]):
         raise ValueError(f"TensorArrayAccumulate: rows of shape {list(rows.shape[1:])} at indices "
                          f"{idx.tolist()} do not fit a gradient buffer of shape {list(total.shape)}")
-    out = total if donated(total) and total.flags.writeable else np.array(total, copy=True)
+    out = writable(total)
     if idx.size == 1:
         out[idx[0]] += rows[0]
     else:
