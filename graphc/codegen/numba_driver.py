@@ -9,7 +9,8 @@ many tiny kernels (the unrolled RNN: 86 steps, 48 of them tiny matrix products).
 steps in order with everything a trusted run fixes bound as constants of the function:
 
 - a *certain* compiled step (its shapes fixed by the static shapes, ``run_policy``) that runs its
-  serial variant on small arrays becomes its kernel's call: the build-time geometry array, its
+  serial variant, on small arrays or on outputs the memory plan keeps apart from its inputs (so the
+  in-place prange variant never applies), becomes its kernel's call: the build-time geometry array, its
   inputs as locals, its pooled output views bound once, the kernel's overload for the first trusted
   run's argument types called through its ``entry_point`` (no per-call typing by the dispatcher;
   a run whose feeds or variables have other dtypes takes the step loop, ``Driver.accepts``); outputs that leave the run still come from
@@ -48,6 +49,7 @@ from graphc.codegen.numba_steps import CompiledStep, NumpyStep
 from graphc.ops.core import OPS, OpKind
 from graphc.ops import blas_threads
 from graphc.passes.fusion import KernelKind
+from graphc.passes.memory import Place
 
 __all__ = ["enabled", "straight_line", "Driver"]
 
@@ -80,15 +82,45 @@ class Driver:
 
 
 def _inlinable(step, exe) -> bool:
-    """A compiled step the driver calls directly: certain, serial, and too small for the in-place
-    prange rule (``numba_steps.INPLACE_PRANGE_MIN``), with build-time geometry; not a convolution
-    epilogue (its product comes from numba_conv, which the step itself calls)."""
+    """A compiled step the driver calls directly: certain, serial, with build-time geometry, and
+    running the serial variant in the step loop too: its outputs are too small for the in-place
+    prange rule (``numba_steps.INPLACE_PRANGE_MIN``) or the memory plan keeps them apart from its
+    inputs (``_apart``); not a convolution epilogue (its product comes from numba_conv, which the
+    step itself calls)."""
     if not isinstance(step, CompiledStep) or not step.certain or step.static is None or step.conv:
         return False
     _geo, _space, out_shapes, parallel = step.static
     if parallel:
         return False
-    return all(math.prod(s) < numba_steps.INPLACE_PRANGE_MIN for s in out_shapes)
+    return all(math.prod(s) < numba_steps.INPLACE_PRANGE_MIN for s in out_shapes) or _apart(step, exe)
+
+
+def _root(exe, v) -> Any:
+    """The storage whose memory value ``v`` is (views followed to what they reshape), or None."""
+    where = exe.storage.get(v)
+    while where is not None and where.place is Place.VIEW:
+        where = exe.storage.get(where.ref)
+    return where
+
+
+def _apart(step, exe) -> bool:
+    """Whether no output of ``step`` can share memory with one of its inputs in a trusted run: each
+    output is a pooled buffer no input lives in, or an array made for the run (recycled, or a loop's
+    row), not a variable's own array updated in place. Then the step loop's in-place check
+    (``numba_steps._large_inplace``) never picks the prange variant, and the driver need not check."""
+    buffers = set()
+    for v in list(step.in_values) + list(step.mm_values):
+        where = _root(exe, v)
+        if where is None:
+            return False           # memory the plan does not know: maybe a pooled buffer's
+        if where.place is Place.BUFFER:
+            buffers.add(where.ref)
+    for v in step.out_values:
+        if v in exe.inplace:
+            return False
+        if v in exe.pooled and exe.pooled[v] in buffers:
+            return False
+    return True
 
 
 def _reshape_view(step, strided: set) -> Optional[tuple]:

@@ -191,3 +191,17 @@ def test_parallel_and_large_in_place_kernels_are_left_to_their_step(monkeypatch)
         state.values.update(straight.run([f32(512)], state)[1])
     assert straight.inplace_variables == [p.op.name]
     assert straight.driver is False      # nothing to write out: the one kernel keeps its step
+
+
+def test_a_large_kernel_whose_outputs_the_plan_keeps_apart_is_written_out(monkeypatch):
+    """A serial kernel at or over ``INPLACE_PRANGE_MIN`` elements whose output the memory plan puts
+    in memory no input lives in can never take the in-place prange variant, so the driver calls it
+    directly; the numbers stay those of the step loop."""
+    from graphc.codegen import numba_steps
+    monkeypatch.setattr(numba_steps, "INPLACE_PRANGE_MIN", 256)
+    x = tf.placeholder(tf.float32, [512])
+    y = tf.tanh(x * 2.0) + 1.0
+    loop, straight = _executables(monkeypatch, [y], [(x, f32(512))])
+    xv, state = f32(512), initialized_state()
+    _same(_runs(loop, [xv], state)[-1], _runs(straight, [xv], state)[-1], "apart")
+    assert straight.driver.inline_steps == 1
