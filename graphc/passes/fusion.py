@@ -378,6 +378,9 @@ class _Planner:
             chosen = [g for g in chosen if g.kind == KernelKind.POINTWISE] + special[:1]
         if special:
             kind, space, axes = special[0].kind, special[0].space, special[0].axes
+            for g in [g for g in chosen if _feeds_product(g, special[0])]:
+                self.why_not.append((node.name, "computes an operand of the matmul it would join"))
+                chosen.remove(g)
         if self._try_merge(node, chosen, kind, space, axes) is None:
             # fall back: join as many producer groups as stay convex, one at a time
             group = self._alone(node, KernelKind.POINTWISE, out.shape)
@@ -387,7 +390,7 @@ class _Planner:
                     group = merged or group
 
     def _try_merge_groups(self, a: _Group, b: _Group) -> Optional[_Group]:
-        if a.weight + b.weight > MAX_KERNEL_WEIGHT:
+        if a.weight + b.weight > MAX_KERNEL_WEIGHT or _feeds_product(a, b) or _feeds_product(b, a):
             return None
         checked = self._check(None, [a, b])
         if checked is None or len(checked[0]) > MAX_KERNEL_INPUTS:
@@ -478,6 +481,16 @@ def _external_inputs(g: _Group) -> set:
     if g.data_reads is None:
         g.data_reads = {v for m in g.nodes for v in data_inputs(m) if v in g.reads}
     return g.data_reads
+
+
+def _feeds_product(a: _Group, b: _Group) -> bool:
+    """Whether group ``a`` computes an operand of a matmul or convolution in group ``b``: the two
+    cannot be one kernel, whose template reads its product's operands from memory."""
+    if b.kind not in (KernelKind.MATMUL, KernelKind.CONV):
+        return False
+    made = {n.id for n in a.nodes}
+    return any(v.op.id in made for n in b.nodes if lowering(n) in (Lowering.MATMUL, Lowering.CONV)
+               for v in data_inputs(n))
 
 
 def _siblings(a: _Group, b: _Group) -> bool:

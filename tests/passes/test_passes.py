@@ -247,6 +247,30 @@ def test_matmul_with_bias_and_relu_epilogue():
     assert ks[0].op_types == ["MatMul", "Add", "Relu"]
 
 
+def test_a_matmul_kernel_never_computes_its_own_operand():
+    """A pointwise op that reads a matmul's product and the kernel computing its operand (the
+    unrolled RNN's gradient: the masked dh, its product with W, and an epilogue reading both), or a
+    sibling of the product sharing an input, joins the matmul without that kernel: a kernel's
+    template reads its operands from memory, and one that computes them would fall back to numpy."""
+    x = tf.placeholder(tf.float32, [None, 8])
+    y = tf.placeholder(tf.float32, [None, 8])
+    w = tf.placeholder(tf.float32, [8, 8])
+    a = x * y
+    through_both = tf.matmul(a, w) + a
+    sibling = tf.matmul(tf.tanh(x), w) + x
+    ks, _ = launched([through_both, sibling], [x, y, w], [(4, 8), (4, 8), (8, 8)])
+    for k in ks:
+        made = {v for n in k.nodes for v in n.outputs}
+        for n in k.nodes:
+            if n.type == "MatMul":
+                assert k.kind == "matmul" and not made & set(n.inputs), k.op_types
+    xv, yv, wv = (np.random.RandomState(i).rand(*s).astype(np.float32) for i, s in enumerate([(4, 8), (4, 8), (8, 8)]))
+    feed = {x: xv, y: yv, w: wv}
+    got = tf.Session(backend="numba").run([through_both, sibling], feed)
+    np.testing.assert_allclose(got[0], (xv * yv) @ wv + xv * yv, rtol=1e-5)
+    np.testing.assert_allclose(got[1], np.tanh(xv) @ wv + xv, rtol=1e-5, atol=1e-6)
+
+
 def test_fusion_never_duplicates_work():
     x = tf.placeholder(tf.float32, [None, 8])
     e = tf.exp(x)
