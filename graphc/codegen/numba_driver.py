@@ -47,6 +47,7 @@ from graphc.codegen import run_policy as policy
 from graphc.codegen import numba_steps
 from graphc.codegen.numba_steps import CompiledStep, NumpyStep
 from graphc.ops.core import OPS, OpKind
+from graphc.ops import array as array_ops
 from graphc.ops import blas_threads
 from graphc.passes.fusion import KernelKind
 from graphc.passes.memory import Place
@@ -185,6 +186,10 @@ def _print_numpy(p: "_Printer", step, wanted_in_env: set) -> None:
     k = step.kernel
     wanted_in_env.update(k.inputs)
     inputs = [p.value(v) for v in k.inputs]
+    key = _slice_key(step)
+    if key is not None:
+        _print_slice(p, step, key, inputs[0])
+        return
     out_names = {}
     p.emit("try:")
     p.emit("    with _quiet():")
@@ -215,12 +220,45 @@ def _print_numpy(p: "_Printer", step, wanted_in_env: set) -> None:
         p.local[v] = out_names[v]
 
 
+def _c_copy(x: Any) -> np.ndarray:
+    """A new C array of ``x`` (an array, or the numpy scalar an all-int index gives)."""
+    return np.array(x, copy=True, order="C")
+
+
+def _slice_key(step) -> Optional[tuple]:
+    """The numpy index of a lone StridedSlice step (not tf.slice's, which checks its bounds)."""
+    nodes = step.kernel.nodes
+    if len(nodes) != 1 or nodes[0].type != "StridedSlice" or nodes[0].attrs.get("slice_bounds") is not None:
+        return None
+    return array_ops.python_key(nodes[0].attrs["spec"])
+
+
+def _print_slice(p: "_Printer", step, key: tuple, source: str) -> None:
+    """A lone StridedSlice as ``_print_numpy`` would run it, without its generic call: the index
+    (computed once) applied to the input and the view copied into an array of this run (indexing
+    raises no floating-point warnings; an error reruns the step for the step loop's message)."""
+    out = step.kernel.outputs[0]
+    (static,) = [shape for v, shape in step.promised if v is out] or [None]
+    name = p.new_local(out)
+    p.emit("try:")
+    p.emit(f"    {name} = _c_copy({source}[{p.const('I', key)}])")
+    if static is not None:
+        p.emit(f"    if {name}.shape != {static!r}:")
+        p.emit("        raise ValueError")
+    p.emit("except Exception:")
+    p.emit(f"    {p.const('S', step.run)}(ctx)")
+    p.emit(f"    {name} = env[{p.const('V', out)}]")
+    p.emit("else:")
+    p.emit(f"    fresh(id({name}))")
+    p.emit(f"    env[{p.const('V', out)}] = {name}")
+
+
 class _Printer:
     """Collects the driver's lines and the constants they name."""
 
     def __init__(self, exe) -> None:
         self.exe = exe
-        self.ns: dict = {"np": np, "_matmul": np.matmul, "_asarray": np.asarray, "_unshared": policy.unshared,
+        self.ns: dict = {"np": np, "_matmul": np.matmul, "_asarray": np.asarray, "_c_copy": _c_copy, "_unshared": policy.unshared,
                          "_quiet": lambda: np.errstate(all="ignore")}
         self.lines: list = []
         self.local: dict = {}        # value -> local name holding it in the driver

@@ -253,7 +253,8 @@ def _key_items(key: Any) -> tuple:
     return tuple(out)
 
 
-def _python_key(spec: tuple) -> tuple:
+def python_key(spec: tuple) -> tuple:
+    """StridedSlice's ``spec`` as the numpy index it applies (slices, ints, None, Ellipsis)."""
     return tuple(Ellipsis if i[0] == "ellipsis" else None if i[0] == "new" else
                  builtins.slice(*i[1:]) if i[0] == "slice" else i[1] for i in spec)
 
@@ -310,7 +311,7 @@ def _slice_grad(op, g):
 
 def _slice_grad_numpy(g, s, spec):
     out = np.zeros(tuple(int(d) for d in s), dtype=g.dtype)
-    out[_python_key(spec)] = g
+    out[python_key(spec)] = g
     return out
 
 
@@ -339,7 +340,7 @@ def _strided_slice_numpy(x, spec, slice_bounds=None):
         problem = _slice_bounds_error(x.shape, slice_bounds)
         if problem is not None:
             raise ValueError(f"tf.slice of a tensor of shape {x.shape}: {problem}")
-    return x[_python_key(spec)]
+    return x[python_key(spec)]
 
 
 register(OpDef("StridedSlice", "movement", infer=_slice_infer, grad=_slice_grad, numpy=_strided_slice_numpy,

@@ -205,3 +205,16 @@ def test_a_large_kernel_whose_outputs_the_plan_keeps_apart_is_written_out(monkey
     xv, state = f32(512), initialized_state()
     _same(_runs(loop, [xv], state)[-1], _runs(straight, [xv], state)[-1], "apart")
     assert straight.driver.inline_steps == 1
+
+
+def test_a_strided_slice_is_indexed_directly_and_matches_the_step_loop(monkeypatch):
+    """A lone StridedSlice (a time step of a sequence, one element) is printed as its index and a
+    copy, the same arrays as the step loop's numpy kernel gives."""
+    x = tf.placeholder(tf.float32, [4, 5, 3])
+    step = x[:, 2, :]
+    one = x[1, 2, 2]
+    y = tf.tanh(step) * 2.0 + one
+    loop, straight = _executables(monkeypatch, [y, step, one], [(x, f32(4, 5, 3))])
+    xv, state = f32(4, 5, 3), initialized_state()
+    _same(_runs(loop, [xv], state)[-1], _runs(straight, [xv], state)[-1], "strided slices")
+    assert straight.driver_source.count("_c_copy(") == 2
