@@ -86,7 +86,9 @@ def _max_pool(x, kh, kw, sh, sw, top, left, out):
 def _max_pool_grad(x, g, kh, kw, sh, sw, top, left, out):
     # np.argmax over each window, padding included as -inf: the first maximum, or the first NaN; a
     # window whose first maximum is padding drops its gradient. Taps outside, channels innermost
-    # (contiguous), the running maximum and its tap per channel in a row of scratch.
+    # (contiguous), the running maximum and its tap per channel in a row of scratch; selects rather
+    # than branches and one pass per tap to hand the gradient on, so every channel loop vectorizes
+    # (1.6-2x faster than a branchy update and a per-channel scatter, benchmarks/README.md).
     n, h, w, c = x.shape
     _, oh, ow, _ = g.shape
     for b in prange(n):            # windows overlap only within one image: one thread per image
@@ -98,29 +100,30 @@ def _max_pool_grad(x, g, kh, kw, sh, sw, top, left, out):
                     i = k // kw
                     r = p * sh + i - top
                     s = q * sw + (k - i * kw) - left
-                    if r >= 0 and r < h and s >= 0 and s < w:
-                        if k == 0:
+                    inside = r >= 0 and r < h and s >= 0 and s < w
+                    if k == 0:
+                        if inside:
                             for ch in range(c):
                                 best[ch] = x[b, r, s, ch]
                                 tap[ch] = 0
-                        else:
+                        else:                 # padding first: -inf, beaten by any larger value
                             for ch in range(c):
-                                v = x[b, r, s, ch]
-                                m = best[ch]
-                                if v > m or (v != v and m == m):
-                                    best[ch] = v
-                                    tap[ch] = k
-                    elif k == 0:              # padding first: -inf, beaten by any larger value
+                                best[ch] = -np.inf
+                                tap[ch] = -1
+                    elif inside:
                         for ch in range(c):
-                            best[ch] = -np.inf
-                            tap[ch] = -1
-                for ch in range(c):
-                    k = tap[ch]
+                            v = x[b, r, s, ch]
+                            m = best[ch]
+                            take = (v > m) | ((v != v) & (m == m))
+                            best[ch] = v if take else m
+                            tap[ch] = k if take else tap[ch]
+                for k in range(kh * kw):
                     i = k // kw
                     r = p * sh + i - top
                     s = q * sw + (k - i * kw) - left
-                    if k >= 0:
-                        out[b, r, s, ch] += g[b, p, q, ch]
+                    if r >= 0 and r < h and s >= 0 and s < w:
+                        for ch in range(c):
+                            out[b, r, s, ch] += g[b, p, q, ch] if tap[ch] == k else 0
 
 
 _max_pool_serial, _max_pool_parallel = _variants(_max_pool)
