@@ -39,8 +39,38 @@ SHALLOW_CHANNELS = 4          # below this input depth the numpy filter gradient
 # njit kernels (geometry: strides sh, sw; dilations dh, dw; top/left padding)
 
 @numba.njit(**_OPTIONS)
+def _im2col_single_channel(x, kh, kw, sh, sw, dh, dw, top, left, oh, ow, cols):
+    # one channel: a channel loop of one element per tap kept every loop scalar (1 ms for the CNN
+    # step's 64x28x28x1 input on Zen 5); output columns innermost, their valid range computed once
+    # per tap, vectorize (0.46 ms)
+    n, h, wd, _ = x.shape
+    for bp in range(n * oh):
+        b = bp // oh
+        p = bp % oh
+        m0 = bp * ow
+        for i in range(kh):
+            r = p * sh + i * dh - top
+            for j in range(kw):
+                t = i * kw + j
+                off = j * dw - left                       # the input column of output column q: q * sw + off
+                lo = 0 if off >= 0 else min((sw - 1 - off) // sw, ow)
+                hi = max(min((wd - 1 - off) // sw + 1, ow), lo)
+                if r < 0 or r >= h:
+                    lo = hi = ow
+                for q in range(lo):
+                    cols[m0 + q, t] = 0
+                for q in range(lo, hi):
+                    cols[m0 + q, t] = x[b, r, q * sw + off, 0]
+                for q in range(hi, ow):
+                    cols[m0 + q, t] = 0
+
+
+@numba.njit(**_OPTIONS)
 def _im2col(x, kh, kw, sh, sw, dh, dw, top, left, oh, ow, cols):
     n, h, wd, c = x.shape
+    if c == 1:
+        _im2col_single_channel(x, kh, kw, sh, sw, dh, dw, top, left, oh, ow, cols)
+        return
     for bp in range(n * oh):
         b = bp // oh
         p = bp % oh

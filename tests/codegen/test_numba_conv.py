@@ -22,6 +22,9 @@ GEOMETRIES = [
     ((1, 5, 5, 4), (5, 5, 4, 1), (1, 1), (2, 1), "SAME"),       # a window wider than the input
     ((3, 4, 5, 1), (1, 1, 1, 6), (3, 2), (1, 1), "VALID"),       # 1x1 filter, strides skip pixels; shallow
     ((2, 6, 5, 3), (2, 3, 3, 2), (2, 2), (1, 2), "SAME"),        # shallow: the numpy filter gradient
+    ((2, 7, 6, 1), (3, 3, 1, 4), (2, 1), (1, 2), "SAME"),        # one channel: its own im2col loop
+    ((2, 9, 8, 1), (3, 2, 1, 3), (1, 3), (2, 1), "SAME"),
+    ((1, 6, 6, 1), (3, 3, 1, 2), (1, 1), (1, 1), "VALID"),
     ((0, 6, 6, 4), (3, 3, 4, 4), (1, 1), (1, 1), "SAME"),        # empty batch
 ]
 _RS = np.random.RandomState(8)     # its own stream: backend_util.f32's shared one stays as other files expect
