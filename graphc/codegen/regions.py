@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
 
@@ -66,6 +66,27 @@ def body_executable(body, factory: Factory, replay: bool = False):
     return _executable(body, factory, replay)
 
 
+class _Prepared(NamedTuple):
+    """A body's sub-executable and which of its outputs are its inputs passed through, settled once
+    for every iteration of a loop (``_prepare``)."""
+    exe: Any
+    passed: list               # (output j, input k) the executable does not fetch
+    skip: tuple                # those outputs j
+    fetch_of: dict             # result position -> the executable's fetch position
+
+
+def _prepare(body, factory: Factory, replay: bool = False, saved: Sequence = (), dead: tuple = ()) -> _Prepared:
+    """What ``_run_prepared`` needs to run ``body`` (see ``_run_body``)."""
+    passed = _passed_through(body)
+    if dead:
+        passed = sorted({(j, k) for j, k in passed if j not in dead} | {(i, i) for i in dead})
+    skip = tuple(j for j, _k in passed)
+    exe = _executable(body, factory, replay, saved, skip)
+    count = len(body.outputs) + len(body.kept) + len(saved)
+    fetch_of = {i: i - sum(1 for j in skip if j < i) for i in range(count)} if skip else {}
+    return _Prepared(exe, passed, skip, fetch_of)
+
+
 def _run_body(body, factory: Factory, args: Sequence[np.ndarray], state: Any, kept: Any = None,
               donated: Sequence[np.ndarray] = (), saved: Sequence = (), into: Optional[dict] = None,
               dead: tuple = ()) -> list:
@@ -74,15 +95,16 @@ def _run_body(body, factory: Factory, args: Sequence[np.ndarray], state: Any, ke
     them in place); ``into``: {result position: array} the executable may write those results into
     (when it ``writes_into``); ``dead``: loop vars the body need not compute (``dead_loop_vars``),
     whose arguments come back unchanged."""
-    replay = kept is not None
-    passed = _passed_through(body)
-    if dead:
-        passed = sorted({(j, k) for j, k in passed if j not in dead} | {(i, i) for i in dead})
-    skip = tuple(j for j, _k in passed)
-    exe = _executable(body, factory, replay, saved, skip)
-    feeds = list(args) + (list(kept) if replay else [])
+    return _run_prepared(_prepare(body, factory, kept is not None, saved, dead), args, state, kept, donated, into)
+
+
+def _run_prepared(prepared: _Prepared, args: Sequence[np.ndarray], state: Any, kept: Any = None,
+                  donated: Sequence[np.ndarray] = (), into: Optional[dict] = None) -> list:
+    """``_run_body`` with its executable and pass-through settled (a loop prepares once per run)."""
+    exe, passed, skip, fetch_of = prepared
+    feeds = list(args) + list(kept) if kept is not None else args
     if into and skip:     # result positions -> the executable's fetch positions
-        into = {i - sum(1 for j in skip if j < i): row for i, row in into.items()}
+        into = {fetch_of[i]: row for i, row in into.items()}
     options = {"into": into} if into and getattr(exe, "writes_into", False) else {}
     if not donated and not tensor_array.any_donated():
         results = exe.run(feeds, state, **options)[0]
@@ -313,13 +335,15 @@ def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Cal
     outputs = {id(t) for t in body.outputs}
     direct = [(n + j, rows) for j, (t, rows) in enumerate(zip(list(body.kept) + list(saved), kept + intermediates))
               if id(t) not in outputs] if record else []
-    while done is None and bool(np.asarray(_run_body(cond, factory, values + captures, state)[0])):
+    if done is None:
+        cond_run = _prepare(cond, factory)
+        body_run = _prepare(body, factory, replay, saved if record else (), dead)
+    while done is None and bool(np.asarray(_run_prepared(cond_run, values + captures, state)[0])):
         kept_in = _iteration(op, recorded, count) if replay else None
         into = None
         if direct:
             into = {k: row for k, row in ((k, rows.next_row()) for k, rows in direct) if row is not None}
-        results = _run_body(body, factory, values + captures, state, kept_in, [values[i] for i in in_place],
-                            saved if record else (), into, dead)
+        results = _run_prepared(body_run, values + captures, state, kept_in, [values[i] for i in in_place], into)
         if record:
             for i, (h, v) in enumerate(zip(history, values)):
                 h.append(v if i in valued else np.shape(v))
