@@ -7,7 +7,9 @@ Kernel kinds:
   (ops over ``space`` feeding them), epilogue (ops over the reduced shape) and, when the reduced
   axes are trailing ("rows"), consumers that broadcast a reduction back over its row
   (softmax, log-softmax, layer norm): several reductions of the same rows share a kernel.
-- ``matmul``: a matrix product with its elementwise epilogue (bias, activation) over its output.
+- ``matmul``: a matrix product with its elementwise epilogue (bias, activation) over its output;
+  never with the ops that compute its operands (its template reads them from memory), even when
+  an epilogue op also reads them or a sibling shares an input (``_feeds_product``).
 - ``conv``: a convolution (a library op) with its elementwise epilogue, the same way.
 - ``opaque``: one op that does not fuse (transpose, concat, gather, random, ...).
 - ``view``/``host``: no launch: a reshape of a materialized buffer, a shape computed on the host.
