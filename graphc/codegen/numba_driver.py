@@ -382,6 +382,8 @@ def _print_compiled(p: _Printer, step: CompiledStep, wanted_in_env: set) -> None
     if step.matmul is not None:
         args.append(_print_matmul(p, step, space, wanted_in_env))
         scratch = p.ns.get(args[-1])       # the bound product array when it is not an output
+        if step.product_only:
+            return
     outs = []
     for v, shape in zip(step.out_values, out_shapes):
         pooled = exe.pooled.get(v)

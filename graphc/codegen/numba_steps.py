@@ -179,6 +179,9 @@ class CompiledStep:
         self.geometry: dict = {}
         self.scratch: Optional[np.ndarray] = None     # the matmul product when it is not an output
         self.product_output = gen.matmul is not None and gen.matmul.outputs[0] in kernel.outputs
+        # a product alone (nothing fused, no other output): BLAS writes the output and the kernel
+        # has nothing left to do, so it is never called (nor compiled)
+        self.product_only = self.product_output and not self.out_values and len(kernel.nodes) == 1
         self.weight = work_weight(kernel)
         self.recipe = geometry_recipe(gen)
         self.certain = False                          # set by run_policy.mark_certain_steps
@@ -262,6 +265,8 @@ class CompiledStep:
         args.insert(0, geo)
         if self.matmul is not None:
             args.extend(self._matmul_args(ctx, space))
+            if self.product_only:
+                return
         alloc = ctx.alloc
         outs = [alloc(v, shape) for v, shape in zip(self.out_values, out_shapes)]
         args.extend(outs)

@@ -218,3 +218,19 @@ def test_a_strided_slice_is_indexed_directly_and_matches_the_step_loop(monkeypat
     xv, state = f32(4, 5, 3), initialized_state()
     _same(_runs(loop, [xv], state)[-1], _runs(straight, [xv], state)[-1], "strided slices")
     assert straight.driver_source.count("_c_copy(") == 2
+
+
+def test_a_product_alone_never_calls_its_empty_kernel(monkeypatch):
+    """A matmul with nothing fused writes its output straight from BLAS: its kernel has no work, so
+    neither the step loop nor the driver calls it (it is never even compiled); the numbers stay."""
+    x = tf.placeholder(tf.float32, [4, 6])
+    w = tf.placeholder(tf.float32, [6, 3])
+    y = tf.matmul(x, w)
+    loop, straight = _executables(monkeypatch, [y], [(x, f32(4, 6)), (w, f32(6, 3))])
+    xv, wv, state = f32(4, 6), f32(6, 3), initialized_state()
+    got = _runs(straight, [xv, wv], state)[-1]
+    _same(_runs(loop, [xv, wv], state)[-1], got, "a product alone")
+    np.testing.assert_allclose(got[0], xv @ wv, rtol=1e-5)
+    alone = [s for exe in (loop, straight) for s in exe.steps if getattr(s, "product_only", False)]
+    assert len(alone) == 2 and all(len(s.serial.overloads) == 0 for s in alone)
+    assert straight.driver and "_matmul(" in straight.driver_source and "K" not in straight.driver_source
