@@ -234,3 +234,19 @@ def test_a_product_alone_never_calls_its_empty_kernel(monkeypatch):
     alone = [s for exe in (loop, straight) for s in exe.steps if getattr(s, "product_only", False)]
     assert len(alone) == 2 and all(len(s.serial.overloads) == 0 for s in alone)
     assert straight.driver and "_matmul(" in straight.driver_source and "K" not in straight.driver_source
+
+
+def test_feeds_nothing_reads_are_neither_checked_nor_bound(monkeypatch):
+    """A loop's cond is fed every loop var and capture and reads a few: the executable binds only the
+    feeds its program reads (here one of three), and a run gives the same result whatever the
+    others hold."""
+    a = tf.placeholder(tf.float32, [4])
+    b = tf.placeholder(tf.float32, [4])
+    c = tf.placeholder(tf.float32, [4])
+    y = tf.tanh(b) * 2.0
+    plan = RunPlan([y], [], [a, b, c])
+    exe = driver.compile_run("numba", plan, [(4,), (4,), (4,)])
+    assert [slot for _v, slot, _shape, _node in exe.feed_slots] == [1]
+    bv, state = f32(4), initialized_state()
+    got = exe.run([f32(4), bv, np.zeros((2, 2), np.float64)], state)[0][0]
+    np.testing.assert_allclose(got, np.tanh(bv) * 2.0, rtol=1e-6)
