@@ -18,7 +18,10 @@ steps in order with everything a trusted run fixes bound as constants of the fun
   announces the first in-place write to ``commit`` as before);
 - a matmul kernel's product is one ``np.matmul`` on views reshaped at build time, on one BLAS
   thread (set once for a stretch of consecutive products, restored before any other step and when
-  the run ends or fails, ``blas_threads``);
+  the run ends or fails, ``blas_threads``); a product with nothing fused is that call alone
+  (``CompiledStep.product_only``: its kernel has no work);
+- a lone StridedSlice (a sequence's time step) is its numpy index, worked out at build time, and a
+  copy of the view;
 - a view (Reshape, ExpandDims, Squeeze) of a C array with static shapes is ``x.reshape(shape)``;
 - a certain numpy step of pure single-output kernels (elementwise, reductions, movement, products)
   calls them directly and checks their static shapes; if anything fails, the step's own ``run``
