@@ -32,12 +32,13 @@ def _executable(body, factory: Factory, replay: bool, saved: Sequence = (), skip
     """The body's sub-executable; with ``replay`` its kept values are fed (after its inputs), not drawn;
     ``saved``: intermediates of the body it also fetches (after the kept values); ``skip``: positions
     of body outputs it does not fetch (inputs passed through, see ``_passed_through``)."""
+    # (setdefault: a tiered session's eager runs and its background compile reach here from two threads)
     per_body = _executables.get(body)
     if per_body is None:
-        per_body = _executables[body] = weakref.WeakKeyDictionary()
+        per_body = _executables.setdefault(body, weakref.WeakKeyDictionary())
     per_factory = per_body.get(factory)
     if per_factory is None:
-        per_factory = per_body[factory] = {}
+        per_factory = per_body.setdefault(factory, {})
     key = (replay, tuple(id(t) for t in saved), skip) if saved or skip else replay
     exe = per_factory.get(key)
     if exe is None:
@@ -314,7 +315,7 @@ def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Cal
     capacity = _last_count.get(body, 8) if record else 0
     recycler = _recyclers.get(body)
     if recycler is None:
-        recycler = _recyclers[body] = policy.Recycler()
+        recycler = _recyclers.setdefault(body, policy.Recycler())
     history = [_Rows(t, capacity, recycler, ("var", i)) for i, t in enumerate(body.inputs[:n])]
     kept = [_Rows(t, capacity, recycler, ("kept", i)) for i, t in enumerate(body.kept)]
     intermediates = [_Rows(t, capacity, recycler, ("saved", i)) for i, t in enumerate(saved)]

@@ -30,6 +30,7 @@ fail on data); the policy sets ``certain`` and ``promised``.
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Any, Callable, Iterable, Optional
 
 import numpy as np
@@ -232,23 +233,27 @@ class Recycler:
 
     def __init__(self) -> None:
         self.handed_out: dict = {}    # value -> arrays given to the caller by recent runs
+        # a loop body's recycler serves every run of that body: a tiered session's eager run and
+        # its background trial run may ask at once, and one array must not go to both
+        self.lock = threading.Lock()
 
     def array(self, key: Any, n: int, dtype: Any) -> np.ndarray:
         """A flat array of ``n`` elements of ``dtype`` for ``key``."""
-        kept = self.handed_out.get(key)
-        if kept is None:
-            kept = self.handed_out[key] = []
-        arr = None
-        for i in range(len(kept)):
-            # unused when the only references are this list and getrefcount's argument
-            if kept[i].size == n and kept[i].dtype == dtype and sys.getrefcount(kept[i]) <= 2:
-                arr = kept.pop(i)
-                break
-        if arr is None:
-            arr = np.empty(n, dtype=dtype)
-        kept.insert(0, arr)
-        del kept[RECYCLE_DEPTH:]
-        return arr
+        with self.lock:
+            kept = self.handed_out.get(key)
+            if kept is None:
+                kept = self.handed_out[key] = []
+            arr = None
+            for i in range(len(kept)):
+                # unused when the only references are this list and getrefcount's argument
+                if kept[i].size == n and kept[i].dtype == dtype and sys.getrefcount(kept[i]) <= 2:
+                    arr = kept.pop(i)
+                    break
+            if arr is None:
+                arr = np.empty(n, dtype=dtype)
+            kept.insert(0, arr)
+            del kept[RECYCLE_DEPTH:]
+            return arr
 
 
 # ------------------------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 ``compile_run`` is the session's one way to get an executable. For a backend that tiers (Numba:
 ``Backend.tiers``) and unless compiles are synchronous (``GRAPHC_COMPILE=sync`` or
-``Session(compile_mode="sync")``; also whenever ``GRAPHC_DUMP`` is set, and for plans with an op
-of ``SYNC_OPS``: a ``tf.while_loop``), it returns a
+``Session(compile_mode="sync")``; also whenever ``GRAPHC_DUMP`` is set, and for plans with a
+``tf.while_loop`` over scalars, ``small_loop``), it returns a
 ``TieredExecutable`` at once: its runs go through the eager executor (the numpy reference) until
 the compiled executable is ready, then through the compiled one.
 
@@ -74,11 +74,23 @@ def resolved_mode(mode: Optional[str] = None) -> str:
     return value
 
 
-# op types that make a plan compile synchronously, and why: eager would be far slower than the compile
-SYNC_OPS = {
-    "While": "the eager executor runs a loop body op by op in every iteration (the bench's 10^5 scalar "
-             "iterations: ~10 s eager, ~1 ms as one compiled loop), so waiting for the compile is faster",
-}
+# A loop whose every loop variable has at most this many elements (statically) makes its plan compile
+# synchronously: the eager executor runs such a body op by op per iteration at Python speed (the
+# bench's 10^5 scalar iterations: 2.4-10 s eager, ~1 ms as one compiled loop), so waiting for the
+# compile is faster. A loop over tensors (dynamic_rnn) tiers: numpy's work per op dominates its eager
+# iteration (the LSTM step: 0.1 s eager against a 9 s cold compile).
+SMALL_LOOP_ELEMENTS = 64
+
+
+def small_loop(op: Any) -> bool:
+    """Whether ``op`` is a ``While`` whose loop variables all have static shapes of at most
+    ``SMALL_LOOP_ELEMENTS`` elements."""
+    if op.type != "While":
+        return False
+    for t in op.inputs[:op.attrs["num_vars"]]:
+        if not t.shape.is_fully_defined() or t.shape.num_elements() > SMALL_LOOP_ELEMENTS:
+            return False
+    return True
 
 
 def initializes_only(plan: RunPlan) -> bool:
@@ -107,7 +119,7 @@ def compile_run(backend: str, plan: RunPlan, feed_shapes: Optional[tuple] = None
     sync = resolved_mode(mode) == SYNC        # checks the mode first
     if b.tiers and not switches.DUMP.get() and initializes_only(plan):
         return driver.compile_run(EAGER, plan, feed_shapes, device)
-    if not b.tiers or sync or switches.DUMP.get() or any(op.type in SYNC_OPS for op in plan.ops):
+    if not b.tiers or sync or switches.DUMP.get() or any(small_loop(op) for op in plan.ops):
         return driver.compile_run(backend, plan, feed_shapes, device)
     return TieredExecutable(b, plan, feed_shapes if b.shape_specialized else None, device,
                             compile_notice.current())

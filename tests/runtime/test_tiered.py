@@ -231,6 +231,35 @@ def test_a_plan_with_a_loop_compiles_synchronously():
     assert sess.run(y, {x: 1.0}) == pytest.approx(2.0)
 
 
+def test_a_loop_over_tensors_tiers_and_trains_as_the_synchronous_session():
+    """A dynamic_rnn's loop runs numpy's work on its tensors per eager iteration: its first runs are
+    eager while the loop compiles in the background (not a wait of seconds), then the compiled
+    loop takes over; every step's loss and the trained variables are the synchronous session's."""
+    rs = np.random.RandomState(5)
+    x = tf.placeholder(tf.float32, [None, 4, 3])
+    with tf.variable_scope("tiered_rnn", initializer=tf.random_uniform_initializer(-0.3, 0.3, seed=2)):
+        _, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(5), x, dtype=tf.float32)
+    loss = tf.reduce_mean(tf.square(state.h))
+    step = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+    loop = next(op for op in tf.get_default_graph().get_operations() if op.type == "While")
+    assert not tiered.small_loop(loop)
+    feed = {x: rs.randn(2, 4, 3).astype(np.float32)}
+    losses = {}
+    for mode in ("tiered", "sync"):
+        sess = _session(mode)
+        exe = sess.compile([loss, step], feed)
+        assert isinstance(exe, tiered.TieredExecutable) == (mode == "tiered")
+        got = [sess.run([loss, step], feed)[0]]
+        if mode == "tiered":
+            assert exe.eager_runs == 1          # the first run did not wait for the compile
+            assert exe.wait(WAIT_S) and exe.tier == "numba"
+        got += [sess.run([loss, step], feed)[0] for _ in range(2)]
+        losses[mode] = (got, _variables(sess))
+    np.testing.assert_allclose(losses["tiered"][0], losses["sync"][0], rtol=1e-5)
+    for a, b in zip(losses["tiered"][1], losses["sync"][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 def test_an_iterator_graph_tiers_and_compiling_it_does_not_run_it():
     ds = tf.data.Dataset.from_tensor_slices(np.arange(6, dtype=np.float32)).batch(2)
     y = ds.make_one_shot_iterator().get_next() * 2.0
