@@ -54,7 +54,7 @@ class SubExecutable:
     def run(self, feed_values: list, state, **options: Any) -> tuple:
         """The executable's ``run`` (``options``: its keyword arguments, as Triton's ``device_fetches``
         and Numba's ``into``: arrays fetches may be written into, which other backends ignore)."""
-        shapes = tuple(x.shape if type(x) is np.ndarray else tuple(np.shape(x)) for x in feed_values)
+        shapes = tuple([x.shape if x.__class__ is np.ndarray else tuple(np.shape(x)) for x in feed_values])
         exe = self.for_shapes(shapes)
         if "into" in options and not getattr(exe, "writes_into", False):
             del options["into"]
