@@ -22,9 +22,8 @@ reads its element's gradient back and clears that row for the earlier buffer
 """
 from __future__ import annotations
 
-import contextlib
 import contextvars
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any, Iterable, Optional
 
 import numpy as np
 
@@ -108,16 +107,23 @@ def new(size: Any, dtype: dtypes.DType, element_shape: TensorShape, name: str = 
 _DONATED: contextvars.ContextVar = contextvars.ContextVar("graphc_donated_buffers", default=frozenset())
 
 
-@contextlib.contextmanager
-def donating(buffers: Iterable[np.ndarray]) -> Iterator[None]:
-    """While active, a TensorArray write whose input buffer is one of ``buffers`` writes into it
-    instead of copying it: a loop driver gives up the buffers it owns and no one reads again (the
-    previous version of a loop variable that only a write reads). Nested calls replace the set."""
-    token = _DONATED.set(frozenset(id(b) for b in buffers))
-    try:
-        yield
-    finally:
-        _DONATED.reset(token)
+class donating:
+    """While active (``with donating(buffers):``), a TensorArray write whose input buffer is one of
+    ``buffers`` writes into it instead of copying it: a loop driver gives up the buffers it owns and
+    no one reads again (the previous version of a loop variable that only a write reads). Nested
+    calls replace the set. (A class: entered once per loop iteration, it costs less than a
+    generator-based context manager.)"""
+
+    __slots__ = ("ids", "token")
+
+    def __init__(self, buffers: Iterable[np.ndarray]) -> None:
+        self.ids = frozenset(id(b) for b in buffers)
+
+    def __enter__(self) -> None:
+        self.token = _DONATED.set(self.ids)
+
+    def __exit__(self, *exc: Any) -> None:
+        _DONATED.reset(self.token)
 
 
 def any_donated() -> bool:
@@ -272,7 +278,7 @@ def _gather_numpy(buffer, written, indices, element_shape, ta_name):
     idx = np.asarray(indices, dtype=np.int64)
     size = written.shape[0]
     bad = (idx < 0) | (idx >= size)
-    if np.any(bad):
+    if bad.any():
         raise ValueError(f"Tried to read from index {int(idx[bad].reshape(-1)[0])} but array size is: {size}")
     flat = idx.reshape(-1)
     source = _readable(buffer, written, element_shape, ta_name, int(flat[0]) if flat.size else 0)
