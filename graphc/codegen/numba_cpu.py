@@ -107,11 +107,7 @@ class NumbaExecutable:
                        if where.place is Place.BUFFER and v not in outputs}
         self.consts = {n.outputs[0]: np.array(n.attrs["value"], copy=True, order="C")
                        for n in prog.nodes if n.type == "Const"}
-        # only the feeds something reads: a loop's cond is fed every loop var and capture and reads
-        # a few (the session checks the user's feeds itself)
-        used = {v for n in prog.nodes for v in n.inputs} | set(prog.fetches) | set(prog.updates.values())
-        self.feed_slots = [(n.outputs[0], n.attrs["slot"], n.outputs[0].shape.as_tuple(), n) for n in prog.feeds
-                           if n.outputs[0] in used]
+        self.feed_slots = [(n.outputs[0], n.attrs["slot"], n.outputs[0].shape.as_tuple(), n) for n in prog.feeds]
         self.read_slots = [(n.outputs[0], var, n.outputs[0].shape.as_tuple()) for var, n in prog.reads.items()]
         self.fetches = list(prog.fetches)
         self.updates = list(prog.updates.items())

@@ -205,22 +205,31 @@ def _print_numpy(p: "_Printer", step, wanted_in_env: set) -> None:
         p.emit(f"        {target} = {call}")
         p.emit(f"        {target} = _asarray({target}[0] if {target}.__class__ is tuple else {target})")
         out_names[node.outputs[0]] = target
+    _print_outcome(p, step, out_names, inputs)
+
+
+def _print_outcome(p: "_Printer", step, out_names: dict, unshare_from: Optional[list]) -> None:
+    """The end of a printed numpy step (its ``try:`` block's last lines on): the promised static
+    shapes checked; on any failure the step's own ``run`` (which raises the step loop's error) and
+    its outputs read back; else each output copied when it shares memory with ``unshare_from``
+    (None: it cannot), marked as made by this run and put in the value dict."""
     checks = [f"{out_names[v]}.shape != {shape!r}" for v, shape in step.promised]
     if checks:
         p.emit(f"    if {' or '.join(checks)}:")
         p.emit("        raise ValueError")
+    outputs = step.kernel.outputs
     p.emit("except Exception:")
     p.emit(f"    {p.const('S', step.run)}(ctx)")
-    for v in k.outputs:
+    for v in outputs:
         p.emit(f"    {out_names[v]} = env[{p.const('V', v)}]")
     p.emit("else:")
-    for v in k.outputs:
+    for v in outputs:
         name = out_names[v]
-        p.emit(f"    {name} = _unshared({name}, ({''.join(x + ', ' for x in inputs)}))")
+        if unshare_from is not None:
+            p.emit(f"    {name} = _unshared({name}, ({''.join(x + ', ' for x in unshare_from)}))")
         p.emit(f"    fresh(id({name}))")
         p.emit(f"    env[{p.const('V', v)}] = {name}")
-    for v in k.outputs:
-        p.local[v] = out_names[v]
+        p.local[v] = name
 
 
 def _c_copy(x: Any) -> np.ndarray:
@@ -241,19 +250,10 @@ def _print_slice(p: "_Printer", step, key: tuple, source: str) -> None:
     (computed once) applied to the input and the view copied into an array of this run (indexing
     raises no floating-point warnings; an error reruns the step for the step loop's message)."""
     out = step.kernel.outputs[0]
-    (static,) = [shape for v, shape in step.promised if v is out] or [None]
     name = p.new_local(out)
     p.emit("try:")
     p.emit(f"    {name} = _c_copy({source}[{p.const('I', key)}])")
-    if static is not None:
-        p.emit(f"    if {name}.shape != {static!r}:")
-        p.emit("        raise ValueError")
-    p.emit("except Exception:")
-    p.emit(f"    {p.const('S', step.run)}(ctx)")
-    p.emit(f"    {name} = env[{p.const('V', out)}]")
-    p.emit("else:")
-    p.emit(f"    fresh(id({name}))")
-    p.emit(f"    env[{p.const('V', out)}] = {name}")
+    _print_outcome(p, step, {out: name}, None)
 
 
 class _Printer:

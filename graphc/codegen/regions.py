@@ -72,7 +72,6 @@ class _Prepared(NamedTuple):
     for every iteration of a loop (``_prepare``)."""
     exe: Any
     passed: list               # (output j, input k) the executable does not fetch
-    skip: tuple                # those outputs j
     fetch_of: dict             # result position -> the executable's fetch position
 
 
@@ -85,7 +84,7 @@ def _prepare(body, factory: Factory, replay: bool = False, saved: Sequence = (),
     exe = _executable(body, factory, replay, saved, skip)
     count = len(body.outputs) + len(body.kept) + len(saved)
     fetch_of = {i: i - sum(1 for j in skip if j < i) for i in range(count)} if skip else {}
-    return _Prepared(exe, passed, skip, fetch_of)
+    return _Prepared(exe, passed, fetch_of)
 
 
 def _run_body(body, factory: Factory, args: Sequence[np.ndarray], state: Any, kept: Any = None,
@@ -102,9 +101,9 @@ def _run_body(body, factory: Factory, args: Sequence[np.ndarray], state: Any, ke
 def _run_prepared(prepared: _Prepared, args: Sequence[np.ndarray], state: Any, kept: Any = None,
                   donated: Sequence[np.ndarray] = (), into: Optional[dict] = None) -> list:
     """``_run_body`` with its executable and pass-through settled (a loop prepares once per run)."""
-    exe, passed, skip, fetch_of = prepared
+    exe, passed, fetch_of = prepared
     feeds = list(args) + list(kept) if kept is not None else args
-    if into and skip:     # result positions -> the executable's fetch positions
+    if into and passed:     # result positions -> the executable's fetch positions
         into = {fetch_of[i]: row for i, row in into.items()}
     options = {"into": into} if into and getattr(exe, "writes_into", False) else {}
     if not donated and not tensor_array.any_donated():
@@ -112,7 +111,7 @@ def _run_prepared(prepared: _Prepared, args: Sequence[np.ndarray], state: Any, k
     else:
         with tensor_array.donating(donated):     # (always: a nested body must not see its parent's set)
             results, _ = exe.run(feeds, state, **options)
-    if skip:
+    if passed:
         results = list(results)
         for j, k in passed:
             results.insert(j, args[k])

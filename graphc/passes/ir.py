@@ -131,11 +131,14 @@ class Program:
         return list(self.fetches) + list(self.updates.values())
 
     def toposort(self) -> None:
-        """Recomputes ``nodes``: everything the outputs and the effects need, producers first."""
+        """Recomputes ``nodes``: everything the outputs and the effects need, producers first; feeds
+        and variable reads nothing needs are dropped (a loop's cond is fed every loop var and capture
+        and reads a few; executables bind feeds by their ``slot``)."""
         order = postorder([v.op for v in self.outputs()] + self.effects, lambda node: [v.op for v in node.inputs],
                           key=lambda node: node.id)
         seen = {node.id for node in order}
         self.nodes = order
+        self.feeds = [n for n in self.feeds if n.id in seen]
         self.reads = {var: n for var, n in self.reads.items() if n.id in seen}
 
     def consumers(self) -> dict:
