@@ -314,6 +314,11 @@ class Graph:
         """The graph that holds variables and the session's state: this one (a body graph: its root)."""
         return self
 
+    def hoisted_transpose(self, t: "Tensor") -> Optional["Tensor"]:
+        """A matrix product's transposed operand ``t`` as its transpose computed once outside a
+        loop, standing here; None: ``t`` is not loop-invariant here (only a loop body says otherwise)."""
+        return None
+
     def _current_control_inputs(self, inputs: tuple) -> tuple:
         """The innermost control_dependencies frames (up to a None), minus ops already feeding data."""
         result: list = []

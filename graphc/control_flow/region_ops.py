@@ -113,6 +113,7 @@ def build_while(cond_fn: Callable[[list], Tensor], body_fn: Callable[[list], lis
             raise ValueError(f"The loop condition of {scope[:-1]} must return a scalar bool tensor, got "
                              f"{p.dtype.name} of shape {p.shape}.")
         body, b_in = new_body(f"{scope}body", specs)
+        cond.loop = body.loop = True
         with body.as_default():
             body.outputs = _outputs(body, body_fn(list(b_in)))
         if check is not None:

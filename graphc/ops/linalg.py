@@ -7,7 +7,7 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from graphc.graph import Tensor
+from graphc.graph import Tensor, get_default_graph
 from graphc.ops import array, blas_threads
 from graphc.ops.core import (OpDef, _graph_of, _graph_tensor_or_none, apply, constant_value, convert_n,
                              convert_to_tensor, register)
@@ -75,8 +75,13 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
            name: Optional[str] = None) -> Tensor:
     """Matrix product of the last two dims; leading (batch) dims must match (TF1 ``tf.matmul``)."""
     a, b = convert_n([a, b])
-    return apply("MatMul", [a, b], {"transpose_a": bool(transpose_a or adjoint_a),
-                                     "transpose_b": bool(transpose_b or adjoint_b)}, name or "MatMul")
+    transpose_b = bool(transpose_b or adjoint_b)
+    if transpose_b:
+        hoisted = get_default_graph().hoisted_transpose(b)   # a loop-invariant weight: transposed once
+        if hoisted is not None:
+            b, transpose_b = hoisted, False
+    return apply("MatMul", [a, b], {"transpose_a": bool(transpose_a or adjoint_a), "transpose_b": transpose_b},
+                 name or "MatMul")
 
 
 # ------------------------------------------------------------------------------------------------

@@ -33,6 +33,16 @@ def nested_loops(x, w):
     return tf.while_loop(lambda i, h: i < 3, outer, [tf.constant(0), x])[1]
 
 
+def nested_transposed_weight(x, w):
+    """The inner loop reads w transposed: a transpose built once in the root graph
+    (FuncGraph.hoisted_transpose), differentiated through both loops."""
+    def outer(i, h):
+        _, h2 = tf.while_loop(lambda j, g: j < 2,
+                              lambda j, g: (j + 1, tf.tanh(tf.matmul(g, w, transpose_b=True))), [tf.constant(0), h])
+        return i + 1, h2 * x
+    return tf.while_loop(lambda i, h: i < 2, outer, [tf.constant(0), x])[1]
+
+
 def loop_in_cond(x, w):
     def loop():
         return tf.while_loop(lambda i, h: i < 3, lambda i, h: (i + 1, tf.sin(tf.matmul(h, w))), [0, x])[1]
@@ -68,6 +78,7 @@ CASES = [
     GradCase("cond_else_branch", {"If"}, cond_branch(False), [v3, v3[::-1].copy()]),
     GradCase("while_captured_weight", {"While"}, rnn_like, [m23, w33]),
     GradCase("while_nested_loops", {"While"}, nested_loops, [m23, w33]),
+    GradCase("while_nested_transposed_weight", {"While"}, nested_transposed_weight, [m23, w33]),
     GradCase("while_inside_cond", {"If"}, loop_in_cond, [m23, w33]),
     GradCase("cond_inside_while", {"While"}, cond_in_loop, [m23 * 0.5, w33]),
     GradCase("while_maximum_iterations", {"While"}, bounded_loop, [v3 * 0.3]),
