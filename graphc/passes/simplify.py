@@ -207,6 +207,57 @@ def _through_broadcasts(node):
     return out
 
 
+def _as_shape(x: Value, shape: list, origin) -> Value:
+    """``x`` reshaped (a view) to ``shape`` (at most one -1), or ``x`` when it has that shape already."""
+    if x.shape.as_list() == shape:
+        return x
+    dims = const_node(np.array(shape, dtype=np.int32), _int32(), origin).outputs[0]
+    return new_node("Reshape", [x, dims], {}, origin).outputs[0]
+
+
+def _thin_matmul(node):
+    """A 2-D product with a dimension of 1 becomes elementwise work the fusion planner can merge
+    with its neighbours, instead of a BLAS call of its own: a contraction over K = 1 is the outer
+    product ``a * b`` (exact); one row (M = 1) or one column (N = 1) of result is a broadcast
+    multiply summed over K (``Sum(Mul)``: the same products, added in another order than BLAS, equal
+    to float32 rounding). An RNN's one-feature input step and its weight gradient are such products."""
+    a, b = node.inputs
+    out = node.outputs[0]
+    if a.shape.ndims != 2 or b.shape.ndims != 2 or not a.dtype.is_floating:
+        return None
+    ta, tb = node.attrs["transpose_a"], node.attrs["transpose_b"]
+    (m, k) = a.shape.as_list()[::-1] if ta else a.shape.as_list()
+    (k2, n) = b.shape.as_list()[::-1] if tb else b.shape.as_list()
+    if k is None or k2 is None or k != k2:
+        return None
+    origin = node.origin
+    if k == 1:        # [M, 1] x [1, N]
+        a_rows = a if not ta else _as_shape(a, [-1, 1], origin)
+        b_row = b if not tb else _as_shape(b, [1, -1], origin)
+        product = new_node("Mul", [a_rows, b_row], {}, origin).outputs[0]
+    elif m == 1:      # [1, K] x [K, N]: sum over K of a's column times b's rows
+        a_k = a if ta else _as_shape(a, [-1, 1], origin)                      # [K, 1]
+        if tb:        # b is [N, K]: sum over its columns
+            terms = new_node("Mul", [_as_shape(a_k, [1, -1], origin), b], {}, origin).outputs[0]
+            summed = new_node("Sum", [terms], {"axis": (1,), "keepdims": True}, origin).outputs[0]
+            product = _as_shape(summed, [1, -1], origin)
+        else:
+            terms = new_node("Mul", [a_k, b], {}, origin).outputs[0]
+            product = new_node("Sum", [terms], {"axis": (0,), "keepdims": True}, origin).outputs[0]
+    elif n == 1:      # [M, K] x [K, 1]
+        b_k = b if tb else _as_shape(b, [1, -1], origin)                      # [1, K]
+        if ta:        # a is [K, M]: sum over its rows
+            terms = new_node("Mul", [a, _as_shape(b_k, [-1, 1], origin)], {}, origin).outputs[0]
+            summed = new_node("Sum", [terms], {"axis": (0,), "keepdims": True}, origin).outputs[0]
+            product = _as_shape(summed, [-1, 1], origin)
+        else:
+            terms = new_node("Mul", [a, b_k], {}, origin).outputs[0]
+            product = new_node("Sum", [terms], {"axis": (1,), "keepdims": True}, origin).outputs[0]
+    else:
+        return None
+    return product if same_shape(product, out) and product.dtype is out.dtype else None
+
+
 def _int32():
     from graphc import dtypes
 
@@ -229,6 +280,7 @@ RULES: dict = {
     "Shape": _shape_of,
     "Reshape": _reshape,
     "Transpose": _transpose,
+    "MatMul": _thin_matmul,
 }
 
 

@@ -2,12 +2,16 @@
 import os
 
 import numpy as np
+import pytest
 
 import graphc as tf
 from graphc.passes import cse, fold, ir, pipeline, remat, simplify
 from graphc.passes.run_plan import RunPlan
+from graphc.runtime.session import available_backends
 
 from backend_util import run_compared
+
+BACKENDS = [b for b in available_backends() if b != "auto"]
 
 
 def program(fetches, feeds=(), feed_shapes=None):
@@ -423,3 +427,41 @@ def test_conv2d_takes_its_bias_and_activation_epilogue():
     ks, _ = launched([y], [x, w, b], [(2, 8, 8, 3), (3, 3, 3, 4), (4,)])
     assert [k.kind for k in ks] == ["conv"]
     assert ks[0].op_types[0] == "Conv2D" and "Relu" in ks[0].op_types
+
+
+THIN = [((5, 1, 4), "outer product"), ((1, 6, 4), "one row"), ((5, 6, 1), "one column"), ((1, 1, 1), "scalar")]
+
+
+@pytest.mark.parametrize("dims,_what", THIN)
+@pytest.mark.parametrize("transpose_a", [False, True])
+@pytest.mark.parametrize("transpose_b", [False, True])
+def test_a_product_with_a_dimension_of_one_becomes_elementwise_work(dims, _what, transpose_a, transpose_b):
+    m, k, n = dims
+    rs = np.random.RandomState(m * 100 + k * 10 + n)
+    a_value = rs.randn(*((k, m) if transpose_a else (m, k)))
+    b_value = rs.randn(*((n, k) if transpose_b else (k, n)))
+    want = (a_value.T if transpose_a else a_value) @ (b_value.T if transpose_b else b_value)
+    # a's first dim unknown (a batch): the rule needs K and the one-sized dim static
+    unknown_first_dim = [False] + ([True] if not transpose_a and (k == 1 or n == 1) else [])
+    for batch_unknown in unknown_first_dim:
+        with tf.Graph().as_default():
+            a_shape = [None, a_value.shape[1]] if batch_unknown else list(a_value.shape)
+            a = tf.placeholder(tf.float64, a_shape)
+            b = tf.placeholder(tf.float64, b_value.shape)
+            y = tf.matmul(a, b, transpose_a=transpose_a, transpose_b=transpose_b)
+            prog = program([y], [a, b])
+            simplify.run(prog)
+            assert "MatMul" not in types(prog)
+            for backend in BACKENDS:
+                with tf.Session(backend=backend) as sess:
+                    got = sess.run(y, {a: a_value, b: b_value})
+                assert got.shape == want.shape
+                np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_a_product_without_a_dimension_of_one_stays_a_product():
+    a = tf.placeholder(tf.float32, [2, 3])
+    prog = program([tf.matmul(a, tf.ones([3, 2]))], [a])
+    simplify.run(prog)
+    assert "MatMul" in types(prog)
+
