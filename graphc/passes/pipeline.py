@@ -10,7 +10,8 @@ import os
 from typing import Callable, Optional, Sequence
 
 from graphc import switches
-from graphc.passes import cse, dead_loop_vars, fold, fusion, inline_regions, ir, memory, remat, simplify, split_wide
+from graphc.passes import (cse, dead_loop_vars, fold, fusion, inline_regions, ir, join_sums, memory, remat, simplify,
+                           split_wide)
 from graphc.toolchain import compile_notice
 
 MAX_ROUNDS = 4
@@ -27,6 +28,7 @@ PASSES: Sequence[tuple] = (
     ("fold", fold.run),
     ("inline_regions", inline_regions.run),
     ("simplify", simplify.run),
+    ("join_sums", join_sums.run),
     ("cse", cse.run),
     ("prune", prune),
     ("dead_loop_vars", dead_loop_vars.run),

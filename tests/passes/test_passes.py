@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import graphc as tf
-from graphc.passes import cse, fold, ir, pipeline, remat, simplify
+from graphc.passes import cse, fold, ir, join_sums, pipeline, remat, simplify
 from graphc.passes.run_plan import RunPlan
 from graphc.runtime.session import available_backends
 
@@ -465,3 +465,21 @@ def test_a_product_without_a_dimension_of_one_stays_a_product():
     simplify.run(prog)
     assert "MatMul" in types(prog)
 
+
+def test_sibling_sums_added_together_become_one_reduction():
+    xs = [tf.placeholder(tf.float64, [None, 3]) for _ in range(3)]
+    shared = tf.reduce_sum(xs[0] * 2.0, axis=0)
+    y = tf.add_n([tf.reduce_sum(x * x, axis=0) for x in xs])
+    z = tf.add_n([shared, tf.reduce_sum(xs[1], axis=0)]) + shared     # a term read twice stays
+    w = tf.reduce_sum(xs[0], axis=0) + tf.reduce_sum(xs[1], axis=1)     # other axes: not joined
+    prog = program([y, z, w], xs)
+    assert join_sums.run(prog)
+    y_op = prog.fetches[0].op
+    assert y_op.type == "Sum" and y_op.inputs[0].op.type == "AddN" and types(prog).count("Sum") == 5
+    rs = np.random.RandomState(5)
+    values = [rs.randn(4, 3) for _ in xs]
+    for backend in BACKENDS:
+        with tf.Session(backend=backend) as sess:
+            got = sess.run([y, z], dict(zip(xs, values)))
+        np.testing.assert_allclose(got[0], sum((v * v).sum(axis=0) for v in values), rtol=1e-12)
+        np.testing.assert_allclose(got[1], 4 * values[0].sum(axis=0) + values[1].sum(axis=0), rtol=1e-12)
