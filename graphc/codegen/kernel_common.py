@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
@@ -233,7 +234,7 @@ def matmul_dims(sa: tuple, sb: tuple, attrs: dict, fail: Callable[[str], None]) 
 
 def as_batch_of_matrices(x: np.ndarray) -> np.ndarray:
     """``x`` (rank >= 2) viewed as (batch, rows, cols); a zero-size ``x`` cannot use reshape's -1."""
-    batch = int(np.prod(x.shape[:-2], dtype=np.int64))
+    batch = math.prod(x.shape[:-2])     # (math.prod: 0.1 us; np.prod is ~2 us on a tuple)
     return x.reshape((batch,) + tuple(x.shape[-2:]))
 
 
@@ -260,13 +261,13 @@ def fill_space(space: list, inputs: list, shapes: list, meta: list, host: Callab
 
 def group_extents(space: Sequence[int], groups: list) -> list:
     """Element count of each index group."""
-    return [int(np.prod([space[d] for d in dims], dtype=np.int64)) for dims in groups]
+    return [int(math.prod(space[d] for d in dims)) for dims in groups]
 
 
 def group_stride(space: Sequence[int], acc: Access, dims: list, rank: int) -> int:
     """Stride (in elements) of ``acc`` along the index group made of ``dims``."""
     later = [d for d in range(dims[-1] + 1, rank) if acc.indexed[d]]
-    return int(np.prod([space[d] for d in later], dtype=np.int64))
+    return int(math.prod(space[d] for d in later))
 
 
 def check_input(acc: Access, shape: tuple, space: list, fail: Callable[[str], None], whole_static: bool) -> None:

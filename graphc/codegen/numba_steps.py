@@ -315,7 +315,7 @@ class CompiledStep:
             product = ctx.alloc(self.matmul.outputs[0], shape)
             env[self.matmul.outputs[0]] = product
         else:
-            n = int(np.prod(shape, dtype=np.int64))
+            n = math.prod(shape)
             if self.scratch is None or self.scratch.size < n:
                 self.scratch = np.empty(n, dtype=self.matmul.outputs[0].dtype.np_type)
             product = self.scratch[:n].reshape(shape)
