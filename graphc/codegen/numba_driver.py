@@ -18,7 +18,9 @@ steps in order with everything a trusted run fixes bound as constants of the fun
   announces the first in-place write to ``commit`` as before);
 - a matmul kernel's product is one ``np.matmul`` on views reshaped at build time, on one BLAS
   thread (set once for a stretch of consecutive products, restored before any other step and when
-  the run ends or fails, ``blas_threads``); a product with nothing fused is that call alone
+  the run ends or fails, ``blas_threads``) when its size alone says so, through
+  ``blas_threads.matmul`` (which asks at each run) when the machine's load decides
+  (``blas_threads.by_load``); a product with nothing fused is that call alone
   (``CompiledStep.product_only``: its kernel has no work);
 - a lone StridedSlice (a sequence's time step) is its numpy index, worked out at build time, and a
   copy of the view;
@@ -176,7 +178,8 @@ def _small_products(step) -> bool:
         if any(s is None or None in s or len(s) < 2 for s in shapes):
             return False
         (a, b) = shapes     # an upper bound of the multiply-adds, whichever operand is transposed
-        if not blas_threads.serial(max(math.prod(a), math.prod(b)) * max(a[-1], a[-2], b[-1], b[-2])):
+        work = max(math.prod(a), math.prod(b)) * max(a[-1], a[-2], b[-1], b[-2])
+        if not blas_threads.serial(work) or blas_threads.by_load(work):
             return False
     return True
 
@@ -261,7 +264,8 @@ class _Printer:
 
     def __init__(self, exe) -> None:
         self.exe = exe
-        self.ns: dict = {"np": np, "_matmul": np.matmul, "_asarray": np.asarray, "_c_copy": _c_copy, "_unshared": policy.unshared,
+        self.ns: dict = {"np": np, "_matmul": np.matmul, "_matmul_by_load": blas_threads.matmul, "_asarray": np.asarray,
+                         "_c_copy": _c_copy, "_unshared": policy.unshared,
                          "_quiet": lambda: np.errstate(all="ignore")}
         self.lines: list = []
         self.local: dict = {}        # value -> local name holding it in the driver
@@ -466,7 +470,12 @@ def _print_matmul(p: _Printer, step: CompiledStep, space: tuple, wanted_in_env: 
         flat = p.const("F", product.reshape(-1))
     m = a_shape[-2] if len(a_shape) >= 2 else 1
     n_cols = b_shape[-1] if len(b_shape) >= 2 else 1
-    p.blas_single(blas_threads.serial(max(math.prod(a_shape) * n_cols, math.prod(b_shape) * m)))
+    work = max(math.prod(a_shape) * n_cols, math.prod(b_shape) * m)
+    if blas_threads.by_load(work):     # one thread or all, decided at each run as the step loop does
+        p.blas_single(False)
+        p.emit(f"_matmul_by_load({operands[0]}, {operands[1]}, out={product3})")
+        return flat
+    p.blas_single(blas_threads.serial(work))
     p.emit(f"_matmul({operands[0]}, {operands[1]}, out={product3})")
     return flat
 

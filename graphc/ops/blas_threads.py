@@ -62,6 +62,12 @@ def serial(work: int) -> bool:
     return work <= ALWAYS_SERIAL or (work <= BUSY_SERIAL_MAX and busy())
 
 
+def by_load(work: int) -> bool:
+    """Whether ``serial(work)`` may change from one call to the next with the machine's load (a
+    caller that decides once, a generated driver, must ask at run time for such a product)."""
+    return _CONTROL is not None and SERIAL_MAX is None and ALWAYS_SERIAL < work <= BUSY_SERIAL_MAX
+
+
 def busy() -> bool:
     """Whether other processes compete for the cores: over the last second (re-read at most once a
     second), the CPU time the machine spent outside this process, from ``/proc/stat`` minus this

@@ -250,3 +250,30 @@ def test_feeds_nothing_reads_are_neither_checked_nor_bound(monkeypatch):
     bv, state = f32(4), initialized_state()
     got = exe.run([f32(4), bv, np.zeros((2, 2), np.float64)], state)[0][0]
     np.testing.assert_allclose(got, np.tanh(bv) * 2.0, rtol=1e-6)
+
+
+@pytest.mark.skipif(blas_threads._CONTROL is None, reason="numpy's OpenBLAS thread control is not reachable")
+def test_a_product_whose_thread_count_follows_the_load_decides_at_each_run(monkeypatch):
+    """A product between ALWAYS_SERIAL and BUSY_SERIAL_MAX runs on one thread only while the machine
+    is busy: the driver, built once, must not freeze the load it saw then."""
+    monkeypatch.setattr(blas_threads, "SERIAL_MAX", None)
+    x = tf.placeholder(tf.float32, [64, 320])
+    w = tf.placeholder(tf.float32, [320, 1024])      # 21M multiply-adds: the load decides
+    y = tf.tanh(tf.matmul(x, w))
+    assert blas_threads.by_load(64 * 320 * 1024)
+    monkeypatch.setattr(blas_threads, "busy", lambda: True)       # busy while the driver is built
+    loop, straight = _executables(monkeypatch, [y], [(x, f32(64, 320)), (w, f32(320, 1024))])
+    xv, wv, state = f32(64, 320), f32(320, 1024), initialized_state()
+    _runs(straight, [xv, wv], state, n=2)
+    assert straight.driver and "_matmul_by_load(" in straight.driver_source
+    assert "_one_thread()" not in straight.driver_source
+    single = []
+    monkeypatch.setattr(blas_threads, "_on_one_thread", lambda compute: single.append(1) or compute())
+    monkeypatch.setattr(blas_threads, "busy", lambda: False)      # idle now: every thread
+    idle = _runs(straight, [xv, wv], state, n=1)[-1]
+    assert single == []
+    monkeypatch.setattr(blas_threads, "busy", lambda: True)       # busy again: one thread
+    busy = _runs(straight, [xv, wv], state, n=1)[-1]
+    assert single == [1]
+    for got in (idle, busy):
+        np.testing.assert_allclose(got[0], np.tanh(xv @ wv), rtol=1e-4, atol=1e-5)
