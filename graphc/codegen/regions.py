@@ -19,6 +19,7 @@ import numpy as np
 from graphc import errors
 from graphc.control_flow.func_graph import ops_needed
 from graphc.codegen import run_policy as policy
+from graphc.codegen import scalar_cond
 from graphc.ops import tensor_array
 from graphc.passes.run_plan import RunPlan
 
@@ -336,9 +337,9 @@ def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Cal
     direct = [(n + j, rows) for j, (t, rows) in enumerate(zip(list(body.kept) + list(saved), kept + intermediates))
               if id(t) not in outputs] if record else []
     if done is None:
-        cond_run = _prepare(cond, factory)
         body_run = _prepare(body, factory, replay, saved if record else (), dead)
-    while done is None and bool(np.asarray(_run_prepared(cond_run, values + captures, state)[0])):
+        condition = _Condition(cond, factory, state)
+    while done is None and condition.holds(values + captures):
         kept_in = _iteration(op, recorded, count) if replay else None
         into = None
         if direct:
@@ -359,6 +360,25 @@ def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Cal
     return (tuple(v if i in dead else np.array(v, copy=True) for i, v in enumerate(values))
             + (np.array(count, dtype=np.int32),)
             + tuple(h.stack() for h in history + kept + intermediates))
+
+
+class _Condition:
+    """A loop's condition: its Python evaluator when it has one (``scalar_cond``), else (and for
+    arguments that are not numpy scalars) its compiled sub-executable, prepared on first need."""
+
+    def __init__(self, cond, factory: Factory, state: Any) -> None:
+        self.cond, self.factory, self.state = cond, factory, state
+        self.test = scalar_cond.evaluator(cond)
+        self.prepared: Optional[_Prepared] = None if self.test is not None else _prepare(cond, factory)
+
+    def holds(self, args: list) -> bool:
+        if self.test is not None:
+            held = self.test(args)
+            if held is not None:
+                return held
+        if self.prepared is None:
+            self.prepared = _prepare(self.cond, self.factory)
+        return bool(np.asarray(_run_prepared(self.prepared, args, self.state)[0]))
 
 
 def _iteration(op, recorded: list, i: int) -> list:
