@@ -102,7 +102,10 @@ class CompileJob:
 
     def _planned(self) -> Tuple[KernelPlan, MemoryPlan]:
         if self._plans is None:
-            self._plans = pipeline.compile_plan(self.plan, self.feed_shapes)
+            # output sizes at which the backend's kernels run slower over their input (its module's
+            # NO_OVERWRITE, see memory.plan)
+            no_overwrite = getattr(self.backend.load(), "NO_OVERWRITE", ())
+            self._plans = pipeline.compile_plan(self.plan, self.feed_shapes, no_overwrite=no_overwrite)
         return self._plans
 
     @property

@@ -3,7 +3,8 @@
 - A kernel output lives from its kernel to its last reader; afterwards its buffer returns to a pool
   and a later value of the same dtype and (static) size takes it.
 - A pointwise kernel may write an output into the buffer of an input whose last reader it is
-  (same space, dtype and size): the classic in-place elementwise update.
+  (same space, dtype and size): the classic in-place elementwise update; not at the output sizes
+  the backend runs slower in place (``no_overwrite``: Numba's 2**14 to 2**17 elements, ``numba_cpu.NO_OVERWRITE``).
 - A variable's new value is written straight into the variable's storage when every reader of the
   old value runs no later than the writing kernel, that kernel is pointwise over the variable's
   shape, and the old value is not fetched. Otherwise it goes to a fresh buffer that replaces the
@@ -95,7 +96,10 @@ def _last_use(kplan: KernelPlan) -> dict:
     return last
 
 
-def plan(kplan: KernelPlan) -> MemoryPlan:
+def plan(kplan: KernelPlan, no_overwrite: tuple = ()) -> MemoryPlan:
+    """The memory plan of ``kplan``; ``no_overwrite``: ``(lo, hi)``, the element counts (lo <= n < hi)
+    of outputs that never take their pointwise kernel's dying input buffer (a backend whose kernels
+    run slower in place at those sizes says so, see ``CompileJob``)."""
     prog = kplan.program
     storage: dict = {}
     for n in prog.feeds:
@@ -150,7 +154,7 @@ def plan(kplan: KernelPlan) -> MemoryPlan:
                 storage[v] = Storage(Place.VARIABLE, var)
                 inplace.append((k.index, f"{var.name} updated in place"))
                 continue
-            buf = _reuse_input(k, v, storage, last, buffers, live)
+            buf = None if _inside(v, no_overwrite) else _reuse_input(k, v, storage, last, buffers, live)
             if buf is not None:
                 inplace.append((k.index, f"{v!r} overwrites its dead input in buffer {buf.index}"))
             else:
@@ -243,6 +247,12 @@ def _aliases(kplan: KernelPlan, value: Value) -> set:
         if k.kind == KernelKind.VIEW and any(x in out for x in k.inputs):
             out.update(k.outputs)
     return out
+
+
+def _inside(v: Value, sizes: tuple) -> bool:
+    """Whether ``v`` has a static element count in ``[lo, hi)`` for ``sizes = (lo, hi)``."""
+    n = v.shape.num_elements() if sizes else None
+    return n is not None and sizes[0] <= n < sizes[1]
 
 
 def _reuse_input(k, v: Value, storage: dict, last: dict, buffers: list, live: dict):

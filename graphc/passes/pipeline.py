@@ -88,8 +88,9 @@ def _dump_dir(explicit: Optional[str]) -> Optional[str]:
             n += 1
 
 
-def compile_plan(plan, feed_shapes=None, dump_dir: Optional[str] = None):
-    """RunPlan -> (KernelPlan, MemoryPlan), dumping each stage when asked."""
+def compile_plan(plan, feed_shapes=None, dump_dir: Optional[str] = None, no_overwrite: tuple = ()):
+    """RunPlan -> (KernelPlan, MemoryPlan), dumping each stage when asked; ``no_overwrite``: see
+    ``memory.plan``."""
     dump = Dumper(_dump_dir(dump_dir))
     prog = ir.build(plan, feed_shapes)
     optimize(prog, dump)
@@ -100,7 +101,7 @@ def compile_plan(plan, feed_shapes=None, dump_dir: Optional[str] = None):
     kplan.dump_dir = dump.directory
     dump("kernel_plan", lambda: kplan.describe() + "\n\nnot fused:\n" +
          "\n".join(f"  {n}: {why}" for n, why in kplan.why_not))
-    mplan = memory.plan(kplan)
+    mplan = memory.plan(kplan, no_overwrite)
     dump("memory_plan", mplan.describe)
     if dump.directory and dump_dir is None:
         _write_index_entry(dump.directory, plan, feed_shapes, len(kplan.launched))

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import graphc as tf
+from graphc.codegen import driver, numba_cpu, numba_steps
 from graphc.passes import cse, fold, ir, join_sums, pipeline, remat, simplify
 from graphc.passes.run_plan import RunPlan
 from graphc.runtime.session import available_backends
@@ -307,6 +308,23 @@ def test_memory_plan_reuses_dead_buffers():
     _, mp = launched([h], [x, w], [(8, 8), (8, 8)])
     assert len(mp.buffers) <= 2
     assert mp.peak_bytes == 2 * 8 * 8 * 4
+
+
+@pytest.mark.parametrize("rows,overwrites", [(64, True), (128, False), (1024, True)])
+def test_a_backend_may_keep_mid_size_outputs_off_their_inputs_buffers(rows, overwrites):
+    """numba_cpu.NO_OVERWRITE = (2**14, 2**17): a pointwise kernel of 128 x 128 = 2**14 output
+    elements writes a new buffer, not its dying input's; 64 x 128 and 1024 x 128 still overwrite."""
+    x = tf.placeholder(tf.float32, [rows // 2, 128])
+    joined = tf.concat([x, x * 2.0], 0)          # an opaque kernel's buffer, read only by the tanh
+    y = tf.tanh(joined) + 1.0
+    plan = RunPlan([y], [], [x])
+    kplan, default = pipeline.compile_plan(plan, [(rows // 2, 128)])
+    _, numba = pipeline.compile_plan(plan, [(rows // 2, 128)], no_overwrite=numba_cpu.NO_OVERWRITE)
+    assert [what for _, what in default.inplace if "overwrites" in what]
+    assert bool([what for _, what in numba.inplace if "overwrites" in what]) is overwrites
+    assert numba_cpu.NO_OVERWRITE == (numba_steps.INPLACE_PRANGE_MIN, 2 ** 17)
+    job = driver.CompileJob(driver.BACKENDS["numba"], plan, ((rows // 2, 128),))     # what numba compiles
+    assert bool([w for _, w in job.memory_plan.inplace if "overwrites" in w]) is overwrites
 
 
 def test_variable_update_in_place():
