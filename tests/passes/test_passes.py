@@ -459,8 +459,9 @@ def test_a_product_with_a_dimension_of_one_becomes_elementwise_work(dims, _what,
     a_value = rs.randn(*((k, m) if transpose_a else (m, k)))
     b_value = rs.randn(*((n, k) if transpose_b else (k, n)))
     want = (a_value.T if transpose_a else a_value) @ (b_value.T if transpose_b else b_value)
-    # a's first dim unknown (a batch): the rule needs K and the one-sized dim static
-    unknown_first_dim = [False] + ([True] if not transpose_a and (k == 1 or n == 1) else [])
+    # a's first dim unknown (a batch): an outer product needs only K static; a one-row or
+    # one-column product needs its matrix operand's size (THIN_SUM_MAX)
+    unknown_first_dim = [False] + ([True] if not transpose_a and k == 1 else [])
     for batch_unknown in unknown_first_dim:
         with tf.Graph().as_default():
             a_shape = [None, a_value.shape[1]] if batch_unknown else list(a_value.shape)
@@ -477,11 +478,15 @@ def test_a_product_with_a_dimension_of_one_becomes_elementwise_work(dims, _what,
                 np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
-def test_a_product_without_a_dimension_of_one_stays_a_product():
+def test_a_product_without_a_dimension_of_one_or_a_big_matrix_vector_product_stays_a_product():
     a = tf.placeholder(tf.float32, [2, 3])
-    prog = program([tf.matmul(a, tf.ones([3, 2]))], [a])
+    big = tf.placeholder(tf.float32, [None, 3])           # its row count unknown: maybe big
+    wide = tf.placeholder(tf.float32, [1, 512])
+    products = [tf.matmul(a, tf.ones([3, 2])), tf.matmul(big, tf.ones([3, 1])),
+                tf.matmul(wide, tf.ones([512, 512 + 1]))]     # 512 x 513 > THIN_SUM_MAX
+    prog = program(products, [a, big, wide])
     simplify.run(prog)
-    assert "MatMul" in types(prog)
+    assert [v.op.type for v in prog.fetches] == ["MatMul"] * 3
 
 
 def test_sibling_sums_added_together_become_one_reduction():
