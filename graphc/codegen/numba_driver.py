@@ -471,12 +471,9 @@ def _print_matmul(p: _Printer, step: CompiledStep, space: tuple, wanted_in_env: 
     m = a_shape[-2] if len(a_shape) >= 2 else 1
     n_cols = b_shape[-1] if len(b_shape) >= 2 else 1
     work = max(math.prod(a_shape) * n_cols, math.prod(b_shape) * m)
-    if blas_threads.by_load(work):     # one thread or all, decided at each run as the step loop does
-        p.blas_single(False)
-        p.emit(f"_matmul_by_load({operands[0]}, {operands[1]}, out={product3})")
-        return flat
-    p.blas_single(blas_threads.serial(work))
-    p.emit(f"_matmul({operands[0]}, {operands[1]}, out={product3})")
+    by_load = blas_threads.by_load(work)      # one thread or all, decided at each run as the step loop does
+    p.blas_single(not by_load and blas_threads.serial(work))
+    p.emit(f"{'_matmul_by_load' if by_load else '_matmul'}({operands[0]}, {operands[1]}, out={product3})")
     return flat
 
 

@@ -369,7 +369,7 @@ class _Condition:
     def __init__(self, cond, factory: Factory, state: Any) -> None:
         self.cond, self.factory, self.state = cond, factory, state
         self.test = scalar_cond.evaluator(cond)
-        self.prepared: Optional[_Prepared] = None if self.test is not None else _prepare(cond, factory)
+        self.prepared: Optional[_Prepared] = None
 
     def holds(self, args: list) -> bool:
         if self.test is not None:

@@ -49,8 +49,8 @@ def _build(cond) -> Optional[Callable]:
         return None
     needed = ops_needed([out])
     slots = {id(ph): k for k, ph in enumerate(cond.inputs)}
-    reads, consts, steps = [], {}, []           # (register, arg index); register -> value; (fn, out, ins)
-    register = {}
+    reads, consts, steps = [], {}, []     # (register, arg index); {register: constant}; (fn, register, inputs)
+    register = {}                         # id(tensor) -> its register
     for op in [o for o in cond.get_operations() if o in needed]:     # (built in topological order)
         if op.control_inputs or len(op.outputs) != 1 or op.outputs[0].shape.ndims != 0:
             return None
@@ -69,17 +69,15 @@ def _build(cond) -> Optional[Callable]:
         else:
             return None
     result = register[id(out)]
-    size = len(register)
+    template = [consts.get(r) for r in range(len(register))]    # the constants in place, once
 
     def test(args: Sequence) -> Optional[bool]:
-        values = [None] * size
+        values = template.copy()
         for r, k in reads:
             a = args[k]
             if a.__class__ is not np.ndarray or a.ndim != 0:
                 return None
             values[r] = a.item()
-        for r, v in consts.items():
-            values[r] = v
         for fn, r, ins in steps:
             values[r] = fn(*[values[i] for i in ins])
         return bool(values[result])

@@ -154,12 +154,9 @@ def _sum_to(node):
     if not axes:
         return None
     summed = new_node("Sum", [g], {"axis": axes, "keepdims": lead == 0}, node.origin).outputs[0]
-    if summed.shape.as_list() == target:
-        return summed
-    if not out.shape.is_fully_defined():
+    if summed.shape.as_list() != target and not out.shape.is_fully_defined():
         return None
-    shape = const_node(np.array(target, dtype=np.int32), _int32(), node.origin).outputs[0]
-    return new_node("Reshape", [summed, shape], {}, node.origin).outputs[0]
+    return _as_shape(summed, target, node.origin)
 
 
 def _fill(node):
