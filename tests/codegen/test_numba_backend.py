@@ -394,6 +394,41 @@ def test_max_pool_njit_kernels_match_the_numpy_kernels(ksize, strides, padding, 
         numba_host.kernel_for("MaxPoolGrad")(x, y, g[:, :1], **attrs)
 
 
+@pytest.mark.parametrize("shape,padding", [((2, 6, 8, 16), "VALID"), ((2, 7, 9, 17), "VALID"),
+                                           ((1, 4, 6, 35), "SAME"), ((3, 5, 4, 5), "VALID")])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("variant", ["serial", "parallel"])
+def test_two_by_two_pools_match_the_numpy_kernels_bit_for_bit(shape, padding, dtype, variant, monkeypatch):
+    # 2x2 windows at stride 2 inside the input take their own kernels (channel blocks of 16 and a
+    # tail; odd VALID sizes leave a last row/column that only zeros of the gradient reach)
+    from graphc.codegen import numba_host
+    from graphc.ops.conv import _pool_geometry
+    from graphc.ops.core import OPS
+
+    monkeypatch.setattr(numba_host, "PARALLEL_MIN", 1 if variant == "parallel" else 2 ** 62)
+    attrs = dict(ksize=(2, 2), strides=(2, 2), padding=padding)
+    out_hw, pads = _pool_geometry(shape[1:3], (2, 2), (2, 2), padding, "max_pool")
+    assert numba_host._tiles_2x2(shape[1:3], out_hw, (2, 2), (2, 2), pads)
+    rs = np.random.RandomState(5)
+    x = rs.randint(-2, 2, size=shape).astype(dtype)        # ties in most windows
+    x.flat[::11] = np.nan
+    x.flat[::7] = -np.inf
+    y = OPS["MaxPool"].numpy(x, **attrs)
+    np.testing.assert_array_equal(numba_host.kernel_for("MaxPool")(x, **attrs), y)
+    g = rs.rand(*y.shape).astype(dtype)
+    got = numba_host.kernel_for("MaxPoolGrad")(x, y, g, **attrs)
+    np.testing.assert_array_equal(got, OPS["MaxPoolGrad"].numpy(x, y, g, **attrs))
+
+
+def test_pools_with_windows_past_the_input_keep_the_general_kernels():
+    from graphc.codegen import numba_host
+    from graphc.ops.conv import _pool_geometry
+
+    out_hw, pads = _pool_geometry((7, 9), (2, 2), (2, 2), "SAME", "max_pool")   # last window half outside
+    assert not numba_host._tiles_2x2((7, 9), out_hw, (2, 2), (2, 2), pads)
+    assert not numba_host._tiles_2x2((8, 8), (4, 4), (2, 2), (1, 2), ((0, 0), (0, 0)))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_segment_sum_njit_kernel_matches_np_add_at_bit_for_bit(dtype):
     from graphc.codegen import numba_host
