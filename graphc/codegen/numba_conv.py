@@ -10,8 +10,8 @@ window into a row of ``cols`` [N*oh*ow, kh*kw*C] (zeros for padding), then numpy
 threads, or one thread for a product under ``GRAPHC_BLAS_SERIAL_MAX``: ``ops/blas_threads.py``)
 multiplies it by the filter [kh*kw*C, F] (forward), or ``dy`` by the filter's transpose
 (input gradient: the product is scattered back by ``col2im``), or ``cols.T`` by ``dy`` (filter
-gradient; an input of fewer than ``SHALLOW_CHANNELS`` channels runs the numpy kernel, whose
-strided tensordot was faster there). A direct loop nest (output channels innermost) was measured
+gradient; an input of 2 to ``SHALLOW_CHANNELS - 1`` channels runs the numpy kernel, whose
+strided tensordot was faster there; one channel has its own, transposed, im2col, which beats it). A direct loop nest (output channels innermost) was measured
 too and lost to im2col at every shape of the ``cnn_step`` workload and at batch 8, for the
 forward pass and the input gradient (benchmarks/README.md, "Compiled convolutions").
 
@@ -32,7 +32,7 @@ from graphc.ops.conv import (_backprop_filter_numpy, _check_out_backprop, _check
                              _pool_geometry)
 
 _OPTIONS = dict(error_model="numpy")   # serial: see the module docstring
-SHALLOW_CHANNELS = 4          # below this input depth the numpy filter gradient is faster (README)
+SHALLOW_CHANNELS = 4          # from 2 channels to below this depth the numpy filter gradient is faster (README)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -226,7 +226,7 @@ def conv2d_backprop_filter(x, sizes, dy, strides, dilations, padding):
     _check_out_backprop(dy.shape, (x.shape[0], out_hw[0], out_hw[1], f), "Conv2DBackpropFilter")
     if dy.size == 0 or x.shape[3] == 0:
         return np.zeros((kh, kw, c, f), x.dtype)
-    if x.shape[3] < SHALLOW_CHANNELS:   # its tensordot on one BLAS thread when small, like a matmul's
+    if 1 < x.shape[3] < SHALLOW_CHANNELS:   # its tensordot on one BLAS thread when small, like a matmul's
         return blas_threads.run_sized(dy.size * kh * kw * c,
                                       lambda: _backprop_filter_numpy(x, sizes, dy, strides, dilations, padding))
     cols = _cols(np.ascontiguousarray(x), (kh, kw), strides, dilations, out_hw, pads)
