@@ -319,6 +319,11 @@ class Graph:
         loop, standing here; None: ``t`` is not loop-invariant here (only a loop body says otherwise)."""
         return None
 
+    def hoisted_columns(self, t: "Tensor", widths: tuple) -> Optional[list]:
+        """A matrix ``t`` as its column blocks of ``widths``, each sliced once outside a loop and
+        standing here; None: ``t`` is not loop-invariant here (only a loop body says otherwise)."""
+        return None
+
     def _current_control_inputs(self, inputs: tuple) -> tuple:
         """The innermost control_dependencies frames (up to a None), minus ops already feeding data."""
         result: list = []

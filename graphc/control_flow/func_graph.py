@@ -10,7 +10,8 @@ scopes) behaves the same inside.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator, Optional
+from itertools import accumulate
+from typing import Any, Callable, Iterator, Optional
 
 from graphc import dtypes
 from graphc.graph import Graph, Operation, Tensor
@@ -33,7 +34,8 @@ class FuncGraph(Graph):
         self.control_captures: list = []  # outer ops that ops of this body depend on
         self.kept: list = []            # outputs of random ops: what a gradient replays
         self.loop = False               # a while loop's cond or body: runs once per iteration
-        self._transposed: dict = {}     # capture -> its transpose, computed outside (hoisted_transpose)
+        self._transposed: dict = {}     # (capture,) -> its transpose, computed outside (hoisted_transpose)
+        self._columns: dict = {}        # (capture, widths) -> its column blocks, sliced outside (hoisted_columns)
         # one TF1 graph as far as user code can tell
         self._collections = outer_graph._collections
         self._variable_store = outer_graph._variable_store
@@ -94,20 +96,45 @@ class FuncGraph(Graph):
         invariant in): a product reading a weight transposed (``matmul(g, w, transpose_b=True)``, an
         RNN cell's backward product) then reads a C-order matrix, which BLAS multiplies 1.2-1.5x
         faster than the transposed view at an LSTM's shapes (benchmarks/README.md). None otherwise."""
+        return self._hoisted(t, self._transposed, (), lambda outer: self.outer_graph.hoisted_transpose(outer),
+                             array.transpose)
+
+    def hoisted_columns(self, t: Tensor, widths: tuple) -> Optional[list]:
+        """In a loop's body, a captured float matrix ``t`` as the captures of its column blocks of
+        ``widths`` (ints summing to its width), sliced once outside the loop (and out of every
+        enclosing loop it is invariant in): a product split by columns becomes one product per
+        block, and a block nobody reads (an RNN cell's gradient for its input) is never computed.
+        None otherwise."""
+        dims = t.shape.as_tuple() if t.shape.ndims == 2 else None
+        if dims is None or dims[1] is None or sum(widths) != dims[1] or min(widths) <= 0:
+            return None
+
+        def blocks(outer: Tensor) -> list:
+            starts = accumulate(widths[:-1], initial=0)
+            return [array.slice(outer, [0, b], [-1, w]) for b, w in zip(starts, widths)]
+        return self._hoisted(t, self._columns, (tuple(widths),),
+                             lambda outer: self.outer_graph.hoisted_columns(outer, widths), blocks)
+
+    def _hoisted(self, t: Tensor, memo: dict, variant: tuple, from_outer: Callable, build: Callable) -> Any:
+        """What ``build`` makes of loop-invariant ``t`` (a tensor or a list of them), built outside
+        the loop (by the enclosing loop when ``t`` is invariant there too: ``from_outer``) and
+        captured here; memoized in ``memo`` per capture and ``variant``. None: not a loop body, not
+        a float matrix, or computed in this body."""
         if not self.loop or t.shape.ndims != 2 or not t.dtype.is_floating or not self._can_capture(t.graph):
             return None
         t = self.capture(t)
-        found = self._transposed.get(t)
+        key = (t,) + variant
+        found = memo.get(key)
         if found is not None:
             return found
         outer = next((o for o, inner in self.captures.items() if inner is t), None)
         if outer is None:
             return None             # computed in this body: not invariant
-        moved = self.outer_graph.hoisted_transpose(outer)
+        moved = from_outer(outer)
         if moved is None:
             with self.outer_graph.as_default(), self.outer_graph.control_dependencies(None):
-                moved = array.transpose(outer)
-        found = self._transposed[t] = self.capture(moved)
+                moved = build(outer)
+        found = memo[key] = [self.capture(m) for m in moved] if isinstance(moved, list) else self.capture(moved)
         return found
 
     def add_input(self, dtype: Any, shape: Any, name: str = "input") -> Tensor:

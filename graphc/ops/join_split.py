@@ -9,8 +9,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from graphc.graph import Tensor
-from graphc.ops import array, core, source
+from graphc.graph import Tensor, get_default_graph
+from graphc.ops import array, core, linalg, source
 from graphc.ops.core import OpDef, apply, as_shape_tensor, convert_to_tensor, normalize_axis, register, shape_value
 from graphc.ops.op_args import check_int, check_one_dtype, describe, graph_scope, merge_shapes, op_outputs, static_int
 from graphc.shape import TensorShape
@@ -48,8 +48,28 @@ def _concat_grad(op, g):
     axis = op.attrs["axis"]
     sizes = [array.dim_or_tensor(t, axis) if t.shape.ndims is not None else array.getitem(array.shape(t), axis)
              for t in op.inputs]
+    per_block = _product_by_column_blocks(g, axis, sizes)
+    if per_block is not None:
+        return per_block
     return op_outputs("SplitV", [g, as_shape_tensor(sizes, name="sizes")],
                     {"axis": axis, "num_split": len(sizes)}, "split")
+
+
+def _product_by_column_blocks(g: Tensor, axis: int, widths: list) -> Optional[list]:
+    """When ``g`` is a plain matrix product ``a @ w`` split along its columns and ``w`` is invariant
+    in the loop body being built (an RNN cell's backward product through the concat of its input and
+    state): one product per block, ``a @ w[:, block]``, the weight's blocks sliced once outside the
+    loop; the block of an input without a gradient is then never computed. Else None."""
+    op = g.op
+    if (op.type != "MatMul" or op.attrs["transpose_a"] or op.attrs["transpose_b"] or g.shape.ndims != 2
+            or axis not in (1, -1) or not all(isinstance(w, int) for w in widths)):
+        return None
+    graph = get_default_graph()
+    a, w = op.inputs
+    blocks = graph.hoisted_columns(w, tuple(widths)) if g.graph is graph else None
+    if blocks is None:
+        return None
+    return [linalg.matmul(a, block) for block in blocks]
 
 
 register(OpDef("ConcatV2", "movement", infer=_concat_infer, grad=_concat_grad,
