@@ -10,6 +10,10 @@ goes to the first maximum of each window in row-major order (NaN counts as the m
 ``np.add.at``, so results are bit-identical. Each entry says which input dtypes it takes (the
 numpy kernel runs for the others). Parity is tested in tests/codegen/test_numba_backend.py.
 
+2x2 windows at stride 2 that tile the input from its top-left corner (``max_pooling2d(x, 2, 2)``)
+take their own kernels: no window shares an element, so the gradient is written, not added, in
+the pass that finds each window's first maximum, and channels run in constant blocks of 16 lanes.
+
 Max pooling and its gradient have a serial and a parallel (prange) variant, two Python functions
 made from one body (``_variants``), each compiled only when a run needs it: the parallel one when
 the work (output elements times the window) reaches ``GRAPHC_NUMBA_PARALLEL_MIN``, as for the

@@ -1,7 +1,7 @@
 """The Numba backend's compiled convolutions and average pooling (graphc/codegen/numba_conv.py):
 each kernel against its numpy kernel (the reference) over strides, paddings, dilations, odd shapes
 and an empty batch; the same errors; and the gradient checks of the conv cases run through a Numba
-session (their shallow inputs take the numpy filter gradient; a deeper case checks the compiled one)."""
+session (inputs of 2-3 channels take the numpy filter gradient; one-channel and deeper cases the compiled one)."""
 import numpy as np
 import pytest
 
@@ -20,9 +20,9 @@ GEOMETRIES = [
     ((2, 9, 8, 4), (3, 3, 4, 5), (2, 3), (1, 1), "SAME"),
     ((2, 9, 8, 6), (3, 3, 6, 5), (2, 1), (2, 2), "VALID"),
     ((1, 5, 5, 4), (5, 5, 4, 1), (1, 1), (2, 1), "SAME"),       # a window wider than the input
-    ((3, 4, 5, 1), (1, 1, 1, 6), (3, 2), (1, 1), "VALID"),       # 1x1 filter, strides skip pixels; shallow
+    ((3, 4, 5, 1), (1, 1, 1, 6), (3, 2), (1, 1), "VALID"),       # 1x1 filter, strides skip pixels; one channel
     ((2, 6, 5, 3), (2, 3, 3, 2), (2, 2), (1, 2), "SAME"),        # shallow: the numpy filter gradient
-    ((2, 7, 6, 1), (3, 3, 1, 4), (2, 1), (1, 2), "SAME"),        # one channel: its own im2col loop
+    ((2, 7, 6, 1), (3, 3, 1, 4), (2, 1), (1, 2), "SAME"),        # one channel: its own, transposed, im2col
     ((2, 9, 8, 1), (3, 2, 1, 3), (1, 3), (2, 1), "SAME"),
     ((1, 6, 6, 1), (3, 3, 1, 2), (1, 1), (1, 1), "VALID"),
     ((0, 6, 6, 4), (3, 3, 4, 4), (1, 1), (1, 1), "SAME"),        # empty batch
