@@ -136,7 +136,7 @@ def _max_pool_grad(x, g, kh, kw, sh, sw, top, left, out):
 # same pass that finds each window's first maximum. Channels run in blocks of 16: a loop of
 # constant trip count vectorizes whole, where LLVM runs a loop of a few dozen channels of unknown
 # count scalar (its vector body waits for 4 vectors' worth); 3-4x faster than the general kernels
-# on the CNN step's pools (benchmarks/README.md, "Pooling").
+# on the CNN step's pools (benchmarks/README.md, 2026-12-02 night, "2x2 max pools").
 LANES = 16
 
 
