@@ -24,6 +24,8 @@ The njit functions get signed caches next to ``numba_host``'s (``cache.attach_ho
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import numba
 import numpy as np
 
@@ -157,13 +159,19 @@ def _avg_pool_grad(g, kh, kw, sh, sw, top, left, dx):
 # ------------------------------------------------------------------------------------------------
 # kernels with the numpy kernels' signatures and checks
 
-def _cols(x: np.ndarray, k_hw: tuple, strides: tuple, dilations: tuple, out_hw: tuple, pads: tuple) -> np.ndarray:
+def _cols(x: np.ndarray, k_hw: tuple, strides: tuple, dilations: tuple, out_hw: tuple, pads: tuple,
+          scratch: Optional[np.ndarray] = None) -> np.ndarray:
     """The im2col matrix [N*oh*ow, kh*kw*C] of NHWC ``x`` (window taps row-major, channel innermost);
-    of one channel, the transpose of a C array (BLAS reads either layout)."""
+    of one channel, the transpose of a C array (BLAS reads either layout). Written into the start of
+    flat ``scratch`` when it is given, of ``x``'s dtype and big enough."""
     n, c = x.shape[0], x.shape[3]
     rows, width = n * out_hw[0] * out_hw[1], k_hw[0] * k_hw[1] * c
     single = c == 1
-    cols = np.empty((width, rows) if single else (rows, width), x.dtype)
+    shape = (width, rows) if single else (rows, width)
+    if scratch is not None and scratch.dtype == x.dtype and scratch.size >= rows * width:
+        cols = scratch[:rows * width].reshape(shape)
+    else:
+        cols = np.empty(shape, x.dtype)
     if cols.size:
         fill = _im2col_single_channel if single else _im2col
         fill(x, k_hw[0], k_hw[1], strides[0], strides[1], dilations[0], dilations[1], pads[0][0], pads[1][0],
@@ -181,18 +189,21 @@ def conv2d_output_shape(x_shape: tuple, w_shape: tuple, strides, dilations, padd
     return (x_shape[0], out_hw[0], out_hw[1], w_shape[3])
 
 
-def conv2d_into(x, w, out, strides, dilations, padding) -> None:
+def conv2d_into(x, w, out, strides, dilations, padding, scratch: Optional[np.ndarray] = None) -> Optional[np.ndarray]:
     """Writes ``Conv2D(x, w)`` into ``out`` (C-contiguous, of ``conv2d_output_shape``): the product
-    a compiled epilogue (bias, activation) then reads in place (``numba_steps.CompiledStep``)."""
+    a compiled epilogue (bias, activation) then reads in place (``numba_steps.CompiledStep``).
+    Returns the im2col matrix it multiplied (None when there was none; in ``scratch`` when that
+    fits, see ``_cols``), which the filter gradient of the same input and geometry may take as its ``cols``."""
     kh, kw, c, f = w.shape
     if out.size == 0:
-        return
+        return None
     if c == 0:
         out[...] = 0
-        return
+        return None
     _, pads = _geometry(x.shape[1:3], w.shape[:2], strides, dilations, padding)
-    cols = _cols(np.ascontiguousarray(x), (kh, kw), strides, dilations, out.shape[1:3], pads)
+    cols = _cols(np.ascontiguousarray(x), (kh, kw), strides, dilations, out.shape[1:3], pads, scratch)
     blas_threads.matmul(cols, np.ascontiguousarray(w).reshape(kh * kw * c, f), out=out.reshape(cols.shape[0], f))
+    return cols
 
 
 def conv2d(x, w, strides, dilations, padding):
@@ -219,8 +230,9 @@ def conv2d_backprop_input(sizes, w, dy, strides, dilations, padding):
     return dx
 
 
-def conv2d_backprop_filter(x, sizes, dy, strides, dilations, padding):
-    """``Conv2DBackpropFilter``'s kernel: ``cols.T @ dy``, the gradient with respect to the filter."""
+def conv2d_backprop_filter(x, sizes, dy, strides, dilations, padding, cols: Optional[np.ndarray] = None):
+    """``Conv2DBackpropFilter``'s kernel: ``cols.T @ dy``, the gradient with respect to the filter.
+    ``cols``: the im2col matrix of ``x`` at this geometry, when the convolution already made it."""
     kh, kw, c, f = (int(d) for d in sizes)
     out_hw, pads = _geometry(x.shape[1:3], (kh, kw), strides, dilations, padding)
     _check_out_backprop(dy.shape, (x.shape[0], out_hw[0], out_hw[1], f), "Conv2DBackpropFilter")
@@ -229,7 +241,9 @@ def conv2d_backprop_filter(x, sizes, dy, strides, dilations, padding):
     if 1 < x.shape[3] < SHALLOW_CHANNELS:   # its tensordot on one BLAS thread when small, like a matmul's
         return blas_threads.run_sized(dy.size * kh * kw * c,
                                       lambda: _backprop_filter_numpy(x, sizes, dy, strides, dilations, padding))
-    cols = _cols(np.ascontiguousarray(x), (kh, kw), strides, dilations, out_hw, pads)
+    want = (x.shape[0] * out_hw[0] * out_hw[1], kh * kw * c)
+    if cols is None or cols.shape != want or cols.dtype != x.dtype:
+        cols = _cols(np.ascontiguousarray(x), (kh, kw), strides, dilations, out_hw, pads)
     dw = blas_threads.matmul(cols.T, np.ascontiguousarray(dy, x.dtype).reshape(-1, f))
     return dw.reshape(kh, kw, c, f)
 

@@ -38,7 +38,8 @@ from graphc.codegen import run_policy as policy
 from graphc.codegen.driver import CompileJob
 from graphc.codegen.host import subplan_factory, with_regions
 from graphc.codegen.numba_printer import KernelSource
-from graphc.codegen.numba_steps import INPLACE_PRANGE_MIN, STATS, CompiledStep, NumpyStep, RunContext, stand_in
+from graphc.codegen.numba_steps import (INPLACE_PRANGE_MIN, STATS, CompiledStep, NumpyStep, RunContext, share_im2col,
+                                        stand_in)
 from graphc.ops.core import OPS, Lowering, OpKind
 from graphc.passes.fusion import KernelKind
 from graphc.passes.memory import Place
@@ -120,6 +121,7 @@ class NumbaExecutable:
         self.fetches = list(prog.fetches)
         self.updates = list(prog.updates.items())
         self.steps = [self._step(k) for k in self.kernel_plan.kernels]
+        share_im2col(self.steps)
         # feeds no compiled kernel reads (its geometry assumes C order): a loop's stand-in stack
         # (read-only, one row repeated) goes to their numpy steps as it is, never copied
         compiled_reads = {v for step in self.steps if isinstance(step, CompiledStep)

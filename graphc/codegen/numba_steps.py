@@ -57,7 +57,7 @@ STATS = {"modules": 0, "compiles": 0, "cache_loads": 0, "compile_seconds": 0.0}
 class RunContext:
     """Per-run state shared by the steps: the value environment and the arrays handed out."""
 
-    __slots__ = ("env", "fresh", "state", "exe", "trusted", "written", "into")
+    __slots__ = ("env", "fresh", "state", "exe", "trusted", "written", "into", "kept")
 
     def __init__(self, exe, state, into: Optional[dict] = None) -> None:
         self.exe = exe
@@ -67,6 +67,7 @@ class RunContext:
         self.state = state
         self.trusted = False             # every fed and variable shape is the static one (see NumbaExecutable)
         self.written: dict = {}          # variable op -> its own array, written in place by this run
+        self.kept: dict = {}             # what one step leaves a later one (a convolution's im2col)
 
     def into_array(self, value, shape: Optional[tuple] = None) -> Optional[np.ndarray]:
         """The caller's array fetch ``value`` is to be written into (``into``), if it has ``shape``
@@ -176,6 +177,8 @@ class CompiledStep:
         self.matmul = gen.matmul
         self.mm_values = tuple(gen.matmul.inputs[:2]) if gen.matmul is not None else ()
         self.conv = gen.matmul is not None and gen.matmul.type == "Conv2D"   # im2col + BLAS (numba_conv)
+        self.keeps_cols = None      # a key under which the run keeps the im2col (share_im2col)
+        self.cols_scratch: Optional[np.ndarray] = None   # a convolution's im2col, reused run after run
         self.geometry: dict = {}
         self.scratch: Optional[np.ndarray] = None     # the matmul product when it is not an output
         self.product_output = gen.matmul is not None and gen.matmul.outputs[0] in kernel.outputs
@@ -320,7 +323,12 @@ class CompiledStep:
                 self.scratch = np.empty(n, dtype=self.matmul.outputs[0].dtype.np_type)
             product = self.scratch[:n].reshape(shape)
         if self.conv:
-            numba_conv.conv2d_into(a, b, product, **self.matmul.attrs)
+            cols = numba_conv.conv2d_into(a, b, product, scratch=self.cols_scratch, **self.matmul.attrs)
+            scratch = self.cols_scratch
+            if cols is not None and (scratch is None or scratch.size < cols.size or scratch.dtype != cols.dtype):
+                self.cols_scratch = np.empty(cols.size, cols.dtype)    # the next run's im2col goes here
+            if self.keeps_cols is not None:
+                ctx.kept[self.keeps_cols] = cols
         else:
             a3, b3 = kc.as_batch_of_matrices(a), kc.as_batch_of_matrices(b)
             if self.matmul.attrs["transpose_a"]:    # a strided view: BLAS's transpose flag, no copy
@@ -378,6 +386,7 @@ class NumpyStep:
         self.kernel = kernel
         self.reason = reason
         self.call = call                 # call(node, args, state): the node's outputs
+        self.cols_from = None            # a filter gradient's key of a convolution's kept im2col (share_im2col)
         self.shape_inputs = kernel.inputs
         self.meta_inputs = policy.meta_inputs_of(kernel)
         self.static_geometry = True
@@ -437,6 +446,16 @@ class NumpyStep:
                 env[v] = out
         return True
 
+    def _filter_gradient_call(self, ctx: RunContext) -> Callable:
+        """The call of a ``Conv2DBackpropFilter`` that reads the im2col its convolution kept."""
+        cols = ctx.kept.pop(self.cols_from, None)
+
+        def call(node, args: list, state) -> list:
+            if cols is None or not numba_conv.KERNELS[node.type][0](*args):
+                return self.call(node, args, state)
+            return run_kernel(node, args, lambda: numba_conv.conv2d_backprop_filter(*args, cols=cols, **node.attrs))
+        return call
+
     def run(self, ctx: RunContext) -> None:
         env = ctx.env
         if self.row_views:
@@ -444,7 +463,8 @@ class NumpyStep:
             return
         if self.lean is not None and self._run_lean(ctx):
             return
-        local = policy.run_nodes(self.kernel.nodes, env.__getitem__, self.call, ctx.state)
+        call = self.call if self.cols_from is None else self._filter_gradient_call(ctx)
+        local = policy.run_nodes(self.kernel.nodes, env.__getitem__, call, ctx.state)
         if ctx.trusted:
             policy.check_promised(self.promised, local)
         if self.kernel.kind == KernelKind.VIEW or self.kernel.kind == KernelKind.HOST:
@@ -462,3 +482,31 @@ class NumpyStep:
             out = policy.unshared(out, inputs)
             ctx.fresh.add(id(out))
             env[v] = out
+
+
+def share_im2col(steps: list) -> None:
+    """Lets each ``Conv2DBackpropFilter`` step read the im2col matrix of the convolution step before
+    it that has the same input, window and geometry (a CNN's forward convolution and its filter
+    gradient): the convolution keeps it in the run's context, and the gradient skips its own copy.
+    The input is one IR value, unchanged between the two (the memory plan keeps it until its last
+    reader, the gradient)."""
+    convs: dict = {}
+    for i, step in enumerate(steps):
+        if isinstance(step, CompiledStep) and step.conv:
+            node = step.matmul
+            convs[_im2col_key(node.inputs[0], node.inputs[1].shape.as_tuple(), node.attrs)] = step
+            continue
+        nodes = step.kernel.nodes if isinstance(step, NumpyStep) else ()
+        if len(nodes) != 1 or nodes[0].type != "Conv2DBackpropFilter":
+            continue
+        node = nodes[0]
+        key = _im2col_key(node.inputs[0], node.outputs[0].shape.as_tuple(), node.attrs)
+        conv = convs.get(key)
+        if conv is not None and key[1] is not None:
+            conv.keeps_cols = step.cols_from = key
+
+
+def _im2col_key(x, filter_shape: Optional[tuple], attrs: dict) -> tuple:
+    """What an im2col matrix depends on: the input value, the window and input depth, the geometry."""
+    window = None if filter_shape is None or None in filter_shape[:3] else tuple(filter_shape[:3])
+    return (x, window, tuple(sorted((k, str(v)) for k, v in attrs.items())))

@@ -133,6 +133,35 @@ def test_a_cnn_training_graph_runs_the_compiled_conv_kernels():
         assert f"numba_host.KERNELS[{op!r}]" in ran, op
 
 
+@pytest.mark.parametrize("channels", [1, 4])
+def test_a_filter_gradient_reads_the_im2col_its_convolution_made(channels):
+    # the forward convolution keeps its im2col for the filter gradient of the same input and
+    # geometry (numba_steps.share_im2col); a convolution of another geometry makes its own
+    from graphc.codegen.numba_steps import CompiledStep, NumpyStep
+
+    x = tf.placeholder(tf.float32, [None, 8, 8, channels])
+    w1, w2 = tf.constant(f32(3, 3, channels, 5)), tf.constant(f32(2, 2, channels, 3))
+    h = tf.nn.relu(tf.nn.conv2d(x, w1, 1, "SAME") + 0.5)
+    other = tf.nn.conv2d(x, w2, 2, "VALID")                     # the same input, another window
+    loss = tf.reduce_sum(h * h) + tf.reduce_sum(other)
+    grads = tf.gradients(loss, [w1, w2])
+    exe, _, _ = run_against_eager(compiled_backend("numba"), [loss] + grads, [x], [f32(2, 8, 8, channels)])
+    keeps = [s for s in exe.steps if isinstance(s, CompiledStep) and s.keeps_cols is not None]
+    reads = [s for s in exe.steps if isinstance(s, NumpyStep) and s.cols_from is not None]
+    assert len(keeps) == len(reads) == 1 and keeps[0].keeps_cols == reads[0].cols_from
+    assert keeps[0].matmul.inputs[1].shape.as_tuple() == (3, 3, channels, 5)
+    assert reads[0].kernel.nodes[0].outputs[0].shape.as_tuple() == (3, 3, channels, 5)
+
+
+def test_a_filter_gradient_given_an_im2col_of_another_shape_or_dtype_makes_its_own():
+    x, dy = f32(2, 6, 6, 4), f32(2, 6, 6, 3)      # its im2col: [72, 36] float32
+    attrs = dict(strides=(1, 1), dilations=(1, 1), padding="SAME")
+    want = OPS["Conv2DBackpropFilter"].numpy(x, np.array([3, 3, 4, 3]), dy, **attrs)
+    for wrong in (np.zeros((72, 35), np.float32), np.zeros((72, 36), np.float64)):
+        got = numba_conv.conv2d_backprop_filter(x, np.array([3, 3, 4, 3]), dy, cols=wrong, **attrs)
+        np.testing.assert_allclose(got, want, **TOLERANCE[np.float32])
+
+
 EPILOGUES = {"relu": tf.nn.relu, "tanh": tf.nn.tanh, "sigmoid": tf.nn.sigmoid}
 
 
