@@ -491,7 +491,7 @@ def share_im2col(steps: list) -> None:
     The input is one IR value, unchanged between the two (the memory plan keeps it until its last
     reader, the gradient)."""
     convs: dict = {}
-    for i, step in enumerate(steps):
+    for step in steps:
         if isinstance(step, CompiledStep) and step.conv:
             node = step.matmul
             convs[_im2col_key(node.inputs[0], node.inputs[1].shape.as_tuple(), node.attrs)] = step
