@@ -173,23 +173,11 @@ def _route4(x, g, out, b, p, q, ch, zero):
     out[b, r + 1, s + 1, ch] = gv if tap == 3 else zero
 
 
-def _max_pool_2x2(x, out):
-    n, _, _, c = x.shape
-    _, oh, ow, _ = out.shape
-    blocked = c - c % LANES
-    for b in prange(n):
-        for p in range(oh):
-            for q in range(ow):
-                for c0 in range(0, blocked, LANES):
-                    for k in range(LANES):
-                        out[b, p, q, c0 + k] = _max4(x, b, 2 * p, 2 * q, c0 + k)
-                for ch in range(blocked, c):
-                    out[b, p, q, ch] = _max4(x, b, 2 * p, 2 * q, ch)
-
-
-def _max_pool_grad_2x2(x, g, out):
-    n, _, _, c = x.shape
-    _, oh, ow, _ = g.shape
+def _pool_2x2(x, windows, out, grad):
+    # one loop over the windows ([n, oh, ow, c], one per element of ``windows``: the pooled shape)
+    # for both directions; ``grad`` is the same for the whole call, so LLVM takes its branch out of
+    # the loops (unswitching) and each direction's channel block vectorizes on its own
+    n, oh, ow, c = windows.shape
     zero = np.zeros(1, out.dtype)[0]
     blocked = c - c % LANES
     for b in prange(n):
@@ -197,15 +185,20 @@ def _max_pool_grad_2x2(x, g, out):
             for q in range(ow):
                 for c0 in range(0, blocked, LANES):
                     for k in range(LANES):
-                        _route4(x, g, out, b, p, q, c0 + k, zero)
+                        if grad:
+                            _route4(x, windows, out, b, p, q, c0 + k, zero)
+                        else:
+                            out[b, p, q, c0 + k] = _max4(x, b, 2 * p, 2 * q, c0 + k)
                 for ch in range(blocked, c):
-                    _route4(x, g, out, b, p, q, ch, zero)
+                    if grad:
+                        _route4(x, windows, out, b, p, q, ch, zero)
+                    else:
+                        out[b, p, q, ch] = _max4(x, b, 2 * p, 2 * q, ch)
 
 
 _max_pool_serial, _max_pool_parallel = _variants(_max_pool)
 _max_pool_grad_serial, _max_pool_grad_parallel = _variants(_max_pool_grad)
-_max_pool_2x2_serial, _max_pool_2x2_parallel = _variants(_max_pool_2x2)
-_max_pool_grad_2x2_serial, _max_pool_grad_2x2_parallel = _variants(_max_pool_grad_2x2)
+_pool_2x2_serial, _pool_2x2_parallel = _variants(_pool_2x2)
 
 
 def _pick(serial, parallel, out_size: int, window: int):
@@ -245,7 +238,7 @@ def _max_pool_kernel(x, ksize, strides, padding):
     x = np.ascontiguousarray(x)
     out = np.empty((x.shape[0], out_hw[0], out_hw[1], x.shape[3]), x.dtype)
     if out.size and _tiles_2x2(x.shape[1:3], out_hw, ksize, strides, pads):
-        _pick(_max_pool_2x2_serial, _max_pool_2x2_parallel, out.size, 4)(x, out)
+        _pick(_pool_2x2_serial, _pool_2x2_parallel, out.size, 4)(x, out, out, False)   # (``out`` as the windows)
     elif out.size:
         run = _pick(_max_pool_serial, _max_pool_parallel, out.size, ksize[0] * ksize[1])
         run(x, ksize[0], ksize[1], strides[0], strides[1], pads[0][0], pads[1][0], out)
@@ -259,7 +252,7 @@ def _max_pool_grad_kernel(x, y, g, ksize, strides, padding):
     if g.size and _tiles_2x2(x.shape[1:3], out_hw, ksize, strides, pads):
         covered = x.shape[1] == 2 * out_hw[0] and x.shape[2] == 2 * out_hw[1]
         out = (np.empty if covered else np.zeros)(x.shape, g.dtype)   # rows/columns past the last window: 0
-        _pick(_max_pool_grad_2x2_serial, _max_pool_grad_2x2_parallel, g.size, 4)(x, g, out)
+        _pick(_pool_2x2_serial, _pool_2x2_parallel, g.size, 4)(x, g, out, True)
         return out
     out = np.zeros(x.shape, g.dtype)
     if g.size:
