@@ -92,8 +92,8 @@ def _inlinable(step, exe) -> bool:
     running the serial variant in the step loop too: its outputs are too small for the in-place
     prange rule (``numba_steps.INPLACE_PRANGE_MIN``) or the memory plan keeps them apart from its
     inputs (``_apart``); not a convolution epilogue (its product comes from numba_conv, which the
-    step itself calls)."""
-    if not isinstance(step, CompiledStep) or not step.certain or step.static is None or step.conv:
+    step itself calls), nor a ``product_update`` (one GEMM the step itself calls)."""
+    if not isinstance(step, CompiledStep) or not step.certain or step.static is None or step.conv or step.update:
         return False
     _geo, _space, out_shapes, parallel = step.static
     if parallel:

@@ -23,7 +23,7 @@ import numpy as np
 
 from graphc import errors, switches
 from graphc.codegen import kernel_common as kc
-from graphc.codegen import host, numba_conv, numba_host, numba_threads, static_movement
+from graphc.codegen import host, numba_conv, numba_host, numba_threads, product_update, static_movement
 from graphc.codegen.host import run_kernel
 from graphc.codegen import run_policy as policy
 from graphc.codegen.numba_printer import KernelSource
@@ -185,6 +185,7 @@ class CompiledStep:
         # a product alone (nothing fused, no other output): BLAS writes the output and the kernel
         # has nothing left to do, so it is never called (nor compiled)
         self.product_only = self.product_output and not self.out_values and len(kernel.nodes) == 1
+        self.update = product_update.find(kernel, gen)   # an output that is one GEMM's accumulation
         self.weight = work_weight(kernel)
         self.recipe = geometry_recipe(gen)
         self.certain = False                          # set by run_policy.mark_certain_steps
@@ -259,6 +260,8 @@ class CompiledStep:
 
     # -- launch ---------------------------------------------------------------------------------
     def run(self, ctx: RunContext) -> None:
+        if self.update is not None and self.update.run(self, ctx):
+            return
         env = ctx.env
         args = [env[v] for v in self.in_values]
         if self.certain and ctx.trusted:

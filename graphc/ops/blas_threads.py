@@ -32,21 +32,37 @@ _load_seen: list = [-1.0, False, None]  # when last read (time.monotonic), wheth
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _openblas() -> Optional[tuple]:
-    """numpy's bundled OpenBLAS thread setter and getter, or None."""
+def library() -> Optional[ctypes.CDLL]:
+    """numpy's bundled OpenBLAS (``numpy.libs``), loaded once, or None."""
+    if _LIBRARY:
+        return _LIBRARY[0]
+    found = None
     libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
     for path in sorted(glob.glob(os.path.join(libs, "lib*openblas*"))):
         try:
-            lib = ctypes.CDLL(path)
+            found = ctypes.CDLL(path)
+            break
         except OSError:
             continue
-        for prefix in ("scipy_openblas_", "openblas_"):
-            for suffix in ("64_", ""):
-                setter = getattr(lib, f"{prefix}set_num_threads{suffix}", None)
-                getter = getattr(lib, f"{prefix}get_num_threads{suffix}", None)
-                if setter is not None and getter is not None:
-                    setter.argtypes, setter.restype, getter.restype = [ctypes.c_int], None, ctypes.c_int
-                    return setter, getter
+    _LIBRARY.append(found)
+    return found
+
+
+_LIBRARY: list = []
+
+
+def _openblas() -> Optional[tuple]:
+    """numpy's bundled OpenBLAS thread setter and getter, or None."""
+    lib = library()
+    if lib is None:
+        return None
+    for prefix in ("scipy_openblas_", "openblas_"):
+        for suffix in ("64_", ""):
+            setter = getattr(lib, f"{prefix}set_num_threads{suffix}", None)
+            getter = getattr(lib, f"{prefix}get_num_threads{suffix}", None)
+            if setter is not None and getter is not None:
+                setter.argtypes, setter.restype, getter.restype = [ctypes.c_int], None, ctypes.c_int
+                return setter, getter
     return None
 
 
