@@ -42,6 +42,7 @@ from graphc import switches
 from graphc.codegen import numba_conv
 from graphc.codegen.host import call_numpy, run_kernel
 from graphc.ops.conv import _check_out_backprop, _pool_geometry
+from graphc.ops.nn import _labels_one_hot_numpy
 from graphc.toolchain import cache
 
 _OPTIONS = dict(error_model="numpy")
@@ -261,6 +262,40 @@ def _max_pool_grad_kernel(x, y, g, ksize, strides, padding):
     return out
 
 
+@numba.njit(error_model="numpy")
+def _one_hot_rows(labels, out):
+    # row i of ``out`` is the one-hot of labels[i]; returns the first row whose label is outside
+    # [0, depth) (the caller then raises the numpy kernel's error), or -1
+    depth = out.shape[1]
+    for i in range(labels.shape[0]):
+        k = labels[i]
+        if k < 0 or k >= depth:
+            return i
+        for j in range(depth):
+            out[i, j] = 0
+        out[i, k] = 1
+    return -1
+
+
+def _labels_one_hot_kernel(labels, logits):
+    """SparseLabelsOneHot in one pass: the numpy kernel's comparison against ``arange(depth)`` and
+    its range checks cost 5-9 small numpy calls, each slowed by the cold caches a matmul leaves."""
+    labels = np.asarray(labels)
+    if labels.shape != logits.shape[:-1]:
+        return _labels_one_hot_numpy(labels, logits)      # raises its shape error
+    depth = logits.shape[-1]
+    out = np.empty(logits.shape, logits.dtype)
+    if out.size or labels.size:
+        flat = np.ascontiguousarray(labels).reshape(-1)
+        if _one_hot_rows(flat, out.reshape(flat.size, depth)) >= 0:
+            return _labels_one_hot_numpy(labels, logits)  # raises its range error
+    return out
+
+
+def _int_labels_float_logits(labels, logits) -> bool:
+    return np.asarray(labels).dtype.kind == "i" and np.asarray(logits).dtype in (np.float32, np.float64)
+
+
 def _floats(*arrays) -> bool:
     return all(np.asarray(a).dtype.kind == "f" for a in arrays)
 
@@ -271,7 +306,8 @@ def _float_data_int_ids(data, ids, num) -> bool:
 
 # op type -> (which inputs it takes, kernel with the numpy kernel's signature: inputs, then attrs)
 KERNELS: dict = {"MaxPool": (_floats, _max_pool_kernel), "MaxPoolGrad": (_floats, _max_pool_grad_kernel),
-                 "UnsortedSegmentSum": (_float_data_int_ids, _segment_sum_kernel), **numba_conv.KERNELS}
+                 "UnsortedSegmentSum": (_float_data_int_ids, _segment_sum_kernel),
+                 "SparseLabelsOneHot": (_int_labels_float_logits, _labels_one_hot_kernel), **numba_conv.KERNELS}
 
 
 def kernel_for(op_type: str) -> Optional[Callable]:

@@ -447,6 +447,47 @@ def test_segment_sum_njit_kernel_matches_np_add_at_bit_for_bit(dtype):
         numba_host.kernel_for("UnsortedSegmentSum")(data, ids, 6)
 
 
+@pytest.mark.parametrize("label_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sparse_labels_one_hot_njit_kernel_matches_the_numpy_kernel(label_dtype, dtype):
+    from graphc.codegen import numba_host
+    from graphc.ops.core import OPS
+
+    kernel, numpy_kernel = numba_host.kernel_for("SparseLabelsOneHot"), OPS["SparseLabelsOneHot"].numpy
+    rs = np.random.RandomState(6)
+    for labels_shape, depth in [((7,), 5), ((2, 3), 4), ((0,), 3), ((3,), 1)]:
+        labels = rs.randint(0, depth, size=labels_shape).astype(label_dtype)
+        logits = np.zeros(labels_shape + (depth,), dtype)
+        want, got = numpy_kernel(labels, logits), kernel(labels, logits)
+        assert got.dtype == want.dtype and got.shape == want.shape and got.tobytes() == want.tobytes()
+    for bad in ([1, 5, 0], [1, -1, 2]):                          # the numpy kernel's range error, as TF1's
+        labels, logits = np.array(bad, label_dtype), np.zeros((3, 5), dtype)
+        with pytest.raises(ValueError) as want:
+            numpy_kernel(labels, logits)
+        with pytest.raises(ValueError) as got:
+            kernel(labels, logits)
+        assert str(got.value) == str(want.value)
+    with pytest.raises(ValueError, match="must have the shape of logits"):
+        kernel(np.zeros(4, label_dtype), np.zeros((3, 5), dtype))
+
+
+def test_sparse_softmax_cross_entropy_runs_the_njit_one_hot(monkeypatch):
+    from graphc.codegen import numba_host
+
+    calls = []
+    takes, kernel = numba_host.KERNELS["SparseLabelsOneHot"]
+    monkeypatch.setitem(numba_host.KERNELS, "SparseLabelsOneHot",
+                        (takes, lambda *args: calls.append(1) or kernel(*args)))
+    logits = tf.placeholder(tf.float32, [None, 6])
+    labels = tf.placeholder(tf.int32, [None])
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    grad = tf.gradients(loss, logits)[0]
+    exe, _, _ = run_both([loss, grad], [logits, labels], [f32(4, 6), np.array([0, 5, 2, 2], np.int32)])
+    assert calls
+    with pytest.raises(errors.InvalidArgumentError, match="outside the valid range"):
+        exe.run([f32(4, 6), np.array([0, 6, 2, 2], np.int32)], SessionState())
+
+
 def test_embedding_gradient_runs_the_njit_segment_sum():
     table = tf.placeholder(tf.float32, [20, 8])
     ids = tf.placeholder(tf.int32, [None])
