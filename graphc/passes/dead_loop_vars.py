@@ -12,6 +12,12 @@ The node's ``dead_vars`` attr lists them; ``codegen/regions.py`` then leaves the
 body's executable fetches (so its plan prunes their computation) and carries each one's initial
 value through unchanged. Other runners (a whole loop compiled by ``numba_loop``, Triton's loop)
 may ignore the attr: they compute the variables, which nothing reads.
+
+``forward_unchanged`` (a pass of its own) reads the final value of a loop variable the body hands
+back untouched (its output is its input placeholder) as the variable's initial value: the gradient
+loop of ``dynamic_rnn`` carries such a zero accumulator for a weight whose gradient is one product
+hoisted out of the loop (``control_flow/hoist.py``), and the product then added it, a pass over the
+weight's size, and kept the SGD update out of ``codegen/product_update.py``'s one GEMM.
 """
 from __future__ import annotations
 
@@ -64,3 +70,28 @@ def run(prog: Program) -> bool:
             node.attrs = dict(node.attrs, dead_vars=dead)
             changed = True
     return changed
+
+
+def forward_unchanged(prog: Program) -> bool:
+    """Replaces each use of a While's final loop variable whose body returns it unchanged by the
+    variable's initial value (see the module docstring). A While is an effect root (an impure op),
+    and stays one: it still runs, as TF1 runs it, when that variable was all the run read of it."""
+    mapping: dict = {}
+    for node in prog.nodes:
+        if node.type != "While":
+            continue
+        body = node.attrs["body"]
+        for i in range(node.attrs["num_vars"]):
+            if body.outputs[i] is body.inputs[i]:
+                mapping[node.outputs[i]] = node.inputs[i]
+    if not mapping:
+        return False
+    used = {v for n in prog.nodes for v in n.inputs} | set(prog.fetches) | set(prog.updates.values())
+    mapping = {old: new for old, new in mapping.items() if old in used}
+    if not mapping:
+        return False
+    effects = list(prog.effects)
+    prog.replace_uses(mapping)
+    prog.effects = effects
+    prog.toposort()
+    return True

@@ -32,6 +32,7 @@ PASSES: Sequence[tuple] = (
     ("cse", cse.run),
     ("prune", prune),
     ("dead_loop_vars", dead_loop_vars.run),
+    ("forward_unchanged_loop_vars", dead_loop_vars.forward_unchanged),
     ("split_wide", split_wide.run),
 )
 

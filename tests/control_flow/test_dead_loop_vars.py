@@ -108,3 +108,40 @@ def test_lstm_weight_gradients_without_the_input_gradient_match_tensorflow(backe
             got = sess.run(grads, feeds)
     for i, g in enumerate(got):
         np.testing.assert_allclose(g, want[f"grad_{i + 1}"], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_var_the_body_returns_unchanged_is_read_as_its_initial_value(backend):
+    with tf.Graph().as_default():
+        a0 = tf.placeholder(tf.float32, [3], name="a0")
+        c0 = tf.placeholder(tf.float32, [3], name="c0")
+        i, a, c = tf.while_loop(lambda i, a, c: i < STEPS, lambda i, a, c: (i + 1, a + c, c),
+                                (tf.constant(0), a0, c0))
+        out = a - c
+        prog = pipeline.optimize(ir.build(RunPlan([out], [], [a0, c0]), [(3,), (3,)]))
+        (sub,) = [n for n in prog.nodes if n.type == "Sub"]
+        assert sub.inputs[1].op.type == "Feed"                 # c0 itself, not the loop's output
+        (loop,) = [n for n in prog.nodes if n.type == "While"]
+        assert sub.inputs[0].op is loop
+        with tf.Session(backend=backend) as sess:
+            got = sess.run([out, c], {a0: np.ones(3, np.float32), c0: np.arange(3, dtype=np.float32)})
+    np.testing.assert_array_equal(got[0], 1.0 + STEPS * np.arange(3) - np.arange(3))
+    np.testing.assert_array_equal(got[1], np.arange(3))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_loop_with_a_py_func_runs_when_only_an_unchanged_var_is_read(backend):
+    """The body's py_func (impure) must run STEPS times though the fetched var passes through untouched."""
+    calls = []
+
+    def count(i):
+        calls.append(int(i))
+        return np.int32(1)
+    with tf.Graph().as_default():
+        c0 = tf.placeholder(tf.float32, [3], name="c0")
+        _, c = tf.while_loop(lambda i, c: i < STEPS,
+                             lambda i, c: (i + tf.reshape(tf.py_func(count, [i], tf.int32), []), c),
+                             (tf.constant(0), c0))
+        with tf.Session(backend=backend) as sess:
+            np.testing.assert_array_equal(sess.run(c, {c0: np.ones(3, np.float32)}), np.ones(3))
+    assert calls == list(range(STEPS))
