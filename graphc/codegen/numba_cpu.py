@@ -157,7 +157,7 @@ class NumbaExecutable:
     def _numpy_step(self, k, reason: str) -> NumpyStep:
         if all(numba_host.kernel_for(n.type) for n in k.nodes):
             k.source = "".join(f"# {n.name}: graphc.codegen.numba_host.KERNELS[{n.type!r}] "
-                               "(hand-written njit; the numpy kernel for other dtypes)\n" for n in k.nodes)
+                               "(hand-written njit; the numpy kernel where it does not apply)\n" for n in k.nodes)
             return NumpyStep(k, "hand-written njit kernel")
         node = k.nodes[0]
         if OPS[node.type].kind is OpKind.REGION:

@@ -470,6 +470,25 @@ def test_sparse_labels_one_hot_njit_kernel_matches_the_numpy_kernel(label_dtype,
         kernel(np.zeros(4, label_dtype), np.zeros((3, 5), dtype))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_transpose_host_kernel_matches_numpy(dtype):
+    from graphc.codegen import numba_host
+
+    kernel = numba_host.kernel_for("Transpose")
+    rs = np.random.RandomState(7)
+    big = rs.randn(130, 257).astype(dtype)                       # tiles cut at both edges
+    cases = [(big, [1, 0]), (rs.randn(320, 64).astype(dtype), [1, 0]),
+             (rs.randn(150, 400).astype(dtype)[:, ::2], [1, 0]),   # a strided input
+             (big, None), (big, [0, 1]), (rs.randn(5, 7).astype(dtype), [1, 0]),
+             (rs.randn(40, 30, 20).astype(dtype), [2, 0, 1]), (rs.randn(40, 30, 20).astype(dtype), None)]
+    for x, perm in cases:
+        got = kernel(x, perm=perm)
+        want = np.transpose(x, perm)
+        assert got.shape == want.shape and got.dtype == want.dtype and np.array_equal(got, want)
+    tiled = kernel(big, perm=[1, 0])
+    assert tiled.flags.c_contiguous and not np.shares_memory(tiled, big)
+
+
 def test_sparse_softmax_cross_entropy_runs_the_njit_one_hot(monkeypatch):
     from graphc.codegen import numba_host
 
