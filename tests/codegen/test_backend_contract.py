@@ -36,7 +36,9 @@ PRINTED = {
 
 # Movement ops that each backend runs as numpy steps between its kernels (Triton gathers
 # transposes and strided slices on the device).
-MOVED_ON_THE_HOST = {"numba": {"Transpose", "ConcatV2", "StridedSlice"}, "triton": {"ConcatV2"}}
+MOVED_ON_THE_HOST = {"numba": {"ConcatV2", "StridedSlice"}, "triton": {"ConcatV2"}}
+# ... and through a hand-written njit host kernel (numba_host.KERNELS), not a numpy one
+MOVED_BY_HOST_KERNELS = {"numba": {"Transpose"}, "triton": set()}
 
 # A length whose full reduction spans several of the backend's blocks (numba: fixed chunks).
 SEVERAL_BLOCKS = {"numba": 2 * numba_printer.CHUNK + 5, "triton": 3000}
@@ -210,6 +212,9 @@ def test_slices_transposes_and_concat_match_and_only_the_declared_ones_run_on_th
                                             tf.shape(x)], [x], [f32(4, 6)])
     numpy_types = {t for _, types, _ in exe.numpy_kernels for t in types}
     assert numpy_types & {"Transpose", "ConcatV2", "StridedSlice"} == MOVED_ON_THE_HOST[backend.name]
+    host_kernels = {t for k in exe.kernels for t in ("Transpose", "ConcatV2", "StridedSlice")
+                    if f"numba_host.KERNELS[{t!r}]" in (k.source or "")}
+    assert host_kernels == MOVED_BY_HOST_KERNELS[backend.name]
 
 
 def test_random_ops_and_views_draw_the_eager_stream(backend):
