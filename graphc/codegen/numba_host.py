@@ -285,7 +285,7 @@ def _labels_one_hot_kernel(labels, logits):
         return _labels_one_hot_numpy(labels, logits)      # raises its shape error
     depth = logits.shape[-1]
     out = np.empty(logits.shape, logits.dtype)
-    if out.size or labels.size:
+    if labels.size:                                       # (a label with depth 0 is out of range)
         flat = np.ascontiguousarray(labels).reshape(-1)
         if _one_hot_rows(flat, out.reshape(flat.size, depth)) >= 0:
             return _labels_one_hot_numpy(labels, logits)  # raises its range error
@@ -320,12 +320,12 @@ def _transpose_kernel(x, perm):
     return out
 
 
-def _float_array(x) -> bool:
+def _float32_or_64(x) -> bool:
     return np.asarray(x).dtype in (np.float32, np.float64)
 
 
 def _int_labels_float_logits(labels, logits) -> bool:
-    return np.asarray(labels).dtype.kind == "i" and np.asarray(logits).dtype in (np.float32, np.float64)
+    return np.asarray(labels).dtype.kind == "i" and _float32_or_64(logits)
 
 
 def _floats(*arrays) -> bool:
@@ -340,7 +340,7 @@ def _float_data_int_ids(data, ids, num) -> bool:
 KERNELS: dict = {"MaxPool": (_floats, _max_pool_kernel), "MaxPoolGrad": (_floats, _max_pool_grad_kernel),
                  "UnsortedSegmentSum": (_float_data_int_ids, _segment_sum_kernel),
                  "SparseLabelsOneHot": (_int_labels_float_logits, _labels_one_hot_kernel),
-                 "Transpose": (_float_array, _transpose_kernel), **numba_conv.KERNELS}
+                 "Transpose": (_float32_or_64, _transpose_kernel), **numba_conv.KERNELS}
 
 
 def kernel_for(op_type: str) -> Optional[Callable]:

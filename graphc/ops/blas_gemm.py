@@ -10,7 +10,7 @@ without a reachable OpenBLAS, answers False and the caller computes the update i
 from __future__ import annotations
 
 import ctypes
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -19,26 +19,28 @@ from graphc.ops import blas_threads
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 
 
-def _functions() -> dict:
-    """{numpy dtype: the library's cblas_sgemm / cblas_dgemm with argtypes set}, or {}."""
-    found = {}
-    lib = blas_threads.library()
-    if lib is None:
-        return found
-    for char, dtype, real in (("s", np.float32, ctypes.c_float), ("d", np.float64, ctypes.c_double)):
-        for prefix in ("scipy_", ""):
-            for suffix, index in (("64_", ctypes.c_int64), ("", ctypes.c_int)):
-                fn = getattr(lib, f"{prefix}cblas_{char}gemm{suffix}", None)
-                if fn is None:
-                    continue
+def _gemm(lib: ctypes.CDLL, char: str, real: type) -> Optional[Callable]:
+    """The library's ``cblas_<char>gemm`` (under numpy's ``scipy_`` prefix and ``64_`` suffix, or
+    plain) with argtypes set, or None."""
+    for prefix in ("scipy_", ""):
+        for suffix, index in (("64_", ctypes.c_int64), ("", ctypes.c_int)):
+            fn = getattr(lib, f"{prefix}cblas_{char}gemm{suffix}", None)
+            if fn is not None:
                 fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, index, index, index, real,
                                ctypes.c_void_p, index, ctypes.c_void_p, index, real, ctypes.c_void_p, index]
                 fn.restype = None
-                found[np.dtype(dtype)] = fn
-                break
-            if np.dtype(dtype) in found:
-                break
-    return found
+                return fn
+    return None
+
+
+def _functions() -> dict:
+    """{numpy dtype: its GEMM}, for the dtypes the library exports one for."""
+    lib = blas_threads.library()
+    if lib is None:
+        return {}
+    found = {np.dtype(dtype): _gemm(lib, char, real)
+             for char, dtype, real in (("s", np.float32, ctypes.c_float), ("d", np.float64, ctypes.c_double))}
+    return {dtype: fn for dtype, fn in found.items() if fn is not None}
 
 
 _GEMM = _functions()

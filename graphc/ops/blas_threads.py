@@ -14,6 +14,7 @@ reachable OpenBLAS (another BLAS, a numpy build without it) products run as nump
 from __future__ import annotations
 
 import ctypes
+import functools
 import glob
 import os
 import time
@@ -32,23 +33,16 @@ _load_seen: list = [-1.0, False, None]  # when last read (time.monotonic), wheth
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
+@functools.cache
 def library() -> Optional[ctypes.CDLL]:
     """numpy's bundled OpenBLAS (``numpy.libs``), loaded once, or None."""
-    if _LIBRARY:
-        return _LIBRARY[0]
-    found = None
     libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
     for path in sorted(glob.glob(os.path.join(libs, "lib*openblas*"))):
         try:
-            found = ctypes.CDLL(path)
-            break
+            return ctypes.CDLL(path)
         except OSError:
             continue
-    _LIBRARY.append(found)
-    return found
-
-
-_LIBRARY: list = []
+    return None
 
 
 def _openblas() -> Optional[tuple]:

@@ -86,7 +86,7 @@ def forward_unchanged(prog: Program) -> bool:
                 mapping[node.outputs[i]] = node.inputs[i]
     if not mapping:
         return False
-    used = {v for n in prog.nodes for v in n.inputs} | set(prog.fetches) | set(prog.updates.values())
+    used = {v for n in prog.nodes for v in n.inputs} | set(prog.outputs())
     mapping = {old: new for old, new in mapping.items() if old in used}
     if not mapping:
         return False
