@@ -175,7 +175,8 @@ class KernelSource(kc.FrameAnalysis):
             "",
             "from graphc.codegen import numba_scalar as S",
             "",
-            f"_OPTIONS = dict(error_model='numpy', "
+            # no_cfunc_wrapper: nothing takes a kernel's C address, and the wrapper is compile time
+            f"_OPTIONS = dict(error_model='numpy', no_cfunc_wrapper=True, "
             f"fastmath={_FASTMATH_TEXT if self.axes else _POINTWISE_FASTMATH_TEXT})",
             "",
         ]
@@ -187,7 +188,8 @@ class KernelSource(kc.FrameAnalysis):
         span = self._function("kernel_span", parallel=False, span=True)
         serial = self._spanning("kernel", claimed=False)
         rows = self._spanning("kernel_rows", claimed=True)
-        return "\n".join(header + ["", "@numba.njit(**_OPTIONS)"] + span +
+        # kernel_span is called from njit code only: no Python wrapper to compile
+        return "\n".join(header + ["", "@numba.njit(no_cpython_wrapper=True, **_OPTIONS)"] + span +
                          ["", "", "@numba.njit(**_OPTIONS)"] + serial +
                          ["", "", "@numba.njit(parallel=True, **_OPTIONS)"] + par +
                          ["", "", "@numba.njit(nogil=True, **_OPTIONS)"] + rows) + "\n"
@@ -593,18 +595,40 @@ _INDEX_ASSIGN = re.compile(r"^\s*((?:o|s)_\w+|nred) = ")
 
 
 def _drop_unused_index_math(lines: list) -> list:
-    """Removes offset/stride/count assignments that nothing reads (keeps the generated code readable)."""
+    """Removes offset/stride/count assignments that nothing reads. An offset is assigned again in
+    every loop that walks its array, used or not there; an assignment is dead when no line reads
+    it before the name is assigned again (nor earlier in its own loop body, a value carried from
+    the previous iteration). Fewer statements: less for numba to type and LLVM to optimize."""
     while True:
-        text = "\n".join(lines)
-        keep = []
-        for line in lines:
-            m = _INDEX_ASSIGN.match(line)
-            if m and len(re.findall(rf"\b{m.group(1)}\b", text)) == text.count(f"{m.group(1)} = "):
-                continue
-            keep.append(line)
+        keep = [line for i, line in enumerate(lines) if not _dead_index_assignment(lines, i)]
         if len(keep) == len(lines):
             return lines
         lines = keep
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _dead_index_assignment(lines: list, i: int) -> bool:
+    m = _INDEX_ASSIGN.match(lines[i])
+    if not m:
+        return False
+    name = m.group(1)
+    reads = re.compile(rf"\b{name}\b")
+    assigns = re.compile(rf"^\s*{name} = ")
+    for line in lines[i + 1:]:
+        if assigns.match(line):
+            break
+        if reads.search(line):
+            return False
+    depth = _indent(lines[i])
+    for line in reversed(lines[:i]):       # the same loop body, before the assignment
+        if line.strip() and _indent(line) < depth:
+            break
+        if reads.search(line) and not assigns.match(line):
+            return False
+    return True
 
 
 def _scalar_constant(v) -> Optional[float]:
