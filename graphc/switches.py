@@ -51,6 +51,11 @@ COMPILE = Switch(
     "tiered: a new executable of a compiled backend (numba) runs eagerly while it compiles in a "
     "background thread, then switches to the compiled code; sync: the first run waits for the "
     "compile (what tests and `graphc bench` use). Session(compile_mode=...) overrides it.")
+COMPILE_PROCESS = Switch(
+    "GRAPHC_COMPILE_PROCESS", "1",
+    "1: a tiered session's background compile runs numba in a second Python process, which writes "
+    "the compiled code into the disk cache this process then loads (the eager runs keep this "
+    "process's GIL); 0: it compiles in this process's background thread.")
 QUIET = Switch(
     "GRAPHC_QUIET", None,
     "Any value but empty or 0: no notice on stderr when a compile keeps a run waiting over a second.")

@@ -33,7 +33,7 @@ from graphc.ops import blas_threads
 from graphc.ops.conv import (_backprop_filter_numpy, _check_out_backprop, _check_valid_fits, _geometry,
                              _pool_geometry)
 
-_OPTIONS = dict(error_model="numpy")   # serial: see the module docstring
+_OPTIONS = dict(error_model="numpy", no_cfunc_wrapper=True)   # serial: see the module docstring
 SHALLOW_CHANNELS = 4          # from 2 channels to below this depth the numpy filter gradient is faster (README)
 
 

@@ -45,7 +45,7 @@ from graphc.ops.conv import _check_out_backprop, _pool_geometry
 from graphc.ops.nn import _labels_one_hot_numpy
 from graphc.toolchain import cache
 
-_OPTIONS = dict(error_model="numpy")
+_OPTIONS = dict(error_model="numpy", no_cfunc_wrapper=True)   # nothing takes their C address
 _cache_attached = False
 # work (output elements x window size) from which pooling runs its prange variant (read once)
 PARALLEL_MIN = int(switches.NUMBA_PARALLEL_MIN.get() or 2 ** 22)
@@ -212,7 +212,7 @@ def _tiles_2x2(in_hw: tuple, out_hw: tuple, ksize, strides, pads) -> bool:
             and 2 * out_hw[0] <= in_hw[0] and 2 * out_hw[1] <= in_hw[1])
 
 
-@numba.njit(error_model="numpy")
+@numba.njit(**_OPTIONS)
 def _segment_sum(data, ids, out):
     for i in range(ids.shape[0]):       # in index order, as np.add.at
         j = ids[i]
@@ -262,7 +262,7 @@ def _max_pool_grad_kernel(x, y, g, ksize, strides, padding):
     return out
 
 
-@numba.njit(error_model="numpy")
+@numba.njit(**_OPTIONS)
 def _one_hot_rows(labels, out):
     # row i of ``out`` is the one-hot of labels[i]; returns the first row whose label is outside
     # [0, depth) (the caller then raises the numpy kernel's error), or -1
@@ -296,7 +296,7 @@ TILE = 32          # a transpose's square tiles: a tile's rows and columns stay 
 TRANSPOSE_MIN = 2 ** 14     # elements from which a matrix transpose is copied tile by tile
 
 
-@numba.njit(error_model="numpy")
+@numba.njit(**_OPTIONS)
 def _transpose_tiles(x, out):
     rows, cols = x.shape
     for i0 in range(0, rows, TILE):
@@ -349,14 +349,19 @@ def kernel_for(op_type: str) -> Optional[Callable]:
     return entry[1] if entry else None
 
 
-def call(node, args: list, state) -> list:
-    """``node``'s outputs from its njit kernel when there is one, else from its numpy kernel."""
+def attach_caches() -> None:
+    """Gives the njit kernels of this module and ``numba_conv`` their signed disk caches (once)."""
     global _cache_attached
-    entry = KERNELS.get(node.type)
-    if entry is None or not entry[0](*args):
-        return call_numpy(node, args, state)
     if not _cache_attached:
         _cache_attached = True
         cache.attach_host_kernels(sys.modules[__name__])
         cache.attach_host_kernels(numba_conv)
+
+
+def call(node, args: list, state) -> list:
+    """``node``'s outputs from its njit kernel when there is one, else from its numpy kernel."""
+    entry = KERNELS.get(node.type)
+    if entry is None or not entry[0](*args):
+        return call_numpy(node, args, state)
+    attach_caches()
     return run_kernel(node, args, lambda: entry[1](*args, **node.attrs))

@@ -104,7 +104,7 @@ class WholeLoop:
         self.lock = threading.Lock()
         namespace = dict(self.globals)
         exec(compile(self.source, f"<graphc whole loop {node.name}>", "exec"), namespace)
-        self.function = numba.njit(error_model="numpy")(namespace["whole_loop"])
+        self.function = numba.njit(error_model="numpy", no_cfunc_wrapper=True)(namespace["whole_loop"])
 
     def _calls(self, exe, prefix: str, names: _Names, lines: List[str]) -> List[str]:
         """Appends the kernel calls of sub-executable ``exe`` to ``lines``; returns its fetches' names."""

@@ -17,6 +17,12 @@ kernel is compiled once: a run picks its executable once, at its start, under th
 so each run is all eager or all compiled (the switch is atomic), and variables live in the one
 ``SessionState`` either way (in-place updates start with the first compiled run).
 
+numba's own compiles of that trial run go to the compile process (``toolchain/compile_process``):
+a second Python process compiles each kernel into the disk cache, and this one loads it from
+there, so the compile does not share this process's GIL with the eager runs. While it works, the
+eager runs multiply matrices on one BLAS thread, leaving it a core (on the 2-core machine measured,
+compiled speed came 1.1-2x sooner: benchmarks/README.md).
+
 A variable initializer (``initializes_only``: it sets variables from values that read no variable
 and no feed) runs on the eager executor in either mode: it runs once per session, so compiling its
 kernels would only delay the first step (sync) or the step's own background compile (tiered).
@@ -43,9 +49,10 @@ from typing import Any, Optional, Sequence
 
 from graphc import errors, switches
 from graphc.codegen import driver
+from graphc.ops import blas_threads
 from graphc.ops.state import STATE_READ
 from graphc.passes.run_plan import RunPlan
-from graphc.toolchain import compile_notice
+from graphc.toolchain import compile_notice, compile_process
 
 log = logging.getLogger("graphc.codegen.tiered")
 
@@ -196,7 +203,11 @@ class TieredExecutable:
             return self._run_synchronously(feed_values, state)
         if self._eager is None:
             self._eager = driver.compile_run("eager", self.plan)
-        results, updates = self._eager.run(feed_values, state)
+        if self._queued_here() and compile_process.running():
+            # the compile process needs a core: BLAS on two threads would take both from it
+            results, updates = blas_threads.on_one_thread(lambda: self._eager.run(feed_values, state))
+        else:
+            results, updates = self._eager.run(feed_values, state)
         for var, value in updates.items():      # compiled runs write variables in place: never into a fetch
             if any(value is r for r in results):
                 updates[var] = value.copy()
@@ -316,8 +327,10 @@ def _work() -> None:
         if exe is not None:          # a closed session's executables are gone: nothing to compile
             interval = sys.getswitchinterval()
             sys.setswitchinterval(min(interval, SWITCH_INTERVAL_S))
+            compile_process.start()     # numba starts up there while the executable is built here
             try:
-                exe._background(feed_values, trial)
+                with compile_process.routing():
+                    exe._background(feed_values, trial)
             finally:
                 sys.setswitchinterval(interval)
         del exe, ref, feed_values, trial

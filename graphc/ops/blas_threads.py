@@ -120,15 +120,18 @@ def matmul(a: np.ndarray, b: np.ndarray, out: Optional[np.ndarray] = None) -> An
     n = b.shape[-1] if b.ndim >= 2 else 1
     if not serial(max(a.size * n, b.size * m)):        # the multiply-adds (a batch on either side)
         return np.matmul(a, b, out=out)
-    return _on_one_thread(lambda: np.matmul(a, b, out=out))
+    return on_one_thread(lambda: np.matmul(a, b, out=out))
 
 
 def run_sized(work: int, compute: Callable[[], Any]) -> Any:
     """``compute()`` (BLAS calls of ``work`` multiply-adds in all) on one BLAS thread when ``serial``."""
-    return _on_one_thread(compute) if serial(work) else compute()
+    return on_one_thread(compute) if serial(work) else compute()
 
 
-def _on_one_thread(compute: Callable[[], Any]) -> Any:
+def on_one_thread(compute: Callable[[], Any]) -> Any:
+    """``compute()`` with OpenBLAS on one thread (as it is when there is no OpenBLAS to set)."""
+    if _CONTROL is None:
+        return compute()
     setter, getter = _CONTROL
     threads = getter()
     if threads <= 1:

@@ -173,12 +173,32 @@ def load_source(source: str, prefix: str = "gk", extra: Sequence[str] = ()) -> M
         base = os.path.basename(path)
         module = _execute(source, "graphc_generated." + base[:-3], written or f"<graphc in memory>/{base}")
         if written:
-            from graphc.toolchain import numba_cache
-
-            numba_cache.attach(module, cache_dir(), os.path.join(os.path.dirname(written), "__pycache__"),
-                               stamp=os.path.basename(written))
+            _attach_numba_cache(module, written)
         _loaded[path] = module
         STATS["modules_imported"] += 1
+        return module
+
+
+def _attach_numba_cache(module: ModuleType, written: str, root: Optional[str] = None) -> None:
+    from graphc.toolchain import numba_cache
+
+    numba_cache.attach(module, root or cache_dir(), os.path.join(os.path.dirname(written), "__pycache__"),
+                       stamp=os.path.basename(written))
+
+
+def load_written(path: str, root: str) -> ModuleType:
+    """The generated module in file ``path`` of the code cache at ``root`` (verified as this
+    user's), loaded as ``load_source`` loaded it in the process that wrote it: same name, same
+    numba cache. The compile process (``compile_process``) compiles its functions into that cache."""
+    with _lock:
+        module = _loaded.get(path)
+        if module is None:
+            data = trust.read_private(root, path)
+            if data is None:
+                raise FileNotFoundError(path)
+            module = _execute(data.decode(), "graphc_generated." + os.path.basename(path)[:-3], path)
+            _attach_numba_cache(module, path, root)
+            _loaded[path] = module
         return module
 
 

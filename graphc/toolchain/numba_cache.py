@@ -147,12 +147,17 @@ class SignedFunctionCache(FunctionCache):
 
 
 def attach(module: Any, root: str, directory: str, stamp: str) -> int:
-    """Gives every numba dispatcher defined in ``module`` a signed cache in ``directory``;
-    returns how many."""
+    """Gives every numba dispatcher defined in ``module`` a signed cache in ``directory``, and the
+    compile process's route to it (``compile_process.route``); returns how many."""
+    from graphc.toolchain import compile_process
+
+    generated = module.__name__.startswith("graphc_generated.")
+    origin = ("file", module.__file__, root) if generated else ("module", module.__name__, root, directory, stamp)
     n = 0
     for value in list(vars(module).values()):
         if isinstance(value, Dispatcher) and getattr(value.py_func, "__module__", None) == module.__name__:
             attach_dispatcher(value, root, directory, stamp)
+            compile_process.route(value, origin)
             n += 1
     return n
 
