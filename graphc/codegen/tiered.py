@@ -203,7 +203,7 @@ class TieredExecutable:
             return self._run_synchronously(feed_values, state)
         if self._eager is None:
             self._eager = driver.compile_run("eager", self.plan)
-        if self._queued_here() and compile_process.running():
+        if compile_process.compiling():
             # the compile process needs a core: BLAS on two threads would take both from it
             results, updates = blas_threads.on_one_thread(lambda: self._eager.run(feed_values, state))
         else:

@@ -37,6 +37,7 @@ _HEADER = struct.Struct("<Q")
 _local = threading.local()
 _lock = threading.Lock()          # one request at a time (one process, one pipe)
 _process: list = []               # the running Popen, once started in this process
+_in_flight = [0]                  # requests sent and not answered yet
 
 
 def enabled() -> bool:
@@ -66,6 +67,11 @@ def running() -> bool:
     return bool(_process) and _process[0] is not None and _process[0].poll() is None
 
 
+def compiling() -> bool:
+    """Whether the compile process is compiling something for this process right now."""
+    return _in_flight[0] > 0
+
+
 def route(dispatcher: Any, origin: tuple) -> None:
     """Makes ``dispatcher.compile`` ask the compile process first in a ``routing`` thread;
     ``origin``: how that process finds the dispatcher (``("file", path, root)`` of a generated module
@@ -75,10 +81,14 @@ def route(dispatcher: Any, origin: tuple) -> None:
     name = dispatcher.py_func.__qualname__
 
     def compile(sig: Any) -> Any:
-        # (a disabled cache, refused or unwritable, could not bring the compiled code back)
+        # (a disabled cache, refused or unwritable, could not bring the compiled code back; code
+        # the cache holds already is loaded here)
         if (getattr(_local, "on", False) and enabled() and tuple(sig) not in dispatcher.overloads
                 and getattr(dispatcher._cache, "_enabled", False)):
-            _compile_elsewhere(origin, name, tuple(sig))
+            from graphc.toolchain import numba_cache
+
+            if not numba_cache.has_saved(dispatcher, tuple(sig)):
+                _compile_elsewhere(origin, name, tuple(sig))
         return compile_here(sig)
     dispatcher.compile = compile
 
@@ -89,6 +99,7 @@ def _compile_elsewhere(origin: tuple, name: str, sig: tuple) -> bool:
         proc = _running()
         if proc is None:
             return False
+        _in_flight[0] += 1
         try:
             _send(proc.stdin, (origin, name, sig))
             status, detail = _receive(proc.stdout)
@@ -96,6 +107,8 @@ def _compile_elsewhere(origin: tuple, name: str, sig: tuple) -> bool:
             log.info("the compile process stopped (%s): compiling here from now on", e)
             _stop(proc)
             return False
+        finally:
+            _in_flight[0] -= 1
     if status != "ok":
         STATS["refused"] += 1
         log.info("the compile process could not compile %s (%s): compiling it here", name, detail)
@@ -113,10 +126,10 @@ def _running() -> Optional[subprocess.Popen]:
         return _process[0]
     if _process:          # it died, or failed to start: not retried
         return None
-    env = dict(os.environ, GRAPHC_COMPILE_PROCESS_PATH=json.dumps(sys.path))
+    boot = "import json, sys; sys.path[:] = json.loads(sys.argv[1]); from graphc.toolchain import compile_process as c; c.serve()"
     try:
-        proc = subprocess.Popen([sys.executable, "-c", "from graphc.toolchain import compile_process as c; c.serve()"],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=os.getcwd())
+        proc = subprocess.Popen([sys.executable, "-c", boot, json.dumps(sys.path)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=os.getcwd())
     except OSError as e:
         log.info("no compile process (%s): compiling here", e)
         _process.append(None)
@@ -146,6 +159,7 @@ def _forget_after_fork() -> None:
     global _lock
     _lock = threading.Lock()
     _process.clear()     # the parent's pipes are the parent's: a child starts its own
+    _in_flight[0] = 0
 
 
 if hasattr(os, "register_at_fork"):
@@ -189,8 +203,8 @@ def _dispatcher(origin: tuple, name: str) -> Any:
 
 
 def serve() -> None:
-    """The compile process's loop: one request in, compile, one answer out, until stdin closes."""
-    sys.path[:] = json.loads(os.environ.get("GRAPHC_COMPILE_PROCESS_PATH", "[]")) or sys.path
+    """The compile process's loop (its ``sys.path`` is the asking process's): one request in,
+    compile, one answer out, until stdin closes."""
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr          # nothing else may write into the answer pipe
     while True:

@@ -165,3 +165,15 @@ def attach(module: Any, root: str, directory: str, stamp: str) -> int:
 def attach_dispatcher(dispatcher: Dispatcher, root: str, directory: str, stamp: str) -> None:
     """Gives one dispatcher a signed cache in ``directory`` (its compiled code is then saved there)."""
     dispatcher._cache = SignedFunctionCache(dispatcher.py_func, root, directory, stamp)
+
+
+def has_saved(dispatcher: Dispatcher, sig: tuple) -> bool:
+    """Whether ``dispatcher``'s signed cache holds compiled code for ``sig`` (its index lists it)."""
+    cache = dispatcher._cache
+    if not isinstance(cache, SignedFunctionCache) or not cache._enabled:
+        return False
+    try:
+        key = cache._index_key(sig, dispatcher.targetctx.codegen())
+        return key in cache._cache_file._load_index()
+    except (OSError, trust.Refused):
+        return False

@@ -268,7 +268,7 @@ def test_a_product_whose_thread_count_follows_the_load_decides_at_each_run(monke
     assert straight.driver and "_matmul_by_load(" in straight.driver_source
     assert "_one_thread()" not in straight.driver_source
     single = []
-    monkeypatch.setattr(blas_threads, "_on_one_thread", lambda compute: single.append(1) or compute())
+    monkeypatch.setattr(blas_threads, "on_one_thread", lambda compute: single.append(1) or compute())
     monkeypatch.setattr(blas_threads, "busy", lambda: False)      # idle now: every thread
     idle = _runs(straight, [xv, wv], state, n=1)[-1]
     assert single == []

@@ -6,7 +6,7 @@ import pytest
 
 import graphc as tf
 from graphc.codegen import numba_steps
-from graphc.toolchain import compile_process
+from graphc.toolchain import compile_process, numba_cache
 
 WAIT_S = 180
 
@@ -55,16 +55,19 @@ def test_a_tiered_compile_runs_numba_in_the_compile_process_and_this_one_loads_i
     np.testing.assert_allclose(w, w_sync, rtol=1e-5, atol=1e-6)
 
 
-def _routed(origin):
+def _routed(origin, cache_root, stamp="stamp"):
+    """An njit function with a signed disk cache (only those are routed), routed to ``origin``;
+    ``stamp``: its cache's source stamp (another stamp, another entry)."""
     @numba.njit(error_model="numpy")
     def add_three(a):
         return a + 3.0
+    numba_cache.attach_dispatcher(add_three, str(cache_root), str(cache_root / "t"), stamp)
     compile_process.route(add_three, origin)
     return add_three
 
 
-def test_a_request_the_process_cannot_serve_compiles_here():
-    fn = _routed(("module", "graphc_no_such_module", "/nonexistent", "/nonexistent", "stamp"))
+def test_a_request_the_process_cannot_serve_compiles_here(fresh_cache):
+    fn = _routed(("module", "graphc_no_such_module", "/nonexistent", "/nonexistent", "stamp"), fresh_cache)
     refused = compile_process.STATS["refused"]
     with compile_process.routing():
         assert fn(np.ones(2))[0] == 4.0
@@ -73,32 +76,35 @@ def test_a_request_the_process_cannot_serve_compiles_here():
     assert len(fn.overloads) == 1
 
 
-def test_outside_a_routing_thread_and_when_switched_off_nothing_is_sent(monkeypatch):
+def test_outside_a_routing_thread_and_when_switched_off_nothing_is_sent(monkeypatch, fresh_cache):
     sent = []
     monkeypatch.setattr(compile_process, "_compile_elsewhere", lambda *a: sent.append(a))
     origin = ("module", "graphc_no_such_module", "/x", "/x", "s")
-    assert _routed(origin)(np.ones(1))[0] == 4.0                 # no routing(): compiled here
+    assert _routed(origin, fresh_cache)(np.ones(1))[0] == 4.0                 # no routing(): compiled here
     monkeypatch.setenv("GRAPHC_COMPILE_PROCESS", "0")
     with compile_process.routing():
-        assert _routed(origin)(np.ones(1))[0] == 4.0
+        assert _routed(origin, fresh_cache)(np.ones(1))[0] == 4.0
     assert sent == []
     monkeypatch.setenv("GRAPHC_COMPILE_PROCESS", "1")
     with compile_process.routing():
-        assert _routed(origin)(np.ones(1))[0] == 4.0
+        assert _routed(origin, fresh_cache, "new")(np.ones(1))[0] == 4.0
     assert [(o, name.rsplit(".", 1)[-1]) for o, name, _sig in sent] == [(origin, "add_three")]
+    with compile_process.routing():     # its code is in the cache now: loaded here, nothing sent
+        assert _routed(origin, fresh_cache, "new")(np.ones(1))[0] == 4.0
+    assert len(sent) == 1
 
 
-def test_a_compile_process_that_died_is_not_asked_again_and_compiles_fall_back_here(monkeypatch):
+def test_a_compile_process_that_died_is_not_asked_again_and_compiles_fall_back_here(monkeypatch, fresh_cache):
     monkeypatch.setattr(compile_process, "_process", [])      # this test's own process
     monkeypatch.setenv("GRAPHC_COMPILE_PROCESS", "1")
     compile_process.start()
     proc = compile_process._process[0]
     proc.kill()
     proc.wait()
-    fn = _routed(("module", "graphc_no_such_module", "/x", "/x", "s"))
+    fn = _routed(("module", "graphc_no_such_module", "/x", "/x", "s"), fresh_cache)
     with compile_process.routing():
         assert fn(np.ones(1))[0] == 4.0
     assert not compile_process.running()
     with compile_process.routing():       # not started again: compiles stay here
-        assert _routed(("module", "graphc_no_such_module", "/x", "/x", "s"))(np.ones(1))[0] == 4.0
+        assert _routed(("module", "graphc_no_such_module", "/x", "/x", "s"), fresh_cache)(np.ones(1))[0] == 4.0
     assert len(compile_process._process) == 1 and compile_process._process[0] is proc
