@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import pickle
+import select
 import struct
 import subprocess
 import sys
@@ -97,7 +98,7 @@ def _compile_elsewhere(origin: tuple, name: str, sig: tuple) -> bool:
     start_time = time.perf_counter()
     with _lock:
         proc = _running()
-        if proc is None:
+        if proc is None or not _is_ready(proc):
             return False
         _in_flight[0] += 1
         try:
@@ -118,11 +119,32 @@ def _compile_elsewhere(origin: tuple, name: str, sig: tuple) -> bool:
     return True
 
 
+def wait_ready(timeout: float) -> bool:
+    """Starts the compile process if needed and waits up to ``timeout`` seconds for it to be ready."""
+    with _lock:
+        proc = _running()
+        return proc is not None and _is_ready(proc, timeout)
+
+
+def _is_ready(proc: subprocess.Popen, timeout: float = 0.0) -> bool:
+    """Whether the process has numba up; until it says so (its start-up takes a second or two),
+    compiles stay here rather than wait for it: a plan of a kernel or two is done by then."""
+    if not getattr(proc, "graphc_ready", False):
+        try:
+            if not select.select([proc.stdout], [], [], timeout)[0]:
+                return False
+            proc.graphc_ready = _receive(proc.stdout)[0] == "ready"
+        except (OSError, ValueError, EOFError, pickle.PickleError, struct.error):
+            _stop(proc)
+            return False
+    return proc.graphc_ready
+
+
 def _running() -> Optional[subprocess.Popen]:
     """The live compile process (started now if there is none); None when it cannot run."""
     if not enabled():
         return None
-    if _process and _process[0] is not None and _process[0].poll() is None:
+    if running():
         return _process[0]
     if _process:          # it died, or failed to start: not retried
         return None
@@ -202,11 +224,21 @@ def _dispatcher(origin: tuple, name: str) -> Any:
     raise LookupError(f"no njit function {name} in {origin[1]}")
 
 
+def _warm_up() -> None:
+    """What every first compile pays, paid before the first request: numba's registries."""
+    import numba
+    import numpy as np
+
+    numba.njit(lambda x: x + 1)(np.zeros(1, np.float32))
+
+
 def serve() -> None:
     """The compile process's loop (its ``sys.path`` is the asking process's): one request in,
     compile, one answer out, until stdin closes."""
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr          # nothing else may write into the answer pipe
+    _warm_up()
+    _send(answers, ("ready", None))
     while True:
         try:
             origin, name, sig = _receive(requests)

@@ -43,6 +43,7 @@ def _run(mode, steps=3):
 def test_a_tiered_compile_runs_numba_in_the_compile_process_and_this_one_loads_its_code(fresh_cache):
     before = dict(compile_process.STATS)
     compiles, loads = numba_steps.STATS["compiles"], numba_steps.STATS["cache_loads"]
+    assert compile_process.wait_ready(WAIT_S)      # until then compiles stay here
     got, w = _run("tiered")
     assert compile_process.running()
     assert compile_process.STATS["compiled_elsewhere"] > before["compiled_elsewhere"]
@@ -69,6 +70,7 @@ def _routed(origin, cache_root, stamp="stamp"):
 def test_a_request_the_process_cannot_serve_compiles_here(fresh_cache):
     fn = _routed(("module", "graphc_no_such_module", "/nonexistent", "/nonexistent", "stamp"), fresh_cache)
     refused = compile_process.STATS["refused"]
+    assert compile_process.wait_ready(WAIT_S)
     with compile_process.routing():
         assert fn(np.ones(2))[0] == 4.0
     if compile_process.enabled():
@@ -108,3 +110,14 @@ def test_a_compile_process_that_died_is_not_asked_again_and_compiles_fall_back_h
     with compile_process.routing():       # not started again: compiles stay here
         assert _routed(("module", "graphc_no_such_module", "/x", "/x", "s"), fresh_cache)(np.ones(1))[0] == 4.0
     assert len(compile_process._process) == 1 and compile_process._process[0] is proc
+
+
+def test_until_the_process_is_ready_compiles_stay_here(monkeypatch, fresh_cache):
+    monkeypatch.setattr(compile_process, "_process", [])      # this test's own process, just started
+    monkeypatch.setattr(compile_process, "_is_ready", lambda proc, timeout=0.0: False)
+    sent = compile_process.STATS["compiled_elsewhere"]
+    with compile_process.routing():
+        compile_process.start()
+        assert _routed(("module", "graphc_no_such_module", "/x", "/x", "s"), fresh_cache)(np.ones(1))[0] == 4.0
+    assert compile_process.STATS["compiled_elsewhere"] == sent
+    compile_process._stop(compile_process._process[0])
