@@ -44,6 +44,7 @@ _SHARD = re.compile(r"^[0-9a-f]{2}$")
 _HOST_FILE = re.compile(r"^numba_(host|conv)\.\w+-\d+\.py\d+\w*(\.\d+\.nbc|\.nbi)$")
 _HEX = re.compile(r"^[0-9a-f]{16}$")
 HOST_DIR = "host"
+GENERATED_PACKAGE = "graphc_generated"      # generated modules are named graphc_generated.<file stem>
 
 
 def cache_dir() -> str:
@@ -171,12 +172,16 @@ def load_source(source: str, prefix: str = "gk", extra: Sequence[str] = ()) -> M
             return module
         written = write_source(source, prefix, extra)
         base = os.path.basename(path)
-        module = _execute(source, "graphc_generated." + base[:-3], written or f"<graphc in memory>/{base}")
+        module = _execute(source, _module_name(path), written or f"<graphc in memory>/{base}")
         if written:
             _attach_numba_cache(module, written)
         _loaded[path] = module
         STATS["modules_imported"] += 1
         return module
+
+
+def _module_name(path: str) -> str:
+    return f"{GENERATED_PACKAGE}.{os.path.basename(path)[:-3]}"
 
 
 def _attach_numba_cache(module: ModuleType, written: str, root: Optional[str] = None) -> None:
@@ -196,7 +201,7 @@ def load_written(path: str, root: str) -> ModuleType:
             data = trust.read_private(root, path)
             if data is None:
                 raise FileNotFoundError(path)
-            module = _execute(data.decode(), "graphc_generated." + os.path.basename(path)[:-3], path)
+            module = _execute(data.decode(), _module_name(path), path)
             _attach_numba_cache(module, path, root)
             _loaded[path] = module
         return module

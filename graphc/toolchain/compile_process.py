@@ -3,7 +3,7 @@
 A tiered session's background compile (``codegen/tiered.py``) shares this process's GIL with the
 eager runs it stands in for: numba's typing and lowering are Python, so on a busy process the
 compile took 2-3x its synchronous time. In a thread that asks for it (``routing``), a dispatcher
-with a graphc disk cache (``numba_cache.attach_dispatcher``) about to compile a new signature asks
+with a graphc disk cache (``numba_cache.attach_dispatcher`` with an origin) about to compile a new signature asks
 this process instead: it loads the same module (a generated module from its cache file, a package
 module by import), compiles the function for that signature on its own core, and saves it in the
 same signed cache; this process then loads it from there, as from any warm cache. The waiting
@@ -73,33 +73,30 @@ def compiling() -> bool:
     return _in_flight[0] > 0
 
 
-def route(dispatcher: Any, origin: tuple) -> None:
-    """Makes ``dispatcher.compile`` ask the compile process first in a ``routing`` thread;
-    ``origin``: how that process finds the dispatcher (``("file", path, root)`` of a generated module
-    in the code cache at ``root``, or
-    ``("module", name, root, directory, stamp)`` of a package module and its cache)."""
+def route(dispatcher: Any, origin: tuple, unsaved: Callable[[tuple], bool]) -> None:
+    """Makes ``dispatcher.compile`` ask the compile process first in a ``routing`` thread, for a
+    signature ``unsaved`` says its disk cache lacks (a disabled cache could not bring the code back;
+    saved code is loaded here). ``origin``: how that process finds the dispatcher (``("file", path,
+    root)`` of a generated module in the code cache at ``root``, or ``("module", name, root,
+    directory, stamp)`` of a package module and its cache)."""
     compile_here: Callable = dispatcher.compile
     name = dispatcher.py_func.__qualname__
 
-    def compile(sig: Any) -> Any:
-        # (a disabled cache, refused or unwritable, could not bring the compiled code back; code
-        # the cache holds already is loaded here)
-        if (getattr(_local, "on", False) and enabled() and tuple(sig) not in dispatcher.overloads
-                and getattr(dispatcher._cache, "_enabled", False)):
-            from graphc.toolchain import numba_cache
-
-            if not numba_cache.has_saved(dispatcher, tuple(sig)):
-                _compile_elsewhere(origin, name, tuple(sig))
+    def compile_routed(sig: Any) -> Any:
+        sig = tuple(sig)
+        if getattr(_local, "on", False) and enabled() and sig not in dispatcher.overloads and unsaved(sig):
+            _compile_elsewhere(origin, name, sig)
         return compile_here(sig)
-    dispatcher.compile = compile
+    dispatcher.compile = compile_routed
 
 
-def _compile_elsewhere(origin: tuple, name: str, sig: tuple) -> bool:
+def _compile_elsewhere(origin: tuple, name: str, sig: tuple) -> None:
+    """Has the compile process compile ``name`` for ``sig`` into the disk cache, if it can."""
     start_time = time.perf_counter()
     with _lock:
         proc = _running()
         if proc is None or not _is_ready(proc):
-            return False
+            return
         _in_flight[0] += 1
         try:
             _send(proc.stdin, (origin, name, sig))
@@ -107,16 +104,15 @@ def _compile_elsewhere(origin: tuple, name: str, sig: tuple) -> bool:
         except (OSError, EOFError, pickle.PickleError, struct.error) as e:
             log.info("the compile process stopped (%s): compiling here from now on", e)
             _stop(proc)
-            return False
+            return
         finally:
             _in_flight[0] -= 1
     if status != "ok":
         STATS["refused"] += 1
         log.info("the compile process could not compile %s (%s): compiling it here", name, detail)
-        return False
+        return
     STATS["compiled_elsewhere"] += 1
     STATS["seconds_elsewhere"] += time.perf_counter() - start_time
-    return True
 
 
 def wait_ready(timeout: float) -> bool:

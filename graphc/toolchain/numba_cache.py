@@ -11,17 +11,18 @@ function recompiled; a cache that cannot be written only stops saving (one warni
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import logging
 import os
 import pickle
 import sys
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 
 from numba.core.caching import CompileResultCacheImpl, FunctionCache, IndexDataCacheFile, _CacheLocator
 from numba.core.dispatcher import Dispatcher
 
-from graphc.toolchain import cache, cache_trust as trust
+from graphc.toolchain import cache, cache_trust as trust, compile_process
 
 log = logging.getLogger("graphc.toolchain.cache")
 
@@ -149,31 +150,33 @@ class SignedFunctionCache(FunctionCache):
 def attach(module: Any, root: str, directory: str, stamp: str) -> int:
     """Gives every numba dispatcher defined in ``module`` a signed cache in ``directory``, and the
     compile process's route to it (``compile_process.route``); returns how many."""
-    from graphc.toolchain import compile_process
-
-    generated = module.__name__.startswith("graphc_generated.")
+    generated = module.__name__.startswith(cache.GENERATED_PACKAGE + ".")
     origin = ("file", module.__file__, root) if generated else ("module", module.__name__, root, directory, stamp)
     n = 0
     for value in list(vars(module).values()):
         if isinstance(value, Dispatcher) and getattr(value.py_func, "__module__", None) == module.__name__:
-            attach_dispatcher(value, root, directory, stamp)
-            compile_process.route(value, origin)
+            attach_dispatcher(value, root, directory, stamp, origin)
             n += 1
     return n
 
 
-def attach_dispatcher(dispatcher: Dispatcher, root: str, directory: str, stamp: str) -> None:
-    """Gives one dispatcher a signed cache in ``directory`` (its compiled code is then saved there)."""
+def attach_dispatcher(dispatcher: Dispatcher, root: str, directory: str, stamp: str,
+                      origin: Optional[tuple] = None) -> None:
+    """Gives one dispatcher a signed cache in ``directory`` (its compiled code is then saved there);
+    with ``origin`` (see ``compile_process.route``), its compiles may run in the compile process."""
     dispatcher._cache = SignedFunctionCache(dispatcher.py_func, root, directory, stamp)
+    if origin is not None:
+        compile_process.route(dispatcher, origin, functools.partial(unsaved, dispatcher))
 
 
-def has_saved(dispatcher: Dispatcher, sig: tuple) -> bool:
-    """Whether ``dispatcher``'s signed cache holds compiled code for ``sig`` (its index lists it)."""
+def unsaved(dispatcher: Dispatcher, sig: tuple) -> bool:
+    """Whether ``dispatcher``'s signed cache is in use and lacks compiled code for ``sig`` (its
+    index does not list it): code compiled elsewhere would be saved there, and is not yet."""
     cache = dispatcher._cache
     if not isinstance(cache, SignedFunctionCache) or not cache._enabled:
         return False
     try:
         key = cache._index_key(sig, dispatcher.targetctx.codegen())
-        return key in cache._cache_file._load_index()
+        return key not in cache._cache_file._load_index()
     except (OSError, trust.Refused):
         return False

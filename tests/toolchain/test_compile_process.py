@@ -62,8 +62,7 @@ def _routed(origin, cache_root, stamp="stamp"):
     @numba.njit(error_model="numpy")
     def add_three(a):
         return a + 3.0
-    numba_cache.attach_dispatcher(add_three, str(cache_root), str(cache_root / "t"), stamp)
-    compile_process.route(add_three, origin)
+    numba_cache.attach_dispatcher(add_three, str(cache_root), str(cache_root / "t"), stamp, origin)
     return add_three
 
 
