@@ -128,6 +128,25 @@ def _ta_write(node, wanted: list) -> Optional[Callable]:
     return run
 
 
+def _ta_read(node, wanted: list) -> Optional[Callable]:
+    """A TensorArrayGather of one index (``ta.read(i)``) from a buffer of fixed size whose rows have
+    the element's shape: a C copy of row ``i``; None while nothing is written (the general path
+    reads zeros or raises) and for an index out of range."""
+    buffer, element = _static(node.inputs[0]), _static(node.outputs[0])
+    if buffer is None or not buffer or not _one_index(node, 2) or buffer[1:] != element:
+        return None
+
+    def run(args: list, into: list) -> Optional[list]:
+        data, written, index = args
+        if data.shape != buffer or written.shape != (buffer[0],) or index.ndim != 0:
+            return None
+        i = int(index)
+        if not 0 <= i < buffer[0] or not written.any():
+            return None
+        return [_copy_into(into[0], data[i])]
+    return run
+
+
 def _ta_take_row(node, wanted: list) -> Optional[Callable]:
     """A TensorArrayTakeRows of one index (the gradient of a one-element write): the row of the
     gradient, copied, and the gradient with that row zeroed (in place when it was given up)."""
@@ -153,7 +172,7 @@ def _ta_take_row(node, wanted: list) -> Optional[Callable]:
 
 # op type -> recipe builder (None: the node does not qualify)
 _RECIPES = {"Split": _split, "SplitV": _split, "ConcatV2": _concat, "GatherV2": _gather,
-            "TensorArrayScatter": _ta_write, "TensorArrayTakeRows": _ta_take_row}
+            "TensorArrayScatter": _ta_write, "TensorArrayGather": _ta_read, "TensorArrayTakeRows": _ta_take_row}
 
 
 def recipe(node, wanted: list) -> Optional[Callable]:

@@ -102,7 +102,7 @@ def test_tensor_array_writes_and_their_gradient_in_a_loop():
         with tf.Session(backend="numba") as sess:
             for _ in range(3):
                 got, got_grad = sess.run([out, grad], {p: x})
-        assert {"TensorArrayScatter", "TensorArrayTakeRows"} <= _lean_in_bodies()
+        assert {"TensorArrayScatter", "TensorArrayTakeRows", "TensorArrayGather"} <= _lean_in_bodies()
     np.testing.assert_allclose(got, 1.5 * x ** 2, rtol=1e-6)
     np.testing.assert_allclose(got_grad, 2 * 1.5 * x * c, rtol=1e-5)
 
@@ -117,3 +117,22 @@ def test_a_second_write_to_one_index_still_raises():
         with tf.Session(backend="numba") as sess:
             with pytest.raises(tf.errors.InvalidArgumentError, match="already been written"):
                 sess.run(ta.stack(), {p: np.ones(2, np.float32)})
+
+
+def test_a_loop_reading_unwritten_rows_gets_zeros_and_out_of_range_raises():
+    # rows 0 and 2 of 4 written before the loop; the loop reads rows 0..n-1 and sums them
+    a, b = _x((2, 3)), _x((2, 3)) * -0.5
+    with tf.Graph().as_default():
+        pa, pb = tf.placeholder(tf.float32, [2, 3]), tf.placeholder(tf.float32, [2, 3])
+        n = tf.placeholder(tf.int32, [])
+        ta = tf.TensorArray(tf.float32, size=4).write(0, pa * 1.0).write(2, pb * 1.0)
+
+        def body(t, total):
+            return t + 1, total + ta.read(t) * 2.0
+        _, total = tf.while_loop(lambda t, _s: t < n, body, (tf.constant(0), tf.zeros([2, 3])))
+        with tf.Session(backend="numba") as sess:
+            for _ in range(2):
+                np.testing.assert_array_equal(sess.run(total, {pa: a, pb: b, n: 4}), 2.0 * (a + b))
+            assert "TensorArrayGather" in _lean_in_bodies()
+            with pytest.raises(tf.errors.InvalidArgumentError, match="read from index 4"):
+                sess.run(total, {pa: a, pb: b, n: 5})
