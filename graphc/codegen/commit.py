@@ -28,6 +28,8 @@ _DEFERRED = tuple(int(getattr(signal, name)) for name in ("SIGINT", "SIGTERM", "
 class _Deferral:
     """Python signal handlers of the main thread replaced by a recorder, until ``finish``."""
 
+    __slots__ = ("saved", "arrived", "active")
+
     def __init__(self) -> None:
         self.saved: dict = {}
         self.arrived: list = []
@@ -56,7 +58,8 @@ _armed: list = [None]   # the main thread's _Deferral for the run in progress (n
 
 
 def _main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
+    # (thread idents compared: current_thread() looks the thread object up, every run)
+    return threading.get_ident() == threading.main_thread().ident
 
 
 class _FromFirstWrite:

@@ -272,6 +272,7 @@ class _Printer:
         self.counter = 0
         self.names = 0
         self.one_thread = False      # inside a stretch of products on one BLAS thread
+        self.switched = False        # whether any line switches the BLAS thread count
 
     def const(self, prefix: str, obj: Any) -> str:
         name = f"{prefix}{self.counter}"
@@ -308,6 +309,7 @@ class _Printer:
             return
         self.emit("_one_thread()" if on else "_restore_threads()")
         self.one_thread = on
+        self.switched = True     # the driver then restores the thread count however it ends
 
 
 def straight_line(exe, env: dict) -> Optional[Driver]:
@@ -350,7 +352,7 @@ def straight_line(exe, env: dict) -> Optional[Driver]:
         for v in step.kernel.outputs:
             p.local.pop(v, None)     # reloaded from the dict when an inlined step reads it
     body = "\n".join(p.lines)
-    if blas_threads._CONTROL is not None:
+    if blas_threads._CONTROL is not None and p.switched:
         setter, getter = blas_threads._CONTROL
         p.ns["_one_thread"], p.ns["_restore_threads"] = _thread_switches(getter, setter)
         source = ("def drive(ctx, env, alloc):\n    fresh = ctx.fresh.add\n    try:\n"
