@@ -9,8 +9,9 @@ nearly a third of its product's time). ``c + alpha * (a @ b)`` is exactly what G
     [MatMul, Sub(c, P)]   [MatMul, Add(c, P) or Add(P, c)]
     [MatMul, Mul(s, P) or Mul(P, s), Sub(c, ·) or Add(c, ·) or Add(·, c)]
 
-(``P`` the product, ``s`` a scalar, ``c`` an input of the product's static 2-D shape, the last node
-the kernel's one output) writes ``c`` into its output (nothing to copy when the output is ``c``'s own
+(``P`` the product, ``s`` a scalar, ``c`` an input of the product's static 2-D shape or a row of
+it: a bias, broadcast over the rows, the last node the kernel's one output) writes ``c`` into its
+output (nothing to copy when the output is ``c``'s own
 array, a variable updated in place) and lets GEMM accumulate the product into it. The kernel itself
 is then never called, nor compiled. A run whose operands BLAS cannot read as they are (another
 dtype, a strided view, an output sharing memory with an operand) takes the kernel as before.
@@ -33,9 +34,9 @@ _SIGNS = {"Add": 1.0, "Sub": -1.0}
 class ProductUpdate:
     """How one kernel's output is ``base + sign * scale * product``."""
 
-    __slots__ = ("base", "scale", "sign", "output", "transpose_a", "transpose_b", "shape")
+    __slots__ = ("base", "scale", "sign", "output", "transpose_a", "transpose_b", "shape", "base_shape")
 
-    def __init__(self, base, scale, sign: float, output, attrs: dict, shape: tuple) -> None:
+    def __init__(self, base, scale, sign: float, output, attrs: dict, shape: tuple, base_shape: tuple) -> None:
         self.base = base              # the tensor the product is added to
         self.scale = scale            # a scalar tensor multiplying the product, or None
         self.sign = sign
@@ -43,13 +44,14 @@ class ProductUpdate:
         self.transpose_a = attrs["transpose_a"]
         self.transpose_b = attrs["transpose_b"]
         self.shape = shape
+        self.base_shape = base_shape   # the product's shape, or a row of it (broadcast when copied)
 
     def run(self, step, ctx) -> bool:
         """Computes the step's output with one GEMM; False (nothing written) when it cannot."""
         env = ctx.env
         a, b = env[step.mm_values[0]], env[step.mm_values[1]]
         base = env[self.base]
-        if base.shape != self.shape or base.dtype != a.dtype or a.ndim != 2 or b.ndim != 2:
+        if base.shape != self.base_shape or base.dtype != a.dtype or a.ndim != 2 or b.ndim != 2:
             return False
         if self.transpose_a:
             a = a.T
@@ -106,6 +108,8 @@ def find(kernel, gen) -> Optional[ProductUpdate]:
         base = y
     else:
         return None
-    if base.shape.as_tuple() != shape or base.dtype != product.dtype or any(base in n.outputs for n in nodes):
+    base_shape = base.shape.as_tuple()
+    if (base_shape not in (shape, (shape[1],), (1, shape[1])) or base.dtype != product.dtype
+            or any(base in n.outputs for n in nodes)):
         return None
-    return ProductUpdate(base, scale, _SIGNS[last.type], last.outputs[0], mm.attrs, shape)
+    return ProductUpdate(base, scale, _SIGNS[last.type], last.outputs[0], mm.attrs, shape, base_shape)

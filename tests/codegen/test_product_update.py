@@ -110,13 +110,16 @@ def test_sgd_weight_update_is_one_gemm_in_place(dtype, gemm_runs):
     assert gemm_runs == [True] * 4                     # the GEMM did the work, first run included
 
 
-@pytest.mark.parametrize("form", ["c + P*s", "P + c", "c - P", "c + s*P fed s", "c - s*P transposed"])
+@pytest.mark.parametrize("form", ["c + P*s", "P + c", "c - P", "c + s*P fed s", "c - s*P transposed", "P + bias",
+                                  "row - P", "bias + s*P"])
 def test_product_update_forms_match_eager(form, gemm_runs):
     a = tf.placeholder(tf.float32, [96, 40])
     b = tf.placeholder(tf.float32, [40, 192])
     bt = tf.placeholder(tf.float32, [192, 40])
     c = tf.placeholder(tf.float32, [96, 192])
     s = tf.placeholder(tf.float32, [])
+    bias = tf.placeholder(tf.float32, [192])
+    row = tf.placeholder(tf.float32, [1, 192])
     product = tf.matmul(a, b)
     out, feeds = {
         "c + P*s": (c + product * 1.5, [a, b, c]),
@@ -124,8 +127,11 @@ def test_product_update_forms_match_eager(form, gemm_runs):
         "c - P": (c - product, [a, b, c]),
         "c + s*P fed s": (c + s * product, [a, b, c, s]),
         "c - s*P transposed": (c - s * tf.matmul(a, bt, transpose_b=True), [a, bt, c, s]),
+        "P + bias": (product + bias, [a, b, bias]),     # a bias row: broadcast into the output, then GEMM
+        "row - P": (row - product, [a, b, row]),
+        "bias + s*P": (bias + s * product, [a, b, bias, s]),
     }[form]
-    shapes = {a: (96, 40), b: (40, 192), bt: (192, 40), c: (96, 192), s: ()}
+    shapes = {a: (96, 40), b: (40, 192), bt: (192, 40), c: (96, 192), s: (), bias: (192,), row: (1, 192)}
     values = [rand(*shapes[f]) for f in feeds]
     exe, _, _ = _run_numba([out], feeds, values)
     assert len(_update_steps(exe)) == 1 and gemm_runs == [True]
@@ -134,11 +140,11 @@ def test_product_update_forms_match_eager(form, gemm_runs):
 def test_forms_it_does_not_take_run_their_kernel():
     a = tf.placeholder(tf.float32, [96, 40])
     b = tf.placeholder(tf.float32, [40, 192])
-    bias = tf.placeholder(tf.float32, [192])
+    column = tf.placeholder(tf.float32, [96, 1])
     c = tf.placeholder(tf.float32, [96, 192])
     product = tf.matmul(a, b)
     for out, feeds, values in [
-        (product + bias, [a, b, bias], [rand(96, 40), rand(40, 192), rand(192)]),          # broadcast base
+        (product + column, [a, b, column], [rand(96, 40), rand(40, 192), rand(96, 1)]),    # a column, not a row
         (product - c, [a, b, c], [rand(96, 40), rand(40, 192), rand(96, 192)]),            # -P + c
         (c + 2.0 * tf.nn.relu(product), [a, b, c], [rand(96, 40), rand(40, 192), rand(96, 192)]),
     ]:
