@@ -42,6 +42,10 @@ from graphc.passes.fusion import KernelKind, facts
 from graphc.passes.memory import Place, Storage
 
 RECYCLE_DEPTH = 2         # results of this many recent runs are watched for reuse
+# outputs of at most this many elements are new arrays each run, not recycled ones: numpy serves
+# them from its small-block cache or malloc's heap without page faults, in ~0.2 us against ~1 us
+# for the recycler's locked lookup (the recycler pays off for arrays that would be fresh pages)
+FRESH_MAX_ELEMENTS = 512
 
 # ------------------------------------------------------------------------------------------------
 # steps
