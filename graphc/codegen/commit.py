@@ -81,12 +81,16 @@ class _FromFirstWrite:
             deferral.finish()
 
 
-def deferred_from_first_write() -> _FromFirstWrite:
+_NOTHING_TO_DEFER = contextlib.nullcontext()
+
+
+def deferred_from_first_write(may_write: bool = True) -> Any:
     """Wraps a run and its commit: signals stay prompt (Ctrl-C during a long compile stops the run
     and changes nothing) until an executor calls ``writing_in_place``; from then on they are
     deferred until the block ends, after the commit. Outside the main thread signals cannot raise
-    into the run, and it does nothing."""
-    return _FromFirstWrite()
+    into the run, and it does nothing. ``may_write`` False (an executable that never writes a
+    variable's own array, its ``writes_in_place``): nothing to arm."""
+    return _FromFirstWrite() if may_write else _NOTHING_TO_DEFER
 
 
 def writing_in_place() -> None:

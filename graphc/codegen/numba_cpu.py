@@ -132,6 +132,9 @@ class NumbaExecutable:
         policy.mark_certain_steps(self.steps, static, self.consts)
         self.inplace, self.inplace_note = policy.plan_inplace(self.kernel_plan, self.storage, self.steps)
         self.inplace_variables = sorted({var.name for var in self.inplace.values()})
+        # whether a run may write a variable's own array (here or in a region body's executable):
+        # the session arms commit's signal deferral around the runs that may
+        self.writes_in_place = bool(self.inplace) or any(getattr(s, "regions", False) for s in self.steps)
         self.whole_loops = self.loops.why
         # numba_driver.Driver after the first trusted run; False: none (switched off when compiled,
         # or nothing to inline)

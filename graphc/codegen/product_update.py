@@ -12,8 +12,9 @@ nearly a third of its product's time). ``c + alpha * (a @ b)`` is exactly what G
 (``P`` the product, ``s`` a scalar, ``c`` an input of the product's static 2-D shape or a row of
 it: a bias, broadcast over the rows, the last node the kernel's one output) writes ``c`` into its
 output (nothing to copy when the output is ``c``'s own array, a variable updated in place) and
-lets GEMM accumulate the product into it. The kernel itself is then never called, nor compiled. A run whose operands BLAS cannot read as they are (another
-dtype, a strided view, an output sharing memory with an operand) takes the kernel as before.
+lets GEMM accumulate the product into it. The kernel itself is then never called, nor compiled. A
+run whose operands BLAS cannot read as they are (another dtype, a strided view, an output sharing
+memory with an operand) takes the kernel as before.
 """
 from __future__ import annotations
 

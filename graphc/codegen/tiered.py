@@ -220,6 +220,12 @@ class TieredExecutable:
             _submit(self, feed_values, state)
         return results, updates
 
+    @property
+    def writes_in_place(self) -> bool:
+        """The compiled executable's (``commit.deferred_from_first_write``); True until there is one."""
+        exe = self._compiled
+        return True if exe is None else getattr(exe, "writes_in_place", True)
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)

@@ -230,7 +230,7 @@ class Session:
                 raise
             counters = dict(state.counters) if state.counters else None
             # a run that writes variables in place must not stop half way (see codegen/commit.py)
-            with self._settings.threads(), commit.deferred_from_first_write():
+            with self._settings.threads(), commit.deferred_from_first_write(getattr(exe, "writes_in_place", True)):
                 try:
                     if device_fetches:
                         results, updates = exe.run(feed_values, state, device_fetches=True)

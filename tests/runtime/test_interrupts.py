@@ -145,3 +145,32 @@ def test_runs_in_other_threads_leave_handlers_alone():
     t.start()
     t.join()
     assert handlers == [signal.default_int_handler]
+
+
+def test_only_runs_that_may_write_a_variable_in_place_arm_the_deferral(monkeypatch):
+    """A numba executable says whether it may write a variable's own array (an in-place update,
+    or a region body that might); the session arms the deferral for those runs only."""
+    armed = []
+    real = commit.deferred_from_first_write
+
+    def watched(may_write=True):
+        armed.append(may_write)
+        return real(may_write)
+    monkeypatch.setattr(commit, "deferred_from_first_write", watched)
+    with tf.Graph().as_default():
+        a = tf.placeholder(tf.float32, [4])
+        w = tf.Variable(np.ones(4, np.float32))
+        read_only = a * 2.0 + w
+        update = tf.assign_sub(w, a)
+        _, looped = tf.while_loop(lambda i, _s: i < 3, lambda i, s: (i + 1, s + tf.reduce_sum(w)),
+                                  (tf.constant(0), tf.constant(0.0)))
+        with tf.Session(backend="numba", compile_mode="sync") as sess:
+            sess.run(w.initializer)
+            feed = {a: np.arange(4, dtype=np.float32)}
+            cases = [(read_only, False), (update, True), (looped, True)]
+            for fetch, may_write in cases:
+                assert sess.compile(fetch, feed).writes_in_place is may_write
+                del armed[:]
+                sess.run(fetch, feed)
+                assert armed == [may_write]
+            np.testing.assert_array_equal(sess.run(w), 1.0 - np.arange(4))
