@@ -24,3 +24,11 @@ def fresh_default_graph():
     tf.reset_default_graph()
     yield
     tf.reset_default_graph()
+
+
+@pytest.fixture
+def small_variables_in_place(monkeypatch):
+    """For tests that watch in-place writes on small variables, which the Numba backend otherwise
+    gives new arrays (``run_policy.FRESH_MAX_ELEMENTS``): the rule is off for them."""
+    from graphc.codegen import run_policy
+    monkeypatch.setattr(run_policy, "FRESH_MAX_ELEMENTS", 0)

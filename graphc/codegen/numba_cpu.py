@@ -130,7 +130,8 @@ class NumbaExecutable:
         static = [n.outputs[0] for n in list(prog.feeds) + list(prog.reads.values())
                   if n.outputs[0].shape.is_fully_defined()]
         policy.mark_certain_steps(self.steps, static, self.consts)
-        self.inplace, self.inplace_note = policy.plan_inplace(self.kernel_plan, self.storage, self.steps)
+        self.inplace, self.inplace_note = policy.plan_inplace(self.kernel_plan, self.storage, self.steps,
+                                                              small_fresh=True)
         self.inplace_variables = sorted({var.name for var in self.inplace.values()})
         # whether a run may write a variable's own array (here or in a region body's executable):
         # the session arms commit's signal deferral around the runs that may

@@ -29,6 +29,7 @@ fail on data); the policy sets ``certain`` and ``promised``.
 """
 from __future__ import annotations
 
+import math
 import sys
 import threading
 from typing import Any, Callable, Iterable, Optional
@@ -106,11 +107,15 @@ def mark_certain_steps(steps: list, static_values: Iterable, constants: Iterable
                 values.update(k.outputs)
 
 
-def plan_inplace(kernel_plan, storage: dict, steps: list) -> tuple:
+def plan_inplace(kernel_plan, storage: dict, steps: list, small_fresh: bool = False) -> tuple:
     """({new value: variable} for the updates written into the variable's own array, a note saying
-    why there are none when the memory plan asked for some)."""
+    why there are none when the memory plan asked for some). With ``small_fresh`` (host arrays) a
+    variable of at most ``FRESH_MAX_ELEMENTS`` gets a new array instead (the lecture's scalar ``w``
+    and ``b``): writing it in place saves nothing, and a run that writes in place arms the signal
+    deferral (two ``signal`` calls, ~1.5 us, ``commit.py``)."""
     prog = kernel_plan.program
-    wanted = {v: var for var, v in prog.updates.items() if storage.get(v) == Storage(Place.VARIABLE, var)}
+    wanted = {v: var for var, v in prog.updates.items()
+              if storage.get(v) == Storage(Place.VARIABLE, var) and not (small_fresh and _small(v))}
     if not wanted:
         return {}, ""
     wanted = {v: var for v, var in wanted.items() if not old_value_escapes(kernel_plan, var)}
@@ -123,6 +128,11 @@ def plan_inplace(kernel_plan, storage: dict, steps: list) -> tuple:
                         "in-place update and could fail (on data, or on shapes known only at run time); new "
                         "values go to fresh arrays so a failed run leaves the variables untouched")
     return wanted, ""
+
+
+def _small(value) -> bool:
+    dims = value.shape.as_tuple()
+    return dims is not None and None not in dims and math.prod(dims) <= FRESH_MAX_ELEMENTS
 
 
 def old_value_escapes(kernel_plan, var) -> bool:

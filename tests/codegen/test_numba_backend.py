@@ -142,6 +142,7 @@ def test_matmul_and_numpy_kernels_share_one_blas_thread_pool():
 # ------------------------------------------------------------------------------------------------
 # training step, variables
 
+@pytest.mark.usefixtures("small_variables_in_place")
 def test_variable_updated_in_place_writes_into_its_own_array():
     v = tf.Variable(np.arange(6, dtype=np.float32))
     g = tf.placeholder(tf.float32, [6])
@@ -154,6 +155,7 @@ def test_variable_updated_in_place_writes_into_its_own_array():
     assert updates[v.op] is original          # no copy of the variable per run
 
 
+@pytest.mark.usefixtures("small_variables_in_place")
 def test_fetched_new_value_of_an_in_place_variable_is_a_copy():
     v = tf.Variable(np.arange(3, dtype=np.float32))
     new = tf.assign_add(v, tf.ones([3]))
@@ -163,6 +165,7 @@ def test_fetched_new_value_of_an_in_place_variable_is_a_copy():
     assert not np.shares_memory(got[0], updates[v.op])
 
 
+@pytest.mark.usefixtures("small_variables_in_place")
 def test_failed_run_after_an_update_leaves_the_variable_untouched():
     v = tf.Variable(np.arange(6, dtype=np.float32))
     idx = tf.placeholder(tf.int32, [2])
@@ -180,6 +183,7 @@ def test_failed_run_after_an_update_leaves_the_variable_untouched():
     np.testing.assert_array_equal(got[0], [6.0, 1.0])
 
 
+@pytest.mark.usefixtures("small_variables_in_place")
 def test_a_numpy_step_before_the_updates_keeps_them_in_place(monkeypatch):
     """Sparse labels go through a host step early in a training step; its output shape is checked
     against the static one, so the kernels after it keep their static geometry and the SGD updates
@@ -203,6 +207,7 @@ def test_a_numpy_step_before_the_updates_keeps_them_in_place(monkeypatch):
         exe.run(feeds, state)
 
 
+@pytest.mark.usefixtures("small_variables_in_place")
 def test_in_place_update_in_a_session_commits_and_a_failed_run_does_not():
     v = tf.Variable(np.zeros(4, np.float32))
     g = tf.placeholder(tf.float32, [4])
@@ -229,6 +234,7 @@ def test_a_lone_1x1_matmul_kernel_compiles():
         assert sess.run(y, {p: np.arange(5, dtype=np.float32)}).tolist() == [[30.0]]
 
 
+@pytest.mark.usefixtures("small_variables_in_place")
 def test_variable_whose_array_changed_shape_is_checked_not_trusted():
     v = tf.Variable(np.zeros(3, np.float32))
     grow = tf.assign(v, tf.ones([5]), validate_shape=False)

@@ -86,6 +86,7 @@ def _adam_mlp():
     return x, labels, loss, step
 
 
+@pytest.mark.usefixtures("small_variables_in_place")
 def test_training_steps_match_and_update_variables_in_place(monkeypatch):
     x, labels, loss, step = _adam_mlp()
     feeds = [(x, f32(8, 5)), (labels, f32(8, 3))]
@@ -177,6 +178,7 @@ def test_a_feed_of_another_dtype_takes_the_step_loop(monkeypatch):
     _same(loop.run([xv], state)[0], straight.run([xv], state)[0], "float32 feed after it")
 
 
+@pytest.mark.usefixtures("small_variables_in_place")
 def test_parallel_and_large_in_place_kernels_are_left_to_their_step(monkeypatch):
     """Kernels whose step picks a variant at run time (parallel, or an in-place output from
     ``INPLACE_PRANGE_MIN`` elements) are called through the step, which picks it as before."""

@@ -87,6 +87,7 @@ def test_chunks_cover_every_row_once():
     assert -(-10 ** 9 // size) <= numba_threads.MAX_CHUNKS
 
 
+@pytest.mark.usefixtures("small_variables_in_place")
 def test_in_place_update_runs_the_prange_variant(many_chunks):
     # the serial loop's runtime alias check fails when an output is an input's array (LLVM then
     # runs its scalar fallback); numba's prange loop stays vectorized
@@ -100,6 +101,7 @@ def test_in_place_update_runs_the_prange_variant(many_chunks):
     assert _variants_run(exe, [f32(64)], state) == [["parallel"]]
 
 
+@pytest.mark.usefixtures("small_variables_in_place")
 def test_large_in_place_update_below_the_parallel_size_runs_the_prange_variant(monkeypatch):
     monkeypatch.setattr(numba_steps, "PARALLEL_MIN", 2 ** 62)
     monkeypatch.setattr(numba_steps, "INPLACE_PRANGE_MIN", 256)
@@ -112,6 +114,7 @@ def test_large_in_place_update_below_the_parallel_size_runs_the_prange_variant(m
     assert _variants_run(exe, [f32(512)], state) == [["parallel"]]
 
 
+@pytest.mark.usefixtures("small_variables_in_place")
 def test_small_in_place_output_beside_a_large_one_runs_the_serial_variant(monkeypatch):
     """Only a large in-place output picks prange below PARALLEL_MIN: a bias updated in place beside
     a large output (the MLP's ReLU-gradient kernel) keeps the serial kernel, which compiles in a

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import graphc as tf
-from graphc.codegen import commit
+from graphc.codegen import commit, run_policy
 from graphc.runtime.session import available_backends
 
 BACKENDS = [b for b in available_backends() if b != "auto"]
@@ -148,8 +148,9 @@ def test_runs_in_other_threads_leave_handlers_alone():
 
 
 def test_only_runs_that_may_write_a_variable_in_place_arm_the_deferral(monkeypatch):
-    """A numba executable says whether it may write a variable's own array (an in-place update,
-    or a region body that might); the session arms the deferral for those runs only."""
+    """A numba executable says whether it may write a variable's own array (an in-place update of
+    a variable over ``FRESH_MAX_ELEMENTS``, or a region body that might); the session arms the
+    deferral for those runs only. A small variable's new value is a new array."""
     armed = []
     real = commit.deferred_from_first_write
 
@@ -157,20 +158,25 @@ def test_only_runs_that_may_write_a_variable_in_place_arm_the_deferral(monkeypat
         armed.append(may_write)
         return real(may_write)
     monkeypatch.setattr(commit, "deferred_from_first_write", watched)
+    n = run_policy.FRESH_MAX_ELEMENTS + 1
     with tf.Graph().as_default():
-        a = tf.placeholder(tf.float32, [4])
-        w = tf.Variable(np.ones(4, np.float32))
+        a = tf.placeholder(tf.float32, [n])
+        w = tf.Variable(np.ones(n, np.float32))
+        small = tf.Variable(np.ones(4, np.float32))
         read_only = a * 2.0 + w
         update = tf.assign_sub(w, a)
+        small_update = tf.assign_sub(small, a[:4])
         _, looped = tf.while_loop(lambda i, _s: i < 3, lambda i, s: (i + 1, s + tf.reduce_sum(w)),
                                   (tf.constant(0), tf.constant(0.0)))
         with tf.Session(backend="numba", compile_mode="sync") as sess:
-            sess.run(w.initializer)
-            feed = {a: np.arange(4, dtype=np.float32)}
-            cases = [(read_only, False), (update, True), (looped, True)]
-            for fetch, may_write in cases:
+            sess.run(tf.global_variables_initializer())
+            feed = {a: np.arange(n, dtype=np.float32)}
+            own = sess._state.values[w.op]
+            for fetch, may_write in [(read_only, False), (update, True), (small_update, False), (looped, True)]:
                 assert sess.compile(fetch, feed).writes_in_place is may_write
                 del armed[:]
                 sess.run(fetch, feed)
                 assert armed == [may_write]
-            np.testing.assert_array_equal(sess.run(w), 1.0 - np.arange(4))
+            np.testing.assert_array_equal(sess.run(w), 1.0 - np.arange(n))
+            np.testing.assert_array_equal(sess.run(small), 1.0 - np.arange(4))
+            assert sess._state.values[w.op] is own        # written in place

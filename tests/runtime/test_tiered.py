@@ -132,6 +132,7 @@ def test_a_background_compile_error_surfaces_on_the_next_run_with_the_synchronou
     assert exe.tier == "numba"
 
 
+@pytest.mark.usefixtures("small_variables_in_place")
 def test_in_place_updates_start_with_the_switch_and_never_write_a_fetched_array():
     x = tf.placeholder(tf.float32, [4], name="x")
     v = tf.Variable(np.zeros(4, np.float32))
@@ -176,6 +177,7 @@ def test_only_backends_that_tier_tier_and_bad_modes_are_refused(monkeypatch):
         _session(None)
 
 
+@pytest.mark.usefixtures("small_variables_in_place")
 def test_a_trial_run_never_writes_the_variables_it_reads():
     # the trial may start before the session commits the eager run's updates, so it must not write
     # into the arrays the session still holds, even where compiled runs update them in place
