@@ -153,8 +153,8 @@ fminimum = _nan_propagating("llvm.minimum")
 # inliner, which still vectorizes the kernel's loop; numba's IR-level inlining (inline="always")
 # typed them again at every call site (the LSTM step's cold first run: 9.6-9.7 -> 8.5-8.7 s; the
 # MLP's, one call site a kernel, unchanged). Not disk-cached: LLVM inlines a helper into a kernel
-# from the helper's IR, compiled in this process. No `reassoc`: their round-to-integer steps keep IEEE order in
-# every kernel (the flags pointwise kernels use).
+# from the helper's IR, compiled in this process. No `reassoc`: their round-to-integer steps keep
+# IEEE order in every kernel (the flags pointwise kernels use).
 _helper = numba.njit(error_model="numpy", fastmath=FASTMATH - {"reassoc"})
 
 
