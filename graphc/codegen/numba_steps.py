@@ -109,10 +109,6 @@ class RunContext:
         n = 1
         for s in shape:
             n *= s
-        if n <= policy.FRESH_MAX_ELEMENTS:     # small: a new array costs less than the recycler's lookup
-            out = np.empty(shape, value.dtype.np_type)
-            self.fresh.add(id(out))
-            return out
         arr = exe.recycler.array(value, n, value.dtype.np_type)
         out = arr if arr.shape == shape else arr.reshape(shape)
         self.fresh.add(id(out))

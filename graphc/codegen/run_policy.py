@@ -43,9 +43,11 @@ from graphc.passes.fusion import KernelKind, facts
 from graphc.passes.memory import Place, Storage
 
 RECYCLE_DEPTH = 2         # results of this many recent runs are watched for reuse
-# outputs of at most this many elements are new arrays each run, not recycled ones: numpy serves
-# them from its small-block cache or malloc's heap without page faults, in ~0.2 us against ~1 us
-# for the recycler's locked lookup (the recycler pays off for arrays that would be fresh pages)
+# variables of at most this many elements get a new array each run on the host, not in-place
+# writes (``plan_inplace``). Outputs still come from the recycler: with a new small array each run,
+# one full test run saw a 1-ulp difference between two sessions' results (unconfirmed guess: the
+# new array lands next to the run's feeds, LLVM's runtime alias check then takes the scalar loop,
+# whose reduction sums in another order than the vector loop)
 FRESH_MAX_ELEMENTS = 512
 
 # ------------------------------------------------------------------------------------------------

@@ -596,8 +596,8 @@ def test_gather_rows_of_a_pooled_intermediate_copies_its_row():
 
 @pytest.mark.parametrize("n", [3, run_policy.FRESH_MAX_ELEMENTS + 1])
 def test_results_of_earlier_runs_are_never_written_by_later_ones(n):
-    """Small fetches are new arrays each run, larger ones come from the recycler: either way a
-    result the caller still holds keeps its values."""
+    """Fetches come from the recycler, which reuses an array only once nobody holds it: a result
+    the caller still holds keeps its values, small or large."""
     with tf.Graph().as_default():
         a = tf.placeholder(tf.float32, [n])
         out = a * 2.0 + 1.0
