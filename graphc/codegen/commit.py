@@ -84,7 +84,7 @@ class _FromFirstWrite:
 _NOTHING_TO_DEFER = contextlib.nullcontext()
 
 
-def deferred_from_first_write(may_write: bool = True) -> Any:
+def deferred_from_first_write(may_write: bool = True) -> contextlib.AbstractContextManager:
     """Wraps a run and its commit: signals stay prompt (Ctrl-C during a long compile stops the run
     and changes nothing) until an executor calls ``writing_in_place``; from then on they are
     deferred until the block ends, after the commit. Outside the main thread signals cannot raise

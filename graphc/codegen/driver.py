@@ -36,7 +36,9 @@ class Executable(Protocol):
     with ``OpDef.session_state`` keeps between runs); ``results`` in the order of
     ``plan.fetches``; ``updates`` maps variable ops to their new values. A backend that writes a
     variable's own array calls ``codegen/commit.writing_in_place()`` first, and never does when
-    ``state.in_place`` is False (a background trial run, ``codegen/tiered.py``).
+    ``state.in_place`` is False (a background trial run, ``codegen/tiered.py``). An executable
+    whose runs never do may say so with ``writes_in_place = False``: the session then arms no
+    signal deferral around its runs (an executable without the attribute counts as writing).
     """
 
     backend: str

@@ -43,12 +43,7 @@ from graphc.passes.fusion import KernelKind, facts
 from graphc.passes.memory import Place, Storage
 
 RECYCLE_DEPTH = 2         # results of this many recent runs are watched for reuse
-# variables of at most this many elements get a new array each run on the host, not in-place
-# writes (``plan_inplace``). Outputs still come from the recycler: with a new small array each run,
-# one full test run saw a 1-ulp difference between two sessions' results (unconfirmed guess: the
-# new array lands next to the run's feeds, LLVM's runtime alias check then takes the scalar loop,
-# whose reduction sums in another order than the vector loop)
-FRESH_MAX_ELEMENTS = 512
+FRESH_MAX_ELEMENTS = 512  # host variables this small get a new array each run, not an in-place write
 
 # ------------------------------------------------------------------------------------------------
 # steps

@@ -17,7 +17,7 @@ import pytest
 
 import graphc as tf
 from graphc import errors
-from graphc.codegen import driver, numba_cpu, numba_printer, numba_scalar, numba_steps, run_policy
+from graphc.codegen import driver, numba_cpu, numba_printer, numba_scalar, numba_steps
 from graphc.toolchain import cache
 from graphc.passes.run_plan import RunPlan
 from graphc.runtime.session import SessionState
@@ -594,7 +594,7 @@ def test_gather_rows_of_a_pooled_intermediate_copies_its_row():
     np.testing.assert_allclose(got, want, rtol=1e-5)
 
 
-@pytest.mark.parametrize("n", [3, run_policy.FRESH_MAX_ELEMENTS + 1])
+@pytest.mark.parametrize("n", [3, 600])
 def test_results_of_earlier_runs_are_never_written_by_later_ones(n):
     """Fetches come from the recycler, which reuses an array only once nobody holds it: a result
     the caller still holds keeps its values, small or large."""
