@@ -263,7 +263,7 @@ def compile(job: CompileJob) -> NumbaExecutable:
 
 
 def _empty(n: int, dtype) -> np.ndarray:
-    return np.empty(max(n, 1), dtype=dtype)
+    return policy.new_array((max(n, 1),), dtype)
 
 
 def _flat(array: np.ndarray, n: int, shape: tuple) -> np.ndarray:

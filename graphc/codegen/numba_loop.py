@@ -22,6 +22,7 @@ import numba
 import numpy as np
 
 from graphc.codegen import regions
+from graphc.codegen import run_policy as policy
 from graphc.codegen.numba_steps import CompiledStep
 
 COMPILED_WHOLE = "compiled whole: one njit function runs every iteration"
@@ -97,7 +98,7 @@ class WholeLoop:
         src += [f"        v{i}[:] = n{i}" for i in range(n)]
         src += ["        count += 1", "    return count"]
         for i in range(n):
-            names.add_fixed(f"n{i}", np.empty(_flat(self.shapes[i]), self.dtypes[i]), self.shapes[i])
+            names.add_fixed(f"n{i}", policy.new_array((_flat(self.shapes[i]),), self.dtypes[i]), self.shapes[i])
         src[0] = f"def whole_loop({', '.join(names.params)}):"
         self.source = "\n".join(src) + "\n"
         self.fixed = names.fixed
@@ -135,7 +136,7 @@ class WholeLoop:
                     raise Refused(f"value {v} of kernel {step.kernel.index} comes from outside the loop's kernels")
                 args.append(local[v])
             for j, (v, shape) in enumerate(zip(step.out_values, out_shapes)):
-                local[v] = names.add_fixed(f"{prefix}o{s}_{j}", np.empty(_flat(shape), v.dtype.np_type), shape)
+                local[v] = names.add_fixed(f"{prefix}o{s}_{j}", policy.new_array((_flat(shape),), v.dtype.np_type), shape)
                 args.append(local[v])
             lines.append(f"{fn}({', '.join(args)})")
         try:

@@ -109,6 +109,10 @@ class RunContext:
         n = 1
         for s in shape:
             n *= s
+        if n <= policy.FRESH_MAX_ELEMENTS:
+            out = policy.new_array(shape, value.dtype.np_type)
+            self.fresh.add(id(out))
+            return out
         arr = exe.recycler.array(value, n, value.dtype.np_type)
         out = arr if arr.shape == shape else arr.reshape(shape)
         self.fresh.add(id(out))
@@ -419,7 +423,7 @@ class NumpyStep:
         node = self.kernel.nodes[0]
         args = [env[v] for v in node.inputs]
         rows = host.run_kernel(node, args, lambda: ROW_VIEW_OPS[node.type](*args))
-        pooled = {id(a) for a in ctx.exe.pool.arrays.values()}
+        pooled = {id(a.base) for a in ctx.exe.pool.arrays.values()}    # their byte buffers (new_array)
         for v, row, stack in zip(node.outputs, rows, args[1:]):
             target = ctx.into_array(v, row.shape)
             if target is not None:       # a loop records it: copied once, into its row

@@ -220,7 +220,7 @@ class _Rows:
     def _empty(self, rows: int, row_shape: tuple, dtype) -> np.ndarray:
         shape = (rows,) + row_shape
         if self.recycler is None:
-            return np.empty(shape, dtype=dtype)
+            return policy.new_array(shape, dtype)
         n = 1
         for d in shape:
             n *= d

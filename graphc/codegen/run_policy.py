@@ -43,7 +43,15 @@ from graphc.passes.fusion import KernelKind, facts
 from graphc.passes.memory import Place, Storage
 
 RECYCLE_DEPTH = 2         # results of this many recent runs are watched for reuse
-FRESH_MAX_ELEMENTS = 512  # host variables this small get a new array each run, not an in-place write
+# host values this small get a new array each run: variables instead of an in-place write, outputs
+# instead of the recycler's lookup (a new small array costs ~0.3 us against the lookup's ~0.8 us)
+FRESH_MAX_ELEMENTS = 512
+# LLVM runs a loop's vector code only when a run-time check passes: an array the loop stores into
+# does not start less than (vector width x interleave x element size) bytes, 256 on AVX-512, after
+# an array it reads. Otherwise the scalar loop runs, and its sums round in another order, so one
+# kernel's numbers would depend on where malloc placed its arrays. Every host array a compiled
+# kernel writes is allocated with this many unused bytes before its data (``new_array``).
+ALIAS_GUARD_BYTES = 512
 
 # ------------------------------------------------------------------------------------------------
 # steps
@@ -200,6 +208,17 @@ def unshared(out: np.ndarray, inputs: Iterable) -> np.ndarray:
 # ------------------------------------------------------------------------------------------------
 # buffers
 
+def new_array(shape: tuple, dtype: Any) -> np.ndarray:
+    """A new C array of ``shape`` and ``dtype`` with ``ALIAS_GUARD_BYTES`` unused bytes before its
+    data, so no other array starts just before it (see there). Its ``base`` is the byte buffer."""
+    dtype = np.dtype(dtype)
+    n = 1
+    for d in shape:
+        n *= d
+    owner = np.empty(ALIAS_GUARD_BYTES + n * dtype.itemsize, np.uint8)
+    return np.ndarray(shape, dtype, owner, ALIAS_GUARD_BYTES)
+
+
 class BufferPool:
     """One flat array per memory-plan buffer, for values that stay inside a run, grown when a run
     needs more; ``view`` gives it the value's shape.
@@ -256,12 +275,15 @@ class Recycler:
                 kept = self.handed_out[key] = []
             arr = None
             for i in range(len(kept)):
-                # unused when the only references are this list and getrefcount's argument
-                if kept[i].size == n and kept[i].dtype == dtype and sys.getrefcount(kept[i]) <= 2:
+                # unused when the only references are this list, ``k`` and getrefcount's argument,
+                # and its byte buffer's are the array's and getrefcount's (a view the caller holds,
+                # a reshaped result, refers to that buffer, not to the array)
+                k = kept[i]
+                if k.size == n and k.dtype == dtype and sys.getrefcount(k) <= 3 and sys.getrefcount(k.base) <= 2:
                     arr = kept.pop(i)
                     break
             if arr is None:
-                arr = np.empty(n, dtype=dtype)
+                arr = new_array((n,), dtype)
             kept.insert(0, arr)
             del kept[RECYCLE_DEPTH:]
             return arr

@@ -593,16 +593,3 @@ def test_gather_rows_of_a_pooled_intermediate_copies_its_row():
     want = (np.exp(data[1]) + 1.0) * 2.0 + np.tanh(data[2] * (np.exp(data[1, 0, 0]) + 1.0))
     np.testing.assert_allclose(got, want, rtol=1e-5)
 
-
-@pytest.mark.parametrize("n", [3, 600])
-def test_results_of_earlier_runs_are_never_written_by_later_ones(n):
-    """Fetches come from the recycler, which reuses an array only once nobody holds it: a result
-    the caller still holds keeps its values, small or large."""
-    with tf.Graph().as_default():
-        a = tf.placeholder(tf.float32, [n])
-        out = a * 2.0 + 1.0
-        with tf.Session(backend="numba") as sess:
-            kept = [sess.run(out, {a: np.full(n, k, np.float32)}) for k in range(4)]
-    for k, got in enumerate(kept):
-        np.testing.assert_array_equal(got, np.full(n, 2.0 * k + 1.0, np.float32))
-    assert len({id(g) for g in kept}) == 4
