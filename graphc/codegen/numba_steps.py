@@ -423,7 +423,7 @@ class NumpyStep:
         node = self.kernel.nodes[0]
         args = [env[v] for v in node.inputs]
         rows = host.run_kernel(node, args, lambda: ROW_VIEW_OPS[node.type](*args))
-        pooled = {id(a.base) for a in ctx.exe.pool.arrays.values()}    # their byte buffers (new_array)
+        pooled = {id(a if a.base is None else a.base) for a in ctx.exe.pool.arrays.values()}  # owners (new_array)
         for v, row, stack in zip(node.outputs, rows, args[1:]):
             target = ctx.into_array(v, row.shape)
             if target is not None:       # a loop records it: copied once, into its row

@@ -212,6 +212,8 @@ def new_array(shape: tuple, dtype: Any) -> np.ndarray:
     """A new C array of ``shape`` and ``dtype`` with ``ALIAS_GUARD_BYTES`` unused bytes before its
     data, so no other array starts just before it (see there). Its ``base`` is the byte buffer."""
     dtype = np.dtype(dtype)
+    if dtype.hasobject:      # (strings: no kernel writes them, and object slots must start as None)
+        return np.empty(shape, dtype)
     n = 1
     for d in shape:
         n *= d
@@ -275,11 +277,12 @@ class Recycler:
                 kept = self.handed_out[key] = []
             arr = None
             for i in range(len(kept)):
-                # unused when the only references are this list, ``k`` and getrefcount's argument,
-                # and its byte buffer's are the array's and getrefcount's (a view the caller holds,
-                # a reshaped result, refers to that buffer, not to the array)
-                k = kept[i]
-                if k.size == n and k.dtype == dtype and sys.getrefcount(k) <= 3 and sys.getrefcount(k.base) <= 2:
+                # unused when the only references are this list and getrefcount's argument, and
+                # its byte buffer's are the array's and getrefcount's (a view the caller holds, a
+                # reshaped result, refers to that buffer, not to the array). ``kept[i]`` each time,
+                # not a local: Python 3.14 borrows a local's reference, so its count would be one less
+                if (kept[i].size == n and kept[i].dtype == dtype and sys.getrefcount(kept[i]) <= 2
+                        and sys.getrefcount(kept[i].base) <= 2):
                     arr = kept.pop(i)
                     break
             if arr is None:

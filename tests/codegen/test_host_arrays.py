@@ -30,13 +30,15 @@ def test_no_array_starts_within_the_guard_before_a_new_array():
     assert all(g.flags.c_contiguous and g.flags.writeable for g in guarded)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.bool_, np.complex128])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.bool_, np.complex128, np.object_])
 @pytest.mark.parametrize("shape", [(), (1,), (3, 4), (0, 2)])
 def test_a_new_array_has_its_shape_dtype_and_alignment(shape, dtype):
     a = run_policy.new_array(shape, dtype)
     assert a.shape == shape and a.dtype == dtype and a.flags.c_contiguous and a.flags.aligned
     a[...] = 1
     assert (a == 1).all()
+    if dtype is np.object_:          # slots start as None, not as garbage pointers
+        assert all(x is None for x in run_policy.new_array((4,), dtype))
 
 
 @pytest.mark.parametrize("n", [3, 600])
