@@ -16,8 +16,10 @@ the plan, and follows the same rules, which live here:
   run never leaves some variables updated and others not;
 - **the numpy step** (``run_nodes``, ``unshared``): nodes run with their numpy kernels, outputs
   that alias an input or are not plain C arrays are copied before the run may hand them out;
-- **buffers** (``BufferPool``, ``Recycler``): one flat array per memory-plan buffer for values that
-  stay inside a run; on the host, arrays handed out by earlier runs are reused once nobody holds them;
+- **buffers** (``BufferPool``, ``Recycler``, ``new_array``): one flat array per memory-plan buffer for
+  values that stay inside a run; on the host, arrays handed out by earlier runs are reused once
+  nobody holds them, and every array a compiled kernel writes starts ``ALIAS_GUARD_BYTES`` after
+  any other array (so its sums never depend on where malloc put it);
 - **hand-out rules** (``hand_out``, ``check_feed``, ``check_initialized``, ``c_array``): a run's own
   array goes to the caller once, anything else is copied; feeds and variables are checked first.
 
