@@ -216,10 +216,7 @@ def new_array(shape: tuple, dtype: Any) -> np.ndarray:
     dtype = np.dtype(dtype)
     if dtype.hasobject:      # (strings: no kernel writes them, and object slots must start as None)
         return np.empty(shape, dtype)
-    n = 1
-    for d in shape:
-        n *= d
-    owner = np.empty(ALIAS_GUARD_BYTES + n * dtype.itemsize, np.uint8)
+    owner = np.empty(ALIAS_GUARD_BYTES + math.prod(shape) * dtype.itemsize, np.uint8)
     return np.ndarray(shape, dtype, owner, ALIAS_GUARD_BYTES)
 
 

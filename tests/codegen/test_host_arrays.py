@@ -41,14 +41,19 @@ def test_a_new_array_has_its_shape_dtype_and_alignment(shape, dtype):
         assert all(x is None for x in run_policy.new_array((4,), dtype))
 
 
+def _affine(n: int) -> tuple:
+    """A fed vector of ``n`` and a compiled kernel's output of its size."""
+    a = tf.placeholder(tf.float32, [n])
+    return a, a * 2.0 + 1.0
+
+
 @pytest.mark.parametrize("n", [3, 600])
 @pytest.mark.parametrize("hold", ["result", "view"])
 def test_results_of_earlier_runs_are_never_written_by_later_ones(n, hold):
     """Small fetches are new arrays each run; larger ones come from the recycler, which reuses an
     array only once nobody holds it or a view of it: what the caller keeps keeps its values."""
     with tf.Graph().as_default():
-        a = tf.placeholder(tf.float32, [n])
-        out = a * 2.0 + 1.0
+        a, out = _affine(n)
         with tf.Session(backend="numba") as sess:
             kept = []
             for k in range(4):
@@ -63,8 +68,7 @@ def test_results_of_earlier_runs_are_never_written_by_later_ones(n, hold):
 def test_the_recycler_reuses_a_result_nobody_holds():
     n = run_policy.FRESH_MAX_ELEMENTS + 1
     with tf.Graph().as_default():
-        a = tf.placeholder(tf.float32, [n])
-        out = a * 2.0 + 1.0
+        a, out = _affine(n)
         with tf.Session(backend="numba") as sess:
             starts = {_start(sess.run(out, {a: np.full(n, k, np.float32)})) for k in range(6)}
     assert len(starts) <= run_policy.RECYCLE_DEPTH

@@ -592,4 +592,3 @@ def test_gather_rows_of_a_pooled_intermediate_copies_its_row():
         got = sess.run(out, {x: data})
     want = (np.exp(data[1]) + 1.0) * 2.0 + np.tanh(data[2] * (np.exp(data[1, 0, 0]) + 1.0))
     np.testing.assert_allclose(got, want, rtol=1e-5)
-
