@@ -6,6 +6,7 @@ carry the node's name and the input shapes.
 """
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -35,16 +36,23 @@ class SubExecutable:
         self.plan = plan
         self.compiled = executable_cache.ExecutableCache(self.BODY_EXECUTABLES, self.PROMOTE_AFTER)
         self.static_dims = [t._shape._dims for t in plan.feeds]
+        # a loop compiled whole in the background (numba_loop) asks for exact executables from its
+        # thread while the loop runs body by body here
+        self.lock = threading.Lock()
 
     def for_shapes(self, shapes: tuple, exact: bool = False) -> Any:
         """The executable for feed ``shapes``: specialized on them, or on their pattern once a second
-        shape of it ran; ``exact``: always specialized on them (a whole loop needs static shapes)."""
-        exe = self.compiled.lookup((None, shapes))
-        if exe is None:
-            if exact:
-                return self.compiled.exact(None, shapes, self.static_dims, self._compile)
-            exe, _ = self.compiled.miss(None, shapes, self.static_dims, self._compile)
-        return exe
+        shape of it ran; ``exact``: always specialized on them (a whole loop needs static shapes,
+        and builds it outside the lock)."""
+        with self.lock:
+            exe = self.compiled.lookup((None, shapes))
+            if exe is not None:
+                return exe
+            if not exact:
+                return self.compiled.miss(None, shapes, self.static_dims, self._compile)[0]
+        built = self._compile(shapes, "")
+        with self.lock:
+            return self.compiled.exact(None, shapes, self.static_dims, lambda _shapes, _why: built)
 
     def _compile(self, feed_shapes: Optional[tuple], why: str) -> Any:
         return self.job.compile_subplan(self.plan, feed_shapes)

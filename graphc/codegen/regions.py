@@ -63,6 +63,13 @@ def _passed_through(body) -> list:
     return found
 
 
+def loop_body(body, factory: Factory, saved: Sequence = (), dead: tuple = ()) -> tuple:
+    """``(sub-executable, passed-through outputs)`` that the body-by-body loop runs ``body`` through
+    when it records ``saved`` and need not compute the ``dead`` loop vars (see ``_prepare``)."""
+    prepared = _prepare(body, factory, False, saved, dead)
+    return prepared.exe, prepared.passed
+
+
 def body_executable(body, factory: Factory, replay: bool = False):
     """The sub-executable ``factory`` made for ``body`` (made now on first use, then cached)."""
     return _executable(body, factory, replay)
@@ -320,15 +327,25 @@ def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Cal
     kept = [_Rows(t, capacity, recycler, ("kept", i)) for i, t in enumerate(body.kept)]
     intermediates = [_Rows(t, capacity, recycler, ("saved", i)) for i, t in enumerate(saved)]
     count = 0
-    done = whole(values, captures, state) if whole is not None and not record and not replay else None
+    # loop vars only a TensorArray write reads, and no gradient records: written in place, after one
+    # copy of the value the loop was given (the caller's)
+    dead = tuple(op.attrs.get("dead_vars", ()))
+    in_place = [i for i in written_only(body, n)
+                if i not in dead and not (record and (i in valued or body.outputs[i] in saved))]
+    done = None
+    if whole is not None and not replay:
+        if getattr(whole, "records", False):
+            plan = LoopPlan(record, tuple(saved) if record else (), tuple(valued) if record else (), dead,
+                            tuple(in_place), capacity, recycler)
+            done = whole(values, captures, state, plan)
+            if done is not None:
+                return _whole_results(body, done, history, kept, intermediates, record)
+        elif not record:
+            done = whole(values, captures, state)
     if done is not None:      # the whole loop ran in compiled code
         values, count = done
         values = [np.asarray(v) for v in values]
-    # loop vars only a TensorArray write reads, and no gradient records: written in place, after one
-    # copy of the value the loop was given (the caller's)
-    dead = tuple(op.attrs.get("dead_vars", ())) if done is None else ()
-    in_place = [i for i in written_only(body, n)
-                if i not in dead and not (record and (i in valued or body.outputs[i] in saved))] if done is None else []
+        dead, in_place = (), []
     for i in in_place:
         values[i] = np.array(values[i], copy=True)
     # recorded results written straight into their rows: not one that is also a loop var's new value
@@ -359,6 +376,37 @@ def _run_while(op, args: list, state: Any, factory: Factory, whole: Optional[Cal
     # (a dead var's final value is its initial one, which nothing reads: not copied)
     return (tuple(v if i in dead else np.array(v, copy=True) for i, v in enumerate(values))
             + (np.array(count, dtype=np.int32),)
+            + tuple(h.stack() for h in history + kept + intermediates))
+
+
+class LoopPlan(NamedTuple):
+    """What a backend's compiled whole loop needs to run a loop as the body-by-body driver would
+    (``whole.records``: it takes one): which intermediates (``saved``) and loop vars (``valued``) to
+    record a row of per iteration, the loop vars the body need not compute (``dead``) and those it
+    may update in place (``in_place``); rows come from ``recycler`` in ``[capacity, ...]`` arrays."""
+    record: bool
+    saved: tuple
+    valued: tuple
+    dead: tuple
+    in_place: tuple
+    capacity: int
+    recycler: policy.Recycler
+
+
+def _whole_results(body, done: tuple, history: list, kept: list, intermediates: list, record: bool) -> tuple:
+    """The loop op's outputs from a compiled whole loop's ``(final values, count, {var: its value
+    stack}, [saved stacks])``: loop vars the gradient reads the shape of only get stand-ins."""
+    values, count, stacks, saved_stacks = done
+    if record:
+        for i, rows in enumerate(history):
+            if i in stacks:
+                rows.buffer, rows.count = stacks[i], count
+            else:
+                rows.shape, rows.count = tuple(np.shape(values[i])), count
+        for rows, stack in zip(intermediates, saved_stacks):
+            rows.buffer, rows.count = stack, count
+        _last_count[body] = count
+    return (tuple(values) + (np.array(count, dtype=np.int32),)
             + tuple(h.stack() for h in history + kept + intermediates))
 
 

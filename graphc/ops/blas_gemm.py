@@ -29,8 +29,12 @@ def _gemm(lib: ctypes.CDLL, char: str, real: type) -> Optional[Callable]:
                 fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, index, index, index, real,
                                ctypes.c_void_p, index, ctypes.c_void_p, index, real, ctypes.c_void_p, index]
                 fn.restype = None
+                _INDEX[fn.__name__] = index
                 return fn
     return None
+
+
+_INDEX: dict = {}      # exported function name -> its integer argument type
 
 
 def _functions() -> dict:
@@ -44,6 +48,28 @@ def _functions() -> dict:
 
 
 _GEMM = _functions()
+
+
+def for_compiled_code(dtype) -> Optional[Callable]:
+    """The ``cblas_?gemm`` of ``dtype`` as a ctypes function that Numba's compiled code can call
+    (the same arguments, with every pointer an int64 address: ``array.ctypes.data``), or None."""
+    dtype = np.dtype(dtype)
+    found = _COMPILED.get(dtype)
+    if found is not None or dtype not in _GEMM:
+        return found
+    gemm = _GEMM[dtype]
+    index, real = _INDEX[gemm.__name__], ctypes.c_float if np.dtype(dtype) == np.float32 else ctypes.c_double
+    address = ctypes.c_int64
+    proto = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_int, ctypes.c_int, index, index, index, real,
+                             address, index, address, index, real, address, index)
+    found = _COMPILED[dtype] = proto(ctypes.cast(gemm, ctypes.c_void_p).value)    # (kept: code holds its address)
+    return found
+
+
+_COMPILED: dict = {}
+
+
+ROW_MAJOR, NO_TRANS, TRANS = _ROW_MAJOR, _NO_TRANS, _TRANS
 
 
 def available() -> bool:

@@ -17,7 +17,9 @@ def stats() -> dict:
     - ``device_uploads`` / ``device_downloads`` (and ``..._bytes``), ``device_copies``: host/device
       transfers and device-side copies made by the Triton backend (0 on the CPU backends);
     - ``eager_runs_while_compiling`` / ``tier_switches`` / ``background_compiles`` /
-      ``background_compile_errors``: tiered execution (``graphc.codegen.tiered``).
+      ``background_compile_errors``: tiered execution (``graphc.codegen.tiered``);
+    - ``whole_loops_compiled`` / ``whole_loop_compile_seconds``: loops compiled whole in the
+      background (``graphc.codegen.numba_loop``).
     """
     from graphc.codegen import executable_cache, tiered
     from graphc.runtime import session
@@ -32,6 +34,8 @@ def stats() -> dict:
     out["compiles"] = numba_stats["compiles"] if numba_stats else 0
     out["disk_hits"] = numba_stats["cache_loads"] if numba_stats else 0
     out["compile_seconds"] = numba_stats["compile_seconds"] if numba_stats else 0.0
+    loop_stats = getattr(sys.modules.get("graphc.codegen.numba_loop"), "STATS", None)
+    out.update(loop_stats or {"whole_loops_compiled": 0, "whole_loop_compile_seconds": 0.0})
     transfers = getattr(sys.modules.get("graphc.codegen.triton_memory"), "TRANSFERS", None)
     for key in ("uploads", "upload_bytes", "downloads", "download_bytes", "device_copies"):
         name = key if key.startswith("device_") else f"device_{key}"

@@ -38,7 +38,7 @@ def test_a_pointwise_scalar_loop_is_one_numba_function():
     np.testing.assert_allclose(got[1], 1.0 + 0.999 ** 1000, rtol=1e-12)   # x_n = 1 + (x_0 - 1) * 0.999^n
     assert exe.whole_loops == {y.op.name: numba_loop.COMPILED_WHOLE}
     ((_, whole),) = exe.loops.made.items()
-    assert "while True:" in whole.source and whole.source.count("k0(") == 2   # cond's and body's kernel
+    assert "while True:" in whole.source and whole.source.count("k1(") == 2   # cond's and body's kernel
 
 
 def test_a_whole_loop_swaps_vectors_and_matches_eager():
@@ -56,8 +56,8 @@ def test_a_whole_loop_swaps_vectors_and_matches_eager():
 
 @pytest.mark.parametrize("body, why", [
     (lambda i, x: (i + 1, x + tf.random_uniform([], seed=3)), "random"),
-    (lambda i, x: (i + 1, tf.matmul(x, x) * 0.5), "multiplies matrices"),
-], ids=["random", "matmul"])
+    (lambda i, x: (i + 1, tf.cond(i < 2, lambda: x * 2.0, lambda: x)), "runs from the Python driver"),
+], ids=["random", "cond"])
 def test_loops_that_cannot_be_one_function_say_why_and_still_match_eager(body, why):
     x = tf.placeholder(tf.float32, [2, 2])
     _, y = tf.while_loop(lambda i, x: i < 4, body, (0, x))
@@ -71,7 +71,22 @@ def test_loops_that_cannot_be_one_function_say_why_and_still_match_eager(body, w
     np.testing.assert_allclose(got, want, rtol=1e-6)
 
 
-def test_a_recorded_loop_runs_body_by_body_and_its_gradient_matches_eager():
+def test_a_matmul_loop_is_one_function_calling_blas_and_matches_eager():
+    x = tf.placeholder(tf.float32, [2, 2])
+    w = tf.constant([[0.5, -0.25], [0.125, 1.0]], tf.float32)
+    _, y = tf.while_loop(lambda i, x: i < 4, lambda i, x: (i + 1, tf.matmul(x, x) * 0.5 + tf.matmul(x, w)), (0, x))
+    feed = {x: np.array([[0.5, 0.1], [0.2, 0.3]], np.float32)}
+    with tf.Session(backend="eager") as sess:
+        want = sess.run(y, feed)
+    with tf.Session(backend="numba") as sess:
+        got = sess.run(y, feed)
+        assert executable(sess).whole_loops[y.op.name] == numba_loop.COMPILED_WHOLE
+        ((_, whole),) = executable(sess).loops.made.items()
+    assert "gemm_f(" in whole.source
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_a_recorded_loop_runs_whole_and_its_gradient_matches_eager():
     x = tf.placeholder(tf.float64, [])
     _, y = tf.while_loop(lambda i, x: i < 5, lambda i, x: (i + 1, x * x * 0.5 + 0.1), (0, x))
     (g,) = tf.gradients(y, [x])
@@ -79,6 +94,79 @@ def test_a_recorded_loop_runs_body_by_body_and_its_gradient_matches_eager():
         want = sess.run([y, g], {x: 0.7})
     with tf.Session(backend="numba") as sess:
         np.testing.assert_allclose(sess.run([y, g], {x: 0.7}), want, rtol=1e-12)
+        assert executable(sess).whole_loops[y.op.name] == numba_loop.COMPILED_WHOLE
+
+
+def _lstm_step():
+    tf.set_random_seed(1)
+    x = tf.placeholder(tf.float32, [None, 6, 3])
+    lengths = tf.placeholder(tf.int32, [None])
+    with tf.variable_scope("lstm", initializer=tf.random_uniform_initializer(-0.3, 0.3, seed=2)):
+        outputs, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(5), x, sequence_length=lengths,
+                                           dtype=tf.float32)
+    loss = tf.reduce_sum(state.h * state.h) + tf.reduce_sum(outputs)
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    rs = np.random.RandomState(0)
+    feed = {x: rs.randn(4, 6, 3).astype(np.float32), lengths: np.array([6, 2, 4, 5], np.int32)}
+    return loss, train, feed
+
+
+def test_an_lstm_training_step_runs_both_its_loops_whole_and_matches_eager():
+    """dynamic_rnn's loop (a GEMM, split, TensorArray read and write, rows recorded for the gradient)
+    and its gradient loop (row takes, saved rows read as views) are each one njit function."""
+    results = {}
+    for backend in ("eager", "numba"):
+        with tf.Graph().as_default():
+            loss, train, feed = _lstm_step()
+            with tf.Session(backend=backend) as sess:
+                sess.run(tf.global_variables_initializer())
+                results[backend] = [sess.run([loss, train], feed)[0] for _ in range(3)]
+                verdicts = list(sess._cache.values())[-1].whole_loops if backend == "numba" else {}
+    assert len(verdicts) == 2 and set(verdicts.values()) == {numba_loop.COMPILED_WHOLE}
+    np.testing.assert_allclose(results["numba"], results["eager"], rtol=1e-5)
+
+
+def test_a_tiered_session_compiles_loops_whole_in_the_background_after_a_few_runs(monkeypatch):
+    """Not under GRAPHC_COMPILE=sync: the first runs go body by body (no compile waits); after
+    WHOLE_AFTER runs on one shape set a background thread compiles each loop (one at a time), and
+    later runs use it, with the same numbers as eager."""
+    from graphc.runtime import stats
+    with tf.Graph().as_default():
+        loss, train, feed = _lstm_step()
+        with tf.Session(backend="eager") as sess:
+            sess.run(tf.global_variables_initializer())
+            want = [sess.run([loss, train], feed)[0] for _ in range(8)]
+    monkeypatch.setenv("GRAPHC_COMPILE", "tiered")
+    before = stats()["whole_loops_compiled"]
+    with tf.Graph().as_default():
+        loss, train, feed = _lstm_step()
+        with tf.Session(backend="numba", compile_mode="sync") as sess:
+            sess.run(tf.global_variables_initializer())
+            got = []
+            for i in range(8):
+                got.append(sess.run([loss, train], feed)[0])
+                verdicts = list(sess._cache.values())[-1].whole_loops
+                if i < numba_loop.WHOLE_AFTER - 1:
+                    assert verdicts == {}
+                assert numba_loop.wait_for_background(120)
+    assert len(verdicts) == 2 and set(verdicts.values()) == {numba_loop.COMPILED_WHOLE}
+    assert stats()["whole_loops_compiled"] == before + 2
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_a_check_failing_inside_a_whole_loop_raises_the_ops_error():
+    """A TensorArray element written twice: the compiled loop hands the run to the body-by-body
+    loop, which raises TF1's error."""
+    x = tf.placeholder(tf.float32, [3])
+    ta = tf.TensorArray(tf.float32, size=4)
+    _, ta = tf.while_loop(lambda i, t: i < 2, lambda i, t: (i + 1, t.write(0, x * 2.0)), (0, ta))
+    out = ta.stack()
+    for backend in ("eager", "numba"):
+        with tf.Session(backend=backend) as sess:
+            with pytest.raises(tf.errors.InvalidArgumentError, match="written"):
+                sess.run(out, {x: np.ones(3, np.float32)})
+            if backend == "numba":
+                assert executable(sess).whole_loops == {ta.flow.op.name: numba_loop.COMPILED_WHOLE}
 
 
 @pytest.mark.parametrize("backend", COMPILED)

@@ -1,0 +1,367 @@
+"""The steps of a loop body that are not plain generated kernels, printed as lines of a whole-loop
+njit function (``numba_loop.py``).
+
+Every value of a whole loop lives in a flat C array, so a reshape is a new name for the same array
+and a slice of rows is a flat range. What an RNN body runs besides its pointwise kernels becomes:
+- a matrix product: numpy's OpenBLAS ``cblas_?gemm`` called from the compiled code
+  (``blas_gemm.for_compiled_code``), into the product buffer of its kernel (whose epilogue is then
+  called) or, for a ``ProductUpdate`` kernel (``c + alpha * a @ b``: a cell's bias, a weight
+  update), onto a copy of ``c`` with ``beta = 1``;
+- Split/SplitV/ConcatV2 and a one-index GatherV2: row-block copies of static offsets and strides;
+- a one-index TensorArray read (a view of the row when the buffer is a capture, which nothing
+  writes) and write (the row written into the loop variable's own buffer, which the loop gave up:
+  ``regions.written_only``), a gradient's one-row take (the row, then zeroed in place), and a
+  gradient loop's ``GatherRows`` (views of the rows of captured stacks).
+A run-time check that the Python recipes would fail on (an index out of range, an element written
+twice, a read before any write) makes the function return -1: the loop then runs body by body,
+where the op raises its error. Anything else is refused with a reason (``Refused``).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import numba
+import numpy as np
+
+from graphc.codegen.numba_steps import CompiledStep, NumpyStep
+from graphc.ops import blas_gemm
+from graphc.passes.fusion import KernelKind
+
+
+class Refused(Exception):
+    """Why a loop is not compiled as one function (the message is the reason); ``size_dependent``:
+    other sizes of the same shape pattern might be compiled whole."""
+
+    def __init__(self, reason: str, size_dependent: bool = False) -> None:
+        super().__init__(reason)
+        self.size_dependent = size_dependent
+
+
+def static(value) -> tuple:
+    """The value's fully static shape, or Refused."""
+    dims = value.shape.as_tuple()
+    if dims is None or None in dims:
+        raise Refused(f"value {getattr(value, 'name', value)} inside the loop has no fully static shape")
+    return tuple(int(d) for d in dims)
+
+
+def size(shape: Sequence[int]) -> int:
+    return max(math.prod(shape), 1)
+
+
+_VIEW_OPS = frozenset({"Reshape", "ExpandDims", "Squeeze"})
+
+
+class Printer:
+    """Prints one body's (or cond's) steps as lines of the whole-loop function.
+
+    ``local``: value -> the name of the flat array holding it; ``read_only``: names of arrays nothing
+    in the loop writes (captures, and views of them), whose rows may be handed on as views;
+    ``given_up``: names of loop-variable arrays an in-place op may update (the loop owns them and no
+    one else reads them); ``fixed(name, shape, dtype)`` makes an array allocated once for the loop and
+``constant(name, array)`` passes one (a kernel's geometry);
+    ``destination(value)``: the expression of the array a value must be written into (a recorded row),
+    or None.
+    """
+
+    def __init__(self, prefix: str, local: dict, read_only: set, given_up: set, fixed: Callable,
+                 constant: Callable, globals_: dict, destination: Callable, lines: List[str]) -> None:
+        self.prefix = prefix        # of every name it makes (a cond's and a body's share one function)
+        self.local, self.read_only, self.given_up = local, read_only, given_up
+        self.fixed, self.constant, self.globals = fixed, constant, globals_
+        self.destination, self.lines = destination, lines
+        self.counter = 0
+        self.into_rows: set = set()     # values written straight into their destination row
+        self.gemm_work = 0      # multiply-adds of the largest product (the caller picks BLAS threads by it)
+
+    def _new(self, stem: str) -> str:
+        self.counter += 1
+        return f"{self.prefix}{stem}{self.counter}"
+
+    def name(self, value) -> str:
+        found = self.local.get(value)
+        if found is None:
+            raise Refused(f"value {value} comes from outside the loop's steps")
+        return found
+
+    def output(self, value, shape: tuple) -> str:
+        """The name of the array ``value`` is written into: its recorded row, or a fixed array."""
+        row = self.destination(value)
+        if row is not None:
+            name = self._new("row")
+            self.lines.append(f"{name} = {row}")
+            self.into_rows.add(value)
+        else:
+            name = self.fixed(self._new("t"), shape, value.dtype.np_type)
+        self.local[value] = name
+        return name
+
+    def index(self, value) -> str:
+        """A line reading a one-element integer value into a new scalar; returns its name."""
+        if value.dtype.np_type not in (np.int32, np.int64) or size(static(value)) != 1:
+            raise Refused(f"index {value} is not one integer")
+        name = self._new("i")
+        self.lines.append(f"{name} = {self.name(value)}[0]")
+        return name
+
+    def fail_unless(self, condition: str) -> None:
+        self.lines += [f"if not ({condition}):", "    return -1"]
+
+    def copy(self, dst: str, dst_off: str, src: str, src_off: str, n: int) -> None:
+        self.lines += element_copy(dst, dst_off, src, src_off, n)
+
+    def fill(self, dst: str, dst_off: str, n: int, value: str) -> None:
+        c = self._new("c")     # (once per gradient row take: a loop of its own)
+        self.lines += [f"for {c} in range({n}):", f"    {dst}[{dst_off} + {c}] = {value}"]
+
+    def blocks(self, src: str, src_off: str, src_stride: int, dst: str, dst_off: str, dst_stride: int,
+               rows: int, width: int) -> None:
+        """Copies ``rows`` blocks of ``width`` elements (one block when ``rows`` is 1)."""
+        if rows == 1 or (src_stride == width and dst_stride == width):
+            self.copy(dst, dst_off, src, src_off, rows * width)
+            return
+        self.lines.append(f"copy_blocks({dst}, {dst_off}, {dst_stride}, {src}, {src_off}, {src_stride}, {rows}, {width})")
+
+    # -- steps --------------------------------------------------------------------------------
+    def step(self, step) -> bool:
+        """Prints ``step`` when it is one this module handles (True); False for a plain kernel."""
+        k = step.kernel
+        if isinstance(step, CompiledStep):
+            if step.update is not None:
+                self._product_update(step)
+                return True
+            if step.matmul is not None:
+                self._product_kernel(step)
+                return True
+            return False
+        if k.kind == KernelKind.VIEW and len(k.nodes) == 1 and k.nodes[0].type in _VIEW_OPS:
+            node = k.nodes[0]
+            if size(static(node.inputs[0])) != size(static(node.outputs[0])):
+                raise Refused(f"view {node.name} changes the element count")
+            src = self.name(node.inputs[0])
+            self.local[node.outputs[0]] = src
+            return True
+        if isinstance(step, NumpyStep) and len(k.nodes) == 1:
+            node = k.nodes[0]
+            printer = _MOVEMENT.get(node.type)
+            if printer is not None and (step.lean is not None or step.row_views):
+                printer(self, node, [v in k.outputs for v in node.outputs])
+                return True
+        raise Refused(f"kernel {k.index} ({' '.join(k.op_types)}) runs from the Python driver "
+                      f"({getattr(step, 'reason', 'not a compiled kernel')})")
+
+    def _gemm(self, mm, a: str, b: str, out: str, alpha: str, beta: str) -> None:
+        shape_a, shape_b = static(mm.inputs[0]), static(mm.inputs[1])
+        if len(shape_a) != 2 or len(shape_b) != 2:
+            raise Refused(f"product {mm.name} is batched")
+        ta, tb = mm.attrs["transpose_a"], mm.attrs["transpose_b"]
+        m, k = (shape_a[1], shape_a[0]) if ta else shape_a
+        k2, n = (shape_b[1], shape_b[0]) if tb else shape_b
+        if k != k2 or min(m, n, k) == 0:
+            raise Refused(f"product {mm.name} has shapes {shape_a} and {shape_b}")
+        dtype = np.dtype(mm.outputs[0].dtype.np_type)
+        gemm = blas_gemm.for_compiled_code(dtype)
+        if gemm is None or mm.inputs[0].dtype != mm.outputs[0].dtype or mm.inputs[1].dtype != mm.outputs[0].dtype:
+            raise Refused(f"product {mm.name} has no BLAS for {dtype}")
+        fn = f"gemm_{dtype.char}"
+        self.globals[fn] = gemm
+        real = "np.float32" if dtype == np.float32 else "np.float64"
+        flag_a = blas_gemm.TRANS if ta else blas_gemm.NO_TRANS
+        flag_b = blas_gemm.TRANS if tb else blas_gemm.NO_TRANS
+        self.lines.append(f"{fn}({blas_gemm.ROW_MAJOR}, {flag_a}, {flag_b}, {m}, {n}, {k}, {real}({alpha}), "
+                          f"{a}.ctypes.data, {shape_a[1]}, {b}.ctypes.data, {shape_b[1]}, {real}({beta}), "
+                          f"{out}.ctypes.data, {n})")
+        self.gemm_work = max(self.gemm_work, m * n * k)
+
+    def _product_update(self, step) -> None:
+        """``out = base + alpha * (a @ b)``: ``base`` (or its row, broadcast) copied, then GEMM with beta 1."""
+        up = step.update
+        mm = step.matmul
+        m, n = up.shape
+        out = self.output(up.output, up.shape)
+        base = self.name(up.base)
+        if tuple(up.base_shape) == tuple(up.shape):
+            self.copy(out, "0", base, "0", m * n)
+        else:
+            self.blocks(base, "0", 0, out, "0", n, m, n)
+        alpha = repr(float(up.sign))
+        if up.scale is not None:
+            alpha = f"{alpha} * {self.name(up.scale)}[0]"
+        self._gemm(mm, self.name(mm.inputs[0]), self.name(mm.inputs[1]), out, alpha, "1.0")
+
+    def _product_kernel(self, step) -> None:
+        """The product into its buffer (an output of the kernel, or scratch), then the epilogue kernel."""
+        if step.conv:
+            raise Refused(f"kernel {step.kernel.index} is a convolution")
+        mm = step.matmul
+        shape = static(mm.outputs[0])
+        if step.product_output:
+            prod = self.output(mm.outputs[0], shape)
+        else:
+            prod = self.fixed(self._new("p"), shape, mm.outputs[0].dtype.np_type)
+        self._gemm(mm, self.name(mm.inputs[0]), self.name(mm.inputs[1]), prod, "1.0", "0.0")
+        if step.product_only:
+            return
+        kernel_call(self, step, extra=[prod])
+
+    # -- movement -----------------------------------------------------------------------------
+    def split(self, node, wanted: list) -> None:
+        shape = static(node.inputs[0])
+        axis = node.attrs["axis"] % len(shape)
+        outer, inner = math.prod(shape[:axis]), math.prod(shape[axis + 1:])
+        pieces = [static(v)[axis] for v in node.outputs]
+        if sum(pieces) != shape[axis]:
+            raise Refused(f"split {node.name} does not cover its input")
+        if node.type == "SplitV":     # its sizes are an input (-1: the rest), checked against the static ones
+            sizes = self.name(node.inputs[1])
+            r = self._new("r")
+            self.lines += [f"for {r} in range({len(pieces)}):",
+                           f"    if {sizes}[{r}] != -1 and {sizes}[{r}] != ({', '.join(map(str, pieces))},)[{r}]:",
+                           "        return -1"]
+            if size(static(node.inputs[1])) != len(pieces):
+                raise Refused(f"split {node.name} has {len(pieces)} pieces but sizes of another length")
+        src = self.name(node.inputs[0])
+        start = 0
+        for v, piece, want in zip(node.outputs, pieces, wanted):
+            if want:
+                out = self.output(v, static(v))
+                self.blocks(src, str(start * inner), shape[axis] * inner, out, "0", piece * inner, outer, piece * inner)
+            start += piece
+
+    def concat(self, node, wanted: list) -> None:
+        out_shape = static(node.outputs[0])
+        axis = node.attrs["axis"] % len(out_shape)
+        outer, inner = math.prod(out_shape[:axis]), math.prod(out_shape[axis + 1:])
+        out = self.output(node.outputs[0], out_shape)
+        start = 0
+        for v in node.inputs:
+            piece = static(v)[axis]
+            self.blocks(self.name(v), "0", piece * inner, out, str(start * inner), out_shape[axis] * inner,
+                        outer, piece * inner)
+            start += piece
+        if start != out_shape[axis]:
+            raise Refused(f"concat {node.name} does not fill its output")
+
+    def gather(self, node, wanted: list) -> None:
+        """A GatherV2 of one index along any axis."""
+        params = static(node.inputs[0])
+        axis = node.attrs["axis"] % len(params)
+        outer, inner = math.prod(params[:axis]), math.prod(params[axis + 1:])
+        i = self.index(node.inputs[1])
+        self.fail_unless(f"0 <= {i} < {params[axis]}")
+        src = self.name(node.inputs[0])
+        if outer == 1 and src in self.read_only and self.destination(node.outputs[0]) is None:
+            self._view(node.outputs[0], src, f"{i} * {inner}", inner)
+            return
+        out = self.output(node.outputs[0], static(node.outputs[0]))
+        self.blocks(src, f"{i} * {inner}", params[axis] * inner, out, "0", inner, outer, inner)
+
+    def _view(self, value, src: str, offset: str, n: int) -> None:
+        name = self._new("w")
+        self.lines.append(f"{name} = {src}[{offset}:{offset} + {n}]")
+        self.local[value] = name
+        self.read_only.add(name)
+
+    def ta_read(self, node, wanted: list) -> None:
+        buffer = static(node.inputs[0])
+        row = size(buffer[1:])
+        data, written = self.name(node.inputs[0]), self.name(node.inputs[1])
+        i = self.index(node.inputs[2])
+        self.fail_unless(f"0 <= {i} < {buffer[0]} and {written}.any()")
+        if data in self.read_only and self.destination(node.outputs[0]) is None:
+            self._view(node.outputs[0], data, f"{i} * {row}", row)
+            return
+        out = self.output(node.outputs[0], static(node.outputs[0]))
+        self.copy(out, "0", data, f"{i} * {row}", row)
+
+    def ta_write(self, node, wanted: list) -> None:
+        buffer, value = static(node.inputs[0]), static(node.inputs[3])
+        if node.attrs["dynamic_size"] or buffer[1:] != value:
+            raise Refused(f"TensorArray write {node.name} grows its array or writes a slice")
+        row = size(value)
+        data, written = self.name(node.inputs[0]), self.name(node.inputs[1])
+        if data not in self.given_up:
+            raise Refused(f"TensorArray write {node.name} writes a buffer the loop does not own")
+        i = self.index(node.inputs[2])
+        self.fail_unless(f"0 <= {i} < {buffer[0]} and not {written}[{i}]")
+        self.copy(data, f"{i} * {row}", self.name(node.inputs[3]), "0", row)
+        self.local[node.outputs[0]] = data
+        flags = self.output(node.outputs[1], (buffer[0],))
+        self.lines += [f"{flags}[:] = {written}", f"{flags}[{i}] = True"]
+
+    def ta_take_row(self, node, wanted: list) -> None:
+        buffer = static(node.inputs[1])
+        if buffer != static(node.inputs[0]):
+            raise Refused(f"row take {node.name} of a gradient of another shape")
+        row = size(buffer[1:])
+        grad = self.name(node.inputs[1])
+        i = self.index(node.inputs[2])
+        self.fail_unless(f"0 <= {i} < {buffer[0]}")
+        if wanted[0]:
+            out = self.output(node.outputs[0], static(node.outputs[0]))
+            self.copy(out, "0", grad, f"{i} * {row}", row)
+        if wanted[1]:
+            if grad not in self.given_up:
+                raise Refused(f"row take {node.name} clears a gradient the loop does not own")
+            self.fill(grad, f"{i} * {row}", row, "0")
+            self.local[node.outputs[1]] = grad
+
+    def gather_rows(self, node, wanted: list) -> None:
+        i = self.index(node.inputs[0])
+        for v, stack_value in zip(node.outputs, node.inputs[1:]):
+            stack = static(stack_value)
+            src = self.name(stack_value)
+            row = size(stack[1:])
+            self.fail_unless(f"0 <= {i} < {stack[0]}")
+            if src in self.read_only and self.destination(v) is None:
+                self._view(v, src, f"{i} * {row}", row)
+            else:
+                out = self.output(v, static(v))
+                self.copy(out, "0", src, f"{i} * {row}", row)
+
+
+_MOVEMENT: Dict[str, Callable] = {
+    "Split": Printer.split, "SplitV": Printer.split, "ConcatV2": Printer.concat, "GatherV2": Printer.gather,
+    "TensorArrayGather": Printer.ta_read, "TensorArrayScatter": Printer.ta_write,
+    "TensorArrayTakeRows": Printer.ta_take_row, "GatherRows": Printer.gather_rows,
+}
+
+
+def element_copy(dst: str, dst_off: str, src: str, src_off: str, n: int) -> List[str]:
+    """The line copying ``n`` elements between flat arrays (``copy_n``)."""
+    return [f"copy_n({dst}, {dst_off}, {src}, {src_off}, {n})"]
+
+
+# The copies are element loops (LLVM vectorizes them; a slice assignment costs a view and a call
+# each), in two helpers the generated functions call rather than loops of their own: a whole loop
+# compiled ~15% faster. Not ``cache=True`` (see ``numba_host``): compiled once per process.
+@numba.njit(nogil=True)
+def copy_blocks(dst, dst_off, dst_stride, src, src_off, src_stride, rows, width):   # noqa: D103
+    for r in range(rows):
+        for c in range(width):
+            dst[dst_off + r * dst_stride + c] = src[src_off + r * src_stride + c]
+
+
+@numba.njit(nogil=True)
+def copy_n(dst, dst_off, src, src_off, n):   # noqa: D103
+    for c in range(n):
+        dst[dst_off + c] = src[src_off + c]
+
+
+def kernel_call(printer: Printer, step, extra: Optional[list] = None) -> None:
+    """A call of the step's serial kernel on its static geometry (``extra``: the product buffer)."""
+    if step.static is None:
+        raise Refused(f"kernel {step.kernel.index} of its body has no static geometry")
+    geo, _, out_shapes, parallel = step.static
+    if parallel:
+        raise Refused(f"kernel {step.kernel.index} is large enough to run in parallel", size_dependent=True)
+    fn = printer._new("k")
+    printer.globals[fn] = step.serial
+    # flat arrays (the kernels index by flat offsets): a specialization of its own, which numba
+    # compiles once and keeps in the code cache
+    args: List[Any] = [printer.constant(printer._new("g"), geo)]
+    args += [printer.name(v) for v in step.in_values]
+    args += list(extra or [])
+    args += [printer.output(v, shape) for v, shape in zip(step.out_values, out_shapes)]
+    printer.lines.append(f"{fn}({', '.join(args)})")
