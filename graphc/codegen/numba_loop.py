@@ -33,9 +33,11 @@ import numpy as np
 
 from graphc import switches
 from graphc.codegen import numba_loop_steps as steps_printer
+from graphc.codegen import kernel_common as kc
 from graphc.codegen import regions
 from graphc.codegen import run_policy as policy
-from graphc.ops import blas_threads
+from graphc.ops import blas_gemm, blas_threads
+from graphc.toolchain import cache as code_cache
 
 COMPILED_WHOLE = "compiled whole: one njit function runs every iteration"
 log = logging.getLogger("graphc.codegen.numba_loop")
@@ -90,8 +92,7 @@ class WholeLoop:
         history = [f"h{i}" for i in self.valued]
         rows = [f"r{j}" for j in range(len(plan.saved))]
         names.params.extend(history + rows + ["cap"])
-        self.globals: Dict[str, Any] = {"np": np, "copy_n": steps_printer.copy_n,
-                                        "copy_blocks": steps_printer.copy_blocks}
+        self.globals: Dict[str, Any] = {}      # name -> the njit kernel a line calls
         self.read = set()           # names the printed lines mention
         lines: List[str] = []
         given_up = {self.vars[i] for i in plan.in_place}
@@ -140,9 +141,7 @@ class WholeLoop:
         self.fixed = names.fixed
         self.unread = [k for k in range(len(self.inputs)) if k >= n and self.vars[k] not in self.read]
         self.lock = threading.Lock()
-        namespace = dict(self.globals)
-        exec(compile(self.source, f"<graphc whole loop {node.name}>", "exec"), namespace)
-        self.function = numba.njit(error_model="numpy", no_cfunc_wrapper=True, nogil=True)(namespace["whole_loop"])
+        self.function = _compiled(self.source, self.globals, node.name)
 
     def _outputs(self, fetched: list, passed: list, n: int) -> list:
         """Each loop var's new value: a fetched name, or the input a passed-through output is (``k``
@@ -184,8 +183,8 @@ class WholeLoop:
         def fixed(name: str, shape: tuple, dtype) -> str:
             return names.add_fixed(name, policy.new_array((_flat(shape),), dtype), shape)
 
-        def constant(name: str, array: np.ndarray) -> str:
-            return names.add_fixed(name, array, array.shape)
+        def constant(name: str, value: Any) -> str:
+            return names.add_fixed(name, value, np.shape(value))
 
         printer = steps_printer.Printer(prefix, local, read_only, given_up, fixed, constant, self.globals,
                                         direct.get, lines)
@@ -245,6 +244,35 @@ class WholeLoop:
 
 
 _UNREAD = np.zeros(1, dtype=np.float32)    # passed for an array the function never reads
+_HEADER = ("import numba\nimport numpy as np\n"
+           "from graphc.codegen.numba_loop_steps import call_gemm, copy_blocks, copy_n\n")
+_DECORATOR = '@numba.njit(error_model="numpy", no_cfunc_wrapper=True, nogil=True)\n'
+
+
+def _compiled(function_source: str, kernels: Dict[str, Any], name: str) -> Any:
+    """The njit dispatcher of ``function_source``: a module of graphc's code cache that imports the
+    kernels it calls from theirs, so numba keeps its compiled code on disk for later processes
+    (the same function, generated again, loads in a fraction of a second); in memory when a kernel's
+    module is not in the code cache or the cache cannot be written."""
+    imports = []
+    for fn, kernel in kernels.items():
+        module = getattr(kernel.py_func, "__module__", "")
+        if not module.startswith(code_cache.GENERATED_PACKAGE + "."):
+            break
+        imports.append(f"from {module} import {kernel.py_func.__name__} as {fn}\n")
+    else:
+        source = _HEADER + "".join(imports) + "\n\n" + _DECORATOR + function_source
+        try:
+            return code_cache.load_source(source, "wl", [_STEPS_HASH, f"blas{blas_gemm.INDEX_BITS}"]).whole_loop
+        except OSError:
+            pass
+    namespace = dict(kernels, np=np, call_gemm=steps_printer.call_gemm, copy_blocks=steps_printer.copy_blocks,
+                     copy_n=steps_printer.copy_n)
+    exec(compile(function_source, f"<graphc whole loop {name}>", "exec"), namespace)
+    return numba.njit(error_model="numpy", no_cfunc_wrapper=True, nogil=True)(namespace["whole_loop"])
+
+
+_STEPS_HASH = kc.file_hash(steps_printer.__file__)
 
 
 WHOLE_AFTER = 3        # runs of a loop on one shape set before it is compiled whole (tiered sessions)

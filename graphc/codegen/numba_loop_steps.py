@@ -23,6 +23,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 from graphc.codegen.numba_steps import CompiledStep, NumpyStep
 from graphc.ops import blas_gemm
@@ -161,15 +164,18 @@ class Printer:
         if k != k2 or min(m, n, k) == 0:
             raise Refused(f"product {mm.name} has shapes {shape_a} and {shape_b}")
         dtype = np.dtype(mm.outputs[0].dtype.np_type)
-        gemm = blas_gemm.for_compiled_code(dtype)
-        if gemm is None or mm.inputs[0].dtype != mm.outputs[0].dtype or mm.inputs[1].dtype != mm.outputs[0].dtype:
+        address = blas_gemm.address(dtype)
+        if address is None or mm.inputs[0].dtype != mm.outputs[0].dtype or mm.inputs[1].dtype != mm.outputs[0].dtype:
             raise Refused(f"product {mm.name} has no BLAS for {dtype}")
-        fn = f"gemm_{dtype.char}"
-        self.globals[fn] = gemm
+        # the function's address is an argument, never a constant of the compiled code (which the
+        # code cache keeps for other processes, where the library loads elsewhere)
+        fn = f"{self.prefix}gemm_{dtype.char}"
+        if fn not in self.local.values():
+            self.local[("gemm", dtype.char)] = self.constant(fn, address)
         real = "np.float32" if dtype == np.float32 else "np.float64"
         flag_a = blas_gemm.TRANS if ta else blas_gemm.NO_TRANS
         flag_b = blas_gemm.TRANS if tb else blas_gemm.NO_TRANS
-        self.lines.append(f"{fn}({blas_gemm.ROW_MAJOR}, {flag_a}, {flag_b}, {m}, {n}, {k}, {real}({alpha}), "
+        self.lines.append(f"call_gemm({fn}, {blas_gemm.ROW_MAJOR}, {flag_a}, {flag_b}, {m}, {n}, {k}, {real}({alpha}), "
                           f"{a}.ctypes.data, {shape_a[1]}, {b}.ctypes.data, {shape_b[1]}, {real}({beta}), "
                           f"{out}.ctypes.data, {n})")
         self.gemm_work = max(self.gemm_work, m * n * k)
@@ -331,6 +337,25 @@ _MOVEMENT: Dict[str, Callable] = {
 def element_copy(dst: str, dst_off: str, src: str, src_off: str, n: int) -> List[str]:
     """The line copying ``n`` elements between flat arrays (``copy_n``)."""
     return [f"copy_n({dst}, {dst_off}, {src}, {src_off}, {n})"]
+
+
+@intrinsic
+def call_gemm(typingctx, address, order, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
+    """``cblas_?gemm`` at ``address`` (an int) called from compiled code: the array arguments are
+    addresses (``x.ctypes.data``), integers of the library's index width (``blas_gemm.INDEX_BITS``)."""
+    arguments = (address, order, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    index = types.int64 if blas_gemm.INDEX_BITS == 64 else types.int32
+    real = alpha
+    wanted = (types.int32, types.int32, types.int32, index, index, index, real, types.int64, index,
+              types.int64, index, real, types.int64, index)
+
+    def codegen(context, builder, signature, args):
+        values = [context.cast(builder, v, t, w) for v, t, w in zip(args[1:], signature.args[1:], wanted)]
+        fnty = ir.FunctionType(ir.VoidType(), [context.get_value_type(w) for w in wanted])
+        target = builder.inttoptr(args[0], fnty.as_pointer())
+        builder.call(target, values)
+        return context.get_dummy_value()
+    return types.void(*arguments), codegen
 
 
 # The copies are element loops (LLVM vectorizes them; a slice assignment costs a view and a call

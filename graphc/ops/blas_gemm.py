@@ -50,25 +50,19 @@ def _functions() -> dict:
 _GEMM = _functions()
 
 
-def for_compiled_code(dtype) -> Optional[Callable]:
-    """The ``cblas_?gemm`` of ``dtype`` as a ctypes function that Numba's compiled code can call
-    (the same arguments, with every pointer an int64 address: ``array.ctypes.data``), or None."""
-    dtype = np.dtype(dtype)
-    found = _COMPILED.get(dtype)
-    if found is not None or dtype not in _GEMM:
-        return found
-    gemm = _GEMM[dtype]
-    index, real = _INDEX[gemm.__name__], ctypes.c_float if np.dtype(dtype) == np.float32 else ctypes.c_double
-    address = ctypes.c_int64
-    proto = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_int, ctypes.c_int, index, index, index, real,
-                             address, index, address, index, real, address, index)
-    found = _COMPILED[dtype] = proto(ctypes.cast(gemm, ctypes.c_void_p).value)    # (kept: code holds its address)
-    return found
+def address(dtype) -> Optional[int]:
+    """The address of numpy's OpenBLAS ``cblas_?gemm`` for ``dtype`` (for compiled code to call:
+    ``numba_loop_steps.call_gemm``), or None."""
+    gemm = _GEMM.get(np.dtype(dtype))
+    return None if gemm is None else ctypes.cast(gemm, ctypes.c_void_p).value
 
 
-_COMPILED: dict = {}
+def _index_bits() -> int:
+    gemm = next(iter(_GEMM.values()), None)
+    return 64 if gemm is None or _INDEX[gemm.__name__] is ctypes.c_int64 else 32
 
 
+INDEX_BITS = _index_bits()     # the width of the library's integer arguments
 ROW_MAJOR, NO_TRANS, TRANS = _ROW_MAJOR, _NO_TRANS, _TRANS
 
 

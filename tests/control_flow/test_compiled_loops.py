@@ -82,7 +82,7 @@ def test_a_matmul_loop_is_one_function_calling_blas_and_matches_eager():
         got = sess.run(y, feed)
         assert executable(sess).whole_loops[y.op.name] == numba_loop.COMPILED_WHOLE
         ((_, whole),) = executable(sess).loops.made.items()
-    assert "gemm_f(" in whole.source
+    assert "call_gemm(bgemm_f, " in whole.source
     np.testing.assert_allclose(got, want, rtol=1e-6)
 
 
