@@ -90,13 +90,17 @@ def _wait_for_compiled(sess, built, timeout: float = 120.0) -> None:
         wait(timeout)
 
 
-def _wait_for_whole_loops(step, timeout: float = 120.0) -> None:
-    """Runs the step as often as a tiered numba session waits before compiling a loop whole, and a
-    few times more, each time waiting for the background compile it started (one loop at a time):
-    steady-state samples are all of the whole loops."""
+def _wait_for_whole_loops(sess, built, step, timeout: float = 120.0) -> None:
+    """For a step with loops: runs it as often as a tiered numba session waits before compiling a
+    loop whole, and a few times more, each time waiting for the background compile it started (one
+    loop at a time): steady-state samples are all of the whole loops."""
     import sys
     numba_loop = sys.modules.get("graphc.codegen.numba_loop")
-    if numba_loop is None:
+    try:
+        loops = getattr(sess.compile(built.fetches, built.feed_dict), "loops", None)
+    except Exception:  # noqa: BLE001 - a plan sess.compile cannot show has no loops to wait for
+        return
+    if numba_loop is None or loops is None or not loops.ran:
         return
     for _ in range(numba_loop.WHOLE_AFTER + 3):
         step()
@@ -151,7 +155,7 @@ def run_workload(workload: Workload, size: str, backend: str, reference: Optiona
         else:
             run(*args)
             _wait_for_compiled(sess, built)
-            _wait_for_whole_loops(lambda: run(*args))
+            _wait_for_whole_loops(sess, built, lambda: run(*args))
             steady = time_runs(lambda: run(*args), min_time=min_time)
         try:
             kernels = len(sess.compile(built.fetches, built.feed_dict).kernels)

@@ -26,6 +26,7 @@ import os
 import re
 import threading
 import time
+import weakref
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numba
@@ -275,10 +276,11 @@ def _compiled(function_source: str, kernels: Dict[str, Any], name: str) -> Any:
 _STEPS_HASH = kc.file_hash(steps_printer.__file__)
 
 
-WHOLE_AFTER = 3        # runs of a loop on one shape set before it is compiled whole (tiered sessions)
+WHOLE_AFTER = 16       # runs in a row of a loop on one shape set before it is compiled whole (tiered)
 WHOLE_PER_LOOP = 8     # shape sets of one loop compiled whole at most
 _building = threading.Semaphore(1)     # one whole-loop compile in the background at a time
 STATS = {"whole_loops_compiled": 0, "whole_loop_compile_seconds": 0.0}
+_streaks: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # graph loop op -> (shape set, runs in a row)
 
 
 def wait_for_background(timeout: float = 120.0) -> bool:
@@ -295,24 +297,26 @@ class Loops:
     Compiling one takes seconds (numba types and LLVM optimizes the loop with its kernels), so
     unless compiles are synchronous (``GRAPHC_COMPILE=sync``: made on the first run, which waits;
     at most ``WHOLE_PER_LOOP`` shape sets per loop there too)
-    a loop runs body by body until it ran ``WHOLE_AFTER`` times on one shape set; a background
-    thread then builds and compiles its function (one at a time; at most ``WHOLE_PER_LOOP`` shape
-    sets per loop) and later runs use it. A new batch size thus costs no compile, and a training
-    loop's fixed shapes get the fast path after a few steps. A background trial run (``tiered``)
+    a loop runs body by body until it ran ``WHOLE_AFTER`` times in a row on one shape set; a
+    background thread then builds and compiles its function (one at a time; at most
+    ``WHOLE_PER_LOOP`` shape sets per loop) and later runs use it. A new batch size thus costs no
+    compile, shapes that keep changing (serving) start none, and a training loop's fixed shapes get
+    the fast path after a few steps. A background trial run (``tiered``)
     never counts. ``why[node name]`` says for each loop whether it was compiled whole or why not."""
 
     def __init__(self, factory: regions.Factory, dump_dir: Optional[str] = None) -> None:
         self.factory = factory
         self.dump_dir = dump_dir                             # GRAPHC_DUMP's directory for this plan
         self.made: Dict[Any, Optional[WholeLoop]] = {}     # key -> the compiled function, or None: refused
-        self.seen: Dict[Any, int] = {}                      # key -> runs so far
         self.why: Dict[str, str] = {}
         self.refused: set = set()    # loop nodes refused for a reason no size changes: not tried again
+        self.ran = False             # whether any loop of the executable ran
 
     def whole(self, node, shapes: tuple, plan: regions.LoopPlan, values: Sequence, captures: Sequence,
               state: Any) -> Optional[WholeLoop]:
         """``node``'s compiled whole-loop function for loop variables and captures of ``shapes`` run
         as ``plan`` says (its capacity aside), or None (the loop runs body by body)."""
+        self.ran = True
         key = (node, shapes, plan.record, tuple(id(t) for t in plan.saved), plan.valued, plan.dead, plan.in_place)
         if key in self.made:
             return self.made[key]
@@ -328,7 +332,12 @@ class Loops:
             return loop
         if getattr(state, "in_place", True) is False:      # a tiered session's background trial run
             return None
-        runs = self.seen[key] = self.seen.get(key, 0) + 1
+        # counted per loop of the user's graph: each batch size may have an executable of its own
+        origin = node.origin if node.origin is not None else node
+        plain_key = (shapes,) + key[2:]
+        last, runs = _streaks.get(origin, (None, 0))
+        runs = runs + 1 if last == plain_key else 1
+        _streaks[origin] = (plain_key, runs)
         if runs >= WHOLE_AFTER and _building.acquire(blocking=False):
             args = (key, node, shapes, plan, list(values), list(captures))
             threading.Thread(target=self._build_in_background, args=args, daemon=True,

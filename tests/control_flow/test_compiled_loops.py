@@ -128,14 +128,14 @@ def test_an_lstm_training_step_runs_both_its_loops_whole_and_matches_eager():
 
 def test_a_tiered_session_compiles_loops_whole_in_the_background_after_a_few_runs(monkeypatch):
     """Not under GRAPHC_COMPILE=sync: the first runs go body by body (no compile waits); after
-    WHOLE_AFTER runs on one shape set a background thread compiles each loop (one at a time), and
-    later runs use it, with the same numbers as eager."""
+    WHOLE_AFTER runs in a row on one shape set a background thread compiles each loop (one at a
+    time), and later runs use it, with the same numbers as eager."""
     from graphc.runtime import stats
     with tf.Graph().as_default():
         loss, train, feed = _lstm_step()
         with tf.Session(backend="eager") as sess:
             sess.run(tf.global_variables_initializer())
-            want = [sess.run([loss, train], feed)[0] for _ in range(8)]
+            want = [sess.run([loss, train], feed)[0] for _ in range(numba_loop.WHOLE_AFTER + 3)]
     monkeypatch.setenv("GRAPHC_COMPILE", "tiered")
     before = stats()["whole_loops_compiled"]
     with tf.Graph().as_default():
@@ -143,7 +143,7 @@ def test_a_tiered_session_compiles_loops_whole_in_the_background_after_a_few_run
         with tf.Session(backend="numba", compile_mode="sync") as sess:
             sess.run(tf.global_variables_initializer())
             got = []
-            for i in range(8):
+            for i in range(numba_loop.WHOLE_AFTER + 3):
                 got.append(sess.run([loss, train], feed)[0])
                 verdicts = list(sess._cache.values())[-1].whole_loops
                 if i < numba_loop.WHOLE_AFTER - 1:
@@ -152,6 +152,25 @@ def test_a_tiered_session_compiles_loops_whole_in_the_background_after_a_few_run
     assert len(verdicts) == 2 and set(verdicts.values()) == {numba_loop.COMPILED_WHOLE}
     assert stats()["whole_loops_compiled"] == before + 2
     np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_shapes_that_keep_changing_start_no_whole_loop_compile(monkeypatch):
+    """Two batch sizes taking turns (serving traffic): no shape set runs WHOLE_AFTER times in a row,
+    so nothing is compiled in the background and every run goes body by body."""
+    from graphc.runtime import stats
+    monkeypatch.setenv("GRAPHC_COMPILE", "tiered")
+    before = stats()["whole_loops_compiled"]
+    with tf.Graph().as_default():
+        loss, train, feed = _lstm_step()
+        (x, lengths) = feed
+        with tf.Session(backend="numba", compile_mode="sync") as sess:
+            sess.run(tf.global_variables_initializer())
+            for i in range(2 * numba_loop.WHOLE_AFTER):
+                n = 4 if i % 2 else 3
+                sess.run([loss, train], {x: feed[x][:n], lengths: feed[lengths][:n]})
+            assert numba_loop.wait_for_background(120)
+            assert all(getattr(exe, "whole_loops", {}) == {} for exe in sess._cache.values())
+    assert stats()["whole_loops_compiled"] == before
 
 
 def test_a_check_failing_inside_a_whole_loop_raises_the_ops_error():
