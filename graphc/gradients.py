@@ -47,7 +47,9 @@ def _reachable_forward(xs: list) -> set:
 
 def _backward_order(ys: list, relevant: set, x_set: set) -> list:
     """Relevant ops reachable backwards from ``ys``, each after all of its relevant consumers."""
-    roots = [op for op in {y.op for y in ys} if op in relevant]
+    # (in the order of ys, not of a set: the gradient graph, and the code compiled for it, is then
+    # the same in every process)
+    roots = [op for op in dict.fromkeys(y.op for y in ys) if op in relevant]
 
     def deps(op):   # the last input's producer is visited first (the order gradients were summed in)
         return reversed([t.op for t in op.inputs if t.op in relevant])
