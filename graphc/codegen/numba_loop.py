@@ -84,6 +84,8 @@ class WholeLoop:
         self.shapes = list(shapes)
         self.dtypes = [t.dtype.np_type for t in self.inputs]
         self.num_vars = n
+        self.gemm_work = 0           # multiply-adds of its largest product (BLAS threads are picked by it)
+        self.into_rows: set = set()  # saved values a step writes straight into their rows
         self.record = plan.record
         self.valued = [i for i in plan.valued if i < n]
         names = _Names()
@@ -192,8 +194,8 @@ class WholeLoop:
         for step in exe.steps:
             if not printer.step(step):
                 steps_printer.kernel_call(printer, step)
-        self.gemm_work = max(getattr(self, "gemm_work", 0), printer.gemm_work)
-        self.into_rows = getattr(self, "into_rows", set()) | printer.into_rows
+        self.gemm_work = max(self.gemm_work, printer.gemm_work)
+        self.into_rows |= printer.into_rows
         text = "\n".join(lines)
         self.read.update(v for v in self.vars if re.search(rf"\b{v}\b", text))
         try:
