@@ -100,7 +100,7 @@ def _wait_for_whole_loops(sess, built, step, timeout: float = 120.0) -> None:
         loops = getattr(sess.compile(built.fetches, built.feed_dict), "loops", None)
     except Exception:  # noqa: BLE001 - a plan sess.compile cannot show has no loops to wait for
         return
-    if numba_loop is None or loops is None or not loops.ran:
+    if numba_loop is None or not getattr(loops, "ran", False):      # (a Numba executable that ran a loop)
         return
     for _ in range(numba_loop.WHOLE_AFTER + 3):
         step()
