@@ -52,20 +52,15 @@ class _Names:
 
     def __init__(self) -> None:
         self.params: List[str] = []       # parameter names, in call order
-        self.fixed: List[np.ndarray] = []  # arrays for the parameters after the per-call ones
-        self.shape: Dict[str, tuple] = {}  # array name -> the shape of the value it holds
+        self.fixed: List[Any] = []         # values for the parameters after the per-call ones
 
-    def add_fixed(self, name: str, array: np.ndarray, shape: tuple) -> str:
+    def add_fixed(self, name: str, value: Any) -> str:
         self.params.append(name)
-        self.fixed.append(array)
-        self.shape[name] = tuple(shape)
+        self.fixed.append(value)
         return name
 
 
-def _flat(shape: Optional[tuple]) -> int:
-    if shape is None or None in shape:
-        raise Refused("a value inside the loop has no fully static shape")
-    return max(int(np.prod(shape, dtype=np.int64)), 1)
+_flat = steps_printer.size      # elements of a value's flat array (shapes here are all static)
 
 
 class WholeLoop:
@@ -91,7 +86,6 @@ class WholeLoop:
         names = _Names()
         self.vars = [f"v{i}" for i in range(len(self.inputs))]
         names.params.extend(self.vars)
-        names.shape.update(zip(self.vars, (tuple(sh) for sh in self.shapes)))
         history = [f"h{i}" for i in self.valued]
         rows = [f"r{j}" for j in range(len(plan.saved))]
         names.params.extend(history + rows + ["cap"])
@@ -144,7 +138,7 @@ class WholeLoop:
         self.fixed = names.fixed
         self.unread = [k for k in range(len(self.inputs)) if k >= n and self.vars[k] not in self.read]
         self.lock = threading.Lock()
-        self.function = _compiled(self.source, self.globals, node.name)
+        self.function = _compiled(self.source, self.globals)
 
     def _outputs(self, fetched: list, passed: list, n: int) -> list:
         """Each loop var's new value: a fetched name, or the input a passed-through output is (``k``
@@ -167,7 +161,7 @@ class WholeLoop:
         if not any(r in self.vars for _i, r in changed):
             return copies([(f"v{i}", r, i) for i, r in changed])
         for i, _r in changed:
-            names.add_fixed(f"n{i}", policy.new_array((_flat(self.shapes[i]),), self.dtypes[i]), self.shapes[i])
+            names.add_fixed(f"n{i}", policy.new_array((_flat(self.shapes[i]),), self.dtypes[i]))
         return copies([(f"n{i}", r, i) for i, r in changed]) + copies([(f"v{i}", f"n{i}", i) for i, _r in changed])
 
     def _print(self, exe, prefix: str, names: _Names, lines: List[str], read_only: set, given_up: set,
@@ -180,20 +174,16 @@ class WholeLoop:
         for feed in prog.feeds:
             local[feed.outputs[0]] = self.vars[feed.attrs["slot"]]
         for i, (value, array) in enumerate(exe.consts.items()):
-            local[value] = names.add_fixed(f"{prefix}c{i}", np.ascontiguousarray(array).reshape(-1), np.shape(array))
+            local[value] = names.add_fixed(f"{prefix}c{i}", np.ascontiguousarray(array).reshape(-1))
             read_only.add(local[value])
 
         def fixed(name: str, shape: tuple, dtype) -> str:
-            return names.add_fixed(name, policy.new_array((_flat(shape),), dtype), shape)
+            return names.add_fixed(name, policy.new_array((_flat(shape),), dtype))
 
-        def constant(name: str, value: Any) -> str:
-            return names.add_fixed(name, value, np.shape(value))
-
-        printer = steps_printer.Printer(prefix, local, read_only, given_up, fixed, constant, self.globals,
+        printer = steps_printer.Printer(prefix, local, read_only, given_up, fixed, names.add_fixed, self.globals,
                                         direct.get, lines)
         for step in exe.steps:
-            if not printer.step(step):
-                steps_printer.kernel_call(printer, step)
+            printer.step(step)
         self.gemm_work = max(self.gemm_work, printer.gemm_work)
         self.into_rows |= printer.into_rows
         text = "\n".join(lines)
@@ -207,8 +197,7 @@ class WholeLoop:
         """``(final loop variables, iteration count, {loop var: its value stack}, [saved stacks])``, or
         None when a run-time check failed (the loop then runs body by body, which raises the error)."""
         n = self.num_vars
-        caps = [_UNREAD if k in self.unread else np.ascontiguousarray(x, dtype=dtype).reshape(-1)
-                for k, (x, dtype) in enumerate(zip(captures, self.dtypes[n:]), start=n)]
+        caps = self._captures(captures)
         capacity = max(plan.capacity, 1)
         while True:
             loop_vars = [np.array(x, dtype=dtype, copy=True, order="C").reshape(-1)
@@ -232,13 +221,18 @@ class WholeLoop:
     def argument_types(self, values: Sequence[np.ndarray], captures: Sequence[np.ndarray]) -> tuple:
         """The numba types of the arguments ``run`` passes for these values and captures (to compile
         the function before its first call)."""
-        n = self.num_vars
-        flat = [numba.typeof(np.empty(1, dtype)) for dtype in self.dtypes[:n]]
-        caps = [numba.typeof(_UNREAD if k in self.unread else np.ascontiguousarray(x, dtype=dtype).reshape(-1))
-                for k, (x, dtype) in enumerate(zip(captures, self.dtypes[n:]), start=n)]
+        flat = [numba.typeof(np.empty(1, dtype)) for dtype in self.dtypes[:self.num_vars]]
+        caps = [numba.typeof(c) for c in self._captures(captures)]
         rows = [numba.typeof(np.empty(1, self.dtypes[i]) if self.record else _UNREAD) for i in self.valued]
         rows += [numba.typeof(np.empty(1, dtype) if self.record else _UNREAD) for dtype in self.saved_dtypes]
         return tuple(flat + caps + rows + [numba.typeof(1)] + [numba.typeof(a) for a in self.fixed])
+
+    def _captures(self, captures: Sequence[np.ndarray]) -> list:
+        """The captures as the function takes them: flat views (never written), or a stand-in for
+        one no line reads."""
+        n = self.num_vars
+        return [_UNREAD if k in self.unread else np.ascontiguousarray(x, dtype=dtype).reshape(-1)
+                for k, (x, dtype) in enumerate(zip(captures, self.dtypes[n:]), start=n)]
 
     def _rows(self, plan: regions.LoopPlan, key: tuple, capacity: int, shape: tuple, dtype) -> np.ndarray:
         if not self.record:
@@ -252,27 +246,15 @@ _HEADER = ("import numba\nimport numpy as np\n"
 _DECORATOR = '@numba.njit(error_model="numpy", no_cfunc_wrapper=True, nogil=True)\n'
 
 
-def _compiled(function_source: str, kernels: Dict[str, Any], name: str) -> Any:
-    """The njit dispatcher of ``function_source``: a module of graphc's code cache that imports the
-    kernels it calls from theirs, so numba keeps its compiled code on disk for later processes
-    (the same function, generated again, loads in a fraction of a second); in memory when a kernel's
-    module is not in the code cache or the cache cannot be written."""
-    imports = []
-    for fn, kernel in kernels.items():
-        module = getattr(kernel.py_func, "__module__", "")
-        if not module.startswith(code_cache.GENERATED_PACKAGE + "."):
-            break
-        imports.append(f"from {module} import {kernel.py_func.__name__} as {fn}\n")
-    else:
-        source = _HEADER + "".join(imports) + "\n\n" + _DECORATOR + function_source
-        try:
-            return code_cache.load_source(source, "wl", [_STEPS_HASH, f"blas{blas_gemm.INDEX_BITS}"]).whole_loop
-        except OSError:
-            pass
-    namespace = dict(kernels, np=np, call_gemm=steps_printer.call_gemm, copy_blocks=steps_printer.copy_blocks,
-                     copy_n=steps_printer.copy_n)
-    exec(compile(function_source, f"<graphc whole loop {name}>", "exec"), namespace)
-    return numba.njit(error_model="numpy", no_cfunc_wrapper=True, nogil=True)(namespace["whole_loop"])
+def _compiled(function_source: str, kernels: Dict[str, Any]) -> Any:
+    """The njit dispatcher of ``function_source``: a module of graphc's code cache (``load_source``;
+    in memory when the cache cannot be written) that imports the kernels it calls from their own
+    generated modules, so numba keeps its compiled code on disk for later processes (the same
+    function, generated again, loads in a fraction of a second)."""
+    imports = "".join(f"from {kernel.py_func.__module__} import {kernel.py_func.__name__} as {fn}\n"
+                      for fn, kernel in kernels.items())
+    source = _HEADER + imports + "\n\n" + _DECORATOR + function_source
+    return code_cache.load_source(source, "wl", [_STEPS_HASH, f"blas{blas_gemm.INDEX_BITS}"]).whole_loop
 
 
 _STEPS_HASH = kc.file_hash(steps_printer.__file__)
@@ -296,15 +278,14 @@ def wait_for_background(timeout: float = 120.0) -> bool:
 class Loops:
     """The whole-loop functions of one Numba executable's loop nodes, one per shape set and plan.
 
-    Compiling one takes seconds (numba types and LLVM optimizes the loop with its kernels), so
-    unless compiles are synchronous (``GRAPHC_COMPILE=sync``: made on the first run, which waits;
-    at most ``WHOLE_PER_LOOP`` shape sets per loop there too)
-    a loop runs body by body until it ran ``WHOLE_AFTER`` times in a row on one shape set; a
-    background thread then builds and compiles its function (one at a time; at most
-    ``WHOLE_PER_LOOP`` shape sets per loop) and later runs use it. A new batch size thus costs no
+    Compiling one takes seconds (numba types and LLVM optimizes the loop with its kernels). Under
+    ``GRAPHC_COMPILE=sync`` it is made on the loop's first run with a shape set, which waits.
+    Otherwise a loop runs body by body until it ran ``WHOLE_AFTER`` times in a row on one shape set
+    (a tiered session's background trial run never counts); a background thread then builds and
+    compiles its function (one at a time) and later runs use it. A new batch size thus costs no
     compile, shapes that keep changing (serving) start none, and a training loop's fixed shapes get
-    the fast path after a few steps. A background trial run (``tiered``)
-    never counts. ``why[node name]`` says for each loop whether it was compiled whole or why not."""
+    the fast path after a few steps. Either way at most ``WHOLE_PER_LOOP`` shape sets of one loop
+    are compiled. ``why[node name]`` says for each loop whether it was compiled whole or why not."""
 
     def __init__(self, factory: regions.Factory, dump_dir: Optional[str] = None) -> None:
         self.factory = factory

@@ -3,8 +3,8 @@ njit function (``numba_loop.py``).
 
 Every value of a whole loop lives in a flat C array, so a reshape is a new name for the same array
 and a slice of rows is a flat range. What an RNN body runs besides its pointwise kernels becomes:
-- a matrix product: numpy's OpenBLAS ``cblas_?gemm`` called from the compiled code
-  (``blas_gemm.for_compiled_code``), into the product buffer of its kernel (whose epilogue is then
+- a matrix product: numpy's OpenBLAS ``cblas_?gemm`` called from the compiled code by the
+  address the function is given (``call_gemm``, ``blas_gemm.address``), into the product buffer of its kernel (whose epilogue is then
   called) or, for a ``ProductUpdate`` kernel (``c + alpha * a @ b``: a cell's bias, a weight
   update), onto a copy of ``c`` with ``beta = 1``;
 - Split/SplitV/ConcatV2 and a one-index GatherV2: row-block copies of static offsets and strides;
@@ -63,7 +63,8 @@ class Printer:
     in the loop writes (captures, and views of them), whose rows may be handed on as views;
     ``given_up``: names of loop-variable arrays an in-place op may update (the loop owns them and no
     one else reads them); ``fixed(name, shape, dtype)`` makes an array allocated once for the loop and
-``constant(name, array)`` passes one (a kernel's geometry);
+    ``constant(name, value)`` passes a value (a kernel's geometry, a GEMM's address); ``globals_``
+    gets the kernels the lines call;
     ``destination(value)``: the expression of the array a value must be written into (a recorded row),
     or None.
     """
@@ -76,6 +77,7 @@ class Printer:
         self.destination, self.lines = destination, lines
         self.counter = 0
         self.into_rows: set = set()     # values written straight into their destination row
+        self.gemms: Dict[str, str] = {}  # dtype char -> the parameter holding its GEMM's address
         self.gemm_work = 0      # multiply-adds of the largest product (the caller picks BLAS threads by it)
 
     def _new(self, stem: str) -> str:
@@ -127,30 +129,29 @@ class Printer:
         self.lines.append(f"copy_blocks({dst}, {dst_off}, {dst_stride}, {src}, {src_off}, {src_stride}, {rows}, {width})")
 
     # -- steps --------------------------------------------------------------------------------
-    def step(self, step) -> bool:
-        """Prints ``step`` when it is one this module handles (True); False for a plain kernel."""
+    def step(self, step) -> None:
+        """Prints ``step``, or raises Refused."""
         k = step.kernel
         if isinstance(step, CompiledStep):
             if step.update is not None:
                 self._product_update(step)
-                return True
-            if step.matmul is not None:
+            elif step.matmul is not None:
                 self._product_kernel(step)
-                return True
-            return False
+            else:
+                self._kernel(step)
+            return
         if k.kind == KernelKind.VIEW and len(k.nodes) == 1 and k.nodes[0].type in _VIEW_OPS:
             node = k.nodes[0]
             if size(static(node.inputs[0])) != size(static(node.outputs[0])):
                 raise Refused(f"view {node.name} changes the element count")
-            src = self.name(node.inputs[0])
-            self.local[node.outputs[0]] = src
-            return True
+            self.local[node.outputs[0]] = self.name(node.inputs[0])
+            return
         if isinstance(step, NumpyStep) and len(k.nodes) == 1:
             node = k.nodes[0]
             printer = _MOVEMENT.get(node.type)
             if printer is not None and (step.lean is not None or step.row_views):
                 printer(self, node, [v in k.outputs for v in node.outputs])
-                return True
+                return
         raise Refused(f"kernel {k.index} ({' '.join(k.op_types)}) runs from the Python driver "
                       f"({getattr(step, 'reason', 'not a compiled kernel')})")
 
@@ -169,9 +170,9 @@ class Printer:
             raise Refused(f"product {mm.name} has no BLAS for {dtype}")
         # the function's address is an argument, never a constant of the compiled code (which the
         # code cache keeps for other processes, where the library loads elsewhere)
-        fn = f"{self.prefix}gemm_{dtype.char}"
-        if fn not in self.local.values():
-            self.local[("gemm", dtype.char)] = self.constant(fn, address)
+        fn = self.gemms.get(dtype.char)
+        if fn is None:
+            fn = self.gemms[dtype.char] = self.constant(f"{self.prefix}gemm_{dtype.char}", address)
         real = "np.float32" if dtype == np.float32 else "np.float64"
         flag_a = blas_gemm.TRANS if ta else blas_gemm.NO_TRANS
         flag_b = blas_gemm.TRANS if tb else blas_gemm.NO_TRANS
@@ -207,9 +208,25 @@ class Printer:
         else:
             prod = self.fixed(self._new("p"), shape, mm.outputs[0].dtype.np_type)
         self._gemm(mm, self.name(mm.inputs[0]), self.name(mm.inputs[1]), prod, "1.0", "0.0")
-        if step.product_only:
-            return
-        kernel_call(self, step, extra=[prod])
+        if not step.product_only:
+            self._kernel(step, extra=[prod])
+
+    def _kernel(self, step, extra: Optional[list] = None) -> None:
+        """A call of the step's serial kernel on its static geometry (``extra``: the product buffer).
+        Its arrays are flat (the kernels index by flat offsets): a specialization of its own, which
+        numba compiles once and keeps in the code cache."""
+        if step.static is None:
+            raise Refused(f"kernel {step.kernel.index} of its body has no static geometry")
+        geo, _, out_shapes, parallel = step.static
+        if parallel:
+            raise Refused(f"kernel {step.kernel.index} is large enough to run in parallel", size_dependent=True)
+        fn = self._new("k")
+        self.globals[fn] = step.serial
+        args: List[Any] = [self.constant(self._new("g"), geo)]
+        args += [self.name(v) for v in step.in_values]
+        args += list(extra or [])
+        args += [self.output(v, shape) for v, shape in zip(step.out_values, out_shapes)]
+        self.lines.append(f"{fn}({', '.join(args)})")
 
     # -- movement -----------------------------------------------------------------------------
     def split(self, node, wanted: list) -> None:
@@ -257,17 +274,22 @@ class Printer:
         i = self.index(node.inputs[1])
         self.fail_unless(f"0 <= {i} < {params[axis]}")
         src = self.name(node.inputs[0])
-        if outer == 1 and src in self.read_only and self.destination(node.outputs[0]) is None:
-            self._view(node.outputs[0], src, f"{i} * {inner}", inner)
+        if outer == 1:
+            self._row(node.outputs[0], src, f"{i} * {inner}", inner)
             return
         out = self.output(node.outputs[0], static(node.outputs[0]))
         self.blocks(src, f"{i} * {inner}", params[axis] * inner, out, "0", inner, outer, inner)
 
-    def _view(self, value, src: str, offset: str, n: int) -> None:
-        name = self._new("w")
-        self.lines.append(f"{name} = {src}[{offset}:{offset} + {n}]")
-        self.local[value] = name
-        self.read_only.add(name)
+    def _row(self, value, src: str, offset: str, n: int) -> None:
+        """``value`` = the ``n`` elements of ``src`` from ``offset``: a view when nothing in the loop
+        writes ``src`` and the value has no row to be written into, else a copy."""
+        if src in self.read_only and self.destination(value) is None:
+            name = self._new("w")
+            self.lines.append(f"{name} = {src}[{offset}:{offset} + {n}]")
+            self.local[value] = name
+            self.read_only.add(name)
+            return
+        self.copy(self.output(value, static(value)), "0", src, offset, n)
 
     def ta_read(self, node, wanted: list) -> None:
         buffer = static(node.inputs[0])
@@ -275,11 +297,7 @@ class Printer:
         data, written = self.name(node.inputs[0]), self.name(node.inputs[1])
         i = self.index(node.inputs[2])
         self.fail_unless(f"0 <= {i} < {buffer[0]} and {written}.any()")
-        if data in self.read_only and self.destination(node.outputs[0]) is None:
-            self._view(node.outputs[0], data, f"{i} * {row}", row)
-            return
-        out = self.output(node.outputs[0], static(node.outputs[0]))
-        self.copy(out, "0", data, f"{i} * {row}", row)
+        self._row(node.outputs[0], data, f"{i} * {row}", row)
 
     def ta_write(self, node, wanted: list) -> None:
         buffer, value = static(node.inputs[0]), static(node.inputs[3])
@@ -320,11 +338,7 @@ class Printer:
             src = self.name(stack_value)
             row = size(stack[1:])
             self.fail_unless(f"0 <= {i} < {stack[0]}")
-            if src in self.read_only and self.destination(v) is None:
-                self._view(v, src, f"{i} * {row}", row)
-            else:
-                out = self.output(v, static(v))
-                self.copy(out, "0", src, f"{i} * {row}", row)
+            self._row(v, src, f"{i} * {row}", row)
 
 
 _MOVEMENT: Dict[str, Callable] = {
@@ -372,21 +386,3 @@ def copy_blocks(dst, dst_off, dst_stride, src, src_off, src_stride, rows, width)
 def copy_n(dst, dst_off, src, src_off, n):   # noqa: D103
     for c in range(n):
         dst[dst_off + c] = src[src_off + c]
-
-
-def kernel_call(printer: Printer, step, extra: Optional[list] = None) -> None:
-    """A call of the step's serial kernel on its static geometry (``extra``: the product buffer)."""
-    if step.static is None:
-        raise Refused(f"kernel {step.kernel.index} of its body has no static geometry")
-    geo, _, out_shapes, parallel = step.static
-    if parallel:
-        raise Refused(f"kernel {step.kernel.index} is large enough to run in parallel", size_dependent=True)
-    fn = printer._new("k")
-    printer.globals[fn] = step.serial
-    # flat arrays (the kernels index by flat offsets): a specialization of its own, which numba
-    # compiles once and keeps in the code cache
-    args: List[Any] = [printer.constant(printer._new("g"), geo)]
-    args += [printer.name(v) for v in step.in_values]
-    args += list(extra or [])
-    args += [printer.output(v, shape) for v, shape in zip(step.out_values, out_shapes)]
-    printer.lines.append(f"{fn}({', '.join(args)})")

@@ -16,7 +16,7 @@ import numpy as np
 
 from graphc.ops import blas_threads
 
-_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112     # CBLAS's enum values
 
 
 def _gemm(lib: ctypes.CDLL, char: str, real: type) -> Optional[Callable]:
@@ -29,12 +29,8 @@ def _gemm(lib: ctypes.CDLL, char: str, real: type) -> Optional[Callable]:
                 fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, index, index, index, real,
                                ctypes.c_void_p, index, ctypes.c_void_p, index, real, ctypes.c_void_p, index]
                 fn.restype = None
-                _INDEX[fn.__name__] = index
                 return fn
     return None
-
-
-_INDEX: dict = {}      # exported function name -> its integer argument type
 
 
 def _functions() -> dict:
@@ -57,13 +53,8 @@ def address(dtype) -> Optional[int]:
     return None if gemm is None else ctypes.cast(gemm, ctypes.c_void_p).value
 
 
-def _index_bits() -> int:
-    gemm = next(iter(_GEMM.values()), None)
-    return 64 if gemm is None or _INDEX[gemm.__name__] is ctypes.c_int64 else 32
-
-
-INDEX_BITS = _index_bits()     # the width of the library's integer arguments
-ROW_MAJOR, NO_TRANS, TRANS = _ROW_MAJOR, _NO_TRANS, _TRANS
+# the width of the library's integer arguments (its GEMMs' ``m`` argument type, set by ``_gemm``)
+INDEX_BITS = 8 * ctypes.sizeof(next(iter(_GEMM.values())).argtypes[3]) if _GEMM else 64
 
 
 def available() -> bool:
@@ -76,9 +67,9 @@ def _layout(x: np.ndarray) -> Optional[tuple]:
     item = x.itemsize
     rows, cols = x.strides
     if cols == item and rows % item == 0 and rows // item >= max(x.shape[1], 1):
-        return _NO_TRANS, rows // item
+        return NO_TRANS, rows // item
     if rows == item and cols % item == 0 and cols // item >= max(x.shape[0], 1):
-        return _TRANS, cols // item
+        return TRANS, cols // item
     return None
 
 
@@ -97,7 +88,7 @@ def accumulate(c: np.ndarray, a: np.ndarray, b: np.ndarray, alpha: float) -> boo
         return False
 
     def call() -> None:
-        gemm(_ROW_MAJOR, layout_a[0], layout_b[0], m, n, k, alpha, a.ctypes.data, layout_a[1],
+        gemm(ROW_MAJOR, layout_a[0], layout_b[0], m, n, k, alpha, a.ctypes.data, layout_a[1],
              b.ctypes.data, layout_b[1], 1.0, c.ctypes.data, max(n, 1))
     blas_threads.run_sized(m * n * k, call)
     return True
