@@ -27,6 +27,8 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
+from graphc.codegen import numba_blocks
+from graphc.codegen.numba_blocks import Block
 from graphc.codegen.numba_steps import CompiledStep, NumpyStep
 from graphc.ops import blas_gemm
 from graphc.passes.fusion import KernelKind
@@ -79,6 +81,19 @@ class Printer:
         self.into_rows: set = set()     # values written straight into their destination row
         self.gemms: Dict[str, str] = {}  # dtype char -> the parameter holding its GEMM's address
         self.gemm_work = 0      # multiply-adds of the largest product (the caller picks BLAS threads by it)
+        self.readers: Dict[Any, list] = {}    # value -> the steps reading it (``know``)
+        self.fetched: set = set()
+        self.blocks_of: Dict[Any, Block] = {}  # split pieces left in place in the array they were split from
+        self.early: Dict[Any, str] = {}       # a concat's output made before a kernel writing into it
+        self.placed: set = set()              # kernel outputs written straight into their concat's block
+
+    def know(self, steps: Sequence, fetched: Sequence) -> None:
+        """Notes which steps read each value and which values the loop fetches, so that a split's
+        piece or a concat's input may stay a block of the wider array (``numba_blocks``)."""
+        self.fetched = set(fetched)
+        for step in steps:
+            for v in step.kernel.inputs:
+                self.readers.setdefault(v, []).append(step)
 
     def _new(self, stem: str) -> str:
         self.counter += 1
@@ -214,7 +229,9 @@ class Printer:
     def _kernel(self, step, extra: Optional[list] = None) -> None:
         """A call of the step's serial kernel on its static geometry (``extra``: the product buffer).
         Its arrays are flat (the kernels index by flat offsets): a specialization of its own, which
-        numba compiles once and keeps in the code cache."""
+        numba compiles once and keeps in the code cache. A split piece left in place, or an output
+        going straight into its concat, is passed as the wide array from the block's first element,
+        with the access's row strides patched in the geometry (``numba_blocks``)."""
         if step.static is None:
             raise Refused(f"kernel {step.kernel.index} of its body has no static geometry")
         geo, _, out_shapes, parallel = step.static
@@ -222,11 +239,63 @@ class Printer:
             raise Refused(f"kernel {step.kernel.index} is large enough to run in parallel", size_dependent=True)
         fn = self._new("k")
         self.globals[fn] = step.serial
-        args: List[Any] = [self.constant(self._new("g"), geo)]
-        args += [self.name(v) for v in step.in_values]
+        args: List[Any] = []
+        for access, v in zip(step.inputs, step.in_values):
+            block = self.blocks_of.get(v)
+            if block is None:
+                args.append(self.name(v))
+            else:
+                args.append(f"{block.array}[{block.offset}:]")
+                geo = numba_blocks.patched_geometry(geo, step.gen, access, block)
         args += list(extra or [])
-        args += [self.output(v, shape) for v, shape in zip(step.out_values, out_shapes)]
-        self.lines.append(f"{fn}({', '.join(args)})")
+        for access, v, shape in zip(step.outputs, step.out_values, out_shapes):
+            block = self._concat_block(step, access, v, tuple(shape))
+            if block is None:
+                args.append(self.output(v, shape))
+            else:
+                args.append(f"{block.array}[{block.offset}:]")
+                geo = numba_blocks.patched_geometry(geo, step.gen, access, block)
+        self.lines.append(f"{fn}({', '.join([self.constant(self._new('g'), geo)] + args)})")
+
+    def _stays_block(self, value, src: str, axis: int) -> bool:
+        """Whether split piece ``value`` of array ``src`` can be left in place: only kernels read it,
+        each as a block, and nothing in the loop writes ``src`` meanwhile."""
+        if src in self.given_up or value in self.fetched or self.destination(value) is not None:
+            return False
+        readers = self.readers.get(value, [])
+        shape = static(value)
+
+        def reads_block(step) -> bool:
+            if not isinstance(step, CompiledStep) or step.update is not None or step.static is None:
+                return False
+            if any(v is value for v in step.mm_values):
+                return False
+            accesses = [a for a in step.inputs if a.value is value]
+            return bool(accesses) and all(numba_blocks.fits(step.gen, a, shape, axis, step.static[1]) for a in accesses)
+        return bool(readers) and all(reads_block(step) for step in readers)
+
+    def _concat_block(self, step, access, value, shape: tuple) -> Optional[Block]:
+        """The block of its concat's output a kernel output goes straight into, when that concat is
+        the value's one reader (its output is then made here, before the kernel), else None."""
+        readers = self.readers.get(value, [])
+        if len(readers) != 1 or value in self.fetched or self.destination(value) is not None:
+            return None
+        concat = readers[0]
+        node = concat.kernel.nodes[0]
+        if not isinstance(concat, NumpyStep) or len(concat.kernel.nodes) != 1 or node.type != "ConcatV2":
+            return None
+        position = [k for k, v in enumerate(node.inputs) if v is value]
+        out_shape = static(node.outputs[0])
+        axis = node.attrs["axis"] % len(out_shape)
+        if len(position) != 1 or not numba_blocks.fits(step.gen, access, shape, axis, step.static[1]):
+            return None
+        inner = math.prod(out_shape[axis + 1:])
+        start = sum(static(v)[axis] for v in node.inputs[:position[0]])
+        out = self.early.get(node.outputs[0])
+        if out is None:
+            out = self.early[node.outputs[0]] = self.output(node.outputs[0], out_shape)
+        self.placed.add(value)
+        return Block(out, start * inner, shape[axis] * inner, out_shape[axis] * inner, axis)
 
     # -- movement -----------------------------------------------------------------------------
     def split(self, node, wanted: list) -> None:
@@ -247,7 +316,9 @@ class Printer:
         src = self.name(node.inputs[0])
         start = 0
         for v, piece, want in zip(node.outputs, pieces, wanted):
-            if want:
+            if want and self._stays_block(v, src, axis):
+                self.blocks_of[v] = Block(src, start * inner, piece * inner, shape[axis] * inner, axis)
+            elif want:
                 out = self.output(v, static(v))
                 self.blocks(src, str(start * inner), shape[axis] * inner, out, "0", piece * inner, outer, piece * inner)
             start += piece
@@ -256,12 +327,13 @@ class Printer:
         out_shape = static(node.outputs[0])
         axis = node.attrs["axis"] % len(out_shape)
         outer, inner = math.prod(out_shape[:axis]), math.prod(out_shape[axis + 1:])
-        out = self.output(node.outputs[0], out_shape)
+        out = self.early.pop(node.outputs[0], None) or self.output(node.outputs[0], out_shape)
         start = 0
         for v in node.inputs:
             piece = static(v)[axis]
-            self.blocks(self.name(v), "0", piece * inner, out, str(start * inner), out_shape[axis] * inner,
-                        outer, piece * inner)
+            if v not in self.placed:
+                self.blocks(self.name(v), "0", piece * inner, out, str(start * inner), out_shape[axis] * inner,
+                            outer, piece * inner)
             start += piece
         if start != out_shape[axis]:
             raise Refused(f"concat {node.name} does not fill its output")
@@ -372,17 +444,23 @@ def call_gemm(typingctx, address, order, trans_a, trans_b, m, n, k, alpha, a, ld
     return types.void(*arguments), codegen
 
 
-# The copies are element loops (LLVM vectorizes them; a slice assignment costs a view and a call
-# each), in two helpers the generated functions call rather than loops of their own: a whole loop
-# compiled ~15% faster. Not ``cache=True`` (see ``numba_host``): compiled once per process.
+# The copies are element loops over per-row views (LLVM vectorizes those; with the offsets summed
+# into every index it did not: a block copy ran at a fifth of the speed, 19 against 3.7 us for an
+# LSTM's four 64x256 gate blocks; a slice assignment costs a call each), in two helpers the
+# generated functions call rather than loops of their own: a whole loop compiled ~15% faster. Not
+# ``cache=True`` (see ``numba_host``): compiled once per process.
 @numba.njit(nogil=True)
 def copy_blocks(dst, dst_off, dst_stride, src, src_off, src_stride, rows, width):   # noqa: D103
     for r in range(rows):
+        d = dst[dst_off + r * dst_stride:dst_off + r * dst_stride + width]
+        s = src[src_off + r * src_stride:src_off + r * src_stride + width]
         for c in range(width):
-            dst[dst_off + r * dst_stride + c] = src[src_off + r * src_stride + c]
+            d[c] = s[c]
 
 
 @numba.njit(nogil=True)
 def copy_n(dst, dst_off, src, src_off, n):   # noqa: D103
+    d = dst[dst_off:dst_off + n]
+    s = src[src_off:src_off + n]
     for c in range(n):
-        dst[dst_off + c] = src[src_off + c]
+        d[c] = s[c]

@@ -126,6 +126,31 @@ def test_an_lstm_training_step_runs_both_its_loops_whole_and_matches_eager():
     np.testing.assert_allclose(results["numba"], results["eager"], rtol=1e-5)
 
 
+def test_an_lstm_loops_gate_kernels_read_and_write_the_gate_blocks_in_place():
+    """The forward gate kernel reads the four [B, H] pieces of the gate product where the GEMM wrote
+    them, and the gradient's gate kernel writes the four gate gradients into their concat's blocks:
+    no block copies for either (``numba_blocks``), and the same numbers as eager."""
+    results, sources = {}, {}
+    for backend in ("eager", "numba"):
+        with tf.Graph().as_default():
+            loss, train, feed = _lstm_step()
+            with tf.Session(backend=backend) as sess:
+                sess.run(tf.global_variables_initializer())
+                results[backend] = [sess.run([loss, train], feed)[0] for _ in range(2)]
+                if backend == "numba":
+                    sources = {"grad" in loop.node.name: loop.source for loop in executable_loops(sess)}
+    for src in sources.values():     # H = 5: the pieces start 5, 10 and 15 elements into a row
+        assert any(all(f"[{5 * k}:]" in line for k in range(1, 4)) for line in src.splitlines()), src
+    assert sources[False].count("copy_blocks(") == 2       # [x_t, h] into the recorded row only
+    assert sources[True].count("copy_blocks(") == 0
+    np.testing.assert_allclose(results["numba"], results["eager"], rtol=1e-5)
+
+
+def executable_loops(sess) -> list:
+    exe = list(sess._cache.values())[-1]
+    return [loop for loop in exe.loops.made.values() if loop is not None]
+
+
 def test_a_tiered_session_compiles_loops_whole_in_the_background_after_a_few_runs(monkeypatch):
     """Not under GRAPHC_COMPILE=sync: the first runs go body by body (no compile waits); after
     WHOLE_AFTER runs in a row on one shape set a background thread compiles each loop (one at a
