@@ -23,7 +23,8 @@ import numpy as np
 
 from graphc import errors, switches
 from graphc.codegen import kernel_common as kc
-from graphc.codegen import host, numba_conv, numba_host, numba_threads, product_update, static_movement
+from graphc.codegen import (geometry_binder, host, numba_conv, numba_host, numba_threads, product_update,
+                            static_movement)
 from graphc.codegen.host import run_kernel
 from graphc.codegen import run_policy as policy
 from graphc.codegen.numba_printer import KernelSource
@@ -184,6 +185,7 @@ class CompiledStep:
         self.keeps_cols = None      # a key under which the run keeps the im2col (share_im2col)
         self.cols_scratch: Optional[np.ndarray] = None   # a convolution's im2col, reused run after run
         self.geometry: dict = {}
+        self.binder = None      # geometry_binder's function (False: none), made on the first new shapes
         self.scratch: Optional[np.ndarray] = None     # the matmul product when it is not an output
         self.product_output = gen.matmul is not None and gen.matmul.outputs[0] in kernel.outputs
         # a product alone (nothing fused, no other output): BLAS writes the output and the kernel
@@ -256,11 +258,26 @@ class CompiledStep:
             key += tuple(tuple(np.reshape(env[v], -1).tolist()) for v in self.gen.meta)
         geom = self.geometry.get(key)
         if geom is None:
-            geom = self._compute_geometry([x.shape for x in arrays], [x.shape for x in mm], env)
+            n = len(arrays) + len(mm)
+            geom = (self._bound(key[:len(arrays)], key[len(arrays):n], key[n:])
+                    or self._compute_geometry([x.shape for x in arrays], [x.shape for x in mm], env))
             if len(self.geometry) > 256:
                 self.geometry.clear()
             self.geometry[key] = geom
         return geom
+
+    def _bound(self, shapes: tuple, mm_shapes: tuple, values: tuple) -> Optional[tuple]:
+        """``_compute_geometry``'s result through the step's generated binder (``geometry_binder``),
+        or None (no binder, or shapes that do not fit: the general path raises the error)."""
+        binder = self.binder
+        if binder is None:
+            binder = self.binder = geometry_binder.make(self, PARALLEL_MIN) or False
+        if binder is False:
+            return None
+        try:
+            return binder(shapes, mm_shapes, values)
+        except (IndexError, TypeError):      # an input of another rank than the graph's
+            return None
 
     # -- launch ---------------------------------------------------------------------------------
     def run(self, ctx: RunContext) -> None:
