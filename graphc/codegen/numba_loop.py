@@ -201,8 +201,7 @@ class WholeLoop:
         caps = self._captures(captures)
         capacity = max(plan.capacity, 1)
         while True:
-            loop_vars = [np.array(x, dtype=dtype, copy=True, order="C").reshape(-1)
-                         for x, dtype in zip(values, self.dtypes[:n])]
+            loop_vars = [self._own_copy(plan, i, x) for i, x in enumerate(values)]
             history = [self._rows(plan, ("var", i), capacity, self.shapes[i], self.dtypes[i]) for i in self.valued]
             rows = [self._rows(plan, ("saved", j), capacity, shape, dtype)
                     for j, (shape, dtype) in enumerate(zip(self.saved_shapes, self.saved_dtypes))]
@@ -235,6 +234,17 @@ class WholeLoop:
         return [_UNREAD if k in self.unread else np.ascontiguousarray(x, dtype=dtype).reshape(-1)
                 for k, (x, dtype) in enumerate(zip(captures, self.dtypes[n:]), start=n)]
 
+    def _own_copy(self, plan: regions.LoopPlan, i: int, x: Any) -> np.ndarray:
+        """Loop var ``i``'s starting value copied into a flat array the function may update: a large
+        one into an array of the loop's recycler that no earlier run's result still holds (a new
+        one costs a page fault per page: half of the copy of an LSTM's 3.3 MB TensorArray)."""
+        n, dtype = _flat(self.shapes[i]), np.dtype(self.dtypes[i])
+        if n < RECYCLED_MIN:
+            return np.array(x, dtype=dtype, copy=True, order="C").reshape(-1)
+        arr = plan.recycler.array(("start", i), n, dtype)
+        np.copyto(arr, np.reshape(x, -1), casting="unsafe")
+        return arr
+
     def _rows(self, plan: regions.LoopPlan, key: tuple, capacity: int, shape: tuple, dtype) -> np.ndarray:
         if not self.record:
             return _UNREAD
@@ -242,6 +252,7 @@ class WholeLoop:
 
 
 _UNREAD = np.zeros(1, dtype=np.float32)    # passed for an array the function never reads
+RECYCLED_MIN = 1 << 14      # elements from which a loop var's starting copy goes into a recycled array
 _HEADER = ("import numba\nimport numpy as np\n"
            "from graphc.codegen.numba_loop_steps import call_gemm, copy_blocks, copy_n\n")
 _DECORATOR = '@numba.njit(error_model="numpy", no_cfunc_wrapper=True, nogil=True)\n'

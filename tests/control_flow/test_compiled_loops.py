@@ -266,3 +266,18 @@ def test_a_loop_variable_that_changes_shape_is_not_compiled_whole():
         verdict = executable(sess).whole_loops[y.op.name]
     assert "changes shape" in verdict
     np.testing.assert_allclose(got, [2.25, 2.25, 2.25], rtol=1e-6)   # [4] -> [3, 3, 3] -> 2.5 -> 2.25
+
+
+def test_a_whole_loops_large_result_kept_by_the_caller_is_not_reused_by_the_next_run():
+    """A large loop var starts in an array of the loop's recycler; a result the caller still holds
+    is never handed to a later run."""
+    x = tf.placeholder(tf.float32, [1 << 15])
+    _, y = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * 2.0 + 1.0), (0, x))
+    with tf.Session(backend="numba") as sess:
+        first = sess.run(y, {x: np.zeros(1 << 15, np.float32)})
+        kept = first.copy()
+        for k in range(1, 4):
+            again = sess.run(y, {x: np.full(1 << 15, k, np.float32)})
+            np.testing.assert_array_equal(again, np.full(1 << 15, 8 * k + 7, np.float32))
+        np.testing.assert_array_equal(first, kept)
+        assert executable(sess).whole_loops[y.op.name] == numba_loop.COMPILED_WHOLE
