@@ -197,7 +197,6 @@ class WholeLoop:
     def run(self, values: Sequence[np.ndarray], captures: Sequence[np.ndarray], plan: regions.LoopPlan) -> Optional[tuple]:
         """``(final loop variables, iteration count, {loop var: its value stack}, [saved stacks])``, or
         None when a run-time check failed (the loop then runs body by body, which raises the error)."""
-        n = self.num_vars
         caps = self._captures(captures)
         capacity = max(plan.capacity, 1)
         while True:
