@@ -13,17 +13,20 @@ runs and raises the kernel's error); convolutions and batched products have no b
 from __future__ import annotations
 
 import functools
-from typing import Callable, List, Optional
+from typing import TYPE_CHECKING, Callable, List, Optional
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from graphc.codegen.numba_steps import CompiledStep
 
-def make(step, parallel_min: int) -> Optional[Callable]:
-    """``bind(input shapes, product operand shapes, shape values) -> (geometry, space, output shapes,
-    parallel)`` or None, for compiled ``step``; None when the step has no binder."""
+
+def make(step: "CompiledStep") -> Optional[Callable]:
+    """``bind(input shapes, product operand shapes, shape values, parallel_min) -> (geometry, space,
+    output shapes, parallel)`` or None, for compiled ``step``; None when the step has no binder."""
     if step.conv:
         return None
-    lines = ["def bind(sh, mm, me):"]
+    lines = ["def bind(sh, mm, me, parallel_min):"]
     space = _product_space(step, lines) if step.matmul is not None else _input_space(step, lines)
     if space is None:
         return None
@@ -34,9 +37,12 @@ def make(step, parallel_min: int) -> Optional[Callable]:
     geo = ", ".join(_product(space, dims) for dims in step.recipe)
     outs = ", ".join(_shape(space, acc) for acc in step.outputs)
     total = _product(space, range(len(space)))
-    lines.append(f"    return (_array(({geo},), dtype=_int64), {_tuple(space)}, [{outs}], "
-                 f"{total} * {int(step.weight)} >= {int(parallel_min)})")
-    return _compiled("\n".join(lines) + "\n")
+    lines.append(f"    return (_array([{geo}], dtype=_int64), {_tuple(space)}, [{outs}], "
+                 f"{total} * {int(step.weight)} >= parallel_min)")
+    try:
+        return _compiled("\n".join(lines) + "\n")
+    except SyntaxError:      # a kernel shape the printing above does not foresee: the general path
+        return None
 
 
 def _product_space(step, lines: List[str]) -> Optional[list]:

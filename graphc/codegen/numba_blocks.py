@@ -11,14 +11,18 @@ length, patched to the wide row's) and the groups from the axis on stay inside o
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 import numpy as np
 
+from graphc.codegen.kernel_common import Access
+from graphc.codegen.numba_printer import KernelSource
+
 
 class Block(NamedTuple):
-    """A value split off a wider one along ``axis``, stored in place: runs of ``width`` elements,
-    ``stride`` apart, from ``offset`` of the flat array ``array``."""
+    """A value stored as a block of a wider array along ``axis`` (a split's piece, or a concat's input
+    written into its output): runs of ``width`` elements, ``stride`` apart, from ``offset`` of the
+    flat array ``array``."""
     array: str
     offset: int
     width: int
@@ -26,37 +30,29 @@ class Block(NamedTuple):
     axis: int
 
 
-def fits(gen, access, shape: tuple, axis: int, space: tuple) -> bool:
+def fits(gen: KernelSource, access: Access, shape: tuple, axis: int, space: tuple) -> bool:
     """Whether ``access`` of kernel ``gen`` over ``space`` (a value of static ``shape``) can read or
-    write the value as a block split along ``axis``."""
+    write the value as a block along ``axis``: it spans every dim of the value, no loop group
+    straddles the axis, and the last group it spans lies from the axis on (the kernel steps that one
+    by 1 without reading its stride; a block whose dims from the axis on are all 1 has none there)."""
     if access.scalar or len(shape) != gen.rank or tuple(access.dim_map) != tuple(range(gen.rank)):
         return False
     if tuple(space) != tuple(shape) or not all(access.indexed[d] for d in range(gen.rank) if shape[d] != 1):
         return False
-    return all(dims[-1] < axis or dims[0] >= axis for dims in gen.groups)
+    spanned = [dims for dims in gen.groups if access.indexed[dims[0]]]
+    return (bool(spanned) and spanned[-1][0] >= axis
+            and all(dims[-1] < axis or dims[0] >= axis for dims in gen.groups))
 
 
-def patched_geometry(geo: np.ndarray, gen, access, block: Block) -> np.ndarray:
-    """``geo`` with the strides of ``access`` along the groups before ``axis`` stepping the block's rows."""
+def patched_geometry(geo: np.ndarray, gen: KernelSource, access: Access, block: Block) -> Optional[np.ndarray]:
+    """``geo`` with the strides of ``access`` along the groups before the block's axis stepping the
+    block's rows, or None when one is not a whole number of rows."""
     out = np.array(geo, copy=True)
-    for g, position in _stride_positions(gen, access):
-        if gen.groups[g][-1] < block.axis:
-            assert out[position] % block.width == 0, (out[position], block)
+    position = len(gen.groups)      # the geometry's order: the groups' extents, then the strides
+    for a, g in gen.strided():
+        if a is access and gen.groups[g][-1] < block.axis:
+            if out[position] % block.width:
+                return None
             out[position] = out[position] // block.width * block.stride
+        position += 1
     return out
-
-
-def _stride_positions(gen, access) -> list:
-    """``(group, index into the geometry array)`` of each stride of ``access`` (the order of
-    ``numba_steps.geometry_recipe``: the groups' extents, then every strided access's strides)."""
-    position = len(gen.groups)
-    found = []
-    for a in gen.accesses:
-        if a.scalar:
-            continue
-        for g, dims in enumerate(gen.groups):
-            if a.indexed[dims[0]]:
-                if a is access:
-                    found.append((g, position))
-                position += 1
-    return found

@@ -182,7 +182,7 @@ class WholeLoop:
 
         printer = steps_printer.Printer(prefix, local, read_only, given_up, fixed, names.add_fixed, self.globals,
                                         direct.get, lines)
-        printer.know(exe.steps, prog.fetches)
+        printer.note_readers(exe.steps, prog.fetches)
         for step in exe.steps:
             printer.step(step)
         self.gemm_work = max(self.gemm_work, printer.gemm_work)

@@ -81,13 +81,13 @@ class Printer:
         self.into_rows: set = set()     # values written straight into their destination row
         self.gemms: Dict[str, str] = {}  # dtype char -> the parameter holding its GEMM's address
         self.gemm_work = 0      # multiply-adds of the largest product (the caller picks BLAS threads by it)
-        self.readers: Dict[Any, list] = {}    # value -> the steps reading it (``know``)
+        self.readers: Dict[Any, list] = {}    # value -> the steps reading it (``note_readers``)
         self.fetched: set = set()
         self.blocks_of: Dict[Any, Block] = {}  # split pieces left in place in the array they were split from
-        self.early: Dict[Any, str] = {}       # a concat's output made before a kernel writing into it
-        self.placed: set = set()              # kernel outputs written straight into their concat's block
+        self.concats_made_early: Dict[Any, str] = {}    # a concat's output made before a kernel writing into it
+        self.written_into_concat: set = set()           # kernel outputs written straight into their concat's block
 
-    def know(self, steps: Sequence, fetched: Sequence) -> None:
+    def note_readers(self, steps: Sequence, fetched: Sequence) -> None:
         """Notes which steps read each value and which values the loop fetches, so that a split's
         piece or a concat's input may stay a block of the wider array (``numba_blocks``)."""
         self.fetched = set(fetched)
@@ -246,7 +246,7 @@ class Printer:
                 args.append(self.name(v))
             else:
                 args.append(f"{block.array}[{block.offset}:]")
-                geo = numba_blocks.patched_geometry(geo, step.gen, access, block)
+                geo = self._patched(geo, step, access, block)
         args += list(extra or [])
         for access, v, shape in zip(step.outputs, step.out_values, out_shapes):
             block = self._concat_block(step, access, v, tuple(shape))
@@ -254,8 +254,15 @@ class Printer:
                 args.append(self.output(v, shape))
             else:
                 args.append(f"{block.array}[{block.offset}:]")
-                geo = numba_blocks.patched_geometry(geo, step.gen, access, block)
+                geo = self._patched(geo, step, access, block)
         self.lines.append(f"{fn}({', '.join([self.constant(self._new('g'), geo)] + args)})")
+
+    @staticmethod
+    def _patched(geo: np.ndarray, step, access, block: Block) -> np.ndarray:
+        patched = numba_blocks.patched_geometry(geo, step.gen, access, block)
+        if patched is None:
+            raise Refused(f"kernel {step.kernel.index} steps a block by part of a row")
+        return patched
 
     def _stays_block(self, value, src: str, axis: int) -> bool:
         """Whether split piece ``value`` of array ``src`` can be left in place: only kernels read it,
@@ -281,8 +288,10 @@ class Printer:
         if len(readers) != 1 or value in self.fetched or self.destination(value) is not None:
             return None
         concat = readers[0]
+        if not isinstance(concat, NumpyStep) or len(concat.kernel.nodes) != 1:
+            return None
         node = concat.kernel.nodes[0]
-        if not isinstance(concat, NumpyStep) or len(concat.kernel.nodes) != 1 or node.type != "ConcatV2":
+        if node.type != "ConcatV2":
             return None
         position = [k for k, v in enumerate(node.inputs) if v is value]
         out_shape = static(node.outputs[0])
@@ -291,10 +300,10 @@ class Printer:
             return None
         inner = math.prod(out_shape[axis + 1:])
         start = sum(static(v)[axis] for v in node.inputs[:position[0]])
-        out = self.early.get(node.outputs[0])
+        out = self.concats_made_early.get(node.outputs[0])
         if out is None:
-            out = self.early[node.outputs[0]] = self.output(node.outputs[0], out_shape)
-        self.placed.add(value)
+            out = self.concats_made_early[node.outputs[0]] = self.output(node.outputs[0], out_shape)
+        self.written_into_concat.add(value)
         return Block(out, start * inner, shape[axis] * inner, out_shape[axis] * inner, axis)
 
     # -- movement -----------------------------------------------------------------------------
@@ -327,11 +336,11 @@ class Printer:
         out_shape = static(node.outputs[0])
         axis = node.attrs["axis"] % len(out_shape)
         outer, inner = math.prod(out_shape[:axis]), math.prod(out_shape[axis + 1:])
-        out = self.early.pop(node.outputs[0], None) or self.output(node.outputs[0], out_shape)
+        out = self.concats_made_early.pop(node.outputs[0], None) or self.output(node.outputs[0], out_shape)
         start = 0
         for v in node.inputs:
             piece = static(v)[axis]
-            if v not in self.placed:
+            if v not in self.written_into_concat:
                 self.blocks(self.name(v), "0", piece * inner, out, str(start * inner), out_shape[axis] * inner,
                             outer, piece * inner)
             start += piece

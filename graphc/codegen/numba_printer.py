@@ -232,10 +232,10 @@ class KernelSource(kc.FrameAnalysis):
     def _geometry(self) -> list:
         """``(local name, index into geo)`` of each geometry entry: the loop groups' extents ``e<g>``,
         then the stride ``s_<access>_<g>`` of each access that spans group ``g``."""
-        names = [f"e{g}" for g in range(len(self.groups))] + [f"s_{a.name}_{g}" for a, g in self._strided()]
+        names = [f"e{g}" for g in range(len(self.groups))] + [f"s_{a.name}_{g}" for a, g in self.strided()]
         return [(name, k) for k, name in enumerate(names)]
 
-    def _strided(self) -> list:
+    def strided(self) -> list:
         """``(access, g)`` for each access that is not a scalar and spans loop group ``g``, in geometry order."""
         return [(a, g) for a in self.accesses if not a.scalar
                 for g, dims in enumerate(self.groups) if a.indexed[dims[0]]]
@@ -265,7 +265,7 @@ class KernelSource(kc.FrameAnalysis):
         self.counter = 0
         ind = "    "
         geometry = self._geometry()
-        self.stride_name: dict = {(a.name, g): f"s_{a.name}_{g}" for a, g in self._strided()}
+        self.stride_name: dict = {(a.name, g): f"s_{a.name}_{g}" for a, g in self.strided()}
         if not span:
             self.lines += [f"{ind}{n} = geo[{k}]" for n, k in geometry]
             for a in self.accesses:

@@ -271,11 +271,11 @@ class CompiledStep:
         or None (no binder, or shapes that do not fit: the general path raises the error)."""
         binder = self.binder
         if binder is None:
-            binder = self.binder = geometry_binder.make(self, PARALLEL_MIN) or False
+            binder = self.binder = geometry_binder.make(self) or False
         if binder is False:
             return None
         try:
-            return binder(shapes, mm_shapes, values)
+            return binder(shapes, mm_shapes, values, PARALLEL_MIN)
         except (IndexError, TypeError):      # an input of another rank than the graph's
             return None
 
@@ -376,12 +376,8 @@ def geometry_recipe(gen: KernelSource) -> list:
     that is not a scalar along each group it spans (``kernel_common.group_stride``). Worked out once
     per kernel, so binding a kernel to new sizes is a few integer products."""
     recipe = [tuple(dims) for dims in gen.groups]
-    for a in gen.accesses:
-        if a.scalar:
-            continue
-        for dims in gen.groups:
-            if a.indexed[dims[0]]:
-                recipe.append(tuple(d for d in range(dims[-1] + 1, gen.rank) if a.indexed[d]))
+    for a, g in gen.strided():
+        recipe.append(tuple(d for d in range(gen.groups[g][-1] + 1, gen.rank) if a.indexed[d]))
     return recipe
 
 
