@@ -145,6 +145,9 @@ def per_run(repeats: int = 2000) -> None:
         sess.run(tf.global_variables_initializer())
         add_feed = {a: 4.0, b: 5.0}
         train_feed = {x: 1.0, y_true: 20.0}
+        sess.run(total, add_feed)
+        sess.run([y, train], train_feed)
+        _wait_for_compiles(sess)
         add_us = median_us(lambda: sess.run(total, add_feed))
         train_us = median_us(lambda: sess.run([y, train], train_feed))
     jadd = jax.jit(lambda p, q: p + q)
