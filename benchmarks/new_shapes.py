@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 
 import graphc as tf
+from graphc.codegen import executable_cache
 
 
 def mlp() -> tuple:
@@ -75,8 +76,8 @@ def _wait_for_compiles(sess, timeout: float = 120.0) -> None:
     eager tier costs the same for a new size as for a seen one, so timing it would hide the cost."""
     for exe in list(sess._cache.values()):
         wait = getattr(exe, "wait", None)
-        if wait is not None:
-            wait(timeout)
+        if wait is not None and not wait(timeout):
+            raise RuntimeError(f"a background compile took over {timeout:.0f} s: the runs would be eager")
 
 
 def new_sizes(name: str, build: Callable, count: int) -> None:
@@ -99,10 +100,13 @@ def new_sizes(name: str, build: Callable, count: int) -> None:
         q = np.percentile(extra, [25, 50, 75]) * 1e6
         kept = len(sess._cache)
         fd = feed(int(sizes[0]))
-        hot = [_timed(lambda: sess.run(fetches, fd)) for _ in range(20)][-10:]   # its own plan by now
+        for _ in range(executable_cache.PROMOTE_AFTER + 2):     # planned for this size exactly, then
+            sess.run(fetches, fd)
+        _wait_for_compiles(sess)                                # compiled (not its eager tier)
+        hot = [_timed(lambda: sess.run(fetches, fd)) for _ in range(10)]
         print(f"{name}: new batch size costs {q[1]:.0f} us over a cached run (quartiles {q[0]:.0f}-{q[2]:.0f}); "
-              f"cached run {np.median(cached) * 1e6:.0f} us; {kept} executables kept; a size run 20 times: "
-              f"{np.median(hot) * 1e6:.0f} us")
+              f"cached run {np.median(cached) * 1e6:.0f} us; {kept} executables kept; a size run on its own "
+              f"plan: {np.median(hot) * 1e6:.0f} us")
 
 
 def rss_over(count: int) -> None:

@@ -39,10 +39,7 @@ def make(step: "CompiledStep") -> Optional[Callable]:
     total = _product(space, range(len(space)))
     lines.append(f"    return (_array([{geo}], dtype=_int64), {_tuple(space)}, [{outs}], "
                  f"{total} * {int(step.weight)} >= parallel_min)")
-    try:
-        return _compiled("\n".join(lines) + "\n")
-    except SyntaxError:      # a kernel shape the printing above does not foresee: the general path
-        return None
+    return _compiled("\n".join(lines) + "\n")
 
 
 def _product_space(step, lines: List[str]) -> Optional[list]:

@@ -11,7 +11,7 @@ length, patched to the wide row's) and the groups from the axis on stay inside o
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 
@@ -31,28 +31,26 @@ class Block(NamedTuple):
 
 
 def fits(gen: KernelSource, access: Access, shape: tuple, axis: int, space: tuple) -> bool:
-    """Whether ``access`` of kernel ``gen`` over ``space`` (a value of static ``shape``) can read or
-    write the value as a block along ``axis``: it spans every dim of the value, no loop group
-    straddles the axis, and the last group it spans lies from the axis on (the kernel steps that one
-    by 1 without reading its stride; a block whose dims from the axis on are all 1 has none there)."""
+    """Whether ``access`` of kernel ``gen`` over ``space`` (a value of static ``shape``, not empty) can
+    read or write the value as a block along ``axis``: the value is the whole space (so the access
+    spans every loop group), no loop group straddles the axis, and the last group lies from the axis
+    on (``numba_printer`` steps an access's last group by 1 without reading its stride; a block whose
+    dims from the axis on are all 1 has no group there). A group before the axis then steps whole
+    runs of the block, its stride a multiple of their length."""
     if access.scalar or len(shape) != gen.rank or tuple(access.dim_map) != tuple(range(gen.rank)):
         return False
-    if tuple(space) != tuple(shape) or not all(access.indexed[d] for d in range(gen.rank) if shape[d] != 1):
+    if tuple(space) != tuple(shape) or not gen.groups or 0 in shape:
         return False
-    spanned = [dims for dims in gen.groups if access.indexed[dims[0]]]
-    return (bool(spanned) and spanned[-1][0] >= axis
-            and all(dims[-1] < axis or dims[0] >= axis for dims in gen.groups))
+    return gen.groups[-1][0] >= axis and all(dims[-1] < axis or dims[0] >= axis for dims in gen.groups)
 
 
-def patched_geometry(geo: np.ndarray, gen: KernelSource, access: Access, block: Block) -> Optional[np.ndarray]:
+def patched_geometry(geo: np.ndarray, gen: KernelSource, access: Access, block: Block) -> np.ndarray:
     """``geo`` with the strides of ``access`` along the groups before the block's axis stepping the
-    block's rows, or None when one is not a whole number of rows."""
+    block's runs in the wide array (``fits``: each is a whole number of runs)."""
     out = np.array(geo, copy=True)
     position = len(gen.groups)      # the geometry's order: the groups' extents, then the strides
     for a, g in gen.strided():
         if a is access and gen.groups[g][-1] < block.axis:
-            if out[position] % block.width:
-                return None
             out[position] = out[position] // block.width * block.stride
         position += 1
     return out

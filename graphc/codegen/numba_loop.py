@@ -241,7 +241,7 @@ class WholeLoop:
         if n < RECYCLED_MIN:
             return np.array(x, dtype=dtype, copy=True, order="C").reshape(-1)
         arr = plan.recycler.array(("start", i), n, dtype)
-        np.copyto(arr, np.reshape(x, -1), casting="unsafe")
+        np.copyto(arr.reshape(np.shape(x)), x, casting="unsafe")
         return arr
 
     def _rows(self, plan: regions.LoopPlan, key: tuple, capacity: int, shape: tuple, dtype) -> np.ndarray:

@@ -246,7 +246,7 @@ class Printer:
                 args.append(self.name(v))
             else:
                 args.append(f"{block.array}[{block.offset}:]")
-                geo = self._patched(geo, step, access, block)
+                geo = numba_blocks.patched_geometry(geo, step.gen, access, block)
         args += list(extra or [])
         for access, v, shape in zip(step.outputs, step.out_values, out_shapes):
             block = self._concat_block(step, access, v, tuple(shape))
@@ -254,15 +254,8 @@ class Printer:
                 args.append(self.output(v, shape))
             else:
                 args.append(f"{block.array}[{block.offset}:]")
-                geo = self._patched(geo, step, access, block)
+                geo = numba_blocks.patched_geometry(geo, step.gen, access, block)
         self.lines.append(f"{fn}({', '.join([self.constant(self._new('g'), geo)] + args)})")
-
-    @staticmethod
-    def _patched(geo: np.ndarray, step, access, block: Block) -> np.ndarray:
-        patched = numba_blocks.patched_geometry(geo, step.gen, access, block)
-        if patched is None:
-            raise Refused(f"kernel {step.kernel.index} steps a block by part of a row")
-        return patched
 
     def _stays_block(self, value, src: str, axis: int) -> bool:
         """Whether split piece ``value`` of array ``src`` can be left in place: only kernels read it,

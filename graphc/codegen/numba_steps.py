@@ -276,7 +276,7 @@ class CompiledStep:
             return None
         try:
             return binder(shapes, mm_shapes, values, PARALLEL_MIN)
-        except (IndexError, TypeError):      # an input of another rank than the graph's
+        except IndexError:      # an input of another rank than the graph's
             return None
 
     # -- launch ---------------------------------------------------------------------------------

@@ -322,3 +322,24 @@ def test_blocks_one_element_wide_are_copied_not_strided_and_match_eager(build):
     want = [r if build == "split_concat" else r[0] for r in results["eager"]]
     got = [r if build == "split_concat" else r[0] for r in results["numba"]]
     np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_a_rank_3_piece_split_on_its_middle_axis_is_read_in_place_and_matches_eager():
+    """x [2, 4, 3] split on axis 1: with a [2, 1, 1] factor the kernel's loop groups are [0] and
+    [1, 2], so each [2, 2, 3] piece is a block of the wide array (the second 6 elements into a row)."""
+    results = {}
+    for backend in ("eager", "numba"):
+        with tf.Graph().as_default():
+            x0 = tf.placeholder(tf.float32, [2, 4, 3])
+            scale = tf.constant([[[0.5]], [[2.0]]])
+
+            def body(i, x):
+                a, b = tf.split(x, 2, axis=1)
+                return i + 1, tf.concat([a * scale + b, a - b * 0.25], axis=1)
+            _, y = tf.while_loop(lambda i, x: i < 3, body, (tf.constant(0), x0))
+            with tf.Session(backend=backend) as sess:
+                results[backend] = sess.run(y, {x0: np.arange(24, dtype=np.float32).reshape(2, 4, 3)})
+                if backend == "numba":
+                    (loop,) = executable_loops(sess)
+    assert any("[6:]" in line and "k" in line for line in loop.source.splitlines()), loop.source
+    np.testing.assert_allclose(results["numba"], results["eager"], rtol=1e-6)
