@@ -32,10 +32,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import numba
 import numpy as np
 
-from graphc import switches
 from graphc.codegen import numba_loop_steps as steps_printer
 from graphc.codegen import kernel_common as kc
-from graphc.codegen import regions
+from graphc.codegen import regions, tiered
 from graphc.codegen import run_policy as policy
 from graphc.ops import blas_gemm, blas_threads
 from graphc.toolchain import cache as code_cache
@@ -253,7 +252,7 @@ class WholeLoop:
 _UNREAD = np.zeros(1, dtype=np.float32)    # passed for an array the function never reads
 RECYCLED_MIN = 1 << 14      # elements from which a loop var's starting copy goes into a recycled array
 _HEADER = ("import numba\nimport numpy as np\n"
-           "from graphc.codegen.numba_loop_steps import call_gemm, copy_blocks, copy_n\n")
+           "from graphc.codegen.numba_loop_steps import call_gemm, copy_blocks, copy_n, fill_n\n")
 _DECORATOR = '@numba.njit(error_model="numpy", no_cfunc_wrapper=True, nogil=True)\n'
 
 
@@ -319,7 +318,7 @@ class Loops:
         # (list: a background build may add an entry meanwhile)
         if sum(1 for k, loop in list(self.made.items()) if k[0] is node and loop is not None) >= WHOLE_PER_LOOP:
             return None
-        if _synchronous():
+        if tiered.resolved_mode() == tiered.SYNC:
             loop = self.made[key] = self._build(node, shapes, plan)
             if loop is not None:
                 self.why[node.name] = COMPILED_WHOLE
@@ -394,7 +393,3 @@ class Loops:
             return loop.run(values, captures, plan) if loop is not None else None
         run.records = True      # type: ignore[attr-defined]   (it takes a LoopPlan: see regions.run)
         return run
-
-
-def _synchronous() -> bool:
-    return (switches.COMPILE.get() or "tiered").strip().lower() == "sync"

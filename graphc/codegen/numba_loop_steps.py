@@ -132,8 +132,7 @@ class Printer:
         self.lines += element_copy(dst, dst_off, src, src_off, n)
 
     def fill(self, dst: str, dst_off: str, n: int, value: str) -> None:
-        c = self._new("c")     # (once per gradient row take: a loop of its own)
-        self.lines += [f"for {c} in range({n}):", f"    {dst}[{dst_off} + {c}] = {value}"]
+        self.lines.append(f"fill_n({dst}, {dst_off}, {n}, {value})")
 
     def blocks(self, src: str, src_off: str, src_stride: int, dst: str, dst_off: str, dst_stride: int,
                rows: int, width: int) -> None:
@@ -240,21 +239,18 @@ class Printer:
         fn = self._new("k")
         self.globals[fn] = step.serial
         args: List[Any] = []
+
+        def block_arg(access, block: Block) -> str:
+            nonlocal geo
+            geo = numba_blocks.patched_geometry(geo, step.gen, access, block)
+            return f"{block.array}[{block.offset}:]"
         for access, v in zip(step.inputs, step.in_values):
             block = self.blocks_of.get(v)
-            if block is None:
-                args.append(self.name(v))
-            else:
-                args.append(f"{block.array}[{block.offset}:]")
-                geo = numba_blocks.patched_geometry(geo, step.gen, access, block)
+            args.append(self.name(v) if block is None else block_arg(access, block))
         args += list(extra or [])
         for access, v, shape in zip(step.outputs, step.out_values, out_shapes):
             block = self._concat_block(step, access, v, tuple(shape))
-            if block is None:
-                args.append(self.output(v, shape))
-            else:
-                args.append(f"{block.array}[{block.offset}:]")
-                geo = numba_blocks.patched_geometry(geo, step.gen, access, block)
+            args.append(self.output(v, shape) if block is None else block_arg(access, block))
         self.lines.append(f"{fn}({', '.join([self.constant(self._new('g'), geo)] + args)})")
 
     def _stays_block(self, value, src: str, axis: int) -> bool:
@@ -446,9 +442,9 @@ def call_gemm(typingctx, address, order, trans_a, trans_b, m, n, k, alpha, a, ld
     return types.void(*arguments), codegen
 
 
-# The copies are element loops over per-row views (LLVM vectorizes those; with the offsets summed
+# The copies (and the fill) are element loops over per-row views (LLVM vectorizes those; with the offsets summed
 # into every index it did not: a block copy ran at a fifth of the speed, 19 against 3.7 us for an
-# LSTM's four 64x256 gate blocks; a slice assignment costs a call each), in two helpers the
+# LSTM's four 64x256 gate blocks; a slice assignment costs a call each), in helpers the
 # generated functions call rather than loops of their own: a whole loop compiled ~15% faster. Not
 # ``cache=True`` (see ``numba_host``): compiled once per process.
 @numba.njit(nogil=True)
@@ -466,3 +462,10 @@ def copy_n(dst, dst_off, src, src_off, n):   # noqa: D103
     s = src[src_off:src_off + n]
     for c in range(n):
         d[c] = s[c]
+
+
+@numba.njit(nogil=True)
+def fill_n(dst, dst_off, n, value):   # noqa: D103
+    d = dst[dst_off:dst_off + n]
+    for c in range(n):
+        d[c] = value

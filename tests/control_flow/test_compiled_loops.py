@@ -283,45 +283,44 @@ def test_a_whole_loops_large_result_kept_by_the_caller_is_not_reused_by_the_next
         assert executable(sess).whole_loops[y.op.name] == numba_loop.COMPILED_WHOLE
 
 
-def _split_concat_loop():
+def _split_concat_loop() -> tuple:
+    """(fetch, targets, feed, runs): a loop splitting a [4, 2] var into [4, 1] pieces (nothing of a
+    row from the split axis on) and concatenating two kernels' outputs."""
     x0 = tf.placeholder(tf.float32, [4, 2])
 
     def body(i, x):
-        a, b = tf.split(x, 2, axis=1)      # [4, 1] pieces: nothing of a row from the split axis on
+        a, b = tf.split(x, 2, axis=1)
         return i + 1, tf.concat([a * 0.5 + b, a - b * 0.25], axis=1)
     _, y = tf.while_loop(lambda i, x: i < 3, body, (tf.constant(0), x0))
-    return x0, y
+    return y, [], {x0: np.arange(8, dtype=np.float32).reshape(4, 2)}, 1
 
 
-@pytest.mark.parametrize("build", ["split_concat", "lstm_one_unit"])
+def _one_unit_lstm_step() -> tuple:
+    """(fetch, targets, feed, runs): a BasicLSTMCell(1) training step (its gates: four [B, 1] pieces)."""
+    tf.set_random_seed(1)
+    x = tf.placeholder(tf.float32, [None, 6, 3])
+    with tf.variable_scope("one", initializer=tf.random_uniform_initializer(-0.3, 0.3, seed=2)):
+        _, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(1), x, dtype=tf.float32)
+    loss = tf.reduce_sum(state.h * state.c)
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    return loss, [train], {x: np.random.RandomState(0).randn(4, 6, 3).astype(np.float32)}, 2
+
+
+@pytest.mark.parametrize("build", [_split_concat_loop, _one_unit_lstm_step])
 def test_blocks_one_element_wide_are_copied_not_strided_and_match_eager(build):
     """A kernel steps the last loop group it spans by 1 without reading its stride: a block whose
     dims from the split axis on are all 1 has no such group there, so it is copied."""
     results = {}
     for backend in ("eager", "numba"):
         with tf.Graph().as_default():
-            if build == "split_concat":
-                x0, y = _split_concat_loop()
-                fetch, feed = y, {x0: np.arange(8, dtype=np.float32).reshape(4, 2)}
-                runs = 1
-            else:
-                tf.set_random_seed(1)
-                x = tf.placeholder(tf.float32, [None, 6, 3])
-                with tf.variable_scope("one", initializer=tf.random_uniform_initializer(-0.3, 0.3, seed=2)):
-                    _, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(1), x, dtype=tf.float32)
-                loss = tf.reduce_sum(state.h * state.c)
-                fetch = [loss, tf.train.GradientDescentOptimizer(0.1).minimize(loss)]
-                feed = {x: np.random.RandomState(0).randn(4, 6, 3).astype(np.float32)}
-                runs = 2
+            fetch, targets, feed, runs = build()
             with tf.Session(backend=backend) as sess:
                 sess.run(tf.global_variables_initializer())
-                results[backend] = [sess.run(fetch, feed) for _ in range(runs)]
+                results[backend] = [sess.run([fetch] + targets, feed)[0] for _ in range(runs)]
                 if backend == "numba":
                     verdicts = list(sess._cache.values())[-1].whole_loops
     assert set(verdicts.values()) == {numba_loop.COMPILED_WHOLE}
-    want = [r if build == "split_concat" else r[0] for r in results["eager"]]
-    got = [r if build == "split_concat" else r[0] for r in results["numba"]]
-    np.testing.assert_allclose(got, want, rtol=1e-5)
+    np.testing.assert_allclose(results["numba"], results["eager"], rtol=1e-5)
 
 
 def test_a_rank_3_piece_split_on_its_middle_axis_is_read_in_place_and_matches_eager():
