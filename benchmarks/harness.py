@@ -90,21 +90,23 @@ def _wait_for_compiled(sess, built, timeout: float = 120.0) -> None:
         wait(timeout)
 
 
-def _wait_for_whole_loops(sess, built, step, timeout: float = 120.0) -> None:
-    """For a step with loops: runs it as often as a tiered numba session waits before compiling a
-    loop whole, and a few times more, each time waiting for the background compile it started (one
-    loop at a time): steady-state samples are all of the whole loops."""
+def _wait_for_background_compiles(sess, built, step, timeout: float = 120.0) -> None:
+    """For a Numba step: runs it as often as a tiered numba session waits before compiling a loop
+    whole or a driver's stretches, and a few times more, each time waiting for the background
+    compile it started (one at a time): steady-state samples are all of the compiled forms."""
     import sys
     numba_loop = sys.modules.get("graphc.codegen.numba_loop")
+    stretches = sys.modules.get("graphc.codegen.numba_stretches")
     try:
-        loops = getattr(sess.compile(built.fetches, built.feed_dict), "loops", None)
-    except Exception:  # noqa: BLE001 - a plan sess.compile cannot show has no loops to wait for
+        exe = sess.compile(built.fetches, built.feed_dict)
+    except Exception:  # noqa: BLE001 - a plan sess.compile cannot show has nothing to wait for
         return
-    if numba_loop is None or not getattr(loops, "ran", False):      # (a Numba executable that ran a loop)
+    if numba_loop is None or stretches is None or not hasattr(exe, "driver"):
         return
-    for _ in range(numba_loop.WHOLE_AFTER + 3):
+    for _ in range(max(numba_loop.WHOLE_AFTER, stretches.STRETCH_AFTER) + 3):
         step()
-        numba_loop.wait_for_background(timeout)
+        if not numba_loop.wait_for_background(timeout):
+            raise RuntimeError(f"a background compile took over {timeout:.0f} s")
 
 
 def _values(x):
@@ -155,7 +157,7 @@ def run_workload(workload: Workload, size: str, backend: str, reference: Optiona
         else:
             run(*args)
             _wait_for_compiled(sess, built)
-            _wait_for_whole_loops(sess, built, lambda: run(*args))
+            _wait_for_background_compiles(sess, built, lambda: run(*args))
             steady = time_runs(lambda: run(*args), min_time=min_time)
         try:
             kernels = len(sess.compile(built.fetches, built.feed_dict).kernels)

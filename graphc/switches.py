@@ -64,10 +64,12 @@ NUMBA_PARALLEL_MIN = Switch(
     "Elements (an integer, read once at import) from which a numba kernel runs its loop in "
     "parallel threads; smaller kernels run on one thread.")
 NUMBA_DRIVER = Switch(
-    "GRAPHC_NUMBA_DRIVER", "straight",
-    "How a numba executable runs its steps: straight (default: from its second run, a generated "
-    "straight-line function with the small kernels' calls, geometry, buffers and matrix products "
-    "bound once; other steps called from it) or steps (the step loop, one Python call per step).")
+    "GRAPHC_NUMBA_DRIVER", "compiled",
+    "How a numba executable runs its steps: compiled (default: straight, and after 16 runs its "
+    "stretches of small kernels, products and slices run as one njit function each, compiled in "
+    "the background), straight (from its second run, a generated straight-line Python function "
+    "with the small kernels' calls, geometry, buffers and matrix products bound once; other steps "
+    "called from it) or steps (the step loop, one Python call per step).")
 BLAS_SERIAL_MAX = Switch(
     "GRAPHC_BLAS_SERIAL_MAX", None,
     "Multiply-adds (an integer, read once at import) up to which a matrix product computed with "

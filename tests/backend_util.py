@@ -154,3 +154,29 @@ def run_against_eager(backend: CompiledBackend, fetches: Sequence[Any], feeds: S
     got_updates = {var: backend.to_host(exe, u) for var, u in got_updates.items()}
     assert_run_within_bounds(reference, got, want, got_updates, want_updates, backend.name)
     return exe, got, got_updates
+
+
+def numba_executables(monkeypatch, fetches: Sequence[Any], feeds: Sequence[tuple], targets: Sequence[Any] = (),
+                      modes: Sequence[str] = ("steps", "straight")) -> list:
+    """Numba executables of one run plan, one per ``GRAPHC_NUMBA_DRIVER`` mode in ``modes``."""
+    shapes = [tuple(np.shape(v)) for _, v in feeds]
+    plan = RunPlan(list(fetches), list(targets), [p for p, _ in feeds])
+    made = []
+    for mode in modes:
+        monkeypatch.setenv("GRAPHC_NUMBA_DRIVER", mode)
+        made.append(driver.compile_run("numba", plan, shapes))
+    return made
+
+
+def assert_close_in_ulps(want: Sequence[Any], got: Sequence[Any], what: str, ulps: int) -> None:
+    """Equal dtypes and shapes; integers and booleans equal; floats within ``ulps`` ulps of the
+    largest finite magnitude."""
+    for x, y in zip(want, got):
+        x, y = np.asarray(x), np.asarray(y)
+        assert x.dtype == y.dtype and x.shape == y.shape, what
+        if x.dtype.kind != "f" or x.size == 0:
+            np.testing.assert_array_equal(x, y, err_msg=what)
+            continue
+        eps = np.finfo(x.dtype).eps
+        scale = float(np.max(np.abs(x[np.isfinite(x)]), initial=0.0))
+        np.testing.assert_allclose(y, x, rtol=ulps * eps, atol=ulps * eps * scale, err_msg=what)

@@ -221,6 +221,8 @@ class NumbaExecutable:
         driver = self.driver if trusted else None
         if driver and driver.accepts(env):
             driver.run(ctx, env, ctx.alloc)
+            if driver.pending is not None:
+                driver.pending.after_run(self, env)
         else:
             for step in self.steps:
                 step.run(ctx)

@@ -37,6 +37,11 @@ second trusted run on (the first run through the step loop loads or compiles eve
 counts it); other runs take the step loop. The results, errors and in-place commits are those of
 the step loop: the same kernels run on the same arrays in the same order. ``GRAPHC_NUMBA_DRIVER=
 steps`` turns it off. ``NumbaExecutable.driver_source`` shows the generated function.
+
+Stretches of consecutive steps that compiled code can do whole are compiled later as one njit
+function each (``numba_stretches.py``; ``Driver.pending`` counts the runs until then) and the
+driver is printed again calling them (``straight_line(exe, env, stretches)``);
+``GRAPHC_NUMBA_DRIVER=straight`` keeps them in Python.
 """
 from __future__ import annotations
 
@@ -47,7 +52,7 @@ import numpy as np
 
 from graphc import switches
 from graphc.codegen import kernel_common as kc
-from graphc.codegen import numba_host
+from graphc.codegen import numba_host, numba_stretches
 from graphc.codegen import run_policy as policy
 from graphc.codegen import numba_steps
 from graphc.codegen.numba_steps import CompiledStep, NumpyStep
@@ -62,7 +67,12 @@ __all__ = ["enabled", "straight_line", "Driver"]
 
 def enabled() -> bool:
     """Whether executables run trusted runs through their generated driver (``GRAPHC_NUMBA_DRIVER``)."""
-    return (switches.NUMBA_DRIVER.get() or "straight") != "steps"
+    return (switches.NUMBA_DRIVER.get() or "compiled") != "steps"
+
+
+def stretches_enabled() -> bool:
+    """Whether drivers compile their stretches of small steps (``numba_stretches``)."""
+    return (switches.NUMBA_DRIVER.get() or "compiled") == "compiled"
 
 
 class Driver:
@@ -77,6 +87,8 @@ class Driver:
         exec(code, namespace)
         self.run: Callable = namespace["drive"]
         self.inline_steps = namespace["_INLINE"]
+        self.stretches: list = namespace.get("_STRETCHES", [])    # numba_stretches.Stretch it calls
+        self.pending: Any = None     # numba_stretches.Pending: stretches to compile, then a new driver
 
     def accepts(self, env: dict) -> bool:
         """Whether this run's feeds and variables have the dtypes the kernels' bound overloads were
@@ -235,6 +247,11 @@ def _print_outcome(p: "_Printer", step, out_names: dict, unshare_from: Optional[
         p.local[v] = name
 
 
+def _c_array(x: Any, dtype: np.dtype) -> np.ndarray:
+    """``x`` as a C array of ``dtype`` (itself when it is one)."""
+    return np.asarray(x, dtype=dtype, order="C")
+
+
 def _c_copy(x: Any) -> np.ndarray:
     """A new C array of ``x`` (an array, or the numpy scalar an all-int index gives)."""
     return np.array(x, copy=True, order="C")
@@ -264,7 +281,8 @@ class _Printer:
 
     def __init__(self, exe) -> None:
         self.exe = exe
-        self.ns: dict = {"np": np, "_matmul": np.matmul, "_matmul_by_load": blas_threads.matmul, "_asarray": np.asarray,
+        self.ns: dict = {"np": np, "_matmul": np.matmul, "_c_array": _c_array, "_ndarray": np.ndarray,
+                         "_bytes": bytearray, "_matmul_by_load": blas_threads.matmul, "_asarray": np.asarray,
                          "_c_copy": _c_copy, "_unshared": policy.unshared,
                          "_quiet": lambda: np.errstate(all="ignore")}
         self.lines: list = []
@@ -312,25 +330,36 @@ class _Printer:
         self.switched = True     # the driver then restores the thread count however it ends
 
 
-def straight_line(exe, env: dict) -> Optional[Driver]:
+def straight_line(exe, env: dict, stretches: Optional[list] = None) -> Optional[Driver]:
     """The generated driver of NumbaExecutable ``exe``, or None when no step would be inlined;
     ``env``: the values of the trusted run that just ended (their types pick each kernel's
-    compiled overload, called through its ``entry_point`` without the dispatcher's typing)."""
+    compiled overload, called through its ``entry_point`` without the dispatcher's typing);
+    ``stretches``: compiled ``numba_stretches.Stretch`` functions it calls for their steps (None:
+    the driver's ``pending`` has the stretches worth compiling found)."""
     steps = exe.steps
     strided = {value for value, slot, _shape, _node in exe.feed_slots if slot in exe.strided_feeds}
     inline = [_inlinable(s, exe) or _reshape_view(s, strided) is not None for s in steps]
     plain = [not inl and _plain_numpy(s) for s, inl in zip(steps, inline)]
-    if not any(inline) and not any(plain):
+    by_start = {st.start: st for st in stretches or []}
+    within = {i for st in by_start.values() for i in range(st.start, st.end)}
+    if not any(inline) and not any(plain) and not within:
         return None
     p = _Printer(exe)
     p.env = env
     # values a called step, a fetch or an update reads from the value dict
     wanted_in_env = set(exe.fetches) | {v for _var, v in exe.updates}
-    for step, inl in zip(steps, inline):
-        if not inl:
-            wanted_in_env.update(step.kernel.inputs)
-            wanted_in_env.update(v for n in step.kernel.nodes for v in n.inputs)
-    for step, inl, lean in zip(steps, inline, plain):
+    for i, (step, inl) in enumerate(zip(steps, inline)):
+        if not inl and i not in within:
+            wanted_in_env.update(_reads(step))
+    c_arrays = {value for value, slot, _shape, _node in exe.feed_slots if slot not in exe.strided_feeds}
+    c_arrays |= {v for v, _var, _shape in exe.read_slots}
+    c_arrays |= {v for s, inl in zip(steps, inline) if inl and isinstance(s, CompiledStep) for v in s.kernel.outputs}
+    for i, (step, inl, lean) in enumerate(zip(steps, inline, plain)):
+        if i in by_start:
+            _print_stretch(p, by_start[i], wanted_in_env, c_arrays)
+            continue
+        if i in within:
+            continue
         if lean:
             if not _small_products(step):
                 p.blas_single(False)
@@ -361,9 +390,86 @@ def straight_line(exe, env: dict) -> Optional[Driver]:
     else:
         source = "def drive(ctx, env, alloc):\n    fresh = ctx.fresh.add\n" + body + "\n"
     p.ns["_INLINE"] = sum(inline) + sum(plain)
+    p.ns["_STRETCHES"] = list(by_start.values())
     typed = [(v, env[v].dtype) for v, _slot, _shape, _node in exe.feed_slots if v in env]
     typed += [(v, env[v].dtype) for v, _var, _shape in exe.read_slots if v in env]
-    return Driver(source, p.ns, typed)
+    driver = Driver(source, p.ns, typed)
+    if stretches is None and stretches_enabled():
+        ranges = numba_stretches.find_or_none(exe)
+        if ranges:
+            driver.pending = numba_stretches.Pending(ranges, lambda start, end: _leaving(exe, start, end),
+                                                     straight_line)
+    return driver
+
+
+def _reads(step) -> set:
+    return set(step.kernel.inputs) | {v for n in step.kernel.nodes for v in n.inputs}
+
+
+def _leaving(exe, start: int, end: int) -> set:
+    """The values steps[start:end] make that a later step, a fetch or an update reads."""
+    wanted = set(exe.fetches) | {v for _var, v in exe.updates}
+    for step in exe.steps[end:]:
+        wanted |= _reads(step)
+    return {v for step in exe.steps[start:end] for v in step.kernel.outputs if v in wanted}
+
+
+def _fresh_layout(exe, outputs: list) -> dict:
+    """Byte offsets, in one ``bytearray`` allocated per run, of the small leaving values ``alloc``
+    would give new arrays (not pooled, not fetched: never the caller's ``into`` array, not updated
+    in place), each ``ALIAS_GUARD_BYTES`` after the one before (``run_policy.new_array``); key
+    None: the block's size. One block and an array on it each cost a fifth of an ``alloc`` each
+    (the unrolled RNN's Adam makes 18 such values); ``run_policy.hand_out`` hands each piece out
+    as an array of its own."""
+    at: dict = {}
+    end = 0
+    fetched = set(exe.fetches)
+    for v, shape in outputs:
+        n = math.prod(shape)
+        if v in exe.pooled or v in exe.inplace or v in fetched or n > policy.FRESH_MAX_ELEMENTS:
+            continue
+        if np.dtype(v.dtype.np_type).hasobject:
+            continue
+        start = -(-(end + policy.ALIAS_GUARD_BYTES) // 64) * 64
+        at[v] = start
+        end = start + n * np.dtype(v.dtype.np_type).itemsize
+    if at:
+        at[None] = end
+    return at
+
+
+def _print_stretch(p: "_Printer", stretch, wanted_in_env: set, c_arrays: set) -> None:
+    """A compiled stretch's call: its inputs (made C arrays of their dtypes unless known to be),
+    its leaving values' arrays got as ``_print_compiled`` gets them, then put where it puts them."""
+    exe = p.exe
+    args = []
+    for v in stretch.inputs:
+        name = p.value(v)
+        dtype = np.dtype(v.dtype.np_type)
+        known = v in c_arrays and getattr(p.env.get(v), "dtype", None) == dtype    # (Driver.accepts checks it)
+        args.append(name if known else f"_c_array({name}, {p.const('D', dtype)})")
+    if stretch.gemm_work:
+        p.blas_single(True)
+    outs = []
+    fresh_at = _fresh_layout(exe, stretch.outputs)
+    if fresh_at:
+        p.emit(f"_block = _bytes({fresh_at[None]})")
+    for v, shape in stretch.outputs:
+        pooled = exe.pooled.get(v)
+        name = p.new_local(v)
+        if pooled is not None:
+            p.emit(f"{name} = {p.const('P', exe.pool.view(pooled, tuple(shape), v.dtype.np_type))}")
+        elif v in fresh_at:
+            p.emit(f"{name} = _ndarray({tuple(shape)!r}, {p.const('D', np.dtype(v.dtype.np_type))}, _block, {fresh_at[v]})")
+            p.emit(f"fresh(id({name}))")
+        else:
+            p.emit(f"{name} = alloc({p.const('V', v)}, {tuple(shape)!r})")
+        outs.append(name)
+    fixed = [p.const("F", f) for f in stretch.fixed]
+    p.emit(f"{p.const('T', stretch.entry)}({', '.join(args + outs + fixed)})")
+    for v, name in zip(stretch.outputs, outs):
+        if v[0] in wanted_in_env or v[0] not in exe.pooled:
+            p.emit(f"env[{p.const('V', v[0])}] = {name}")
 
 
 def _thread_switches(getter: Callable, setter: Callable) -> tuple:

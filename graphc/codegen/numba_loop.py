@@ -137,7 +137,7 @@ class WholeLoop:
         self.fixed = names.fixed
         self.unread = [k for k in range(len(self.inputs)) if k >= n and self.vars[k] not in self.read]
         self.lock = threading.Lock()
-        self.function = _compiled(self.source, self.globals)
+        self.function = compiled(self.source, self.globals)
 
     def _outputs(self, fetched: list, passed: list, n: int) -> list:
         """Each loop var's new value: a fetched name, or the input a passed-through output is (``k``
@@ -252,19 +252,20 @@ class WholeLoop:
 _UNREAD = np.zeros(1, dtype=np.float32)    # passed for an array the function never reads
 RECYCLED_MIN = 1 << 14      # elements from which a loop var's starting copy goes into a recycled array
 _HEADER = ("import numba\nimport numpy as np\n"
-           "from graphc.codegen.numba_loop_steps import call_gemm, copy_blocks, copy_n, fill_n\n")
+           "from graphc.codegen.numba_loop_steps import call_gemm, copy_blocks, copy_n, fill_n, take_n\n")
 _DECORATOR = '@numba.njit(error_model="numpy", no_cfunc_wrapper=True, nogil=True)\n'
 
 
-def _compiled(function_source: str, kernels: Dict[str, Any]) -> Any:
-    """The njit dispatcher of ``function_source``: a module of graphc's code cache (``load_source``;
+def compiled(function_source: str, kernels: Dict[str, Any], name: str = "whole_loop", prefix: str = "wl") -> Any:
+    """The njit dispatcher of ``function_source`` (defining ``name``, printed with the steps of
+    ``numba_loop_steps``): a module of graphc's code cache (``load_source``;
     in memory when the cache cannot be written) that imports the kernels it calls from their own
     generated modules, so numba keeps its compiled code on disk for later processes (the same
     function, generated again, loads in a fraction of a second)."""
     imports = "".join(f"from {kernel.py_func.__module__} import {kernel.py_func.__name__} as {fn}\n"
                       for fn, kernel in kernels.items())
     source = _HEADER + imports + "\n\n" + _DECORATOR + function_source
-    return code_cache.load_source(source, "wl", [_STEPS_HASH, f"blas{blas_gemm.INDEX_BITS}"]).whole_loop
+    return getattr(code_cache.load_source(source, prefix, [_STEPS_HASH, f"blas{blas_gemm.INDEX_BITS}"]), name)
 
 
 _STEPS_HASH = kc.file_hash(steps_printer.__file__)
@@ -272,16 +273,16 @@ _STEPS_HASH = kc.file_hash(steps_printer.__file__)
 
 WHOLE_AFTER = 16       # runs in a row of a loop on one shape set before it is compiled whole (tiered)
 WHOLE_PER_LOOP = 8     # shape sets of one loop compiled whole at most
-_building = threading.Semaphore(1)     # one whole-loop compile in the background at a time
+building = threading.Semaphore(1)      # one background compile (a whole loop, a driver stretch) at a time
 STATS = {"whole_loops_compiled": 0, "whole_loop_compile_seconds": 0.0}
 _streaks: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # graph loop op -> (shape set, runs in a row)
 
 
 def wait_for_background(timeout: float = 120.0) -> bool:
-    """Waits until no whole loop is compiling in the background (False after ``timeout`` seconds)."""
-    if not _building.acquire(timeout=timeout):
+    """Waits until nothing (a whole loop, a driver stretch) is compiling in the background (False after ``timeout`` seconds)."""
+    if not building.acquire(timeout=timeout):
         return False
-    _building.release()
+    building.release()
     return True
 
 
@@ -331,7 +332,7 @@ class Loops:
         last, runs = _streaks.get(origin, (None, 0))
         runs = runs + 1 if last == plain_key else 1
         _streaks[origin] = (plain_key, runs)
-        if runs >= WHOLE_AFTER and _building.acquire(blocking=False):
+        if runs >= WHOLE_AFTER and building.acquire(blocking=False):
             args = (key, node, shapes, plan, list(values), list(captures))
             threading.Thread(target=self._build_in_background, args=args, daemon=True,
                              name="graphc-whole-loop").start()
@@ -370,7 +371,7 @@ class Loops:
             self.why[node.name] = f"not compiled whole: compiling it failed ({type(e).__name__}: {e})"
             log.warning("loop %s: compiling it whole failed, it runs body by body: %s", node.name, e)
         finally:
-            _building.release()
+            building.release()
 
     def _dump(self, node, shapes: tuple, loop: Optional[WholeLoop]) -> None:
         """With GRAPHC_DUMP, appends the verdict (and the function's source) to ``whole_loops.txt``."""

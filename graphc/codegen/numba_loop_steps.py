@@ -1,5 +1,5 @@
 """The steps of a loop body that are not plain generated kernels, printed as lines of a whole-loop
-njit function (``numba_loop.py``).
+njit function (``numba_loop.py``) or of a driver's compiled stretch (``numba_stretches.py``).
 
 Every value of a whole loop lives in a flat C array, so a reshape is a new name for the same array
 and a slice of rows is a flat range. What an RNN body runs besides its pointwise kernels becomes:
@@ -8,6 +8,7 @@ and a slice of rows is a flat range. What an RNN body runs besides its pointwise
   called) or, for a ``ProductUpdate`` kernel (``c + alpha * a @ b``: a cell's bias, a weight
   update), onto a copy of ``c`` with ``beta = 1``;
 - Split/SplitV/ConcatV2 and a one-index GatherV2: row-block copies of static offsets and strides;
+- a StridedSlice of static shape: the elements at flat positions worked out once (``take_n``);
 - a one-index TensorArray read (a view of the row when the buffer is a capture, which nothing
   writes) and write (the row written into the loop variable's own buffer, which the loop gave up:
   ``regions.written_only``), a gradient's one-row take (the row, then zeroed in place), and a
@@ -30,6 +31,7 @@ from numba.extending import intrinsic
 from graphc.codegen import numba_blocks
 from graphc.codegen.numba_blocks import Block
 from graphc.codegen.numba_steps import CompiledStep, NumpyStep
+from graphc.ops import array as array_ops
 from graphc.ops import blas_gemm
 from graphc.passes.fusion import KernelKind
 
@@ -56,6 +58,7 @@ def size(shape: Sequence[int]) -> int:
 
 
 _VIEW_OPS = frozenset({"Reshape", "ExpandDims", "Squeeze"})
+SLICE_INDEX_MAX = 1 << 16     # elements of a printed StridedSlice (its flat positions are an argument)
 
 
 class Printer:
@@ -68,11 +71,15 @@ class Printer:
     ``constant(name, value)`` passes a value (a kernel's geometry, a GEMM's address); ``globals_``
     gets the kernels the lines call;
     ``destination(value)``: the expression of the array a value must be written into (a recorded row),
-    or None.
+    or None. ``shared``: names of arrays whose memory the caller may give another value while the
+    lines run, and destinations that may be such memory (a driver stretch's inputs and leaving
+    arrays live in the memory plan's buffers, timed for the step loop): nothing reads those later
+    or writes them earlier than the step loop would (no blocks of them, no early concat into them).
     """
 
     def __init__(self, prefix: str, local: dict, read_only: set, given_up: set, fixed: Callable,
-                 constant: Callable, globals_: dict, destination: Callable, lines: List[str]) -> None:
+                 constant: Callable, globals_: dict, destination: Callable, lines: List[str],
+                 shared: Optional[set] = None) -> None:
         self.prefix = prefix        # of every name it makes (a cond's and a body's share one function)
         self.local, self.read_only, self.given_up = local, read_only, given_up
         self.fixed, self.constant, self.globals = fixed, constant, globals_
@@ -86,6 +93,7 @@ class Printer:
         self.blocks_of: Dict[Any, Block] = {}  # split pieces left in place in the array they were split from
         self.concats_made_early: Dict[Any, str] = {}    # a concat's output made before a kernel writing into it
         self.written_into_concat: set = set()           # kernel outputs written straight into their concat's block
+        self.shared = shared
 
     def note_readers(self, steps: Sequence, fetched: Sequence) -> None:
         """Notes which steps read each value and which values the loop fetches, so that a split's
@@ -162,6 +170,9 @@ class Printer:
             return
         if isinstance(step, NumpyStep) and len(k.nodes) == 1:
             node = k.nodes[0]
+            if node.type == "StridedSlice":
+                self.strided_slice(node)
+                return
             printer = _MOVEMENT.get(node.type)
             if printer is not None and (step.lean is not None or step.row_views):
                 printer(self, node, [v in k.outputs for v in node.outputs])
@@ -258,6 +269,8 @@ class Printer:
         each as a block, and nothing in the loop writes ``src`` meanwhile."""
         if src in self.given_up or value in self.fetched or self.destination(value) is not None:
             return False
+        if self.shared is not None and src in self.shared:
+            return False
         readers = self.readers.get(value, [])
         shape = static(value)
 
@@ -281,6 +294,8 @@ class Printer:
             return None
         node = concat.kernel.nodes[0]
         if node.type != "ConcatV2":
+            return None
+        if self.shared is not None and self.destination(node.outputs[0]) is not None:
             return None
         position = [k for k, v in enumerate(node.inputs) if v is value]
         out_shape = static(node.outputs[0])
@@ -335,6 +350,22 @@ class Printer:
             start += piece
         if start != out_shape[axis]:
             raise Refused(f"concat {node.name} does not fill its output")
+
+    def strided_slice(self, node) -> None:
+        """A StridedSlice of static shape and spec (not tf.slice's, which checks its bounds): the
+        input's elements at the flat positions the numpy index picks, worked out here once."""
+        shape, out_shape = static(node.inputs[0]), static(node.outputs[0])
+        if node.attrs.get("slice_bounds") is not None:
+            raise Refused(f"slice {node.name} checks its bounds at run time")
+        try:
+            picked = np.arange(size(shape)).reshape(shape)[array_ops.python_key(node.attrs["spec"])]
+        except (IndexError, TypeError, ValueError):
+            raise Refused(f"slice {node.name} has no static index into {shape}") from None
+        if np.shape(picked) != out_shape or size(out_shape) > SLICE_INDEX_MAX:
+            raise Refused(f"slice {node.name} gives {np.shape(picked)}, not {out_shape}, or is too large")
+        positions = self.constant(self._new("s"), np.ascontiguousarray(np.reshape(picked, -1), dtype=np.int64))
+        out = self.output(node.outputs[0], out_shape)
+        self.lines.append(f"take_n({out}, {self.name(node.inputs[0])}, {positions})")
 
     def gather(self, node, wanted: list) -> None:
         """A GatherV2 of one index along any axis."""
@@ -462,6 +493,12 @@ def copy_n(dst, dst_off, src, src_off, n):   # noqa: D103
     s = src[src_off:src_off + n]
     for c in range(n):
         d[c] = s[c]
+
+
+@numba.njit(nogil=True)
+def take_n(dst, src, positions):   # noqa: D103
+    for c in range(positions.shape[0]):
+        dst[c] = src[positions[c]]
 
 
 @numba.njit(nogil=True)

@@ -319,9 +319,13 @@ def c_array(value) -> np.ndarray:
 
 def hand_out(arr: np.ndarray, fresh: Any, handed: set) -> np.ndarray:
     """The host array itself if it was made for this run (id in ``fresh``) and is not handed out
-    yet (its base not in ``handed``), else a copy."""
+    yet (its base not in ``handed``), else a copy. The small values a compiled stretch leaves are
+    disjoint pieces of one ``bytearray`` per run (``numba_driver._fresh_layout``): each is its own."""
     base = arr if arr.base is None else arr.base
-    if (id(arr) in fresh or id(base) in fresh) and id(base) not in handed:
-        handed.add(id(base))
-        return arr
-    return np.array(arr, copy=True)
+    if id(arr) not in fresh and id(base) not in fresh:
+        return np.array(arr, copy=True)
+    key = id(arr) if type(base) is bytearray else id(base)
+    if key in handed:
+        return np.array(arr, copy=True)
+    handed.add(key)
+    return arr

@@ -9,7 +9,7 @@ from graphc import errors
 from graphc.codegen import driver
 from graphc.ops import blas_threads
 from graphc.passes.run_plan import RunPlan
-from backend_util import f32, initialized_state
+from backend_util import assert_close_in_ulps, f32, initialized_state, numba_executables
 from gradcases import all_cases
 
 CASES = all_cases()
@@ -17,13 +17,7 @@ CASES = all_cases()
 
 def _executables(monkeypatch, fetches, feeds, targets=()):
     """(the step loop's executable, the driver's executable) for the same run plan."""
-    shapes = [tuple(np.shape(v)) for _, v in feeds]
-    plan = RunPlan(list(fetches), list(targets), [p for p, _ in feeds])
-    monkeypatch.setenv("GRAPHC_NUMBA_DRIVER", "steps")
-    loop = driver.compile_run("numba", plan, shapes)
-    monkeypatch.setenv("GRAPHC_NUMBA_DRIVER", "straight")
-    straight = driver.compile_run("numba", plan, shapes)
-    return loop, straight
+    return numba_executables(monkeypatch, fetches, feeds, targets)
 
 
 def _same(a, b, what):
@@ -59,19 +53,11 @@ def test_driver_matches_the_step_loop_on_the_parity_graphs(case, monkeypatch):
 
 
 def _close(want, got, what):
-    """Equal dtypes and shapes; integers and booleans equal; floats within 4 ulps of the largest
-    magnitude. Runs of the whole tests/codegen folder twice showed a 1-ulp float64 difference (once
-    gather_rows, once bidirectional_dynamic_rnn) that neither the file alone nor 12 fresh pairs of
-    executables in one process reproduce; its cause (some state an earlier test leaves) is open."""
-    for x, y in zip(want, got):
-        x, y = np.asarray(x), np.asarray(y)
-        assert x.dtype == y.dtype and x.shape == y.shape, what
-        if x.dtype.kind != "f" or x.size == 0:
-            np.testing.assert_array_equal(x, y, err_msg=what)
-            continue
-        eps = np.finfo(x.dtype).eps
-        scale = float(np.max(np.abs(x[np.isfinite(x)]), initial=0.0))
-        np.testing.assert_allclose(y, x, rtol=4 * eps, atol=4 * eps * scale, err_msg=what)
+    """Floats within 4 ulps of the largest magnitude. Runs of the whole tests/codegen folder twice
+    showed a 1-ulp float64 difference (once gather_rows, once bidirectional_dynamic_rnn) that
+    neither the file alone nor 12 fresh pairs of executables in one process reproduce; its cause
+    (some state an earlier test leaves) is open."""
+    assert_close_in_ulps(want, got, what, 4)
 
 
 def _adam_mlp():
